@@ -1,0 +1,12 @@
+import neostandard from 'neostandard'
+
+export default [
+  ...neostandard({ ts: true, ignores: ['node_modules', 'bench/results', 'test/generated'] }),
+  {
+    // the domain never reaches into HTTP glue
+    files: ['src/otp/**', 'src/users/**', 'src/sessions/**', 'src/delivery/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: ['fastify', 'fastify-*', '@fastify/*', '**/plugins/**'] }]
+    }
+  }
+]

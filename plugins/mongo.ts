@@ -1,0 +1,37 @@
+import fp from 'fastify-plugin'
+import mongoose, { type Connection } from 'mongoose'
+import type { FastifyInstance } from 'fastify'
+import type { Config } from '../src/config.ts'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** null in the embedded mode (no MONGODB_URL) */
+    mongo: Connection | null
+  }
+}
+
+/** Fail fast: no command buffering while disconnected, and a short server-selection budget. */
+export async function connectMongo (url: string, timeoutMs: number): Promise<Connection> {
+  const connection = mongoose.createConnection(url, {
+    bufferCommands: false,
+    serverSelectionTimeoutMS: timeoutMs,
+    connectTimeoutMS: timeoutMs,
+    socketTimeoutMS: Math.max(timeoutMs * 4, 10_000),
+    maxPoolSize: 50,
+    autoIndex: false
+  })
+  await connection.asPromise()
+  return connection
+}
+
+async function mongoPlugin (app: FastifyInstance, { config }: { config: Config }) {
+  if (config.MONGODB_URL === undefined) {
+    app.decorate('mongo', null)
+    return
+  }
+  const connection = await connectMongo(config.MONGODB_URL, config.STORE_TIMEOUT_MS)
+  app.decorate('mongo', connection)
+  app.addHook('onClose', async () => { await connection.close() })
+}
+
+export default fp(mongoPlugin, { name: 'mongo', fastify: '5.x' })

@@ -1,0 +1,90 @@
+import fp from 'fastify-plugin'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { AppError, ERRORS, isAppError, type ErrorCode } from '../src/errors.ts'
+
+const PROBLEM_TYPE_BASE = 'https://otp-gate.dev/problems/'
+
+interface FieldError { field: string, message: string }
+
+/** Fastify's own error codes, mapped onto the project's stable codes. */
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'bad_request',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'bad_request',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'bad_request',
+  FST_ERR_VALIDATION: 'validation_failed'
+}
+
+function fieldErrors (error: FastifyError): FieldError[] {
+  return (error.validation ?? []).map((item) => {
+    const missing = (item.params as { missingProperty?: string, requiredProperties?: string[], additionalProperty?: string })
+    const name = missing.missingProperty ?? missing.requiredProperties?.[0] ?? missing.additionalProperty
+    const path = [error.validationContext, ...item.instancePath.split('/').filter(Boolean), ...(name ? [name] : [])]
+    return { field: path.filter(Boolean).join('.'), message: item.message ?? 'is invalid' }
+  })
+}
+
+function toAppError (error: FastifyError): AppError {
+  if (isAppError(error)) return error
+  if (error.validation) {
+    return new AppError('validation_failed', { detail: 'One or more fields are invalid.', extensions: { errors: fieldErrors(error) } })
+  }
+  const mapped = error.code ? FASTIFY_CODES[error.code] : undefined
+  if (mapped) return new AppError(mapped, { detail: error.message })
+  if (error instanceof SyntaxError) return new AppError('bad_request', { detail: 'The body is not valid JSON.' })
+  const status = error.statusCode ?? 500
+  if (status === 429) return new AppError('rate_limited', { detail: error.message })
+  if (status === 503) return new AppError('service_unavailable')
+  if (status >= 400 && status < 500) {
+    const code = (Object.keys(ERRORS) as ErrorCode[]).find((key) => ERRORS[key].status === status) ?? 'bad_request'
+    return new AppError(code, { detail: error.message })
+  }
+  return new AppError('internal_error')
+}
+
+export function sendProblem (reply: FastifyReply, error: AppError): FastifyReply {
+  if (error.retryAfter !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfter))))
+  return reply
+    .code(error.status)
+    .type('application/problem+json')
+    .send({
+      type: PROBLEM_TYPE_BASE + error.code,
+      title: ERRORS[error.code].title,
+      status: error.status,
+      detail: error.detail,
+      code: error.code,
+      ...error.extensions
+    })
+}
+
+/**
+ * One error format everywhere (RFC 9457 problem+json with a stable `code`), for our errors and Fastify's own,
+ * plus 404 and 405 for unknown routes.
+ */
+async function problemPlugin (app: FastifyInstance) {
+  const routes: Array<{ method: string, pattern: RegExp }> = []
+  app.addHook('onRoute', (route) => {
+    const pattern = new RegExp('^' + route.url.replace(/:[^/]+/g, '[^/]+').replace(/\*/g, '.*') + '/?$')
+    for (const method of [route.method].flat()) routes.push({ method, pattern })
+  })
+
+  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const problem = toAppError(error)
+    if (problem.status >= 500) request.log.error({ err: error }, 'request failed')
+    else request.log.info({ code: problem.code }, 'request refused')
+    return sendProblem(reply, problem)
+  })
+
+  app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
+    const path = request.url.split('?')[0] ?? '/'
+    const allowed = [...new Set(routes.filter((route) => route.pattern.test(path)).map((route) => route.method))]
+    if (allowed.length > 0) {
+      reply.header('allow', allowed.join(', '))
+      return sendProblem(reply, new AppError('method_not_allowed', { detail: `${request.method} is not allowed here; use ${allowed.join(', ')}.` }))
+    }
+    return sendProblem(reply, new AppError('not_found', { detail: `No route for ${request.method} ${path}.` }))
+  })
+}
+
+export default fp(problemPlugin, { name: 'problem', fastify: '5.x' })

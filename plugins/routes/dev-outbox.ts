@@ -1,0 +1,40 @@
+import { Type } from 'typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { Config } from '../../src/config.ts'
+import { normaliseIdentifier } from '../../src/users/identifiers.ts'
+
+const OutboxMessageSchema = Type.Object({
+  to: Type.String(),
+  channel: Type.Union([Type.Literal('email'), Type.Literal('sms')]),
+  code: Type.String(),
+  text: Type.String(),
+  sentAt: Type.String({ format: 'date-time' })
+})
+
+/**
+ * The dev outbox: messages that went nowhere but here, codes included. Only mounted outside production,
+ * for channels without a provider or when DEV_OUTBOX=true.
+ */
+const devOutboxRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {
+  const { outbox } = app
+  app.get('/outbox', {
+    schema: {
+      operationId: 'listDevOutbox',
+      summary: 'Messages delivered to the dev outbox for one destination, newest first',
+      tags: ['dev'],
+      querystring: Type.Object({ to: Type.String({ minLength: 3, maxLength: 254, description: 'an email or phone, normalised like any identifier' }) }, { additionalProperties: false }),
+      response: {
+        200: Type.Object({ messages: Type.Array(OutboxMessageSchema) }, {
+          examples: [{ messages: [{ to: 'jane@example.org', channel: 'email', code: '123456', text: 'Your otp-gate code is 123456', sentAt: '2026-11-23T10:00:00.000Z' }] }]
+        }),
+        400: { $ref: 'Problem#' }
+      }
+    }
+  }, async (request) => {
+    const raw = request.query.to
+    const { value } = normaliseIdentifier(raw.includes('@') ? { email: raw } : { phone: raw }, config.DEFAULT_REGION)
+    return { messages: await outbox.list(value) }
+  })
+}
+
+export default devOutboxRoutes

@@ -1,0 +1,147 @@
+import { Type } from 'typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { Config } from '../../src/config.ts'
+import { AppError } from '../../src/errors.ts'
+import { normaliseIdentifier } from '../../src/users/identifiers.ts'
+import { ContactBodyProperties, LocaleSchema } from '../schemas/identifiers.ts'
+import { ChallengeSchema, VerifyBodySchema } from '../schemas/challenge.ts'
+import { UserSchema } from '../schemas/user.ts'
+import { challengeView, deliverChallenge, identifierKind } from './issue-challenge.ts'
+import { userView } from './user-view.ts'
+
+const problem = { $ref: 'Problem#' }
+const problems = (...statuses: number[]) => Object.fromEntries(statuses.map((status) => [status, problem]))
+const security = [{ bearerAuth: [] }]
+
+const SessionSchema = Type.Object({
+  id: Type.String(),
+  current: Type.Boolean({ description: 'the session of the access token used for this request' }),
+  amr: Type.Array(Type.String()),
+  createdAt: Type.String({ format: 'date-time' }),
+  lastUsedAt: Type.String({ format: 'date-time' }),
+  expiresAt: Type.String({ format: 'date-time' }),
+  userAgent: Type.Union([Type.String(), Type.Null()]),
+  ip: Type.Union([Type.String(), Type.Null()])
+})
+
+/** The signed-in user: profile, sessions, and adding a verified email or phone. Every route needs a bearer token. */
+const meRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {
+  const { users, sessions, otp, now } = app
+  app.addHook('onRequest', app.authenticate)
+
+  const currentUser = async (id: string) => {
+    const user = await users.findById(id)
+    if (user === null || user.status !== 'active') throw new AppError('unauthorized', { detail: 'The account is not active.' })
+    return user
+  }
+
+  app.get('', {
+    schema: { operationId: 'getMe', summary: 'The signed-in user', tags: ['me'], security, response: { 200: UserSchema, ...problems(401, 503) } }
+  }, async (request) => userView(await currentUser(request.user.sub)))
+
+  app.patch('', {
+    schema: {
+      operationId: 'updateMe',
+      summary: 'Change name or locale',
+      tags: ['me'],
+      security,
+      body: Type.Object({
+        name: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 100 }), Type.Null()])),
+        locale: Type.Optional(Type.Union([LocaleSchema, Type.Null()]))
+      }, { additionalProperties: false, minProperties: 1, examples: [{ name: 'Jane', locale: 'fr' }] }),
+      response: { 200: UserSchema, ...problems(400, 401, 503) }
+    }
+  }, async (request) => {
+    await currentUser(request.user.sub)
+    const user = await users.updateProfile(request.user.sub, request.body)
+    if (user === null) throw new AppError('unauthorized', { detail: 'The account no longer exists.' })
+    return userView(user)
+  })
+
+  app.get('/sessions', {
+    schema: {
+      operationId: 'listMySessions',
+      summary: 'Live sessions of the signed-in user',
+      tags: ['me'],
+      security,
+      response: { 200: Type.Object({ sessions: Type.Array(SessionSchema) }), ...problems(401, 503) }
+    }
+  }, async (request) => {
+    const live = await sessions.listActive(request.user.sub, now())
+    return {
+      sessions: live.map((session) => ({
+        id: session.id,
+        current: session.id === request.user.sid,
+        amr: session.amr,
+        createdAt: session.createdAt.toISOString(),
+        lastUsedAt: session.lastUsedAt.toISOString(),
+        expiresAt: session.expiresAt.toISOString(),
+        userAgent: session.userAgent,
+        ip: session.ip
+      }))
+    }
+  })
+
+  app.delete('/sessions/:id', {
+    schema: {
+      operationId: 'endMySession',
+      summary: 'End one of the signed-in user\'s sessions',
+      tags: ['me'],
+      security,
+      params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }),
+      response: { 204: Type.Null({ description: 'ended' }), ...problems(401, 404, 503) }
+    }
+  }, async (request, reply) => {
+    const ended = await sessions.revoke(request.params.id, request.user.sub, now())
+    if (!ended) throw new AppError('not_found', { detail: 'No such live session.' })
+    return reply.code(204).send()
+  })
+
+  app.post('/contacts', {
+    schema: {
+      operationId: 'startContactVerification',
+      summary: 'Send a code to an email or phone to add to the account',
+      tags: ['me'],
+      security,
+      body: Type.Object({ ...ContactBodyProperties, locale: Type.Optional(LocaleSchema) }, {
+        additionalProperties: false,
+        description: 'exactly one of email or phone',
+        examples: [{ phone: '+12015550123' }]
+      }),
+      response: { 202: ChallengeSchema, ...problems(400, 401, 422, 429, 502, 503) }
+    }
+  }, async (request, reply) => {
+    const user = await currentUser(request.user.sub)
+    const { kind, value } = normaliseIdentifier(request.body, config.DEFAULT_REGION)
+    const challenge = await otp.startChallenge({
+      purpose: 'verify_contact',
+      channel: kind === 'email' ? 'email' : 'sms',
+      destination: value,
+      userId: user.id,
+      locale: request.body.locale ?? user.locale,
+      deliverable: true
+    })
+    await deliverChallenge(app, challenge, config.OTP_TTL_SECONDS)
+    return reply.code(202).send(challengeView(challenge))
+  })
+
+  app.post('/contacts/verify', {
+    schema: {
+      operationId: 'verifyContact',
+      summary: 'Attach the verified email or phone to the account',
+      description: '409 conflict when another account owns it.',
+      tags: ['me'],
+      security,
+      body: VerifyBodySchema,
+      response: { 200: UserSchema, ...problems(400, 401, 409, 410, 429, 503) }
+    }
+  }, async (request) => {
+    const verified = await otp.verifyChallenge({ ...request.body, purpose: 'verify_contact' })
+    // a challenge started by another account is no proof for this one
+    if (verified.userId !== request.user.sub) throw new AppError('invalid_code')
+    const user = await users.attachIdentifier(request.user.sub, identifierKind(verified.channel), verified.destination, now())
+    return userView(user)
+  })
+}
+
+export default meRoutes

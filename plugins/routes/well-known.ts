@@ -1,0 +1,33 @@
+import { Type } from 'typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+
+const JwkSchema = Type.Object({
+  kty: Type.Literal('OKP'),
+  crv: Type.Literal('Ed25519'),
+  x: Type.String(),
+  kid: Type.String(),
+  alg: Type.Literal('EdDSA'),
+  use: Type.Literal('sig')
+})
+
+/** Public signing keys, so resource servers can verify access tokens themselves. */
+const wellKnownRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { signingKeys } = app
+  app.get('/.well-known/jwks.json', {
+    schema: {
+      operationId: 'getJwks',
+      summary: 'Public keys that verify access tokens',
+      tags: ['keys'],
+      response: {
+        200: Type.Object({ keys: Type.Array(JwkSchema) }, {
+          examples: [{ keys: [{ kty: 'OKP', crv: 'Ed25519', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo', kid: 'k1', alg: 'EdDSA', use: 'sig' }] }]
+        })
+      }
+    }
+  }, async (_request, reply) => {
+    reply.header('cache-control', 'public, max-age=300')
+    return signingKeys.jwks as never
+  })
+}
+
+export default wellKnownRoutes

@@ -1,0 +1,25 @@
+import { Type } from 'typebox'
+
+export const ChallengeIdSchema = Type.String({
+  pattern: '^[0-9a-f]{4}\\.[A-Za-z0-9_-]{22}$',
+  description: 'identifies one code request',
+  examples: ['3f2a.Xk3v9Qm1aZ0b7Yc2Ld5eFw']
+})
+
+export const CodeSchema = Type.String({ pattern: '^[0-9]{4,10}$', description: 'the digits the user received', examples: ['123456'] })
+
+export const ChallengeSchema = Type.Object({
+  challengeId: ChallengeIdSchema,
+  channel: Type.Union([Type.Literal('email'), Type.Literal('sms')]),
+  expiresAt: Type.String({ format: 'date-time', description: 'the code stops working then' }),
+  resendAfter: Type.String({ format: 'date-time', description: 'a new code can be asked for from then on' }),
+  destination: Type.String({ description: 'where the code went, masked', examples: ['j***@example.org', '+1******0123'] })
+}, {
+  $id: 'Challenge',
+  examples: [{ challengeId: '3f2a.Xk3v9Qm1aZ0b7Yc2Ld5eFw', channel: 'email', expiresAt: '2026-11-23T10:05:00.000Z', resendAfter: '2026-11-23T10:00:30.000Z', destination: 'j***@example.org' }]
+})
+
+export const VerifyBodySchema = Type.Object({
+  challengeId: ChallengeIdSchema,
+  code: CodeSchema
+}, { additionalProperties: false, examples: [{ challengeId: '3f2a.Xk3v9Qm1aZ0b7Yc2Ld5eFw', code: '123456' }] })

@@ -1,0 +1,33 @@
+import { Type } from 'typebox'
+
+const nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()])
+const timestamp = (description: string) => Type.String({ format: 'date-time', description })
+
+export const UserSchema = Type.Object({
+  id: Type.String({ examples: ['665f1c2b9d3e4a0012345678'] }),
+  email: nullable(Type.String({ examples: ['jane@example.org'] })),
+  phone: nullable(Type.String({ description: 'E.164', examples: ['+12015550123'] })),
+  emailVerifiedAt: nullable(timestamp('when a code sent to the email was verified')),
+  phoneVerifiedAt: nullable(timestamp('when a code sent to the phone was verified')),
+  name: nullable(Type.String()),
+  locale: nullable(Type.String()),
+  status: Type.Union([Type.Literal('active'), Type.Literal('disabled')]),
+  lastLoginAt: nullable(timestamp('last successful login')),
+  createdAt: timestamp('sign-up time'),
+  updatedAt: timestamp('last change')
+}, {
+  $id: 'User',
+  examples: [{
+    id: '665f1c2b9d3e4a0012345678',
+    email: 'jane@example.org',
+    phone: null,
+    emailVerifiedAt: '2026-11-23T10:00:00.000Z',
+    phoneVerifiedAt: null,
+    name: 'Jane',
+    locale: 'en',
+    status: 'active',
+    lastLoginAt: '2026-11-23T10:00:00.000Z',
+    createdAt: '2026-11-01T09:00:00.000Z',
+    updatedAt: '2026-11-23T10:00:00.000Z'
+  }]
+})

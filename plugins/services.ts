@@ -1,0 +1,73 @@
+import fp from 'fastify-plugin'
+import type { FastifyInstance } from 'fastify'
+import type { Config } from '../src/config.ts'
+import { createOtpEngine, type OtpEngine } from '../src/otp/otp-engine.ts'
+import type { OtpStore } from '../src/otp/otp-store.ts'
+import { RedisOtpStore } from '../src/otp/redis-otp-store.ts'
+import { MemoryOtpStore } from '../src/otp/memory-otp-store.ts'
+import { createDelivery, type Delivery } from '../src/delivery/delivery.ts'
+import type { Outbox } from '../src/delivery/outbox.ts'
+import { RedisOutbox } from '../src/delivery/redis-outbox.ts'
+import { MemoryOutbox } from '../src/delivery/memory-outbox.ts'
+import type { UserRepository } from '../src/users/user-repository.ts'
+import { MongoUserRepository } from '../src/users/mongo-user-repository.ts'
+import { MemoryUserRepository } from '../src/users/memory-user-repository.ts'
+import type { SessionRepository } from '../src/sessions/session-repository.ts'
+import { MongoSessionRepository } from '../src/sessions/mongo-session-repository.ts'
+import { MemorySessionRepository } from '../src/sessions/memory-session-repository.ts'
+import { loadSigningKeys, type SigningKeys } from '../src/sessions/tokens.ts'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    otp: OtpEngine
+    delivery: Delivery
+    outbox: Outbox
+    /** the dev outbox receives at least one channel, so GET /v1/dev/outbox exists */
+    outboxEnabled: boolean
+    users: UserRepository
+    sessions: SessionRepository
+    signingKeys: SigningKeys
+    /** the clock the HTTP layer uses; tests inject one */
+    now: () => Date
+  }
+}
+
+/** What tests may replace: the clock, and the Redis key prefix that keeps parallel test files apart. */
+export interface ServiceOverrides {
+  now?: () => Date
+  redisKeyPrefix?: string
+}
+
+/** Builds the domain from config: Redis/MongoDB adapters when configured, in-process ones otherwise. */
+async function servicesPlugin (app: FastifyInstance, { config, overrides }: { config: Config, overrides: ServiceOverrides }) {
+  const { redis, mongo } = app
+  const now = overrides.now ?? (() => new Date())
+  const keyPrefix = overrides.redisKeyPrefix ?? ''
+
+  const otpStore: OtpStore = redis
+    ? new RedisOtpStore(redis, { keyPrefix: `${keyPrefix}otp:` })
+    : new MemoryOtpStore({ now: () => now().getTime() })
+  const outbox: Outbox = redis
+    ? new RedisOutbox(redis, { keyPrefix: `${keyPrefix}outbox:` })
+    : new MemoryOutbox({ now: () => now().getTime() })
+  const users: UserRepository = mongo ? new MongoUserRepository(mongo) : new MemoryUserRepository()
+  const sessions: SessionRepository = mongo ? new MongoSessionRepository(mongo) : new MemorySessionRepository()
+  await Promise.all([users.init(), sessions.init()])
+
+  const delivery = createDelivery(config, {
+    outbox,
+    logger: app.log.child({ component: 'delivery' })
+  })
+
+  app.decorate('otp', createOtpEngine(config, otpStore))
+  app.decorate('delivery', delivery)
+  app.decorate('outbox', outbox)
+  app.decorate('outboxEnabled', delivery.usesOutbox.email || delivery.usesOutbox.sms)
+  app.decorate('users', users)
+  app.decorate('sessions', sessions)
+  app.decorate('signingKeys', loadSigningKeys(config))
+  app.decorate('now', now)
+  app.addHook('onClose', async () => { await otpStore.close?.() })
+}
+
+export default fp(servicesPlugin, { name: 'services', fastify: '5.x', dependencies: ['redis', 'mongo'] })

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Starts the real servers the test suite needs on 127.0.0.1 and free ports, or stops them by pid.
+#   scripts/test-services.sh start   -> writes $TEST_SERVICES_DIR/env (REDIS_URL, MONGODB_URL, TEST_REDIS_CLUSTER_NODES)
+#   scripts/test-services.sh stop
+# TEST_SERVICES_DIR (default .test-services/default) holds data, logs and pids, so several runs can live side by side.
+# REDIS_URL / MONGODB_URL already set: those servers are used and not started here.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+state="${TEST_SERVICES_DIR:-$root/.test-services/default}"
+ferret_version=v1.24.2
+ferret_bin="${FERRETDB_BIN:-${XDG_CACHE_HOME:-$HOME/.cache}/otp-gate/ferretdb-$ferret_version}"
+
+die () { echo "test-services: $*" >&2; exit 1; }
+
+free_port () {
+  node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
+}
+
+wait_for_port () { # port name
+  for _ in $(seq 1 100); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  die "$2 did not open 127.0.0.1:$1 (see $state/$2.log)"
+}
+
+ensure_redis () {
+  command -v redis-server >/dev/null && command -v redis-cli >/dev/null && return
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "test-services: installing redis-server with apt-get" >&2
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools) >"$state/apt.log" 2>&1 \
+      || die "apt-get install redis-server failed (see $state/apt.log)"
+  else
+    die "redis-server is missing: install it (Debian/Ubuntu: apt-get install redis-server) or set REDIS_URL"
+  fi
+}
+
+ensure_ferretdb () {
+  [ -x "$ferret_bin" ] && return
+  command -v ferretdb >/dev/null && { ferret_bin=$(command -v ferretdb); return; }
+  command -v go >/dev/null || die "no MongoDB-wire server: install Go (to build FerretDB $ferret_version) or set MONGODB_URL to a running mongod"
+  echo "test-services: building FerretDB $ferret_version with go (once)" >&2
+  # go install refuses this module (its version file is generated at release time), so build a copy with that file written
+  local src build
+  src=$(go mod download -json "github.com/FerretDB/FerretDB@$ferret_version" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).Dir))') \
+    || die "could not download FerretDB $ferret_version from the Go module proxy"
+  build=$(mktemp -d)
+  cp -r "$src/." "$build" && chmod -R u+w "$build"
+  echo "$ferret_version" >"$build/build/version/version.txt"
+  mkdir -p "$(dirname "$ferret_bin")"
+  (cd "$build" && go build -o "$ferret_bin" ./cmd/ferretdb) >"$state/ferretdb-build.log" 2>&1 \
+    || die "building FerretDB failed (see $state/ferretdb-build.log)"
+  rm -rf "$build"
+}
+
+start_redis () { # name port [extra args...]
+  local name=$1 port=$2; shift 2
+  mkdir -p "$state/$name"
+  redis-server --bind 127.0.0.1 --port "$port" --dir "$state/$name" --save '' --appendonly no \
+    --daemonize no --logfile "$state/$name.log" "$@" &
+  echo $! >"$state/$name.pid"
+  wait_for_port "$port" "$name"
+}
+
+start () {
+  mkdir -p "$state"
+  [ -f "$state/env" ] && stop
+  : >"$state/env"
+  ensure_redis
+  if [ -z "${REDIS_URL:-}" ]; then
+    local port; port=$(free_port)
+    start_redis redis "$port"
+    echo "REDIS_URL=redis://127.0.0.1:$port" >>"$state/env"
+  fi
+  if [ -z "${TEST_REDIS_CLUSTER_NODES:-}" ]; then
+    local nodes=()
+    for i in 1 2 3; do
+      local port; port=$(free_port)
+      start_redis "cluster-$i" "$port" --cluster-enabled yes --cluster-config-file "$state/cluster-$i/nodes.conf" --cluster-node-timeout 2000
+      nodes+=("127.0.0.1:$port")
+    done
+    redis-cli --cluster create "${nodes[@]}" --cluster-replicas 0 --cluster-yes >"$state/cluster-create.log" 2>&1 \
+      || die "redis-cli --cluster create failed (see $state/cluster-create.log)"
+    for _ in $(seq 1 100); do
+      redis-cli -p "${nodes[0]##*:}" cluster info | grep -q 'cluster_state:ok' && break
+      sleep 0.1
+    done
+    echo "TEST_REDIS_CLUSTER_NODES=$(IFS=,; echo "${nodes[*]}")" >>"$state/env"
+  fi
+  if [ -z "${MONGODB_URL:-}" ]; then
+    ensure_ferretdb
+    local port; port=$(free_port)
+    rm -rf "$state/ferretdb" && mkdir -p "$state/ferretdb"
+    "$ferret_bin" --handler=sqlite --sqlite-url="file:$state/ferretdb/" --state-dir="$state/ferretdb" \
+      --listen-addr="127.0.0.1:$port" --debug-addr=- --telemetry=disable --log-level=warn >"$state/ferretdb.log" 2>&1 &
+    echo $! >"$state/ferretdb.pid"
+    wait_for_port "$port" ferretdb
+    echo "MONGODB_URL=mongodb://127.0.0.1:$port/otp-gate-test" >>"$state/env"
+  fi
+}
+
+stop () {
+  shopt -s nullglob
+  for pidfile in "$state"/*.pid; do
+    local pid; pid=$(cat "$pidfile")
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+    rm -f "$pidfile"
+  done
+  rm -f "$state/env"
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  *) die "usage: $0 start|stop" ;;
+esac

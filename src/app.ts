@@ -1,0 +1,71 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { randomUUID } from 'node:crypto'
+import { isEmbedded, type Config } from './config.ts'
+import { loggerOptions } from './logger.ts'
+import { FieldErrorSchema, ProblemSchema } from '../plugins/schemas/problem.ts'
+import problem from '../plugins/problem.ts'
+import redis from '../plugins/redis.ts'
+import mongo from '../plugins/mongo.ts'
+import openapi from '../plugins/openapi.ts'
+import services, { type ServiceOverrides } from '../plugins/services.ts'
+import auth from '../plugins/auth.ts'
+import health from '../plugins/health.ts'
+import authRoutes from '../plugins/routes/auth.ts'
+import meRoutes from '../plugins/routes/me.ts'
+import wellKnownRoutes from '../plugins/routes/well-known.ts'
+import devOutboxRoutes from '../plugins/routes/dev-outbox.ts'
+
+export interface AppOverrides extends ServiceOverrides {
+  logger?: FastifyServerOptions['logger']
+}
+
+function trustProxy (setting: string): boolean | number | string[] {
+  if (setting === 'false') return false
+  if (setting === 'true') return true
+  if (/^\d+$/.test(setting)) return Number(setting)
+  return setting.split(',').map((item) => item.trim()).filter(Boolean)
+}
+
+/** Builds the whole API; tests call this with their own config, the server entry with the environment's. */
+export async function buildApp (config: Config, overrides: AppOverrides = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: overrides.logger ?? loggerOptions(config),
+    requestIdHeader: 'x-request-id',
+    requestIdLogLabel: 'reqId',
+    genReqId: () => randomUUID(),
+    trustProxy: trustProxy(config.TRUST_PROXY),
+    bodyLimit: 16 * 1024,
+    connectionTimeout: config.REQUEST_TIMEOUT_MS,
+    requestTimeout: config.REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } }
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  app.addSchema(FieldErrorSchema)
+  app.addSchema(ProblemSchema)
+  app.addHook('onSend', async (request, reply) => { reply.header('x-request-id', request.id) })
+
+  // infrastructure
+  await app.register(problem)
+  await app.register(redis, { config })
+  await app.register(mongo, { config })
+  await app.register(openapi, { config })
+  if (isEmbedded(config)) {
+    app.log.warn('EMBEDDED MODE: no REDIS_URL/MONGODB_URL, so codes, users and sessions live in this process and vanish on restart; codes go to the dev outbox; JWTs are signed with an ephemeral key. Not for production.')
+  }
+
+  // domain services
+  await app.register(services, { config, overrides })
+  await app.register(auth, { config })
+
+  // routes
+  await app.register(health, { pingTimeoutMs: config.STORE_TIMEOUT_MS })
+  await app.register(wellKnownRoutes)
+  await app.register(authRoutes, { prefix: '/v1/auth', config })
+  await app.register(meRoutes, { prefix: '/v1/me', config })
+  if (app.outboxEnabled) await app.register(devOutboxRoutes, { prefix: '/v1/dev', config })
+
+  return app
+}

@@ -1,0 +1,56 @@
+/**
+ * The one table of error codes clients program against: each stable `code` with its HTTP status and title.
+ * Domain code throws `AppError`; plugins/problem.ts turns it into application/problem+json.
+ */
+export const ERRORS = {
+  validation_failed: { status: 400, title: 'Request validation failed' },
+  bad_request: { status: 400, title: 'Bad request' },
+  invalid_code: { status: 400, title: 'The code is not correct' },
+  challenge_expired: { status: 410, title: 'The challenge has expired or does not exist' },
+  unauthorized: { status: 401, title: 'Authentication required' },
+  token_reused: { status: 401, title: 'Refresh token reused; the session was revoked' },
+  forbidden: { status: 403, title: 'Forbidden' },
+  not_found: { status: 404, title: 'Not found' },
+  method_not_allowed: { status: 405, title: 'Method not allowed' },
+  conflict: { status: 409, title: 'Conflict' },
+  payload_too_large: { status: 413, title: 'Request body too large' },
+  unsupported_media_type: { status: 415, title: 'Unsupported media type' },
+  invalid_destination: { status: 422, title: 'The destination cannot receive codes' },
+  too_many_attempts: { status: 429, title: 'Too many wrong codes; start again' },
+  cooldown: { status: 429, title: 'Wait before asking for another code' },
+  rate_limited: { status: 429, title: 'Too many requests' },
+  internal_error: { status: 500, title: 'Internal server error' },
+  delivery_failed: { status: 502, title: 'The code could not be delivered' },
+  service_unavailable: { status: 503, title: 'Service temporarily unavailable' }
+} as const
+
+export type ErrorCode = keyof typeof ERRORS
+
+export interface AppErrorOptions {
+  detail?: string
+  /** seconds the client should wait, sent as Retry-After */
+  retryAfter?: number
+  /** extra members of the problem body, e.g. remainingAttempts */
+  extensions?: Record<string, unknown>
+  cause?: unknown
+}
+
+export class AppError extends Error {
+  override name = 'AppError'
+  readonly code: ErrorCode
+  readonly status: number
+  readonly detail: string
+  readonly retryAfter: number | undefined
+  readonly extensions: Record<string, unknown>
+
+  constructor (code: ErrorCode, options: AppErrorOptions = {}) {
+    super(options.detail ?? ERRORS[code].title, { cause: options.cause })
+    this.code = code
+    this.status = ERRORS[code].status
+    this.detail = options.detail ?? ERRORS[code].title
+    this.retryAfter = options.retryAfter
+    this.extensions = options.extensions ?? {}
+  }
+}
+
+export const isAppError = (error: unknown): error is AppError => error instanceof AppError

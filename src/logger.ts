@@ -1,0 +1,31 @@
+import type { FastifyServerOptions } from 'fastify'
+import type { Config } from './config.ts'
+
+/**
+ * Secrets and personal data are removed by configuration, so no call site has to remember.
+ * Any property with one of these names, at the top level or one level down, is censored.
+ */
+const SECRET_KEYS = ['code', 'codes', 'token', 'accessToken', 'refreshToken', 'mfaToken', 'secret', 'password', 'email', 'phone', 'destination', 'to', 'otpauthUri', 'qrCode', 'recoveryCodes', 'pepper', 'apiKey', 'apiSecret']
+
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  ...SECRET_KEYS,
+  ...SECRET_KEYS.map((key) => `*.${key}`)
+]
+
+export function loggerOptions (config: Config): FastifyServerOptions['logger'] {
+  return {
+    level: config.LOG_LEVEL,
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    serializers: {
+      // the query string can carry a destination (the dev outbox), so only the path is logged
+      req: (request: { method: string, url: string, id: string, ip?: string }) => ({
+        method: request.method,
+        path: request.url.split('?')[0],
+        remoteAddress: request.ip
+      })
+    }
+  }
+}

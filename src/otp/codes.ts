@@ -1,0 +1,24 @@
+import { createHmac, randomBytes, randomInt } from 'node:crypto'
+
+/** A numeric code of `length` digits, uniformly drawn, leading zeros kept. */
+export function generateCode (length: number): string {
+  return String(randomInt(0, 10 ** length)).padStart(length, '0')
+}
+
+/** What the store keeps instead of the code: bound to the challenge id, so a hash is useless elsewhere. */
+export function hashCode (pepper: string, challengeId: string, code: string): string {
+  return createHmac('sha256', pepper).update(challengeId + code).digest('base64url')
+}
+
+/**
+ * Names a destination in key names without revealing it. 128 bits are plenty against collisions
+ * and keep keys short; the prefix is domain separation from code hashes.
+ */
+export function destinationKey (pepper: string, destination: string): string {
+  return createHmac('sha256', pepper).update('destination:' + destination).digest('hex').slice(0, 32)
+}
+
+/** `<bucket>.<22 chars>`: the bucket keeps a destination's keys on one Cluster slot (see CHALLENGE_ID_PATTERN). */
+export function newChallengeId (destinationKeyHex: string): string {
+  return `${destinationKeyHex.slice(0, 4)}.${randomBytes(16).toString('base64url')}`
+}

@@ -1,0 +1,184 @@
+import { ExpiringMap } from './expiring-map.ts'
+import type {
+  ChallengePayload, IssuedCode, LockoutLimits, NewChallenge, OtpStore,
+  ResendResult, SendLimits, SendRefusal, StartResult, VerifyResult
+} from './otp-store.ts'
+
+interface StoredChallenge {
+  destinationKey: string
+  payload: ChallengePayload
+  codeHash: string
+  attempts: number
+  maxAttempts: number
+  fixedCode: boolean
+  skipSendLimits: boolean
+  createdAt: number
+  /** the quota slot the last send took, refunded by withdraw */
+  slot: number | null
+}
+
+/** Sliding window log, oldest first: one entry per send or failure. */
+type WindowLog = Array<{ slot: number, at: number }>
+
+export interface MemoryOtpStoreOptions {
+  /** epoch ms; tests inject a clock they move by hand */
+  now?: () => number
+  /** how often expired entries are dropped; reads never see them anyway */
+  sweepIntervalMs?: number
+}
+
+/**
+ * The OtpStore contract (see otp-store.ts) in process memory, for the embedded mode and tests. Every method does
+ * all its work synchronously, so each is atomic for this process; state is lost on restart and not shared
+ * between workers.
+ */
+export class MemoryOtpStore implements OtpStore {
+  readonly #now: () => number
+  readonly #challenges: ExpiringMap<StoredChallenge>
+  /** destination+purpose → current challenge id */
+  readonly #pointers: ExpiringMap<string>
+  readonly #cooldowns: ExpiringMap<true>
+  readonly #quotas: ExpiringMap<WindowLog>
+  readonly #failures: ExpiringMap<WindowLog>
+  readonly #locks: ExpiringMap<true>
+  readonly #sweeper: NodeJS.Timeout
+  #nextSlot = 1
+
+  constructor ({ now = Date.now, sweepIntervalMs = 60_000 }: MemoryOtpStoreOptions = {}) {
+    this.#now = now
+    this.#challenges = new ExpiringMap(now)
+    this.#pointers = new ExpiringMap(now)
+    this.#cooldowns = new ExpiringMap(now)
+    this.#quotas = new ExpiringMap(now)
+    this.#failures = new ExpiringMap(now)
+    this.#locks = new ExpiringMap(now)
+    const maps = [this.#challenges, this.#pointers, this.#cooldowns, this.#quotas, this.#failures, this.#locks]
+    this.#sweeper = setInterval(() => { for (const map of maps) map.sweep() }, sweepIntervalMs).unref()
+  }
+
+  /** entries held, expired ones not yet swept included */
+  get size (): number {
+    return this.#challenges.size + this.#pointers.size + this.#cooldowns.size + this.#quotas.size + this.#failures.size + this.#locks.size
+  }
+
+  #window (map: ExpiringMap<WindowLog>, key: string, windowMs: number): WindowLog {
+    const cutoff = this.#now() - windowMs
+    return (map.get(key) ?? []).filter((entry) => entry.at > cutoff)
+  }
+
+  #sendRefusal (destinationKey: string, purpose: string, skip: boolean, limits: SendLimits): SendRefusal | undefined {
+    const locked = this.#locks.remainingMs(destinationKey)
+    if (locked > 0) return { outcome: 'locked', retryAfterMs: locked }
+    if (skip) return undefined
+    const cooling = this.#cooldowns.remainingMs(`${destinationKey}\0${purpose}`)
+    if (cooling > 0) return { outcome: 'cooldown', retryAfterMs: cooling }
+    const sends = this.#window(this.#quotas, destinationKey, limits.quotaWindowMs)
+    const freeing = sends[sends.length - limits.quota]
+    if (freeing !== undefined) return { outcome: 'quota', retryAfterMs: freeing.at + limits.quotaWindowMs - this.#now() }
+    return undefined
+  }
+
+  /** takes a cooldown and a quota slot; answers the slot and when the next send is allowed */
+  #recordSend (destinationKey: string, purpose: string, skip: boolean, limits: SendLimits): { slot: number | null, resendAfter: number } {
+    const now = this.#now()
+    if (skip) return { slot: null, resendAfter: now }
+    const slot = this.#nextSlot++
+    this.#quotas.set(destinationKey, [...this.#window(this.#quotas, destinationKey, limits.quotaWindowMs), { slot, at: now }], limits.quotaWindowMs)
+    if (limits.cooldownMs <= 0) return { slot, resendAfter: now }
+    this.#cooldowns.set(`${destinationKey}\0${purpose}`, true, limits.cooldownMs)
+    return { slot, resendAfter: now + limits.cooldownMs }
+  }
+
+  #issued (challenge: StoredChallenge, ttlMs: number, resendAfter: number): IssuedCode {
+    const now = this.#now()
+    return { outcome: 'issued', payload: { ...challenge.payload }, fixedCode: challenge.fixedCode, createdAt: now, expiresAt: now + ttlMs, resendAfter }
+  }
+
+  #delete (challengeId: string, challenge: StoredChallenge): void {
+    this.#challenges.delete(challengeId)
+    const pointer = `${challenge.destinationKey}\0${challenge.payload.purpose}`
+    if (this.#pointers.get(pointer) === challengeId) this.#pointers.delete(pointer)
+  }
+
+  async startChallenge (input: NewChallenge, limits: SendLimits): Promise<StartResult> {
+    const { challengeId, destinationKey, payload } = input
+    const refusal = this.#sendRefusal(destinationKey, payload.purpose, input.skipSendLimits, limits)
+    if (refusal) return refusal
+    const pointer = `${destinationKey}\0${payload.purpose}`
+    const previous = this.#pointers.get(pointer)
+    if (previous !== undefined) this.#challenges.delete(previous)
+    const { slot, resendAfter } = this.#recordSend(destinationKey, payload.purpose, input.skipSendLimits, limits)
+    const challenge: StoredChallenge = {
+      destinationKey,
+      payload: { ...payload },
+      codeHash: input.codeHash,
+      attempts: 0,
+      maxAttempts: input.maxAttempts,
+      fixedCode: input.fixedCode,
+      skipSendLimits: input.skipSendLimits,
+      createdAt: this.#now(),
+      slot
+    }
+    this.#challenges.set(challengeId, challenge, limits.ttlMs)
+    this.#pointers.set(pointer, challengeId, limits.ttlMs)
+    return this.#issued(challenge, limits.ttlMs, resendAfter)
+  }
+
+  async resendChallenge (challengeId: string, codeHash: string, limits: SendLimits): Promise<ResendResult> {
+    const challenge = this.#challenges.get(challengeId)
+    if (challenge === undefined) return { outcome: 'expired' }
+    const { destinationKey, payload, skipSendLimits } = challenge
+    const refusal = this.#sendRefusal(destinationKey, payload.purpose, skipSendLimits, limits)
+    if (refusal) return refusal
+    const { slot, resendAfter } = this.#recordSend(destinationKey, payload.purpose, skipSendLimits, limits)
+    // a fixed test code stays what it was: the caller cannot know it before reading the destination
+    if (!challenge.fixedCode) challenge.codeHash = codeHash
+    challenge.attempts = 0
+    challenge.slot = slot
+    this.#challenges.set(challengeId, challenge, limits.ttlMs)
+    this.#pointers.set(`${destinationKey}\0${payload.purpose}`, challengeId, limits.ttlMs)
+    return this.#issued(challenge, limits.ttlMs, resendAfter)
+  }
+
+  async verifyChallenge (challengeId: string, purpose: string, codeHashes: readonly string[], lockout: LockoutLimits): Promise<VerifyResult> {
+    const challenge = this.#challenges.get(challengeId)
+    if (challenge === undefined || challenge.payload.purpose !== purpose) return { outcome: 'expired' }
+    const { destinationKey } = challenge
+    const locked = this.#locks.remainingMs(destinationKey)
+    if (locked > 0) return { outcome: 'locked', retryAfterMs: locked }
+    if (codeHashes.includes(challenge.codeHash)) {
+      this.#delete(challengeId, challenge)
+      return { outcome: 'verified', payload: { ...challenge.payload } }
+    }
+    const failures = [...this.#window(this.#failures, destinationKey, lockout.windowMs), { slot: this.#nextSlot++, at: this.#now() }]
+    if (failures.length >= lockout.threshold) {
+      this.#locks.set(destinationKey, true, lockout.lockoutMs)
+      this.#failures.delete(destinationKey)
+    } else {
+      this.#failures.set(destinationKey, failures, lockout.windowMs)
+    }
+    challenge.attempts += 1
+    const remainingAttempts = challenge.maxAttempts - challenge.attempts
+    if (remainingAttempts > 0) return { outcome: 'invalid', remainingAttempts }
+    this.#delete(challengeId, challenge)
+    return { outcome: 'exhausted' }
+  }
+
+  async withdrawChallenge (challengeId: string): Promise<boolean> {
+    const challenge = this.#challenges.get(challengeId)
+    if (challenge === undefined) return false
+    this.#delete(challengeId, challenge)
+    const { destinationKey, payload, slot } = challenge
+    this.#cooldowns.delete(`${destinationKey}\0${payload.purpose}`)
+    const sends = this.#quotas.get(destinationKey)
+    if (sends !== undefined && slot !== null) {
+      const index = sends.findIndex((entry) => entry.slot === slot)
+      if (index !== -1) sends.splice(index, 1)
+    }
+    return true
+  }
+
+  async close (): Promise<void> {
+    clearInterval(this.#sweeper)
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * A challenge id is `<bucket>.<random>`: the bucket (4 hex chars of the destination key) is the Redis Cluster
+ * hash tag every key of that destination shares, so verify, which only gets the id, stays on one slot.
+ * The random part is 16 bytes in base64url. Route schemas validate ids with this pattern.
+ */
+export const CHALLENGE_ID_PATTERN = '^[0-9a-f]{4}\\.[A-Za-z0-9_-]{22}$'
+
+const challengeIdRegExp = new RegExp(CHALLENGE_ID_PATTERN)
+export const isChallengeId = (value: string): boolean => challengeIdRegExp.test(value)
+
+/** What a challenge carries besides its code; stored as given and handed back on verify and resend. */
+export interface ChallengePayload {
+  purpose: string
+  channel: 'email' | 'sms'
+  /** the normalised destination: kept in the stored value, never in a key name */
+  destination: string
+  userId: string | null
+  locale: string | null
+  /** false for a decoy: stored and counted like a real challenge, never accepted by the caller */
+  deliverable: boolean
+}
+
+export interface NewChallenge {
+  /** matches CHALLENGE_ID_PATTERN; its bucket must be the first 4 chars of destinationKey */
+  challengeId: string
+  /** HMAC of the normalised destination (hex); every per-destination counter is keyed on it */
+  destinationKey: string
+  payload: ChallengePayload
+  codeHash: string
+  maxAttempts: number
+  /** the code is a test identifier's fixed code: resend keeps the stored hash */
+  fixedCode: boolean
+  /** lift cooldown and quota (test identifiers); the lockout still applies */
+  skipSendLimits: boolean
+}
+
+export interface SendLimits {
+  ttlMs: number
+  /** per destination and purpose; 0 = none */
+  cooldownMs: number
+  /** codes per destination within quotaWindowMs (sliding window) */
+  quota: number
+  quotaWindowMs: number
+}
+
+export interface LockoutLimits {
+  /** failed verifications per destination within windowMs that lock it */
+  threshold: number
+  windowMs: number
+  lockoutMs: number
+}
+
+/** A send refused by a per-destination limit; retryAfterMs > 0. */
+export interface SendRefusal { outcome: 'locked' | 'cooldown' | 'quota', retryAfterMs: number }
+
+/** Times are the store's own clock (Redis TIME, or the memory store's injected clock), in epoch ms. */
+export interface IssuedCode {
+  outcome: 'issued'
+  payload: ChallengePayload
+  fixedCode: boolean
+  createdAt: number
+  expiresAt: number
+  resendAfter: number
+}
+
+export type StartResult = IssuedCode | SendRefusal
+export type ResendResult = IssuedCode | SendRefusal | { outcome: 'expired' }
+export type VerifyResult =
+  | { outcome: 'verified', payload: ChallengePayload }
+  | { outcome: 'expired' }
+  | { outcome: 'invalid', remainingAttempts: number }
+  | { outcome: 'exhausted' }
+  | { outcome: 'locked', retryAfterMs: number }
+
+/**
+ * Where challenges and their per-destination counters live. Every method is atomic (one Lua script on Redis),
+ * every entry expires by itself, and expiry is the store's clock, never the caller's.
+ *
+ * - `startChallenge`: refused with `locked` while the destination is locked, then (unless skipSendLimits) with
+ *   `cooldown` while the destination+purpose cooldown runs and `quota` when the destination's window is full.
+ *   Otherwise stores the challenge for ttlMs, deletes the previous challenge of the same destination+purpose,
+ *   and (unless skipSendLimits) starts the cooldown and takes a quota slot.
+ * - `resendChallenge`: an unknown or expired id is `expired`. Same refusals as start; otherwise replaces the code
+ *   hash (kept when fixedCode), resets attempts to 0, renews the TTL and takes a new cooldown and quota slot.
+ *   The destination's failure count is untouched.
+ * - `verifyChallenge`: unknown, expired or another purpose is `expired` with nothing consumed; a locked destination
+ *   is `locked` with nothing consumed. A hash equal to one of codeHashes deletes the challenge (single use) and
+ *   returns its payload. Otherwise the attempt is counted on the challenge and into the destination's failures
+ *   (reaching lockout.threshold locks the destination for lockout.lockoutMs and clears the count); the answer is
+ *   `invalid` with the attempts left, or `exhausted` when none are left, and then the challenge is deleted.
+ * - `withdrawChallenge`: deletes the challenge, lifts its cooldown and refunds the quota slot its last send took;
+ *   false when there was nothing to withdraw.
+ * - `close`: releases what the store itself started (timers); an injected Redis client stays open.
+ */
+export interface OtpStore {
+  startChallenge (challenge: NewChallenge, limits: SendLimits): Promise<StartResult>
+  resendChallenge (challengeId: string, codeHash: string, limits: SendLimits): Promise<ResendResult>
+  verifyChallenge (challengeId: string, purpose: string, codeHashes: readonly string[], lockout: LockoutLimits): Promise<VerifyResult>
+  withdrawChallenge (challengeId: string): Promise<boolean>
+  close (): Promise<void>
+}

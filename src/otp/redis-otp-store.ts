@@ -1,0 +1,122 @@
+import { readFileSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import type { Cluster, Redis } from 'ioredis'
+import {
+  isChallengeId,
+  type ChallengePayload, type IssuedCode, type LockoutLimits, type NewChallenge, type OtpStore,
+  type ResendResult, type SendLimits, type SendRefusal, type StartResult, type VerifyResult
+} from './otp-store.ts'
+
+const lua = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8')
+const prelude = lua('lib')
+const SCRIPTS = {
+  otpStartChallenge: { numberOfKeys: 5, lua: prelude + lua('start') },
+  otpResendChallenge: { numberOfKeys: 1, lua: prelude + lua('resend') },
+  otpVerifyChallenge: { numberOfKeys: 1, lua: prelude + lua('verify') },
+  otpWithdrawChallenge: { numberOfKeys: 1, lua: prelude + lua('withdraw') }
+}
+
+type Reply = Array<string | number>
+type ScriptName = keyof typeof SCRIPTS
+type OtpCommands = Record<ScriptName, (...keysAndArgs: Array<string | number>) => Promise<unknown>>
+
+const defined = new WeakSet<Redis | Cluster>()
+function withScripts (client: Redis | Cluster): OtpCommands {
+  if (!defined.has(client)) {
+    for (const [name, definition] of Object.entries(SCRIPTS)) client.defineCommand(name, definition)
+    defined.add(client)
+  }
+  return client as unknown as OtpCommands
+}
+
+/** Unique sorted-set member for one send or failure; Redis Lua has no good randomness of its own. */
+const slotId = () => randomBytes(9).toString('base64url')
+
+function issued (reply: Reply): IssuedCode | SendRefusal {
+  const [outcome, payload, fixed, createdAt, expiresAt, resendAfter] = reply
+  if (outcome !== 'issued') return { outcome: outcome as SendRefusal['outcome'], retryAfterMs: Number(payload) }
+  return {
+    outcome,
+    payload: JSON.parse(String(payload)) as ChallengePayload,
+    fixedCode: fixed === '1',
+    createdAt: Number(createdAt),
+    expiresAt: Number(expiresAt),
+    resendAfter: Number(resendAfter)
+  }
+}
+
+const flag = (value: boolean) => value ? '1' : '0'
+
+export interface RedisOtpStoreOptions {
+  /** a Redis or Cluster client without an ioredis keyPrefix; the store never closes it */
+  client: Redis | Cluster
+  /** prepended to every key; no braces, so the {bucket} hash tag stays the first. Default `otp:` */
+  keyPrefix?: string
+}
+
+/**
+ * The OtpStore contract (see otp-store.ts) on Redis or Redis Cluster: one Lua script per operation, so each is
+ * one round trip and atomic. Keys are `<prefix>{<bucket>}:c:<random>` for a challenge and
+ * `<prefix>{<bucket>}:d:<destinationKey>:…` for the destination's pointer, cooldown, quota, failures and lock;
+ * all carry a TTL and no personal data.
+ */
+export class RedisOtpStore implements OtpStore {
+  readonly #commands: OtpCommands
+  readonly #prefix: string
+
+  constructor ({ client, keyPrefix = 'otp:' }: RedisOtpStoreOptions) {
+    if (/[{}]/.test(keyPrefix)) throw new Error('RedisOtpStore keyPrefix must not contain braces: the {bucket} hash tag has to be the first')
+    this.#commands = withScripts(client)
+    this.#prefix = keyPrefix
+  }
+
+  #challengeKey (challengeId: string): string {
+    const [bucket, random] = challengeId.split('.')
+    return `${this.#prefix}{${bucket}}:c:${random}`
+  }
+
+  async startChallenge (challenge: NewChallenge, limits: SendLimits): Promise<StartResult> {
+    const { challengeId, payload } = challenge
+    if (!isChallengeId(challengeId) || !challengeId.startsWith(challenge.destinationKey.slice(0, 4))) {
+      throw new Error('startChallenge needs a challenge id whose bucket is its destination key\'s')
+    }
+    const base = `${this.#prefix}{${challengeId.slice(0, 4)}}:d:${challenge.destinationKey}:`
+    const reply = await this.#commands.otpStartChallenge(
+      this.#challengeKey(challengeId), `${base}p:${payload.purpose}`, `${base}cd:${payload.purpose}`, `${base}q`, `${base}l`,
+      base, payload.purpose, JSON.stringify(payload), challenge.codeHash, challenge.maxAttempts, limits.ttlMs,
+      flag(challenge.fixedCode), flag(challenge.skipSendLimits), limits.cooldownMs, limits.quota, limits.quotaWindowMs, slotId()
+    ) as Reply
+    return issued(reply)
+  }
+
+  async resendChallenge (challengeId: string, codeHash: string, limits: SendLimits): Promise<ResendResult> {
+    if (!isChallengeId(challengeId)) return { outcome: 'expired' }
+    const reply = await this.#commands.otpResendChallenge(
+      this.#challengeKey(challengeId), codeHash, limits.ttlMs, limits.cooldownMs, limits.quota, limits.quotaWindowMs, slotId()
+    ) as Reply
+    return reply[0] === 'expired' ? { outcome: 'expired' } : issued(reply)
+  }
+
+  async verifyChallenge (challengeId: string, purpose: string, codeHashes: readonly string[], lockout: LockoutLimits): Promise<VerifyResult> {
+    if (!isChallengeId(challengeId)) return { outcome: 'expired' }
+    const [outcome, value] = await this.#commands.otpVerifyChallenge(
+      this.#challengeKey(challengeId), purpose, codeHashes[0] ?? '', codeHashes[1] ?? '', slotId(),
+      lockout.threshold, lockout.windowMs, lockout.lockoutMs
+    ) as Reply
+    switch (outcome) {
+      case 'verified': return { outcome, payload: JSON.parse(String(value)) as ChallengePayload }
+      case 'invalid': return { outcome, remainingAttempts: Number(value) }
+      case 'locked': return { outcome, retryAfterMs: Number(value) }
+      case 'exhausted': return { outcome }
+      default: return { outcome: 'expired' }
+    }
+  }
+
+  async withdrawChallenge (challengeId: string): Promise<boolean> {
+    if (!isChallengeId(challengeId)) return false
+    return await this.#commands.otpWithdrawChallenge(this.#challengeKey(challengeId)) === 1
+  }
+
+  /** The client belongs to whoever passed it in. */
+  async close (): Promise<void> {}
+}

@@ -1,0 +1,64 @@
+import t from 'tap'
+import { readFileSync } from 'node:fs'
+import { ConfigError, ConfigSchema, isEmbedded, loadConfig } from '../src/config.ts'
+import { renderEnvExample } from '../src/env-example.ts'
+
+const productionEnv = {
+  NODE_ENV: 'production',
+  REDIS_URL: 'redis://127.0.0.1:6379',
+  MONGODB_URL: 'mongodb://127.0.0.1:27017/otp',
+  JWT_KEYS: '[]',
+  OTP_PEPPER: 'p'.repeat(32),
+  SENDGRID_API_KEY: 'SG.key',
+  EMAIL_FROM: 'codes@example.org',
+  VONAGE_API_KEY: 'key',
+  VONAGE_API_SECRET: 'secret',
+  SMS_FROM: 'otpgate',
+  SMS_ALLOWED_COUNTRIES: 'US,FR'
+}
+
+t.test('defaults give the embedded mode', async (t) => {
+  const config = loadConfig({})
+  t.equal(config.PORT, 3000)
+  t.equal(config.HOST, '127.0.0.1')
+  t.equal(config.OTP_TTL_SECONDS, 300)
+  t.equal(config.SIGNUP, 'open')
+  t.same(config.TEST_IDENTIFIERS, [])
+  t.ok(isEmbedded(config))
+})
+
+t.test('values are converted from strings and lists are split', async (t) => {
+  const config = loadConfig({ PORT: '8080', DEV_OUTBOX: 'true', TEST_IDENTIFIERS: '*@loadtest.example=000000, +1555*=123456', REDIS_URL: 'redis://x' })
+  t.equal(config.PORT, 8080)
+  t.equal(config.DEV_OUTBOX, true)
+  t.same(config.TEST_IDENTIFIERS, ['*@loadtest.example=000000', '+1555*=123456'])
+  t.notOk(isEmbedded(config))
+})
+
+t.test('an empty variable means the default', async (t) => {
+  t.equal(loadConfig({ PORT: '' }).PORT, 3000)
+})
+
+t.test('a bad value names the variable and what is expected', async (t) => {
+  t.throws(() => loadConfig({ PORT: 'abc' }), new ConfigError('Invalid configuration: PORT: must be integer (TCP port, 0 for a free one)'))
+  t.throws(() => loadConfig({ OTP_TTL_SECONDS: '5' }), { message: /^Invalid configuration: OTP_TTL_SECONDS: must be >= 60/ })
+  t.throws(() => loadConfig({ SIGNUP: 'maybe' }), { message: /^Invalid configuration: SIGNUP: / })
+  t.throws(() => loadConfig({ OTP_PEPPER: 'short' }), { message: /^Invalid configuration: OTP_PEPPER: / })
+})
+
+t.test('production refuses to start without its services, keys and providers', async (t) => {
+  t.throws(() => loadConfig({ NODE_ENV: 'production' }), { message: 'Invalid configuration: REDIS_URL is required in production (one-time codes live in Redis)' })
+  for (const name of ['MONGODB_URL', 'JWT_KEYS', 'OTP_PEPPER', 'SENDGRID_API_KEY', 'VONAGE_API_KEY', 'SMS_FROM', 'SMS_ALLOWED_COUNTRIES']) {
+    const env: Record<string, string> = { ...productionEnv }
+    delete env[name]
+    t.throws(() => loadConfig(env), { message: new RegExp(`^Invalid configuration: ${name} is required in production`) }, name)
+  }
+  t.throws(() => loadConfig({ ...productionEnv, DEV_OUTBOX: 'true' }), { message: /DEV_OUTBOX=true is refused in production/ })
+  t.equal(loadConfig(productionEnv).NODE_ENV, 'production')
+})
+
+t.test('.env.example documents every variable with its default', async (t) => {
+  const committed = readFileSync(new URL('../.env.example', import.meta.url), 'utf8')
+  t.equal(committed, renderEnvExample(), 'regenerate with: npm exec -- node scripts/write-env-example.ts')
+  for (const name of Object.keys(ConfigSchema.properties)) t.match(committed, new RegExp(`^${name}=`, 'm'), name)
+})
