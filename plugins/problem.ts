@@ -25,8 +25,21 @@ function fieldErrors (error: FastifyError): FieldError[] {
   })
 }
 
+const UNAVAILABLE_NAMES = new Set([
+  'MaxRetriesPerRequestError', 'ClusterAllFailedError',
+  'MongoServerSelectionError', 'MongooseServerSelectionError', 'MongoNetworkError', 'MongoNetworkTimeoutError',
+  'MongoNotConnectedError', 'MongoTopologyClosedError', 'MongoPoolClearedError', 'MongoWaitQueueTimeoutError', 'MongoOperationTimeoutError'
+])
+const UNAVAILABLE_MESSAGES = /enableOfflineQueue options is false|Connection is closed|Command timed out|Connection pool .* closed|Client must be connected/
+
+/** Redis or MongoDB did not answer in time: the client may retry soon, and nothing was decided. */
+function isStoreUnavailable (error: Error): boolean {
+  return UNAVAILABLE_NAMES.has(error.name) || UNAVAILABLE_MESSAGES.test(error.message)
+}
+
 function toAppError (error: FastifyError): AppError {
   if (isAppError(error)) return error
+  if (isStoreUnavailable(error)) return new AppError('service_unavailable', { detail: 'A data store is unreachable; try again shortly.', retryAfter: 2 })
   if (error.validation) {
     return new AppError('validation_failed', { detail: 'One or more fields are invalid.', extensions: { errors: fieldErrors(error) } })
   }

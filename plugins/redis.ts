@@ -38,7 +38,7 @@ export function createRedisClient (config: Config): RedisClient | null {
 
 async function redisPlugin (app: FastifyInstance, { config }: { config: Config }) {
   const redis = createRedisClient(config)
-  app.decorate('redis', redis)
+  app.decorate<RedisClient | null>('redis', redis)
   if (redis === null) return
   // errors surface per command; the event only needs a listener so it does not crash the process
   redis.on('error', (error: Error) => app.log.warn({ err: error.message }, 'redis connection error'))

@@ -48,7 +48,7 @@ async function servicesPlugin (app: FastifyInstance, { config, overrides }: { co
     ? new RedisOtpStore(redis, { keyPrefix: `${keyPrefix}otp:` })
     : new MemoryOtpStore({ now: () => now().getTime() })
   const outbox: Outbox = redis
-    ? new RedisOutbox(redis, { keyPrefix: `${keyPrefix}outbox:` })
+    ? new RedisOutbox(redis, { keyPrefix: `${keyPrefix}outbox:`, ...(config.OTP_PEPPER ? { keySecret: config.OTP_PEPPER } : {}) })
     : new MemoryOutbox({ now: () => now().getTime() })
   const users: UserRepository = mongo ? new MongoUserRepository(mongo) : new MemoryUserRepository()
   const sessions: SessionRepository = mongo ? new MongoSessionRepository(mongo) : new MemorySessionRepository()
@@ -56,6 +56,7 @@ async function servicesPlugin (app: FastifyInstance, { config, overrides }: { co
 
   const delivery = createDelivery(config, {
     outbox,
+    now,
     logger: app.log.child({ component: 'delivery' })
   })
 

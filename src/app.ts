@@ -8,6 +8,7 @@ import problem from '../plugins/problem.ts'
 import redis from '../plugins/redis.ts'
 import mongo from '../plugins/mongo.ts'
 import openapi from '../plugins/openapi.ts'
+import rateLimit from '../plugins/rate-limit.ts'
 import services, { type ServiceOverrides } from '../plugins/services.ts'
 import auth from '../plugins/auth.ts'
 import health from '../plugins/health.ts'
@@ -20,10 +21,12 @@ export interface AppOverrides extends ServiceOverrides {
   logger?: FastifyServerOptions['logger']
 }
 
-function trustProxy (setting: string): boolean | number | string[] {
+/** TRUST_PROXY: false, true, a hop count, or a list of proxy addresses/CIDRs (proxy-addr semantics). */
+function trustProxy (setting: string): boolean | string[] {
   if (setting === 'false') return false
   if (setting === 'true') return true
-  if (/^\d+$/.test(setting)) return Number(setting)
+  // a hop count: Fastify takes a number here at run time, though its types only list the other forms
+  if (/^\d+$/.test(setting)) return Number(setting) as unknown as boolean
   return setting.split(',').map((item) => item.trim()).filter(Boolean)
 }
 
@@ -32,7 +35,6 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   const app = Fastify({
     logger: overrides.logger ?? loggerOptions(config),
     requestIdHeader: 'x-request-id',
-    requestIdLogLabel: 'reqId',
     genReqId: () => randomUUID(),
     trustProxy: trustProxy(config.TRUST_PROXY),
     bodyLimit: 16 * 1024,
@@ -43,6 +45,8 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } }
   }).withTypeProvider<TypeBoxTypeProvider>()
 
+  // a JSON API: anything but JSON is a 415, not a string handed to validation
+  app.removeContentTypeParser('text/plain')
   app.addSchema(FieldErrorSchema)
   app.addSchema(ProblemSchema)
   app.addHook('onSend', async (request, reply) => { reply.header('x-request-id', request.id) })
@@ -52,6 +56,7 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   await app.register(redis, { config })
   await app.register(mongo, { config })
   await app.register(openapi, { config })
+  await app.register(rateLimit, { config, keyPrefix: overrides.redisKeyPrefix ?? '' })
   if (isEmbedded(config)) {
     app.log.warn('EMBEDDED MODE: no REDIS_URL/MONGODB_URL, so codes, users and sessions live in this process and vanish on restart; codes go to the dev outbox; JWTs are signed with an ephemeral key. Not for production.')
   }

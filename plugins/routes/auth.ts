@@ -1,15 +1,16 @@
 import { Type } from 'typebox'
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from '../../src/config.ts'
 import { AppError } from '../../src/errors.ts'
 import { normaliseIdentifier } from '../../src/users/identifiers.ts'
 import { hashRefreshToken, newRefreshToken } from '../../src/sessions/tokens.ts'
 import { ContactBodyProperties, LocaleSchema } from '../schemas/identifiers.ts'
 import { ChallengeIdSchema, ChallengeSchema, VerifyBodySchema } from '../schemas/challenge.ts'
-import { RefreshTokenSchema, TokenPairSchema } from '../schemas/tokens.ts'
-import { UserSchema } from '../schemas/user.ts'
+import { RefreshTokenSchema, TOKEN_PAIR_EXAMPLE, TokenPairSchema } from '../schemas/tokens.ts'
+import { USER_EXAMPLE, UserSchema } from '../schemas/user.ts'
 import { challengeView, deliverChallenge, identifierKind } from './issue-challenge.ts'
 import { userView } from './user-view.ts'
+import { perMinute } from '../rate-limit.ts'
 
 const problem = { $ref: 'Problem#' }
 const problems = (...statuses: number[]) => Object.fromEntries(statuses.map((status) => [status, problem]))
@@ -26,14 +27,19 @@ const StartBodySchema = Type.Object({
 
 const LoginSchema = Type.Object({ ...TokenPairSchema.properties, user: UserSchema }, {
   $id: 'Login',
-  examples: [{ ...TokenPairSchema.examples[0], user: UserSchema.examples[0] }]
+  examples: [{ ...TOKEN_PAIR_EXAMPLE, user: USER_EXAMPLE }]
 })
 
 /** Public routes of /v1/auth: ask for a code, verify it, refresh and end sessions. */
 const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {
   const { otp, users, sessions, now } = app
+  const startLimit = { rateLimit: perMinute(config.RATE_LIMIT_START_PER_MINUTE) }
+  const verifyLimit = { rateLimit: perMinute(config.RATE_LIMIT_VERIFY_PER_MINUTE) }
+  const refreshLimit = { rateLimit: perMinute(config.RATE_LIMIT_REFRESH_PER_MINUTE) }
+  const defaultLimit = { rateLimit: perMinute(config.RATE_LIMIT_DEFAULT_PER_MINUTE) }
 
   app.post('/otp', {
+    config: startLimit,
     schema: {
       operationId: 'startOtp',
       summary: 'Send a one-time code to an email address or phone number',
@@ -60,6 +66,7 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
   })
 
   app.post('/otp/resend', {
+    config: startLimit,
     schema: {
       operationId: 'resendOtp',
       summary: 'Send a new code for a pending challenge',
@@ -75,6 +82,7 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
   })
 
   app.post('/otp/verify', {
+    config: verifyLimit,
     schema: {
       operationId: 'verifyOtp',
       summary: 'Exchange a code for a session',
@@ -99,6 +107,7 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
   })
 
   app.post('/token/refresh', {
+    config: refreshLimit,
     schema: {
       operationId: 'refreshToken',
       summary: 'Rotate a refresh token into a new pair',
@@ -123,18 +132,21 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
     return app.signPair(result.session.userId, result.session.id, result.session.amr, refreshToken)
   })
 
-  await app.register(async (protectedApp) => {
+  // the routes that need a session: a sibling context behind the authenticate hook
+  await app.register(async (context) => {
+    const protectedApp = context.withTypeProvider<TypeBoxTypeProvider>()
     protectedApp.addHook('onRequest', app.authenticate)
     const security = [{ bearerAuth: [] }]
 
     protectedApp.post('/logout', {
+      config: defaultLimit,
       schema: {
         operationId: 'logout',
         summary: 'End this session',
         description: 'Ends the session of the access token, and the one of `refreshToken` when given (it must be yours).',
         tags: ['auth'],
         security,
-        body: Type.Optional(Type.Object({ refreshToken: Type.Optional(RefreshTokenSchema) }, { additionalProperties: false, examples: [{}] })),
+        body: Type.Object({ refreshToken: Type.Optional(RefreshTokenSchema) }, { additionalProperties: false, examples: [{}, { refreshToken: 'q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA' }] }),
         response: { 204: Type.Null({ description: 'ended' }), ...problems(400, 401, 503) }
       }
     }, async (request, reply) => {
@@ -142,10 +154,11 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
       await sessions.revoke(request.user.sid, request.user.sub, at)
       const refreshToken = request.body?.refreshToken
       if (refreshToken) await sessions.revokeByTokenHash(hashRefreshToken(refreshToken), request.user.sub, at)
-      return reply.code(204).send()
+      return reply.code(204).send(null)
     })
 
     protectedApp.post('/logout/all', {
+      config: defaultLimit,
       schema: {
         operationId: 'logoutAll',
         summary: 'End every session of the user',
@@ -155,7 +168,7 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
       }
     }, async (request, reply) => {
       await sessions.revokeAll(request.user.sub, now())
-      return reply.code(204).send()
+      return reply.code(204).send(null)
     })
   })
 }

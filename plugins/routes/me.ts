@@ -8,6 +8,7 @@ import { ChallengeSchema, VerifyBodySchema } from '../schemas/challenge.ts'
 import { UserSchema } from '../schemas/user.ts'
 import { challengeView, deliverChallenge, identifierKind } from './issue-challenge.ts'
 import { userView } from './user-view.ts'
+import { perMinute } from '../rate-limit.ts'
 
 const problem = { $ref: 'Problem#' }
 const problems = (...statuses: number[]) => Object.fromEntries(statuses.map((status) => [status, problem]))
@@ -28,6 +29,9 @@ const SessionSchema = Type.Object({
 const meRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {
   const { users, sessions, otp, now } = app
   app.addHook('onRequest', app.authenticate)
+  const startLimit = { rateLimit: perMinute(config.RATE_LIMIT_START_PER_MINUTE) }
+  const verifyLimit = { rateLimit: perMinute(config.RATE_LIMIT_VERIFY_PER_MINUTE) }
+  const defaultLimit = { rateLimit: perMinute(config.RATE_LIMIT_DEFAULT_PER_MINUTE) }
 
   const currentUser = async (id: string) => {
     const user = await users.findById(id)
@@ -36,10 +40,12 @@ const meRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { co
   }
 
   app.get('', {
+    config: defaultLimit,
     schema: { operationId: 'getMe', summary: 'The signed-in user', tags: ['me'], security, response: { 200: UserSchema, ...problems(401, 503) } }
   }, async (request) => userView(await currentUser(request.user.sub)))
 
   app.patch('', {
+    config: defaultLimit,
     schema: {
       operationId: 'updateMe',
       summary: 'Change name or locale',
@@ -59,6 +65,7 @@ const meRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { co
   })
 
   app.get('/sessions', {
+    config: defaultLimit,
     schema: {
       operationId: 'listMySessions',
       summary: 'Live sessions of the signed-in user',
@@ -83,6 +90,7 @@ const meRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { co
   })
 
   app.delete('/sessions/:id', {
+    config: defaultLimit,
     schema: {
       operationId: 'endMySession',
       summary: 'End one of the signed-in user\'s sessions',
@@ -94,10 +102,11 @@ const meRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { co
   }, async (request, reply) => {
     const ended = await sessions.revoke(request.params.id, request.user.sub, now())
     if (!ended) throw new AppError('not_found', { detail: 'No such live session.' })
-    return reply.code(204).send()
+    return reply.code(204).send(null)
   })
 
   app.post('/contacts', {
+    config: startLimit,
     schema: {
       operationId: 'startContactVerification',
       summary: 'Send a code to an email or phone to add to the account',
@@ -126,6 +135,7 @@ const meRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { co
   })
 
   app.post('/contacts/verify', {
+    config: verifyLimit,
     schema: {
       operationId: 'verifyContact',
       summary: 'Attach the verified email or phone to the account',

@@ -3,6 +3,20 @@ import { Type } from 'typebox'
 const nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()])
 const timestamp = (description: string) => Type.String({ format: 'date-time', description })
 
+export const USER_EXAMPLE = {
+  id: '665f1c2b9d3e4a0012345678',
+  email: 'jane@example.org',
+  phone: null,
+  emailVerifiedAt: '2026-11-23T10:00:00.000Z',
+  phoneVerifiedAt: null,
+  name: 'Jane',
+  locale: 'en',
+  status: 'active',
+  lastLoginAt: '2026-11-23T10:00:00.000Z',
+  createdAt: '2026-11-01T09:00:00.000Z',
+  updatedAt: '2026-11-23T10:00:00.000Z'
+}
+
 export const UserSchema = Type.Object({
   id: Type.String({ examples: ['665f1c2b9d3e4a0012345678'] }),
   email: nullable(Type.String({ examples: ['jane@example.org'] })),
@@ -17,17 +31,5 @@ export const UserSchema = Type.Object({
   updatedAt: timestamp('last change')
 }, {
   $id: 'User',
-  examples: [{
-    id: '665f1c2b9d3e4a0012345678',
-    email: 'jane@example.org',
-    phone: null,
-    emailVerifiedAt: '2026-11-23T10:00:00.000Z',
-    phoneVerifiedAt: null,
-    name: 'Jane',
-    locale: 'en',
-    status: 'active',
-    lastLoginAt: '2026-11-23T10:00:00.000Z',
-    createdAt: '2026-11-01T09:00:00.000Z',
-    updatedAt: '2026-11-23T10:00:00.000Z'
-  }]
+  examples: [USER_EXAMPLE]
 })

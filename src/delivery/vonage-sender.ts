@@ -78,7 +78,8 @@ export class VonageSender implements SmsSender {
 
   constructor (options: VonageSenderOptions) {
     const vonage = new Vonage(
-      { apiKey: options.apiKey, apiSecret: options.apiSecret },
+      // without a privateKey, @vonage/auth calls fs.existsSync(undefined): a DEP0187 warning on every start
+      { apiKey: options.apiKey, apiSecret: options.apiSecret, privateKey: '' },
       { timeout: options.timeoutMs, ...(options.baseUrl === undefined ? {} : { restHost: options.baseUrl.replace(/\/+$/, '') }) }
     )
     this.#sms = vonage.sms

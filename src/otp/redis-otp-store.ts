@@ -48,8 +48,6 @@ function issued (reply: Reply): IssuedCode | SendRefusal {
 const flag = (value: boolean) => value ? '1' : '0'
 
 export interface RedisOtpStoreOptions {
-  /** a Redis or Cluster client without an ioredis keyPrefix; the store never closes it */
-  client: Redis | Cluster
   /** prepended to every key; no braces, so the {bucket} hash tag stays the first. Default `otp:` */
   keyPrefix?: string
 }
@@ -64,8 +62,11 @@ export class RedisOtpStore implements OtpStore {
   readonly #commands: OtpCommands
   readonly #prefix: string
 
-  constructor ({ client, keyPrefix = 'otp:' }: RedisOtpStoreOptions) {
+  /** `client`: a Redis or Cluster client without an ioredis keyPrefix; the store never closes it */
+  constructor (client: Redis | Cluster, { keyPrefix = 'otp:' }: RedisOtpStoreOptions = {}) {
     if (/[{}]/.test(keyPrefix)) throw new Error('RedisOtpStore keyPrefix must not contain braces: the {bucket} hash tag has to be the first')
+    // ioredis would prefix KEYS but not the key names the scripts build from stored values
+    if ((client.options as { keyPrefix?: string }).keyPrefix) throw new Error('RedisOtpStore needs a client without an ioredis keyPrefix; use its own keyPrefix option')
     this.#commands = withScripts(client)
     this.#prefix = keyPrefix
   }

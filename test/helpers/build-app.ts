@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto'
+import type { Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { loadConfig, type Config } from '../../src/config.ts'
 import { buildApp, type AppOverrides } from '../../src/app.ts'
-
-interface Teardown { teardown: (fn: () => unknown) => void }
+import { testMongoUrl } from './mongo.ts'
+import { uniqueKeyPrefix } from './redis.ts'
 
 export interface TestAppOptions extends AppOverrides {
   /** 'real' (default): the suite's Redis and MongoDB-wire server; 'memory': the embedded in-process stores */
@@ -17,24 +17,16 @@ export function requireEnv (name: 'REDIS_URL' | 'MONGODB_URL' | 'TEST_REDIS_CLUS
   return value
 }
 
-/** A MongoDB URL for a database of this test file alone. */
-export function uniqueMongoUrl (): string {
-  const url = new URL(requireEnv('MONGODB_URL'))
-  url.pathname = `/otp-gate-test-${randomBytes(5).toString('hex')}`
-  return url.toString()
+/** Test config: the suite's Redis and a database of this test's own (dropped at its end), unless in memory. */
+export function testConfig (t: Test, options: TestAppOptions = {}): Config {
+  const stores = options.stores === 'memory' ? {} : { REDIS_URL: requireEnv('REDIS_URL'), MONGODB_URL: testMongoUrl(t) }
+  // the per-IP budgets would stop a suite that logs in many times from one address; their own tests lift this
+  return loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', RATE_LIMIT_ALLOWLIST: '127.0.0.1,::1', ...stores, ...options.env })
 }
 
-export function testConfig (options: TestAppOptions = {}): Config {
-  const stores = options.stores === 'memory' ? {} : { REDIS_URL: requireEnv('REDIS_URL'), MONGODB_URL: uniqueMongoUrl() }
-  return loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...stores, ...options.env })
-}
-
-/** The real app, as the server builds it, on the suite's services; closed (and its database dropped) at teardown. */
-export async function buildTestApp (t: Teardown, options: TestAppOptions = {}, config: Config = testConfig(options)): Promise<FastifyInstance> {
-  const app = await buildApp(config, { logger: false, redisKeyPrefix: `test:${randomBytes(4).toString('hex')}:`, ...options })
-  t.teardown(async () => {
-    await app.mongo?.dropDatabase().catch(() => {})
-    await app.close()
-  })
+/** The real app, as the server builds it, on the suite's services; closed at teardown. */
+export async function buildTestApp (t: Test, options: TestAppOptions = {}, config: Config = testConfig(t, options)): Promise<FastifyInstance> {
+  const app = await buildApp(config, { logger: false, redisKeyPrefix: uniqueKeyPrefix(), ...options })
+  t.teardown(() => app.close())
   return app
 }

@@ -8,5 +8,5 @@ export const de: CodeTemplate = {
   intro: ({ appName }) => `Ihr Bestätigungscode für ${appName} lautet:`,
   expiry: (values) => `Er ist ${minutes(values.minutes)} gültig.`,
   ignore: 'Wenn Sie diesen Code nicht angefordert haben, ignorieren Sie diese Nachricht. Geben Sie den Code niemals weiter.',
-  sms: (values) => `Ihr Code für ${values.appName} lautet ${values.code}. Er ist ${minutes(values.minutes)} gültig. Geben Sie ihn nicht weiter.`
+  sms: (values) => `Ihr Code für ${values.appName} lautet ${values.code}. Er ist ${minutes(values.minutes)} gültig. Nicht weitergeben.`
 }

@@ -8,5 +8,5 @@ export const fr: CodeTemplate = {
   intro: ({ appName }) => `Votre code de vérification ${appName} est :`,
   expiry: (values) => `Il expire dans ${minutes(values.minutes)}.`,
   ignore: 'Si vous n’avez pas demandé ce code, ignorez ce message. Ne communiquez jamais ce code à personne.',
-  sms: (values) => `Votre code ${values.appName} est ${values.code}. Il expire dans ${minutes(values.minutes)}. Ne le partagez avec personne.`
+  sms: (values) => `Votre code ${values.appName} est ${values.code}. Il expire dans ${minutes(values.minutes)}. Ne le partagez pas.`
 }

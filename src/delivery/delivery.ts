@@ -1,0 +1,202 @@
+import { setTimeout as sleepFor } from 'node:timers/promises'
+import type { Config } from '../config.ts'
+import { AppError } from '../errors.ts'
+import { isDeliveryError, type DeliveryError, type EmailMessage, type SentMessage, type SmsMessage } from './senders.ts'
+import type { Outbox } from './outbox.ts'
+import { OutboxSender } from './outbox-sender.ts'
+import { SendGridSender } from './sendgrid-sender.ts'
+import { VonageSender } from './vonage-sender.ts'
+import { renderCodeEmail, renderCodeSms } from './templates/render.ts'
+import { maskDestination } from './mask.ts'
+
+export type Channel = 'email' | 'sms'
+export type Provider = 'sendgrid' | 'vonage' | 'outbox'
+
+export interface DeliverCodeRequest {
+  channel: Channel
+  /** normalised email, or E.164 phone number */
+  to: string
+  code: string
+  /** BCP 47, e.g. `fr-CA`; null or unknown gives English */
+  locale: string | null
+  purpose: string
+  expiresInSeconds: number
+}
+
+export interface DeliveryResult {
+  provider: Provider
+  messageId: string | null
+}
+
+export interface DeliveryLogger {
+  info (obj: object, msg: string): void
+  warn (obj: object, msg: string): void
+}
+
+/** A sender as Delivery drives it: EmailSender and SmsSender fit (they ignore the code); OutboxSender records it. */
+export interface CodeSender<Message> {
+  send (message: Message, code: string): Promise<SentMessage>
+}
+
+export interface Route<Message> {
+  provider: Provider
+  sender: CodeSender<Message>
+}
+
+export interface DeliveryOptions {
+  email: Route<EmailMessage>
+  sms: Route<SmsMessage>
+  appName: string
+  webOtpDomain?: string | undefined
+  /** further attempts after a transient failure */
+  retries: number
+  /** the per-attempt timeout the senders use; a Retry-After longer than this is not waited for */
+  timeoutMs: number
+  logger?: DeliveryLogger | undefined
+  sleep?: ((ms: number) => Promise<void>) | undefined
+}
+
+const BACKOFF_BASE_MS = 100
+const BACKOFF_MAX_MS = 1000
+export const backoffMs = (retry: number): number => Math.min(BACKOFF_BASE_MS * 2 ** (retry - 1), BACKOFF_MAX_MS)
+
+const NO_LOGGER: DeliveryLogger = { info: () => {}, warn: () => {} }
+const WORDS = { email: { destination: 'email address', message: 'email' }, sms: { destination: 'phone number', message: 'SMS' } }
+
+/**
+ * Renders a code message in the user's language and hands it to the channel's provider, retrying transient
+ * failures with a bounded backoff. Logs carry the outcome, provider, attempts, latency and message id, and a
+ * masked destination: never the code or the full destination.
+ */
+export class Delivery {
+  /** which channels go to the dev outbox, so the HTTP layer knows whether to mount GET /v1/dev/outbox */
+  readonly usesOutbox: { email: boolean, sms: boolean }
+  readonly #options: DeliveryOptions
+  readonly #logger: DeliveryLogger
+  readonly #sleep: (ms: number) => Promise<void>
+
+  constructor (options: DeliveryOptions) {
+    this.#options = options
+    this.#logger = options.logger ?? NO_LOGGER
+    this.#sleep = options.sleep ?? ((ms) => sleepFor(ms))
+    this.usesOutbox = { email: options.email.provider === 'outbox', sms: options.sms.provider === 'outbox' }
+  }
+
+  /**
+   * Resolves once the provider (or the dev outbox) has accepted the message.
+   * Throws AppError `invalid_destination` when the destination cannot receive messages, `delivery_failed` when
+   * the provider refused or kept failing. On either, the caller withdraws the challenge: the code never arrived.
+   */
+  async deliverCode (request: DeliverCodeRequest): Promise<DeliveryResult> {
+    const { appName, webOtpDomain } = this.#options
+    const input = { locale: request.locale, appName, code: request.code, expiresInSeconds: request.expiresInSeconds }
+    if (request.channel === 'email') {
+      return this.#attempt(request, this.#options.email, { to: request.to, ...renderCodeEmail(input) })
+    }
+    return this.#attempt(request, this.#options.sms, { to: request.to, text: renderCodeSms({ ...input, webOtpDomain }) })
+  }
+
+  async #attempt<Message> (request: DeliverCodeRequest, route: Route<Message>, message: Message): Promise<DeliveryResult> {
+    const { retries, timeoutMs } = this.#options
+    const started = performance.now()
+    const context = { channel: request.channel, provider: route.provider, purpose: request.purpose, recipient: maskDestination(request.to) }
+    const latencyMs = () => Math.round(performance.now() - started)
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const { messageId } = await route.sender.send(message, request.code)
+        this.#logger.info({ ...context, outcome: 'delivered', attempts: attempt, latencyMs: latencyMs(), messageId }, 'code delivered')
+        return { provider: route.provider, messageId }
+      } catch (error) {
+        // anything but a DeliveryError is a bug in a sender: only its name is logged, it may hold the request
+        const failure = isDeliveryError(error) ? error : undefined
+        const kind = failure?.kind ?? 'rejected'
+        const retryAfterMs = failure?.retryAfterMs ?? 0
+        const waitMs = Math.max(backoffMs(attempt), retryAfterMs)
+        // a Retry-After beyond the timeout budget is honoured by giving up, and passed on to the client
+        const retry = kind === 'transient' && attempt <= retries && retryAfterMs <= timeoutMs
+        const details = {
+          ...context,
+          attempts: attempt,
+          latencyMs: latencyMs(),
+          kind,
+          providerStatus: failure?.providerStatus,
+          error: failure?.message ?? (error instanceof Error ? error.name : typeof error)
+        }
+        if (retry) {
+          this.#logger.warn({ ...details, outcome: 'retrying', retryInMs: waitMs }, 'code delivery attempt failed')
+          await this.#sleep(waitMs)
+          continue
+        }
+        this.#logger.warn({ ...details, outcome: 'failed' }, 'code delivery failed')
+        throw this.#appError(request.channel, kind, failure)
+      }
+    }
+  }
+
+  #appError (channel: Channel, kind: DeliveryError['kind'], failure: DeliveryError | undefined): AppError {
+    const words = WORDS[channel]
+    if (kind === 'invalid_recipient') {
+      return new AppError('invalid_destination', { detail: `This ${words.destination} cannot receive codes.`, cause: failure })
+    }
+    const retryAfterMs = failure?.retryAfterMs
+    return new AppError('delivery_failed', {
+      detail: kind === 'transient' ? `The ${words.message} provider is not answering; try again later.` : `The ${words.message} provider refused the message.`,
+      cause: failure,
+      ...(retryAfterMs === undefined ? {} : { retryAfter: Math.ceil(retryAfterMs / 1000) })
+    })
+  }
+}
+
+export interface DeliveryDeps {
+  outbox: Outbox
+  logger?: DeliveryLogger | undefined
+  /** the backoff between attempts; tests inject one that does not wait */
+  sleep?: ((ms: number) => Promise<void>) | undefined
+  /** stamps outbox messages */
+  now?: (() => Date) | undefined
+}
+
+function emailRoute (config: Config, deps: DeliveryDeps): Route<EmailMessage> {
+  const { SENDGRID_API_KEY: apiKey, EMAIL_FROM: from } = config
+  const configured = apiKey !== undefined && from !== undefined
+  if (config.DEV_OUTBOX || (!configured && config.NODE_ENV !== 'production')) {
+    return { provider: 'outbox', sender: new OutboxSender(deps.outbox, 'email', deps.now) }
+  }
+  if (!configured) throw new Error('SENDGRID_API_KEY and EMAIL_FROM are required in production')
+  const sender = new SendGridSender({
+    apiKey,
+    from: { email: from, name: config.EMAIL_FROM_NAME ?? config.APP_NAME },
+    baseUrl: config.SENDGRID_BASE_URL,
+    timeoutMs: config.DELIVERY_TIMEOUT_MS
+  })
+  return { provider: 'sendgrid', sender }
+}
+
+function smsRoute (config: Config, deps: DeliveryDeps): Route<SmsMessage> {
+  const { VONAGE_API_KEY: apiKey, VONAGE_API_SECRET: apiSecret, SMS_FROM: from } = config
+  const configured = apiKey !== undefined && apiSecret !== undefined && from !== undefined
+  if (config.DEV_OUTBOX || (!configured && config.NODE_ENV !== 'production')) {
+    return { provider: 'outbox', sender: new OutboxSender(deps.outbox, 'sms', deps.now) }
+  }
+  if (!configured) throw new Error('VONAGE_API_KEY, VONAGE_API_SECRET and SMS_FROM are required in production')
+  const sender = new VonageSender({ apiKey, apiSecret, from, baseUrl: config.VONAGE_BASE_URL, timeoutMs: config.DELIVERY_TIMEOUT_MS })
+  return { provider: 'vonage', sender }
+}
+
+/**
+ * Delivery from config. Outside production a channel without a provider configured (email: SENDGRID_API_KEY +
+ * EMAIL_FROM; SMS: VONAGE_API_KEY + VONAGE_API_SECRET + SMS_FROM), or every channel with DEV_OUTBOX=true,
+ * goes to the dev outbox. loadConfig refuses both situations in production.
+ */
+export function createDelivery (config: Config, deps: DeliveryDeps): Delivery {
+  return new Delivery({
+    email: emailRoute(config, deps),
+    sms: smsRoute(config, deps),
+    appName: config.APP_NAME,
+    webOtpDomain: config.WEBOTP_DOMAIN,
+    retries: config.DELIVERY_RETRIES,
+    timeoutMs: config.DELIVERY_TIMEOUT_MS,
+    logger: deps.logger,
+    sleep: deps.sleep
+  })
+}

@@ -1,0 +1,129 @@
+import { randomBytes } from 'node:crypto'
+import {
+  PREVIOUS_HASHES_KEPT, previousHashOutcome,
+  type NewSession, type PreviousHash, type RotateResult, type Rotation, type Session, type SessionRepository
+} from './session-repository.ts'
+
+interface SessionRecord extends Session { previousHashes: PreviousHash[] }
+
+/** Expired sessions are dropped at most this often, the in-process stand-in for MongoDB's TTL monitor. */
+const SWEEP_INTERVAL_MS = 60_000
+
+const isLive = (session: Session, now: Date) => session.revokedAt === null && now.getTime() < session.expiresAt.getTime()
+
+function toSession ({ previousHashes, ...session }: SessionRecord): Session {
+  return structuredClone(session)
+}
+
+/**
+ * SessionRepository in process memory, for the embedded mode and tests. No method awaits between reading and
+ * writing, so each one is atomic on Node's single thread, which is what the compare-and-swap asks for.
+ */
+export class MemorySessionRepository implements SessionRepository {
+  readonly #sessions = new Map<string, SessionRecord>()
+  /** current and remembered previous hashes → session id */
+  readonly #byHash = new Map<string, string>()
+  #lastSweep = 0
+
+  async init (): Promise<void> {}
+
+  async create (input: NewSession): Promise<Session> {
+    this.#sweep(input.now)
+    // the MongoDB adapter's unique index refuses this too; with 256-bit tokens it means a caller bug
+    if (this.#byHash.has(input.tokenHash)) throw new Error('a session with this token hash already exists')
+    const id = randomBytes(12).toString('hex')
+    const record: SessionRecord = {
+      id,
+      userId: input.userId,
+      familyId: id,
+      tokenHash: input.tokenHash,
+      amr: [...input.amr],
+      createdAt: new Date(input.now),
+      lastUsedAt: new Date(input.now),
+      expiresAt: new Date(input.expiresAt),
+      revokedAt: null,
+      userAgent: input.userAgent ?? null,
+      ip: input.ip ?? null,
+      previousHashes: []
+    }
+    this.#sessions.set(id, record)
+    this.#byHash.set(input.tokenHash, id)
+    return toSession(record)
+  }
+
+  async rotate ({ tokenHash, newHash, now, expiresAt, graceSeconds }: Rotation): Promise<RotateResult> {
+    const id = this.#byHash.get(tokenHash)
+    const record = id === undefined ? undefined : this.#sessions.get(id)
+    if (!record || !isLive(record, now)) return { outcome: 'invalid' }
+    if (record.tokenHash === tokenHash) {
+      if (this.#byHash.has(newHash)) throw new Error('a session with this token hash already exists')
+      record.previousHashes.push({ hash: tokenHash, rotatedAt: new Date(now) })
+      for (const dropped of record.previousHashes.splice(0, record.previousHashes.length - PREVIOUS_HASHES_KEPT)) {
+        this.#byHash.delete(dropped.hash)
+      }
+      record.tokenHash = newHash
+      record.lastUsedAt = new Date(now)
+      record.expiresAt = new Date(expiresAt)
+      this.#byHash.set(newHash, record.id)
+      return { outcome: 'rotated', session: toSession(record) }
+    }
+    const previous = record.previousHashes.find((entry) => entry.hash === tokenHash)
+    if (!previous) return { outcome: 'invalid' }
+    if (previousHashOutcome(previous, now, graceSeconds) === 'grace') return { outcome: 'rotated', session: toSession(record) }
+    record.revokedAt = new Date(now)
+    return { outcome: 'reused', session: toSession(record) }
+  }
+
+  async findById (id: string): Promise<Session | null> {
+    const record = this.#sessions.get(id)
+    return record ? toSession(record) : null
+  }
+
+  async listActive (userId: string, now: Date): Promise<Session[]> {
+    return [...this.#sessions.values()]
+      .filter((record) => record.userId === userId && isLive(record, now))
+      .sort((a, b) => b.lastUsedAt.getTime() - a.lastUsedAt.getTime())
+      .map(toSession)
+  }
+
+  async revoke (id: string, userId: string, now: Date): Promise<boolean> {
+    const record = this.#sessions.get(id)
+    return this.#revoke(record?.userId === userId ? record : undefined, now)
+  }
+
+  async revokeByTokenHash (tokenHash: string, userId: string, now: Date): Promise<boolean> {
+    const id = this.#byHash.get(tokenHash)
+    const record = id === undefined ? undefined : this.#sessions.get(id)
+    return this.#revoke(record?.userId === userId ? record : undefined, now)
+  }
+
+  async revokeAll (userId: string, now: Date): Promise<number> {
+    let count = 0
+    for (const record of this.#sessions.values()) {
+      if (record.userId === userId && this.#revoke(record, now)) count++
+    }
+    return count
+  }
+
+  async isActive (id: string, now: Date): Promise<boolean> {
+    const record = this.#sessions.get(id)
+    return record !== undefined && isLive(record, now)
+  }
+
+  #revoke (record: SessionRecord | undefined, now: Date): boolean {
+    if (!record || !isLive(record, now)) return false
+    record.revokedAt = new Date(now)
+    return true
+  }
+
+  #sweep (now: Date): void {
+    if (now.getTime() - this.#lastSweep < SWEEP_INTERVAL_MS) return
+    this.#lastSweep = now.getTime()
+    for (const [id, record] of this.#sessions) {
+      if (now.getTime() < record.expiresAt.getTime()) continue
+      this.#sessions.delete(id)
+      this.#byHash.delete(record.tokenHash)
+      for (const previous of record.previousHashes) this.#byHash.delete(previous.hash)
+    }
+  }
+}

@@ -1,0 +1,105 @@
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type JsonWebKey, type KeyObject } from 'node:crypto'
+import { ConfigError, type Config } from '../config.ts'
+
+export interface SigningKey { kid: string, privateKeyPem: string, publicKeyPem: string }
+
+export interface SigningKeys {
+  /** signs every new access token */
+  current: SigningKey
+  /** kid → public PEM of every key still accepted, the current one included */
+  verify: Map<string, string>
+  /** what /.well-known/jwks.json serves: public OKP Ed25519 keys only */
+  jwks: { keys: JsonWebKey[] }
+  /** generated at start-up (JWT_KEYS unset): tokens die with the process */
+  ephemeral: boolean
+}
+
+const problem = (message: string) => new ConfigError(`Invalid configuration: JWT_KEYS ${message}`)
+
+function toPublicJwk (key: KeyObject, kid: string): JsonWebKey {
+  const { kty, crv, x } = createPublicKey(key).export({ format: 'jwk' })
+  return { kty, crv, x, kid, alg: 'EdDSA', use: 'sig' }
+}
+
+function toSigningKey (key: KeyObject, kid: string): SigningKey {
+  return {
+    kid,
+    privateKeyPem: key.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    publicKeyPem: createPublicKey(key).export({ type: 'spki', format: 'pem' }).toString()
+  }
+}
+
+function parseKey (jwk: unknown, index: number): { kid: string, key: KeyObject } {
+  const where = `[${index}]`
+  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) throw problem(`${where} is not a JWK object`)
+  const { kid, kty, crv, d } = jwk as JsonWebKey
+  if (typeof kid !== 'string' || kid === '') throw problem(`${where} has no kid`)
+  if (kty !== 'OKP' || crv !== 'Ed25519' || typeof d !== 'string') {
+    throw problem(`${where} (kid ${JSON.stringify(kid)}) is not an Ed25519 private key: want kty "OKP", crv "Ed25519" and d`)
+  }
+  try {
+    return { kid, key: createPrivateKey({ key: jwk as JsonWebKey, format: 'jwk' }) }
+  } catch {
+    throw problem(`${where} (kid ${JSON.stringify(kid)}) is not a valid Ed25519 key`)
+  }
+}
+
+/**
+ * The keys access tokens are signed and verified with. JWT_KEYS is a JSON array of Ed25519 private JWKs, each
+ * with a kid: the first signs, all verify, so a key is rotated by prepending its successor and dropping the old
+ * one once the tokens it signed have expired. Unset outside production: an ephemeral pair. Throws one line
+ * naming JWT_KEYS on anything else.
+ */
+export function loadSigningKeys (config: Config): SigningKeys {
+  if (config.JWT_KEYS === undefined) {
+    if (config.NODE_ENV === 'production') throw problem('is required in production')
+    const kid = `ephemeral-${randomBytes(6).toString('hex')}`
+    const { privateKey } = generateKeyPairSync('ed25519')
+    const current = toSigningKey(privateKey, kid)
+    return {
+      current,
+      verify: new Map([[kid, current.publicKeyPem]]),
+      jwks: { keys: [toPublicJwk(privateKey, kid)] },
+      ephemeral: true
+    }
+  }
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(config.JWT_KEYS)
+  } catch {
+    throw problem('is not valid JSON (want a JSON array of Ed25519 private JWKs)')
+  }
+  if (!Array.isArray(parsed) || parsed.length === 0) throw problem('must be a non-empty JSON array of Ed25519 private JWKs')
+  const keys = parsed.map(parseKey)
+  const verify = new Map<string, string>()
+  for (const { kid, key } of keys) {
+    if (verify.has(kid)) throw problem(`has the kid ${JSON.stringify(kid)} twice`)
+    verify.set(kid, toSigningKey(key, kid).publicKeyPem)
+  }
+  const [first] = keys as [typeof keys[number], ...typeof keys]
+  return {
+    current: toSigningKey(first.key, first.kid),
+    verify,
+    jwks: { keys: keys.map(({ kid, key }) => toPublicJwk(key, kid)) },
+    ephemeral: false
+  }
+}
+
+/** A new Ed25519 private JWK for JWT_KEYS; the kid defaults to the date and a random suffix. */
+export function generateSigningKey (kid: string = `${new Date().toISOString().slice(0, 10)}-${randomBytes(3).toString('hex')}`): JsonWebKey {
+  const { privateKey } = generateKeyPairSync('ed25519')
+  return { ...privateKey.export({ format: 'jwk' }), kid }
+}
+
+/** An opaque refresh token: 256 random bits, base64url. */
+export function newRefreshToken (): string {
+  return randomBytes(32).toString('base64url')
+}
+
+/**
+ * What the session store keeps instead of the token. A plain SHA-256 is enough: with 256 random bits there is
+ * nothing to brute-force, so a slow or salted hash would only cost time on every refresh.
+ */
+export function hashRefreshToken (token: string): string {
+  return createHash('sha256').update(token).digest('hex')
+}

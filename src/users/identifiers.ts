@@ -1,0 +1,88 @@
+import { isSupportedCountry, parsePhoneNumberFromString, parsePhoneNumberWithError, type PhoneNumberType } from 'libphonenumber-js/max'
+import { AppError } from '../errors.ts'
+import type { IdentifierKind } from './user-repository.ts'
+
+export type { PhoneNumberType }
+
+export interface Identifier { kind: IdentifierKind, value: string }
+
+// Control characters (CR/LF header injection) and format characters: zero-width spaces and joiners, BOM,
+// bidi overrides. None belongs in an address, and invisible ones let two identical-looking addresses differ.
+const HIDDEN_CHARACTERS = /[\p{Cc}\p{Cf}\u2028\u2029]/u
+// RFC 5322 dot-atom; quoted local parts are legal but only ever seen in attacks and tests
+const LOCAL_PART = /^[\p{L}\p{N}\p{M}!#$%&'*+/=?^_`{|}~-]+(?:\.[\p{L}\p{N}\p{M}!#$%&'*+/=?^_`{|}~-]+)*$/u
+const DOMAIN_LABEL = /^[\p{L}\p{N}](?:[\p{L}\p{N}\p{M}-]{0,61}[\p{L}\p{N}\p{M}])?$/u
+const MAX_PHONE_INPUT = 64
+
+function invalid (field: 'email' | 'phone', message: string): AppError {
+  return new AppError('validation_failed', {
+    detail: `Invalid ${field}: ${message}.`,
+    extensions: { errors: [{ field: `body.${field}`, message }] }
+  })
+}
+
+const octets = (text: string): number => Buffer.byteLength(text, 'utf8')
+
+/** Lower-cased, NFC, trimmed address, or AppError('validation_failed') naming body.email. */
+export function normaliseEmail (raw: string): string {
+  if (HIDDEN_CHARACTERS.test(raw)) throw invalid('email', 'must not contain control or invisible characters')
+  const email = raw.normalize('NFC').trim().toLowerCase()
+  if (email === '') throw invalid('email', 'is required')
+  if (/\s/u.test(email)) throw invalid('email', 'must not contain spaces')
+  // SMTP limits are in octets: 254 for a path, 64 for a local part
+  if (octets(email) > 254) throw invalid('email', 'must be at most 254 characters')
+  const parts = email.split('@')
+  if (parts.length !== 2) throw invalid('email', 'must contain exactly one @')
+  const [local = '', domain = ''] = parts
+  if (local === '' || octets(local) > 64) throw invalid('email', 'must have 1 to 64 characters before the @')
+  if (!LOCAL_PART.test(local)) throw invalid('email', 'is not a valid email address')
+  const labels = domain.split('.')
+  const tld = labels.at(-1) ?? ''
+  if (labels.length < 2 || !labels.every((label) => DOMAIN_LABEL.test(label)) || /^\d+$/.test(tld)) {
+    throw invalid('email', 'must have a domain such as example.com')
+  }
+  return email
+}
+
+/** E.164 form of a valid number; national formats are read in defaultRegion. AppError naming body.phone otherwise. */
+export function normalisePhone (raw: string, defaultRegion: string): string {
+  if (HIDDEN_CHARACTERS.test(raw)) throw invalid('phone', 'must not contain control or invisible characters')
+  const text = raw.normalize('NFC').trim()
+  if (text === '') throw invalid('phone', 'is required')
+  if (text.length > MAX_PHONE_INPUT) throw invalid('phone', `must be at most ${MAX_PHONE_INPUT} characters`)
+  const defaultCountry = isSupportedCountry(defaultRegion) ? defaultRegion : undefined
+  let number
+  try {
+    // extract: false, so "call +1 212…" or trailing junk is refused rather than quietly cut out
+    number = parsePhoneNumberWithError(text, { defaultCountry, extract: false })
+  } catch {
+    throw invalid('phone', 'is not a phone number')
+  }
+  // E.164 has no extension: accepting one would silently send the code to the switchboard
+  if (number.ext !== undefined) throw invalid('phone', 'must not have an extension')
+  if (!number.isValid()) throw invalid('phone', 'is not a valid phone number')
+  return number.number
+}
+
+/** ISO 3166 region of an E.164 number (per the full metadata), null when unknown. */
+export function phoneCountry (e164: string): string | null {
+  return parsePhoneNumberFromString(e164)?.country ?? null
+}
+
+/** MOBILE, FIXED_LINE, PREMIUM_RATE, VOIP…, null when the metadata cannot tell. */
+export function phoneNumberType (e164: string): PhoneNumberType | null {
+  return parsePhoneNumberFromString(e164)?.getType() ?? null
+}
+
+/** Exactly one of email and phone, normalised; both or neither is a validation_failed on body. */
+export function normaliseIdentifier (input: { email?: string | undefined, phone?: string | undefined }, defaultRegion: string): Identifier {
+  const { email, phone } = input
+  if ((email === undefined) === (phone === undefined)) {
+    throw new AppError('validation_failed', {
+      detail: 'Give exactly one of email and phone.',
+      extensions: { errors: [{ field: 'body', message: 'must have exactly one of email and phone' }] }
+    })
+  }
+  if (email !== undefined) return { kind: 'email', value: normaliseEmail(email) }
+  return { kind: 'phone', value: normalisePhone(phone as string, defaultRegion) }
+}

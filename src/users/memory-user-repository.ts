@@ -1,0 +1,100 @@
+import { randomBytes } from 'node:crypto'
+import { AppError } from '../errors.ts'
+import { verifiedAtField, type IdentifierKind, type ProfilePatch, type User, type UserRepository, type UserStatus } from './user-repository.ts'
+
+const identityKey = (kind: IdentifierKind, value: string) => `${kind}:${value}`
+
+/**
+ * UserRepository in process memory, for the embedded mode and tests. Every method runs to completion without
+ * awaiting anything, so each is atomic on Node's single thread and the contract's races resolve trivially.
+ */
+export class MemoryUserRepository implements UserRepository {
+  readonly #users = new Map<string, User>()
+  /** identity key → user id: the same claim the MongoDB adapter keeps in its identities collection */
+  readonly #identities = new Map<string, string>()
+
+  async init (): Promise<void> {}
+
+  async findById (id: string): Promise<User | null> {
+    return this.#copy(this.#users.get(id))
+  }
+
+  async findByIdentifier (kind: IdentifierKind, value: string): Promise<User | null> {
+    const id = this.#identities.get(identityKey(kind, value))
+    return this.#copy(id === undefined ? undefined : this.#users.get(id))
+  }
+
+  async findOrCreateByIdentifier (kind: IdentifierKind, value: string, defaults: { locale?: string | null } = {}): Promise<{ user: User, created: boolean }> {
+    const owner = this.#identities.get(identityKey(kind, value))
+    const existing = owner === undefined ? undefined : this.#users.get(owner)
+    if (existing) return { user: structuredClone(existing), created: false }
+    const now = new Date()
+    // same shape as a MongoDB ObjectId, so ids look alike whichever adapter made them
+    const user: User = {
+      id: randomBytes(12).toString('hex'),
+      email: null,
+      phone: null,
+      emailVerifiedAt: null,
+      phoneVerifiedAt: null,
+      name: null,
+      locale: defaults.locale ?? null,
+      status: 'active',
+      lastLoginAt: null,
+      createdAt: now,
+      updatedAt: now
+    }
+    user[kind] = value
+    this.#users.set(user.id, user)
+    this.#identities.set(identityKey(kind, value), user.id)
+    return { user: structuredClone(user), created: true }
+  }
+
+  async recordLogin (id: string, kind: IdentifierKind, at: Date): Promise<User | null> {
+    return this.#update(id, (user) => {
+      user.lastLoginAt = new Date(at)
+      if (user[kind] !== null && user[verifiedAtField(kind)] === null) user[verifiedAtField(kind)] = new Date(at)
+    })
+  }
+
+  async updateProfile (id: string, patch: ProfilePatch): Promise<User | null> {
+    return this.#update(id, (user) => {
+      if (patch.name !== undefined) user.name = patch.name
+      if (patch.locale !== undefined) user.locale = patch.locale
+    })
+  }
+
+  async attachIdentifier (id: string, kind: IdentifierKind, value: string, verifiedAt: Date): Promise<User> {
+    const user = this.#users.get(id)
+    if (!user) throw new AppError('unauthorized', { detail: 'The user no longer exists.' })
+    const key = identityKey(kind, value)
+    const owner = this.#identities.get(key)
+    if (owner !== undefined && owner !== id) throw new AppError('conflict', { detail: `This ${kind} belongs to another account.` })
+    const previous = user[kind]
+    if (previous === value) {
+      user[verifiedAtField(kind)] ??= new Date(verifiedAt)
+    } else {
+      if (previous !== null) this.#identities.delete(identityKey(kind, previous))
+      this.#identities.set(key, id)
+      user[kind] = value
+      user[verifiedAtField(kind)] = new Date(verifiedAt)
+    }
+    user.updatedAt = new Date()
+    return structuredClone(user)
+  }
+
+  async setStatus (id: string, status: UserStatus): Promise<User | null> {
+    return this.#update(id, (user) => { user.status = status })
+  }
+
+  #update (id: string, change: (user: User) => void): User | null {
+    const user = this.#users.get(id)
+    if (!user) return null
+    change(user)
+    user.updatedAt = new Date()
+    return structuredClone(user)
+  }
+
+  #copy (user: User | undefined): User | null {
+    return user ? structuredClone(user) : null
+  }
+}

@@ -1,0 +1,70 @@
+export type IdentifierKind = 'email' | 'phone'
+export type UserStatus = 'active' | 'disabled'
+
+export interface User {
+  id: string
+  /** normalised (identifiers.ts); at most one user holds a given address or number */
+  email: string | null
+  phone: string | null
+  emailVerifiedAt: Date | null
+  phoneVerifiedAt: Date | null
+  name: string | null
+  locale: string | null
+  status: UserStatus
+  lastLoginAt: Date | null
+  createdAt: Date
+  updatedAt: Date
+}
+
+export interface ProfilePatch { name?: string | null, locale?: string | null }
+
+/**
+ * Where users and their login identifiers live. Identifier values are already normalised by the caller
+ * (normaliseEmail / normalisePhone); the repository compares them byte for byte.
+ * Every method takes ids as strings; an id that is unknown or malformed reads as "no such user" (null),
+ * never as an error. Users are returned as copies: mutating one changes nothing stored.
+ */
+export interface UserRepository {
+  /** Creates indexes; idempotent, call once at start-up. */
+  init (): Promise<void>
+
+  /** null when unknown or malformed. */
+  findById (id: string): Promise<User | null>
+
+  /** The user who owns the identifier, or null. */
+  findByIdentifier (kind: IdentifierKind, value: string): Promise<User | null>
+
+  /**
+   * Atomically returns the user owning the identifier, or creates one (status active, nothing verified yet,
+   * locale from defaults). Two concurrent calls for one new identifier create exactly one user: both get the
+   * same id, exactly one sees created: true.
+   * Throws AppError('conflict') only in the instant another account is attaching that identifier.
+   */
+  findOrCreateByIdentifier (kind: IdentifierKind, value: string, defaults?: { locale?: string | null }): Promise<{ user: User, created: boolean }>
+
+  /**
+   * A successful login with `kind`: sets lastLoginAt, and `<kind>VerifiedAt` when the user holds an identifier
+   * of that kind not verified yet (a first verification is never moved). null when the user does not exist.
+   */
+  recordLogin (id: string, kind: IdentifierKind, at: Date): Promise<User | null>
+
+  /** Sets the given members only (null clears); null when the user does not exist. */
+  updateProfile (id: string, patch: ProfilePatch): Promise<User | null>
+
+  /**
+   * Gives the user a verified identifier, replacing and releasing the one of that kind it had (another user may
+   * then claim the old one). Attaching what the user already holds only fills in a missing verifiedAt.
+   * Throws AppError('conflict') when another user owns the identifier, AppError('unauthorized') when the user
+   * does not exist (its token outlived it).
+   */
+  attachIdentifier (id: string, kind: IdentifierKind, value: string, verifiedAt: Date): Promise<User>
+
+  /** null when the user does not exist. */
+  setStatus (id: string, status: UserStatus): Promise<User | null>
+
+  /** Releases what the adapter holds; the MongoDB connection itself belongs to the caller. */
+  close? (): Promise<void>
+}
+
+/** `emailVerifiedAt` or `phoneVerifiedAt`. */
+export const verifiedAtField = (kind: IdentifierKind) => `${kind}VerifiedAt` as const

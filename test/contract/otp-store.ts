@@ -1,0 +1,356 @@
+import { randomBytes } from 'node:crypto'
+import type { TAP } from 'tap'
+import { AppError } from '../../src/errors.ts'
+import { CHALLENGE_ID_PATTERN, OtpEngine, type OtpEngineOptions, type OtpPolicy } from '../../src/otp/otp-engine.ts'
+import type { OtpStore } from '../../src/otp/otp-store.ts'
+import { parseTestIdentifiers } from '../../src/otp/test-identifiers.ts'
+
+export interface OtpStoreHarness {
+  store: OtpStore
+  /** the store's clock in epoch ms */
+  now (): number
+  /** lets time pass: the memory store's clock moves, Redis really waits (its clock is its own) */
+  elapse (ms: number): Promise<void>
+  /** the keys the store holds, with their PTTL (-1 = no TTL); adapters with key names (Redis) provide it */
+  listKeys?: () => Promise<Array<{ key: string, pttl: number }>>
+  close (): Promise<void>
+}
+
+const PEPPER = 'contract-pepper-0123456789abcdefghijklmnop'
+const NEXT_PEPPER = 'contract-pepper-rotated-0123456789abcdefgh'
+export const DEFAULT_POLICY: OtpPolicy = {
+  codeLength: 6,
+  ttlSeconds: 300,
+  maxAttempts: 5,
+  cooldownSeconds: 30,
+  quota: 5,
+  quotaWindowSeconds: 900,
+  lockoutThreshold: 10,
+  lockoutWindowSeconds: 3600,
+  lockoutSeconds: 3600
+}
+
+async function failure (promise: Promise<unknown>): Promise<AppError> {
+  try {
+    await promise
+  } catch (error) {
+    if (error instanceof AppError) return error
+    throw error
+  }
+  throw new Error('expected an AppError, the call succeeded')
+}
+
+const otherCode = (code: string) => String((Number(code) + 1) % 10 ** code.length).padStart(code.length, '0')
+
+/** Every behaviour of the OtpStore contract, driven through the engine, against the adapter `createHarness` builds. */
+export function otpStoreContract (t: TAP, createHarness: () => Promise<OtpStoreHarness>): void {
+  let harness: OtpStoreHarness
+  const destinations: string[] = []
+  const email = (label: string) => {
+    const address = `otp-${label}-${randomBytes(4).toString('hex')}@example.org`
+    destinations.push(address)
+    return address
+  }
+  const phone = () => {
+    const number = `+4479${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`
+    destinations.push(number)
+    return number
+  }
+  const engine = (policy: Partial<OtpPolicy> = {}, options: Partial<OtpEngineOptions> = {}) =>
+    new OtpEngine({ store: harness.store, pepper: PEPPER, ...options, policy: { ...DEFAULT_POLICY, ...policy } })
+  const login = (destination: string, extra: { userId?: string, locale?: string, deliverable?: boolean, purpose?: string } = {}) =>
+    ({ purpose: 'login', channel: 'email' as const, destination, ...extra })
+
+  t.before(async () => { harness = await createHarness() })
+  t.teardown(async () => { await (harness as OtpStoreHarness | undefined)?.close() })
+
+  t.test('a code verifies once and hands back the challenge', async (t) => {
+    const otp = engine()
+    const destination = email('once')
+    const before = harness.now()
+    const issued = await otp.startChallenge(login(destination, { userId: 'user-1', locale: 'fr' }))
+    t.match(issued.challengeId, new RegExp(CHALLENGE_ID_PATTERN))
+    t.match(issued.code, /^\d{6}$/)
+    const { code: _code, challengeId: _id, expiresAt: _expiresAt, resendAfter: _resendAfter, ...rest } = issued
+    t.strictSame(rest, {
+      purpose: 'login', channel: 'email', destination, userId: 'user-1', locale: 'fr', deliverable: true, isTestIdentifier: false
+    })
+    t.equal(issued.expiresAt.getTime() - issued.resendAfter.getTime(), 270_000, 'expiry and resend time come from one clock reading')
+    t.ok(Math.abs(issued.expiresAt.getTime() - before - 300_000) < 2000, 'expires after the TTL')
+
+    const verified = await otp.verifyChallenge({ challengeId: issued.challengeId, code: issued.code, purpose: 'login' })
+    t.same(verified, { challengeId: issued.challengeId, purpose: 'login', channel: 'email', destination, userId: 'user-1', locale: 'fr', deliverable: true })
+    const again = await failure(otp.verifyChallenge({ challengeId: issued.challengeId, code: issued.code, purpose: 'login' }))
+    t.equal(again.code, 'challenge_expired', 'single use')
+  })
+
+  t.test('a decoy is stored and counted like a real challenge', async (t) => {
+    const otp = engine()
+    const issued = await otp.startChallenge({ purpose: 'login', channel: 'sms', destination: phone(), deliverable: false })
+    t.equal(issued.deliverable, false)
+    const wrong = await failure(otp.verifyChallenge({ challengeId: issued.challengeId, code: otherCode(issued.code), purpose: 'login' }))
+    t.same([wrong.code, wrong.extensions], ['invalid_code', { remainingAttempts: 4 }])
+    const verified = await otp.verifyChallenge({ challengeId: issued.challengeId, code: issued.code, purpose: 'login' })
+    t.same([verified.deliverable, verified.userId, verified.locale, verified.channel], [false, null, null, 'sms'])
+  })
+
+  t.test('wrong codes count down to too_many_attempts, and then the right code is refused', async (t) => {
+    const otp = engine({ maxAttempts: 3 })
+    const { challengeId, code } = await otp.startChallenge(login(email('attempts')))
+    const answers = []
+    for (let i = 0; i < 3; i++) answers.push(await failure(otp.verifyChallenge({ challengeId, code: otherCode(code), purpose: 'login' })))
+    t.same(answers.map((error) => [error.code, error.extensions.remainingAttempts]), [['invalid_code', 2], ['invalid_code', 1], ['too_many_attempts', undefined]])
+    t.equal(answers[2]?.status, 429)
+    t.equal((await failure(otp.verifyChallenge({ challengeId, code, purpose: 'login' }))).code, 'challenge_expired')
+  })
+
+  t.test('100 concurrent wrong codes: exactly maxAttempts are counted', async (t) => {
+    const otp = engine()
+    const { challengeId, code } = await otp.startChallenge(login(email('race-wrong')))
+    const answers = await Promise.all(Array.from({ length: 100 }, () => failure(otp.verifyChallenge({ challengeId, code: otherCode(code), purpose: 'login' }))))
+    const count = (name: string) => answers.filter((error) => error.code === name).length
+    t.equal(count('invalid_code') + count('too_many_attempts'), 5, 'attempts counted')
+    t.equal(count('too_many_attempts'), 1)
+    t.equal(count('challenge_expired'), 95, 'the rest find the challenge gone')
+    t.same(answers.filter((error) => error.code === 'invalid_code').map((error) => error.extensions.remainingAttempts).sort(), [1, 2, 3, 4])
+    t.equal((await failure(otp.verifyChallenge({ challengeId, code, purpose: 'login' }))).code, 'challenge_expired')
+  })
+
+  t.test('20 concurrent right codes: exactly one succeeds', async (t) => {
+    const otp = engine()
+    const { challengeId, code } = await otp.startChallenge(login(email('race-right')))
+    const results = await Promise.allSettled(Array.from({ length: 20 }, () => otp.verifyChallenge({ challengeId, code, purpose: 'login' })))
+    t.equal(results.filter((result) => result.status === 'fulfilled').length, 1)
+    const codes = results.flatMap((result) => result.status === 'rejected' ? [(result.reason as AppError).code] : [])
+    t.same(new Set(codes), new Set(['challenge_expired']))
+  })
+
+  t.test('a challenge lapses with its TTL', async (t) => {
+    const otp = engine({ ttlSeconds: 1, cooldownSeconds: 0 })
+    const destination = email('ttl')
+    const issued = await otp.startChallenge(login(destination))
+    const kept = await otp.startChallenge(login(destination, { purpose: 'verify_contact' }))
+    await harness.elapse(1100)
+    t.equal((await failure(otp.verifyChallenge({ challengeId: issued.challengeId, code: issued.code, purpose: 'login' }))).code, 'challenge_expired')
+    t.equal((await failure(otp.resendChallenge(kept.challengeId))).code, 'challenge_expired', 'resend too')
+    const fresh = await otp.startChallenge(login(destination))
+    t.ok(await otp.verifyChallenge({ challengeId: fresh.challengeId, code: fresh.code, purpose: 'login' }), 'a new code works')
+  })
+
+  t.test('another purpose is answered like an unknown id and consumes nothing', async (t) => {
+    const otp = engine()
+    const { challengeId, code } = await otp.startChallenge(login(email('purpose')))
+    for (let i = 0; i < 6; i++) {
+      const error = await failure(otp.verifyChallenge({ challengeId, code: i % 2 === 0 ? code : otherCode(code), purpose: 'verify_contact' }))
+      t.equal(error.code, 'challenge_expired')
+    }
+    const wrong = await failure(otp.verifyChallenge({ challengeId, code: otherCode(code), purpose: 'login' }))
+    t.same(wrong.extensions, { remainingAttempts: 4 }, 'no attempt was used by the other purpose')
+    t.ok(await otp.verifyChallenge({ challengeId, code, purpose: 'login' }))
+  })
+
+  t.test('unknown and malformed ids', async (t) => {
+    const otp = engine()
+    for (const challengeId of ['0000.AAAAAAAAAAAAAAAAAAAAAA', 'nope', '']) {
+      t.equal((await failure(otp.verifyChallenge({ challengeId, code: '123456', purpose: 'login' }))).code, 'challenge_expired')
+      t.equal((await failure(otp.resendChallenge(challengeId))).code, 'challenge_expired')
+      await otp.withdrawChallenge(challengeId)
+    }
+  })
+
+  t.test('a new code for the same destination and purpose invalidates the previous one', async (t) => {
+    const otp = engine({ cooldownSeconds: 0 })
+    const destination = email('replace')
+    const first = await otp.startChallenge(login(destination))
+    const contact = await otp.startChallenge(login(destination, { purpose: 'verify_contact' }))
+    const second = await otp.startChallenge(login(destination))
+    t.not(second.challengeId, first.challengeId)
+    t.equal((await failure(otp.verifyChallenge({ challengeId: first.challengeId, code: first.code, purpose: 'login' }))).code, 'challenge_expired')
+    t.ok(await otp.verifyChallenge({ challengeId: second.challengeId, code: second.code, purpose: 'login' }))
+    t.ok(await otp.verifyChallenge({ challengeId: contact.challengeId, code: contact.code, purpose: 'verify_contact' }), 'other purposes are untouched')
+  })
+
+  t.test('cooldown per destination and purpose, lifted when it lapses', async (t) => {
+    const destination = email('cooldown')
+    await engine().startChallenge(login(destination))
+    const error = await failure(engine().startChallenge(login(destination)))
+    t.same([error.code, error.retryAfter, error.status], ['cooldown', 30, 429])
+    t.ok(await engine().startChallenge(login(destination, { purpose: 'verify_contact' })), 'another purpose has its own cooldown')
+    t.ok(await engine().startChallenge(login(email('cooldown-other'))), 'another destination too')
+
+    const short = engine({ cooldownSeconds: 1 })
+    const quick = email('cooldown-short')
+    const issued = await short.startChallenge(login(quick))
+    t.equal(issued.resendAfter.getTime() - issued.expiresAt.getTime(), 1000 - 300_000)
+    t.equal((await failure(short.startChallenge(login(quick)))).retryAfter, 1)
+    await harness.elapse(1100)
+    t.ok(await short.startChallenge(login(quick)), 'allowed once the cooldown lapsed')
+  })
+
+  t.test('send quota per destination, freed as its window slides', async (t) => {
+    const otp = engine({ cooldownSeconds: 0, quota: 2 })
+    const destination = email('quota')
+    await otp.startChallenge(login(destination))
+    await otp.startChallenge(login(destination, { purpose: 'verify_contact' }))
+    for (const purpose of ['login', 'verify_contact']) {
+      const error = await failure(otp.startChallenge(login(destination, { purpose })))
+      t.same([error.code, error.retryAfter], ['rate_limited', 900], `${purpose} shares the destination's quota`)
+      t.match(error.detail, /codes/)
+    }
+
+    const short = engine({ cooldownSeconds: 0, quota: 2, quotaWindowSeconds: 2 })
+    const quick = email('quota-short')
+    await short.startChallenge(login(quick))
+    await short.startChallenge(login(quick))
+    t.equal((await failure(short.startChallenge(login(quick)))).retryAfter, 2)
+    await harness.elapse(2100)
+    t.ok(await short.startChallenge(login(quick)), 'allowed once the window lapsed')
+  })
+
+  t.test('lockout: failures per destination lock start and verify; a new code does not reset them', async (t) => {
+    const otp = engine({ cooldownSeconds: 0, lockoutThreshold: 3, lockoutSeconds: 1 })
+    const destination = email('lockout')
+    const first = await otp.startChallenge(login(destination))
+    for (let i = 0; i < 2; i++) await failure(otp.verifyChallenge({ challengeId: first.challengeId, code: otherCode(first.code), purpose: 'login' }))
+    const second = await otp.startChallenge(login(destination))
+    const third = await failure(otp.verifyChallenge({ challengeId: second.challengeId, code: otherCode(second.code), purpose: 'login' }))
+    t.same([third.code, third.extensions], ['invalid_code', { remainingAttempts: 4 }], 'the third failure is answered, and locks')
+    const verify = await failure(otp.verifyChallenge({ challengeId: second.challengeId, code: second.code, purpose: 'login' }))
+    t.same([verify.code, verify.retryAfter], ['rate_limited', 1], 'even the right code is refused while locked')
+    const start = await failure(otp.startChallenge(login(destination, { purpose: 'verify_contact' })))
+    t.same([start.code, start.retryAfter], ['rate_limited', 1])
+    await harness.elapse(1100)
+    t.ok(await otp.verifyChallenge({ challengeId: second.challengeId, code: second.code, purpose: 'login' }), 'the lock lapsed')
+
+    const strict = engine({ lockoutThreshold: 1 })
+    const locked = email('lockout-long')
+    const issued = await strict.startChallenge(login(locked))
+    await failure(strict.verifyChallenge({ challengeId: issued.challengeId, code: otherCode(issued.code), purpose: 'login' }))
+    const refused = await failure(strict.startChallenge(login(locked, { purpose: 'verify_contact' })))
+    t.same([refused.code, refused.retryAfter], ['rate_limited', 3600])
+  })
+
+  t.test('the failure count lapses with its window', async (t) => {
+    const otp = engine({ lockoutThreshold: 2, lockoutWindowSeconds: 1 })
+    const { challengeId, code } = await otp.startChallenge(login(email('lockout-window')))
+    await failure(otp.verifyChallenge({ challengeId, code: otherCode(code), purpose: 'login' }))
+    await harness.elapse(1100)
+    const second = await failure(otp.verifyChallenge({ challengeId, code: otherCode(code), purpose: 'login' }))
+    t.equal(second.code, 'invalid_code', 'only one failure in the window')
+    t.ok(await otp.verifyChallenge({ challengeId, code, purpose: 'login' }), 'not locked')
+  })
+
+  t.test('pepper rotation: a code issued under the previous pepper still verifies', async (t) => {
+    const before = engine()
+    const rotated = engine({}, { pepper: NEXT_PEPPER, previousPepper: PEPPER })
+    const forgetful = engine({}, { pepper: NEXT_PEPPER })
+    const old = await before.startChallenge(login(email('rotation')))
+    const wrong = await failure(forgetful.verifyChallenge({ challengeId: old.challengeId, code: old.code, purpose: 'login' }))
+    t.equal(wrong.code, 'invalid_code', 'without the previous pepper the old hash does not match')
+    t.ok(await rotated.verifyChallenge({ challengeId: old.challengeId, code: old.code, purpose: 'login' }))
+    const fresh = await rotated.startChallenge(login(email('rotation-new')))
+    t.ok(await rotated.verifyChallenge({ challengeId: fresh.challengeId, code: fresh.code, purpose: 'login' }), 'new codes use the new pepper')
+  })
+
+  t.test('withdraw removes the challenge and refunds its cooldown and quota slot', async (t) => {
+    const otp = engine({ quota: 1 })
+    const destination = email('withdraw')
+    const failed = await otp.startChallenge(login(destination))
+    await otp.withdrawChallenge(failed.challengeId)
+    t.equal((await failure(otp.verifyChallenge({ challengeId: failed.challengeId, code: failed.code, purpose: 'login' }))).code, 'challenge_expired')
+    const retried = await otp.startChallenge(login(destination))
+    t.ok(retried, 'no cooldown, and the quota slot was given back')
+    t.equal((await failure(otp.startChallenge(login(destination)))).code, 'cooldown', 'the delivered one is charged')
+    t.equal((await failure(otp.startChallenge(login(destination, { purpose: 'verify_contact' })))).code, 'rate_limited', 'and takes the quota')
+    await otp.withdrawChallenge(failed.challengeId)
+    t.equal((await failure(otp.startChallenge(login(destination)))).code, 'cooldown', 'withdrawing twice refunds nothing more')
+  })
+
+  t.test('resend keeps the id, replaces the code and resets attempts, under the same limits', async (t) => {
+    const otp = engine({ cooldownSeconds: 1, maxAttempts: 3 })
+    const destination = email('resend')
+    const issued = await otp.startChallenge(login(destination, { userId: 'user-2' }))
+    const early = await failure(otp.resendChallenge(issued.challengeId))
+    t.same([early.code, early.retryAfter], ['cooldown', 1])
+    await failure(otp.verifyChallenge({ challengeId: issued.challengeId, code: otherCode(issued.code), purpose: 'login' }))
+    await harness.elapse(1100)
+    const resent = await otp.resendChallenge(issued.challengeId)
+    t.equal(resent.challengeId, issued.challengeId)
+    t.same([resent.userId, resent.destination, resent.purpose, resent.isTestIdentifier], ['user-2', destination, 'login', false])
+    t.ok(resent.expiresAt > issued.expiresAt, 'TTL renewed')
+    if (resent.code !== issued.code) {
+      const old = await failure(otp.verifyChallenge({ challengeId: issued.challengeId, code: issued.code, purpose: 'login' }))
+      t.same([old.code, old.extensions], ['invalid_code', { remainingAttempts: 2 }], 'old code refused, attempts reset')
+    }
+    t.ok(await otp.verifyChallenge({ challengeId: resent.challengeId, code: resent.code, purpose: 'login' }))
+    t.equal((await failure(otp.resendChallenge(issued.challengeId))).code, 'challenge_expired', 'used challenges cannot be resent')
+
+    const quota = engine({ cooldownSeconds: 0, quota: 2 })
+    const limited = await quota.startChallenge(login(email('resend-quota')))
+    await quota.resendChallenge(limited.challengeId)
+    t.equal((await failure(quota.resendChallenge(limited.challengeId))).code, 'rate_limited', 'resends take quota')
+  })
+
+  t.test('resend does not reset the failure count', async (t) => {
+    const otp = engine({ cooldownSeconds: 0, lockoutThreshold: 2 })
+    const issued = await otp.startChallenge(login(email('resend-lockout')))
+    await failure(otp.verifyChallenge({ challengeId: issued.challengeId, code: otherCode(issued.code), purpose: 'login' }))
+    const resent = await otp.resendChallenge(issued.challengeId)
+    await failure(otp.verifyChallenge({ challengeId: resent.challengeId, code: otherCode(resent.code), purpose: 'login' }))
+    t.equal((await failure(otp.verifyChallenge({ challengeId: resent.challengeId, code: resent.code, purpose: 'login' }))).code, 'rate_limited')
+  })
+
+  t.test('test identifiers get their fixed code on the real path', async (t) => {
+    const testCodeFor = parseTestIdentifiers(['*@loadtest.example=000000', '+1555*=123456'], 6)
+    const otp = engine({ cooldownSeconds: 0 }, { testCodeFor })
+    const loadtester = `user-${randomBytes(3).toString('hex')}@loadtest.example`
+    destinations.push(loadtester)
+    const issued = await otp.startChallenge(login(loadtester))
+    t.same([issued.code, issued.isTestIdentifier], ['000000', true])
+    const wrong = await failure(otp.verifyChallenge({ challengeId: issued.challengeId, code: '000001', purpose: 'login' }))
+    t.same(wrong.extensions, { remainingAttempts: 4 }, 'attempts still count')
+    const resent = await otp.resendChallenge(issued.challengeId)
+    t.same([resent.code, resent.isTestIdentifier], ['000000', true], 'a resend keeps the fixed code')
+    t.ok(await otp.verifyChallenge({ challengeId: issued.challengeId, code: '000000', purpose: 'login' }))
+
+    const reviewer = `+1555${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`
+    destinations.push(reviewer)
+    const sms = await otp.startChallenge({ purpose: 'login', channel: 'sms', destination: reviewer })
+    t.equal(sms.code, '123456')
+    t.ok(await otp.verifyChallenge({ challengeId: sms.challengeId, code: '123456', purpose: 'login' }))
+    t.equal((await engine().startChallenge(login(email('not-a-tester')))).isTestIdentifier, false)
+  })
+
+  t.test('skipQuotaForTestIdentifiers lifts cooldown and quota, not the lockout', async (t) => {
+    const testCodeFor = parseTestIdentifiers(['*@loadtest.example=000000'], 6)
+    const loadtester = `skip-${randomBytes(3).toString('hex')}@loadtest.example`
+    destinations.push(loadtester)
+    const charged = engine({}, { testCodeFor })
+    await charged.startChallenge(login(loadtester, { purpose: 'charged' }))
+    t.equal((await failure(charged.startChallenge(login(loadtester, { purpose: 'charged' })))).code, 'cooldown', 'limits apply without the option')
+
+    const free = engine({ lockoutThreshold: 3 }, { testCodeFor, skipQuotaForTestIdentifiers: true })
+    let last
+    for (let i = 0; i < 7; i++) last = await free.startChallenge(login(loadtester))
+    t.equal(last!.resendAfter.getTime(), last!.expiresAt.getTime() - 300_000, 'no cooldown announced')
+    t.ok(await free.resendChallenge(last!.challengeId), 'resend is free too')
+    for (let i = 0; i < 3; i++) await failure(free.verifyChallenge({ challengeId: last!.challengeId, code: '111111', purpose: 'login' }))
+    const locked = await failure(free.startChallenge(login(loadtester)))
+    t.same([locked.code, locked.retryAfter], ['rate_limited', 3600], 'the lockout still applies')
+  })
+
+  t.test('every key has a TTL and no key name holds a destination', async (t) => {
+    if (harness.listKeys === undefined) {
+      t.pass('this adapter has no key names')
+      return
+    }
+    const keys = await harness.listKeys()
+    t.ok(keys.length > 10, `the suite left keys to inspect (${keys.length})`)
+    t.same(keys.filter(({ pttl }) => pttl === -1).map(({ key }) => key), [], 'no key without a TTL')
+    const revealing = keys.filter(({ key }) => destinations.some((destination) => {
+      const lower = key.toLowerCase()
+      return lower.includes(destination.toLowerCase()) || lower.includes(destination.split('@')[0]!.toLowerCase()) || lower.includes(destination.replace(/^\+/, ''))
+    }))
+    t.same(revealing.map(({ key }) => key), [], 'no key name holds an email address or phone number')
+  })
+}

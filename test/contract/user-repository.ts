@@ -1,0 +1,184 @@
+import { randomBytes } from 'node:crypto'
+import type { Test } from 'tap'
+import { AppError } from '../../src/errors.ts'
+import type { UserRepository } from '../../src/users/user-repository.ts'
+
+/** Makes a ready (initialised) repository; the MongoDB one shares a database per file, so values are unique. */
+export type MakeUserRepository = (t: Test) => Promise<UserRepository>
+
+const email = () => `user-${randomBytes(6).toString('hex')}@example.com`
+const phone = () => `+4474${String(10_000_000 + Math.floor(Math.random() * 89_999_999))}`
+
+/** The UserRepository contract (src/users/user-repository.ts), run against every adapter. */
+export function userRepositoryContract (t: Test, make: MakeUserRepository): void {
+  t.test('init is idempotent', async (t) => {
+    const users = await make(t)
+    await users.init()
+    await users.init()
+    const { created } = await users.findOrCreateByIdentifier('email', email())
+    t.equal(created, true)
+  })
+
+  t.test('findOrCreateByIdentifier creates once, then finds', async (t) => {
+    const users = await make(t)
+    const address = email()
+    const first = await users.findOrCreateByIdentifier('email', address, { locale: 'fr-FR' })
+    t.equal(first.created, true)
+    t.match(first.user, {
+      id: /^[0-9a-f]{24}$/,
+      email: address,
+      phone: null,
+      emailVerifiedAt: null,
+      phoneVerifiedAt: null,
+      name: null,
+      locale: 'fr-FR',
+      status: 'active',
+      lastLoginAt: null
+    })
+    t.type(first.user.createdAt, Date)
+    t.type(first.user.updatedAt, Date)
+    const second = await users.findOrCreateByIdentifier('email', address, { locale: 'de-DE' })
+    t.equal(second.created, false)
+    t.same(second.user, first.user, 'the existing user, defaults ignored')
+    t.same(await users.findById(first.user.id), first.user)
+    t.same(await users.findByIdentifier('email', address), first.user)
+  })
+
+  t.test('phone identifiers and defaults', async (t) => {
+    const users = await make(t)
+    const number = phone()
+    const { user, created } = await users.findOrCreateByIdentifier('phone', number)
+    t.equal(created, true)
+    t.match(user, { email: null, phone: number, locale: null })
+    t.same(await users.findByIdentifier('phone', number), user)
+    t.equal(await users.findByIdentifier('email', number), null, 'kinds are separate namespaces')
+  })
+
+  t.test('unknown and malformed ids read as no user', async (t) => {
+    const users = await make(t)
+    for (const id of ['', 'nope', 'f'.repeat(24), '0'.repeat(24), 'x'.repeat(24), '{"$ne":null}', 'abcdefghijkl']) {
+      t.equal(await users.findById(id), null, JSON.stringify(id))
+      t.equal(await users.recordLogin(id, 'email', new Date()), null)
+      t.equal(await users.updateProfile(id, { name: 'x' }), null)
+      t.equal(await users.setStatus(id, 'disabled'), null)
+    }
+    t.equal(await users.findByIdentifier('email', email()), null)
+  })
+
+  t.test('20 concurrent findOrCreate calls for one new identifier make one user', async (t) => {
+    const users = await make(t)
+    const address = email()
+    const results = await Promise.all(Array.from({ length: 20 }, () => users.findOrCreateByIdentifier('email', address)))
+    t.equal(results.filter((result) => result.created).length, 1, 'exactly one created')
+    const ids = new Set(results.map((result) => result.user.id))
+    t.equal(ids.size, 1, 'all got the same user')
+    t.equal((await users.findByIdentifier('email', address))?.id, [...ids][0])
+  })
+
+  t.test('recordLogin sets lastLoginAt and a first verification only', async (t) => {
+    const users = await make(t)
+    const { user } = await users.findOrCreateByIdentifier('email', email())
+    const first = new Date('2030-01-01T10:00:00Z')
+    const second = new Date('2030-01-02T10:00:00Z')
+    const once = await users.recordLogin(user.id, 'email', first)
+    t.same(once?.lastLoginAt, first)
+    t.same(once?.emailVerifiedAt, first)
+    const twice = await users.recordLogin(user.id, 'email', second)
+    t.same(twice?.lastLoginAt, second)
+    t.same(twice?.emailVerifiedAt, first, 'the first verification stays')
+    const byPhone = await users.recordLogin(user.id, 'phone', second)
+    t.equal(byPhone?.phoneVerifiedAt, null, 'no phone, nothing to verify')
+    t.same(await users.findById(user.id), byPhone)
+  })
+
+  t.test('updateProfile sets given members, null clears, undefined keeps', async (t) => {
+    const users = await make(t)
+    const { user } = await users.findOrCreateByIdentifier('email', email(), { locale: 'en-GB' })
+    const named = await users.updateProfile(user.id, { name: 'Ada Lovelace' })
+    t.match(named, { name: 'Ada Lovelace', locale: 'en-GB' })
+    t.ok(named!.updatedAt.getTime() >= user.updatedAt.getTime())
+    const cleared = await users.updateProfile(user.id, { locale: null })
+    t.match(cleared, { name: 'Ada Lovelace', locale: null })
+    const both = await users.updateProfile(user.id, { name: null, locale: 'pt-BR' })
+    t.match(both, { name: null, locale: 'pt-BR' })
+    t.same(await users.updateProfile(user.id, {}), await users.findById(user.id))
+  })
+
+  t.test('attachIdentifier adds a second kind', async (t) => {
+    const users = await make(t)
+    const { user } = await users.findOrCreateByIdentifier('email', email())
+    const number = phone()
+    const at = new Date('2030-03-01T00:00:00Z')
+    const attached = await users.attachIdentifier(user.id, 'phone', number, at)
+    t.match(attached, { id: user.id, email: user.email, phone: number, emailVerifiedAt: null })
+    t.same(attached.phoneVerifiedAt, at)
+    t.equal((await users.findByIdentifier('phone', number))?.id, user.id)
+    t.equal((await users.findByIdentifier('email', user.email!))?.id, user.id)
+    t.same(await users.findById(user.id), attached)
+  })
+
+  t.test('attachIdentifier replaces and releases the old identifier', async (t) => {
+    const users = await make(t)
+    const old = email()
+    const { user } = await users.findOrCreateByIdentifier('email', old)
+    const replacement = email()
+    const at = new Date('2030-03-02T00:00:00Z')
+    const attached = await users.attachIdentifier(user.id, 'email', replacement, at)
+    t.match(attached, { id: user.id, email: replacement })
+    t.same(attached.emailVerifiedAt, at)
+    t.equal((await users.findByIdentifier('email', replacement))?.id, user.id)
+    t.equal(await users.findByIdentifier('email', old), null, 'the old address is free')
+    const other = await users.findOrCreateByIdentifier('email', old)
+    t.equal(other.created, true, 'and someone else can take it')
+    t.not(other.user.id, user.id)
+  })
+
+  t.test('attachIdentifier refuses an identifier another user owns', async (t) => {
+    const users = await make(t)
+    const { user: alice } = await users.findOrCreateByIdentifier('email', email())
+    const { user: bob } = await users.findOrCreateByIdentifier('email', email())
+    const error = await t.rejects(users.attachIdentifier(alice.id, 'email', bob.email!, new Date())) as unknown
+    t.ok(error instanceof AppError && error.code === 'conflict', 'AppError conflict')
+    t.same(await users.findById(alice.id), alice, 'alice unchanged')
+    t.equal((await users.findByIdentifier('email', bob.email!))?.id, bob.id, 'bob keeps it')
+  })
+
+  t.test('attachIdentifier of what the user holds fills a missing verification only', async (t) => {
+    const users = await make(t)
+    const { user } = await users.findOrCreateByIdentifier('email', email())
+    const first = new Date('2030-04-01T00:00:00Z')
+    const again = await users.attachIdentifier(user.id, 'email', user.email!, first)
+    t.same(again.emailVerifiedAt, first)
+    const later = await users.attachIdentifier(user.id, 'email', user.email!, new Date('2030-05-01T00:00:00Z'))
+    t.same(later.emailVerifiedAt, first)
+    t.equal((await users.findByIdentifier('email', user.email!))?.id, user.id)
+  })
+
+  t.test('attachIdentifier for a user that does not exist', async (t) => {
+    const users = await make(t)
+    for (const id of ['0'.repeat(24), 'nope']) {
+      const error = await t.rejects(users.attachIdentifier(id, 'email', email(), new Date())) as unknown
+      t.ok(error instanceof AppError && error.code === 'unauthorized', 'AppError unauthorized')
+    }
+  })
+
+  t.test('setStatus disables and re-enables; lookups still find the user', async (t) => {
+    const users = await make(t)
+    const { user } = await users.findOrCreateByIdentifier('email', email())
+    t.equal((await users.setStatus(user.id, 'disabled'))?.status, 'disabled')
+    t.equal((await users.findByIdentifier('email', user.email!))?.status, 'disabled')
+    const again = await users.findOrCreateByIdentifier('email', user.email!)
+    t.match(again, { created: false, user: { id: user.id, status: 'disabled' } })
+    t.equal((await users.setStatus(user.id, 'active'))?.status, 'active')
+  })
+
+  t.test('returned users are copies', async (t) => {
+    const users = await make(t)
+    const { user } = await users.findOrCreateByIdentifier('email', email())
+    user.name = 'mutated'
+    user.createdAt.setTime(0)
+    const stored = await users.findById(user.id)
+    t.equal(stored?.name, null)
+    t.not(stored?.createdAt.getTime(), 0)
+  })
+}

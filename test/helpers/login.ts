@@ -1,0 +1,33 @@
+import type { FastifyInstance } from 'fastify'
+import { randomBytes } from 'node:crypto'
+
+/** A fresh email per call: cooldowns and quotas are per destination, so tests never share one. */
+export const newEmail = (label = 'user') => `${label}-${randomBytes(5).toString('hex')}@example.org`
+
+/** A fresh valid US number (NANP 201-555-01xx range is fictional but parses as valid in libphonenumber). */
+export const newPhone = () => `+1201555${String(Math.floor(Math.random() * 10_000)).padStart(4, '0')}`
+
+/** The newest code the dev outbox holds for a destination. */
+export async function codeFromOutbox (app: FastifyInstance, to: string): Promise<string> {
+  const response = await app.inject({ method: 'GET', url: '/v1/dev/outbox', query: { to } })
+  if (response.statusCode !== 200) throw new Error(`outbox answered ${response.statusCode}: ${response.body}`)
+  const [newest] = response.json().messages as Array<{ code: string }>
+  if (!newest) throw new Error(`no message in the outbox for ${to}`)
+  return newest.code
+}
+
+export async function startLogin (app: FastifyInstance, body: Record<string, unknown>) {
+  return app.inject({ method: 'POST', url: '/v1/auth/otp', payload: body })
+}
+
+/** The whole flow over HTTP: ask for a code, read it from the outbox, verify it. Returns the verify body. */
+export async function login (app: FastifyInstance, identifier: { email: string } | { phone: string }) {
+  const started = await startLogin(app, identifier)
+  if (started.statusCode !== 202) throw new Error(`start answered ${started.statusCode}: ${started.body}`)
+  const code = await codeFromOutbox(app, 'email' in identifier ? identifier.email : identifier.phone)
+  const verified = await app.inject({ method: 'POST', url: '/v1/auth/otp/verify', payload: { challengeId: started.json().challengeId, code } })
+  if (verified.statusCode !== 200) throw new Error(`verify answered ${verified.statusCode}: ${verified.body}`)
+  return verified.json() as { accessToken: string, refreshToken: string, tokenType: string, expiresIn: number, user: Record<string, unknown> & { id: string } }
+}
+
+export const bearer = (token: string) => ({ authorization: `Bearer ${token}` })

@@ -1,0 +1,57 @@
+import { randomBytes } from 'node:crypto'
+import { Cluster, Redis } from 'ioredis'
+
+export type TestRedisClient = Redis | Cluster
+
+const HOW_TO = 'run the tests with `npm test`, or `set -a; . .test-services/dev/env; set +a` first'
+
+/** A key prefix of its own for one test file, so files running in parallel never see each other's keys. */
+export function uniqueKeyPrefix (label = 'test'): string {
+  return `${label}:${randomBytes(6).toString('hex')}:`
+}
+
+/** A client for the single-node test Redis (REDIS_URL); throws when the variable is unset. */
+export function createTestRedis (): Redis {
+  const url = process.env.REDIS_URL
+  if (!url) throw new Error(`REDIS_URL is not set: ${HOW_TO}`)
+  return new Redis(url, { maxRetriesPerRequest: 1 })
+}
+
+/** A client for the 3-node test Cluster (TEST_REDIS_CLUSTER_NODES=host:port,...); throws when unset. */
+export function createTestCluster (): Cluster {
+  const list = process.env.TEST_REDIS_CLUSTER_NODES
+  if (!list) throw new Error(`TEST_REDIS_CLUSTER_NODES is not set: ${HOW_TO}`)
+  const nodes = list.split(',').map((node) => {
+    const [host = '127.0.0.1', port = ''] = node.trim().split(':')
+    return { host, port: Number(port) }
+  })
+  return new Cluster(nodes, { redisOptions: { maxRetriesPerRequest: 1 } })
+}
+
+/** Every node holding keys: the masters of a Cluster, or the client itself. */
+async function keyHolders (client: TestRedisClient): Promise<Redis[]> {
+  if (!(client instanceof Cluster)) return [client]
+  if (client.status !== 'ready') await new Promise((resolve) => client.once('ready', resolve))
+  return client.nodes('master')
+}
+
+/** Keys under `prefix` (SCAN on every master) with their PTTL: -1 means the key has no TTL. */
+export async function listKeys (client: TestRedisClient, prefix: string): Promise<Array<{ key: string, pttl: number }>> {
+  if (/[*?[\]\\]/.test(prefix)) throw new Error(`listKeys needs a prefix without glob characters, got ${prefix}`)
+  const keys: string[] = []
+  for (const node of await keyHolders(client)) {
+    let cursor = '0'
+    do {
+      const [next, batch] = await node.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
+      cursor = next
+      keys.push(...batch)
+    } while (cursor !== '0')
+  }
+  return await Promise.all(keys.map(async (key) => ({ key, pttl: await client.pttl(key) })))
+}
+
+/** Removes what a test file wrote; one key at a time, as a Cluster refuses multi-slot DEL. */
+export async function deleteKeys (client: TestRedisClient, prefix: string): Promise<void> {
+  const keys = await listKeys(client, prefix)
+  await Promise.all(keys.map(({ key }) => client.del(key)))
+}

@@ -1,0 +1,71 @@
+import t from 'tap'
+import { Redis } from 'ioredis'
+import { OtpEngine } from '../../src/otp/otp-engine.ts'
+import { RedisOtpStore } from '../../src/otp/redis-otp-store.ts'
+import { hashCode } from '../../src/otp/codes.ts'
+import { createTestRedis, deleteKeys, listKeys, uniqueKeyPrefix } from '../helpers/redis.ts'
+import { DEFAULT_POLICY } from '../contract/otp-store.ts'
+
+const PEPPER = 'redis-store-test-pepper-0123456789abcdef'
+const client = createTestRedis()
+const keyPrefix = uniqueKeyPrefix('test-otp-redis')
+const store = new RedisOtpStore(client, { keyPrefix })
+const otp = new OtpEngine({ store, pepper: PEPPER, policy: { ...DEFAULT_POLICY, cooldownSeconds: 0 } })
+t.teardown(async () => {
+  await deleteKeys(client, keyPrefix)
+  await client.quit()
+})
+
+t.test('key names: prefix, {bucket} hash tag first, no destination', async (t) => {
+  const destination = 'key-names@example.org'
+  const { challengeId, code } = await otp.startChallenge({ purpose: 'login', channel: 'email', destination })
+  await otp.verifyChallenge({ challengeId, code: 'wrong', purpose: 'login' }).catch(() => {})
+  const [bucket, random] = challengeId.split('.')
+  const keys = (await listKeys(client, keyPrefix)).map(({ key }) => key).sort()
+  t.equal(keys.length, 4, 'challenge, pointer, quota and failures (no cooldown in this policy)')
+  t.ok(keys.every((key) => key.startsWith(`${keyPrefix}{${bucket}}:`)), 'every key shares the bucket hash tag')
+  t.ok(keys.includes(`${keyPrefix}{${bucket}}:c:${random}`))
+  t.notOk(keys.some((key) => key.includes('key-names')))
+
+  const stored = await client.hgetall(`${keyPrefix}{${bucket}}:c:${random}`)
+  t.equal(stored.hash, hashCode(PEPPER, challengeId, code), 'the HMAC, not the code')
+  t.notOk(Object.values(stored).includes(code))
+  t.equal(stored.attempts, '1')
+  const [seconds] = await client.time()
+  t.ok(Math.abs(Number(stored.createdAt) - Number(seconds) * 1000) < 5000, 'createdAt is Redis time')
+})
+
+t.test('each operation is one round trip', async (t) => {
+  const run = async () => {
+    const issued = await otp.startChallenge({ purpose: 'login', channel: 'email', destination: 'trips@example.org' })
+    const resent = await otp.resendChallenge(issued.challengeId)
+    await otp.verifyChallenge({ challengeId: issued.challengeId, code: 'wrong', purpose: 'login' }).catch(() => {})
+    await otp.verifyChallenge({ challengeId: issued.challengeId, code: resent.code, purpose: 'login' })
+    await otp.withdrawChallenge(issued.challengeId)
+  }
+  await run() // loads the scripts (EVALSHA answered NOSCRIPT, then EVAL) on a fresh server
+  const sent: string[] = []
+  const sendCommand = client.sendCommand.bind(client)
+  client.sendCommand = (command, ...rest) => {
+    sent.push(command.name)
+    return sendCommand(command, ...rest)
+  }
+  t.teardown(() => { client.sendCommand = sendCommand })
+  await run()
+  t.same(sent, ['evalsha', 'evalsha', 'evalsha', 'evalsha', 'evalsha'], 'start, resend, two verifies, withdraw')
+})
+
+t.test('the key prefix may not hide the hash tag', async (t) => {
+  t.throws(() => new RedisOtpStore(client, { keyPrefix: 'app:{x}:' }), /braces/)
+  const prefixed = new Redis({ keyPrefix: 'app:', lazyConnect: true })
+  t.throws(() => new RedisOtpStore(prefixed), /without an ioredis keyPrefix/)
+  await t.rejects(store.startChallenge({
+    challengeId: 'ffff.AAAAAAAAAAAAAAAAAAAAAA',
+    destinationKey: '0000aaaa',
+    payload: { purpose: 'login', channel: 'email', destination: 'x@example.org', userId: null, locale: null, deliverable: true },
+    codeHash: 'h',
+    maxAttempts: 5,
+    fixedCode: false,
+    skipSendLimits: false
+  }, { ttlMs: 1000, cooldownMs: 0, quota: 1, quotaWindowMs: 1000 }), /bucket/)
+})
