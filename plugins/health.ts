@@ -2,6 +2,7 @@ import { Type } from 'typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { AppError } from '../src/errors.ts'
 import { sendProblem } from './problem.ts'
+import { keepServing } from './load-shedding.ts'
 
 const HealthSchema = Type.Object({
   status: Type.Literal('ok'),
@@ -23,6 +24,7 @@ const healthRoutes: FastifyPluginAsyncTypebox<{ pingTimeoutMs: number }> = async
   const problem = { $ref: 'Problem#' }
 
   app.get('/health/live', {
+    config: { pressureHandler: keepServing },
     schema: { operationId: 'getLiveness', summary: 'The process is up', tags: ['health'], response: { 200: HealthSchema } }
   }, async () => ({ status: 'ok' as const }))
 

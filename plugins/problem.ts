@@ -1,8 +1,7 @@
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { AppError, ERRORS, isAppError, type ErrorCode } from '../src/errors.ts'
-
-const PROBLEM_TYPE_BASE = 'https://otp-gate.dev/problems/'
+import { PROBLEM_TYPE_BASE } from './schemas/problem.ts'
 
 interface FieldError { field: string, message: string }
 
@@ -56,8 +55,24 @@ function toAppError (error: FastifyError): AppError {
   return new AppError('internal_error')
 }
 
+/**
+ * A 429 that says when to come back also carries the IETF RateLimit fields, named as @fastify/rate-limit names
+ * them in draft-spec mode, so per-IP and per-destination limits answer alike. They describe the budget that
+ * refused, replacing the per-IP ones the rate limiter set earlier in the request.
+ */
+function setRateLimitHeaders (reply: FastifyReply, error: AppError, retryAfter: string): void {
+  if (error.limit === undefined) reply.removeHeader('ratelimit-limit')
+  else reply.header('ratelimit-limit', String(error.limit))
+  reply.header('ratelimit-remaining', '0')
+  reply.header('ratelimit-reset', retryAfter)
+}
+
 export function sendProblem (reply: FastifyReply, error: AppError): FastifyReply {
-  if (error.retryAfter !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfter))))
+  if (error.retryAfter !== undefined) {
+    const retryAfter = String(Math.max(1, Math.ceil(error.retryAfter)))
+    reply.header('retry-after', retryAfter)
+    if (error.status === 429) setRateLimitHeaders(reply, error, retryAfter)
+  }
   return reply
     .code(error.status)
     .type('application/problem+json')

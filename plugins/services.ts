@@ -9,6 +9,9 @@ import { createDelivery, type Delivery } from '../src/delivery/delivery.ts'
 import type { Outbox } from '../src/delivery/outbox.ts'
 import { RedisOutbox } from '../src/delivery/redis-outbox.ts'
 import { MemoryOutbox } from '../src/delivery/memory-outbox.ts'
+import { SmsGuard } from '../src/delivery/sms-guard.ts'
+import { RedisSmsBudget } from '../src/delivery/redis-sms-budget.ts'
+import { MemorySmsBudget } from '../src/delivery/memory-sms-budget.ts'
 import type { UserRepository } from '../src/users/user-repository.ts'
 import { MongoUserRepository } from '../src/users/mongo-user-repository.ts'
 import { MemoryUserRepository } from '../src/users/memory-user-repository.ts'
@@ -22,6 +25,8 @@ declare module 'fastify' {
     otp: OtpEngine
     delivery: Delivery
     outbox: Outbox
+    /** SMS-pumping guard: region allow-list, textable number types, hourly budget per region */
+    smsGuard: SmsGuard
     /** the dev outbox receives at least one channel, so GET /v1/dev/outbox exists */
     outboxEnabled: boolean
     users: UserRepository
@@ -50,6 +55,9 @@ async function servicesPlugin (app: FastifyInstance, { config, overrides }: { co
   const outbox: Outbox = redis
     ? new RedisOutbox(redis, { keyPrefix: `${keyPrefix}outbox:`, ...(config.OTP_PEPPER ? { keySecret: config.OTP_PEPPER } : {}) })
     : new MemoryOutbox({ now: () => now().getTime() })
+  const smsBudget = redis
+    ? new RedisSmsBudget(redis, { keyPrefix: `${keyPrefix}sms-budget:` })
+    : new MemorySmsBudget(() => now().getTime())
   const users: UserRepository = mongo ? new MongoUserRepository(mongo) : new MemoryUserRepository()
   const sessions: SessionRepository = mongo ? new MongoSessionRepository(mongo) : new MemorySessionRepository()
   await Promise.all([users.init(), sessions.init()])
@@ -63,6 +71,12 @@ async function servicesPlugin (app: FastifyInstance, { config, overrides }: { co
   app.decorate('otp', createOtpEngine(config, otpStore))
   app.decorate('delivery', delivery)
   app.decorate('outbox', outbox)
+  app.decorate('smsGuard', new SmsGuard({
+    allowedCountries: config.SMS_ALLOWED_COUNTRIES,
+    hourlyBudget: config.SMS_COUNTRY_HOURLY_BUDGET,
+    budget: smsBudget,
+    now
+  }))
   app.decorate('outboxEnabled', delivery.usesOutbox.email || delivery.usesOutbox.sms)
   app.decorate('users', users)
   app.decorate('sessions', sessions)

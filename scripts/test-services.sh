@@ -88,8 +88,10 @@ start () {
     done
     echo "TEST_REDIS_CLUSTER_NODES=$(IFS=,; echo "${nodes[*]}")" >>"$state/env"
   fi
+  # outage tests start a disposable MongoDB-wire server of their own, so the binary is needed either way
+  ensure_ferretdb
+  echo "FERRETDB_BIN=$ferret_bin" >>"$state/env"
   if [ -z "${MONGODB_URL:-}" ]; then
-    ensure_ferretdb
     local port; port=$(free_port)
     rm -rf "$state/ferretdb" && mkdir -p "$state/ferretdb"
     "$ferret_bin" --handler=sqlite --sqlite-url="file:$state/ferretdb/" --state-dir="$state/ferretdb" \

@@ -9,6 +9,7 @@ import redis from '../plugins/redis.ts'
 import mongo from '../plugins/mongo.ts'
 import openapi from '../plugins/openapi.ts'
 import rateLimit from '../plugins/rate-limit.ts'
+import loadShedding from '../plugins/load-shedding.ts'
 import services, { type ServiceOverrides } from '../plugins/services.ts'
 import auth from '../plugins/auth.ts'
 import health from '../plugins/health.ts'
@@ -53,6 +54,7 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
 
   // infrastructure
   await app.register(problem)
+  await app.register(loadShedding, { config })
   await app.register(redis, { config })
   await app.register(mongo, { config })
   await app.register(openapi, { config })

@@ -25,6 +25,8 @@ export const ConfigSchema = Type.Object({
   SHUTDOWN_GRACE_MS: Type.Integer({ default: 10_000, minimum: 100, maximum: 120_000 }),
   REQUEST_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 100, maximum: 120_000 }),
   KEEP_ALIVE_TIMEOUT_MS: Type.Integer({ default: 72_000, minimum: 1000, maximum: 600_000 }),
+  MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ default: 1000, minimum: 10, maximum: 60_000, description: 'above this mean event-loop delay requests are shed with 503' }),
+  MAX_HEAP_USED_MB: Type.Integer({ default: 1536, minimum: 64, maximum: 65_536, description: 'above this heap use requests are shed with 503' }),
   PUBLIC_BASE_URL: optionalString('public URL of the API, used in the OpenAPI servers list', { format: 'uri' }),
 
   REDIS_URL: optionalString('redis:// URL; unset = in-process stores (embedded mode)'),

@@ -30,6 +30,8 @@ export interface AppErrorOptions {
   detail?: string
   /** seconds the client should wait, sent as Retry-After */
   retryAfter?: number
+  /** with a 429: the size of the budget that ran out, sent as RateLimit-Limit */
+  limit?: number
   /** extra members of the problem body, e.g. remainingAttempts */
   extensions?: Record<string, unknown>
   cause?: unknown
@@ -41,6 +43,7 @@ export class AppError extends Error {
   readonly status: number
   readonly detail: string
   readonly retryAfter: number | undefined
+  readonly limit: number | undefined
   readonly extensions: Record<string, unknown>
 
   constructor (code: ErrorCode, options: AppErrorOptions = {}) {
@@ -49,6 +52,7 @@ export class AppError extends Error {
     this.status = ERRORS[code].status
     this.detail = options.detail ?? ERRORS[code].title
     this.retryAfter = options.retryAfter
+    this.limit = options.limit
     this.extensions = options.extensions ?? {}
   }
 }

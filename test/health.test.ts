@@ -1,5 +1,5 @@
 import t from 'tap'
-import { DisposableRedis } from './helpers/redis-server.ts'
+import { startDisposableRedis } from './helpers/disposable-server.ts'
 import { buildTestApp, testConfig } from './helpers/build-app.ts'
 
 async function pollReady (app: Awaited<ReturnType<typeof buildTestApp>>, status: number, withinMs: number): Promise<number> {
@@ -13,7 +13,7 @@ async function pollReady (app: Awaited<ReturnType<typeof buildTestApp>>, status:
 }
 
 t.test('live is always 200; ready follows Redis down and back up without a restart', async (t) => {
-  const redis = await DisposableRedis.start()
+  const redis = await startDisposableRedis()
   t.teardown(() => redis.stop())
   const app = await buildTestApp(t, {}, testConfig(t, { env: { REDIS_URL: redis.url } }))
 

@@ -63,11 +63,12 @@ export interface IssuedChallenge extends VerifiedChallenge {
 /** Whole seconds to wait, rounded up: a client retrying after them is never early. */
 const retryAfterSeconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000))
 
-function refuse ({ outcome, retryAfterMs }: SendRefusal): never {
+/** `limit` is the budget that ran out, for RateLimit-Limit: one code per cooldown, the quota, or the lockout threshold. */
+function refuse ({ outcome, retryAfterMs }: SendRefusal, policy: OtpPolicy): never {
   const retryAfter = retryAfterSeconds(retryAfterMs)
-  if (outcome === 'cooldown') throw new AppError('cooldown', { retryAfter })
-  if (outcome === 'quota') throw new AppError('rate_limited', { retryAfter, detail: 'Too many codes were sent to this destination; try again later' })
-  throw new AppError('rate_limited', { retryAfter })
+  if (outcome === 'cooldown') throw new AppError('cooldown', { retryAfter, limit: 1 })
+  if (outcome === 'quota') throw new AppError('rate_limited', { retryAfter, limit: policy.quota, detail: 'Too many codes were sent to this destination; try again later' })
+  throw new AppError('rate_limited', { retryAfter, limit: policy.lockoutThreshold })
 }
 
 function issuedChallenge (challengeId: string, code: string, issued: IssuedCode): IssuedChallenge {
@@ -133,7 +134,7 @@ export class OtpEngine {
       fixedCode: fixedCode !== undefined,
       skipSendLimits: fixedCode !== undefined && this.#skipQuotaForTestIdentifiers
     }, this.#sendLimits)
-    if (result.outcome !== 'issued') refuse(result)
+    if (result.outcome !== 'issued') refuse(result, this.#policy)
     return issuedChallenge(challengeId, code, result)
   }
 
@@ -143,7 +144,7 @@ export class OtpEngine {
     const code = generateCode(this.#policy.codeLength)
     const result = await this.#store.resendChallenge(challengeId, hashCode(this.#peppers[0]!, challengeId, code), this.#sendLimits)
     if (result.outcome === 'expired') throw new AppError('challenge_expired')
-    if (result.outcome !== 'issued') refuse(result)
+    if (result.outcome !== 'issued') refuse(result, this.#policy)
     if (!result.fixedCode) return issuedChallenge(challengeId, code, result)
     const fixedCode = this.#testCodeFor(result.payload.destination)
     if (fixedCode === undefined) throw new Error('a test identifier challenge was resent, but its destination is no longer a test identifier')
@@ -162,7 +163,7 @@ export class OtpEngine {
       case 'verified': return { challengeId, ...result.payload }
       case 'invalid': throw new AppError('invalid_code', { extensions: { remainingAttempts: result.remainingAttempts } })
       case 'exhausted': throw new AppError('too_many_attempts')
-      case 'locked': throw new AppError('rate_limited', { retryAfter: retryAfterSeconds(result.retryAfterMs) })
+      case 'locked': refuse(result, this.#policy)
       case 'expired': throw new AppError('challenge_expired')
     }
   }

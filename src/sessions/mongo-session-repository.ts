@@ -1,4 +1,5 @@
 import { Schema, Types, type Connection, type Model } from 'mongoose'
+import { MongoRotationLock, type RotationLockOptions } from './mongo-rotation-lock.ts'
 import {
   PREVIOUS_HASHES_KEPT, previousHashOutcome,
   type NewSession, type PreviousHash, type RotateResult, type Rotation, type Session, type SessionRepository
@@ -39,22 +40,28 @@ function toSession ({ _id, previousHashes, ...session }: SessionDocument): Sessi
 /**
  * SessionRepository on MongoDB (FerretDB-compatible). Every query filters on revokedAt and expiresAt itself:
  * the TTL index only keeps the collection small, and FerretDB has no TTL indexes at all.
+ * A rotation is a findOneAndUpdate compare-and-swap on the current hash, taken under a per-token lock
+ * (mongo-rotation-lock.ts) because FerretDB's updates are not atomic; parallel callers wait for the winner's
+ * result and then see the hash as a previous one.
  */
 export class MongoSessionRepository implements SessionRepository {
   readonly #sessions: Model<SessionDocument>
-  /** After init: whether the server accepted the TTL index (MongoDB does, FerretDB 1.x does not). */
+  readonly #lock: MongoRotationLock
+  /** After init: whether the server took the TTL indexes (MongoDB does, FerretDB 1.x does not). */
   ttlIndex = false
 
-  constructor (connection: Connection) {
+  constructor (connection: Connection, options: { rotationLock?: RotationLockOptions } = {}) {
     this.#sessions = connection.model<SessionDocument>('Session', sessionSchema)
+    this.#lock = new MongoRotationLock(connection, options.rotationLock)
   }
 
   async init (): Promise<void> {
     await this.#sessions.createCollection()
     await this.#sessions.createIndexes()
+    const lockTtl = await this.#lock.init()
     try {
       await this.#sessions.collection.createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0, name: 'expiresAt_ttl' })
-      this.ttlIndex = true
+      this.ttlIndex = lockTtl
     } catch (error) {
       if ((error as { code?: unknown }).code !== NOT_IMPLEMENTED) throw error
     }
@@ -74,20 +81,25 @@ export class MongoSessionRepository implements SessionRepository {
     return toSession(session.toObject())
   }
 
-  async rotate ({ tokenHash, newHash, now, expiresAt, graceSeconds }: Rotation): Promise<RotateResult> {
-    const current = await this.#sessions.findOne({ tokenHash }).lean<SessionDocument>()
-    if (current) {
+  async rotate (rotation: Rotation): Promise<RotateResult> {
+    const { tokenHash, now, graceSeconds } = rotation
+    // a second look after waiting: the winner's swap landed (the hash is now a previous one) or failed, or a
+    // crashed rotation's stale lock was broken and the hash may be rotated here
+    for (let pass = 0; pass < 2; pass++) {
+      const current = await this.#sessions.findOne({ tokenHash }).lean<SessionDocument>()
+      if (!current) break
       if (!isLive(current, now)) return { outcome: 'invalid' }
-      // The list is capped here rather than with $push/$slice, which FerretDB ignores. Safe: the filter on the
-      // current hash guarantees the document is still the one read, as only a rotation changes previousHashes.
-      const previousHashes = [...current.previousHashes, { hash: tokenHash, rotatedAt: now }].slice(-PREVIOUS_HASHES_KEPT)
-      const rotated = await this.#sessions.findOneAndUpdate(
-        { _id: current._id, tokenHash, ...live(now) },
-        { $set: { tokenHash: newHash, previousHashes, lastUsedAt: now, expiresAt } },
-        after
-      ).lean<SessionDocument>()
-      if (rotated) return { outcome: 'rotated', session: toSession(rotated) }
-      // lost to a parallel rotation (the hash is now a previous one) or to a revocation
+      if (await this.#lock.acquire(tokenHash)) {
+        try {
+          const session = await this.#swap(current, rotation)
+          if (session) return { outcome: 'rotated', session }
+        } finally {
+          await this.#lock.release(tokenHash)
+        }
+        break
+      }
+      // a parallel rotation of this token holds the lock: decide once its result is visible
+      if (!await this.#lock.waitForRelease(tokenHash)) return { outcome: 'invalid' }
     }
     const owner = await this.#sessions.findOne({ 'previousHashes.hash': tokenHash }).lean<SessionDocument>()
     const previous = owner?.previousHashes.find((entry) => entry.hash === tokenHash)
@@ -95,6 +107,19 @@ export class MongoSessionRepository implements SessionRepository {
     if (previousHashOutcome(previous, now, graceSeconds) === 'grace') return { outcome: 'rotated', session: toSession(owner) }
     await this.#sessions.updateOne({ _id: owner._id, revokedAt: null }, { $set: { revokedAt: now } })
     return { outcome: 'reused', session: toSession({ ...owner, revokedAt: now }) }
+  }
+
+  /** The compare-and-swap itself; null when the session moved on, was revoked or expired since it was read. */
+  async #swap (current: SessionDocument, { tokenHash, newHash, now, expiresAt }: Rotation): Promise<Session | null> {
+    // Capped here rather than with $push/$slice, which FerretDB ignores. Safe: the filter on the current hash
+    // guarantees the document is still the one read, as only a rotation changes previousHashes.
+    const previousHashes = [...current.previousHashes, { hash: tokenHash, rotatedAt: now }].slice(-PREVIOUS_HASHES_KEPT)
+    const rotated = await this.#sessions.findOneAndUpdate(
+      { _id: current._id, tokenHash, ...live(now) },
+      { $set: { tokenHash: newHash, previousHashes, lastUsedAt: now, expiresAt } },
+      after
+    ).lean<SessionDocument>()
+    return rotated ? toSession(rotated) : null
   }
 
   async findById (id: string): Promise<Session | null> {

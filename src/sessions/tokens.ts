@@ -14,7 +14,7 @@ export interface SigningKeys {
   ephemeral: boolean
 }
 
-const problem = (message: string) => new ConfigError(`Invalid configuration: JWT_KEYS ${message}`)
+const problem = (message: string) => new ConfigError(`Invalid configuration: ${message}`)
 
 function toPublicJwk (key: KeyObject, kid: string): JsonWebKey {
   const { kty, crv, x } = createPublicKey(key).export({ format: 'jwk' })
@@ -30,7 +30,7 @@ function toSigningKey (key: KeyObject, kid: string): SigningKey {
 }
 
 function parseKey (jwk: unknown, index: number): { kid: string, key: KeyObject } {
-  const where = `[${index}]`
+  const where = `JWT_KEYS[${index}]`
   if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) throw problem(`${where} is not a JWK object`)
   const { kid, kty, crv, d } = jwk as JsonWebKey
   if (typeof kid !== 'string' || kid === '') throw problem(`${where} has no kid`)
@@ -52,7 +52,7 @@ function parseKey (jwk: unknown, index: number): { kid: string, key: KeyObject }
  */
 export function loadSigningKeys (config: Config): SigningKeys {
   if (config.JWT_KEYS === undefined) {
-    if (config.NODE_ENV === 'production') throw problem('is required in production')
+    if (config.NODE_ENV === 'production') throw problem('JWT_KEYS is required in production')
     const kid = `ephemeral-${randomBytes(6).toString('hex')}`
     const { privateKey } = generateKeyPairSync('ed25519')
     const current = toSigningKey(privateKey, kid)
@@ -67,13 +67,13 @@ export function loadSigningKeys (config: Config): SigningKeys {
   try {
     parsed = JSON.parse(config.JWT_KEYS)
   } catch {
-    throw problem('is not valid JSON (want a JSON array of Ed25519 private JWKs)')
+    throw problem('JWT_KEYS is not valid JSON (want a JSON array of Ed25519 private JWKs)')
   }
-  if (!Array.isArray(parsed) || parsed.length === 0) throw problem('must be a non-empty JSON array of Ed25519 private JWKs')
+  if (!Array.isArray(parsed) || parsed.length === 0) throw problem('JWT_KEYS must be a non-empty JSON array of Ed25519 private JWKs')
   const keys = parsed.map(parseKey)
   const verify = new Map<string, string>()
   for (const { kid, key } of keys) {
-    if (verify.has(kid)) throw problem(`has the kid ${JSON.stringify(kid)} twice`)
+    if (verify.has(kid)) throw problem(`JWT_KEYS has the kid ${JSON.stringify(kid)} twice`)
     verify.set(kid, toSigningKey(key, kid).publicKeyPem)
   }
   const [first] = keys as [typeof keys[number], ...typeof keys]

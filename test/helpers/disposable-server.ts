@@ -1,0 +1,85 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createServer, connect } from 'node:net'
+import { once } from 'node:events'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+export async function freePort (): Promise<number> {
+  const server = createServer()
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as { port: number }
+  server.close()
+  await once(server, 'close')
+  return port
+}
+
+async function waitForPort (port: number, open: boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    const isOpen = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1')
+      socket.once('connect', () => { socket.destroy(); resolve(true) })
+      socket.once('error', () => resolve(false))
+    })
+    if (isOpen === open) return
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  throw new Error(`port ${port} did not ${open ? 'open' : 'close'} within ${timeoutMs} ms`)
+}
+
+/**
+ * A server process of one test's own on a fixed free port, that the test stops and starts again to see
+ * the API fail closed and recover. Stopped by pid (SIGKILL: an outage, not a shutdown).
+ */
+export class DisposableServer {
+  readonly port: number
+  readonly #command: (port: number) => [string, string[]]
+  #process: ChildProcess | null = null
+
+  constructor (port: number, command: (port: number) => [string, string[]]) {
+    this.port = port
+    this.#command = command
+  }
+
+  async start (): Promise<void> {
+    const [file, args] = this.#command(this.port)
+    const child = spawn(file, args, { stdio: 'ignore' })
+    const failed = once(child, 'error').then(([error]) => { throw new Error(`${file} could not start: ${(error as Error).message}`) })
+    this.#process = child
+    await Promise.race([waitForPort(this.port, true), failed])
+  }
+
+  async stop (): Promise<void> {
+    const child = this.#process
+    if (child === null || child.exitCode !== null) return
+    this.#process = null
+    const exited = once(child, 'exit')
+    child.kill('SIGKILL')
+    await exited
+    await waitForPort(this.port, false)
+  }
+}
+
+/** A redis-server of the test's own. */
+export async function startDisposableRedis (): Promise<DisposableServer & { url: string }> {
+  const port = await freePort()
+  const server = Object.assign(new DisposableServer(port, (p) => ['redis-server', ['--bind', '127.0.0.1', '--port', String(p), '--save', '', '--appendonly', 'no']]), { url: `redis://127.0.0.1:${port}` })
+  await server.start()
+  return server
+}
+
+/** A FerretDB (MongoDB wire protocol, SQLite) of the test's own; its data survives a stop and start. */
+export async function startDisposableMongo (): Promise<DisposableServer & { url: string, remove: () => void }> {
+  const binary = process.env.FERRETDB_BIN
+  if (!binary) throw new Error('FERRETDB_BIN is not set: run the tests with `npm test` (scripts/test-services.sh finds or builds FerretDB)')
+  const port = await freePort()
+  const dir = mkdtempSync(join(tmpdir(), 'otp-gate-ferret-'))
+  const server = Object.assign(new DisposableServer(port, (p) => [binary, [
+    '--handler=sqlite', `--sqlite-url=file:${dir}/`, `--state-dir=${dir}`, `--listen-addr=127.0.0.1:${p}`,
+    '--debug-addr=-', '--telemetry=disable', '--log-level=error'
+  ]]), { url: `mongodb://127.0.0.1:${port}/otp-gate-outage`, remove: () => rmSync(dir, { recursive: true, force: true }) })
+  await server.start()
+  return server
+}

@@ -1,0 +1,86 @@
+import { randomBytes } from 'node:crypto'
+import t from 'tap'
+import { MongoSessionRepository } from '../../src/sessions/mongo-session-repository.ts'
+import { connectTestMongo } from '../helpers/mongo.ts'
+
+// What the contract suite cannot see: indexes, the rotation lock and what a crash leaves behind.
+
+const connection = await connectTestMongo(t)
+const sessions = new MongoSessionRepository(connection, { rotationLock: { waitMs: 100 } })
+await sessions.init()
+const locks = connection.collection('session_rotation_locks')
+
+const hash = () => randomBytes(32).toString('hex')
+const T0 = new Date('2030-01-01T00:00:00Z')
+const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000)
+const rotation = (tokenHash: string, seconds: number) => ({ tokenHash, newHash: hash(), now: at(seconds), expiresAt: at(seconds + 3600), graceSeconds: 0 })
+
+async function newSession () {
+  const tokenHash = hash()
+  const session = await sessions.create({ userId: randomBytes(12).toString('hex'), tokenHash, amr: ['otp'], expiresAt: at(3600), now: T0 })
+  return { session, tokenHash }
+}
+
+t.test('init creates the lookup indexes, the TTL index where the server has them, and can run again', async (t) => {
+  await sessions.init()
+  const indexes = await connection.collection('sessions').indexes()
+  t.ok(indexes.some((index) => index.key.tokenHash === 1 && index.unique === true), 'unique tokenHash')
+  t.ok(indexes.some((index) => index.key['previousHashes.hash'] === 1), 'previous hashes')
+  t.ok(indexes.some((index) => index.key.userId === 1), 'userId')
+  const ttl = indexes.some((index) => index.key.expiresAt === 1 && index.expireAfterSeconds === 0)
+  t.equal(sessions.ttlIndex, ttl, `ttlIndex reports what the server did (${ttl ? 'TTL index made' : 'no TTL indexes here'})`)
+})
+
+t.test('the session document keeps hashes only, and previous hashes capped', async (t) => {
+  const { session, tokenHash } = await newSession()
+  let current = tokenHash
+  for (let i = 1; i <= 25; i++) {
+    const next = rotation(current, i)
+    await sessions.rotate(next)
+    current = next.newHash
+  }
+  const stored = await connection.collection('sessions').findOne({ tokenHash: current })
+  t.equal(stored?._id.toHexString(), session.id)
+  t.equal((stored?.previousHashes as unknown[]).length, 20)
+})
+
+t.test('locks are released after every rotation', async (t) => {
+  const { tokenHash } = await newSession()
+  await Promise.all(Array.from({ length: 5 }, () => sessions.rotate(rotation(tokenHash, 1))))
+  t.equal(await locks.countDocuments({}), 0)
+})
+
+t.test('a lock held by a rotation in flight makes a parallel caller wait, then answer invalid', async (t) => {
+  const { session, tokenHash } = await newSession()
+  await locks.insertOne({ _id: tokenHash as never, takenAt: new Date() })
+  const started = Date.now()
+  t.same(await sessions.rotate(rotation(tokenHash, 1)), { outcome: 'invalid' })
+  t.ok(Date.now() - started >= 90, 'waited for the holder')
+  t.equal(await sessions.isActive(session.id, at(2)), true, 'nothing revoked')
+  await locks.deleteOne({ _id: tokenHash as never })
+  t.equal((await sessions.rotate(rotation(tokenHash, 3))).outcome, 'rotated', 'works once released')
+})
+
+t.test('a stale lock left by a crash before the swap is broken', async (t) => {
+  const { session, tokenHash } = await newSession()
+  await locks.insertOne({ _id: tokenHash as never, takenAt: new Date(Date.now() - 60_000) })
+  const next = rotation(tokenHash, 1)
+  t.match(await sessions.rotate(next), { outcome: 'rotated', session: { id: session.id, tokenHash: next.newHash } })
+  t.equal(await locks.countDocuments({ _id: tokenHash as never }), 0)
+})
+
+t.test('a lock left by a crash after the swap does not matter', async (t) => {
+  const { tokenHash } = await newSession()
+  const next = rotation(tokenHash, 1)
+  await sessions.rotate(next)
+  await locks.insertOne({ _id: tokenHash as never, takenAt: new Date() })
+  t.equal((await sessions.rotate(rotation(next.newHash, 2))).outcome, 'rotated', 'the successor rotates')
+  t.equal((await sessions.rotate(rotation(tokenHash, 3))).outcome, 'reused', 'the old token is still caught as reuse')
+})
+
+t.test('expired sessions stay invalid while the document is still there (no TTL monitor needed)', async (t) => {
+  const { session, tokenHash } = await newSession()
+  t.ok(await connection.collection('sessions').findOne({ tokenHash }), 'document present')
+  t.same(await sessions.rotate({ ...rotation(tokenHash, 3600), now: at(3600) }), { outcome: 'invalid' })
+  t.equal(await sessions.isActive(session.id, at(3600)), false)
+})
