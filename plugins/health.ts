@@ -2,6 +2,7 @@ import { Type } from 'typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { AppError } from '../src/errors.ts'
 import { sendProblem } from './problem.ts'
+import { jsonResponse, problemResponses } from './schemas/responses.ts'
 import { keepServing } from './load-shedding.ts'
 
 const HealthSchema = Type.Object({
@@ -21,15 +22,14 @@ const withTimeout = async (promise: Promise<unknown>, ms: number) => {
 /** Liveness (the process answers) and readiness (every configured store answers a ping). */
 const healthRoutes: FastifyPluginAsyncTypebox<{ pingTimeoutMs: number }> = async (app, { pingTimeoutMs }) => {
   const { redis, mongo } = app
-  const problem = { $ref: 'Problem#' }
 
   app.get('/health/live', {
     config: { pressureHandler: keepServing },
-    schema: { operationId: 'getLiveness', summary: 'The process is up', tags: ['health'], response: { 200: HealthSchema } }
+    schema: { operationId: 'getLiveness', summary: 'The process is up', tags: ['health'], security: [], response: { 200: jsonResponse('The process answers', HealthSchema), ...problemResponses() } }
   }, async () => ({ status: 'ok' as const }))
 
   app.get('/health/ready', {
-    schema: { operationId: 'getReadiness', summary: 'Redis and MongoDB answer', tags: ['health'], response: { 200: HealthSchema, 503: problem } }
+    schema: { operationId: 'getReadiness', summary: 'Redis and MongoDB answer', tags: ['health'], security: [], response: { 200: jsonResponse('Every configured store answered a ping', HealthSchema), ...problemResponses() } }
   }, async (request, reply) => {
     const checks: Record<string, Promise<unknown>> = {}
     if (redis) checks.redis = redis.ping()

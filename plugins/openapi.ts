@@ -15,10 +15,12 @@ async function openapiPlugin (app: FastifyInstance, { config }: { config: Config
         description: 'Passwordless login: one-time codes by email or SMS, JWT sessions with refresh rotation. Every error is application/problem+json (RFC 9457) with a stable `code`.',
         license: { name: 'UNLICENSED', identifier: 'UNLICENSED' }
       },
-      servers: [{ url: config.PUBLIC_BASE_URL ?? 'http://localhost:3000', description: config.PUBLIC_BASE_URL ? 'this deployment' : 'local development' }],
+      // relative unless configured: the document is served by the API it describes
+      servers: [{ url: config.PUBLIC_BASE_URL ?? '/', description: config.PUBLIC_BASE_URL ? 'this deployment' : 'the server that serves this document' }],
       tags: [
         { name: 'auth', description: 'Start, resend and verify one-time codes; refresh and end sessions' },
         { name: 'me', description: 'The signed-in user, their sessions and contacts' },
+        { name: 'totp', description: 'Authenticator apps (TOTP) and recovery codes: enrolment, second factor, TOTP login' },
         { name: 'keys', description: 'Public signing keys' },
         { name: 'dev', description: 'Development helpers, absent in production' },
         { name: 'health', description: 'Liveness and readiness probes' }
@@ -29,6 +31,8 @@ async function openapiPlugin (app: FastifyInstance, { config }: { config: Config
         }
       }
     },
+    // a plain copy: objects shared between routes (a `security` list) would otherwise come out as YAML anchors
+    transformObject: (document) => JSON.parse(JSON.stringify('openapiObject' in document ? document.openapiObject : document.swaggerObject)),
     refResolver: {
       // components are named after the schema $id (Problem, FieldError, ...)
       buildLocalReference: (json, _baseUri, _fragment, index) => String(json.$id ?? `def-${index}`)

@@ -50,6 +50,8 @@ export const ConfigSchema = Type.Object({
   DEFAULT_REGION: Type.String({ default: 'US', pattern: '^[A-Z]{2}$', description: 'region for national phone formats' }),
 
   JWT_KEYS: optionalString('JSON array of Ed25519 private JWKs with kid; the first signs, all verify'),
+  TOTP_ENCRYPTION_KEYS: csv('kid:base64 list of 32-byte AES-256-GCM keys for authenticator secrets; the first encrypts, all decrypt'),
+  MFA: Type.Union([Type.Literal('required_when_enrolled'), Type.Literal('off')], { default: 'required_when_enrolled', description: 'ask users with an authenticator app for a code after the email/SMS code' }),
   JWT_ISSUER: Type.String({ default: 'otp-gate', minLength: 1 }),
   JWT_AUDIENCE: Type.String({ default: 'otp-gate', minLength: 1 }),
   ACCESS_TOKEN_TTL_SECONDS: seconds(900, 60, 86_400, 'access token lifetime'),
@@ -67,8 +69,10 @@ export const ConfigSchema = Type.Object({
   SMS_FROM: optionalString('SMS sender id'),
   DELIVERY_TIMEOUT_MS: Type.Integer({ default: 5000, minimum: 100, maximum: 60_000 }),
   DELIVERY_RETRIES: Type.Integer({ default: 2, minimum: 0, maximum: 5 }),
+  DELIVERY_BREAKER_THRESHOLD: Type.Integer({ default: 5, minimum: 1, maximum: 1000, description: 'consecutive failed deliveries that open a channel\'s circuit (503 for everyone)' }),
+  DELIVERY_BREAKER_OPEN_SECONDS: seconds(30, 1, 3600, 'how long an open circuit refuses a channel'),
   DEV_OUTBOX: Type.Boolean({ default: false, description: 'deliver every channel to the dev outbox' }),
-  TEST_IDENTIFIERS: csv('pattern=code pairs, e.g. *@loadtest.example=000000,+1555*=123456'),
+  TEST_IDENTIFIERS: csv('pattern=code pairs, e.g. *@loadtest.example=000000,+1201555*=123456'),
   ALLOW_TEST_IDENTIFIERS: Type.Boolean({ default: false, description: 'honour TEST_IDENTIFIERS in production' }),
   TEST_IDENTIFIERS_SKIP_QUOTA: Type.Boolean({ default: false, description: 'lift cooldown and quota for test identifiers' }),
 
@@ -103,6 +107,7 @@ function productionProblems (config: Config): string[] {
   need('VONAGE_API_KEY', 'SMS delivery')
   need('VONAGE_API_SECRET', 'SMS delivery')
   need('SMS_FROM', 'SMS delivery')
+  if (config.TOTP_ENCRYPTION_KEYS.length === 0) problems.push('TOTP_ENCRYPTION_KEYS is required in production (authenticator secrets must survive restarts)')
   if (config.DEV_OUTBOX) problems.push('DEV_OUTBOX=true is refused in production (codes would be readable over HTTP)')
   if (config.SMS_ALLOWED_COUNTRIES.length === 0) problems.push('SMS_ALLOWED_COUNTRIES is required in production (SMS-pumping guard)')
   return problems

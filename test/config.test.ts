@@ -14,7 +14,8 @@ const productionEnv = {
   VONAGE_API_KEY: 'key',
   VONAGE_API_SECRET: 'secret',
   SMS_FROM: 'otpgate',
-  SMS_ALLOWED_COUNTRIES: 'US,FR'
+  SMS_ALLOWED_COUNTRIES: 'US,FR',
+  TOTP_ENCRYPTION_KEYS: 'k1:' + 'A'.repeat(43) + '='
 }
 
 t.test('defaults give the embedded mode', async (t) => {
@@ -48,7 +49,7 @@ t.test('a bad value names the variable and what is expected', async (t) => {
 
 t.test('production refuses to start without its services, keys and providers', async (t) => {
   t.throws(() => loadConfig({ NODE_ENV: 'production' }), { message: 'Invalid configuration: REDIS_URL is required in production (one-time codes live in Redis)' })
-  for (const name of ['MONGODB_URL', 'JWT_KEYS', 'OTP_PEPPER', 'SENDGRID_API_KEY', 'VONAGE_API_KEY', 'SMS_FROM', 'SMS_ALLOWED_COUNTRIES']) {
+  for (const name of ['MONGODB_URL', 'JWT_KEYS', 'OTP_PEPPER', 'SENDGRID_API_KEY', 'VONAGE_API_KEY', 'SMS_FROM', 'SMS_ALLOWED_COUNTRIES', 'TOTP_ENCRYPTION_KEYS']) {
     const env: Record<string, string> = { ...productionEnv }
     delete env[name]
     t.throws(() => loadConfig(env), { message: new RegExp(`^Invalid configuration: ${name} is required in production`) }, name)

@@ -6,14 +6,16 @@ import { normaliseIdentifier } from '../../src/users/identifiers.ts'
 import { hashRefreshToken, newRefreshToken } from '../../src/sessions/tokens.ts'
 import { ContactBodyProperties, LocaleSchema } from '../schemas/identifiers.ts'
 import { ChallengeIdSchema, ChallengeSchema, VerifyBodySchema } from '../schemas/challenge.ts'
-import { RefreshTokenSchema, TOKEN_PAIR_EXAMPLE, TokenPairSchema } from '../schemas/tokens.ts'
-import { USER_EXAMPLE, UserSchema } from '../schemas/user.ts'
+import { RefreshTokenSchema, TokenPairSchema } from '../schemas/tokens.ts'
+import { LoginOrMfaChallengeSchema } from '../schemas/login.ts'
 import { challengeView, deliverChallenge, identifierKind } from './issue-challenge.ts'
+import { resendChallenge, startChallenge } from './start-challenge.ts'
 import { userView } from './user-view.ts'
 import { perMinute } from '../rate-limit.ts'
+import { BODY_ERRORS, PARSE_ERRORS, jsonResponse, problemResponses } from '../schemas/responses.ts'
 
-const problem = { $ref: 'Problem#' }
-const problems = (...statuses: number[]) => Object.fromEntries(statuses.map((status) => [status, problem]))
+// what sending a code can end in, after the body is read
+const SEND_ERRORS = ['invalid_destination', 'cooldown', 'rate_limited', 'delivery_failed'] as const
 
 const StartBodySchema = Type.Object({
   ...ContactBodyProperties,
@@ -23,11 +25,6 @@ const StartBodySchema = Type.Object({
   additionalProperties: false,
   description: 'exactly one of email or phone',
   examples: [{ email: 'jane@example.org', locale: 'en' }, { phone: '+12015550123' }]
-})
-
-const LoginSchema = Type.Object({ ...TokenPairSchema.properties, user: UserSchema }, {
-  $id: 'Login',
-  examples: [{ ...TOKEN_PAIR_EXAMPLE, user: USER_EXAMPLE }]
 })
 
 /** Public routes of /v1/auth: ask for a code, verify it, refresh and end sessions. */
@@ -46,14 +43,15 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
       description: 'Answers 202 with the same shape whether or not an account exists. The code is never in the response.',
       tags: ['auth'],
       body: StartBodySchema,
-      response: { 202: ChallengeSchema, ...problems(400, 422, 429, 502, 503) }
+      security: [],
+      response: { 202: jsonResponse('A code is on its way, unless the address cannot sign in', ChallengeSchema), ...problemResponses(...BODY_ERRORS, ...SEND_ERRORS) }
     }
   }, async (request, reply) => {
     const { kind, value } = normaliseIdentifier(request.body, config.DEFAULT_REGION)
     const user = await users.findByIdentifier(kind, value)
     // closed sign-up and disabled users get a decoy: same work and answer, no message, never verifiable
     const deliverable = user ? user.status === 'active' : config.SIGNUP === 'open'
-    const challenge = await otp.startChallenge({
+    const challenge = await startChallenge(app, {
       purpose: 'login',
       channel: kind === 'email' ? 'email' : 'sms',
       destination: value,
@@ -61,7 +59,7 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
       locale: request.body.locale ?? user?.locale ?? null,
       deliverable
     })
-    await deliverChallenge(app, challenge, config.OTP_TTL_SECONDS)
+    await deliverChallenge(app, config, challenge)
     return reply.code(202).send(challengeView(challenge))
   })
 
@@ -73,11 +71,12 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
       description: 'The previous code stops working; the resend cooldown and send quota apply.',
       tags: ['auth'],
       body: Type.Object({ challengeId: ChallengeIdSchema }, { additionalProperties: false, examples: [{ challengeId: '3f2a.Xk3v9Qm1aZ0b7Yc2Ld5eFw' }] }),
-      response: { 202: ChallengeSchema, ...problems(400, 410, 422, 429, 502, 503) }
+      security: [],
+      response: { 202: jsonResponse('A new code is on its way', ChallengeSchema), ...problemResponses(...BODY_ERRORS, 'challenge_expired', ...SEND_ERRORS) }
     }
   }, async (request, reply) => {
-    const challenge = await otp.resendChallenge(request.body.challengeId)
-    await deliverChallenge(app, challenge, config.OTP_TTL_SECONDS)
+    const challenge = await resendChallenge(app, request.body.challengeId)
+    await deliverChallenge(app, config, challenge)
     return reply.code(202).send(challengeView(challenge))
   })
 
@@ -86,10 +85,11 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
     schema: {
       operationId: 'verifyOtp',
       summary: 'Exchange a code for a session',
-      description: 'Signs the user up on first login when SIGNUP=open.',
+      description: 'Signs the user up on first login when SIGNUP=open. A user with an authenticator app (and MFA=required_when_enrolled) gets `{ mfaRequired, mfaToken }` instead of tokens, to complete with POST /v1/auth/mfa/verify.',
       tags: ['auth'],
       body: VerifyBodySchema,
-      response: { 200: LoginSchema, ...problems(400, 410, 429, 503) }
+      security: [],
+      response: { 200: jsonResponse('Signed in: a token pair and the user; or, for a user with an authenticator app, the second-factor challenge', LoginOrMfaChallengeSchema), ...problemResponses(...BODY_ERRORS, 'invalid_code', 'challenge_expired', 'too_many_attempts', 'rate_limited') }
     }
   }, async (request) => {
     const verified = await otp.verifyChallenge({ ...request.body, purpose: 'login' })
@@ -101,6 +101,9 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
       user = (await users.findOrCreateByIdentifier(kind, verified.destination, { locale: verified.locale })).user
     }
     if (user.status !== 'active') throw new AppError('invalid_code')
+    // an authenticator app enrolled: no session until POST /v1/auth/mfa/verify
+    const secondFactor = await app.startSecondFactor(user.id, kind)
+    if (secondFactor) return secondFactor
     const loggedIn = await users.recordLogin(user.id, kind, now()) ?? user
     const pair = await app.openSession(loggedIn, ['otp'], request)
     return { ...pair, user: userView(loggedIn) }
@@ -114,7 +117,8 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
       description: 'Each refresh token works once. Presenting one that was already rotated ends the whole session (401 token_reused).',
       tags: ['auth'],
       body: Type.Object({ refreshToken: RefreshTokenSchema }, { additionalProperties: false, examples: [{ refreshToken: 'q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA' }] }),
-      response: { 200: TokenPairSchema, ...problems(400, 401, 429, 503) }
+      security: [],
+      response: { 200: jsonResponse('A new token pair; the presented refresh token no longer works', TokenPairSchema), ...problemResponses(...BODY_ERRORS, 'unauthorized', 'token_reused', 'rate_limited') }
     }
   }, async (request) => {
     const refreshToken = newRefreshToken()
@@ -147,7 +151,7 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
         tags: ['auth'],
         security,
         body: Type.Object({ refreshToken: Type.Optional(RefreshTokenSchema) }, { additionalProperties: false, examples: [{}, { refreshToken: 'q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA' }] }),
-        response: { 204: Type.Null({ description: 'ended' }), ...problems(400, 401, 503) }
+        response: { 204: Type.Null({ description: 'ended' }), ...problemResponses('unauthorized', ...BODY_ERRORS, 'rate_limited') }
       }
     }, async (request, reply) => {
       const at = now()
@@ -164,7 +168,7 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
         summary: 'End every session of the user',
         tags: ['auth'],
         security,
-        response: { 204: Type.Null({ description: 'ended' }), ...problems(401, 503) }
+        response: { 204: Type.Null({ description: 'ended' }), ...problemResponses('unauthorized', ...PARSE_ERRORS, 'rate_limited') }
       }
     }, async (request, reply) => {
       await sessions.revokeAll(request.user.sub, now())

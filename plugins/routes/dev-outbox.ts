@@ -2,6 +2,7 @@ import { Type } from 'typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Config } from '../../src/config.ts'
 import { normaliseIdentifier } from '../../src/users/identifiers.ts'
+import { jsonResponse, problemResponses } from '../schemas/responses.ts'
 
 const OutboxMessageSchema = Type.Object({
   to: Type.String(),
@@ -22,12 +23,13 @@ const devOutboxRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (ap
       operationId: 'listDevOutbox',
       summary: 'Messages delivered to the dev outbox for one destination, newest first',
       tags: ['dev'],
-      querystring: Type.Object({ to: Type.String({ minLength: 3, maxLength: 254, description: 'an email or phone, normalised like any identifier' }) }, { additionalProperties: false }),
+      security: [],
+      querystring: Type.Object({ to: Type.String({ minLength: 3, maxLength: 254, description: 'an email or phone, normalised like any identifier', examples: ['jane@example.org'] }) }, { additionalProperties: false }),
       response: {
-        200: Type.Object({ messages: Type.Array(OutboxMessageSchema) }, {
+        200: jsonResponse('Messages, newest first; empty when none', Type.Object({ messages: Type.Array(OutboxMessageSchema) }, {
           examples: [{ messages: [{ to: 'jane@example.org', channel: 'email', code: '123456', text: 'Your otp-gate code is 123456', sentAt: '2026-11-23T10:00:00.000Z' }] }]
-        }),
-        400: { $ref: 'Problem#' }
+        })),
+        ...problemResponses('validation_failed')
       }
     }
   }, async (request) => {

@@ -1,57 +1,39 @@
 import type { FastifyInstance } from 'fastify'
-import type { IssuedChallenge, StartChallengeInput } from '../../src/otp/otp-engine.ts'
+import type { Config } from '../../src/config.ts'
+import type { IssuedChallenge } from '../../src/otp/otp-engine.ts'
 import { maskDestination } from '../../src/delivery/mask.ts'
-
-/**
- * `otp.startChallenge`, behind the SMS guard for an SMS: a refused number or a spent budget stores and sends
- * nothing. The budget unit is given back when the engine refuses (cooldown, quota, lockout), so only issued
- * codes count. Decoys count like real codes: the guard must not tell accounts apart.
- */
-export async function startChallenge (app: FastifyInstance, input: StartChallengeInput): Promise<IssuedChallenge> {
-  const admission = input.channel === 'sms' ? await app.smsGuard.admit(input.destination) : null
-  try {
-    return await app.otp.startChallenge(input)
-  } catch (error) {
-    await admission?.release()
-    throw error
-  }
-}
-
-/**
- * `otp.resendChallenge`, behind the SMS guard for an SMS. The destination is only known once the store has
- * replaced the code, so a refusal withdraws the challenge (its cooldown and quota slot given back): nothing
- * is sent, and the client starts again.
- */
-export async function resendChallenge (app: FastifyInstance, challengeId: string): Promise<IssuedChallenge> {
-  const challenge = await app.otp.resendChallenge(challengeId)
-  if (challenge.channel !== 'sms') return challenge
-  try {
-    await app.smsGuard.admit(challenge.destination)
-  } catch (error) {
-    await app.otp.withdrawChallenge(challengeId)
-    throw error
-  }
-  return challenge
-}
+import { isAppError } from '../../src/errors.ts'
 
 /**
  * Sends the code of a freshly issued challenge, unless it is a decoy (closed sign-up, disabled user) or a
- * test identifier. When delivery finally fails the challenge is withdrawn, so the user is charged no
- * cooldown or quota slot for a code that never arrived.
+ * test identifier. When delivery fails the challenge is withdrawn, so the user is charged no cooldown or
+ * quota slot for a code that never arrived.
+ *
+ * Failures must not tell accounts apart: while a channel's provider keeps failing its circuit is open and
+ * everyone, decoys included, gets 503. With SIGNUP=closed a single failed send answers like a decoy (202),
+ * since a 502 only ever happens for real accounts there (its challenge and cooldown stay, like a decoy's); with open sign-up everyone gets real sends, so the
+ * 502 `delivery_failed` tells the client to retry.
  */
-export async function deliverChallenge (app: FastifyInstance, challenge: IssuedChallenge, ttlSeconds: number): Promise<void> {
-  if (!challenge.deliverable || challenge.isTestIdentifier) return
+export async function deliverChallenge (app: FastifyInstance, config: Config, challenge: IssuedChallenge): Promise<void> {
   try {
+    app.delivery.assertAvailable(challenge.channel)
+    if (!challenge.deliverable || challenge.isTestIdentifier) return
     await app.delivery.deliverCode({
       channel: challenge.channel,
       to: challenge.destination,
       code: challenge.code,
       locale: challenge.locale,
       purpose: challenge.purpose,
-      expiresInSeconds: ttlSeconds
+      expiresInSeconds: config.OTP_TTL_SECONDS
     })
   } catch (error) {
+    // hidden failures keep their challenge and cooldown, exactly like a decoy's
+    const hidden = config.SIGNUP === 'closed' && challenge.purpose === 'login' && isAppError(error) && error.code === 'delivery_failed'
+    // the failure that opens the circuit already answers like everyone after it, withdrawn like theirs
+    const circuitOpen = isAppError(error) && error.code === 'delivery_failed' && !app.delivery.isAvailable(challenge.channel)
+    if (hidden && !circuitOpen) return
     await app.otp.withdrawChallenge(challenge.challengeId)
+    if (circuitOpen) app.delivery.assertAvailable(challenge.channel)
     throw error
   }
 }

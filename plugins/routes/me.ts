@@ -7,11 +7,11 @@ import { ContactBodyProperties, LocaleSchema } from '../schemas/identifiers.ts'
 import { ChallengeSchema, VerifyBodySchema } from '../schemas/challenge.ts'
 import { UserSchema } from '../schemas/user.ts'
 import { challengeView, deliverChallenge, identifierKind } from './issue-challenge.ts'
+import { startChallenge } from './start-challenge.ts'
 import { userView } from './user-view.ts'
 import { perMinute } from '../rate-limit.ts'
+import { BODY_ERRORS, jsonResponse, problemResponses } from '../schemas/responses.ts'
 
-const problem = { $ref: 'Problem#' }
-const problems = (...statuses: number[]) => Object.fromEntries(statuses.map((status) => [status, problem]))
 const security = [{ bearerAuth: [] }]
 
 const SessionSchema = Type.Object({
@@ -23,6 +23,21 @@ const SessionSchema = Type.Object({
   expiresAt: Type.String({ format: 'date-time' }),
   userAgent: Type.Union([Type.String(), Type.Null()]),
   ip: Type.Union([Type.String(), Type.Null()])
+})
+
+const SessionListSchema = Type.Object({ sessions: Type.Array(SessionSchema) }, {
+  examples: [{
+    sessions: [{
+      id: '665f1c2b9d3e4a0012345679',
+      current: true,
+      amr: ['otp'],
+      createdAt: '2026-11-23T10:00:00.000Z',
+      lastUsedAt: '2026-11-23T10:14:00.000Z',
+      expiresAt: '2026-12-23T10:14:00.000Z',
+      userAgent: 'Mozilla/5.0',
+      ip: '203.0.113.7'
+    }]
+  }]
 })
 
 /** The signed-in user: profile, sessions, and adding a verified email or phone. Every route needs a bearer token. */
@@ -41,7 +56,7 @@ const meRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { co
 
   app.get('', {
     config: defaultLimit,
-    schema: { operationId: 'getMe', summary: 'The signed-in user', tags: ['me'], security, response: { 200: UserSchema, ...problems(401, 503) } }
+    schema: { operationId: 'getMe', summary: 'The signed-in user', tags: ['me'], security, response: { 200: jsonResponse('The user', UserSchema), ...problemResponses('unauthorized', 'rate_limited') } }
   }, async (request) => userView(await currentUser(request.user.sub)))
 
   app.patch('', {
@@ -55,7 +70,7 @@ const meRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { co
         name: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 100 }), Type.Null()])),
         locale: Type.Optional(Type.Union([LocaleSchema, Type.Null()]))
       }, { additionalProperties: false, minProperties: 1, examples: [{ name: 'Jane', locale: 'fr' }] }),
-      response: { 200: UserSchema, ...problems(400, 401, 503) }
+      response: { 200: jsonResponse('The updated user', UserSchema), ...problemResponses('unauthorized', ...BODY_ERRORS, 'rate_limited') }
     }
   }, async (request) => {
     await currentUser(request.user.sub)
@@ -71,7 +86,7 @@ const meRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { co
       summary: 'Live sessions of the signed-in user',
       tags: ['me'],
       security,
-      response: { 200: Type.Object({ sessions: Type.Array(SessionSchema) }), ...problems(401, 503) }
+      response: { 200: jsonResponse('Live sessions, the current one flagged', SessionListSchema), ...problemResponses('unauthorized', 'rate_limited') }
     }
   }, async (request) => {
     const live = await sessions.listActive(request.user.sub, now())
@@ -96,8 +111,8 @@ const meRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { co
       summary: 'End one of the signed-in user\'s sessions',
       tags: ['me'],
       security,
-      params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }),
-      response: { 204: Type.Null({ description: 'ended' }), ...problems(401, 404, 503) }
+      params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, description: 'a session id from listMySessions', examples: ['665f1c2b9d3e4a0012345679'] }) }, { additionalProperties: false }),
+      response: { 204: Type.Null({ description: 'ended' }), ...problemResponses('unauthorized', ...BODY_ERRORS, 'not_found', 'rate_limited') }
     }
   }, async (request, reply) => {
     const ended = await sessions.revoke(request.params.id, request.user.sub, now())
@@ -117,12 +132,12 @@ const meRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { co
         description: 'exactly one of email or phone',
         examples: [{ phone: '+12015550123' }]
       }),
-      response: { 202: ChallengeSchema, ...problems(400, 401, 422, 429, 502, 503) }
+      response: { 202: jsonResponse('A code is on its way', ChallengeSchema), ...problemResponses('unauthorized', ...BODY_ERRORS, 'invalid_destination', 'cooldown', 'rate_limited', 'delivery_failed') }
     }
   }, async (request, reply) => {
     const user = await currentUser(request.user.sub)
     const { kind, value } = normaliseIdentifier(request.body, config.DEFAULT_REGION)
-    const challenge = await otp.startChallenge({
+    const challenge = await startChallenge(app, {
       purpose: 'verify_contact',
       channel: kind === 'email' ? 'email' : 'sms',
       destination: value,
@@ -130,7 +145,7 @@ const meRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { co
       locale: request.body.locale ?? user.locale,
       deliverable: true
     })
-    await deliverChallenge(app, challenge, config.OTP_TTL_SECONDS)
+    await deliverChallenge(app, config, challenge)
     return reply.code(202).send(challengeView(challenge))
   })
 
@@ -143,7 +158,7 @@ const meRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { co
       tags: ['me'],
       security,
       body: VerifyBodySchema,
-      response: { 200: UserSchema, ...problems(400, 401, 409, 410, 429, 503) }
+      response: { 200: jsonResponse('The user with the email or phone attached and verified', UserSchema), ...problemResponses('unauthorized', ...BODY_ERRORS, 'invalid_code', 'challenge_expired', 'too_many_attempts', 'rate_limited', 'conflict') }
     }
   }, async (request) => {
     const verified = await otp.verifyChallenge({ ...request.body, purpose: 'verify_contact' })

@@ -1,5 +1,6 @@
 import { Type } from 'typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { jsonResponse, problemResponses } from '../schemas/responses.ts'
 
 const JwkSchema = Type.Object({
   kty: Type.Literal('OKP'),
@@ -18,10 +19,12 @@ const wellKnownRoutes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'getJwks',
       summary: 'Public keys that verify access tokens',
       tags: ['keys'],
+      security: [],
       response: {
-        200: Type.Object({ keys: Type.Array(JwkSchema) }, {
+        200: jsonResponse('The JWK set: the current key and those still accepted', Type.Object({ keys: Type.Array(JwkSchema) }, {
           examples: [{ keys: [{ kty: 'OKP', crv: 'Ed25519', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo', kid: 'k1', alg: 'EdDSA', use: 'sig' }] }]
-        })
+        })),
+        ...problemResponses()
       }
     }
   }, async (_request, reply) => {

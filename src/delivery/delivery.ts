@@ -8,6 +8,7 @@ import { SendGridSender } from './sendgrid-sender.ts'
 import { VonageSender } from './vonage-sender.ts'
 import { renderCodeEmail, renderCodeSms } from './templates/render.ts'
 import { maskDestination } from './mask.ts'
+import { CircuitBreaker } from './circuit-breaker.ts'
 
 export type Channel = 'email' | 'sms'
 export type Provider = 'sendgrid' | 'vonage' | 'outbox'
@@ -52,6 +53,8 @@ export interface DeliveryOptions {
   retries: number
   /** the per-attempt timeout the senders use; a Retry-After longer than this is not waited for */
   timeoutMs: number
+  /** consecutive failed deliveries that open a channel's circuit, and for how long */
+  breaker?: { threshold: number, openMs: number, now?: () => number } | undefined
   logger?: DeliveryLogger | undefined
   sleep?: ((ms: number) => Promise<void>) | undefined
 }
@@ -74,12 +77,30 @@ export class Delivery {
   readonly #options: DeliveryOptions
   readonly #logger: DeliveryLogger
   readonly #sleep: (ms: number) => Promise<void>
+  readonly #breakers: Record<Channel, CircuitBreaker>
 
   constructor (options: DeliveryOptions) {
     this.#options = options
     this.#logger = options.logger ?? NO_LOGGER
     this.#sleep = options.sleep ?? ((ms) => sleepFor(ms))
     this.usesOutbox = { email: options.email.provider === 'outbox', sms: options.sms.provider === 'outbox' }
+    const breaker = options.breaker ?? { threshold: 5, openMs: 30_000 }
+    this.#breakers = { email: new CircuitBreaker(breaker), sms: new CircuitBreaker(breaker) }
+  }
+
+  /**
+   * Throws AppError `service_unavailable` while the channel's provider has been failing (its circuit is open).
+   * Callers check it before any per-identifier work, so every identifier gets the same answer.
+   */
+  isAvailable (channel: Channel): boolean {
+    return this.#breakers[channel].retryAfterMs() === 0
+  }
+
+  assertAvailable (channel: Channel): void {
+    const waitMs = this.#breakers[channel].retryAfterMs()
+    if (waitMs > 0) {
+      throw new AppError('service_unavailable', { detail: `The ${WORDS[channel].message} provider is failing; try again shortly.`, retryAfter: Math.ceil(waitMs / 1000) })
+    }
   }
 
   /**
@@ -104,6 +125,7 @@ export class Delivery {
     for (let attempt = 1; ; attempt++) {
       try {
         const { messageId } = await route.sender.send(message, request.code)
+        this.#breakers[request.channel].recordSuccess()
         this.#logger.info({ ...context, outcome: 'delivered', attempts: attempt, latencyMs: latencyMs(), messageId }, 'code delivered')
         return { provider: route.provider, messageId }
       } catch (error) {
@@ -128,6 +150,8 @@ export class Delivery {
           continue
         }
         this.#logger.warn({ ...details, outcome: 'failed' }, 'code delivery failed')
+        // a recipient the provider rejects says nothing about the provider's health
+        if (kind !== 'invalid_recipient') this.#breakers[request.channel].recordFailure()
         throw this.#appError(request.channel, kind, failure)
       }
     }
@@ -189,6 +213,7 @@ function smsRoute (config: Config, deps: DeliveryDeps): Route<SmsMessage> {
  * goes to the dev outbox. loadConfig refuses both situations in production.
  */
 export function createDelivery (config: Config, deps: DeliveryDeps): Delivery {
+  const { now } = deps
   return new Delivery({
     email: emailRoute(config, deps),
     sms: smsRoute(config, deps),
@@ -196,6 +221,7 @@ export function createDelivery (config: Config, deps: DeliveryDeps): Delivery {
     webOtpDomain: config.WEBOTP_DOMAIN,
     retries: config.DELIVERY_RETRIES,
     timeoutMs: config.DELIVERY_TIMEOUT_MS,
+    breaker: { threshold: config.DELIVERY_BREAKER_THRESHOLD, openMs: config.DELIVERY_BREAKER_OPEN_SECONDS * 1000, ...(now ? { now: () => now().getTime() } : {}) },
     logger: deps.logger,
     sleep: deps.sleep
   })

@@ -1,6 +1,6 @@
 import { ExpiringMap } from './expiring-map.ts'
 import type {
-  ChallengePayload, IssuedCode, LockoutLimits, NewChallenge, OtpStore,
+  ChallengePayload, ChallengeSnapshot, IssuedCode, LockoutLimits, NewChallenge, OtpStore,
   ResendResult, SendLimits, SendRefusal, StartResult, VerifyResult
 } from './otp-store.ts'
 
@@ -16,6 +16,11 @@ interface StoredChallenge {
   /** the quota slot the last send took, refunded by withdraw */
   slot: number | null
 }
+
+/** What ChallengeSnapshot is here: a copy of the challenge and when it would have lapsed on the store's clock. */
+interface MemorySnapshot { challenge: StoredChallenge, expiresAt: number }
+
+const copy = (challenge: StoredChallenge): StoredChallenge => ({ ...challenge, payload: { ...challenge.payload } })
 
 /** Sliding window log, oldest first: one entry per send or failure. */
 type WindowLog = Array<{ slot: number, at: number }>
@@ -147,8 +152,10 @@ export class MemoryOtpStore implements OtpStore {
     const locked = this.#locks.remainingMs(destinationKey)
     if (locked > 0) return { outcome: 'locked', retryAfterMs: locked }
     if (codeHashes.includes(challenge.codeHash)) {
-      this.#delete(challengeId, challenge)
-      return { outcome: 'verified', payload: { ...challenge.payload } }
+      const snapshot: MemorySnapshot = { challenge: copy(challenge), expiresAt: this.#now() + this.#challenges.remainingMs(challengeId) }
+      // the pointer stays to lapse, so reinstate can tell whether a newer challenge replaced this one
+      this.#challenges.delete(challengeId)
+      return { outcome: 'verified', payload: { ...challenge.payload }, snapshot: snapshot as unknown as ChallengeSnapshot }
     }
     const failures = [...this.#window(this.#failures, destinationKey, lockout.windowMs), { slot: this.#nextSlot++, at: this.#now() }]
     if (failures.length >= lockout.threshold) {
@@ -175,6 +182,18 @@ export class MemoryOtpStore implements OtpStore {
       const index = sends.findIndex((entry) => entry.slot === slot)
       if (index !== -1) sends.splice(index, 1)
     }
+    return true
+  }
+
+  async reinstateChallenge (challengeId: string, snapshot: ChallengeSnapshot): Promise<boolean> {
+    const { challenge, expiresAt } = snapshot as unknown as MemorySnapshot
+    const ttlMs = expiresAt - this.#now()
+    if (ttlMs <= 0 || this.#challenges.get(challengeId) !== undefined) return false
+    const pointer = `${challenge.destinationKey}\0${challenge.payload.purpose}`
+    const current = this.#pointers.get(pointer)
+    if (current !== undefined && current !== challengeId) return false
+    this.#challenges.set(challengeId, copy(challenge), ttlMs)
+    this.#pointers.set(pointer, challengeId, ttlMs)
     return true
   }
 

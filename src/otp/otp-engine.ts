@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { AppError } from '../errors.ts'
 import type { Config } from '../config.ts'
 import { destinationKey, generateCode, hashCode, newChallengeId } from './codes.ts'
-import { isChallengeId, type IssuedCode, type LockoutLimits, type OtpStore, type SendLimits, type SendRefusal } from './otp-store.ts'
+import { isChallengeId, type ChallengeSnapshot, type IssuedCode, type LockoutLimits, type OtpStore, type SendLimits, type SendRefusal } from './otp-store.ts'
 import { parseTestIdentifiers, type TestCodeMatcher } from './test-identifiers.ts'
 
 // route schemas validate challenge ids with it; the HTTP layer only needs this module
@@ -42,7 +42,8 @@ export interface StartChallengeInput {
   deliverable?: boolean
 }
 
-export interface VerifiedChallenge {
+/** What a challenge is about, as start, resend and verify hand it back. */
+export interface ChallengeDetails {
   challengeId: string
   purpose: string
   channel: 'email' | 'sms'
@@ -52,7 +53,18 @@ export interface VerifiedChallenge {
   deliverable: boolean
 }
 
-export interface IssuedChallenge extends VerifiedChallenge {
+export interface VerifiedChallenge extends ChallengeDetails {
+  /**
+   * Undoes this verify when the work that depends on it failed (a database was unavailable): the challenge comes
+   * back with its code, attempts and remaining TTL, so the same code works once more. Resolves false, changing
+   * nothing, when it has lapsed meanwhile, a newer challenge replaced it, or this was already called. Rejects when
+   * the store is unreachable. A function, so the snapshot it closes over (it holds the code hash) is never
+   * serialised or logged with the challenge.
+   */
+  reinstate: () => Promise<boolean>
+}
+
+export interface IssuedChallenge extends ChallengeDetails {
   /** to deliver, never to log */
   code: string
   isTestIdentifier: boolean
@@ -160,11 +172,21 @@ export class OtpEngine {
     const hashes = this.#peppers.map((pepper) => hashCode(pepper, challengeId, code))
     const result = await this.#store.verifyChallenge(challengeId, purpose, hashes, this.#lockout)
     switch (result.outcome) {
-      case 'verified': return { challengeId, ...result.payload }
+      case 'verified': return { challengeId, ...result.payload, reinstate: this.#reinstater(challengeId, result.snapshot) }
       case 'invalid': throw new AppError('invalid_code', { extensions: { remainingAttempts: result.remainingAttempts } })
       case 'exhausted': throw new AppError('too_many_attempts')
-      case 'locked': refuse(result, this.#policy)
+      case 'locked': return refuse(result, this.#policy)
       case 'expired': throw new AppError('challenge_expired')
+    }
+  }
+
+  /** One use: a snapshot put back twice could revive a challenge that was verified again in between. */
+  #reinstater (challengeId: string, snapshot: ChallengeSnapshot): () => Promise<boolean> {
+    let used = false
+    return async () => {
+      if (used) return false
+      used = true
+      return await this.#store.reinstateChallenge(challengeId, snapshot)
     }
   }
 

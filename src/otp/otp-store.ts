@@ -65,8 +65,15 @@ export interface IssuedCode {
 
 export type StartResult = IssuedCode | SendRefusal
 export type ResendResult = IssuedCode | SendRefusal | { outcome: 'expired' }
+declare const snapshotBrand: unique symbol
+/**
+ * A verified challenge as it was just before verify deleted it, for `reinstateChallenge`. Opaque: only the
+ * adapter that made it reads it, and it holds the code hash, so it is never logged or sent to a client.
+ */
+export interface ChallengeSnapshot { readonly [snapshotBrand]: true }
+
 export type VerifyResult =
-  | { outcome: 'verified', payload: ChallengePayload }
+  | { outcome: 'verified', payload: ChallengePayload, snapshot: ChallengeSnapshot }
   | { outcome: 'expired' }
   | { outcome: 'invalid', remainingAttempts: number }
   | { outcome: 'exhausted' }
@@ -85,11 +92,18 @@ export type VerifyResult =
  *   The destination's failure count is untouched.
  * - `verifyChallenge`: unknown, expired or another purpose is `expired` with nothing consumed; a locked destination
  *   is `locked` with nothing consumed. A hash equal to one of codeHashes deletes the challenge (single use) and
- *   returns its payload. Otherwise the attempt is counted on the challenge and into the destination's failures
+ *   returns its payload and a snapshot of it (every stored field and its expiry, read in the same atomic step);
+ *   the destination+purpose pointer is left to lapse with its TTL, so a later reinstate can tell whether a newer
+ *   challenge replaced this one. Otherwise the attempt is counted on the challenge and into the destination's failures
  *   (reaching lockout.threshold locks the destination for lockout.lockoutMs and clears the count); the answer is
  *   `invalid` with the attempts left, or `exhausted` when none are left, and then the challenge is deleted.
  * - `withdrawChallenge`: deletes the challenge, lifts its cooldown and refunds the quota slot its last send took;
  *   false when there was nothing to withdraw.
+ * - `reinstateChallenge`: puts a verified challenge back exactly as its snapshot holds it (code hash, attempts,
+ *   payload, quota slot) until the expiry it had, and points its destination+purpose at it again; for when the
+ *   work after a successful verify failed. Does nothing and answers false when the expiry has passed, the id
+ *   exists, or the destination+purpose pointer names another challenge (a newer one was started). Cooldown,
+ *   quota, failures and lockout are untouched. The snapshot must come from this store's verify of this id.
  * - `close`: releases what the store itself started (timers); an injected Redis client stays open.
  */
 export interface OtpStore {
@@ -97,5 +111,6 @@ export interface OtpStore {
   resendChallenge (challengeId: string, codeHash: string, limits: SendLimits): Promise<ResendResult>
   verifyChallenge (challengeId: string, purpose: string, codeHashes: readonly string[], lockout: LockoutLimits): Promise<VerifyResult>
   withdrawChallenge (challengeId: string): Promise<boolean>
+  reinstateChallenge (challengeId: string, snapshot: ChallengeSnapshot): Promise<boolean>
   close (): Promise<void>
 }

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto'
 import type { Cluster, Redis } from 'ioredis'
 import {
   isChallengeId,
-  type ChallengePayload, type IssuedCode, type LockoutLimits, type NewChallenge, type OtpStore,
+  type ChallengePayload, type ChallengeSnapshot, type IssuedCode, type LockoutLimits, type NewChallenge, type OtpStore,
   type ResendResult, type SendLimits, type SendRefusal, type StartResult, type VerifyResult
 } from './otp-store.ts'
 
@@ -13,10 +13,14 @@ const SCRIPTS = {
   otpStartChallenge: { numberOfKeys: 5, lua: prelude + lua('start') },
   otpResendChallenge: { numberOfKeys: 1, lua: prelude + lua('resend') },
   otpVerifyChallenge: { numberOfKeys: 1, lua: prelude + lua('verify') },
-  otpWithdrawChallenge: { numberOfKeys: 1, lua: prelude + lua('withdraw') }
+  otpWithdrawChallenge: { numberOfKeys: 1, lua: prelude + lua('withdraw') },
+  otpReinstateChallenge: { numberOfKeys: 1, lua: prelude + lua('reinstate') }
 }
 
 type Reply = Array<string | number>
+
+/** What ChallengeSnapshot is on Redis: the challenge hash as HGETALL listed it, and its expiry in Redis time. */
+interface RedisSnapshot { fields: string[], expiresAt: number }
 type ScriptName = keyof typeof SCRIPTS
 type OtpCommands = Record<ScriptName, (...keysAndArgs: Array<string | number>) => Promise<unknown>>
 
@@ -100,12 +104,15 @@ export class RedisOtpStore implements OtpStore {
 
   async verifyChallenge (challengeId: string, purpose: string, codeHashes: readonly string[], lockout: LockoutLimits): Promise<VerifyResult> {
     if (!isChallengeId(challengeId)) return { outcome: 'expired' }
-    const [outcome, value] = await this.#commands.otpVerifyChallenge(
+    const [outcome, value, expiresAt, fields] = await this.#commands.otpVerifyChallenge(
       this.#challengeKey(challengeId), purpose, codeHashes[0] ?? '', codeHashes[1] ?? '', slotId(),
       lockout.threshold, lockout.windowMs, lockout.lockoutMs
-    ) as Reply
+    ) as [string, string | number, number?, string[]?]
     switch (outcome) {
-      case 'verified': return { outcome, payload: JSON.parse(String(value)) as ChallengePayload }
+      case 'verified': {
+        const snapshot: RedisSnapshot = { expiresAt: Number(expiresAt), fields: fields as string[] }
+        return { outcome, payload: JSON.parse(String(value)) as ChallengePayload, snapshot: snapshot as unknown as ChallengeSnapshot }
+      }
       case 'invalid': return { outcome, remainingAttempts: Number(value) }
       case 'locked': return { outcome, retryAfterMs: Number(value) }
       case 'exhausted': return { outcome }
@@ -116,6 +123,12 @@ export class RedisOtpStore implements OtpStore {
   async withdrawChallenge (challengeId: string): Promise<boolean> {
     if (!isChallengeId(challengeId)) return false
     return await this.#commands.otpWithdrawChallenge(this.#challengeKey(challengeId)) === 1
+  }
+
+  async reinstateChallenge (challengeId: string, snapshot: ChallengeSnapshot): Promise<boolean> {
+    if (!isChallengeId(challengeId)) return false
+    const { expiresAt, fields } = snapshot as unknown as RedisSnapshot
+    return await this.#commands.otpReinstateChallenge(this.#challengeKey(challengeId), expiresAt, ...fields) === 1
   }
 
   /** The client belongs to whoever passed it in. */

@@ -63,8 +63,8 @@ export interface SessionRepository {
    *   owner cannot both keep refreshing);
    * - unknown hash, expired or revoked session, or a hash older than the last PREVIOUS_HASHES_KEPT → 'invalid'.
    * Grace (graceSeconds > 0): a previous hash rotated less than graceSeconds ago is a client's parallel refresh,
-   * not theft; it gets 'rotated' with the CURRENT session, unchanged, so its tokenHash is NOT the caller's newHash.
-   * The caller tells the two cases apart by `session.tokenHash === newHash`. Only hashes are stored, so the
+   * not theft; it gets 'rotated' with the CURRENT session, unchanged: its tokenHash is the winner's newHash, not
+   * necessarily this caller's (compare `session.tokenHash === newHash` to tell). Only hashes are stored, so the
    * successor's token cannot be looked up: to hand every parallel caller the same refresh token, derive the
    * successor from the presented token (e.g. an HMAC of it under a server key), so all of them pass the same newHash.
    * Parallel rotations of one token: exactly one compare-and-swap wins; the others see a previous hash, so with

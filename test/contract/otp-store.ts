@@ -78,7 +78,8 @@ export function otpStoreContract (t: TAP, createHarness: () => Promise<OtpStoreH
     t.equal(issued.expiresAt.getTime() - issued.resendAfter.getTime(), 270_000, 'expiry and resend time come from one clock reading')
     t.ok(Math.abs(issued.expiresAt.getTime() - before - 300_000) < 2000, 'expires after the TTL')
 
-    const verified = await otp.verifyChallenge({ challengeId: issued.challengeId, code: issued.code, purpose: 'login' })
+    const { reinstate, ...verified } = await otp.verifyChallenge({ challengeId: issued.challengeId, code: issued.code, purpose: 'login' })
+    t.type(reinstate, 'function')
     t.same(verified, { challengeId: issued.challengeId, purpose: 'login', channel: 'email', destination, userId: 'user-1', locale: 'fr', deliverable: true })
     const again = await failure(otp.verifyChallenge({ challengeId: issued.challengeId, code: issued.code, purpose: 'login' }))
     t.equal(again.code, 'challenge_expired', 'single use')
@@ -337,6 +338,65 @@ export function otpStoreContract (t: TAP, createHarness: () => Promise<OtpStoreH
     for (let i = 0; i < 3; i++) await failure(free.verifyChallenge({ challengeId: last!.challengeId, code: '111111', purpose: 'login' }))
     const locked = await failure(free.startChallenge(login(loadtester)))
     t.same([locked.code, locked.retryAfter], ['rate_limited', 3600], 'the lockout still applies')
+  })
+
+  t.test('reinstate puts a verified challenge back: its code verifies once more, its attempts still counted', async (t) => {
+    const otp = engine()
+    const destination = email('reinstate')
+    const { challengeId, code } = await otp.startChallenge(login(destination))
+    await failure(otp.verifyChallenge({ challengeId, code: otherCode(code), purpose: 'login' }))
+    const verified = await otp.verifyChallenge({ challengeId, code, purpose: 'login' })
+    t.equal((await failure(otp.verifyChallenge({ challengeId, code, purpose: 'login' }))).code, 'challenge_expired', 'used')
+    await otp.startChallenge(login(destination, { purpose: 'verify_contact' }))
+    t.equal(await verified.reinstate(), true, 'a challenge of another purpose is no obstacle')
+    t.equal(await verified.reinstate(), false, 'one use')
+    const wrong = await failure(otp.verifyChallenge({ challengeId, code: otherCode(code), purpose: 'login' }))
+    t.same([wrong.code, wrong.extensions], ['invalid_code', { remainingAttempts: 3 }], 'the attempt used before it is still counted')
+    const results = await Promise.allSettled(Array.from({ length: 10 }, () => otp.verifyChallenge({ challengeId, code, purpose: 'login' })))
+    const fulfilled = results.flatMap((result) => result.status === 'fulfilled' ? [result.value] : [])
+    t.equal(fulfilled.length, 1, 'the same code verifies exactly once more')
+    t.same({ ...fulfilled[0], reinstate: null }, { ...verified, reinstate: null }, 'with the same details')
+  })
+
+  t.test('reinstate does nothing once a newer challenge replaced it', async (t) => {
+    const otp = engine({ cooldownSeconds: 0 })
+    const destination = email('reinstate-newer')
+    const first = await otp.startChallenge(login(destination))
+    const verifiedFirst = await otp.verifyChallenge({ challengeId: first.challengeId, code: first.code, purpose: 'login' })
+    const second = await otp.startChallenge(login(destination))
+    t.equal(await verifiedFirst.reinstate(), false)
+    t.equal((await failure(otp.verifyChallenge({ challengeId: first.challengeId, code: first.code, purpose: 'login' }))).code, 'challenge_expired')
+    const wrong = await failure(otp.verifyChallenge({ challengeId: second.challengeId, code: otherCode(second.code), purpose: 'login' }))
+    t.same(wrong.extensions, { remainingAttempts: 4 }, 'the newer challenge is untouched')
+
+    const third = await otp.startChallenge(login(destination))
+    const verifiedThird = await otp.verifyChallenge({ challengeId: third.challengeId, code: third.code, purpose: 'login' })
+    const fourth = await otp.startChallenge(login(destination))
+    const verifiedFourth = await otp.verifyChallenge({ challengeId: fourth.challengeId, code: fourth.code, purpose: 'login' })
+    t.equal(await verifiedThird.reinstate(), false, 'even when the newer one was used in turn')
+    t.equal(await verifiedFourth.reinstate(), true)
+    const left = await failure(otp.verifyChallenge({ challengeId: fourth.challengeId, code: otherCode(fourth.code), purpose: 'login' }))
+    t.same(left.extensions, { remainingAttempts: 4 }, 'the newest is back (and left for the TTL check)')
+  })
+
+  t.test('reinstate keeps the expiry the challenge had, and does nothing once it passed', async (t) => {
+    const otp = engine({ ttlSeconds: 2 })
+    const destination = email('reinstate-ttl')
+    const kept = await otp.startChallenge(login(destination))
+    const late = await otp.startChallenge(login(destination, { purpose: 'verify_contact' }))
+    await harness.elapse(1000)
+    const verifiedKept = await otp.verifyChallenge({ challengeId: kept.challengeId, code: kept.code, purpose: 'login' })
+    const verifiedLate = await otp.verifyChallenge({ challengeId: late.challengeId, code: late.code, purpose: 'verify_contact' })
+    t.equal(await verifiedKept.reinstate(), true)
+    if (harness.listKeys !== undefined) {
+      const random = kept.challengeId.split('.')[1]!
+      const [key] = (await harness.listKeys()).filter(({ key }) => key.includes(random))
+      t.ok(key !== undefined && key.pttl > 0 && key.pttl <= 1000, `the remaining TTL, not a new one (${key?.pttl})`)
+    }
+    await harness.elapse(1100)
+    t.equal(await verifiedLate.reinstate(), false, 'too late')
+    const lapsed = await failure(otp.verifyChallenge({ challengeId: kept.challengeId, code: kept.code, purpose: 'login' }))
+    t.equal(lapsed.code, 'challenge_expired', 'the reinstated one lapsed when it would have')
   })
 
   t.test('every key has a TTL and no key name holds a destination', async (t) => {

@@ -1,6 +1,8 @@
 import t from 'tap'
+import { inspect } from 'node:util'
 import { loadConfig, type Config } from '../../src/config.ts'
 import { AppError } from '../../src/errors.ts'
+import { hashCode } from '../../src/otp/codes.ts'
 import { MemoryOtpStore } from '../../src/otp/memory-otp-store.ts'
 import { createOtpEngine, OtpEngine, policyFromConfig } from '../../src/otp/otp-engine.ts'
 import { DEFAULT_POLICY } from '../contract/otp-store.ts'
@@ -89,4 +91,15 @@ t.test('the engine refuses a policy it cannot enforce and a start without purpos
   t.throws(() => new OtpEngine({ store, pepper: PEPPER, policy: { ...DEFAULT_POLICY, codeLength: 4.5 } }), /codeLength/)
   const otp = new OtpEngine({ store, pepper: PEPPER, policy: DEFAULT_POLICY })
   await t.rejects(otp.startChallenge({ purpose: '', channel: 'email', destination: 'x@example.org' }), TypeError)
+})
+
+t.test('a verified challenge carries no trace of its code hash, however it is printed', async (t) => {
+  const { otp } = setup(t, { OTP_PEPPER: PEPPER })
+  const issued = await otp.startChallenge({ purpose: 'login', channel: 'email', destination: 'snapshot@example.org' })
+  const verified = await otp.verifyChallenge({ challengeId: issued.challengeId, code: issued.code, purpose: 'login' })
+  const hash = hashCode(PEPPER, issued.challengeId, issued.code)
+  for (const printed of [JSON.stringify(verified), inspect(verified, { depth: 10, showHidden: true }), JSON.stringify({ ...verified })]) {
+    t.notOk(printed.includes(hash), printed)
+  }
+  t.same(Object.keys(verified).sort(), ['challengeId', 'channel', 'deliverable', 'destination', 'locale', 'purpose', 'reinstate', 'userId'])
 })

@@ -2,7 +2,8 @@ import t from 'tap'
 import { Redis } from 'ioredis'
 import { OtpEngine } from '../../src/otp/otp-engine.ts'
 import { RedisOtpStore } from '../../src/otp/redis-otp-store.ts'
-import { hashCode } from '../../src/otp/codes.ts'
+import { destinationKey, hashCode } from '../../src/otp/codes.ts'
+import type { ChallengeSnapshot } from '../../src/otp/otp-store.ts'
 import { createTestRedis, deleteKeys, listKeys, uniqueKeyPrefix } from '../helpers/redis.ts'
 import { DEFAULT_POLICY } from '../contract/otp-store.ts'
 
@@ -35,12 +36,36 @@ t.test('key names: prefix, {bucket} hash tag first, no destination', async (t) =
   t.ok(Math.abs(Number(stored.createdAt) - Number(seconds) * 1000) < 5000, 'createdAt is Redis time')
 })
 
+t.test('reinstate writes the challenge hash back as it was, and its pointer, with the remaining TTL', async (t) => {
+  const destination = 'reinstate-keys@example.org'
+  const { challengeId, code } = await otp.startChallenge({ purpose: 'login', channel: 'email', destination })
+  await otp.verifyChallenge({ challengeId, code: 'wrong', purpose: 'login' }).catch(() => {})
+  const [bucket, random] = challengeId.split('.')
+  const challengeKey = `${keyPrefix}{${bucket}}:c:${random}`
+  const pointerKey = `${keyPrefix}{${bucket}}:d:${destinationKey(PEPPER, destination)}:p:login`
+  const before = await client.hgetall(challengeKey)
+  const verified = await otp.verifyChallenge({ challengeId, code, purpose: 'login' })
+  const remaining = await client.pttl(pointerKey)
+  t.equal(await client.exists(challengeKey), 0, 'verify deleted the challenge')
+  t.equal(await client.get(pointerKey), challengeKey, 'and left the pointer to lapse')
+  t.equal(await verified.reinstate(), true)
+  t.same(await client.hgetall(challengeKey), before, 'every field, attempts included')
+  t.equal(await client.get(pointerKey), challengeKey)
+  for (const key of [challengeKey, pointerKey]) {
+    const pttl = await client.pttl(key)
+    t.ok(pttl > 0 && pttl <= remaining, `${key}: ${pttl} <= ${remaining}`)
+  }
+  await t.rejects(store.reinstateChallenge('0000.AAAAAAAAAAAAAAAAAAAAAA', { fields: ['attempts', '0'], expiresAt: Number.MAX_SAFE_INTEGER } as unknown as ChallengeSnapshot), /not a challenge snapshot/)
+  t.equal(await store.reinstateChallenge('nope', {} as unknown as ChallengeSnapshot), false, 'a malformed id')
+})
+
 t.test('each operation is one round trip', async (t) => {
   const run = async () => {
     const issued = await otp.startChallenge({ purpose: 'login', channel: 'email', destination: 'trips@example.org' })
     const resent = await otp.resendChallenge(issued.challengeId)
     await otp.verifyChallenge({ challengeId: issued.challengeId, code: 'wrong', purpose: 'login' }).catch(() => {})
-    await otp.verifyChallenge({ challengeId: issued.challengeId, code: resent.code, purpose: 'login' })
+    const verified = await otp.verifyChallenge({ challengeId: issued.challengeId, code: resent.code, purpose: 'login' })
+    await verified.reinstate()
     await otp.withdrawChallenge(issued.challengeId)
   }
   await run() // loads the scripts (EVALSHA answered NOSCRIPT, then EVAL) on a fresh server
@@ -52,7 +77,7 @@ t.test('each operation is one round trip', async (t) => {
   }
   t.teardown(() => { client.sendCommand = sendCommand })
   await run()
-  t.same(sent, ['evalsha', 'evalsha', 'evalsha', 'evalsha', 'evalsha'], 'start, resend, two verifies, withdraw')
+  t.same(sent, ['evalsha', 'evalsha', 'evalsha', 'evalsha', 'evalsha', 'evalsha'], 'start, resend, two verifies, reinstate, withdraw')
 })
 
 t.test('the key prefix may not hide the hash tag', async (t) => {

@@ -10,11 +10,12 @@ local lock = base .. 'l'
 local locked = redis.call('PTTL', lock)
 if locked > 0 then return { 'locked', locked } end
 
-local pointer = base .. 'p:' .. purpose
 if stored == ARGV[2] or (ARGV[3] ~= '' and stored == ARGV[3]) then
+  -- the snapshot lets reinstate.lua undo this; the pointer stays to lapse, so it can tell a newer challenge
+  local snapshot = redis.call('HGETALL', challenge)
+  local expires_at = now_ms() + redis.call('PTTL', challenge)
   redis.call('DEL', challenge)
-  forget_pointer(pointer, challenge)
-  return { 'verified', fields[3] }
+  return { 'verified', fields[3], expires_at, snapshot }
 end
 
 local failures, threshold, window_ms = base .. 'f', tonumber(ARGV[5]), tonumber(ARGV[6])
@@ -30,5 +31,5 @@ end
 local remaining = tonumber(fields[6]) - redis.call('HINCRBY', challenge, 'attempts', 1)
 if remaining > 0 then return { 'invalid', remaining } end
 redis.call('DEL', challenge)
-forget_pointer(pointer, challenge)
+forget_pointer(base .. 'p:' .. purpose, challenge)
 return { 'exhausted' }

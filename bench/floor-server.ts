@@ -1,0 +1,91 @@
+// The floor the endpoints are measured against: Fastify with the app's server options, routes that make exactly
+// the storage round trips named in their path and nothing else. Same env as the app (PORT, REDIS_URL, MONGODB_URL).
+import Fastify from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import { randomBytes, randomInt, randomUUID } from 'node:crypto'
+import closeWithGrace from 'close-with-grace'
+import { Redis } from 'ioredis'
+import { loadConfig } from '../src/config.ts'
+import { loggerOptions } from '../src/logger.ts'
+import { redisOptions } from '../plugins/redis.ts'
+import { connectMongo } from '../plugins/mongo.ts'
+
+interface FloorDocument { _id: string, userId: string, tokenHash: string, amr: string[], createdAt: Date, expiresAt: Date, revokedAt: null }
+
+// the production checks are about the app's secrets and providers, none of which a floor has
+const config = loadConfig({ ...process.env, NODE_ENV: 'development' })
+if (config.REDIS_URL === undefined || config.MONGODB_URL === undefined) throw new Error('floor-server needs REDIS_URL and MONGODB_URL')
+const READ_DOCUMENTS = 1000
+
+const redis = new Redis(config.REDIS_URL, redisOptions(config))
+await redis.connect()
+// trivial on purpose: the cost measured is the EVALSHA round trip, not the script
+redis.defineCommand('floorTouch', { numberOfKeys: 1, lua: "return redis.call('SET', KEYS[1], ARGV[1], 'PX', 60000)" })
+const touch = (id: string) => (redis as unknown as { floorTouch: (key: string, value: string) => Promise<unknown> }).floorTouch(`bench:floor:{${id}}`, id)
+
+const mongo = await connectMongo(config.MONGODB_URL, config.STORE_TIMEOUT_MS)
+const floor = mongo.getClient().db(mongo.name).collection<FloorDocument>('bench_floor')
+await floor.drop().catch(() => {})
+// documents shaped and sized like a session, so a read moves as many bytes as the app's do
+const document = (): FloorDocument => ({
+  _id: randomBytes(12).toString('hex'),
+  userId: randomBytes(12).toString('hex'),
+  tokenHash: randomBytes(32).toString('hex'),
+  amr: ['otp'],
+  createdAt: new Date(),
+  expiresAt: new Date(Date.now() + 86_400_000),
+  revokedAt: null
+})
+const readIds: string[] = []
+for (let batch = 0; batch < READ_DOCUMENTS / 100; batch++) {
+  const documents = Array.from({ length: 100 }, document)
+  await floor.insertMany(documents)
+  readIds.push(...documents.map((item) => item._id))
+}
+const readOne = () => floor.findOne({ _id: readIds[randomInt(readIds.length)]! })
+
+// the options of src/app.ts buildApp, literally
+const app = Fastify({
+  logger: loggerOptions(config),
+  requestIdHeader: 'x-request-id',
+  genReqId: () => randomUUID(),
+  bodyLimit: 16 * 1024,
+  connectionTimeout: config.REQUEST_TIMEOUT_MS,
+  requestTimeout: config.REQUEST_TIMEOUT_MS,
+  keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
+  return503OnClosing: true,
+  ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } }
+}).withTypeProvider<TypeBoxTypeProvider>()
+
+const body = Type.Object({ id: Type.String({ minLength: 8, maxLength: 64 }) }, { additionalProperties: false })
+const response = { 200: Type.Object({ ok: Type.Boolean(), id: Type.String() }) }
+
+app.get('/health', { schema: { response } }, async () => ({ ok: true, id: 'health' }))
+app.post('/floor/none', { schema: { body, response } }, async (request) => ({ ok: true, id: request.body.id }))
+app.post('/floor/redis', { schema: { body, response } }, async (request) => {
+  await touch(request.body.id)
+  return { ok: true, id: request.body.id }
+})
+app.post('/floor/redis-mongo', { schema: { body, response } }, async (request) => {
+  await touch(request.body.id)
+  await floor.insertOne({ ...document(), _id: request.body.id })
+  return { ok: true, id: request.body.id }
+})
+app.post('/floor/mongo-read-redis', { schema: { body, response } }, async (request) => {
+  const found = await readOne()
+  await touch(request.body.id)
+  return { ok: found !== null, id: request.body.id }
+})
+app.get('/floor/mongo-read', { schema: { response } }, async () => {
+  const found = await readOne()
+  return { ok: found !== null, id: found?._id ?? '' }
+})
+
+app.addHook('onClose', async () => {
+  await floor.drop().catch(() => {})
+  await mongo.close()
+  await redis.quit()
+})
+closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS }, async () => { await app.close() })
+await app.listen({ host: config.HOST, port: config.PORT })

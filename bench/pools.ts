@@ -1,0 +1,84 @@
+import { randomBytes } from 'node:crypto'
+
+/** Every address here is a test identifier of the bench's server: fixed code, no message sent, real Redis path. */
+export const TEST_DOMAIN = 'loadtest.example'
+export const TEST_CODE = '000000'
+export const JSON_HEADERS = { 'content-type': 'application/json' }
+/** well-formed but never issued: what a request goes out with when its pool ran dry (answered 410 or 401) */
+export const NO_CHALLENGE = '0000.AAAAAAAAAAAAAAAAAAAAAA'
+export const NO_REFRESH_TOKEN = 'A'.repeat(43)
+
+export const newEmail = () => `u${randomBytes(8).toString('hex')}@${TEST_DOMAIN}`
+
+export interface Login { accessToken: string, refreshToken: string, email: string }
+
+/** One refresh-token chain: each refresh must present the latest token, or the session is revoked. */
+export interface Chain { refreshToken: string, inFlight: boolean }
+
+export const challengeOf = (body: string) => (JSON.parse(body) as { challengeId: string }).challengeId
+
+export function loginOf (body: string): Login {
+  const { accessToken, refreshToken, user } = JSON.parse(body) as { accessToken: string, refreshToken: string, user: { email: string } }
+  return { accessToken, refreshToken, email: user.email }
+}
+
+async function post (url: string, body: unknown): Promise<{ status: number, body: string }> {
+  const response = await fetch(url, { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify(body) })
+  return { status: response.status, body: await response.text() }
+}
+
+async function inParallel (count: number, concurrency: number, task: () => Promise<void>): Promise<void> {
+  let left = count
+  await Promise.all(Array.from({ length: Math.min(count, concurrency) }, async () => {
+    while (left-- > 0) await task()
+  }))
+}
+
+/**
+ * What scenarios hand on to each other: challenges started by `start` are verified by `verify`, whose sessions
+ * feed `refresh` and `me`, and whose users are the known identifiers of the enumeration probe. A scenario run
+ * on its own (BENCH_SCENARIOS) tops its pool up through the API first.
+ */
+export class Pools {
+  readonly challenges: string[] = []
+  readonly logins: Login[] = []
+  readonly chains: Chain[] = []
+  /** requests that went out without an item because a pool was empty */
+  starved = 0
+
+  takeChallenge (): string {
+    const challenge = this.challenges.pop()
+    if (challenge === undefined) this.starved++
+    return challenge ?? NO_CHALLENGE
+  }
+
+  /** A chain nobody else refreshes: a returned one, or a fresh login's. */
+  takeChain (): Chain | undefined {
+    const chain = this.chains.pop() ?? this.#chainOfLogin()
+    if (chain === undefined) this.starved++
+    return chain
+  }
+
+  #chainOfLogin (): Chain | undefined {
+    const login = this.logins.pop()
+    return login && { refreshToken: login.refreshToken, inFlight: false }
+  }
+
+  async ensureChallenges (base: string, count: number): Promise<void> {
+    await inParallel(count - this.challenges.length, 50, async () => {
+      const response = await post(`${base}/v1/auth/otp`, { email: newEmail() })
+      if (response.status !== 202) throw new Error(`POST /v1/auth/otp answered ${response.status}: ${response.body}`)
+      this.challenges.push(challengeOf(response.body))
+    })
+  }
+
+  async ensureLogins (base: string, count: number): Promise<void> {
+    const missing = count - this.logins.length
+    await this.ensureChallenges(base, missing)
+    await inParallel(missing, 50, async () => {
+      const response = await post(`${base}/v1/auth/otp/verify`, { challengeId: this.takeChallenge(), code: TEST_CODE })
+      if (response.status !== 200) throw new Error(`POST /v1/auth/otp/verify answered ${response.status}: ${response.body}`)
+      this.logins.push(loginOf(response.body))
+    })
+  }
+}

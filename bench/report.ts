@@ -1,0 +1,95 @@
+import { mkdir, writeFile } from 'node:fs/promises'
+import { cpus, totalmem } from 'node:os'
+import type { EnumerationTiming } from './enumeration.ts'
+
+export interface ScenarioResult {
+  name: string
+  reqPerSec: number
+  /** latency percentiles in ms (autocannon records whole milliseconds) */
+  p50: number
+  p99: number
+  /** connection errors and timeouts */
+  errors: number
+  non2xx: number
+  floor: string | null
+  /** reqPerSec / the floor's reqPerSec */
+  ratio: number | null
+  note?: string
+  /** every status seen, with counts, so non-2xx can be told apart */
+  statusCodes: Record<string, number>
+}
+
+export interface WorkersResult { scenario: string, oneWorker: number, twoWorkers: number, gain: number }
+
+export interface BenchReport {
+  ranAt: string
+  machine: string
+  settings: { durationSeconds: number, warmupSeconds: number, connections: number }
+  scenarios: ScenarioResult[]
+  workers: WorkersResult | null
+  enumeration: EnumerationTiming | null
+  /** wall time of the whole bench, services excluded */
+  totalSeconds: number
+  warnings: string[]
+}
+
+export const describeMachine = () => {
+  const cores = cpus()
+  return `${cores.length} × ${cores[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${process.platform}`
+}
+
+const fixed = (value: number | null, digits: number) => value === null ? '–' : value.toFixed(digits)
+
+function rows (report: BenchReport): string[][] {
+  const header = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx', 'floor', 'ratio']
+  return [header, ...report.scenarios.map((result) => [
+    result.name, fixed(result.reqPerSec, 0), fixed(result.p50, 0), fixed(result.p99, 0),
+    String(result.errors), String(result.non2xx), result.floor ?? '', fixed(result.ratio, 2)
+  ])]
+}
+
+function summary (report: BenchReport): string[] {
+  const lines: string[] = []
+  const { workers, enumeration } = report
+  if (workers) lines.push(`workers: ${workers.scenario} ${workers.oneWorker.toFixed(0)} req/s with 1 worker, ${workers.twoWorkers.toFixed(0)} with 2: ×${workers.gain.toFixed(2)}`)
+  if (enumeration) {
+    lines.push(`enumeration: POST /v1/auth/otp median ${enumeration.knownMedianMs.toFixed(2)} ms for a known identifier, ${enumeration.unknownMedianMs.toFixed(2)} ms for an unknown one: ` +
+      `difference ${enumeration.differenceMs.toFixed(2)} ms (${enumeration.samples} sequential requests each, statuses ${enumeration.statuses.join(', ')})`)
+  }
+  lines.push(...report.warnings.map((warning) => `warning: ${warning}`))
+  return lines
+}
+
+/** The table for the terminal, columns aligned. */
+export function formatTable (report: BenchReport): string {
+  const table = rows(report)
+  const widths = table[0]!.map((_cell, column) => Math.max(...table.map((row) => row[column]!.length)))
+  const line = (row: string[]) => row.map((cell, column) => column === 0 || column === 6 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)).join('  ')
+  return [...table.map(line), '', ...summary(report)].join('\n')
+}
+
+export function formatMarkdown (report: BenchReport): string {
+  const [header = [], ...body] = rows(report)
+  const { durationSeconds, warmupSeconds, connections } = report.settings
+  return [
+    `# otp-gate benchmark, ${report.ranAt}`,
+    '',
+    `${report.machine}. ${connections} connections, ${durationSeconds} s per scenario after a ${warmupSeconds} s warm-up, one worker; ` +
+      `the bench took ${report.totalSeconds.toFixed(0)} s.`,
+    '',
+    `| ${header.join(' | ')} |`,
+    `| ${header.map((_cell, column) => column === 0 || column === 6 ? '---' : '---:').join(' | ')} |`,
+    ...body.map((row) => `| ${row.join(' | ')} |`),
+    '',
+    ...report.scenarios.filter((result) => result.note).map((result) => `- \`${result.name}\` vs \`${result.floor}\`: ${result.note}`),
+    '',
+    ...summary(report).map((line) => `- ${line}`),
+    ''
+  ].join('\n')
+}
+
+export async function writeReport (directory: URL, report: BenchReport): Promise<void> {
+  await mkdir(directory, { recursive: true })
+  await writeFile(new URL('latest.md', directory), formatMarkdown(report))
+  await writeFile(new URL('latest.json', directory), JSON.stringify(report, null, 2) + '\n')
+}

@@ -1,0 +1,151 @@
+import { randomBytes } from 'node:crypto'
+import type { Client, Options, Request } from 'autocannon'
+import { JSON_HEADERS, NO_CHALLENGE, NO_REFRESH_TOKEN, TEST_CODE, challengeOf, loginOf, newEmail, type Chain, type Pools } from './pools.ts'
+
+/** The options of one autocannon run, and what to do once it is over. */
+export interface Load { options: Partial<Options>, finish?: () => void }
+
+export interface Scenario {
+  name: string
+  server: 'app' | 'floor'
+  /** the floor scenario this one is compared with */
+  floor?: string
+  /** why that floor, for the report */
+  note?: string
+  /** makes sure the pools hold what a run of `seconds` with `connections` needs */
+  prepare?: (pools: Pools, base: string, connections: number, seconds: number) => Promise<void>
+  load: (pools: Pools) => Load
+}
+
+const bodyOf = (value: unknown) => (request: Request): Request => ({ ...request, body: JSON.stringify(value) })
+
+const startRequest = (onResponse: Request['onResponse']): Request => ({
+  method: 'POST',
+  path: '/v1/auth/otp',
+  headers: JSON_HEADERS,
+  // a new identifier each time: the real path, and no two requests share a destination's keys
+  setupRequest: (request) => bodyOf({ email: newEmail() })(request),
+  onResponse
+})
+
+const verifyRequest = (pools: Pools, challenge: (context: Record<string, unknown>) => string): Request => ({
+  method: 'POST',
+  path: '/v1/auth/otp/verify',
+  headers: JSON_HEADERS,
+  setupRequest: (request, context) => bodyOf({ challengeId: challenge(context), code: TEST_CODE })(request),
+  onResponse: (status, body) => { if (status === 200) pools.logins.push(loginOf(body)) }
+})
+
+const floorRequest = (path: string): Request => ({
+  method: 'POST',
+  path,
+  headers: JSON_HEADERS,
+  setupRequest: (request) => bodyOf({ id: randomBytes(12).toString('hex') })(request)
+})
+
+/** Each connection refreshes a chain of its own and always presents the token the last refresh gave it. */
+function refreshLoad (pools: Pools): Load {
+  const taken: Chain[] = []
+  const take = () => {
+    const chain = pools.takeChain()
+    if (chain) taken.push(chain)
+    return chain
+  }
+  const setupClient = (client: Client) => {
+    let chain = take()
+    client.setRequests([{
+      method: 'POST',
+      path: '/v1/auth/token/refresh',
+      headers: JSON_HEADERS,
+      setupRequest: (request) => {
+        chain ??= take()
+        if (chain) chain.inFlight = true
+        return bodyOf({ refreshToken: chain?.refreshToken ?? NO_REFRESH_TOKEN })(request)
+      },
+      onResponse: (status, body) => {
+        if (chain === undefined) return
+        chain.inFlight = false
+        if (status === 200) {
+          chain.refreshToken = (JSON.parse(body) as { refreshToken: string }).refreshToken
+        } else {
+          taken.splice(taken.indexOf(chain), 1)
+          chain = undefined
+        }
+      }
+    }])
+  }
+  return {
+    options: { setupClient },
+    // a refresh cut off by the end of the run may have rotated on the server: that chain is unusable
+    finish: () => { pools.chains.push(...taken.filter((chain) => !chain.inFlight)) }
+  }
+}
+
+/** Each connection holds the access token of a session of its own. */
+function meLoad (pools: Pools): Load {
+  let next = 0
+  const setupClient = (client: Client) => {
+    const login = pools.logins[next++ % pools.logins.length]
+    client.setRequests([{ method: 'GET', path: '/v1/me', headers: { authorization: `Bearer ${login?.accessToken ?? 'none'}` } }])
+  }
+  return { options: { setupClient } }
+}
+
+/** Generous upper bounds of the rates, so a scenario run alone has enough to consume. */
+const VERIFY_RATE_BOUND = 800
+
+const floor = (name: string, request: Request): Scenario => ({ name, server: 'floor', load: () => ({ options: { requests: [request] } }) })
+
+/** In run order: each floor next to the endpoints compared with it, so drift on a busy machine hits both alike. */
+export const SCENARIOS: Scenario[] = [
+  {
+    name: 'start',
+    server: 'app',
+    floor: 'floor-mongo-read-redis',
+    note: 'one findOne (identity) + one EVALSHA (start.lua)',
+    load: (pools) => ({ options: { requests: [startRequest((status, body) => { if (status === 202) pools.challenges.push(challengeOf(body)) })] } })
+  },
+  floor('floor-mongo-read-redis', floorRequest('/floor/mongo-read-redis')),
+  {
+    name: 'verify',
+    server: 'app',
+    floor: 'floor-redis-mongo',
+    note: 'sign-up on first login: one EVALSHA + 1 read + 3 inserts + 2 updates',
+    prepare: (pools, base, _connections, seconds) => pools.ensureChallenges(base, seconds * VERIFY_RATE_BOUND),
+    load: (pools) => ({ options: { requests: [verifyRequest(pools, () => pools.takeChallenge())] } })
+  },
+  floor('floor-redis-mongo', floorRequest('/floor/redis-mongo')),
+  {
+    name: 'refresh',
+    server: 'app',
+    floor: 'floor-redis-mongo',
+    note: 'a Mongo write per request; refresh makes 1 read + 3 writes (rotation lock)',
+    prepare: (pools, base, connections) => pools.ensureLogins(base, pools.chains.length >= connections ? 0 : connections * 2),
+    load: refreshLoad
+  },
+  {
+    name: 'me',
+    server: 'app',
+    floor: 'floor-mongo-read',
+    note: 'two findOne (session live, user) + EdDSA verify',
+    prepare: (pools, base, connections) => pools.ensureLogins(base, connections),
+    load: meLoad
+  },
+  floor('floor-mongo-read', { method: 'GET', path: '/floor/mongo-read' }),
+  {
+    name: 'flow',
+    server: 'app',
+    floor: 'floor-redis-mongo',
+    note: 'start then verify on one connection; req/s counts both',
+    load: (pools) => ({
+      options: {
+        requests: [
+          startRequest((status, body, context) => { context.challengeId = status === 202 ? challengeOf(body) : undefined }),
+          verifyRequest(pools, (context) => typeof context.challengeId === 'string' ? context.challengeId : NO_CHALLENGE)
+        ]
+      }
+    })
+  },
+  floor('floor-redis', floorRequest('/floor/redis')),
+  floor('floor-none', floorRequest('/floor/none'))
+]

@@ -1,0 +1,78 @@
+import { Type } from 'typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { Config } from '../../src/config.ts'
+import { AppError } from '../../src/errors.ts'
+import { normaliseIdentifier } from '../../src/users/identifiers.ts'
+import { verifiedAtField } from '../../src/users/user-repository.ts'
+import { perMinute } from '../rate-limit.ts'
+import { ContactBodyProperties } from '../schemas/identifiers.ts'
+import { LoginSchema, MfaTokenSchema } from '../schemas/login.ts'
+import { BODY_ERRORS, jsonResponse, problemResponses } from '../schemas/responses.ts'
+import { SecondFactorCodeSchema, TotpCodeSchema } from '../schemas/totp.ts'
+import { userView } from './user-view.ts'
+
+const tags = ['totp']
+
+/** Public logins with an authenticator app: as the second factor after an email/SMS code, or on its own. */
+const totpLoginRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {
+  const { users, totp, mfa, now } = app
+  const verifyLimit = { rateLimit: perMinute(config.RATE_LIMIT_VERIFY_PER_MINUTE) }
+
+  app.post('/mfa/verify', {
+    config: verifyLimit,
+    schema: {
+      operationId: 'verifyMfa',
+      summary: 'Complete a login with a code of the authenticator app or a recovery code',
+      description: 'The mfaToken comes from POST /v1/auth/otp/verify and completes one login; a wrong code leaves it usable until it expires or the account locks. The access token\'s amr is `["otp","totp","mfa"]`, or `["otp","recovery","mfa"]` with a recovery code.',
+      tags,
+      security: [],
+      body: Type.Object({ mfaToken: MfaTokenSchema, code: SecondFactorCodeSchema }, {
+        additionalProperties: false,
+        examples: [{ mfaToken: 'Vb3x9Kq2Lm8Zr1Yc4Td7Ws0Pf6Hn5Ju2Ae9Gk3Xo1Qi', code: '492039' }]
+      }),
+      response: { 200: jsonResponse('Signed in: a token pair and the user', LoginSchema), ...problemResponses(...BODY_ERRORS, 'invalid_code', 'challenge_expired', 'rate_limited') }
+    }
+  }, async (request) => {
+    const { mfaToken, code } = request.body
+    const challenge = await mfa.find(mfaToken)
+    if (challenge === null) throw new AppError('challenge_expired', { detail: 'The mfaToken has expired or was used; log in again.' })
+    const method = await totp.verifySecondFactor(challenge.userId, code)
+    // single use: of parallel completions only one gets the challenge
+    if (await mfa.take(mfaToken) === null) throw new AppError('challenge_expired', { detail: 'The mfaToken has expired or was used; log in again.' })
+    const user = await users.findById(challenge.userId)
+    if (user === null || user.status !== 'active') throw new AppError('invalid_code')
+    const loggedIn = await users.recordLogin(user.id, challenge.kind, now()) ?? user
+    const pair = await app.openSession(loggedIn, [...challenge.amr, method, 'mfa'], request)
+    return { ...pair, user: userView(loggedIn) }
+  })
+
+  app.post('/totp', {
+    config: verifyLimit,
+    schema: {
+      operationId: 'loginWithTotp',
+      summary: 'Log in with an email or phone and a code of the authenticator app',
+      description: 'For users who added an authenticator app; everyone else gets the answer of a wrong code (400 invalid_code), counted the same way. The access token\'s amr is `["totp"]`.',
+      tags,
+      security: [],
+      body: Type.Object({ ...ContactBodyProperties, code: TotpCodeSchema }, {
+        additionalProperties: false,
+        description: 'exactly one of email or phone',
+        examples: [{ email: 'jane@example.org', code: '492039' }]
+      }),
+      response: { 200: jsonResponse('Signed in: a token pair and the user', LoginSchema), ...problemResponses(...BODY_ERRORS, 'invalid_code', 'rate_limited') }
+    }
+  }, async (request) => {
+    const { kind, value } = normaliseIdentifier(request.body, config.DEFAULT_REGION)
+    const user = await users.findByIdentifier(kind, value)
+    const subject = user ? totp.userSubject(user.id) : totp.identifierSubject(kind, value)
+    await totp.verifyLogin(subject, user?.status === 'active' ? user.id : null, request.body.code)
+    // verifyLogin accepts no code for anyone else; this narrows the type
+    if (user?.status !== 'active') throw new AppError('invalid_code')
+    // a TOTP login proves the app, not the identifier: only a verified one records the login
+    const loggedIn = user[verifiedAtField(kind)] === null ? user : await users.recordLogin(user.id, kind, now()) ?? user
+    const pair = await app.openSession(loggedIn, ['totp'], request)
+    return { ...pair, user: userView(loggedIn) }
+  })
+}
+
+export default totpLoginRoutes

@@ -1,0 +1,135 @@
+import { Type } from 'typebox'
+import QRCode from 'qrcode'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { Config } from '../../src/config.ts'
+import { AppError } from '../../src/errors.ts'
+import { perMinute } from '../rate-limit.ts'
+import { BODY_ERRORS, jsonResponse, problemResponses } from '../schemas/responses.ts'
+import { RecoveryCodesSchema, SecondFactorCodeSchema, TotpCodeSchema } from '../schemas/totp.ts'
+
+const security = [{ bearerAuth: [] }]
+const tags = ['totp']
+// what the answer of a code check can be, besides the body being refused
+const CODE_ERRORS = ['unauthorized', ...BODY_ERRORS, 'invalid_code', 'rate_limited'] as const
+
+const TotpStatusSchema = Type.Object({
+  status: Type.Union([Type.Literal('none'), Type.Literal('pending'), Type.Literal('active')], { description: 'pending: enrolled, not confirmed yet' }),
+  confirmedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  recoveryCodesLeft: Type.Integer({ minimum: 0 })
+}, { examples: [{ status: 'active', confirmedAt: '2026-11-23T10:00:00.000Z', recoveryCodesLeft: 9 }] })
+
+const EnrolmentSchema = Type.Object({
+  otpauthUri: Type.String({ description: 'the new secret as an otpauth:// URI, for apps that take a link or for typing in; shown only now' }),
+  qrCode: Type.String({ description: 'the same URI as a QR code, a PNG data URL' }),
+  expiresAt: Type.String({ format: 'date-time', description: 'confirm before then' })
+}, {
+  examples: [{
+    otpauthUri: 'otpauth://totp/otp-gate:jane%40example.org?issuer=otp-gate&secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&algorithm=SHA1&digits=6&period=30',
+    qrCode: 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAA...',
+    expiresAt: '2026-11-23T10:15:00.000Z'
+  }]
+})
+
+const body = <T extends typeof TotpCodeSchema | typeof SecondFactorCodeSchema>(code: T, example: string) =>
+  Type.Object({ code }, { additionalProperties: false, examples: [{ code: example }] })
+
+/** The signed-in user's authenticator app (TOTP) and recovery codes. Every route needs a bearer token. */
+const totpRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {
+  const { users, totp } = app
+  app.addHook('onRequest', app.authenticate)
+  const startLimit = { rateLimit: perMinute(config.RATE_LIMIT_START_PER_MINUTE) }
+  const verifyLimit = { rateLimit: perMinute(config.RATE_LIMIT_VERIFY_PER_MINUTE) }
+  const defaultLimit = { rateLimit: perMinute(config.RATE_LIMIT_DEFAULT_PER_MINUTE) }
+
+  const currentUser = async (id: string) => {
+    const user = await users.findById(id)
+    if (user === null || user.status !== 'active') throw new AppError('unauthorized', { detail: 'The account is not active.' })
+    return user
+  }
+
+  app.get('', {
+    config: defaultLimit,
+    schema: {
+      operationId: 'getTotpStatus',
+      summary: 'Whether the user has an authenticator app, and how many recovery codes are left',
+      tags,
+      security,
+      response: { 200: jsonResponse('The authenticator status', TotpStatusSchema), ...problemResponses('unauthorized', 'rate_limited') }
+    }
+  }, async (request) => {
+    const status = await totp.status((await currentUser(request.user.sub)).id)
+    return { ...status, confirmedAt: status.confirmedAt?.toISOString() ?? null }
+  })
+
+  app.post('', {
+    config: startLimit,
+    schema: {
+      operationId: 'startTotpEnrolment',
+      summary: 'Start adding an authenticator app: a new secret as a URI and a QR code',
+      description: 'Replaces an enrolment not confirmed yet; 409 conflict while an app is active. The secret is never shown again: confirm it with POST /v1/me/totp/confirm.',
+      tags,
+      security,
+      response: { 200: jsonResponse('Scan the QR code (or open the URI) in the app, then confirm a code', EnrolmentSchema), ...problemResponses('unauthorized', 'conflict', 'rate_limited') }
+    }
+  }, async (request, reply) => {
+    const user = await currentUser(request.user.sub)
+    const { otpauthUri, expiresAt } = await totp.startEnrolment(user.id, user.email ?? user.phone ?? user.id)
+    reply.header('cache-control', 'no-store')
+    return { otpauthUri, qrCode: await QRCode.toDataURL(otpauthUri, { errorCorrectionLevel: 'M' }), expiresAt: expiresAt.toISOString() }
+  })
+
+  app.post('/confirm', {
+    config: verifyLimit,
+    schema: {
+      operationId: 'confirmTotpEnrolment',
+      summary: 'Activate the authenticator app with a first code; answers the recovery codes',
+      description: 'From now on, email and SMS logins ask for a second factor (unless MFA=off). The recovery codes are shown only in this answer.',
+      tags,
+      security,
+      body: body(TotpCodeSchema, '492039'),
+      response: { 200: jsonResponse('Active; keep the recovery codes safe', RecoveryCodesSchema), ...problemResponses(...CODE_ERRORS, 'conflict', 'challenge_expired') }
+    }
+  }, async (request, reply) => {
+    const user = await currentUser(request.user.sub)
+    const recoveryCodes = await totp.confirmEnrolment(user.id, request.body.code)
+    reply.header('cache-control', 'no-store')
+    return { recoveryCodes }
+  })
+
+  app.delete('', {
+    config: verifyLimit,
+    schema: {
+      operationId: 'removeTotp',
+      summary: 'Remove the authenticator app and its recovery codes',
+      description: 'Needs a current code of the app, or a recovery code when the app is lost.',
+      tags,
+      security,
+      body: body(SecondFactorCodeSchema, '492039'),
+      response: { 204: Type.Null({ description: 'removed' }), ...problemResponses(...CODE_ERRORS, 'not_found') }
+    }
+  }, async (request, reply) => {
+    const user = await currentUser(request.user.sub)
+    await totp.remove(user.id, request.body.code)
+    return reply.code(204).send(null)
+  })
+
+  app.post('/recovery-codes', {
+    config: verifyLimit,
+    schema: {
+      operationId: 'regenerateRecoveryCodes',
+      summary: 'Replace the recovery codes with a new set',
+      description: 'Needs a current code of the app, or a recovery code. The previous codes stop working.',
+      tags,
+      security,
+      body: body(SecondFactorCodeSchema, '492039'),
+      response: { 200: jsonResponse('The new recovery codes, shown only now', RecoveryCodesSchema), ...problemResponses(...CODE_ERRORS, 'not_found') }
+    }
+  }, async (request, reply) => {
+    const user = await currentUser(request.user.sub)
+    const recoveryCodes = await totp.regenerateRecoveryCodes(user.id, request.body.code)
+    reply.header('cache-control', 'no-store')
+    return { recoveryCodes }
+  })
+}
+
+export default totpRoutes

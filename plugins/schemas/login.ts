@@ -1,0 +1,32 @@
+import { Type } from 'typebox'
+import { MFA_TOKEN_PATTERN } from '../../src/totp/mfa-challenges.ts'
+import { TOKEN_PAIR_EXAMPLE, TokenPairSchema } from './tokens.ts'
+import { USER_EXAMPLE, UserSchema } from './user.ts'
+
+const LOGIN_EXAMPLE = { ...TOKEN_PAIR_EXAMPLE, user: USER_EXAMPLE }
+const MFA_CHALLENGE_EXAMPLE = { mfaRequired: true, mfaToken: 'Vb3x9Kq2Lm8Zr1Yc4Td7Ws0Pf6Hn5Ju2Ae9Gk3Xo1Qi', expiresIn: 300, methods: ['totp', 'recovery'] }
+
+export const MfaTokenSchema = Type.String({ pattern: MFA_TOKEN_PATTERN, description: 'from the 200 answer of POST /v1/auth/otp/verify', examples: [MFA_CHALLENGE_EXAMPLE.mfaToken] })
+
+/** A completed login: a token pair and the user. */
+export const LoginSchema = Type.Object({ ...TokenPairSchema.properties, user: UserSchema }, {
+  $id: 'Login',
+  examples: [LOGIN_EXAMPLE]
+})
+
+/** The first factor passed, a second is due: no tokens yet. */
+export const MfaChallengeSchema = Type.Object({
+  mfaRequired: Type.Literal(true),
+  mfaToken: Type.String({ description: 'opaque and single use: send it with a code to POST /v1/auth/mfa/verify' }),
+  expiresIn: Type.Integer({ description: 'seconds the mfaToken stays valid', examples: [300] }),
+  methods: Type.Array(Type.Union([Type.Literal('totp'), Type.Literal('recovery')]), { description: 'what the code may be: a code of the authenticator app, or a recovery code' })
+}, {
+  $id: 'MfaChallenge',
+  examples: [MFA_CHALLENGE_EXAMPLE]
+})
+
+/** What a first factor answers: a session, or the second-factor challenge when the user has an authenticator app. */
+export const LoginOrMfaChallengeSchema = Type.Union([LoginSchema, MfaChallengeSchema], {
+  description: 'a Login, or an MfaChallenge when MFA=required_when_enrolled and the user has an authenticator app',
+  examples: [LOGIN_EXAMPLE, MFA_CHALLENGE_EXAMPLE]
+})

@@ -1,0 +1,21 @@
+/** A login that passed its first factor and waits for the second. */
+export interface MfaChallenge {
+  userId: string
+  /** the identifier kind the first factor proved, recorded as the login's kind once complete */
+  kind: 'email' | 'phone'
+  /** methods of the first factor, e.g. ['otp'] */
+  amr: string[]
+}
+
+/**
+ * Pending second-factor challenges, keyed by the hash of their opaque token (the token itself is never stored).
+ * Entries expire by themselves after ttlMs on the store's clock.
+ * - `find`: the challenge, or null when unknown or expired; consumes nothing.
+ * - `take`: deletes and returns it; of concurrent takes of one challenge exactly one gets it, the others null.
+ */
+export interface MfaChallengeStore {
+  save (tokenHash: string, challenge: MfaChallenge, ttlMs: number): Promise<void>
+  find (tokenHash: string): Promise<MfaChallenge | null>
+  take (tokenHash: string): Promise<MfaChallenge | null>
+  close (): Promise<void>
+}

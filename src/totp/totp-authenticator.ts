@@ -1,0 +1,208 @@
+import { createHmac, randomBytes } from 'node:crypto'
+import { Secret, TOTP } from 'otpauth'
+import { AppError } from '../errors.ts'
+import { generateRecoveryCodes, hashRecoveryCode, isRecoveryCode } from './recovery-codes.ts'
+import type { SecretBox } from './secret-box.ts'
+import type { LockoutLimits, TotpAttemptStore } from './totp-attempt-store.ts'
+import type { TotpCredential, TotpCredentialRepository } from './totp-credential-repository.ts'
+
+/** RFC 6238 as authenticator apps expect it: HMAC-SHA-1, 6 digits, 30 s steps, one step of drift either way. */
+const PERIOD = 30
+const DIGITS = 6
+const WINDOW = 1
+const TOTP_CODE = /^\d{6}$/
+/** a step stays claimed while a code of it can still validate: up to WINDOW steps ahead, and a margin */
+const STEP_TTL_MS = (2 * WINDOW + 2) * PERIOD * 1000
+/** time to scan the QR code and type the first code */
+export const ENROLMENT_TTL_SECONDS = 15 * 60
+
+export type SecondFactorMethod = 'totp' | 'recovery'
+
+export interface TotpStatus {
+  status: 'none' | 'pending' | 'active'
+  confirmedAt: Date | null
+  recoveryCodesLeft: number
+}
+
+export interface TotpAuthenticatorOptions {
+  credentials: TotpCredentialRepository
+  attempts: TotpAttemptStore
+  box: SecretBox
+  /** shown by authenticator apps (APP_NAME) */
+  issuer: string
+  lockout: LockoutLimits
+  now: () => Date
+  /** HMAC key naming identifiers without a user in attempt keys */
+  subjectKey: string
+}
+
+const totpOf = (secret: Uint8Array, issuer = '', label = 'OTPAuth') =>
+  new TOTP({ issuer, label, secret: new Secret({ buffer: new Uint8Array(secret).buffer }), algorithm: 'SHA1', digits: DIGITS, period: PERIOD })
+// checked against when there is no credential, so unknown users cost about the same
+const DECOY = totpOf(randomBytes(20))
+
+const sealContext = (credential: Pick<TotpCredential, 'userId' | 'enrolmentId'>) => `totp:${credential.userId}:${credential.enrolmentId}`
+const invalidCode = () => new AppError('invalid_code')
+const noAuthenticator = () => new AppError('not_found', { detail: 'No authenticator app is active for this account.' })
+
+/**
+ * Authenticator apps (TOTP) and recovery codes for one user at a time: enrolment, the second factor of a login,
+ * TOTP as a login of its own, removal. Every code check counts into the per-subject lockout (the OTP engine's
+ * policy), and a TOTP time step is accepted once per user.
+ */
+export class TotpAuthenticator {
+  readonly #credentials: TotpCredentialRepository
+  readonly #attempts: TotpAttemptStore
+  readonly #box: SecretBox
+  readonly #issuer: string
+  readonly #lockout: LockoutLimits
+  readonly #now: () => Date
+  readonly #subjectKey: string
+
+  constructor (options: TotpAuthenticatorOptions) {
+    this.#credentials = options.credentials
+    this.#attempts = options.attempts
+    this.#box = options.box
+    this.#issuer = options.issuer
+    this.#lockout = { ...options.lockout }
+    this.#now = options.now
+    this.#subjectKey = options.subjectKey
+  }
+
+  /** The attempt subject of a user. */
+  userSubject = (userId: string): string => `u:${userId}`
+
+  /** The attempt subject of an identifier nobody (able to log in) holds: the same lockout, no personal data. */
+  identifierSubject = (kind: 'email' | 'phone', value: string): string =>
+    `i:${createHmac('sha256', this.#subjectKey).update(`${kind}:${value}`).digest('hex').slice(0, 32)}`
+
+  /** A new pending secret, replacing a pending one; conflict when one is active. The URI is shown once. */
+  async startEnrolment (userId: string, label: string): Promise<{ otpauthUri: string, expiresAt: Date }> {
+    if ((await this.#credentials.find(userId))?.status === 'active') throw this.#alreadyActive()
+    const secret = new Secret({ size: 20 })
+    const pending = { userId, enrolmentId: randomBytes(12).toString('base64url'), createdAt: this.#now() }
+    const saved = await this.#credentials.savePending({ ...pending, secret: this.#box.seal(secret.bytes, sealContext(pending)) })
+    if (!saved) throw this.#alreadyActive()
+    return {
+      otpauthUri: totpOf(secret.bytes, this.#issuer, label).toString(),
+      expiresAt: new Date(pending.createdAt.getTime() + ENROLMENT_TTL_SECONDS * 1000)
+    }
+  }
+
+  /** A first code activates the pending secret; answers the recovery codes, in clear this once. */
+  async confirmEnrolment (userId: string, code: string): Promise<string[]> {
+    const credential = await this.#credentials.find(userId)
+    if (credential?.status === 'active') throw this.#alreadyActive()
+    if (credential === null || this.#enrolmentExpired(credential)) {
+      throw new AppError('challenge_expired', { detail: 'No authenticator enrolment is waiting; start one with POST /v1/me/totp.' })
+    }
+    await this.#attempt(this.userSubject(userId), async () => await this.#matchTotp(credential, code) || null)
+    const codes = generateRecoveryCodes()
+    if (!await this.#credentials.activate(userId, credential.enrolmentId, codes.map(hashRecoveryCode), this.#now())) {
+      throw new AppError('challenge_expired', { detail: 'The enrolment was replaced meanwhile; start again.' })
+    }
+    return codes
+  }
+
+  async status (userId: string): Promise<TotpStatus> {
+    const credential = await this.#credentials.find(userId)
+    if (credential?.status === 'active') {
+      return { status: 'active', confirmedAt: credential.confirmedAt, recoveryCodesLeft: await this.#credentials.remainingRecoveryCodes(userId) }
+    }
+    const pending = credential !== null && !this.#enrolmentExpired(credential)
+    return { status: pending ? 'pending' : 'none', confirmedAt: null, recoveryCodesLeft: 0 }
+  }
+
+  async isActive (userId: string): Promise<boolean> {
+    return (await this.#credentials.find(userId))?.status === 'active'
+  }
+
+  /** A TOTP or recovery code of the user's active authenticator: which one it was, or invalid_code / rate_limited. */
+  async verifySecondFactor (userId: string, code: string): Promise<SecondFactorMethod> {
+    return this.#attempt(this.userSubject(userId), async () => {
+      const credential = await this.#credentials.find(userId)
+      return credential?.status === 'active' ? this.#matchEither(credential, code) : null
+    })
+  }
+
+  /**
+   * TOTP as the only factor. `userId` is null when no user able to log in holds the identifier: the answer and
+   * the counting are the same as for a wrong code.
+   */
+  async verifyLogin (subject: string, userId: string | null, code: string): Promise<void> {
+    await this.#attempt(subject, async () => {
+      const credential = userId === null ? null : await this.#credentials.find(userId)
+      if (credential?.status !== 'active') {
+        DECOY.validate({ token: code, timestamp: this.#now().getTime(), window: WINDOW })
+        return null
+      }
+      return await this.#matchTotp(credential, code) || null
+    })
+  }
+
+  /** Removes the authenticator (or a pending enrolment) after a current TOTP code or a recovery code. */
+  async remove (userId: string, code: string): Promise<void> {
+    const credential = await this.#credentials.find(userId)
+    if (credential === null) throw noAuthenticator()
+    await this.#attempt(this.userSubject(userId), () => this.#matchEither(credential, code))
+    if (!await this.#credentials.remove(userId, credential.enrolmentId)) throw noAuthenticator()
+  }
+
+  /** A new set of recovery codes after a current TOTP code or a recovery code; the old set stops working. */
+  async regenerateRecoveryCodes (userId: string, code: string): Promise<string[]> {
+    const credential = await this.#credentials.find(userId)
+    if (credential?.status !== 'active') throw noAuthenticator()
+    await this.#attempt(this.userSubject(userId), () => this.#matchEither(credential, code))
+    const codes = generateRecoveryCodes()
+    if (!await this.#credentials.replaceRecoveryCodes(userId, credential.enrolmentId, codes.map(hashRecoveryCode))) throw noAuthenticator()
+    return codes
+  }
+
+  /** Runs one counted code check: null from `check` is a failure (invalid_code), anything else a success. */
+  async #attempt<T> (subject: string, check: () => Promise<T | null>): Promise<T> {
+    const start = await this.#attempts.beginAttempt(subject, this.#lockout)
+    if (start.outcome === 'locked') {
+      throw new AppError('rate_limited', { retryAfter: Math.ceil(start.retryAfterMs / 1000), detail: 'Too many wrong codes; try again later.' })
+    }
+    let result: T | null
+    try {
+      result = await check()
+    } catch (error) {
+      // our failure (a store, a missing key), not the user's: the attempt does not count
+      await this.#attempts.forgiveAttempt(subject, start.slot).catch(() => {})
+      throw error
+    }
+    if (result === null) {
+      await this.#attempts.failAttempt(subject, start.slot, this.#lockout)
+      throw invalidCode()
+    }
+    await this.#attempts.forgiveAttempt(subject, start.slot)
+    return result
+  }
+
+  async #matchEither (credential: TotpCredential, code: string): Promise<SecondFactorMethod | null> {
+    if (TOTP_CODE.test(code)) return await this.#matchTotp(credential, code) ? 'totp' : null
+    if (credential.status === 'active' && isRecoveryCode(code)) {
+      return await this.#credentials.consumeRecoveryCode(credential.userId, hashRecoveryCode(code)) ? 'recovery' : null
+    }
+    return null
+  }
+
+  /** Valid within ±WINDOW steps of now, and its step not accepted for this user before (replay). */
+  async #matchTotp (credential: TotpCredential, code: string): Promise<boolean> {
+    if (!TOTP_CODE.test(code)) return false
+    const timestamp = this.#now().getTime()
+    const totp = totpOf(this.#box.open(credential.secret, sealContext(credential)))
+    const delta = totp.validate({ token: code, timestamp, window: WINDOW })
+    if (delta === null) return false
+    return this.#attempts.claimStep(credential.userId, totp.counter({ timestamp }) + delta, STEP_TTL_MS)
+  }
+
+  #enrolmentExpired (credential: TotpCredential): boolean {
+    return credential.status === 'pending' && this.#now().getTime() - credential.createdAt.getTime() > ENROLMENT_TTL_SECONDS * 1000
+  }
+
+  #alreadyActive (): AppError {
+    return new AppError('conflict', { detail: 'An authenticator app is already active; remove it before enrolling another.' })
+  }
+}

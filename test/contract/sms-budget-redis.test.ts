@@ -1,0 +1,50 @@
+import t from 'tap'
+import { RedisSmsBudget } from '../../src/delivery/redis-sms-budget.ts'
+import { createTestCluster, createTestRedis, deleteKeys, listKeys, uniqueKeyPrefix, type TestRedisClient } from '../helpers/redis.ts'
+import { smsBudgetContract } from './sms-budget.ts'
+
+/** Time passing, as far as Redis expiry is concerned: every key's TTL shrinks by `ms`. */
+async function elapse (client: TestRedisClient, prefix: string, ms: number): Promise<void> {
+  for (const { key, pttl } of await listKeys(client, prefix)) {
+    if (pttl - ms <= 0) await client.del(key)
+    else await client.pexpire(key, pttl - ms)
+  }
+}
+
+for (const [label, connect] of [['redis', createTestRedis], ['cluster', createTestCluster]] as const) {
+  t.test(label, async (t) => {
+    smsBudgetContract(t, async () => {
+      const client = connect()
+      const keyPrefix = uniqueKeyPrefix('test-sms-budget')
+      return {
+        store: new RedisSmsBudget(client, { keyPrefix }),
+        elapse: (ms) => elapse(client, keyPrefix, ms),
+        close: async () => {
+          await deleteKeys(client, keyPrefix)
+          await client.quit()
+        }
+      }
+    })
+  })
+}
+
+t.test('one counter per country and hour, named without personal data, with its TTL', async (t) => {
+  const client = createTestRedis()
+  const keyPrefix = uniqueKeyPrefix('test-sms-budget')
+  t.teardown(async () => { await deleteKeys(client, keyPrefix); await client.quit() })
+  const store = new RedisSmsBudget(client, { keyPrefix })
+  await store.take('US', 493_000, 10, 3_900_000)
+  await store.take('US', 493_000, 10, 3_900_000)
+  const keys = await listKeys(client, keyPrefix)
+  t.equal(keys.length, 1)
+  t.equal(keys[0]?.key, `${keyPrefix}{US}:493000`)
+  t.ok(keys[0]!.pttl > 3_890_000 && keys[0]!.pttl <= 3_900_000, `TTL from the first take (${keys[0]?.pttl} ms)`)
+  t.equal(await client.get(`${keyPrefix}{US}:493000`), '2')
+})
+
+t.test('a Redis that does not answer rejects take', async (t) => {
+  const { Redis } = await import('ioredis')
+  const offline = new Redis(process.env.REDIS_URL!, { lazyConnect: true, enableOfflineQueue: false })
+  t.teardown(() => offline.disconnect())
+  await t.rejects(new RedisSmsBudget(offline).take('US', 1, 1, 1000))
+})

@@ -1,0 +1,79 @@
+import t, { type Test } from 'tap'
+import type { FastifyInstance } from 'fastify'
+import { buildTestApp, testConfig } from './helpers/build-app.ts'
+import { startDisposableMongo, startDisposableRedis } from './helpers/disposable-server.ts'
+import { codeFromOutbox, login, newEmail, startLogin } from './helpers/login.ts'
+
+interface Timed { statusCode: number, body: string, headers: Record<string, unknown>, ms: number }
+
+async function timed (app: FastifyInstance, request: { method: 'GET' | 'POST', url: string, payload?: object }): Promise<Timed> {
+  const started = Date.now()
+  const response = await app.inject(request)
+  return { statusCode: response.statusCode, body: response.body, headers: response.headers, ms: Date.now() - started }
+}
+
+/** 503 service_unavailable with Retry-After, fast, and nothing that looks like a token. */
+function failsClosed (t: Test, response: Timed, what: string): void {
+  t.equal(response.statusCode, 503, `${what}: 503`)
+  t.ok(response.ms < 2000, `${what}: answered in ${response.ms} ms`)
+  t.ok(Number(response.headers['retry-after']) > 0, `${what}: Retry-After`)
+  t.equal(JSON.parse(response.body).code, 'service_unavailable', `${what}: code`)
+  t.notMatch(response.body, /accessToken|refreshToken|challengeId/, `${what}: no token, no challenge`)
+}
+
+async function eventually (check: () => Promise<boolean>, withinMs: number): Promise<boolean> {
+  const deadline = Date.now() + withinMs
+  while (Date.now() < deadline) {
+    if (await check()) return true
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  return false
+}
+
+t.test('Redis stopped: start, verify and refresh fail closed with 503; the API recovers by itself', async (t) => {
+  const redis = await startDisposableRedis()
+  t.teardown(() => redis.stop())
+  // per-IP limits on, so the refresh route depends on Redis too: the limiter must not fail open
+  const app = await buildTestApp(t, {}, testConfig(t, { env: { REDIS_URL: redis.url, RATE_LIMIT_ALLOWLIST: '' } }))
+  const session = await login(app, { email: newEmail() })
+  const email = newEmail()
+  const started = await startLogin(app, { email })
+  const code = await codeFromOutbox(app, email)
+
+  await redis.stop()
+  failsClosed(t, await timed(app, { method: 'POST', url: '/v1/auth/otp', payload: { email: newEmail() } }), 'start')
+  failsClosed(t, await timed(app, { method: 'POST', url: '/v1/auth/otp/verify', payload: { challengeId: started.json().challengeId, code } }), 'verify with the right code')
+  failsClosed(t, await timed(app, { method: 'POST', url: '/v1/auth/token/refresh', payload: { refreshToken: session.refreshToken } }), 'refresh')
+  t.equal((await app.inject({ method: 'GET', url: '/health/live' })).statusCode, 200, 'live stays 200')
+
+  await redis.start()
+  const recovered = await eventually(async () => (await startLogin(app, { email: newEmail() })).statusCode === 202, 10_000)
+  t.ok(recovered, 'codes are issued again once Redis is back, without a restart')
+})
+
+t.test('MongoDB stopped: verify and refresh fail closed with 503, and the challenge is not burned', async (t) => {
+  const mongo = await startDisposableMongo()
+  t.teardown(async () => { await mongo.stop(); mongo.remove() })
+  const app = await buildTestApp(t, {}, testConfig(t, { env: { MONGODB_URL: mongo.url } }))
+  const session = await login(app, { email: newEmail() })
+  const email = newEmail()
+  const started = await startLogin(app, { email })
+  const code = await codeFromOutbox(app, email)
+  const verify = { method: 'POST' as const, url: '/v1/auth/otp/verify', payload: { challengeId: started.json().challengeId, code } }
+
+  await mongo.stop()
+  failsClosed(t, await timed(app, verify), 'verify with the right code')
+  failsClosed(t, await timed(app, { method: 'POST', url: '/v1/auth/token/refresh', payload: { refreshToken: session.refreshToken } }), 'refresh')
+  failsClosed(t, await timed(app, { method: 'POST', url: '/v1/auth/otp', payload: { email: newEmail() } }), 'start')
+  t.equal((await app.inject({ method: 'GET', url: '/health/live' })).statusCode, 200, 'live stays 200')
+
+  await mongo.start()
+  let answer: Timed | undefined
+  const recovered = await eventually(async () => {
+    answer = await timed(app, verify)
+    return answer.statusCode !== 503
+  }, 15_000)
+  t.ok(recovered, 'MongoDB answers again without a restart')
+  t.equal(answer?.statusCode, 200, 'the same code still logs in: the outage did not burn the challenge')
+  t.match(JSON.parse(answer?.body ?? '{}'), { accessToken: String, user: { email } })
+})
