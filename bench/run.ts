@@ -62,7 +62,7 @@ function serverEnv (settings: Settings, port: number, workers: number): Record<s
     OTP_PEPPER: 'bench-pepper-bench-pepper-bench-pepper',
     TOTP_ENCRYPTION_KEYS: `bench:${randomBytes(32).toString('base64')}`,
     // required in production, never called: test identifiers get no message
-    SENDGRID_API_KEY: 'bench-unused',
+    SENDGRID_API_KEY: 'SG.bench-unused',
     EMAIL_FROM: `bench@${TEST_DOMAIN}`,
     VONAGE_API_KEY: 'bench-unused',
     VONAGE_API_SECRET: 'bench-unused',
@@ -96,9 +96,10 @@ async function dropBenchDatabase (settings: Settings): Promise<void> {
 }
 
 /** A warm-up run whose numbers are thrown away, then the measured one. */
-async function measure (scenario: Scenario, url: string, pools: Pools, settings: Settings): Promise<ScenarioResult> {
+async function measure (scenario: Scenario, servers: { app: string, floor: string }, pools: Pools, settings: Settings): Promise<ScenarioResult> {
   const { connections, warmupSeconds, durationSeconds } = settings
-  await scenario.prepare?.(pools, url, connections, warmupSeconds + durationSeconds)
+  await scenario.prepare?.({ pools, ...servers, connections, seconds: warmupSeconds + durationSeconds })
+  const url = servers[scenario.server]
   const common = { url, connections, timeout: 10 }
   const warmUp = scenario.load(pools)
   await autocannon({ ...common, duration: warmupSeconds, ...warmUp.options })
@@ -143,7 +144,7 @@ async function main (settings: Settings): Promise<void> {
   const [app, floor] = await Promise.all([startApp(settings, 1), startFloor(settings)])
   try {
     for (const scenario of SCENARIOS.filter((item) => settings.selected(item.name))) {
-      results.push(await measure(scenario, (scenario.server === 'app' ? app : floor).url, pools, settings))
+      results.push(await measure(scenario, { app: app.url, floor: floor.url }, pools, settings))
     }
     if (settings.selected('enumeration')) {
       await pools.ensureLogins(app.url, 50)
@@ -154,6 +155,9 @@ async function main (settings: Settings): Promise<void> {
     for (const service of [app, floor]) {
       if (service.warnings() > 0) warnings.push(`${service.name} logged ${service.warnings()} warnings; the last lines:\n${service.tail()}`)
     }
+  } catch (error) {
+    for (const service of [app, floor]) console.error(`--- ${service.name}, last lines:\n${service.tail()}`)
+    throw error
   } finally {
     await Promise.all([app.stop(), floor.stop()])
   }
@@ -163,9 +167,10 @@ async function main (settings: Settings): Promise<void> {
   if (settings.selected('workers') && oneWorker) {
     const twoWorkerApp = await startApp(settings, 2)
     try {
-      const twoWorkers = await measure(workersScenario, twoWorkerApp.url, pools, settings)
+      const twoWorkers = await measure(workersScenario, { app: twoWorkerApp.url, floor: '' }, pools, settings)
       workers = { scenario: WORKERS_SCENARIO, oneWorker: oneWorker.reqPerSec, twoWorkers: twoWorkers.reqPerSec, gain: Math.round(twoWorkers.reqPerSec / oneWorker.reqPerSec * 100) / 100 }
       if (twoWorkers.errors + twoWorkers.non2xx > 0) warnings.push(`the 2-worker ${WORKERS_SCENARIO} run had ${twoWorkers.errors} errors and ${twoWorkers.non2xx} non-2xx`)
+      if (twoWorkerApp.warnings() > 0) warnings.push(`${twoWorkerApp.name} logged ${twoWorkerApp.warnings()} warnings; the last lines:\n${twoWorkerApp.tail()}`)
     } finally {
       await twoWorkerApp.stop()
     }

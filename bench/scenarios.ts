@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto'
 import type { Client, Options, Request } from 'autocannon'
 import { JSON_HEADERS, NO_CHALLENGE, NO_REFRESH_TOKEN, TEST_CODE, challengeOf, loginOf, newEmail, type Chain, type Pools } from './pools.ts'
 
+export interface PrepareContext { pools: Pools, app: string, floor: string, connections: number, seconds: number }
+
 /** The options of one autocannon run, and what to do once it is over. */
 export interface Load { options: Partial<Options>, finish?: () => void }
 
@@ -12,8 +14,8 @@ export interface Scenario {
   floor?: string
   /** why that floor, for the report */
   note?: string
-  /** makes sure the pools hold what a run of `seconds` with `connections` needs */
-  prepare?: (pools: Pools, base: string, connections: number, seconds: number) => Promise<void>
+  /** makes sure the pools (and the database) hold what a run of `seconds` with `connections` needs */
+  prepare?: (run: PrepareContext) => Promise<void>
   load: (pools: Pools) => Load
 }
 
@@ -111,7 +113,7 @@ export const SCENARIOS: Scenario[] = [
     server: 'app',
     floor: 'floor-redis-mongo',
     note: 'sign-up on first login: one EVALSHA + 1 read + 3 inserts + 2 updates',
-    prepare: (pools, base, _connections, seconds) => pools.ensureChallenges(base, seconds * VERIFY_RATE_BOUND),
+    prepare: ({ pools, app, seconds }) => pools.ensureChallenges(app, seconds * VERIFY_RATE_BOUND),
     load: (pools) => ({ options: { requests: [verifyRequest(pools, () => pools.takeChallenge())] } })
   },
   floor('floor-redis-mongo', floorRequest('/floor/redis-mongo')),
@@ -120,7 +122,7 @@ export const SCENARIOS: Scenario[] = [
     server: 'app',
     floor: 'floor-redis-mongo',
     note: 'a Mongo write per request; refresh makes 1 read + 3 writes (rotation lock)',
-    prepare: (pools, base, connections) => pools.ensureLogins(base, pools.chains.length >= connections ? 0 : connections * 2),
+    prepare: ({ pools, app, connections }) => pools.ensureLogins(app, pools.chains.length >= connections ? 0 : connections * 2),
     load: refreshLoad
   },
   {
@@ -128,10 +130,17 @@ export const SCENARIOS: Scenario[] = [
     server: 'app',
     floor: 'floor-mongo-read',
     note: 'two findOne (session live, user) + EdDSA verify',
-    prepare: (pools, base, connections) => pools.ensureLogins(base, connections),
+    prepare: ({ pools, app, connections }) => pools.ensureLogins(app, connections),
     load: meLoad
   },
-  floor('floor-mongo-read', { method: 'GET', path: '/floor/mongo-read' }),
+  {
+    ...floor('floor-mongo-read', { method: 'GET', path: '/floor/mongo-read' }),
+    prepare: async ({ pools, app, floor, connections }) => {
+      await pools.ensureLogins(app, connections)
+      const sampled = await fetch(`${floor}/floor/sample`, { method: 'POST' })
+      if (!sampled.ok) throw new Error(`the floor server could not sample sessions: ${sampled.status}`)
+    }
+  },
   {
     name: 'flow',
     server: 'app',

@@ -32,7 +32,7 @@ const UNAVAILABLE_NAMES = new Set([
 const UNAVAILABLE_MESSAGES = /enableOfflineQueue options is false|Connection is closed|Command timed out|Connection pool .* closed|Client must be connected/
 
 /** Redis or MongoDB did not answer in time: the client may retry soon, and nothing was decided. */
-function isStoreUnavailable (error: Error): boolean {
+export function isStoreUnavailable (error: Error): boolean {
   return UNAVAILABLE_NAMES.has(error.name) || UNAVAILABLE_MESSAGES.test(error.message)
 }
 
@@ -45,6 +45,7 @@ function toAppError (error: FastifyError): AppError {
   const mapped = error.code ? FASTIFY_CODES[error.code] : undefined
   if (mapped) return new AppError(mapped, { detail: error.message })
   if (error instanceof SyntaxError) return new AppError('bad_request', { detail: 'The body is not valid JSON.' })
+  if (error.code === 'FST_UNDER_PRESSURE') return new AppError('service_unavailable', { detail: 'The server is overloaded; try again shortly.', retryAfter: 2 })
   const status = error.statusCode ?? 500
   if (status === 429) return new AppError('rate_limited', { detail: error.message })
   if (status === 503) return new AppError('service_unavailable')

@@ -49,7 +49,7 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
     connectionTimeout: config.REQUEST_TIMEOUT_MS,
     requestTimeout: config.REQUEST_TIMEOUT_MS,
     keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
-    return503OnClosing: true,
+    return503OnClosing: false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } }
   }).withTypeProvider<TypeBoxTypeProvider>()
 

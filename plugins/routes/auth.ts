@@ -11,6 +11,7 @@ import { LoginOrMfaChallengeSchema } from '../schemas/login.ts'
 import { challengeView, deliverChallenge, identifierKind } from './issue-challenge.ts'
 import { resendChallenge, startChallenge } from './start-challenge.ts'
 import { userView } from './user-view.ts'
+import { keepChallengeOnOutage } from './keep-challenge.ts'
 import { perMinute } from '../rate-limit.ts'
 import { BODY_ERRORS, PARSE_ERRORS, jsonResponse, problemResponses } from '../schemas/responses.ts'
 
@@ -93,20 +94,22 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
     }
   }, async (request) => {
     const verified = await otp.verifyChallenge({ ...request.body, purpose: 'login' })
-    if (!verified.deliverable) throw new AppError('invalid_code')
-    const kind = identifierKind(verified.channel)
-    let user = verified.userId ? await users.findById(verified.userId) : null
-    if (user === null) {
-      if (config.SIGNUP === 'closed') throw new AppError('invalid_code')
-      user = (await users.findOrCreateByIdentifier(kind, verified.destination, { locale: verified.locale })).user
-    }
-    if (user.status !== 'active') throw new AppError('invalid_code')
-    // an authenticator app enrolled: no session until POST /v1/auth/mfa/verify
-    const secondFactor = await app.startSecondFactor(user.id, kind)
-    if (secondFactor) return secondFactor
-    const loggedIn = await users.recordLogin(user.id, kind, now()) ?? user
-    const pair = await app.openSession(loggedIn, ['otp'], request)
-    return { ...pair, user: userView(loggedIn) }
+    return keepChallengeOnOutage(verified, request.log, async () => {
+      if (!verified.deliverable) throw new AppError('invalid_code')
+      const kind = identifierKind(verified.channel)
+      let user = verified.userId ? await users.findById(verified.userId) : null
+      if (user === null) {
+        if (config.SIGNUP === 'closed') throw new AppError('invalid_code')
+        user = (await users.findOrCreateByIdentifier(kind, verified.destination, { locale: verified.locale })).user
+      }
+      if (user.status !== 'active') throw new AppError('invalid_code')
+      // an authenticator app enrolled: no session until POST /v1/auth/mfa/verify
+      const secondFactor = await app.startSecondFactor(user.id, kind)
+      if (secondFactor) return secondFactor
+      const loggedIn = await users.recordLogin(user.id, kind, now()) ?? user
+      const pair = await app.openSession(loggedIn, ['otp'], request)
+      return { ...pair, user: userView(loggedIn) }
+    })
   })
 
   app.post('/token/refresh', {

@@ -107,7 +107,7 @@ export interface paths {
         put?: never;
         /**
          * Exchange a code for a session
-         * @description Signs the user up on first login when SIGNUP=open.
+         * @description Signs the user up on first login when SIGNUP=open. A user with an authenticator app (and MFA=required_when_enrolled) gets `{ mfaRequired, mfaToken }` instead of tokens, to complete with POST /v1/auth/mfa/verify.
          */
         post: operations["verifyOtp"];
         delete?: never;
@@ -256,6 +256,111 @@ export interface paths {
          * @description 409 conflict when another account owns it.
          */
         post: operations["verifyContact"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/totp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether the user has an authenticator app, and how many recovery codes are left */
+        get: operations["getTotpStatus"];
+        put?: never;
+        /**
+         * Start adding an authenticator app: a new secret as a URI and a QR code
+         * @description Replaces an enrolment not confirmed yet; 409 conflict while an app is active. The secret is never shown again: confirm it with POST /v1/me/totp/confirm.
+         */
+        post: operations["startTotpEnrolment"];
+        /**
+         * Remove the authenticator app and its recovery codes
+         * @description Needs a current code of the app, or a recovery code when the app is lost.
+         */
+        delete: operations["removeTotp"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/totp/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Activate the authenticator app with a first code; answers the recovery codes
+         * @description From now on, email and SMS logins ask for a second factor (unless MFA=off). The recovery codes are shown only in this answer.
+         */
+        post: operations["confirmTotpEnrolment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/totp/recovery-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace the recovery codes with a new set
+         * @description Needs a current code of the app, or a recovery code. The previous codes stop working.
+         */
+        post: operations["regenerateRecoveryCodes"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/mfa/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Complete a login with a code of the authenticator app or a recovery code
+         * @description The mfaToken comes from POST /v1/auth/otp/verify and completes one login; a wrong code leaves it usable until it expires or the account locks. The access token's amr is `["otp","totp","mfa"]`, or `["otp","recovery","mfa"]` with a recovery code.
+         */
+        post: operations["verifyMfa"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/totp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Log in with an email or phone and a code of the authenticator app
+         * @description For users who added an authenticator app; everyone else gets the answer of a wrong code (400 invalid_code), counted the same way. The access token's amr is `["totp"]`.
+         */
+        post: operations["loginWithTotp"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1095,7 +1200,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Signed in: a token pair and the user */
+            /** @description Signed in: a token pair and the user; or, for a user with an authenticator app, the second-factor challenge */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1171,6 +1276,18 @@ export interface operations {
                              */
                             updatedAt: string;
                         };
+                    } | {
+                        /** @enum {boolean} */
+                        mfaRequired: true;
+                        /** @description opaque and single use: send it with a code to POST /v1/auth/mfa/verify */
+                        mfaToken: string;
+                        /**
+                         * @description seconds the mfaToken stays valid
+                         * @example 300
+                         */
+                        expiresIn: number;
+                        /** @description what the code may be: a code of the authenticator app, or a recovery code */
+                        methods: ("totp" | "recovery")[];
                     };
                 };
             };
@@ -2341,7 +2458,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description a session id from listMySessions */
+                /**
+                 * @description a session id from listMySessions
+                 * @example 665f1c2b9d3e4a0012345679
+                 */
                 id: string;
             };
             cookie?: never;
@@ -3045,10 +3165,1420 @@ export interface operations {
             };
         };
     };
+    getTotpStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The authenticator status */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "active",
+                     *       "confirmedAt": "2026-11-23T10:00:00.000Z",
+                     *       "recoveryCodesLeft": 9
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description pending: enrolled, not confirmed yet */
+                        status: "none" | "pending" | "active";
+                        confirmedAt: string | null;
+                        recoveryCodesLeft: number;
+                    };
+                };
+            };
+            /** @description - `unauthorized`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/unauthorized",
+                     *       "title": "Authentication required",
+                     *       "status": 401,
+                     *       "detail": "Authentication required",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    /** @description size of the budget that ran out (IETF RateLimit fields, draft) */
+                    "ratelimit-limit"?: number;
+                    /** @description what is left of it: 0 */
+                    "ratelimit-remaining"?: number;
+                    /** @description seconds until it refills */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/rate_limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `internal_error`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/internal_error",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `service_unavailable`: Service temporarily unavailable */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/service_unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    startTotpEnrolment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Scan the QR code (or open the URI) in the app, then confirm a code */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "otpauthUri": "otpauth://totp/otp-gate:jane%40example.org?issuer=otp-gate&secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&algorithm=SHA1&digits=6&period=30",
+                     *       "qrCode": "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAA...",
+                     *       "expiresAt": "2026-11-23T10:15:00.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description the new secret as an otpauth:// URI, for apps that take a link or for typing in; shown only now */
+                        otpauthUri: string;
+                        /** @description the same URI as a QR code, a PNG data URL */
+                        qrCode: string;
+                        /**
+                         * Format: date-time
+                         * @description confirm before then
+                         */
+                        expiresAt: string;
+                    };
+                };
+            };
+            /** @description - `unauthorized`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/unauthorized",
+                     *       "title": "Authentication required",
+                     *       "status": 401,
+                     *       "detail": "Authentication required",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `conflict`: Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/conflict",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "Conflict",
+                     *       "code": "conflict"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    /** @description size of the budget that ran out (IETF RateLimit fields, draft) */
+                    "ratelimit-limit"?: number;
+                    /** @description what is left of it: 0 */
+                    "ratelimit-remaining"?: number;
+                    /** @description seconds until it refills */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/rate_limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `internal_error`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/internal_error",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `service_unavailable`: Service temporarily unavailable */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/service_unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    removeTotp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "code": "492039"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description 6 digits from the authenticator app, or one of the recovery codes (each works once)
+                     * @example 492039
+                     * @example k7vq-2mxa-p4ze-3rtd
+                     */
+                    code: string;
+                };
+            };
+        };
+        responses: {
+            /** @description removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /**
+             * @description - `validation_failed`: Request validation failed
+             *     - `bad_request`: Bad request
+             *     - `invalid_code`: The code is not correct
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/validation_failed",
+                     *       "title": "Request validation failed",
+                     *       "status": 400,
+                     *       "detail": "One or more fields are invalid.",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "body.email",
+                     *           "message": "must NOT have fewer than 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `unauthorized`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/unauthorized",
+                     *       "title": "Authentication required",
+                     *       "status": 401,
+                     *       "detail": "Authentication required",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `not_found`: Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/not_found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "Not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `payload_too_large`: Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/payload_too_large",
+                     *       "title": "Request body too large",
+                     *       "status": 413,
+                     *       "detail": "Request body too large",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `unsupported_media_type`: Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/unsupported_media_type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported media type",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    /** @description size of the budget that ran out (IETF RateLimit fields, draft) */
+                    "ratelimit-limit"?: number;
+                    /** @description what is left of it: 0 */
+                    "ratelimit-remaining"?: number;
+                    /** @description seconds until it refills */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/rate_limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `internal_error`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/internal_error",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `service_unavailable`: Service temporarily unavailable */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/service_unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    confirmTotpEnrolment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "code": "492039"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description the 6 digits the authenticator app shows now
+                     * @example 492039
+                     */
+                    code: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Active; keep the recovery codes safe */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "recoveryCodes": [
+                     *         "k7vq-2mxa-p4ze-3rtd",
+                     *         "b2nw-q6ch-x5ly-7fgs",
+                     *         "m3tz-a7kp-e2vu-6dhn",
+                     *         "r5yc-w4gb-j7qa-2xmt",
+                     *         "h6ds-n3fe-t5kw-4pzq",
+                     *         "z2pl-c7rv-g3my-5nxb",
+                     *         "e4qj-u6ta-s2hd-7wkc",
+                     *         "w7xf-k3nz-b6pq-2jry",
+                     *         "p5gm-d2lw-v4ce-6hta",
+                     *         "t3au-f7js-y5rn-4bqd"
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description each works once; shown only now, so store them somewhere safe */
+                        recoveryCodes: string[];
+                    };
+                };
+            };
+            /**
+             * @description - `validation_failed`: Request validation failed
+             *     - `bad_request`: Bad request
+             *     - `invalid_code`: The code is not correct
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/validation_failed",
+                     *       "title": "Request validation failed",
+                     *       "status": 400,
+                     *       "detail": "One or more fields are invalid.",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "body.email",
+                     *           "message": "must NOT have fewer than 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `unauthorized`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/unauthorized",
+                     *       "title": "Authentication required",
+                     *       "status": 401,
+                     *       "detail": "Authentication required",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `conflict`: Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/conflict",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "Conflict",
+                     *       "code": "conflict"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `challenge_expired`: The challenge has expired or does not exist */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/challenge_expired",
+                     *       "title": "The challenge has expired or does not exist",
+                     *       "status": 410,
+                     *       "detail": "The challenge has expired or does not exist",
+                     *       "code": "challenge_expired"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `payload_too_large`: Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/payload_too_large",
+                     *       "title": "Request body too large",
+                     *       "status": 413,
+                     *       "detail": "Request body too large",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `unsupported_media_type`: Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/unsupported_media_type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported media type",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    /** @description size of the budget that ran out (IETF RateLimit fields, draft) */
+                    "ratelimit-limit"?: number;
+                    /** @description what is left of it: 0 */
+                    "ratelimit-remaining"?: number;
+                    /** @description seconds until it refills */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/rate_limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `internal_error`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/internal_error",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `service_unavailable`: Service temporarily unavailable */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/service_unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    regenerateRecoveryCodes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "code": "492039"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description 6 digits from the authenticator app, or one of the recovery codes (each works once)
+                     * @example 492039
+                     * @example k7vq-2mxa-p4ze-3rtd
+                     */
+                    code: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The new recovery codes, shown only now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "recoveryCodes": [
+                     *         "k7vq-2mxa-p4ze-3rtd",
+                     *         "b2nw-q6ch-x5ly-7fgs",
+                     *         "m3tz-a7kp-e2vu-6dhn",
+                     *         "r5yc-w4gb-j7qa-2xmt",
+                     *         "h6ds-n3fe-t5kw-4pzq",
+                     *         "z2pl-c7rv-g3my-5nxb",
+                     *         "e4qj-u6ta-s2hd-7wkc",
+                     *         "w7xf-k3nz-b6pq-2jry",
+                     *         "p5gm-d2lw-v4ce-6hta",
+                     *         "t3au-f7js-y5rn-4bqd"
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description each works once; shown only now, so store them somewhere safe */
+                        recoveryCodes: string[];
+                    };
+                };
+            };
+            /**
+             * @description - `validation_failed`: Request validation failed
+             *     - `bad_request`: Bad request
+             *     - `invalid_code`: The code is not correct
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/validation_failed",
+                     *       "title": "Request validation failed",
+                     *       "status": 400,
+                     *       "detail": "One or more fields are invalid.",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "body.email",
+                     *           "message": "must NOT have fewer than 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `unauthorized`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/unauthorized",
+                     *       "title": "Authentication required",
+                     *       "status": 401,
+                     *       "detail": "Authentication required",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `not_found`: Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/not_found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "Not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `payload_too_large`: Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/payload_too_large",
+                     *       "title": "Request body too large",
+                     *       "status": 413,
+                     *       "detail": "Request body too large",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `unsupported_media_type`: Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/unsupported_media_type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported media type",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    /** @description size of the budget that ran out (IETF RateLimit fields, draft) */
+                    "ratelimit-limit"?: number;
+                    /** @description what is left of it: 0 */
+                    "ratelimit-remaining"?: number;
+                    /** @description seconds until it refills */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/rate_limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `internal_error`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/internal_error",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `service_unavailable`: Service temporarily unavailable */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/service_unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    verifyMfa: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "mfaToken": "Vb3x9Kq2Lm8Zr1Yc4Td7Ws0Pf6Hn5Ju2Ae9Gk3Xo1Qi",
+                 *       "code": "492039"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description from the 200 answer of POST /v1/auth/otp/verify
+                     * @example Vb3x9Kq2Lm8Zr1Yc4Td7Ws0Pf6Hn5Ju2Ae9Gk3Xo1Qi
+                     */
+                    mfaToken: string;
+                    /**
+                     * @description 6 digits from the authenticator app, or one of the recovery codes (each works once)
+                     * @example 492039
+                     * @example k7vq-2mxa-p4ze-3rtd
+                     */
+                    code: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Signed in: a token pair and the user */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "accessToken": "eyJhbGciOiJFZERTQSIsImtpZCI6ImsxIn0.eyJzdWIiOiI2NjVmIn0.c2ln",
+                     *       "refreshToken": "q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA",
+                     *       "tokenType": "Bearer",
+                     *       "expiresIn": 900,
+                     *       "user": {
+                     *         "id": "665f1c2b9d3e4a0012345678",
+                     *         "email": "jane@example.org",
+                     *         "phone": null,
+                     *         "emailVerifiedAt": "2026-11-23T10:00:00.000Z",
+                     *         "phoneVerifiedAt": null,
+                     *         "name": "Jane",
+                     *         "locale": "en",
+                     *         "status": "active",
+                     *         "lastLoginAt": "2026-11-23T10:00:00.000Z",
+                     *         "createdAt": "2026-11-01T09:00:00.000Z",
+                     *         "updatedAt": "2026-11-23T10:00:00.000Z"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description EdDSA JWT; send as `Authorization: Bearer` */
+                        accessToken: string;
+                        /** @description opaque, single use: every refresh returns a new one */
+                        refreshToken: string;
+                        /** @enum {string} */
+                        tokenType: "Bearer";
+                        /**
+                         * @description access token lifetime in seconds
+                         * @example 900
+                         */
+                        expiresIn: number;
+                        /**
+                         * @example {
+                         *       "id": "665f1c2b9d3e4a0012345678",
+                         *       "email": "jane@example.org",
+                         *       "phone": null,
+                         *       "emailVerifiedAt": "2026-11-23T10:00:00.000Z",
+                         *       "phoneVerifiedAt": null,
+                         *       "name": "Jane",
+                         *       "locale": "en",
+                         *       "status": "active",
+                         *       "lastLoginAt": "2026-11-23T10:00:00.000Z",
+                         *       "createdAt": "2026-11-01T09:00:00.000Z",
+                         *       "updatedAt": "2026-11-23T10:00:00.000Z"
+                         *     }
+                         */
+                        user: {
+                            /** @example 665f1c2b9d3e4a0012345678 */
+                            id: string;
+                            email: string | null;
+                            phone: string | null;
+                            emailVerifiedAt: string | null;
+                            phoneVerifiedAt: string | null;
+                            name: string | null;
+                            locale: string | null;
+                            status: "active" | "disabled";
+                            lastLoginAt: string | null;
+                            /**
+                             * Format: date-time
+                             * @description sign-up time
+                             */
+                            createdAt: string;
+                            /**
+                             * Format: date-time
+                             * @description last change
+                             */
+                            updatedAt: string;
+                        };
+                    };
+                };
+            };
+            /**
+             * @description - `validation_failed`: Request validation failed
+             *     - `bad_request`: Bad request
+             *     - `invalid_code`: The code is not correct
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/validation_failed",
+                     *       "title": "Request validation failed",
+                     *       "status": 400,
+                     *       "detail": "One or more fields are invalid.",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "body.email",
+                     *           "message": "must NOT have fewer than 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `challenge_expired`: The challenge has expired or does not exist */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/challenge_expired",
+                     *       "title": "The challenge has expired or does not exist",
+                     *       "status": 410,
+                     *       "detail": "The challenge has expired or does not exist",
+                     *       "code": "challenge_expired"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `payload_too_large`: Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/payload_too_large",
+                     *       "title": "Request body too large",
+                     *       "status": 413,
+                     *       "detail": "Request body too large",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `unsupported_media_type`: Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/unsupported_media_type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported media type",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    /** @description size of the budget that ran out (IETF RateLimit fields, draft) */
+                    "ratelimit-limit"?: number;
+                    /** @description what is left of it: 0 */
+                    "ratelimit-remaining"?: number;
+                    /** @description seconds until it refills */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/rate_limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `internal_error`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/internal_error",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `service_unavailable`: Service temporarily unavailable */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/service_unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    loginWithTotp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description exactly one of email or phone */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "jane@example.org",
+                 *       "code": "492039"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description email address; trimmed, lower-cased and NFC-normalised
+                     * @example jane@example.org
+                     */
+                    email?: string;
+                    /**
+                     * @description phone number, E.164 or national format of DEFAULT_REGION
+                     * @example +12015550123
+                     */
+                    phone?: string;
+                    /**
+                     * @description the 6 digits the authenticator app shows now
+                     * @example 492039
+                     */
+                    code: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Signed in: a token pair and the user */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "accessToken": "eyJhbGciOiJFZERTQSIsImtpZCI6ImsxIn0.eyJzdWIiOiI2NjVmIn0.c2ln",
+                     *       "refreshToken": "q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA",
+                     *       "tokenType": "Bearer",
+                     *       "expiresIn": 900,
+                     *       "user": {
+                     *         "id": "665f1c2b9d3e4a0012345678",
+                     *         "email": "jane@example.org",
+                     *         "phone": null,
+                     *         "emailVerifiedAt": "2026-11-23T10:00:00.000Z",
+                     *         "phoneVerifiedAt": null,
+                     *         "name": "Jane",
+                     *         "locale": "en",
+                     *         "status": "active",
+                     *         "lastLoginAt": "2026-11-23T10:00:00.000Z",
+                     *         "createdAt": "2026-11-01T09:00:00.000Z",
+                     *         "updatedAt": "2026-11-23T10:00:00.000Z"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description EdDSA JWT; send as `Authorization: Bearer` */
+                        accessToken: string;
+                        /** @description opaque, single use: every refresh returns a new one */
+                        refreshToken: string;
+                        /** @enum {string} */
+                        tokenType: "Bearer";
+                        /**
+                         * @description access token lifetime in seconds
+                         * @example 900
+                         */
+                        expiresIn: number;
+                        /**
+                         * @example {
+                         *       "id": "665f1c2b9d3e4a0012345678",
+                         *       "email": "jane@example.org",
+                         *       "phone": null,
+                         *       "emailVerifiedAt": "2026-11-23T10:00:00.000Z",
+                         *       "phoneVerifiedAt": null,
+                         *       "name": "Jane",
+                         *       "locale": "en",
+                         *       "status": "active",
+                         *       "lastLoginAt": "2026-11-23T10:00:00.000Z",
+                         *       "createdAt": "2026-11-01T09:00:00.000Z",
+                         *       "updatedAt": "2026-11-23T10:00:00.000Z"
+                         *     }
+                         */
+                        user: {
+                            /** @example 665f1c2b9d3e4a0012345678 */
+                            id: string;
+                            email: string | null;
+                            phone: string | null;
+                            emailVerifiedAt: string | null;
+                            phoneVerifiedAt: string | null;
+                            name: string | null;
+                            locale: string | null;
+                            status: "active" | "disabled";
+                            lastLoginAt: string | null;
+                            /**
+                             * Format: date-time
+                             * @description sign-up time
+                             */
+                            createdAt: string;
+                            /**
+                             * Format: date-time
+                             * @description last change
+                             */
+                            updatedAt: string;
+                        };
+                    };
+                };
+            };
+            /**
+             * @description - `validation_failed`: Request validation failed
+             *     - `bad_request`: Bad request
+             *     - `invalid_code`: The code is not correct
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/validation_failed",
+                     *       "title": "Request validation failed",
+                     *       "status": 400,
+                     *       "detail": "One or more fields are invalid.",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "body.email",
+                     *           "message": "must NOT have fewer than 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `payload_too_large`: Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/payload_too_large",
+                     *       "title": "Request body too large",
+                     *       "status": 413,
+                     *       "detail": "Request body too large",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `unsupported_media_type`: Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/unsupported_media_type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported media type",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    /** @description size of the budget that ran out (IETF RateLimit fields, draft) */
+                    "ratelimit-limit"?: number;
+                    /** @description what is left of it: 0 */
+                    "ratelimit-remaining"?: number;
+                    /** @description seconds until it refills */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/rate_limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `internal_error`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/internal_error",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `service_unavailable`: Service temporarily unavailable */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/service_unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listDevOutbox: {
         parameters: {
             query: {
-                /** @description an email or phone, normalised like any identifier */
+                /**
+                 * @description an email or phone, normalised like any identifier
+                 * @example jane@example.org
+                 */
                 to: string;
             };
             header?: never;

@@ -19,7 +19,10 @@ export interface OpenApiDocument {
 export interface DocumentedOperation { method: string, path: string, operation: Operation }
 
 /** The document as the app serves it. */
-export const documentOf = (app: FastifyInstance) => app.swagger() as unknown as OpenApiDocument
+export async function documentOf (app: FastifyInstance): Promise<OpenApiDocument> {
+  await app.ready()
+  return app.swagger() as unknown as OpenApiDocument
+}
 
 export function operationsOf (document: OpenApiDocument): DocumentedOperation[] {
   return Object.entries(document.paths).flatMap(([path, item]) =>
@@ -42,6 +45,6 @@ export function exampleUrl ({ path, operation }: DocumentedOperation, fallback =
     const parameter = parameters.find((item) => item.in === 'path' && item.name === name)
     return encodeURIComponent(parameter ? value(parameter) : fallback)
   })
-  const query = new URLSearchParams(parameters.filter((item) => item.in === 'query' && item.required).map((item) => [item.name, value(item)]))
+  const query = new URLSearchParams(parameters.filter((item) => item.in === 'query' && item.required).map((item): [string, string] => [item.name, value(item)]))
   return query.size > 0 ? `${url}?${query}` : url
 }

@@ -1,9 +1,9 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { buildTestApp } from '../helpers/build-app.ts'
 import { SENDGRID_INVALID_RECIPIENT, startFakeSendGrid } from '../helpers/fake-sendgrid.ts'
 import { codeFromOutbox, newEmail, startLogin } from '../helpers/login.ts'
 
-async function sendGridApp (t: Tap, env: Record<string, string> = {}) {
+async function sendGridApp (t: Test, env: Record<string, string> = {}) {
   const sendgrid = await startFakeSendGrid()
   t.teardown(() => sendgrid.close())
   const app = await buildTestApp(t, {
@@ -18,7 +18,6 @@ async function sendGridApp (t: Tap, env: Record<string, string> = {}) {
   })
   return { app, sendgrid }
 }
-type Tap = Parameters<Parameters<typeof t.test>[1]>[0]
 
 t.test('the code reaches SendGrid through the real SDK, in the user\'s language', async (t) => {
   const { app, sendgrid } = await sendGridApp(t)

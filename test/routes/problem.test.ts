@@ -1,5 +1,7 @@
 import t from 'tap'
-import { buildTestApp } from '../helpers/build-app.ts'
+import { buildTestApp, testConfig } from '../helpers/build-app.ts'
+import { DisposableRedis } from '../helpers/redis-server.ts'
+import { newEmail } from '../helpers/login.ts'
 
 const PROBLEM = 'application/problem+json; charset=utf-8'
 
@@ -60,4 +62,29 @@ t.test('an unexpected error is a 500 problem without internals', async (t) => {
   t.equal(response.headers['content-type'], PROBLEM)
   t.equal(response.json().code, 'internal_error')
   t.notMatch(response.body, /mongodb:|leaked|stack/)
+})
+
+t.test('a second code too soon is a 429 problem that says when to come back', async (t) => {
+  const app = await buildTestApp(t, { stores: 'memory' })
+  const email = newEmail('cooldown')
+  const first = await app.inject({ method: 'POST', url: '/v1/auth/otp', payload: { email } })
+  t.equal(first.statusCode, 202)
+  const second = await app.inject({ method: 'POST', url: '/v1/auth/otp', payload: { email } })
+  t.equal(second.statusCode, 429)
+  t.equal(second.headers['content-type'], PROBLEM)
+  t.match(second.json(), { type: 'https://otp-gate.dev/problems/cooldown', status: 429, code: 'cooldown', title: String, detail: String })
+  t.ok(Number(second.headers['retry-after']) > 0, 'Retry-After')
+})
+
+t.test('a store that stops answering is a 503 problem, not a hang or a 500', async (t) => {
+  const redis = await DisposableRedis.start()
+  t.teardown(() => redis.stop())
+  const app = await buildTestApp(t, {}, testConfig(t, { env: { REDIS_URL: redis.url } }))
+  await redis.stop()
+  const response = await app.inject({ method: 'POST', url: '/v1/auth/otp', payload: { email: newEmail('outage') } })
+  t.equal(response.statusCode, 503)
+  t.equal(response.headers['content-type'], PROBLEM)
+  t.match(response.json(), { type: 'https://otp-gate.dev/problems/service_unavailable', status: 503, code: 'service_unavailable', detail: /store/ })
+  t.ok(Number(response.headers['retry-after']) > 0, 'Retry-After')
+  t.notMatch(response.body, /redis:|127\.0\.0\.1|stack/, 'no internals')
 })

@@ -1,0 +1,84 @@
+import t, { type Test } from 'tap'
+import type { LightMyRequestResponse } from 'fastify'
+import { buildTestApp } from '../helpers/build-app.ts'
+import { bearer, login, newEmail } from '../helpers/login.ts'
+import { documentOf, examplesOf, exampleUrl, operationsOf, type DocumentedOperation } from '../helpers/openapi.ts'
+
+// per-IP limits on (no allowlist) but generous, so each response shows whether its route is rate-limited
+const app = await buildTestApp(t, {
+  stores: 'memory',
+  env: { RATE_LIMIT_ALLOWLIST: '', RATE_LIMIT_START_PER_MINUTE: '10000', RATE_LIMIT_VERIFY_PER_MINUTE: '10000', RATE_LIMIT_REFRESH_PER_MINUTE: '10000', RATE_LIMIT_DEFAULT_PER_MINUTE: '10000' }
+})
+const operations = operationsOf(await documentOf(app))
+
+type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE'
+interface Probe { name: string, headers?: Record<string, string>, payload?: string, url?: string }
+
+/** The request and its answer must both be in the document: the status, and the media type for that status. */
+function conforms (t: Test, { operation }: DocumentedOperation, probe: string, response: LightMyRequestResponse) {
+  const documented = operation.responses[String(response.statusCode)]
+  t.ok(documented, `${probe}: ${response.statusCode} is documented (${response.body.slice(0, 120)})`)
+  if (response.body === '') return
+  const mediaType = String(response.headers['content-type']).split(';')[0] ?? ''
+  t.ok(documented?.content?.[mediaType], `${probe}: ${response.statusCode} as ${mediaType} is documented`)
+  if (response.headers['ratelimit-limit'] !== undefined) t.ok(operation.responses['429'], `${probe}: rate-limited, so 429 is documented`)
+}
+
+for (const documented of operations) {
+  const { method, path, operation } = documented
+  t.test(`${operation.operationId}: ${method} ${path} answers as documented`, async (t) => {
+    const url = exampleUrl(documented)
+    const needsToken = (operation.security?.length ?? 0) > 0
+    const send = (probe: Probe) => app.inject({ method: method as Method, url: probe.url ?? url, headers: probe.headers, payload: probe.payload })
+
+    if (needsToken) {
+      const anonymous = await send({ name: 'no token' })
+      t.equal(anonymous.statusCode, 401, 'no token: 401')
+      conforms(t, documented, 'no token', anonymous)
+    }
+    // a session of its own: some operations end it
+    const auth = needsToken ? bearer((await login(app, { email: newEmail('conformance') })).accessToken) : {}
+    const json = { ...auth, 'content-type': 'application/json' }
+
+    // any method but GET has its body parsed, whether or not the route declares one
+    if (method !== 'GET') {
+      const refusals = [
+        { name: 'not JSON', headers: { ...auth, 'content-type': 'text/plain' }, payload: 'hello', status: 415, code: 'unsupported_media_type' },
+        { name: 'bad JSON', headers: json, payload: '{"a":', status: 400, code: 'bad_request' },
+        { name: 'too large', headers: json, payload: JSON.stringify({ a: 'a'.repeat(20_000) }), status: 413, code: 'payload_too_large' }
+      ]
+      for (const { status, code, ...probe } of refusals) {
+        const response = await send(probe)
+        t.equal(response.statusCode, status, `${probe.name}: ${status}`)
+        t.equal(response.json().code, code, `${probe.name}: ${code}`)
+        conforms(t, documented, probe.name, response)
+      }
+    }
+
+    const body = operation.requestBody?.content['application/json']
+    if (body === undefined) {
+      conforms(t, documented, 'example request', await send({ name: 'example', headers: auth }))
+      if (operation.parameters?.some((parameter) => parameter.in === 'query')) {
+        const unknown = await send({ name: 'unknown query', headers: auth, url: `${url}&unexpected=1` })
+        t.equal(unknown.statusCode, 400, 'an unknown query parameter is refused')
+        t.match(unknown.json(), { code: 'validation_failed', errors: [{ field: 'querystring.unexpected' }] })
+        conforms(t, documented, 'unknown query', unknown)
+      }
+      return
+    }
+
+    const examples = examplesOf(body)
+    for (const [index, example] of examples.entries()) {
+      const extra = await send({ name: 'unknown property', headers: json, payload: JSON.stringify({ ...example as object, unexpected: true }) })
+      t.equal(extra.statusCode, 400, `example ${index + 1} with an unknown property: 400`)
+      t.match(extra.json(), { code: 'validation_failed', errors: [{ field: 'body.unexpected' }] }, 'names the property')
+      conforms(t, documented, 'unknown property', extra)
+    }
+    // last, as an example may end the session
+    for (const [index, example] of examples.entries()) {
+      const response = await send({ name: `example ${index + 1}`, headers: json, payload: JSON.stringify(example) })
+      t.not(response.body && response.json().code, 'validation_failed', `example ${index + 1} is valid (${response.body.slice(0, 160)})`)
+      conforms(t, documented, `example ${index + 1}`, response)
+    }
+  })
+}

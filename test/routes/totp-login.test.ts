@@ -1,0 +1,196 @@
+import t from 'tap'
+import { buildTestApp } from '../helpers/build-app.ts'
+import { bearer, login, newEmail } from '../helpers/login.ts'
+import { claimsOf, enrolledUser, firstFactor, manualClock, REPEAT_LOGIN_ENV, totpCode } from '../helpers/totp.ts'
+
+const mfaVerify = (app: Awaited<ReturnType<typeof buildTestApp>>, mfaToken: string, code: string) =>
+  app.inject({ method: 'POST', url: '/v1/auth/mfa/verify', payload: { mfaToken, code } })
+const totpLogin = (app: Awaited<ReturnType<typeof buildTestApp>>, body: Record<string, string>) =>
+  app.inject({ method: 'POST', url: '/v1/auth/totp', payload: body })
+
+t.test('second factor: the email code answers an MFA challenge, a TOTP code completes the login', async (t) => {
+  const clock = manualClock()
+  const app = await buildTestApp(t, { now: clock.now, env: REPEAT_LOGIN_ENV })
+  const { email, otpauthUri, session } = await enrolledUser(app, clock)
+
+  const challenge = await firstFactor(app, email)
+  t.equal(challenge.statusCode, 200)
+  const body = challenge.json()
+  t.same(Object.keys(body).sort(), ['expiresIn', 'methods', 'mfaRequired', 'mfaToken'], 'no tokens yet')
+  t.match(body, { mfaRequired: true, mfaToken: /^[A-Za-z0-9_-]{43}$/, expiresIn: 300, methods: ['totp', 'recovery'] })
+
+  const wrong = await mfaVerify(app, body.mfaToken, totpCode(otpauthUri, clock.ms(), 3))
+  t.equal(wrong.statusCode, 400)
+  t.equal(wrong.json().code, 'invalid_code')
+  const done = await mfaVerify(app, body.mfaToken, totpCode(otpauthUri, clock.ms()))
+  t.equal(done.statusCode, 200, 'a wrong code leaves the token usable')
+  const login = done.json()
+  t.match(login, { tokenType: 'Bearer', refreshToken: String, user: { id: session.user.id, email } })
+  t.same(claimsOf(login.accessToken).amr, ['otp', 'totp', 'mfa'])
+  const me = await app.inject({ method: 'GET', url: '/v1/me/sessions', headers: bearer(login.accessToken) })
+  t.same(me.json().sessions.find((entry: { current: boolean }) => entry.current).amr, ['otp', 'totp', 'mfa'])
+
+  clock.steps(1)
+  const reused = await mfaVerify(app, body.mfaToken, totpCode(otpauthUri, clock.ms()))
+  t.equal(reused.statusCode, 410, 'the mfaToken works once')
+  t.equal(reused.json().code, 'challenge_expired')
+  const unknown = await mfaVerify(app, 'A'.repeat(43), totpCode(otpauthUri, clock.ms()))
+  t.equal(unknown.statusCode, 410)
+})
+
+t.test('an mfaToken expires after five minutes', async (t) => {
+  const clock = manualClock()
+  const app = await buildTestApp(t, { now: clock.now, stores: 'memory', env: REPEAT_LOGIN_ENV })
+  const { email, otpauthUri } = await enrolledUser(app, clock)
+  const { mfaToken } = (await firstFactor(app, email)).json()
+  clock.steps(11)
+  const late = await mfaVerify(app, mfaToken, totpCode(otpauthUri, clock.ms()))
+  t.equal(late.statusCode, 410)
+  t.equal(late.json().code, 'challenge_expired')
+})
+
+t.test('MFA=off: the email code alone opens a session', async (t) => {
+  const clock = manualClock()
+  const app = await buildTestApp(t, { now: clock.now, env: { ...REPEAT_LOGIN_ENV, MFA: 'off' } })
+  const { email } = await enrolledUser(app, clock)
+  const verified = await firstFactor(app, email)
+  t.equal(verified.statusCode, 200)
+  t.same(claimsOf(verified.json().accessToken).amr, ['otp'])
+})
+
+t.test('a recovery code completes a login once; of two parallel uses one wins', async (t) => {
+  const clock = manualClock()
+  const app = await buildTestApp(t, { now: clock.now, env: REPEAT_LOGIN_ENV })
+  const { email, headers, recoveryCodes } = await enrolledUser(app, clock)
+  const [first, second] = recoveryCodes as [string, string]
+
+  const done = await mfaVerify(app, (await firstFactor(app, email)).json().mfaToken, first)
+  t.equal(done.statusCode, 200)
+  t.same(claimsOf(done.json().accessToken).amr, ['otp', 'recovery', 'mfa'])
+  const again = await mfaVerify(app, (await firstFactor(app, email)).json().mfaToken, first)
+  t.equal(again.statusCode, 400, 'the same recovery code is refused')
+  t.equal(again.json().code, 'invalid_code')
+
+  const tokens = [(await firstFactor(app, email)).json().mfaToken, (await firstFactor(app, email)).json().mfaToken]
+  const parallel = await Promise.all(tokens.map((token) => mfaVerify(app, token, second)))
+  t.same(parallel.map((response) => response.statusCode).sort(), [200, 400], 'one wins')
+  t.equal((await app.inject({ method: 'GET', url: '/v1/me/totp', headers })).json().recoveryCodesLeft, 8)
+})
+
+t.test('regenerated recovery codes replace the old set at login', async (t) => {
+  const clock = manualClock()
+  const app = await buildTestApp(t, { now: clock.now, env: REPEAT_LOGIN_ENV })
+  const { email, headers, otpauthUri, recoveryCodes } = await enrolledUser(app, clock)
+  const fresh = (await app.inject({ method: 'POST', url: '/v1/me/totp/recovery-codes', headers, payload: { code: totpCode(otpauthUri, clock.ms()) } })).json().recoveryCodes
+  const old = await mfaVerify(app, (await firstFactor(app, email)).json().mfaToken, recoveryCodes[5]!)
+  t.equal(old.statusCode, 400, 'an old code no longer works')
+  const current = await mfaVerify(app, (await firstFactor(app, email)).json().mfaToken, fresh[5])
+  t.equal(current.statusCode, 200, 'a new one does')
+})
+
+t.test('primary login with TOTP: amr totp; a code works once; replays of its step or earlier ones are refused', async (t) => {
+  const clock = manualClock()
+  const app = await buildTestApp(t, { now: clock.now })
+  const { email, otpauthUri, session } = await enrolledUser(app, clock)
+  const code = totpCode(otpauthUri, clock.ms())
+  const ok = await totpLogin(app, { email: email.toUpperCase(), code })
+  t.equal(ok.statusCode, 200)
+  t.equal(ok.json().user.id, session.user.id)
+  t.same(claimsOf(ok.json().accessToken).amr, ['totp'])
+  t.equal(claimsOf(ok.json().accessToken).sub, session.user.id)
+
+  const replay = await totpLogin(app, { email, code })
+  t.equal(replay.statusCode, 400, 'the same code again')
+  t.equal(replay.json().code, 'invalid_code')
+  const earlier = await totpLogin(app, { email, code: totpCode(otpauthUri, clock.ms(), -1) })
+  t.equal(earlier.statusCode, 400, 'a code of an earlier step, still within the drift window')
+
+  clock.steps(1)
+  const codeNow = totpCode(otpauthUri, clock.ms())
+  const parallel = await Promise.all([totpLogin(app, { email, code: codeNow }), totpLogin(app, { email, code: codeNow })])
+  t.same(parallel.map((response) => response.statusCode).sort(), [200, 400], 'two parallel uses of one code: one wins')
+})
+
+t.test('drift: one step either way is accepted, two are refused', async (t) => {
+  const clock = manualClock()
+  const app = await buildTestApp(t, { now: clock.now })
+  const { email, otpauthUri } = await enrolledUser(app, clock)
+  // clear of the step the confirmation used
+  clock.steps(5)
+
+  t.equal((await totpLogin(app, { email, code: totpCode(otpauthUri, clock.ms(), -2) })).statusCode, 400, '2 steps behind')
+  t.equal((await totpLogin(app, { email, code: totpCode(otpauthUri, clock.ms(), -1) })).statusCode, 200, '1 step behind')
+  clock.steps(10)
+  t.equal((await totpLogin(app, { email, code: totpCode(otpauthUri, clock.ms(), 2) })).statusCode, 400, '2 steps ahead')
+  t.equal((await totpLogin(app, { email, code: totpCode(otpauthUri, clock.ms(), 1) })).statusCode, 200, '1 step ahead')
+  clock.steps(10)
+  // 29 s into a step the next one is still 1 step away, and the one after is not accepted
+  const late = clock.ms() - (clock.ms() % 30_000) + 29_000
+  t.equal((await totpLogin(app, { email, code: totpCode(otpauthUri, late, 2) })).statusCode, 400, '2 steps ahead, end of a step')
+  t.equal((await totpLogin(app, { email, code: totpCode(otpauthUri, clock.ms()) })).statusCode, 200, 'the current step')
+})
+
+t.test('anti-enumeration: no user, no authenticator, wrong code all answer alike and count alike', async (t) => {
+  const clock = manualClock()
+  const app = await buildTestApp(t, { now: clock.now, env: { OTP_LOCKOUT_THRESHOLD: '3' } })
+  const { email: enrolled, otpauthUri } = await enrolledUser(app, clock)
+  const plain = newEmail('plain')
+  await login(app, { email: plain })
+  const unknown = newEmail('unknown')
+
+  const strip = (body: Record<string, unknown>) => ({ ...body, instance: undefined })
+  const answers = await Promise.all([enrolled, plain, unknown].map((email) => totpLogin(app, { email, code: totpCode(otpauthUri, clock.ms(), 5) })))
+  for (const answer of answers) t.equal(answer.statusCode, 400)
+  t.same(strip(answers[1]!.json()), strip(answers[0]!.json()), 'no authenticator: same body as a wrong code')
+  t.same(strip(answers[2]!.json()), strip(answers[0]!.json()), 'no user: same body')
+
+  for (const email of [enrolled, plain, unknown]) {
+    await totpLogin(app, { email, code: '111111' })
+    const locked = await totpLogin(app, { email, code: '222222' })
+    t.equal(locked.statusCode, 400, 'the third failure is still answered as wrong')
+    const after = await totpLogin(app, { email, code: totpCode(otpauthUri, clock.ms()) })
+    t.equal(after.statusCode, 429, `then locked: ${email.split('-')[0]}`)
+    t.match(after.json(), { code: 'rate_limited', retryAfter: Number })
+    t.ok(Number(after.headers['retry-after']) > 3500, 'for OTP_LOCKOUT_SECONDS')
+  }
+})
+
+t.test('the lockout is per user and shared by every way of giving a code', async (t) => {
+  const clock = manualClock()
+  const app = await buildTestApp(t, { now: clock.now, env: { ...REPEAT_LOGIN_ENV, OTP_LOCKOUT_THRESHOLD: '3' } })
+  const { email, headers, otpauthUri, recoveryCodes } = await enrolledUser(app, clock)
+  const { mfaToken } = (await firstFactor(app, email)).json()
+  t.equal((await mfaVerify(app, mfaToken, 'aaaa-bbbb-cccc-dddd')).statusCode, 400, 'a wrong recovery code')
+  t.equal((await totpLogin(app, { email, code: '000000' })).statusCode, 400)
+  t.equal((await app.inject({ method: 'POST', url: '/v1/me/totp/recovery-codes', headers, payload: { code: '000000' } })).statusCode, 400)
+  const locked = await mfaVerify(app, mfaToken, recoveryCodes[0]!)
+  t.equal(locked.statusCode, 429, 'even a right code waits out the lock')
+  t.equal((await totpLogin(app, { email, code: totpCode(otpauthUri, clock.ms()) })).statusCode, 429)
+  const other = await enrolledUser(app, clock)
+  t.equal((await totpLogin(app, { email: other.email, code: totpCode(other.otpauthUri, clock.ms()) })).statusCode, 200, 'another user is not locked')
+})
+
+t.test('the embedded mode works the same way', async (t) => {
+  const clock = manualClock()
+  const app = await buildTestApp(t, { now: clock.now, stores: 'memory', env: REPEAT_LOGIN_ENV })
+  const { email, otpauthUri, recoveryCodes } = await enrolledUser(app, clock)
+  const code = totpCode(otpauthUri, clock.ms())
+  t.equal((await totpLogin(app, { email, code })).statusCode, 200)
+  t.equal((await totpLogin(app, { email, code })).statusCode, 400, 'replay refused')
+  const done = await mfaVerify(app, (await firstFactor(app, email)).json().mfaToken, recoveryCodes[0]!)
+  t.equal(done.statusCode, 200)
+  t.equal((await mfaVerify(app, (await firstFactor(app, email)).json().mfaToken, recoveryCodes[0]!)).statusCode, 400)
+})
+
+t.test('bodies are validated', async (t) => {
+  const app = await buildTestApp(t)
+  for (const payload of [{ email: newEmail(), code: 'abcd-efgh-ijkl-mnop' }, { code: '123456' }, { email: newEmail(), code: '123456', extra: 1 }]) {
+    const response = await totpLogin(app, payload as Record<string, string>)
+    t.equal(response.statusCode, 400, JSON.stringify(payload))
+    t.equal(response.json().code, 'validation_failed')
+  }
+  for (const payload of [{ mfaToken: 'short', code: '123456' }, { mfaToken: 'A'.repeat(43), code: '12345' }]) {
+    const response = await app.inject({ method: 'POST', url: '/v1/auth/mfa/verify', payload })
+    t.equal(response.json().code, 'validation_failed', JSON.stringify(payload))
+  }
+})
