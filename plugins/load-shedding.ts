@@ -1,12 +1,13 @@
 import fp from 'fastify-plugin'
-import { setTimeout as sleep } from 'node:timers/promises'
 import underPressure from '@fastify/under-pressure'
 import type { FastifyInstance } from 'fastify'
 import type { Config } from '../src/config.ts'
 import { AppError } from '../src/errors.ts'
 import { sendProblem } from './problem.ts'
 
-const SAMPLE_INTERVAL_MS = 100
+// one second: the library reads a sample window with no tick at all as an infinite delay, so a shorter window
+// would shed on every GC pause or busy neighbour; a full second of silence is a real stall
+const SAMPLE_INTERVAL_MS = 1000
 
 /** Routes that must answer even under pressure: `config: { pressureHandler: keepServing }`. */
 export const keepServing = () => undefined
@@ -32,8 +33,6 @@ async function loadSheddingPlugin (app: FastifyInstance, { config }: { config: C
     sampleInterval: SAMPLE_INTERVAL_MS,
     retryAfter: 2
   })
-  // start-up (module loading, schema compilation) blocks the loop once; let that sample pass before serving
-  app.addHook('onReady', async () => { await sleep(2 * SAMPLE_INTERVAL_MS) })
 }
 
 export default fp(loadSheddingPlugin, { name: 'load-shedding', fastify: '5.x' })

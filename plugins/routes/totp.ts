@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Config } from '../../src/config.ts'
 import { AppError } from '../../src/errors.ts'
 import { perMinute } from '../rate-limit.ts'
-import { BODY_ERRORS, jsonResponse, problemResponses } from '../schemas/responses.ts'
+import { BODY_ERRORS, PARSE_ERRORS, jsonResponse, problemResponses } from '../schemas/responses.ts'
 import { RecoveryCodesSchema, SecondFactorCodeSchema, TotpCodeSchema } from '../schemas/totp.ts'
 
 const security = [{ bearerAuth: [] }]
@@ -69,7 +69,7 @@ const totpRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
       description: 'Replaces an enrolment not confirmed yet; 409 conflict while an app is active. The secret is never shown again: confirm it with POST /v1/me/totp/confirm.',
       tags,
       security,
-      response: { 200: jsonResponse('Scan the QR code (or open the URI) in the app, then confirm a code', EnrolmentSchema), ...problemResponses('unauthorized', 'conflict', 'rate_limited') }
+      response: { 200: jsonResponse('Scan the QR code (or open the URI) in the app, then confirm a code', EnrolmentSchema), ...problemResponses('unauthorized', ...PARSE_ERRORS, 'conflict', 'rate_limited') }
     }
   }, async (request, reply) => {
     const user = await currentUser(request.user.sub)

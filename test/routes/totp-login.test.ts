@@ -5,7 +5,7 @@ import { claimsOf, enrolledUser, firstFactor, manualClock, REPEAT_LOGIN_ENV, tot
 
 const mfaVerify = (app: Awaited<ReturnType<typeof buildTestApp>>, mfaToken: string, code: string) =>
   app.inject({ method: 'POST', url: '/v1/auth/mfa/verify', payload: { mfaToken, code } })
-const totpLogin = (app: Awaited<ReturnType<typeof buildTestApp>>, body: Record<string, string>) =>
+const totpLogin = (app: Awaited<ReturnType<typeof buildTestApp>>, body: Record<string, unknown>) =>
   app.inject({ method: 'POST', url: '/v1/auth/totp', payload: body })
 
 t.test('second factor: the email code answers an MFA challenge, a TOTP code completes the login', async (t) => {
@@ -150,7 +150,7 @@ t.test('anti-enumeration: no user, no authenticator, wrong code all answer alike
     t.equal(locked.statusCode, 400, 'the third failure is still answered as wrong')
     const after = await totpLogin(app, { email, code: totpCode(otpauthUri, clock.ms()) })
     t.equal(after.statusCode, 429, `then locked: ${email.split('-')[0]}`)
-    t.match(after.json(), { code: 'rate_limited', retryAfter: Number })
+    t.equal(after.json().code, 'rate_limited')
     t.ok(Number(after.headers['retry-after']) > 3500, 'for OTP_LOCKOUT_SECONDS')
   }
 })
@@ -185,7 +185,7 @@ t.test('the embedded mode works the same way', async (t) => {
 t.test('bodies are validated', async (t) => {
   const app = await buildTestApp(t)
   for (const payload of [{ email: newEmail(), code: 'abcd-efgh-ijkl-mnop' }, { code: '123456' }, { email: newEmail(), code: '123456', extra: 1 }]) {
-    const response = await totpLogin(app, payload as Record<string, string>)
+    const response = await totpLogin(app, payload)
     t.equal(response.statusCode, 400, JSON.stringify(payload))
     t.equal(response.json().code, 'validation_failed')
   }

@@ -1,6 +1,7 @@
 import t from 'tap'
 import { Writable } from 'node:stream'
 import mongoose from 'mongoose'
+import type { InjectOptions } from 'fastify'
 import { buildTestApp, testConfig } from '../helpers/build-app.ts'
 import { bearer, login, newEmail } from '../helpers/login.ts'
 import { claimsOf, enrolledUser, firstFactor, manualClock, REPEAT_LOGIN_ENV, secretOf, totpCode } from '../helpers/totp.ts'
@@ -123,14 +124,14 @@ t.test('the secret is sealed at rest and never in a later answer nor in the logs
   const lines: string[] = []
   const stream = new Writable({ write (chunk, _encoding, done) { lines.push(String(chunk)); done() } })
   const config = testConfig(t, { env: REPEAT_LOGIN_ENV })
-  const app = await buildTestApp(t, { now: clock.now, logger: { ...loggerOptions(config), level: 'trace', stream } as never }, config)
+  const app = await buildTestApp(t, { now: clock.now, logger: { ...(loggerOptions(config) as object), level: 'trace', stream } }, config)
   const email = newEmail('sealed')
   const { accessToken, user } = await login(app, { email })
   const headers = bearer(accessToken)
   const { otpauthUri } = (await app.inject({ method: 'POST', url: '/v1/me/totp', headers })).json()
   const secret = secretOf(otpauthUri)
   const later: string[] = []
-  const record = async (options: Parameters<typeof app.inject>[0]) => {
+  const record = async (options: InjectOptions) => {
     const response = await app.inject(options)
     later.push(response.body, JSON.stringify(response.headers))
     return response
