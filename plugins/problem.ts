@@ -17,7 +17,7 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
 
 function fieldErrors (error: FastifyError): FieldError[] {
   return (error.validation ?? []).map((item) => {
-    const missing = (item.params as { missingProperty?: string, requiredProperties?: string[], additionalProperty?: string })
+    const missing = item.params as { missingProperty?: string, requiredProperties?: string[], additionalProperty?: string }
     const name = missing.missingProperty ?? missing.requiredProperties?.[0] ?? missing.additionalProperty
     const path = [error.validationContext, ...item.instancePath.split('/').filter(Boolean), ...(name ? [name] : [])]
     return { field: path.filter(Boolean).join('.'), message: item.message ?? 'is invalid' }

@@ -40,6 +40,7 @@ const totpOf = (secret: Uint8Array, issuer = '', label = 'OTPAuth') =>
   new TOTP({ issuer, label, secret: new Secret({ buffer: new Uint8Array(secret).buffer }), algorithm: 'SHA1', digits: DIGITS, period: PERIOD })
 // checked against when there is no credential, so unknown users cost about the same
 const DECOY = totpOf(randomBytes(20))
+const NO_USER = '000000000000000000000000'
 
 const sealContext = (credential: Pick<TotpCredential, 'userId' | 'enrolmentId'>) => `totp:${credential.userId}:${credential.enrolmentId}`
 const invalidCode = () => new AppError('invalid_code')
@@ -131,8 +132,9 @@ export class TotpAuthenticator {
    */
   async verifyLogin (subject: string, userId: string | null, code: string): Promise<void> {
     await this.#attempt(subject, async () => {
-      const credential = userId === null ? null : await this.#credentials.find(userId)
-      if (credential?.status !== 'active') {
+      // the same lookup either way, so an unknown identifier is not answered faster
+      const credential = await this.#credentials.find(userId ?? NO_USER)
+      if (userId === null || credential?.status !== 'active') {
         DECOY.validate({ token: code, timestamp: this.#now().getTime(), window: WINDOW })
         return null
       }
