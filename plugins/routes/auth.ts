@@ -147,6 +147,8 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
 
     protectedApp.post('/logout', {
       config: defaultLimit,
+      // the body is optional: a bare POST ends the token's session
+      preValidation: async (request) => { request.body ??= {} },
       schema: {
         operationId: 'logout',
         summary: 'End this session',

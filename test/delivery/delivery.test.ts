@@ -248,7 +248,8 @@ t.test('routing: production never uses the outbox', async (t) => {
     MONGODB_URL: 'mongodb://127.0.0.1:1/x',
     JWT_KEYS: '[]',
     OTP_PEPPER: 'p'.repeat(32),
-    SMS_ALLOWED_COUNTRIES: 'US'
+    SMS_ALLOWED_COUNTRIES: 'US',
+    TOTP_ENCRYPTION_KEYS: 'k1:' + 'A'.repeat(43) + '='
   }
   const delivery = createDelivery(loadConfig(production), { outbox: new MemoryOutbox() })
   t.same(delivery.usesOutbox, { email: false, sms: false })

@@ -195,3 +195,12 @@ t.test('JWKS publishes the public signing key only', async (t) => {
   t.match(key, { kty: 'OKP', crv: 'Ed25519', kid: String, alg: 'EdDSA', use: 'sig', x: String })
   t.notOk('d' in key, 'no private part')
 })
+
+t.test('logout takes no body at all', async (t) => {
+  const app = await buildTestApp(t)
+  const session = await login(app, { email: newEmail() })
+  const response = await app.inject({ method: 'POST', url: '/v1/auth/logout', headers: bearer(session.accessToken) })
+  t.equal(response.statusCode, 204)
+  t.equal(response.body, '')
+  t.equal((await app.inject({ method: 'GET', url: '/v1/me', headers: bearer(session.accessToken) })).statusCode, 401)
+})
