@@ -43,12 +43,15 @@ async function inParallel (count: number, concurrency: number, task: () => Promi
 /**
  * What scenarios hand on to each other: challenges started by `start` are verified by `verify`, whose sessions
  * feed `refresh` and `me`, and whose users are the known identifiers of the enumeration probe. A scenario run
- * on its own (BENCH_SCENARIOS) tops its pool up through the API first.
+ * on its own (BENCH_ONLY) tops its pool up through the API first.
  */
 export class Pools {
   readonly challenges: string[] = []
+  /** every login so far; `me` uses their access tokens, which stay valid while their refresh tokens rotate */
   readonly logins: Login[] = []
   readonly chains: Chain[] = []
+  /** logins[0 … chained) already back a chain */
+  #chained = 0
   /** requests that went out without an item because a pool was empty */
   starved = 0
 
@@ -58,16 +61,13 @@ export class Pools {
     return challenge ?? NO_CHALLENGE
   }
 
-  /** A chain nobody else refreshes: a returned one, or a fresh login's. */
+  /** A chain nobody else refreshes: a returned one, or a new one from a login not chained yet. */
   takeChain (): Chain | undefined {
-    const chain = this.chains.pop() ?? this.#chainOfLogin()
+    const login = this.chains.length === 0 ? this.logins[this.#chained] : undefined
+    if (login) this.#chained++
+    const chain = this.chains.pop() ?? (login && { refreshToken: login.refreshToken, inFlight: false })
     if (chain === undefined) this.starved++
     return chain
-  }
-
-  #chainOfLogin (): Chain | undefined {
-    const login = this.logins.pop()
-    return login && { refreshToken: login.refreshToken, inFlight: false }
   }
 
   async ensureChallenges (base: string, count: number): Promise<void> {
@@ -86,5 +86,9 @@ export class Pools {
       if (response.status !== 200) throw new Error(`POST /v1/auth/otp/verify answered ${response.status}: ${response.body}`)
       this.logins.push(loginOf(response.body))
     })
+  }
+
+  async ensureChains (base: string, count: number): Promise<void> {
+    await this.ensureLogins(base, this.logins.length + count - this.chains.length - (this.logins.length - this.#chained))
   }
 }

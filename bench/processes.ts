@@ -1,15 +1,22 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
+import { readFile, readdir } from 'node:fs/promises'
 import { createServer } from 'node:net'
+import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 
 /** A server the bench started: a process group of its own, so cluster workers go down with it. */
 export interface Service {
   name: string
   url: string
+  /** readiness URL: answers once the server and its stores do */
+  readyUrl: string
   pid: number
-  /** log lines at pino level warn or above, seen so far */
+  /** log lines at pino level warn or above (or not pino's), seen so far, and what they said */
   warnings: () => number
+  warningSummary: () => string
+  /** CPU time (user + system) of the whole process group so far, in ms; null where /proc is missing */
+  cpuMs: () => Promise<number | null>
   /** the last lines it printed, for error messages */
   tail: () => string
   stop: () => Promise<void>
@@ -43,6 +50,37 @@ async function stopGroup (pid: number): Promise<void> {
   running.delete(pid)
 }
 
+/** `type: message` of a pino line at warn or above, the line itself when it is not pino's, null otherwise. */
+function warningGist (line: string): string | null {
+  if (!line.startsWith('{')) return line.slice(0, 200)
+  try {
+    const entry = JSON.parse(line) as { level?: number, msg?: string, err?: { type?: string, message?: string } }
+    if ((entry.level ?? PINO_WARN) < PINO_WARN) return null
+    return entry.err ? `${entry.err.type}: ${entry.err.message}` : String(entry.msg)
+  } catch {
+    return line.slice(0, 200)
+  }
+}
+
+const CLOCK_TICKS_PER_SECOND = 100
+
+/** utime + stime of every process whose process group is `pid` (the server and its cluster workers). */
+async function groupCpuMs (pid: number): Promise<number | null> {
+  let ticks = 0
+  try {
+    for (const entry of await readdir('/proc')) {
+      if (!/^\d+$/.test(entry)) continue
+      const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '')
+      // the command name, in parentheses, may hold spaces: count fields after its closing one
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      if (Number(fields[2]) === pid) ticks += Number(fields[11]) + Number(fields[12])
+    }
+  } catch {
+    return null
+  }
+  return ticks * 1000 / CLOCK_TICKS_PER_SECOND
+}
+
 /** A port free right now on 127.0.0.1; the child binds it a moment later. */
 export async function freePort (): Promise<number> {
   const server = createServer()
@@ -64,13 +102,13 @@ export async function startService (name: string, args: string[], env: Record<st
   const pid = child.pid
   running.set(pid, child)
   const lines: string[] = []
-  let warnings = 0
+  const warnings = new Map<string, number>()
   const collect = (chunk: Buffer) => {
     for (const line of chunk.toString().split('\n').filter(Boolean)) {
       lines.push(line)
       if (lines.length > TAIL_LINES) lines.shift()
-      const level = /^\{"level":(\d+)/.exec(line)?.[1]
-      if (level === undefined || Number(level) >= PINO_WARN) warnings++
+      const gist = warningGist(line)
+      if (gist !== null) warnings.set(gist, (warnings.get(gist) ?? 0) + 1)
     }
   }
   child.stdout.on('data', collect)
@@ -78,18 +116,34 @@ export async function startService (name: string, args: string[], env: Record<st
   const service: Service = {
     name,
     url: `http://127.0.0.1:${options.port}`,
+    readyUrl: `http://127.0.0.1:${options.port}${options.readyPath}`,
     pid,
-    warnings: () => warnings,
+    warnings: () => [...warnings.values()].reduce((sum, count) => sum + count, 0),
+    warningSummary: () => [...warnings].map(([gist, count]) => `${count} × ${gist}`).join('; '),
     tail: () => lines.join('\n'),
+    cpuMs: () => groupCpuMs(pid),
     stop: () => stopGroup(pid)
   }
   const deadline = Date.now() + 30_000
   while (Date.now() < deadline) {
     if (child.exitCode !== null) break
-    const ready = await fetch(service.url + options.readyPath).then((response) => response.ok, () => false)
+    const ready = await fetch(service.readyUrl).then((response) => response.ok, () => false)
     if (ready) return service
     await sleep(100)
   }
   await service.stop()
   throw new Error(`${name} did not become ready (exit code ${child.exitCode}):\n${service.tail()}`)
+}
+
+/**
+ * Waits until the readiness check answers quickly three times in a row: requests cut off at the end of a run
+ * may still be queued in the stores, and the next run should not pay for them.
+ */
+export async function settle (service: Service, quickMs = 50, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (let quick = 0; quick < 3 && Date.now() < deadline; await sleep(50)) {
+    const began = performance.now()
+    const ok = await fetch(service.readyUrl).then((response) => response.ok, () => false)
+    quick = ok && performance.now() - began < quickMs ? quick + 1 : 0
+  }
 }

@@ -15,6 +15,8 @@ export interface ScenarioResult {
   /** reqPerSec / the floor's reqPerSec */
   ratio: number | null
   note?: string
+  /** CPU time of the server process(es) per request, in µs: its own cost, whatever the stores' speed */
+  serverCpuMicrosPerRequest: number | null
   /** every status seen, with counts, so non-2xx can be told apart */
   statusCodes: Record<string, number>
 }
@@ -41,10 +43,10 @@ export const describeMachine = () => {
 const fixed = (value: number | null, digits: number) => value === null ? '–' : value.toFixed(digits)
 
 function rows (report: BenchReport): string[][] {
-  const header = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx', 'floor', 'ratio']
+  const header = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx', 'floor', 'ratio', 'server CPU µs/req']
   return [header, ...report.scenarios.map((result) => [
     result.name, fixed(result.reqPerSec, 0), fixed(result.p50, 0), fixed(result.p99, 0),
-    String(result.errors), String(result.non2xx), result.floor ?? '', fixed(result.ratio, 2)
+    String(result.errors), String(result.non2xx), result.floor ?? '', fixed(result.ratio, 2), fixed(result.serverCpuMicrosPerRequest, 0)
   ])]
 }
 

@@ -5,21 +5,18 @@
 //   BENCH_ONLY=me,floor-mongo-read,enumeration,workers (a subset; nothing is written to bench/results),
 //   BENCH_CPU_PROF=1 (the one-worker server writes a .cpuprofile to bench/results/profiles on exit)
 import autocannon from 'autocannon'
-import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
-import { connectMongo } from '../plugins/mongo.ts'
-import { generateSigningKey } from '../src/sessions/tokens.ts'
 import { measureEnumeration, type EnumerationTiming } from './enumeration.ts'
-import { Pools, TEST_CODE, TEST_DOMAIN } from './pools.ts'
-import { freePort, startService, stopAll, type Service } from './processes.ts'
+import { Pools } from './pools.ts'
+import { settle, stopAll, type Service } from './processes.ts'
 import { describeMachine, formatTable, writeReport, type BenchReport, type ScenarioResult, type WorkersResult } from './report.ts'
 import { SCENARIOS, type Scenario } from './scenarios.ts'
+import { dropBenchDatabase, startApp, startFloor } from './servers.ts'
 
-const root = new URL('../', import.meta.url)
-const RESULTS = new URL('bench/results/', root)
+const RESULTS = new URL('results/', import.meta.url)
 const ENUMERATION_SAMPLES = 200
-const WORKERS_SCENARIO = 'me'
+const WORKERS_SCENARIO = 'start'
 
 function readSettings (env: NodeJS.ProcessEnv) {
   const number = (name: string, fallback: number) => {
@@ -35,7 +32,7 @@ function readSettings (env: NodeJS.ProcessEnv) {
     connections: Math.round(number('BENCH_CONNECTIONS', 100)),
     selected: (name: string) => only === null || only.includes(name),
     partial: only !== null,
-    cpuProfile: env.BENCH_CPU_PROF === '1',
+    profileDirectory: env.BENCH_CPU_PROF === '1' ? fileURLToPath(new URL('profiles/', RESULTS)) : null,
     redisUrl: env.REDIS_URL,
     // a database of its own: a run starts from nothing and leaves the test database alone
     mongoUrl: Object.assign(new URL(env.MONGODB_URL), { pathname: '/otp-gate-bench' }).href,
@@ -44,68 +41,22 @@ function readSettings (env: NodeJS.ProcessEnv) {
 }
 type Settings = ReturnType<typeof readSettings>
 
-const JSON_KEYS = JSON.stringify([generateSigningKey('bench')])
-
-/** Production mode, as deployed, with test identifiers and the load generator on the rate-limit allowlist. */
-function serverEnv (settings: Settings, port: number, workers: number): Record<string, string> {
-  return {
-    PATH: settings.path,
-    NODE_ENV: 'production',
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    WORKERS: String(workers),
-    LOG_LEVEL: 'warn',
-    SHUTDOWN_GRACE_MS: '2000',
-    REDIS_URL: settings.redisUrl,
-    MONGODB_URL: settings.mongoUrl,
-    JWT_KEYS: JSON_KEYS,
-    OTP_PEPPER: 'bench-pepper-bench-pepper-bench-pepper',
-    TOTP_ENCRYPTION_KEYS: `bench:${randomBytes(32).toString('base64')}`,
-    // required in production, never called: test identifiers get no message
-    SENDGRID_API_KEY: 'SG.bench-unused',
-    EMAIL_FROM: `bench@${TEST_DOMAIN}`,
-    VONAGE_API_KEY: 'bench-unused',
-    VONAGE_API_SECRET: 'bench-unused',
-    SMS_FROM: 'otpgate',
-    SMS_ALLOWED_COUNTRIES: 'US',
-    TEST_IDENTIFIERS: `*@${TEST_DOMAIN}=${TEST_CODE}`,
-    ALLOW_TEST_IDENTIFIERS: 'true',
-    TEST_IDENTIFIERS_SKIP_QUOTA: 'true',
-    RATE_LIMIT_ALLOWLIST: '127.0.0.1'
-  }
-}
-// the children run in bench/, where no .env can reach them; src/server.ts reads one from its working directory
-const cwd = fileURLToPath(new URL('bench/', root))
-const script = (path: string) => fileURLToPath(new URL(path, root))
-
-async function startApp (settings: Settings, workers: number): Promise<Service> {
-  const port = await freePort()
-  const profile = settings.cpuProfile && workers === 1 ? ['--cpu-prof', '--cpu-prof-dir', fileURLToPath(new URL('profiles/', RESULTS))] : []
-  return startService(`app (${workers} worker${workers > 1 ? 's' : ''})`, [...profile, script('src/server.ts')], serverEnv(settings, port, workers), { cwd, port, readyPath: '/health/ready' })
-}
-
-async function startFloor (settings: Settings): Promise<Service> {
-  const port = await freePort()
-  return startService('floor', [script('bench/floor-server.ts')], serverEnv(settings, port, 1), { cwd, port, readyPath: '/health' })
-}
-
-async function dropBenchDatabase (settings: Settings): Promise<void> {
-  const connection = await connectMongo(settings.mongoUrl, 5000)
-  await connection.dropDatabase()
-  await connection.close()
-}
-
 /** A warm-up run whose numbers are thrown away, then the measured one. */
-async function measure (scenario: Scenario, servers: { app: string, floor: string }, pools: Pools, settings: Settings): Promise<ScenarioResult> {
+async function measure (scenario: Scenario, services: { app: Service, floor?: Service }, pools: Pools, settings: Settings): Promise<ScenarioResult> {
   const { connections, warmupSeconds, durationSeconds } = settings
-  await scenario.prepare?.({ pools, ...servers, connections, seconds: warmupSeconds + durationSeconds })
-  const url = servers[scenario.server]
+  const service = services[scenario.server]
+  if (service === undefined) throw new Error(`${scenario.name} needs the ${scenario.server} server`)
+  await scenario.prepare?.({ pools, app: services.app.url, floor: services.floor?.url ?? '', connections, seconds: warmupSeconds + durationSeconds })
+  await settle(service)
+  const url = service.url
   const common = { url, connections, timeout: 10 }
   const warmUp = scenario.load(pools)
   await autocannon({ ...common, duration: warmupSeconds, ...warmUp.options })
   warmUp.finish?.()
   const load = scenario.load(pools)
+  const cpuBefore = await service.cpuMs()
   const result = await autocannon({ ...common, duration: durationSeconds, ...load.options })
+  const cpuAfter = await service.cpuMs()
   load.finish?.()
   const statusCodes = Object.fromEntries(Object.entries(result.statusCodeStats).map(([status, { count }]) => [status, count]))
   const measured: ScenarioResult = {
@@ -117,10 +68,14 @@ async function measure (scenario: Scenario, servers: { app: string, floor: strin
     non2xx: result.non2xx,
     floor: scenario.floor ?? null,
     ratio: null,
+    serverCpuMicrosPerRequest: cpuBefore === null || cpuAfter === null || result.requests.total === 0
+      ? null
+      : Math.round((cpuAfter - cpuBefore) * 1000 / result.requests.total),
     statusCodes
   }
   if (scenario.note) measured.note = scenario.note
-  console.log(`${scenario.name.padEnd(24)} ${String(measured.reqPerSec).padStart(6)} req/s  p50 ${measured.p50} ms  p99 ${measured.p99} ms  errors ${measured.errors}  non-2xx ${measured.non2xx}  ${JSON.stringify(statusCodes)}`)
+  console.log(`${scenario.name.padEnd(24)} ${String(measured.reqPerSec).padStart(6)} req/s  p50 ${measured.p50} ms  p99 ${measured.p99} ms  ` +
+    `errors ${measured.errors}  non-2xx ${measured.non2xx}  server CPU ${measured.serverCpuMicrosPerRequest} µs/req  ${JSON.stringify(statusCodes)}`)
   return measured
 }
 
@@ -144,16 +99,17 @@ async function main (settings: Settings): Promise<void> {
   const [app, floor] = await Promise.all([startApp(settings, 1), startFloor(settings)])
   try {
     for (const scenario of SCENARIOS.filter((item) => settings.selected(item.name))) {
-      results.push(await measure(scenario, { app: app.url, floor: floor.url }, pools, settings))
+      results.push(await measure(scenario, { app, floor }, pools, settings))
     }
     if (settings.selected('enumeration')) {
       await pools.ensureLogins(app.url, 50)
+      await settle(app)
       const knownEmails = [...new Set(pools.logins.map((login) => login.email))]
       enumeration = await measureEnumeration(app.url, knownEmails, ENUMERATION_SAMPLES)
       console.log(`enumeration: known ${enumeration.knownMedianMs} ms, unknown ${enumeration.unknownMedianMs} ms, difference ${enumeration.differenceMs} ms`)
     }
     for (const service of [app, floor]) {
-      if (service.warnings() > 0) warnings.push(`${service.name} logged ${service.warnings()} warnings; the last lines:\n${service.tail()}`)
+      if (service.warnings() > 0) warnings.push(`${service.name} logged ${service.warnings()} warnings or errors: ${service.warningSummary()}`)
     }
   } catch (error) {
     for (const service of [app, floor]) console.error(`--- ${service.name}, last lines:\n${service.tail()}`)
@@ -167,10 +123,10 @@ async function main (settings: Settings): Promise<void> {
   if (settings.selected('workers') && oneWorker) {
     const twoWorkerApp = await startApp(settings, 2)
     try {
-      const twoWorkers = await measure(workersScenario, { app: twoWorkerApp.url, floor: '' }, pools, settings)
+      const twoWorkers = await measure(workersScenario, { app: twoWorkerApp }, pools, settings)
       workers = { scenario: WORKERS_SCENARIO, oneWorker: oneWorker.reqPerSec, twoWorkers: twoWorkers.reqPerSec, gain: Math.round(twoWorkers.reqPerSec / oneWorker.reqPerSec * 100) / 100 }
       if (twoWorkers.errors + twoWorkers.non2xx > 0) warnings.push(`the 2-worker ${WORKERS_SCENARIO} run had ${twoWorkers.errors} errors and ${twoWorkers.non2xx} non-2xx`)
-      if (twoWorkerApp.warnings() > 0) warnings.push(`${twoWorkerApp.name} logged ${twoWorkerApp.warnings()} warnings; the last lines:\n${twoWorkerApp.tail()}`)
+      if (twoWorkerApp.warnings() > 0) warnings.push(`${twoWorkerApp.name} logged ${twoWorkerApp.warnings()} warnings or errors: ${twoWorkerApp.warningSummary()}`)
     } finally {
       await twoWorkerApp.stop()
     }
@@ -197,6 +153,10 @@ async function main (settings: Settings): Promise<void> {
   }
 }
 
+// autocannon's timers go negative when a loaded machine makes them late: harmless, and not the server's
+process.removeAllListeners('warning').on('warning', (warning) => {
+  if (warning.name !== 'TimeoutNegativeWarning') console.warn(warning)
+})
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => { stopAll().finally(() => process.exit(130)) })
 }

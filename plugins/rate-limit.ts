@@ -25,6 +25,14 @@ export function allowListOf (entries: string[]): BlockList {
 /** Route config for a per-client-IP budget, e.g. `config: { rateLimit: perMinute(10) }`. */
 export const perMinute = (max: number) => ({ max, timeWindow: 60_000 })
 
+/** The route configs for the budgets Config sets, by kind of route: `config: verifyLimit`. */
+export const routeLimits = (config: Config) => ({
+  startLimit: { rateLimit: perMinute(config.RATE_LIMIT_START_PER_MINUTE) },
+  verifyLimit: { rateLimit: perMinute(config.RATE_LIMIT_VERIFY_PER_MINUTE) },
+  refreshLimit: { rateLimit: perMinute(config.RATE_LIMIT_REFRESH_PER_MINUTE) },
+  defaultLimit: { rateLimit: perMinute(config.RATE_LIMIT_DEFAULT_PER_MINUTE) }
+})
+
 /**
  * Per-client budgets on the routes that ask for one, in Redis when configured so every instance shares them,
  * in process otherwise. The client is `request.ip` (so TRUST_PROXY decides whether X-Forwarded-For counts),

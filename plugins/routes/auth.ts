@@ -12,7 +12,7 @@ import { challengeView, deliverChallenge, identifierKind } from './issue-challen
 import { resendChallenge, startChallenge } from './start-challenge.ts'
 import { userView } from './user-view.ts'
 import { keepChallengeOnOutage } from './keep-challenge.ts'
-import { perMinute } from '../rate-limit.ts'
+import { routeLimits } from '../rate-limit.ts'
 import { BODY_ERRORS, PARSE_ERRORS, jsonResponse, problemResponses } from '../schemas/responses.ts'
 
 // what sending a code can end in, after the body is read
@@ -31,10 +31,7 @@ const StartBodySchema = Type.Object({
 /** Public routes of /v1/auth: ask for a code, verify it, refresh and end sessions. */
 const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {
   const { otp, users, sessions, now } = app
-  const startLimit = { rateLimit: perMinute(config.RATE_LIMIT_START_PER_MINUTE) }
-  const verifyLimit = { rateLimit: perMinute(config.RATE_LIMIT_VERIFY_PER_MINUTE) }
-  const refreshLimit = { rateLimit: perMinute(config.RATE_LIMIT_REFRESH_PER_MINUTE) }
-  const defaultLimit = { rateLimit: perMinute(config.RATE_LIMIT_DEFAULT_PER_MINUTE) }
+  const { startLimit, verifyLimit, refreshLimit, defaultLimit } = routeLimits(config)
 
   app.post('/otp', {
     config: startLimit,
@@ -125,10 +122,11 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
     }
   }, async (request) => {
     const refreshToken = newRefreshToken()
+    const newHash = hashRefreshToken(refreshToken)
     const at = now()
     const result = await sessions.rotate({
       tokenHash: hashRefreshToken(request.body.refreshToken),
-      newHash: hashRefreshToken(refreshToken),
+      newHash,
       now: at,
       expiresAt: new Date(at.getTime() + config.REFRESH_TOKEN_TTL_SECONDS * 1000),
       // no grace window: of parallel refreshes with one token exactly one wins, the others end the session
@@ -136,6 +134,8 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
     })
     if (result.outcome === 'reused') throw new AppError('token_reused')
     if (result.outcome === 'invalid') throw new AppError('unauthorized', { detail: 'The refresh token is not valid.' })
+    // only the caller whose swap landed holds the successor; anyone else is presenting a used token
+    if (result.session.tokenHash !== newHash) throw new AppError('token_reused')
     return app.signPair(result.session.userId, result.session.id, result.session.amr, refreshToken)
   })
 

@@ -9,7 +9,8 @@ import { UserSchema } from '../schemas/user.ts'
 import { challengeView, deliverChallenge, identifierKind } from './issue-challenge.ts'
 import { startChallenge } from './start-challenge.ts'
 import { userView } from './user-view.ts'
-import { perMinute } from '../rate-limit.ts'
+import { activeUserLookup } from './active-user.ts'
+import { routeLimits } from '../rate-limit.ts'
 import { BODY_ERRORS, jsonResponse, problemResponses } from '../schemas/responses.ts'
 
 const security = [{ bearerAuth: [] }]
@@ -44,15 +45,8 @@ const SessionListSchema = Type.Object({ sessions: Type.Array(SessionSchema) }, {
 const meRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {
   const { users, sessions, otp, now } = app
   app.addHook('onRequest', app.authenticate)
-  const startLimit = { rateLimit: perMinute(config.RATE_LIMIT_START_PER_MINUTE) }
-  const verifyLimit = { rateLimit: perMinute(config.RATE_LIMIT_VERIFY_PER_MINUTE) }
-  const defaultLimit = { rateLimit: perMinute(config.RATE_LIMIT_DEFAULT_PER_MINUTE) }
-
-  const currentUser = async (id: string) => {
-    const user = await users.findById(id)
-    if (user === null || user.status !== 'active') throw new AppError('unauthorized', { detail: 'The account is not active.' })
-    return user
-  }
+  const { startLimit, verifyLimit, defaultLimit } = routeLimits(config)
+  const currentUser = activeUserLookup(users)
 
   app.get('', {
     config: defaultLimit,

@@ -4,7 +4,7 @@ import type { Config } from '../../src/config.ts'
 import { AppError } from '../../src/errors.ts'
 import { normaliseIdentifier } from '../../src/users/identifiers.ts'
 import { verifiedAtField } from '../../src/users/user-repository.ts'
-import { perMinute } from '../rate-limit.ts'
+import { routeLimits } from '../rate-limit.ts'
 import { ContactBodyProperties } from '../schemas/identifiers.ts'
 import { LoginSchema, MfaTokenSchema } from '../schemas/login.ts'
 import { BODY_ERRORS, jsonResponse, problemResponses } from '../schemas/responses.ts'
@@ -16,7 +16,7 @@ const tags = ['totp']
 /** Public logins with an authenticator app: as the second factor after an email/SMS code, or on its own. */
 const totpLoginRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {
   const { users, totp, mfa, now } = app
-  const verifyLimit = { rateLimit: perMinute(config.RATE_LIMIT_VERIFY_PER_MINUTE) }
+  const { verifyLimit } = routeLimits(config)
 
   app.post('/mfa/verify', {
     config: verifyLimit,

@@ -2,10 +2,10 @@ import { Type } from 'typebox'
 import QRCode from 'qrcode'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Config } from '../../src/config.ts'
-import { AppError } from '../../src/errors.ts'
-import { perMinute } from '../rate-limit.ts'
+import { routeLimits } from '../rate-limit.ts'
 import { BODY_ERRORS, PARSE_ERRORS, jsonResponse, problemResponses } from '../schemas/responses.ts'
 import { RecoveryCodesSchema, SecondFactorCodeSchema, TotpCodeSchema } from '../schemas/totp.ts'
+import { activeUserLookup } from './active-user.ts'
 
 const security = [{ bearerAuth: [] }]
 const tags = ['totp']
@@ -37,15 +37,8 @@ const body = <T extends typeof TotpCodeSchema | typeof SecondFactorCodeSchema>(c
 const totpRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {
   const { users, totp } = app
   app.addHook('onRequest', app.authenticate)
-  const startLimit = { rateLimit: perMinute(config.RATE_LIMIT_START_PER_MINUTE) }
-  const verifyLimit = { rateLimit: perMinute(config.RATE_LIMIT_VERIFY_PER_MINUTE) }
-  const defaultLimit = { rateLimit: perMinute(config.RATE_LIMIT_DEFAULT_PER_MINUTE) }
-
-  const currentUser = async (id: string) => {
-    const user = await users.findById(id)
-    if (user === null || user.status !== 'active') throw new AppError('unauthorized', { detail: 'The account is not active.' })
-    return user
-  }
+  const { startLimit, verifyLimit, defaultLimit } = routeLimits(config)
+  const currentUser = activeUserLookup(users)
 
   app.get('', {
     config: defaultLimit,

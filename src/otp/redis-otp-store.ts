@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import type { Cluster, Redis } from 'ioredis'
+import { SLIDING_WINDOW_LUA } from '../redis-lua/sliding-window.ts'
 import {
   isChallengeId,
   type ChallengePayload, type ChallengeSnapshot, type IssuedCode, type LockoutLimits, type NewChallenge, type OtpStore,
@@ -8,7 +9,7 @@ import {
 } from './otp-store.ts'
 
 const lua = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8')
-const prelude = lua('lib')
+const prelude = SLIDING_WINDOW_LUA + lua('lib')
 const SCRIPTS = {
   otpStartChallenge: { numberOfKeys: 5, lua: prelude + lua('start') },
   otpResendChallenge: { numberOfKeys: 1, lua: prelude + lua('resend') },

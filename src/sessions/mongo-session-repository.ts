@@ -30,7 +30,7 @@ const after = { returnDocument: 'after' } as const
 const NOT_IMPLEMENTED = 238
 
 const live = (now: Date) => ({ revokedAt: null, expiresAt: { $gt: now } })
-const isLive = (session: SessionDocument, now: Date) => session.revokedAt === null && now.getTime() < session.expiresAt.getTime()
+const isLive = (session: Pick<SessionDocument, 'revokedAt' | 'expiresAt'>, now: Date) => session.revokedAt === null && now.getTime() < session.expiresAt.getTime()
 const toObjectId = (id: string) => /^[0-9a-f]{24}$/i.test(id) ? new Types.ObjectId(id) : null
 
 function toSession ({ _id, previousHashes, ...session }: SessionDocument): Session {
@@ -155,6 +155,9 @@ export class MongoSessionRepository implements SessionRepository {
 
   async isActive (id: string, now: Date): Promise<boolean> {
     const _id = toObjectId(id)
-    return _id !== null && await this.#sessions.exists({ _id, ...live(now) }) !== null
+    // On every authenticated request: a lookup by _id alone, liveness checked here. The same index read on
+    // MongoDB; FerretDB only pushes a bare _id filter down, so there this is ~7× cheaper (bench/, `me`).
+    const session = _id && await this.#sessions.findById(_id, { revokedAt: 1, expiresAt: 1 }).lean<Pick<SessionDocument, 'revokedAt' | 'expiresAt'>>()
+    return session !== null && isLive(session, now)
   }
 }

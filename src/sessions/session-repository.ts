@@ -97,5 +97,6 @@ export interface PreviousHash { hash: string, rotatedAt: Date }
 
 /** The decision for a presented hash found among a live session's previous hashes. */
 export function previousHashOutcome (previous: PreviousHash, now: Date, graceSeconds: number): 'grace' | 'reused' {
-  return now.getTime() - previous.rotatedAt.getTime() < graceSeconds * 1000 ? 'grace' : 'reused'
+  // no window at all without a grace period: a caller whose clock reading predates the winner's is no exception
+  return graceSeconds > 0 && now.getTime() - previous.rotatedAt.getTime() < graceSeconds * 1000 ? 'grace' : 'reused'
 }

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import type { Cluster, Redis } from 'ioredis'
+import { SLIDING_WINDOW_LUA } from '../redis-lua/sliding-window.ts'
 import type { AttemptStart, LockoutLimits, TotpAttemptStore } from './totp-attempt-store.ts'
 
 const lua = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8')
-const prelude = lua('lib')
 const SCRIPTS = {
-  totpBeginAttempt: { numberOfKeys: 2, lua: prelude + lua('begin') },
-  totpFailAttempt: { numberOfKeys: 2, lua: prelude + lua('fail') },
+  totpBeginAttempt: { numberOfKeys: 2, lua: SLIDING_WINDOW_LUA + lua('begin') },
+  totpFailAttempt: { numberOfKeys: 2, lua: SLIDING_WINDOW_LUA + lua('fail') },
   totpClaimStep: { numberOfKeys: 1, lua: lua('claim-step') }
 }
 

@@ -115,10 +115,13 @@ export class MongoUserRepository implements UserRepository {
   async recordLogin (id: string, kind: IdentifierKind, at: Date): Promise<User | null> {
     const _id = toObjectId(id)
     if (!_id) return null
-    // two updates because "set unless set" in one needs an update pipeline, which FerretDB lacks
+    const user = await this.#update(_id, { lastLoginAt: at })
     const field = verifiedAtField(kind)
-    await this.#users.updateOne({ _id, [kind]: { $ne: null }, [field]: null }, { $set: { [field]: at } })
-    return this.#update(_id, { lastLoginAt: at })
+    // A returning user is verified already: one write. "Set unless set" is a second, conditional update, only at
+    // the first login with this identifier (in one update it needs an update pipeline, which FerretDB lacks).
+    if (user === null || user[kind] === null || user[field] !== null) return user
+    const verified = await this.#users.findOneAndUpdate({ _id, [field]: null }, { $set: { [field]: at } }, after).lean<UserDocument>()
+    return verified ? toUser(verified) : await this.findById(id)
   }
 
   async updateProfile (id: string, patch: ProfilePatch): Promise<User | null> {

@@ -88,6 +88,12 @@ export function sessionRepositoryContract (t: Test, make: MakeSessionRepository)
     t.same(await sessions.rotate(rotation(tokenHash, 3603)), { outcome: 'invalid' }, 'a revoked family only answers invalid')
   })
 
+  t.test('without grace, a reuse whose clock reading predates the rotation is still reuse', async (t) => {
+    const { sessions, tokenHash } = await setup(t)
+    await sessions.rotate(rotation(tokenHash, 60))
+    t.equal((await sessions.rotate(rotation(tokenHash, 59))).outcome, 'reused')
+  })
+
   t.test('unknown hashes are invalid', async (t) => {
     const { sessions } = await setup(t)
     t.same(await sessions.rotate(rotation(hash(), 1)), { outcome: 'invalid' })

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { RedisSmsBudget } from '../../src/delivery/redis-sms-budget.ts'
-import { createTestCluster, createTestRedis, deleteKeys, listKeys, uniqueKeyPrefix, type TestRedisClient } from '../helpers/redis.ts'
+import { connectWithOwnPrefix, createTestCluster, createTestRedis, listKeys, type TestRedisClient } from '../helpers/redis.ts'
 import { smsBudgetContract } from './sms-budget.ts'
 
 /** Time passing, as far as Redis expiry is concerned: every key's TTL shrinks by `ms`. */
@@ -14,24 +14,15 @@ async function elapse (client: TestRedisClient, prefix: string, ms: number): Pro
 for (const [label, connect] of [['redis', createTestRedis], ['cluster', createTestCluster]] as const) {
   t.test(label, async (t) => {
     smsBudgetContract(t, async () => {
-      const client = connect()
-      const keyPrefix = uniqueKeyPrefix('test-sms-budget')
-      return {
-        store: new RedisSmsBudget(client, { keyPrefix }),
-        elapse: (ms) => elapse(client, keyPrefix, ms),
-        close: async () => {
-          await deleteKeys(client, keyPrefix)
-          await client.quit()
-        }
-      }
+      const { client, keyPrefix, close } = connectWithOwnPrefix(connect, 'test-sms-budget')
+      return { store: new RedisSmsBudget(client, { keyPrefix }), elapse: (ms) => elapse(client, keyPrefix, ms), close }
     })
   })
 }
 
 t.test('one counter per country and hour, named without personal data, with its TTL', async (t) => {
-  const client = createTestRedis()
-  const keyPrefix = uniqueKeyPrefix('test-sms-budget')
-  t.teardown(async () => { await deleteKeys(client, keyPrefix); await client.quit() })
+  const { client, keyPrefix, close } = connectWithOwnPrefix(createTestRedis, 'test-sms-budget')
+  t.teardown(close)
   const store = new RedisSmsBudget(client, { keyPrefix })
   await store.take('US', 493_000, 10, 3_900_000)
   await store.take('US', 493_000, 10, 3_900_000)

@@ -55,3 +55,21 @@ export async function deleteKeys (client: TestRedisClient, prefix: string): Prom
   const keys = await listKeys(client, prefix)
   await Promise.all(keys.map(({ key }) => client.del(key)))
 }
+
+/**
+ * A new client whose keys live under a prefix of their own, for one contract harness or test;
+ * `close` removes what was written under the prefix, then disconnects.
+ */
+export function connectWithOwnPrefix (createClient: () => TestRedisClient, label: string) {
+  const client = createClient()
+  const keyPrefix = uniqueKeyPrefix(label)
+  return {
+    client,
+    keyPrefix,
+    listKeys: () => listKeys(client, keyPrefix),
+    close: async () => {
+      await deleteKeys(client, keyPrefix)
+      await client.quit()
+    }
+  }
+}

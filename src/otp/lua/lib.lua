@@ -1,23 +1,6 @@
--- Prepended to every OTP script. Keys named here are built from the destination key base stored in the
--- challenge; they carry the same {bucket} hash tag as KEYS[1], so they live on its Cluster slot.
-
--- Redis's clock, never the API host's
-local function now_ms ()
-  local time = redis.call('TIME')
-  return tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-end
-
--- sliding window log: one sorted-set member per event, scored by its time in ms
-local function window_count (key, now, window_ms)
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window_ms)
-  return redis.call('ZCARD', key)
-end
-
--- ms until the window holds fewer than limit events again
-local function window_wait (key, now, window_ms, limit, count)
-  local entry = redis.call('ZRANGE', key, count - limit, count - limit, 'WITHSCORES')
-  return tonumber(entry[2]) + window_ms - now
-end
+-- Prepended to every OTP script, after src/redis-lua/sliding-window.lua. Keys named here are built from the
+-- destination key base stored in the challenge; they carry the same {bucket} hash tag as KEYS[1], so they
+-- live on its Cluster slot.
 
 -- the send checks shared by start and resend: nil when a code may be sent
 local function send_refusal (lock, cooldown, quota, now, skip, limit, window_ms)

@@ -1,0 +1,66 @@
+import { randomBytes } from 'node:crypto'
+import { fileURLToPath } from 'node:url'
+import { connectMongo } from '../plugins/mongo.ts'
+import { generateSigningKey } from '../src/sessions/tokens.ts'
+import { TEST_CODE, TEST_DOMAIN } from './pools.ts'
+import { freePort, startService, type Service } from './processes.ts'
+
+export interface ServerSettings {
+  redisUrl: string
+  mongoUrl: string
+  path: string
+  /** where the one-worker app writes a .cpuprofile on exit; null: no profile */
+  profileDirectory: string | null
+}
+
+const root = new URL('../', import.meta.url)
+const JSON_KEYS = JSON.stringify([generateSigningKey('bench')])
+
+/** Production mode, as deployed, with test identifiers and the load generator on the rate-limit allowlist. */
+function serverEnv (settings: ServerSettings, port: number, workers: number): Record<string, string> {
+  return {
+    PATH: settings.path,
+    NODE_ENV: 'production',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    WORKERS: String(workers),
+    LOG_LEVEL: 'warn',
+    SHUTDOWN_GRACE_MS: '2000',
+    REDIS_URL: settings.redisUrl,
+    MONGODB_URL: settings.mongoUrl,
+    JWT_KEYS: JSON_KEYS,
+    OTP_PEPPER: 'bench-pepper-bench-pepper-bench-pepper',
+    TOTP_ENCRYPTION_KEYS: `bench:${randomBytes(32).toString('base64')}`,
+    // required in production, never called: test identifiers get no message
+    SENDGRID_API_KEY: 'SG.bench-unused',
+    EMAIL_FROM: `bench@${TEST_DOMAIN}`,
+    VONAGE_API_KEY: 'bench-unused',
+    VONAGE_API_SECRET: 'bench-unused',
+    SMS_FROM: 'otpgate',
+    SMS_ALLOWED_COUNTRIES: 'US',
+    TEST_IDENTIFIERS: `*@${TEST_DOMAIN}=${TEST_CODE}`,
+    ALLOW_TEST_IDENTIFIERS: 'true',
+    TEST_IDENTIFIERS_SKIP_QUOTA: 'true',
+    RATE_LIMIT_ALLOWLIST: '127.0.0.1'
+  }
+}
+// the children run in bench/, where no .env can reach them; src/server.ts reads one from its working directory
+const cwd = fileURLToPath(new URL('bench/', root))
+const script = (path: string) => fileURLToPath(new URL(path, root))
+
+export async function startApp (settings: ServerSettings, workers: number): Promise<Service> {
+  const port = await freePort()
+  const profile = settings.profileDirectory !== null && workers === 1 ? ['--cpu-prof', '--cpu-prof-dir', settings.profileDirectory] : []
+  return startService(`app (${workers} worker${workers > 1 ? 's' : ''})`, [...profile, script('src/server.ts')], serverEnv(settings, port, workers), { cwd, port, readyPath: '/health/ready' })
+}
+
+export async function startFloor (settings: ServerSettings): Promise<Service> {
+  const port = await freePort()
+  return startService('floor', [script('bench/floor-server.ts')], serverEnv(settings, port, 1), { cwd, port, readyPath: '/health' })
+}
+
+export async function dropBenchDatabase (settings: ServerSettings): Promise<void> {
+  const connection = await connectMongo(settings.mongoUrl, 5000)
+  await connection.dropDatabase()
+  await connection.close()
+}
