@@ -57,7 +57,7 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
       locale: request.body.locale ?? user?.locale ?? null,
       deliverable
     })
-    await deliverChallenge(app, config, challenge)
+    await deliverChallenge(app, config, challenge, request.log)
     return reply.code(202).send(challengeView(challenge))
   })
 
@@ -74,7 +74,7 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
     }
   }, async (request, reply) => {
     const challenge = await resendChallenge(app, request.body.challengeId)
-    await deliverChallenge(app, config, challenge)
+    await deliverChallenge(app, config, challenge, request.log)
     return reply.code(202).send(challengeView(challenge))
   })
 

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { Config } from '../../src/config.ts'
 import type { IssuedChallenge } from '../../src/otp/otp-engine.ts'
 import { maskDestination } from '../../src/delivery/mask.ts'
@@ -14,7 +14,7 @@ import { isAppError } from '../../src/errors.ts'
  * since a 502 only ever happens for real accounts there (its challenge and cooldown stay, like a decoy's); with open sign-up everyone gets real sends, so the
  * 502 `delivery_failed` tells the client to retry.
  */
-export async function deliverChallenge (app: FastifyInstance, config: Config, challenge: IssuedChallenge): Promise<void> {
+export async function deliverChallenge (app: FastifyInstance, config: Config, challenge: IssuedChallenge, log: FastifyBaseLogger): Promise<void> {
   try {
     app.delivery.assertAvailable(challenge.channel)
     if (!challenge.deliverable || challenge.isTestIdentifier) return
@@ -24,7 +24,8 @@ export async function deliverChallenge (app: FastifyInstance, config: Config, ch
       code: challenge.code,
       locale: challenge.locale,
       purpose: challenge.purpose,
-      expiresInSeconds: config.OTP_TTL_SECONDS
+      expiresInSeconds: config.OTP_TTL_SECONDS,
+      logger: log.child({ component: 'delivery' })
     })
   } catch (error) {
     // hidden failures keep their challenge and cooldown, exactly like a decoy's

@@ -139,7 +139,7 @@ const meRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { co
       locale: request.body.locale ?? user.locale,
       deliverable: true
     })
-    await deliverChallenge(app, config, challenge)
+    await deliverChallenge(app, config, challenge, request.log)
     return reply.code(202).send(challengeView(challenge))
   })
 

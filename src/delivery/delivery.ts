@@ -22,6 +22,8 @@ export interface DeliverCodeRequest {
   locale: string | null
   purpose: string
   expiresInSeconds: number
+  /** the request's logger, so delivery lines carry its request id; the Delivery's own logger otherwise */
+  logger?: DeliveryLogger | undefined
 }
 
 export interface DeliveryResult {
@@ -119,6 +121,7 @@ export class Delivery {
 
   async #attempt<Message> (request: DeliverCodeRequest, route: Route<Message>, message: Message): Promise<DeliveryResult> {
     const { retries, timeoutMs } = this.#options
+    const logger = request.logger ?? this.#logger
     const started = performance.now()
     const context = { channel: request.channel, provider: route.provider, purpose: request.purpose, recipient: maskDestination(request.to) }
     const latencyMs = () => Math.round(performance.now() - started)
@@ -126,7 +129,7 @@ export class Delivery {
       try {
         const { messageId } = await route.sender.send(message, request.code)
         this.#breakers[request.channel].recordSuccess()
-        this.#logger.info({ ...context, outcome: 'delivered', attempts: attempt, latencyMs: latencyMs(), messageId }, 'code delivered')
+        logger.info({ ...context, outcome: 'delivered', attempts: attempt, latencyMs: latencyMs(), messageId }, 'code delivered')
         return { provider: route.provider, messageId }
       } catch (error) {
         // anything but a DeliveryError is a bug in a sender: only its name is logged, it may hold the request
@@ -145,11 +148,11 @@ export class Delivery {
           error: failure?.message ?? (error instanceof Error ? error.name : typeof error)
         }
         if (retry) {
-          this.#logger.warn({ ...details, outcome: 'retrying', retryInMs: waitMs }, 'code delivery attempt failed')
+          logger.warn({ ...details, outcome: 'retrying', retryInMs: waitMs }, 'code delivery attempt failed')
           await this.#sleep(waitMs)
           continue
         }
-        this.#logger.warn({ ...details, outcome: 'failed' }, 'code delivery failed')
+        logger.warn({ ...details, outcome: 'failed' }, 'code delivery failed')
         // a recipient the provider rejects says nothing about the provider's health
         if (kind !== 'invalid_recipient') this.#breakers[request.channel].recordFailure()
         throw this.#appError(request.channel, kind, failure)

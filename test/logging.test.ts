@@ -1,0 +1,26 @@
+import t from 'tap'
+import { Writable } from 'node:stream'
+import { buildTestApp } from './helpers/build-app.ts'
+import { bearer, codeFromOutbox, newEmail, newPhone, startLogin } from './helpers/login.ts'
+
+t.test('every log line of a request carries its id, and no line holds a code, token, email or phone', async (t) => {
+  const lines: string[] = []
+  const stream = new Writable({ write (chunk, _encoding, done) { lines.push(...String(chunk).split('\n').filter(Boolean)); done() } })
+  const app = await buildTestApp(t, { logger: { level: 'trace', stream } as never })
+
+  const email = newEmail()
+  const phone = newPhone()
+  const started = await startLogin(app, { email })
+  await startLogin(app, { phone })
+  const code = await codeFromOutbox(app, email)
+  const verified = await app.inject({ method: 'POST', url: '/v1/auth/otp/verify', payload: { challengeId: started.json().challengeId, code } })
+  const { accessToken, refreshToken } = verified.json()
+  await app.inject({ method: 'GET', url: '/v1/me', headers: bearer(accessToken) })
+  await app.inject({ method: 'POST', url: '/v1/auth/token/refresh', payload: { refreshToken } })
+
+  const requestLines = lines.map((line) => JSON.parse(line)).filter((entry) => entry.req || entry.res || entry.component)
+  t.ok(requestLines.some((entry) => entry.component === 'delivery' && entry.msg === 'code delivered'), 'delivery is logged')
+  for (const entry of requestLines) t.match(entry.reqId, /^[0-9a-f-]{36}$/, `request id on: ${entry.msg}`)
+  const all = lines.join('\n')
+  for (const secret of [code, accessToken, refreshToken, email, phone, phone.slice(1)]) t.notOk(all.includes(secret), 'a secret stayed out of the logs')
+})
