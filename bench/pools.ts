@@ -54,6 +54,15 @@ export class Pools {
   #chained = 0
   /** requests that went out without an item because a pool was empty */
   starved = 0
+  /** `<status> <problem code>` of every error answer the scenarios read */
+  readonly problems = new Map<string, number>()
+
+  recordProblem (status: number, body: string): void {
+    let code = 'no problem body'
+    try { code = String((JSON.parse(body) as { code?: unknown }).code) } catch { /* not JSON */ }
+    const key = `${status} ${code}`
+    this.problems.set(key, (this.problems.get(key) ?? 0) + 1)
+  }
 
   takeChallenge (): string {
     const challenge = this.challenges.pop()

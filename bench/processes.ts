@@ -81,6 +81,22 @@ async function groupCpuMs (pid: number): Promise<number | null> {
   return ticks * 1000 / CLOCK_TICKS_PER_SECOND
 }
 
+/** A server the bench did not start (BENCH_TARGET): nothing to stop, no CPU or logs to read. */
+export function remoteService (url: string): Service {
+  const base = url.replace(/\/+$/, '')
+  return {
+    name: base,
+    url: base,
+    readyUrl: `${base}/health/ready`,
+    pid: 0,
+    warnings: () => 0,
+    warningSummary: () => '',
+    tail: () => '',
+    cpuMs: async () => null,
+    stop: async () => {}
+  }
+}
+
 /** A port free right now on 127.0.0.1; the child binds it a moment later. */
 export async function freePort (): Promise<number> {
   const server = createServer()
@@ -139,7 +155,7 @@ export async function startService (name: string, args: string[], env: Record<st
  * Waits until the readiness check answers quickly three times in a row: requests cut off at the end of a run
  * may still be queued in the stores, and the next run should not pay for them.
  */
-export async function settle (service: Service, quickMs = 50, timeoutMs = 15_000): Promise<void> {
+export async function settle (service: Service, quickMs = 50, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   for (let quick = 0; quick < 3 && Date.now() < deadline; await sleep(50)) {
     const began = performance.now()

@@ -84,6 +84,8 @@ export function formatMarkdown (report: BenchReport): string {
     ...body.map((row) => `| ${row.join(' | ')} |`),
     '',
     ...report.scenarios.filter((result) => result.note).map((result) => `- \`${result.name}\` vs \`${result.floor}\`: ${result.note}`),
+    '- server CPU µs/req: CPU time of the server process(es) during the run over the requests answered, the ' +
+      'app\'s own cost whatever the stores\' speed (for store-bound runs it includes driver queueing and idle upkeep)',
     '',
     ...summary(report).map((line) => `- ${line}`),
     ''

@@ -3,13 +3,15 @@
 // an enumeration-timing probe. Results go to the terminal and to bench/results/latest.{md,json}.
 //   BENCH_DURATION (s, default 10), BENCH_WARMUP (s, 2), BENCH_CONNECTIONS (100),
 //   BENCH_ONLY=me,floor-mongo-read,enumeration,workers (a subset; nothing is written to bench/results),
-//   BENCH_CPU_PROF=1 (the one-worker server writes a .cpuprofile to bench/results/profiles on exit)
+//   BENCH_CPU_PROF=1 (the one-worker server writes a .cpuprofile to bench/results/profiles on exit),
+//   BENCH_TARGET=https://… (the endpoint scenarios and the enumeration probe against a running instance configured
+//   with TEST_IDENTIFIERS='*@loadtest.example=000000'; nothing is started, nothing is written)
 import autocannon from 'autocannon'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { measureEnumeration, type EnumerationTiming } from './enumeration.ts'
 import { Pools } from './pools.ts'
-import { settle, stopAll, type Service } from './processes.ts'
+import { remoteService, settle, stopAll, type Service } from './processes.ts'
 import { describeMachine, formatTable, writeReport, type BenchReport, type ScenarioResult, type WorkersResult } from './report.ts'
 import { SCENARIOS, type Scenario } from './scenarios.ts'
 import { dropBenchDatabase, startApp, startFloor } from './servers.ts'
@@ -24,7 +26,8 @@ function readSettings (env: NodeJS.ProcessEnv) {
     if (!(value > 0)) throw new Error(`${name} must be a positive number`)
     return value
   }
-  if (!env.REDIS_URL || !env.MONGODB_URL) throw new Error('REDIS_URL and MONGODB_URL must be set: run `npm run bench`, or source .test-services/dev/env')
+  const target = env.BENCH_TARGET || null
+  if (target === null && (!env.REDIS_URL || !env.MONGODB_URL)) throw new Error('REDIS_URL and MONGODB_URL must be set: run `npm run bench`, or source .test-services/dev/env')
   const only = env.BENCH_ONLY ? env.BENCH_ONLY.split(',').map((name) => name.trim()) : null
   return {
     durationSeconds: number('BENCH_DURATION', 10),
@@ -33,9 +36,10 @@ function readSettings (env: NodeJS.ProcessEnv) {
     selected: (name: string) => only === null || only.includes(name),
     partial: only !== null,
     profileDirectory: env.BENCH_CPU_PROF === '1' ? fileURLToPath(new URL('profiles/', RESULTS)) : null,
-    redisUrl: env.REDIS_URL,
+    target,
+    redisUrl: env.REDIS_URL ?? '',
     // a database of its own: a run starts from nothing and leaves the test database alone
-    mongoUrl: Object.assign(new URL(env.MONGODB_URL), { pathname: '/otp-gate-bench' }).href,
+    mongoUrl: env.MONGODB_URL ? Object.assign(new URL(env.MONGODB_URL), { pathname: '/otp-gate-bench' }).href : '',
     path: env.PATH ?? ''
   }
 }
@@ -139,6 +143,7 @@ async function main (settings: Settings): Promise<void> {
   await dropBenchDatabase(settings)
 
   if (pools.starved > 0) warnings.push(`${pools.starved} requests went out without a challenge or session because a pool ran dry (counted as non-2xx)`)
+  if (pools.problems.size > 0) warnings.push(`error answers, all scenarios and warm-ups: ${[...pools.problems].map(([problem, count]) => `${count} × ${problem}`).join(', ')}`)
   const report: BenchReport = {
     ranAt: new Date().toISOString(),
     machine: describeMachine(),
@@ -158,6 +163,32 @@ async function main (settings: Settings): Promise<void> {
   }
 }
 
+/** BENCH_TARGET: the endpoint scenarios against an instance running elsewhere; no floors, no workers pass. */
+async function runAgainstTarget (target: string, settings: Settings): Promise<void> {
+  const began = performance.now()
+  const app = remoteService(target)
+  const pools = new Pools()
+  const results: ScenarioResult[] = []
+  for (const scenario of SCENARIOS.filter((item) => item.server === 'app' && settings.selected(item.name))) {
+    results.push({ ...await measure(scenario, { app }, pools, settings), floor: null })
+  }
+  const enumeration = settings.selected('enumeration') && pools.logins.length > 0
+    ? await measureEnumeration(app.url, pools.logins.map((login) => login.email), ENUMERATION_SAMPLES)
+    : null
+  const warnings = pools.starved > 0 ? [`${pools.starved} requests went out without a challenge or session because a pool ran dry`] : []
+  if (pools.problems.size > 0) warnings.push(`error answers: ${[...pools.problems].map(([problem, count]) => `${count} × ${problem}`).join(', ')}`)
+  console.log('\n' + formatTable({
+    ranAt: new Date().toISOString(),
+    machine: `load generator: ${describeMachine()}; target ${target}`,
+    settings: { durationSeconds: settings.durationSeconds, warmupSeconds: settings.warmupSeconds, connections: settings.connections },
+    scenarios: results,
+    workers: null,
+    enumeration,
+    totalSeconds: Math.round((performance.now() - began) / 1000),
+    warnings
+  }))
+}
+
 // autocannon's timers go negative when a loaded machine makes them late: harmless, and not the server's
 process.removeAllListeners('warning').on('warning', (warning) => {
   if (warning.name !== 'TimeoutNegativeWarning') console.warn(warning)
@@ -165,7 +196,9 @@ process.removeAllListeners('warning').on('warning', (warning) => {
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => { stopAll().finally(() => process.exit(130)) })
 }
-main(readSettings(process.env)).catch(async (error: unknown) => {
+const settings = readSettings(process.env)
+const run = settings.target === null ? main(settings) : runAgainstTarget(settings.target, settings)
+run.catch(async (error: unknown) => {
   console.error(error)
   await stopAll()
   process.exitCode = 1

@@ -35,7 +35,10 @@ const verifyRequest = (pools: Pools, challenge: (context: Record<string, unknown
   path: '/v1/auth/otp/verify',
   headers: JSON_HEADERS,
   setupRequest: (request, context) => bodyOf({ challengeId: challenge(context), code: TEST_CODE })(request),
-  onResponse: (status, body) => { if (keep && status === 200) pools.logins.push(loginOf(body)) }
+  onResponse: (status, body) => {
+    if (status !== 200) pools.recordProblem(status, body)
+    else if (keep) pools.logins.push(loginOf(body))
+  }
 })
 
 const floorRequest = (path: string): Request => ({
@@ -53,6 +56,7 @@ function refreshLoad (pools: Pools): Load {
     if (chain) taken.push(chain)
     return chain
   }
+  const drop = (chain: Chain) => { taken.splice(taken.indexOf(chain), 1) }
   const setupClient = (client: Client) => {
     let chain = take()
     client.setRequests([{
@@ -60,17 +64,24 @@ function refreshLoad (pools: Pools): Load {
       path: '/v1/auth/token/refresh',
       headers: JSON_HEADERS,
       setupRequest: (request) => {
+        // still in flight: the last request timed out and may have rotated on the server; resending its token
+        // would only revoke the session
+        if (chain?.inFlight) {
+          drop(chain)
+          chain = undefined
+        }
         chain ??= take()
         if (chain) chain.inFlight = true
         return bodyOf({ refreshToken: chain?.refreshToken ?? NO_REFRESH_TOKEN })(request)
       },
       onResponse: (status, body) => {
+        if (status !== 200) pools.recordProblem(status, body)
         if (chain === undefined) return
         chain.inFlight = false
         if (status === 200) {
           chain.refreshToken = (JSON.parse(body) as { refreshToken: string }).refreshToken
         } else {
-          taken.splice(taken.indexOf(chain), 1)
+          drop(chain)
           chain = undefined
         }
       }
@@ -88,7 +99,12 @@ function meLoad (pools: Pools): Load {
   let next = 0
   const setupClient = (client: Client) => {
     const login = pools.logins[next++ % pools.logins.length]
-    client.setRequests([{ method: 'GET', path: '/v1/me', headers: { authorization: `Bearer ${login?.accessToken ?? 'none'}` } }])
+    client.setRequests([{
+      method: 'GET',
+      path: '/v1/me',
+      headers: { authorization: `Bearer ${login?.accessToken ?? 'none'}` },
+      onResponse: (status, body) => { if (status !== 200) pools.recordProblem(status, body) }
+    }])
   }
   return { options: { setupClient } }
 }
@@ -102,7 +118,10 @@ function flowLoad (pools: Pools): Load {
   const setupClient = (client: Client) => {
     const email = pools.logins[next++ % pools.logins.length]?.email ?? newEmail()
     client.setRequests([
-      startRequest(() => email, (status, body, context) => { context.challengeId = status === 202 ? challengeOf(body) : undefined }),
+      startRequest(() => email, (status, body, context) => {
+        context.challengeId = status === 202 ? challengeOf(body) : undefined
+        if (status !== 202) pools.recordProblem(status, body)
+      }),
       verifyRequest(pools, (context) => typeof context.challengeId === 'string' ? context.challengeId : NO_CHALLENGE, false)
     ])
   }
@@ -122,14 +141,21 @@ export const SCENARIOS: Scenario[] = [
     floor: 'floor-mongo-read-redis',
     note: 'one findOne (identity) + one EVALSHA (start.lua)',
     // a new identifier each time: the sign-up path, and no two requests share a destination's keys
-    load: (pools) => ({ options: { requests: [startRequest(newEmail, (status, body) => { if (status === 202) pools.challenges.push(challengeOf(body)) })] } })
+    load: (pools) => ({
+      options: {
+        requests: [startRequest(newEmail, (status, body) => {
+          if (status === 202) pools.challenges.push(challengeOf(body))
+          else pools.recordProblem(status, body)
+        })]
+      }
+    })
   },
   floor('floor-mongo-read-redis', floorRequest('/floor/mongo-read-redis')),
   {
     name: 'verify',
     server: 'app',
     floor: 'floor-redis-mongo',
-    note: 'sign-up on first login: one EVALSHA + 1 read + 3 inserts + 2 updates',
+    note: 'sign-up at the first login: EVALSHA + 2 reads (identity, TOTP) + 3 inserts (user, identity, session) + 2 updates (login, verified)',
     prepare: ({ pools, app, seconds }) => pools.ensureChallenges(app, seconds * VERIFY_RATE_BOUND),
     load: (pools) => ({ options: { requests: [verifyRequest(pools, () => pools.takeChallenge())] } })
   },
@@ -138,16 +164,16 @@ export const SCENARIOS: Scenario[] = [
     name: 'refresh',
     server: 'app',
     floor: 'floor-redis-mongo',
-    note: 'a Mongo write per request; refresh makes 1 read + 3 writes (rotation lock)',
-    // the warm-up's last refreshes are cut off, and a chain whose answer never came is dead: two sets
-    prepare: ({ pools, app, connections }) => pools.ensureChains(app, 2 * connections),
+    note: 'the closest floor with a Mongo write; refresh makes 1 read + 3 writes (the rotation lock takes two)',
+    // a chain whose answer never came is dead: the warm-up's last refreshes kill one set, timeouts a few more
+    prepare: ({ pools, app, connections }) => pools.ensureChains(app, Math.ceil(2.5 * connections)),
     load: refreshLoad
   },
   {
     name: 'me',
     server: 'app',
     floor: 'floor-mongo-read',
-    note: 'two findOne (session live, user) + EdDSA verify',
+    note: 'two findOne by _id (session live, user) + an EdDSA verify',
     prepare: ({ pools, app, connections }) => pools.ensureLogins(app, connections),
     load: meLoad
   },
