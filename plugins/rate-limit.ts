@@ -41,6 +41,10 @@ export const routeLimits = (config: Config) => ({
  */
 async function rateLimitPlugin (app: FastifyInstance, { config, keyPrefix }: { config: Config, keyPrefix: string }) {
   const allowList = allowListOf(config.RATE_LIMIT_ALLOWLIST)
+  // a client that hung up before its request was read has no address: it cannot be limited, so it is not served
+  app.addHook('onRequest', async (request) => {
+    if (request.ip === undefined) throw new AppError('bad_request', { detail: 'The client connection is gone.' })
+  })
   await app.register(rateLimit, {
     global: false,
     ...(app.redis ? { redis: app.redis } : {}),

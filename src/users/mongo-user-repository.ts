@@ -2,6 +2,9 @@ import { Schema, Types, type Connection, type Model } from 'mongoose'
 import { AppError } from '../errors.ts'
 import { verifiedAtField, type IdentifierKind, type ProfilePatch, type User, type UserRepository, type UserStatus } from './user-repository.ts'
 
+/** an id no user has: the second read of an unknown identifier */
+const NO_SUCH_USER = new Types.ObjectId('000000000000000000000000')
+
 interface UserDocument extends Omit<User, 'id'> { _id: Types.ObjectId }
 
 /** `_id` is `<kind>:<value>`: inserting the document is the atomic claim of the identifier. */
@@ -163,8 +166,9 @@ export class MongoUserRepository implements UserRepository {
   /** The identity document and, when its user really holds the value, that user. */
   async #resolve (kind: IdentifierKind, value: string): Promise<{ identity: IdentityDocument | null, owner: UserDocument | null }> {
     const identity = await this.#identities.findById(identityKey(kind, value)).lean<IdentityDocument>()
+    // an unknown identifier costs the same two reads as a known one, so timing does not tell them apart
+    const user = await this.#users.findById(identity?.userId ?? NO_SUCH_USER).lean<UserDocument>()
     if (!identity) return { identity: null, owner: null }
-    const user = await this.#users.findById(identity.userId).lean<UserDocument>()
     return { identity, owner: user && user[kind] === value ? user : null }
   }
 
