@@ -204,3 +204,21 @@ t.test('logout takes no body at all', async (t) => {
   t.equal(response.body, '')
   t.equal((await app.inject({ method: 'GET', url: '/v1/me', headers: bearer(session.accessToken) })).statusCode, 401)
 })
+
+t.test('concurrent first logins of one new identifier make exactly one user', async (t) => {
+  const app = await buildTestApp(t, { env: { OTP_RESEND_COOLDOWN_SECONDS: '0' } })
+  const email = newEmail('race')
+  const started = await startLogin(app, { email })
+  const code = await codeFromOutbox(app, email)
+  const answers = await Promise.all(Array.from({ length: 20 }, () =>
+    app.inject({ method: 'POST', url: '/v1/auth/otp/verify', payload: { challengeId: started.json().challengeId, code } })))
+  const winners = answers.filter((answer) => answer.statusCode === 200)
+  t.equal(winners.length, 1, 'one verify wins')
+  t.ok(answers.filter((answer) => answer.statusCode !== 200).every((answer) => answer.json().code === 'challenge_expired'), 'the rest find the challenge used')
+
+  // a second login of the same identifier right after finds that user, never a second one
+  const again = await login(app, { email })
+  const user = await app.users.findByIdentifier('email', email)
+  t.equal(user?.id, winners[0]?.json().user.id)
+  t.equal(again.user.id, user?.id)
+})
