@@ -155,7 +155,7 @@ export const SCENARIOS: Scenario[] = [
     name: 'verify',
     server: 'app',
     floor: 'floor-redis-mongo',
-    note: 'sign-up at the first login: EVALSHA + 2 reads (identity, TOTP) + 3 inserts (user, identity, session) + 2 updates (login, verified)',
+    note: 'sign-up at the first login: EVALSHA + 2 reads by _id (identity, user) + 3 inserts (user created verified and logged in, identity, session)',
     prepare: ({ pools, app, seconds }) => pools.ensureChallenges(app, seconds * VERIFY_RATE_BOUND),
     load: (pools) => ({ options: { requests: [verifyRequest(pools, () => pools.takeChallenge())] } })
   },
@@ -164,7 +164,7 @@ export const SCENARIOS: Scenario[] = [
     name: 'refresh',
     server: 'app',
     floor: 'floor-redis-mongo',
-    note: 'the closest floor with a Mongo write; refresh makes 1 read + 3 writes (the rotation lock takes two)',
+    note: 'the closest floor with a Mongo write; refresh: the session by _id, the rotation lock (insert, delete) and the swap (on FerretDB a second read by _id and a write by _id alone)',
     // a chain whose answer never came is dead: the warm-up's last refreshes kill one set, timeouts a few more
     prepare: ({ pools, app, connections }) => pools.ensureChains(app, Math.ceil(2.5 * connections)),
     load: refreshLoad
@@ -189,7 +189,7 @@ export const SCENARIOS: Scenario[] = [
     name: 'flow',
     server: 'app',
     floor: 'floor-redis-mongo',
-    note: 'a returning user logs in: start (2 reads + EVALSHA), then verify (EVALSHA + 2 reads + 1 update + 1 insert); req/s counts both',
+    note: 'a returning user logs in: start (2 reads + EVALSHA), then verify (EVALSHA + 2 reads + 1 update + 1 insert), all by _id; req/s counts both',
     prepare: ({ pools, app, connections }) => pools.ensureLogins(app, connections),
     load: flowLoad
   },

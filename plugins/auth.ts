@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../src/config.ts'
 import { AppError } from '../src/errors.ts'
 import type { User } from '../src/users/user-repository.ts'
-import { hashRefreshToken, newRefreshToken } from '../src/sessions/tokens.ts'
+import { hashRefreshToken, newRefreshToken, newSessionId } from '../src/sessions/tokens.ts'
 
 /** The claims of an access token, as this service signs them. */
 export interface AccessClaims {
@@ -94,9 +94,12 @@ async function authPlugin (app: FastifyInstance, { config }: { config: Config })
   app.decorate('signPair', signPair)
 
   app.decorate('openSession', async (user: User, amr: string[], request: FastifyRequest) => {
-    const refreshToken = newRefreshToken()
+    // the id first: the refresh token names its session
+    const id = newSessionId()
+    const refreshToken = newRefreshToken(id)
     const at = now()
     const session = await sessions.create({
+      id,
       userId: user.id,
       tokenHash: hashRefreshToken(refreshToken),
       amr,

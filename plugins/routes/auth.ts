@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/ty
 import type { Config } from '../../src/config.ts'
 import { AppError } from '../../src/errors.ts'
 import { normaliseIdentifier } from '../../src/users/identifiers.ts'
-import { hashRefreshToken, newRefreshToken } from '../../src/sessions/tokens.ts'
+import { hashRefreshToken, newRefreshToken, parseRefreshToken } from '../../src/sessions/tokens.ts'
 import { ContactBodyProperties, LocaleSchema } from '../schemas/identifiers.ts'
 import { ChallengeIdSchema, ChallengeSchema, VerifyBodySchema } from '../schemas/challenge.ts'
 import { RefreshTokenSchema, TokenPairSchema } from '../schemas/tokens.ts'
@@ -94,16 +94,25 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
     return keepChallengeOnOutage(verified, request.log, async () => {
       if (!verified.deliverable) throw new AppError('invalid_code')
       const kind = identifierKind(verified.channel)
+      const at = now()
       let user = verified.userId ? await users.findById(verified.userId) : null
+      let signedUp = false
       if (user === null) {
         if (config.SIGNUP === 'closed') throw new AppError('invalid_code')
-        user = (await users.findOrCreateByIdentifier(kind, verified.destination, { locale: verified.locale })).user
+        // a user created here is created verified and logged in: no recordLogin write
+        const found = await users.findOrCreateByIdentifier(kind, verified.destination, { locale: verified.locale, loginAt: at })
+        user = found.user
+        signedUp = found.created
       }
       if (user.status !== 'active') throw new AppError('invalid_code')
-      // an authenticator app enrolled: no session until POST /v1/auth/mfa/verify
-      const secondFactor = await app.startSecondFactor(user.id, kind)
-      if (secondFactor) return secondFactor
-      const loggedIn = await users.recordLogin(user.id, kind, now()) ?? user
+      let loggedIn = user
+      // a user created a moment ago has no authenticator app, nor anything left to record
+      if (!signedUp) {
+        // an authenticator app enrolled: no session until POST /v1/auth/mfa/verify
+        const secondFactor = await app.startSecondFactor(user.id, kind)
+        if (secondFactor) return secondFactor
+        loggedIn = await users.recordLogin(user.id, kind, at) ?? user
+      }
       const pair = await app.openSession(loggedIn, ['otp'], request)
       return { ...pair, user: userView(loggedIn) }
     })
@@ -116,16 +125,18 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
       summary: 'Rotate a refresh token into a new pair',
       description: 'Each refresh token works once. Presenting one that was already rotated ends the whole session (401 token_reused).',
       tags: ['auth'],
-      body: Type.Object({ refreshToken: RefreshTokenSchema }, { additionalProperties: false, examples: [{ refreshToken: 'q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA' }] }),
+      body: Type.Object({ refreshToken: RefreshTokenSchema }, { additionalProperties: false, examples: [{ refreshToken: '665f1c2e9b1e8a0012ab34cd.q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA' }] }),
       security: [],
       response: { 200: jsonResponse('A new token pair; the presented refresh token no longer works', TokenPairSchema), ...problemResponses(...BODY_ERRORS, 'unauthorized', 'token_reused', 'rate_limited') }
     }
   }, async (request) => {
-    const refreshToken = newRefreshToken()
+    const presented = parseRefreshToken(request.body.refreshToken)
+    if (presented === null) throw new AppError('unauthorized', { detail: 'The refresh token is not valid.' })
+    const refreshToken = newRefreshToken(presented.sessionId)
     const newHash = hashRefreshToken(refreshToken)
     const at = now()
     const result = await sessions.rotate({
-      tokenHash: hashRefreshToken(request.body.refreshToken),
+      ...presented,
       newHash,
       now: at,
       expiresAt: new Date(at.getTime() + config.REFRESH_TOKEN_TTL_SECONDS * 1000),
@@ -155,14 +166,14 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
         description: 'Ends the session of the access token, and the one of `refreshToken` when given (it must be yours).',
         tags: ['auth'],
         security,
-        body: Type.Object({ refreshToken: Type.Optional(RefreshTokenSchema) }, { additionalProperties: false, examples: [{}, { refreshToken: 'q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA' }] }),
+        body: Type.Object({ refreshToken: Type.Optional(RefreshTokenSchema) }, { additionalProperties: false, examples: [{}, { refreshToken: '665f1c2e9b1e8a0012ab34cd.q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA' }] }),
         response: { 204: Type.Null({ description: 'ended' }), ...problemResponses('unauthorized', ...BODY_ERRORS, 'rate_limited') }
       }
     }, async (request, reply) => {
       const at = now()
       await sessions.revoke(request.user.sid, request.user.sub, at)
-      const refreshToken = request.body?.refreshToken
-      if (refreshToken) await sessions.revokeByTokenHash(hashRefreshToken(refreshToken), request.user.sub, at)
+      const presented = request.body?.refreshToken ? parseRefreshToken(request.body.refreshToken) : null
+      if (presented) await sessions.revokeByTokenHash(presented.sessionId, presented.tokenHash, request.user.sub, at)
       return reply.code(204).send(null)
     })
 

@@ -1,6 +1,6 @@
 import { Type } from 'typebox'
 
-export const TOKEN_PAIR_EXAMPLE = { accessToken: 'eyJhbGciOiJFZERTQSIsImtpZCI6ImsxIn0.eyJzdWIiOiI2NjVmIn0.c2ln', refreshToken: 'q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA', tokenType: 'Bearer', expiresIn: 900 }
+export const TOKEN_PAIR_EXAMPLE = { accessToken: 'eyJhbGciOiJFZERTQSIsImtpZCI6ImsxIn0.eyJzdWIiOiI2NjVmIn0.c2ln', refreshToken: '665f1c2e9b1e8a0012ab34cd.q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA', tokenType: 'Bearer', expiresIn: 900 }
 
 export const TokenPairSchema = Type.Object({
   accessToken: Type.String({ description: 'EdDSA JWT; send as `Authorization: Bearer`' }),

@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto'
 import {
-  PREVIOUS_HASHES_KEPT, previousHashOutcome,
+  PREVIOUS_HASHES_KEPT, isSessionId, previousHashOutcome,
   type NewSession, type PreviousHash, type RotateResult, type Rotation, type Session, type SessionRepository
 } from './session-repository.ts'
 
@@ -21,17 +20,16 @@ function toSession ({ previousHashes, ...session }: SessionRecord): Session {
  */
 export class MemorySessionRepository implements SessionRepository {
   readonly #sessions = new Map<string, SessionRecord>()
-  /** current and remembered previous hashes → session id */
-  readonly #byHash = new Map<string, string>()
   #lastSweep = 0
 
   async init (): Promise<void> {}
 
   async create (input: NewSession): Promise<Session> {
     this.#sweep(input.now)
-    // the MongoDB adapter's unique index refuses this too; with 256-bit tokens it means a caller bug
-    if (this.#byHash.has(input.tokenHash)) throw new Error('a session with this token hash already exists')
-    const id = randomBytes(12).toString('hex')
+    const { id } = input
+    if (!isSessionId(id)) throw new Error('a session id is 24 hex digits (tokens.ts newSessionId)')
+    // MongoDB refuses a duplicate _id too; with random ObjectIds it means a caller bug
+    if (this.#sessions.has(id)) throw new Error('a session with this id already exists')
     const record: SessionRecord = {
       id,
       userId: input.userId,
@@ -47,24 +45,18 @@ export class MemorySessionRepository implements SessionRepository {
       previousHashes: []
     }
     this.#sessions.set(id, record)
-    this.#byHash.set(input.tokenHash, id)
     return toSession(record)
   }
 
-  async rotate ({ tokenHash, newHash, now, expiresAt, graceSeconds }: Rotation): Promise<RotateResult> {
-    const id = this.#byHash.get(tokenHash)
-    const record = id === undefined ? undefined : this.#sessions.get(id)
+  async rotate ({ sessionId, tokenHash, newHash, now, expiresAt, graceSeconds }: Rotation): Promise<RotateResult> {
+    const record = this.#sessions.get(sessionId)
     if (!record || !isLive(record, now)) return { outcome: 'invalid' }
     if (record.tokenHash === tokenHash) {
-      if (this.#byHash.has(newHash)) throw new Error('a session with this token hash already exists')
       record.previousHashes.push({ hash: tokenHash, rotatedAt: new Date(now) })
-      for (const dropped of record.previousHashes.splice(0, record.previousHashes.length - PREVIOUS_HASHES_KEPT)) {
-        this.#byHash.delete(dropped.hash)
-      }
+      record.previousHashes.splice(0, record.previousHashes.length - PREVIOUS_HASHES_KEPT)
       record.tokenHash = newHash
       record.lastUsedAt = new Date(now)
       record.expiresAt = new Date(expiresAt)
-      this.#byHash.set(newHash, record.id)
       return { outcome: 'rotated', session: toSession(record) }
     }
     const previous = record.previousHashes.find((entry) => entry.hash === tokenHash)
@@ -91,10 +83,10 @@ export class MemorySessionRepository implements SessionRepository {
     return this.#revoke(record?.userId === userId ? record : undefined, now)
   }
 
-  async revokeByTokenHash (tokenHash: string, userId: string, now: Date): Promise<boolean> {
-    const id = this.#byHash.get(tokenHash)
-    const record = id === undefined ? undefined : this.#sessions.get(id)
-    return this.#revoke(record?.userId === userId ? record : undefined, now)
+  async revokeByTokenHash (sessionId: string, tokenHash: string, userId: string, now: Date): Promise<boolean> {
+    const record = this.#sessions.get(sessionId)
+    const holds = record?.tokenHash === tokenHash || record?.previousHashes.some((previous) => previous.hash === tokenHash)
+    return this.#revoke(holds && record?.userId === userId ? record : undefined, now)
   }
 
   async revokeAll (userId: string, now: Date): Promise<number> {
@@ -120,10 +112,7 @@ export class MemorySessionRepository implements SessionRepository {
     if (now.getTime() - this.#lastSweep < SWEEP_INTERVAL_MS) return
     this.#lastSweep = now.getTime()
     for (const [id, record] of this.#sessions) {
-      if (now.getTime() < record.expiresAt.getTime()) continue
-      this.#sessions.delete(id)
-      this.#byHash.delete(record.tokenHash)
-      for (const previous of record.previousHashes) this.#byHash.delete(previous.hash)
+      if (now.getTime() >= record.expiresAt.getTime()) this.#sessions.delete(id)
     }
   }
 }

@@ -1,7 +1,7 @@
 import { Schema, Types, type Connection, type Model } from 'mongoose'
 import { MongoRotationLock, type RotationLockOptions } from './mongo-rotation-lock.ts'
 import {
-  PREVIOUS_HASHES_KEPT, previousHashOutcome,
+  PREVIOUS_HASHES_KEPT, isSessionId, previousHashOutcome,
   type NewSession, type PreviousHash, type RotateResult, type Rotation, type Session, type SessionRepository
 } from './session-repository.ts'
 
@@ -22,12 +22,14 @@ const sessionSchema = new Schema<SessionDocument>({
   userAgent: { type: String, default: null },
   ip: { type: String, default: null }
 }, { collection: 'sessions', versionKey: false })
-sessionSchema.index({ tokenHash: 1 }, { unique: true })
-sessionSchema.index({ 'previousHashes.hash': 1 })
 sessionSchema.index({ userId: 1 })
 
 const after = { returnDocument: 'after' } as const
+const INDEX_NOT_FOUND = 27
 const NOT_IMPLEMENTED = 238
+/** of the lookups by hash that refresh tokens naming their session replaced; on writes they only cost time */
+const OBSOLETE_INDEXES = ['tokenHash_1', 'previousHashes.hash_1']
+const INVALID: RotateResult = { outcome: 'invalid' }
 
 const live = (now: Date) => ({ revokedAt: null, expiresAt: { $gt: now } })
 const isLive = (session: Pick<SessionDocument, 'revokedAt' | 'expiresAt'>, now: Date) => session.revokedAt === null && now.getTime() < session.expiresAt.getTime()
@@ -37,27 +39,46 @@ function toSession ({ _id, previousHashes, ...session }: SessionDocument): Sessi
   return { id: _id.toHexString(), familyId: _id.toHexString(), ...session, amr: [...session.amr] }
 }
 
+export interface MongoSessionRepositoryOptions {
+  rotationLock?: RotationLockOptions
+  /** whether the server runs a filtered update atomically; detected by init when not given */
+  atomicUpdates?: boolean
+}
+
 /**
  * SessionRepository on MongoDB (FerretDB-compatible). Every query filters on revokedAt and expiresAt itself:
  * the TTL index only keeps the collection small, and FerretDB has no TTL indexes at all.
- * A rotation is a findOneAndUpdate compare-and-swap on the current hash, taken under a per-token lock
- * (mongo-rotation-lock.ts) because FerretDB's updates are not atomic; parallel callers wait for the winner's
- * result and then see the hash as a previous one.
+ * A rotation reads the session by `_id` (the token's selector), compares hashes in code, and swaps under a
+ * per-token lock (mongo-rotation-lock.ts) because FerretDB's updates are not atomic; parallel callers wait for
+ * the winner's result and then see the hash as a previous one. On MongoDB the swap is a findOneAndUpdate
+ * compare-and-swap on `_id`, the current hash and liveness. FerretDB 1.x hands only a bare `_id` filter to its
+ * storage and fetches the whole collection for any other, so there the swap reads the session again under the
+ * lock and writes by `_id` alone: no less safe than its own filtered update, a read and a separate write.
  */
 export class MongoSessionRepository implements SessionRepository {
+  readonly #connection: Connection
   readonly #sessions: Model<SessionDocument>
   readonly #lock: MongoRotationLock
+  readonly #options: MongoSessionRepositoryOptions
   /** After init: whether the server took the TTL indexes (MongoDB does, FerretDB 1.x does not). */
   ttlIndex = false
+  /** After init: whether filtered updates are atomic, so a rotation swaps with a filtered compare-and-swap. */
+  atomicUpdates = false
 
-  constructor (connection: Connection, options: { rotationLock?: RotationLockOptions } = {}) {
+  constructor (connection: Connection, options: MongoSessionRepositoryOptions = {}) {
+    this.#connection = connection
     this.#sessions = connection.model<SessionDocument>('Session', sessionSchema)
     this.#lock = new MongoRotationLock(connection, options.rotationLock)
+    this.#options = options
   }
 
   async init (): Promise<void> {
+    this.atomicUpdates = this.#options.atomicUpdates ?? !await this.#isFerretDb()
     await this.#sessions.createCollection()
     await this.#sessions.createIndexes()
+    await Promise.all(OBSOLETE_INDEXES.map((name) => this.#sessions.collection.dropIndex(name).catch((error: unknown) => {
+      if ((error as { code?: unknown }).code !== INDEX_NOT_FOUND) throw error
+    })))
     const lockTtl = await this.#lock.init()
     try {
       await this.#sessions.collection.createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0, name: 'expiresAt_ttl' })
@@ -67,8 +88,15 @@ export class MongoSessionRepository implements SessionRepository {
     }
   }
 
+  async #isFerretDb (): Promise<boolean> {
+    const info = await this.#connection.getClient().db('admin').command({ buildInfo: 1 })
+    return typeof info.ferretdbVersion === 'string'
+  }
+
   async create (input: NewSession): Promise<Session> {
+    if (!isSessionId(input.id)) throw new Error('a session id is 24 hex digits (tokens.ts newSessionId)')
     const session = await this.#sessions.create({
+      _id: new Types.ObjectId(input.id),
       userId: input.userId,
       tokenHash: input.tokenHash,
       amr: input.amr,
@@ -82,13 +110,16 @@ export class MongoSessionRepository implements SessionRepository {
   }
 
   async rotate (rotation: Rotation): Promise<RotateResult> {
-    const { tokenHash, now, graceSeconds } = rotation
-    // a second look after waiting: the winner's swap landed (the hash is now a previous one) or failed, or a
-    // crashed rotation's stale lock was broken and the hash may be rotated here
-    for (let pass = 0; pass < 2; pass++) {
-      const current = await this.#sessions.findOne({ tokenHash }).lean<SessionDocument>()
-      if (!current) break
-      if (!isLive(current, now)) return { outcome: 'invalid' }
+    const { sessionId, tokenHash, now } = rotation
+    const _id = toObjectId(sessionId)
+    if (!_id) return INVALID
+    // a second and third look after waiting: the winner's swap landed (the hash is now a previous one) or failed,
+    // or a crashed rotation's stale lock was broken and the hash may be rotated here
+    for (let look = 0; look < 3; look++) {
+      const current = await this.#sessions.findById(_id).lean<SessionDocument>()
+      if (!current || !isLive(current, now)) return INVALID
+      if (current.tokenHash !== tokenHash) return this.#presentedPrevious(current, rotation)
+      if (look === 2) break
       if (await this.#lock.acquire(tokenHash)) {
         try {
           const session = await this.#swap(current, rotation)
@@ -96,29 +127,38 @@ export class MongoSessionRepository implements SessionRepository {
         } finally {
           await this.#lock.release(tokenHash)
         }
-        break
+      } else if (!await this.#lock.waitForRelease(tokenHash)) {
+        // a parallel rotation of this token holds the lock for too long
+        return INVALID
       }
-      // a parallel rotation of this token holds the lock: decide once its result is visible
-      if (!await this.#lock.waitForRelease(tokenHash)) return { outcome: 'invalid' }
     }
-    const owner = await this.#sessions.findOne({ 'previousHashes.hash': tokenHash }).lean<SessionDocument>()
-    const previous = owner?.previousHashes.find((entry) => entry.hash === tokenHash)
-    if (!owner || !previous || !isLive(owner, now)) return { outcome: 'invalid' }
-    if (previousHashOutcome(previous, now, graceSeconds) === 'grace') return { outcome: 'rotated', session: toSession(owner) }
-    await this.#sessions.updateOne({ _id: owner._id, revokedAt: null }, { $set: { revokedAt: now } })
-    return { outcome: 'reused', session: toSession({ ...owner, revokedAt: now }) }
+    return INVALID
   }
 
-  /** The compare-and-swap itself; null when the session moved on, was revoked or expired since it was read. */
-  async #swap (current: SessionDocument, { tokenHash, newHash, now, expiresAt }: Rotation): Promise<Session | null> {
-    // Capped here rather than with $push/$slice, which FerretDB ignores. Safe: the filter on the current hash
-    // guarantees the document is still the one read, as only a rotation changes previousHashes.
+  /** A hash that is not the session's current one: an already used token (reuse, or grace), or nothing of it. */
+  async #presentedPrevious (current: SessionDocument, { tokenHash, now, graceSeconds }: Rotation): Promise<RotateResult> {
+    const previous = current.previousHashes.find((entry) => entry.hash === tokenHash)
+    if (!previous) return INVALID
+    if (previousHashOutcome(previous, now, graceSeconds) === 'grace') return { outcome: 'rotated', session: toSession(current) }
+    await this.#sessions.updateOne({ _id: current._id, revokedAt: null }, { $set: { revokedAt: now } })
+    return { outcome: 'reused', session: toSession({ ...current, revokedAt: now }) }
+  }
+
+  /** The swap, under the token's lock; null when the session moved on, was revoked or expired since it was read. */
+  async #swap (read: SessionDocument, { tokenHash, newHash, now, expiresAt }: Rotation): Promise<Session | null> {
+    // without atomic updates, the lock is what keeps other rotations of this token out: read what it guards
+    const current = this.atomicUpdates ? read : await this.#sessions.findById(read._id).lean<SessionDocument>()
+    if (!current || current.tokenHash !== tokenHash || !isLive(current, now)) return null
+    // Capped here rather than with $push/$slice, which FerretDB ignores. Safe: only a rotation of the current hash
+    // changes previousHashes, and the filter on that hash (or the lock) keeps any other out.
     const previousHashes = [...current.previousHashes, { hash: tokenHash, rotatedAt: now }].slice(-PREVIOUS_HASHES_KEPT)
     const rotated = await this.#sessions.findOneAndUpdate(
-      { _id: current._id, tokenHash, ...live(now) },
+      this.atomicUpdates ? { _id: current._id, tokenHash, ...live(now) } : { _id: current._id },
       { $set: { tokenHash: newHash, previousHashes, lastUsedAt: now, expiresAt } },
       after
     ).lean<SessionDocument>()
+    // without atomic updates a revocation may land between the read and the write: it stays (a swap never touches
+    // revokedAt), as if it had come just after this rotation
     return rotated ? toSession(rotated) : null
   }
 
@@ -140,9 +180,11 @@ export class MongoSessionRepository implements SessionRepository {
     return result.modifiedCount === 1
   }
 
-  async revokeByTokenHash (tokenHash: string, userId: string, now: Date): Promise<boolean> {
+  async revokeByTokenHash (sessionId: string, tokenHash: string, userId: string, now: Date): Promise<boolean> {
+    const _id = toObjectId(sessionId)
+    if (!_id) return false
     const result = await this.#sessions.updateOne(
-      { $or: [{ tokenHash }, { 'previousHashes.hash': tokenHash }], userId, ...live(now) },
+      { _id, userId, $or: [{ tokenHash }, { 'previousHashes.hash': tokenHash }], ...live(now) },
       { $set: { revokedAt: now } }
     )
     return result.modifiedCount === 1

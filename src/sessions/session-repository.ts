@@ -4,7 +4,10 @@ export interface Session {
   userId: string
   /** the refresh-token family; a session is exactly one family, so this equals id */
   familyId: string
-  /** SHA-256 of the current refresh token (tokens.ts hashRefreshToken); the token itself is never stored */
+  /**
+   * SHA-256 of the current refresh token `<id>.<secret>` (tokens.ts hashRefreshToken); the token itself is never
+   * stored. Tokens name their session, so hashes are only ever compared within one session, never looked up.
+   */
   tokenHash: string
   /** how the user authenticated, e.g. ['otp', 'email'] */
   amr: string[]
@@ -17,6 +20,8 @@ export interface Session {
 }
 
 export interface NewSession {
+  /** chosen by the caller (tokens.ts newSessionId), who puts it in the first refresh token: 24 hex digits */
+  id: string
   userId: string
   tokenHash: string
   amr: string[]
@@ -27,6 +32,8 @@ export interface NewSession {
 }
 
 export interface Rotation {
+  /** the session the presented refresh token names (tokens.ts parseRefreshToken) */
+  sessionId: string
   /** hash of the refresh token presented */
   tokenHash: string
   /** hash of the successor the caller will hand out if the rotation wins */
@@ -51,17 +58,19 @@ export interface SessionRepository {
   /** Creates indexes; idempotent, call once at start-up. */
   init (): Promise<void>
 
-  /** A new active session (family) with tokenHash as its current refresh token. */
+  /** A new active session (family) with tokenHash as its current refresh token; throws when the id is taken or malformed. */
   create (input: NewSession): Promise<Session>
 
   /**
-   * Rotates the refresh token in ONE atomic compare-and-swap, filtered on the current hash, not revoked and not
-   * expired: tokenHash becomes newHash, the old hash joins the family's previous hashes (the last
+   * Rotates the refresh token of session `sessionId` in ONE atomic compare-and-swap, filtered on the session id,
+   * the current hash, not revoked and not expired: tokenHash becomes newHash, the old hash joins the family's previous hashes (the last
    * PREVIOUS_HASHES_KEPT), lastUsedAt becomes now and expiresAt the given expiry. Then:
-   * - current hash of an active session → 'rotated' with the updated session (session.tokenHash === newHash);
+   * The session is found by its id alone, and the presented hash compared with its current and previous ones:
+   * - the current hash of an active session → 'rotated' with the updated session (session.tokenHash === newHash);
    * - a previous hash → the token was already used: the whole session is revoked → 'reused' (a thief and the
    *   owner cannot both keep refreshing);
-   * - unknown hash, expired or revoked session, or a hash older than the last PREVIOUS_HASHES_KEPT → 'invalid'.
+   * - unknown or malformed session id, a hash the session never had, expired or revoked session, or a hash older
+   *   than the last PREVIOUS_HASHES_KEPT → 'invalid'.
    * Grace (graceSeconds > 0): a previous hash rotated less than graceSeconds ago is a client's parallel refresh,
    * not theft; it gets 'rotated' with the CURRENT session, unchanged: its tokenHash is the winner's newHash, not
    * necessarily this caller's (compare `session.tokenHash === newHash` to tell). Only hashes are stored, so the
@@ -81,14 +90,20 @@ export interface SessionRepository {
   /** Revokes an active session of this user; false when unknown, another user's, or already inactive. */
   revoke (id: string, userId: string, now: Date): Promise<boolean>
 
-  /** Logout with a refresh token: revokes the user's active session whose current or previous hash this is. */
-  revokeByTokenHash (tokenHash: string, userId: string, now: Date): Promise<boolean>
+  /**
+   * Logout with a refresh token: revokes session `sessionId` when it is the user's, active, and tokenHash is its
+   * current or a previous hash; false otherwise.
+   */
+  revokeByTokenHash (sessionId: string, tokenHash: string, userId: string, now: Date): Promise<boolean>
 
   /** Revokes every active session of the user; returns how many. */
   revokeAll (userId: string, now: Date): Promise<number>
 
   isActive (id: string, now: Date): Promise<boolean>
 }
+
+/** Session ids are ObjectIds in hex, whichever adapter stores them. */
+export const isSessionId = (id: string) => /^[0-9a-f]{24}$/.test(id)
 
 /** How many rotated-out hashes a family remembers for reuse detection. */
 export const PREVIOUS_HASHES_KEPT = 20

@@ -1,4 +1,5 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type JsonWebKey, type KeyObject } from 'node:crypto'
+import { Types } from 'mongoose'
 import { ConfigError, type Config } from '../config.ts'
 
 export interface SigningKey { kid: string, privateKeyPem: string, publicKeyPem: string }
@@ -91,15 +92,32 @@ export function generateSigningKey (kid: string = `${new Date().toISOString().sl
   return { ...privateKey.export({ format: 'jwk' }), kid }
 }
 
-/** An opaque refresh token: 256 random bits, base64url. */
-export function newRefreshToken (): string {
-  return randomBytes(32).toString('base64url')
+/** A new session id, a MongoDB ObjectId in hex: made before the session, so its first refresh token can name it. */
+export function newSessionId (): string {
+  return new Types.ObjectId().toHexString()
 }
 
 /**
- * What the session store keeps instead of the token. A plain SHA-256 is enough: with 256 random bits there is
- * nothing to brute-force, so a slow or salted hash would only cost time on every refresh.
+ * A refresh token, `<sessionId>.<secret>`: the session id is a selector, so the store finds the session by `_id`
+ * and compares hashes in code (no lookup by hash); the secret, 256 random bits in base64url, is the verifier.
+ */
+export function newRefreshToken (sessionId: string): string {
+  return `${sessionId}.${randomBytes(32).toString('base64url')}`
+}
+
+/**
+ * What the session store keeps instead of the token: the SHA-256 of the whole token, selector included. A plain
+ * SHA-256 is enough: with 256 random bits there is nothing to brute-force, so a slow or salted hash would only
+ * cost time on every refresh.
  */
 export function hashRefreshToken (token: string): string {
   return createHash('sha256').update(token).digest('hex')
+}
+
+const REFRESH_TOKEN = /^([0-9a-f]{24})\.[\w-]{43}$/
+
+/** The session a presented refresh token names and the token's hash; null when it is not of our making. */
+export function parseRefreshToken (token: string): { sessionId: string, tokenHash: string } | null {
+  const sessionId = REFRESH_TOKEN.exec(token)?.[1]
+  return sessionId === undefined ? null : { sessionId, tokenHash: hashRefreshToken(token) }
 }

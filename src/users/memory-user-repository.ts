@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { AppError } from '../errors.ts'
-import { verifiedAtField, type IdentifierKind, type ProfilePatch, type User, type UserRepository, type UserStatus } from './user-repository.ts'
+import { verifiedAtField, type IdentifierKind, type NewUserDefaults, type ProfilePatch, type User, type UserRepository, type UserStatus } from './user-repository.ts'
 
 const identityKey = (kind: IdentifierKind, value: string) => `${kind}:${value}`
 
@@ -24,7 +24,7 @@ export class MemoryUserRepository implements UserRepository {
     return this.#copy(id === undefined ? undefined : this.#users.get(id))
   }
 
-  async findOrCreateByIdentifier (kind: IdentifierKind, value: string, defaults: { locale?: string | null } = {}): Promise<{ user: User, created: boolean }> {
+  async findOrCreateByIdentifier (kind: IdentifierKind, value: string, defaults: NewUserDefaults = {}): Promise<{ user: User, created: boolean }> {
     const owner = this.#identities.get(identityKey(kind, value))
     const existing = owner === undefined ? undefined : this.#users.get(owner)
     if (existing) return { user: structuredClone(existing), created: false }
@@ -44,6 +44,10 @@ export class MemoryUserRepository implements UserRepository {
       updatedAt: now
     }
     user[kind] = value
+    if (defaults.loginAt) {
+      user[verifiedAtField(kind)] = new Date(defaults.loginAt)
+      user.lastLoginAt = new Date(defaults.loginAt)
+    }
     this.#users.set(user.id, user)
     this.#identities.set(identityKey(kind, value), user.id)
     return { user: structuredClone(user), created: true }

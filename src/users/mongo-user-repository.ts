@@ -1,6 +1,6 @@
 import { Schema, Types, type Connection, type Model } from 'mongoose'
 import { AppError } from '../errors.ts'
-import { verifiedAtField, type IdentifierKind, type ProfilePatch, type User, type UserRepository, type UserStatus } from './user-repository.ts'
+import { verifiedAtField, type IdentifierKind, type NewUserDefaults, type ProfilePatch, type User, type UserRepository, type UserStatus } from './user-repository.ts'
 
 /** an id no user has: the second read of an unknown identifier */
 const NO_SUCH_USER = new Types.ObjectId('000000000000000000000000')
@@ -97,11 +97,13 @@ export class MongoUserRepository implements UserRepository {
     return owner ? toUser(owner) : null
   }
 
-  async findOrCreateByIdentifier (kind: IdentifierKind, value: string, defaults: { locale?: string | null } = {}): Promise<{ user: User, created: boolean }> {
+  async findOrCreateByIdentifier (kind: IdentifierKind, value: string, defaults: NewUserDefaults = {}): Promise<{ user: User, created: boolean }> {
     const found = await this.#resolve(kind, value)
     if (found.owner) return { user: toUser(found.owner), created: false }
     const _id = new Types.ObjectId()
-    const created = await this.#users.create({ _id, [kind]: value, locale: defaults.locale ?? null })
+    const { locale = null, loginAt } = defaults
+    const loggedIn = loginAt && { [verifiedAtField(kind)]: loginAt, lastLoginAt: loginAt }
+    const created = await this.#users.create({ _id, [kind]: value, locale, ...loggedIn })
     for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
       if (await this.#claim(kind, value, _id)) return { user: toUser(created.toObject()), created: true }
       const { identity, owner } = await this.#resolve(kind, value)

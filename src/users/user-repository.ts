@@ -18,6 +18,8 @@ export interface User {
 
 export interface ProfilePatch { name?: string | null, locale?: string | null }
 
+export interface NewUserDefaults { locale?: string | null, loginAt?: Date }
+
 /**
  * Where users and their login identifiers live. Identifier values are already normalised by the caller
  * (normaliseEmail / normalisePhone); the repository compares them byte for byte.
@@ -35,12 +37,14 @@ export interface UserRepository {
   findByIdentifier (kind: IdentifierKind, value: string): Promise<User | null>
 
   /**
-   * Atomically returns the user owning the identifier, or creates one (status active, nothing verified yet,
-   * locale from defaults). Two concurrent calls for one new identifier create exactly one user: both get the
-   * same id, exactly one sees created: true.
+   * Atomically returns the user owning the identifier, or creates one (status active, locale from defaults,
+   * nothing verified yet unless defaults.loginAt). Two concurrent calls for one new identifier create exactly
+   * one user: both get the same id, exactly one sees created: true.
+   * defaults.loginAt, a login that just proved the identifier: a created user is created as recordLogin would
+   * leave it (`<kind>VerifiedAt` and lastLoginAt set), saving that write; a found user is returned untouched.
    * Throws AppError('conflict') only in the instant another account is attaching that identifier.
    */
-  findOrCreateByIdentifier (kind: IdentifierKind, value: string, defaults?: { locale?: string | null }): Promise<{ user: User, created: boolean }>
+  findOrCreateByIdentifier (kind: IdentifierKind, value: string, defaults?: NewUserDefaults): Promise<{ user: User, created: boolean }>
 
   /**
    * A successful login with `kind`: sets lastLoginAt, and `<kind>VerifiedAt` when the user holds an identifier

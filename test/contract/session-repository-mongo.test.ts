@@ -5,8 +5,14 @@ import { sessionRepositoryContract } from './session-repository.ts'
 
 const connection = await connectTestMongo(t)
 
-sessionRepositoryContract(t, async () => {
-  const sessions = new MongoSessionRepository(connection)
-  await sessions.init()
-  return sessions
-})
+// the swap as init chose it for this server, and the filtered compare-and-swap MongoDB gets (under the lock,
+// it holds on FerretDB too)
+for (const atomicUpdates of [undefined, true]) {
+  t.test(atomicUpdates ? 'swap: filtered compare-and-swap' : 'swap: as detected', async (t) => {
+    sessionRepositoryContract(t, async () => {
+      const sessions = new MongoSessionRepository(connection, { atomicUpdates })
+      await sessions.init()
+      return sessions
+    })
+  })
+}

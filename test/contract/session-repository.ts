@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { Test } from 'tap'
 import { PREVIOUS_HASHES_KEPT, type Session, type SessionRepository } from '../../src/sessions/session-repository.ts'
+import { newSessionId } from '../../src/sessions/tokens.ts'
 
 /** Makes a ready (initialised) repository; the MongoDB one shares a database per file, so values are unique. */
 export type MakeSessionRepository = (t: Test) => Promise<SessionRepository>
@@ -18,6 +19,7 @@ export function sessionRepositoryContract (t: Test, make: MakeSessionRepository)
     const tokenHash = hash()
     const now = overrides.now ?? T0
     const session = await sessions.create({
+      id: newSessionId(),
       userId: overrides.userId ?? userId(),
       tokenHash,
       amr: ['otp', 'email'],
@@ -26,13 +28,17 @@ export function sessionRepositoryContract (t: Test, make: MakeSessionRepository)
       ip: '203.0.113.7',
       now
     })
-    return { sessions, session, tokenHash }
+    /** a rotation of this session presenting tokenHash */
+    const rotation = (tokenHash: string, seconds: number, graceSeconds = 0) =>
+      ({ sessionId: session.id, tokenHash, newHash: hash(), now: at(seconds), expiresAt: at(seconds + DAY), graceSeconds })
+    return { sessions, session, tokenHash, rotation }
   }
 
-  const rotation = (tokenHash: string, seconds: number, graceSeconds = 0) =>
-    ({ tokenHash, newHash: hash(), now: at(seconds), expiresAt: at(seconds + DAY), graceSeconds })
+  /** A session of the user, created at `now`, expiring at `expiresAt`. */
+  const another = (sessions: SessionRepository, user: string, now: Date, expiresAt = at(DAY)) =>
+    sessions.create({ id: newSessionId(), userId: user, tokenHash: hash(), amr: ['otp'], expiresAt, now })
 
-  t.test('create returns an active session', async (t) => {
+  t.test('create returns an active session with the given id', async (t) => {
     const { sessions, session, tokenHash } = await setup(t)
     t.match(session, {
       id: /^[0-9a-f]{24}$/,
@@ -50,15 +56,20 @@ export function sessionRepositoryContract (t: Test, make: MakeSessionRepository)
     t.equal(await sessions.isActive(session.id, T0), true)
   })
 
-  t.test('create defaults userAgent and ip to null and refuses a hash in use', async (t) => {
-    const { sessions, tokenHash } = await setup(t)
-    const bare = await sessions.create({ userId: userId(), tokenHash: hash(), amr: ['otp', 'sms'], expiresAt: at(DAY), now: T0 })
-    t.match(bare, { userAgent: null, ip: null })
-    await t.rejects(sessions.create({ userId: userId(), tokenHash, amr: [], expiresAt: at(DAY), now: T0 }))
+  t.test('create defaults userAgent and ip to null and refuses an id in use or malformed', async (t) => {
+    const { sessions, session } = await setup(t)
+    const id = newSessionId()
+    const bare = await sessions.create({ id, userId: userId(), tokenHash: hash(), amr: ['otp', 'sms'], expiresAt: at(DAY), now: T0 })
+    t.match(bare, { id, userAgent: null, ip: null })
+    await t.rejects(sessions.create({ id: session.id, userId: userId(), tokenHash: hash(), amr: [], expiresAt: at(DAY), now: T0 }))
+    for (const malformed of ['', 'nope', 'abcdefghijkl', 'x'.repeat(24)]) {
+      await t.rejects(sessions.create({ id: malformed, userId: userId(), tokenHash: hash(), amr: [], expiresAt: at(DAY), now: T0 }), JSON.stringify(malformed))
+    }
+    t.same(await sessions.findById(session.id), session, 'the session holding the id is untouched')
   })
 
   t.test('rotate replaces the hash and moves lastUsedAt and expiresAt', async (t) => {
-    const { sessions, session, tokenHash } = await setup(t)
+    const { sessions, session, tokenHash, rotation } = await setup(t)
     const first = rotation(tokenHash, 60)
     const result = await sessions.rotate(first)
     t.equal(result.outcome, 'rotated')
@@ -73,7 +84,7 @@ export function sessionRepositoryContract (t: Test, make: MakeSessionRepository)
   })
 
   t.test('a previous hash is reuse: the whole session is revoked', async (t) => {
-    const { sessions, session, tokenHash } = await setup(t)
+    const { sessions, session, tokenHash, rotation } = await setup(t)
     const first = rotation(tokenHash, 60)
     await sessions.rotate(first)
     const stolen = await sessions.rotate(rotation(tokenHash, 3600))
@@ -89,19 +100,26 @@ export function sessionRepositoryContract (t: Test, make: MakeSessionRepository)
   })
 
   t.test('without grace, a reuse whose clock reading predates the rotation is still reuse', async (t) => {
-    const { sessions, tokenHash } = await setup(t)
+    const { sessions, tokenHash, rotation } = await setup(t)
     await sessions.rotate(rotation(tokenHash, 60))
     t.equal((await sessions.rotate(rotation(tokenHash, 59))).outcome, 'reused')
   })
 
-  t.test('unknown hashes are invalid', async (t) => {
-    const { sessions } = await setup(t)
+  t.test('unknown hashes and sessions are invalid', async (t) => {
+    const { sessions, session, tokenHash, rotation } = await setup(t)
     t.same(await sessions.rotate(rotation(hash(), 1)), { outcome: 'invalid' })
     t.same(await sessions.rotate(rotation('', 1)), { outcome: 'invalid' })
+    const other = await another(sessions, session.userId, T0)
+    t.same(await sessions.rotate(rotation(other.tokenHash, 1)), { outcome: 'invalid' }, 'another session\'s hash')
+    for (const sessionId of [newSessionId(), '', 'nope', 'abcdefghijkl', '{"$ne":null}']) {
+      t.same(await sessions.rotate({ ...rotation(tokenHash, 1), sessionId }), { outcome: 'invalid' }, JSON.stringify(sessionId))
+    }
+    t.equal(await sessions.isActive(session.id, at(2)), true, 'nothing revoked')
+    t.equal((await sessions.rotate(rotation(tokenHash, 3))).outcome, 'rotated')
   })
 
   t.test('grace: a hash rotated moments ago gets the current session, unchanged', async (t) => {
-    const { sessions, session, tokenHash } = await setup(t)
+    const { sessions, session, tokenHash, rotation } = await setup(t)
     const winner = rotation(tokenHash, 60, 5)
     await sessions.rotate(winner)
     const late = rotation(tokenHash, 64, 5)
@@ -118,14 +136,14 @@ export function sessionRepositoryContract (t: Test, make: MakeSessionRepository)
   })
 
   t.test('grace ends: after graceSeconds the same presentation is reuse', async (t) => {
-    const { sessions, session, tokenHash } = await setup(t)
+    const { sessions, session, tokenHash, rotation } = await setup(t)
     await sessions.rotate(rotation(tokenHash, 60, 5))
     t.equal((await sessions.rotate(rotation(tokenHash, 65, 5))).outcome, 'reused', 'exactly graceSeconds later')
     t.equal(await sessions.isActive(session.id, at(66)), false)
   })
 
   t.test('10 parallel rotations of one token without grace: one wins, the family is revoked', async (t) => {
-    const { sessions, session, tokenHash } = await setup(t)
+    const { sessions, session, tokenHash, rotation } = await setup(t)
     const attempts = Array.from({ length: 10 }, () => rotation(tokenHash, 60))
     const results = await Promise.all(attempts.map((attempt) => sessions.rotate(attempt)))
     const outcomes = results.map((result) => result.outcome)
@@ -137,7 +155,7 @@ export function sessionRepositoryContract (t: Test, make: MakeSessionRepository)
   })
 
   t.test('10 parallel rotations of one token with grace: all share one successor', async (t) => {
-    const { sessions, session, tokenHash } = await setup(t)
+    const { sessions, session, tokenHash, rotation } = await setup(t)
     const attempts = Array.from({ length: 10 }, () => rotation(tokenHash, 60, 5))
     const results = await Promise.all(attempts.map((attempt) => sessions.rotate(attempt)))
     t.ok(results.every((result) => result.outcome === 'rotated'), 'all rotated')
@@ -151,7 +169,7 @@ export function sessionRepositoryContract (t: Test, make: MakeSessionRepository)
   })
 
   t.test(`previous hashes are remembered up to ${PREVIOUS_HASHES_KEPT} rotations`, async (t) => {
-    const { sessions, session, tokenHash } = await setup(t)
+    const { sessions, session, tokenHash, rotation } = await setup(t)
     const hashes = [tokenHash]
     for (let i = 1; i <= PREVIOUS_HASHES_KEPT + 5; i++) {
       const next = rotation(hashes.at(-1)!, i)
@@ -166,7 +184,7 @@ export function sessionRepositoryContract (t: Test, make: MakeSessionRepository)
   })
 
   t.test('expiry: an expired session is invalid for every hash and not active', async (t) => {
-    const { sessions, session, tokenHash } = await setup(t, { expiresIn: 600 })
+    const { sessions, session, tokenHash, rotation } = await setup(t, { expiresIn: 600 })
     const first = rotation(tokenHash, 60)
     first.expiresAt = at(600)
     await sessions.rotate(first)
@@ -181,11 +199,11 @@ export function sessionRepositoryContract (t: Test, make: MakeSessionRepository)
 
   t.test('listActive: the user\'s live sessions, most recently used first', async (t) => {
     const owner = userId()
-    const { sessions, session: a, tokenHash: aHash } = await setup(t, { userId: owner })
-    const b = await sessions.create({ userId: owner, tokenHash: hash(), amr: ['otp'], expiresAt: at(DAY), now: at(10) })
-    const revoked = await sessions.create({ userId: owner, tokenHash: hash(), amr: ['otp'], expiresAt: at(DAY), now: at(20) })
-    const expiring = await sessions.create({ userId: owner, tokenHash: hash(), amr: ['otp'], expiresAt: at(300), now: at(30) })
-    await sessions.create({ userId: userId(), tokenHash: hash(), amr: ['otp'], expiresAt: at(DAY), now: at(40) })
+    const { sessions, session: a, tokenHash: aHash, rotation } = await setup(t, { userId: owner })
+    const b = await another(sessions, owner, at(10))
+    const revoked = await another(sessions, owner, at(20))
+    const expiring = await another(sessions, owner, at(30), at(300))
+    await another(sessions, userId(), at(40))
     await sessions.revoke(revoked.id, owner, at(50))
     t.same((await sessions.listActive(owner, at(60))).map((session) => session.id), [expiring.id, b.id, a.id])
     await sessions.rotate(rotation(aHash, 400))
@@ -211,24 +229,31 @@ export function sessionRepositoryContract (t: Test, make: MakeSessionRepository)
 
   t.test('revokeByTokenHash: current or previous hash, owner only', async (t) => {
     const { sessions, session, tokenHash } = await setup(t)
-    t.equal(await sessions.revokeByTokenHash(tokenHash, userId(), at(1)), false, 'another user')
-    t.equal(await sessions.revokeByTokenHash(hash(), session.userId, at(1)), false, 'unknown hash')
-    t.equal(await sessions.revokeByTokenHash(tokenHash, session.userId, at(2)), true)
+    const other = await another(sessions, session.userId, T0)
+    t.equal(await sessions.revokeByTokenHash(session.id, tokenHash, userId(), at(1)), false, 'another user')
+    t.equal(await sessions.revokeByTokenHash(session.id, hash(), session.userId, at(1)), false, 'unknown hash')
+    t.equal(await sessions.revokeByTokenHash(session.id, other.tokenHash, session.userId, at(1)), false, 'another session\'s hash')
+    t.equal(await sessions.revokeByTokenHash(other.id, tokenHash, session.userId, at(1)), false, 'another session\'s id')
+    for (const id of [newSessionId(), '', 'nope', 'abcdefghijkl']) {
+      t.equal(await sessions.revokeByTokenHash(id, tokenHash, session.userId, at(1)), false, JSON.stringify(id))
+    }
+    t.equal(await sessions.isActive(other.id, at(1)), true)
+    t.equal(await sessions.revokeByTokenHash(session.id, tokenHash, session.userId, at(2)), true)
     t.equal(await sessions.isActive(session.id, at(3)), false)
-    t.equal(await sessions.revokeByTokenHash(tokenHash, session.userId, at(4)), false, 'already revoked')
+    t.equal(await sessions.revokeByTokenHash(session.id, tokenHash, session.userId, at(4)), false, 'already revoked')
 
-    const other = await setup(t)
-    await other.sessions.rotate(rotation(other.tokenHash, 10))
-    t.equal(await other.sessions.revokeByTokenHash(other.tokenHash, other.session.userId, at(11)), true, 'a previous hash')
-    t.equal(await other.sessions.isActive(other.session.id, at(12)), false)
+    const rotated = await setup(t)
+    await rotated.sessions.rotate(rotated.rotation(rotated.tokenHash, 10))
+    t.equal(await rotated.sessions.revokeByTokenHash(rotated.session.id, rotated.tokenHash, rotated.session.userId, at(11)), true, 'a previous hash')
+    t.equal(await rotated.sessions.isActive(rotated.session.id, at(12)), false)
   })
 
   t.test('revokeAll: every live session of the user, and only those', async (t) => {
     const owner = userId()
     const { sessions, session } = await setup(t, { userId: owner })
-    await sessions.create({ userId: owner, tokenHash: hash(), amr: ['otp'], expiresAt: at(DAY), now: T0 })
-    const expired = await sessions.create({ userId: owner, tokenHash: hash(), amr: ['otp'], expiresAt: at(5), now: T0 })
-    const bystander = await sessions.create({ userId: userId(), tokenHash: hash(), amr: ['otp'], expiresAt: at(DAY), now: T0 })
+    await another(sessions, owner, T0)
+    const expired = await another(sessions, owner, T0, at(5))
+    const bystander = await another(sessions, userId(), T0)
     t.equal(await sessions.revokeAll(owner, at(10)), 2)
     t.same(await sessions.listActive(owner, at(11)), [])
     t.equal(await sessions.isActive(session.id, at(11)), false)

@@ -44,6 +44,26 @@ export function userRepositoryContract (t: Test, make: MakeUserRepository): void
     t.same(await users.findByIdentifier('email', address), first.user)
   })
 
+  t.test('findOrCreateByIdentifier with loginAt creates a verified, logged-in user; a found one is untouched', async (t) => {
+    const users = await make(t)
+    const address = email()
+    const at = new Date('2030-02-01T10:00:00Z')
+    const first = await users.findOrCreateByIdentifier('email', address, { locale: 'fr-FR', loginAt: at })
+    t.equal(first.created, true)
+    t.match(first.user, { email: address, phone: null, phoneVerifiedAt: null, locale: 'fr-FR', status: 'active' })
+    t.same(first.user.emailVerifiedAt, at)
+    t.same(first.user.lastLoginAt, at)
+    t.same(await users.findById(first.user.id), first.user)
+    const second = await users.findOrCreateByIdentifier('email', address, { loginAt: new Date('2030-02-02T10:00:00Z') })
+    t.equal(second.created, false)
+    t.same(second.user, first.user, 'found: loginAt ignored')
+    const byPhone = await users.findOrCreateByIdentifier('phone', phone(), { loginAt: at })
+    t.match(byPhone.user, { email: null, emailVerifiedAt: null })
+    t.same(byPhone.user.phoneVerifiedAt, at)
+    const unverified = await users.findOrCreateByIdentifier('email', email())
+    t.match(unverified.user, { emailVerifiedAt: null, lastLoginAt: null }, 'without loginAt: nothing verified')
+  })
+
   t.test('phone identifiers and defaults', async (t) => {
     const users = await make(t)
     const number = phone()

@@ -1209,7 +1209,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "accessToken": "eyJhbGciOiJFZERTQSIsImtpZCI6ImsxIn0.eyJzdWIiOiI2NjVmIn0.c2ln",
-                     *       "refreshToken": "q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA",
+                     *       "refreshToken": "665f1c2e9b1e8a0012ab34cd.q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA",
                      *       "tokenType": "Bearer",
                      *       "expiresIn": 900,
                      *       "user": {
@@ -1453,7 +1453,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "refreshToken": "q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA"
+                 *       "refreshToken": "665f1c2e9b1e8a0012ab34cd.q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA"
                  *     }
                  */
                 "application/json": {
@@ -1472,7 +1472,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "accessToken": "eyJhbGciOiJFZERTQSIsImtpZCI6ImsxIn0.eyJzdWIiOiI2NjVmIn0.c2ln",
-                     *       "refreshToken": "q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA",
+                     *       "refreshToken": "665f1c2e9b1e8a0012ab34cd.q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA",
                      *       "tokenType": "Bearer",
                      *       "expiresIn": 900
                      *     }
@@ -4163,7 +4163,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "accessToken": "eyJhbGciOiJFZERTQSIsImtpZCI6ImsxIn0.eyJzdWIiOiI2NjVmIn0.c2ln",
-                     *       "refreshToken": "q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA",
+                     *       "refreshToken": "665f1c2e9b1e8a0012ab34cd.q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA",
                      *       "tokenType": "Bearer",
                      *       "expiresIn": 900,
                      *       "user": {
@@ -4426,7 +4426,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "accessToken": "eyJhbGciOiJFZERTQSIsImtpZCI6ImsxIn0.eyJzdWIiOiI2NjVmIn0.c2ln",
-                     *       "refreshToken": "q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA",
+                     *       "refreshToken": "665f1c2e9b1e8a0012ab34cd.q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA",
                      *       "tokenType": "Bearer",
                      *       "expiresIn": 900,
                      *       "user": {

@@ -128,6 +128,44 @@ t.test('refresh rotates; reusing a rotated token ends the whole session', async 
   t.equal((await refresh('not-a-token-at-all-really')).json().code, 'unauthorized')
 })
 
+t.test('a refresh token names its session: a forged selector or an unknown shape is unauthorized and ends nothing', async (t) => {
+  const app = await buildTestApp(t)
+  const alice = await login(app, { email: newEmail() })
+  const bob = await login(app, { email: newEmail() })
+  const sessionOf = (accessToken: string) => JSON.parse(Buffer.from(accessToken.split('.')[1] ?? '', 'base64url').toString()).sid
+  const refresh = (refreshToken: string) => app.inject({ method: 'POST', url: '/v1/auth/token/refresh', payload: { refreshToken } })
+  const [selector, secret = ''] = alice.refreshToken.split('.')
+  t.equal(selector, sessionOf(alice.accessToken), 'the selector is the session id')
+  t.match(secret, /^[\w-]{43}$/, 'the secret: 256 bits, base64url')
+  for (const forged of [`${sessionOf(bob.accessToken)}.${secret}`, `${selector}.${bob.refreshToken.split('.')[1]}`, secret, `${selector}.${secret}x`]) {
+    const answer = await refresh(forged)
+    t.equal(answer.statusCode, 401)
+    t.equal(answer.json().code, 'unauthorized', 'not a reuse: nothing of the session was presented')
+  }
+  const next = await refresh(alice.refreshToken)
+  t.equal(next.statusCode, 200, 'alice\'s session lives on')
+  t.equal(next.json().refreshToken.split('.')[0], selector, 'and keeps its selector')
+  t.equal((await refresh(bob.refreshToken)).statusCode, 200, 'so does bob\'s')
+})
+
+t.test('logout with a refresh token also ends that session, only when it is yours', async (t) => {
+  const app = await buildTestApp(t, { env: { OTP_RESEND_COOLDOWN_SECONDS: '0' } })
+  const email = newEmail()
+  const [first, second, stranger] = [await login(app, { email }), await login(app, { email }), await login(app, { email: newEmail() })]
+  const refresh = (refreshToken: string) => app.inject({ method: 'POST', url: '/v1/auth/token/refresh', payload: { refreshToken } })
+  const logout = (accessToken: string, refreshToken: string) =>
+    app.inject({ method: 'POST', url: '/v1/auth/logout', headers: bearer(accessToken), payload: { refreshToken } })
+  t.equal((await logout(first.accessToken, stranger.refreshToken)).statusCode, 204)
+  t.equal((await refresh(first.refreshToken)).statusCode, 401, 'the access token\'s session ended')
+  const strangers = await refresh(stranger.refreshToken)
+  t.equal(strangers.statusCode, 200, 'another user\'s session did not')
+  const third = await login(app, { email })
+  t.equal((await logout(third.accessToken, second.refreshToken)).statusCode, 204)
+  t.equal((await refresh(second.refreshToken)).statusCode, 401, 'the refresh token\'s session ended too')
+  t.equal((await logout(strangers.json().accessToken, 'not-a-token-at-all-really')).statusCode, 204, 'a malformed token ends only the access token\'s session')
+  t.equal((await refresh(strangers.json().refreshToken)).statusCode, 401)
+})
+
 t.test('logout ends that session; logout/all ends every session', async (t) => {
   const app = await buildTestApp(t)
   const email = newEmail()

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import t from 'tap'
+import { Types } from 'mongoose'
 import { MongoSessionRepository } from '../../src/sessions/mongo-session-repository.ts'
+import { newSessionId } from '../../src/sessions/tokens.ts'
 import { connectTestMongo } from '../helpers/mongo.ts'
 
 // What the contract suite cannot see: indexes, the rotation lock and what a crash leaves behind.
@@ -13,45 +15,50 @@ const locks = connection.collection('session_rotation_locks')
 const hash = () => randomBytes(32).toString('hex')
 const T0 = new Date('2030-01-01T00:00:00Z')
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000)
-const rotation = (tokenHash: string, seconds: number) => ({ tokenHash, newHash: hash(), now: at(seconds), expiresAt: at(seconds + 3600), graceSeconds: 0 })
 
 async function newSession () {
   const tokenHash = hash()
-  const session = await sessions.create({ userId: randomBytes(12).toString('hex'), tokenHash, amr: ['otp'], expiresAt: at(3600), now: T0 })
-  return { session, tokenHash }
+  const session = await sessions.create({ id: newSessionId(), userId: randomBytes(12).toString('hex'), tokenHash, amr: ['otp'], expiresAt: at(3600), now: T0 })
+  const rotation = (tokenHash: string, seconds: number) =>
+    ({ sessionId: session.id, tokenHash, newHash: hash(), now: at(seconds), expiresAt: at(seconds + 3600), graceSeconds: 0 })
+  return { session, tokenHash, rotation }
 }
 
-t.test('init creates the lookup indexes, the TTL index where the server has them, and can run again', async (t) => {
+t.test('init creates the userId index, the TTL index where the server has them, and can run again', async (t) => {
+  // what an older version made for lookups by hash: dropped, as sessions are found by _id now
+  await connection.collection('sessions').createIndex({ tokenHash: 1 }, { unique: true })
+  await connection.collection('sessions').createIndex({ 'previousHashes.hash': 1 })
   await sessions.init()
   const indexes = await connection.collection('sessions').indexes()
-  t.ok(indexes.some((index) => index.key.tokenHash === 1 && index.unique === true), 'unique tokenHash')
-  t.ok(indexes.some((index) => index.key['previousHashes.hash'] === 1), 'previous hashes')
+  t.notOk(indexes.some((index) => 'tokenHash' in index.key || 'previousHashes.hash' in index.key), 'no index on hashes')
   t.ok(indexes.some((index) => index.key.userId === 1), 'userId')
   const ttl = indexes.some((index) => index.key.expiresAt === 1 && index.expireAfterSeconds === 0)
   t.equal(sessions.ttlIndex, ttl, `ttlIndex reports what the server did (${ttl ? 'TTL index made' : 'no TTL indexes here'})`)
+  const { ferretdbVersion } = await connection.getClient().db('admin').command({ buildInfo: 1 })
+  t.equal(sessions.atomicUpdates, ferretdbVersion === undefined, `atomicUpdates: ${sessions.atomicUpdates} (FerretDB ${ferretdbVersion ?? 'no'})`)
 })
 
 t.test('the session document keeps hashes only, and previous hashes capped', async (t) => {
-  const { session, tokenHash } = await newSession()
+  const { session, tokenHash, rotation } = await newSession()
   let current = tokenHash
   for (let i = 1; i <= 25; i++) {
     const next = rotation(current, i)
     await sessions.rotate(next)
     current = next.newHash
   }
-  const stored = await connection.collection('sessions').findOne({ tokenHash: current })
-  t.equal(stored?._id.toHexString(), session.id)
+  const stored = await connection.collection('sessions').findOne({ _id: new Types.ObjectId(session.id) })
+  t.equal(stored?.tokenHash, current)
   t.equal((stored?.previousHashes as unknown[]).length, 20)
 })
 
 t.test('locks are released after every rotation', async (t) => {
-  const { tokenHash } = await newSession()
+  const { tokenHash, rotation } = await newSession()
   await Promise.all(Array.from({ length: 5 }, () => sessions.rotate(rotation(tokenHash, 1))))
   t.equal(await locks.countDocuments({}), 0)
 })
 
 t.test('a lock held by a rotation in flight makes a parallel caller wait, then answer invalid', async (t) => {
-  const { session, tokenHash } = await newSession()
+  const { session, tokenHash, rotation } = await newSession()
   await locks.insertOne({ _id: tokenHash as never, takenAt: new Date() })
   const started = Date.now()
   t.same(await sessions.rotate(rotation(tokenHash, 1)), { outcome: 'invalid' })
@@ -62,7 +69,7 @@ t.test('a lock held by a rotation in flight makes a parallel caller wait, then a
 })
 
 t.test('a stale lock left by a crash before the swap is broken', async (t) => {
-  const { session, tokenHash } = await newSession()
+  const { session, tokenHash, rotation } = await newSession()
   await locks.insertOne({ _id: tokenHash as never, takenAt: new Date(Date.now() - 60_000) })
   const next = rotation(tokenHash, 1)
   t.match(await sessions.rotate(next), { outcome: 'rotated', session: { id: session.id, tokenHash: next.newHash } })
@@ -70,7 +77,7 @@ t.test('a stale lock left by a crash before the swap is broken', async (t) => {
 })
 
 t.test('a lock left by a crash after the swap does not matter', async (t) => {
-  const { tokenHash } = await newSession()
+  const { tokenHash, rotation } = await newSession()
   const next = rotation(tokenHash, 1)
   await sessions.rotate(next)
   await locks.insertOne({ _id: tokenHash as never, takenAt: new Date() })
@@ -79,8 +86,8 @@ t.test('a lock left by a crash after the swap does not matter', async (t) => {
 })
 
 t.test('expired sessions stay invalid while the document is still there (no TTL monitor needed)', async (t) => {
-  const { session, tokenHash } = await newSession()
-  t.ok(await connection.collection('sessions').findOne({ tokenHash }), 'document present')
+  const { session, tokenHash, rotation } = await newSession()
+  t.ok(await connection.collection('sessions').findOne({ _id: new Types.ObjectId(session.id) }), 'document present')
   t.same(await sessions.rotate({ ...rotation(tokenHash, 3600), now: at(3600) }), { outcome: 'invalid' })
   t.equal(await sessions.isActive(session.id, at(3600)), false)
 })

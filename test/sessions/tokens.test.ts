@@ -3,7 +3,7 @@ import { createPublicKey, generateKeyPairSync, sign, verify, type JsonWebKey } f
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { ConfigError, loadConfig, type Config } from '../../src/config.ts'
-import { generateSigningKey, hashRefreshToken, loadSigningKeys, newRefreshToken } from '../../src/sessions/tokens.ts'
+import { generateSigningKey, hashRefreshToken, loadSigningKeys, newRefreshToken, newSessionId, parseRefreshToken } from '../../src/sessions/tokens.ts'
 
 const withKeys = (keys: unknown): Config => loadConfig({ JWT_KEYS: typeof keys === 'string' ? keys : JSON.stringify(keys) })
 const data = Buffer.from('header.payload')
@@ -107,16 +107,35 @@ t.test('the generate-jwt-key script prints a JWT_KEYS value', async (t) => {
   t.match(defaulted[0]?.kid, /^\d{4}-\d{2}-\d{2}-/)
 })
 
-t.test('refresh tokens: 256 random bits, hashed with SHA-256', async (t) => {
-  const tokens = new Set(Array.from({ length: 1000 }, newRefreshToken))
+t.test('refresh tokens: the session id, then 256 random bits; hashed whole with SHA-256', async (t) => {
+  const sessionId = newSessionId()
+  t.match(sessionId, /^[0-9a-f]{24}$/)
+  t.not(newSessionId(), sessionId)
+  const tokens = new Set(Array.from({ length: 1000 }, () => newRefreshToken(sessionId)))
   t.equal(tokens.size, 1000)
   for (const token of [...tokens].slice(0, 10)) {
-    t.match(token, /^[A-Za-z0-9_-]{43}$/)
-    t.equal(Buffer.from(token, 'base64url').length, 32)
+    const [selector, secret] = token.split('.')
+    t.equal(selector, sessionId)
+    t.match(secret, /^[A-Za-z0-9_-]{43}$/)
+    t.equal(Buffer.from(secret!, 'base64url').length, 32)
   }
   t.equal(hashRefreshToken('abc'), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad')
-  const token = newRefreshToken()
+  const token = newRefreshToken(sessionId)
   t.equal(hashRefreshToken(token), hashRefreshToken(token))
   t.match(hashRefreshToken(token), /^[0-9a-f]{64}$/)
-  t.not(hashRefreshToken(token), hashRefreshToken(newRefreshToken()))
+  t.not(hashRefreshToken(token), hashRefreshToken(newRefreshToken(sessionId)))
+})
+
+t.test('parseRefreshToken: the session named and the hash of the whole token, or null', async (t) => {
+  const sessionId = newSessionId()
+  const token = newRefreshToken(sessionId)
+  t.same(parseRefreshToken(token), { sessionId, tokenHash: hashRefreshToken(token) })
+  const secret = token.slice(25)
+  for (const malformed of [
+    '', secret, `.${secret}`, `${sessionId}.`, `${sessionId}${secret}`, `${sessionId.toUpperCase()}.${secret}`,
+    `${sessionId.slice(1)}.${secret}`, `${sessionId}.${secret}A`, `${sessionId}.${secret.slice(1)}`, `${sessionId}.${secret.slice(1)}+`,
+    `${token}\n`, ` ${token}`, `${sessionId}.${secret}.${secret}`
+  ]) {
+    t.equal(parseRefreshToken(malformed), null, JSON.stringify(malformed))
+  }
 })
