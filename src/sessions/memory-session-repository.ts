@@ -1,5 +1,5 @@
 import {
-  PREVIOUS_HASHES_KEPT, isSessionId, previousHashOutcome,
+  PREVIOUS_HASHES_KEPT, isSessionId, previousHashOutcome, sameHash,
   type NewSession, type PreviousHash, type RotateResult, type Rotation, type Session, type SessionRepository
 } from './session-repository.ts'
 
@@ -51,7 +51,7 @@ export class MemorySessionRepository implements SessionRepository {
   async rotate ({ sessionId, tokenHash, newHash, now, expiresAt, graceSeconds }: Rotation): Promise<RotateResult> {
     const record = this.#sessions.get(sessionId)
     if (!record || !isLive(record, now)) return { outcome: 'invalid' }
-    if (record.tokenHash === tokenHash) {
+    if (sameHash(record.tokenHash, tokenHash)) {
       record.previousHashes.push({ hash: tokenHash, rotatedAt: new Date(now) })
       record.previousHashes.splice(0, record.previousHashes.length - PREVIOUS_HASHES_KEPT)
       record.tokenHash = newHash
@@ -59,7 +59,7 @@ export class MemorySessionRepository implements SessionRepository {
       record.expiresAt = new Date(expiresAt)
       return { outcome: 'rotated', session: toSession(record) }
     }
-    const previous = record.previousHashes.find((entry) => entry.hash === tokenHash)
+    const previous = record.previousHashes.find((entry) => sameHash(entry.hash, tokenHash))
     if (!previous) return { outcome: 'invalid' }
     if (previousHashOutcome(previous, now, graceSeconds) === 'grace') return { outcome: 'rotated', session: toSession(record) }
     record.revokedAt = new Date(now)
@@ -85,7 +85,7 @@ export class MemorySessionRepository implements SessionRepository {
 
   async revokeByTokenHash (sessionId: string, tokenHash: string, userId: string, now: Date): Promise<boolean> {
     const record = this.#sessions.get(sessionId)
-    const holds = record?.tokenHash === tokenHash || record?.previousHashes.some((previous) => previous.hash === tokenHash)
+    const holds = record !== undefined && (sameHash(record.tokenHash, tokenHash) || record.previousHashes.some((previous) => sameHash(previous.hash, tokenHash)))
     return this.#revoke(holds && record?.userId === userId ? record : undefined, now)
   }
 

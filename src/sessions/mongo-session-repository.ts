@@ -1,7 +1,7 @@
 import { Schema, Types, type Connection, type Model } from 'mongoose'
 import { MongoRotationLock, type RotationLockOptions } from './mongo-rotation-lock.ts'
 import {
-  PREVIOUS_HASHES_KEPT, isSessionId, previousHashOutcome,
+  PREVIOUS_HASHES_KEPT, isSessionId, previousHashOutcome, sameHash,
   type NewSession, type PreviousHash, type RotateResult, type Rotation, type Session, type SessionRepository
 } from './session-repository.ts'
 
@@ -118,7 +118,7 @@ export class MongoSessionRepository implements SessionRepository {
     for (let look = 0; look < 3; look++) {
       const current = await this.#sessions.findById(_id).lean<SessionDocument>()
       if (!current || !isLive(current, now)) return INVALID
-      if (current.tokenHash !== tokenHash) return this.#presentedPrevious(current, rotation)
+      if (!sameHash(current.tokenHash, tokenHash)) return this.#presentedPrevious(current, rotation)
       if (look === 2) break
       if (await this.#lock.acquire(tokenHash)) {
         try {
@@ -137,7 +137,7 @@ export class MongoSessionRepository implements SessionRepository {
 
   /** A hash that is not the session's current one: an already used token (reuse, or grace), or nothing of it. */
   async #presentedPrevious (current: SessionDocument, { tokenHash, now, graceSeconds }: Rotation): Promise<RotateResult> {
-    const previous = current.previousHashes.find((entry) => entry.hash === tokenHash)
+    const previous = current.previousHashes.find((entry) => sameHash(entry.hash, tokenHash))
     if (!previous) return INVALID
     if (previousHashOutcome(previous, now, graceSeconds) === 'grace') return { outcome: 'rotated', session: toSession(current) }
     await this.#sessions.updateOne({ _id: current._id, revokedAt: null }, { $set: { revokedAt: now } })
@@ -148,7 +148,7 @@ export class MongoSessionRepository implements SessionRepository {
   async #swap (read: SessionDocument, { tokenHash, newHash, now, expiresAt }: Rotation): Promise<Session | null> {
     // without atomic updates, the lock is what keeps other rotations of this token out: read what it guards
     const current = this.atomicUpdates ? read : await this.#sessions.findById(read._id).lean<SessionDocument>()
-    if (!current || current.tokenHash !== tokenHash || !isLive(current, now)) return null
+    if (!current || !sameHash(current.tokenHash, tokenHash) || !isLive(current, now)) return null
     // Capped here rather than with $push/$slice, which FerretDB ignores. Safe: only a rotation of the current hash
     // changes previousHashes, and the filter on that hash (or the lock) keeps any other out.
     const previousHashes = [...current.previousHashes, { hash: tokenHash, rotatedAt: now }].slice(-PREVIOUS_HASHES_KEPT)

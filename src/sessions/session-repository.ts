@@ -1,3 +1,5 @@
+import { timingSafeEqual } from 'node:crypto'
+
 /** One login on one device: one refresh-token family, rotated on every refresh. */
 export interface Session {
   id: string
@@ -114,4 +116,11 @@ export interface PreviousHash { hash: string, rotatedAt: Date }
 export function previousHashOutcome (previous: PreviousHash, now: Date, graceSeconds: number): 'grace' | 'reused' {
   // no window at all without a grace period: a caller whose clock reading predates the winner's is no exception
   return graceSeconds > 0 && now.getTime() - previous.rotatedAt.getTime() < graceSeconds * 1000 ? 'grace' : 'reused'
+}
+
+/** Token hashes compared in constant time: the session id finds the document, this proves the token. */
+export function sameHash (a: string, b: string): boolean {
+  const left = Buffer.from(a)
+  const right = Buffer.from(b)
+  return left.length === right.length && timingSafeEqual(left, right)
 }
