@@ -3,12 +3,12 @@
 import Fastify from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { randomBytes, randomInt, randomUUID } from 'node:crypto'
+import { randomBytes, randomInt } from 'node:crypto'
 import { Types } from 'mongoose'
 import closeWithGrace from 'close-with-grace'
 import { Redis } from 'ioredis'
 import { loadConfig } from '../src/config.ts'
-import { loggerOptions } from '../src/logger.ts'
+import { serverOptions } from '../src/app.ts'
 import { redisOptions } from '../plugins/redis.ts'
 import { connectMongo } from '../plugins/mongo.ts'
 
@@ -45,18 +45,8 @@ const sessionLike = (): SessionLike => ({
   revokedAt: null
 })
 
-// the options of src/app.ts buildApp, literally
-const app = Fastify({
-  logger: loggerOptions(config),
-  requestIdHeader: 'x-request-id',
-  genReqId: () => randomUUID(),
-  bodyLimit: 16 * 1024,
-  connectionTimeout: config.REQUEST_TIMEOUT_MS,
-  requestTimeout: config.REQUEST_TIMEOUT_MS,
-  keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
-  return503OnClosing: true,
-  ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } }
-}).withTypeProvider<TypeBoxTypeProvider>()
+// the app's own server options, so the floor differs from it only in what its routes do
+const app = Fastify(serverOptions(config)).withTypeProvider<TypeBoxTypeProvider>()
 
 const body = Type.Object({ id: Type.String({ minLength: 8, maxLength: 64 }) }, { additionalProperties: false })
 const response = { 200: Type.Object({ ok: Type.Boolean(), id: Type.String() }) }

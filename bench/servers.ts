@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url'
 import { connectMongo } from '../plugins/mongo.ts'
 import { generateSigningKey } from '../src/sessions/tokens.ts'
 import { TEST_CODE, TEST_DOMAIN } from './pools.ts'
-import { freePort, startService, type Service } from './processes.ts'
+import { startService, type Service } from './processes.ts'
+import { freePort } from '../test/helpers/disposable-server.ts'
 
 export interface ServerSettings {
   redisUrl: string

@@ -38,10 +38,10 @@ function trustProxy (setting: string): boolean | string[] | ((address: string, h
   return setting.split(',').map((item) => item.trim()).filter(Boolean)
 }
 
-/** Builds the whole API; tests call this with their own config, the server entry with the environment's. */
-export async function buildApp (config: Config, overrides: AppOverrides = {}): Promise<FastifyInstance> {
-  const app = Fastify({
-    logger: overrides.logger ?? loggerOptions(config),
+/** The server options of the API; the bench's floor server uses them too, so both are measured alike. */
+export function serverOptions (config: Config, logger: FastifyServerOptions['logger'] = loggerOptions(config)) {
+  return {
+    logger,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     trustProxy: trustProxy(config.TRUST_PROXY),
@@ -49,9 +49,15 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
     connectionTimeout: config.REQUEST_TIMEOUT_MS,
     requestTimeout: config.REQUEST_TIMEOUT_MS,
     keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
+    // plugins/load-shedding.ts answers requests that arrive while closing, as problem+json
     return503OnClosing: false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } }
-  }).withTypeProvider<TypeBoxTypeProvider>()
+  } satisfies FastifyServerOptions
+}
+
+/** Builds the whole API; tests call this with their own config, the server entry with the environment's. */
+export async function buildApp (config: Config, overrides: AppOverrides = {}): Promise<FastifyInstance> {
+  const app = Fastify(serverOptions(config, overrides.logger)).withTypeProvider<TypeBoxTypeProvider>()
 
   // a JSON API: anything but JSON is a 415, not a string handed to validation
   app.removeContentTypeParser('text/plain')

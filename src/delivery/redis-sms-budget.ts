@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import type { Cluster, Redis } from 'ioredis'
 import type { SmsBudgetStore } from './sms-budget.ts'
+import { withScripts, type ScriptCommands } from '../redis-lua/define-scripts.ts'
 
 const lua = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8')
 const SCRIPTS = {
@@ -8,16 +9,7 @@ const SCRIPTS = {
   smsBudgetGiveBack: { numberOfKeys: 1, lua: lua('sms-budget-give-back') }
 }
 
-type BudgetCommands = Record<keyof typeof SCRIPTS, (...keysAndArgs: Array<string | number>) => Promise<number>>
-
-const defined = new WeakSet<Redis | Cluster>()
-function withScripts (client: Redis | Cluster): BudgetCommands {
-  if (!defined.has(client)) {
-    for (const [name, definition] of Object.entries(SCRIPTS)) client.defineCommand(name, definition)
-    defined.add(client)
-  }
-  return client as unknown as BudgetCommands
-}
+type BudgetCommands = ScriptCommands<keyof typeof SCRIPTS, number>
 
 export interface RedisSmsBudgetOptions {
   /** prepended to every key. Default `sms-budget:` */
@@ -33,7 +25,7 @@ export class RedisSmsBudget implements SmsBudgetStore {
   readonly #keyPrefix: string
 
   constructor (redis: Redis | Cluster, options: RedisSmsBudgetOptions = {}) {
-    this.#redis = withScripts(redis)
+    this.#redis = withScripts<keyof typeof SCRIPTS, number>(redis, SCRIPTS)
     this.#keyPrefix = options.keyPrefix ?? 'sms-budget:'
   }
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { AppError } from '../errors.ts'
 import type { Config } from '../config.ts'
 import { destinationKey, generateCode, hashCode, newChallengeId } from './codes.ts'
-import { isChallengeId, type ChallengeSnapshot, type IssuedCode, type LockoutLimits, type OtpStore, type SendLimits, type SendRefusal } from './otp-store.ts'
+import { isChallengeId, type ChallengePayload, type ChallengeSnapshot, type IssuedCode, type LockoutLimits, type OtpStore, type SendLimits, type SendRefusal } from './otp-store.ts'
 import { parseTestIdentifiers, type TestCodeMatcher } from './test-identifiers.ts'
 
 // route schemas validate challenge ids with it; the HTTP layer only needs this module
@@ -43,14 +43,8 @@ export interface StartChallengeInput {
 }
 
 /** What a challenge is about, as start, resend and verify hand it back. */
-export interface ChallengeDetails {
+export interface ChallengeDetails extends ChallengePayload {
   challengeId: string
-  purpose: string
-  channel: 'email' | 'sms'
-  destination: string
-  userId: string | null
-  locale: string | null
-  deliverable: boolean
 }
 
 export interface VerifiedChallenge extends ChallengeDetails {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import type { Cluster, Redis } from 'ioredis'
 import { SLIDING_WINDOW_LUA } from '../redis-lua/sliding-window.ts'
+import { withScripts, type ScriptCommands } from '../redis-lua/define-scripts.ts'
 import {
   isChallengeId,
   type ChallengePayload, type ChallengeSnapshot, type IssuedCode, type LockoutLimits, type NewChallenge, type OtpStore,
@@ -23,16 +24,7 @@ type Reply = Array<string | number>
 /** What ChallengeSnapshot is on Redis: the challenge hash as HGETALL listed it, and its expiry in Redis time. */
 interface RedisSnapshot { fields: string[], expiresAt: number }
 type ScriptName = keyof typeof SCRIPTS
-type OtpCommands = Record<ScriptName, (...keysAndArgs: Array<string | number>) => Promise<unknown>>
-
-const defined = new WeakSet<Redis | Cluster>()
-function withScripts (client: Redis | Cluster): OtpCommands {
-  if (!defined.has(client)) {
-    for (const [name, definition] of Object.entries(SCRIPTS)) client.defineCommand(name, definition)
-    defined.add(client)
-  }
-  return client as unknown as OtpCommands
-}
+type OtpCommands = ScriptCommands<ScriptName>
 
 /** Unique sorted-set member for one send or failure; Redis Lua has no good randomness of its own. */
 const slotId = () => randomBytes(9).toString('base64url')
@@ -72,7 +64,7 @@ export class RedisOtpStore implements OtpStore {
     if (/[{}]/.test(keyPrefix)) throw new Error('RedisOtpStore keyPrefix must not contain braces: the {bucket} hash tag has to be the first')
     // ioredis would prefix KEYS but not the key names the scripts build from stored values
     if ((client.options as { keyPrefix?: string }).keyPrefix) throw new Error('RedisOtpStore needs a client without an ioredis keyPrefix; use its own keyPrefix option')
-    this.#commands = withScripts(client)
+    this.#commands = withScripts(client, SCRIPTS)
     this.#prefix = keyPrefix
   }
 

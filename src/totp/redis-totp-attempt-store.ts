@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import type { Cluster, Redis } from 'ioredis'
 import { SLIDING_WINDOW_LUA } from '../redis-lua/sliding-window.ts'
+import { withScripts, type ScriptCommands } from '../redis-lua/define-scripts.ts'
 import type { AttemptStart, LockoutLimits, TotpAttemptStore } from './totp-attempt-store.ts'
 
 const lua = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8')
@@ -11,16 +12,7 @@ const SCRIPTS = {
   totpClaimStep: { numberOfKeys: 1, lua: lua('claim-step') }
 }
 
-type TotpCommands = Record<keyof typeof SCRIPTS, (...keysAndArgs: Array<string | number>) => Promise<unknown>>
-
-const defined = new WeakSet<Redis | Cluster>()
-function withScripts (client: Redis | Cluster): TotpCommands & Redis {
-  if (!defined.has(client)) {
-    for (const [name, definition] of Object.entries(SCRIPTS)) client.defineCommand(name, definition)
-    defined.add(client)
-  }
-  return client as unknown as TotpCommands & Redis
-}
+type TotpCommands = ScriptCommands<keyof typeof SCRIPTS>
 
 const SUBJECT = /^[A-Za-z0-9:_-]{1,128}$/
 function tag (subject: string): string {
@@ -40,7 +32,8 @@ export class RedisTotpAttemptStore implements TotpAttemptStore {
   /** `client`: a Redis or Cluster client without an ioredis keyPrefix; the store never closes it */
   constructor (client: Redis | Cluster, { keyPrefix = 'totp:' }: { keyPrefix?: string } = {}) {
     if (/[{}]/.test(keyPrefix)) throw new Error('RedisTotpAttemptStore keyPrefix must not contain braces')
-    this.#client = withScripts(client)
+    // this store only calls commands a Cluster has too; typed as Redis for their overloads
+    this.#client = withScripts(client, SCRIPTS) as TotpCommands & Redis
     this.#prefix = keyPrefix
   }
 
