@@ -2,11 +2,14 @@ import fp from 'fastify-plugin'
 import mongoose, { type Connection } from 'mongoose'
 import type { FastifyInstance } from 'fastify'
 import type { Config } from '../src/config.ts'
+import { resolveMongoCompat, type MongoCompat } from '../src/mongo-compat.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** null in the embedded mode (no MONGODB_URL) */
     mongo: Connection | null
+    /** the server's semantics (MONGODB_COMPAT, or asked of the server); null in the embedded mode */
+    mongoCompat: MongoCompat | null
   }
 }
 
@@ -18,7 +21,9 @@ export async function connectMongo (url: string, timeoutMs: number): Promise<Con
     connectTimeoutMS: timeoutMs,
     socketTimeoutMS: Math.max(timeoutMs * 4, 10_000),
     maxPoolSize: 50,
-    autoIndex: false
+    autoIndex: false,
+    // command events: tests count round trips per request with them
+    monitorCommands: true
   })
   await connection.asPromise()
   return connection
@@ -27,11 +32,13 @@ export async function connectMongo (url: string, timeoutMs: number): Promise<Con
 async function mongoPlugin (app: FastifyInstance, { config }: { config: Config }) {
   if (config.MONGODB_URL === undefined) {
     app.decorate('mongo', null)
+    app.decorate('mongoCompat', null)
     return
   }
   const connection = await connectMongo(config.MONGODB_URL, config.STORE_TIMEOUT_MS)
-  app.decorate('mongo', connection)
   app.addHook('onClose', async () => { await connection.close() })
+  app.decorate('mongo', connection)
+  app.decorate('mongoCompat', await resolveMongoCompat(connection, config.MONGODB_COMPAT))
 }
 
 export default fp(mongoPlugin, { name: 'mongo', fastify: '5.x' })

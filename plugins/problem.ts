@@ -2,6 +2,7 @@ import fp from 'fastify-plugin'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { AppError, ERRORS, isAppError, type ErrorCode } from '../src/errors.ts'
 import { PROBLEM_TYPE_BASE } from './schemas/problem.ts'
+import { isStoreUnavailable } from '../src/store-errors.ts'
 
 interface FieldError { field: string, message: string }
 
@@ -22,18 +23,6 @@ function fieldErrors (error: FastifyError): FieldError[] {
     const path = [error.validationContext, ...item.instancePath.split('/').filter(Boolean), ...(name ? [name] : [])]
     return { field: path.filter(Boolean).join('.'), message: item.message ?? 'is invalid' }
   })
-}
-
-const UNAVAILABLE_NAMES = new Set([
-  'MaxRetriesPerRequestError', 'ClusterAllFailedError',
-  'MongoServerSelectionError', 'MongooseServerSelectionError', 'MongoNetworkError', 'MongoNetworkTimeoutError',
-  'MongoNotConnectedError', 'MongoTopologyClosedError', 'MongoPoolClearedError', 'MongoWaitQueueTimeoutError', 'MongoOperationTimeoutError'
-])
-const UNAVAILABLE_MESSAGES = /enableOfflineQueue options is false|Connection is closed|Command timed out|Connection pool .* closed|Client must be connected/
-
-/** Redis or MongoDB did not answer in time: the client may retry soon, and nothing was decided. */
-export function isStoreUnavailable (error: Error): boolean {
-  return UNAVAILABLE_NAMES.has(error.name) || UNAVAILABLE_MESSAGES.test(error.message)
 }
 
 function toAppError (error: FastifyError): AppError {

@@ -14,11 +14,16 @@ import { RedisSmsBudget } from '../src/delivery/redis-sms-budget.ts'
 import { MemorySmsBudget } from '../src/delivery/memory-sms-budget.ts'
 import type { UserRepository } from '../src/users/user-repository.ts'
 import { MongoUserRepository } from '../src/users/mongo-user-repository.ts'
+import { FerretDbUserRepository } from '../src/users/ferretdb-user-repository.ts'
 import { MemoryUserRepository } from '../src/users/memory-user-repository.ts'
 import type { SessionRepository } from '../src/sessions/session-repository.ts'
 import { MongoSessionRepository } from '../src/sessions/mongo-session-repository.ts'
 import { MemorySessionRepository } from '../src/sessions/memory-session-repository.ts'
+import type { RevocationStore } from '../src/sessions/revocation-store.ts'
+import { RedisRevocationStore } from '../src/sessions/redis-revocation-store.ts'
+import { MemoryRevocationStore } from '../src/sessions/memory-revocation-store.ts'
 import { loadSigningKeys, type SigningKeys } from '../src/sessions/tokens.ts'
+import { ChallengeIssuer } from '../src/auth/challenge-issuer.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -31,6 +36,10 @@ declare module 'fastify' {
     outboxEnabled: boolean
     users: UserRepository
     sessions: SessionRepository
+    /** ended sessions and users' "not before" times, read on every authenticated request */
+    revocations: RevocationStore
+    /** starts and resends challenges behind the SMS guard, and delivers their codes */
+    challengeIssuer: ChallengeIssuer
     signingKeys: SigningKeys
     /** the clock the HTTP layer uses; tests inject one */
     now: () => Date
@@ -45,7 +54,7 @@ export interface ServiceOverrides {
 
 /** Builds the domain from config: Redis/MongoDB adapters when configured, in-process ones otherwise. */
 async function servicesPlugin (app: FastifyInstance, { config, overrides }: { config: Config, overrides: ServiceOverrides }) {
-  const { redis, mongo } = app
+  const { redis, mongo, mongoCompat } = app
   const now = overrides.now ?? (() => new Date())
   const keyPrefix = overrides.redisKeyPrefix ?? ''
 
@@ -58,8 +67,16 @@ async function servicesPlugin (app: FastifyInstance, { config, overrides }: { co
   const smsBudget = redis
     ? new RedisSmsBudget(redis, { keyPrefix: `${keyPrefix}sms-budget:` })
     : new MemorySmsBudget(() => now().getTime())
-  const users: UserRepository = mongo ? new MongoUserRepository(mongo) : new MemoryUserRepository()
-  const sessions: SessionRepository = mongo ? new MongoSessionRepository(mongo) : new MemorySessionRepository()
+  const revocations: RevocationStore = redis
+    ? new RedisRevocationStore(redis, { keyPrefix: `${keyPrefix}revoked:` })
+    : new MemoryRevocationStore({ now: () => now().getTime() })
+  // MongoDB's semantics unless the server is FerretDB (MONGODB_COMPAT): only then its workarounds
+  const users: UserRepository = mongo
+    ? (mongoCompat === 'ferretdb' ? new FerretDbUserRepository(mongo, { now }) : new MongoUserRepository(mongo))
+    : new MemoryUserRepository()
+  const sessions: SessionRepository = mongo
+    ? new MongoSessionRepository(mongo, { compat: mongoCompat ?? 'mongodb' })
+    : new MemorySessionRepository()
   await Promise.all([users.init(), sessions.init()])
 
   const delivery = createDelivery(config, {
@@ -68,18 +85,22 @@ async function servicesPlugin (app: FastifyInstance, { config, overrides }: { co
     logger: app.log.child({ component: 'delivery' })
   })
 
-  app.decorate('otp', createOtpEngine(config, otpStore))
-  app.decorate('delivery', delivery)
-  app.decorate('outbox', outbox)
-  app.decorate('smsGuard', new SmsGuard({
+  const otp = createOtpEngine(config, otpStore)
+  const smsGuard = new SmsGuard({
     allowedCountries: config.SMS_ALLOWED_COUNTRIES,
     hourlyBudget: config.SMS_COUNTRY_HOURLY_BUDGET,
     budget: smsBudget,
     now
-  }))
+  })
+  app.decorate('otp', otp)
+  app.decorate('delivery', delivery)
+  app.decorate('outbox', outbox)
+  app.decorate('smsGuard', smsGuard)
+  app.decorate('challengeIssuer', new ChallengeIssuer({ otp, delivery, smsGuard, signup: config.SIGNUP, codeTtlSeconds: config.OTP_TTL_SECONDS }))
   app.decorate('outboxEnabled', delivery.usesOutbox.email || delivery.usesOutbox.sms)
   app.decorate('users', users)
   app.decorate('sessions', sessions)
+  app.decorate('revocations', revocations)
   app.decorate('signingKeys', loadSigningKeys(config))
   app.decorate('now', now)
   app.addHook('onClose', async () => { await otpStore.close?.() })

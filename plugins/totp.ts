@@ -2,7 +2,6 @@ import fp from 'fastify-plugin'
 import { randomBytes } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import type { Config } from '../src/config.ts'
-import type { IdentifierKind } from '../src/users/user-repository.ts'
 import { parseEncryptionKeys, SecretBox } from '../src/totp/secret-box.ts'
 import { TotpAuthenticator } from '../src/totp/totp-authenticator.ts'
 import type { TotpCredentialRepository } from '../src/totp/totp-credential-repository.ts'
@@ -16,20 +15,10 @@ import { RedisMfaChallengeStore } from '../src/totp/redis-mfa-challenge-store.ts
 import { MemoryMfaChallengeStore } from '../src/totp/memory-mfa-challenge-store.ts'
 import { MfaChallenges } from '../src/totp/mfa-challenges.ts'
 
-/** What POST /v1/auth/otp/verify answers instead of tokens when a second factor is due. */
-export interface MfaChallengeView {
-  mfaRequired: true
-  mfaToken: string
-  expiresIn: number
-  methods: Array<'totp' | 'recovery'>
-}
-
 declare module 'fastify' {
   interface FastifyInstance {
     totp: TotpAuthenticator
     mfa: MfaChallenges
-    /** after a first factor: the challenge to answer when the user must give a second one, else null */
-    startSecondFactor: (userId: string, kind: IdentifierKind) => Promise<MfaChallengeView | null>
   }
 }
 
@@ -65,17 +54,13 @@ async function totpPlugin (app: FastifyInstance, { config, keyPrefix }: { config
       lockoutMs: config.OTP_LOCKOUT_SECONDS * 1000
     },
     now,
-    subjectKey: config.OTP_PEPPER ?? randomBytes(32).toString('base64url')
+    subjectKey: config.OTP_PEPPER ?? randomBytes(32).toString('base64url'),
+    markEnrolled: (userId, enrolled) => app.users.setMfaEnrolled(userId, enrolled)
   })
   const mfa = new MfaChallenges({ store: challenges, ttlSeconds: MFA_TOKEN_TTL_SECONDS })
 
   app.decorate('totp', totp)
   app.decorate('mfa', mfa)
-  app.decorate('startSecondFactor', async (userId: string, kind: IdentifierKind): Promise<MfaChallengeView | null> => {
-    if (config.MFA === 'off' || !await totp.isActive(userId)) return null
-    const mfaToken = await mfa.issue({ userId, kind, amr: ['otp'] })
-    return { mfaRequired: true, mfaToken, expiresIn: mfa.ttlSeconds, methods: ['totp', 'recovery'] }
-  })
   app.addHook('onClose', async () => { await Promise.all([attempts.close(), challenges.close()]) })
 }
 

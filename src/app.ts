@@ -12,6 +12,7 @@ import rateLimit from '../plugins/rate-limit.ts'
 import loadShedding from '../plugins/load-shedding.ts'
 import services, { type ServiceOverrides } from '../plugins/services.ts'
 import auth from '../plugins/auth.ts'
+import login from '../plugins/login.ts'
 import totp from '../plugins/totp.ts'
 import health from '../plugins/health.ts'
 import authRoutes from '../plugins/routes/auth.ts'
@@ -80,6 +81,7 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   await app.register(services, { config, overrides })
   await app.register(totp, { config, keyPrefix: overrides.redisKeyPrefix ?? '' })
   await app.register(auth, { config })
+  await app.register(login, { config })
 
   // routes
   await app.register(health, { pingTimeoutMs: config.STORE_TIMEOUT_MS })

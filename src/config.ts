@@ -32,6 +32,10 @@ export const ConfigSchema = Type.Object({
   REDIS_URL: optionalString('redis:// URL; unset = in-process stores (embedded mode)'),
   REDIS_CLUSTER_NODES: csv('host:port list; when set, Redis is used as a Cluster'),
   MONGODB_URL: optionalString('mongodb:// URL; unset = in-process stores (embedded mode)'),
+  MONGODB_COMPAT: Type.Union([Type.Literal('auto'), Type.Literal('mongodb'), Type.Literal('ferretdb')], {
+    default: 'auto',
+    description: 'server semantics: mongodb (atomic filtered updates) or ferretdb (FerretDB 1.x workarounds); auto asks the server'
+  }),
   STORE_TIMEOUT_MS: Type.Integer({ default: 1500, minimum: 100, maximum: 30_000, description: 'fail-fast budget for one Redis/MongoDB call' }),
 
   OTP_PEPPER: optionalString('HMAC key for code hashes and key names, at least 32 characters', { minLength: 32 }),

@@ -1,17 +1,14 @@
 import { Type } from 'typebox'
+import type { FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from '../../src/config.ts'
-import { AppError } from '../../src/errors.ts'
 import { normaliseIdentifier } from '../../src/users/identifiers.ts'
-import { hashRefreshToken, newRefreshToken, parseRefreshToken } from '../../src/sessions/tokens.ts'
 import { ContactBodyProperties, LocaleSchema } from '../schemas/identifiers.ts'
-import { ChallengeIdSchema, ChallengeSchema, VerifyBodySchema } from '../schemas/challenge.ts'
+import { ChallengeIdSchema, ChallengeSchema, VerifyBodySchema, challengeView } from '../schemas/challenge.ts'
 import { RefreshTokenSchema, TokenPairSchema } from '../schemas/tokens.ts'
 import { LoginOrMfaChallengeSchema } from '../schemas/login.ts'
-import { challengeView, deliverChallenge, identifierKind } from './issue-challenge.ts'
-import { resendChallenge, startChallenge } from './start-challenge.ts'
-import { userView } from './user-view.ts'
-import { keepChallengeOnOutage } from './keep-challenge.ts'
+import { userView } from '../schemas/user.ts'
+import { clientInfo } from '../auth.ts'
 import { routeLimits } from '../rate-limit.ts'
 import { BODY_ERRORS, PARSE_ERRORS, jsonResponse, problemResponses } from '../schemas/responses.ts'
 
@@ -28,9 +25,11 @@ const StartBodySchema = Type.Object({
   examples: [{ email: 'jane@example.org', locale: 'en' }, { phone: '+12015550123' }]
 })
 
+const deliveryLog = (request: FastifyRequest) => request.log.child({ component: 'delivery' })
+
 /** Public routes of /v1/auth: ask for a code, verify it, refresh and end sessions. */
 const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {
-  const { otp, users, sessions, now } = app
+  const { loginService, sessionService } = app
   const { startLimit, verifyLimit, refreshLimit, defaultLimit } = routeLimits(config)
 
   app.post('/otp', {
@@ -45,19 +44,8 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
       response: { 202: jsonResponse('A code is on its way, unless the address cannot sign in', ChallengeSchema), ...problemResponses(...BODY_ERRORS, ...SEND_ERRORS) }
     }
   }, async (request, reply) => {
-    const { kind, value } = normaliseIdentifier(request.body, config.DEFAULT_REGION)
-    const user = await users.findByIdentifier(kind, value)
-    // closed sign-up and disabled users get a decoy: same work and answer, no message, never verifiable
-    const deliverable = user ? user.status === 'active' : config.SIGNUP === 'open'
-    const challenge = await startChallenge(app, {
-      purpose: 'login',
-      channel: kind === 'email' ? 'email' : 'sms',
-      destination: value,
-      userId: user?.id ?? null,
-      locale: request.body.locale ?? user?.locale ?? null,
-      deliverable
-    })
-    await deliverChallenge(app, config, challenge, request.log)
+    const identifier = normaliseIdentifier(request.body, config.DEFAULT_REGION)
+    const challenge = await loginService.start(identifier, request.body.locale ?? null, deliveryLog(request))
     return reply.code(202).send(challengeView(challenge))
   })
 
@@ -73,8 +61,7 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
       response: { 202: jsonResponse('A new code is on its way', ChallengeSchema), ...problemResponses(...BODY_ERRORS, 'challenge_expired', ...SEND_ERRORS) }
     }
   }, async (request, reply) => {
-    const challenge = await resendChallenge(app, request.body.challengeId)
-    await deliverChallenge(app, config, challenge, request.log)
+    const challenge = await loginService.resend(request.body.challengeId, deliveryLog(request))
     return reply.code(202).send(challengeView(challenge))
   })
 
@@ -90,32 +77,9 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
       response: { 200: jsonResponse('Signed in: a token pair and the user; or, for a user with an authenticator app, the second-factor challenge', LoginOrMfaChallengeSchema), ...problemResponses(...BODY_ERRORS, 'invalid_code', 'challenge_expired', 'too_many_attempts', 'rate_limited') }
     }
   }, async (request) => {
-    const verified = await otp.verifyChallenge({ ...request.body, purpose: 'login' })
-    return keepChallengeOnOutage(verified, request.log, async () => {
-      if (!verified.deliverable) throw new AppError('invalid_code')
-      const kind = identifierKind(verified.channel)
-      const at = now()
-      let user = verified.userId ? await users.findById(verified.userId) : null
-      let signedUp = false
-      if (user === null) {
-        if (config.SIGNUP === 'closed') throw new AppError('invalid_code')
-        // a user created here is created verified and logged in: no recordLogin write
-        const found = await users.findOrCreateByIdentifier(kind, verified.destination, { locale: verified.locale, loginAt: at })
-        user = found.user
-        signedUp = found.created
-      }
-      if (user.status !== 'active') throw new AppError('invalid_code')
-      let loggedIn = user
-      // a user created a moment ago has no authenticator app, nor anything left to record
-      if (!signedUp) {
-        // an authenticator app enrolled: no session until POST /v1/auth/mfa/verify
-        const secondFactor = await app.startSecondFactor(user.id, kind)
-        if (secondFactor) return secondFactor
-        loggedIn = await users.recordLogin(user.id, kind, at) ?? user
-      }
-      const pair = await app.openSession(loggedIn, ['otp'], request)
-      return { ...pair, user: userView(loggedIn) }
-    })
+    const { challengeId, code } = request.body
+    const result = await loginService.verify(challengeId, code, clientInfo(request), request.log)
+    return 'user' in result ? { ...result, user: userView(result.user) } : result
   })
 
   app.post('/token/refresh', {
@@ -130,30 +94,13 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
       response: { 200: jsonResponse('A new token pair; the presented refresh token no longer works', TokenPairSchema), ...problemResponses(...BODY_ERRORS, 'unauthorized', 'token_reused', 'rate_limited') }
     }
   }, async (request) => {
-    const presented = parseRefreshToken(request.body.refreshToken)
-    if (presented === null) throw new AppError('unauthorized', { detail: 'The refresh token is not valid.' })
-    const refreshToken = newRefreshToken(presented.sessionId)
-    const newHash = hashRefreshToken(refreshToken)
-    const at = now()
-    const result = await sessions.rotate({
-      ...presented,
-      newHash,
-      now: at,
-      expiresAt: new Date(at.getTime() + config.REFRESH_TOKEN_TTL_SECONDS * 1000),
-      // no grace window: of parallel refreshes with one token exactly one wins, the others end the session
-      graceSeconds: 0
-    })
-    if (result.outcome === 'reused') throw new AppError('token_reused')
-    if (result.outcome === 'invalid') throw new AppError('unauthorized', { detail: 'The refresh token is not valid.' })
-    // only the caller whose swap landed holds the successor; anyone else is presenting a used token
-    if (result.session.tokenHash !== newHash) throw new AppError('token_reused')
-    return app.signPair(result.session.userId, result.session.id, result.session.amr, refreshToken)
+    return sessionService.refresh(request.body.refreshToken)
   })
 
   // the routes that need a session: a sibling context behind the authenticate hook
   await app.register(async (context) => {
     const protectedApp = context.withTypeProvider<TypeBoxTypeProvider>()
-    protectedApp.addHook('onRequest', app.authenticate)
+    protectedApp.addHook('preParsing', app.authenticate)
     const security = [{ bearerAuth: [] }]
 
     protectedApp.post('/logout', {
@@ -170,10 +117,7 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
         response: { 204: Type.Null({ description: 'ended' }), ...problemResponses('unauthorized', ...BODY_ERRORS, 'rate_limited') }
       }
     }, async (request, reply) => {
-      const at = now()
-      await sessions.revoke(request.user.sid, request.user.sub, at)
-      const presented = request.body?.refreshToken ? parseRefreshToken(request.body.refreshToken) : null
-      if (presented) await sessions.revokeByTokenHash(presented.sessionId, presented.tokenHash, request.user.sub, at)
+      await sessionService.logout(request.user, request.body?.refreshToken)
       return reply.code(204).send(null)
     })
 
@@ -187,7 +131,7 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
         response: { 204: Type.Null({ description: 'ended' }), ...problemResponses('unauthorized', ...PARSE_ERRORS, 'rate_limited') }
       }
     }, async (request, reply) => {
-      await sessions.revokeAll(request.user.sub, now())
+      await sessionService.endAll(request.user.sub)
       return reply.code(204).send(null)
     })
   })

@@ -4,12 +4,10 @@ import type { Config } from '../../src/config.ts'
 import { AppError } from '../../src/errors.ts'
 import { normaliseIdentifier } from '../../src/users/identifiers.ts'
 import { ContactBodyProperties, LocaleSchema } from '../schemas/identifiers.ts'
-import { ChallengeSchema, VerifyBodySchema } from '../schemas/challenge.ts'
-import { UserSchema } from '../schemas/user.ts'
-import { challengeView, deliverChallenge, identifierKind } from './issue-challenge.ts'
-import { startChallenge } from './start-challenge.ts'
-import { userView } from './user-view.ts'
-import { activeUserLookup } from './active-user.ts'
+import { ChallengeSchema, VerifyBodySchema, challengeView } from '../schemas/challenge.ts'
+import { UserSchema, userView } from '../schemas/user.ts'
+import { identifierKind } from '../../src/auth/challenge-issuer.ts'
+import { activeUserLookup } from '../../src/users/active-user.ts'
 import { routeLimits } from '../rate-limit.ts'
 import { BODY_ERRORS, jsonResponse, problemResponses } from '../schemas/responses.ts'
 
@@ -43,8 +41,8 @@ const SessionListSchema = Type.Object({ sessions: Type.Array(SessionSchema) }, {
 
 /** The signed-in user: profile, sessions, and adding a verified email or phone. Every route needs a bearer token. */
 const meRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {
-  const { users, sessions, otp, now } = app
-  app.addHook('onRequest', app.authenticate)
+  const { users, sessions, sessionService, challengeIssuer, otp, now } = app
+  app.addHook('preParsing', app.authenticate)
   const { startLimit, verifyLimit, defaultLimit } = routeLimits(config)
   const currentUser = activeUserLookup(users)
 
@@ -109,7 +107,7 @@ const meRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { co
       response: { 204: Type.Null({ description: 'ended' }), ...problemResponses('unauthorized', ...BODY_ERRORS, 'not_found', 'rate_limited') }
     }
   }, async (request, reply) => {
-    const ended = await sessions.revoke(request.params.id, request.user.sub, now())
+    const ended = await sessionService.end(request.user.sub, request.params.id)
     if (!ended) throw new AppError('not_found', { detail: 'No such live session.' })
     return reply.code(204).send(null)
   })
@@ -131,15 +129,14 @@ const meRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { co
   }, async (request, reply) => {
     const user = await currentUser(request.user.sub)
     const { kind, value } = normaliseIdentifier(request.body, config.DEFAULT_REGION)
-    const challenge = await startChallenge(app, {
+    const challenge = await challengeIssuer.issue({
       purpose: 'verify_contact',
       channel: kind === 'email' ? 'email' : 'sms',
       destination: value,
       userId: user.id,
       locale: request.body.locale ?? user.locale,
       deliverable: true
-    })
-    await deliverChallenge(app, config, challenge, request.log)
+    }, request.log.child({ component: 'delivery' }))
     return reply.code(202).send(challengeView(challenge))
   })
 

@@ -1,21 +1,20 @@
 import { Type } from 'typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Config } from '../../src/config.ts'
-import { AppError } from '../../src/errors.ts'
 import { normaliseIdentifier } from '../../src/users/identifiers.ts'
-import { verifiedAtField } from '../../src/users/user-repository.ts'
 import { routeLimits } from '../rate-limit.ts'
 import { ContactBodyProperties } from '../schemas/identifiers.ts'
 import { LoginSchema, MfaTokenSchema } from '../schemas/login.ts'
 import { BODY_ERRORS, jsonResponse, problemResponses } from '../schemas/responses.ts'
 import { SecondFactorCodeSchema, TotpCodeSchema } from '../schemas/totp.ts'
-import { userView } from './user-view.ts'
+import { userView } from '../schemas/user.ts'
+import { clientInfo } from '../auth.ts'
 
 const tags = ['totp']
 
 /** Public logins with an authenticator app: as the second factor after an email/SMS code, or on its own. */
 const totpLoginRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {
-  const { users, totp, mfa, now } = app
+  const { loginService } = app
   const { verifyLimit } = routeLimits(config)
 
   app.post('/mfa/verify', {
@@ -33,17 +32,8 @@ const totpLoginRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (ap
       response: { 200: jsonResponse('Signed in: a token pair and the user', LoginSchema), ...problemResponses(...BODY_ERRORS, 'invalid_code', 'challenge_expired', 'rate_limited') }
     }
   }, async (request) => {
-    const { mfaToken, code } = request.body
-    const challenge = await mfa.find(mfaToken)
-    if (challenge === null) throw new AppError('challenge_expired', { detail: 'The mfaToken has expired or was used; log in again.' })
-    const method = await totp.verifySecondFactor(challenge.userId, code)
-    // single use: of parallel completions only one gets the challenge
-    if (await mfa.take(mfaToken) === null) throw new AppError('challenge_expired', { detail: 'The mfaToken has expired or was used; log in again.' })
-    const user = await users.findById(challenge.userId)
-    if (user === null || user.status !== 'active') throw new AppError('invalid_code')
-    const loggedIn = await users.recordLogin(user.id, challenge.kind, now()) ?? user
-    const pair = await app.openSession(loggedIn, [...challenge.amr, method, 'mfa'], request)
-    return { ...pair, user: userView(loggedIn) }
+    const { user, ...pair } = await loginService.completeSecondFactor(request.body.mfaToken, request.body.code, clientInfo(request))
+    return { ...pair, user: userView(user) }
   })
 
   app.post('/totp', {
@@ -62,16 +52,9 @@ const totpLoginRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (ap
       response: { 200: jsonResponse('Signed in: a token pair and the user', LoginSchema), ...problemResponses(...BODY_ERRORS, 'invalid_code', 'rate_limited') }
     }
   }, async (request) => {
-    const { kind, value } = normaliseIdentifier(request.body, config.DEFAULT_REGION)
-    const user = await users.findByIdentifier(kind, value)
-    const subject = user ? totp.userSubject(user.id) : totp.identifierSubject(kind, value)
-    await totp.verifyLogin(subject, user?.status === 'active' ? user.id : null, request.body.code)
-    // verifyLogin accepts no code for anyone else; this narrows the type
-    if (user?.status !== 'active') throw new AppError('invalid_code')
-    // a TOTP login proves the app, not the identifier: only a verified one records the login
-    const loggedIn = user[verifiedAtField(kind)] === null ? user : await users.recordLogin(user.id, kind, now()) ?? user
-    const pair = await app.openSession(loggedIn, ['totp'], request)
-    return { ...pair, user: userView(loggedIn) }
+    const identifier = normaliseIdentifier(request.body, config.DEFAULT_REGION)
+    const { user, ...pair } = await loginService.loginWithTotp(identifier, request.body.code, clientInfo(request))
+    return { ...pair, user: userView(user) }
   })
 }
 

@@ -5,7 +5,7 @@ import type { Config } from '../../src/config.ts'
 import { routeLimits } from '../rate-limit.ts'
 import { BODY_ERRORS, PARSE_ERRORS, jsonResponse, problemResponses } from '../schemas/responses.ts'
 import { RecoveryCodesSchema, SecondFactorCodeSchema, TotpCodeSchema } from '../schemas/totp.ts'
-import { activeUserLookup } from './active-user.ts'
+import { activeUserLookup } from '../../src/users/active-user.ts'
 
 const security = [{ bearerAuth: [] }]
 const tags = ['totp']
@@ -36,7 +36,7 @@ const body = <T extends typeof TotpCodeSchema | typeof SecondFactorCodeSchema>(c
 /** The signed-in user's authenticator app (TOTP) and recovery codes. Every route needs a bearer token. */
 const totpRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {
   const { users, totp } = app
-  app.addHook('onRequest', app.authenticate)
+  app.addHook('preParsing', app.authenticate)
   const { startLimit, verifyLimit, defaultLimit } = routeLimits(config)
   const currentUser = activeUserLookup(users)
 

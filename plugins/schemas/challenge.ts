@@ -1,3 +1,5 @@
+import type { IssuedChallenge } from '../../src/otp/otp-engine.ts'
+import { maskDestination } from '../../src/delivery/mask.ts'
 import { Type } from 'typebox'
 
 export const ChallengeIdSchema = Type.String({
@@ -23,3 +25,14 @@ export const VerifyBodySchema = Type.Object({
   challengeId: ChallengeIdSchema,
   code: CodeSchema
 }, { additionalProperties: false, examples: [{ challengeId: '3f2a.Xk3v9Qm1aZ0b7Yc2Ld5eFw', code: '123456' }] })
+
+/** What the client sees of a challenge: never the code, and the destination masked. */
+export function challengeView (challenge: IssuedChallenge) {
+  return {
+    challengeId: challenge.challengeId,
+    channel: challenge.channel,
+    expiresAt: challenge.expiresAt.toISOString(),
+    resendAfter: challenge.resendAfter.toISOString(),
+    destination: maskDestination(challenge.destination)
+  }
+}

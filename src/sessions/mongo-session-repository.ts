@@ -1,5 +1,6 @@
 import { Schema, Types, type Connection, type Model } from 'mongoose'
 import { MongoRotationLock, type RotationLockOptions } from './mongo-rotation-lock.ts'
+import type { MongoCompat } from '../mongo-compat.ts'
 import {
   PREVIOUS_HASHES_KEPT, isSessionId, previousHashOutcome, sameHash,
   type NewSession, type PreviousHash, type RotateResult, type Rotation, type Session, type SessionRepository
@@ -40,57 +41,45 @@ function toSession ({ _id, previousHashes, ...session }: SessionDocument): Sessi
 }
 
 export interface MongoSessionRepositoryOptions {
+  /** 'mongodb': a rotation is one atomic compare-and-swap; 'ferretdb': it swaps under a lock (see below) */
+  compat: MongoCompat
   rotationLock?: RotationLockOptions
-  /** whether the server runs a filtered update atomically; detected by init when not given */
-  atomicUpdates?: boolean
 }
 
 /**
- * SessionRepository on MongoDB (FerretDB-compatible). Every query filters on revokedAt and expiresAt itself:
- * the TTL index only keeps the collection small, and FerretDB has no TTL indexes at all.
- * A rotation reads the session by `_id` (the token's selector), compares hashes in code, and swaps under a
- * per-token lock (mongo-rotation-lock.ts) because FerretDB's updates are not atomic; parallel callers wait for
- * the winner's result and then see the hash as a previous one. On MongoDB the swap is a findOneAndUpdate
- * compare-and-swap on `_id`, the current hash and liveness. FerretDB 1.x hands only a bare `_id` filter to its
- * storage and fetches the whole collection for any other, so there the swap reads the session again under the
- * lock and writes by `_id` alone: no less safe than its own filtered update, a read and a separate write.
+ * SessionRepository on MongoDB. Every query filters on revokedAt and expiresAt itself: the TTL index only keeps
+ * the collection small (FerretDB has none). A refresh token names its session (`_id`), so:
+ * - compat 'mongodb': a rotation is ONE findOneAndUpdate on `{ _id, tokenHash, live }`, atomic on MongoDB, with
+ *   `$push`/`$slice` keeping the last previous hashes; only a miss (reuse, or an invalid token) reads again.
+ * - compat 'ferretdb': FerretDB 1.x runs a filtered update as a read and an unconditional write (FerretDB#3040),
+ *   so the swap runs under a per-token lock (mongo-rotation-lock.ts): read by `_id`, compare in code, write by
+ *   `_id` (the only filter it hands to its storage), previous hashes capped in code (it ignores `$slice`).
+ *   Parallel callers wait for the winner's result and then see the hash as a previous one.
  */
 export class MongoSessionRepository implements SessionRepository {
-  readonly #connection: Connection
   readonly #sessions: Model<SessionDocument>
-  readonly #lock: MongoRotationLock
-  readonly #options: MongoSessionRepositoryOptions
-  /** After init: whether the server took the TTL indexes (MongoDB does, FerretDB 1.x does not). */
+  readonly #lock: MongoRotationLock | null
+  /** After init: whether the server took the TTL index (MongoDB does, FerretDB 1.x does not). */
   ttlIndex = false
-  /** After init: whether filtered updates are atomic, so a rotation swaps with a filtered compare-and-swap. */
-  atomicUpdates = false
 
-  constructor (connection: Connection, options: MongoSessionRepositoryOptions = {}) {
-    this.#connection = connection
-    this.#sessions = connection.model<SessionDocument>('Session', sessionSchema)
-    this.#lock = new MongoRotationLock(connection, options.rotationLock)
-    this.#options = options
+  constructor (connection: Connection, options: MongoSessionRepositoryOptions) {
+    this.#sessions = connection.models.Session as Model<SessionDocument> | undefined ?? connection.model<SessionDocument>('Session', sessionSchema)
+    this.#lock = options.compat === 'ferretdb' ? new MongoRotationLock(connection, options.rotationLock) : null
   }
 
   async init (): Promise<void> {
-    this.atomicUpdates = this.#options.atomicUpdates ?? !await this.#isFerretDb()
     await this.#sessions.createCollection()
     await this.#sessions.createIndexes()
     await Promise.all(OBSOLETE_INDEXES.map((name) => this.#sessions.collection.dropIndex(name).catch((error: unknown) => {
       if ((error as { code?: unknown }).code !== INDEX_NOT_FOUND) throw error
     })))
-    const lockTtl = await this.#lock.init()
+    const lockTtl = await this.#lock?.init() ?? true
     try {
       await this.#sessions.collection.createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0, name: 'expiresAt_ttl' })
       this.ttlIndex = lockTtl
     } catch (error) {
       if ((error as { code?: unknown }).code !== NOT_IMPLEMENTED) throw error
     }
-  }
-
-  async #isFerretDb (): Promise<boolean> {
-    const info = await this.#connection.getClient().db('admin').command({ buildInfo: 1 })
-    return typeof info.ferretdbVersion === 'string'
   }
 
   async create (input: NewSession): Promise<Session> {
@@ -110,9 +99,33 @@ export class MongoSessionRepository implements SessionRepository {
   }
 
   async rotate (rotation: Rotation): Promise<RotateResult> {
-    const { sessionId, tokenHash, now } = rotation
-    const _id = toObjectId(sessionId)
+    const _id = toObjectId(rotation.sessionId)
     if (!_id) return INVALID
+    return this.#lock ? this.#rotateUnderLock(_id, this.#lock, rotation) : this.#rotateAtomically(_id, rotation)
+  }
+
+  /** MongoDB: the compare-and-swap is the filter; of parallel rotations of one token exactly one matches. */
+  async #rotateAtomically (_id: Types.ObjectId, rotation: Rotation): Promise<RotateResult> {
+    const { tokenHash, newHash, now, expiresAt } = rotation
+    // the hash is compared by the server, not in constant time: it is a SHA-256 of 256 random bits, so how
+    // long a mismatch takes says nothing useful about any token
+    const rotated = await this.#sessions.findOneAndUpdate(
+      { _id, tokenHash, ...live(now) },
+      {
+        $set: { tokenHash: newHash, lastUsedAt: now, expiresAt },
+        $push: { previousHashes: { $each: [{ hash: tokenHash, rotatedAt: now }], $slice: -PREVIOUS_HASHES_KEPT } }
+      },
+      after
+    ).lean<SessionDocument>()
+    if (rotated) return { outcome: 'rotated', session: toSession(rotated) }
+    // the miss: a used token (reuse, or a parallel refresh within grace), or nothing of this session
+    const current = await this.#sessions.findById(_id).lean<SessionDocument>()
+    if (!current || !isLive(current, now) || sameHash(current.tokenHash, tokenHash)) return INVALID
+    return this.#presentedPrevious(current, rotation)
+  }
+
+  async #rotateUnderLock (_id: Types.ObjectId, lock: MongoRotationLock, rotation: Rotation): Promise<RotateResult> {
+    const { tokenHash, now } = rotation
     // a second and third look after waiting: the winner's swap landed (the hash is now a previous one) or failed,
     // or a crashed rotation's stale lock was broken and the hash may be rotated here
     for (let look = 0; look < 3; look++) {
@@ -120,14 +133,14 @@ export class MongoSessionRepository implements SessionRepository {
       if (!current || !isLive(current, now)) return INVALID
       if (!sameHash(current.tokenHash, tokenHash)) return this.#presentedPrevious(current, rotation)
       if (look === 2) break
-      if (await this.#lock.acquire(tokenHash)) {
+      if (await lock.acquire(tokenHash)) {
         try {
-          const session = await this.#swap(current, rotation)
+          const session = await this.#swapUnderLock(_id, rotation)
           if (session) return { outcome: 'rotated', session }
         } finally {
-          await this.#lock.release(tokenHash)
+          await lock.release(tokenHash)
         }
-      } else if (!await this.#lock.waitForRelease(tokenHash)) {
+      } else if (!await lock.waitForRelease(tokenHash)) {
         // a parallel rotation of this token holds the lock for too long
         return INVALID
       }
@@ -144,21 +157,20 @@ export class MongoSessionRepository implements SessionRepository {
     return { outcome: 'reused', session: toSession({ ...current, revokedAt: now }) }
   }
 
-  /** The swap, under the token's lock; null when the session moved on, was revoked or expired since it was read. */
-  async #swap (read: SessionDocument, { tokenHash, newHash, now, expiresAt }: Rotation): Promise<Session | null> {
-    // without atomic updates, the lock is what keeps other rotations of this token out: read what it guards
-    const current = this.atomicUpdates ? read : await this.#sessions.findById(read._id).lean<SessionDocument>()
+  /** FerretDB: the swap, under the token's lock; null when the session moved on, was revoked or expired meanwhile. */
+  async #swapUnderLock (_id: Types.ObjectId, { tokenHash, newHash, now, expiresAt }: Rotation): Promise<Session | null> {
+    // the lock keeps other rotations of this token out: read what it guards
+    const current = await this.#sessions.findById(_id).lean<SessionDocument>()
     if (!current || !sameHash(current.tokenHash, tokenHash) || !isLive(current, now)) return null
-    // Capped here rather than with $push/$slice, which FerretDB ignores. Safe: only a rotation of the current hash
-    // changes previousHashes, and the filter on that hash (or the lock) keeps any other out.
+    // capped here: FerretDB ignores $slice
     const previousHashes = [...current.previousHashes, { hash: tokenHash, rotatedAt: now }].slice(-PREVIOUS_HASHES_KEPT)
     const rotated = await this.#sessions.findOneAndUpdate(
-      this.atomicUpdates ? { _id: current._id, tokenHash, ...live(now) } : { _id: current._id },
+      { _id },
       { $set: { tokenHash: newHash, previousHashes, lastUsedAt: now, expiresAt } },
       after
     ).lean<SessionDocument>()
-    // without atomic updates a revocation may land between the read and the write: it stays (a swap never touches
-    // revokedAt), as if it had come just after this rotation
+    // a revocation landing between the read and the write stays (a swap never touches revokedAt), as if it had
+    // come just after this rotation
     return rotated ? toSession(rotated) : null
   }
 
@@ -197,8 +209,7 @@ export class MongoSessionRepository implements SessionRepository {
 
   async isActive (id: string, now: Date): Promise<boolean> {
     const _id = toObjectId(id)
-    // On every authenticated request: a lookup by _id alone, liveness checked here. The same index read on
-    // MongoDB; FerretDB only pushes a bare _id filter down, so there this is ~7× cheaper (bench/, `me`).
+    // only when Redis's revocation state cannot decide (plugins/auth.ts): by _id alone, liveness checked here
     const session = _id && await this.#sessions.findById(_id, { revokedAt: 1, expiresAt: 1 }).lean<Pick<SessionDocument, 'revokedAt' | 'expiresAt'>>()
     return session !== null && isLive(session, now)
   }

@@ -34,6 +34,12 @@ export interface TotpAuthenticatorOptions {
   now: () => Date
   /** HMAC key naming identifiers without a user in attempt keys */
   subjectKey: string
+  /**
+   * Records on the user whether an app may be active (User.mfaEnrolled), so logins decide without reading the
+   * credential: called with true before an activation and with false after a removal, so a crash between
+   * leaves "maybe" (true), never a missed second factor.
+   */
+  markEnrolled?: (userId: string, enrolled: boolean) => Promise<unknown>
 }
 
 const totpOf = (secret: Uint8Array, issuer = '', label = 'OTPAuth') =>
@@ -59,6 +65,7 @@ export class TotpAuthenticator {
   readonly #lockout: LockoutLimits
   readonly #now: () => Date
   readonly #subjectKey: string
+  readonly #markEnrolled: (userId: string, enrolled: boolean) => Promise<unknown>
 
   constructor (options: TotpAuthenticatorOptions) {
     this.#credentials = options.credentials
@@ -68,6 +75,7 @@ export class TotpAuthenticator {
     this.#lockout = { ...options.lockout }
     this.#now = options.now
     this.#subjectKey = options.subjectKey
+    this.#markEnrolled = options.markEnrolled ?? (async () => {})
   }
 
   /** The attempt subject of a user. */
@@ -99,6 +107,7 @@ export class TotpAuthenticator {
     }
     await this.#attempt(this.userSubject(userId), async () => await this.#matchTotp(credential, code) || null)
     const codes = generateRecoveryCodes()
+    await this.#markEnrolled(userId, true)
     if (!await this.#credentials.activate(userId, credential.enrolmentId, codes.map(hashRecoveryCode), this.#now())) {
       throw new AppError('challenge_expired', { detail: 'The enrolment was replaced meanwhile; start again.' })
     }
@@ -148,6 +157,7 @@ export class TotpAuthenticator {
     if (credential === null) throw noAuthenticator()
     await this.#attempt(this.userSubject(userId), () => this.#matchEither(credential, code))
     if (!await this.#credentials.remove(userId, credential.enrolmentId)) throw noAuthenticator()
+    await this.#markEnrolled(userId, false)
   }
 
   /** A new set of recovery codes after a current TOTP code or a recovery code; the old set stops working. */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { AppError } from '../errors.ts'
-import { verifiedAtField, type IdentifierKind, type NewUserDefaults, type ProfilePatch, type User, type UserRepository, type UserStatus } from './user-repository.ts'
+import { verifiedAtField, type IdentifierKind, type LoginStep, type NewUserDefaults, type ProfilePatch, type User, type UserRepository, type UserStatus } from './user-repository.ts'
 
 const identityKey = (kind: IdentifierKind, value: string) => `${kind}:${value}`
 
@@ -40,6 +40,7 @@ export class MemoryUserRepository implements UserRepository {
       locale: defaults.locale ?? null,
       status: 'active',
       lastLoginAt: null,
+      mfaEnrolled: false,
       createdAt: now,
       updatedAt: now
     }
@@ -58,6 +59,18 @@ export class MemoryUserRepository implements UserRepository {
       user.lastLoginAt = new Date(at)
       if (user[kind] !== null && user[verifiedAtField(kind)] === null) user[verifiedAtField(kind)] = new Date(at)
     })
+  }
+
+  async beginLogin (id: string, kind: IdentifierKind, value: string, at: Date, { secondFactor }: { secondFactor: boolean }): Promise<LoginStep> {
+    const user = this.#users.get(id)
+    if (!user || user.status !== 'active' || user[kind] !== value) return { outcome: 'refused' }
+    if (secondFactor && user.mfaEnrolled) return { outcome: 'second_factor', user: structuredClone(user) }
+    const loggedIn = await this.recordLogin(id, kind, at)
+    return loggedIn ? { outcome: 'logged_in', user: loggedIn } : { outcome: 'refused' }
+  }
+
+  async setMfaEnrolled (id: string, enrolled: boolean): Promise<User | null> {
+    return this.#update(id, (user) => { user.mfaEnrolled = enrolled })
   }
 
   async updateProfile (id: string, patch: ProfilePatch): Promise<User | null> {

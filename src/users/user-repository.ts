@@ -12,6 +12,11 @@ export interface User {
   locale: string | null
   status: UserStatus
   lastLoginAt: Date | null
+  /**
+   * Set before an authenticator app becomes active and cleared after it is removed, so "false" is a promise that
+   * there is none and a login needs no second read to decide on a second factor; "true" may outlive a crash.
+   */
+  mfaEnrolled: boolean
   createdAt: Date
   updatedAt: Date
 }
@@ -26,6 +31,12 @@ export interface NewUserDefaults { locale?: string | null, loginAt?: Date }
  * Every method takes ids as strings; an id that is unknown or malformed reads as "no such user" (null),
  * never as an error. Users are returned as copies: mutating one changes nothing stored.
  */
+/** What the login step of a returning user found (UserRepository.beginLogin). */
+export type LoginStep =
+  | { outcome: 'logged_in', user: User }
+  | { outcome: 'second_factor', user: User }
+  | { outcome: 'refused' }
+
 export interface UserRepository {
   /** Creates indexes; idempotent, call once at start-up. */
   init (): Promise<void>
@@ -51,6 +62,17 @@ export interface UserRepository {
    * of that kind not verified yet (a first verification is never moved). null when the user does not exist.
    */
   recordLogin (id: string, kind: IdentifierKind, at: Date): Promise<User | null>
+
+  /**
+   * The login of a returning user who proved `kind` = `value`: when user `id` is active and still holds that
+   * identifier, records the login as recordLogin does → 'logged_in'; unless `secondFactor` is asked for and the user
+   * has mfaEnrolled → 'second_factor', nothing written. Anything else (unknown, disabled, the identifier moved
+   * to another account meanwhile) → 'refused'. On MongoDB one findOneAndUpdate in the usual case.
+   */
+  beginLogin (id: string, kind: IdentifierKind, value: string, at: Date, options: { secondFactor: boolean }): Promise<LoginStep>
+
+  /** Sets mfaEnrolled; null when the user does not exist. */
+  setMfaEnrolled (id: string, enrolled: boolean): Promise<User | null>
 
   /** Sets the given members only (null clears); null when the user does not exist. */
   updateProfile (id: string, patch: ProfilePatch): Promise<User | null>

@@ -12,8 +12,13 @@ const T0 = new Date('2030-01-01T00:00:00Z')
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000)
 const DAY = 86_400
 
+/** What an adapter cannot promise where it runs (the MongoDB one on FerretDB): those tests are skipped with the reason. */
+export interface SessionContractLimits { races: boolean, slice: boolean, reason: string }
+
 /** The SessionRepository contract (src/sessions/session-repository.ts), run against every adapter. */
-export function sessionRepositoryContract (t: Test, make: MakeSessionRepository): void {
+export function sessionRepositoryContract (t: Test, make: MakeSessionRepository, limits: SessionContractLimits = { races: true, slice: true, reason: '' }): void {
+  const racy = limits.races ? {} : { skip: `parallel rotations: ${limits.reason}` }
+  const capped = limits.slice ? {} : { skip: `$slice: ${limits.reason}` }
   async function setup (t: Test, overrides: { userId?: string, expiresIn?: number, now?: Date } = {}) {
     const sessions = await make(t)
     const tokenHash = hash()
@@ -142,7 +147,7 @@ export function sessionRepositoryContract (t: Test, make: MakeSessionRepository)
     t.equal(await sessions.isActive(session.id, at(66)), false)
   })
 
-  t.test('10 parallel rotations of one token without grace: one wins, the family is revoked', async (t) => {
+  t.test('10 parallel rotations of one token without grace: one wins, the family is revoked', racy, async (t) => {
     const { sessions, session, tokenHash, rotation } = await setup(t)
     const attempts = Array.from({ length: 10 }, () => rotation(tokenHash, 60))
     const results = await Promise.all(attempts.map((attempt) => sessions.rotate(attempt)))
@@ -154,7 +159,7 @@ export function sessionRepositoryContract (t: Test, make: MakeSessionRepository)
     for (const attempt of attempts) t.same(await sessions.rotate(rotation(attempt.newHash, 62)), { outcome: 'invalid' })
   })
 
-  t.test('10 parallel rotations of one token with grace: all share one successor', async (t) => {
+  t.test('10 parallel rotations of one token with grace: all share one successor', racy, async (t) => {
     const { sessions, session, tokenHash, rotation } = await setup(t)
     const attempts = Array.from({ length: 10 }, () => rotation(tokenHash, 60, 5))
     const results = await Promise.all(attempts.map((attempt) => sessions.rotate(attempt)))
@@ -168,7 +173,7 @@ export function sessionRepositoryContract (t: Test, make: MakeSessionRepository)
     for (const attempt of discarded) t.same(await sessions.rotate(rotation(attempt.newHash, 62)), { outcome: 'invalid' })
   })
 
-  t.test(`previous hashes are remembered up to ${PREVIOUS_HASHES_KEPT} rotations`, async (t) => {
+  t.test(`previous hashes are remembered up to ${PREVIOUS_HASHES_KEPT} rotations`, capped, async (t) => {
     const { sessions, session, tokenHash, rotation } = await setup(t)
     const hashes = [tokenHash]
     for (let i = 1; i <= PREVIOUS_HASHES_KEPT + 5; i++) {

@@ -33,7 +33,8 @@ export function userRepositoryContract (t: Test, make: MakeUserRepository): void
       name: null,
       locale: 'fr-FR',
       status: 'active',
-      lastLoginAt: null
+      lastLoginAt: null,
+      mfaEnrolled: false
     })
     t.type(first.user.createdAt, Date)
     t.type(first.user.updatedAt, Date)
@@ -109,6 +110,46 @@ export function userRepositoryContract (t: Test, make: MakeUserRepository): void
     const byPhone = await users.recordLogin(user.id, 'phone', second)
     t.equal(byPhone?.phoneVerifiedAt, null, 'no phone, nothing to verify')
     t.same(await users.findById(user.id), byPhone)
+  })
+
+  t.test('beginLogin records the login of an active user who still holds the identifier', async (t) => {
+    const users = await make(t)
+    const address = email()
+    const { user } = await users.findOrCreateByIdentifier('email', address)
+    const at = new Date('2030-01-01T10:00:00Z')
+    const step = await users.beginLogin(user.id, 'email', address, at, { secondFactor: true })
+    t.equal(step.outcome, 'logged_in')
+    t.match(step.outcome === 'logged_in' && step.user, { id: user.id, lastLoginAt: at, emailVerifiedAt: at })
+    t.same(await users.findById(user.id), step.outcome === 'logged_in' ? step.user : null, 'stored as returned')
+  })
+
+  t.test('beginLogin refuses unknown, disabled, and an identifier that moved; nothing is written', async (t) => {
+    const users = await make(t)
+    const address = email()
+    const { user } = await users.findOrCreateByIdentifier('email', address)
+    const at = new Date('2030-01-01T10:00:00Z')
+    t.same(await users.beginLogin('0123456789abcdef01234567', 'email', address, at, { secondFactor: false }), { outcome: 'refused' }, 'unknown id')
+    t.same(await users.beginLogin('nope', 'email', address, at, { secondFactor: false }), { outcome: 'refused' }, 'malformed id')
+    t.same(await users.beginLogin(user.id, 'email', email(), at, { secondFactor: false }), { outcome: 'refused' }, 'another address')
+    t.same(await users.beginLogin(user.id, 'phone', phone(), at, { secondFactor: false }), { outcome: 'refused' }, 'another kind')
+    await users.setStatus(user.id, 'disabled')
+    t.same(await users.beginLogin(user.id, 'email', address, at, { secondFactor: false }), { outcome: 'refused' }, 'disabled')
+    t.equal((await users.findById(user.id))?.lastLoginAt, null, 'no login recorded')
+  })
+
+  t.test('beginLogin asks for a second factor of an enrolled user, only when asked to', async (t) => {
+    const users = await make(t)
+    const address = email()
+    const { user } = await users.findOrCreateByIdentifier('email', address)
+    t.equal((await users.setMfaEnrolled(user.id, true))?.mfaEnrolled, true)
+    const at = new Date('2030-01-01T10:00:00Z')
+    const asked = await users.beginLogin(user.id, 'email', address, at, { secondFactor: true })
+    t.match(asked, { outcome: 'second_factor', user: { id: user.id, mfaEnrolled: true, lastLoginAt: null } })
+    t.equal((await users.findById(user.id))?.lastLoginAt, null, 'nothing recorded before the second factor')
+    t.match(await users.beginLogin(user.id, 'email', address, at, { secondFactor: false }), { outcome: 'logged_in', user: { lastLoginAt: at } })
+    t.equal((await users.setMfaEnrolled(user.id, false))?.mfaEnrolled, false)
+    t.equal((await users.beginLogin(user.id, 'email', address, at, { secondFactor: true })).outcome, 'logged_in')
+    t.equal(await users.setMfaEnrolled('0123456789abcdef01234567', true), null, 'unknown user')
   })
 
   t.test('updateProfile sets given members, null clears, undefined keeps', async (t) => {

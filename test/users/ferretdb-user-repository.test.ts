@@ -2,14 +2,14 @@ import { randomBytes } from 'node:crypto'
 import t from 'tap'
 import { Types } from 'mongoose'
 import { AppError } from '../../src/errors.ts'
-import { MongoUserRepository } from '../../src/users/mongo-user-repository.ts'
+import { FerretDbUserRepository } from '../../src/users/ferretdb-user-repository.ts'
 import { connectTestMongo } from '../helpers/mongo.ts'
 
-// What a crash between the two writes of a create or an attach leaves behind, written directly, and what the
+// The FerretDB mode (MONGODB_COMPAT=ferretdb): what a crash between the two writes of a create or an attach leaves behind, written directly, and what the
 // repository makes of it. The contract suite covers the ordinary behaviour.
 
 const connection = await connectTestMongo(t)
-const users = new MongoUserRepository(connection)
+const users = new FerretDbUserRepository(connection)
 await users.init()
 const usersCollection = connection.collection('users')
 const identities = connection.collection('identities')

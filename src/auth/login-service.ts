@@ -1,0 +1,164 @@
+import { AppError } from '../errors.ts'
+import { isStoreUnavailable } from '../store-errors.ts'
+import type { DeliveryLogger } from '../delivery/delivery.ts'
+import type { IssuedChallenge, OtpEngine, VerifiedChallenge } from '../otp/otp-engine.ts'
+import type { MfaChallenges } from '../totp/mfa-challenges.ts'
+import type { TotpAuthenticator } from '../totp/totp-authenticator.ts'
+import { verifiedAtField, type IdentifierKind, type User, type UserRepository } from '../users/user-repository.ts'
+import { ChallengeIssuer, channelOf, identifierKind } from './challenge-issuer.ts'
+import type { ClientInfo, SessionService, TokenPair } from './session-service.ts'
+
+/** What a verify answers instead of tokens when a second factor is due. */
+export interface MfaChallengeView {
+  mfaRequired: true
+  mfaToken: string
+  expiresIn: number
+  methods: Array<'totp' | 'recovery'>
+}
+
+export type SignedIn = TokenPair & { user: User }
+
+export interface LoginServiceOptions {
+  otp: OtpEngine
+  issuer: ChallengeIssuer
+  users: UserRepository
+  sessions: SessionService
+  totp: TotpAuthenticator
+  mfa: MfaChallenges
+  signup: 'open' | 'closed'
+  mfaPolicy: 'required_when_enrolled' | 'off'
+  now: () => Date
+}
+
+export interface Identifier { kind: IdentifierKind, value: string }
+
+const invalidCode = () => new AppError('invalid_code')
+const mfaTokenGone = () => new AppError('challenge_expired', { detail: 'The mfaToken has expired or was used; log in again.' })
+
+/**
+ * Passwordless login, from asking for a code to holding a session. Round trips per request
+ * (R = Redis, M = MongoDB; "∥" runs concurrently, each line one sequential level; the per-IP limit adds one R):
+ * - start:  M user by identifier ∥ R SMS budget (SMS only); R start script; then the provider.
+ * - resend: R resend script; R SMS budget (SMS only); then the provider.
+ * - verify, returning user: R verify script; M beginLogin (one findOneAndUpdate); M session insert.
+ * - verify, sign-up: R verify script; M upsert of the user; M session insert.
+ * - verify, with an authenticator app: R verify script; M beginLogin, M user read; R MFA token.
+ * The FerretDB adapters (MONGODB_COMPAT=ferretdb) take more M trips for the same steps.
+ */
+export class LoginService {
+  readonly #options: LoginServiceOptions
+
+  constructor (options: LoginServiceOptions) {
+    this.#options = options
+  }
+
+  /** Sends a code; the same answer and work whether or not the identifier has an account. */
+  async start ({ kind, value }: Identifier, locale: string | null, logger: DeliveryLogger): Promise<IssuedChallenge> {
+    const { users, issuer, signup } = this.#options
+    const channel = channelOf(kind)
+    const [found, admission] = await Promise.allSettled([users.findByIdentifier(kind, value), issuer.admit({ channel, destination: value })])
+    if (found.status === 'rejected' || admission.status === 'rejected') {
+      if (admission.status === 'fulfilled') await admission.value?.release()
+      throw found.status === 'rejected' ? found.reason : (admission as PromiseRejectedResult).reason
+    }
+    const user = found.value
+    // closed sign-up and disabled users get a decoy: same work and answer, no message, never verifiable
+    const deliverable = user ? user.status === 'active' : signup === 'open'
+    return issuer.issue({
+      purpose: 'login',
+      channel,
+      destination: value,
+      userId: user?.id ?? null,
+      locale: locale ?? user?.locale ?? null,
+      deliverable
+    }, logger, admission.value)
+  }
+
+  resend (challengeId: string, logger: DeliveryLogger): Promise<IssuedChallenge> {
+    return this.#options.issuer.reissue(challengeId, logger)
+  }
+
+  /** Exchanges a code for a session, signing the user up on a first login when sign-up is open. */
+  async verify (challengeId: string, code: string, client: ClientInfo, logger: DeliveryLogger): Promise<SignedIn | MfaChallengeView> {
+    const verified = await this.#options.otp.verifyChallenge({ challengeId, code, purpose: 'login' })
+    return keepChallengeOnOutage(verified, logger, () => this.#afterVerify(verified, client))
+  }
+
+  async #afterVerify (verified: VerifiedChallenge, client: ClientInfo): Promise<SignedIn | MfaChallengeView> {
+    const { users, signup, now } = this.#options
+    if (!verified.deliverable) throw invalidCode()
+    const kind = identifierKind(verified.channel)
+    const at = now()
+    let userId = verified.userId
+    if (userId === null) {
+      if (signup === 'closed') throw invalidCode()
+      // a user created here is created verified and logged in, and has no authenticator app yet
+      const { user, created } = await users.findOrCreateByIdentifier(kind, verified.destination, { locale: verified.locale, loginAt: at })
+      if (created) return this.#signedIn(user, ['otp'], client)
+      // someone signed this identifier up since the code was sent: a returning user after all
+      userId = user.id
+    }
+    const step = await users.beginLogin(userId, kind, verified.destination, at, { secondFactor: this.#options.mfaPolicy !== 'off' })
+    if (step.outcome === 'refused') throw invalidCode()
+    if (step.outcome === 'logged_in') return this.#signedIn(step.user, ['otp'], client)
+    // mfaEnrolled may outlive an interrupted removal: the credential decides
+    const secondFactor = await this.#secondFactor(step.user.id, kind)
+    if (secondFactor) return secondFactor
+    const loggedIn = await users.recordLogin(step.user.id, kind, at)
+    if (loggedIn === null) throw invalidCode()
+    return this.#signedIn(loggedIn, ['otp'], client)
+  }
+
+  async #secondFactor (userId: string, kind: IdentifierKind): Promise<MfaChallengeView | null> {
+    const { totp, mfa } = this.#options
+    if (!await totp.isActive(userId)) return null
+    const mfaToken = await mfa.issue({ userId, kind, amr: ['otp'] })
+    return { mfaRequired: true, mfaToken, expiresIn: mfa.ttlSeconds, methods: ['totp', 'recovery'] }
+  }
+
+  /** Completes a login with a code of the authenticator app or a recovery code; the mfaToken works once. */
+  async completeSecondFactor (mfaToken: string, code: string, client: ClientInfo): Promise<SignedIn> {
+    const { mfa, totp, users, now } = this.#options
+    const challenge = await mfa.find(mfaToken)
+    if (challenge === null) throw mfaTokenGone()
+    const method = await totp.verifySecondFactor(challenge.userId, code)
+    // single use: of parallel completions only one gets the challenge
+    if (await mfa.take(mfaToken) === null) throw mfaTokenGone()
+    const user = await users.recordLogin(challenge.userId, challenge.kind, now())
+    if (user === null || user.status !== 'active') throw invalidCode()
+    return this.#signedIn(user, [...challenge.amr, method, 'mfa'], client)
+  }
+
+  /** A login with an identifier and a code of the authenticator app; everyone else gets a wrong code's answer. */
+  async loginWithTotp ({ kind, value }: Identifier, code: string, client: ClientInfo): Promise<SignedIn> {
+    const { users, totp, now } = this.#options
+    const user = await users.findByIdentifier(kind, value)
+    const subject = user ? totp.userSubject(user.id) : totp.identifierSubject(kind, value)
+    await totp.verifyLogin(subject, user?.status === 'active' ? user.id : null, code)
+    // verifyLogin accepts no code for anyone else; this narrows the type
+    if (user?.status !== 'active') throw invalidCode()
+    // a TOTP login proves the app, not the identifier: only a verified one records the login
+    const loggedIn = user[verifiedAtField(kind)] === null ? user : await users.recordLogin(user.id, kind, now()) ?? user
+    return this.#signedIn(loggedIn, ['totp'], client)
+  }
+
+  async #signedIn (user: User, amr: string[], client: ClientInfo): Promise<SignedIn> {
+    return { ...await this.#options.sessions.open(user.id, amr, client), user }
+  }
+}
+
+/**
+ * Runs what follows a successful verify (users, sessions). When a store is unreachable meanwhile the request
+ * fails with 503, and the challenge is put back as it was, so the user's code still works once the store is.
+ * Other errors (a decoy, a disabled user) leave the challenge used up.
+ */
+async function keepChallengeOnOutage<T> (verified: VerifiedChallenge, logger: DeliveryLogger, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work()
+  } catch (error) {
+    if (error instanceof Error && isStoreUnavailable(error)) {
+      await verified.reinstate().catch((reinstateError: unknown) => logger.warn({ err: reinstateError }, 'could not reinstate the challenge'))
+    }
+    throw error
+  }
+}
