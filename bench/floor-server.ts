@@ -1,5 +1,6 @@
-// The floor the endpoints are measured against: Fastify with the app's server options, routes that make exactly
-// the storage round trips named in their path and nothing else. Same env as the app (PORT, REDIS_URL, MONGODB_URL).
+// The floors the endpoints are measured against: Fastify with the app's server options, one route per endpoint
+// making exactly the storage round trips of that endpoint's budget (src/auth/), in the same order, and nothing
+// else: no validation beyond a schema, no crypto, no JWT. Same env as the app (PORT, REDIS_URL, MONGODB_URL).
 import Fastify from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
@@ -13,6 +14,7 @@ import { redisOptions } from '../plugins/redis.ts'
 import { connectMongo } from '../plugins/mongo.ts'
 
 interface SessionLike { _id: Types.ObjectId, userId: string, tokenHash: string, amr: string[], createdAt: Date, lastUsedAt: Date, expiresAt: Date, revokedAt: null }
+interface UserLike { _id: Types.ObjectId, email?: string, status: string, lastLoginAt: Date | null, createdAt: Date, updatedAt: Date }
 
 // the production checks are about the app's secrets and providers, none of which a floor has
 const config = loadConfig({ ...process.env, NODE_ENV: 'development' })
@@ -23,16 +25,17 @@ await redis.connect()
 // trivial on purpose: the cost measured is the EVALSHA round trip, not the script
 redis.defineCommand('floorTouch', { numberOfKeys: 1, lua: "return redis.call('SET', KEYS[1], ARGV[1], 'PX', 60000)" })
 const touch = (id: string) => (redis as unknown as { floorTouch: (key: string, value: string) => Promise<unknown> }).floorTouch(`bench:floor:{${id}}`, id)
+// the revocation check: one MGET of two keys on one slot
+const revocationRead = (id: string) => redis.mget(`bench:floor:{${id}}:session`, `bench:floor:{${id}}:user`)
 
-// Reads go to the app's own collections (same database): on a server without index point reads, like FerretDB
-// on SQLite, what a read costs depends on the collection it scans, so only the same collection makes a floor.
+// The app's own collections (same database, same indexes): what a read or write costs depends on them.
 const mongo = await connectMongo(config.MONGODB_URL, config.STORE_TIMEOUT_MS)
 const db = mongo.getClient().db(mongo.name)
 const sessions = db.collection<SessionLike>('sessions')
-const identities = db.collection<{ _id: string }>('identities')
-const inserts = db.collection<SessionLike>('bench_floor')
-await inserts.drop().catch(() => {})
+const users = db.collection<UserLike>('users')
 let sessionIds: Types.ObjectId[] = []
+let userIds: Types.ObjectId[] = []
+const sampled = <T>(ids: T[]) => ids[randomInt(Math.max(ids.length, 1))]
 
 const sessionLike = (): SessionLike => ({
   _id: new Types.ObjectId(),
@@ -56,34 +59,49 @@ app.get('/health', { schema: { response } }, async () => {
   await Promise.all([redis.ping(), db.command({ ping: 1 })])
   return { ok: true, id: 'health' }
 })
-// called before a run: the sessions the app has by now are the ones a read picks from
+// called before a run: the sessions and users the app has by now are the ones a floor picks from
 app.post('/floor/sample', { schema: { response } }, async () => {
   sessionIds = (await sessions.find({}, { projection: { _id: 1 } }).limit(1000).toArray()).map((session) => session._id)
-  return { ok: sessionIds.length > 0, id: String(sessionIds.length) }
+  userIds = (await users.find({}, { projection: { _id: 1 } }).limit(1000).toArray()).map((user) => user._id)
+  return { ok: sessionIds.length > 0 && userIds.length > 0, id: String(sessionIds.length) }
 })
 app.post('/floor/none', { schema: { body, response } }, async (request) => ({ ok: true, id: request.body.id }))
 app.post('/floor/redis', { schema: { body, response } }, async (request) => {
   await touch(request.body.id)
   return { ok: true, id: request.body.id }
 })
-app.post('/floor/redis-mongo', { schema: { body, response } }, async (request) => {
+// start: the limiter, the user by identifier (a new address: not there), the start script
+app.post('/floor/start', { schema: { body, response } }, async (request) => {
   await touch(request.body.id)
-  await inserts.insertOne(sessionLike())
-  return { ok: true, id: request.body.id }
-})
-// start's round trips for a new address: an identity that is not there, then the script
-app.post('/floor/mongo-read-redis', { schema: { body, response } }, async (request) => {
-  const found = await identities.findOne({ _id: `email:${request.body.id}@loadtest.example` })
+  const found = await users.findOne({ email: `${request.body.id}@floor.example` })
   await touch(request.body.id)
   return { ok: found === null, id: request.body.id }
 })
-app.get('/floor/mongo-read', { schema: { response } }, async () => {
-  const found = await sessions.findOne({ _id: sessionIds[randomInt(Math.max(sessionIds.length, 1))] ?? new Types.ObjectId() })
+// verify at sign-up: the limiter, the verify script, the upsert of the user, the session insert
+app.post('/floor/verify', { schema: { body, response } }, async (request) => {
+  await touch(request.body.id)
+  await touch(request.body.id)
+  const now = new Date()
+  await users.findOneAndUpdate({ email: `${request.body.id}@floor.example` }, { $setOnInsert: { status: 'active', lastLoginAt: now, createdAt: now, updatedAt: now } }, { upsert: true, returnDocument: 'after' })
+  await sessions.insertOne(sessionLike())
+  return { ok: true, id: request.body.id }
+})
+// refresh: the limiter, one findOneAndUpdate of a session by _id
+app.post('/floor/refresh', { schema: { body, response } }, async (request) => {
+  await touch(request.body.id)
+  const updated = await sessions.findOneAndUpdate({ _id: sampled(sessionIds) ?? new Types.ObjectId(), revokedAt: null }, { $set: { lastUsedAt: new Date() } }, { returnDocument: 'after' })
+  return { ok: updated !== null, id: request.body.id }
+})
+// GET /v1/me: the limiter, the revocation state, the user by _id
+app.get('/floor/me', { schema: { response } }, async () => {
+  const id = randomBytes(12).toString('hex')
+  await touch(id)
+  await revocationRead(id)
+  const found = await users.findOne({ _id: sampled(userIds) ?? new Types.ObjectId() })
   return { ok: found !== null, id: found?._id.toHexString() ?? '' }
 })
 
 app.addHook('onClose', async () => {
-  await inserts.drop().catch(() => {})
   await mongo.close()
   await redis.quit()
 })

@@ -14,6 +14,8 @@ export interface ScenarioResult {
   floor: string | null
   /** reqPerSec / the floor's reqPerSec */
   ratio: number | null
+  /** this scenario's p99 ÷ its floor's p99 (the target: at most 2) */
+  p99Ratio?: number | null
   note?: string
   /** CPU time of the server process(es) per request, in µs: its own cost, whatever the stores' speed */
   serverCpuMicrosPerRequest: number | null
@@ -43,10 +45,11 @@ export const describeMachine = () => {
 const fixed = (value: number | null, digits: number) => value === null ? '–' : value.toFixed(digits)
 
 function rows (report: BenchReport): string[][] {
-  const header = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx', 'floor', 'ratio', 'server CPU µs/req']
+  const header = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx', 'floor', 'ratio', 'p99 ratio', 'server CPU µs/req']
   return [header, ...report.scenarios.map((result) => [
     result.name, fixed(result.reqPerSec, 0), fixed(result.p50, 0), fixed(result.p99, 0),
-    String(result.errors), String(result.non2xx), result.floor ?? '', fixed(result.ratio, 2), fixed(result.serverCpuMicrosPerRequest, 0)
+    String(result.errors), String(result.non2xx), result.floor ?? '', fixed(result.ratio, 2), fixed(result.p99Ratio ?? null, 2),
+    fixed(result.serverCpuMicrosPerRequest, 0)
   ])]
 }
 

@@ -84,10 +84,11 @@ async function measure (scenario: Scenario, services: { app: Service, floor?: Se
 }
 
 function withRatios (results: ScenarioResult[]): ScenarioResult[] {
-  const rate = new Map(results.map((result) => [result.name, result.reqPerSec]))
+  const byName = new Map(results.map((result) => [result.name, result]))
+  const ratio = (value: number, floorValue: number | undefined) => floorValue ? Math.round(value / floorValue * 100) / 100 : null
   return results.map((result) => {
-    const floorRate = result.floor ? rate.get(result.floor) : undefined
-    return { ...result, ratio: floorRate ? Math.round(result.reqPerSec / floorRate * 100) / 100 : null }
+    const floor = result.floor ? byName.get(result.floor) : undefined
+    return { ...result, ratio: ratio(result.reqPerSec, floor?.reqPerSec), p99Ratio: ratio(result.p99, floor?.p99) }
   })
 }
 

@@ -16,8 +16,13 @@ export interface ServerSettings {
 
 const root = new URL('../', import.meta.url)
 const JSON_KEYS = JSON.stringify([generateSigningKey('bench')])
+const LIMIT_NOBODY_REACHES = 100_000_000
 
-/** Production mode, as deployed, with test identifiers and the load generator on the rate-limit allowlist. */
+/**
+ * Production mode, as deployed, with test identifiers. The per-IP limiter runs (its Redis round trip is part of
+ * every budget) with budgets no load test reaches. A load test has one writer per document, so the MongoDB
+ * semantics are the production ones whatever the server (MONGODB_COMPAT=mongodb).
+ */
 function serverEnv (settings: ServerSettings, port: number, workers: number): Record<string, string> {
   return {
     PATH: settings.path,
@@ -42,7 +47,11 @@ function serverEnv (settings: ServerSettings, port: number, workers: number): Re
     TEST_IDENTIFIERS: `*@${TEST_DOMAIN}=${TEST_CODE}`,
     ALLOW_TEST_IDENTIFIERS: 'true',
     TEST_IDENTIFIERS_SKIP_QUOTA: 'true',
-    RATE_LIMIT_ALLOWLIST: '127.0.0.1'
+    MONGODB_COMPAT: 'mongodb',
+    RATE_LIMIT_START_PER_MINUTE: String(LIMIT_NOBODY_REACHES),
+    RATE_LIMIT_VERIFY_PER_MINUTE: String(LIMIT_NOBODY_REACHES),
+    RATE_LIMIT_REFRESH_PER_MINUTE: String(LIMIT_NOBODY_REACHES),
+    RATE_LIMIT_DEFAULT_PER_MINUTE: String(LIMIT_NOBODY_REACHES)
   }
 }
 // the children run in bench/, where no .env can reach them; src/server.ts reads one from its working directory
