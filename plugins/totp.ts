@@ -57,7 +57,7 @@ async function totpPlugin (app: FastifyInstance, { config, keyPrefix }: { config
     subjectKey: config.OTP_PEPPER ?? randomBytes(32).toString('base64url'),
     markEnrolled: (userId, enrolled) => app.users.setMfaEnrolled(userId, enrolled)
   })
-  const mfa = new MfaChallenges({ store: challenges, ttlSeconds: MFA_TOKEN_TTL_SECONDS })
+  const mfa = new MfaChallenges({ store: challenges, ttlSeconds: MFA_TOKEN_TTL_SECONDS, now: () => now().getTime() })
 
   app.decorate('totp', totp)
   app.decorate('mfa', mfa)

@@ -1,4 +1,4 @@
-import { AppError } from '../errors.ts'
+import { AppError, isAppError } from '../errors.ts'
 import { isStoreUnavailable } from '../store-errors.ts'
 import type { DeliveryLogger } from '../delivery/delivery.ts'
 import type { IssuedChallenge, OtpEngine, VerifiedChallenge } from '../otp/otp-engine.ts'
@@ -116,14 +116,22 @@ export class LoginService {
     return { mfaRequired: true, mfaToken, expiresIn: mfa.ttlSeconds, methods: ['totp', 'recovery'] }
   }
 
-  /** Completes a login with a code of the authenticator app or a recovery code; the mfaToken works once. */
+  /**
+   * Completes a login with a code of the authenticator app or a recovery code; the mfaToken works once. It is
+   * taken before the code is checked, so parallel completions check (and spend) one code at most; a wrong code
+   * puts it back.
+   */
   async completeSecondFactor (mfaToken: string, code: string, client: ClientInfo): Promise<SignedIn> {
     const { mfa, totp, users, now } = this.#options
-    const challenge = await mfa.find(mfaToken)
+    const challenge = await mfa.take(mfaToken)
     if (challenge === null) throw mfaTokenGone()
-    const method = await totp.verifySecondFactor(challenge.userId, code)
-    // single use: of parallel completions only one gets the challenge
-    if (await mfa.take(mfaToken) === null) throw mfaTokenGone()
+    let method: Awaited<ReturnType<TotpAuthenticator['verifySecondFactor']>>
+    try {
+      method = await totp.verifySecondFactor(challenge.userId, code)
+    } catch (error) {
+      if (isAppError(error) && error.code === 'invalid_code') await mfa.giveBack(mfaToken, challenge)
+      throw error
+    }
     const user = await users.recordLogin(challenge.userId, challenge.kind, now())
     if (user === null || user.status !== 'active') throw invalidCode()
     return this.#signedIn(user, [...challenge.amr, method, 'mfa'], client)

@@ -5,6 +5,8 @@ export interface MfaChallenge {
   kind: 'email' | 'phone'
   /** methods of the first factor, e.g. ['otp'] */
   amr: string[]
+  /** when the challenge lapses (ms since the epoch), so a taken one can be put back for what is left of it */
+  expiresAt?: number
 }
 
 /**

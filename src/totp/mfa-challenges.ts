@@ -13,16 +13,24 @@ const hashToken = (token: string) => createHash('sha256').update('mfa:' + token)
 export class MfaChallenges {
   readonly #store: MfaChallengeStore
   readonly ttlSeconds: number
+  readonly #now: () => number
 
-  constructor ({ store, ttlSeconds }: { store: MfaChallengeStore, ttlSeconds: number }) {
+  constructor ({ store, ttlSeconds, now = Date.now }: { store: MfaChallengeStore, ttlSeconds: number, now?: () => number }) {
     this.#store = store
     this.ttlSeconds = ttlSeconds
+    this.#now = now
   }
 
   async issue (challenge: MfaChallenge): Promise<string> {
     const token = randomBytes(32).toString('base64url')
-    await this.#store.save(hashToken(token), challenge, this.ttlSeconds * 1000)
+    await this.#store.save(hashToken(token), { ...challenge, expiresAt: this.#now() + this.ttlSeconds * 1000 }, this.ttlSeconds * 1000)
     return token
+  }
+
+  /** Puts a taken challenge back for the rest of its lifetime (a wrong code must not end the login). */
+  async giveBack (token: string, challenge: MfaChallenge): Promise<void> {
+    const remainingMs = (challenge.expiresAt ?? 0) - this.#now()
+    if (remainingMs > 0) await this.#store.save(hashToken(token), challenge, remainingMs)
   }
 
   find (token: string): Promise<MfaChallenge | null> {

@@ -77,6 +77,27 @@ t.test('a recovery code completes a login once; of two parallel uses one wins', 
   t.equal((await app.inject({ method: 'GET', url: '/v1/me/totp', headers })).json().recoveryCodesLeft, 8)
 })
 
+t.test('parallel completions of one mfaToken with different recovery codes burn one code and open one session', async (t) => {
+  const clock = manualClock()
+  const app = await buildTestApp(t, { now: clock.now, env: REPEAT_LOGIN_ENV })
+  const { email, headers, recoveryCodes } = await enrolledUser(app, clock)
+  const { mfaToken } = (await firstFactor(app, email)).json()
+  const parallel = await Promise.all(recoveryCodes.slice(0, 5).map((code) => mfaVerify(app, mfaToken, code)))
+  t.same(parallel.map((response) => response.statusCode).sort(), [200, 410, 410, 410, 410], 'one completes; the token is gone for the rest')
+  t.equal((await app.inject({ method: 'GET', url: '/v1/me/totp', headers })).json().recoveryCodesLeft, 9, 'one recovery code spent')
+})
+
+t.test('a wrong code leaves the mfaToken usable', async (t) => {
+  const clock = manualClock()
+  const app = await buildTestApp(t, { now: clock.now, env: REPEAT_LOGIN_ENV })
+  const { email, otpauthUri } = await enrolledUser(app, clock)
+  const { mfaToken } = (await firstFactor(app, email)).json()
+  const wrong = await mfaVerify(app, mfaToken, totpCode(otpauthUri, clock.ms()) === '000000' ? '111111' : '000000')
+  t.equal(wrong.statusCode, 400)
+  clock.steps(1)
+  t.equal((await mfaVerify(app, mfaToken, totpCode(otpauthUri, clock.ms()))).statusCode, 200, 'the right code completes the login')
+})
+
 t.test('regenerated recovery codes replace the old set at login', async (t) => {
   const clock = manualClock()
   const app = await buildTestApp(t, { now: clock.now, env: REPEAT_LOGIN_ENV })
