@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyServerOptions, type RawRequestDefaultExpression } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { randomUUID } from 'node:crypto'
 import { isEmbedded, type Config } from './config.ts'
@@ -38,12 +38,22 @@ function trustProxy (setting: string): boolean | string[] | ((address: string, h
   return setting.split(',').map((item) => item.trim()).filter(Boolean)
 }
 
+// a client's id is only kept when it cannot forge a log field or a header: no separators, no control characters
+const CLIENT_REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/
+
+/** The client's X-Request-Id when it is a plain token, a new UUID otherwise. */
+function requestId (request: RawRequestDefaultExpression): string {
+  const header = request.headers['x-request-id']
+  return typeof header === 'string' && CLIENT_REQUEST_ID.test(header) ? header : randomUUID()
+}
+
 /** The server options of the API; the bench's floor server uses them too, so both are measured alike. */
 export function serverOptions (config: Config, logger: FastifyServerOptions['logger'] = loggerOptions(config)) {
   return {
     logger,
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
+    // genReqId reads X-Request-Id itself: with requestIdHeader set, Fastify would take any value as it is
+    requestIdHeader: false,
+    genReqId: requestId,
     trustProxy: trustProxy(config.TRUST_PROXY),
     bodyLimit: 16 * 1024,
     connectionTimeout: config.REQUEST_TIMEOUT_MS,
