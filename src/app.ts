@@ -5,6 +5,7 @@ import { isEmbedded, type Config } from './config.ts'
 import { loggerOptions } from './logger.ts'
 import { FieldErrorSchema, ProblemSchema } from '../plugins/schemas/problem.ts'
 import problem from '../plugins/problem.ts'
+import responseHeaders from '../plugins/response-headers.ts'
 import redis from '../plugins/redis.ts'
 import mongo from '../plugins/mongo.ts'
 import openapi from '../plugins/openapi.ts'
@@ -73,9 +74,9 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   app.removeContentTypeParser('text/plain')
   app.addSchema(FieldErrorSchema)
   app.addSchema(ProblemSchema)
-  app.addHook('onSend', async (request, reply) => { reply.header('x-request-id', request.id) })
 
   // infrastructure
+  await app.register(responseHeaders)
   await app.register(problem)
   await app.register(loadShedding, { config })
   await app.register(redis, { config })
