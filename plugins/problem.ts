@@ -2,6 +2,7 @@ import fp from 'fastify-plugin'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { AppError, ERRORS, isAppError, type ErrorCode } from '../src/errors.ts'
 import { PROBLEM_TYPE_BASE } from './schemas/problem.ts'
+import { setResponseHeaders } from './response-headers.ts'
 
 interface FieldError { field: string, message: string }
 
@@ -12,7 +13,15 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
   FST_ERR_CTP_EMPTY_JSON_BODY: 'bad_request',
   FST_ERR_CTP_INVALID_JSON_BODY: 'bad_request',
-  FST_ERR_VALIDATION: 'validation_failed'
+  FST_ERR_VALIDATION: 'validation_failed',
+  FST_ERR_BAD_URL: 'bad_request',
+  FST_ERR_MAX_PARAM_LENGTH: 'uri_too_long'
+}
+
+// the router's messages quote the whole path back; these say what is wrong instead
+const FASTIFY_DETAILS: Record<string, string> = {
+  FST_ERR_BAD_URL: 'The path is not validly percent-encoded.',
+  FST_ERR_MAX_PARAM_LENGTH: 'A path parameter is longer than 100 characters.'
 }
 
 function fieldErrors (error: FastifyError): FieldError[] {
@@ -43,7 +52,7 @@ function toAppError (error: FastifyError): AppError {
     return new AppError('validation_failed', { detail: 'One or more fields are invalid.', extensions: { errors: fieldErrors(error) } })
   }
   const mapped = error.code ? FASTIFY_CODES[error.code] : undefined
-  if (mapped) return new AppError(mapped, { detail: error.message })
+  if (mapped) return new AppError(mapped, { detail: FASTIFY_DETAILS[error.code] ?? error.message })
   if (error instanceof SyntaxError) return new AppError('bad_request', { detail: 'The body is not valid JSON.' })
   if (error.code === 'FST_UNDER_PRESSURE') return new AppError('service_unavailable', { detail: 'The server is overloaded; try again shortly.', retryAfter: 2 })
   const status = error.statusCode ?? 500
@@ -87,6 +96,22 @@ export function sendProblem (reply: FastifyReply, error: AppError): FastifyReply
     })
 }
 
+function handleError (error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const problem = toAppError(error)
+  if (problem.status >= 500) request.log.error({ err: error }, 'request failed')
+  else request.log.info({ code: problem.code }, 'request refused')
+  return sendProblem(reply, problem)
+}
+
+/**
+ * Fastify's `frameworkErrors` option: what the router refuses (a badly encoded or over-long path parameter)
+ * never reaches a route context, so neither the error handler nor the onSend hooks run for it.
+ */
+export function frameworkErrorHandler (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  setResponseHeaders(request, reply)
+  handleError(error, request, reply)
+}
+
 /**
  * One error format everywhere (RFC 9457 problem+json with a stable `code`), for our errors and Fastify's own,
  * plus 404 and 405 for unknown routes.
@@ -98,12 +123,7 @@ async function problemPlugin (app: FastifyInstance) {
     for (const method of [route.method].flat()) routes.push({ method, pattern })
   })
 
-  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    const problem = toAppError(error)
-    if (problem.status >= 500) request.log.error({ err: error }, 'request failed')
-    else request.log.info({ code: problem.code }, 'request refused')
-    return sendProblem(reply, problem)
-  })
+  app.setErrorHandler(handleError)
 
   app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
     const path = request.url.split('?')[0] ?? '/'

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto'
 import { isEmbedded, type Config } from './config.ts'
 import { loggerOptions } from './logger.ts'
 import { FieldErrorSchema, ProblemSchema } from '../plugins/schemas/problem.ts'
-import problem from '../plugins/problem.ts'
+import problem, { frameworkErrorHandler } from '../plugins/problem.ts'
 import responseHeaders from '../plugins/response-headers.ts'
 import redis from '../plugins/redis.ts'
 import mongo from '../plugins/mongo.ts'
@@ -55,6 +55,7 @@ export function serverOptions (config: Config, logger: FastifyServerOptions['log
     // genReqId reads X-Request-Id itself: with requestIdHeader set, Fastify would take any value as it is
     requestIdHeader: false,
     genReqId: requestId,
+    frameworkErrors: frameworkErrorHandler,
     trustProxy: trustProxy(config.TRUST_PROXY),
     bodyLimit: 16 * 1024,
     connectionTimeout: config.REQUEST_TIMEOUT_MS,

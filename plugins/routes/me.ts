@@ -106,7 +106,7 @@ const meRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { co
       tags: ['me'],
       security,
       params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, description: 'a session id from listMySessions', examples: ['665f1c2b9d3e4a0012345679'] }) }, { additionalProperties: false }),
-      response: { 204: Type.Null({ description: 'ended' }), ...problemResponses('unauthorized', ...BODY_ERRORS, 'not_found', 'rate_limited') }
+      response: { 204: Type.Null({ description: 'ended' }), ...problemResponses('unauthorized', ...BODY_ERRORS, 'not_found', 'uri_too_long', 'rate_limited') }
     }
   }, async (request, reply) => {
     const ended = await sessions.revoke(request.params.id, request.user.sub, now())

@@ -423,7 +423,7 @@ export interface components {
              * @example validation_failed
              * @enum {string}
              */
-            code: "validation_failed" | "bad_request" | "invalid_code" | "challenge_expired" | "unauthorized" | "token_reused" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "payload_too_large" | "unsupported_media_type" | "invalid_destination" | "too_many_attempts" | "cooldown" | "rate_limited" | "internal_error" | "delivery_failed" | "service_unavailable";
+            code: "validation_failed" | "bad_request" | "invalid_code" | "challenge_expired" | "unauthorized" | "token_reused" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "payload_too_large" | "uri_too_long" | "unsupported_media_type" | "invalid_destination" | "too_many_attempts" | "cooldown" | "rate_limited" | "internal_error" | "delivery_failed" | "service_unavailable";
             /** @description failing fields, for validation_failed */
             errors?: components["schemas"]["FieldError"][];
             /** @description for invalid_code */
@@ -2551,6 +2551,24 @@ export interface operations {
                      *       "status": 413,
                      *       "detail": "Request body too large",
                      *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `uri_too_long`: URI too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/uri_too_long",
+                     *       "title": "URI too long",
+                     *       "status": 414,
+                     *       "detail": "URI too long",
+                     *       "code": "uri_too_long"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];

@@ -64,6 +64,12 @@ for (const documented of operations) {
       t.equal(anonymous.statusCode, 401, 'no token: 401')
       conforms(t, documented, 'no token', anonymous)
     }
+    // the router refuses an over-long path parameter before any hook runs
+    if (operation.parameters?.some((parameter) => parameter.in === 'path')) {
+      const long = await send({ name: 'long path parameter', url: path.replace(/\{[^}]+\}/g, 'a'.repeat(101)) })
+      t.equal(long.statusCode, 414, 'a path parameter over 100 characters: 414')
+      conforms(t, documented, 'long path parameter', long)
+    }
     // a session of its own: some operations end it
     const auth = needsToken ? bearer(await freshSession()) : {}
     const json = { ...auth, 'content-type': 'application/json' }

@@ -31,6 +31,23 @@ t.test('every error is problem+json with a stable code', async (t) => {
   }
 })
 
+t.test('errors Fastify raises before routing are problems too, with the request id', async (t) => {
+  const app = await buildTestApp(t, { stores: 'memory' })
+  const cases = [
+    { name: 'bad percent-encoding', url: '/v1/me/sessions/%zz', status: 400, code: 'bad_request' },
+    { name: 'path parameter over 100 characters', url: `/v1/me/sessions/${'a'.repeat(101)}`, status: 414, code: 'uri_too_long' }
+  ]
+  for (const { name, url, status, code } of cases) {
+    const response = await app.inject({ method: 'DELETE', url, headers: { 'x-request-id': 'trace-framework' } })
+    t.equal(response.statusCode, status, `${name}: status`)
+    t.equal(response.headers['content-type'], PROBLEM, `${name}: content type`)
+    t.match(response.json(), { type: `https://otp-gate.dev/problems/${code}`, status, code, title: String, detail: String }, `${name}: problem`)
+    t.equal(response.headers['x-request-id'], 'trace-framework', `${name}: request id`)
+    t.equal(response.headers['x-content-type-options'], 'nosniff', `${name}: nosniff`)
+    t.equal(response.headers['cache-control'], 'no-store', `${name}: no-store`)
+  }
+})
+
 t.test('405 names the allowed methods', async (t) => {
   const app = await buildTestApp(t, { stores: 'memory' })
   const response = await app.inject({ method: 'GET', url: '/v1/auth/otp/verify' })
