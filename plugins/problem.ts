@@ -18,6 +18,19 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_MAX_PARAM_LENGTH: 'uri_too_long'
 }
 
+/** For a client error nothing above recognises: the plain code of its status, never a more specific one. */
+const GENERIC_CODES: Partial<Record<number, ErrorCode>> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  409: 'conflict',
+  413: 'payload_too_large',
+  414: 'uri_too_long',
+  415: 'unsupported_media_type'
+}
+
 // the router's messages quote the whole path back; these say what is wrong instead
 const FASTIFY_DETAILS: Record<string, string> = {
   FST_ERR_BAD_URL: 'The path is not validly percent-encoded.',
@@ -58,10 +71,7 @@ function toAppError (error: FastifyError): AppError {
   const status = error.statusCode ?? 500
   if (status === 429) return new AppError('rate_limited', { detail: error.message })
   if (status === 503) return new AppError('service_unavailable')
-  if (status >= 400 && status < 500) {
-    const code = (Object.keys(ERRORS) as ErrorCode[]).find((key) => ERRORS[key].status === status) ?? 'bad_request'
-    return new AppError(code, { detail: error.message })
-  }
+  if (status >= 400 && status < 500) return new AppError(GENERIC_CODES[status] ?? 'bad_request', { detail: error.message })
   return new AppError('internal_error')
 }
 

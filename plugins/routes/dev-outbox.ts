@@ -1,7 +1,7 @@
 import { Type } from 'typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Config } from '../../src/config.ts'
-import { normaliseIdentifier } from '../../src/users/identifiers.ts'
+import { normaliseEmail, normalisePhone } from '../../src/users/identifiers.ts'
 import { jsonResponse, problemResponses } from '../schemas/responses.ts'
 
 const OutboxMessageSchema = Type.Object({
@@ -33,8 +33,8 @@ const devOutboxRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (ap
       }
     }
   }, async (request) => {
-    const raw = request.query.to
-    const { value } = normaliseIdentifier(raw.includes('@') ? { email: raw } : { phone: raw }, config.DEFAULT_REGION)
+    const { to } = request.query
+    const value = to.includes('@') ? normaliseEmail(to, 'querystring.to') : normalisePhone(to, config.DEFAULT_REGION, 'querystring.to')
     return { messages: await outbox.list(value) }
   })
 }

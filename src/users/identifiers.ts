@@ -14,53 +14,53 @@ const LOCAL_PART = /^[\p{L}\p{N}\p{M}!#$%&'*+/=?^_`{|}~-]+(?:\.[\p{L}\p{N}\p{M}!
 const DOMAIN_LABEL = /^[\p{L}\p{N}](?:[\p{L}\p{N}\p{M}-]{0,61}[\p{L}\p{N}\p{M}])?$/u
 const MAX_PHONE_INPUT = 64
 
-function invalid (field: 'email' | 'phone', message: string): AppError {
+function invalid (kind: 'email' | 'phone', field: string, message: string): AppError {
   return new AppError('validation_failed', {
-    detail: `Invalid ${field}: ${message}.`,
-    extensions: { errors: [{ field: `body.${field}`, message }] }
+    detail: `Invalid ${kind}: ${message}.`,
+    extensions: { errors: [{ field, message }] }
   })
 }
 
 const octets = (text: string): number => Buffer.byteLength(text, 'utf8')
 
-/** Lower-cased, NFC, trimmed address, or AppError('validation_failed') naming body.email. */
-export function normaliseEmail (raw: string): string {
-  if (HIDDEN_CHARACTERS.test(raw)) throw invalid('email', 'must not contain control or invisible characters')
+/** Lower-cased, NFC, trimmed address, or AppError('validation_failed') naming `field` (body.email). */
+export function normaliseEmail (raw: string, field = 'body.email'): string {
+  if (HIDDEN_CHARACTERS.test(raw)) throw invalid('email', field, 'must not contain control or invisible characters')
   const email = raw.normalize('NFC').trim().toLowerCase()
-  if (email === '') throw invalid('email', 'is required')
-  if (/\s/u.test(email)) throw invalid('email', 'must not contain spaces')
+  if (email === '') throw invalid('email', field, 'is required')
+  if (/\s/u.test(email)) throw invalid('email', field, 'must not contain spaces')
   // SMTP limits are in octets: 254 for a path, 64 for a local part
-  if (octets(email) > 254) throw invalid('email', 'must be at most 254 characters')
+  if (octets(email) > 254) throw invalid('email', field, 'must be at most 254 characters')
   const parts = email.split('@')
-  if (parts.length !== 2) throw invalid('email', 'must contain exactly one @')
+  if (parts.length !== 2) throw invalid('email', field, 'must contain exactly one @')
   const [local = '', domain = ''] = parts
-  if (local === '' || octets(local) > 64) throw invalid('email', 'must have 1 to 64 characters before the @')
-  if (!LOCAL_PART.test(local)) throw invalid('email', 'is not a valid email address')
+  if (local === '' || octets(local) > 64) throw invalid('email', field, 'must have 1 to 64 characters before the @')
+  if (!LOCAL_PART.test(local)) throw invalid('email', field, 'is not a valid email address')
   const labels = domain.split('.')
   const tld = labels.at(-1) ?? ''
   if (labels.length < 2 || !labels.every((label) => DOMAIN_LABEL.test(label)) || /^\d+$/.test(tld)) {
-    throw invalid('email', 'must have a domain such as example.com')
+    throw invalid('email', field, 'must have a domain such as example.com')
   }
   return email
 }
 
-/** E.164 form of a valid number; national formats are read in defaultRegion. AppError naming body.phone otherwise. */
-export function normalisePhone (raw: string, defaultRegion: string): string {
-  if (HIDDEN_CHARACTERS.test(raw)) throw invalid('phone', 'must not contain control or invisible characters')
+/** E.164 form of a valid number; national formats are read in defaultRegion. AppError naming `field` (body.phone) otherwise. */
+export function normalisePhone (raw: string, defaultRegion: string, field = 'body.phone'): string {
+  if (HIDDEN_CHARACTERS.test(raw)) throw invalid('phone', field, 'must not contain control or invisible characters')
   const text = raw.normalize('NFC').trim()
-  if (text === '') throw invalid('phone', 'is required')
-  if (text.length > MAX_PHONE_INPUT) throw invalid('phone', `must be at most ${MAX_PHONE_INPUT} characters`)
+  if (text === '') throw invalid('phone', field, 'is required')
+  if (text.length > MAX_PHONE_INPUT) throw invalid('phone', field, `must be at most ${MAX_PHONE_INPUT} characters`)
   const defaultCountry = isSupportedCountry(defaultRegion) ? defaultRegion : undefined
   let number
   try {
     // extract: false, so "call +1 212…" or trailing junk is refused rather than quietly cut out
     number = parsePhoneNumberWithError(text, { defaultCountry, extract: false })
   } catch {
-    throw invalid('phone', 'is not a phone number')
+    throw invalid('phone', field, 'is not a phone number')
   }
   // E.164 has no extension: accepting one would silently send the code to the switchboard
-  if (number.ext !== undefined) throw invalid('phone', 'must not have an extension')
-  if (!number.isValid()) throw invalid('phone', 'is not a valid phone number')
+  if (number.ext !== undefined) throw invalid('phone', field, 'must not have an extension')
+  if (!number.isValid()) throw invalid('phone', field, 'is not a valid phone number')
   return number.number
 }
 

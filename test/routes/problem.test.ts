@@ -48,6 +48,25 @@ t.test('errors Fastify raises before routing are problems too, with the request 
   }
 })
 
+t.test('a 400 no rule maps is bad_request, not validation_failed', async (t) => {
+  const app = await buildTestApp(t, { stores: 'memory' })
+  // RFC 10008: a QUERY with content and no Content-Type; Fastify refuses it before any route
+  const response = await app.inject({ method: 'QUERY' as never, url: '/v1/auth/otp', payload: 'abc' })
+  t.equal(response.statusCode, 400)
+  t.equal(response.headers['content-type'], PROBLEM)
+  t.equal(response.json().code, 'bad_request')
+})
+
+t.test('the dev outbox names its query parameter in validation errors', async (t) => {
+  const app = await buildTestApp(t, { stores: 'memory' })
+  for (const to of ['abc', 'jane@', '+1 555']) {
+    const response = await app.inject({ method: 'GET', url: '/v1/dev/outbox', query: { to } })
+    t.equal(response.statusCode, 400, to)
+    t.match(response.json(), { code: 'validation_failed', errors: [{ field: 'querystring.to', message: String }] }, to)
+    t.notMatch(response.body, /body\./, `${to}: no body field named`)
+  }
+})
+
 t.test('405 names the allowed methods', async (t) => {
   const app = await buildTestApp(t, { stores: 'memory' })
   const response = await app.inject({ method: 'GET', url: '/v1/auth/otp/verify' })
