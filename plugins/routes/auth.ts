@@ -157,9 +157,8 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
     const security = [{ bearerAuth: [] }]
 
     protectedApp.post('/logout', {
-      config: defaultLimit,
       // the body is optional: a bare POST ends the token's session
-      preValidation: async (request) => { request.body ??= {} },
+      config: { ...defaultLimit, optionalBody: true },
       schema: {
         operationId: 'logout',
         summary: 'End this session',

@@ -108,6 +108,11 @@ for (const documented of operations) {
       t.match(extra.json(), { code: 'validation_failed', errors: [{ field: 'body.unexpected' }] }, 'names the property')
       conforms(t, documented, 'unknown property', extra)
     }
+    // no body at all: refused when the document says one is required, accepted when it says it is optional
+    const bare = await send({ name: 'no body', headers: auth })
+    if (operation.requestBody?.required === false) t.not(bare.statusCode, 400, `no body, documented as optional: accepted (${bare.body.slice(0, 120)})`)
+    else t.equal(bare.statusCode, 400, 'no body, documented as required: 400')
+    conforms(t, documented, 'no body', bare)
     // last, as an example may end the session
     for (const [index, example] of examples.entries()) {
       const response = await send({ name: `example ${index + 1}`, headers: json, payload: JSON.stringify(example) })
