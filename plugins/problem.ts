@@ -3,8 +3,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { AppError, ERRORS, isAppError, type ErrorCode } from '../src/errors.ts'
 import { PROBLEM_TYPE_BASE } from './schemas/problem.ts'
 import { setResponseHeaders } from './response-headers.ts'
-
-interface FieldError { field: string, message: string }
+import { fieldErrors } from './validation-errors.ts'
 
 /** Fastify's own error codes, mapped onto the project's stable codes. */
 const FASTIFY_CODES: Record<string, ErrorCode> = {
@@ -37,15 +36,6 @@ const FASTIFY_DETAILS: Record<string, string> = {
   FST_ERR_MAX_PARAM_LENGTH: 'A path parameter is longer than 100 characters.'
 }
 
-function fieldErrors (error: FastifyError): FieldError[] {
-  return (error.validation ?? []).map((item) => {
-    const missing = item.params as { missingProperty?: string, requiredProperties?: string[], additionalProperty?: string }
-    const name = missing.missingProperty ?? missing.requiredProperties?.[0] ?? missing.additionalProperty
-    const path = [error.validationContext, ...item.instancePath.split('/').filter(Boolean), ...(name ? [name] : [])]
-    return { field: path.filter(Boolean).join('.'), message: item.message ?? 'is invalid' }
-  })
-}
-
 const UNAVAILABLE_NAMES = new Set([
   'MaxRetriesPerRequestError', 'ClusterAllFailedError',
   'MongoServerSelectionError', 'MongooseServerSelectionError', 'MongoNetworkError', 'MongoNetworkTimeoutError',
@@ -58,11 +48,11 @@ export function isStoreUnavailable (error: Error): boolean {
   return UNAVAILABLE_NAMES.has(error.name) || UNAVAILABLE_MESSAGES.test(error.message)
 }
 
-function toAppError (error: FastifyError): AppError {
+function toAppError (error: FastifyError, request: FastifyRequest): AppError {
   if (isAppError(error)) return error
   if (isStoreUnavailable(error)) return new AppError('service_unavailable', { detail: 'A data store is unreachable; try again shortly.', retryAfter: 2 })
   if (error.validation) {
-    return new AppError('validation_failed', { detail: 'One or more fields are invalid.', extensions: { errors: fieldErrors(error) } })
+    return new AppError('validation_failed', { detail: 'One or more fields are invalid.', extensions: { errors: fieldErrors(error, request) } })
   }
   const mapped = error.code ? FASTIFY_CODES[error.code] : undefined
   if (mapped) return new AppError(mapped, { detail: FASTIFY_DETAILS[error.code] ?? error.message })
@@ -107,7 +97,7 @@ export function sendProblem (reply: FastifyReply, error: AppError): FastifyReply
 }
 
 function handleError (error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const problem = toAppError(error)
+  const problem = toAppError(error, request)
   if (problem.status >= 500) request.log.error({ err: error }, 'request failed')
   else request.log.info({ code: problem.code }, 'request refused')
   return sendProblem(reply, problem)

@@ -4,7 +4,7 @@ import type { Config } from '../../src/config.ts'
 import { AppError } from '../../src/errors.ts'
 import { normaliseIdentifier } from '../../src/users/identifiers.ts'
 import { hashRefreshToken, newRefreshToken, parseRefreshToken } from '../../src/sessions/tokens.ts'
-import { ContactBodyProperties, LocaleSchema } from '../schemas/identifiers.ts'
+import { contactBodySchema, LocaleSchema } from '../schemas/identifiers.ts'
 import { ChallengeIdSchema, ChallengeSchema, VerifyBodySchema } from '../schemas/challenge.ts'
 import { RefreshTokenSchema, TokenPairSchema } from '../schemas/tokens.ts'
 import { LoginOrMfaChallengeSchema } from '../schemas/login.ts'
@@ -18,15 +18,10 @@ import { BODY_ERRORS, PARSE_ERRORS, jsonResponse, problemResponses } from '../sc
 // what sending a code can end in, after the body is read
 const SEND_ERRORS = ['invalid_destination', 'cooldown', 'rate_limited', 'delivery_failed'] as const
 
-const StartBodySchema = Type.Object({
-  ...ContactBodyProperties,
-  purpose: Type.Optional(Type.Literal('login', { default: 'login', description: 'what the code is for' })),
+const StartBodySchema = contactBodySchema({
+  purpose: Type.Optional(Type.Literal('login', { description: 'what the code is for; `login`, the only purpose, when left out' })),
   locale: Type.Optional(LocaleSchema)
-}, {
-  additionalProperties: false,
-  description: 'exactly one of email or phone',
-  examples: [{ email: 'jane@example.org', locale: 'en' }, { phone: '+12015550123' }]
-})
+}, [{ email: 'jane@example.org', locale: 'en' }, { phone: '+12015550123' }])
 
 /** Public routes of /v1/auth: ask for a code, verify it, refresh and end sessions. */
 const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {

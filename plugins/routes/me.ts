@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Config } from '../../src/config.ts'
 import { AppError } from '../../src/errors.ts'
 import { normaliseIdentifier } from '../../src/users/identifiers.ts'
-import { ContactBodyProperties, LocaleSchema } from '../schemas/identifiers.ts'
+import { contactBodySchema, LocaleSchema } from '../schemas/identifiers.ts'
 import { ChallengeSchema, VerifyBodySchema } from '../schemas/challenge.ts'
 import { UserSchema } from '../schemas/user.ts'
 import { challengeView, deliverChallenge, identifierKind } from './issue-challenge.ts'
@@ -121,11 +121,7 @@ const meRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { co
       summary: 'Send a code to an email or phone to add to the account',
       tags: ['me'],
       security,
-      body: Type.Object({ ...ContactBodyProperties, locale: Type.Optional(LocaleSchema) }, {
-        additionalProperties: false,
-        description: 'exactly one of email or phone',
-        examples: [{ phone: '+12015550123' }]
-      }),
+      body: contactBodySchema({ locale: Type.Optional(LocaleSchema) }, [{ phone: '+12015550123' }]),
       response: { 202: jsonResponse('A code is on its way', ChallengeSchema), ...problemResponses('unauthorized', ...BODY_ERRORS, 'invalid_destination', 'cooldown', 'rate_limited', 'delivery_failed') }
     }
   }, async (request, reply) => {

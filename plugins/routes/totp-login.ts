@@ -5,7 +5,7 @@ import { AppError } from '../../src/errors.ts'
 import { normaliseIdentifier } from '../../src/users/identifiers.ts'
 import { verifiedAtField } from '../../src/users/user-repository.ts'
 import { routeLimits } from '../rate-limit.ts'
-import { ContactBodyProperties } from '../schemas/identifiers.ts'
+import { contactBodySchema } from '../schemas/identifiers.ts'
 import { LoginSchema, MfaTokenSchema } from '../schemas/login.ts'
 import { BODY_ERRORS, jsonResponse, problemResponses } from '../schemas/responses.ts'
 import { SecondFactorCodeSchema, TotpCodeSchema } from '../schemas/totp.ts'
@@ -54,11 +54,7 @@ const totpLoginRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (ap
       description: 'For users who added an authenticator app; everyone else gets the answer of a wrong code (400 invalid_code), counted the same way. The access token\'s amr is `["totp"]`.',
       tags,
       security: [],
-      body: Type.Object({ ...ContactBodyProperties, code: TotpCodeSchema }, {
-        additionalProperties: false,
-        description: 'exactly one of email or phone',
-        examples: [{ email: 'jane@example.org', code: '492039' }]
-      }),
+      body: contactBodySchema({ code: TotpCodeSchema }, [{ email: 'jane@example.org', code: '492039' }]),
       response: { 200: jsonResponse('Signed in: a token pair and the user', LoginSchema), ...problemResponses(...BODY_ERRORS, 'invalid_code', 'rate_limited') }
     }
   }, async (request) => {

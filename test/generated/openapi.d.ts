@@ -688,15 +688,26 @@ export interface operations {
                      * @description email address; trimmed, lower-cased and NFC-normalised
                      * @example jane@example.org
                      */
-                    email?: string;
+                    email: string;
+                    /**
+                     * @description what the code is for; `login`, the only purpose, when left out
+                     * @enum {string}
+                     */
+                    purpose?: "login";
+                    /**
+                     * @description BCP 47 language tag for the message; unknown ones fall back to English
+                     * @example en
+                     * @example fr-CA
+                     */
+                    locale?: string;
+                } | {
                     /**
                      * @description phone number, E.164 or national format of DEFAULT_REGION
                      * @example +12015550123
                      */
-                    phone?: string;
+                    phone: string;
                     /**
-                     * @description what the code is for
-                     * @default login
+                     * @description what the code is for; `login`, the only purpose, when left out
                      * @enum {string}
                      */
                     purpose?: "login";
@@ -2678,12 +2689,19 @@ export interface operations {
                      * @description email address; trimmed, lower-cased and NFC-normalised
                      * @example jane@example.org
                      */
-                    email?: string;
+                    email: string;
+                    /**
+                     * @description BCP 47 language tag for the message; unknown ones fall back to English
+                     * @example en
+                     * @example fr-CA
+                     */
+                    locale?: string;
+                } | {
                     /**
                      * @description phone number, E.164 or national format of DEFAULT_REGION
                      * @example +12015550123
                      */
-                    phone?: string;
+                    phone: string;
                     /**
                      * @description BCP 47 language tag for the message; unknown ones fall back to English
                      * @example en
@@ -4420,12 +4438,18 @@ export interface operations {
                      * @description email address; trimmed, lower-cased and NFC-normalised
                      * @example jane@example.org
                      */
-                    email?: string;
+                    email: string;
+                    /**
+                     * @description the 6 digits the authenticator app shows now
+                     * @example 492039
+                     */
+                    code: string;
+                } | {
                     /**
                      * @description phone number, E.164 or national format of DEFAULT_REGION
                      * @example +12015550123
                      */
-                    phone?: string;
+                    phone: string;
                     /**
                      * @description the 6 digits the authenticator app shows now
                      * @example 492039

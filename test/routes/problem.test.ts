@@ -1,7 +1,7 @@
 import t from 'tap'
 import { buildTestApp, testConfig } from '../helpers/build-app.ts'
 import { DisposableRedis } from '../helpers/redis-server.ts'
-import { newEmail } from '../helpers/login.ts'
+import { bearer, login, newEmail } from '../helpers/login.ts'
 
 const PROBLEM = 'application/problem+json; charset=utf-8'
 
@@ -65,6 +65,33 @@ t.test('the dev outbox names its query parameter in validation errors', async (t
     t.match(response.json(), { code: 'validation_failed', errors: [{ field: 'querystring.to', message: String }] }, to)
     t.notMatch(response.body, /body\./, `${to}: no body field named`)
   }
+})
+
+t.test('both or neither of email and phone: one clear 400 naming them; other mistakes name their field', async (t) => {
+  const app = await buildTestApp(t, { stores: 'memory', env: { TOTP_PRIMARY_LOGIN: 'true' } })
+  const headers = bearer((await login(app, { email: newEmail('contacts') })).accessToken)
+  const email = newEmail('both')
+  const routes = [
+    { url: '/v1/auth/otp', extra: {} },
+    { url: '/v1/auth/totp', extra: { code: '123456' } },
+    { url: '/v1/me/contacts', extra: {}, headers }
+  ]
+  for (const { url, extra, headers } of routes) {
+    for (const identifiers of [{ email, phone: '+12015550123' }, {}]) {
+      const response = await app.inject({ method: 'POST', url, headers, payload: { ...identifiers, ...extra } })
+      const name = `${url} ${JSON.stringify(Object.keys(identifiers))}`
+      t.equal(response.statusCode, 400, name)
+      t.equal(response.headers['content-type'], PROBLEM, name)
+      t.match(response.json(), { code: 'validation_failed', status: 400 }, name)
+      t.same(response.json().errors, [{ field: 'body', message: 'must have exactly one of email and phone' }], name)
+    }
+    const short = await app.inject({ method: 'POST', url, headers, payload: { email: 'x', ...extra } })
+    t.same(short.json().errors?.map((error: { field: string }) => error.field), ['body.email'], `${url}: a short email names body.email`)
+    const unknown = await app.inject({ method: 'POST', url, headers, payload: { phone: '+12015550123', admin: true, ...extra } })
+    t.same(unknown.json().errors?.map((error: { field: string }) => error.field), ['body.admin'], `${url}: an unknown property is named`)
+  }
+  const noCode = await app.inject({ method: 'POST', url: '/v1/auth/totp', payload: { email } })
+  t.same(noCode.json().errors?.map((error: { field: string }) => error.field), ['body.code'], 'a missing code is named')
 })
 
 t.test('405 names the allowed methods', async (t) => {
