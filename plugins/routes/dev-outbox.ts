@@ -34,7 +34,7 @@ const devOutboxRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (ap
     }
   }, async (request) => {
     const { to } = request.query
-    const value = to.includes('@') ? normaliseEmail(to, 'querystring.to') : normalisePhone(to, config.DEFAULT_REGION, 'querystring.to')
+    const value = to.normalize('NFKC').includes('@') ? normaliseEmail(to, 'querystring.to') : normalisePhone(to, config.DEFAULT_REGION, 'querystring.to')
     return { messages: await outbox.list(value) }
   })
 }

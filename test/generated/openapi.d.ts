@@ -685,7 +685,7 @@ export interface operations {
             content: {
                 "application/json": {
                     /**
-                     * @description email address; trimmed, lower-cased and NFC-normalised
+                     * @description email address; trimmed, NFKC-normalised and lower-cased, its domain in ASCII (IDNA): one account for every spelling
                      * @example jane@example.org
                      */
                     email: string;
@@ -2686,7 +2686,7 @@ export interface operations {
                  */
                 "application/json": {
                     /**
-                     * @description email address; trimmed, lower-cased and NFC-normalised
+                     * @description email address; trimmed, NFKC-normalised and lower-cased, its domain in ASCII (IDNA): one account for every spelling
                      * @example jane@example.org
                      */
                     email: string;
@@ -4435,7 +4435,7 @@ export interface operations {
                  */
                 "application/json": {
                     /**
-                     * @description email address; trimmed, lower-cased and NFC-normalised
+                     * @description email address; trimmed, NFKC-normalised and lower-cased, its domain in ASCII (IDNA): one account for every spelling
                      * @example jane@example.org
                      */
                     email: string;
