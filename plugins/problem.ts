@@ -112,6 +112,16 @@ export function frameworkErrorHandler (error: FastifyError, request: FastifyRequ
   handleError(error, request, reply)
 }
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** the route is switched off by configuration: it answers as if it did not exist, and is not documented */
+    disabled?: boolean
+  }
+}
+
+const noRoute = (request: FastifyRequest): AppError =>
+  new AppError('not_found', { detail: `No route for ${request.method} ${request.url.split('?')[0] ?? '/'}.` })
+
 /**
  * One error format everywhere (RFC 9457 problem+json with a stable `code`), for our errors and Fastify's own,
  * plus 404 and 405 for unknown routes.
@@ -119,6 +129,12 @@ export function frameworkErrorHandler (error: FastifyError, request: FastifyRequ
 async function problemPlugin (app: FastifyInstance) {
   const routes: Array<{ method: string, pattern: RegExp }> = []
   app.addHook('onRoute', (route) => {
+    if (route.config?.disabled === true) {
+      // before any other hook of the route (rate limits), so nothing tells it from a path that does not exist
+      route.onRequest = [async (request) => { throw noRoute(request) }, ...[route.onRequest ?? []].flat()]
+      route.schema = { ...route.schema, hide: true }
+      return
+    }
     const pattern = new RegExp('^' + route.url.replace(/:[^/]+/g, '[^/]+').replace(/\*/g, '.*') + '/?$')
     for (const method of [route.method].flat()) routes.push({ method, pattern })
   })
@@ -132,7 +148,7 @@ async function problemPlugin (app: FastifyInstance) {
       reply.header('allow', allowed.join(', '))
       return sendProblem(reply, new AppError('method_not_allowed', { detail: `${request.method} is not allowed here; use ${allowed.join(', ')}.` }))
     }
-    return sendProblem(reply, new AppError('not_found', { detail: `No route for ${request.method} ${path}.` }))
+    return sendProblem(reply, noRoute(request))
   })
 }
 

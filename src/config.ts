@@ -52,6 +52,7 @@ export const ConfigSchema = Type.Object({
   JWT_KEYS: optionalString('JSON array of Ed25519 private JWKs with kid; the first signs, all verify'),
   TOTP_ENCRYPTION_KEYS: csv('kid:base64 list of 32-byte AES-256-GCM keys for authenticator secrets; the first encrypts, all decrypt'),
   MFA: Type.Union([Type.Literal('required_when_enrolled'), Type.Literal('off')], { default: 'required_when_enrolled', description: 'ask users with an authenticator app for a code after the email/SMS code' }),
+  TOTP_PRIMARY_LOGIN: Type.Boolean({ default: false, description: 'POST /v1/auth/totp: an authenticator code alone signs in (one factor); false = that route answers 404' }),
   JWT_ISSUER: Type.String({ default: 'otp-gate', minLength: 1 }),
   JWT_AUDIENCE: Type.String({ default: 'otp-gate', minLength: 1 }),
   ACCESS_TOKEN_TTL_SECONDS: seconds(900, 60, 86_400, 'access token lifetime'),

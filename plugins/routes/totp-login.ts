@@ -47,11 +47,12 @@ const totpLoginRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (ap
   })
 
   app.post('/totp', {
-    config: verifyLimit,
+    // one factor: only where the deployment chose it
+    config: { ...verifyLimit, disabled: !config.TOTP_PRIMARY_LOGIN },
     schema: {
       operationId: 'loginWithTotp',
       summary: 'Log in with an email or phone and a code of the authenticator app',
-      description: 'For users who added an authenticator app; everyone else gets the answer of a wrong code (400 invalid_code), counted the same way. The access token\'s amr is `["totp"]`.',
+      description: 'Only when the server sets TOTP_PRIMARY_LOGIN=true (404 otherwise): the code is the only factor. For users who added an authenticator app; everyone else gets the answer of a wrong code (400 invalid_code), counted the same way. The access token\'s amr is `["totp"]`.',
       tags,
       security: [],
       body: contactBodySchema({ code: TotpCodeSchema }, [{ email: 'jane@example.org', code: '492039' }]),

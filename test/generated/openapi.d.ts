@@ -358,7 +358,7 @@ export interface paths {
         put?: never;
         /**
          * Log in with an email or phone and a code of the authenticator app
-         * @description For users who added an authenticator app; everyone else gets the answer of a wrong code (400 invalid_code), counted the same way. The access token's amr is `["totp"]`.
+         * @description Only when the server sets TOTP_PRIMARY_LOGIN=true (404 otherwise): the code is the only factor. For users who added an authenticator app; everyone else gets the answer of a wrong code (400 invalid_code), counted the same way. The access token's amr is `["totp"]`.
          */
         post: operations["loginWithTotp"];
         delete?: never;

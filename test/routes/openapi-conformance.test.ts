@@ -8,10 +8,11 @@ import { documentOf, examplesOf, exampleUrl, operationsOf, type DocumentedOperat
 // Every operation of the document is probed the way clients get it wrong (no token, not JSON, bad JSON, too
 // large, an unknown property, and its own examples): each answer must be one the document lists.
 
-// per-IP limits on (no allowlist) but generous, so each response shows whether its route is rate-limited
+// per-IP limits on (no allowlist) but generous, so each response shows whether its route is rate-limited;
+// every optional route on, so every operation of openapi.yaml is probed
 const app = await buildTestApp(t, {
   stores: 'memory',
-  env: { RATE_LIMIT_ALLOWLIST: '', RATE_LIMIT_START_PER_MINUTE: '10000', RATE_LIMIT_VERIFY_PER_MINUTE: '10000', RATE_LIMIT_REFRESH_PER_MINUTE: '10000', RATE_LIMIT_DEFAULT_PER_MINUTE: '10000' }
+  env: { TOTP_PRIMARY_LOGIN: 'true', RATE_LIMIT_ALLOWLIST: '', RATE_LIMIT_START_PER_MINUTE: '10000', RATE_LIMIT_VERIFY_PER_MINUTE: '10000', RATE_LIMIT_REFRESH_PER_MINUTE: '10000', RATE_LIMIT_DEFAULT_PER_MINUTE: '10000' }
 })
 const operations = operationsOf(await documentOf(app))
 
