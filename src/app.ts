@@ -67,6 +67,19 @@ export function serverOptions (config: Config, logger: FastifyServerOptions['log
   } satisfies FastifyServerOptions
 }
 
+/** The dev outbox and channels that are off are decided once, at start, and said so there. */
+function logDeliveryChoices (app: FastifyInstance, config: Config): void {
+  const { usesOutbox, offChannels } = app.delivery
+  const outboxed = (['email', 'sms'] as const).filter((channel) => usesOutbox[channel])
+  if (outboxed.length > 0) {
+    const why = config.DEV_OUTBOX ? 'DEV_OUTBOX=true' : 'embedded mode, no provider configured'
+    app.log.warn(`DEV OUTBOX (${why}): ${outboxed.join(' and ')} codes are not sent but kept in the clear, and GET /v1/dev/outbox serves them to anyone. Not for production.`)
+  }
+  for (const channel of offChannels) {
+    app.log.warn({ channel }, `${channel === 'sms' ? 'SMS' : 'email'} codes are off: no provider is configured, so every start on this channel answers 503 (configure the provider, or DEV_OUTBOX=true for development)`)
+  }
+}
+
 /** Builds the whole API; tests call this with their own config, the server entry with the environment's. */
 export async function buildApp (config: Config, overrides: AppOverrides = {}): Promise<FastifyInstance> {
   const app = Fastify(serverOptions(config, overrides.logger)).withTypeProvider<TypeBoxTypeProvider>()
@@ -85,11 +98,12 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   await app.register(openapi, { config })
   await app.register(rateLimit, { config, keyPrefix: overrides.redisKeyPrefix ?? '' })
   if (isEmbedded(config)) {
-    app.log.warn('EMBEDDED MODE: no REDIS_URL/MONGODB_URL, so codes, users and sessions live in this process and vanish on restart; codes go to the dev outbox; JWTs are signed with an ephemeral key. Not for production.')
+    app.log.warn('EMBEDDED MODE: no REDIS_URL/MONGODB_URL, so codes, users and sessions live in this process and vanish on restart; JWTs are signed with an ephemeral key. Not for production.')
   }
 
   // domain services
   await app.register(services, { config, overrides })
+  logDeliveryChoices(app, config)
   await app.register(totp, { config, keyPrefix: overrides.redisKeyPrefix ?? '' })
   await app.register(auth, { config })
 

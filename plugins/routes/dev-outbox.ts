@@ -13,8 +13,8 @@ const OutboxMessageSchema = Type.Object({
 })
 
 /**
- * The dev outbox: messages that went nowhere but here, codes included. Only mounted outside production,
- * for channels without a provider or when DEV_OUTBOX=true.
+ * The dev outbox: messages that went nowhere but here, codes included. Only mounted with DEV_OUTBOX=true
+ * (refused in production), or in the embedded mode for the channels without a provider.
  */
 const devOutboxRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {
   const { outbox } = app

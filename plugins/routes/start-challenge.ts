@@ -2,11 +2,13 @@ import type { FastifyInstance } from 'fastify'
 import type { IssuedChallenge, StartChallengeInput } from '../../src/otp/otp-engine.ts'
 
 /**
- * `otp.startChallenge`, behind the SMS guard for an SMS: a refused number or a spent country budget stores
+ * `otp.startChallenge` on a channel that is on, behind the SMS guard for an SMS: a refused number or a spent country budget stores
  * and sends nothing. The budget unit is given back when the engine refuses (cooldown, quota, lockout), so
  * only issued codes count. Decoys count like real codes: the guard must not tell accounts apart.
  */
 export async function startChallenge (app: FastifyInstance, input: StartChallengeInput): Promise<IssuedChallenge> {
+  // a channel that is off stores, counts and sends nothing
+  app.delivery.assertEnabled(input.channel)
   const admission = input.channel === 'sms' ? await app.smsGuard.admit(input.destination) : null
   try {
     return await app.otp.startChallenge(input)
