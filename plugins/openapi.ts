@@ -1,11 +1,36 @@
 import fp from 'fastify-plugin'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Config } from '../src/config.ts'
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** the client may leave the body out: it is validated as `{}`, and the document marks it optional */
+    optionalBody?: boolean
+  }
+}
+
+interface Operation { operationId?: string, requestBody?: { required?: boolean } }
+
+const emptyBody = async (request: FastifyRequest) => { request.body ??= {} }
 
 /** OpenAPI 3.1 generated from the route schemas, served at /openapi.json with interactive docs at /docs. */
 async function openapiPlugin (app: FastifyInstance, { config }: { config: Config }) {
+  // @fastify/swagger marks every body it documents as required
+  const optionalBodies = new Set<string>()
+  app.addHook('onRoute', (route) => {
+    if (route.config?.optionalBody !== true) return
+    if (route.schema?.operationId) optionalBodies.add(route.schema.operationId)
+    route.preValidation = [emptyBody, ...[route.preValidation ?? []].flat()]
+  })
+  const markOptionalBodies = (document: { paths?: Record<string, Record<string, Operation>> }) => {
+    for (const operation of Object.values(document.paths ?? {}).flatMap((item) => Object.values(item))) {
+      if (operation.requestBody && operation.operationId && optionalBodies.has(operation.operationId)) operation.requestBody.required = false
+    }
+    return document
+  }
+
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -32,7 +57,7 @@ async function openapiPlugin (app: FastifyInstance, { config }: { config: Config
       }
     },
     // a plain copy: objects shared between routes (a `security` list) would otherwise come out as YAML anchors
-    transformObject: (document) => JSON.parse(JSON.stringify('openapiObject' in document ? document.openapiObject : document.swaggerObject)),
+    transformObject: (document) => markOptionalBodies(JSON.parse(JSON.stringify('openapiObject' in document ? document.openapiObject : document.swaggerObject))),
     refResolver: {
       // components are named after the schema $id (Problem, FieldError, ...)
       buildLocalReference: (json, _baseUri, _fragment, index) => String(json.$id ?? `def-${index}`)

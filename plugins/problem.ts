@@ -3,8 +3,8 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { AppError, ERRORS, isAppError, type ErrorCode } from '../src/errors.ts'
 import { PROBLEM_TYPE_BASE } from './schemas/problem.ts'
 import { isStoreUnavailable } from '../src/store-errors.ts'
-
-interface FieldError { field: string, message: string }
+import { setResponseHeaders } from './response-headers.ts'
+import { fieldErrors } from './validation-errors.ts'
 
 /** Fastify's own error codes, mapped onto the project's stable codes. */
 const FASTIFY_CODES: Record<string, ErrorCode> = {
@@ -13,35 +13,44 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
   FST_ERR_CTP_EMPTY_JSON_BODY: 'bad_request',
   FST_ERR_CTP_INVALID_JSON_BODY: 'bad_request',
-  FST_ERR_VALIDATION: 'validation_failed'
+  FST_ERR_VALIDATION: 'validation_failed',
+  FST_ERR_BAD_URL: 'bad_request',
+  FST_ERR_MAX_PARAM_LENGTH: 'uri_too_long'
 }
 
-function fieldErrors (error: FastifyError): FieldError[] {
-  return (error.validation ?? []).map((item) => {
-    const missing = item.params as { missingProperty?: string, requiredProperties?: string[], additionalProperty?: string }
-    const name = missing.missingProperty ?? missing.requiredProperties?.[0] ?? missing.additionalProperty
-    const path = [error.validationContext, ...item.instancePath.split('/').filter(Boolean), ...(name ? [name] : [])]
-    return { field: path.filter(Boolean).join('.'), message: item.message ?? 'is invalid' }
-  })
+/** For a client error nothing above recognises: the plain code of its status, never a more specific one. */
+const GENERIC_CODES: Partial<Record<number, ErrorCode>> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  409: 'conflict',
+  413: 'payload_too_large',
+  414: 'uri_too_long',
+  415: 'unsupported_media_type'
 }
 
-function toAppError (error: FastifyError): AppError {
+// the router's messages quote the whole path back; these say what is wrong instead
+const FASTIFY_DETAILS: Record<string, string> = {
+  FST_ERR_BAD_URL: 'The path is not validly percent-encoded.',
+  FST_ERR_MAX_PARAM_LENGTH: 'A path parameter is longer than 100 characters.'
+}
+
+function toAppError (error: FastifyError, request: FastifyRequest): AppError {
   if (isAppError(error)) return error
   if (isStoreUnavailable(error)) return new AppError('service_unavailable', { detail: 'A data store is unreachable; try again shortly.', retryAfter: 2 })
   if (error.validation) {
-    return new AppError('validation_failed', { detail: 'One or more fields are invalid.', extensions: { errors: fieldErrors(error) } })
+    return new AppError('validation_failed', { detail: 'One or more fields are invalid.', extensions: { errors: fieldErrors(error, request) } })
   }
   const mapped = error.code ? FASTIFY_CODES[error.code] : undefined
-  if (mapped) return new AppError(mapped, { detail: error.message })
+  if (mapped) return new AppError(mapped, { detail: FASTIFY_DETAILS[error.code] ?? error.message })
   if (error instanceof SyntaxError) return new AppError('bad_request', { detail: 'The body is not valid JSON.' })
   if (error.code === 'FST_UNDER_PRESSURE') return new AppError('service_unavailable', { detail: 'The server is overloaded; try again shortly.', retryAfter: 2 })
   const status = error.statusCode ?? 500
   if (status === 429) return new AppError('rate_limited', { detail: error.message })
   if (status === 503) return new AppError('service_unavailable')
-  if (status >= 400 && status < 500) {
-    const code = (Object.keys(ERRORS) as ErrorCode[]).find((key) => ERRORS[key].status === status) ?? 'bad_request'
-    return new AppError(code, { detail: error.message })
-  }
+  if (status >= 400 && status < 500) return new AppError(GENERIC_CODES[status] ?? 'bad_request', { detail: error.message })
   return new AppError('internal_error')
 }
 
@@ -76,6 +85,32 @@ export function sendProblem (reply: FastifyReply, error: AppError): FastifyReply
     })
 }
 
+function handleError (error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const problem = toAppError(error, request)
+  if (problem.status >= 500) request.log.error({ err: error }, 'request failed')
+  else request.log.info({ code: problem.code }, 'request refused')
+  return sendProblem(reply, problem)
+}
+
+/**
+ * Fastify's `frameworkErrors` option: what the router refuses (a badly encoded or over-long path parameter)
+ * never reaches a route context, so neither the error handler nor the onSend hooks run for it.
+ */
+export function frameworkErrorHandler (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  setResponseHeaders(request, reply)
+  handleError(error, request, reply)
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** the route is switched off by configuration: it answers as if it did not exist, and is not documented */
+    disabled?: boolean
+  }
+}
+
+const noRoute = (request: FastifyRequest): AppError =>
+  new AppError('not_found', { detail: `No route for ${request.method} ${request.url.split('?')[0] ?? '/'}.` })
+
 /**
  * One error format everywhere (RFC 9457 problem+json with a stable `code`), for our errors and Fastify's own,
  * plus 404 and 405 for unknown routes.
@@ -83,16 +118,17 @@ export function sendProblem (reply: FastifyReply, error: AppError): FastifyReply
 async function problemPlugin (app: FastifyInstance) {
   const routes: Array<{ method: string, pattern: RegExp }> = []
   app.addHook('onRoute', (route) => {
+    if (route.config?.disabled === true) {
+      // before any other hook of the route (rate limits), so nothing tells it from a path that does not exist
+      route.onRequest = [async (request) => { throw noRoute(request) }, ...[route.onRequest ?? []].flat()]
+      route.schema = { ...route.schema, hide: true }
+      return
+    }
     const pattern = new RegExp('^' + route.url.replace(/:[^/]+/g, '[^/]+').replace(/\*/g, '.*') + '/?$')
     for (const method of [route.method].flat()) routes.push({ method, pattern })
   })
 
-  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    const problem = toAppError(error)
-    if (problem.status >= 500) request.log.error({ err: error }, 'request failed')
-    else request.log.info({ code: problem.code }, 'request refused')
-    return sendProblem(reply, problem)
-  })
+  app.setErrorHandler(handleError)
 
   app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
     const path = request.url.split('?')[0] ?? '/'
@@ -101,7 +137,7 @@ async function problemPlugin (app: FastifyInstance) {
       reply.header('allow', allowed.join(', '))
       return sendProblem(reply, new AppError('method_not_allowed', { detail: `${request.method} is not allowed here; use ${allowed.join(', ')}.` }))
     }
-    return sendProblem(reply, new AppError('not_found', { detail: `No route for ${request.method} ${path}.` }))
+    return sendProblem(reply, noRoute(request))
   })
 }
 

@@ -1,10 +1,11 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyServerOptions, type RawRequestDefaultExpression } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { randomUUID } from 'node:crypto'
 import { isEmbedded, type Config } from './config.ts'
 import { loggerOptions } from './logger.ts'
 import { FieldErrorSchema, ProblemSchema } from '../plugins/schemas/problem.ts'
-import problem from '../plugins/problem.ts'
+import problem, { frameworkErrorHandler } from '../plugins/problem.ts'
+import responseHeaders from '../plugins/response-headers.ts'
 import redis from '../plugins/redis.ts'
 import mongo from '../plugins/mongo.ts'
 import openapi from '../plugins/openapi.ts'
@@ -39,12 +40,23 @@ function trustProxy (setting: string): boolean | string[] | ((address: string, h
   return setting.split(',').map((item) => item.trim()).filter(Boolean)
 }
 
+// a client's id is only kept when it cannot forge a log field or a header: no separators, no control characters
+const CLIENT_REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/
+
+/** The client's X-Request-Id when it is a plain token, a new UUID otherwise. */
+function requestId (request: RawRequestDefaultExpression): string {
+  const header = request.headers['x-request-id']
+  return typeof header === 'string' && CLIENT_REQUEST_ID.test(header) ? header : randomUUID()
+}
+
 /** The server options of the API; the bench's floor server uses them too, so both are measured alike. */
 export function serverOptions (config: Config, logger: FastifyServerOptions['logger'] = loggerOptions(config)) {
   return {
     logger,
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
+    // genReqId reads X-Request-Id itself: with requestIdHeader set, Fastify would take any value as it is
+    requestIdHeader: false,
+    genReqId: requestId,
+    frameworkErrors: frameworkErrorHandler,
     trustProxy: trustProxy(config.TRUST_PROXY),
     bodyLimit: 16 * 1024,
     connectionTimeout: config.REQUEST_TIMEOUT_MS,
@@ -56,6 +68,19 @@ export function serverOptions (config: Config, logger: FastifyServerOptions['log
   } satisfies FastifyServerOptions
 }
 
+/** The dev outbox and channels that are off are decided once, at start, and said so there. */
+function logDeliveryChoices (app: FastifyInstance, config: Config): void {
+  const { usesOutbox, offChannels } = app.delivery
+  const outboxed = (['email', 'sms'] as const).filter((channel) => usesOutbox[channel])
+  if (outboxed.length > 0) {
+    const why = config.DEV_OUTBOX ? 'DEV_OUTBOX=true' : 'embedded mode, no provider configured'
+    app.log.warn(`DEV OUTBOX (${why}): ${outboxed.join(' and ')} codes are not sent but kept in the clear, and GET /v1/dev/outbox serves them to anyone. Not for production.`)
+  }
+  for (const channel of offChannels) {
+    app.log.warn({ channel }, `${channel === 'sms' ? 'SMS' : 'email'} codes are off: no provider is configured, so every start on this channel answers 503 (configure the provider, or DEV_OUTBOX=true for development)`)
+  }
+}
+
 /** Builds the whole API; tests call this with their own config, the server entry with the environment's. */
 export async function buildApp (config: Config, overrides: AppOverrides = {}): Promise<FastifyInstance> {
   const app = Fastify(serverOptions(config, overrides.logger)).withTypeProvider<TypeBoxTypeProvider>()
@@ -64,9 +89,9 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   app.removeContentTypeParser('text/plain')
   app.addSchema(FieldErrorSchema)
   app.addSchema(ProblemSchema)
-  app.addHook('onSend', async (request, reply) => { reply.header('x-request-id', request.id) })
 
   // infrastructure
+  await app.register(responseHeaders)
   await app.register(problem)
   await app.register(loadShedding, { config })
   await app.register(redis, { config })
@@ -74,11 +99,12 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   await app.register(openapi, { config })
   await app.register(rateLimit, { config, keyPrefix: overrides.redisKeyPrefix ?? '' })
   if (isEmbedded(config)) {
-    app.log.warn('EMBEDDED MODE: no REDIS_URL/MONGODB_URL, so codes, users and sessions live in this process and vanish on restart; codes go to the dev outbox; JWTs are signed with an ephemeral key. Not for production.')
+    app.log.warn('EMBEDDED MODE: no REDIS_URL/MONGODB_URL, so codes, users and sessions live in this process and vanish on restart; JWTs are signed with an ephemeral key. Not for production.')
   }
 
   // domain services
   await app.register(services, { config, overrides })
+  logDeliveryChoices(app, config)
   await app.register(totp, { config, keyPrefix: overrides.redisKeyPrefix ?? '' })
   await app.register(auth, { config })
   await app.register(login, { config })

@@ -14,6 +14,7 @@ export const ERRORS = {
   method_not_allowed: { status: 405, title: 'Method not allowed' },
   conflict: { status: 409, title: 'Conflict' },
   payload_too_large: { status: 413, title: 'Request body too large' },
+  uri_too_long: { status: 414, title: 'URI too long' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
   invalid_destination: { status: 422, title: 'The destination cannot receive codes' },
   too_many_attempts: { status: 429, title: 'Too many wrong codes; start again' },

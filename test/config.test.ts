@@ -25,6 +25,7 @@ t.test('defaults give the embedded mode', async (t) => {
   t.equal(config.OTP_TTL_SECONDS, 300)
   t.equal(config.SIGNUP, 'open')
   t.same(config.TEST_IDENTIFIERS, [])
+  t.equal(config.TOTP_PRIMARY_LOGIN, false, 'an authenticator app alone signs nobody in')
   t.ok(isEmbedded(config))
 })
 

@@ -24,3 +24,25 @@ t.test('every log line of a request carries its id, and no line holds a code, to
   const all = lines.join('\n')
   for (const secret of [code, accessToken, refreshToken, email, phone, phone.slice(1)]) t.notOk(all.includes(secret), 'a secret stayed out of the logs')
 })
+
+t.test('a client request id is kept only when it is a plain token; anything else is replaced, in the answer and the logs', async (t) => {
+  const lines: Array<{ reqId?: string, msg: string }> = []
+  const stream = new Writable({ write (chunk, _encoding, done) { lines.push(...String(chunk).split('\n').filter(Boolean).map((line) => JSON.parse(line))); done() } })
+  const app = await buildTestApp(t, { stores: 'memory', logger: { level: 'info', stream } as never })
+
+  const kept = await app.inject({ method: 'GET', url: '/health/live', headers: { 'x-request-id': 'trace-1.2_3' } })
+  t.equal(kept.statusCode, 200)
+  t.equal(kept.headers['x-request-id'], 'trace-1.2_3', 'a plain token is kept')
+
+  const hostile = ['forged\nreqId: admin', 'a'.repeat(200), '{"reqId":"admin","level":60}', 'spaced id', '']
+  for (const header of hostile) {
+    lines.length = 0
+    const response = await app.inject({ method: 'GET', url: '/health/live', headers: { 'x-request-id': header } })
+    const name = JSON.stringify(header.slice(0, 30))
+    t.equal(response.statusCode, 200, `${name}: answered`)
+    const id = String(response.headers['x-request-id'])
+    t.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, `${name}: replaced by a server id`)
+    const logged = lines.filter((line) => line.reqId !== undefined)
+    t.ok(logged.length > 0 && logged.every((line) => line.reqId === id), `${name}: the log lines carry the server id`)
+  }
+})

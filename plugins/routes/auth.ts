@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from '../../src/config.ts'
 import { normaliseIdentifier } from '../../src/users/identifiers.ts'
-import { ContactBodyProperties, LocaleSchema } from '../schemas/identifiers.ts'
+import { contactBodySchema, LocaleSchema } from '../schemas/identifiers.ts'
 import { ChallengeIdSchema, ChallengeSchema, VerifyBodySchema, challengeView } from '../schemas/challenge.ts'
 import { RefreshTokenSchema, TokenPairSchema } from '../schemas/tokens.ts'
 import { LoginOrMfaChallengeSchema } from '../schemas/login.ts'
@@ -15,15 +15,10 @@ import { BODY_ERRORS, PARSE_ERRORS, jsonResponse, problemResponses } from '../sc
 // what sending a code can end in, after the body is read
 const SEND_ERRORS = ['invalid_destination', 'cooldown', 'rate_limited', 'delivery_failed'] as const
 
-const StartBodySchema = Type.Object({
-  ...ContactBodyProperties,
-  purpose: Type.Optional(Type.Literal('login', { default: 'login', description: 'what the code is for' })),
+const StartBodySchema = contactBodySchema({
+  purpose: Type.Optional(Type.Literal('login', { description: 'what the code is for; `login`, the only purpose, when left out' })),
   locale: Type.Optional(LocaleSchema)
-}, {
-  additionalProperties: false,
-  description: 'exactly one of email or phone',
-  examples: [{ email: 'jane@example.org', locale: 'en' }, { phone: '+12015550123' }]
-})
+}, [{ email: 'jane@example.org', locale: 'en' }, { phone: '+12015550123' }])
 
 const deliveryLog = (request: FastifyRequest) => request.log.child({ component: 'delivery' })
 
@@ -104,9 +99,8 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
     const security = [{ bearerAuth: [] }]
 
     protectedApp.post('/logout', {
-      config: defaultLimit,
       // the body is optional: a bare POST ends the token's session
-      preValidation: async (request) => { request.body ??= {} },
+      config: { ...defaultLimit, optionalBody: true },
       schema: {
         operationId: 'logout',
         summary: 'End this session',

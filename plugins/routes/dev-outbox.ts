@@ -1,7 +1,7 @@
 import { Type } from 'typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Config } from '../../src/config.ts'
-import { normaliseIdentifier } from '../../src/users/identifiers.ts'
+import { normaliseEmail, normalisePhone } from '../../src/users/identifiers.ts'
 import { jsonResponse, problemResponses } from '../schemas/responses.ts'
 
 const OutboxMessageSchema = Type.Object({
@@ -13,8 +13,8 @@ const OutboxMessageSchema = Type.Object({
 })
 
 /**
- * The dev outbox: messages that went nowhere but here, codes included. Only mounted outside production,
- * for channels without a provider or when DEV_OUTBOX=true.
+ * The dev outbox: messages that went nowhere but here, codes included. Only mounted with DEV_OUTBOX=true
+ * (refused in production), or in the embedded mode for the channels without a provider.
  */
 const devOutboxRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {
   const { outbox } = app
@@ -33,8 +33,8 @@ const devOutboxRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (ap
       }
     }
   }, async (request) => {
-    const raw = request.query.to
-    const { value } = normaliseIdentifier(raw.includes('@') ? { email: raw } : { phone: raw }, config.DEFAULT_REGION)
+    const { to } = request.query
+    const value = to.normalize('NFKC').includes('@') ? normaliseEmail(to, 'querystring.to') : normalisePhone(to, config.DEFAULT_REGION, 'querystring.to')
     return { messages: await outbox.list(value) }
   })
 }

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Config } from '../../src/config.ts'
 import { AppError } from '../../src/errors.ts'
 import { normaliseIdentifier } from '../../src/users/identifiers.ts'
-import { ContactBodyProperties, LocaleSchema } from '../schemas/identifiers.ts'
+import { contactBodySchema, LocaleSchema } from '../schemas/identifiers.ts'
 import { ChallengeSchema, VerifyBodySchema, challengeView } from '../schemas/challenge.ts'
 import { UserSchema, userView } from '../schemas/user.ts'
 import { identifierKind } from '../../src/auth/challenge-issuer.ts'
@@ -104,7 +104,7 @@ const meRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { co
       tags: ['me'],
       security,
       params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, description: 'a session id from listMySessions', examples: ['665f1c2b9d3e4a0012345679'] }) }, { additionalProperties: false }),
-      response: { 204: Type.Null({ description: 'ended' }), ...problemResponses('unauthorized', ...BODY_ERRORS, 'not_found', 'rate_limited') }
+      response: { 204: Type.Null({ description: 'ended' }), ...problemResponses('unauthorized', ...BODY_ERRORS, 'not_found', 'uri_too_long', 'rate_limited') }
     }
   }, async (request, reply) => {
     const ended = await sessionService.end(request.user.sub, request.params.id)
@@ -119,11 +119,7 @@ const meRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { co
       summary: 'Send a code to an email or phone to add to the account',
       tags: ['me'],
       security,
-      body: Type.Object({ ...ContactBodyProperties, locale: Type.Optional(LocaleSchema) }, {
-        additionalProperties: false,
-        description: 'exactly one of email or phone',
-        examples: [{ phone: '+12015550123' }]
-      }),
+      body: contactBodySchema({ locale: Type.Optional(LocaleSchema) }, [{ phone: '+12015550123' }]),
       response: { 202: jsonResponse('A code is on its way', ChallengeSchema), ...problemResponses('unauthorized', ...BODY_ERRORS, 'invalid_destination', 'cooldown', 'rate_limited', 'delivery_failed') }
     }
   }, async (request, reply) => {

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Config } from '../../src/config.ts'
 import { normaliseIdentifier } from '../../src/users/identifiers.ts'
 import { routeLimits } from '../rate-limit.ts'
-import { ContactBodyProperties } from '../schemas/identifiers.ts'
+import { contactBodySchema } from '../schemas/identifiers.ts'
 import { LoginSchema, MfaTokenSchema } from '../schemas/login.ts'
 import { BODY_ERRORS, jsonResponse, problemResponses } from '../schemas/responses.ts'
 import { SecondFactorCodeSchema, TotpCodeSchema } from '../schemas/totp.ts'
@@ -37,18 +37,15 @@ const totpLoginRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (ap
   })
 
   app.post('/totp', {
-    config: verifyLimit,
+    // one factor: only where the deployment chose it
+    config: { ...verifyLimit, disabled: !config.TOTP_PRIMARY_LOGIN },
     schema: {
       operationId: 'loginWithTotp',
       summary: 'Log in with an email or phone and a code of the authenticator app',
-      description: 'For users who added an authenticator app; everyone else gets the answer of a wrong code (400 invalid_code), counted the same way. The access token\'s amr is `["totp"]`.',
+      description: 'Only when the server sets TOTP_PRIMARY_LOGIN=true (404 otherwise): the code is the only factor. For users who added an authenticator app; everyone else gets the answer of a wrong code (400 invalid_code), counted the same way. The access token\'s amr is `["totp"]`.',
       tags,
       security: [],
-      body: Type.Object({ ...ContactBodyProperties, code: TotpCodeSchema }, {
-        additionalProperties: false,
-        description: 'exactly one of email or phone',
-        examples: [{ email: 'jane@example.org', code: '492039' }]
-      }),
+      body: contactBodySchema({ code: TotpCodeSchema }, [{ email: 'jane@example.org', code: '492039' }]),
       response: { 200: jsonResponse('Signed in: a token pair and the user', LoginSchema), ...problemResponses(...BODY_ERRORS, 'invalid_code', 'rate_limited') }
     }
   }, async (request) => {

@@ -24,11 +24,13 @@ export class ChallengeIssuer {
   }
 
   /**
-   * Takes an SMS's budget unit from the guard (null for an email): a refused number or a spent country budget
-   * stores and sends nothing. Run it beside independent work; `issue` gives the unit back if no code is issued.
+   * Takes an SMS's budget unit from the guard (null for an email): a channel that is off, a refused number or a
+   * spent country budget stores and sends nothing. Run it beside independent work; `issue` gives the unit back
+   * if no code is issued.
    */
-  admit (input: Pick<StartChallengeInput, 'channel' | 'destination'>): Promise<SmsAdmission | null> {
-    return input.channel === 'sms' ? this.#options.smsGuard.admit(input.destination) : Promise.resolve(null)
+  async admit (input: Pick<StartChallengeInput, 'channel' | 'destination'>): Promise<SmsAdmission | null> {
+    this.#options.delivery.assertEnabled(input.channel)
+    return input.channel === 'sms' ? this.#options.smsGuard.admit(input.destination) : null
   }
 
   /** Starts a challenge (admitted already, or admitted here) and delivers its code. Decoys count like real codes. */

@@ -1,5 +1,5 @@
 import { setTimeout as sleepFor } from 'node:timers/promises'
-import type { Config } from '../config.ts'
+import { isEmbedded, type Config } from '../config.ts'
 import { AppError } from '../errors.ts'
 import { isDeliveryError, type DeliveryError, type EmailMessage, type SentMessage, type SmsMessage } from './senders.ts'
 import type { Outbox } from './outbox.ts'
@@ -47,8 +47,9 @@ export interface Route<Message> {
 }
 
 export interface DeliveryOptions {
-  email: Route<EmailMessage>
-  sms: Route<SmsMessage>
+  /** null: the channel is off (no provider, and no dev outbox), so every start for it answers 503 */
+  email: Route<EmailMessage> | null
+  sms: Route<SmsMessage> | null
   appName: string
   webOtpDomain?: string | undefined
   /** further attempts after a transient failure */
@@ -76,6 +77,8 @@ const WORDS = { email: { destination: 'email address', message: 'email' }, sms: 
 export class Delivery {
   /** which channels go to the dev outbox, so the HTTP layer knows whether to mount GET /v1/dev/outbox */
   readonly usesOutbox: { email: boolean, sms: boolean }
+  /** channels with neither a provider nor the dev outbox */
+  readonly offChannels: Channel[]
   readonly #options: DeliveryOptions
   readonly #logger: DeliveryLogger
   readonly #sleep: (ms: number) => Promise<void>
@@ -85,20 +88,29 @@ export class Delivery {
     this.#options = options
     this.#logger = options.logger ?? NO_LOGGER
     this.#sleep = options.sleep ?? ((ms) => sleepFor(ms))
-    this.usesOutbox = { email: options.email.provider === 'outbox', sms: options.sms.provider === 'outbox' }
+    this.usesOutbox = { email: options.email?.provider === 'outbox', sms: options.sms?.provider === 'outbox' }
+    this.offChannels = (['email', 'sms'] as const).filter((channel) => options[channel] === null)
     const breaker = options.breaker ?? { threshold: 5, openMs: 30_000 }
     this.#breakers = { email: new CircuitBreaker(breaker), sms: new CircuitBreaker(breaker) }
   }
 
+  /** Throws AppError `service_unavailable` naming the channel when it is off: no provider, no dev outbox. */
+  assertEnabled (channel: Channel): void {
+    if (this.#options[channel] === null) {
+      throw new AppError('service_unavailable', { detail: `Codes by ${WORDS[channel].message} are switched off on this server: no ${WORDS[channel].message} provider is configured.` })
+    }
+  }
+
   /**
-   * Throws AppError `service_unavailable` while the channel's provider has been failing (its circuit is open).
-   * Callers check it before any per-identifier work, so every identifier gets the same answer.
+   * Throws AppError `service_unavailable` when the channel is off, or while its provider has been failing (its
+   * circuit is open). Callers check it before any per-identifier work, so every identifier gets the same answer.
    */
   isAvailable (channel: Channel): boolean {
-    return this.#breakers[channel].retryAfterMs() === 0
+    return this.#options[channel] !== null && this.#breakers[channel].retryAfterMs() === 0
   }
 
   assertAvailable (channel: Channel): void {
+    this.assertEnabled(channel)
     const waitMs = this.#breakers[channel].retryAfterMs()
     if (waitMs > 0) {
       throw new AppError('service_unavailable', { detail: `The ${WORDS[channel].message} provider is failing; try again shortly.`, retryAfter: Math.ceil(waitMs / 1000) })
@@ -113,10 +125,12 @@ export class Delivery {
   async deliverCode (request: DeliverCodeRequest): Promise<DeliveryResult> {
     const { appName, webOtpDomain } = this.#options
     const input = { locale: request.locale, appName, code: request.code, expiresInSeconds: request.expiresInSeconds }
+    this.assertEnabled(request.channel)
+    const { email, sms } = this.#options
     if (request.channel === 'email') {
-      return this.#attempt(request, this.#options.email, { to: request.to, ...renderCodeEmail(input) })
+      return this.#attempt(request, email as Route<EmailMessage>, { to: request.to, ...renderCodeEmail(input) })
     }
-    return this.#attempt(request, this.#options.sms, { to: request.to, text: renderCodeSms({ ...input, webOtpDomain }) })
+    return this.#attempt(request, sms as Route<SmsMessage>, { to: request.to, text: renderCodeSms({ ...input, webOtpDomain }) })
   }
 
   async #attempt<Message> (request: DeliverCodeRequest, route: Route<Message>, message: Message): Promise<DeliveryResult> {
@@ -183,13 +197,19 @@ export interface DeliveryDeps {
   now?: (() => Date) | undefined
 }
 
-function emailRoute (config: Config, deps: DeliveryDeps): Route<EmailMessage> {
+/** Where a channel without a provider goes: the dev outbox in the embedded mode, nowhere otherwise. */
+function withoutProvider (config: Config, required: string): 'outbox' | null {
+  if (config.NODE_ENV === 'production') throw new Error(`${required} are required in production`)
+  return isEmbedded(config) ? 'outbox' : null
+}
+
+function emailRoute (config: Config, deps: DeliveryDeps): Route<EmailMessage> | null {
   const { SENDGRID_API_KEY: apiKey, EMAIL_FROM: from } = config
   const configured = apiKey !== undefined && from !== undefined
-  if (config.DEV_OUTBOX || (!configured && config.NODE_ENV !== 'production')) {
+  if (config.DEV_OUTBOX || (!configured && withoutProvider(config, 'SENDGRID_API_KEY and EMAIL_FROM') === 'outbox')) {
     return { provider: 'outbox', sender: new OutboxSender(deps.outbox, 'email', deps.now) }
   }
-  if (!configured) throw new Error('SENDGRID_API_KEY and EMAIL_FROM are required in production')
+  if (!configured) return null
   const sender = new SendGridSender({
     apiKey,
     from: { email: from, name: config.EMAIL_FROM_NAME ?? config.APP_NAME },
@@ -199,21 +219,22 @@ function emailRoute (config: Config, deps: DeliveryDeps): Route<EmailMessage> {
   return { provider: 'sendgrid', sender }
 }
 
-function smsRoute (config: Config, deps: DeliveryDeps): Route<SmsMessage> {
+function smsRoute (config: Config, deps: DeliveryDeps): Route<SmsMessage> | null {
   const { VONAGE_API_KEY: apiKey, VONAGE_API_SECRET: apiSecret, SMS_FROM: from } = config
   const configured = apiKey !== undefined && apiSecret !== undefined && from !== undefined
-  if (config.DEV_OUTBOX || (!configured && config.NODE_ENV !== 'production')) {
+  if (config.DEV_OUTBOX || (!configured && withoutProvider(config, 'VONAGE_API_KEY, VONAGE_API_SECRET and SMS_FROM') === 'outbox')) {
     return { provider: 'outbox', sender: new OutboxSender(deps.outbox, 'sms', deps.now) }
   }
-  if (!configured) throw new Error('VONAGE_API_KEY, VONAGE_API_SECRET and SMS_FROM are required in production')
+  if (!configured) return null
   const sender = new VonageSender({ apiKey, apiSecret, from, baseUrl: config.VONAGE_BASE_URL, timeoutMs: config.DELIVERY_TIMEOUT_MS })
   return { provider: 'vonage', sender }
 }
 
 /**
- * Delivery from config. Outside production a channel without a provider configured (email: SENDGRID_API_KEY +
- * EMAIL_FROM; SMS: VONAGE_API_KEY + VONAGE_API_SECRET + SMS_FROM), or every channel with DEV_OUTBOX=true,
- * goes to the dev outbox. loadConfig refuses both situations in production.
+ * Delivery from config. The dev outbox never switches itself on: it takes every channel with DEV_OUTBOX=true,
+ * and, in the embedded mode only (no Redis, no MongoDB), the channels without a provider (email:
+ * SENDGRID_API_KEY + EMAIL_FROM; SMS: VONAGE_API_KEY + VONAGE_API_SECRET + SMS_FROM). Anywhere else such a
+ * channel is off. loadConfig refuses both DEV_OUTBOX and a missing provider in production.
  */
 export function createDelivery (config: Config, deps: DeliveryDeps): Delivery {
   const { now } = deps

@@ -20,7 +20,7 @@ export interface OutboxOptions {
 }
 
 /**
- * The dev outbox: where codes go when a channel has no provider (outside production) or DEV_OUTBOX=true,
+ * The dev outbox: where codes go with DEV_OUTBOX=true, or in the embedded mode when a channel has no provider,
  * so a developer or an end-to-end test can read them back.
  *
  * Contract, held by every adapter (test/contract/outbox.ts):

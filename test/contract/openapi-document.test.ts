@@ -4,7 +4,7 @@ import { documentOf, examplesOf, operationsOf } from '../helpers/openapi.ts'
 import { ERRORS, type ErrorCode } from '../../src/errors.ts'
 
 const PROBLEM = 'application/problem+json'
-const app = await buildTestApp(t, { stores: 'memory' })
+const app = await buildTestApp(t, { stores: 'memory', env: { TOTP_PRIMARY_LOGIN: 'true' } })
 const document = await documentOf(app)
 
 t.test('every operation is named, described, tagged and says whether it needs a token', async (t) => {
@@ -62,4 +62,21 @@ t.test('every error response is a Problem served as application/problem+json, na
 t.test('the Problem schema lists every stable code', async (t) => {
   const { schemas } = (document as unknown as { components: { schemas: Record<string, { properties: { code: { enum: string[] } } }> } }).components
   t.same(schemas.Problem?.properties.code.enum.toSorted(), Object.keys(ERRORS).toSorted())
+})
+
+t.test('a body that takes exactly one of email or phone says so in its schema', async (t) => {
+  interface ObjectSchema { type?: string, properties?: Record<string, unknown>, required?: string[], additionalProperties?: boolean }
+  const operations = operationsOf(document)
+  for (const operationId of ['startOtp', 'loginWithTotp', 'startContactVerification']) {
+    const found = operations.find(({ operation }) => operation.operationId === operationId)
+    const schema = found?.operation.requestBody?.content['application/json']?.schema as { anyOf?: ObjectSchema[], oneOf?: ObjectSchema[] } | undefined
+    const branches = schema?.oneOf ?? schema?.anyOf ?? []
+    t.equal(branches.length, 2, `${operationId}: two alternatives`)
+    for (const [name, other] of [['email', 'phone'], ['phone', 'email']]) {
+      const branch = branches.find((item) => item.required?.includes(name as string))
+      t.ok(branch, `${operationId}: one requires ${name}`)
+      t.notOk(branch?.properties?.[other as string], `${operationId}: and has no ${other}`)
+      t.equal(branch?.additionalProperties, false, `${operationId}: and takes nothing else`)
+    }
+  }
 })

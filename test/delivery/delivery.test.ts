@@ -227,7 +227,21 @@ t.test('routing: DEV_OUTBOX=true sends every channel to the outbox, with the cod
   t.match(logs, [{ obj: { provider: 'outbox', outcome: 'delivered' } }, { obj: { provider: 'outbox', outcome: 'delivered' } }])
 })
 
-t.test('routing: outside production a channel without a full provider config goes to the outbox', async (t) => {
+t.test('routing: with Redis or MongoDB and no DEV_OUTBOX, a channel without a full provider config is off: 503 naming it', async (t) => {
+  const { delivery, outbox } = setup({ REDIS_URL: 'redis://127.0.0.1:1', VONAGE_API_KEY: '' })
+  t.same(delivery.usesOutbox, { email: false, sms: false }, 'no outbox')
+  t.same(delivery.offChannels, ['sms'])
+  t.notOk(delivery.isAvailable('sms'))
+  t.throws(() => delivery.assertAvailable('sms'), { code: 'service_unavailable', status: 503, detail: /SMS/ })
+  const error = await appError(delivery.deliverCode(smsRequest))
+  t.match(error, { code: 'service_unavailable', detail: /SMS/ })
+  t.same(await outbox.list('+12015550123'), [], 'nothing in the outbox')
+  t.equal(vonage.requests.length, 0)
+  t.same((await delivery.deliverCode(emailRequest)).provider, 'sendgrid', 'email is on')
+  t.same(setup({ MONGODB_URL: 'mongodb://127.0.0.1:1/x', EMAIL_FROM: '' }).delivery.offChannels, ['email'])
+})
+
+t.test('routing: in the embedded mode a channel without a full provider config goes to the outbox', async (t) => {
   t.same(setup({ SENDGRID_API_KEY: '' }).delivery.usesOutbox, { email: true, sms: false })
   t.same(setup({ EMAIL_FROM: '' }).delivery.usesOutbox, { email: true, sms: false })
   t.same(setup({ VONAGE_API_SECRET: '' }).delivery.usesOutbox, { email: false, sms: true })

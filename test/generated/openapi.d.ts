@@ -358,7 +358,7 @@ export interface paths {
         put?: never;
         /**
          * Log in with an email or phone and a code of the authenticator app
-         * @description For users who added an authenticator app; everyone else gets the answer of a wrong code (400 invalid_code), counted the same way. The access token's amr is `["totp"]`.
+         * @description Only when the server sets TOTP_PRIMARY_LOGIN=true (404 otherwise): the code is the only factor. For users who added an authenticator app; everyone else gets the answer of a wrong code (400 invalid_code), counted the same way. The access token's amr is `["totp"]`.
          */
         post: operations["loginWithTotp"];
         delete?: never;
@@ -423,7 +423,7 @@ export interface components {
              * @example validation_failed
              * @enum {string}
              */
-            code: "validation_failed" | "bad_request" | "invalid_code" | "challenge_expired" | "unauthorized" | "token_reused" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "payload_too_large" | "unsupported_media_type" | "invalid_destination" | "too_many_attempts" | "cooldown" | "rate_limited" | "internal_error" | "delivery_failed" | "service_unavailable";
+            code: "validation_failed" | "bad_request" | "invalid_code" | "challenge_expired" | "unauthorized" | "token_reused" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "payload_too_large" | "uri_too_long" | "unsupported_media_type" | "invalid_destination" | "too_many_attempts" | "cooldown" | "rate_limited" | "internal_error" | "delivery_failed" | "service_unavailable";
             /** @description failing fields, for validation_failed */
             errors?: components["schemas"]["FieldError"][];
             /** @description for invalid_code */
@@ -685,18 +685,29 @@ export interface operations {
             content: {
                 "application/json": {
                     /**
-                     * @description email address; trimmed, lower-cased and NFC-normalised
+                     * @description email address; trimmed, NFKC-normalised and lower-cased, its domain in ASCII (IDNA): one account for every spelling
                      * @example jane@example.org
                      */
-                    email?: string;
+                    email: string;
+                    /**
+                     * @description what the code is for; `login`, the only purpose, when left out
+                     * @enum {string}
+                     */
+                    purpose?: "login";
+                    /**
+                     * @description BCP 47 language tag for the message; unknown ones fall back to English
+                     * @example en
+                     * @example fr-CA
+                     */
+                    locale?: string;
+                } | {
                     /**
                      * @description phone number, E.164 or national format of DEFAULT_REGION
                      * @example +12015550123
                      */
-                    phone?: string;
+                    phone: string;
                     /**
-                     * @description what the code is for
-                     * @default login
+                     * @description what the code is for; `login`, the only purpose, when left out
                      * @enum {string}
                      */
                     purpose?: "login";
@@ -1649,7 +1660,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": {
                     /** @description the refresh token of the last pair */
@@ -2556,6 +2567,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description - `uri_too_long`: URI too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/uri_too_long",
+                     *       "title": "URI too long",
+                     *       "status": 414,
+                     *       "detail": "URI too long",
+                     *       "code": "uri_too_long"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description - `unsupported_media_type`: Unsupported media type */
             415: {
                 headers: {
@@ -2657,15 +2686,22 @@ export interface operations {
                  */
                 "application/json": {
                     /**
-                     * @description email address; trimmed, lower-cased and NFC-normalised
+                     * @description email address; trimmed, NFKC-normalised and lower-cased, its domain in ASCII (IDNA): one account for every spelling
                      * @example jane@example.org
                      */
-                    email?: string;
+                    email: string;
+                    /**
+                     * @description BCP 47 language tag for the message; unknown ones fall back to English
+                     * @example en
+                     * @example fr-CA
+                     */
+                    locale?: string;
+                } | {
                     /**
                      * @description phone number, E.164 or national format of DEFAULT_REGION
                      * @example +12015550123
                      */
-                    phone?: string;
+                    phone: string;
                     /**
                      * @description BCP 47 language tag for the message; unknown ones fall back to English
                      * @example en
@@ -4399,15 +4435,21 @@ export interface operations {
                  */
                 "application/json": {
                     /**
-                     * @description email address; trimmed, lower-cased and NFC-normalised
+                     * @description email address; trimmed, NFKC-normalised and lower-cased, its domain in ASCII (IDNA): one account for every spelling
                      * @example jane@example.org
                      */
-                    email?: string;
+                    email: string;
+                    /**
+                     * @description the 6 digits the authenticator app shows now
+                     * @example 492039
+                     */
+                    code: string;
+                } | {
                     /**
                      * @description phone number, E.164 or national format of DEFAULT_REGION
                      * @example +12015550123
                      */
-                    phone?: string;
+                    phone: string;
                     /**
                      * @description the 6 digits the authenticator app shows now
                      * @example 492039

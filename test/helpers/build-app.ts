@@ -17,9 +17,12 @@ export function requireEnv (name: 'REDIS_URL' | 'MONGODB_URL' | 'TEST_REDIS_CLUS
   return value
 }
 
-/** Test config: the suite's Redis and a database of this test's own (dropped at its end), unless in memory. */
+/**
+ * Test config: the suite's Redis and a database of this test's own (dropped at its end), unless in memory.
+ * With real stores codes go to the dev outbox (DEV_OUTBOX=true) for tests to read; tests of providers turn it off.
+ */
 export function testConfig (t: Test, options: TestAppOptions = {}): Config {
-  const stores = options.stores === 'memory' ? {} : { REDIS_URL: requireEnv('REDIS_URL'), MONGODB_URL: testMongoUrl(t) }
+  const stores = options.stores === 'memory' ? {} : { REDIS_URL: requireEnv('REDIS_URL'), MONGODB_URL: testMongoUrl(t), DEV_OUTBOX: 'true' }
   // the per-IP budgets would stop a suite that logs in many times from one address; their own tests lift this
   return loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', RATE_LIMIT_ALLOWLIST: '127.0.0.1,::1', ...stores, ...options.env })
 }

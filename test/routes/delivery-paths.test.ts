@@ -11,6 +11,7 @@ async function sendGridApp (t: Test, env: Record<string, string> = {}) {
       SENDGRID_API_KEY: 'SG.test-key',
       SENDGRID_BASE_URL: sendgrid.url,
       EMAIL_FROM: 'codes@otp-gate.example',
+      DEV_OUTBOX: 'false',
       DELIVERY_TIMEOUT_MS: '200',
       DELIVERY_RETRIES: '1',
       ...env

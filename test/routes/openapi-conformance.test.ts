@@ -8,10 +8,11 @@ import { documentOf, examplesOf, exampleUrl, operationsOf, type DocumentedOperat
 // Every operation of the document is probed the way clients get it wrong (no token, not JSON, bad JSON, too
 // large, an unknown property, and its own examples): each answer must be one the document lists.
 
-// per-IP limits on (no allowlist) but generous, so each response shows whether its route is rate-limited
+// per-IP limits on (no allowlist) but generous, so each response shows whether its route is rate-limited;
+// every optional route on, so every operation of openapi.yaml is probed
 const app = await buildTestApp(t, {
   stores: 'memory',
-  env: { RATE_LIMIT_ALLOWLIST: '', RATE_LIMIT_START_PER_MINUTE: '10000', RATE_LIMIT_VERIFY_PER_MINUTE: '10000', RATE_LIMIT_REFRESH_PER_MINUTE: '10000', RATE_LIMIT_DEFAULT_PER_MINUTE: '10000' }
+  env: { TOTP_PRIMARY_LOGIN: 'true', RATE_LIMIT_ALLOWLIST: '', RATE_LIMIT_START_PER_MINUTE: '10000', RATE_LIMIT_VERIFY_PER_MINUTE: '10000', RATE_LIMIT_REFRESH_PER_MINUTE: '10000', RATE_LIMIT_DEFAULT_PER_MINUTE: '10000' }
 })
 const operations = operationsOf(await documentOf(app))
 
@@ -64,6 +65,12 @@ for (const documented of operations) {
       t.equal(anonymous.statusCode, 401, 'no token: 401')
       conforms(t, documented, 'no token', anonymous)
     }
+    // the router refuses an over-long path parameter before any hook runs
+    if (operation.parameters?.some((parameter) => parameter.in === 'path')) {
+      const long = await send({ name: 'long path parameter', url: path.replace(/\{[^}]+\}/g, 'a'.repeat(101)) })
+      t.equal(long.statusCode, 414, 'a path parameter over 100 characters: 414')
+      conforms(t, documented, 'long path parameter', long)
+    }
     // a session of its own: some operations end it
     const auth = needsToken ? bearer(await freshSession()) : {}
     const json = { ...auth, 'content-type': 'application/json' }
@@ -102,6 +109,11 @@ for (const documented of operations) {
       t.match(extra.json(), { code: 'validation_failed', errors: [{ field: 'body.unexpected' }] }, 'names the property')
       conforms(t, documented, 'unknown property', extra)
     }
+    // no body at all: refused when the document says one is required, accepted when it says it is optional
+    const bare = await send({ name: 'no body', headers: auth })
+    if (operation.requestBody?.required === false) t.not(bare.statusCode, 400, `no body, documented as optional: accepted (${bare.body.slice(0, 120)})`)
+    else t.equal(bare.statusCode, 400, 'no body, documented as required: 400')
+    conforms(t, documented, 'no body', bare)
     // last, as an example may end the session
     for (const [index, example] of examples.entries()) {
       const response = await send({ name: `example ${index + 1}`, headers: json, payload: JSON.stringify(example) })

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { buildTestApp, testConfig } from '../helpers/build-app.ts'
 import { DisposableRedis } from '../helpers/redis-server.ts'
-import { newEmail } from '../helpers/login.ts'
+import { bearer, login, newEmail } from '../helpers/login.ts'
 
 const PROBLEM = 'application/problem+json; charset=utf-8'
 
@@ -29,6 +29,69 @@ t.test('every error is problem+json with a stable code', async (t) => {
     t.match(body, { type: `https://otp-gate.dev/problems/${code}`, title: String, detail: String }, `${name}: members`)
     t.notMatch(response.body, /at .*\.ts:\d+/, `${name}: no stack trace`)
   }
+})
+
+t.test('errors Fastify raises before routing are problems too, with the request id', async (t) => {
+  const app = await buildTestApp(t, { stores: 'memory' })
+  const cases = [
+    { name: 'bad percent-encoding', url: '/v1/me/sessions/%zz', status: 400, code: 'bad_request' },
+    { name: 'path parameter over 100 characters', url: `/v1/me/sessions/${'a'.repeat(101)}`, status: 414, code: 'uri_too_long' }
+  ]
+  for (const { name, url, status, code } of cases) {
+    const response = await app.inject({ method: 'DELETE', url, headers: { 'x-request-id': 'trace-framework' } })
+    t.equal(response.statusCode, status, `${name}: status`)
+    t.equal(response.headers['content-type'], PROBLEM, `${name}: content type`)
+    t.match(response.json(), { type: `https://otp-gate.dev/problems/${code}`, status, code, title: String, detail: String }, `${name}: problem`)
+    t.equal(response.headers['x-request-id'], 'trace-framework', `${name}: request id`)
+    t.equal(response.headers['x-content-type-options'], 'nosniff', `${name}: nosniff`)
+    t.equal(response.headers['cache-control'], 'no-store', `${name}: no-store`)
+  }
+})
+
+t.test('a 400 no rule maps is bad_request, not validation_failed', async (t) => {
+  const app = await buildTestApp(t, { stores: 'memory' })
+  // RFC 10008: a QUERY with content and no Content-Type; Fastify refuses it before any route
+  const response = await app.inject({ method: 'QUERY' as never, url: '/v1/auth/otp', payload: 'abc' })
+  t.equal(response.statusCode, 400)
+  t.equal(response.headers['content-type'], PROBLEM)
+  t.equal(response.json().code, 'bad_request')
+})
+
+t.test('the dev outbox names its query parameter in validation errors', async (t) => {
+  const app = await buildTestApp(t, { stores: 'memory' })
+  for (const to of ['abc', 'jane@', '+1 555']) {
+    const response = await app.inject({ method: 'GET', url: '/v1/dev/outbox', query: { to } })
+    t.equal(response.statusCode, 400, to)
+    t.match(response.json(), { code: 'validation_failed', errors: [{ field: 'querystring.to', message: String }] }, to)
+    t.notMatch(response.body, /body\./, `${to}: no body field named`)
+  }
+})
+
+t.test('both or neither of email and phone: one clear 400 naming them; other mistakes name their field', async (t) => {
+  const app = await buildTestApp(t, { stores: 'memory', env: { TOTP_PRIMARY_LOGIN: 'true' } })
+  const headers = bearer((await login(app, { email: newEmail('contacts') })).accessToken)
+  const email = newEmail('both')
+  const routes = [
+    { url: '/v1/auth/otp', extra: {} },
+    { url: '/v1/auth/totp', extra: { code: '123456' } },
+    { url: '/v1/me/contacts', extra: {}, headers }
+  ]
+  for (const { url, extra, headers } of routes) {
+    for (const identifiers of [{ email, phone: '+12015550123' }, {}]) {
+      const response = await app.inject({ method: 'POST', url, headers, payload: { ...identifiers, ...extra } })
+      const name = `${url} ${JSON.stringify(Object.keys(identifiers))}`
+      t.equal(response.statusCode, 400, name)
+      t.equal(response.headers['content-type'], PROBLEM, name)
+      t.match(response.json(), { code: 'validation_failed', status: 400 }, name)
+      t.same(response.json().errors, [{ field: 'body', message: 'must have exactly one of email and phone' }], name)
+    }
+    const short = await app.inject({ method: 'POST', url, headers, payload: { email: 'x', ...extra } })
+    t.same(short.json().errors?.map((error: { field: string }) => error.field), ['body.email'], `${url}: a short email names body.email`)
+    const unknown = await app.inject({ method: 'POST', url, headers, payload: { phone: '+12015550123', admin: true, ...extra } })
+    t.same(unknown.json().errors?.map((error: { field: string }) => error.field), ['body.admin'], `${url}: an unknown property is named`)
+  }
+  const noCode = await app.inject({ method: 'POST', url: '/v1/auth/totp', payload: { email } })
+  t.same(noCode.json().errors?.map((error: { field: string }) => error.field), ['body.code'], 'a missing code is named')
 })
 
 t.test('405 names the allowed methods', async (t) => {

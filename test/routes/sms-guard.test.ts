@@ -29,6 +29,7 @@ async function smsApp (t: Test, env: Record<string, string> = {}, options: TestA
       VONAGE_API_SECRET: 'secret',
       SMS_FROM: 'otp-gate',
       VONAGE_BASE_URL: vonage.url,
+      DEV_OUTBOX: 'false',
       SMS_ALLOWED_COUNTRIES: 'US,FR',
       SMS_COUNTRY_HOURLY_BUDGET: '3',
       ...env
@@ -103,7 +104,8 @@ t.test('resend: counted against the budget; refused, it withdraws the challenge 
 })
 
 t.test('adding a phone to an account goes through the guard too', async (t) => {
-  const { app } = await smsApp(t)
+  // embedded, so the email login that opens the session reads its code from the dev outbox
+  const { app } = await smsApp(t, {}, { stores: 'memory' })
   const { accessToken } = await login(app, { email: newEmail() })
   const add = (phone: string) => app.inject({ method: 'POST', url: '/v1/me/contacts', headers: bearer(accessToken), payload: { phone } })
   for (const phone of [PREMIUM_RATE, OUTSIDE_ALLOW_LIST]) t.equal((await add(phone)).json().code, 'invalid_destination', phone)

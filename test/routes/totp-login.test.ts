@@ -5,6 +5,8 @@ import { claimsOf, enrolledUser, firstFactor, manualClock, REPEAT_LOGIN_ENV, tot
 
 const mfaVerify = (app: Awaited<ReturnType<typeof buildTestApp>>, mfaToken: string, code: string) =>
   app.inject({ method: 'POST', url: '/v1/auth/mfa/verify', payload: { mfaToken, code } })
+// POST /v1/auth/totp exists only with this
+const PRIMARY_ENV = { TOTP_PRIMARY_LOGIN: 'true' }
 const totpLogin = (app: Awaited<ReturnType<typeof buildTestApp>>, body: Record<string, unknown>) =>
   app.inject({ method: 'POST', url: '/v1/auth/totp', payload: body })
 
@@ -109,9 +111,23 @@ t.test('regenerated recovery codes replace the old set at login', async (t) => {
   t.equal(current.statusCode, 200, 'a new one does')
 })
 
+t.test('primary login with TOTP is off unless TOTP_PRIMARY_LOGIN=true: 404, even for a right code, and hidden from the document', async (t) => {
+  const clock = manualClock()
+  const app = await buildTestApp(t, { now: clock.now, stores: 'memory' })
+  const { email, otpauthUri } = await enrolledUser(app, clock)
+  const response = await totpLogin(app, { email, code: totpCode(otpauthUri, clock.ms()) })
+  t.equal(response.statusCode, 404)
+  t.match(response.json(), { code: 'not_found', detail: 'No route for POST /v1/auth/totp.' })
+  t.same(await totpLogin(app, { email: 'x' }).then((answer) => answer.json()), response.json(), 'the body is not even read')
+  t.equal((await app.inject({ method: 'GET', url: '/v1/auth/totp' })).statusCode, 404, 'another method: 404, not 405')
+  const document = (await app.inject({ method: 'GET', url: '/openapi.json' })).json()
+  t.notOk(document.paths['/v1/auth/totp'], 'not in the document')
+  t.ok(document.paths['/v1/auth/mfa/verify'], 'the second factor is')
+})
+
 t.test('primary login with TOTP: amr totp; a code works once; replays of its step or earlier ones are refused', async (t) => {
   const clock = manualClock()
-  const app = await buildTestApp(t, { now: clock.now })
+  const app = await buildTestApp(t, { now: clock.now, env: PRIMARY_ENV })
   const { email, otpauthUri, session } = await enrolledUser(app, clock)
   const code = totpCode(otpauthUri, clock.ms())
   const ok = await totpLogin(app, { email: email.toUpperCase(), code })
@@ -134,7 +150,7 @@ t.test('primary login with TOTP: amr totp; a code works once; replays of its ste
 
 t.test('drift: one step either way is accepted, two are refused', async (t) => {
   const clock = manualClock()
-  const app = await buildTestApp(t, { now: clock.now })
+  const app = await buildTestApp(t, { now: clock.now, env: PRIMARY_ENV })
   const { email, otpauthUri } = await enrolledUser(app, clock)
   // clear of the step the confirmation used
   clock.steps(5)
@@ -153,7 +169,7 @@ t.test('drift: one step either way is accepted, two are refused', async (t) => {
 
 t.test('anti-enumeration: no user, no authenticator, wrong code all answer alike and count alike', async (t) => {
   const clock = manualClock()
-  const app = await buildTestApp(t, { now: clock.now, env: { OTP_LOCKOUT_THRESHOLD: '3' } })
+  const app = await buildTestApp(t, { now: clock.now, env: { ...PRIMARY_ENV, OTP_LOCKOUT_THRESHOLD: '3' } })
   const { email: enrolled, otpauthUri } = await enrolledUser(app, clock)
   const plain = newEmail('plain')
   await login(app, { email: plain })
@@ -178,7 +194,7 @@ t.test('anti-enumeration: no user, no authenticator, wrong code all answer alike
 
 t.test('the lockout is per user and shared by every way of giving a code', async (t) => {
   const clock = manualClock()
-  const app = await buildTestApp(t, { now: clock.now, env: { ...REPEAT_LOGIN_ENV, OTP_LOCKOUT_THRESHOLD: '3' } })
+  const app = await buildTestApp(t, { now: clock.now, env: { ...REPEAT_LOGIN_ENV, ...PRIMARY_ENV, OTP_LOCKOUT_THRESHOLD: '3' } })
   const { email, headers, otpauthUri, recoveryCodes } = await enrolledUser(app, clock)
   const { mfaToken } = (await firstFactor(app, email)).json()
   t.equal((await mfaVerify(app, mfaToken, 'aaaa-bbbb-cccc-dddd')).statusCode, 400, 'a wrong recovery code')
@@ -193,7 +209,7 @@ t.test('the lockout is per user and shared by every way of giving a code', async
 
 t.test('the embedded mode works the same way', async (t) => {
   const clock = manualClock()
-  const app = await buildTestApp(t, { now: clock.now, stores: 'memory', env: REPEAT_LOGIN_ENV })
+  const app = await buildTestApp(t, { now: clock.now, stores: 'memory', env: { ...REPEAT_LOGIN_ENV, ...PRIMARY_ENV } })
   const { email, otpauthUri, recoveryCodes } = await enrolledUser(app, clock)
   const code = totpCode(otpauthUri, clock.ms())
   t.equal((await totpLogin(app, { email, code })).statusCode, 200)
@@ -204,7 +220,7 @@ t.test('the embedded mode works the same way', async (t) => {
 })
 
 t.test('bodies are validated', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await buildTestApp(t, { env: PRIMARY_ENV })
   for (const payload of [{ email: newEmail(), code: 'abcd-efgh-ijkl-mnop' }, { code: '123456' }, { email: newEmail(), code: '123456', extra: 1 }]) {
     const response = await totpLogin(app, payload)
     t.equal(response.statusCode, 400, JSON.stringify(payload))

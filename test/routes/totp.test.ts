@@ -102,7 +102,7 @@ t.test('recovery codes: regeneration needs a code and invalidates the old set', 
 
 t.test('removal needs a current code or a recovery code; then logins need no second factor', async (t) => {
   const clock = manualClock()
-  const app = await buildTestApp(t, { now: clock.now, env: REPEAT_LOGIN_ENV })
+  const app = await buildTestApp(t, { now: clock.now, env: { ...REPEAT_LOGIN_ENV, TOTP_PRIMARY_LOGIN: 'true' } })
   const { email, headers, otpauthUri, recoveryCodes } = await enrolledUser(app, clock)
   const wrong = await app.inject({ method: 'DELETE', url: '/v1/me/totp', headers, payload: { code: totpCode(otpauthUri, clock.ms(), -3) } })
   t.equal(wrong.statusCode, 400)
@@ -123,7 +123,7 @@ t.test('the secret is sealed at rest and never in a later answer nor in the logs
   const clock = manualClock()
   const lines: string[] = []
   const stream = new Writable({ write (chunk, _encoding, done) { lines.push(String(chunk)); done() } })
-  const config = testConfig(t, { env: REPEAT_LOGIN_ENV })
+  const config = testConfig(t, { env: { ...REPEAT_LOGIN_ENV, TOTP_PRIMARY_LOGIN: 'true' } })
   const app = await buildTestApp(t, { now: clock.now, logger: { ...(loggerOptions(config) as object), level: 'trace', stream } }, config)
   const email = newEmail('sealed')
   const { accessToken, user } = await login(app, { email })
@@ -168,7 +168,7 @@ t.test('the secret is sealed at rest and never in a later answer nor in the logs
 t.test('TOTP_ENCRYPTION_KEYS seals with its first key; rotation keeps older secrets working', async (t) => {
   const clock = manualClock()
   const key = (kid: string) => `${kid}:${Buffer.alloc(32, kid).toString('base64')}`
-  const config = testConfig(t, { env: { TOTP_ENCRYPTION_KEYS: key('k1') } })
+  const config = testConfig(t, { env: { TOTP_ENCRYPTION_KEYS: key('k1'), TOTP_PRIMARY_LOGIN: 'true' } })
   const app = await buildTestApp(t, { now: clock.now }, config)
   const { email, otpauthUri, session } = await enrolledUser(app, clock)
   const database = mongoose.createConnection(config.MONGODB_URL!)

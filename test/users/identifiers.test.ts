@@ -22,7 +22,7 @@ t.test('normaliseEmail accepts and normalises', async (t) => {
     ['first.last+tag@sub.example.co.uk', 'first.last+tag@sub.example.co.uk'],
     ["o'brien@example.ie", "o'brien@example.ie"],
     ['JOSÉ@Example.com', 'josé@example.com'],
-    ['user@bücher.example', 'user@bücher.example'],
+    ['user@bücher.example', 'user@xn--bcher-kva.example'],
     ['a@b.co', 'a@b.co'],
     ['x'.repeat(64) + '@example.com', 'x'.repeat(64) + '@example.com']
   ]
@@ -36,6 +36,29 @@ t.test('normaliseEmail makes NFD and NFC spellings one address', async (t) => {
   t.equal(normaliseEmail(nfd), nfc)
   t.equal(normaliseEmail(nfd), normaliseEmail(nfc))
   t.equal(normaliseEmail('JOSE\u0301@EXAMPLE.COM'), nfc)
+})
+
+t.test('normaliseEmail makes compatibility spellings one address (NFKC)', async (t) => {
+  t.equal(normaliseEmail('\uff4a\uff41\uff4e\uff45\uff20\uff45\uff58\uff41\uff4d\uff50\uff4c\uff45.org'), 'jane@example.org', 'fullwidth letters and @')
+  t.equal(normaliseEmail('o\ufb03ce@example.org'), 'office@example.org', 'the ffi ligature')
+  t.equal(normaliseEmail('\u210cello@example.org'), 'hello@example.org', 'a letterlike H')
+})
+
+t.test('normaliseEmail makes the Unicode and punycode forms of a domain one address (IDNA UTS 46)', async (t) => {
+  const forms = ['user@bücher.example', 'user@BÜCHER.example', 'user@xn--bcher-kva.example', 'USER@XN--BCHER-KVA.EXAMPLE', 'user@bu\u0308cher.example']
+  for (const form of forms) t.equal(normaliseEmail(form), 'user@xn--bcher-kva.example', form)
+  t.equal(normaliseEmail('user@faß.de'), 'user@xn--fa-hia.de', 'nontransitional: ß is kept, not folded to ss')
+  t.equal(normaliseEmail('user@中国.cn'), 'user@xn--fiqs8s.cn')
+  t.equal(normaliseEmail('user@\uff45\uff58\uff41\uff4d\uff50\uff4c\uff45.org'), 'user@example.org', 'fullwidth domain')
+})
+
+t.test('normaliseEmail refuses mail-routing characters in the local part and percent-encoding in the domain', async (t) => {
+  for (const raw of ['alice%example.com@relay.example', 'relay!alice@example.com', 'a%40b@example.com']) {
+    const { field, message } = refusal(() => normaliseEmail(raw))
+    t.equal(field, 'body.email', raw)
+    t.match(message, /not a valid/, raw)
+  }
+  t.match(refusal(() => normaliseEmail('alice@ex%41mple.com')).message, /domain/, 'no percent-decoding of the domain')
 })
 
 t.test('normaliseEmail refuses control and invisible characters anywhere', async (t) => {
