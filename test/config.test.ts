@@ -48,6 +48,19 @@ t.test('a bad value names the variable and what is expected', async (t) => {
   t.throws(() => loadConfig({ OTP_PEPPER: 'short' }), { message: /^Invalid configuration: OTP_PEPPER: / })
 })
 
+t.test('the delivery queue settings: defaults, and a job key must be 32 bytes of base64', async (t) => {
+  const config = loadConfig({})
+  t.equal(config.DELIVERY_CONCURRENCY, 50)
+  t.equal(config.DELIVERY_WORKER, true)
+  t.equal(config.WORKER_PORT, 3001)
+  t.equal(config.DELIVERY_JOB_KEY, undefined)
+  t.equal(loadConfig({ DELIVERY_WORKER: 'false' }).DELIVERY_WORKER, false)
+  const key = Buffer.alloc(32, 7).toString('base64')
+  t.equal(loadConfig({ DELIVERY_JOB_KEY: key }).DELIVERY_JOB_KEY, key)
+  t.throws(() => loadConfig({ DELIVERY_JOB_KEY: Buffer.alloc(16, 7).toString('base64') }), { message: /^Invalid configuration: DELIVERY_JOB_KEY: / })
+  t.throws(() => loadConfig({ DELIVERY_CONCURRENCY: '0' }), { message: /^Invalid configuration: DELIVERY_CONCURRENCY: / })
+})
+
 t.test('production refuses to start without its services, keys and providers', async (t) => {
   t.throws(() => loadConfig({ NODE_ENV: 'production' }), { message: 'Invalid configuration: REDIS_URL is required in production (one-time codes live in Redis)' })
   for (const name of ['MONGODB_URL', 'JWT_KEYS', 'OTP_PEPPER', 'SENDGRID_API_KEY', 'VONAGE_API_KEY', 'SMS_FROM', 'SMS_ALLOWED_COUNTRIES', 'TOTP_ENCRYPTION_KEYS']) {

@@ -24,6 +24,8 @@ export interface DeliverCodeRequest {
   expiresInSeconds: number
   /** the request's logger, so delivery lines carry its request id; the Delivery's own logger otherwise */
   logger?: DeliveryLogger | undefined
+  /** further attempts after a transient failure, instead of DeliveryOptions.retries: 0 where a queue retries */
+  retries?: number | undefined
 }
 
 export interface DeliveryResult {
@@ -134,7 +136,8 @@ export class Delivery {
   }
 
   async #attempt<Message> (request: DeliverCodeRequest, route: Route<Message>, message: Message): Promise<DeliveryResult> {
-    const { retries, timeoutMs } = this.#options
+    const { timeoutMs } = this.#options
+    const retries = request.retries ?? this.#options.retries
     const logger = request.logger ?? this.#logger
     const started = performance.now()
     const context = { channel: request.channel, provider: route.provider, purpose: request.purpose, recipient: maskDestination(request.to) }

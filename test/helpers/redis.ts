@@ -73,3 +73,19 @@ export function connectWithOwnPrefix (createClient: () => TestRedisClient, label
     }
   }
 }
+
+/** Every key under `prefix` with its whole value, as text: what a search for leaked secrets reads. */
+export async function dumpKeys (client: TestRedisClient, prefix: string): Promise<string> {
+  const dump: Record<string, unknown> = {}
+  for (const { key } of await listKeys(client, prefix)) {
+    const type = await client.type(key)
+    if (type === 'string') dump[key] = await client.get(key)
+    else if (type === 'hash') dump[key] = await client.hgetall(key)
+    else if (type === 'list') dump[key] = await client.lrange(key, 0, -1)
+    else if (type === 'set') dump[key] = await client.smembers(key)
+    else if (type === 'zset') dump[key] = await client.zrange(key, '0', '-1', 'WITHSCORES')
+    else if (type === 'stream') dump[key] = await client.xrange(key, '-', '+')
+    else if (type !== 'none') throw new Error(`dumpKeys does not read ${type} keys (${key})`)
+  }
+  return JSON.stringify(dump)
+}

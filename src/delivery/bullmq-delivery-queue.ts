@@ -1,0 +1,160 @@
+import { randomUUID } from 'node:crypto'
+import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq'
+import { Cluster, type Redis } from 'ioredis'
+import type { DeliveryLogger } from './delivery.ts'
+import type { DeliveryConsumer, DeliveryJob, DeliveryQueue, FailedDelivery, QueuedDelivery } from './delivery-queue.ts'
+import { DeliveryAttempts } from './delivery-attempt.ts'
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy.ts'
+
+export const DELIVERY_QUEUE_NAME = 'code-delivery'
+
+/** What a job holds in Redis: the sealed job, or after a failure the job without its sealed payload. */
+type StoredJob = Omit<DeliveryJob, 'sealed'> & { sealed?: string, enqueuedAt: number }
+
+/** Carries the delay the retry policy chose to BullMQ's backoff strategy. */
+class RetryLater extends Error {
+  override name = 'RetryLater'
+  readonly delayMs: number
+  constructor (reason: string, delayMs: number) {
+    super(reason)
+    this.delayMs = delayMs
+  }
+}
+
+export interface BullMqDeliveryQueueOptions {
+  /** the app's client: enqueue fails fast with it; consumers get dedicated connections of their own */
+  connection: Redis | Cluster
+  /** BullMQ's key prefix; on a Cluster it must hold a hash tag (`{…}`), as a queue's keys share one slot */
+  prefix: string
+  concurrency: number
+  /** how long close waits for the jobs in flight */
+  graceMs: number
+  retryPolicy?: RetryPolicy
+  now?: () => number
+  logger?: DeliveryLogger | undefined
+  /** a job whose worker stopped renewing this lock (a killed process) is taken by another worker after it */
+  lockDurationMs?: number
+  /** how often this worker looks for such jobs */
+  stalledIntervalMs?: number
+}
+
+const NO_LOGGER: DeliveryLogger = { info: () => {}, warn: () => {} }
+const FAILED_KEPT = { age: 7 * 24 * 3600, count: 1000 }
+
+/**
+ * Blocking reads wait longer than any command timeout, and a worker should ride out a Redis restart: consumers
+ * get their own connection, retrying and without a command timeout, unlike the app's fail-fast one.
+ */
+function consumerConnection (client: Redis | Cluster): Redis | Cluster {
+  const patient = { maxRetriesPerRequest: null, enableOfflineQueue: true, commandTimeout: undefined }
+  if (client instanceof Cluster) {
+    return client.duplicate(undefined, { enableOfflineQueue: true, redisOptions: { ...client.options.redisOptions, ...patient } })
+  }
+  return client.duplicate(patient)
+}
+
+const toQueued = (job: Job<StoredJob>): QueuedDelivery => {
+  const { sealed, ...rest } = job.data
+  return { ...rest, sealed: sealed ?? '', id: job.id ?? '', attempt: job.attemptsMade + 1 }
+}
+
+/**
+ * DeliveryQueue on Redis through BullMQ: jobs survive restarts, any number of processes consume, a job whose
+ * worker died is taken again once its lock lapses (lockDurationMs), retries wait in BullMQ's delayed set.
+ * Delivered and dropped jobs are removed at once; failed ones keep no sealed payload and are evicted after a week.
+ */
+export class BullMqDeliveryQueue implements DeliveryQueue {
+  readonly #options: BullMqDeliveryQueueOptions
+  readonly #queue: Queue<StoredJob>
+  readonly #now: () => number
+  readonly #logger: DeliveryLogger
+  #worker: Worker<StoredJob> | undefined
+  #workerConnection: Redis | Cluster | undefined
+  #closing: Promise<void> | undefined
+
+  constructor (options: BullMqDeliveryQueueOptions) {
+    if (options.connection instanceof Cluster && !/\{[^}]+\}/.test(options.prefix)) {
+      throw new Error(`on a Redis Cluster the delivery queue prefix needs a hash tag, e.g. {delivery}; got ${options.prefix}`)
+    }
+    this.#options = options
+    this.#now = options.now ?? Date.now
+    this.#logger = options.logger ?? NO_LOGGER
+    this.#queue = new Queue<StoredJob>(DELIVERY_QUEUE_NAME, { connection: options.connection, prefix: options.prefix })
+    this.#queue.on('error', (error) => this.#logger.warn({ err: error.message }, 'delivery queue error'))
+  }
+
+  async enqueue (job: DeliveryJob): Promise<void> {
+    const attempts = (this.#options.retryPolicy ?? DEFAULT_RETRY_POLICY).maxAttempts
+    await this.#queue.add(job.channel, { ...job, enqueuedAt: this.#now() }, {
+      jobId: randomUUID(),
+      attempts,
+      backoff: { type: 'delivery' },
+      removeOnComplete: true,
+      removeOnFail: FAILED_KEPT,
+      stackTraceLimit: 0
+    })
+  }
+
+  start (consumer: DeliveryConsumer): void {
+    if (this.#closing !== undefined) throw new Error('the delivery queue is closed')
+    if (this.#worker !== undefined) throw new Error('the delivery queue was already started')
+    const attempts = new DeliveryAttempts({ consumer, retryPolicy: this.#options.retryPolicy ?? DEFAULT_RETRY_POLICY, now: this.#now, logger: this.#logger })
+    this.#workerConnection = consumerConnection(this.#options.connection)
+    this.#worker = new Worker<StoredJob>(DELIVERY_QUEUE_NAME, (job) => this.#process(attempts, job), {
+      connection: this.#workerConnection,
+      prefix: this.#options.prefix,
+      concurrency: this.#options.concurrency,
+      ...(this.#options.lockDurationMs === undefined ? {} : { lockDuration: this.#options.lockDurationMs }),
+      ...(this.#options.stalledIntervalMs === undefined ? {} : { stalledInterval: this.#options.stalledIntervalMs }),
+      settings: { backoffStrategy: (_attemptsMade, _type, error) => error instanceof RetryLater ? error.delayMs : 0 }
+    })
+    this.#worker.on('error', (error) => this.#logger.warn({ err: error.message }, 'delivery worker error'))
+  }
+
+  close (): Promise<void> {
+    this.#closing ??= this.#stop()
+    return this.#closing
+  }
+
+  async failed (): Promise<FailedDelivery[]> {
+    const jobs = await this.#queue.getFailed(0, FAILED_KEPT.count - 1)
+    return jobs.map((job) => {
+      const { sealed, ...kept } = toQueued(job)
+      return { ...kept, attempt: job.attemptsMade, reason: job.failedReason, failedAt: job.finishedOn ?? 0 }
+    })
+  }
+
+  async #process (attempts: DeliveryAttempts, job: Job<StoredJob>): Promise<'sent' | 'dropped'> {
+    const result = await attempts.run(toQueued(job))
+    if (result.outcome === 'retrying') throw new RetryLater(result.reason, result.delayMs)
+    if (result.outcome === 'failed') {
+      const { sealed, ...kept } = job.data
+      // a job that will not be sent keeps no code, not even sealed
+      await job.updateData(kept)
+      throw new UnrecoverableError(result.reason)
+    }
+    return result.outcome
+  }
+
+  async #stop (): Promise<void> {
+    const worker = this.#worker
+    if (worker !== undefined) {
+      let timer: NodeJS.Timeout | undefined
+      const grace = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), this.#options.graceMs) })
+      // on a Cluster, BullMQ reconnects an interrupted blocking read for up to 30 s, and close interrupts it
+      // before it tells that connection it is closing: without this a close waits out the whole grace period.
+      // Not public API, hence the optional calls.
+      ;(worker as unknown as { backend?: { blockingConnection?: { disableBlockingClusterReconnect?: () => void } } })
+        .backend?.blockingConnection?.disableBlockingClusterReconnect?.()
+      // closing, the worker takes no new job and waits for its jobs in flight (pause would reconnect afterwards)
+      const finished = await Promise.race([worker.close().then(() => true), grace])
+      clearTimeout(timer)
+      const connection = this.#workerConnection
+      // past the grace, the jobs still in flight lose their lock renewal with the connection, and lapse into
+      // the stalled set, where another worker takes them
+      if (finished) await connection?.quit().catch(() => connection.disconnect())
+      else connection?.disconnect()
+    }
+    await this.#queue.close()
+  }
+}

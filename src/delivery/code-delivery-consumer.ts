@@ -1,0 +1,60 @@
+import type { Delivery, DeliveryLogger } from './delivery.ts'
+import type { DeliveryConsumer, QueuedDelivery } from './delivery-queue.ts'
+import { sealingContext, type JobCipher } from './job-cipher.ts'
+import { DeliveryError, isDeliveryError } from './senders.ts'
+
+export interface CodeDeliveryConsumerOptions {
+  cipher: JobCipher
+  delivery: Pick<Delivery, 'deliverCode'>
+  /**
+   * Whether the job's challenge still stands with this code: the challenge `challengeId` exists and its expiry is
+   * `expiresAt` (a resend renews it, a new start replaces the id). Injected, so delivery does not know the OTP
+   * store; a rejection counts as a transient failure.
+   */
+  isCurrent: (job: QueuedDelivery) => Promise<boolean>
+  /** epoch ms */
+  now?: () => number
+  logger?: DeliveryLogger | undefined
+}
+
+/**
+ * The consumer of queued codes: drops a job whose code expired or was replaced, else opens its sealed payload
+ * and sends it once through Delivery (the queue owns the retries). Failures are rethrown as the DeliveryError
+ * the sender gave, so the queue can tell transient from permanent.
+ */
+export function createCodeDeliveryConsumer (options: CodeDeliveryConsumerOptions): DeliveryConsumer {
+  const now = options.now ?? Date.now
+  return async (job) => {
+    if (job.expiresAt <= now()) return 'dropped'
+    let current: boolean
+    try {
+      current = await options.isCurrent(job)
+    } catch {
+      throw new DeliveryError('transient', 'otp store: could not check the challenge')
+    }
+    if (!current) return 'dropped'
+    let content
+    try {
+      content = options.cipher.open(job.sealed, sealingContext(job))
+    } catch {
+      throw new DeliveryError('rejected', 'job: the sealed payload does not open (DELIVERY_JOB_KEY or OTP_PEPPER differs)')
+    }
+    try {
+      await options.delivery.deliverCode({
+        channel: job.channel,
+        to: content.to,
+        code: content.code,
+        locale: job.locale,
+        purpose: job.purpose,
+        expiresInSeconds: Math.ceil((job.expiresAt - now()) / 1000),
+        retries: 0,
+        logger: options.logger
+      })
+    } catch (error) {
+      const cause = (error as { cause?: unknown }).cause
+      if (isDeliveryError(cause)) throw cause
+      throw error
+    }
+    return 'sent'
+  }
+}

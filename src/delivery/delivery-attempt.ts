@@ -1,0 +1,74 @@
+import type { Channel, DeliveryLogger } from './delivery.ts'
+import type { DeliveryConsumer, QueuedDelivery } from './delivery-queue.ts'
+import { decideRetry, type RetryPolicy } from './retry-policy.ts'
+
+export type AttemptResult =
+  | { outcome: 'sent' | 'dropped' }
+  | { outcome: 'retrying', delayMs: number, reason: string }
+  | { outcome: 'failed', reason: string }
+
+type Outcome = AttemptResult['outcome']
+
+export interface DeliveryAttemptsOptions {
+  consumer: DeliveryConsumer
+  retryPolicy: RetryPolicy
+  /** epoch ms, for the expiry bound on retries and the job's age */
+  now: () => number
+  logger?: DeliveryLogger | undefined
+}
+
+const NO_LOGGER: DeliveryLogger = { info: () => {}, warn: () => {} }
+
+/**
+ * One try of a queued job, as every DeliveryQueue adapter runs it: the consumer's answer, or the retry decision
+ * for its failure, logged as one line per outcome with the job's age and the running count of that outcome on
+ * that channel. Lines name the job and challenge, never the code or the destination.
+ */
+export class DeliveryAttempts {
+  readonly #options: DeliveryAttemptsOptions
+  readonly #logger: DeliveryLogger
+  readonly #counts: Record<Channel, Record<Outcome, number>> = {
+    email: { sent: 0, dropped: 0, retrying: 0, failed: 0 },
+    sms: { sent: 0, dropped: 0, retrying: 0, failed: 0 }
+  }
+
+  constructor (options: DeliveryAttemptsOptions) {
+    this.#options = options
+    this.#logger = options.logger ?? NO_LOGGER
+  }
+
+  async run (job: QueuedDelivery): Promise<AttemptResult> {
+    let result: AttemptResult
+    try {
+      result = { outcome: await this.#options.consumer(job) }
+    } catch (error) {
+      const decision = decideRetry(this.#options.retryPolicy, job, error, this.#options.now())
+      result = decision.retry ? { outcome: 'retrying', delayMs: decision.delayMs, reason: decision.reason } : { outcome: 'failed', reason: decision.reason }
+    }
+    this.#log(job, result)
+    return result
+  }
+
+  /** Outcomes so far in this process, by channel. */
+  counts (): Record<Channel, Record<Outcome, number>> {
+    return { email: { ...this.#counts.email }, sms: { ...this.#counts.sms } }
+  }
+
+  #log (job: QueuedDelivery, result: AttemptResult): void {
+    const total = ++this.#counts[job.channel][result.outcome]
+    const line = {
+      jobId: job.id,
+      challengeId: job.challengeId,
+      channel: job.channel,
+      purpose: job.purpose,
+      outcome: result.outcome,
+      attempt: job.attempt,
+      ageMs: this.#options.now() - job.enqueuedAt,
+      total,
+      ...(result.outcome === 'retrying' ? { reason: result.reason, retryInMs: result.delayMs } : {}),
+      ...(result.outcome === 'failed' ? { reason: result.reason } : {})
+    }
+    if (result.outcome === 'sent' || result.outcome === 'dropped') this.#logger.info(line, `delivery job ${result.outcome}`)
+    else this.#logger.warn(line, result.outcome === 'failed' ? 'delivery job failed' : 'delivery job will be retried')
+  }
+}

@@ -1,0 +1,63 @@
+// Process entry of `npm run worker`: sends queued codes, nothing else. Same configuration as the API.
+import closeWithGrace from 'close-with-grace'
+import { ConfigError, loadConfig, type Config } from './config.ts'
+import { loggerOptions } from './logger.ts'
+import { createRedisClient } from '../plugins/redis.ts'
+import { buildWorkerHealthServer } from '../plugins/worker-health.ts'
+import { createDelivery } from './delivery/delivery.ts'
+import { RedisOutbox } from './delivery/redis-outbox.ts'
+import { createDeliveryQueue } from './delivery/create-delivery-queue.ts'
+import { createCodeDeliveryConsumer } from './delivery/code-delivery-consumer.ts'
+import { createJobCipher, hasSharedJobKey } from './delivery/job-cipher.ts'
+
+function refuse (message: string): never {
+  process.stderr.write(`otp-gate worker: ${message}\n`)
+  process.exit(1)
+}
+
+function readConfig (): Config {
+  try {
+    // an optional .env beside the process; real environment variables win
+    try { process.loadEnvFile() } catch (error) { if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error }
+    return loadConfig(process.env)
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error
+    return refuse(error.message)
+  }
+}
+
+async function run (config: Config): Promise<void> {
+  const redis = createRedisClient(config)
+  if (redis === null) refuse('the queue lives in Redis: set REDIS_URL or REDIS_CLUSTER_NODES')
+  // the API seals each job; with a random key of its own this process could open none of them
+  if (!hasSharedJobKey(config)) refuse('set OTP_PEPPER or DELIVERY_JOB_KEY, the same as the API\'s, to open its jobs')
+
+  const health = buildWorkerHealthServer(redis, { logger: loggerOptions(config), pingTimeoutMs: config.STORE_TIMEOUT_MS })
+  redis.on('error', (error: Error) => health.log.warn({ err: error.message }, 'redis connection error'))
+  await redis.connect()
+
+  const outbox = new RedisOutbox(redis, { keyPrefix: 'outbox:', ...(config.OTP_PEPPER ? { keySecret: config.OTP_PEPPER } : {}) })
+  const delivery = createDelivery(config, { outbox, logger: health.log.child({ component: 'delivery' }) })
+  const queue = createDeliveryQueue(config, { redis, logger: health.log.child({ component: 'delivery-queue' }) })
+  queue.start(createCodeDeliveryConsumer({
+    cipher: createJobCipher(config),
+    delivery,
+    // until the OTP store can tell whether a challenge still has this expiry, only expiry drops a job
+    // (the consumer checks it); a replaced code is then still sent, and fails verification
+    isCurrent: async () => true
+  }))
+
+  closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
+    if (err) health.log.error({ err }, 'shutting down after an error')
+    else health.log.info({ signal }, 'shutting down: finishing the jobs in flight')
+    await queue.close()
+    await health.close()
+    await redis.quit().catch(() => redis.disconnect())
+  })
+  await health.listen({ host: config.HOST, port: config.WORKER_PORT })
+}
+
+run(readConfig()).catch((error: unknown) => {
+  process.stderr.write(`otp-gate worker: could not start: ${error instanceof Error ? error.message : String(error)}\n`)
+  process.exit(1)
+})

@@ -1,0 +1,59 @@
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { fileURLToPath } from 'node:url'
+import type { TAP } from 'tap'
+import { BullMqDeliveryQueue } from '../../src/delivery/bullmq-delivery-queue.ts'
+import type { QueuedDelivery } from '../../src/delivery/delivery-queue.ts'
+import { connectWithOwnPrefix, type TestRedisClient } from '../helpers/redis.ts'
+
+const stallingWorker = fileURLToPath(new URL('../fixtures/stalling-delivery-worker.ts', import.meta.url))
+const LOCK_MS = 1000
+
+/**
+ * A worker killed mid-send (SIGKILL: no close, no lock release) leaves its job active with a lock that is no
+ * longer renewed; once the lock lapses, another worker's stalled check puts the job back and it is sent.
+ */
+export function stalledJobTest (t: TAP, createClient: () => TestRedisClient, clientKind: 'redis' | 'cluster' = 'redis'): void {
+  t.test('a job whose worker was killed mid-send is taken by another worker', async (t) => {
+    const { client, keyPrefix, close } = connectWithOwnPrefix(createClient, 'test-dq-stalled')
+    const prefix = `${keyPrefix}{delivery}`
+    const producer = new BullMqDeliveryQueue({ connection: client, prefix, concurrency: 1, graceMs: 1000 })
+    t.teardown(async () => {
+      await producer.close()
+      await close()
+    })
+    const job = { channel: 'sms' as const, sealed: 'k.i.c.t', challengeId: 'cd34.stalled-job-0000000000000', expiresAt: Date.now() + 300_000, locale: null, purpose: 'login' }
+    await producer.enqueue(job)
+
+    const child = spawn(process.execPath, [stallingWorker], {
+      env: { ...process.env, DQ_CLIENT: clientKind, DQ_PREFIX: prefix, DQ_LOCK_MS: String(LOCK_MS) },
+      stdio: ['ignore', 'pipe', 'inherit']
+    })
+    const exited = once(child, 'exit')
+    t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
+    let output = ''
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (chunk) => {
+        output += chunk
+        if (output.includes(`SENDING ${job.challengeId}`)) resolve()
+      })
+      child.once('exit', () => reject(new Error(`the stalling worker exited before taking the job: ${output}`)))
+    })
+    child.kill('SIGKILL')
+    await exited
+
+    const survivor = new BullMqDeliveryQueue({ connection: client, prefix, concurrency: 1, graceMs: 1000, lockDurationMs: LOCK_MS, stalledIntervalMs: 250 })
+    const taken: QueuedDelivery[] = []
+    await new Promise<void>((resolve) => {
+      survivor.start(async (queued) => {
+        taken.push(queued)
+        resolve()
+        return 'sent'
+      })
+    })
+    await survivor.close()
+    t.equal(taken.length, 1, 'sent once by the surviving worker')
+    t.equal(taken[0]?.challengeId, job.challengeId)
+    t.equal(taken[0]?.sealed, job.sealed, 'with its sealed payload intact')
+  })
+}

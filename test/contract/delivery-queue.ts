@@ -1,0 +1,261 @@
+import { randomBytes } from 'node:crypto'
+import type { TAP, Test } from 'tap'
+import type { DeliverCodeRequest, DeliveryLogger } from '../../src/delivery/delivery.ts'
+import type { DeliveryQueue, QueuedDelivery } from '../../src/delivery/delivery-queue.ts'
+import { createCodeDeliveryConsumer } from '../../src/delivery/code-delivery-consumer.ts'
+import { JobCipher, sealingContext } from '../../src/delivery/job-cipher.ts'
+import type { RetryPolicy } from '../../src/delivery/retry-policy.ts'
+import { DeliveryError } from '../../src/delivery/senders.ts'
+
+export interface QueueInstanceOptions {
+  concurrency?: number
+  graceMs?: number
+  retryPolicy?: RetryPolicy
+  logger?: DeliveryLogger
+}
+
+/** One adapter under test. Instances opened from one harness share their jobs, as processes share Redis. */
+export interface DeliveryQueueHarness {
+  open (options?: QueueInstanceOptions): DeliveryQueue
+  /** every byte the adapter holds (key names and values), to search for secrets */
+  dumpStorage (): Promise<string>
+  close (): Promise<void>
+}
+
+const FAST_RETRIES: RetryPolicy = { baseMs: 2, maxMs: 10, maxAttempts: 10 }
+const cipher = new JobCipher([randomBytes(32)])
+
+interface Secret { code: string, to: string }
+
+/** A sealed job for a fresh code and address, expiring in five minutes unless told. */
+function newJob (expiresInMs = 300_000) {
+  const secret: Secret = { code: String(100000 + randomBytes(3).readUIntBE(0, 3) % 900000), to: `dq-${randomBytes(5).toString('hex')}@example.org` }
+  const base = { channel: 'email' as const, challengeId: `ab12.${randomBytes(16).toString('base64url')}`, expiresAt: Date.now() + expiresInMs, locale: 'fr', purpose: 'login' }
+  return { job: { ...base, sealed: cipher.seal(secret, sealingContext(base)) }, secret }
+}
+
+/**
+ * A consumer as production builds it (createCodeDeliveryConsumer) over a fake Delivery: `provider` decides what
+ * each send does, and every send is recorded with what the consumer opened.
+ */
+function recordingDelivery (provider: (request: DeliverCodeRequest, call: number) => Promise<void> = async () => {}) {
+  const sends: DeliverCodeRequest[] = []
+  const waiters: Array<{ count: number, resolve: () => void }> = []
+  const current = new Map<string, boolean>()
+  const consumer = createCodeDeliveryConsumer({
+    cipher,
+    isCurrent: async (job: QueuedDelivery) => current.get(job.challengeId) ?? true,
+    delivery: {
+      deliverCode: async (request) => {
+        sends.push(request)
+        for (const waiter of waiters.filter(({ count }) => sends.length >= count)) waiter.resolve()
+        await provider(request, sends.length)
+        return { provider: 'sendgrid', messageId: null }
+      }
+    }
+  })
+  return {
+    consumer,
+    sends,
+    current,
+    /** resolves once `count` sends have started */
+    started: (count: number) => new Promise<void>((resolve) => {
+      if (sends.length >= count) resolve()
+      else waiters.push({ count, resolve })
+    })
+  }
+}
+
+function gate () {
+  let open = () => {}
+  const opened = new Promise<void>((resolve) => { open = resolve })
+  return { open, opened }
+}
+
+function collectingLogger () {
+  const lines: Array<{ obj: Record<string, unknown>, msg: string }> = []
+  const logger: DeliveryLogger = {
+    info: (obj, msg) => { lines.push({ obj: obj as Record<string, unknown>, msg }) },
+    warn: (obj, msg) => { lines.push({ obj: obj as Record<string, unknown>, msg }) }
+  }
+  return { lines, logger }
+}
+
+/** The DeliveryQueue contract of src/delivery/delivery-queue.ts, run against every adapter. */
+export function deliveryQueueContract (t: TAP, createHarness: () => Promise<DeliveryQueueHarness>): void {
+  let harness: DeliveryQueueHarness
+  t.beforeEach(async () => { harness = await createHarness() })
+  t.afterEach(async () => { await harness.close() })
+
+  const assertNothingInClear = async (t: Test, secrets: Secret[], when: string) => {
+    const stored = await harness.dumpStorage()
+    for (const { code, to } of secrets) {
+      t.notOk(stored.includes(code), `no code in the clear ${when}`)
+      t.notOk(stored.includes(to) || stored.includes(to.split('@')[0]!), `no destination in the clear ${when}`)
+    }
+  }
+
+  t.test('a job is delivered once, with what was sealed, and removed; the log line has the outcome and the job age', async (t) => {
+    const { lines, logger } = collectingLogger()
+    const queue = harness.open({ logger })
+    const { job, secret } = newJob()
+    await queue.enqueue(job)
+    await assertNothingInClear(t, [secret], 'while queued')
+    const delivery = recordingDelivery(async () => { await assertNothingInClear(t, [secret], 'while sending') })
+    queue.start(delivery.consumer)
+    await delivery.started(1)
+    await queue.close()
+    t.equal(delivery.sends.length, 1)
+    t.match(delivery.sends[0], { channel: 'email', to: secret.to, code: secret.code, locale: 'fr', purpose: 'login', retries: 0 })
+    t.ok((delivery.sends[0]?.expiresInSeconds ?? 0) > 290, 'the time the code has left')
+    t.notOk((await harness.dumpStorage()).includes(job.challengeId), 'the job is gone once delivered')
+    t.same(await queue.failed(), [])
+    const sent = lines.find((line) => line.obj.outcome === 'sent')
+    t.match(sent?.obj, { challengeId: job.challengeId, channel: 'email', attempt: 1, total: 1 })
+    t.type(sent?.obj.ageMs, 'number')
+    t.notOk(JSON.stringify(lines).includes(secret.code) || JSON.stringify(lines).includes(secret.to), 'no code or destination in the log')
+  })
+
+  t.test('a transient failure is retried: three failures then success deliver once', async (t) => {
+    const queue = harness.open({ retryPolicy: FAST_RETRIES })
+    const { job, secret } = newJob()
+    const delivery = recordingDelivery(async (_request, call) => {
+      await assertNothingInClear(t, [secret], `during attempt ${call}`)
+      if (call <= 3) throw new DeliveryError('transient', 'sendgrid: HTTP 503', { providerStatus: '503' })
+    })
+    queue.start(delivery.consumer)
+    await queue.enqueue(job)
+    await delivery.started(4)
+    await queue.close()
+    t.equal(delivery.sends.length, 4, 'three failed tries and one that went through')
+    t.same(await queue.failed(), [])
+    await assertNothingInClear(t, [secret], 'after delivery')
+  })
+
+  t.test('a permanent failure goes to the failed set with the reason, and no code is left', async (t) => {
+    const { lines, logger } = collectingLogger()
+    const queue = harness.open({ retryPolicy: FAST_RETRIES, logger })
+    const { job, secret } = newJob()
+    const delivery = recordingDelivery(async () => { throw new DeliveryError('invalid_recipient', 'sendgrid: HTTP 400, invalid recipient', { providerStatus: '400' }) })
+    queue.start(delivery.consumer)
+    await queue.enqueue(job)
+    await delivery.started(1)
+    await queue.close()
+    t.equal(delivery.sends.length, 1, 'not retried')
+    const failed = await queue.failed()
+    t.equal(failed.length, 1)
+    t.match(failed[0], { challengeId: job.challengeId, channel: 'email', purpose: 'login', expiresAt: job.expiresAt, reason: 'sendgrid: HTTP 400, invalid recipient' })
+    t.notOk('sealed' in (failed[0] ?? {}), 'the failed job has no sealed payload')
+    t.notOk((await harness.dumpStorage()).includes(job.sealed), 'not even sealed in storage')
+    await assertNothingInClear(t, [secret], 'after the failure')
+    t.match(lines.find((line) => line.obj.outcome === 'failed')?.obj, { challengeId: job.challengeId, reason: 'sendgrid: HTTP 400, invalid recipient' })
+  })
+
+  t.test('a rejection by the provider is permanent too; an unexpected error keeps only its name', async (t) => {
+    const queue = harness.open({ retryPolicy: FAST_RETRIES })
+    const rejected = newJob()
+    const buggy = newJob()
+    const delivery = recordingDelivery(async (request) => {
+      if (request.to === rejected.secret.to) throw new DeliveryError('rejected', 'sendgrid: HTTP 401', { providerStatus: '401' })
+      throw new TypeError(`cannot send ${request.code} to ${request.to}`)
+    })
+    queue.start(delivery.consumer)
+    await queue.enqueue(rejected.job)
+    await queue.enqueue(buggy.job)
+    await delivery.started(2)
+    await queue.close()
+    t.equal(delivery.sends.length, 2)
+    const reasons = Object.fromEntries((await queue.failed()).map((failed) => [failed.challengeId, failed.reason]))
+    t.same(reasons, { [rejected.job.challengeId]: 'sendgrid: HTTP 401', [buggy.job.challengeId]: 'unexpected TypeError' })
+    await assertNothingInClear(t, [rejected.secret, buggy.secret], 'after the failures')
+  })
+
+  t.test('retries stop at the policy\'s attempts', async (t) => {
+    const queue = harness.open({ retryPolicy: { ...FAST_RETRIES, maxAttempts: 3 } })
+    const { job, secret } = newJob()
+    const delivery = recordingDelivery(async () => { throw new DeliveryError('transient', 'sendgrid: timeout') })
+    queue.start(delivery.consumer)
+    await queue.enqueue(job)
+    await delivery.started(3)
+    await queue.close()
+    t.equal(delivery.sends.length, 3)
+    t.match(await queue.failed(), [{ challengeId: job.challengeId, reason: 'sendgrid: timeout; gave up after 3 attempts' }])
+    await assertNothingInClear(t, [secret], 'after giving up')
+  })
+
+  t.test('no retry is scheduled past the code\'s expiry, whatever Retry-After asks', async (t) => {
+    const queue = harness.open({ retryPolicy: FAST_RETRIES })
+    const { job } = newJob(60_000)
+    const delivery = recordingDelivery(async () => { throw new DeliveryError('transient', 'sendgrid: HTTP 429', { retryAfterMs: 120_000 }) })
+    queue.start(delivery.consumer)
+    await queue.enqueue(job)
+    await delivery.started(1)
+    await queue.close()
+    t.equal(delivery.sends.length, 1)
+    t.match(await queue.failed(), [{ challengeId: job.challengeId, reason: 'sendgrid: HTTP 429; the code expires before the next try' }])
+  })
+
+  t.test('an expired or replaced code is dropped, not sent, and not kept', async (t) => {
+    const { lines, logger } = collectingLogger()
+    const queue = harness.open({ logger })
+    const expired = newJob(-1)
+    const replaced = newJob()
+    const fresh = newJob()
+    const delivery = recordingDelivery()
+    delivery.current.set(replaced.job.challengeId, false)
+    for (const { job } of [expired, replaced, fresh]) await queue.enqueue(job)
+    queue.start(delivery.consumer)
+    await delivery.started(1)
+    await queue.close()
+    t.same(delivery.sends.map((send) => send.to), [fresh.secret.to], 'only the current code is sent')
+    t.same((lines.filter((line) => line.obj.outcome === 'dropped')).map((line) => line.obj.challengeId).sort(), [expired.job.challengeId, replaced.job.challengeId].sort())
+    t.same(await queue.failed(), [])
+    const stored = await harness.dumpStorage()
+    t.notOk(stored.includes(expired.job.challengeId) || stored.includes(replaced.job.challengeId), 'dropped jobs are removed')
+  })
+
+  t.test('close finishes the jobs in flight and leaves the rest to another instance, which sends each once', async (t) => {
+    const first = harness.open({ concurrency: 2, graceMs: 30_000 })
+    const jobs = Array.from({ length: 5 }, () => newJob())
+    for (const { job } of jobs) await first.enqueue(job)
+    const release = gate()
+    const firstDelivery = recordingDelivery(() => release.opened)
+    first.start(firstDelivery.consumer)
+    await firstDelivery.started(2)
+    const closed = first.close()
+    release.open()
+    await closed
+    t.equal(firstDelivery.sends.length, 2, 'the two in flight were finished, nothing more was taken')
+    await assertNothingInClear(t, jobs.map(({ secret }) => secret), 'while the rest wait')
+
+    const second = harness.open({ concurrency: 2 })
+    const secondDelivery = recordingDelivery()
+    second.start(secondDelivery.consumer)
+    await secondDelivery.started(3)
+    await second.close()
+    const delivered = [...firstDelivery.sends, ...secondDelivery.sends].map((send) => send.to).sort()
+    t.same(delivered, jobs.map(({ secret }) => secret.to).sort(), 'every job sent exactly once')
+  })
+
+  t.test('close stops waiting for a job that outlives the grace period', async (t) => {
+    const queue = harness.open({ graceMs: 50 })
+    const { job } = newJob()
+    const never = gate()
+    const delivery = recordingDelivery(() => never.opened)
+    queue.start(delivery.consumer)
+    await queue.enqueue(job)
+    await delivery.started(1)
+    await queue.close()
+    t.pass('closed while the send still hangs')
+    never.open()
+  })
+
+  t.test('close is idempotent, and an instance that never started closes too', async (t) => {
+    const idle = harness.open()
+    await idle.close()
+    const queue = harness.open()
+    queue.start(recordingDelivery().consumer)
+    await Promise.all([queue.close(), queue.close()])
+    t.throws(() => queue.start(recordingDelivery().consumer), /closed/)
+  })
+}

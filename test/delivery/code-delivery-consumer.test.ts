@@ -1,0 +1,33 @@
+import t from 'tap'
+import { randomBytes } from 'node:crypto'
+import { AppError } from '../../src/errors.ts'
+import { createCodeDeliveryConsumer } from '../../src/delivery/code-delivery-consumer.ts'
+import { JobCipher, sealingContext } from '../../src/delivery/job-cipher.ts'
+import { DeliveryError } from '../../src/delivery/senders.ts'
+
+const cipher = new JobCipher([randomBytes(32)])
+const now = 1_800_000_000_000
+const base = { channel: 'email' as const, challengeId: 'ab12.AAAAAAAAAAAAAAAAAAAAAA', expiresAt: now + 90_000, locale: null, purpose: 'login', id: '1', attempt: 1, enqueuedAt: now }
+const job = { ...base, sealed: cipher.seal({ code: '123456', to: 'jane@example.org' }, sealingContext(base)) }
+
+t.test('sends once, with the time the code has left, and leaves retries to the queue', async (t) => {
+  const requests: unknown[] = []
+  const consumer = createCodeDeliveryConsumer({ cipher, now: () => now, isCurrent: async () => true, delivery: { deliverCode: async (request) => { requests.push(request); return { provider: 'outbox', messageId: null } } } })
+  t.equal(await consumer(job), 'sent')
+  t.match(requests, [{ to: 'jane@example.org', code: '123456', expiresInSeconds: 90, retries: 0 }])
+})
+
+t.test('drops an expired or replaced code without sending; a failing check is transient', async (t) => {
+  const deliverCode = async () => { throw new Error('must not send') }
+  t.equal(await createCodeDeliveryConsumer({ cipher, now: () => job.expiresAt, isCurrent: async () => true, delivery: { deliverCode } })(job), 'dropped')
+  t.equal(await createCodeDeliveryConsumer({ cipher, now: () => now, isCurrent: async () => false, delivery: { deliverCode } })(job), 'dropped')
+  await t.rejects(createCodeDeliveryConsumer({ cipher, now: () => now, isCurrent: async () => { throw new Error('redis down') }, delivery: { deliverCode } })(job), { kind: 'transient', message: 'otp store: could not check the challenge' })
+})
+
+t.test('the sender\'s DeliveryError comes out of Delivery\'s AppError; a payload that does not open is rejected', async (t) => {
+  const failure = new DeliveryError('invalid_recipient', 'sendgrid: HTTP 400, invalid recipient')
+  const deliverCode = async () => { throw new AppError('invalid_destination', { cause: failure }) }
+  await t.rejects(createCodeDeliveryConsumer({ cipher, now: () => now, isCurrent: async () => true, delivery: { deliverCode } })(job), failure)
+  const stranger = createCodeDeliveryConsumer({ cipher: new JobCipher([randomBytes(32)]), now: () => now, isCurrent: async () => true, delivery: { deliverCode } })
+  await t.rejects(stranger(job), { kind: 'rejected', message: /does not open/ })
+})
