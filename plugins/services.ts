@@ -24,12 +24,18 @@ import { RedisRevocationStore } from '../src/sessions/redis-revocation-store.ts'
 import { MemoryRevocationStore } from '../src/sessions/memory-revocation-store.ts'
 import { loadSigningKeys, type SigningKeys } from '../src/sessions/tokens.ts'
 import { ChallengeIssuer } from '../src/auth/challenge-issuer.ts'
+import type { DeliveryQueue } from '../src/delivery/delivery-queue.ts'
+import { createDeliveryQueue } from '../src/delivery/create-delivery-queue.ts'
+import { createCodeDeliveryConsumer } from '../src/delivery/code-delivery-consumer.ts'
+import { createJobCipher } from '../src/delivery/job-cipher.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
     otp: OtpEngine
     delivery: Delivery
     outbox: Outbox
+    /** codes waiting to be sent: start and resend enqueue, a worker (this process unless DELIVERY_WORKER=false) sends */
+    deliveryQueue: DeliveryQueue
     /** SMS-pumping guard: region allow-list, textable number types, hourly budget per region */
     smsGuard: SmsGuard
     /** the dev outbox receives at least one channel, so GET /v1/dev/outbox exists */
@@ -86,6 +92,19 @@ async function servicesPlugin (app: FastifyInstance, { config, overrides }: { co
   })
 
   const otp = createOtpEngine(config, otpStore)
+  // expiry is the OTP store's clock: Redis's own, or the injected one of the in-process store
+  const storeClock = redis ? Date.now : () => now().getTime()
+  const cipher = createJobCipher(config)
+  const deliveryQueue = createDeliveryQueue(config, { redis, keyPrefix, logger: app.log.child({ component: 'delivery-queue' }), now: storeClock })
+  if (config.DELIVERY_WORKER) {
+    deliveryQueue.start(createCodeDeliveryConsumer({
+      cipher,
+      delivery,
+      isCurrent: (job) => otp.isDeliverable(job.challengeId, job.expiresAt),
+      now: storeClock,
+      logger: app.log.child({ component: 'delivery' })
+    }))
+  }
   const smsGuard = new SmsGuard({
     allowedCountries: config.SMS_ALLOWED_COUNTRIES,
     hourlyBudget: config.SMS_COUNTRY_HOURLY_BUDGET,
@@ -96,14 +115,19 @@ async function servicesPlugin (app: FastifyInstance, { config, overrides }: { co
   app.decorate('delivery', delivery)
   app.decorate('outbox', outbox)
   app.decorate('smsGuard', smsGuard)
-  app.decorate('challengeIssuer', new ChallengeIssuer({ otp, delivery, smsGuard, signup: config.SIGNUP, codeTtlSeconds: config.OTP_TTL_SECONDS }))
+  app.decorate('deliveryQueue', deliveryQueue)
+  app.decorate('challengeIssuer', new ChallengeIssuer({ otp, delivery, smsGuard, queue: deliveryQueue, cipher }))
   app.decorate('outboxEnabled', delivery.usesOutbox.email || delivery.usesOutbox.sms)
   app.decorate('users', users)
   app.decorate('sessions', sessions)
   app.decorate('revocations', revocations)
   app.decorate('signingKeys', loadSigningKeys(config))
   app.decorate('now', now)
-  app.addHook('onClose', async () => { await otpStore.close?.() })
+  // before Redis closes (plugins close in reverse order): jobs in flight finish, the rest stay queued
+  app.addHook('onClose', async () => {
+    await deliveryQueue.close()
+    await otpStore.close?.()
+  })
 }
 
 export default fp(servicesPlugin, { name: 'services', fastify: '5.x', dependencies: ['redis', 'mongo'] })

@@ -78,6 +78,7 @@ export const ConfigSchema = Type.Object({
   DELIVERY_BREAKER_OPEN_SECONDS: seconds(30, 1, 3600, 'how long an open circuit refuses a channel'),
   DELIVERY_JOB_KEY: optionalString('base64 of 32 random bytes: AES-256-GCM key of queued delivery jobs; unset = derived from OTP_PEPPER (HKDF)', { pattern: '^[A-Za-z0-9+/_-]{43}=?$' }),
   DELIVERY_CONCURRENCY: Type.Integer({ default: 50, minimum: 1, maximum: 1000, description: 'delivery jobs one process sends at once' }),
+  DELIVERY_RETRY_BASE_MS: Type.Integer({ default: 1000, minimum: 10, maximum: 60_000, description: 'first retry delay of a transient delivery failure; doubles per attempt, with jitter' }),
   DELIVERY_WORKER: Type.Boolean({ default: true, description: 'the API process also sends queued codes; false = only `npm run worker` processes do' }),
   WORKER_PORT: Type.Integer({ default: 3001, minimum: 0, maximum: 65535, description: 'health port of `npm run worker`, 0 for a free one' }),
   DEV_OUTBOX: Type.Boolean({ default: false, description: 'deliver every channel to the dev outbox, readable by anyone at GET /v1/dev/outbox (refused in production)' }),

@@ -9,6 +9,8 @@ import { RedisOutbox } from './delivery/redis-outbox.ts'
 import { createDeliveryQueue } from './delivery/create-delivery-queue.ts'
 import { createCodeDeliveryConsumer } from './delivery/code-delivery-consumer.ts'
 import { createJobCipher, hasSharedJobKey } from './delivery/job-cipher.ts'
+import { createOtpEngine } from './otp/otp-engine.ts'
+import { RedisOtpStore } from './otp/redis-otp-store.ts'
 
 function refuse (message: string): never {
   process.stderr.write(`otp-gate worker: ${message}\n`)
@@ -39,12 +41,13 @@ async function run (config: Config): Promise<void> {
   const outbox = new RedisOutbox(redis, { keyPrefix: 'outbox:', ...(config.OTP_PEPPER ? { keySecret: config.OTP_PEPPER } : {}) })
   const delivery = createDelivery(config, { outbox, logger: health.log.child({ component: 'delivery' }) })
   const queue = createDeliveryQueue(config, { redis, logger: health.log.child({ component: 'delivery-queue' }) })
+  // the API's OTP store, read only: a code that was replaced, used or is a decoy's is dropped, not sent
+  const otp = createOtpEngine(config, new RedisOtpStore(redis, { keyPrefix: 'otp:' }))
   queue.start(createCodeDeliveryConsumer({
     cipher: createJobCipher(config),
     delivery,
-    // until the OTP store can tell whether a challenge still has this expiry, only expiry drops a job
-    // (the consumer checks it); a replaced code is then still sent, and fails verification
-    isCurrent: async () => true
+    isCurrent: (job) => otp.isDeliverable(job.challengeId, job.expiresAt),
+    logger: health.log.child({ component: 'delivery' })
   }))
 
   closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { Writable } from 'node:stream'
 import { buildTestApp } from './helpers/build-app.ts'
-import { bearer, codeFromOutbox, newEmail, newPhone, startLogin } from './helpers/login.ts'
+import { bearer, codeFromOutbox, deliveriesSettled, newEmail, newPhone, startLogin } from './helpers/login.ts'
 
 t.test('every log line of a request carries its id, and no line holds a code, token, email or phone', async (t) => {
   const lines: string[] = []
@@ -13,14 +13,19 @@ t.test('every log line of a request carries its id, and no line holds a code, to
   const started = await startLogin(app, { email })
   await startLogin(app, { phone })
   const code = await codeFromOutbox(app, email)
+  await deliveriesSettled(app)
   const verified = await app.inject({ method: 'POST', url: '/v1/auth/otp/verify', payload: { challengeId: started.json().challengeId, code } })
   const { accessToken, refreshToken } = verified.json()
   await app.inject({ method: 'GET', url: '/v1/me', headers: bearer(accessToken) })
   await app.inject({ method: 'POST', url: '/v1/auth/token/refresh', payload: { refreshToken } })
 
-  const requestLines = lines.map((line) => JSON.parse(line)).filter((entry) => entry.req || entry.res || entry.component)
-  t.ok(requestLines.some((entry) => entry.component === 'delivery' && entry.msg === 'code delivered'), 'delivery is logged')
+  const entries = lines.map((line) => JSON.parse(line))
+  const requestLines = entries.filter((entry) => entry.req || entry.res)
   for (const entry of requestLines) t.match(entry.reqId, /^[0-9a-f-]{36}$/, `request id on: ${entry.msg}`)
+  // delivery runs after the answer, in the queue's worker: its lines name the challenge the answer named
+  const deliveryLines = entries.filter((entry) => entry.component === 'delivery' || entry.component === 'delivery-queue')
+  t.ok(deliveryLines.some((entry) => entry.msg === 'code delivered'), 'delivery is logged')
+  t.ok(deliveryLines.some((entry) => entry.challengeId === started.json().challengeId), 'with the challenge id the start answered')
   const all = lines.join('\n')
   for (const secret of [code, accessToken, refreshToken, email, phone, phone.slice(1)]) t.notOk(all.includes(secret), 'a secret stayed out of the logs')
 })

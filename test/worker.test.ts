@@ -8,6 +8,9 @@ import { BullMqDeliveryQueue } from '../src/delivery/bullmq-delivery-queue.ts'
 import { JobCipher, keyFromPepper, sealingContext } from '../src/delivery/job-cipher.ts'
 import { RedisOutbox } from '../src/delivery/redis-outbox.ts'
 import { requireEnv } from './helpers/build-app.ts'
+import { loadConfig } from '../src/config.ts'
+import { createOtpEngine } from '../src/otp/otp-engine.ts'
+import { RedisOtpStore } from '../src/otp/redis-otp-store.ts'
 
 const workerEntry = fileURLToPath(new URL('../src/worker.ts', import.meta.url))
 const PEPPER = 'worker-test-pepper-0123456789abcdefghij'
@@ -55,7 +58,7 @@ t.test('the worker answers its health checks, sends a queued code and exits 0 on
     await producer.close()
     await redis.quit()
   })
-  const started = run({ REDIS_URL: requireEnv('REDIS_URL'), OTP_PEPPER: PEPPER, NODE_ENV: 'test', WORKER_PORT: '0' })
+  const started = run({ REDIS_URL: requireEnv('REDIS_URL'), OTP_PEPPER: PEPPER, NODE_ENV: 'test', WORKER_PORT: '0', DEV_OUTBOX: 'true' })
   t.teardown(() => { if (started.child.exitCode === null) started.child.kill('SIGKILL') })
   const port = await waitFor('the worker did not listen', started, () => {
     const match = /Server listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(started.stdout())
@@ -69,18 +72,30 @@ t.test('the worker answers its health checks, sends a queued code and exits 0 on
   t.equal(ready.status, 200)
   t.same(await ready.json(), { status: 'ok', checks: { redis: 'ok' } })
 
-  // the API seals with a key derived from the same pepper; without providers the code lands in the dev outbox
+  // challenges as the API issues them (same pepper, same store); the API seals with a key derived from the same
+  // pepper; with DEV_OUTBOX the code lands in the dev outbox
+  const otp = createOtpEngine(loadConfig({ NODE_ENV: 'test', OTP_PEPPER: PEPPER }), new RedisOtpStore(redis, { keyPrefix: 'otp:' }))
+  const cipher = new JobCipher([keyFromPepper(PEPPER)])
+  const enqueue = async (to: string, deliverable: boolean) => {
+    const challenge = await otp.startChallenge({ purpose: 'login', channel: 'email', destination: to, deliverable })
+    const job = { channel: 'email' as const, challengeId: challenge.challengeId, expiresAt: challenge.expiresAt.getTime(), locale: null, purpose: 'login' }
+    await producer.enqueue({ ...job, sealed: cipher.seal({ code: challenge.code, to }, sealingContext(job)) })
+    return challenge.code
+  }
+  const decoy = `worker-decoy-${Date.now()}@example.org`
+  await enqueue(decoy, false)
   const to = `worker-${Date.now()}@example.org`
-  const job = { channel: 'email' as const, challengeId: 'ef56.worker-test-job-00000000000', expiresAt: Date.now() + 300_000, locale: null, purpose: 'login' }
-  await producer.enqueue({ ...job, sealed: new JobCipher([keyFromPepper(PEPPER)]).seal({ code: '246810', to }, sealingContext(job)) })
+  const sentCode = await enqueue(to, true)
   const outbox = new RedisOutbox(redis, { keyPrefix: 'outbox:', keySecret: PEPPER })
   const [message] = await waitFor('the code was not delivered', started, async () => {
     const messages = await outbox.list(to)
     return messages.length > 0 ? messages : undefined
   })
-  t.match(message, { channel: 'email', code: '246810' })
-  t.notOk(started.stdout().includes(to) || started.stdout().includes('246810'), 'the logs hold neither the code nor the address')
+  t.match(message, { channel: 'email', code: sentCode })
+  t.same(await outbox.list(decoy), [], 'a decoy\'s job is dropped, not sent')
+  t.notOk(started.stdout().includes(to) || started.stdout().includes(sentCode), 'the logs hold neither the code nor the address')
   t.match(started.stdout(), /"outcome":"sent"/)
+  t.match(started.stdout(), /"outcome":"dropped"/)
 
   started.child.kill('SIGTERM')
   const [code] = await started.exit

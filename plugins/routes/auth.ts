@@ -12,8 +12,8 @@ import { clientInfo } from '../auth.ts'
 import { routeLimits } from '../rate-limit.ts'
 import { BODY_ERRORS, PARSE_ERRORS, jsonResponse, problemResponses } from '../schemas/responses.ts'
 
-// what sending a code can end in, after the body is read
-const SEND_ERRORS = ['invalid_destination', 'cooldown', 'rate_limited', 'delivery_failed'] as const
+// what asking for a code can end in, after the body is read: delivery itself happens off the request path
+const SEND_ERRORS = ['invalid_destination', 'cooldown', 'rate_limited'] as const
 
 const StartBodySchema = contactBodySchema({
   purpose: Type.Optional(Type.Literal('login', { description: 'what the code is for; `login`, the only purpose, when left out' })),
@@ -32,7 +32,7 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
     schema: {
       operationId: 'startOtp',
       summary: 'Send a one-time code to an email address or phone number',
-      description: 'Answers 202 with the same shape whether or not an account exists. The code is never in the response.',
+      description: 'Answers 202 once the code is queued for delivery, with the same shape, status and timing whether or not an account exists. The code is never in the response. Delivery happens after the answer: a code that never arrives is asked for again with POST /v1/auth/otp/resend once `resendAfter` has passed.',
       tags: ['auth'],
       body: StartBodySchema,
       security: [],

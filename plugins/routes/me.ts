@@ -120,7 +120,7 @@ const meRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { co
       tags: ['me'],
       security,
       body: contactBodySchema({ locale: Type.Optional(LocaleSchema) }, [{ phone: '+12015550123' }]),
-      response: { 202: jsonResponse('A code is on its way', ChallengeSchema), ...problemResponses('unauthorized', ...BODY_ERRORS, 'invalid_destination', 'cooldown', 'rate_limited', 'delivery_failed') }
+      response: { 202: jsonResponse('A code is on its way', ChallengeSchema), ...problemResponses('unauthorized', ...BODY_ERRORS, 'invalid_destination', 'cooldown', 'rate_limited') }
     }
   }, async (request, reply) => {
     const user = await currentUser(request.user.sub)

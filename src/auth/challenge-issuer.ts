@@ -1,20 +1,24 @@
 import type { Delivery, DeliveryLogger } from '../delivery/delivery.ts'
+import type { DeliveryQueue } from '../delivery/delivery-queue.ts'
+import { sealingContext, type JobCipher } from '../delivery/job-cipher.ts'
 import type { SmsAdmission, SmsGuard } from '../delivery/sms-guard.ts'
 import type { IssuedChallenge, OtpEngine, StartChallengeInput } from '../otp/otp-engine.ts'
-import { isAppError } from '../errors.ts'
 
 export interface ChallengeIssuerOptions {
   otp: OtpEngine
-  delivery: Delivery
+  /** which channels are on and whether their circuit is closed; the sending itself is the queue's worker's */
+  delivery: Pick<Delivery, 'assertEnabled' | 'assertAvailable'>
   smsGuard: SmsGuard
-  signup: 'open' | 'closed'
-  codeTtlSeconds: number
+  queue: DeliveryQueue
+  cipher: JobCipher
 }
 
 /**
- * Issues codes and sends them: start or resend a challenge behind the SMS-pumping guard, then deliver it.
- * Round trips: R the guard's budget (SMS only, beside the caller's own lookup), R the start script, then the
- * provider.
+ * Issues codes and queues them: start or resend a challenge behind the SMS-pumping guard, then enqueue its
+ * delivery (the code sealed). Nothing on the request path waits for a provider, so a request costs the same
+ * whatever the provider does, and whether or not the identifier has an account: decoys are queued like real
+ * codes, and the worker drops them (OtpEngine.isDeliverable).
+ * Round trips: R the guard's budget (SMS only, beside the caller's own lookup), R the start script, R the enqueue.
  */
 export class ChallengeIssuer {
   readonly #options: ChallengeIssuerOptions
@@ -68,37 +72,24 @@ export class ChallengeIssuer {
   }
 
   /**
-   * Sends the code, unless it is a decoy (closed sign-up, disabled user) or a test identifier. When delivery
-   * fails the challenge is withdrawn, so the user is charged no cooldown or quota slot for a code that never came.
-   *
-   * Failures must not tell accounts apart: while a channel's provider keeps failing its circuit is open and
-   * everyone, decoys included, gets 503. With SIGNUP=closed a single failed send answers like a decoy (202),
-   * since a 502 only ever happens for real accounts there (its challenge and cooldown stay, like a decoy's);
-   * with open sign-up everyone gets real sends, so the 502 `delivery_failed` tells the client to retry.
+   * Queues the code; a test identifier's fixed code is never sent. A channel whose circuit is open answers 503
+   * before anything is queued. When the queue cannot take the job (Redis down) the challenge is withdrawn, so the
+   * user is charged no cooldown or quota slot for a code that was never on its way, and the request fails.
    */
   async #deliver (challenge: IssuedChallenge, logger: DeliveryLogger): Promise<void> {
-    const { otp, delivery, signup, codeTtlSeconds } = this.#options
+    const { otp, delivery, queue, cipher } = this.#options
     try {
       delivery.assertAvailable(challenge.channel)
-      if (!challenge.deliverable || challenge.isTestIdentifier) return
-      await delivery.deliverCode({
-        channel: challenge.channel,
-        to: challenge.destination,
-        code: challenge.code,
+      if (challenge.isTestIdentifier) return
+      const job = { challengeId: challenge.challengeId, channel: challenge.channel, expiresAt: challenge.expiresAt.getTime() }
+      await queue.enqueue({
+        ...job,
         locale: challenge.locale,
         purpose: challenge.purpose,
-        expiresInSeconds: codeTtlSeconds,
-        logger
+        sealed: cipher.seal({ code: challenge.code, to: challenge.destination }, sealingContext(job))
       })
     } catch (error) {
-      const failedSend = isAppError(error) && error.code === 'delivery_failed'
-      // hidden failures keep their challenge and cooldown, exactly like a decoy's
-      const hidden = signup === 'closed' && challenge.purpose === 'login' && failedSend
-      // the failure that opens the circuit already answers like everyone after it, withdrawn like theirs
-      const circuitOpen = failedSend && !delivery.isAvailable(challenge.channel)
-      if (hidden && !circuitOpen) return
-      await otp.withdrawChallenge(challenge.challengeId)
-      if (circuitOpen) delivery.assertAvailable(challenge.channel)
+      await otp.withdrawChallenge(challenge.challengeId).catch((withdrawError: unknown) => logger.warn({ err: withdrawError }, 'could not withdraw the challenge'))
       throw error
     }
   }

@@ -53,6 +53,11 @@ function consumerConnection (client: Redis | Cluster): Redis | Cluster {
   return client.duplicate(patient)
 }
 
+const RUN_RETRY_DELAY_MS = 1000
+
+/** How long a close with Redis gone lets BullMQ drop its connections. */
+const ABANDON_WAIT_MS = 500
+
 const toQueued = (job: Job<StoredJob>): QueuedDelivery => {
   const { sealed, ...rest } = job.data
   return { ...rest, sealed: sealed ?? '', id: job.id ?? '', attempt: job.attemptsMade + 1 }
@@ -104,6 +109,9 @@ export class BullMqDeliveryQueue implements DeliveryQueue {
       connection: this.#workerConnection,
       prefix: this.#options.prefix,
       concurrency: this.#options.concurrency,
+      // after a Redis error the worker waits this long before it reads again (BullMQ's default, 15 s, also holds a
+      // closed process open that long)
+      runRetryDelay: RUN_RETRY_DELAY_MS,
       ...(this.#options.lockDurationMs === undefined ? {} : { lockDuration: this.#options.lockDurationMs }),
       ...(this.#options.stalledIntervalMs === undefined ? {} : { stalledInterval: this.#options.stalledIntervalMs }),
       settings: { backoffStrategy: (_attemptsMade, _type, error) => error instanceof RetryLater ? error.delayMs : 0 }
@@ -114,6 +122,11 @@ export class BullMqDeliveryQueue implements DeliveryQueue {
   close (): Promise<void> {
     this.#closing ??= this.#stop()
     return this.#closing
+  }
+
+  async pending (): Promise<number> {
+    const counts = await this.#queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized')
+    return Object.values(counts).reduce((sum, count) => sum + count, 0)
   }
 
   async failed (): Promise<FailedDelivery[]> {
@@ -137,6 +150,8 @@ export class BullMqDeliveryQueue implements DeliveryQueue {
   }
 
   async #stop (): Promise<void> {
+    // with Redis gone there is nothing to finish nor to hand over, and a graceful close would wait for it forever
+    if (this.#options.connection.status !== 'ready') return await this.#abandon()
     const worker = this.#worker
     if (worker !== undefined) {
       let timer: NodeJS.Timeout | undefined
@@ -149,12 +164,28 @@ export class BullMqDeliveryQueue implements DeliveryQueue {
       // closing, the worker takes no new job and waits for its jobs in flight (pause would reconnect afterwards)
       const finished = await Promise.race([worker.close().then(() => true), grace])
       clearTimeout(timer)
-      const connection = this.#workerConnection
       // past the grace, the jobs still in flight lose their lock renewal with the connection, and lapse into
       // the stalled set, where another worker takes them
-      if (finished) await connection?.quit().catch(() => connection.disconnect())
-      else connection?.disconnect()
+      if (!finished) return await this.#abandon()
+      const connection = this.#workerConnection
+      await connection?.quit().catch(() => connection.disconnect())
     }
     await this.#queue.close()
+  }
+
+  /**
+   * Drops every connection at once, the worker's duplicates included, so none keeps reconnecting. BullMQ's own
+   * disconnects may wait for a server that is gone: they get a moment, not a promise to wait on forever.
+   */
+  async #abandon (): Promise<void> {
+    this.#worker?.close(true).catch(() => {})
+    // the worker's blocking connection too: BullMQ's disconnect reaches it only after the main one (not public API)
+    const blocking = (this.#worker as unknown as { backend?: { blockingConnection?: { disconnect?: () => Promise<void> } } } | undefined)
+      ?.backend?.blockingConnection?.disconnect?.()
+    const disconnects = Promise.all([this.#worker?.disconnect(), this.#queue.disconnect(), blocking].map((closing) => closing?.catch(() => {})))
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([disconnects, new Promise<void>((resolve) => { timer = setTimeout(resolve, ABANDON_WAIT_MS) })])
+    clearTimeout(timer)
+    this.#workerConnection?.disconnect()
   }
 }

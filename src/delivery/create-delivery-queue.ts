@@ -4,6 +4,7 @@ import type { DeliveryLogger } from './delivery.ts'
 import type { DeliveryQueue } from './delivery-queue.ts'
 import { BullMqDeliveryQueue } from './bullmq-delivery-queue.ts'
 import { MemoryDeliveryQueue } from './memory-delivery-queue.ts'
+import { DEFAULT_RETRY_POLICY } from './retry-policy.ts'
 
 export interface DeliveryQueueDeps {
   /** null in the embedded mode */
@@ -23,6 +24,7 @@ export function createDeliveryQueue (config: Config, deps: DeliveryQueueDeps): D
   const common = {
     concurrency: config.DELIVERY_CONCURRENCY,
     graceMs: Math.round(config.SHUTDOWN_GRACE_MS * 0.8),
+    retryPolicy: { ...DEFAULT_RETRY_POLICY, baseMs: config.DELIVERY_RETRY_BASE_MS },
     logger: deps.logger,
     ...(deps.now ? { now: deps.now } : {})
   }

@@ -58,10 +58,12 @@ export type DeliveryConsumer = (job: QueuedDelivery) => Promise<'sent' | 'droppe
  * - `close`: takes no new job, waits for the jobs in flight to settle for at most the grace period, and leaves
  *   every other job queued for another instance. Idempotent.
  * - `failed`: the failed set, newest first.
+ * - `pending`: how many jobs are waiting, waiting for a retry or in flight (the queue depth; 0 when idle).
  */
 export interface DeliveryQueue {
   enqueue (job: DeliveryJob): Promise<void>
   start (consumer: DeliveryConsumer): void
   close (): Promise<void>
   failed (): Promise<FailedDelivery[]>
+  pending (): Promise<number>
 }

@@ -93,6 +93,10 @@ export class MemoryDeliveryQueue implements DeliveryQueue {
     return this.#backlog.failed.map((job) => ({ ...job }))
   }
 
+  async pending (): Promise<number> {
+    return this.#backlog.waiting.length + this.#inFlight.size
+  }
+
   async #stop (): Promise<void> {
     this.#stopListening?.()
     clearTimeout(this.#timer)

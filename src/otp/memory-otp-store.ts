@@ -1,6 +1,6 @@
 import { ExpiringMap } from './expiring-map.ts'
 import type {
-  ChallengePayload, ChallengeSnapshot, IssuedCode, LockoutLimits, NewChallenge, OtpStore,
+  ChallengePayload, ChallengeSnapshot, IssuedCode, LockoutLimits, NewChallenge, OtpStore, PendingChallenge,
   ResendResult, SendLimits, SendRefusal, StartResult, VerifyResult
 } from './otp-store.ts'
 
@@ -13,6 +13,8 @@ interface StoredChallenge {
   fixedCode: boolean
   skipSendLimits: boolean
   createdAt: number
+  /** the expiry the current code was issued with */
+  expiresAt: number
   /** the quota slot the last send took, refunded by withdraw */
   slot: number | null
 }
@@ -94,9 +96,9 @@ export class MemoryOtpStore implements OtpStore {
     return { slot, resendAfter: now + limits.cooldownMs }
   }
 
-  #issued (challenge: StoredChallenge, ttlMs: number, resendAfter: number): IssuedCode {
-    const now = this.#now()
-    return { outcome: 'issued', payload: { ...challenge.payload }, fixedCode: challenge.fixedCode, createdAt: now, expiresAt: now + ttlMs, resendAfter }
+  #issued (challenge: StoredChallenge, resendAfter: number): IssuedCode {
+    const { payload, fixedCode, expiresAt } = challenge
+    return { outcome: 'issued', payload: { ...payload }, fixedCode, createdAt: this.#now(), expiresAt, resendAfter }
   }
 
   #delete (challengeId: string, challenge: StoredChallenge): void {
@@ -122,11 +124,12 @@ export class MemoryOtpStore implements OtpStore {
       fixedCode: input.fixedCode,
       skipSendLimits: input.skipSendLimits,
       createdAt: this.#now(),
+      expiresAt: this.#now() + limits.ttlMs,
       slot
     }
     this.#challenges.set(challengeId, challenge, limits.ttlMs)
     this.#pointers.set(pointer, challengeId, limits.ttlMs)
-    return this.#issued(challenge, limits.ttlMs, resendAfter)
+    return this.#issued(challenge, resendAfter)
   }
 
   async resendChallenge (challengeId: string, codeHash: string, limits: SendLimits): Promise<ResendResult> {
@@ -140,9 +143,10 @@ export class MemoryOtpStore implements OtpStore {
     if (!challenge.fixedCode) challenge.codeHash = codeHash
     challenge.attempts = 0
     challenge.slot = slot
+    challenge.expiresAt = this.#now() + limits.ttlMs
     this.#challenges.set(challengeId, challenge, limits.ttlMs)
     this.#pointers.set(`${destinationKey}\0${payload.purpose}`, challengeId, limits.ttlMs)
-    return this.#issued(challenge, limits.ttlMs, resendAfter)
+    return this.#issued(challenge, resendAfter)
   }
 
   async verifyChallenge (challengeId: string, purpose: string, codeHashes: readonly string[], lockout: LockoutLimits): Promise<VerifyResult> {
@@ -169,6 +173,11 @@ export class MemoryOtpStore implements OtpStore {
     if (remainingAttempts > 0) return { outcome: 'invalid', remainingAttempts }
     this.#delete(challengeId, challenge)
     return { outcome: 'exhausted' }
+  }
+
+  async peekChallenge (challengeId: string): Promise<PendingChallenge | null> {
+    const challenge = this.#challenges.get(challengeId)
+    return challenge ? { payload: { ...challenge.payload }, expiresAt: challenge.expiresAt } : null
   }
 
   async withdrawChallenge (challengeId: string): Promise<boolean> {

@@ -184,6 +184,15 @@ export class OtpEngine {
     }
   }
 
+  /**
+   * Whether a code issued with `expiresAt` is still the one to send for this challenge: it is pending, not a decoy,
+   * and neither replaced by a resend (which renews the expiry) nor used. For delivery workers; reads only.
+   */
+  async isDeliverable (challengeId: string, expiresAt: number): Promise<boolean> {
+    const pending = isChallengeId(challengeId) ? await this.#store.peekChallenge(challengeId) : null
+    return pending !== null && pending.payload.deliverable && pending.expiresAt === expiresAt
+  }
+
   /** After a failed delivery: the challenge is gone and its cooldown and quota slot are given back. */
   async withdrawChallenge (challengeId: string): Promise<void> {
     if (isChallengeId(challengeId)) await this.#store.withdrawChallenge(challengeId)

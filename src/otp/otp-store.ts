@@ -104,6 +104,9 @@ export type VerifyResult =
  *   work after a successful verify failed. Does nothing and answers false when the expiry has passed, the id
  *   exists, or the destination+purpose pointer names another challenge (a newer one was started). Cooldown,
  *   quota, failures and lockout are untouched. The snapshot must come from this store's verify of this id.
+ * - `peekChallenge`: the pending challenge's payload and the expiry its current code was issued with (start and
+ *   resend return it), or null when there is none; reads only. A delivery worker tells with it whether a queued
+ *   code is still the one to send.
  * - `close`: releases what the store itself started (timers); an injected Redis client stays open.
  */
 export interface OtpStore {
@@ -112,5 +115,8 @@ export interface OtpStore {
   verifyChallenge (challengeId: string, purpose: string, codeHashes: readonly string[], lockout: LockoutLimits): Promise<VerifyResult>
   withdrawChallenge (challengeId: string): Promise<boolean>
   reinstateChallenge (challengeId: string, snapshot: ChallengeSnapshot): Promise<boolean>
+  peekChallenge (challengeId: string): Promise<PendingChallenge | null>
   close (): Promise<void>
 }
+
+export interface PendingChallenge { payload: ChallengePayload, expiresAt: number }

@@ -6,7 +6,7 @@ import { withScripts, type ScriptCommands } from '../redis-lua/define-scripts.ts
 import {
   isChallengeId,
   type ChallengePayload, type ChallengeSnapshot, type IssuedCode, type LockoutLimits, type NewChallenge, type OtpStore,
-  type ResendResult, type SendLimits, type SendRefusal, type StartResult, type VerifyResult
+  type PendingChallenge, type ResendResult, type SendLimits, type SendRefusal, type StartResult, type VerifyResult
 } from './otp-store.ts'
 
 const lua = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8')
@@ -57,6 +57,7 @@ export interface RedisOtpStoreOptions {
  */
 export class RedisOtpStore implements OtpStore {
   readonly #commands: OtpCommands
+  readonly #client: Redis | Cluster
   readonly #prefix: string
 
   /** `client`: a Redis or Cluster client without an ioredis keyPrefix; the store never closes it */
@@ -65,6 +66,7 @@ export class RedisOtpStore implements OtpStore {
     // ioredis would prefix KEYS but not the key names the scripts build from stored values
     if ((client.options as { keyPrefix?: string }).keyPrefix) throw new Error('RedisOtpStore needs a client without an ioredis keyPrefix; use its own keyPrefix option')
     this.#commands = withScripts(client, SCRIPTS)
+    this.#client = client
     this.#prefix = keyPrefix
   }
 
@@ -122,6 +124,13 @@ export class RedisOtpStore implements OtpStore {
     if (!isChallengeId(challengeId)) return false
     const { expiresAt, fields } = snapshot as unknown as RedisSnapshot
     return await this.#commands.otpReinstateChallenge(this.#challengeKey(challengeId), expiresAt, ...fields) === 1
+  }
+
+  async peekChallenge (challengeId: string): Promise<PendingChallenge | null> {
+    if (!isChallengeId(challengeId)) return null
+    const [payload, expiresAt] = await this.#client.hmget(this.#challengeKey(challengeId), 'payload', 'expiresAt')
+    if (payload == null || expiresAt == null) return null
+    return { payload: JSON.parse(payload) as ChallengePayload, expiresAt: Number(expiresAt) }
   }
 
   /** The client belongs to whoever passed it in. */

@@ -116,6 +116,22 @@ export function deliveryQueueContract (t: TAP, createHarness: () => Promise<Deli
     t.notOk(JSON.stringify(lines).includes(secret.code) || JSON.stringify(lines).includes(secret.to), 'no code or destination in the log')
   })
 
+  t.test('pending counts the jobs waiting and in flight, down to 0 once delivered', async (t) => {
+    const queue = harness.open()
+    t.equal(await queue.pending(), 0, 'an empty queue')
+    await queue.enqueue(newJob().job)
+    await queue.enqueue(newJob().job)
+    t.equal(await queue.pending(), 2, 'two waiting')
+    const release = gate()
+    const delivery = recordingDelivery(async () => { await release.opened })
+    queue.start(delivery.consumer)
+    await delivery.started(2)
+    t.equal(await queue.pending(), 2, 'two in flight')
+    release.open()
+    await queue.close()
+    t.equal(await queue.pending(), 0, 'none once sent')
+  })
+
   t.test('a transient failure is retried: three failures then success deliver once', async (t) => {
     const queue = harness.open({ retryPolicy: FAST_RETRIES })
     const { job, secret } = newJob()

@@ -253,6 +253,24 @@ export function otpStoreContract (t: TAP, createHarness: () => Promise<OtpStoreH
     t.ok(await rotated.verifyChallenge({ challengeId: fresh.challengeId, code: fresh.code, purpose: 'login' }), 'new codes use the new pepper')
   })
 
+  t.test('isDeliverable: the pending code of a real challenge, until a resend replaces it or it is used', async (t) => {
+    const otp = engine({ cooldownSeconds: 0 })
+    const issued = await otp.startChallenge(login(email('peek')))
+    const expiresAt = issued.expiresAt.getTime()
+    t.equal(await otp.isDeliverable(issued.challengeId, expiresAt), true, 'the code just issued')
+    t.equal(await otp.isDeliverable(issued.challengeId, expiresAt - 1), false, 'another issue of it')
+    await harness.elapse(5)
+    const resent = await otp.resendChallenge(issued.challengeId)
+    t.not(resent.expiresAt.getTime(), expiresAt, 'a resend renews the expiry')
+    t.equal(await otp.isDeliverable(issued.challengeId, expiresAt), false, 'the replaced code')
+    t.equal(await otp.isDeliverable(issued.challengeId, resent.expiresAt.getTime()), true, 'the new one')
+    await otp.verifyChallenge({ challengeId: issued.challengeId, code: resent.code, purpose: 'login' })
+    t.equal(await otp.isDeliverable(issued.challengeId, resent.expiresAt.getTime()), false, 'a used code')
+    const decoy = await otp.startChallenge(login(email('peek-decoy'), { deliverable: false }))
+    t.equal(await otp.isDeliverable(decoy.challengeId, decoy.expiresAt.getTime()), false, 'a decoy is never sent')
+    t.equal(await otp.isDeliverable('nope', expiresAt), false, 'a malformed id')
+  })
+
   t.test('withdraw removes the challenge and refunds its cooldown and quota slot', async (t) => {
     const otp = engine({ quota: 1 })
     const destination = email('withdraw')

@@ -67,7 +67,7 @@ export interface paths {
         put?: never;
         /**
          * Send a one-time code to an email address or phone number
-         * @description Answers 202 with the same shape whether or not an account exists. The code is never in the response.
+         * @description Answers 202 once the code is queued for delivery, with the same shape, status and timing whether or not an account exists. The code is never in the response. Delivery happens after the answer: a code that never arrives is asked for again with POST /v1/auth/otp/resend once `resendAfter` has passed.
          */
         post: operations["startOtp"];
         delete?: never;
@@ -890,24 +890,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description - `delivery_failed`: The code could not be delivered */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://otp-gate.dev/problems/delivery_failed",
-                     *       "title": "The code could not be delivered",
-                     *       "status": 502,
-                     *       "detail": "The code could not be delivered",
-                     *       "code": "delivery_failed"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description - `service_unavailable`: Service temporarily unavailable */
             503: {
                 headers: {
@@ -1136,24 +1118,6 @@ export interface operations {
                      *       "status": 500,
                      *       "detail": "Internal server error",
                      *       "code": "internal_error"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description - `delivery_failed`: The code could not be delivered */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://otp-gate.dev/problems/delivery_failed",
-                     *       "title": "The code could not be delivered",
-                     *       "status": 502,
-                     *       "detail": "The code could not be delivered",
-                     *       "code": "delivery_failed"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -2894,24 +2858,6 @@ export interface operations {
                      *       "status": 500,
                      *       "detail": "Internal server error",
                      *       "code": "internal_error"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description - `delivery_failed`: The code could not be delivered */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://otp-gate.dev/problems/delivery_failed",
-                     *       "title": "The code could not be delivered",
-                     *       "status": 502,
-                     *       "detail": "The code could not be delivered",
-                     *       "code": "delivery_failed"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];

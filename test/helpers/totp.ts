@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { TOTP, URI } from 'otpauth'
-import { bearer, login, newEmail } from './login.ts'
+import { bearer, login, newEmail, outboxOf } from './login.ts'
 
 /** Logs in to one address several times within seconds: no resend cooldown. */
 export const REPEAT_LOGIN_ENV = { OTP_RESEND_COOLDOWN_SECONDS: '0' }
@@ -46,7 +46,7 @@ export async function enrolledUser (app: FastifyInstance, clock: ReturnType<type
 export async function firstFactor (app: FastifyInstance, email: string) {
   const started = await app.inject({ method: 'POST', url: '/v1/auth/otp', payload: { email } })
   if (started.statusCode !== 202) throw new Error(`start answered ${started.statusCode}: ${started.body}`)
-  const messages = await app.inject({ method: 'GET', url: '/v1/dev/outbox', query: { to: email } })
+  const messages = await outboxOf(app, email)
   const code = (messages.json().messages as Array<{ code: string }>)[0]?.code
   const verified = await app.inject({ method: 'POST', url: '/v1/auth/otp/verify', payload: { challengeId: started.json().challengeId, code } })
   return verified

@@ -4,7 +4,7 @@ import { loadConfig } from '../../src/config.ts'
 import { buildTestApp, requireEnv } from '../helpers/build-app.ts'
 import { testMongoUrl } from '../helpers/mongo.ts'
 import { startFakeSendGrid } from '../helpers/fake-sendgrid.ts'
-import { bearer, newEmail, newPhone, startLogin } from '../helpers/login.ts'
+import { bearer, deliveriesSettled, newEmail, newPhone, outboxOf, startLogin } from '../helpers/login.ts'
 
 const sendgrid = await startFakeSendGrid()
 t.teardown(() => sendgrid.close())
@@ -32,9 +32,10 @@ t.test('Redis and MongoDB set, SMS without a provider: SMS is off (503 naming it
 
   const email = newEmail()
   t.equal((await startLogin(app, { email })).statusCode, 202, 'email still goes through its provider')
+  await deliveriesSettled(app)
   t.equal(sendgrid.accepted().length, 1)
 
-  const outbox = await app.inject({ method: 'GET', url: '/v1/dev/outbox', query: { to: phone } })
+  const outbox = await outboxOf(app, phone)
   t.equal(outbox.statusCode, 404, 'GET /v1/dev/outbox does not exist')
   t.equal(outbox.json().code, 'not_found')
   const document = (await app.inject({ method: 'GET', url: '/openapi.json' })).json()
@@ -48,6 +49,7 @@ t.test('a contact can not be added on a channel that is off either', async (t) =
   const { app } = await appWith(t, { ...stores(t), ...emailOnly, OTP_RESEND_COOLDOWN_SECONDS: '0' })
   const email = newEmail()
   const started = await startLogin(app, { email })
+  await deliveriesSettled(app)
   const code = /\b(\d{6})\b/.exec(JSON.stringify(sendgrid.accepted().at(-1)?.body))?.[1]
   const verified = await app.inject({ method: 'POST', url: '/v1/auth/otp/verify', payload: { challengeId: started.json().challengeId, code } })
   t.equal(verified.statusCode, 200)
@@ -60,7 +62,7 @@ t.test('DEV_OUTBOX=true: every channel to the outbox, served, and one loud line 
   const { app, warnings } = await appWith(t, { ...stores(t), ...emailOnly, DEV_OUTBOX: 'true' })
   const phone = newPhone()
   t.equal((await startLogin(app, { phone })).statusCode, 202)
-  const outbox = await app.inject({ method: 'GET', url: '/v1/dev/outbox', query: { to: phone } })
+  const outbox = await outboxOf(app, phone)
   t.equal(outbox.statusCode, 200)
   t.equal(outbox.json().messages.length, 1)
   t.equal(warnings().filter((line) => /DEV OUTBOX/.test(line) && /DEV_OUTBOX=true/.test(line)).length, 1, `one loud line (${warnings().join(' | ')})`)
@@ -70,6 +72,6 @@ t.test('the embedded mode: a channel without a provider goes to the outbox, and 
   const { app, warnings } = await appWith(t, { ...emailOnly })
   const phone = newPhone()
   t.equal((await startLogin(app, { phone })).statusCode, 202)
-  t.equal((await app.inject({ method: 'GET', url: '/v1/dev/outbox', query: { to: phone } })).json().messages.length, 1)
+  t.equal((await outboxOf(app, phone)).json().messages.length, 1)
   t.equal(warnings().filter((line) => /DEV OUTBOX/.test(line) && /embedded/.test(line)).length, 1, `one loud line (${warnings().join(' | ')})`)
 })

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { buildTestApp } from '../helpers/build-app.ts'
-import { bearer, codeFromOutbox, login, newEmail, newPhone, startLogin } from '../helpers/login.ts'
+import { bearer, codeFromOutbox, login, newEmail, newPhone, outboxOf, startLogin } from '../helpers/login.ts'
 
 t.test('email login: 202 without the code, then tokens and the user', async (t) => {
   const app = await buildTestApp(t)
@@ -79,7 +79,7 @@ t.test('sign-up closed: unknown identifiers get the same answer and no message; 
   const unknownStart = await startLogin(app, { email: unknown })
   t.equal(unknownStart.statusCode, knownStart.statusCode)
   t.same(Object.keys(unknownStart.json()).sort(), Object.keys(knownStart.json()).sort(), 'same body shape')
-  t.same((await app.inject({ method: 'GET', url: '/v1/dev/outbox', query: { to: unknown } })).json(), { messages: [] }, 'nothing sent')
+  t.same((await outboxOf(app, unknown)).json(), { messages: [] }, 'nothing sent')
 
   const guess = await app.inject({ method: 'POST', url: '/v1/auth/otp/verify', payload: { challengeId: unknownStart.json().challengeId, code: '123456' } })
   t.equal(guess.statusCode, 400)
@@ -96,7 +96,7 @@ t.test('a disabled user gets the same answer as anyone, no message, and no sessi
   const email = newEmail('disabled')
   const session = await login(app, { email })
   await app.users.setStatus(session.user.id, 'disabled')
-  const outbox = async () => (await app.inject({ method: 'GET', url: '/v1/dev/outbox', query: { to: email } })).json().messages.length
+  const outbox = async () => (await outboxOf(app, email)).json().messages.length
   const sentBefore = await outbox()
 
   const started = await startLogin(app, { email })

@@ -1,7 +1,7 @@
 import t from 'tap'
 import type { LightMyRequestResponse } from 'fastify'
 import { buildTestApp } from '../helpers/build-app.ts'
-import { bearer, codeFromOutbox, newEmail, startLogin } from '../helpers/login.ts'
+import { bearer, codeFromOutbox, newEmail, outboxOf, startLogin } from '../helpers/login.ts'
 
 const app = await buildTestApp(t, { stores: 'memory' })
 
@@ -10,7 +10,7 @@ t.test('every /v1 answer, tokens, codes, users and errors alike, is never cached
   const answers: Array<[string, LightMyRequestResponse]> = []
   const started = await startLogin(app, { email })
   answers.push(['start', started])
-  answers.push(['outbox', await app.inject({ method: 'GET', url: '/v1/dev/outbox', query: { to: email } })])
+  answers.push(['outbox', await outboxOf(app, email)])
   const code = await codeFromOutbox(app, email)
   const verified = await app.inject({ method: 'POST', url: '/v1/auth/otp/verify', payload: { challengeId: started.json().challengeId, code } })
   answers.push(['verify', verified])

@@ -15,7 +15,7 @@ if refusal then return refusal end
 local resend_after = record_send(cooldown, quota, now, skip, cooldown_ms, window_ms, ARGV[6])
 -- a fixed test code stays what it was: the caller cannot know it before reading the destination
 if fields[4] ~= '1' then redis.call('HSET', challenge, 'hash', ARGV[1]) end
-redis.call('HSET', challenge, 'attempts', 0, 'slot', skip and '' or ARGV[6])
+redis.call('HSET', challenge, 'attempts', 0, 'slot', skip and '' or ARGV[6], 'expiresAt', now + ttl_ms)
 redis.call('PEXPIRE', challenge, ttl_ms)
 redis.call('SET', base .. 'p:' .. purpose, challenge, 'PX', ttl_ms)
 return { 'issued', fields[3], fields[4], now, now + ttl_ms, resend_after }

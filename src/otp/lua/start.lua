@@ -14,7 +14,7 @@ if previous then redis.call('DEL', previous) end
 
 local resend_after = record_send(cooldown, quota, now, skip, cooldown_ms, window_ms, ARGV[12])
 redis.call('HSET', challenge, 'destKey', ARGV[1], 'purpose', ARGV[2], 'payload', ARGV[3], 'hash', ARGV[4],
-  'attempts', 0, 'maxAttempts', ARGV[5], 'fixed', ARGV[7], 'skip', ARGV[8], 'createdAt', now,
+  'attempts', 0, 'maxAttempts', ARGV[5], 'fixed', ARGV[7], 'skip', ARGV[8], 'createdAt', now, 'expiresAt', now + ttl_ms,
   'slot', skip and '' or ARGV[12])
 redis.call('PEXPIRE', challenge, ttl_ms)
 redis.call('SET', pointer, challenge, 'PX', ttl_ms)
