@@ -70,11 +70,12 @@ app.post('/floor/redis', { schema: { body, response } }, async (request) => {
   await touch(request.body.id)
   return { ok: true, id: request.body.id }
 })
-// start: the limiter, the user by identifier (a new address: not there), the start script
+// start: the limiter, the user by identifier (a new address: not there), the start script, the enqueue
 app.post('/floor/start', { schema: { body, response } }, async (request) => {
   await touch(request.body.id)
   const found = await users.findOne({ email: `${request.body.id}@floor.example` })
   await touch(request.body.id)
+  await touch(`${request.body.id}:job`)
   return { ok: found === null, id: request.body.id }
 })
 // verify at sign-up: the limiter, the verify script, the upsert of the user, the session insert

@@ -10,6 +10,9 @@ export const NO_CHALLENGE = '0000.AAAAAAAAAAAAAAAAAAAAAA'
 export const NO_REFRESH_TOKEN = 'A'.repeat(43)
 
 export const newEmail = () => `u${randomBytes(8).toString('hex')}@${TEST_DOMAIN}`
+/** Not a test identifier: its code is queued and sent, to the bench's fake SendGrid. */
+export const DELIVERED_DOMAIN = 'delivered.example'
+export const newDeliveredEmail = () => `u${randomBytes(8).toString('hex')}@${DELIVERED_DOMAIN}`
 
 export interface Login { accessToken: string, refreshToken: string, email: string }
 

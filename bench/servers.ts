@@ -7,6 +7,8 @@ import { startService, type Service } from './processes.ts'
 import { freePort } from '../test/helpers/disposable-server.ts'
 
 export interface ServerSettings {
+  /** the fake SendGrid the app's worker sends queued codes to */
+  sendgridUrl: string
   redisUrl: string
   mongoUrl: string
   path: string
@@ -37,8 +39,9 @@ function serverEnv (settings: ServerSettings, port: number, workers: number): Re
     JWT_KEYS: JSON_KEYS,
     OTP_PEPPER: 'bench-pepper-bench-pepper-bench-pepper',
     TOTP_ENCRYPTION_KEYS: `bench:${randomBytes(32).toString('base64')}`,
-    // required in production, never called: test identifiers get no message
-    SENDGRID_API_KEY: 'SG.bench-unused',
+    // test identifiers get no message; other addresses go through the queue to the fake SendGrid (email) only
+    SENDGRID_API_KEY: 'SG.bench-fake',
+    SENDGRID_BASE_URL: settings.sendgridUrl,
     EMAIL_FROM: `bench@${TEST_DOMAIN}`,
     VONAGE_API_KEY: 'bench-unused',
     VONAGE_API_SECRET: 'bench-unused',

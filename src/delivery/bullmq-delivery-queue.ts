@@ -55,6 +55,9 @@ function consumerConnection (client: Redis | Cluster): Redis | Cluster {
 
 const RUN_RETRY_DELAY_MS = 1000
 
+/** ioredis states of a client that was connected and lost its server (not one still making its first connection) */
+const LOST = new Set(['reconnecting', 'close', 'end'])
+
 /** How long a close with Redis gone lets BullMQ drop its connections. */
 const ABANDON_WAIT_MS = 500
 
@@ -151,7 +154,7 @@ export class BullMqDeliveryQueue implements DeliveryQueue {
 
   async #stop (): Promise<void> {
     // with Redis gone there is nothing to finish nor to hand over, and a graceful close would wait for it forever
-    if (this.#options.connection.status !== 'ready') return await this.#abandon()
+    if (LOST.has(this.#options.connection.status)) return await this.#abandon()
     const worker = this.#worker
     if (worker !== undefined) {
       let timer: NodeJS.Timeout | undefined
@@ -166,9 +169,9 @@ export class BullMqDeliveryQueue implements DeliveryQueue {
       clearTimeout(timer)
       // past the grace, the jobs still in flight lose their lock renewal with the connection, and lapse into
       // the stalled set, where another worker takes them
-      if (!finished) return await this.#abandon()
       const connection = this.#workerConnection
-      await connection?.quit().catch(() => connection.disconnect())
+      if (finished) await connection?.quit().catch(() => connection.disconnect())
+      else connection?.disconnect()
     }
     await this.#queue.close()
   }
@@ -182,7 +185,8 @@ export class BullMqDeliveryQueue implements DeliveryQueue {
     // the worker's blocking connection too: BullMQ's disconnect reaches it only after the main one (not public API)
     const blocking = (this.#worker as unknown as { backend?: { blockingConnection?: { disconnect?: () => Promise<void> } } } | undefined)
       ?.backend?.blockingConnection?.disconnect?.()
-    const disconnects = Promise.all([this.#worker?.disconnect(), this.#queue.disconnect(), blocking].map((closing) => closing?.catch(() => {})))
+    // the queue's own connection is the caller's (shared), closed by its owner
+    const disconnects = Promise.all([this.#worker?.disconnect(), blocking].map((closing) => closing?.catch(() => {})))
     let timer: NodeJS.Timeout | undefined
     await Promise.race([disconnects, new Promise<void>((resolve) => { timer = setTimeout(resolve, ABANDON_WAIT_MS) })])
     clearTimeout(timer)
