@@ -32,6 +32,9 @@ declare module 'fastify' {
 }
 
 const VERIFIED_TOKENS_KEPT = 10_000
+const ACCESS_TOKEN_TYP = 'at+jwt'
+/** clock drift between our own instances that a fresh token's iat may show */
+const IAT_TOLERANCE_SECONDS = 5
 
 /** What a session records of the client that opened it. */
 export const clientInfo = (request: FastifyRequest): ClientInfo => ({ userAgent: request.headers['user-agent'] ?? null, ip: request.ip })
@@ -55,9 +58,13 @@ async function authPlugin (app: FastifyInstance, { config }: { config: Config })
       }
     },
     decode: { complete: true },
-    sign: { algorithm: 'EdDSA', kid: signingKeys.current.kid, iss: config.JWT_ISSUER, aud: config.JWT_AUDIENCE, expiresIn: `${config.ACCESS_TOKEN_TTL_SECONDS}s` },
+    // typ at+jwt (RFC 9068): no other JWT signed with these keys passes for an access token
+    sign: { algorithm: 'EdDSA', kid: signingKeys.current.kid, header: { alg: 'EdDSA', typ: ACCESS_TOKEN_TYP }, iss: config.JWT_ISSUER, aud: config.JWT_AUDIENCE, expiresIn: `${config.ACCESS_TOKEN_TTL_SECONDS}s` },
     verify: {
       algorithms: ['EdDSA'],
+      checkTyp: ACCESS_TOKEN_TYP,
+      // counted from iat: a token whose exp says more than the lifetime is not one we signed
+      maxAge: `${config.ACCESS_TOKEN_TTL_SECONDS}s`,
       allowedIss: config.JWT_ISSUER,
       allowedAud: config.JWT_AUDIENCE,
       requiredClaims: ['sub', 'sid', 'iss', 'aud', 'exp', 'iat'],
@@ -85,7 +92,8 @@ async function authPlugin (app: FastifyInstance, { config }: { config: Config })
       throw new AppError('unauthorized', { detail: 'A valid bearer access token is required.', cause: error })
     }
     const { sub, sid, iat } = request.user
-    if (typeof sub !== 'string' || typeof sid !== 'string' || typeof iat !== 'number') {
+    // fast-jwt checks iat only against maxAge; a token issued in the future is checked here, cache or not
+    if (typeof sub !== 'string' || typeof sid !== 'string' || typeof iat !== 'number' || iat > now().getTime() / 1000 + IAT_TOLERANCE_SECONDS) {
       throw new AppError('unauthorized', { detail: 'A valid bearer access token is required.' })
     }
     // a store failure here is a 503, never a 401: clients must not throw good tokens away during an outage
