@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Config } from '../src/config.ts'
 import { AppError } from '../src/errors.ts'
 import { SessionService, type AccessTokenPayload, type ClientInfo } from '../src/auth/session-service.ts'
+import { loadRefreshTokenKey } from '../src/sessions/tokens.ts'
 
 /** The claims of an access token, as this service signs them. */
 export interface AccessClaims extends AccessTokenPayload {
@@ -80,6 +81,8 @@ async function authPlugin (app: FastifyInstance, { config }: { config: Config })
     signAccessToken: async (payload) => app.jwt.sign(payload),
     accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
     refreshTokenTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
+    refreshTokenKey: loadRefreshTokenKey(config),
+    reuseGraceSeconds: config.REFRESH_REUSE_GRACE_SECONDS,
     now
   })
   app.decorate('sessionService', sessionService)
