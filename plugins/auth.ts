@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Config } from '../src/config.ts'
 import { AppError } from '../src/errors.ts'
 import { SessionService, type AccessTokenPayload, type ClientInfo } from '../src/auth/session-service.ts'
+import { loadRefreshTokenKey } from '../src/sessions/tokens.ts'
 
 /** The claims of an access token, as this service signs them. */
 export interface AccessClaims extends AccessTokenPayload {
@@ -32,6 +33,9 @@ declare module 'fastify' {
 }
 
 const VERIFIED_TOKENS_KEPT = 10_000
+const ACCESS_TOKEN_TYP = 'at+jwt'
+/** clock drift between our own instances that a fresh token's iat may show */
+const IAT_TOLERANCE_SECONDS = 5
 
 /** What a session records of the client that opened it. */
 export const clientInfo = (request: FastifyRequest): ClientInfo => ({ userAgent: request.headers['user-agent'] ?? null, ip: request.ip })
@@ -55,9 +59,13 @@ async function authPlugin (app: FastifyInstance, { config }: { config: Config })
       }
     },
     decode: { complete: true },
-    sign: { algorithm: 'EdDSA', kid: signingKeys.current.kid, iss: config.JWT_ISSUER, aud: config.JWT_AUDIENCE, expiresIn: `${config.ACCESS_TOKEN_TTL_SECONDS}s` },
+    // typ at+jwt (RFC 9068): no other JWT signed with these keys passes for an access token
+    sign: { algorithm: 'EdDSA', kid: signingKeys.current.kid, header: { alg: 'EdDSA', typ: ACCESS_TOKEN_TYP }, iss: config.JWT_ISSUER, aud: config.JWT_AUDIENCE, expiresIn: `${config.ACCESS_TOKEN_TTL_SECONDS}s` },
     verify: {
       algorithms: ['EdDSA'],
+      checkTyp: ACCESS_TOKEN_TYP,
+      // counted from iat: a token whose exp says more than the lifetime is not one we signed
+      maxAge: `${config.ACCESS_TOKEN_TTL_SECONDS}s`,
       allowedIss: config.JWT_ISSUER,
       allowedAud: config.JWT_AUDIENCE,
       requiredClaims: ['sub', 'sid', 'iss', 'aud', 'exp', 'iat'],
@@ -73,6 +81,8 @@ async function authPlugin (app: FastifyInstance, { config }: { config: Config })
     signAccessToken: async (payload) => app.jwt.sign(payload),
     accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
     refreshTokenTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
+    refreshTokenKey: loadRefreshTokenKey(config),
+    reuseGraceSeconds: config.REFRESH_REUSE_GRACE_SECONDS,
     now
   })
   app.decorate('sessionService', sessionService)
@@ -85,7 +95,8 @@ async function authPlugin (app: FastifyInstance, { config }: { config: Config })
       throw new AppError('unauthorized', { detail: 'A valid bearer access token is required.', cause: error })
     }
     const { sub, sid, iat } = request.user
-    if (typeof sub !== 'string' || typeof sid !== 'string' || typeof iat !== 'number') {
+    // fast-jwt checks iat only against maxAge; a token issued in the future is checked here, cache or not
+    if (typeof sub !== 'string' || typeof sid !== 'string' || typeof iat !== 'number' || iat > now().getTime() / 1000 + IAT_TOLERANCE_SECONDS) {
       throw new AppError('unauthorized', { detail: 'A valid bearer access token is required.' })
     }
     // a store failure here is a 503, never a 401: clients must not throw good tokens away during an outage

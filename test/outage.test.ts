@@ -1,12 +1,15 @@
 import t, { type Test } from 'tap'
+import { Writable } from 'node:stream'
+import { Redis } from 'ioredis'
+import { loggerOptions } from '../src/logger.ts'
 import type { FastifyInstance } from 'fastify'
 import { buildTestApp, testConfig } from './helpers/build-app.ts'
-import { startDisposableMongo, startDisposableRedis } from './helpers/disposable-server.ts'
+import { freePort, startDisposableMongo, startDisposableRedis } from './helpers/disposable-server.ts'
 import { codeFromOutbox, login, newEmail, startLogin } from './helpers/login.ts'
 
 interface Timed { statusCode: number, body: string, headers: Record<string, unknown>, ms: number }
 
-async function timed (app: FastifyInstance, request: { method: 'GET' | 'POST', url: string, payload?: object }): Promise<Timed> {
+async function timed (app: FastifyInstance, request: { method: 'GET' | 'POST', url: string, payload?: object, headers?: Record<string, string> }): Promise<Timed> {
   const started = Date.now()
   const response = await app.inject(request)
   return { statusCode: response.statusCode, body: response.body, headers: response.headers, ms: Date.now() - started }
@@ -76,4 +79,35 @@ t.test('MongoDB stopped: verify and refresh fail closed with 503, and the challe
   t.ok(recovered, 'MongoDB answers again without a restart')
   t.equal(answer?.statusCode, 200, 'the same code still logs in: the outage did not burn the challenge')
   t.match(JSON.parse(answer?.body ?? '{}'), { accessToken: String, user: { email } })
+})
+
+t.test('Redis refusing writes (OOM, READONLY): 503 with Retry-After, and the log names the error, never the command\'s arguments', async (t) => {
+  const redis = await startDisposableRedis()
+  t.teardown(() => redis.stop())
+  const lines: string[] = []
+  const stream = new Writable({ write (chunk, _encoding, done) { lines.push(...String(chunk).split('\n').filter(Boolean)); done() } })
+  const config = testConfig(t, { env: { REDIS_URL: redis.url, LOG_LEVEL: 'info' } })
+  // the app's own logger configuration, written to a stream of the test's
+  const app = await buildTestApp(t, { logger: { ...loggerOptions(config) as object, stream } as never }, config)
+  const admin = new Redis(redis.url)
+  t.teardown(() => admin.disconnect())
+  const email = newEmail('pii')
+  const session = await login(app, { email: newEmail() })
+
+  await admin.config('SET', 'maxmemory-policy', 'noeviction')
+  await admin.config('SET', 'maxmemory', '1')
+  await t.rejects(admin.set('probe', '1'), /^OOM/, 'Redis refuses writes')
+  failsClosed(t, await timed(app, { method: 'POST', url: '/v1/auth/logout', headers: { authorization: `Bearer ${session.accessToken}` } }), 'logout while Redis is out of memory')
+  await admin.config('SET', 'maxmemory', '0')
+
+  await admin.replicaof('127.0.0.1', await freePort())
+  failsClosed(t, await timed(app, { method: 'POST', url: '/v1/auth/otp', payload: { email } }), 'start while Redis is a read-only replica')
+  await admin.replicaof('NO', 'ONE')
+
+  t.notOk(lines.join('\n').includes(email), 'the email is not in the logs')
+  const errors = lines.map((line) => JSON.parse(line)).filter((entry) => entry.err)
+  for (const { err } of errors) {
+    t.same(Object.keys(err).sort(), ['command', 'errorCode', 'type'], `only type, command and code: ${JSON.stringify(err)}`)
+  }
+  t.same(errors.map(({ err }) => `${err.errorCode} ${err.command}`), ['OOM set', 'READONLY evalsha'], 'both failures logged')
 })

@@ -82,7 +82,7 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
     schema: {
       operationId: 'refreshToken',
       summary: 'Rotate a refresh token into a new pair',
-      description: 'Each refresh token works once. Presenting one that was already rotated ends the whole session (401 token_reused).',
+      description: 'Each refresh token works once. Presenting one that was already rotated, however long ago, ends the whole session (401 token_reused), except within REFRESH_REUSE_GRACE_SECONDS (10 s) of its rotation: parallel refreshes of one token (two tabs) all get the same new pair.',
       tags: ['auth'],
       body: Type.Object({ refreshToken: RefreshTokenSchema }, { additionalProperties: false, examples: [{ refreshToken: '665f1c2e9b1e8a0012ab34cd.q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA' }] }),
       security: [],

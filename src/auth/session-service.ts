@@ -1,7 +1,7 @@
 import { AppError } from '../errors.ts'
-import type { SessionRepository } from '../sessions/session-repository.ts'
+import { sameHash, type SessionRepository } from '../sessions/session-repository.ts'
 import type { RevocationStore } from '../sessions/revocation-store.ts'
-import { hashRefreshToken, newRefreshToken, newSessionId, parseRefreshToken } from '../sessions/tokens.ts'
+import { hashRefreshToken, newRefreshToken, newSessionId, parseRefreshToken, successorRefreshToken, type PresentedRefreshToken } from '../sessions/tokens.ts'
 
 /** What an access token says, as this service signs it (iss, aud and exp are added by the signer). */
 export interface AccessTokenPayload { sub: string, sid: string, amr: string[] }
@@ -22,6 +22,10 @@ export interface SessionServiceOptions {
   signAccessToken: (payload: AccessTokenPayload) => Promise<string>
   accessTokenTtlSeconds: number
   refreshTokenTtlSeconds: number
+  /** authenticates refresh tokens and derives their successors (tokens.ts) */
+  refreshTokenKey: Buffer
+  /** a used refresh token presented again this soon gets the same successor, not a revocation */
+  reuseGraceSeconds: number
   now: () => Date
 }
 
@@ -43,10 +47,10 @@ export class SessionService {
   }
 
   async open (userId: string, amr: string[], client: ClientInfo): Promise<TokenPair> {
-    const { sessions, refreshTokenTtlSeconds, now } = this.#options
+    const { sessions, refreshTokenTtlSeconds, refreshTokenKey, now } = this.#options
     // the id first: the refresh token names its session
     const id = newSessionId()
-    const refreshToken = newRefreshToken(id)
+    const refreshToken = newRefreshToken(refreshTokenKey, id)
     const at = now()
     await sessions.create({
       id,
@@ -61,29 +65,34 @@ export class SessionService {
     return this.#pair({ sub: userId, sid: id, amr }, refreshToken)
   }
 
-  /** Rotates a refresh token; a used one ends its session (401 token_reused) and its access tokens with it. */
+  /**
+   * Rotates a refresh token; one used before, however long ago, ends its session (401 token_reused) and its
+   * access tokens with it. Within the reuse grace, a used token gets the successor already handed out: the
+   * successor is derived from the presented token, so the pair is the same for every parallel caller.
+   */
   async refresh (presentedToken: string): Promise<TokenPair> {
-    const { sessions, refreshTokenTtlSeconds, now } = this.#options
-    const presented = parseRefreshToken(presentedToken)
+    const { sessions, refreshTokenTtlSeconds, refreshTokenKey, reuseGraceSeconds, now } = this.#options
+    const presented = parseRefreshToken(refreshTokenKey, presentedToken)
     if (presented === null) throw invalidRefreshToken()
-    const refreshToken = newRefreshToken(presented.sessionId)
+    const refreshToken = successorRefreshToken(refreshTokenKey, presented)
     const newHash = hashRefreshToken(refreshToken)
     const at = now()
     const result = await sessions.rotate({
-      ...presented,
+      sessionId: presented.sessionId,
+      generation: presented.generation,
+      tokenHash: presented.tokenHash,
       newHash,
       now: at,
       expiresAt: new Date(at.getTime() + refreshTokenTtlSeconds * 1000),
-      // no grace window: of parallel refreshes with one token exactly one wins, the others end the session
-      graceSeconds: 0
+      graceSeconds: reuseGraceSeconds
     })
     if (result.outcome === 'invalid') throw invalidRefreshToken()
     if (result.outcome === 'reused') {
       await this.#revokeAccess(result.session.userId, result.session.id)
       throw new AppError('token_reused')
     }
-    // only the caller whose swap landed holds the successor; anyone else is presenting a used token
-    if (result.session.tokenHash !== newHash) throw new AppError('token_reused')
+    // the successor is the same for every caller; a session that moved on otherwise is a used token
+    if (!sameHash(result.session.tokenHash, newHash)) throw new AppError('token_reused')
     const { userId, id, amr } = result.session
     return this.#pair({ sub: userId, sid: id, amr }, refreshToken)
   }
@@ -101,16 +110,16 @@ export class SessionService {
   async logout ({ sub, sid }: AccessTokenPayload, refreshToken?: string): Promise<void> {
     const { sessions, now } = this.#options
     const at = now()
-    const presented = refreshToken ? parseRefreshToken(refreshToken) : null
+    const presented = refreshToken ? parseRefreshToken(this.#options.refreshTokenKey, refreshToken) : null
     await Promise.all([
       sessions.revoke(sid, sub, at),
       this.#revokeAccess(sub, sid),
-      presented && this.#endByRefreshToken(sub, presented.sessionId, presented.tokenHash, at)
+      presented && this.#endByRefreshToken(sub, presented, at)
     ])
   }
 
-  async #endByRefreshToken (userId: string, sessionId: string, tokenHash: string, at: Date): Promise<void> {
-    if (await this.#options.sessions.revokeByTokenHash(sessionId, tokenHash, userId, at)) await this.#revokeAccess(userId, sessionId)
+  async #endByRefreshToken (userId: string, presented: PresentedRefreshToken, at: Date): Promise<void> {
+    if (await this.#options.sessions.revokeByToken(presented, userId, at)) await this.#revokeAccess(userId, presented.sessionId)
   }
 
   /** Ends one of the user's sessions; false when it is not a live session of theirs. */

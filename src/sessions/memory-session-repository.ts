@@ -1,16 +1,16 @@
 import {
-  PREVIOUS_HASHES_KEPT, isSessionId, previousHashOutcome, sameHash,
-  type NewSession, type PreviousHash, type RotateResult, type Rotation, type Session, type SessionRepository
+  isSessionId, sameHash, staleRotationOutcome,
+  type NewSession, type RotateResult, type Rotation, type Session, type SessionRepository
 } from './session-repository.ts'
 
-interface SessionRecord extends Session { previousHashes: PreviousHash[] }
+type SessionRecord = Session
 
 /** Expired sessions are dropped at most this often, the in-process stand-in for MongoDB's TTL monitor. */
 const SWEEP_INTERVAL_MS = 60_000
 
 const isLive = (session: Session, now: Date) => session.revokedAt === null && now.getTime() < session.expiresAt.getTime()
 
-function toSession ({ previousHashes, ...session }: SessionRecord): Session {
+function toSession (session: SessionRecord): Session {
   return structuredClone(session)
 }
 
@@ -35,33 +35,33 @@ export class MemorySessionRepository implements SessionRepository {
       userId: input.userId,
       familyId: id,
       tokenHash: input.tokenHash,
+      generation: 0,
       amr: [...input.amr],
       createdAt: new Date(input.now),
       lastUsedAt: new Date(input.now),
       expiresAt: new Date(input.expiresAt),
       revokedAt: null,
       userAgent: input.userAgent ?? null,
-      ip: input.ip ?? null,
-      previousHashes: []
+      ip: input.ip ?? null
     }
     this.#sessions.set(id, record)
     return toSession(record)
   }
 
-  async rotate ({ sessionId, tokenHash, newHash, now, expiresAt, graceSeconds }: Rotation): Promise<RotateResult> {
+  async rotate (rotation: Rotation): Promise<RotateResult> {
+    const { sessionId, generation, tokenHash, newHash, now, expiresAt } = rotation
     const record = this.#sessions.get(sessionId)
     if (!record || !isLive(record, now)) return { outcome: 'invalid' }
-    if (sameHash(record.tokenHash, tokenHash)) {
-      record.previousHashes.push({ hash: tokenHash, rotatedAt: new Date(now) })
-      record.previousHashes.splice(0, record.previousHashes.length - PREVIOUS_HASHES_KEPT)
+    if (record.generation === generation && sameHash(record.tokenHash, tokenHash)) {
       record.tokenHash = newHash
+      record.generation = generation + 1
       record.lastUsedAt = new Date(now)
       record.expiresAt = new Date(expiresAt)
       return { outcome: 'rotated', session: toSession(record) }
     }
-    const previous = record.previousHashes.find((entry) => sameHash(entry.hash, tokenHash))
-    if (!previous) return { outcome: 'invalid' }
-    if (previousHashOutcome(previous, now, graceSeconds) === 'grace') return { outcome: 'rotated', session: toSession(record) }
+    const outcome = staleRotationOutcome(record, rotation)
+    if (outcome === 'invalid') return { outcome }
+    if (outcome === 'grace') return { outcome: 'rotated', session: toSession(record) }
     record.revokedAt = new Date(now)
     return { outcome: 'reused', session: toSession(record) }
   }
@@ -83,9 +83,9 @@ export class MemorySessionRepository implements SessionRepository {
     return this.#revoke(record?.userId === userId ? record : undefined, now)
   }
 
-  async revokeByTokenHash (sessionId: string, tokenHash: string, userId: string, now: Date): Promise<boolean> {
+  async revokeByToken ({ sessionId, generation, tokenHash }: { sessionId: string, generation: number, tokenHash: string }, userId: string, now: Date): Promise<boolean> {
     const record = this.#sessions.get(sessionId)
-    const holds = record !== undefined && (sameHash(record.tokenHash, tokenHash) || record.previousHashes.some((previous) => sameHash(previous.hash, tokenHash)))
+    const holds = record !== undefined && (generation < record.generation || (generation === record.generation && sameHash(record.tokenHash, tokenHash)))
     return this.#revoke(holds && record?.userId === userId ? record : undefined, now)
   }
 

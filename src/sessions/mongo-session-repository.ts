@@ -2,19 +2,18 @@ import { Schema, Types, type Connection, type Model } from 'mongoose'
 import { MongoRotationLock, type RotationLockOptions } from './mongo-rotation-lock.ts'
 import type { MongoCompat } from '../mongo-compat.ts'
 import {
-  PREVIOUS_HASHES_KEPT, isSessionId, previousHashOutcome, sameHash,
-  type NewSession, type PreviousHash, type RotateResult, type Rotation, type Session, type SessionRepository
+  isSessionId, sameHash, staleRotationOutcome,
+  type NewSession, type RotateResult, type Rotation, type Session, type SessionRepository
 } from './session-repository.ts'
 
 interface SessionDocument extends Omit<Session, 'id' | 'familyId'> {
   _id: Types.ObjectId
-  previousHashes: PreviousHash[]
 }
 
 const sessionSchema = new Schema<SessionDocument>({
   userId: { type: String, required: true },
   tokenHash: { type: String, required: true },
-  previousHashes: { type: [new Schema<PreviousHash>({ hash: String, rotatedAt: Date }, { _id: false })], default: [] },
+  generation: { type: Number, required: true, default: 0 },
   amr: { type: [String], default: [] },
   createdAt: { type: Date, required: true },
   lastUsedAt: { type: Date, required: true },
@@ -36,8 +35,10 @@ const live = (now: Date) => ({ revokedAt: null, expiresAt: { $gt: now } })
 const isLive = (session: Pick<SessionDocument, 'revokedAt' | 'expiresAt'>, now: Date) => session.revokedAt === null && now.getTime() < session.expiresAt.getTime()
 const toObjectId = (id: string) => /^[0-9a-f]{24}$/i.test(id) ? new Types.ObjectId(id) : null
 
-function toSession ({ _id, previousHashes, ...session }: SessionDocument): Session {
-  return { id: _id.toHexString(), familyId: _id.toHexString(), ...session, amr: [...session.amr] }
+function toSession ({ _id, ...session }: SessionDocument & { previousHashes?: unknown }): Session {
+  // previousHashes: what sessions of the version before generations still hold
+  const { previousHashes: _previous, ...rest } = session
+  return { id: _id.toHexString(), familyId: _id.toHexString(), ...rest, amr: [...session.amr] }
 }
 
 export interface MongoSessionRepositoryOptions {
@@ -49,12 +50,12 @@ export interface MongoSessionRepositoryOptions {
 /**
  * SessionRepository on MongoDB. Every query filters on revokedAt and expiresAt itself: the TTL index only keeps
  * the collection small (FerretDB has none). A refresh token names its session (`_id`), so:
- * - compat 'mongodb': a rotation is ONE findOneAndUpdate on `{ _id, tokenHash, live }`, atomic on MongoDB, with
- *   `$push`/`$slice` keeping the last previous hashes; only a miss (reuse, or an invalid token) reads again.
+ * - compat 'mongodb': a rotation is ONE findOneAndUpdate on `{ _id, generation, tokenHash, live }`, atomic on
+ *   MongoDB; only a miss (reuse, grace, or an invalid token) reads again.
  * - compat 'ferretdb': FerretDB 1.x runs a filtered update as a read and an unconditional write (FerretDB#3040),
  *   so the swap runs under a per-token lock (mongo-rotation-lock.ts): read by `_id`, compare in code, write by
- *   `_id` (the only filter it hands to its storage), previous hashes capped in code (it ignores `$slice`).
- *   Parallel callers wait for the winner's result and then see the hash as a previous one.
+ *   `_id` (the only filter it hands to its storage). Parallel callers wait for the winner's result and then see
+ *   their generation as an earlier one.
  */
 export class MongoSessionRepository implements SessionRepository {
   readonly #sessions: Model<SessionDocument>
@@ -88,6 +89,7 @@ export class MongoSessionRepository implements SessionRepository {
       _id: new Types.ObjectId(input.id),
       userId: input.userId,
       tokenHash: input.tokenHash,
+      generation: 0,
       amr: input.amr,
       createdAt: input.now,
       lastUsedAt: input.now,
@@ -106,32 +108,29 @@ export class MongoSessionRepository implements SessionRepository {
 
   /** MongoDB: the compare-and-swap is the filter; of parallel rotations of one token exactly one matches. */
   async #rotateAtomically (_id: Types.ObjectId, rotation: Rotation): Promise<RotateResult> {
-    const { tokenHash, newHash, now, expiresAt } = rotation
-    // the hash is compared by the server, not in constant time: it is a SHA-256 of 256 random bits, so how
-    // long a mismatch takes says nothing useful about any token
+    const { generation, tokenHash, newHash, now, expiresAt } = rotation
+    // the hash is compared by the server, not in constant time: it is a SHA-256 of a token with 128 unknown bits
+    // and a tag, so how long a mismatch takes says nothing useful about any token
     const rotated = await this.#sessions.findOneAndUpdate(
-      { _id, tokenHash, ...live(now) },
-      {
-        $set: { tokenHash: newHash, lastUsedAt: now, expiresAt },
-        $push: { previousHashes: { $each: [{ hash: tokenHash, rotatedAt: now }], $slice: -PREVIOUS_HASHES_KEPT } }
-      },
+      { _id, generation, tokenHash, ...live(now) },
+      { $set: { tokenHash: newHash, generation: generation + 1, lastUsedAt: now, expiresAt } },
       after
     ).lean<SessionDocument>()
     if (rotated) return { outcome: 'rotated', session: toSession(rotated) }
     // the miss: a used token (reuse, or a parallel refresh within grace), or nothing of this session
     const current = await this.#sessions.findById(_id).lean<SessionDocument>()
-    if (!current || !isLive(current, now) || sameHash(current.tokenHash, tokenHash)) return INVALID
-    return this.#presentedPrevious(current, rotation)
+    if (!current || !isLive(current, now)) return INVALID
+    return this.#presentedStale(current, rotation)
   }
 
   async #rotateUnderLock (_id: Types.ObjectId, lock: MongoRotationLock, rotation: Rotation): Promise<RotateResult> {
-    const { tokenHash, now } = rotation
-    // a second and third look after waiting: the winner's swap landed (the hash is now a previous one) or failed,
+    const { generation, tokenHash, now } = rotation
+    // a second and third look after waiting: the winner's swap landed (the generation is now an earlier one) or failed,
     // or a crashed rotation's stale lock was broken and the hash may be rotated here
     for (let look = 0; look < 3; look++) {
       const current = await this.#sessions.findById(_id).lean<SessionDocument>()
       if (!current || !isLive(current, now)) return INVALID
-      if (!sameHash(current.tokenHash, tokenHash)) return this.#presentedPrevious(current, rotation)
+      if (current.generation !== generation || !sameHash(current.tokenHash, tokenHash)) return this.#presentedStale(current, rotation)
       if (look === 2) break
       if (await lock.acquire(tokenHash)) {
         try {
@@ -148,25 +147,24 @@ export class MongoSessionRepository implements SessionRepository {
     return INVALID
   }
 
-  /** A hash that is not the session's current one: an already used token (reuse, or grace), or nothing of it. */
-  async #presentedPrevious (current: SessionDocument, { tokenHash, now, graceSeconds }: Rotation): Promise<RotateResult> {
-    const previous = current.previousHashes.find((entry) => sameHash(entry.hash, tokenHash))
-    if (!previous) return INVALID
-    if (previousHashOutcome(previous, now, graceSeconds) === 'grace') return { outcome: 'rotated', session: toSession(current) }
+  /** Not the session's current token: an already used one (reuse, or grace), or nothing of it. */
+  async #presentedStale (current: SessionDocument, rotation: Rotation): Promise<RotateResult> {
+    const { now } = rotation
+    const outcome = staleRotationOutcome(current, rotation)
+    if (outcome === 'invalid') return INVALID
+    if (outcome === 'grace') return { outcome: 'rotated', session: toSession(current) }
     await this.#sessions.updateOne({ _id: current._id, revokedAt: null }, { $set: { revokedAt: now } })
     return { outcome: 'reused', session: toSession({ ...current, revokedAt: now }) }
   }
 
   /** FerretDB: the swap, under the token's lock; null when the session moved on, was revoked or expired meanwhile. */
-  async #swapUnderLock (_id: Types.ObjectId, { tokenHash, newHash, now, expiresAt }: Rotation): Promise<Session | null> {
+  async #swapUnderLock (_id: Types.ObjectId, { generation, tokenHash, newHash, now, expiresAt }: Rotation): Promise<Session | null> {
     // the lock keeps other rotations of this token out: read what it guards
     const current = await this.#sessions.findById(_id).lean<SessionDocument>()
-    if (!current || !sameHash(current.tokenHash, tokenHash) || !isLive(current, now)) return null
-    // capped here: FerretDB ignores $slice
-    const previousHashes = [...current.previousHashes, { hash: tokenHash, rotatedAt: now }].slice(-PREVIOUS_HASHES_KEPT)
+    if (!current || current.generation !== generation || !sameHash(current.tokenHash, tokenHash) || !isLive(current, now)) return null
     const rotated = await this.#sessions.findOneAndUpdate(
       { _id },
-      { $set: { tokenHash: newHash, previousHashes, lastUsedAt: now, expiresAt } },
+      { $set: { tokenHash: newHash, generation: generation + 1, lastUsedAt: now, expiresAt } },
       after
     ).lean<SessionDocument>()
     // a revocation landing between the read and the write stays (a swap never touches revokedAt), as if it had
@@ -192,11 +190,11 @@ export class MongoSessionRepository implements SessionRepository {
     return result.modifiedCount === 1
   }
 
-  async revokeByTokenHash (sessionId: string, tokenHash: string, userId: string, now: Date): Promise<boolean> {
+  async revokeByToken ({ sessionId, generation, tokenHash }: { sessionId: string, generation: number, tokenHash: string }, userId: string, now: Date): Promise<boolean> {
     const _id = toObjectId(sessionId)
     if (!_id) return false
     const result = await this.#sessions.updateOne(
-      { _id, userId, $or: [{ tokenHash }, { 'previousHashes.hash': tokenHash }], ...live(now) },
+      { _id, userId, $or: [{ generation, tokenHash }, { generation: { $gt: generation } }], ...live(now) },
       { $set: { revokedAt: now } }
     )
     return result.modifiedCount === 1

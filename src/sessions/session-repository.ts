@@ -7,10 +7,12 @@ export interface Session {
   /** the refresh-token family; a session is exactly one family, so this equals id */
   familyId: string
   /**
-   * SHA-256 of the current refresh token `<id>.<secret>` (tokens.ts hashRefreshToken); the token itself is never
+   * SHA-256 of the current refresh token `<id>.<generation>.<nonce ‖ tag>` (tokens.ts); the token itself is never
    * stored. Tokens name their session, so hashes are only ever compared within one session, never looked up.
    */
   tokenHash: string
+  /** how many times the session was refreshed: the generation of its current refresh token */
+  generation: number
   /** how the user authenticated, e.g. ['otp', 'email'] */
   amr: string[]
   createdAt: Date
@@ -36,9 +38,14 @@ export interface NewSession {
 export interface Rotation {
   /** the session the presented refresh token names (tokens.ts parseRefreshToken) */
   sessionId: string
+  /** the generation the presented token names; its tag proved we issued it */
+  generation: number
   /** hash of the refresh token presented */
   tokenHash: string
-  /** hash of the successor the caller will hand out if the rotation wins */
+  /**
+   * hash of the successor (generation + 1) the caller hands out if the rotation wins; derived from the presented
+   * token (tokens.ts successorRefreshToken), so parallel callers pass the same one
+   */
   newHash: string
   now: Date
   /** the session's new expiry (the caller decides whether sessions slide) */
@@ -65,21 +72,19 @@ export interface SessionRepository {
 
   /**
    * Rotates the refresh token of session `sessionId` in ONE atomic compare-and-swap, filtered on the session id,
-   * the current hash, not revoked and not expired: tokenHash becomes newHash, the old hash joins the family's previous hashes (the last
-   * PREVIOUS_HASHES_KEPT), lastUsedAt becomes now and expiresAt the given expiry. Then:
-   * The session is found by its id alone, and the presented hash compared with its current and previous ones:
-   * - the current hash of an active session → 'rotated' with the updated session (session.tokenHash === newHash);
-   * - a previous hash → the token was already used: the whole session is revoked → 'reused' (a thief and the
-   *   owner cannot both keep refreshing);
-   * - unknown or malformed session id, a hash the session never had, expired or revoked session, or a hash older
-   *   than the last PREVIOUS_HASHES_KEPT → 'invalid'.
-   * Grace (graceSeconds > 0): a previous hash rotated less than graceSeconds ago is a client's parallel refresh,
-   * not theft; it gets 'rotated' with the CURRENT session, unchanged: its tokenHash is the winner's newHash, not
-   * necessarily this caller's (compare `session.tokenHash === newHash` to tell). Only hashes are stored, so the
-   * successor's token cannot be looked up: to hand every parallel caller the same refresh token, derive the
-   * successor from the presented token (e.g. an HMAC of it under a server key), so all of them pass the same newHash.
-   * Parallel rotations of one token: exactly one compare-and-swap wins; the others see a previous hash, so with
-   * grace 0 they revoke the session (reuse) and with grace they share the winner's session. Never two live chains.
+   * the presented generation and hash, not revoked and not expired: tokenHash becomes newHash, the generation
+   * goes up by one, lastUsedAt becomes now and expiresAt the given expiry. Then, the session found by its id alone:
+   * - the current generation and hash of an active session → 'rotated' with the updated session
+   *   (session.tokenHash === newHash);
+   * - an earlier generation → the token was already used, however long ago: the whole session is revoked →
+   *   'reused' (a thief and the owner cannot both keep refreshing);
+   * - unknown or malformed session id, the current generation with another hash, a later generation, an expired
+   *   or revoked session → 'invalid'.
+   * Grace (graceSeconds > 0): the generation just before the current one, whose successor is newHash (the
+   * current hash) and was stored less than graceSeconds ago, is a client's parallel refresh, not theft: it gets
+   * 'rotated' with the CURRENT session, unchanged, so the caller hands out the same successor again.
+   * Parallel rotations of one token: exactly one compare-and-swap wins; the others see an earlier generation, so
+   * with grace 0 they revoke the session (reuse) and with grace they share the winner's successor. Never two live chains.
    */
   rotate (input: Rotation): Promise<RotateResult>
 
@@ -93,10 +98,10 @@ export interface SessionRepository {
   revoke (id: string, userId: string, now: Date): Promise<boolean>
 
   /**
-   * Logout with a refresh token: revokes session `sessionId` when it is the user's, active, and tokenHash is its
-   * current or a previous hash; false otherwise.
+   * Logout with a refresh token: revokes session `sessionId` when it is the user's, active, and the token is its
+   * current one (generation and hash) or of an earlier generation; false otherwise.
    */
-  revokeByTokenHash (sessionId: string, tokenHash: string, userId: string, now: Date): Promise<boolean>
+  revokeByToken (token: { sessionId: string, generation: number, tokenHash: string }, userId: string, now: Date): Promise<boolean>
 
   /** Revokes every active session of the user; returns how many. */
   revokeAll (userId: string, now: Date): Promise<number>
@@ -107,15 +112,14 @@ export interface SessionRepository {
 /** Session ids are ObjectIds in hex, whichever adapter stores them. */
 export const isSessionId = (id: string) => /^[0-9a-f]{24}$/.test(id)
 
-/** How many rotated-out hashes a family remembers for reuse detection. */
-export const PREVIOUS_HASHES_KEPT = 20
-
-export interface PreviousHash { hash: string, rotatedAt: Date }
-
-/** The decision for a presented hash found among a live session's previous hashes. */
-export function previousHashOutcome (previous: PreviousHash, now: Date, graceSeconds: number): 'grace' | 'reused' {
+/** What a live session says of a rotation whose generation and hash are not its current ones. */
+export function staleRotationOutcome (current: Pick<Session, 'generation' | 'tokenHash' | 'lastUsedAt'>, rotation: Rotation): 'grace' | 'reused' | 'invalid' {
+  const { generation, newHash, now, graceSeconds } = rotation
+  if (generation >= current.generation) return 'invalid'
   // no window at all without a grace period: a caller whose clock reading predates the winner's is no exception
-  return graceSeconds > 0 && now.getTime() - previous.rotatedAt.getTime() < graceSeconds * 1000 ? 'grace' : 'reused'
+  const inGrace = graceSeconds > 0 && generation === current.generation - 1 && sameHash(current.tokenHash, newHash) &&
+    now.getTime() - current.lastUsedAt.getTime() < graceSeconds * 1000
+  return inGrace ? 'grace' : 'reused'
 }
 
 /** Token hashes compared in constant time: the session id finds the document, this proves the token. */

@@ -1,4 +1,4 @@
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type JsonWebKey, type KeyObject } from 'node:crypto'
+import { createHash, createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, timingSafeEqual, type JsonWebKey, type KeyObject } from 'node:crypto'
 import { Types } from 'mongoose'
 import { ConfigError, type Config } from '../config.ts'
 
@@ -98,26 +98,66 @@ export function newSessionId (): string {
 }
 
 /**
- * A refresh token, `<sessionId>.<secret>`: the session id is a selector, so the store finds the session by `_id`
- * and compares hashes in code (no lookup by hash); the secret, 256 random bits in base64url, is the verifier.
+ * The server key refresh tokens are authenticated with: REFRESH_TOKEN_KEY, else one derived from OTP_PEPPER
+ * (required in production), else one per process (refresh tokens then die with it, like the ephemeral JWT key).
  */
-export function newRefreshToken (sessionId: string): string {
-  return `${sessionId}.${randomBytes(32).toString('base64url')}`
+export function loadRefreshTokenKey (config: Config): Buffer {
+  if (config.REFRESH_TOKEN_KEY !== undefined) return Buffer.from(config.REFRESH_TOKEN_KEY)
+  if (config.OTP_PEPPER !== undefined) return createHmac('sha256', config.OTP_PEPPER).update('otp-gate refresh-token key').digest()
+  return randomBytes(32)
+}
+
+/** What a refresh token says once its tag is checked: the session, its generation, and the hash of the whole token. */
+export interface PresentedRefreshToken { sessionId: string, generation: number, tokenHash: string, token: string }
+
+const NONCE_BYTES = 16
+const TAG_BYTES = 16
+const REFRESH_TOKEN = /^([0-9a-f]{24})\.(0|[1-9]\d{0,9})\.([\w-]{43})$/
+
+const tagOf = (key: Buffer, sessionId: string, generation: number, nonce: Buffer) =>
+  createHmac('sha256', key).update(`${sessionId}.${generation}.`).update(nonce).digest().subarray(0, TAG_BYTES)
+
+function refreshToken (key: Buffer, sessionId: string, generation: number, nonce: Buffer): string {
+  return `${sessionId}.${generation}.${Buffer.concat([nonce, tagOf(key, sessionId, generation, nonce)]).toString('base64url')}`
 }
 
 /**
- * What the session store keeps instead of the token: the SHA-256 of the whole token, selector included. A plain
- * SHA-256 is enough: with 256 random bits there is nothing to brute-force, so a slow or salted hash would only
- * cost time on every refresh.
+ * A refresh token, `<sessionId>.<generation>.<nonce ‖ tag>`: the session id is a selector (the store finds the
+ * session by `_id`), the generation counts the session's rotations, and the tag, an HMAC of the three under the
+ * server key, proves we issued it. So a token of an earlier generation, however old, is recognised as ours and
+ * its reuse ends the session, with no list of previous hashes. The first token's nonce is 128 random bits.
+ */
+export function newRefreshToken (key: Buffer, sessionId: string): string {
+  return refreshToken(key, sessionId, 0, randomBytes(NONCE_BYTES))
+}
+
+/**
+ * The successor of a refresh token: the next generation, its nonce an HMAC of the presented token under the
+ * server key. Deterministic, so every parallel refresh of one token computes the same successor, and the ones
+ * that come within the reuse grace are handed the pair the first one stored.
+ */
+export function successorRefreshToken (key: Buffer, presented: PresentedRefreshToken): string {
+  const nonce = createHmac('sha256', key).update('successor.').update(presented.token).digest().subarray(0, NONCE_BYTES)
+  return refreshToken(key, presented.sessionId, presented.generation + 1, nonce)
+}
+
+/**
+ * What the session store keeps instead of the token: the SHA-256 of the whole token. A plain SHA-256 is enough:
+ * with 128 random (or keyed) bits and a 128-bit tag there is nothing to brute-force.
  */
 export function hashRefreshToken (token: string): string {
   return createHash('sha256').update(token).digest('hex')
 }
 
-const REFRESH_TOKEN = /^([0-9a-f]{24})\.[\w-]{43}$/
-
-/** The session a presented refresh token names and the token's hash; null when it is not of our making. */
-export function parseRefreshToken (token: string): { sessionId: string, tokenHash: string } | null {
-  const sessionId = REFRESH_TOKEN.exec(token)?.[1]
-  return sessionId === undefined ? null : { sessionId, tokenHash: hashRefreshToken(token) }
+/** The session, generation and hash of a presented refresh token; null when it is malformed or its tag is not ours. */
+export function parseRefreshToken (key: Buffer, token: string): PresentedRefreshToken | null {
+  const match = REFRESH_TOKEN.exec(token)
+  if (match === null) return null
+  const [, sessionId = '', generationText = '', body = ''] = match
+  const generation = Number(generationText)
+  const bytes = Buffer.from(body, 'base64url')
+  if (bytes.length !== NONCE_BYTES + TAG_BYTES || !Number.isSafeInteger(generation)) return null
+  const tag = tagOf(key, sessionId, generation, bytes.subarray(0, NONCE_BYTES))
+  if (!timingSafeEqual(tag, bytes.subarray(NONCE_BYTES))) return null
+  return { sessionId, generation, tokenHash: hashRefreshToken(token), token }
 }

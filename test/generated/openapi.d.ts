@@ -127,7 +127,7 @@ export interface paths {
         put?: never;
         /**
          * Rotate a refresh token into a new pair
-         * @description Each refresh token works once. Presenting one that was already rotated ends the whole session (401 token_reused).
+         * @description Each refresh token works once. Presenting one that was already rotated, however long ago, ends the whole session (401 token_reused), except within REFRESH_REUSE_GRACE_SECONDS (10 s) of its rotation: parallel refreshes of one token (two tabs) all get the same new pair.
          */
         post: operations["refreshToken"];
         delete?: never;

@@ -30,7 +30,7 @@ t.test('access tokens: only our EdDSA keys, our issuer and audience, live sessio
   t.match(claims, { sub: session.user.id, sid: String, amr: ['otp'], iss: 'otp-gate', aud: 'otp-gate', exp: Number, iat: Number })
 
   const signWith = (options: Record<string, unknown>, key = current.privateKeyPem) =>
-    createSigner({ key, algorithm: 'EdDSA', kid: current.kid, iss: 'otp-gate', aud: 'otp-gate', expiresIn: 60_000, ...options })
+    createSigner({ key, algorithm: 'EdDSA', kid: current.kid, iss: 'otp-gate', aud: 'otp-gate', header: { alg: 'EdDSA', typ: 'at+jwt' }, expiresIn: 60_000, ...options })
 
   const publicPem = current.publicKeyPem
   const jwk = createPublicKey(publicPem).export({ format: 'jwk' })
@@ -41,7 +41,7 @@ t.test('access tokens: only our EdDSA keys, our issuer and audience, live sessio
   const stranger = generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString()
   await refused(signWith({ kid: 'someone-else' }, stranger)({ sub: claims.sub, sid: claims.sid, amr: ['otp'] }), 'unknown kid')
   await refused(signWith({}, stranger)({ sub: claims.sub, sid: claims.sid, amr: ['otp'] }), 'our kid, a stranger\'s key')
-  await refused(signWith({ header: { jku: 'http://127.0.0.1:1/jwks.json', jwk: { kty: 'OKP', crv: 'Ed25519', x: 'AAAA' }, x5u: 'http://127.0.0.1:1/cert' } }, stranger)({ sub: claims.sub, sid: claims.sid, amr: ['otp'] }), 'jku/jwk/x5u headers are ignored')
+  await refused(signWith({ header: { alg: 'EdDSA', typ: 'at+jwt', jku: 'http://127.0.0.1:1/jwks.json', jwk: { kty: 'OKP', crv: 'Ed25519', x: 'AAAA' }, x5u: 'http://127.0.0.1:1/cert' } }, stranger)({ sub: claims.sub, sid: claims.sid, amr: ['otp'] }), 'jku/jwk/x5u headers are ignored')
   await refused(signWith({ notBefore: 3_600_000 })({ sub: claims.sub, sid: claims.sid, amr: ['otp'] }), 'future nbf')
   await refused(signWith({ expiresIn: 1 })({ sub: claims.sub, sid: claims.sid, amr: ['otp'], iat: Math.floor(Date.now() / 1000) - 120, exp: Math.floor(Date.now() / 1000) - 60 }), 'expired')
   await refused(signWith({ iss: 'https://evil.example' })({ sub: claims.sub, sid: claims.sid, amr: ['otp'] }), 'another issuer')
@@ -58,8 +58,8 @@ t.test('access tokens: only our EdDSA keys, our issuer and audience, live sessio
 
 // the FerretDB mode's rotation lock always; MongoDB's atomic compare-and-swap where the server is a real mongod
 for (const compat of COMPATS) {
-  t.test(`MONGODB_COMPAT=${compat}: 10 parallel refreshes with one token: one winner, the others end the session`, async (t) => {
-    const app = await buildTestApp(t, { env: { MONGODB_COMPAT: compat } })
+  t.test(`MONGODB_COMPAT=${compat}: without a reuse grace, 10 parallel refreshes with one token: one winner, the others end the session`, async (t) => {
+    const app = await buildTestApp(t, { env: { MONGODB_COMPAT: compat, REFRESH_REUSE_GRACE_SECONDS: '0' } })
     const { races, reason } = await compatCapabilities(app.mongo!, compat)
     if (!races) {
       t.pass('skipped', { skip: `parallel refreshes: ${reason}` })
@@ -83,3 +83,21 @@ for (const compat of COMPATS) {
     t.same(await app.sessions.listActive(session.user.id, new Date()), [], 'no live session')
   })
 }
+
+t.test('access tokens are typed at+jwt, live at most their lifetime from iat, and are never issued in the future', async (t) => {
+  const app = await buildTestApp(t, { env: { ACCESS_TOKEN_TTL_SECONDS: '600' } })
+  const session = await login(app, { email: newEmail() })
+  const header = JSON.parse(Buffer.from(session.accessToken.split('.')[0] ?? '', 'base64url').toString())
+  t.equal(header.typ, 'at+jwt', 'the signer sets typ (RFC 9068)')
+  const claims = JSON.parse(Buffer.from(session.accessToken.split('.')[1] ?? '', 'base64url').toString())
+  const { current } = app.signingKeys
+  const nowSeconds = Math.floor(Date.now() / 1000)
+  const sign = (options: Record<string, unknown>, payload: Record<string, unknown> = {}) =>
+    createSigner({ key: current.privateKeyPem, algorithm: 'EdDSA', kid: current.kid, iss: 'otp-gate', aud: 'otp-gate', header: { alg: 'EdDSA', typ: 'at+jwt' }, ...options })({ sub: claims.sub, sid: claims.sid, amr: ['otp'], ...payload })
+  const status = async (token: string) => (await app.inject({ method: 'GET', url: '/v1/me', headers: bearer(token) })).statusCode
+
+  t.equal(await status(sign({ expiresIn: 60_000 })), 200, 'control: typ at+jwt, fresh')
+  t.equal(await status(sign({ expiresIn: 60_000, header: { alg: 'EdDSA', typ: 'JWT' } })), 401, 'typ JWT (an ID token or any other JWT of the key) is refused')
+  t.equal(await status(sign({}, { iat: nowSeconds - 700, exp: nowSeconds + 3600 })), 401, 'issued longer ago than the lifetime, whatever its exp')
+  t.equal(await status(sign({}, { iat: nowSeconds + 3600, exp: nowSeconds + 4000 })), 401, 'iat in the future')
+})

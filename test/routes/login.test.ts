@@ -110,7 +110,7 @@ t.test('a disabled user gets the same answer as anyone, no message, and no sessi
 })
 
 t.test('refresh rotates; reusing a rotated token ends the whole session', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await buildTestApp(t, { env: { REFRESH_REUSE_GRACE_SECONDS: '0' } })
   const first = await login(app, { email: newEmail() })
   const refresh = (refreshToken: string) => app.inject({ method: 'POST', url: '/v1/auth/token/refresh', payload: { refreshToken } })
 
@@ -134,10 +134,12 @@ t.test('a refresh token names its session: a forged selector or an unknown shape
   const bob = await login(app, { email: newEmail() })
   const sessionOf = (accessToken: string) => JSON.parse(Buffer.from(accessToken.split('.')[1] ?? '', 'base64url').toString()).sid
   const refresh = (refreshToken: string) => app.inject({ method: 'POST', url: '/v1/auth/token/refresh', payload: { refreshToken } })
-  const [selector, secret = ''] = alice.refreshToken.split('.')
+  const [selector, generation, secret = ''] = alice.refreshToken.split('.')
   t.equal(selector, sessionOf(alice.accessToken), 'the selector is the session id')
-  t.match(secret, /^[\w-]{43}$/, 'the secret: 256 bits, base64url')
-  for (const forged of [`${sessionOf(bob.accessToken)}.${secret}`, `${selector}.${bob.refreshToken.split('.')[1]}`, secret, `${selector}.${secret}x`]) {
+  t.equal(generation, '0', 'then the generation')
+  t.match(secret, /^[\w-]{43}$/, 'the nonce and tag: 256 bits, base64url')
+  const bobs = bob.refreshToken.split('.')[2]
+  for (const forged of [`${sessionOf(bob.accessToken)}.0.${secret}`, `${selector}.0.${bobs}`, secret, `${selector}.0.${secret}x`, `${selector}.1.${secret}`, `${selector}.${secret}`]) {
     const answer = await refresh(forged)
     t.equal(answer.statusCode, 401)
     t.equal(answer.json().code, 'unauthorized', 'not a reuse: nothing of the session was presented')

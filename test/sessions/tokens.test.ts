@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process'
-import { createPublicKey, generateKeyPairSync, sign, verify, type JsonWebKey } from 'node:crypto'
+import { createPublicKey, generateKeyPairSync, randomBytes, sign, verify, type JsonWebKey } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { ConfigError, loadConfig, type Config } from '../../src/config.ts'
-import { generateSigningKey, hashRefreshToken, loadSigningKeys, newRefreshToken, newSessionId, parseRefreshToken } from '../../src/sessions/tokens.ts'
+import { generateSigningKey, hashRefreshToken, loadSigningKeys, newRefreshToken, newSessionId, parseRefreshToken, successorRefreshToken } from '../../src/sessions/tokens.ts'
 
 const withKeys = (keys: unknown): Config => loadConfig({ JWT_KEYS: typeof keys === 'string' ? keys : JSON.stringify(keys) })
 const data = Buffer.from('header.payload')
@@ -107,35 +107,52 @@ t.test('the generate-jwt-key script prints a JWT_KEYS value', async (t) => {
   t.match(defaulted[0]?.kid, /^\d{4}-\d{2}-\d{2}-/)
 })
 
-t.test('refresh tokens: the session id, then 256 random bits; hashed whole with SHA-256', async (t) => {
+const key = randomBytes(32)
+
+t.test('refresh tokens: the session id, generation 0, then 128 random bits and a 128-bit tag; hashed whole with SHA-256', async (t) => {
   const sessionId = newSessionId()
   t.match(sessionId, /^[0-9a-f]{24}$/)
   t.not(newSessionId(), sessionId)
-  const tokens = new Set(Array.from({ length: 1000 }, () => newRefreshToken(sessionId)))
+  const tokens = new Set(Array.from({ length: 1000 }, () => newRefreshToken(key, sessionId)))
   t.equal(tokens.size, 1000)
   for (const token of [...tokens].slice(0, 10)) {
-    const [selector, secret] = token.split('.')
+    const [selector, generation, body] = token.split('.')
     t.equal(selector, sessionId)
-    t.match(secret, /^[A-Za-z0-9_-]{43}$/)
-    t.equal(Buffer.from(secret!, 'base64url').length, 32)
+    t.equal(generation, '0')
+    t.match(body, /^[A-Za-z0-9_-]{43}$/)
+    t.equal(Buffer.from(body!, 'base64url').length, 32)
   }
   t.equal(hashRefreshToken('abc'), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad')
-  const token = newRefreshToken(sessionId)
-  t.equal(hashRefreshToken(token), hashRefreshToken(token))
+  const token = newRefreshToken(key, sessionId)
   t.match(hashRefreshToken(token), /^[0-9a-f]{64}$/)
-  t.not(hashRefreshToken(token), hashRefreshToken(newRefreshToken(sessionId)))
+  t.not(hashRefreshToken(token), hashRefreshToken(newRefreshToken(key, sessionId)))
 })
 
-t.test('parseRefreshToken: the session named and the hash of the whole token, or null', async (t) => {
+t.test('successors: the next generation, the same for every caller, and ours', async (t) => {
   const sessionId = newSessionId()
-  const token = newRefreshToken(sessionId)
-  t.same(parseRefreshToken(token), { sessionId, tokenHash: hashRefreshToken(token) })
-  const secret = token.slice(25)
+  const first = parseRefreshToken(key, newRefreshToken(key, sessionId))!
+  const next = successorRefreshToken(key, first)
+  t.equal(next, successorRefreshToken(key, first), 'deterministic')
+  t.match(parseRefreshToken(key, next), { sessionId, generation: 1, tokenHash: hashRefreshToken(next), token: next })
+  t.not(successorRefreshToken(randomBytes(32), first), next, 'keyed')
+  const third = successorRefreshToken(key, parseRefreshToken(key, next)!)
+  t.equal(third.split('.')[1], '2')
+})
+
+t.test('parseRefreshToken: the session, generation and hash of a token of ours, or null', async (t) => {
+  const sessionId = newSessionId()
+  const token = newRefreshToken(key, sessionId)
+  t.same(parseRefreshToken(key, token), { sessionId, generation: 0, tokenHash: hashRefreshToken(token), token })
+  t.equal(parseRefreshToken(randomBytes(32), token), null, 'another key: not ours')
+  const body = token.slice(27)
+  const forged = Buffer.from(body, 'base64url')
+  forged[31] = (forged[31] ?? 0) ^ 1
   for (const malformed of [
-    '', secret, `.${secret}`, `${sessionId}.`, `${sessionId}${secret}`, `${sessionId.toUpperCase()}.${secret}`,
-    `${sessionId.slice(1)}.${secret}`, `${sessionId}.${secret}A`, `${sessionId}.${secret.slice(1)}`, `${sessionId}.${secret.slice(1)}+`,
-    `${token}\n`, ` ${token}`, `${sessionId}.${secret}.${secret}`
+    '', body, `.${body}`, `${sessionId}.0.`, `${sessionId}0${body}`, `${sessionId.toUpperCase()}.0.${body}`,
+    `${sessionId.slice(1)}.0.${body}`, `${sessionId}.0.${body}A`, `${sessionId}.0.${body.slice(1)}`,
+    `${token}\n`, ` ${token}`, `${sessionId}.1.${body}`, `${sessionId}.01.${body}`, `${sessionId}.${body}`,
+    `${sessionId}.0.${forged.toString('base64url')}`, `${newSessionId()}.0.${body}`
   ]) {
-    t.equal(parseRefreshToken(malformed), null, JSON.stringify(malformed))
+    t.equal(parseRefreshToken(key, malformed), null, JSON.stringify(malformed))
   }
 })
