@@ -28,6 +28,7 @@ import type { DeliveryQueue } from '../src/delivery/delivery-queue.ts'
 import { createDeliveryQueue } from '../src/delivery/create-delivery-queue.ts'
 import { createCodeDeliveryConsumer } from '../src/delivery/code-delivery-consumer.ts'
 import { createJobCipher } from '../src/delivery/job-cipher.ts'
+import { CircuitBoard } from '../src/delivery/circuit-board.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -85,11 +86,21 @@ async function servicesPlugin (app: FastifyInstance, { config, overrides }: { co
     : new MemorySessionRepository()
   await Promise.all([users.init(), sessions.init()])
 
+  // a circuit opened by whichever process sends (this one, or `npm run worker`) closes the channel everywhere
+  const circuits = redis && new CircuitBoard(redis, {
+    keyPrefix,
+    now: () => now().getTime(),
+    onError: (error) => app.log.warn({ err: error }, 'could not read the delivery circuits')
+  })
   const delivery = createDelivery(config, {
     outbox,
     now,
-    logger: app.log.child({ component: 'delivery' })
+    logger: app.log.child({ component: 'delivery' }),
+    onCircuitOpen: (channel, until) => {
+      circuits?.publish(channel, until).catch((error: unknown) => app.log.warn({ err: error }, 'could not share an open delivery circuit'))
+    }
   })
+  circuits?.watch((channel, until) => delivery.openCircuit(channel, until))
 
   const otp = createOtpEngine(config, otpStore)
   // expiry is the OTP store's clock: Redis's own, or the injected one of the in-process store
@@ -125,6 +136,7 @@ async function servicesPlugin (app: FastifyInstance, { config, overrides }: { co
   app.decorate('now', now)
   // before Redis closes (plugins close in reverse order): jobs in flight finish, the rest stay queued
   app.addHook('onClose', async () => {
+    circuits?.stop()
     await deliveryQueue.close()
     await otpStore.close?.()
   })

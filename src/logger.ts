@@ -21,7 +21,9 @@ export const REDACTED_PATHS = [
  * MongoDB errors: those only by type, command name and code (store-errors.ts). A cause is left out: its
  * message may be a store's.
  */
-export function serializeError (error: Error): Record<string, unknown> {
+export function serializeError (error: unknown): Record<string, unknown> | string {
+  // some callers log a message rather than the error itself
+  if (!(error instanceof Error)) return String(error)
   return storeErrorSummary(error) ?? { ...error, type: error.constructor.name, message: error.message, stack: error.stack }
 }
 

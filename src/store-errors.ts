@@ -17,7 +17,7 @@ interface StoreError extends Error { code?: unknown, codeName?: unknown, command
 
 /** A Redis reply error (ioredis attaches the command, arguments included) */
 const isRedisReply = (error: StoreError) => error.name === 'ReplyError' || typeof error.command?.name === 'string'
-const isMongoError = (error: StoreError) => error.name.startsWith('Mongo')
+const isMongoError = (error: StoreError) => typeof error.name === 'string' && error.name.startsWith('Mongo')
 /** The first word of a Redis error reply: READONLY, OOM, ERR, NOSCRIPT… */
 const replyCode = (error: StoreError) => /^[A-Z]+(?= )/.exec(error.message)?.[0]
 

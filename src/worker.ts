@@ -9,6 +9,7 @@ import { RedisOutbox } from './delivery/redis-outbox.ts'
 import { createDeliveryQueue } from './delivery/create-delivery-queue.ts'
 import { createCodeDeliveryConsumer } from './delivery/code-delivery-consumer.ts'
 import { createJobCipher, hasSharedJobKey } from './delivery/job-cipher.ts'
+import { CircuitBoard } from './delivery/circuit-board.ts'
 import { createOtpEngine } from './otp/otp-engine.ts'
 import { RedisOtpStore } from './otp/redis-otp-store.ts'
 
@@ -39,7 +40,16 @@ async function run (config: Config): Promise<void> {
   await redis.connect()
 
   const outbox = new RedisOutbox(redis, { keyPrefix: 'outbox:', ...(config.OTP_PEPPER ? { keySecret: config.OTP_PEPPER } : {}) })
-  const delivery = createDelivery(config, { outbox, logger: health.log.child({ component: 'delivery' }) })
+  // its breaker opens for every process: the API refuses the channel while this worker's provider fails
+  const circuits = new CircuitBoard(redis, { onError: (error) => health.log.warn({ err: error }, 'could not read the delivery circuits') })
+  const delivery = createDelivery(config, {
+    outbox,
+    logger: health.log.child({ component: 'delivery' }),
+    onCircuitOpen: (channel, until) => {
+      circuits.publish(channel, until).catch((error: unknown) => health.log.warn({ err: error }, 'could not share an open delivery circuit'))
+    }
+  })
+  circuits.watch((channel, until) => delivery.openCircuit(channel, until))
   const queue = createDeliveryQueue(config, { redis, logger: health.log.child({ component: 'delivery-queue' }) })
   // the API's OTP store, read only: a code that was replaced, used or is a decoy's is dropped, not sent
   const otp = createOtpEngine(config, new RedisOtpStore(redis, { keyPrefix: 'otp:' }))
@@ -53,6 +63,7 @@ async function run (config: Config): Promise<void> {
   closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
     if (err) health.log.error({ err }, 'shutting down after an error')
     else health.log.info({ signal }, 'shutting down: finishing the jobs in flight')
+    circuits.stop()
     await queue.close()
     await health.close()
     await redis.quit().catch(() => redis.disconnect())

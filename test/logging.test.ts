@@ -2,6 +2,7 @@ import t from 'tap'
 import { Writable } from 'node:stream'
 import { buildTestApp } from './helpers/build-app.ts'
 import { bearer, codeFromOutbox, deliveriesSettled, newEmail, newPhone, startLogin } from './helpers/login.ts'
+import { serializeError } from '../src/logger.ts'
 
 t.test('every log line of a request carries its id, and no line holds a code, token, email or phone', async (t) => {
   const lines: string[] = []
@@ -50,4 +51,9 @@ t.test('a client request id is kept only when it is a plain token; anything else
     const logged = lines.filter((line) => line.reqId !== undefined)
     t.ok(logged.length > 0 && logged.every((line) => line.reqId === id), `${name}: the log lines carry the server id`)
   }
+})
+
+t.test('an err that is a message, not an Error, is logged as that message instead of crashing the logger', async (t) => {
+  t.equal(serializeError('delivery worker error: connection lost'), 'delivery worker error: connection lost')
+  t.match(serializeError(new TypeError('boom')), { type: 'TypeError', message: 'boom' })
 })

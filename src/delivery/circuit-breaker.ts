@@ -11,10 +11,19 @@ export class CircuitBreaker {
   #failures = 0
   #openUntil = 0
 
-  constructor (options: { threshold: number, openMs: number, now?: () => number }) {
+  readonly #onOpen: (openUntil: number) => void
+
+  /** `onOpen`: told each time the breaker opens itself, with when it closes (epoch ms on its clock) */
+  constructor (options: { threshold: number, openMs: number, now?: () => number, onOpen?: (openUntil: number) => void }) {
     this.#threshold = options.threshold
     this.#openMs = options.openMs
     this.#now = options.now ?? Date.now
+    this.#onOpen = options.onOpen ?? (() => {})
+  }
+
+  /** Opened elsewhere (another process's breaker for the same provider): open here too, until then. */
+  openUntil (until: number): void {
+    this.#openUntil = Math.max(this.#openUntil, until)
   }
 
   /** 0 when requests may go through, else the ms until they may. */
@@ -28,6 +37,8 @@ export class CircuitBreaker {
 
   recordFailure (): void {
     this.#failures++
-    if (this.#failures >= this.#threshold) this.#openUntil = this.#now() + this.#openMs
+    if (this.#failures < this.#threshold) return
+    this.#openUntil = this.#now() + this.#openMs
+    this.#onOpen(this.#openUntil)
   }
 }

@@ -60,6 +60,8 @@ export interface DeliveryOptions {
   timeoutMs: number
   /** consecutive failed deliveries that open a channel's circuit, and for how long */
   breaker?: { threshold: number, openMs: number, now?: () => number } | undefined
+  /** told when a channel's breaker opens itself, to share it with the other processes */
+  onCircuitOpen?: ((channel: Channel, until: number) => void) | undefined
   logger?: DeliveryLogger | undefined
   sleep?: ((ms: number) => Promise<void>) | undefined
 }
@@ -93,7 +95,16 @@ export class Delivery {
     this.usesOutbox = { email: options.email?.provider === 'outbox', sms: options.sms?.provider === 'outbox' }
     this.offChannels = (['email', 'sms'] as const).filter((channel) => options[channel] === null)
     const breaker = options.breaker ?? { threshold: 5, openMs: 30_000 }
-    this.#breakers = { email: new CircuitBreaker(breaker), sms: new CircuitBreaker(breaker) }
+    const onOpen = (channel: Channel) => (until: number) => options.onCircuitOpen?.(channel, until)
+    this.#breakers = {
+      email: new CircuitBreaker({ ...breaker, onOpen: onOpen('email') }),
+      sms: new CircuitBreaker({ ...breaker, onOpen: onOpen('sms') })
+    }
+  }
+
+  /** A circuit another process opened (CircuitBoard): this one refuses the channel until then too. */
+  openCircuit (channel: Channel, until: number): void {
+    this.#breakers[channel].openUntil(until)
   }
 
   /** Throws AppError `service_unavailable` naming the channel when it is off: no provider, no dev outbox. */
@@ -198,6 +209,7 @@ export interface DeliveryDeps {
   sleep?: ((ms: number) => Promise<void>) | undefined
   /** stamps outbox messages */
   now?: (() => Date) | undefined
+  onCircuitOpen?: ((channel: Channel, until: number) => void) | undefined
 }
 
 /** Where a channel without a provider goes: the dev outbox in the embedded mode, nowhere otherwise. */
@@ -250,6 +262,7 @@ export function createDelivery (config: Config, deps: DeliveryDeps): Delivery {
     timeoutMs: config.DELIVERY_TIMEOUT_MS,
     breaker: { threshold: config.DELIVERY_BREAKER_THRESHOLD, openMs: config.DELIVERY_BREAKER_OPEN_SECONDS * 1000, ...(now ? { now: () => now().getTime() } : {}) },
     logger: deps.logger,
-    sleep: deps.sleep
+    sleep: deps.sleep,
+    onCircuitOpen: deps.onCircuitOpen
   })
 }
