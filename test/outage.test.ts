@@ -86,13 +86,17 @@ t.test('Redis refusing writes (OOM, READONLY): 503 with Retry-After, and the log
   t.teardown(() => redis.stop())
   const lines: string[] = []
   const stream = new Writable({ write (chunk, _encoding, done) { lines.push(...String(chunk).split('\n').filter(Boolean)); done() } })
-  const config = testConfig(t, { env: { REDIS_URL: redis.url, LOG_LEVEL: 'info' } })
+  // no queue worker here: this test is about the request path, and a worker whose blocking read the failover cut
+  // off lingers reconnecting after the app closes (noted as a known issue of the queue)
+  const config = testConfig(t, { env: { REDIS_URL: redis.url, LOG_LEVEL: 'info', DELIVERY_WORKER: 'false', TEST_IDENTIFIERS: '*@fixed.example=135790' } })
   // the app's own logger configuration, written to a stream of the test's
   const app = await buildTestApp(t, { logger: { ...loggerOptions(config) as object, stream } as never }, config)
   const admin = new Redis(redis.url)
   t.teardown(() => admin.disconnect())
   const email = newEmail('pii')
-  const session = await login(app, { email: newEmail() })
+  // a test identifier's fixed code: nothing to deliver
+  const started = await app.inject({ method: 'POST', url: '/v1/auth/otp', payload: { email: `outage-${Date.now()}@fixed.example` } })
+  const session = (await app.inject({ method: 'POST', url: '/v1/auth/otp/verify', payload: { challengeId: started.json().challengeId, code: '135790' } })).json()
 
   await admin.config('SET', 'maxmemory-policy', 'noeviction')
   await admin.config('SET', 'maxmemory', '1')
@@ -106,8 +110,10 @@ t.test('Redis refusing writes (OOM, READONLY): 503 with Retry-After, and the log
 
   t.notOk(lines.join('\n').includes(email), 'the email is not in the logs')
   const errors = lines.map((line) => JSON.parse(line)).filter((entry) => entry.err)
+  // the requests' errors, and the delivery queue's own (its worker's blocking read is cut off by the failover)
   for (const { err } of errors) {
-    t.same(Object.keys(err).sort(), ['command', 'errorCode', 'type'], `only type, command and code: ${JSON.stringify(err)}`)
+    t.ok(Object.keys(err).every((key) => ['command', 'errorCode', 'type'].includes(key)), `only type, command and code: ${JSON.stringify(err)}`)
   }
-  t.same(errors.map(({ err }) => `${err.errorCode} ${err.command}`), ['OOM set', 'READONLY evalsha'], 'both failures logged')
+  const requestErrors = errors.filter((entry) => entry.reqId)
+  t.same(requestErrors.map(({ err }) => `${err.errorCode} ${err.command}`), ['OOM set', 'READONLY evalsha'], 'both failures logged')
 })

@@ -45,10 +45,13 @@ const FAILED_KEPT = { age: 7 * 24 * 3600, count: 1000 }
  * Blocking reads wait longer than any command timeout, and a worker should ride out a Redis restart: consumers
  * get their own connection, retrying and without a command timeout, unlike the app's fail-fast one.
  */
-function consumerConnection (client: Redis | Cluster): Redis | Cluster {
-  const patient = { maxRetriesPerRequest: null, enableOfflineQueue: true, commandTimeout: undefined }
+function consumerConnection (client: Redis | Cluster, closing: () => boolean): Redis | Cluster {
+  // BullMQ duplicates this connection for its reads, with these options: once the queue closes, none of them
+  // keeps reconnecting (and so keeps the process alive) to a server that is gone or cut it off
+  const retryStrategy = (attempt: number) => closing() ? null : Math.min(attempt * 100, 1000)
+  const patient = { maxRetriesPerRequest: null, enableOfflineQueue: true, commandTimeout: undefined, retryStrategy }
   if (client instanceof Cluster) {
-    return client.duplicate(undefined, { enableOfflineQueue: true, redisOptions: { ...client.options.redisOptions, ...patient } })
+    return client.duplicate(undefined, { enableOfflineQueue: true, clusterRetryStrategy: retryStrategy, redisOptions: { ...client.options.redisOptions, ...patient } })
   }
   return client.duplicate(patient)
 }
@@ -88,7 +91,7 @@ export class BullMqDeliveryQueue implements DeliveryQueue {
     this.#now = options.now ?? Date.now
     this.#logger = options.logger ?? NO_LOGGER
     this.#queue = new Queue<StoredJob>(DELIVERY_QUEUE_NAME, { connection: options.connection, prefix: options.prefix })
-    this.#queue.on('error', (error) => this.#logger.warn({ err: error.message }, 'delivery queue error'))
+    this.#queue.on('error', (error) => this.#logger.warn({ err: error }, 'delivery queue error'))
   }
 
   async enqueue (job: DeliveryJob): Promise<void> {
@@ -107,7 +110,7 @@ export class BullMqDeliveryQueue implements DeliveryQueue {
     if (this.#closing !== undefined) throw new Error('the delivery queue is closed')
     if (this.#worker !== undefined) throw new Error('the delivery queue was already started')
     const attempts = new DeliveryAttempts({ consumer, retryPolicy: this.#options.retryPolicy ?? DEFAULT_RETRY_POLICY, now: this.#now, logger: this.#logger })
-    this.#workerConnection = consumerConnection(this.#options.connection)
+    this.#workerConnection = consumerConnection(this.#options.connection, () => this.#closing !== undefined)
     this.#worker = new Worker<StoredJob>(DELIVERY_QUEUE_NAME, (job) => this.#process(attempts, job), {
       connection: this.#workerConnection,
       prefix: this.#options.prefix,
@@ -119,7 +122,7 @@ export class BullMqDeliveryQueue implements DeliveryQueue {
       ...(this.#options.stalledIntervalMs === undefined ? {} : { stalledInterval: this.#options.stalledIntervalMs }),
       settings: { backoffStrategy: (_attemptsMade, _type, error) => error instanceof RetryLater ? error.delayMs : 0 }
     })
-    this.#worker.on('error', (error) => this.#logger.warn({ err: error.message }, 'delivery worker error'))
+    this.#worker.on('error', (error) => this.#logger.warn({ err: error }, 'delivery worker error'))
   }
 
   close (): Promise<void> {
@@ -154,7 +157,10 @@ export class BullMqDeliveryQueue implements DeliveryQueue {
 
   async #stop (): Promise<void> {
     // with Redis gone there is nothing to finish nor to hand over, and a graceful close would wait for it forever
-    if (LOST.has(this.#options.connection.status)) return await this.#abandon()
+    if (LOST.has(this.#options.connection.status)) {
+      await this.#abandon()
+      return
+    }
     const worker = this.#worker
     if (worker !== undefined) {
       let timer: NodeJS.Timeout | undefined
@@ -170,10 +176,25 @@ export class BullMqDeliveryQueue implements DeliveryQueue {
       // past the grace, the jobs still in flight lose their lock renewal with the connection, and lapse into
       // the stalled set, where another worker takes them
       const connection = this.#workerConnection
-      if (finished) await connection?.quit().catch(() => connection.disconnect())
-      else connection?.disconnect()
+      if (finished) {
+        await connection?.quit().catch(() => connection.disconnect())
+        // a blocking read cut off by a failover reconnects on its own, closed worker or not
+        if (!(connection instanceof Cluster)) await this.#abandon()
+      } else if (connection instanceof Cluster) {
+        // the blocking read was told not to reconnect above: dropping its connection lets it end
+        connection.disconnect()
+      } else {
+        // a worker stuck in its blocking read (a failover cut it off) would otherwise keep the process alive
+        await this.#abandon()
+      }
     }
-    await this.#queue.close()
+    // a Redis that stopped taking writes (a replica now) could hold the close forever
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([
+      this.#queue.close().catch(() => {}),
+      new Promise<void>((resolve) => { timer = setTimeout(resolve, ABANDON_WAIT_MS) })
+    ])
+    clearTimeout(timer)
   }
 
   /**
@@ -182,11 +203,7 @@ export class BullMqDeliveryQueue implements DeliveryQueue {
    */
   async #abandon (): Promise<void> {
     this.#worker?.close(true).catch(() => {})
-    // the worker's blocking connection too: BullMQ's disconnect reaches it only after the main one (not public API)
-    const blocking = (this.#worker as unknown as { backend?: { blockingConnection?: { disconnect?: () => Promise<void> } } } | undefined)
-      ?.backend?.blockingConnection?.disconnect?.()
-    // the queue's own connection is the caller's (shared), closed by its owner
-    const disconnects = Promise.all([this.#worker?.disconnect(), blocking].map((closing) => closing?.catch(() => {})))
+    const disconnects = Promise.all([this.#worker?.disconnect()].map((closing) => closing?.catch(() => {})))
     let timer: NodeJS.Timeout | undefined
     await Promise.race([disconnects, new Promise<void>((resolve) => { timer = setTimeout(resolve, ABANDON_WAIT_MS) })])
     clearTimeout(timer)
