@@ -150,3 +150,19 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
 
 /** True when no external store is configured: everything runs in-process. */
 export const isEmbedded = (config: Config): boolean => config.REDIS_URL === undefined && config.REDIS_CLUSTER_NODES.length === 0 && config.MONGODB_URL === undefined
+
+/**
+ * The process's config, for an entry point: the environment over an optional `.env` beside the process; a bad
+ * value ends the process with one line, `<name>: <what is wrong>`.
+ */
+export function readProcessConfig (name: string): Config {
+  try {
+    // an optional .env beside the process; real environment variables win
+    try { process.loadEnvFile() } catch (error) { if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error }
+    return loadConfig(process.env)
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error
+    process.stderr.write(`${name}: ${error.message}\n`)
+    process.exit(1)
+  }
+}

@@ -1,25 +1,13 @@
 import cluster from 'node:cluster'
-import { ConfigError, loadConfig, type Config } from './config.ts'
+import { readProcessConfig, type Config } from './config.ts'
 import { buildApp } from './app.ts'
 import { listenWithGrace } from './listen.ts'
-
-function readConfig (): Config {
-  try {
-    // an optional .env beside the process; real environment variables win
-    try { process.loadEnvFile() } catch (error) { if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error }
-    return loadConfig(process.env)
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error
-    process.stderr.write(`otp-gate: ${error.message}\n`)
-    process.exit(1)
-  }
-}
 
 async function serve (config: Config): Promise<void> {
   await listenWithGrace(await buildApp(config), config)
 }
 
-const config = readConfig()
+const config = readProcessConfig('otp-gate')
 if (config.WORKERS > 1 && cluster.isPrimary) {
   // the primary only forks; each worker is a full server sharing the port
   for (let worker = 0; worker < config.WORKERS; worker++) cluster.fork()

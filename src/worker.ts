@@ -1,6 +1,6 @@
 // Process entry of `npm run worker`: sends queued codes, nothing else. Same configuration as the API.
 import closeWithGrace from 'close-with-grace'
-import { ConfigError, loadConfig, type Config } from './config.ts'
+import { readProcessConfig, type Config } from './config.ts'
 import { loggerOptions } from './logger.ts'
 import { createRedisClient } from '../plugins/redis.ts'
 import { buildWorkerHealthServer } from '../plugins/worker-health.ts'
@@ -16,17 +16,6 @@ import { RedisOtpStore } from './otp/redis-otp-store.ts'
 function refuse (message: string): never {
   process.stderr.write(`otp-gate worker: ${message}\n`)
   process.exit(1)
-}
-
-function readConfig (): Config {
-  try {
-    // an optional .env beside the process; real environment variables win
-    try { process.loadEnvFile() } catch (error) { if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error }
-    return loadConfig(process.env)
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error
-    return refuse(error.message)
-  }
 }
 
 async function run (config: Config): Promise<void> {
@@ -71,7 +60,7 @@ async function run (config: Config): Promise<void> {
   await health.listen({ host: config.HOST, port: config.WORKER_PORT })
 }
 
-run(readConfig()).catch((error: unknown) => {
+run(readProcessConfig('otp-gate worker')).catch((error: unknown) => {
   process.stderr.write(`otp-gate worker: could not start: ${error instanceof Error ? error.message : String(error)}\n`)
   process.exit(1)
 })
