@@ -14,7 +14,7 @@ import { Pools } from './pools.ts'
 import { remoteService, settle, stopAll, type Service } from './processes.ts'
 import { describeMachine, formatTable, writeReport, type BenchReport, type ScenarioResult, type WorkersResult } from './report.ts'
 import { SCENARIOS, type Scenario } from './scenarios.ts'
-import { dropBenchDatabase, startApp, startFloor } from './servers.ts'
+import { dropBenchDatabase, startApp, startDeliveryWorker, startFloor } from './servers.ts'
 import { startFakeSendGrid, type FakeSendGrid } from '../test/helpers/fake-sendgrid.ts'
 
 const RESULTS = new URL('results/', import.meta.url)
@@ -115,9 +115,11 @@ async function main (settings: Settings): Promise<void> {
   const sendgrid = await startFakeSendGrid()
   sendgrid.answerAlways({ status: 202, delayMs: PROVIDER_LATENCY_MS })
   settings.sendgridUrl = sendgrid.url
+  const worker = await startDeliveryWorker(settings)
   try {
     await runAll(settings, sendgrid, began)
   } finally {
+    await worker.stop()
     await sendgrid.close()
   }
 }

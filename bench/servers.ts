@@ -51,6 +51,8 @@ function serverEnv (settings: ServerSettings, port: number, workers: number): Re
     ALLOW_TEST_IDENTIFIERS: 'true',
     TEST_IDENTIFIERS_SKIP_QUOTA: 'true',
     MONGODB_COMPAT: 'mongodb',
+    // codes are sent by the separate delivery worker (startDeliveryWorker)
+    DELIVERY_WORKER: 'false',
     RATE_LIMIT_START_PER_MINUTE: String(LIMIT_NOBODY_REACHES),
     RATE_LIMIT_VERIFY_PER_MINUTE: String(LIMIT_NOBODY_REACHES),
     RATE_LIMIT_REFRESH_PER_MINUTE: String(LIMIT_NOBODY_REACHES),
@@ -65,6 +67,15 @@ export async function startApp (settings: ServerSettings, workers: number): Prom
   const port = await freePort()
   const profile = settings.profileDirectory !== null && workers === 1 ? ['--cpu-prof', '--cpu-prof-dir', settings.profileDirectory] : []
   return startService(`app (${workers} worker${workers > 1 ? 's' : ''})`, [...profile, script('src/server.ts')], serverEnv(settings, port, workers), { cwd, port, readyPath: '/health/ready' })
+}
+
+/**
+ * The delivery worker, a process of its own (`npm run worker`), as a high-traffic deployment runs it: the API
+ * (DELIVERY_WORKER=false) only queues codes, this process sends them to the fake SendGrid.
+ */
+export async function startDeliveryWorker (settings: ServerSettings): Promise<Service> {
+  const port = await freePort()
+  return startService('delivery worker', [script('src/worker.ts')], { ...serverEnv(settings, 0, 1), WORKER_PORT: String(port) }, { cwd, port, readyPath: '/health/ready' })
 }
 
 export async function startFloor (settings: ServerSettings): Promise<Service> {

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto'
+import { createCipheriv, createDecipheriv, createHash, createSecretKey, hkdfSync, randomBytes, type KeyObject } from 'node:crypto'
 import type { Config } from '../config.ts'
 
 /** What a delivery job must not hold in the clear. */
@@ -11,10 +11,11 @@ export interface SealedContent {
 const ALGORITHM = 'aes-256-gcm'
 const HKDF_INFO = 'otp-gate delivery job key v1'
 
-interface JobKey { kid: string, key: Buffer }
+interface JobKey { kid: string, key: KeyObject }
 
-// the kid tells which key sealed a job, so a job sealed under OTP_PEPPER_PREVIOUS still opens after a rotation
-const jobKey = (key: Buffer): JobKey => ({ kid: createHash('sha256').update(key).digest('base64url').slice(0, 8), key })
+// the kid tells which key sealed a job, so a job sealed under OTP_PEPPER_PREVIOUS still opens after a rotation;
+// a KeyObject made once, not a Buffer turned into one on every seal (a start's hot path)
+const jobKey = (key: Buffer): JobKey => ({ kid: createHash('sha256').update(key).digest('base64url').slice(0, 8), key: createSecretKey(key) })
 
 /** A 32-byte key from the code pepper, distinct from every other use of it. */
 export const keyFromPepper = (pepper: string): Buffer => Buffer.from(hkdfSync('sha256', pepper, '', HKDF_INFO, 32))

@@ -80,8 +80,9 @@ export class MongoUserRepository implements UserRepository {
   }
 
   async findByIdentifier (kind: IdentifierKind, value: string): Promise<User | null> {
-    // known or unknown, one index lookup: timing does not tell them apart
-    const user = await this.users.findOne({ [kind]: value }).lean<UserDocument>()
+    // known or unknown, one index lookup: timing does not tell them apart. Through the driver, not a Mongoose
+    // query: the hot read of every code request
+    const user = await this.users.collection.findOne<UserDocument>({ [kind]: value })
     return user ? toUser(user) : null
   }
 
