@@ -81,6 +81,8 @@ async function authPlugin (app: FastifyInstance, { config }: { config: Config })
     signAccessToken: async (payload) => app.jwt.sign(payload),
     accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
     refreshTokenTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
+    sessionMaxAgeSeconds: config.SESSION_MAX_AGE_SECONDS,
+    sessionIdleTimeoutSeconds: config.SESSION_IDLE_TIMEOUT_SECONDS,
     refreshTokenKey: loadRefreshTokenKey(config),
     reuseGraceSeconds: config.REFRESH_REUSE_GRACE_SECONDS,
     now

@@ -2,11 +2,14 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import type { Config } from '../src/config.ts'
 import { LoginService } from '../src/auth/login-service.ts'
+import { AccountService } from '../src/auth/account-service.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** passwordless login, from asking for a code to holding a session */
     loginService: LoginService
+    /** what operators do to accounts (disable) */
+    accounts: AccountService
   }
 }
 
@@ -23,6 +26,7 @@ async function loginPlugin (app: FastifyInstance, { config }: { config: Config }
     mfaPolicy: config.MFA,
     now
   }))
+  app.decorate('accounts', new AccountService({ users, sessions: sessionService }))
 }
 
 export default fp(loginPlugin, { name: 'login', fastify: '5.x', dependencies: ['services', 'totp', 'auth'] })

@@ -62,6 +62,8 @@ export const ConfigSchema = Type.Object({
   ACCESS_TOKEN_TTL_SECONDS: seconds(900, 60, 86_400, 'access token lifetime'),
   REFRESH_TOKEN_TTL_SECONDS: seconds(2_592_000, 300, 31_536_000, 'sliding session lifetime: a session not refreshed for this long ends'),
   REFRESH_TOKEN_KEY: optionalString('HMAC key that authenticates refresh tokens and derives their successors, at least 32 characters; unset = derived from OTP_PEPPER, or one per process without it', { minLength: 32 }),
+  SESSION_MAX_AGE_SECONDS: seconds(7_776_000, 300, 31_536_000, 'absolute session lifetime: no refresh keeps a session past this age'),
+  SESSION_IDLE_TIMEOUT_SECONDS: seconds(0, 0, 31_536_000, 'a session not refreshed for this long ends, if shorter than REFRESH_TOKEN_TTL_SECONDS; 0 = off'),
   REFRESH_REUSE_GRACE_SECONDS: seconds(10, 0, 60, 'a used refresh token presented again this soon gets the same successor pair (parallel tabs), not a revocation; 0 = none'),
 
   APP_NAME: Type.String({ default: 'otp-gate', minLength: 1 }),

@@ -1,7 +1,7 @@
 import { AppError } from '../errors.ts'
 import { sameHash, type SessionRepository } from '../sessions/session-repository.ts'
 import type { RevocationStore } from '../sessions/revocation-store.ts'
-import { hashRefreshToken, newRefreshToken, newSessionId, parseRefreshToken, successorRefreshToken, type PresentedRefreshToken } from '../sessions/tokens.ts'
+import { hashRefreshToken, newRefreshToken, newSessionId, parseRefreshToken, sessionStartOf, successorRefreshToken, type PresentedRefreshToken } from '../sessions/tokens.ts'
 
 /** What an access token says, as this service signs it (iss, aud and exp are added by the signer). */
 export interface AccessTokenPayload { sub: string, sid: string, amr: string[] }
@@ -22,6 +22,10 @@ export interface SessionServiceOptions {
   signAccessToken: (payload: AccessTokenPayload) => Promise<string>
   accessTokenTtlSeconds: number
   refreshTokenTtlSeconds: number
+  /** no refresh keeps a session past this age (ASVS V7.3) */
+  sessionMaxAgeSeconds: number
+  /** 0 = none; else a session not refreshed for this long ends, when shorter than refreshTokenTtlSeconds */
+  sessionIdleTimeoutSeconds: number
   /** authenticates refresh tokens and derives their successors (tokens.ts) */
   refreshTokenKey: Buffer
   /** a used refresh token presented again this soon gets the same successor, not a revocation */
@@ -47,18 +51,18 @@ export class SessionService {
   }
 
   async open (userId: string, amr: string[], client: ClientInfo): Promise<TokenPair> {
-    const { sessions, refreshTokenTtlSeconds, refreshTokenKey, now } = this.#options
-    // the id first: the refresh token names its session
-    const id = newSessionId()
-    const refreshToken = newRefreshToken(refreshTokenKey, id)
+    const { sessions, refreshTokenKey, now } = this.#options
     const at = now()
+    // the id first: the refresh token names its session
+    const id = newSessionId(at)
+    const refreshToken = newRefreshToken(refreshTokenKey, id)
     await sessions.create({
       id,
       userId,
       tokenHash: hashRefreshToken(refreshToken),
       amr,
       now: at,
-      expiresAt: new Date(at.getTime() + refreshTokenTtlSeconds * 1000),
+      expiresAt: this.#expiry(id, at),
       userAgent: client.userAgent?.slice(0, 200) ?? null,
       ip: client.ip
     })
@@ -71,19 +75,22 @@ export class SessionService {
    * successor is derived from the presented token, so the pair is the same for every parallel caller.
    */
   async refresh (presentedToken: string): Promise<TokenPair> {
-    const { sessions, refreshTokenTtlSeconds, refreshTokenKey, reuseGraceSeconds, now } = this.#options
+    const { sessions, refreshTokenKey, reuseGraceSeconds, now } = this.#options
     const presented = parseRefreshToken(refreshTokenKey, presentedToken)
     if (presented === null) throw invalidRefreshToken()
+    const at = now()
+    const expiresAt = this.#expiry(presented.sessionId, at)
+    // past its absolute lifetime, a session is over without asking the database
+    if (expiresAt.getTime() <= at.getTime()) throw invalidRefreshToken()
     const refreshToken = successorRefreshToken(refreshTokenKey, presented)
     const newHash = hashRefreshToken(refreshToken)
-    const at = now()
     const result = await sessions.rotate({
       sessionId: presented.sessionId,
       generation: presented.generation,
       tokenHash: presented.tokenHash,
       newHash,
       now: at,
-      expiresAt: new Date(at.getTime() + refreshTokenTtlSeconds * 1000),
+      expiresAt,
       graceSeconds: reuseGraceSeconds
     })
     if (result.outcome === 'invalid') throw invalidRefreshToken()
@@ -134,6 +141,14 @@ export class SessionService {
     const { sessions, revocations, accessTokenTtlSeconds, now } = this.#options
     const at = now()
     await Promise.all([sessions.revokeAll(userId, at), revocations.revokeUserBefore(userId, at, accessTokenTtlSeconds)])
+  }
+
+  /** The sliding expiry after a use at `at`, never past the session's absolute end. */
+  #expiry (sessionId: string, at: Date): Date {
+    const { refreshTokenTtlSeconds, sessionIdleTimeoutSeconds, sessionMaxAgeSeconds } = this.#options
+    const window = sessionIdleTimeoutSeconds > 0 ? Math.min(refreshTokenTtlSeconds, sessionIdleTimeoutSeconds) : refreshTokenTtlSeconds
+    const absoluteEnd = sessionStartOf(sessionId).getTime() + sessionMaxAgeSeconds * 1000
+    return new Date(Math.min(at.getTime() + window * 1000, absoluteEnd))
   }
 
   #revokeAccess (userId: string, sessionId: string): Promise<void> {

@@ -93,8 +93,14 @@ export function generateSigningKey (kid: string = `${new Date().toISOString().sl
 }
 
 /** A new session id, a MongoDB ObjectId in hex: made before the session, so its first refresh token can name it. */
-export function newSessionId (): string {
-  return new Types.ObjectId().toHexString()
+export function newSessionId (at: Date = new Date()): string {
+  // the ObjectId's time is the session's start, on the caller's clock: its absolute lifetime counts from it
+  return new Types.ObjectId(Types.ObjectId.generate(Math.floor(at.getTime() / 1000))).toHexString()
+}
+
+/** When the session started, read from its id (to the second). */
+export function sessionStartOf (sessionId: string): Date {
+  return new Date(Number.parseInt(sessionId.slice(0, 8), 16) * 1000)
 }
 
 /**

@@ -281,3 +281,27 @@ t.test('an outbox store failure is a transient failure, retried then delivery_fa
   t.equal(sleeps.length, 2)
   t.notMatch(leaks(error), SECRETS)
 })
+
+t.test('the circuit counts only the provider\'s own failures, and forgets them once it closes', async (t) => {
+  let at = Date.parse('2026-01-01T10:00:00Z')
+  const outbox = new MemoryOutbox()
+  const delivery = createDelivery(loadConfig({ ...providers, DELIVERY_RETRIES: '0', DELIVERY_BREAKER_THRESHOLD: '3', DELIVERY_BREAKER_OPEN_SECONDS: '30' }), {
+    outbox, sleep: async () => {}, now: () => new Date(at)
+  })
+  t.teardown(() => { vonage.reset() })
+  // chosen destinations: a barred number, an unknown status; never the provider's health
+  for (const reply of [VONAGE_NON_WHITELISTED, VONAGE_NON_WHITELISTED, vonageStatus('99', 'Something unknown'), vonageStatus('99', 'Something unknown')]) {
+    vonage.queue(reply)
+    await appError(delivery.deliverCode(smsRequest))
+  }
+  t.equal(delivery.isAvailable('sms'), true, 'four failures caused by destinations leave the circuit closed')
+  // the provider's own: 5xx, and refused credentials
+  vonage.queue({ status: 500, body: {} }, { status: 500, body: {} }, { status: 401, body: {} })
+  for (let i = 0; i < 3; i++) await appError(delivery.deliverCode(smsRequest))
+  t.equal(delivery.isAvailable('sms'), false, 'three provider failures open it')
+  at += 31_000
+  t.equal(delivery.isAvailable('sms'), true, 'closed again after its time')
+  vonage.queue({ status: 500, body: {} })
+  await appError(delivery.deliverCode(smsRequest))
+  t.equal(delivery.isAvailable('sms'), true, 'one failure after it closed does not re-open it: the count started over')
+})
