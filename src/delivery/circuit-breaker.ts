@@ -1,6 +1,6 @@
 /**
  * Opens after `threshold` consecutive failed deliveries and stays open for `openMs`; then requests flow again,
- * and one more failure re-opens it at once. While open, every request for the channel is refused up front, so
+ * and the count starts over. While open, every request for the channel is refused up front, so
  * a failing provider gives everyone the same answer whatever the identifier (no account enumeration through
  * outages) and stops piling up slow calls.
  */
@@ -36,6 +36,11 @@ export class CircuitBreaker {
   }
 
   recordFailure (): void {
+    // a circuit that opened and closed again starts counting anew
+    if (this.#openUntil > 0 && this.#now() >= this.#openUntil) {
+      this.#openUntil = 0
+      this.#failures = 0
+    }
     this.#failures++
     if (this.#failures < this.#threshold) return
     this.#openUntil = this.#now() + this.#openMs

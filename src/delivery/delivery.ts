@@ -70,6 +70,15 @@ const BACKOFF_BASE_MS = 100
 const BACKOFF_MAX_MS = 1000
 export const backoffMs = (retry: number): number => Math.min(BACKOFF_BASE_MS * 2 ** (retry - 1), BACKOFF_MAX_MS)
 
+/** Provider statuses of refused credentials: SendGrid's HTTP 401/403, Vonage's HTTP 401 and its status 4. */
+const AUTHENTICATION_FAILURES = new Set(['401', '403', '4'])
+
+/** 5xx, timeouts, throttling, refused credentials: the provider's fault, never the destination's. */
+function isProviderFailure (failure: DeliveryError | undefined): boolean {
+  if (failure === undefined || failure.kind === 'transient') return true
+  return failure.kind === 'rejected' && AUTHENTICATION_FAILURES.has(String(failure.providerStatus))
+}
+
 const NO_LOGGER: DeliveryLogger = { info: () => {}, warn: () => {} }
 const WORDS = { email: { destination: 'email address', message: 'email' }, sms: { destination: 'phone number', message: 'SMS' } }
 
@@ -181,8 +190,9 @@ export class Delivery {
           continue
         }
         logger.warn({ ...details, outcome: 'failed' }, 'code delivery failed')
-        // a recipient the provider rejects says nothing about the provider's health
-        if (kind !== 'invalid_recipient') this.#breakers[request.channel].recordFailure()
+        // only the provider's own failures say anything about its health: a chosen destination must not open
+        // the circuit for everyone
+        if (isProviderFailure(failure)) this.#breakers[request.channel].recordFailure()
         throw this.#appError(request.channel, kind, failure)
       }
     }

@@ -4,7 +4,7 @@ import { AppError } from '../../src/errors.ts'
 import { createDelivery, type DeliverCodeRequest } from '../../src/delivery/delivery.ts'
 import { MemoryOutbox } from '../../src/delivery/memory-outbox.ts'
 import { startFakeSendGrid, SENDGRID_INVALID_RECIPIENT, sendGridRateLimited } from '../helpers/fake-sendgrid.ts'
-import { startFakeVonage, VONAGE_NON_WHITELISTED, VONAGE_THROTTLED } from '../helpers/fake-vonage.ts'
+import { startFakeVonage, vonageStatus, VONAGE_NON_WHITELISTED, VONAGE_THROTTLED } from '../helpers/fake-vonage.ts'
 
 const sendGrid = await startFakeSendGrid()
 const vonage = await startFakeVonage()
@@ -290,11 +290,12 @@ t.test('the circuit counts only the provider\'s own failures, and forgets them o
   })
   t.teardown(() => { vonage.reset() })
   // chosen destinations: a barred number, an unknown status; never the provider's health
-  for (const reply of [VONAGE_NON_WHITELISTED, VONAGE_NON_WHITELISTED, vonageStatus('99', 'Something unknown'), vonageStatus('99', 'Something unknown')]) {
+  const unknownStatus = vonageStatus('99', 'Something unknown')
+  for (const reply of [VONAGE_NON_WHITELISTED, unknownStatus, unknownStatus, unknownStatus, VONAGE_NON_WHITELISTED]) {
     vonage.queue(reply)
     await appError(delivery.deliverCode(smsRequest))
   }
-  t.equal(delivery.isAvailable('sms'), true, 'four failures caused by destinations leave the circuit closed')
+  t.equal(delivery.isAvailable('sms'), true, 'five failures caused by destinations leave the circuit closed')
   // the provider's own: 5xx, and refused credentials
   vonage.queue({ status: 500, body: {} }, { status: 500, body: {} }, { status: 401, body: {} })
   for (let i = 0; i < 3; i++) await appError(delivery.deliverCode(smsRequest))
