@@ -196,6 +196,10 @@ start () {
 
 stop () {
   shopt -s nullglob
+  # PostgreSQL runs under runuser, which does not pass a signal on: stop the server itself, then the rest by pid
+  if [ -f "$state/postgres.data" ] && [ -d "$(cat "$state/postgres.data")" ]; then
+    as_postgres "$pg_bin/pg_ctl" -D "$(cat "$state/postgres.data")" -m immediate -w stop >/dev/null 2>&1 || true
+  fi
   for pidfile in "$state"/*.pid; do
     local pid; pid=$(cat "$pidfile")
     kill "$pid" 2>/dev/null || true
