@@ -1,7 +1,6 @@
 import { Schema, Types, type Connection, type Model } from 'mongoose'
-import { AppError } from '../errors.ts'
 import { verifiedAtField, type IdentifierKind, type LoginStep, type NewUserDefaults, type User } from './user-repository.ts'
-import { MongoUserRepository, conflict, isDuplicateKey, toObjectId, toUser, type UserDocument } from './mongo-user-repository.ts'
+import { MongoUserRepository, conflict, isDuplicateKey, toUser, type UserDocument } from './mongo-user-repository.ts'
 
 /** an id no user has: the second read of an unknown identifier */
 const NO_SUCH_USER = new Types.ObjectId('000000000000000000000000')
@@ -86,22 +85,12 @@ export class FerretDbUserRepository extends MongoUserRepository {
     throw conflict(kind)
   }
 
-  override async attachIdentifier (id: string, kind: IdentifierKind, value: string, verifiedAt: Date): Promise<User> {
-    const _id = toObjectId(id)
-    const user = _id && await this.users.findById(_id).lean<UserDocument>()
-    if (!_id || !user) throw new AppError('unauthorized', { detail: 'The user no longer exists.' })
-    const field = verifiedAtField(kind)
-    if (user[kind] === value) {
-      await this.users.updateOne({ _id, [field]: null }, { $set: { [field]: verifiedAt } })
-    } else {
-      await this.#claimForAttach(kind, value, _id)
-      await this.users.updateOne({ _id }, { $set: { [kind]: value, [field]: verifiedAt } })
-      // also sweeps claims of this kind stranded by an earlier interrupted attach
-      await this.#identities.deleteMany({ userId: _id, kind, _id: { $ne: identityKey(kind, value) } })
-    }
-    const updated = await this.findById(id)
-    if (!updated) throw new AppError('unauthorized', { detail: 'The user no longer exists.' })
-    return updated
+  /** Claim the new identity, update the user, release the old one (see the class comment for crashes between). */
+  protected override async replaceIdentifier (_id: Types.ObjectId, kind: IdentifierKind, value: string, verifiedAt: Date): Promise<void> {
+    await this.#claimForAttach(kind, value, _id)
+    await this.users.updateOne({ _id }, { $set: { [kind]: value, [verifiedAtField(kind)]: verifiedAt } })
+    // also sweeps claims of this kind stranded by an earlier interrupted attach
+    await this.#identities.deleteMany({ userId: _id, kind, _id: { $ne: identityKey(kind, value) } })
   }
 
   /** The identity document and, when its user really holds the value, that user. */

@@ -162,19 +162,24 @@ export class MongoUserRepository implements UserRepository {
     if (user[kind] === value) {
       await this.users.updateOne({ _id, [field]: null }, { $set: { [field]: verifiedAt } })
     } else {
-      // the index decides; the read first only gives the common case a clean answer on servers whose
-      // duplicate-key error on update is not 11000 (FerretDB on SQLite)
-      if (await this.users.exists({ [kind]: value, _id: { $ne: _id } })) throw conflict(kind)
-      try {
-        await this.users.updateOne({ _id }, { $set: { [kind]: value, [field]: verifiedAt } })
-      } catch (error) {
-        if (isDuplicateKey(error)) throw conflict(kind)
-        throw error
-      }
+      await this.replaceIdentifier(_id, kind, value, verifiedAt)
     }
     const updated = await this.findById(id)
     if (!updated) throw new AppError('unauthorized', { detail: 'The user no longer exists.' })
     return updated
+  }
+
+  /** Gives the user `value` as its `kind`, verified: the unique index refuses one another user holds. */
+  protected async replaceIdentifier (_id: Types.ObjectId, kind: IdentifierKind, value: string, verifiedAt: Date): Promise<void> {
+    // the index decides; the read first only gives the common case a clean answer on servers whose
+    // duplicate-key error on update is not 11000 (FerretDB on SQLite)
+    if (await this.users.exists({ [kind]: value, _id: { $ne: _id } })) throw conflict(kind)
+    try {
+      await this.users.updateOne({ _id }, { $set: { [kind]: value, [verifiedAtField(kind)]: verifiedAt } })
+    } catch (error) {
+      if (isDuplicateKey(error)) throw conflict(kind)
+      throw error
+    }
   }
 
   async setStatus (id: string, status: UserStatus): Promise<User | null> {

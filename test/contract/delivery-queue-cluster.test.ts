@@ -1,26 +1,11 @@
 import t from 'tap'
 import { BullMqDeliveryQueue } from '../../src/delivery/bullmq-delivery-queue.ts'
-import { connectWithOwnPrefix, createTestCluster, dumpKeys } from '../helpers/redis.ts'
+import { createTestCluster } from '../helpers/redis.ts'
+import { bullMqHarness } from './bullmq-harness.ts'
 import { deliveryQueueContract } from './delivery-queue.ts'
 import { stalledJobTest } from './delivery-queue-stalled.ts'
 
-// BullMQ's scripts touch several keys of a queue at once: the `{delivery}` hash tag puts them on one slot
-deliveryQueueContract(t, async () => {
-  const { client, keyPrefix, close } = connectWithOwnPrefix(createTestCluster, 'test-dq-cluster')
-  const opened: BullMqDeliveryQueue[] = []
-  return {
-    open: (options = {}) => {
-      const queue = new BullMqDeliveryQueue({ connection: client, prefix: `${keyPrefix}{delivery}`, concurrency: 50, graceMs: 10_000, ...options })
-      opened.push(queue)
-      return queue
-    },
-    dumpStorage: () => dumpKeys(client, keyPrefix),
-    close: async () => {
-      await Promise.all(opened.map((queue) => queue.close()))
-      await close()
-    }
-  }
-})
+deliveryQueueContract(t, bullMqHarness(createTestCluster, 'test-dq-cluster'))
 
 stalledJobTest(t, createTestCluster, 'cluster')
 

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { buildTestApp } from '../helpers/build-app.ts'
-import { startFakeSendGrid } from '../helpers/fake-sendgrid.ts'
+import { sendGridEnv, startFakeSendGrid } from '../helpers/fake-sendgrid.ts'
 import { deliveriesSettled, newEmail } from '../helpers/login.ts'
 import { dumpKeys, uniqueKeyPrefix } from '../helpers/redis.ts'
 
@@ -13,10 +13,7 @@ t.test(`the API closed (as on SIGTERM) with ${JOBS} codes queued: a restarted on
   sendgrid.answerAlways({ status: 202, delayMs: 500 })
   const redisKeyPrefix = uniqueKeyPrefix('restart')
   const env = {
-    SENDGRID_API_KEY: 'SG.test-key',
-    SENDGRID_BASE_URL: sendgrid.url,
-    EMAIL_FROM: 'codes@otp-gate.example',
-    DEV_OUTBOX: 'false',
+    ...sendGridEnv(sendgrid),
     DELIVERY_CONCURRENCY: '10',
     // ten digits: a code found in Redis is the code, not a chance run of digits in a hash or a timestamp
     OTP_CODE_LENGTH: '10',

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { buildTestApp } from '../helpers/build-app.ts'
-import { startFakeSendGrid } from '../helpers/fake-sendgrid.ts'
+import { sendGridEnv, startFakeSendGrid } from '../helpers/fake-sendgrid.ts'
 import { newEmail, startLogin } from '../helpers/login.ts'
 import { uniqueKeyPrefix } from '../helpers/redis.ts'
 
@@ -11,10 +11,7 @@ t.test('an API that does not send (DELIVERY_WORKER=false) refuses a channel whil
   sendgrid.answerAlways({ status: 500, body: { errors: [{ message: 'internal', field: null }] } })
   const redisKeyPrefix = uniqueKeyPrefix('circuit')
   const env = {
-    SENDGRID_API_KEY: 'SG.test-key',
-    SENDGRID_BASE_URL: sendgrid.url,
-    EMAIL_FROM: 'codes@otp-gate.example',
-    DEV_OUTBOX: 'false',
+    ...sendGridEnv(sendgrid),
     OTP_PEPPER: 'circuit-test-pepper-0123456789abcdefghij',
     DELIVERY_BREAKER_THRESHOLD: '3',
     DELIVERY_RETRY_BASE_MS: '10'

@@ -45,3 +45,11 @@ export async function startFakeSendGrid (): Promise<FakeSendGrid> {
     accepted: () => fake.requests.filter((request) => request.status >= 200 && request.status < 300)
   }
 }
+
+/** The app's settings for sending email through this fake only (no dev outbox). */
+export const sendGridEnv = (sendgrid: Pick<FakeSendGrid, 'url'>) => ({
+  SENDGRID_API_KEY: 'SG.test-key',
+  SENDGRID_BASE_URL: sendgrid.url,
+  EMAIL_FROM: 'codes@otp-gate.example',
+  DEV_OUTBOX: 'false'
+})

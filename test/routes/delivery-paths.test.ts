@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap'
 import { buildTestApp } from '../helpers/build-app.ts'
-import { SENDGRID_INVALID_RECIPIENT, startFakeSendGrid } from '../helpers/fake-sendgrid.ts'
+import { SENDGRID_INVALID_RECIPIENT, sendGridEnv, startFakeSendGrid } from '../helpers/fake-sendgrid.ts'
 import { codeFromOutbox, deliveriesSettled, newEmail, startLogin } from '../helpers/login.ts'
 import { dumpKeys } from '../helpers/redis.ts'
 
@@ -9,10 +9,7 @@ async function sendGridApp (t: Test, env: Record<string, string> = {}) {
   t.teardown(() => sendgrid.close())
   const app = await buildTestApp(t, {
     env: {
-      SENDGRID_API_KEY: 'SG.test-key',
-      SENDGRID_BASE_URL: sendgrid.url,
-      EMAIL_FROM: 'codes@otp-gate.example',
-      DEV_OUTBOX: 'false',
+      ...sendGridEnv(sendgrid),
       DELIVERY_TIMEOUT_MS: '200',
       DELIVERY_RETRY_BASE_MS: '20',
       ...env

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks'
 import type { FastifyInstance } from 'fastify'
 import { buildTestApp, requireEnv, testConfig } from '../helpers/build-app.ts'
 import { uniqueKeyPrefix } from '../helpers/redis.ts'
-import { startFakeSendGrid } from '../helpers/fake-sendgrid.ts'
+import { sendGridEnv, startFakeSendGrid } from '../helpers/fake-sendgrid.ts'
 import { deliveriesSettled, newEmail } from '../helpers/login.ts'
 
 // Whether an identifier has an account must not show in the answer to a code request: not in its status, body
@@ -65,10 +65,7 @@ for (const signup of ['closed', 'open'] as const) {
       env: {
         REDIS_URL: requireEnv('REDIS_URL'),
         SIGNUP: signup,
-        SENDGRID_API_KEY: 'SG.test-key',
-        SENDGRID_BASE_URL: sendgrid.url,
-        EMAIL_FROM: 'codes@otp-gate.example',
-        DEV_OUTBOX: 'false',
+        ...sendGridEnv(sendgrid),
         OTP_RESEND_COOLDOWN_SECONDS: '0'
       }
     }))
