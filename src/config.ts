@@ -46,9 +46,18 @@ export const ConfigSchema = Type.Object({
   OTP_RESEND_COOLDOWN_SECONDS: seconds(30, 0, 3600, 'per destination and purpose'),
   OTP_SEND_QUOTA: Type.Integer({ default: 5, minimum: 1, maximum: 1000, description: 'codes per destination per window' }),
   OTP_SEND_QUOTA_WINDOW_SECONDS: seconds(900, 1, 86_400, 'window of OTP_SEND_QUOTA'),
-  OTP_LOCKOUT_THRESHOLD: Type.Integer({ default: 10, minimum: 1, maximum: 1000, description: 'failed verifications per destination per window' }),
-  OTP_LOCKOUT_WINDOW_SECONDS: seconds(3600, 1, 86_400, 'window of OTP_LOCKOUT_THRESHOLD'),
-  OTP_LOCKOUT_SECONDS: seconds(3600, 1, 86_400, 'how long a destination stays locked'),
+  OTP_DAILY_QUOTA: Type.Integer({ default: 20, minimum: 1, maximum: 10_000, description: 'codes per destination per 24 hours, on top of OTP_SEND_QUOTA' }),
+  OTP_THROTTLE_AFTER_FAILURES: Type.Integer({
+    default: 5, minimum: 0, maximum: 100, description: 'consecutive wrong codes per destination before each further one makes it wait (1 s, doubling)'
+  }),
+  OTP_THROTTLE_MAX_SECONDS: seconds(900, 1, 86_400, 'longest wait between two verifications of a throttled destination'),
+  TOTP_THROTTLE_AFTER_FAILURES: Type.Integer({
+    default: 5, minimum: 0, maximum: 100, description: 'consecutive wrong authenticator codes per user before each further one makes it wait (1 s, doubling)'
+  }),
+  TOTP_THROTTLE_MAX_SECONDS: seconds(900, 1, 86_400, 'longest wait between two authenticator code checks of a throttled user'),
+  SUSPEND_AFTER_FAILURES: Type.Integer({
+    default: 100, minimum: 10, maximum: 100_000, description: 'consecutive wrong codes that suspend code (or authenticator) logins until a recovery code or an operator'
+  }),
 
   SIGNUP: Type.Union([Type.Literal('open'), Type.Literal('closed')], { default: 'open' }),
   DEFAULT_REGION: Type.String({ default: 'US', pattern: '^[A-Z]{2}$', description: 'region for national phone formats' }),

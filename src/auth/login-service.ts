@@ -4,6 +4,7 @@ import type { DeliveryLogger } from '../delivery/delivery.ts'
 import type { IssuedChallenge, OtpEngine, VerifiedChallenge } from '../otp/otp-engine.ts'
 import type { MfaChallenges } from '../totp/mfa-challenges.ts'
 import type { TotpAuthenticator } from '../totp/totp-authenticator.ts'
+import { isRecoveryCode } from '../totp/recovery-codes.ts'
 import { verifiedAtField, type IdentifierKind, type User, type UserRepository } from '../users/user-repository.ts'
 import { ChallengeIssuer, channelOf, identifierKind } from './challenge-issuer.ts'
 import type { ClientInfo, SessionService, TokenPair } from './session-service.ts'
@@ -33,6 +34,10 @@ export interface LoginServiceOptions {
 export interface Identifier { kind: IdentifierKind, value: string }
 
 const invalidCode = () => new AppError('invalid_code')
+const loginSuspended = () => new AppError('login_suspended', {
+  detail: 'Too many wrong codes were entered for this identifier: sign-in with codes is suspended. Complete it with a recovery code, or contact support.'
+})
+const RETRYABLE = new Set<string>(['invalid_code', 'login_suspended', 'rate_limited'])
 const mfaTokenGone = () => new AppError('challenge_expired', { detail: 'The mfaToken has expired or was used; log in again.' })
 
 /**
@@ -88,6 +93,7 @@ export class LoginService {
     const { users, signup, now } = this.#options
     if (!verified.deliverable) throw invalidCode()
     const kind = identifierKind(verified.channel)
+    if (verified.suspended) return this.#recoveryOnly(verified, kind)
     const at = now()
     let userId = verified.userId
     if (userId === null) {
@@ -109,6 +115,18 @@ export class LoginService {
     return this.#signedIn(loggedIn, ['otp'], client)
   }
 
+  /**
+   * A right code for a suspended identifier signs nobody in: a user with recovery codes may finish with one (which
+   * lifts the suspension); anyone else, known or not, gets login_suspended.
+   */
+  async #recoveryOnly (verified: VerifiedChallenge, kind: IdentifierKind): Promise<MfaChallengeView> {
+    const { users, totp, mfa } = this.#options
+    const user = await users.findByIdentifier(kind, verified.destination)
+    if (user?.status !== 'active' || !await totp.isActive(user.id)) throw loginSuspended()
+    const mfaToken = await mfa.issue({ userId: user.id, kind, amr: ['otp'], recoveryOnly: true })
+    return { mfaRequired: true, mfaToken, expiresIn: mfa.ttlSeconds, methods: ['recovery'] }
+  }
+
   async #secondFactor (userId: string, kind: IdentifierKind): Promise<MfaChallengeView | null> {
     const { totp, mfa } = this.#options
     if (!await totp.isActive(userId)) return null
@@ -127,14 +145,26 @@ export class LoginService {
     if (challenge === null) throw mfaTokenGone()
     let method: Awaited<ReturnType<TotpAuthenticator['verifySecondFactor']>>
     try {
+      if (challenge.recoveryOnly === true && !isRecoveryCode(code)) throw loginSuspended()
       method = await totp.verifySecondFactor(challenge.userId, code)
     } catch (error) {
-      if (isAppError(error) && error.code === 'invalid_code') await mfa.giveBack(mfaToken, challenge)
+      // the user's mistake or a wait: the login goes on with another code
+      if (isAppError(error) && RETRYABLE.has(error.code)) await mfa.giveBack(mfaToken, challenge)
       throw error
     }
     const user = await users.recordLogin(challenge.userId, challenge.kind, now())
     if (user === null || user.status !== 'active') throw invalidCode()
+    if (method === 'recovery') await this.#liftSuspensions(user)
     return this.#signedIn(user, [...challenge.amr, method, 'mfa'], client)
+  }
+
+  /** A recovery-code sign-in ends the throttling and suspension of the user's code logins. */
+  async #liftSuspensions (user: User): Promise<void> {
+    const { otp } = this.#options
+    await Promise.all([
+      user.email === null ? null : otp.clearFailures('email', user.email),
+      user.phone === null ? null : otp.clearFailures('sms', user.phone)
+    ])
   }
 
   /** A login with an identifier and a code of the authenticator app; everyone else gets a wrong code's answer. */

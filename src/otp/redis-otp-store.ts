@@ -5,14 +5,14 @@ import { SLIDING_WINDOW_LUA } from '../redis-lua/sliding-window.ts'
 import { withScripts, type ScriptCommands } from '../redis-lua/define-scripts.ts'
 import {
   isChallengeId,
-  type ChallengePayload, type ChallengeSnapshot, type IssuedCode, type LockoutLimits, type NewChallenge, type OtpStore,
+  type ChallengePayload, type ChallengeSnapshot, type IssuedCode, type ThrottleLimits, type NewChallenge, type OtpStore,
   type PendingChallenge, type ResendResult, type SendLimits, type SendRefusal, type StartResult, type VerifyResult
 } from './otp-store.ts'
 
 const lua = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8')
 const prelude = SLIDING_WINDOW_LUA + lua('lib')
 const SCRIPTS = {
-  otpStartChallenge: { numberOfKeys: 5, lua: prelude + lua('start') },
+  otpStartChallenge: { numberOfKeys: 4, lua: prelude + lua('start') },
   otpResendChallenge: { numberOfKeys: 1, lua: prelude + lua('resend') },
   otpVerifyChallenge: { numberOfKeys: 1, lua: prelude + lua('verify') },
   otpWithdrawChallenge: { numberOfKeys: 1, lua: prelude + lua('withdraw') },
@@ -70,6 +70,10 @@ export class RedisOtpStore implements OtpStore {
     this.#prefix = keyPrefix
   }
 
+  #destinationBase (destinationKey: string): string {
+    return `${this.#prefix}{${destinationKey.slice(0, 4)}}:d:${destinationKey}:`
+  }
+
   #challengeKey (challengeId: string): string {
     const [bucket, random] = challengeId.split('.')
     return `${this.#prefix}{${bucket}}:c:${random}`
@@ -80,11 +84,12 @@ export class RedisOtpStore implements OtpStore {
     if (!isChallengeId(challengeId) || !challengeId.startsWith(challenge.destinationKey.slice(0, 4))) {
       throw new Error('startChallenge needs a challenge id whose bucket is its destination key\'s')
     }
-    const base = `${this.#prefix}{${challengeId.slice(0, 4)}}:d:${challenge.destinationKey}:`
+    const base = this.#destinationBase(challenge.destinationKey)
     const reply = await this.#commands.otpStartChallenge(
-      this.#challengeKey(challengeId), `${base}p:${payload.purpose}`, `${base}cd:${payload.purpose}`, `${base}q`, `${base}l`,
+      this.#challengeKey(challengeId), `${base}p:${payload.purpose}`, `${base}cd:${payload.purpose}`, `${base}q`,
       base, payload.purpose, JSON.stringify(payload), challenge.codeHash, challenge.maxAttempts, limits.ttlMs,
-      flag(challenge.fixedCode), flag(challenge.skipSendLimits), limits.cooldownMs, limits.quota, limits.quotaWindowMs, slotId()
+      flag(challenge.fixedCode), flag(challenge.skipSendLimits), limits.cooldownMs, limits.quota, limits.quotaWindowMs, slotId(),
+      limits.dailyQuota, limits.dailyWindowMs
     ) as Reply
     return issued(reply)
   }
@@ -92,27 +97,40 @@ export class RedisOtpStore implements OtpStore {
   async resendChallenge (challengeId: string, codeHash: string, limits: SendLimits): Promise<ResendResult> {
     if (!isChallengeId(challengeId)) return { outcome: 'expired' }
     const reply = await this.#commands.otpResendChallenge(
-      this.#challengeKey(challengeId), codeHash, limits.ttlMs, limits.cooldownMs, limits.quota, limits.quotaWindowMs, slotId()
+      this.#challengeKey(challengeId), codeHash, limits.ttlMs, limits.cooldownMs, limits.quota, limits.quotaWindowMs, slotId(),
+      limits.dailyQuota, limits.dailyWindowMs
     ) as Reply
     return reply[0] === 'expired' ? { outcome: 'expired' } : issued(reply)
   }
 
-  async verifyChallenge (challengeId: string, purpose: string, codeHashes: readonly string[], lockout: LockoutLimits): Promise<VerifyResult> {
+  async verifyChallenge (challengeId: string, purpose: string, codeHashes: readonly string[], throttle: ThrottleLimits): Promise<VerifyResult> {
     if (!isChallengeId(challengeId)) return { outcome: 'expired' }
-    const [outcome, value, expiresAt, fields] = await this.#commands.otpVerifyChallenge(
-      this.#challengeKey(challengeId), purpose, codeHashes[0] ?? '', codeHashes[1] ?? '', slotId(),
-      lockout.threshold, lockout.windowMs, lockout.lockoutMs
-    ) as [string, string | number, number?, string[]?]
+    const [outcome, value, third, fields, suspended] = await this.#commands.otpVerifyChallenge(
+      this.#challengeKey(challengeId), purpose, codeHashes[0] ?? '', codeHashes[1] ?? '', throttle.freeFailures,
+      throttle.baseDelayMs, throttle.maxDelayMs, throttle.suspendAfter, throttle.memoryMs, throttle.noticeIntervalMs
+    ) as [string, string | number, (number | string)?, string[]?, number?]
+    const notify = typeof third === 'string' && third !== '' ? JSON.parse(third) as ChallengePayload : null
     switch (outcome) {
       case 'verified': {
-        const snapshot: RedisSnapshot = { expiresAt: Number(expiresAt), fields: fields as string[] }
-        return { outcome, payload: JSON.parse(String(value)) as ChallengePayload, snapshot: snapshot as unknown as ChallengeSnapshot }
+        const snapshot: RedisSnapshot = { expiresAt: Number(third), fields: fields as string[] }
+        return {
+          outcome,
+          payload: JSON.parse(String(value)) as ChallengePayload,
+          snapshot: snapshot as unknown as ChallengeSnapshot,
+          suspended: suspended === 1
+        }
       }
-      case 'invalid': return { outcome, remainingAttempts: Number(value) }
-      case 'locked': return { outcome, retryAfterMs: Number(value) }
-      case 'exhausted': return { outcome }
+      case 'invalid': return { outcome, remainingAttempts: Number(value), notify }
+      case 'throttled': return { outcome, retryAfterMs: Number(value) }
+      case 'exhausted': return { outcome, notify }
       default: return { outcome: 'expired' }
     }
+  }
+
+  async clearFailures (destinationKey: string): Promise<void> {
+    const base = this.#destinationBase(destinationKey)
+    // one slot: every key carries the destination's {bucket} tag
+    await this.#client.del(`${base}f`, `${base}l`, `${base}s`, `${base}n`)
   }
 
   async withdrawChallenge (challengeId: string): Promise<boolean> {
