@@ -9,7 +9,8 @@ import { createDelivery, type Delivery } from '../src/delivery/delivery.ts'
 import type { Outbox } from '../src/delivery/outbox.ts'
 import { RedisOutbox } from '../src/delivery/redis-outbox.ts'
 import { MemoryOutbox } from '../src/delivery/memory-outbox.ts'
-import { SmsGuard } from '../src/delivery/sms-guard.ts'
+import { hmacClientKey, SmsGuard } from '../src/delivery/sms-guard.ts'
+import { randomBytes } from 'node:crypto'
 import { RedisSmsBudget } from '../src/delivery/redis-sms-budget.ts'
 import { MemorySmsBudget } from '../src/delivery/memory-sms-budget.ts'
 import type { UserRepository } from '../src/users/user-repository.ts'
@@ -120,6 +121,9 @@ async function servicesPlugin (app: FastifyInstance, { config, overrides }: { co
     allowedCountries: config.SMS_ALLOWED_COUNTRIES,
     hourlyBudget: config.SMS_COUNTRY_HOURLY_BUDGET,
     budget: smsBudget,
+    clientShare: config.SMS_COUNTRY_IP_SHARE,
+    // without OTP_PEPPER (never in production) each process keys clients its own way
+    clientKey: hmacClientKey(config.OTP_PEPPER ?? randomBytes(32).toString('base64url')),
     now
   })
   app.decorate('otp', otp)

@@ -106,7 +106,10 @@ export const ConfigSchema = Type.Object({
   RATE_LIMIT_REFRESH_PER_MINUTE: Type.Integer({ default: 60, minimum: 1 }),
   RATE_LIMIT_DEFAULT_PER_MINUTE: Type.Integer({ default: 300, minimum: 1 }),
   SMS_ALLOWED_COUNTRIES: csv('ISO 3166 codes SMS may go to; empty = all (not allowed in production)'),
-  SMS_COUNTRY_HOURLY_BUDGET: Type.Integer({ default: 1000, minimum: 1, description: 'SMS per destination country per hour' })
+  SMS_COUNTRY_HOURLY_BUDGET: Type.Integer({ default: 1000, minimum: 1, description: 'SMS per destination country per hour' }),
+  SMS_COUNTRY_IP_SHARE: Type.Number({
+    default: 0.1, exclusiveMinimum: 0, maximum: 1, description: 'part of SMS_COUNTRY_HOURLY_BUDGET one client IP may spend (1 = no per-IP share)'
+  })
 })
 
 export type Config = StaticDecode<typeof ConfigSchema>

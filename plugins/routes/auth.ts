@@ -40,7 +40,7 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
     }
   }, async (request, reply) => {
     const identifier = normaliseIdentifier(request.body, config.DEFAULT_REGION)
-    const challenge = await loginService.start(identifier, request.body.locale ?? null, deliveryLog(request))
+    const challenge = await loginService.start(identifier, request.body.locale ?? null, deliveryLog(request), request.ip)
     return reply.code(202).send(challengeView(challenge))
   })
 
@@ -56,7 +56,7 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
       response: { 202: jsonResponse('A new code is on its way', ChallengeSchema), ...problemResponses(...BODY_ERRORS, 'challenge_expired', ...SEND_ERRORS) }
     }
   }, async (request, reply) => {
-    const challenge = await loginService.resend(request.body.challengeId, deliveryLog(request))
+    const challenge = await loginService.resend(request.body.challengeId, deliveryLog(request), request.ip)
     return reply.code(202).send(challengeView(challenge))
   })
 

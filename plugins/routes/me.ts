@@ -132,7 +132,7 @@ const meRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { co
       userId: user.id,
       locale: request.body.locale ?? user.locale,
       deliverable: true
-    }, request.log.child({ component: 'delivery' }))
+    }, request.log.child({ component: 'delivery' }), undefined, request.ip)
     return reply.code(202).send(challengeView(challenge))
   })
 

@@ -32,14 +32,14 @@ export class ChallengeIssuer {
    * spent country budget stores and sends nothing. Run it beside independent work; `issue` gives the unit back
    * if no code is issued.
    */
-  async admit (input: Pick<StartChallengeInput, 'channel' | 'destination'>): Promise<SmsAdmission | null> {
+  async admit (input: Pick<StartChallengeInput, 'channel' | 'destination'>, clientIp?: string): Promise<SmsAdmission | null> {
     this.#options.delivery.assertEnabled(input.channel)
-    return input.channel === 'sms' ? this.#options.smsGuard.admit(input.destination) : null
+    return input.channel === 'sms' ? this.#options.smsGuard.admit(input.destination, clientIp) : null
   }
 
   /** Starts a challenge (admitted already, or admitted here) and delivers its code. Decoys count like real codes. */
-  async issue (input: StartChallengeInput, logger: DeliveryLogger, admission?: SmsAdmission | null): Promise<IssuedChallenge> {
-    const admitted = admission === undefined ? await this.admit(input) : admission
+  async issue (input: StartChallengeInput, logger: DeliveryLogger, admission?: SmsAdmission | null, clientIp?: string): Promise<IssuedChallenge> {
+    const admitted = admission === undefined ? await this.admit(input, clientIp) : admission
     let challenge: IssuedChallenge
     try {
       challenge = await this.#options.otp.startChallenge(input)
@@ -56,12 +56,12 @@ export class ChallengeIssuer {
    * A new code for a pending challenge. The destination is only known once the store has replaced the code, so
    * a refusal of the guard withdraws the challenge (cooldown and quota slot given back): the client starts again.
    */
-  async reissue (challengeId: string, logger: DeliveryLogger): Promise<IssuedChallenge> {
+  async reissue (challengeId: string, logger: DeliveryLogger, clientIp?: string): Promise<IssuedChallenge> {
     const { otp, smsGuard } = this.#options
     const challenge = await otp.resendChallenge(challengeId)
     if (challenge.channel === 'sms') {
       try {
-        await smsGuard.admit(challenge.destination)
+        await smsGuard.admit(challenge.destination, clientIp)
       } catch (error) {
         await otp.withdrawChallenge(challengeId)
         throw error

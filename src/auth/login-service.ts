@@ -58,10 +58,10 @@ export class LoginService {
   }
 
   /** Sends a code; the same answer and work whether or not the identifier has an account. */
-  async start ({ kind, value }: Identifier, locale: string | null, logger: DeliveryLogger): Promise<IssuedChallenge> {
+  async start ({ kind, value }: Identifier, locale: string | null, logger: DeliveryLogger, clientIp?: string): Promise<IssuedChallenge> {
     const { users, issuer, signup } = this.#options
     const channel = channelOf(kind)
-    const [found, admission] = await Promise.allSettled([users.findByIdentifier(kind, value), issuer.admit({ channel, destination: value })])
+    const [found, admission] = await Promise.allSettled([users.findByIdentifier(kind, value), issuer.admit({ channel, destination: value }, clientIp)])
     if (found.status === 'rejected' || admission.status === 'rejected') {
       if (admission.status === 'fulfilled') await admission.value?.release()
       throw found.status === 'rejected' ? found.reason : (admission as PromiseRejectedResult).reason
@@ -79,8 +79,8 @@ export class LoginService {
     }, logger, admission.value)
   }
 
-  resend (challengeId: string, logger: DeliveryLogger): Promise<IssuedChallenge> {
-    return this.#options.issuer.reissue(challengeId, logger)
+  resend (challengeId: string, logger: DeliveryLogger, clientIp?: string): Promise<IssuedChallenge> {
+    return this.#options.issuer.reissue(challengeId, logger, clientIp)
   }
 
   /** Exchanges a code for a session, signing the user up on a first login when sign-up is open. */

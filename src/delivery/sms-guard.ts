@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto'
 import { isSupportedCountry } from 'libphonenumber-js/max'
 import { AppError } from '../errors.ts'
 import { phoneCountry, phoneNumberType, type PhoneNumberType } from '../users/identifiers.ts'
@@ -22,8 +23,19 @@ export interface SmsGuardOptions {
   /** SMS per destination region per clock hour, across every instance sharing the budget store */
   hourlyBudget: number
   budget: SmsBudgetStore
+  /**
+   * The part of a country's hourly budget one client IP may spend (0 < share ≤ 1), so draining it needs many
+   * IPs. 1 = no share counted.
+   */
+  clientShare?: number
+  /** names a client IP in the budget's keys (an HMAC, so no IP is stored); required with a clientShare below 1 */
+  clientKey?: (ip: string) => string
   now?: () => Date
 }
+
+/** Names a client IP in budget keys by an HMAC: the keys never hold the IP, and instances sharing the secret agree. */
+export const hmacClientKey = (secret: string) => (ip: string): string =>
+  createHmac('sha256', secret).update(`sms-client:${ip}`).digest('base64url').slice(0, 22)
 
 /** An SMS the guard let through; `release` gives its budget unit back when no code was issued after all. */
 export interface SmsAdmission {
@@ -40,6 +52,8 @@ export class SmsGuard {
   readonly #allowed: ReadonlySet<string> | null
   readonly #hourlyBudget: number
   readonly #budget: SmsBudgetStore
+  readonly #clientBudget: number
+  readonly #clientKey: (ip: string) => string
   readonly #now: () => Date
 
   constructor (options: SmsGuardOptions) {
@@ -50,6 +64,11 @@ export class SmsGuard {
     this.#allowed = allowed.length > 0 ? new Set(allowed) : null
     this.#hourlyBudget = options.hourlyBudget
     this.#budget = options.budget
+    const share = options.clientShare ?? 1
+    if (!(share > 0 && share <= 1)) throw new Error('the SMS client share must be above 0 and at most 1')
+    this.#clientBudget = share < 1 ? Math.max(1, Math.ceil(options.hourlyBudget * share)) : 0
+    if (this.#clientBudget > 0 && options.clientKey === undefined) throw new Error('an SMS client share needs a clientKey')
+    this.#clientKey = options.clientKey ?? ((ip) => ip)
     this.#now = options.now ?? (() => new Date())
   }
 
@@ -67,15 +86,17 @@ export class SmsGuard {
   }
 
   /**
-   * `check`, then one unit of the region's budget for this clock hour. When it is spent: rate_limited, with
-   * Retry-After until the hour ends. Nothing is counted for a refused number.
+   * `check`, then one unit of the region's budget for this clock hour, and of the client's share of it. When
+   * either is spent: rate_limited, with Retry-After until the hour ends. Nothing is counted for a refused number.
    */
-  async admit (e164: string): Promise<SmsAdmission> {
+  async admit (e164: string, clientIp?: string): Promise<SmsAdmission> {
     const country = this.check(e164)
     const now = this.#now().getTime()
     const hour = Math.floor(now / HOUR_MS)
     const untilNextHourMs = (hour + 1) * HOUR_MS - now
-    if (!await this.#budget.take(country, hour, this.#hourlyBudget, untilNextHourMs + COUNTER_SLACK_MS)) {
+    const client = this.#clientBudget > 0 && clientIp !== undefined ? this.#clientKey(clientIp) : undefined
+    const share = client === undefined ? undefined : { client, budget: this.#clientBudget }
+    if (!await this.#budget.take(country, hour, this.#hourlyBudget, untilNextHourMs + COUNTER_SLACK_MS, share)) {
       throw new AppError('rate_limited', {
         detail: 'Too many codes were texted to this country this hour; try again later or use email.',
         retryAfter: Math.ceil(untilNextHourMs / 1000),
@@ -83,7 +104,7 @@ export class SmsGuard {
       })
     }
     // a unit that cannot be given back (store down) stays spent: the budget errs towards fewer SMS
-    const release = async () => { await this.#budget.giveBack(country, hour).catch(() => {}) }
+    const release = async () => { await this.#budget.giveBack(country, hour, client).catch(() => {}) }
     return { country, release }
   }
 }
