@@ -47,6 +47,11 @@ const flag = (value: boolean) => value ? '1' : '0'
 export interface RedisOtpStoreOptions {
   /** prepended to every key; no braces, so the {bucket} hash tag stays the first. Default `otp:` */
   keyPrefix?: string
+  /**
+   * Tests only: epoch ms the scripts take as the time instead of Redis's own, so a test moves time (and shrinks
+   * TTLs itself) rather than sleeping. Never in production, where every API host must share Redis's clock.
+   */
+  now?: () => number
 }
 
 /**
@@ -59,15 +64,22 @@ export class RedisOtpStore implements OtpStore {
   readonly #commands: OtpCommands
   readonly #client: Redis | Cluster
   readonly #prefix: string
+  readonly #now: (() => number) | undefined
 
   /** `client`: a Redis or Cluster client without an ioredis keyPrefix; the store never closes it */
-  constructor (client: Redis | Cluster, { keyPrefix = 'otp:' }: RedisOtpStoreOptions = {}) {
+  constructor (client: Redis | Cluster, { keyPrefix = 'otp:', now }: RedisOtpStoreOptions = {}) {
     if (/[{}]/.test(keyPrefix)) throw new Error('RedisOtpStore keyPrefix must not contain braces: the {bucket} hash tag has to be the first')
     // ioredis would prefix KEYS but not the key names the scripts build from stored values
     if ((client.options as { keyPrefix?: string }).keyPrefix) throw new Error('RedisOtpStore needs a client without an ioredis keyPrefix; use its own keyPrefix option')
     this.#commands = withScripts(client, SCRIPTS)
     this.#client = client
     this.#prefix = keyPrefix
+    this.#now = now
+  }
+
+  /** '' lets the scripts read Redis's own clock */
+  #clock (): string {
+    return this.#now === undefined ? '' : String(this.#now())
   }
 
   #destinationBase (destinationKey: string): string {
@@ -86,7 +98,7 @@ export class RedisOtpStore implements OtpStore {
     }
     const base = this.#destinationBase(challenge.destinationKey)
     const reply = await this.#commands.otpStartChallenge(
-      this.#challengeKey(challengeId), `${base}p:${payload.purpose}`, `${base}cd:${payload.purpose}`, `${base}q`,
+      this.#challengeKey(challengeId), `${base}p:${payload.purpose}`, `${base}cd:${payload.purpose}`, `${base}q`, this.#clock(),
       base, payload.purpose, JSON.stringify(payload), challenge.codeHash, challenge.maxAttempts, limits.ttlMs,
       flag(challenge.fixedCode), flag(challenge.skipSendLimits), limits.cooldownMs, limits.quota, limits.quotaWindowMs, slotId(),
       limits.dailyQuota, limits.dailyWindowMs
@@ -97,7 +109,7 @@ export class RedisOtpStore implements OtpStore {
   async resendChallenge (challengeId: string, codeHash: string, limits: SendLimits): Promise<ResendResult> {
     if (!isChallengeId(challengeId)) return { outcome: 'expired' }
     const reply = await this.#commands.otpResendChallenge(
-      this.#challengeKey(challengeId), codeHash, limits.ttlMs, limits.cooldownMs, limits.quota, limits.quotaWindowMs, slotId(),
+      this.#challengeKey(challengeId), this.#clock(), codeHash, limits.ttlMs, limits.cooldownMs, limits.quota, limits.quotaWindowMs, slotId(),
       limits.dailyQuota, limits.dailyWindowMs
     ) as Reply
     return reply[0] === 'expired' ? { outcome: 'expired' } : issued(reply)
@@ -106,7 +118,7 @@ export class RedisOtpStore implements OtpStore {
   async verifyChallenge (challengeId: string, purpose: string, codeHashes: readonly string[], throttle: ThrottleLimits): Promise<VerifyResult> {
     if (!isChallengeId(challengeId)) return { outcome: 'expired' }
     const [outcome, value, third, fields, suspended] = await this.#commands.otpVerifyChallenge(
-      this.#challengeKey(challengeId), purpose, codeHashes[0] ?? '', codeHashes[1] ?? '', throttle.freeFailures,
+      this.#challengeKey(challengeId), this.#clock(), purpose, codeHashes[0] ?? '', codeHashes[1] ?? '', throttle.freeFailures,
       throttle.baseDelayMs, throttle.maxDelayMs, throttle.suspendAfter, throttle.memoryMs, throttle.noticeIntervalMs
     ) as [string, string | number, (number | string)?, string[]?, number?]
     const notify = typeof third === 'string' && third !== '' ? JSON.parse(third) as ChallengePayload : null
@@ -135,13 +147,13 @@ export class RedisOtpStore implements OtpStore {
 
   async withdrawChallenge (challengeId: string): Promise<boolean> {
     if (!isChallengeId(challengeId)) return false
-    return await this.#commands.otpWithdrawChallenge(this.#challengeKey(challengeId)) === 1
+    return await this.#commands.otpWithdrawChallenge(this.#challengeKey(challengeId), this.#clock()) === 1
   }
 
   async reinstateChallenge (challengeId: string, snapshot: ChallengeSnapshot): Promise<boolean> {
     if (!isChallengeId(challengeId)) return false
     const { expiresAt, fields } = snapshot as unknown as RedisSnapshot
-    return await this.#commands.otpReinstateChallenge(this.#challengeKey(challengeId), expiresAt, ...fields) === 1
+    return await this.#commands.otpReinstateChallenge(this.#challengeKey(challengeId), this.#clock(), expiresAt, ...fields) === 1
   }
 
   async peekChallenge (challengeId: string): Promise<PendingChallenge | null> {

@@ -2,6 +2,15 @@
 -- destination key base stored in the challenge; they carry the same {bucket} hash tag as KEYS[1], so they
 -- live on its Cluster slot.
 
+-- ARGV[1] is the clock: '' is Redis's own (always, outside tests: one clock for every API host); a test passes
+-- epoch ms to move time without waiting. The scripts read their own arguments from ARGS, which starts after it.
+local ARGS = { unpack(ARGV, 2) }
+local function now_ms ()
+  if ARGV[1] ~= '' then return tonumber(ARGV[1]) end
+  local time = redis.call('TIME')
+  return tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+end
+
 -- the send checks shared by start and resend: nil when a code may be sent. One sorted set logs the sends of the
 -- daily window; the short window is its tail. A throttled destination still gets codes.
 local function send_refusal (cooldown, quota, now, skip, limit, window_ms, daily, daily_ms)
