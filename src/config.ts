@@ -97,7 +97,13 @@ export const ConfigSchema = Type.Object({
   RATE_LIMIT_REFRESH_PER_MINUTE: Type.Integer({ default: 60, minimum: 1 }),
   RATE_LIMIT_DEFAULT_PER_MINUTE: Type.Integer({ default: 300, minimum: 1 }),
   SMS_ALLOWED_COUNTRIES: csv('ISO 3166 codes SMS may go to; empty = all (not allowed in production)'),
-  SMS_COUNTRY_HOURLY_BUDGET: Type.Integer({ default: 1000, minimum: 1, description: 'SMS per destination country per hour' })
+  SMS_COUNTRY_HOURLY_BUDGET: Type.Integer({ default: 1000, minimum: 1, description: 'SMS per destination country per hour' }),
+  SMS_FRAUD_WINDOW_SECONDS: seconds(3600, 60, 86_400, 'SMS-pumping guard: sliding window of the sent and verified counts per number range and country'),
+  SMS_FRAUD_MIN_SENDS: Type.Integer({ default: 30, minimum: 1, maximum: 1_000_000, description: 'codes sent to a number range within the window before its conversion is judged' }),
+  SMS_FRAUD_MIN_CONVERSION: Type.Number({ default: 0.2, minimum: 0, maximum: 1, description: 'verified ÷ sent below this blocks a number range; 0 = never' }),
+  SMS_FRAUD_BLOCK_SECONDS: seconds(3600, 1, 604_800, 'how long a blocked number range (or country) is refused codes'),
+  SMS_FRAUD_COUNTRY_BLOCKED_PREFIXES: Type.Integer({ default: 5, minimum: 0, maximum: 100_000, description: 'this many number ranges of one country blocked at once block the whole country too; 0 = never' }),
+  SMS_FRAUD_ALLOW_PREFIXES: csv('E.164 prefixes (+4479…) the conversion guard never counts or blocks, e.g. your own test range')
 })
 
 export type Config = StaticDecode<typeof ConfigSchema>
