@@ -98,6 +98,9 @@ export const ConfigSchema = Type.Object({
   RATE_LIMIT_DEFAULT_PER_MINUTE: Type.Integer({ default: 300, minimum: 1 }),
   SMS_ALLOWED_COUNTRIES: csv('ISO 3166 codes SMS may go to; empty = all (not allowed in production)'),
   SMS_COUNTRY_HOURLY_BUDGET: Type.Integer({ default: 1000, minimum: 1, description: 'SMS per destination country per hour' }),
+  AUDIT_RETENTION_DAYS: Type.Integer({ default: 90, minimum: 1, maximum: 3650, description: 'how long security events (GET /v1/me/activity) are kept' }),
+  AUDIT_WEBHOOK_URL: optionalString('each security event is also POSTed here as JSON, signed (X-Signature), through the delivery queue', { format: 'uri' }),
+  AUDIT_WEBHOOK_SECRET: optionalString('HMAC-SHA256 key of the X-Signature header, at least 32 characters; required with AUDIT_WEBHOOK_URL', { minLength: 32 }),
   SMS_FRAUD_WINDOW_SECONDS: seconds(3600, 60, 86_400, 'SMS-pumping guard: sliding window of the sent and verified counts per number range and country'),
   SMS_FRAUD_MIN_SENDS: Type.Integer({ default: 30, minimum: 1, maximum: 1_000_000, description: 'codes sent to a number range within the window before its conversion is judged' }),
   SMS_FRAUD_MIN_CONVERSION: Type.Number({ default: 0.2, minimum: 0, maximum: 1, description: 'verified ÷ sent below this blocks a number range; 0 = never' }),
@@ -133,6 +136,12 @@ function productionProblems (config: Config): string[] {
   return problems
 }
 
+/** Settings that only make sense together, in any environment. */
+function inconsistencies (config: Config): string[] {
+  if (config.AUDIT_WEBHOOK_URL !== undefined && config.AUDIT_WEBHOOK_SECRET === undefined) return ['AUDIT_WEBHOOK_SECRET is required with AUDIT_WEBHOOK_URL (the receiver checks X-Signature with it)']
+  return []
+}
+
 function describe (error: { instancePath: string, message: string, params: Record<string, unknown> }, schema: TSchema): string {
   const name = error.instancePath.slice(1) || String((error.params.requiredProperties as string[] | undefined)?.[0] ?? 'config')
   const property = (schema as { properties: Record<string, TSchema & { description?: string }> }).properties[name]
@@ -149,6 +158,8 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   const [first] = Value.Errors(ConfigSchema, value)
   if (first) throw new ConfigError(`Invalid configuration: ${describe(first as never, ConfigSchema)}`)
   const config = Value.Decode(ConfigSchema, value)
+  const [inconsistency] = inconsistencies(config)
+  if (inconsistency) throw new ConfigError(`Invalid configuration: ${inconsistency}`)
   if (config.NODE_ENV === 'production') {
     const [problem] = productionProblems(config)
     if (problem) throw new ConfigError(`Invalid configuration: ${problem}`)

@@ -48,3 +48,11 @@ export interface AuditFields {
   amr?: string[] | null
   reason?: string | null
 }
+
+/** What a flow needs of the log: record one event, without waiting and without failing. */
+export interface AuditRecorder {
+  record (type: AuditEventType, fields?: AuditFields): void
+}
+
+/** For flows built without a log (unit tests). */
+export const NO_AUDIT: AuditRecorder = { record: () => {} }

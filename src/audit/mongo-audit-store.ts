@@ -1,4 +1,5 @@
 import { Schema, type Connection, type Model } from 'mongoose'
+import type { Collection } from 'mongodb'
 import type { AuditEvent } from './audit-event.ts'
 import type { AuditPosition, AuditStore } from './audit-store.ts'
 
@@ -69,14 +70,15 @@ export class MongoAuditStore implements AuditStore {
       await this.#events.collection.createIndex({ at: 1 }, { expireAfterSeconds, name: TTL_INDEX })
     } catch (error) {
       if ((error as { code?: unknown }).code !== INDEX_OPTIONS_CONFLICT) throw error
-      await this.#events.db.command({ collMod: this.#events.collection.collectionName, index: { name: TTL_INDEX, expireAfterSeconds } })
+      await this.#events.db.db!.command({ collMod: this.#events.collection.collectionName, index: { name: TTL_INDEX, expireAfterSeconds } })
     }
   }
 
   async insertMany (events: readonly AuditEvent[]): Promise<void> {
     if (events.length === 0) return
     // the driver's own insert: these documents are built by AuditLog, mongoose's casting would only cost time
-    await this.#events.collection.insertMany(events.map(({ id, ...event }) => ({ _id: id, ...event })), { ordered: false })
+    const documents = events.map(({ id, ...event }): AuditDocument => ({ _id: id, ...event }))
+    await (this.#events.collection as unknown as Collection<AuditDocument>).insertMany(documents, { ordered: false })
   }
 
   async listByUser (userId: string, limit: number, after: AuditPosition | null): Promise<AuditEvent[]> {

@@ -154,7 +154,7 @@ export class MemoryOtpStore implements OtpStore {
     if (challenge === undefined || challenge.payload.purpose !== purpose) return { outcome: 'expired' }
     const { destinationKey } = challenge
     const locked = this.#locks.remainingMs(destinationKey)
-    if (locked > 0) return { outcome: 'locked', retryAfterMs: locked }
+    if (locked > 0) return { outcome: 'locked', retryAfterMs: locked, payload: { ...challenge.payload } }
     if (codeHashes.includes(challenge.codeHash)) {
       const snapshot: MemorySnapshot = { challenge: copy(challenge), expiresAt: this.#now() + this.#challenges.remainingMs(challengeId) }
       // the pointer stays to lapse, so reinstate can tell whether a newer challenge replaced this one
@@ -170,9 +170,9 @@ export class MemoryOtpStore implements OtpStore {
     }
     challenge.attempts += 1
     const remainingAttempts = challenge.maxAttempts - challenge.attempts
-    if (remainingAttempts > 0) return { outcome: 'invalid', remainingAttempts }
+    if (remainingAttempts > 0) return { outcome: 'invalid', remainingAttempts, payload: { ...challenge.payload } }
     this.#delete(challengeId, challenge)
-    return { outcome: 'exhausted' }
+    return { outcome: 'exhausted', payload: { ...challenge.payload } }
   }
 
   async peekChallenge (challengeId: string): Promise<PendingChallenge | null> {

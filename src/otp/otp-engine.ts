@@ -70,12 +70,28 @@ export interface IssuedChallenge extends ChallengeDetails {
 const retryAfterSeconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000))
 
 /** `limit` is the budget that ran out, for RateLimit-Limit: one code per cooldown, the quota, or the lockout threshold. */
-function refuse ({ outcome, retryAfterMs }: SendRefusal, policy: OtpPolicy): never {
+function refusal ({ outcome, retryAfterMs }: SendRefusal, policy: OtpPolicy): AppError {
   const retryAfter = retryAfterSeconds(retryAfterMs)
-  if (outcome === 'cooldown') throw new AppError('cooldown', { retryAfter, limit: 1 })
-  if (outcome === 'quota') throw new AppError('rate_limited', { retryAfter, limit: policy.quota, detail: 'Too many codes were sent to this destination; try again later' })
-  throw new AppError('rate_limited', { retryAfter, limit: policy.lockoutThreshold })
+  if (outcome === 'cooldown') return new AppError('cooldown', { retryAfter, limit: 1 })
+  if (outcome === 'quota') return new AppError('rate_limited', { retryAfter, limit: policy.quota, detail: 'Too many codes were sent to this destination; try again later' })
+  return new AppError('rate_limited', { retryAfter, limit: policy.lockoutThreshold })
 }
+
+function refuse (result: SendRefusal, policy: OtpPolicy): never {
+  throw refusal(result, policy)
+}
+
+const CHALLENGE = Symbol('challenge')
+
+/** Tags a refused verify's error with whose challenge it was (not enumerable: never logged nor sent). */
+function aboutChallenge (error: AppError, payload: ChallengePayload | undefined): AppError {
+  if (payload !== undefined) Object.defineProperty(error, CHALLENGE, { value: payload, enumerable: false })
+  return error
+}
+
+/** The challenge a refused verify was about (invalid_code, too_many_attempts, a lockout), for the audit log. */
+export const challengeOf = (error: unknown): ChallengePayload | null =>
+  (error as { [CHALLENGE]?: ChallengePayload } | null)?.[CHALLENGE] ?? null
 
 function issuedChallenge (challengeId: string, code: string, issued: IssuedCode): IssuedChallenge {
   return {
@@ -167,9 +183,9 @@ export class OtpEngine {
     const result = await this.#store.verifyChallenge(challengeId, purpose, hashes, this.#lockout)
     switch (result.outcome) {
       case 'verified': return { challengeId, ...result.payload, reinstate: this.#reinstater(challengeId, result.snapshot) }
-      case 'invalid': throw new AppError('invalid_code', { extensions: { remainingAttempts: result.remainingAttempts } })
-      case 'exhausted': throw new AppError('too_many_attempts')
-      case 'locked': return refuse(result, this.#policy)
+      case 'invalid': throw aboutChallenge(new AppError('invalid_code', { extensions: { remainingAttempts: result.remainingAttempts } }), result.payload)
+      case 'exhausted': throw aboutChallenge(new AppError('too_many_attempts'), result.payload)
+      case 'locked': throw aboutChallenge(refusal(result, this.#policy), result.payload)
       case 'expired': throw new AppError('challenge_expired')
     }
   }

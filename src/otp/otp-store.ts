@@ -75,9 +75,9 @@ export interface ChallengeSnapshot { readonly [snapshotBrand]: true }
 export type VerifyResult =
   | { outcome: 'verified', payload: ChallengePayload, snapshot: ChallengeSnapshot }
   | { outcome: 'expired' }
-  | { outcome: 'invalid', remainingAttempts: number }
-  | { outcome: 'exhausted' }
-  | { outcome: 'locked', retryAfterMs: number }
+  | { outcome: 'invalid', remainingAttempts: number, payload?: ChallengePayload | undefined }
+  | { outcome: 'exhausted', payload?: ChallengePayload | undefined }
+  | { outcome: 'locked', retryAfterMs: number, payload?: ChallengePayload | undefined }
 
 /**
  * Where challenges and their per-destination counters live. Every method is atomic (one Lua script on Redis),
@@ -97,6 +97,7 @@ export type VerifyResult =
  *   challenge replaced this one. Otherwise the attempt is counted on the challenge and into the destination's failures
  *   (reaching lockout.threshold locks the destination for lockout.lockoutMs and clears the count); the answer is
  *   `invalid` with the attempts left, or `exhausted` when none are left, and then the challenge is deleted.
+ *   `invalid`, `exhausted` and `locked` hand back the challenge's payload, so the caller knows whose code it was.
  * - `withdrawChallenge`: deletes the challenge, lifts its cooldown and refunds the quota slot its last send took;
  *   false when there was nothing to withdraw.
  * - `reinstateChallenge`: puts a verified challenge back exactly as its snapshot holds it (code hash, attempts,

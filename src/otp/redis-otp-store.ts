@@ -55,6 +55,9 @@ export interface RedisOtpStoreOptions {
  * `<prefix>{<bucket>}:d:<destinationKey>:…` for the destination's pointer, cooldown, quota, failures and lock;
  * all carry a TTL and no personal data.
  */
+/** The payload a refused verify hands back (the 4th reply of verify.lua), so the caller knows whose code it was. */
+const parsePayload = (value: unknown): ChallengePayload | undefined => typeof value === 'string' ? JSON.parse(value) as ChallengePayload : undefined
+
 export class RedisOtpStore implements OtpStore {
   readonly #commands: OtpCommands
   readonly #client: Redis | Cluster
@@ -102,15 +105,15 @@ export class RedisOtpStore implements OtpStore {
     const [outcome, value, expiresAt, fields] = await this.#commands.otpVerifyChallenge(
       this.#challengeKey(challengeId), purpose, codeHashes[0] ?? '', codeHashes[1] ?? '', slotId(),
       lockout.threshold, lockout.windowMs, lockout.lockoutMs
-    ) as [string, string | number, number?, string[]?]
+    ) as [string, string | number, number?, (string[] | string)?]
     switch (outcome) {
       case 'verified': {
         const snapshot: RedisSnapshot = { expiresAt: Number(expiresAt), fields: fields as string[] }
         return { outcome, payload: JSON.parse(String(value)) as ChallengePayload, snapshot: snapshot as unknown as ChallengeSnapshot }
       }
-      case 'invalid': return { outcome, remainingAttempts: Number(value) }
-      case 'locked': return { outcome, retryAfterMs: Number(value) }
-      case 'exhausted': return { outcome }
+      case 'invalid': return { outcome, remainingAttempts: Number(value), payload: parsePayload(fields) }
+      case 'locked': return { outcome, retryAfterMs: Number(value), payload: parsePayload(fields) }
+      case 'exhausted': return { outcome, payload: parsePayload(fields) }
       default: return { outcome: 'expired' }
     }
   }

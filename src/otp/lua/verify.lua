@@ -8,7 +8,7 @@ if not base or purpose ~= ARGV[1] then return { 'expired' } end
 
 local lock = base .. 'l'
 local locked = redis.call('PTTL', lock)
-if locked > 0 then return { 'locked', locked } end
+if locked > 0 then return { 'locked', locked, 0, fields[3] } end
 
 if stored == ARGV[2] or (ARGV[3] ~= '' and stored == ARGV[3]) then
   -- the snapshot lets reinstate.lua undo this; the pointer stays to lapse, so it can tell a newer challenge
@@ -29,7 +29,7 @@ if redis.call('ZCARD', failures) >= threshold then
 end
 
 local remaining = tonumber(fields[6]) - redis.call('HINCRBY', challenge, 'attempts', 1)
-if remaining > 0 then return { 'invalid', remaining } end
+if remaining > 0 then return { 'invalid', remaining, 0, fields[3] } end
 redis.call('DEL', challenge)
 forget_pointer(base .. 'p:' .. purpose, challenge)
-return { 'exhausted' }
+return { 'exhausted', 0, 0, fields[3] }
