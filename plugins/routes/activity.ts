@@ -54,14 +54,15 @@ const activityRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app
       tags: ['me'],
       security: [{ bearerAuth: [] }],
       querystring: Type.Object({
-        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'events per page' })),
+        // a query string is text, and the server does not coerce types: 1 to 100 as digits
+        limit: Type.Optional(Type.String({ pattern: '^(100|[1-9][0-9]?)$', description: 'events per page, 1 to 100; 20 when left out', examples: ['20'] })),
         cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'the nextCursor of a previous page' }))
       }, { additionalProperties: false }),
       response: { 200: jsonResponse('A page of events', ActivityPageSchema), ...problemResponses('unauthorized', 'validation_failed', 'bad_request', 'rate_limited') }
     }
   }, async (request) => {
-    const { limit = 20, cursor } = request.query
-    const page = await audit.list(request.user.sub, { limit, cursor })
+    const { limit = '20', cursor } = request.query
+    const page = await audit.list(request.user.sub, { limit: Number(limit), cursor })
     return {
       events: page.events.map(({ userId: _userId, at, ...event }) => ({ ...event, at: at.toISOString() })),
       nextCursor: page.nextCursor

@@ -15,6 +15,8 @@ export interface RoundTrips {
 
 // the driver's own traffic, not the request's
 const MONITORING = new Set(['hello', 'ismaster', 'isMaster', 'ping', 'endSessions'])
+// the security activity log's batched inserts: written after the answers, off every request's path (AuditLog)
+const BACKGROUND_COLLECTIONS = new Set(['audit_events'])
 
 /** Sequential levels: a command is one level deeper than the deepest command that had answered when it started. */
 export function sequentialLevels (commands: TimedCommand[]): number {
@@ -38,6 +40,7 @@ export function watchRoundTrips (app: FastifyInstance) {
   let mongoCommands: TimedCommand[] = []
   let redisCommands: string[] = []
   const started = (event: CommandStartedEvent) => {
+    if (BACKGROUND_COLLECTIONS.has(String(event.command[event.commandName]))) return
     if (!MONITORING.has(event.commandName)) pending.set(event.requestId, { name: event.commandName, start: performance.now() })
   }
   const finished = (event: CommandSucceededEvent | CommandFailedEvent) => {
