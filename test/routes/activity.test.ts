@@ -64,8 +64,9 @@ t.test('pages with limit and cursor; a cursor that is not one is 400 problem+jso
   const seen: string[] = []
   let cursor: string | null = null
   do {
-    const page = (await activity(app, accessToken, { limit: '2', ...(cursor ? { cursor } : {}) })).json()
-    seen.push(...page.events.map((event: { id: string }) => event.id))
+    const query: Record<string, string> = cursor === null ? { limit: '2' } : { limit: '2', cursor }
+    const page: { events: Array<{ id: string }>, nextCursor: string | null } = (await activity(app, accessToken, query)).json()
+    seen.push(...page.events.map((event) => event.id))
     cursor = page.nextCursor
   } while (cursor !== null)
   t.same(seen, all, 'every event once, in order')
