@@ -85,7 +85,8 @@ async function authPlugin (app: FastifyInstance, { config }: { config: Config })
     sessionIdleTimeoutSeconds: config.SESSION_IDLE_TIMEOUT_SECONDS,
     refreshTokenKey: loadRefreshTokenKey(config),
     reuseGraceSeconds: config.REFRESH_REUSE_GRACE_SECONDS,
-    now
+    now,
+    audit: app.audit
   })
   app.decorate('sessionService', sessionService)
 

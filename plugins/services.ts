@@ -9,8 +9,11 @@ import { createDelivery, type Delivery } from '../src/delivery/delivery.ts'
 import type { Outbox } from '../src/delivery/outbox.ts'
 import { RedisOutbox } from '../src/delivery/redis-outbox.ts'
 import { MemoryOutbox } from '../src/delivery/memory-outbox.ts'
-import { hmacClientKey, SmsGuard } from '../src/delivery/sms-guard.ts'
 import { randomBytes } from 'node:crypto'
+import { hmacClientKey, SmsGuard, type SmsBlock } from '../src/delivery/sms-guard.ts'
+import { RedisSmsFraudStore } from '../src/delivery/redis-sms-fraud-store.ts'
+import { MemorySmsFraudStore } from '../src/delivery/memory-sms-fraud-store.ts'
+import { createAuditWebhookSender } from '../src/audit/audit-webhook.ts'
 import { RedisSmsBudget } from '../src/delivery/redis-sms-budget.ts'
 import { MemorySmsBudget } from '../src/delivery/memory-sms-budget.ts'
 import type { UserRepository } from '../src/users/user-repository.ts'
@@ -58,6 +61,8 @@ declare module 'fastify' {
 export interface ServiceOverrides {
   now?: () => Date
   redisKeyPrefix?: string
+  /** told of every SMS the guard refuses, after its audit event: the hook of sms_guard_blocks_total{reason} */
+  onSmsBlock?: (block: SmsBlock) => void
 }
 
 /** Builds the domain from config: Redis/MongoDB adapters when configured, in-process ones otherwise. */
@@ -75,6 +80,7 @@ async function servicesPlugin (app: FastifyInstance, { config, overrides }: { co
   const smsBudget = redis
     ? new RedisSmsBudget(redis, { keyPrefix: `${keyPrefix}sms-budget:` })
     : new MemorySmsBudget(() => now().getTime())
+  const smsFraud = redis ? new RedisSmsFraudStore(redis, { keyPrefix: `${keyPrefix}sms-fraud:` }) : new MemorySmsFraudStore()
   const revocations: RevocationStore = redis
     ? new RedisRevocationStore(redis, { keyPrefix: `${keyPrefix}revoked:` })
     : new MemoryRevocationStore({ now: () => now().getTime() })
@@ -114,7 +120,10 @@ async function servicesPlugin (app: FastifyInstance, { config, overrides }: { co
       delivery,
       isCurrent: (job) => otp.isDeliverable(job.challengeId, job.expiresAt),
       now: storeClock,
-      logger: app.log.child({ component: 'delivery' })
+      logger: app.log.child({ component: 'delivery' }),
+      auditWebhook: config.AUDIT_WEBHOOK_URL && config.AUDIT_WEBHOOK_SECRET
+        ? createAuditWebhookSender({ url: config.AUDIT_WEBHOOK_URL, secret: config.AUDIT_WEBHOOK_SECRET, timeoutMs: config.DELIVERY_TIMEOUT_MS })
+        : undefined
     }))
   }
   const smsGuard = new SmsGuard({
@@ -124,6 +133,22 @@ async function servicesPlugin (app: FastifyInstance, { config, overrides }: { co
     clientShare: config.SMS_COUNTRY_IP_SHARE,
     // without OTP_PEPPER (never in production) each process keys clients its own way
     clientKey: hmacClientKey(config.OTP_PEPPER ?? randomBytes(32).toString('base64url')),
+    conversion: {
+      store: smsFraud,
+      policy: {
+        windowMs: config.SMS_FRAUD_WINDOW_SECONDS * 1000,
+        minSends: config.SMS_FRAUD_MIN_SENDS,
+        minConversion: config.SMS_FRAUD_MIN_CONVERSION,
+        blockMs: config.SMS_FRAUD_BLOCK_SECONDS * 1000,
+        countryBlockedRanges: config.SMS_FRAUD_COUNTRY_BLOCKED_PREFIXES
+      },
+      allowPrefixes: config.SMS_FRAUD_ALLOW_PREFIXES
+    },
+    onBlock: (block) => {
+      app.audit.record('sms_guard_block', { identifier: block.destination, reason: block.reason })
+      overrides.onSmsBlock?.(block)
+    },
+    onError: (error) => app.log.warn({ err: error }, 'the SMS guard could not count'),
     now
   })
   app.decorate('otp', otp)
@@ -146,4 +171,4 @@ async function servicesPlugin (app: FastifyInstance, { config, overrides }: { co
   })
 }
 
-export default fp(servicesPlugin, { name: 'services', fastify: '5.x', dependencies: ['redis', 'mongo'] })
+export default fp(servicesPlugin, { name: 'services', fastify: '5.x', dependencies: ['redis', 'mongo', 'audit'] })

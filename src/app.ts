@@ -12,6 +12,7 @@ import openapi from '../plugins/openapi.ts'
 import rateLimit from '../plugins/rate-limit.ts'
 import loadShedding from '../plugins/load-shedding.ts'
 import services, { type ServiceOverrides } from '../plugins/services.ts'
+import audit from '../plugins/audit.ts'
 import auth from '../plugins/auth.ts'
 import login from '../plugins/login.ts'
 import totp from '../plugins/totp.ts'
@@ -22,6 +23,7 @@ import totpRoutes from '../plugins/routes/totp.ts'
 import totpLoginRoutes from '../plugins/routes/totp-login.ts'
 import wellKnownRoutes from '../plugins/routes/well-known.ts'
 import devOutboxRoutes from '../plugins/routes/dev-outbox.ts'
+import activityRoutes from '../plugins/routes/activity.ts'
 
 export interface AppOverrides extends ServiceOverrides {
   logger?: FastifyServerOptions['logger']
@@ -103,6 +105,7 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   }
 
   // domain services
+  await app.register(audit, { config, now: overrides.now ?? (() => new Date()) })
   await app.register(services, { config, overrides })
   logDeliveryChoices(app, config)
   await app.register(totp, { config, keyPrefix: overrides.redisKeyPrefix ?? '' })
@@ -114,6 +117,7 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   await app.register(wellKnownRoutes)
   await app.register(authRoutes, { prefix: '/v1/auth', config })
   await app.register(meRoutes, { prefix: '/v1/me', config })
+  await app.register(activityRoutes, { prefix: '/v1/me/activity', config })
   await app.register(totpRoutes, { prefix: '/v1/me/totp', config })
   await app.register(totpLoginRoutes, { prefix: '/v1/auth', config })
   if (app.outboxEnabled) await app.register(devOutboxRoutes, { prefix: '/v1/dev', config })

@@ -142,7 +142,19 @@ const limits = {
   SMS_COUNTRY_HOURLY_BUDGET: Type.Integer({ default: 1000, minimum: 1, description: 'SMS per destination country per hour' }),
   SMS_COUNTRY_IP_SHARE: Type.Number({
     default: 0.1, exclusiveMinimum: 0, maximum: 1, description: 'part of SMS_COUNTRY_HOURLY_BUDGET one client IP may spend (1 = no per-IP share)'
-  })
+  }),
+  SMS_FRAUD_WINDOW_SECONDS: seconds(3600, 60, 86_400, 'SMS-pumping guard: sliding window of the sent and verified counts per number range and country'),
+  SMS_FRAUD_MIN_SENDS: Type.Integer({ default: 30, minimum: 1, maximum: 1_000_000, description: 'codes sent to a number range within the window before its conversion is judged' }),
+  SMS_FRAUD_MIN_CONVERSION: Type.Number({ default: 0.2, minimum: 0, maximum: 1, description: 'verified ÷ sent below this blocks a number range; 0 = never' }),
+  SMS_FRAUD_BLOCK_SECONDS: seconds(3600, 1, 604_800, 'how long a blocked number range (or country) is refused codes'),
+  SMS_FRAUD_COUNTRY_BLOCKED_PREFIXES: Type.Integer({ default: 5, minimum: 0, maximum: 100_000, description: 'this many number ranges of one country blocked at once block the whole country too; 0 = never' }),
+  SMS_FRAUD_ALLOW_PREFIXES: csv('E.164 prefixes (+4479…) the conversion guard never counts or blocks, e.g. your own test range')
+}
+
+const audit = {
+  AUDIT_RETENTION_DAYS: Type.Integer({ default: 90, minimum: 1, maximum: 3650, description: 'how long security events (GET /v1/me/activity) are kept' }),
+  AUDIT_WEBHOOK_URL: optionalString('each security event is also POSTed here as JSON, signed (X-Signature), through the delivery queue', { format: 'uri' }),
+  AUDIT_WEBHOOK_SECRET: optionalString('HMAC-SHA256 key of the X-Signature header, at least 32 characters; required with AUDIT_WEBHOOK_URL', { minLength: 32 })
 }
 
 const loadTest = {
@@ -158,13 +170,13 @@ const testing = {
 }
 
 /** The settings by domain, in the order .env.example and the README's table list them. */
-export const CONFIG_GROUPS = { server, stores, otp, tokens, totp, delivery, limits, loadTest, testing }
+export const CONFIG_GROUPS = { server, stores, otp, tokens, totp, delivery, limits, audit, loadTest, testing }
 
 /**
  * Every setting the service reads, in one schema: validated at start-up, documented in .env.example and the
  * README (both generated from it), and the `Config` type is what this schema decodes to.
  */
-export const ConfigSchema = Type.Object({ ...server, ...stores, ...otp, ...tokens, ...totp, ...delivery, ...limits, ...loadTest, ...testing })
+export const ConfigSchema = Type.Object({ ...server, ...stores, ...otp, ...tokens, ...totp, ...delivery, ...limits, ...audit, ...loadTest, ...testing })
 
 export type Config = StaticDecode<typeof ConfigSchema>
 
@@ -193,6 +205,12 @@ function productionProblems (config: Config): string[] {
   return problems
 }
 
+/** Settings that only make sense together, in any environment. */
+function inconsistencies (config: Config): string[] {
+  if (config.AUDIT_WEBHOOK_URL !== undefined && config.AUDIT_WEBHOOK_SECRET === undefined) return ['AUDIT_WEBHOOK_SECRET is required with AUDIT_WEBHOOK_URL (the receiver checks X-Signature with it)']
+  return []
+}
+
 function describe (error: { instancePath: string, message: string, params: Record<string, unknown> }, schema: TSchema): string {
   const name = error.instancePath.slice(1) || String((error.params.requiredProperties as string[] | undefined)?.[0] ?? 'config')
   const property = (schema as { properties: Record<string, TSchema & { description?: string }> }).properties[name]
@@ -209,6 +227,8 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   const [first] = Value.Errors(ConfigSchema, value)
   if (first) throw new ConfigError(`Invalid configuration: ${describe(first as never, ConfigSchema)}`)
   const config = Value.Decode(ConfigSchema, value)
+  const [inconsistency] = inconsistencies(config)
+  if (inconsistency) throw new ConfigError(`Invalid configuration: ${inconsistency}`)
   if (config.NODE_ENV === 'production') {
     const [problem] = productionProblems(config)
     if (problem) throw new ConfigError(`Invalid configuration: ${problem}`)

@@ -10,6 +10,7 @@ import { createDeliveryQueue } from './delivery/create-delivery-queue.ts'
 import { createCodeDeliveryConsumer } from './delivery/code-delivery-consumer.ts'
 import { createJobCipher, hasSharedJobKey } from './delivery/job-cipher.ts'
 import { CircuitBoard } from './delivery/circuit-board.ts'
+import { createAuditWebhookSender } from './audit/audit-webhook.ts'
 import { createOtpEngine } from './otp/otp-engine.ts'
 import { RedisOtpStore } from './otp/redis-otp-store.ts'
 
@@ -46,7 +47,11 @@ async function run (config: Config): Promise<void> {
     cipher: createJobCipher(config),
     delivery,
     isCurrent: (job) => otp.isDeliverable(job.challengeId, job.expiresAt),
-    logger: health.log.child({ component: 'delivery' })
+    logger: health.log.child({ component: 'delivery' }),
+    // the API queues a job per security event when AUDIT_WEBHOOK_URL is set: this process posts them too
+    auditWebhook: config.AUDIT_WEBHOOK_URL && config.AUDIT_WEBHOOK_SECRET
+      ? createAuditWebhookSender({ url: config.AUDIT_WEBHOOK_URL, secret: config.AUDIT_WEBHOOK_SECRET, timeoutMs: config.DELIVERY_TIMEOUT_MS })
+      : undefined
   }))
 
   closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {

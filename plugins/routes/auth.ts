@@ -13,7 +13,7 @@ import { routeLimits } from '../rate-limit.ts'
 import { BODY_ERRORS, PARSE_ERRORS, jsonResponse, problemResponses } from '../schemas/responses.ts'
 
 // what asking for a code can end in, after the body is read: delivery itself happens off the request path
-const SEND_ERRORS = ['invalid_destination', 'cooldown', 'rate_limited'] as const
+const SEND_ERRORS = ['invalid_destination', 'destination_blocked', 'cooldown', 'rate_limited'] as const
 
 const StartBodySchema = contactBodySchema({
   purpose: Type.Optional(Type.Literal('login', { description: 'what the code is for; `login`, the only purpose, when left out' })),

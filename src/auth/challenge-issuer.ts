@@ -71,6 +71,11 @@ export class ChallengeIssuer {
     return challenge
   }
 
+  /** A code was used: an SMS one counts toward its number range's conversion (fire and forget). */
+  recordVerified (channel: 'email' | 'sms', destination: string): void {
+    if (channel === 'sms') this.#options.smsGuard.recordVerified(destination)
+  }
+
   /**
    * Queues the code; a test identifier's fixed code is never sent. A channel whose circuit is open answers 503
    * before anything is queued. When the queue cannot take the job (Redis down) the challenge is withdrawn, so the

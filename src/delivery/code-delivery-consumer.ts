@@ -1,5 +1,5 @@
 import type { Delivery, DeliveryLogger } from './delivery.ts'
-import type { DeliveryConsumer, QueuedDelivery } from './delivery-queue.ts'
+import type { DeliveryConsumer, QueuedAuditWebhook, QueuedDelivery } from './delivery-queue.ts'
 import { sealingContext, type JobCipher } from './job-cipher.ts'
 import { DeliveryError, isDeliveryError } from './senders.ts'
 
@@ -15,16 +15,22 @@ export interface CodeDeliveryConsumerOptions {
   /** epoch ms */
   now?: () => number
   logger?: DeliveryLogger | undefined
+  /** sends audit-webhook jobs (AUDIT_WEBHOOK_URL); without it such a job fails as rejected */
+  auditWebhook?: ((job: QueuedAuditWebhook) => Promise<'sent' | 'dropped'>) | undefined
 }
 
 /**
- * The consumer of queued codes: drops a job whose code expired or was replaced, else opens its sealed payload
+ * The consumer of queued jobs (audit-webhook jobs go to `auditWebhook`). For codes: drops a job whose code expired or was replaced, else opens its sealed payload
  * and sends it once through Delivery (the queue owns the retries). Failures are rethrown as the DeliveryError
  * the sender gave, so the queue can tell transient from permanent.
  */
 export function createCodeDeliveryConsumer (options: CodeDeliveryConsumerOptions): DeliveryConsumer {
   const now = options.now ?? Date.now
   return async (job) => {
+    if (job.kind === 'audit-webhook') {
+      if (options.auditWebhook === undefined) throw new DeliveryError('rejected', 'audit webhook: AUDIT_WEBHOOK_URL is not set in this process')
+      return await options.auditWebhook(job)
+    }
     if (job.expiresAt <= now()) return 'dropped'
     let current: boolean
     try {

@@ -162,7 +162,7 @@ export class MemoryOtpStore implements OtpStore {
     if (challenge === undefined || challenge.payload.purpose !== purpose) return { outcome: 'expired' }
     const { destinationKey } = challenge
     const waiting = this.#waits.remainingMs(destinationKey)
-    if (waiting > 0) return { outcome: 'throttled', retryAfterMs: waiting }
+    if (waiting > 0) return { outcome: 'throttled', retryAfterMs: waiting, payload: { ...challenge.payload } }
     if (codeHashes.includes(challenge.codeHash)) {
       const snapshot: MemorySnapshot = { challenge: copy(challenge), expiresAt: this.#now() + this.#challenges.remainingMs(challengeId) }
       // the pointer stays to lapse, so reinstate can tell whether a newer challenge replaced this one
@@ -174,20 +174,20 @@ export class MemoryOtpStore implements OtpStore {
     const failures = (this.#failures.get(destinationKey) ?? 0) + 1
     this.#failures.set(destinationKey, failures, throttle.memoryMs)
     if (failures >= throttle.suspendAfter) this.#suspended.add(destinationKey)
-    let notify: ChallengePayload | null = null
+    let notify = false
     const delayMs = throttleDelayMs(failures, throttle)
     if (delayMs > 0) {
       this.#waits.set(destinationKey, true, delayMs)
       if (this.#notices.remainingMs(destinationKey) <= 0) {
         this.#notices.set(destinationKey, true, throttle.noticeIntervalMs)
-        notify = { ...challenge.payload }
+        notify = true
       }
     }
     challenge.attempts += 1
     const remainingAttempts = challenge.maxAttempts - challenge.attempts
-    if (remainingAttempts > 0) return { outcome: 'invalid', remainingAttempts, notify }
+    if (remainingAttempts > 0) return { outcome: 'invalid', remainingAttempts, payload: { ...challenge.payload }, notify }
     this.#delete(challengeId, challenge)
-    return { outcome: 'exhausted', notify }
+    return { outcome: 'exhausted', payload: { ...challenge.payload }, notify }
   }
 
   async clearFailures (destinationKey: string): Promise<void> {

@@ -108,6 +108,18 @@ const throttled = (retryAfterMs: number) => new AppError('rate_limited', {
   detail: 'Too many wrong codes for this destination; wait before trying again'
 })
 
+const CHALLENGE = Symbol('challenge')
+
+/** Tags a refused verify's error with whose challenge it was (not enumerable: never logged nor sent). */
+function aboutChallenge (error: AppError, payload: ChallengePayload | undefined): AppError {
+  if (payload !== undefined) Object.defineProperty(error, CHALLENGE, { value: payload, enumerable: false })
+  return error
+}
+
+/** The challenge a refused verify was about (invalid_code, too_many_attempts, a throttle wait), for the audit log. */
+export const challengeOf = (error: unknown): ChallengePayload | null =>
+  (error as { [CHALLENGE]?: ChallengePayload } | null)?.[CHALLENGE] ?? null
+
 function issuedChallenge (challengeId: string, code: string, issued: IssuedCode): IssuedChallenge {
   return {
     challengeId,
@@ -219,17 +231,17 @@ export class OtpEngine {
       case 'verified':
         return { challengeId, ...result.payload, suspended: result.suspended, reinstate: this.#reinstater(challengeId, result.snapshot) }
       case 'invalid':
-        this.#notifyThrottled(result.notify)
-        throw new AppError('invalid_code', { extensions: { remainingAttempts: result.remainingAttempts } })
+        if (result.notify) this.#notifyThrottled(result.payload)
+        throw aboutChallenge(new AppError('invalid_code', { extensions: { remainingAttempts: result.remainingAttempts } }), result.payload)
       case 'exhausted':
-        this.#notifyThrottled(result.notify)
-        throw new AppError('too_many_attempts')
-      case 'throttled': throw throttled(result.retryAfterMs)
+        if (result.notify) this.#notifyThrottled(result.payload)
+        throw aboutChallenge(new AppError('too_many_attempts'), result.payload)
+      case 'throttled': throw aboutChallenge(throttled(result.retryAfterMs), result.payload)
       case 'expired': throw new AppError('challenge_expired')
     }
   }
 
-  #notifyThrottled (challenge: ChallengePayload | null): void {
+  #notifyThrottled (challenge: ChallengePayload | undefined): void {
     // decoys reach nobody: a notice would tell the guesser nothing, and nobody owns the address
     if (challenge?.deliverable === true) this.#onThrottled(challenge)
   }

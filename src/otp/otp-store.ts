@@ -84,15 +84,16 @@ declare const snapshotBrand: unique symbol
  */
 export interface ChallengeSnapshot { readonly [snapshotBrand]: true }
 
-/** With a failure that started a throttle wait: the challenge's payload, when no notice went out within the interval. */
-export interface ThrottleNotice { notify: ChallengePayload | null }
-
+/**
+ * A refused verify's `notify`: this failure started a throttle wait and no notice went out within the interval,
+ * so the owner is to be told now.
+ */
 export type VerifyResult =
   | { outcome: 'verified', payload: ChallengePayload, snapshot: ChallengeSnapshot, suspended: boolean }
   | { outcome: 'expired' }
-  | ({ outcome: 'invalid', remainingAttempts: number } & ThrottleNotice)
-  | ({ outcome: 'exhausted' } & ThrottleNotice)
-  | { outcome: 'throttled', retryAfterMs: number }
+  | { outcome: 'invalid', remainingAttempts: number, payload?: ChallengePayload | undefined, notify: boolean }
+  | { outcome: 'exhausted', payload?: ChallengePayload | undefined, notify: boolean }
+  | { outcome: 'throttled', retryAfterMs: number, payload?: ChallengePayload | undefined }
 
 /**
  * Where challenges and their per-destination counters live. Every method is atomic (one Lua script on Redis),
@@ -116,6 +117,7 @@ export type VerifyResult =
  *   is `invalid` with the attempts left, or `exhausted` when none are left, and then the challenge is deleted.
  * - `clearFailures`: ends the run of failures, the wait and the suspension of a destination (an operator's act, or
  *   a recovery-code sign-in).
+ *   `invalid`, `exhausted` and `throttled` hand back the challenge's payload, so the caller knows whose code it was.
  * - `withdrawChallenge`: deletes the challenge, lifts its cooldown and refunds the quota slot its last send took;
  *   false when there was nothing to withdraw.
  * - `reinstateChallenge`: puts a verified challenge back exactly as its snapshot holds it (code hash, attempts,

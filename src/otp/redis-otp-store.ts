@@ -60,6 +60,9 @@ export interface RedisOtpStoreOptions {
  * `<prefix>{<bucket>}:d:<destinationKey>:…` for the destination's pointer, cooldown, quota, failures and lock;
  * all carry a TTL and no personal data.
  */
+/** The payload a refused verify hands back (the 4th reply of verify.lua), so the caller knows whose code it was. */
+const parsePayload = (value: unknown): ChallengePayload | undefined => typeof value === 'string' ? JSON.parse(value) as ChallengePayload : undefined
+
 export class RedisOtpStore implements OtpStore {
   readonly #commands: OtpCommands
   readonly #client: Redis | Cluster
@@ -120,8 +123,8 @@ export class RedisOtpStore implements OtpStore {
     const [outcome, value, third, fields, suspended] = await this.#commands.otpVerifyChallenge(
       this.#challengeKey(challengeId), this.#clock(), purpose, codeHashes[0] ?? '', codeHashes[1] ?? '', throttle.freeFailures,
       throttle.baseDelayMs, throttle.maxDelayMs, throttle.suspendAfter, throttle.memoryMs, throttle.noticeIntervalMs
-    ) as [string, string | number, (number | string)?, string[]?, number?]
-    const notify = typeof third === 'string' && third !== '' ? JSON.parse(third) as ChallengePayload : null
+    ) as [string, string | number, number?, (string[] | string)?, number?]
+    const notify = Number(third) === 1
     switch (outcome) {
       case 'verified': {
         const snapshot: RedisSnapshot = { expiresAt: Number(third), fields: fields as string[] }
@@ -132,9 +135,9 @@ export class RedisOtpStore implements OtpStore {
           suspended: suspended === 1
         }
       }
-      case 'invalid': return { outcome, remainingAttempts: Number(value), notify }
-      case 'throttled': return { outcome, retryAfterMs: Number(value) }
-      case 'exhausted': return { outcome, notify }
+      case 'invalid': return { outcome, remainingAttempts: Number(value), payload: parsePayload(fields), notify }
+      case 'throttled': return { outcome, retryAfterMs: Number(value), payload: parsePayload(fields) }
+      case 'exhausted': return { outcome, payload: parsePayload(fields), notify }
       default: return { outcome: 'expired' }
     }
   }
