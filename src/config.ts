@@ -67,6 +67,15 @@ export const ConfigSchema = Type.Object({
   REFRESH_REUSE_GRACE_SECONDS: seconds(10, 0, 60, 'a used refresh token presented again this soon gets the same successor pair (parallel tabs), not a revocation; 0 = none'),
 
   APP_NAME: Type.String({ default: 'otp-gate', minLength: 1 }),
+  BRAND_COLOR: Type.String({ default: '#1d4ed8', pattern: '^#[0-9a-fA-F]{6}$', description: 'accent colour of emails, #rrggbb' }),
+  BRAND_LOGO_URL: optionalString('https URL of the logo shown atop emails; unset = the app name in text', { format: 'uri', pattern: '^https://' }),
+  SUPPORT_EMAIL: optionalString('address that emails and notices tell users to contact; unset = no address shown', { format: 'email' }),
+  EMAIL_TEMPLATES_DIR: optionalString('folder of Handlebars templates (<locale>/<kind>.<part>.hbs) replacing the built-in ones'),
+  SENDGRID_TEMPLATE_ID: optionalString('SendGrid dynamic template of code emails: d-… for all, or per language en:d-…,fr:d-…', {
+    pattern: '^\\s*([a-zA-Z]{2,3}:)?d-[A-Za-z0-9]+\\s*(,\\s*([a-zA-Z]{2,3}:)?d-[A-Za-z0-9]+\\s*)*$'
+  }),
+  MAGIC_LINK_URL: optionalString('page that signs in from a link; code emails add MAGIC_LINK_URL#challengeId=…&code=…', { format: 'uri', pattern: '^https?://[^#]+$' }),
+  SMS_ALLOW_MULTIPART: Type.Boolean({ default: false, description: 'accept SMS templates that need two segments or UCS-2 (refused at start-up otherwise)' }),
   WEBOTP_DOMAIN: optionalString('domain for the Web OTP line of SMS texts'),
   SENDGRID_API_KEY: optionalString('SendGrid API key; unset = email codes off (503), or to the dev outbox in the embedded mode'),
   SENDGRID_BASE_URL: optionalString('SendGrid API base URL (tests point it at a fake)', { format: 'uri' }),

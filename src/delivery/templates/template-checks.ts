@@ -1,0 +1,98 @@
+import Handlebars from 'handlebars'
+import { smsSegments } from '../gsm7.ts'
+import { COMMON_VARIABLES, MESSAGE_KINDS, sampleValues, VARIABLES, type MessageKind, type SampleSettings } from './message-kinds.ts'
+import type { CompiledTemplate, MessageTemplates } from './message-templates.ts'
+import { TemplateError } from './template-files.ts'
+
+export interface TemplateCheckSettings extends SampleSettings {
+  /** check the SMS parts fit one GSM-7 segment (the SMS channel is on and SMS_ALLOW_MULTIPART is false) */
+  singleSegmentSms: boolean
+  /** the Web OTP line appended to code SMS, which counts toward the segment */
+  webOtpDomain?: string | undefined
+}
+
+// helpers change the context inside these blocks, so names there are left to the strict render
+const CONTEXT_HELPERS = new Set(['each', 'with'])
+
+type Node = hbs.AST.Node & Partial<hbs.AST.MustacheStatement & hbs.AST.BlockStatement & hbs.AST.PartialBlockStatement>
+
+/** Names the template uses that its kind does not offer, with where: `lnk at 3:12`. */
+function unknownNames (template: CompiledTemplate, known: ReadonlySet<string>): string[] {
+  const found: string[] = []
+  const checkPath = (path: hbs.AST.PathExpression) => {
+    const head = path.parts[0]
+    if (path.data || path.depth > 0 || head === undefined || path.original.startsWith('this') || known.has(head)) return
+    found.push(`"${path.original}" at ${path.loc.start.line}:${path.loc.start.column + 1}`)
+  }
+  const visit = (node: Node | null | undefined): void => {
+    if (!node) return
+    if (node.type === 'Program') return (node as hbs.AST.Program).body.forEach(visit)
+    if (node.type === 'PathExpression') return checkPath(node as hbs.AST.PathExpression)
+    if (node.type === 'SubExpression' || node.type === 'MustacheStatement' || node.type === 'BlockStatement') {
+      const call = node.type !== 'MustacheStatement' || (node.params?.length ?? 0) > 0 || (node.hash?.pairs.length ?? 0) > 0
+      if (!call) visit(node.path as Node)
+      node.params?.forEach((param) => visit(param as Node))
+      node.hash?.pairs.forEach((pair) => visit(pair.value as Node))
+      if (node.type === 'BlockStatement' && !CONTEXT_HELPERS.has((node.path as hbs.AST.PathExpression).original)) {
+        visit(node.program)
+        visit(node.inverse)
+      }
+      return
+    }
+    if (node.type === 'PartialStatement' || node.type === 'PartialBlockStatement') {
+      node.params?.forEach((param) => visit(param as Node))
+      node.hash?.pairs.forEach((pair) => visit(pair.value as Node))
+      if (node.type === 'PartialBlockStatement') visit(node.program)
+    }
+  }
+  visit(template.ast as Node)
+  return found
+}
+
+/** Where a template falls short of its kind, if it does; every variant of the sample values is rendered. */
+function problemOf (templates: MessageTemplates, template: CompiledTemplate, kind: MessageKind, settings: TemplateCheckSettings): string | null {
+  const known = new Set([...VARIABLES[kind], ...COMMON_VARIABLES])
+  const unknown = unknownNames(template, known)
+  if (unknown.length > 0) return `unknown variable ${unknown.join(', ')}; this template can use ${[...known].join(', ')}`
+  for (const values of sampleValues(kind, settings)) {
+    const output = templates.renderTemplate(template, values, 'Subject')
+    if (kind !== 'code' || template.part === 'subject') continue
+    const { code, link } = values as { code: string, link: string | null }
+    if (!output.includes(code)) return 'the message must show the code: add {{code}}'
+    const shownLink = template.part === 'html' ? Handlebars.escapeExpression(link ?? '') : link
+    if (link !== null && template.part !== 'sms' && !output.includes(shownLink ?? '')) {
+      return 'MAGIC_LINK_URL is set, so the email must carry the link: add {{link}} (inside {{#if link}})'
+    }
+  }
+  return null
+}
+
+/** Segments of the longest SMS the template can produce with this configuration. */
+function smsProblem (templates: MessageTemplates, template: CompiledTemplate, kind: MessageKind, settings: TemplateCheckSettings): string | null {
+  for (const values of sampleValues(kind, settings)) {
+    let text = templates.renderTemplate(template, values)
+    if (kind === 'code' && settings.webOtpDomain !== undefined) text += `\n\n@${settings.webOtpDomain} #${(values as { code: string }).code}`
+    const { encoding, units, segments } = smsSegments(text)
+    if (encoding === 'UCS-2') return `the SMS needs UCS-2 (a character outside GSM-7), so one part holds only 70 characters: "${text}"; set SMS_ALLOW_MULTIPART=true to accept that`
+    if (segments > 1) return `the SMS takes ${units} GSM-7 characters, ${segments} segments (one holds 160): "${text}"; shorten it or set SMS_ALLOW_MULTIPART=true`
+  }
+  return null
+}
+
+/**
+ * Checks every template a message can be rendered from, as it will be used: no unknown variable, the code (and
+ * the magic link when on) shown, each branch renders, and each SMS fits one GSM-7 segment unless allowed.
+ * Throws TemplateError naming the first file that fails.
+ */
+export function checkTemplates (templates: MessageTemplates, settings: TemplateCheckSettings): void {
+  for (const language of templates.languages) {
+    for (const kind of MESSAGE_KINDS) {
+      for (const part of ['subject', 'text', 'html', 'sms'] as const) {
+        const template = templates.template(kind, part, language)
+        const problem = problemOf(templates, template, kind, settings) ??
+          (part === 'sms' && settings.singleSegmentSms ? smsProblem(templates, template, kind, settings) : null)
+        if (problem) throw new TemplateError(template.file, problem)
+      }
+    }
+  }
+}
