@@ -14,38 +14,53 @@ export interface TemplateCheckSettings extends SampleSettings {
 // helpers change the context inside these blocks, so names there are left to the strict render
 const CONTEXT_HELPERS = new Set(['each', 'with'])
 
-type Node = hbs.AST.Node & Partial<hbs.AST.MustacheStatement & hbs.AST.BlockStatement & hbs.AST.PartialBlockStatement>
+/** The fields of Handlebars' AST nodes this check reads (statements, expressions, paths). */
+interface Node {
+  type: string
+  body?: Node[]
+  path?: Node
+  params?: Node[]
+  hash?: { pairs: Array<{ value: Node }> }
+  program?: Node | null
+  inverse?: Node | null
+  data?: boolean
+  depth?: number
+  parts?: string[]
+  original?: string
+  loc?: hbs.AST.SourceLocation
+}
 
 /** Names the template uses that its kind does not offer, with where: `lnk at 3:12`. */
 function unknownNames (template: CompiledTemplate, known: ReadonlySet<string>): string[] {
   const found: string[] = []
-  const checkPath = (path: hbs.AST.PathExpression) => {
-    const head = path.parts[0]
-    if (path.data || path.depth > 0 || head === undefined || path.original.startsWith('this') || known.has(head)) return
-    found.push(`"${path.original}" at ${path.loc.start.line}:${path.loc.start.column + 1}`)
+  const checkPath = (path: Node) => {
+    const head = path.parts?.[0]
+    const original = path.original ?? ''
+    if (path.data || (path.depth ?? 0) > 0 || head === undefined || original.startsWith('this') || known.has(head)) return
+    found.push(`"${original}" at ${path.loc?.start.line}:${(path.loc?.start.column ?? 0) + 1}`)
   }
   const visit = (node: Node | null | undefined): void => {
     if (!node) return
-    if (node.type === 'Program') return (node as hbs.AST.Program).body.forEach(visit)
-    if (node.type === 'PathExpression') return checkPath(node as hbs.AST.PathExpression)
+    if (node.type === 'Program') return node.body?.forEach(visit)
+    if (node.type === 'PathExpression') return checkPath(node)
     if (node.type === 'SubExpression' || node.type === 'MustacheStatement' || node.type === 'BlockStatement') {
       const call = node.type !== 'MustacheStatement' || (node.params?.length ?? 0) > 0 || (node.hash?.pairs.length ?? 0) > 0
-      if (!call) visit(node.path as Node)
-      node.params?.forEach((param) => visit(param as Node))
-      node.hash?.pairs.forEach((pair) => visit(pair.value as Node))
-      if (node.type === 'BlockStatement' && !CONTEXT_HELPERS.has((node.path as hbs.AST.PathExpression).original)) {
+      if (!call) visit(node.path)
+      node.params?.forEach(visit)
+      node.hash?.pairs.forEach((pair) => visit(pair.value))
+      if (node.type === 'BlockStatement' && !CONTEXT_HELPERS.has(node.path?.original ?? '')) {
         visit(node.program)
         visit(node.inverse)
       }
       return
     }
     if (node.type === 'PartialStatement' || node.type === 'PartialBlockStatement') {
-      node.params?.forEach((param) => visit(param as Node))
-      node.hash?.pairs.forEach((pair) => visit(pair.value as Node))
-      if (node.type === 'PartialBlockStatement') visit(node.program)
+      node.params?.forEach(visit)
+      node.hash?.pairs.forEach((pair) => visit(pair.value))
+      visit(node.program)
     }
   }
-  visit(template.ast as Node)
+  visit(template.ast as unknown as Node)
   return found
 }
 
