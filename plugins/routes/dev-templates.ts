@@ -38,8 +38,8 @@ const devTemplateRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (
       security: [],
       params: Type.Object({
         locale: Type.String({ pattern: '^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$', maxLength: 35, description: 'BCP 47; a language without templates previews English', examples: ['fr'] }),
-        channel: Type.Union([Type.Literal('email'), Type.Literal('sms')])
-      }),
+        channel: Type.Union([Type.Literal('email'), Type.Literal('sms')], { description: 'email: the HTML part; sms: the text and its cost', examples: ['email'] })
+      }, { additionalProperties: false }),
       querystring: Type.Object({
         kind: Type.Union(MESSAGE_KINDS.map((kind) => Type.Literal(kind)), { default: 'code' }),
         changed: Type.Union([Type.Literal('email'), Type.Literal('sms')], { default: 'email', description: 'identifier_changed: which identifier changed' })
@@ -53,7 +53,7 @@ const devTemplateRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (
             'application/json': { schema: SmsPreviewSchema, example: SMS_PREVIEW_EXAMPLE }
           }
         },
-        ...problemResponses('validation_failed')
+        ...problemResponses('validation_failed', 'uri_too_long')
       }
     }
   }, async (request, reply) => {
