@@ -12,6 +12,13 @@ const ARTIFACTS = fileURLToPath(new URL('./artifacts/', import.meta.url))
 const PHONE = { width: 375, height: 667 }
 const CODE = '482913'
 
+// what the page functions use of the browser (the project compiles without the DOM library)
+interface BrowserGlobals {
+  getComputedStyle (element: unknown): { fontSize: string, fontFamily: string, color: string, backgroundColor: string }
+  document: { documentElement: { scrollWidth: number } }
+  innerWidth: number
+}
+
 t.test('the code is visible in the first screen of every locale\'s email at phone width', async (t) => {
   if (!existsSync(CHROMIUM)) {
     t.fail(`${CHROMIUM} is missing: install it with \`apt-get install chromium\` (scripts/test-services.sh does, when run as root)`)
@@ -42,13 +49,16 @@ t.test('the code is visible in the first screen of every locale\'s email at phon
       t.ok(box !== null && box.y >= 0 && box.y + box.height <= PHONE.height && box.x >= 0 && box.x + box.width <= PHONE.width,
         `${where}: the code is within the first ${PHONE.width}×${PHONE.height} screen (${JSON.stringify(box)})`)
       const style = await code.evaluate((element) => {
-        const computed = getComputedStyle(element)
+        const computed = (globalThis as unknown as BrowserGlobals).getComputedStyle(element)
         return { fontSize: Number.parseFloat(computed.fontSize), fontFamily: computed.fontFamily, color: computed.color, background: computed.backgroundColor }
       })
       t.ok(style.fontSize >= 24, `${where}: large (${style.fontSize}px)`)
       t.match(style.fontFamily, /monospace/, `${where}: monospaced`)
       t.not(style.color, style.background, `${where}: the code's colour differs from its background`)
-      t.equal(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), true, `${where}: no sideways scrolling`)
+      t.equal(await page.evaluate(() => {
+        const { document, innerWidth } = globalThis as unknown as BrowserGlobals
+        return document.documentElement.scrollWidth <= innerWidth
+      }), true, `${where}: no sideways scrolling`)
       t.same(requests, [], `${where}: nothing fetched`)
       await page.close()
     }

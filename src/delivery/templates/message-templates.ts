@@ -27,7 +27,7 @@ export function textColorOn (hex: string): string {
     .map((c) => c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4)
   const luminance = 0.2126 * (channels[0] ?? 0) + 0.7152 * (channels[1] ?? 0) + 0.0722 * (channels[2] ?? 0)
   // contrast with white (1.05 / (L + 0.05)) against contrast with black ((L + 0.05) / 0.05)
-  return 1.05 / (luminance + 0.05) >= (luminance + 0.05) / 0.05 ? '#ffffff' : '#000000'
+  return 1.05 / (luminance + 0.05) >= (luminance + 0.05) / 0.05 ? '#fff' : '#000'
 }
 
 function direction (language: string): 'ltr' | 'rtl' {
