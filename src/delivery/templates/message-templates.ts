@@ -51,31 +51,40 @@ function compile (env: typeof Handlebars, template: TemplateFile, html: boolean)
   return { ast, render: env.compile(ast, compileOptions(html)) }
 }
 
+/** A folder's templates, compiled: what does not depend on the configuration, so it can be shared. */
+export interface CompiledFolder {
+  templates: Map<string, CompiledTemplate>
+  languages: string[]
+}
+
+/** Compiles every template of the folder in a Handlebars environment of its own, with its partials. */
+export function compileFolder (folder: TemplateFolder): CompiledFolder {
+  const env = createHandlebars()
+  for (const [name, partial] of folder.partials) env.registerPartial(name, compile(env, partial, true).render)
+  const templates = new Map<string, CompiledTemplate>()
+  for (const [language, files] of folder.messages) {
+    for (const [key, file] of files) {
+      const part = key.slice(key.lastIndexOf('.') + 1) as TemplatePart
+      templates.set(`${language}/${key}`, { ...file, language, part, ...compile(env, file, part === 'html') })
+    }
+  }
+  return { templates, languages: [...folder.messages.keys()].toSorted() }
+}
+
 /**
- * Every message template, compiled once: the built-in ones, with those of EMAIL_TEMPLATES_DIR over them, and
- * the branding they all share. A language without a file of its own for some part uses the English one.
+ * Every message template: the built-in ones, with those of EMAIL_TEMPLATES_DIR over them, and the branding they
+ * all share. A language without a file of its own for some part uses the English one.
  */
 export class MessageTemplates {
   /** languages with at least one template of their own */
   readonly languages: string[]
   readonly branding: Branding
-  readonly #templates = new Map<string, CompiledTemplate>()
-  readonly #partials: Array<TemplateFile & { name: string }> = []
+  readonly #templates: Map<string, CompiledTemplate>
 
-  constructor (folder: TemplateFolder, branding: Branding) {
-    const env = createHandlebars()
+  constructor (compiled: CompiledFolder, branding: Branding) {
+    this.#templates = compiled.templates
+    this.languages = compiled.languages
     this.branding = branding
-    for (const [name, partial] of folder.partials) {
-      env.registerPartial(name, compile(env, partial, true).render)
-      this.#partials.push({ name, ...partial })
-    }
-    for (const [language, files] of folder.messages) {
-      for (const [key, file] of files) {
-        const part = key.slice(key.lastIndexOf('.') + 1) as TemplatePart
-        this.#templates.set(`${language}/${key}`, { ...file, language, part, ...compile(env, file, part === 'html') })
-      }
-    }
-    this.languages = [...folder.messages.keys()].toSorted()
   }
 
   /** The template a locale gets for one part: its language's, else the English one. */
@@ -89,10 +98,6 @@ export class MessageTemplates {
   /** Every compiled template, for the checks at start-up. */
   all (): CompiledTemplate[] {
     return [...this.#templates.values()]
-  }
-
-  partials (): ReadonlyArray<TemplateFile & { name: string }> {
-    return this.#partials
   }
 
   render<Kind extends MessageKind> (kind: Kind, part: TemplatePart, locale: string | null, values: KindValues[Kind], subject = ''): string {

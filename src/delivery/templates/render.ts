@@ -1,6 +1,6 @@
 import type { EmailMessage } from '../senders.ts'
 import type { Branding, KindValues } from './message-kinds.ts'
-import { MessageTemplates, type RenderedEmail } from './message-templates.ts'
+import { compileFolder, MessageTemplates, type CompiledFolder, type RenderedEmail } from './message-templates.ts'
 import { BUILT_IN_DIR, overlay, readTemplateFolder } from './template-files.ts'
 import { checkTemplates, type TemplateCheckSettings } from './template-checks.ts'
 
@@ -20,12 +20,17 @@ export interface LoadTemplatesOptions {
 
 /** The templates a server renders with: built-in, overlaid by EMAIL_TEMPLATES_DIR, compiled and checked once. */
 export function loadMessageTemplates (options: LoadTemplatesOptions): MessageTemplates {
-  const builtIn = readTemplateFolder(BUILT_IN_DIR)
-  const folder = options.dir === undefined ? builtIn : overlay(builtIn, readTemplateFolder(options.dir))
-  const templates = new MessageTemplates(folder, options.branding)
+  const compiled = options.dir === undefined
+    ? compiledBuiltIn()
+    : compileFolder(overlay(readTemplateFolder(BUILT_IN_DIR), readTemplateFolder(options.dir)))
+  const templates = new MessageTemplates(compiled, options.branding)
   if (options.checks) checkTemplates(templates, options.checks)
   return templates
 }
+
+// the built-in files do not change while the process runs: read and compiled once, whatever the branding
+let builtInFolder: CompiledFolder | undefined
+const compiledBuiltIn = (): CompiledFolder => (builtInFolder ??= compileFolder(readTemplateFolder(BUILT_IN_DIR)))
 
 let builtIn: MessageTemplates | undefined
 /** The built-in templates with the default branding, read once. */
