@@ -76,6 +76,7 @@ t.test('start-up refuses a broken template with one line naming the file', async
     ['an unknown variable', { 'en/code.text.hbs': 'Code: {{code}}\n{{#if lnk}}{{lnk}}{{/if}}' }, /en\/code\.text\.hbs: unknown variable "lnk" at 2:7, "lnk" at 2:14/],
     ['a variable of another kind', { 'en/login_throttled.subject.hbs': '{{code}}' }, /login_throttled\.subject\.hbs: unknown variable "code"/],
     ['a code template without the code', { 'de/code.sms.hbs': 'Ihr Code für {{appName}}.' }, /de\/code\.sms\.hbs: the message must show the code/],
+    ['unescaped output in HTML', { 'en/code.html.hbs': '<p>{{code}} {{{appName}}}</p>' }, /en\/code\.html\.hbs: unescaped output \{\{\{appName\}\}\} at 1:13/],
     ['an unknown helper', { 'en/code.html.hbs': '{{code}} {{uppercase appName}}' }, /en\/code\.html\.hbs: .*unknown helper uppercase/],
     ['a missing partial', { 'en/code.html.hbs': '{{code}} {{> footer}}' }, /en\/code\.html\.hbs: The partial footer could not be found/],
     ['a misspelt file name', { 'en/code.htm.hbs': '{{code}}' }, /en\/code\.htm\.hbs: expected <kind>\.<part>\.hbs/],

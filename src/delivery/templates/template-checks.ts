@@ -28,21 +28,30 @@ interface Node {
   parts?: string[]
   original?: string
   loc?: hbs.AST.SourceLocation
+  /** false for `{{{value}}}`, which Handlebars leaves unescaped */
+  escaped?: boolean
 }
 
-/** Names the template uses that its kind does not offer, with where: `lnk at 3:12`. */
-function unknownNames (template: CompiledTemplate, known: ReadonlySet<string>): string[] {
+const at = (node: Node) => `${node.loc?.start.line}:${(node.loc?.start.column ?? 0) + 1}`
+
+/**
+ * Names the template uses that its kind does not offer (`"lnk" at 3:12`), and in HTML any `{{{value}}}`, which
+ * would skip the escaping.
+ */
+function astProblems (template: CompiledTemplate, known: ReadonlySet<string>): { unknown: string[], raw: string[] } {
   const found: string[] = []
+  const raw: string[] = []
   const checkPath = (path: Node) => {
     const head = path.parts?.[0]
     const original = path.original ?? ''
     if (path.data || (path.depth ?? 0) > 0 || head === undefined || original.startsWith('this') || known.has(head)) return
-    found.push(`"${original}" at ${path.loc?.start.line}:${(path.loc?.start.column ?? 0) + 1}`)
+    found.push(`"${original}" at ${at(path)}`)
   }
   const visit = (node: Node | null | undefined): void => {
     if (!node) return
     if (node.type === 'Program') return node.body?.forEach(visit)
     if (node.type === 'PathExpression') return checkPath(node)
+    if (node.type === 'MustacheStatement' && node.escaped === false) raw.push(`{{{${node.path?.original ?? ''}}}} at ${at(node)}`)
     if (node.type === 'SubExpression' || node.type === 'MustacheStatement' || node.type === 'BlockStatement') {
       const call = node.type !== 'MustacheStatement' || (node.params?.length ?? 0) > 0 || (node.hash?.pairs.length ?? 0) > 0
       if (!call) visit(node.path)
@@ -61,14 +70,15 @@ function unknownNames (template: CompiledTemplate, known: ReadonlySet<string>): 
     }
   }
   visit(template.ast as unknown as Node)
-  return found
+  return { unknown: found, raw }
 }
 
 /** Where a template falls short of its kind, if it does; every variant of the sample values is rendered. */
 function problemOf (templates: MessageTemplates, template: CompiledTemplate, kind: MessageKind, settings: TemplateCheckSettings): string | null {
   const known = new Set([...VARIABLES[kind], ...COMMON_VARIABLES])
-  const unknown = unknownNames(template, known)
+  const { unknown, raw } = astProblems(template, known)
   if (unknown.length > 0) return `unknown variable ${unknown.join(', ')}; this template can use ${[...known].join(', ')}`
+  if (raw.length > 0 && template.part === 'html') return `unescaped output ${raw.join(', ')}: use two braces, the engine escapes for HTML`
   for (const values of sampleValues(kind, settings)) {
     const output = templates.renderTemplate(template, values, 'Subject')
     if (kind !== 'code' || template.part === 'subject') continue
