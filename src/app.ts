@@ -24,6 +24,7 @@ import totpLoginRoutes from '../plugins/routes/totp-login.ts'
 import wellKnownRoutes from '../plugins/routes/well-known.ts'
 import devOutboxRoutes from '../plugins/routes/dev-outbox.ts'
 import activityRoutes from '../plugins/routes/activity.ts'
+import devTemplateRoutes from '../plugins/routes/dev-templates.ts'
 
 export interface AppOverrides extends ServiceOverrides {
   logger?: FastifyServerOptions['logger']
@@ -120,7 +121,10 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   await app.register(activityRoutes, { prefix: '/v1/me/activity', config })
   await app.register(totpRoutes, { prefix: '/v1/me/totp', config })
   await app.register(totpLoginRoutes, { prefix: '/v1/auth', config })
-  if (app.outboxEnabled) await app.register(devOutboxRoutes, { prefix: '/v1/dev', config })
+  if (app.outboxEnabled) {
+    await app.register(devOutboxRoutes, { prefix: '/v1/dev', config })
+    await app.register(devTemplateRoutes, { prefix: '/v1/dev', config })
+  }
 
   return app
 }

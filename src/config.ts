@@ -99,9 +99,22 @@ const totp = {
   TOTP_THROTTLE_MAX_SECONDS: seconds(900, 1, 86_400, 'longest wait between two authenticator code checks of a throttled user')
 }
 
-const delivery = {
+/** What messages say and look like. */
+const messages = {
   APP_NAME: Type.String({ default: 'otp-gate', minLength: 1, description: 'product name in messages and authenticator apps' }),
-  WEBOTP_DOMAIN: optionalString('domain for the Web OTP line (@domain #code) of SMS texts'),
+  BRAND_COLOR: Type.String({ default: '#1d4ed8', pattern: '^#[0-9a-fA-F]{6}$', description: 'accent colour of emails, #rrggbb' }),
+  BRAND_LOGO_URL: optionalString('https URL of the logo shown atop emails; unset = the app name in text', { format: 'uri', pattern: '^https://' }),
+  SUPPORT_EMAIL: optionalString('address that emails and notices tell users to contact; unset = no address shown', { format: 'email' }),
+  EMAIL_TEMPLATES_DIR: optionalString('folder of Handlebars templates (<locale>/<kind>.<part>.hbs) replacing the built-in ones'),
+  SENDGRID_TEMPLATE_ID: optionalString('SendGrid dynamic template of code emails: d-… for all, or per language en:d-…,fr:d-…', {
+    pattern: '^\\s*([a-zA-Z]{2,3}:)?d-[A-Za-z0-9]+\\s*(,\\s*([a-zA-Z]{2,3}:)?d-[A-Za-z0-9]+\\s*)*$'
+  }),
+  MAGIC_LINK_URL: optionalString('page that signs in from a link; code emails add MAGIC_LINK_URL#challengeId=…&code=…', { format: 'uri', pattern: '^https?://[^#]+$' }),
+  SMS_ALLOW_MULTIPART: Type.Boolean({ default: false, description: 'accept SMS templates that need two segments or UCS-2 (refused at start-up otherwise)' }),
+  WEBOTP_DOMAIN: optionalString('domain for the Web OTP line (@domain #code) of SMS texts')
+}
+
+const delivery = {
   SENDGRID_API_KEY: optionalString('SendGrid API key; unset = email codes off (503), or to the dev outbox in the embedded mode'),
   EMAIL_FROM: optionalString('sender address of code emails'),
   EMAIL_FROM_NAME: optionalString('sender name of code emails'),
@@ -170,13 +183,13 @@ const testing = {
 }
 
 /** The settings by domain, in the order .env.example and the README's table list them. */
-export const CONFIG_GROUPS = { server, stores, otp, tokens, totp, delivery, limits, audit, loadTest, testing }
+export const CONFIG_GROUPS = { server, stores, otp, tokens, totp, messages, delivery, limits, audit, loadTest, testing }
 
 /**
  * Every setting the service reads, in one schema: validated at start-up, documented in .env.example and the
  * README (both generated from it), and the `Config` type is what this schema decodes to.
  */
-export const ConfigSchema = Type.Object({ ...server, ...stores, ...otp, ...tokens, ...totp, ...delivery, ...limits, ...audit, ...loadTest, ...testing })
+export const ConfigSchema = Type.Object({ ...server, ...stores, ...otp, ...tokens, ...totp, ...messages, ...delivery, ...limits, ...audit, ...loadTest, ...testing })
 
 export type Config = StaticDecode<typeof ConfigSchema>
 

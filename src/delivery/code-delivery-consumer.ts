@@ -50,6 +50,7 @@ export function createCodeDeliveryConsumer (options: CodeDeliveryConsumerOptions
         channel: job.channel,
         to: content.to,
         code: content.code,
+        challengeId: job.challengeId,
         locale: job.locale,
         purpose: job.purpose,
         expiresInSeconds: Math.ceil((job.expiresAt - now()) / 1000),

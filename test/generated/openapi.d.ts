@@ -404,6 +404,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/dev/templates/{locale}/{channel}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A message template rendered with sample values: the email as HTML, or the SMS with its segment count */
+        get: operations["previewDevTemplate"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -4931,6 +4948,139 @@ export interface operations {
                      *           "message": "must NOT have fewer than 3 characters"
                      *         }
                      *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `internal_error`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/internal_error",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `service_unavailable`: Service temporarily unavailable */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/service_unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    previewDevTemplate: {
+        parameters: {
+            query: {
+                kind: "code" | "identifier_changed" | "login_throttled";
+                /** @description identifier_changed: which identifier changed */
+                changed: "email" | "sms";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description BCP 47; a language without templates previews English
+                 * @example fr
+                 */
+                locale: string;
+                /**
+                 * @description email: the HTML part; sms: the text and its cost
+                 * @example email
+                 */
+                channel: "email" | "sms";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The rendered message; `Content-Language` names the language of the templates used */
+            200: {
+                headers: {
+                    "content-language"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    /**
+                     * @example {
+                     *       "text": "Your otp-gate code is 012345. It expires in 5 minutes. Never share it.",
+                     *       "encoding": "GSM-7",
+                     *       "characters": 70,
+                     *       "segments": 1
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description the SMS exactly as sent, the Web OTP line included */
+                        text: string;
+                        encoding: "GSM-7" | "UCS-2";
+                        /** @description GSM-7 septets (extension characters count two), or UTF-16 units in UCS-2 */
+                        characters: number;
+                        /** @description SMS parts it costs: one holds 160 GSM-7 characters */
+                        segments: number;
+                    };
+                };
+            };
+            /** @description - `validation_failed`: Request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/validation_failed",
+                     *       "title": "Request validation failed",
+                     *       "status": 400,
+                     *       "detail": "One or more fields are invalid.",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "body.email",
+                     *           "message": "must NOT have fewer than 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `uri_too_long`: URI too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/uri_too_long",
+                     *       "title": "URI too long",
+                     *       "status": 414,
+                     *       "detail": "URI too long",
+                     *       "code": "uri_too_long"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
