@@ -61,7 +61,7 @@ export interface ServiceOverrides {
 
 /** Builds the domain from config: Redis/MongoDB adapters when configured, in-process ones otherwise. */
 async function servicesPlugin (app: FastifyInstance, { config, overrides }: { config: Config, overrides: ServiceOverrides }) {
-  const { redis, mongo, mongoCompat } = app
+  const { redis, mongo, mongoCompat, metrics } = app
   const now = overrides.now ?? (() => new Date())
   const keyPrefix = overrides.redisKeyPrefix ?? ''
 
@@ -96,13 +96,14 @@ async function servicesPlugin (app: FastifyInstance, { config, overrides }: { co
     outbox,
     now,
     logger: app.log.child({ component: 'delivery' }),
+    metrics,
     onCircuitOpen: (channel, until) => {
       circuits?.publish(channel, until).catch((error: unknown) => app.log.warn({ err: error }, 'could not share an open delivery circuit'))
     }
   })
   circuits?.watch((channel, until) => delivery.openCircuit(channel, until))
 
-  const otp = createOtpEngine(config, otpStore)
+  const otp = createOtpEngine(config, otpStore, metrics)
   // expiry is the OTP store's clock: Redis's own, or the injected one of the in-process store
   const storeClock = redis ? Date.now : () => now().getTime()
   const cipher = createJobCipher(config)
@@ -113,21 +114,23 @@ async function servicesPlugin (app: FastifyInstance, { config, overrides }: { co
       delivery,
       isCurrent: (job) => otp.isDeliverable(job.challengeId, job.expiresAt),
       now: storeClock,
-      logger: app.log.child({ component: 'delivery' })
+      logger: app.log.child({ component: 'delivery' }),
+      metrics
     }))
   }
   const smsGuard = new SmsGuard({
     allowedCountries: config.SMS_ALLOWED_COUNTRIES,
     hourlyBudget: config.SMS_COUNTRY_HOURLY_BUDGET,
     budget: smsBudget,
-    now
+    now,
+    metrics
   })
   app.decorate('otp', otp)
   app.decorate('delivery', delivery)
   app.decorate('outbox', outbox)
   app.decorate('smsGuard', smsGuard)
   app.decorate('deliveryQueue', deliveryQueue)
-  app.decorate('challengeIssuer', new ChallengeIssuer({ otp, delivery, smsGuard, queue: deliveryQueue, cipher }))
+  app.decorate('challengeIssuer', new ChallengeIssuer({ otp, delivery, smsGuard, queue: deliveryQueue, cipher, metrics }))
   app.decorate('outboxEnabled', delivery.usesOutbox.email || delivery.usesOutbox.sms)
   app.decorate('users', users)
   app.decorate('sessions', sessions)
@@ -142,4 +145,4 @@ async function servicesPlugin (app: FastifyInstance, { config, overrides }: { co
   })
 }
 
-export default fp(servicesPlugin, { name: 'services', fastify: '5.x', dependencies: ['redis', 'mongo'] })
+export default fp(servicesPlugin, { name: 'services', fastify: '5.x', dependencies: ['redis', 'mongo', 'metrics'] })

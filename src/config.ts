@@ -97,7 +97,12 @@ export const ConfigSchema = Type.Object({
   RATE_LIMIT_REFRESH_PER_MINUTE: Type.Integer({ default: 60, minimum: 1 }),
   RATE_LIMIT_DEFAULT_PER_MINUTE: Type.Integer({ default: 300, minimum: 1 }),
   SMS_ALLOWED_COUNTRIES: csv('ISO 3166 codes SMS may go to; empty = all (not allowed in production)'),
-  SMS_COUNTRY_HOURLY_BUDGET: Type.Integer({ default: 1000, minimum: 1, description: 'SMS per destination country per hour' })
+  SMS_COUNTRY_HOURLY_BUDGET: Type.Integer({ default: 1000, minimum: 1, description: 'SMS per destination country per hour' }),
+  SMS_FRAUD_WINDOW_SECONDS: seconds(3600, 60, 86_400, 'sliding window of the SMS-pumping guard\'s conversion counts, and of otp_conversion_ratio'),
+
+  METRICS_PORT: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, description: 'serve GET /metrics (Prometheus) on this port, never the API\'s; unset = no metrics' })),
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalString('OTLP/HTTP endpoint of an OpenTelemetry collector, e.g. http://127.0.0.1:4318; unset = no traces', { format: 'uri' }),
+  OTEL_SERVICE_NAME: Type.String({ default: 'otp-gate', minLength: 1, description: 'service.name of the traces' })
 })
 
 export type Config = StaticDecode<typeof ConfigSchema>
@@ -143,6 +148,9 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   const [first] = Value.Errors(ConfigSchema, value)
   if (first) throw new ConfigError(`Invalid configuration: ${describe(first as never, ConfigSchema)}`)
   const config = Value.Decode(ConfigSchema, value)
+  if (config.METRICS_PORT !== undefined && config.METRICS_PORT !== 0 && config.METRICS_PORT === config.PORT) {
+    throw new ConfigError('Invalid configuration: METRICS_PORT: must differ from PORT (metrics are never served on the API port)')
+  }
   if (config.NODE_ENV === 'production') {
     const [problem] = productionProblems(config)
     if (problem) throw new ConfigError(`Invalid configuration: ${problem}`)

@@ -1,6 +1,7 @@
-import { AppError } from '../errors.ts'
+import { AppError, isAppError } from '../errors.ts'
 import { sameHash, type SessionRepository } from '../sessions/session-repository.ts'
 import type { RevocationStore } from '../sessions/revocation-store.ts'
+import { NO_METRICS, type Metrics } from '../metrics/metrics.ts'
 import { hashRefreshToken, newRefreshToken, newSessionId, parseRefreshToken, sessionStartOf, successorRefreshToken, type PresentedRefreshToken } from '../sessions/tokens.ts'
 
 /** What an access token says, as this service signs it (iss, aud and exp are added by the signer). */
@@ -31,6 +32,8 @@ export interface SessionServiceOptions {
   /** a used refresh token presented again this soon gets the same successor, not a revocation */
   reuseGraceSeconds: number
   now: () => Date
+  /** counts each refresh's outcome */
+  metrics?: Metrics
 }
 
 const invalidRefreshToken = () => new AppError('unauthorized', { detail: 'The refresh token is not valid.' })
@@ -75,6 +78,21 @@ export class SessionService {
    * successor is derived from the presented token, so the pair is the same for every parallel caller.
    */
   async refresh (presentedToken: string): Promise<TokenPair> {
+    const metrics = this.#options.metrics ?? NO_METRICS
+    try {
+      const pair = await this.#rotate(presentedToken)
+      metrics.sessionRefreshed('rotated')
+      return pair
+    } catch (error) {
+      // a store failure is neither reuse nor an invalid token: store_errors_total counts it
+      if (isAppError(error) && (error.code === 'token_reused' || error.code === 'unauthorized')) {
+        metrics.sessionRefreshed(error.code === 'token_reused' ? 'reused' : 'invalid')
+      }
+      throw error
+    }
+  }
+
+  async #rotate (presentedToken: string): Promise<TokenPair> {
     const { sessions, refreshTokenKey, reuseGraceSeconds, now } = this.#options
     const presented = parseRefreshToken(refreshTokenKey, presentedToken)
     if (presented === null) throw invalidRefreshToken()

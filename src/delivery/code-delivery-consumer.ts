@@ -2,6 +2,8 @@ import type { Delivery, DeliveryLogger } from './delivery.ts'
 import type { DeliveryConsumer, QueuedDelivery } from './delivery-queue.ts'
 import { sealingContext, type JobCipher } from './job-cipher.ts'
 import { DeliveryError, isDeliveryError } from './senders.ts'
+import { isStoreUnavailable } from '../store-errors.ts'
+import type { Metrics } from '../metrics/metrics.ts'
 
 export interface CodeDeliveryConsumerOptions {
   cipher: JobCipher
@@ -15,6 +17,8 @@ export interface CodeDeliveryConsumerOptions {
   /** epoch ms */
   now?: () => number
   logger?: DeliveryLogger | undefined
+  /** counts an OTP store that could not be asked */
+  metrics?: Metrics | undefined
 }
 
 /**
@@ -29,7 +33,8 @@ export function createCodeDeliveryConsumer (options: CodeDeliveryConsumerOptions
     let current: boolean
     try {
       current = await options.isCurrent(job)
-    } catch {
+    } catch (error) {
+      options.metrics?.storeError('redis', error instanceof Error && isStoreUnavailable(error) ? 'unavailable' : 'error')
       throw new DeliveryError('transient', 'otp store: could not check the challenge')
     }
     if (!current) return 'dropped'

@@ -2,6 +2,7 @@ import { isSupportedCountry } from 'libphonenumber-js/max'
 import { AppError } from '../errors.ts'
 import { phoneCountry, phoneNumberType, type PhoneNumberType } from '../users/identifiers.ts'
 import type { SmsBudgetStore } from './sms-budget.ts'
+import { NO_METRICS, type Metrics } from '../metrics/metrics.ts'
 
 const HOUR_MS = 3_600_000
 // a counter outlives its hour a little, so an instance whose clock runs late still counts into it
@@ -23,6 +24,8 @@ export interface SmsGuardOptions {
   hourlyBudget: number
   budget: SmsBudgetStore
   now?: () => Date
+  /** counts each refusal by reason (sms_guard_blocks_total) */
+  metrics?: Metrics
 }
 
 /** An SMS the guard let through; `release` gives its budget unit back when no code was issued after all. */
@@ -41,6 +44,7 @@ export class SmsGuard {
   readonly #hourlyBudget: number
   readonly #budget: SmsBudgetStore
   readonly #now: () => Date
+  readonly #metrics: Metrics
 
   constructor (options: SmsGuardOptions) {
     const allowed = options.allowedCountries.map((code) => code.toUpperCase())
@@ -51,16 +55,19 @@ export class SmsGuard {
     this.#hourlyBudget = options.hourlyBudget
     this.#budget = options.budget
     this.#now = options.now ?? (() => new Date())
+    this.#metrics = options.metrics ?? NO_METRICS
   }
 
   /** The number's region when a code may be texted to it; invalid_destination otherwise. Counts nothing. */
   check (e164: string): string {
     const country = phoneCountry(e164)
     if (country === null || (this.#allowed !== null && !this.#allowed.has(country))) {
+      this.#metrics.smsGuardBlocked('country_not_allowed')
       throw new AppError('invalid_destination', { detail: 'Codes are not sent by SMS to this country; use email instead.' })
     }
     const type = phoneNumberType(e164)
     if (type === null || !SMS_NUMBER_TYPES.has(type)) {
+      this.#metrics.smsGuardBlocked('number_type')
       throw new AppError('invalid_destination', { detail: 'Codes are only sent by SMS to mobile numbers.' })
     }
     return country
@@ -76,6 +83,7 @@ export class SmsGuard {
     const hour = Math.floor(now / HOUR_MS)
     const untilNextHourMs = (hour + 1) * HOUR_MS - now
     if (!await this.#budget.take(country, hour, this.#hourlyBudget, untilNextHourMs + COUNTER_SLACK_MS)) {
+      this.#metrics.smsGuardBlocked('country_budget')
       throw new AppError('rate_limited', {
         detail: 'Too many codes were texted to this country this hour; try again later or use email.',
         retryAfter: Math.ceil(untilNextHourMs / 1000),

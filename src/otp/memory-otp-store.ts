@@ -154,7 +154,8 @@ export class MemoryOtpStore implements OtpStore {
     if (challenge === undefined || challenge.payload.purpose !== purpose) return { outcome: 'expired' }
     const { destinationKey } = challenge
     const locked = this.#locks.remainingMs(destinationKey)
-    if (locked > 0) return { outcome: 'locked', retryAfterMs: locked }
+    const { channel } = challenge.payload
+    if (locked > 0) return { outcome: 'locked', retryAfterMs: locked, channel }
     if (codeHashes.includes(challenge.codeHash)) {
       const snapshot: MemorySnapshot = { challenge: copy(challenge), expiresAt: this.#now() + this.#challenges.remainingMs(challengeId) }
       // the pointer stays to lapse, so reinstate can tell whether a newer challenge replaced this one
@@ -170,9 +171,9 @@ export class MemoryOtpStore implements OtpStore {
     }
     challenge.attempts += 1
     const remainingAttempts = challenge.maxAttempts - challenge.attempts
-    if (remainingAttempts > 0) return { outcome: 'invalid', remainingAttempts }
+    if (remainingAttempts > 0) return { outcome: 'invalid', remainingAttempts, channel }
     this.#delete(challengeId, challenge)
-    return { outcome: 'exhausted' }
+    return { outcome: 'exhausted', channel }
   }
 
   async peekChallenge (challengeId: string): Promise<PendingChallenge | null> {

@@ -4,6 +4,7 @@ import type { Config } from '../config.ts'
 import { destinationKey, generateCode, hashCode, newChallengeId } from './codes.ts'
 import { isChallengeId, type ChallengePayload, type ChallengeSnapshot, type IssuedCode, type LockoutLimits, type OtpStore, type SendLimits, type SendRefusal } from './otp-store.ts'
 import { parseTestIdentifiers, type TestCodeMatcher } from './test-identifiers.ts'
+import { NO_METRICS, type Metrics } from '../metrics/metrics.ts'
 
 // route schemas validate challenge ids with it; the HTTP layer only needs this module
 export { CHALLENGE_ID_PATTERN } from './otp-store.ts'
@@ -29,6 +30,8 @@ export interface OtpEngineOptions {
   testCodeFor?: TestCodeMatcher
   /** cooldown and quota do not apply to test identifiers (the lockout still does) */
   skipQuotaForTestIdentifiers?: boolean
+  /** counts each verify's outcome */
+  metrics?: Metrics
 }
 
 export interface StartChallengeInput {
@@ -104,6 +107,7 @@ export class OtpEngine {
   readonly #skipQuotaForTestIdentifiers: boolean
   readonly #sendLimits: SendLimits
   readonly #lockout: LockoutLimits
+  readonly #metrics: Metrics
 
   constructor (options: OtpEngineOptions) {
     assertPolicy(options.policy)
@@ -112,6 +116,7 @@ export class OtpEngine {
     this.#policy = { ...options.policy }
     this.#testCodeFor = options.testCodeFor ?? (() => undefined)
     this.#skipQuotaForTestIdentifiers = options.skipQuotaForTestIdentifiers ?? false
+    this.#metrics = options.metrics ?? NO_METRICS
     const ms = (seconds: number) => Math.round(seconds * 1000)
     this.#sendLimits = {
       ttlMs: ms(this.#policy.ttlSeconds),
@@ -162,15 +167,34 @@ export class OtpEngine {
    * remainingAttempts, too_many_attempts (the challenge is gone) or rate_limited (destination locked).
    */
   async verifyChallenge ({ challengeId, code, purpose }: { challengeId: string, code: string, purpose: string }): Promise<VerifiedChallenge> {
-    if (!isChallengeId(challengeId)) throw new AppError('challenge_expired')
+    const metrics = this.#metrics
+    if (!isChallengeId(challengeId)) {
+      metrics.verification(null, 'expired')
+      throw new AppError('challenge_expired')
+    }
     const hashes = this.#peppers.map((pepper) => hashCode(pepper, challengeId, code))
     const result = await this.#store.verifyChallenge(challengeId, purpose, hashes, this.#lockout)
     switch (result.outcome) {
-      case 'verified': return { challengeId, ...result.payload, reinstate: this.#reinstater(challengeId, result.snapshot) }
-      case 'invalid': throw new AppError('invalid_code', { extensions: { remainingAttempts: result.remainingAttempts } })
-      case 'exhausted': throw new AppError('too_many_attempts')
-      case 'locked': return refuse(result, this.#policy)
-      case 'expired': throw new AppError('challenge_expired')
+      case 'verified': {
+        // a decoy's right code is refused by the caller: the client sees a wrong code, and so do the metrics
+        const { channel, destination, deliverable } = result.payload
+        if (deliverable) metrics.verification(channel, 'success', destination)
+        else metrics.verification(channel, 'invalid_code')
+        return { challengeId, ...result.payload, reinstate: this.#reinstater(challengeId, result.snapshot) }
+      }
+      case 'invalid':
+        metrics.verification(result.channel, 'invalid_code')
+        throw new AppError('invalid_code', { extensions: { remainingAttempts: result.remainingAttempts } })
+      case 'exhausted':
+        metrics.verification(result.channel, 'too_many_attempts')
+        throw new AppError('too_many_attempts')
+      case 'locked':
+        // the destination is locked after too many wrong codes
+        metrics.verification(result.channel, 'too_many_attempts')
+        return refuse(result, this.#policy)
+      case 'expired':
+        metrics.verification(null, 'expired')
+        throw new AppError('challenge_expired')
     }
   }
 
@@ -218,7 +242,7 @@ export function policyFromConfig (config: Config): OtpPolicy {
  * codes then do not survive a restart, which is fine on a laptop. Test identifiers are honoured in production
  * only with ALLOW_TEST_IDENTIFIERS.
  */
-export function createOtpEngine (config: Config, store: OtpStore): OtpEngine {
+export function createOtpEngine (config: Config, store: OtpStore, metrics: Metrics = NO_METRICS): OtpEngine {
   if (config.OTP_PEPPER === undefined && config.NODE_ENV === 'production') throw new Error('OTP_PEPPER is required in production')
   const honourTestIdentifiers = config.NODE_ENV !== 'production' || config.ALLOW_TEST_IDENTIFIERS
   return new OtpEngine({
@@ -227,6 +251,7 @@ export function createOtpEngine (config: Config, store: OtpStore): OtpEngine {
     previousPepper: config.OTP_PEPPER_PREVIOUS,
     policy: policyFromConfig(config),
     testCodeFor: honourTestIdentifiers ? parseTestIdentifiers(config.TEST_IDENTIFIERS, config.OTP_CODE_LENGTH) : undefined,
-    skipQuotaForTestIdentifiers: config.TEST_IDENTIFIERS_SKIP_QUOTA
+    skipQuotaForTestIdentifiers: config.TEST_IDENTIFIERS_SKIP_QUOTA,
+    metrics
   })
 }

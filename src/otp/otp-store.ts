@@ -75,9 +75,9 @@ export interface ChallengeSnapshot { readonly [snapshotBrand]: true }
 export type VerifyResult =
   | { outcome: 'verified', payload: ChallengePayload, snapshot: ChallengeSnapshot }
   | { outcome: 'expired' }
-  | { outcome: 'invalid', remainingAttempts: number }
-  | { outcome: 'exhausted' }
-  | { outcome: 'locked', retryAfterMs: number }
+  | { outcome: 'invalid', remainingAttempts: number, channel: ChallengePayload['channel'] }
+  | { outcome: 'exhausted', channel: ChallengePayload['channel'] }
+  | { outcome: 'locked', retryAfterMs: number, channel: ChallengePayload['channel'] }
 
 /**
  * Where challenges and their per-destination counters live. Every method is atomic (one Lua script on Redis),

@@ -27,6 +27,8 @@ type ScriptName = keyof typeof SCRIPTS
 type OtpCommands = ScriptCommands<ScriptName>
 
 /** Unique sorted-set member for one send or failure; Redis Lua has no good randomness of its own. */
+/** The channel verify.lua names with a failure; only 'email' and 'sms' are ever stored. */
+const channelOf = (value: unknown): 'email' | 'sms' => value === 'email' ? 'email' : 'sms'
 const slotId = () => randomBytes(9).toString('base64url')
 
 function issued (reply: Reply): IssuedCode | SendRefusal {
@@ -102,15 +104,15 @@ export class RedisOtpStore implements OtpStore {
     const [outcome, value, expiresAt, fields] = await this.#commands.otpVerifyChallenge(
       this.#challengeKey(challengeId), purpose, codeHashes[0] ?? '', codeHashes[1] ?? '', slotId(),
       lockout.threshold, lockout.windowMs, lockout.lockoutMs
-    ) as [string, string | number, number?, string[]?]
+    ) as [string, string | number, (number | string)?, string[]?]
     switch (outcome) {
       case 'verified': {
         const snapshot: RedisSnapshot = { expiresAt: Number(expiresAt), fields: fields as string[] }
         return { outcome, payload: JSON.parse(String(value)) as ChallengePayload, snapshot: snapshot as unknown as ChallengeSnapshot }
       }
-      case 'invalid': return { outcome, remainingAttempts: Number(value) }
-      case 'locked': return { outcome, retryAfterMs: Number(value) }
-      case 'exhausted': return { outcome }
+      case 'invalid': return { outcome, remainingAttempts: Number(value), channel: channelOf(expiresAt) }
+      case 'locked': return { outcome, retryAfterMs: Number(value), channel: channelOf(expiresAt) }
+      case 'exhausted': return { outcome, channel: channelOf(expiresAt) }
       default: return { outcome: 'expired' }
     }
   }

@@ -5,10 +5,12 @@ local fields = redis.call('HMGET', challenge, 'destKey', 'purpose', 'payload', '
 local base, purpose, stored = fields[1], fields[2], fields[4]
 -- another purpose is answered like an unknown id, and consumes nothing
 if not base or purpose ~= ARGV[1] then return { 'expired' } end
+-- failures name the challenge's channel (for metrics), never its destination
+local channel = cjson.decode(fields[3]).channel
 
 local lock = base .. 'l'
 local locked = redis.call('PTTL', lock)
-if locked > 0 then return { 'locked', locked } end
+if locked > 0 then return { 'locked', locked, channel } end
 
 if stored == ARGV[2] or (ARGV[3] ~= '' and stored == ARGV[3]) then
   -- the snapshot lets reinstate.lua undo this; the pointer stays to lapse, so it can tell a newer challenge
@@ -29,7 +31,7 @@ if redis.call('ZCARD', failures) >= threshold then
 end
 
 local remaining = tonumber(fields[6]) - redis.call('HINCRBY', challenge, 'attempts', 1)
-if remaining > 0 then return { 'invalid', remaining } end
+if remaining > 0 then return { 'invalid', remaining, channel } end
 redis.call('DEL', challenge)
 forget_pointer(base .. 'p:' .. purpose, challenge)
-return { 'exhausted' }
+return { 'exhausted', 0, channel }
