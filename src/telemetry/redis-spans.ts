@@ -4,11 +4,11 @@ import { scriptNameOf } from '../redis-lua/define-scripts.ts'
 import { endStoreSpan, startStoreSpan } from './store-spans.ts'
 
 /** What ioredis publishes on `ioredis:command` (its args are not read: a script's ARGV holds destinations). */
-interface CommandContext { command: string, args?: string[], serverAddress?: string, serverPort?: number, error?: unknown }
+interface CommandContext { command: string, args?: string[], error?: unknown }
 
 /**
  * A span per Redis command, from ioredis's `ioredis:command` tracing channel: named after the command, and
- * after the script for an EVALSHA of ours (`EVALSHA otpVerifyChallenge`). Returns the unsubscribe.
+ * after the script for an EVAL or EVALSHA of ours (`EVALSHA otpVerifyChallenge`); no arguments, no address. Returns the unsubscribe.
  */
 export function traceRedisCommands (tracer: Tracer): () => void {
   const channel = diagnosticsChannel.tracingChannel<object, CommandContext>('ioredis:command')
@@ -20,9 +20,7 @@ export function traceRedisCommands (tracer: Tracer): () => void {
       const span = startStoreSpan(tracer, script === undefined ? command : `${command} ${script}`, {
         'db.system.name': 'redis',
         'db.operation.name': command,
-        ...(script === undefined ? {} : { 'otp_gate.redis.script': script }),
-        ...(message.serverAddress === undefined ? {} : { 'server.address': message.serverAddress }),
-        ...(message.serverPort === undefined ? {} : { 'server.port': message.serverPort })
+        ...(script === undefined ? {} : { 'otp_gate.redis.script': script })
       })
       if (span !== null) spans.set(message, span)
     },
