@@ -2,6 +2,7 @@ import t from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { buildTestApp, testConfig } from '../helpers/build-app.ts'
 import { codeFromOutbox, login, newEmail, newPhone, startLogin } from '../helpers/login.ts'
+import type { AddressInfo } from 'node:net'
 import { exposeMetrics } from '../../src/listen.ts'
 
 interface Sample { name: string, labels: Record<string, string>, value: number }
@@ -36,7 +37,7 @@ t.test('GET /metrics, on METRICS_PORT only, after logins: every metric with its 
   const server = await exposeMetrics(app, config)
   t.ok(server, 'a metrics listener')
   t.teardown(() => server?.close())
-  const address = server!.addresses()[0]!
+  const address = server!.server.address() as AddressInfo
   const scrape = async () => {
     const response = await fetch(`http://127.0.0.1:${address.port}/metrics`)
     t.equal(response.status, 200)
