@@ -46,7 +46,7 @@ export const clientInfo = (request: FastifyRequest): ClientInfo => ({ userAgent:
  * the revocation state in Redis (SessionService.authenticate), not from a database read per request.
  */
 async function authPlugin (app: FastifyInstance, { config }: { config: Config }) {
-  const { signingKeys, sessions, revocations, now } = app
+  const { signingKeys, sessions, revocations, now, metrics } = app
 
   await app.register(jwt, {
     secret: {
@@ -86,7 +86,8 @@ async function authPlugin (app: FastifyInstance, { config }: { config: Config })
     refreshTokenKey: loadRefreshTokenKey(config),
     reuseGraceSeconds: config.REFRESH_REUSE_GRACE_SECONDS,
     now,
-    audit: app.audit
+    audit: app.audit,
+    metrics
   })
   app.decorate('sessionService', sessionService)
 

@@ -67,7 +67,7 @@ export interface ServiceOverrides {
 
 /** Builds the domain from config: Redis/MongoDB adapters when configured, in-process ones otherwise. */
 async function servicesPlugin (app: FastifyInstance, { config, overrides }: { config: Config, overrides: ServiceOverrides }) {
-  const { redis, mongo, mongoCompat } = app
+  const { redis, mongo, mongoCompat, metrics } = app
   const now = overrides.now ?? (() => new Date())
   const keyPrefix = overrides.redisKeyPrefix ?? ''
 
@@ -103,13 +103,14 @@ async function servicesPlugin (app: FastifyInstance, { config, overrides }: { co
     outbox,
     now,
     logger: app.log.child({ component: 'delivery' }),
+    metrics,
     onCircuitOpen: (channel, until) => {
       circuits?.publish(channel, until).catch((error: unknown) => app.log.warn({ err: error }, 'could not share an open delivery circuit'))
     }
   })
   circuits?.watch((channel, until) => delivery.openCircuit(channel, until))
 
-  const otp = createOtpEngine(config, otpStore)
+  const otp = createOtpEngine(config, otpStore, metrics)
   // expiry is the OTP store's clock: Redis's own, or the injected one of the in-process store
   const storeClock = redis ? Date.now : () => now().getTime()
   const cipher = createJobCipher(config)
@@ -123,7 +124,8 @@ async function servicesPlugin (app: FastifyInstance, { config, overrides }: { co
       logger: app.log.child({ component: 'delivery' }),
       auditWebhook: config.AUDIT_WEBHOOK_URL && config.AUDIT_WEBHOOK_SECRET
         ? createAuditWebhookSender({ url: config.AUDIT_WEBHOOK_URL, secret: config.AUDIT_WEBHOOK_SECRET, timeoutMs: config.DELIVERY_TIMEOUT_MS })
-        : undefined
+        : undefined,
+      metrics
     }))
   }
   const smsGuard = new SmsGuard({
@@ -149,14 +151,15 @@ async function servicesPlugin (app: FastifyInstance, { config, overrides }: { co
       overrides.onSmsBlock?.(block)
     },
     onError: (error) => app.log.warn({ err: error }, 'the SMS guard could not count'),
-    now
+    now,
+    metrics
   })
   app.decorate('otp', otp)
   app.decorate('delivery', delivery)
   app.decorate('outbox', outbox)
   app.decorate('smsGuard', smsGuard)
   app.decorate('deliveryQueue', deliveryQueue)
-  app.decorate('challengeIssuer', new ChallengeIssuer({ otp, delivery, smsGuard, queue: deliveryQueue, cipher }))
+  app.decorate('challengeIssuer', new ChallengeIssuer({ otp, delivery, smsGuard, queue: deliveryQueue, cipher, metrics }))
   app.decorate('outboxEnabled', delivery.usesOutbox.email || delivery.usesOutbox.sms)
   app.decorate('users', users)
   app.decorate('sessions', sessions)
@@ -171,4 +174,4 @@ async function servicesPlugin (app: FastifyInstance, { config, overrides }: { co
   })
 }
 
-export default fp(servicesPlugin, { name: 'services', fastify: '5.x', dependencies: ['redis', 'mongo', 'audit'] })
+export default fp(servicesPlugin, { name: 'services', fastify: '5.x', dependencies: ['redis', 'mongo', 'audit', 'metrics'] })

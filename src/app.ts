@@ -3,8 +3,12 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { randomUUID } from 'node:crypto'
 import { isEmbedded, type Config } from './config.ts'
 import { loggerOptions } from './logger.ts'
+import { startTracing } from './telemetry/tracing.ts'
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base'
 import { FieldErrorSchema, ProblemSchema } from '../plugins/schemas/problem.ts'
 import problem, { frameworkErrorHandler } from '../plugins/problem.ts'
+import tracing from '../plugins/tracing.ts'
+import metrics from '../plugins/metrics.ts'
 import responseHeaders from '../plugins/response-headers.ts'
 import redis from '../plugins/redis.ts'
 import mongo from '../plugins/mongo.ts'
@@ -28,6 +32,8 @@ import devTemplateRoutes from '../plugins/routes/dev-templates.ts'
 
 export interface AppOverrides extends ServiceOverrides {
   logger?: FastifyServerOptions['logger']
+  /** traces go here (tests: an in-memory exporter), whether or not OTEL_EXPORTER_OTLP_ENDPOINT is set */
+  spanExporter?: SpanExporter
 }
 
 /** TRUST_PROXY: false, true, a hop count, or a list of proxy addresses/CIDRs (proxy-addr semantics). */
@@ -93,7 +99,9 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   app.addSchema(FieldErrorSchema)
   app.addSchema(ProblemSchema)
 
-  // infrastructure
+  // infrastructure; tracing first, so it sees every hook and route
+  await app.register(tracing, { tracing: startTracing(config, overrides.spanExporter) })
+  await app.register(metrics, { config })
   await app.register(responseHeaders)
   await app.register(problem)
   await app.register(loadShedding, { config })

@@ -156,12 +156,25 @@ const limits = {
   SMS_COUNTRY_IP_SHARE: Type.Number({
     default: 0.1, exclusiveMinimum: 0, maximum: 1, description: 'part of SMS_COUNTRY_HOURLY_BUDGET one client IP may spend (1 = no per-IP share)'
   }),
-  SMS_FRAUD_WINDOW_SECONDS: seconds(3600, 60, 86_400, 'SMS-pumping guard: sliding window of the sent and verified counts per number range and country'),
+  SMS_FRAUD_WINDOW_SECONDS: seconds(
+    3600, 60, 86_400, 'SMS-pumping guard: sliding window of the sent and verified counts per number range and country, and of otp_conversion_ratio'
+  ),
   SMS_FRAUD_MIN_SENDS: Type.Integer({ default: 30, minimum: 1, maximum: 1_000_000, description: 'codes sent to a number range within the window before its conversion is judged' }),
   SMS_FRAUD_MIN_CONVERSION: Type.Number({ default: 0.2, minimum: 0, maximum: 1, description: 'verified ÷ sent below this blocks a number range; 0 = never' }),
   SMS_FRAUD_BLOCK_SECONDS: seconds(3600, 1, 604_800, 'how long a blocked number range (or country) is refused codes'),
   SMS_FRAUD_COUNTRY_BLOCKED_PREFIXES: Type.Integer({ default: 5, minimum: 0, maximum: 100_000, description: 'this many number ranges of one country blocked at once block the whole country too; 0 = never' }),
   SMS_FRAUD_ALLOW_PREFIXES: csv('E.164 prefixes (+4479…) the conversion guard never counts or blocks, e.g. your own test range')
+}
+
+/** Seeing the service run: Prometheus metrics and OpenTelemetry traces. */
+const observability = {
+  METRICS_PORT: Type.Optional(Type.Integer({
+    minimum: 0, maximum: 65535, description: 'serve GET /metrics (Prometheus) on this port, never the API\'s; unset = no metrics'
+  })),
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalString(
+    'OTLP/HTTP endpoint of an OpenTelemetry collector, e.g. http://127.0.0.1:4318; unset = no traces', { format: 'uri' }
+  ),
+  OTEL_SERVICE_NAME: Type.String({ default: 'otp-gate', minLength: 1, description: 'service.name of the traces' })
 }
 
 const audit = {
@@ -183,13 +196,13 @@ const testing = {
 }
 
 /** The settings by domain, in the order .env.example and the README's table list them. */
-export const CONFIG_GROUPS = { server, stores, otp, tokens, totp, messages, delivery, limits, audit, loadTest, testing }
+export const CONFIG_GROUPS = { server, stores, otp, tokens, totp, messages, delivery, limits, observability, audit, loadTest, testing }
 
 /**
  * Every setting the service reads, in one schema: validated at start-up, documented in .env.example and the
  * README (both generated from it), and the `Config` type is what this schema decodes to.
  */
-export const ConfigSchema = Type.Object({ ...server, ...stores, ...otp, ...tokens, ...totp, ...messages, ...delivery, ...limits, ...audit, ...loadTest, ...testing })
+export const ConfigSchema = Type.Object({ ...server, ...stores, ...otp, ...tokens, ...totp, ...messages, ...delivery, ...limits, ...observability, ...audit, ...loadTest, ...testing })
 
 export type Config = StaticDecode<typeof ConfigSchema>
 
@@ -219,9 +232,16 @@ function productionProblems (config: Config): string[] {
 }
 
 /** Settings that only make sense together, in any environment. */
+/** Settings that are each valid but do not go together. */
 function inconsistencies (config: Config): string[] {
-  if (config.AUDIT_WEBHOOK_URL !== undefined && config.AUDIT_WEBHOOK_SECRET === undefined) return ['AUDIT_WEBHOOK_SECRET is required with AUDIT_WEBHOOK_URL (the receiver checks X-Signature with it)']
-  return []
+  const problems: string[] = []
+  if (config.AUDIT_WEBHOOK_URL !== undefined && config.AUDIT_WEBHOOK_SECRET === undefined) {
+    problems.push('AUDIT_WEBHOOK_SECRET is required with AUDIT_WEBHOOK_URL (the receiver checks X-Signature with it)')
+  }
+  if (config.METRICS_PORT !== undefined && config.METRICS_PORT !== 0 && config.METRICS_PORT === config.PORT) {
+    problems.push('METRICS_PORT: must differ from PORT (metrics are never served on the API port)')
+  }
+  return problems
 }
 
 function describe (error: { instancePath: string, message: string, params: Record<string, unknown> }, schema: TSchema): string {

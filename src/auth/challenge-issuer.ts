@@ -3,6 +3,7 @@ import type { DeliveryQueue } from '../delivery/delivery-queue.ts'
 import { sealingContext, type JobCipher } from '../delivery/job-cipher.ts'
 import type { SmsAdmission, SmsGuard } from '../delivery/sms-guard.ts'
 import type { IssuedChallenge, OtpEngine, StartChallengeInput } from '../otp/otp-engine.ts'
+import { NO_METRICS, type Metrics } from '../metrics/metrics.ts'
 
 export interface ChallengeIssuerOptions {
   otp: OtpEngine
@@ -11,6 +12,8 @@ export interface ChallengeIssuerOptions {
   smsGuard: SmsGuard
   queue: DeliveryQueue
   cipher: JobCipher
+  /** counts started challenges and every code sent (the conversion ratio's denominator) */
+  metrics?: Metrics
 }
 
 /**
@@ -22,9 +25,11 @@ export interface ChallengeIssuerOptions {
  */
 export class ChallengeIssuer {
   readonly #options: ChallengeIssuerOptions
+  readonly #metrics: Metrics
 
   constructor (options: ChallengeIssuerOptions) {
     this.#options = options
+    this.#metrics = options.metrics ?? NO_METRICS
   }
 
   /**
@@ -49,6 +54,7 @@ export class ChallengeIssuer {
       throw error
     }
     await this.#deliver(challenge, logger)
+    this.#metrics.challengeStarted(challenge.channel, challenge.destination)
     return challenge
   }
 
@@ -68,6 +74,7 @@ export class ChallengeIssuer {
       }
     }
     await this.#deliver(challenge, logger)
+    this.#metrics.codeResent(challenge.channel, challenge.destination)
     return challenge
   }
 

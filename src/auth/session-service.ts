@@ -1,7 +1,8 @@
-import { AppError } from '../errors.ts'
+import { AppError, isAppError } from '../errors.ts'
 import { sameHash, type SessionRepository } from '../sessions/session-repository.ts'
 import type { RevocationStore } from '../sessions/revocation-store.ts'
 import { NO_AUDIT, type AuditRecorder } from '../audit/audit-event.ts'
+import { NO_METRICS, type Metrics } from '../metrics/metrics.ts'
 import { hashRefreshToken, newRefreshToken, newSessionId, parseRefreshToken, sessionStartOf, successorRefreshToken, type PresentedRefreshToken } from '../sessions/tokens.ts'
 
 /** What an access token says, as this service signs it (iss, aud and exp are added by the signer). */
@@ -33,7 +34,9 @@ export interface SessionServiceOptions {
   reuseGraceSeconds: number
   now: () => Date
   /** security events: a reused refresh token, a session ended */
-  audit?: AuditRecorder
+  audit?: AuditRecorder,
+  /** counts each refresh's outcome */
+  metrics?: Metrics
 }
 
 const invalidRefreshToken = () => new AppError('unauthorized', { detail: 'The refresh token is not valid.' })
@@ -81,6 +84,21 @@ export class SessionService {
    * successor is derived from the presented token, so the pair is the same for every parallel caller.
    */
   async refresh (presentedToken: string): Promise<TokenPair> {
+    const metrics = this.#options.metrics ?? NO_METRICS
+    try {
+      const pair = await this.#rotate(presentedToken)
+      metrics.sessionRefreshed('rotated')
+      return pair
+    } catch (error) {
+      // a store failure is neither reuse nor an invalid token: store_errors_total counts it
+      if (isAppError(error) && (error.code === 'token_reused' || error.code === 'unauthorized')) {
+        metrics.sessionRefreshed(error.code === 'token_reused' ? 'reused' : 'invalid')
+      }
+      throw error
+    }
+  }
+
+  async #rotate (presentedToken: string): Promise<TokenPair> {
     const { sessions, refreshTokenKey, reuseGraceSeconds, now } = this.#options
     const presented = parseRefreshToken(refreshTokenKey, presentedToken)
     if (presented === null) throw invalidRefreshToken()

@@ -2,6 +2,8 @@ import type { Delivery, DeliveryLogger } from './delivery.ts'
 import type { DeliveryConsumer, QueuedAuditWebhook, QueuedDelivery } from './delivery-queue.ts'
 import { sealingContext, type JobCipher } from './job-cipher.ts'
 import { DeliveryError, isDeliveryError } from './senders.ts'
+import { isStoreUnavailable } from '../store-errors.ts'
+import type { Metrics } from '../metrics/metrics.ts'
 
 export interface CodeDeliveryConsumerOptions {
   cipher: JobCipher
@@ -16,7 +18,9 @@ export interface CodeDeliveryConsumerOptions {
   now?: () => number
   logger?: DeliveryLogger | undefined
   /** sends audit-webhook jobs (AUDIT_WEBHOOK_URL); without it such a job fails as rejected */
-  auditWebhook?: ((job: QueuedAuditWebhook) => Promise<'sent' | 'dropped'>) | undefined
+  auditWebhook?: ((job: QueuedAuditWebhook) => Promise<'sent' | 'dropped'>) | undefined,
+  /** counts an OTP store that could not be asked */
+  metrics?: Metrics | undefined
 }
 
 /**
@@ -35,7 +39,8 @@ export function createCodeDeliveryConsumer (options: CodeDeliveryConsumerOptions
     let current: boolean
     try {
       current = await options.isCurrent(job)
-    } catch {
+    } catch (error) {
+      options.metrics?.storeError('redis', error instanceof Error && isStoreUnavailable(error) ? 'unavailable' : 'error')
       throw new DeliveryError('transient', 'otp store: could not check the challenge')
     }
     if (!current) return 'dropped'

@@ -11,6 +11,8 @@ import { magicLink } from './magic-link.ts'
 import { sendGridTemplateIds } from './sendgrid-template-ids.ts'
 import { maskDestination } from './mask.ts'
 import { CircuitBreaker } from './circuit-breaker.ts'
+import { NO_METRICS, type Metrics } from '../metrics/metrics.ts'
+import { inClientSpan } from '../telemetry/spans.ts'
 
 export type Channel = 'email' | 'sms'
 export type Provider = 'sendgrid' | 'vonage' | 'outbox'
@@ -74,6 +76,8 @@ export interface DeliveryOptions {
   onCircuitOpen?: ((channel: Channel, until: number) => void) | undefined
   logger?: DeliveryLogger | undefined
   sleep?: ((ms: number) => Promise<void>) | undefined
+  /** counts each provider attempt by outcome */
+  metrics?: Metrics | undefined
 }
 
 const BACKOFF_BASE_MS = 100
@@ -108,10 +112,12 @@ export class Delivery {
   readonly #logger: DeliveryLogger
   readonly #sleep: (ms: number) => Promise<void>
   readonly #breakers: Record<Channel, CircuitBreaker>
+  readonly #metrics: Metrics
 
   constructor (options: DeliveryOptions) {
     this.#options = options
     this.templates = options.templates ?? builtInTemplates()
+    this.#metrics = options.metrics ?? NO_METRICS
     this.#logger = options.logger ?? NO_LOGGER
     this.#sleep = options.sleep ?? ((ms) => sleepFor(ms))
     this.usesOutbox = { email: options.email?.provider === 'outbox', sms: options.sms?.provider === 'outbox' }
@@ -193,7 +199,9 @@ export class Delivery {
     const latencyMs = () => Math.round(performance.now() - started)
     for (let attempt = 1; ; attempt++) {
       try {
-        const { messageId } = await route.sender.send(message, request.code)
+        const spanAttributes = { 'otp_gate.channel': request.channel, 'otp_gate.provider': route.provider, 'otp_gate.attempt': attempt }
+        const { messageId } = await inClientSpan(`${route.provider} send`, spanAttributes, () => route.sender.send(message, request.code))
+        this.#metrics.delivery(request.channel, route.provider, 'sent')
         this.#breakers[request.channel].recordSuccess()
         logger.info({ ...context, outcome: 'delivered', attempts: attempt, latencyMs: latencyMs(), messageId }, 'code delivered')
         return { provider: route.provider, messageId }
@@ -202,6 +210,7 @@ export class Delivery {
         const failure = isDeliveryError(error) ? error : undefined
         const kind = failure?.kind ?? 'rejected'
         const retryAfterMs = failure?.retryAfterMs ?? 0
+        this.#metrics.delivery(request.channel, route.provider, kind)
         const waitMs = Math.max(backoffMs(attempt), retryAfterMs)
         // a Retry-After beyond the timeout budget is honoured by giving up, and passed on to the client
         const retry = kind === 'transient' && attempt <= retries && retryAfterMs <= timeoutMs
@@ -249,6 +258,7 @@ export interface DeliveryDeps {
   /** stamps outbox messages */
   now?: (() => Date) | undefined
   onCircuitOpen?: ((channel: Channel, until: number) => void) | undefined
+  metrics?: Metrics | undefined
 }
 
 /**
@@ -328,6 +338,7 @@ export function createDelivery (config: Config, deps: DeliveryDeps): Delivery {
     breaker: { threshold: config.DELIVERY_BREAKER_THRESHOLD, openMs: config.DELIVERY_BREAKER_OPEN_SECONDS * 1000, ...(now ? { now: () => now().getTime() } : {}) },
     logger: deps.logger,
     sleep: deps.sleep,
-    onCircuitOpen: deps.onCircuitOpen
+    onCircuitOpen: deps.onCircuitOpen,
+    metrics: deps.metrics
   })
 }

@@ -4,6 +4,7 @@ import { AppError } from '../errors.ts'
 import { phoneCountry, phoneNumberType, type PhoneNumberType } from '../users/identifiers.ts'
 import type { SmsBudgetStore } from './sms-budget.ts'
 import type { SmsFraudPolicy, SmsFraudStore } from './sms-fraud-store.ts'
+import { NO_METRICS, type Metrics } from '../metrics/metrics.ts'
 
 const HOUR_MS = 3_600_000
 // a counter outlives its hour a little, so an instance whose clock runs late still counts into it
@@ -59,6 +60,8 @@ export interface SmsGuardOptions {
   /** told when a count could not be written (a fire-and-forget verified count) */
   onError?: ((error: unknown) => void) | undefined
   now?: () => Date
+  /** counts each refusal by reason (sms_guard_blocks_total) */
+  metrics?: Metrics
 }
 
 /** Names a client IP in budget keys by an HMAC: the keys never hold the IP, and instances sharing the secret agree. */
@@ -85,6 +88,7 @@ export class SmsGuard {
   readonly #conversion: SmsConversionGuard | undefined
   readonly #onBlock: (block: SmsBlock) => void
   readonly #onError: (error: unknown) => void
+  readonly #metrics: Metrics
   readonly #now: () => Date
 
   constructor (options: SmsGuardOptions) {
@@ -105,6 +109,7 @@ export class SmsGuard {
     this.#conversion = options.conversion
     this.#onBlock = options.onBlock ?? (() => {})
     this.#onError = options.onError ?? (() => {})
+    this.#metrics = options.metrics ?? NO_METRICS
     this.#now = options.now ?? (() => new Date())
   }
 
@@ -192,6 +197,7 @@ export class SmsGuard {
   }
 
   #refuse (block: SmsBlock, error: AppError): AppError {
+    this.#metrics.smsGuardBlocked(block.reason)
     try {
       this.#onBlock(block)
     } catch (hookError) {

@@ -5,6 +5,7 @@ import { destinationKey, generateCode, hashCode, newChallengeId } from './codes.
 import { isChallengeId, type ChallengePayload, type ChallengeSnapshot, type IssuedCode, type ThrottleLimits, type OtpStore, type SendLimits, type SendRefusal } from './otp-store.ts'
 import { FAILURE_MEMORY_MS, THROTTLE_BASE_DELAY_MS, THROTTLE_NOTICE_INTERVAL_MS } from '../throttling.ts'
 import { parseTestIdentifiers, type TestCodeMatcher } from './test-identifiers.ts'
+import { NO_METRICS, type Metrics } from '../metrics/metrics.ts'
 
 // route schemas validate challenge ids with it; the HTTP layer only needs this module
 export { CHALLENGE_ID_PATTERN } from './otp-store.ts'
@@ -51,6 +52,8 @@ export interface OtpEngineOptions {
    * destination and THROTTLE_NOTICE_INTERVAL_MS: the owner is told someone is guessing.
    */
   onThrottled?: (challenge: ChallengePayload) => void
+  /** counts each verify's outcome */
+  metrics?: Metrics
 }
 
 export interface StartChallengeInput {
@@ -151,6 +154,7 @@ export class OtpEngine {
   readonly #sendLimits: SendLimits
   readonly #throttle: ThrottleLimits
   readonly #onThrottled: (challenge: ChallengePayload) => void
+  readonly #metrics: Metrics
 
   constructor (options: OtpEngineOptions) {
     assertPolicy(options.policy)
@@ -159,6 +163,7 @@ export class OtpEngine {
     this.#policy = { ...options.policy }
     this.#testCodeFor = options.testCodeFor ?? (() => undefined)
     this.#skipQuotaForTestIdentifiers = options.skipQuotaForTestIdentifiers ?? false
+    this.#metrics = options.metrics ?? NO_METRICS
     const ms = (seconds: number) => Math.round(seconds * 1000)
     this.#sendLimits = {
       ttlMs: ms(this.#policy.ttlSeconds),
@@ -224,20 +229,36 @@ export class OtpEngine {
    * runs). A right code for a suspended destination resolves with `suspended`: the caller decides what it allows.
    */
   async verifyChallenge ({ challengeId, code, purpose }: { challengeId: string, code: string, purpose: string }): Promise<VerifiedChallenge> {
-    if (!isChallengeId(challengeId)) throw new AppError('challenge_expired')
+    const metrics = this.#metrics
+    if (!isChallengeId(challengeId)) {
+      metrics.verification(null, 'expired')
+      throw new AppError('challenge_expired')
+    }
     const hashes = this.#peppers.map((pepper) => hashCode(pepper, challengeId, code))
     const result = await this.#store.verifyChallenge(challengeId, purpose, hashes, this.#throttle)
     switch (result.outcome) {
-      case 'verified':
+      case 'verified': {
+        // a decoy's right code is refused by the caller: the client sees a wrong code, and so do the metrics
+        const { channel, destination, deliverable } = result.payload
+        if (deliverable) metrics.verification(channel, 'success', destination)
+        else metrics.verification(channel, 'invalid_code')
         return { challengeId, ...result.payload, suspended: result.suspended, reinstate: this.#reinstater(challengeId, result.snapshot) }
+      }
       case 'invalid':
+        metrics.verification(result.payload?.channel ?? null, 'invalid_code')
         if (result.notify) this.#notifyThrottled(result.payload)
         throw aboutChallenge(new AppError('invalid_code', { extensions: { remainingAttempts: result.remainingAttempts } }), result.payload)
       case 'exhausted':
+        metrics.verification(result.payload?.channel ?? null, 'too_many_attempts')
         if (result.notify) this.#notifyThrottled(result.payload)
         throw aboutChallenge(new AppError('too_many_attempts'), result.payload)
-      case 'throttled': throw aboutChallenge(throttled(result.retryAfterMs), result.payload)
-      case 'expired': throw new AppError('challenge_expired')
+      case 'throttled':
+        // the destination waits after too many wrong codes
+        metrics.verification(result.payload?.channel ?? null, 'too_many_attempts')
+        throw aboutChallenge(throttled(result.retryAfterMs), result.payload)
+      case 'expired':
+        metrics.verification(null, 'expired')
+        throw new AppError('challenge_expired')
     }
   }
 
@@ -296,7 +317,7 @@ export function policyFromConfig (config: Config): OtpPolicy {
  * codes then do not survive a restart, which is fine on a laptop. Test identifiers are honoured in production
  * only with ALLOW_TEST_IDENTIFIERS.
  */
-export function createOtpEngine (config: Config, store: OtpStore): OtpEngine {
+export function createOtpEngine (config: Config, store: OtpStore, metrics: Metrics = NO_METRICS): OtpEngine {
   if (config.OTP_PEPPER === undefined && config.NODE_ENV === 'production') throw new Error('OTP_PEPPER is required in production')
   const honourTestIdentifiers = config.NODE_ENV !== 'production' || config.ALLOW_TEST_IDENTIFIERS
   return new OtpEngine({
@@ -305,6 +326,7 @@ export function createOtpEngine (config: Config, store: OtpStore): OtpEngine {
     previousPepper: config.OTP_PEPPER_PREVIOUS,
     policy: policyFromConfig(config),
     testCodeFor: honourTestIdentifiers ? parseTestIdentifiers(config.TEST_IDENTIFIERS, config.OTP_CODE_LENGTH) : undefined,
-    skipQuotaForTestIdentifiers: config.TEST_IDENTIFIERS_SKIP_QUOTA
+    skipQuotaForTestIdentifiers: config.TEST_IDENTIFIERS_SKIP_QUOTA,
+    metrics
   })
 }
