@@ -4,6 +4,8 @@ import { AppError } from '../../src/errors.ts'
 import { CHALLENGE_ID_PATTERN, OtpEngine, type OtpEngineOptions, type OtpPolicy } from '../../src/otp/otp-engine.ts'
 import type { OtpStore } from '../../src/otp/otp-store.ts'
 import { parseTestIdentifiers } from '../../src/otp/test-identifiers.ts'
+import { RedisOtpStore } from '../../src/otp/redis-otp-store.ts'
+import { connectWithOwnPrefix, elapseKeys, type TestRedisClient } from '../helpers/redis.ts'
 
 export interface OtpStoreHarness {
   store: OtpStore
@@ -14,6 +16,21 @@ export interface OtpStoreHarness {
   /** the keys the store holds, with their PTTL (-1 = no TTL); adapters with key names (Redis) provide it */
   listKeys?: () => Promise<Array<{ key: string, pttl: number }>>
   close (): Promise<void>
+}
+
+/**
+ * A Redis (or Cluster) store whose scripts take the time from the harness's clock, while `elapse` shrinks the TTLs
+ * by as much: the suite moves time instead of sleeping.
+ */
+export function redisOtpHarness (createClient: () => TestRedisClient, label: string): OtpStoreHarness {
+  const { client, keyPrefix, listKeys, close } = connectWithOwnPrefix(createClient, label)
+  let clock = Date.now()
+  const now = () => clock
+  const elapse = async (ms: number) => {
+    clock += ms
+    await elapseKeys(client, keyPrefix, ms)
+  }
+  return { store: new RedisOtpStore(client, { keyPrefix, now }), now, elapse, listKeys, close }
 }
 
 const PEPPER = 'contract-pepper-0123456789abcdefghijklmnop'
