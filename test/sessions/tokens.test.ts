@@ -25,7 +25,6 @@ t.test('unset JWT_KEYS outside production: an ephemeral pair', async (t) => {
   t.not(loadSigningKeys(loadConfig({})).current.kid, keys.current.kid, 'a new pair every start')
 })
 
-
 t.test('one configured key signs, verifies and is published', async (t) => {
   const key = generateSigningKey('primary')
   const keys = loadSigningKeys(withKeys([key]))
