@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Schema, type Connection, type Model } from 'mongoose'
+import { claimById } from '../mongo-claims.ts'
 
 /** `_id` is the refresh-token hash being rotated: inserting the document takes the lock. */
 interface LockDocument { _id: string, takenAt: Date }
@@ -10,7 +11,6 @@ const lockSchema = new Schema<LockDocument>({
 }, { collection: 'session_rotation_locks', versionKey: false })
 
 const NOT_IMPLEMENTED = 238
-const isDuplicateKey = (error: unknown) => (error as { code?: unknown } | null)?.code === 11000
 
 export interface RotationLockOptions {
   /** how long a parallel rotation of the same token waits for the holder; default 1 s */
@@ -53,13 +53,7 @@ export class MongoRotationLock {
   }
 
   async acquire (tokenHash: string): Promise<boolean> {
-    try {
-      await this.#locks.create({ _id: tokenHash, takenAt: new Date(this.#now()) })
-      return true
-    } catch (error) {
-      if (isDuplicateKey(error)) return false
-      throw error
-    }
+    return await claimById(this.#locks, { _id: tokenHash, takenAt: new Date(this.#now()) })
   }
 
   async release (tokenHash: string): Promise<void> {
