@@ -38,18 +38,6 @@ ensure_redis () {
   fi
 }
 
-# the docs test opens /docs in headless Chromium (playwright-core drives the system one)
-ensure_chromium () {
-  [ -x /usr/bin/chromium ] && return
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "test-services: installing chromium with apt-get" >&2
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >"$state/apt-chromium.log" 2>&1 \
-      || die "apt-get install chromium failed (see $state/apt-chromium.log)"
-  else
-    die "chromium is missing: install it (Debian/Ubuntu: apt-get install chromium)"
-  fi
-}
-
 ensure_ferretdb () {
   [ -x "$ferret_bin" ] && return
   command -v ferretdb >/dev/null && { ferret_bin=$(command -v ferretdb); return; }
@@ -151,7 +139,6 @@ start () {
   [ -f "$state/env" ] && stop
   : >"$state/env"
   ensure_redis
-  ensure_chromium
   if [ -z "${REDIS_URL:-}" ]; then
     local port; port=$(free_port)
     start_redis redis "$port"
