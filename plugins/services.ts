@@ -2,30 +2,15 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import type { Config } from '../src/config.ts'
 import { createOtpEngine, type OtpEngine } from '../src/otp/otp-engine.ts'
-import type { OtpStore } from '../src/otp/otp-store.ts'
-import { RedisOtpStore } from '../src/otp/redis-otp-store.ts'
-import { MemoryOtpStore } from '../src/otp/memory-otp-store.ts'
 import { createDelivery, type Delivery } from '../src/delivery/delivery.ts'
 import type { Outbox } from '../src/delivery/outbox.ts'
-import { RedisOutbox } from '../src/delivery/redis-outbox.ts'
-import { MemoryOutbox } from '../src/delivery/memory-outbox.ts'
 import { randomBytes } from 'node:crypto'
 import { hmacClientKey, SmsGuard, type SmsBlock } from '../src/delivery/sms-guard.ts'
-import { RedisSmsFraudStore } from '../src/delivery/redis-sms-fraud-store.ts'
-import { MemorySmsFraudStore } from '../src/delivery/memory-sms-fraud-store.ts'
 import { createAuditWebhookSender } from '../src/audit/audit-webhook.ts'
-import { RedisSmsBudget } from '../src/delivery/redis-sms-budget.ts'
-import { MemorySmsBudget } from '../src/delivery/memory-sms-budget.ts'
 import type { UserRepository } from '../src/users/user-repository.ts'
-import { MongoUserRepository } from '../src/users/mongo-user-repository.ts'
-import { FerretDbUserRepository } from '../src/users/ferretdb-user-repository.ts'
-import { MemoryUserRepository } from '../src/users/memory-user-repository.ts'
 import type { SessionRepository } from '../src/sessions/session-repository.ts'
-import { MongoSessionRepository } from '../src/sessions/mongo-session-repository.ts'
-import { MemorySessionRepository } from '../src/sessions/memory-session-repository.ts'
 import type { RevocationStore } from '../src/sessions/revocation-store.ts'
-import { RedisRevocationStore } from '../src/sessions/redis-revocation-store.ts'
-import { MemoryRevocationStore } from '../src/sessions/memory-revocation-store.ts'
+import { createDocumentStores, createKeyedStores, type KeyedStores, type DocumentStores } from '../src/stores.ts'
 import { loadSigningKeys, type SigningKeys } from '../src/sessions/tokens.ts'
 import { ChallengeIssuer } from '../src/auth/challenge-issuer.ts'
 import type { DeliveryQueue } from '../src/delivery/delivery-queue.ts'
@@ -52,6 +37,8 @@ declare module 'fastify' {
     /** starts and resends challenges behind the SMS guard, and delivers their codes */
     challengeIssuer: ChallengeIssuer
     signingKeys: SigningKeys
+    /** the adapters of every port, Redis/MongoDB or in-process, chosen once from config */
+    stores: KeyedStores & DocumentStores
     /** the clock the HTTP layer uses; tests inject one */
     now: () => Date
   }
@@ -71,27 +58,11 @@ async function servicesPlugin (app: FastifyInstance, { config, overrides }: { co
   const now = overrides.now ?? (() => new Date())
   const keyPrefix = overrides.redisKeyPrefix ?? ''
 
-  const otpStore: OtpStore = redis
-    ? new RedisOtpStore(redis, { keyPrefix: `${keyPrefix}otp:` })
-    : new MemoryOtpStore({ now: () => now().getTime() })
-  const outbox: Outbox = redis
-    ? new RedisOutbox(redis, { keyPrefix: `${keyPrefix}outbox:`, ...(config.OTP_PEPPER ? { keySecret: config.OTP_PEPPER } : {}) })
-    : new MemoryOutbox({ now: () => now().getTime() })
-  const smsBudget = redis
-    ? new RedisSmsBudget(redis, { keyPrefix: `${keyPrefix}sms-budget:` })
-    : new MemorySmsBudget(() => now().getTime())
-  const smsFraud = redis ? new RedisSmsFraudStore(redis, { keyPrefix: `${keyPrefix}sms-fraud:` }) : new MemorySmsFraudStore()
-  const revocations: RevocationStore = redis
-    ? new RedisRevocationStore(redis, { keyPrefix: `${keyPrefix}revoked:` })
-    : new MemoryRevocationStore({ now: () => now().getTime() })
-  // MongoDB's semantics unless the server is FerretDB (MONGODB_COMPAT): only then its workarounds
-  const users: UserRepository = mongo
-    ? (mongoCompat === 'ferretdb' ? new FerretDbUserRepository(mongo, { now }) : new MongoUserRepository(mongo))
-    : new MemoryUserRepository()
-  const sessions: SessionRepository = mongo
-    ? new MongoSessionRepository(mongo, { compat: mongoCompat ?? 'mongodb' })
-    : new MemorySessionRepository()
-  await Promise.all([users.init(), sessions.init()])
+  const keyed = createKeyedStores(redis, { now, keyPrefix, outboxKeySecret: config.OTP_PEPPER })
+  const documents = createDocumentStores(mongo, mongoCompat, { now })
+  const { otp: otpStore, outbox, smsBudget, smsFraud, revocations } = keyed
+  const { users, sessions } = documents
+  await Promise.all([users.init(), sessions.init(), documents.totpCredentials.init()])
 
   // a circuit opened by whichever process sends (this one, or `npm run worker`) closes the channel everywhere
   const circuits = redis && new CircuitBoard(redis, {
@@ -166,6 +137,7 @@ async function servicesPlugin (app: FastifyInstance, { config, overrides }: { co
   app.decorate('revocations', revocations)
   app.decorate('signingKeys', loadSigningKeys(config))
   app.decorate('now', now)
+  app.decorate('stores', { ...keyed, ...documents })
   // before Redis closes (plugins close in reverse order): jobs in flight finish, the rest stay queued
   app.addHook('onClose', async () => {
     circuits?.stop()

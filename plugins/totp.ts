@@ -5,15 +5,6 @@ import type { Config } from '../src/config.ts'
 import { FAILURE_MEMORY_MS, THROTTLE_BASE_DELAY_MS, THROTTLE_NOTICE_INTERVAL_MS } from '../src/throttling.ts'
 import { parseEncryptionKeys, SecretBox } from '../src/totp/secret-box.ts'
 import { TotpAuthenticator } from '../src/totp/totp-authenticator.ts'
-import type { TotpCredentialRepository } from '../src/totp/totp-credential-repository.ts'
-import { MongoTotpCredentialRepository } from '../src/totp/mongo-totp-credential-repository.ts'
-import { MemoryTotpCredentialRepository } from '../src/totp/memory-totp-credential-repository.ts'
-import type { TotpAttemptStore } from '../src/totp/totp-attempt-store.ts'
-import { RedisTotpAttemptStore } from '../src/totp/redis-totp-attempt-store.ts'
-import { MemoryTotpAttemptStore } from '../src/totp/memory-totp-attempt-store.ts'
-import type { MfaChallengeStore } from '../src/totp/mfa-challenge-store.ts'
-import { RedisMfaChallengeStore } from '../src/totp/redis-mfa-challenge-store.ts'
-import { MemoryMfaChallengeStore } from '../src/totp/memory-mfa-challenge-store.ts'
 import { MfaChallenges } from '../src/totp/mfa-challenges.ts'
 
 declare module 'fastify' {
@@ -32,17 +23,10 @@ function secretBox (app: FastifyInstance, config: Config): SecretBox {
   return SecretBox.ephemeral()
 }
 
-/** Builds authenticator apps and MFA from config: Redis/MongoDB adapters when configured, in-process ones otherwise. */
+/** Builds authenticator apps and MFA on the stores the services plugin chose. */
 async function totpPlugin (app: FastifyInstance, { config, keyPrefix }: { config: Config, keyPrefix: string }) {
-  const { redis, mongo, now } = app
-  const credentials: TotpCredentialRepository = mongo ? new MongoTotpCredentialRepository(mongo) : new MemoryTotpCredentialRepository()
-  const attempts: TotpAttemptStore = redis
-    ? new RedisTotpAttemptStore(redis, { keyPrefix: `${keyPrefix}totp:` })
-    : new MemoryTotpAttemptStore({ now: () => now().getTime() })
-  const challenges: MfaChallengeStore = redis
-    ? new RedisMfaChallengeStore(redis, { keyPrefix: `${keyPrefix}mfa:` })
-    : new MemoryMfaChallengeStore({ now: () => now().getTime() })
-  await credentials.init()
+  const { stores, now } = app
+  const { totpCredentials: credentials, totpAttempts: attempts, mfaChallenges: challenges } = stores
 
   const totp = new TotpAuthenticator({
     credentials,

@@ -38,8 +38,10 @@ ensure_redis () {
   fi
 }
 
-# the docs test opens /docs in headless Chromium (playwright-core drives the system one)
+# the browser tests (emails, /demo) drive the system Chromium through playwright-core; TEST_BROWSER=0 (what
+# `npm run bench` sets) never installs it
 ensure_chromium () {
+  [ "${TEST_BROWSER:-1}" = 0 ] && return
   [ -x /usr/bin/chromium ] && return
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "test-services: installing chromium with apt-get" >&2

@@ -1,5 +1,6 @@
 import { Type, type StaticDecode, type TSchema } from 'typebox'
 import { Value } from 'typebox/value'
+import { productionProblems } from './production-problems.ts'
 
 const csv = (description: string) =>
   Type.Codec(Type.String({ default: '', description }))
@@ -210,28 +211,6 @@ export class ConfigError extends Error {
   override name = 'ConfigError'
 }
 
-/** Production refuses to start on what only makes sense on a laptop. */
-function productionProblems (config: Config): string[] {
-  const problems: string[] = []
-  const need = (name: keyof Config, why: string) => {
-    if (config[name] === undefined) problems.push(`${name} is required in production (${why})`)
-  }
-  need('REDIS_URL', 'one-time codes live in Redis')
-  need('MONGODB_URL', 'users and sessions live in MongoDB')
-  need('JWT_KEYS', 'tokens must survive restarts')
-  need('OTP_PEPPER', 'code hashes must survive restarts')
-  need('SENDGRID_API_KEY', 'email delivery')
-  need('EMAIL_FROM', 'email delivery')
-  need('VONAGE_API_KEY', 'SMS delivery')
-  need('VONAGE_API_SECRET', 'SMS delivery')
-  need('SMS_FROM', 'SMS delivery')
-  if (config.TOTP_ENCRYPTION_KEYS.length === 0) problems.push('TOTP_ENCRYPTION_KEYS is required in production (authenticator secrets must survive restarts)')
-  if (config.DEV_OUTBOX) problems.push('DEV_OUTBOX=true is refused in production (codes would be readable over HTTP)')
-  if (config.SMS_ALLOWED_COUNTRIES.length === 0) problems.push('SMS_ALLOWED_COUNTRIES is required in production (SMS-pumping guard)')
-  return problems
-}
-
-/** Settings that only make sense together, in any environment. */
 /** Settings that are each valid but do not go together. */
 function inconsistencies (config: Config): string[] {
   const problems: string[] = []

@@ -5,18 +5,17 @@ import { loggerOptions } from './logger.ts'
 import { createRedisClient } from '../plugins/redis.ts'
 import { buildWorkerHealthServer } from '../plugins/worker-health.ts'
 import { createDelivery } from './delivery/delivery.ts'
-import { RedisOutbox } from './delivery/redis-outbox.ts'
 import { createDeliveryQueue } from './delivery/create-delivery-queue.ts'
 import { createCodeDeliveryConsumer } from './delivery/code-delivery-consumer.ts'
 import { createJobCipher, hasSharedJobKey } from './delivery/job-cipher.ts'
 import { CircuitBoard } from './delivery/circuit-board.ts'
 import { createAuditWebhookSender } from './audit/audit-webhook.ts'
 import { createOtpEngine } from './otp/otp-engine.ts'
-import { RedisOtpStore } from './otp/redis-otp-store.ts'
 import { PrometheusMetrics } from './metrics/prometheus-metrics.ts'
 import { NO_METRICS } from './metrics/metrics.ts'
 import { buildMetricsServer } from '../plugins/metrics-server.ts'
 import { startTracing } from './telemetry/tracing.ts'
+import { createKeyedStores } from './stores.ts'
 
 function refuse (message: string): never {
   process.stderr.write(`otp-gate worker: ${message}\n`)
@@ -38,7 +37,8 @@ async function run (config: Config): Promise<void> {
   redis.on('error', (error: Error) => health.log.warn({ err: error.message }, 'redis connection error'))
   await redis.connect()
 
-  const outbox = new RedisOutbox(redis, { keyPrefix: 'outbox:', ...(config.OTP_PEPPER ? { keySecret: config.OTP_PEPPER } : {}) })
+  // the API's Redis stores, under the same names
+  const { outbox, otp: otpStore } = createKeyedStores(redis, { now: () => new Date(), keyPrefix: '', outboxKeySecret: config.OTP_PEPPER })
   // its breaker opens for every process: the API refuses the channel while this worker's provider fails
   const circuits = new CircuitBoard(redis, { onError: (error) => health.log.warn({ err: error }, 'could not read the delivery circuits') })
   const delivery = createDelivery(config, {
@@ -52,7 +52,7 @@ async function run (config: Config): Promise<void> {
   circuits.watch((channel, until) => delivery.openCircuit(channel, until))
   const queue = createDeliveryQueue(config, { redis, logger: health.log.child({ component: 'delivery-queue' }) })
   // the API's OTP store, read only: a code that was replaced, used or is a decoy's is dropped, not sent
-  const otp = createOtpEngine(config, new RedisOtpStore(redis, { keyPrefix: 'otp:' }))
+  const otp = createOtpEngine(config, otpStore)
   queue.start(createCodeDeliveryConsumer({
     cipher: createJobCipher(config),
     delivery,

@@ -2,6 +2,7 @@ import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { CONFIG_GROUPS, ConfigError, ConfigSchema, isEmbedded, loadConfig } from '../src/config.ts'
 import { renderEnvExample, withConfigTables } from '../src/config-docs.ts'
+import { productionProblems } from '../src/production-problems.ts'
 
 const productionEnv = {
   NODE_ENV: 'production',
@@ -62,14 +63,22 @@ t.test('the delivery queue settings: defaults, and a job key must be 32 bytes of
 })
 
 t.test('production refuses to start without its services, keys and providers', async (t) => {
-  t.throws(() => loadConfig({ NODE_ENV: 'production' }), { message: 'Invalid configuration: REDIS_URL is required in production (one-time codes live in Redis)' })
-  for (const name of ['MONGODB_URL', 'JWT_KEYS', 'OTP_PEPPER', 'SENDGRID_API_KEY', 'VONAGE_API_KEY', 'SMS_FROM', 'SMS_ALLOWED_COUNTRIES', 'TOTP_ENCRYPTION_KEYS']) {
+  t.throws(() => loadConfig({ NODE_ENV: 'production' }), {
+    message: 'Invalid configuration: REDIS_URL (or REDIS_CLUSTER_NODES) is required in production (one-time codes live in Redis)'
+  })
+  const names = ['REDIS_URL', 'MONGODB_URL', 'JWT_KEYS', 'OTP_PEPPER', 'SENDGRID_API_KEY', 'EMAIL_FROM', 'VONAGE_API_KEY', 'VONAGE_API_SECRET',
+    'SMS_FROM', 'SMS_ALLOWED_COUNTRIES', 'TOTP_ENCRYPTION_KEYS']
+  t.same(productionProblems(loadConfig({})).map((problem) => problem.split(' ')[0]).sort(), [...names].sort(), 'the gate\'s whole list')
+  for (const name of names) {
     const env: Record<string, string> = { ...productionEnv }
     delete env[name]
-    t.throws(() => loadConfig(env), { message: new RegExp(`^Invalid configuration: ${name} is required in production`) }, name)
+    t.throws(() => loadConfig(env), { message: new RegExp(`^Invalid configuration: ${name}( \\(or \\w+\\))? is required in production`) }, name)
   }
   t.throws(() => loadConfig({ ...productionEnv, DEV_OUTBOX: 'true' }), { message: /DEV_OUTBOX=true is refused in production/ })
   t.equal(loadConfig(productionEnv).NODE_ENV, 'production')
+  t.same(productionProblems(loadConfig(productionEnv)), [])
+  const { REDIS_URL: _single, ...clustered } = productionEnv
+  t.equal(loadConfig({ ...clustered, REDIS_CLUSTER_NODES: '10.0.0.1:6379,10.0.0.2:6379' }).NODE_ENV, 'production', 'a Redis Cluster instead of REDIS_URL')
 })
 
 t.test('.env.example documents every variable with its default', async (t) => {

@@ -1,28 +1,42 @@
 import t from 'tap'
 import { connect } from 'node:net'
 import { once } from 'node:events'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { buildTestApp } from './helpers/build-app.ts'
 
 t.test('while closing, in-flight requests finish and requests arriving on open connections get a 503 problem with Connection: close', async (t) => {
   const app = await buildTestApp(t, { stores: 'memory' })
+  // a slow request the test holds in flight until it lets it go
+  let arrived!: () => void
+  let release!: () => void
+  const inFlight = new Promise<void>((resolve) => { arrived = resolve })
+  const released = new Promise<void>((resolve) => { release = resolve })
   app.get('/test-only/slow', async () => {
-    await sleep(300)
+    arrived()
+    await released
     return { done: true }
   })
+  let closingStarted!: () => void
+  const closingHooksRan = new Promise<void>((resolve) => { closingStarted = resolve })
+  app.addHook('preClose', async () => { closingStarted() })
+  // HTTP/1.1 pipelining: the late request is answered while the slow one is still held; its answer waits in line
+  let lateAnswered!: () => void
+  const lateAnswer = new Promise<void>((resolve) => { lateAnswered = resolve })
+  app.addHook('onSend', async (request) => { if (request.url === '/v1/me') lateAnswered() })
   await app.listen({ host: '127.0.0.1', port: 0 })
   const { port } = app.server.address() as { port: number }
 
-  // a keep-alive connection busy with a slow request when shutdown starts, and a request sent on it after
+  // a keep-alive connection busy with the slow request when shutdown starts, and a request sent on it after
   const socket = connect(port, '127.0.0.1')
   await once(socket, 'connect')
   let received = ''
   socket.on('data', (chunk) => { received += chunk })
   socket.write('GET /test-only/slow HTTP/1.1\r\nHost: test\r\n\r\n')
-  await sleep(50)
+  await inFlight
   const closing = app.close()
-  await sleep(20)
+  await closingHooksRan
   socket.write('GET /v1/me HTTP/1.1\r\nHost: test\r\n\r\n')
+  await lateAnswer
+  release()
   await once(socket, 'close')
   await closing
 

@@ -318,7 +318,6 @@ export function policyFromConfig (config: Config): OtpPolicy {
  * only with ALLOW_TEST_IDENTIFIERS.
  */
 export function createOtpEngine (config: Config, store: OtpStore, metrics: Metrics = NO_METRICS): OtpEngine {
-  if (config.OTP_PEPPER === undefined && config.NODE_ENV === 'production') throw new Error('OTP_PEPPER is required in production')
   const honourTestIdentifiers = config.NODE_ENV !== 'production' || config.ALLOW_TEST_IDENTIFIERS
   return new OtpEngine({
     store,

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Schema, type Connection, type Model } from 'mongoose'
+import { claimById } from '../mongo-claims.ts'
 
 /** `_id` is the refresh-token hash being rotated: inserting the document takes the lock. */
 interface LockDocument { _id: string, takenAt: Date }
@@ -10,13 +11,14 @@ const lockSchema = new Schema<LockDocument>({
 }, { collection: 'session_rotation_locks', versionKey: false })
 
 const NOT_IMPLEMENTED = 238
-const isDuplicateKey = (error: unknown) => (error as { code?: unknown } | null)?.code === 11000
 
 export interface RotationLockOptions {
   /** how long a parallel rotation of the same token waits for the holder; default 1 s */
   waitMs?: number
   /** a lock older than this was left by a crash and is broken; default 10 s (a rotation takes milliseconds) */
   staleMs?: number
+  /** the clock lock ages are read on, epoch ms; tests move it to make a lock stale */
+  now?: () => number
 }
 
 /**
@@ -29,11 +31,13 @@ export class MongoRotationLock {
   readonly #locks: Model<LockDocument>
   readonly #waitMs: number
   readonly #staleMs: number
+  readonly #now: () => number
 
   constructor (connection: Connection, options: RotationLockOptions = {}) {
     this.#locks = connection.model<LockDocument>('SessionRotationLock', lockSchema)
     this.#waitMs = options.waitMs ?? 1000
     this.#staleMs = options.staleMs ?? 10_000
+    this.#now = options.now ?? Date.now
   }
 
   /** Returns whether the server took the TTL index that clears locks left by crashes (FerretDB 1.x does not). */
@@ -49,13 +53,7 @@ export class MongoRotationLock {
   }
 
   async acquire (tokenHash: string): Promise<boolean> {
-    try {
-      await this.#locks.create({ _id: tokenHash, takenAt: new Date() })
-      return true
-    } catch (error) {
-      if (isDuplicateKey(error)) return false
-      throw error
-    }
+    return await claimById(this.#locks, { _id: tokenHash, takenAt: new Date(this.#now()) })
   }
 
   async release (tokenHash: string): Promise<void> {
@@ -65,16 +63,16 @@ export class MongoRotationLock {
 
   /** Waits until the holder releases (or a stale lock is broken): true; false when still held after waitMs. */
   async waitForRelease (tokenHash: string): Promise<boolean> {
-    const deadline = Date.now() + this.#waitMs
+    const deadline = this.#now() + this.#waitMs
     for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
       const lock = await this.#locks.findById(tokenHash).lean<LockDocument>()
       if (!lock) return true
-      if (Date.now() - lock.takenAt.getTime() > this.#staleMs) {
+      if (this.#now() - lock.takenAt.getTime() > this.#staleMs) {
         // matching takenAt: a lock retaken since we read it is not the stale one
         await this.#locks.deleteOne({ _id: tokenHash, takenAt: lock.takenAt })
         return true
       }
-      if (Date.now() + delay > deadline) return false
+      if (this.#now() + delay > deadline) return false
       await sleep(delay)
     }
   }

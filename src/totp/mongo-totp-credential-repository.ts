@@ -1,4 +1,5 @@
 import { Schema, type Connection, type Model } from 'mongoose'
+import { claimById, isDuplicateKey } from '../mongo-claims.ts'
 import type { SealedSecret } from './secret-box.ts'
 import type { PendingCredential, TotpCredential, TotpCredentialRepository, TotpCredentialStatus } from './totp-credential-repository.ts'
 
@@ -31,7 +32,6 @@ const useSchema = new Schema<UseDocument>({
 }, { collection: 'totp_recovery_code_uses', versionKey: false })
 useSchema.index({ userId: 1 })
 
-const isDuplicateKey = (error: unknown) => (error as { code?: unknown } | null)?.code === 11000
 const useKey = (userId: string, codeHash: string) => `${userId}:${codeHash}`
 
 function toCredential ({ _id, secret, ...rest }: CredentialDocument): TotpCredential {
@@ -103,13 +103,7 @@ export class MongoTotpCredentialRepository implements TotpCredentialRepository {
   async consumeRecoveryCode (userId: string, codeHash: string): Promise<boolean> {
     const current = await this.#credentials.exists({ _id: userId, status: 'active', recoveryCodeHashes: codeHash })
     if (!current) return false
-    try {
-      await this.#uses.create({ _id: useKey(userId, codeHash), userId, usedAt: new Date() })
-      return true
-    } catch (error) {
-      if (isDuplicateKey(error)) return false
-      throw error
-    }
+    return await claimById(this.#uses, { _id: useKey(userId, codeHash), userId, usedAt: new Date() })
   }
 
   async remainingRecoveryCodes (userId: string): Promise<number> {

@@ -1,6 +1,7 @@
 import { Schema, Types, type Connection, type Model } from 'mongoose'
 import { verifiedAtField, type IdentifierKind, type LoginStep, type NewUserDefaults, type User } from './user-repository.ts'
-import { MongoUserRepository, conflict, isDuplicateKey, toUser, type UserDocument } from './mongo-user-repository.ts'
+import { claimById } from '../mongo-claims.ts'
+import { MongoUserRepository, conflict, toUser, type UserDocument } from './mongo-user-repository.ts'
 
 /** an id no user has: the second read of an unknown identifier */
 const NO_SUCH_USER = new Types.ObjectId('000000000000000000000000')
@@ -103,13 +104,7 @@ export class FerretDbUserRepository extends MongoUserRepository {
   }
 
   async #claim (kind: IdentifierKind, value: string, userId: Types.ObjectId): Promise<boolean> {
-    try {
-      await this.#identities.create({ _id: identityKey(kind, value), userId, kind, claimedAt: this.#now() })
-      return true
-    } catch (error) {
-      if (isDuplicateKey(error)) return false
-      throw error
-    }
+    return await claimById(this.#identities, { _id: identityKey(kind, value), userId, kind, claimedAt: this.#now() })
   }
 
   async #claimForAttach (kind: IdentifierKind, value: string, userId: Types.ObjectId): Promise<void> {

@@ -12,6 +12,12 @@ export class MemoryUserRepository implements UserRepository {
   readonly #users = new Map<string, User>()
   /** identity key → user id: the same claim the MongoDB adapter keeps in its identities collection */
   readonly #identities = new Map<string, string>()
+  readonly #now: () => number
+
+  /** `now`: the clock of createdAt and updatedAt, epoch ms */
+  constructor ({ now = Date.now }: { now?: () => number } = {}) {
+    this.#now = now
+  }
 
   async init (): Promise<void> {}
 
@@ -28,7 +34,7 @@ export class MemoryUserRepository implements UserRepository {
     const owner = this.#identities.get(identityKey(kind, value))
     const existing = owner === undefined ? undefined : this.#users.get(owner)
     if (existing) return { user: structuredClone(existing), created: false }
-    const now = new Date()
+    const now = new Date(this.#now())
     // same shape as a MongoDB ObjectId, so ids look alike whichever adapter made them
     const user: User = {
       id: randomBytes(12).toString('hex'),
@@ -95,7 +101,7 @@ export class MemoryUserRepository implements UserRepository {
       user[kind] = value
       user[verifiedAtField(kind)] = new Date(verifiedAt)
     }
-    user.updatedAt = new Date()
+    user.updatedAt = new Date(this.#now())
     return structuredClone(user)
   }
 
@@ -107,7 +113,7 @@ export class MemoryUserRepository implements UserRepository {
     const user = this.#users.get(id)
     if (!user) return null
     change(user)
-    user.updatedAt = new Date()
+    user.updatedAt = new Date(this.#now())
     return structuredClone(user)
   }
 

@@ -1,5 +1,6 @@
 import { Schema, Types, type Connection, type Model } from 'mongoose'
 import { AppError } from '../errors.ts'
+import { isDuplicateKey } from '../mongo-claims.ts'
 import {
   verifiedAtField,
   type IdentifierKind, type LoginStep, type NewUserDefaults, type ProfilePatch, type User, type UserRepository, type UserStatus
@@ -28,7 +29,6 @@ const userSchema = new Schema<UserDocument>({
 }, { collection: 'users', timestamps: true, versionKey: false })
 
 export const after = { returnDocument: 'after' } as const
-export const isDuplicateKey = (error: unknown) => (error as { code?: unknown } | null)?.code === 11000
 export const toObjectId = (id: string) => /^[0-9a-f]{24}$/i.test(id) ? new Types.ObjectId(id) : null
 export const conflict = (kind: IdentifierKind) => new AppError('conflict', { detail: `This ${kind} belongs to another account.` })
 const REFUSED: LoginStep = { outcome: 'refused' }

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import type { TAP } from 'tap'
 import { AppError } from '../../src/errors.ts'
-import { CHALLENGE_ID_PATTERN, OtpEngine, type OtpEngineOptions, type OtpPolicy } from '../../src/otp/otp-engine.ts'
+import {
+  CHALLENGE_ID_PATTERN, OtpEngine, type IssuedChallenge, type OtpEngineOptions, type OtpPolicy, type VerifiedChallenge
+} from '../../src/otp/otp-engine.ts'
 import type { OtpStore } from '../../src/otp/otp-store.ts'
 import { parseTestIdentifiers } from '../../src/otp/test-identifiers.ts'
 import { RedisOtpStore } from '../../src/otp/redis-otp-store.ts'
@@ -57,6 +59,20 @@ async function failure (promise: Promise<unknown>): Promise<AppError> {
   }
   throw new Error('expected an AppError, the call succeeded')
 }
+
+/** A verify's answer without its reinstate function, to compare with the challenge that was started. */
+async function verified (answer: Promise<VerifiedChallenge>) {
+  const { reinstate: _reinstate, ...details } = await answer
+  return details
+}
+
+/** What verifying `issued` hands back: the challenge as it was started. */
+const detailsOf = ({ challengeId, purpose, channel, destination, userId, locale, deliverable }: IssuedChallenge) =>
+  ({ challengeId, purpose, channel, destination, userId, locale, deliverable, suspended: false })
+
+/** What a start or resend for `destination` hands back, whatever the code. */
+const issuedFor = (destination: string, purpose = 'login') =>
+  ({ challengeId: new RegExp(CHALLENGE_ID_PATTERN), purpose, destination, code: /^\d+$/, expiresAt: Date, resendAfter: Date })
 
 const otherCode = (code: string) => String((Number(code) + 1) % 10 ** code.length).padStart(code.length, '0')
 
@@ -153,19 +169,20 @@ export function otpStoreContract (t: TAP, createHarness: () => Promise<OtpStoreH
     t.equal((await failure(otp.verifyChallenge({ challengeId: issued.challengeId, code: issued.code, purpose: 'login' }))).code, 'challenge_expired')
     t.equal((await failure(otp.resendChallenge(kept.challengeId))).code, 'challenge_expired', 'resend too')
     const fresh = await otp.startChallenge(login(destination))
-    t.ok(await otp.verifyChallenge({ challengeId: fresh.challengeId, code: fresh.code, purpose: 'login' }), 'a new code works')
+    t.same(await verified(otp.verifyChallenge({ challengeId: fresh.challengeId, code: fresh.code, purpose: 'login' })), detailsOf(fresh), 'a new code works')
   })
 
   t.test('another purpose is answered like an unknown id and consumes nothing', async (t) => {
     const otp = engine()
-    const { challengeId, code } = await otp.startChallenge(login(email('purpose')))
+    const issued = await otp.startChallenge(login(email('purpose')))
+    const { challengeId, code } = issued
     for (let i = 0; i < 6; i++) {
       const error = await failure(otp.verifyChallenge({ challengeId, code: i % 2 === 0 ? code : otherCode(code), purpose: 'verify_contact' }))
       t.equal(error.code, 'challenge_expired')
     }
     const wrong = await failure(otp.verifyChallenge({ challengeId, code: otherCode(code), purpose: 'login' }))
     t.same(wrong.extensions, { remainingAttempts: 4 }, 'no attempt was used by the other purpose')
-    t.ok(await otp.verifyChallenge({ challengeId, code, purpose: 'login' }))
+    t.same(await verified(otp.verifyChallenge({ challengeId, code, purpose: 'login' })), detailsOf(issued))
   })
 
   t.test('unknown and malformed ids', async (t) => {
@@ -185,8 +202,8 @@ export function otpStoreContract (t: TAP, createHarness: () => Promise<OtpStoreH
     const second = await otp.startChallenge(login(destination))
     t.not(second.challengeId, first.challengeId)
     t.equal((await failure(otp.verifyChallenge({ challengeId: first.challengeId, code: first.code, purpose: 'login' }))).code, 'challenge_expired')
-    t.ok(await otp.verifyChallenge({ challengeId: second.challengeId, code: second.code, purpose: 'login' }))
-    t.ok(await otp.verifyChallenge({ challengeId: contact.challengeId, code: contact.code, purpose: 'verify_contact' }), 'other purposes are untouched')
+    t.same(await verified(otp.verifyChallenge({ challengeId: second.challengeId, code: second.code, purpose: 'login' })), detailsOf(second))
+    t.same(await verified(otp.verifyChallenge({ challengeId: contact.challengeId, code: contact.code, purpose: 'verify_contact' })), detailsOf(contact), 'other purposes are untouched')
   })
 
   t.test('cooldown per destination and purpose, lifted when it lapses', async (t) => {
@@ -194,8 +211,9 @@ export function otpStoreContract (t: TAP, createHarness: () => Promise<OtpStoreH
     await engine().startChallenge(login(destination))
     const error = await failure(engine().startChallenge(login(destination)))
     t.same([error.code, error.retryAfter, error.status], ['cooldown', 30, 429])
-    t.ok(await engine().startChallenge(login(destination, { purpose: 'verify_contact' })), 'another purpose has its own cooldown')
-    t.ok(await engine().startChallenge(login(email('cooldown-other'))), 'another destination too')
+    t.match(await engine().startChallenge(login(destination, { purpose: 'verify_contact' })), issuedFor(destination, 'verify_contact'), 'another purpose has its own cooldown')
+    const other = email('cooldown-other')
+    t.match(await engine().startChallenge(login(other)), issuedFor(other), 'another destination too')
 
     const short = engine({ cooldownSeconds: 1 })
     const quick = email('cooldown-short')
@@ -203,7 +221,7 @@ export function otpStoreContract (t: TAP, createHarness: () => Promise<OtpStoreH
     t.equal(issued.resendAfter.getTime() - issued.expiresAt.getTime(), 1000 - 300_000)
     t.equal((await failure(short.startChallenge(login(quick)))).retryAfter, 1)
     await harness.elapse(1100)
-    t.ok(await short.startChallenge(login(quick)), 'allowed once the cooldown lapsed')
+    t.match(await short.startChallenge(login(quick)), issuedFor(quick), 'allowed once the cooldown lapsed')
   })
 
   t.test('send quota per destination, freed as its window slides', async (t) => {
@@ -223,7 +241,7 @@ export function otpStoreContract (t: TAP, createHarness: () => Promise<OtpStoreH
     await short.startChallenge(login(quick))
     t.equal((await failure(short.startChallenge(login(quick)))).retryAfter, 2)
     await harness.elapse(2100)
-    t.ok(await short.startChallenge(login(quick)), 'allowed once the window lapsed')
+    t.match(await short.startChallenge(login(quick)), issuedFor(quick), 'allowed once the window lapsed')
   })
 
   t.test('throttling: past the free failures each wrong code makes the next check wait longer; sends go on', async (t) => {
@@ -319,9 +337,9 @@ export function otpStoreContract (t: TAP, createHarness: () => Promise<OtpStoreH
     const old = await before.startChallenge(login(email('rotation')))
     const wrong = await failure(forgetful.verifyChallenge({ challengeId: old.challengeId, code: old.code, purpose: 'login' }))
     t.equal(wrong.code, 'invalid_code', 'without the previous pepper the old hash does not match')
-    t.ok(await rotated.verifyChallenge({ challengeId: old.challengeId, code: old.code, purpose: 'login' }))
+    t.same(await verified(rotated.verifyChallenge({ challengeId: old.challengeId, code: old.code, purpose: 'login' })), detailsOf(old))
     const fresh = await rotated.startChallenge(login(email('rotation-new')))
-    t.ok(await rotated.verifyChallenge({ challengeId: fresh.challengeId, code: fresh.code, purpose: 'login' }), 'new codes use the new pepper')
+    t.same(await verified(rotated.verifyChallenge({ challengeId: fresh.challengeId, code: fresh.code, purpose: 'login' })), detailsOf(fresh), 'new codes use the new pepper')
   })
 
   t.test('isDeliverable: the pending code of a real challenge, until a resend replaces it or it is used', async (t) => {
@@ -349,7 +367,8 @@ export function otpStoreContract (t: TAP, createHarness: () => Promise<OtpStoreH
     await otp.withdrawChallenge(failed.challengeId)
     t.equal((await failure(otp.verifyChallenge({ challengeId: failed.challengeId, code: failed.code, purpose: 'login' }))).code, 'challenge_expired')
     const retried = await otp.startChallenge(login(destination))
-    t.ok(retried, 'no cooldown, and the quota slot was given back')
+    t.match(retried, issuedFor(destination), 'no cooldown, and the quota slot was given back')
+    t.not(retried.challengeId, failed.challengeId, 'a new challenge')
     t.equal((await failure(otp.startChallenge(login(destination)))).code, 'cooldown', 'the delivered one is charged')
     t.equal((await failure(otp.startChallenge(login(destination, { purpose: 'verify_contact' })))).code, 'rate_limited', 'and takes the quota')
     await otp.withdrawChallenge(failed.challengeId)
@@ -372,7 +391,7 @@ export function otpStoreContract (t: TAP, createHarness: () => Promise<OtpStoreH
       const old = await failure(otp.verifyChallenge({ challengeId: issued.challengeId, code: issued.code, purpose: 'login' }))
       t.same([old.code, old.extensions], ['invalid_code', { remainingAttempts: 2 }], 'old code refused, attempts reset')
     }
-    t.ok(await otp.verifyChallenge({ challengeId: resent.challengeId, code: resent.code, purpose: 'login' }))
+    t.same(await verified(otp.verifyChallenge({ challengeId: resent.challengeId, code: resent.code, purpose: 'login' })), detailsOf(issued), 'the challenge as started')
     t.equal((await failure(otp.resendChallenge(issued.challengeId))).code, 'challenge_expired', 'used challenges cannot be resent')
 
     const quota = engine({ cooldownSeconds: 0, quota: 2 })
@@ -401,13 +420,13 @@ export function otpStoreContract (t: TAP, createHarness: () => Promise<OtpStoreH
     t.same(wrong.extensions, { remainingAttempts: 4 }, 'attempts still count')
     const resent = await otp.resendChallenge(issued.challengeId)
     t.same([resent.code, resent.isTestIdentifier], ['000000', true], 'a resend keeps the fixed code')
-    t.ok(await otp.verifyChallenge({ challengeId: issued.challengeId, code: '000000', purpose: 'login' }))
+    t.same(await verified(otp.verifyChallenge({ challengeId: issued.challengeId, code: '000000', purpose: 'login' })), detailsOf(issued))
 
     const reviewer = `+1555${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`
     destinations.push(reviewer)
     const sms = await otp.startChallenge({ purpose: 'login', channel: 'sms', destination: reviewer })
     t.equal(sms.code, '123456')
-    t.ok(await otp.verifyChallenge({ challengeId: sms.challengeId, code: '123456', purpose: 'login' }))
+    t.same(await verified(otp.verifyChallenge({ challengeId: sms.challengeId, code: '123456', purpose: 'login' })), detailsOf(sms))
     t.equal((await engine().startChallenge(login(email('not-a-tester')))).isTestIdentifier, false)
   })
 
@@ -423,7 +442,7 @@ export function otpStoreContract (t: TAP, createHarness: () => Promise<OtpStoreH
     let last
     for (let i = 0; i < 7; i++) last = await free.startChallenge(login(loadtester))
     t.equal(last!.resendAfter.getTime(), last!.expiresAt.getTime() - 300_000, 'no cooldown announced')
-    t.ok(await free.resendChallenge(last!.challengeId), 'resend is free too')
+    t.match(await free.resendChallenge(last!.challengeId), { ...issuedFor(loadtester), challengeId: last!.challengeId, code: '000000' }, 'resend is free too')
     for (let i = 0; i < 3; i++) await failure(free.verifyChallenge({ challengeId: last!.challengeId, code: '111111', purpose: 'login' }))
     const waiting = await failure(free.verifyChallenge({ challengeId: last!.challengeId, code: '000000', purpose: 'login' }))
     t.same([waiting.code, waiting.retryAfter], ['rate_limited', 1], 'throttling still applies')
@@ -489,15 +508,39 @@ export function otpStoreContract (t: TAP, createHarness: () => Promise<OtpStoreH
   })
 
   t.test('every key has a TTL and no key name holds a destination', async (t) => {
-    if (harness.listKeys === undefined) {
+    // a harness of its own: the keys looked at are the ones this test makes, of every kind the store writes
+    const own = await createHarness()
+    t.teardown(() => own.close())
+    if (own.listKeys === undefined) {
       t.pass('this adapter has no key names')
       return
     }
-    const keys = await harness.listKeys()
-    t.ok(keys.length > 10, `the suite left keys to inspect (${keys.length})`)
-    // a suspension (`:s`) lasts until a recovery code or an operator lifts it, by design
-    const lasting = keys.filter(({ pttl, key }) => pttl === -1 && !/:d:[0-9a-f]+:s$/.test(key))
-    t.same(lasting.map(({ key }) => key), [], 'no key without a TTL but a suspension')
+    const otp = new OtpEngine({ store: own.store, pepper: PEPPER, policy: { ...DEFAULT_POLICY, throttleAfterFailures: 1, suspendAfterFailures: 3 } })
+    const wrong = (issued: IssuedChallenge) =>
+      failure(otp.verifyChallenge({ challengeId: issued.challengeId, code: otherCode(issued.code), purpose: issued.purpose }))
+    // a suspended destination (each wait let pass)
+    const suspended = await otp.startChallenge(login(email('keys-suspended')))
+    for (let i = 0; i < 3; i++) {
+      await own.elapse(2100)
+      await wrong(suspended)
+    }
+    // a challenge, its destination's pointer, cooldown and quota; then one failure
+    const pending = await otp.startChallenge(login(email('keys-pending')))
+    await wrong(pending)
+    // a throttled destination: its run of failures, its wait and its notice
+    const throttled = await otp.startChallenge({ purpose: 'login', channel: 'sms', destination: phone() })
+    await wrong(throttled)
+    await wrong(throttled)
+    // a verified challenge put back
+    const reinstated = await otp.startChallenge(login(email('keys-reinstated'), { purpose: 'verify_contact' }))
+    const verifiedOnce = await otp.verifyChallenge({ challengeId: reinstated.challengeId, code: reinstated.code, purpose: 'verify_contact' })
+    t.equal(await verifiedOnce.reinstate(), true)
+
+    const keys = await own.listKeys()
+    const kinds = new Set(keys.map(({ key }) => /\}:(c):|:(p|cd):[^:]+$|:(q|f|l|n|s)$/.exec(key)?.slice(1).find(Boolean) ?? key))
+    t.same([...kinds].sort(), ['c', 'cd', 'f', 'l', 'n', 'p', 'q', 's'], 'every kind of key: challenge, pointer, cooldown, quota, run, wait, notice, suspension')
+    // a suspension lasts until a recovery code or an operator lifts it, by design
+    t.same(keys.filter(({ pttl, key }) => pttl < 0 && !key.endsWith(':s')).map(({ key }) => key), [], 'no key without a TTL but a suspension')
     const revealing = keys.filter(({ key }) => destinations.some((destination) => {
       const lower = key.toLowerCase()
       return lower.includes(destination.toLowerCase()) || lower.includes(destination.split('@')[0]!.toLowerCase()) || lower.includes(destination.replace(/^\+/, ''))

@@ -51,6 +51,15 @@ export class DisposableServer {
     await Promise.race([waitForPort(this.port, true), failed])
   }
 
+  /** SIGSTOP: the server keeps its connections but answers nothing, as a hung host does */
+  pause (): void {
+    this.#process?.kill('SIGSTOP')
+  }
+
+  resume (): void {
+    this.#process?.kill('SIGCONT')
+  }
+
   async stop (): Promise<void> {
     const child = this.#process
     if (child === null || child.exitCode !== null) return

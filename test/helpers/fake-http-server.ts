@@ -30,6 +30,8 @@ export interface FakeHttpServer<Recorded extends RecordedHttpRequest> {
   answerAlways (reply: FakeReply): void
   /** forget requests, queued answers and the default; message ids start again at 1 */
   reset (): void
+  /** resolves once `count` requests were received (answered or not): wait on this, not on time */
+  received (count: number): Promise<Recorded[]>
   close (): Promise<void>
 }
 
@@ -66,11 +68,13 @@ export async function startFakeHttpServer<Recorded extends RecordedHttpRequest> 
   const timers = new Set<NodeJS.Timeout>()
   let fallback: FakeReply | undefined
   let defaultReply = provider.newDefaultReply()
+  const waiting = new Set<() => void>()
 
   const server = createServer(async (request, response) => {
     const body = await readBody(request)
     const reply = queued.shift() ?? fallback ?? defaultReply(request, body)
     requests.push(provider.record({ method: request.method ?? '', path: request.url ?? '', headers: request.headers, body, status: reply.status ?? 200 }, reply))
+    for (const wake of waiting) wake()
     if (!reply.delayMs) return answer(response, reply)
     const timer = setTimeout(() => { timers.delete(timer); answer(response, reply) }, reply.delayMs)
     timers.add(timer)
@@ -83,6 +87,15 @@ export async function startFakeHttpServer<Recorded extends RecordedHttpRequest> 
     requests,
     queue: (...replies) => { queued.push(...replies) },
     answerAlways: (reply) => { fallback = reply },
+    received: (count) => new Promise((resolve) => {
+      const check = () => {
+        if (requests.length < count) return
+        waiting.delete(check)
+        resolve(requests.slice())
+      }
+      waiting.add(check)
+      check()
+    }),
     reset: () => { requests.length = 0; queued.length = 0; fallback = undefined; defaultReply = provider.newDefaultReply() },
     close: async () => {
       for (const timer of timers) clearTimeout(timer)

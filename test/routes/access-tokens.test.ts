@@ -84,6 +84,31 @@ for (const compat of COMPATS) {
   })
 }
 
+// the default reuse grace: parallel refreshes of one token (two tabs) all get the one successor, so one chain lives on
+for (const compat of COMPATS) {
+  t.test(`MONGODB_COMPAT=${compat}: within the reuse grace, 10 parallel refreshes with one token continue one chain`, async (t) => {
+    const app = await buildTestApp(t, { env: { MONGODB_COMPAT: compat } })
+    const { races, reason } = await compatCapabilities(app.mongo!, compat)
+    if (!races) {
+      t.pass('skipped', { skip: `parallel refreshes: ${reason}` })
+      return
+    }
+    const session = await login(app, { email: newEmail() })
+    const sid = (accessToken: string) => JSON.parse(Buffer.from(accessToken.split('.')[1] ?? '', 'base64url').toString()).sid
+    const answers = await Promise.all(Array.from({ length: 10 }, () =>
+      app.inject({ method: 'POST', url: '/v1/auth/token/refresh', payload: { refreshToken: session.refreshToken } })))
+    t.same(answers.map((answer) => answer.statusCode), Array(10).fill(200), 'every parallel refresh gets a pair')
+    const pairs = answers.map((answer) => answer.json())
+    t.equal(new Set(pairs.map((pair) => pair.refreshToken)).size, 1, 'all the same successor: one chain')
+    t.not(pairs[0].refreshToken, session.refreshToken, 'and it is a new token')
+    t.same(new Set(pairs.map((pair) => sid(pair.accessToken))), new Set([sid(session.accessToken)]), 'of the same session')
+    t.equal((await app.sessions.listActive(session.user.id, new Date())).length, 1, 'one live session')
+    const next = await app.inject({ method: 'POST', url: '/v1/auth/token/refresh', payload: { refreshToken: pairs[0].refreshToken } })
+    t.equal(next.statusCode, 200, 'the chain rotates on')
+    t.equal((await app.inject({ method: 'GET', url: '/v1/me', headers: bearer(next.json().accessToken) })).statusCode, 200, 'and its access token works')
+  })
+}
+
 t.test('access tokens are typed at+jwt, live at most their lifetime from iat, and are never issued in the future', async (t) => {
   const app = await buildTestApp(t, { env: { ACCESS_TOKEN_TTL_SECONDS: '600' } })
   const session = await login(app, { email: newEmail() })

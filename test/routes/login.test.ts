@@ -245,7 +245,9 @@ t.test('logout takes no body at all', async (t) => {
   t.equal((await app.inject({ method: 'GET', url: '/v1/me', headers: bearer(session.accessToken) })).statusCode, 401)
 })
 
-t.test('concurrent first logins of one new identifier make exactly one user', async (t) => {
+// one verify wins here, so the user is created once; the race of the creation itself is the user contract's
+// "20 concurrent findOrCreate calls" (test/contract/user-repository.ts), on every adapter
+t.test('20 concurrent verifies of one code: one wins, and later logins find the user it made', async (t) => {
   const app = await buildTestApp(t, { env: { OTP_RESEND_COOLDOWN_SECONDS: '0' } })
   const email = newEmail('race')
   const started = await startLogin(app, { email })

@@ -8,7 +8,9 @@ import { connectTestMongo } from '../helpers/mongo.ts'
 // What the contract suite cannot see: indexes, the FerretDB mode's rotation lock and what a crash leaves behind.
 
 const connection = await connectTestMongo(t)
-const sessions = new MongoSessionRepository(connection, { compat: 'ferretdb', rotationLock: { waitMs: 100 } })
+// the lock's clock: real time, moved forward where a test needs a lock to turn stale
+let clockOffsetMs = 0
+const sessions = new MongoSessionRepository(connection, { compat: 'ferretdb', rotationLock: { waitMs: 100, now: () => Date.now() + clockOffsetMs } })
 await sessions.init()
 const locks = connection.collection('session_rotation_locks')
 
@@ -69,8 +71,10 @@ t.test('a lock held by a rotation in flight makes a parallel caller wait, then a
 
 t.test('a stale lock left by a crash before the swap is broken', async (t) => {
   const { session, tokenHash, rotation } = await newSession()
-  await locks.insertOne({ _id: tokenHash as never, takenAt: new Date(Date.now() - 60_000) })
+  await locks.insertOne({ _id: tokenHash as never, takenAt: new Date() })
   const next = rotation(tokenHash, 1)
+  clockOffsetMs += 10_001
+  t.teardown(() => { clockOffsetMs = 0 })
   t.match(await sessions.rotate(next), { outcome: 'rotated', session: { id: session.id, tokenHash: next.newHash } })
   t.equal(await locks.countDocuments({ _id: tokenHash as never }), 0)
 })
