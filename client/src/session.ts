@@ -1,0 +1,141 @@
+import { OtpGateError } from './errors.ts'
+import { crossTab, type CrossTab, type TabMessage } from './cross-tab.ts'
+import type { TokenStorage } from './storage.ts'
+import type { AuthChangeEvent, AuthChangeListener, StoredTokens, User } from './types.ts'
+
+/** A token pair as the API answers it. */
+export interface TokenPair { accessToken: string, refreshToken: string, expiresIn: number }
+
+export interface SessionOptions {
+  storage: TokenStorage
+  /** names the storage entry, the cross-tab lock and channel */
+  key: string
+  /** an access token this close to its expiry is refreshed before it is used */
+  refreshMarginMs: number
+  now: () => number
+  /** POST /v1/auth/token/refresh; throws OtpGateError */
+  rotate: (refreshToken: string) => Promise<TokenPair>
+}
+
+const notSignedIn = () => new OtpGateError('not_signed_in', 401, 'No one is signed in on this client.')
+
+/**
+ * The client's tokens and the one refresh at a time: concurrent callers share one promise, tabs sharing the storage
+ * take turns under a lock and re-read the storage first, so a refresh token is presented once, whoever asks.
+ */
+export class AuthSession {
+  readonly #options: SessionOptions
+  readonly #listeners = new Set<AuthChangeListener>()
+  readonly #tabs: CrossTab | undefined
+  #current: Promise<StoredTokens | null>
+  #refreshing: Promise<StoredTokens> | undefined
+
+  constructor (options: SessionOptions) {
+    this.#options = options
+    this.#current = Promise.resolve(options.storage.get())
+    this.#tabs = options.storage.shared === true ? crossTab(options.key, (message) => this.#fromOtherTab(message)) : undefined
+  }
+
+  tokens (): Promise<StoredTokens | null> {
+    return this.#current
+  }
+
+  /** An access token to send now: refreshed first when it is about to expire. */
+  async accessToken (): Promise<string> {
+    const tokens = await this.#current
+    if (tokens === null) throw notSignedIn()
+    if (tokens.expiresAt - this.#options.refreshMarginMs > this.#options.now()) return tokens.accessToken
+    try {
+      return (await this.refresh()).accessToken
+    } catch (error) {
+      // an API that cannot refresh right now does not spoil a token that still works
+      const usable = error instanceof OtpGateError && error.status !== 401 && tokens.expiresAt > this.#options.now()
+      if (usable) return tokens.accessToken
+      throw error
+    }
+  }
+
+  /** After the API refused `rejected`: the token someone refreshed meanwhile, or one refresh. */
+  async accessTokenAfter (rejected: string): Promise<string> {
+    const tokens = await this.#current
+    if (tokens !== null && tokens.accessToken !== rejected) return tokens.accessToken
+    return (await this.refresh()).accessToken
+  }
+
+  refresh (): Promise<StoredTokens> {
+    this.#refreshing ??= this.#refreshOnce().finally(() => { this.#refreshing = undefined })
+    return this.#refreshing
+  }
+
+  async signIn (pair: TokenPair, user: User | null): Promise<void> {
+    await this.#publish({ type: 'signed_in', user }, this.#stored(pair))
+  }
+
+  async signOut (reason: 'logout' | 'session_ended'): Promise<void> {
+    await this.#publish({ type: 'signed_out', reason }, null)
+  }
+
+  onChange (listener: AuthChangeListener): () => void {
+    this.#listeners.add(listener)
+    return () => { this.#listeners.delete(listener) }
+  }
+
+  close (): void {
+    this.#tabs?.close()
+  }
+
+  async #refreshOnce (): Promise<StoredTokens> {
+    const known = await this.#current
+    if (known === null) throw notSignedIn()
+    return this.#tabs === undefined ? this.#rotate(known) : this.#tabs.exclusive(() => this.#rotateShared(known))
+  }
+
+  async #rotateShared (known: StoredTokens): Promise<StoredTokens> {
+    // another tab may have refreshed (or signed out) while this one waited for the lock
+    const stored = await this.#options.storage.get()
+    if (stored?.refreshToken === known.refreshToken) return this.#rotate(known)
+    this.#current = Promise.resolve(stored)
+    if (stored === null) throw notSignedIn()
+    return stored
+  }
+
+  async #rotate (known: StoredTokens): Promise<StoredTokens> {
+    let pair: TokenPair
+    try {
+      pair = await this.#options.rotate(known.refreshToken)
+    } catch (error) {
+      // refused (reused, ended, expired): the session is over here too; anything else may pass
+      if (error instanceof OtpGateError && error.status === 401) await this.signOut('session_ended')
+      throw error
+    }
+    const tokens = this.#stored(pair)
+    await this.#publish({ type: 'refreshed' }, tokens)
+    return tokens
+  }
+
+  #stored (pair: TokenPair): StoredTokens {
+    return { accessToken: pair.accessToken, refreshToken: pair.refreshToken, expiresAt: this.#options.now() + pair.expiresIn * 1000 }
+  }
+
+  async #publish (event: AuthChangeEvent, tokens: StoredTokens | null): Promise<void> {
+    this.#current = Promise.resolve(tokens)
+    await this.#options.storage.set(tokens)
+    this.#tabs?.post({ event, tokens })
+    this.#emit(event)
+  }
+
+  #fromOtherTab ({ event, tokens }: TabMessage): void {
+    this.#current = Promise.resolve(tokens)
+    this.#emit(event)
+  }
+
+  #emit (event: AuthChangeEvent): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(event)
+      } catch {
+        // one listener's failure is not the session's
+      }
+    }
+  }
+}
