@@ -22,6 +22,7 @@ import totpRoutes from '../plugins/routes/totp.ts'
 import totpLoginRoutes from '../plugins/routes/totp-login.ts'
 import wellKnownRoutes from '../plugins/routes/well-known.ts'
 import devOutboxRoutes from '../plugins/routes/dev-outbox.ts'
+import demoRoutes from '../plugins/routes/demo.ts'
 
 export interface AppOverrides extends ServiceOverrides {
   logger?: FastifyServerOptions['logger']
@@ -116,7 +117,10 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   await app.register(meRoutes, { prefix: '/v1/me', config })
   await app.register(totpRoutes, { prefix: '/v1/me/totp', config })
   await app.register(totpLoginRoutes, { prefix: '/v1/auth', config })
-  if (app.outboxEnabled) await app.register(devOutboxRoutes, { prefix: '/v1/dev', config })
+  if (app.outboxEnabled) {
+    await app.register(devOutboxRoutes, { prefix: '/v1/dev', config })
+    await app.register(demoRoutes)
+  }
 
   return app
 }

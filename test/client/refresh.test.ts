@@ -65,7 +65,7 @@ t.test('a stolen refresh token replayed after its rotation ends the session: the
     method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refreshToken: stolen.refreshToken })
   })
   t.equal(replay.status, 401)
-  t.equal((await replay.json()).code, 'token_reused', 'the server sees the reuse and ends the session')
+  t.equal((await replay.json() as { code: string }).code, 'token_reused', 'the server sees the reuse and ends the session')
 
   const refused = await client.me.get().catch((error: unknown) => error)
   t.ok(refused instanceof OtpGateError, 'the call fails with a typed error')
