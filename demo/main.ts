@@ -85,7 +85,8 @@ function updateResend (): void {
 
 function showVerify (next: Challenge): void {
   challenge = next
-  element('sent-to').textContent = `We sent a code to ${next.destination}. It works until ${new Date(next.expiresAt).toLocaleTimeString()}.`
+  const until = new Date(next.expiresAt).toLocaleTimeString()
+  element('sent-to').textContent = `We sent a code to ${next.destination}. It works until ${until}.`
   const code = element<HTMLInputElement>('code')
   code.value = ''
   clearInterval(resendTimer)
@@ -132,7 +133,8 @@ function renderSessions (sessions: SessionInfo[]): void {
   list.replaceChildren(...sessions.map((session) => {
     const item = document.createElement('li')
     const started = new Date(session.createdAt).toLocaleString()
-    item.textContent = `${session.current ? 'This browser' : session.userAgent ?? 'Another device'}, since ${started} (${session.amr.join(', ')}) `
+    const where = session.current ? 'This browser' : session.userAgent ?? 'Another device'
+    item.textContent = `${where}, since ${started} (${session.amr.join(', ')}) `
     if (!session.current) {
       const end = document.createElement('button')
       end.type = 'button'
@@ -170,7 +172,7 @@ startForm.addEventListener('change', () => {
 
 startForm.addEventListener('submit', (event) => {
   event.preventDefault()
-  void busy(startForm, async () => {
+  busy(startForm, async () => {
     const to = element<HTMLInputElement>(channel()).value.trim()
     const identifier = channel() === 'phone' ? { phone: to } : { email: to }
     const next = await client.auth.startOtp(identifier, { locale: navigator.language })
@@ -182,7 +184,7 @@ startForm.addEventListener('submit', (event) => {
 
 verifyForm.addEventListener('submit', (event) => {
   event.preventDefault()
-  void busy(verifyForm, async () => {
+  busy(verifyForm, async () => {
     if (challenge === null) return
     webOtp?.abort()
     const result = await client.auth.verifyOtp(challenge.challengeId, element<HTMLInputElement>('code').value.trim())
@@ -207,7 +209,7 @@ element('restart').addEventListener('click', () => { say(''); showStart() })
 
 mfaForm.addEventListener('submit', (event) => {
   event.preventDefault()
-  void busy(mfaForm, async () => {
+  busy(mfaForm, async () => {
     if (mfaToken === null) return
     await client.auth.verifyMfa(mfaToken, element<HTMLInputElement>('mfa-code').value.trim())
     say('You are signed in.')
@@ -225,7 +227,7 @@ client.onAuthChange((change) => {
     say(change.reason === 'logout' ? 'You are signed out.' : 'Your session has ended: sign in again.')
     showStart()
   } else if (change.type === 'signed_in' && signedIn.hidden && challenge === null) {
-    void busy(signedIn, showSignedIn)
+    busy(signedIn, showSignedIn)
   }
 })
 

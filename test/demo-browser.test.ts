@@ -42,14 +42,15 @@ t.test('/demo: a person signs in by email; two tabs meeting an expired access to
   await first.getByRole('button', { name: 'Send code' }).click()
   const codeInput = first.getByLabel('Code', { exact: true })
   await codeInput.waitFor()
-  t.equal(await codeInput.evaluate((input) => input === document.activeElement), true, 'the focus moves to the code')
+  t.equal(await codeInput.evaluate((input) => input.matches(':focus')), true, 'the focus moves to the code')
   t.same(await codeInput.evaluate((input) => [input.getAttribute('autocomplete'), input.getAttribute('inputmode')]), ['one-time-code', 'numeric'])
   const outboxLink = await first.locator('#outbox-link').getAttribute('href')
   const outbox = await (await context.request.get(new URL(outboxLink ?? '', baseUrl).href)).json() as { messages: Array<{ code: string }> }
   await codeInput.fill(outbox.messages[0]?.code ?? '')
   await first.getByRole('button', { name: 'Sign in' }).click()
   await signedInAs(first, email)
-  t.equal(await first.getByRole('heading', { name: 'Signed in' }).evaluate((heading) => heading === document.activeElement), true, 'the focus moves to the signed-in heading')
+  const heading = first.getByRole('heading', { name: 'Signed in' })
+  t.equal(await heading.evaluate((element) => element.matches(':focus')), true, 'the focus moves to the signed-in heading')
   t.match(await first.locator('#sessions').textContent(), /This browser/)
   mkdirSync(ARTIFACTS, { recursive: true })
   await first.screenshot({ path: new URL('demo-signed-in.png', ARTIFACTS).pathname, fullPage: true })
@@ -60,9 +61,12 @@ t.test('/demo: a person signs in by email; two tabs meeting an expired access to
 
   // both tabs find an access token the server has expired; their requests are held until both have sent one
   const key = `otp-gate:${baseUrl}`
-  const stored = JSON.parse(await first.evaluate((name) => localStorage.getItem(name) ?? 'null', key)) as { accessToken: string, refreshToken: string }
+  const storedTokens = (page: Page) => page.evaluate((name) => JSON.parse(localStorage.getItem(name) ?? 'null'), key) as
+    Promise<{ accessToken: string, refreshToken: string }>
+  const stored = await storedTokens(first)
   const expired = expiredTwin(app, stored.accessToken)
-  await first.evaluate(([name, value]) => localStorage.setItem(name, value), [key, JSON.stringify({ ...stored, accessToken: expired })] as const)
+  const tampered = JSON.stringify({ ...stored, accessToken: expired })
+  await first.evaluate(([name, value]) => localStorage.setItem(name, value), [key, tampered] as const)
   const holding = new Set<Page>()
   let releaseBoth: () => void = () => {}
   const bothSent = new Promise<void>((resolve) => { releaseBoth = resolve })
@@ -81,7 +85,7 @@ t.test('/demo: a person signs in by email; two tabs meeting an expired access to
   await Promise.all([signedInAs(first, email), signedInAs(second, email)])
   t.equal(holding.size, 2, 'both tabs sent the expired token')
   t.equal(refreshes() - before, 1, 'one refresh reached the server')
-  const after = await Promise.all([first, second].map((page) => page.evaluate((name) => JSON.parse(localStorage.getItem(name) ?? 'null').refreshToken as string, key)))
+  const after = await Promise.all([first, second].map(async (page) => (await storedTokens(page)).refreshToken))
   t.equal(after[0], after[1], 'both tabs hold the same pair')
   t.not(after[0], stored.refreshToken, 'a new one')
   t.same(await Promise.all([first, second].map((page) => page.locator('#error').textContent())), ['', ''], 'no error shown')
@@ -95,7 +99,8 @@ t.test('/demo: a person signs in by email; two tabs meeting an expired access to
 })
 
 t.test('/demo exists only where the dev outbox does', async (t) => {
-  const withoutOutbox = await buildTestApp(t, { env: { DEV_OUTBOX: 'false', SENDGRID_API_KEY: 'SG.test', EMAIL_FROM: 'codes@example.org' } })
+  const provider = { SENDGRID_API_KEY: 'SG.test', EMAIL_FROM: 'codes@example.org' }
+  const withoutOutbox = await buildTestApp(t, { env: { DEV_OUTBOX: 'false', ...provider } })
   for (const url of ['/demo', '/demo/app.js', '/demo/style.css']) {
     t.equal((await withoutOutbox.inject({ url })).statusCode, 404, `${url} is not served`)
   }

@@ -27,6 +27,16 @@ export interface ClientOptions {
 }
 
 interface Answer<Data> { data?: Data, error?: unknown, response: Response }
+type Bearer = { authorization: string }
+
+/** The body of a code request: exactly one of email or phone, and the locale. */
+const contactBody = (identifier: Identifier, locale: string | undefined) =>
+  identifier.email !== undefined ? { email: identifier.email, locale } : { phone: identifier.phone, locale }
+
+function chosenStorage (storage: ClientOptions['storage'], key: string): TokenStorage {
+  if (storage === 'local') return localTokenStorage(key)
+  return storage === undefined || storage === 'memory' ? memoryStorage() : storage
+}
 
 /** The body of a successful answer, or the OtpGateError of any other; a fetch that failed is a `network_error`. */
 async function answerOf<Data> (call: () => Promise<Answer<Data>>): Promise<{ data: Data, response: Response }> {
@@ -43,18 +53,19 @@ async function answerOf<Data> (call: () => Promise<Answer<Data>>): Promise<{ dat
 /** A client of one otp-gate API: sign-in with one-time codes, the signed-in user, and refresh done once. */
 export function createClient (options: ClientOptions) {
   const key = options.storageKey ?? `otp-gate:${options.baseUrl}`
-  const storage = options.storage === 'local' ? localTokenStorage(key) : options.storage === undefined || options.storage === 'memory' ? memoryStorage() : options.storage
+  const storage = chosenStorage(options.storage, key)
   const api = createFetchClient<paths>({ baseUrl: options.baseUrl, ...(options.fetch ? { fetch: options.fetch } : {}) })
   const session = new AuthSession({
     storage,
     key,
     refreshMarginMs: (options.refreshMarginSeconds ?? 30) * 1000,
     now: options.now ?? Date.now,
-    rotate: async (refreshToken) => (await answerOf(() => api.POST('/v1/auth/token/refresh', { body: { refreshToken } }))).data
+    rotate: async (refreshToken) =>
+      (await answerOf(() => api.POST('/v1/auth/token/refresh', { body: { refreshToken } }))).data
   })
 
   /** A call with the access token; refused with 401, it is made once more after one (shared) refresh. */
-  async function authorized<Data> (call: (headers: { authorization: string }) => Promise<Answer<Data>>): Promise<Data> {
+  async function authorized<Data> (call: (headers: Bearer) => Promise<Answer<Data>>): Promise<Data> {
     const token = await session.accessToken()
     try {
       return (await answerOf(() => call({ authorization: `Bearer ${token}` }))).data
@@ -72,17 +83,17 @@ export function createClient (options: ClientOptions) {
 
   const auth = {
     /** Sends a code to the email or phone; answers the challenge to verify (never the code). */
-    startOtp: async (identifier: Identifier, { locale }: { locale?: string } = {}): Promise<Challenge> => {
-      const body = 'email' in identifier && identifier.email !== undefined ? { email: identifier.email, locale } : { phone: identifier.phone as string, locale }
-      return (await answerOf(() => api.POST('/v1/auth/otp', { body }))).data
-    },
+    startOtp: async (identifier: Identifier, { locale }: { locale?: string } = {}): Promise<Challenge> =>
+      (await answerOf(() => api.POST('/v1/auth/otp', { body: contactBody(identifier, locale) }))).data,
     /** A new code for the challenge; the previous one stops working. */
     resend: async (challengeId: string): Promise<Challenge> =>
       (await answerOf(() => api.POST('/v1/auth/otp/resend', { body: { challengeId } }))).data,
     /** Signs in with the code, or answers the second-factor step for a user with an authenticator app. */
     verifyOtp: async (challengeId: string, code: string): Promise<SignInResult> => {
       const { data } = await answerOf(() => api.POST('/v1/auth/otp/verify', { body: { challengeId, code } }))
-      if ('mfaRequired' in data) return { mfaRequired: true, mfaToken: data.mfaToken, expiresIn: data.expiresIn, methods: data.methods }
+      if ('mfaRequired' in data) {
+        return { mfaRequired: true, mfaToken: data.mfaToken, expiresIn: data.expiresIn, methods: data.methods }
+      }
       return { mfaRequired: false, user: await signedIn(data) }
     },
     /** Completes a sign-in with a code of the authenticator app or a recovery code. */
@@ -99,7 +110,7 @@ export function createClient (options: ClientOptions) {
     logoutAll: () => endSessions((headers) => api.POST('/v1/auth/logout/all', { headers }))
   }
 
-  async function endSessions (call: (headers: { authorization: string }) => Promise<Answer<unknown>>): Promise<void> {
+  async function endSessions (call: (headers: Bearer) => Promise<Answer<unknown>>): Promise<void> {
     if (await session.tokens() === null) return
     try {
       await authorized(call)
@@ -113,16 +124,16 @@ export function createClient (options: ClientOptions) {
 
   const me = {
     get: (): Promise<User> => authorized((headers) => api.GET('/v1/me', { headers })),
-    update: (changes: ProfileChanges): Promise<User> => authorized((headers) => api.PATCH('/v1/me', { headers, body: changes })),
-    sessions: async (): Promise<SessionInfo[]> => (await authorized((headers) => api.GET('/v1/me/sessions', { headers }))).sessions,
+    update: (changes: ProfileChanges): Promise<User> =>
+      authorized((headers) => api.PATCH('/v1/me', { headers, body: changes })),
+    sessions: async (): Promise<SessionInfo[]> =>
+      (await authorized((headers) => api.GET('/v1/me/sessions', { headers }))).sessions,
     endSession: async (id: string): Promise<void> => {
       await authorized((headers) => api.DELETE('/v1/me/sessions/{id}', { headers, params: { path: { id } } }))
     },
     /** Sends a code to an email or phone to add to the account; verify it with `verifyContact`. */
-    addContact: async (identifier: Identifier, { locale }: { locale?: string } = {}): Promise<Challenge> => {
-      const body = 'email' in identifier && identifier.email !== undefined ? { email: identifier.email, locale } : { phone: identifier.phone as string, locale }
-      return authorized((headers) => api.POST('/v1/me/contacts', { headers, body }))
-    },
+    addContact: (identifier: Identifier, { locale }: { locale?: string } = {}): Promise<Challenge> =>
+      authorized((headers) => api.POST('/v1/me/contacts', { headers, body: contactBody(identifier, locale) })),
     verifyContact: (challengeId: string, code: string): Promise<User> =>
       authorized((headers) => api.POST('/v1/me/contacts/verify', { headers, body: { challengeId, code } })),
     /** The authenticator app (TOTP) and recovery codes. */
@@ -136,8 +147,10 @@ export function createClient (options: ClientOptions) {
       remove: async (code: string): Promise<void> => {
         await authorized((headers) => api.DELETE('/v1/me/totp', { headers, body: { code } }))
       },
-      regenerateRecoveryCodes: async (code: string): Promise<string[]> =>
-        (await authorized((headers) => api.POST('/v1/me/totp/recovery-codes', { headers, body: { code } }))).recoveryCodes
+      regenerateRecoveryCodes: async (code: string): Promise<string[]> => {
+        const { recoveryCodes } = await authorized((headers) => api.POST('/v1/me/totp/recovery-codes', { headers, body: { code } }))
+        return recoveryCodes
+      }
     }
   }
 

@@ -39,15 +39,18 @@ const isProblem = (body: unknown): body is Problem =>
   typeof body === 'object' && body !== null && typeof (body as Problem).code === 'string'
 
 // what a proxy in front of the API may answer without a problem body
-const CODE_OF_BARE_STATUS: Partial<Record<number, ErrorCode>> = { 401: 'unauthorized', 404: 'not_found', 429: 'rate_limited', 500: 'internal_error' }
+const CODE_OF_BARE_STATUS: Partial<Record<number, ErrorCode>> = {
+  401: 'unauthorized', 404: 'not_found', 429: 'rate_limited', 500: 'internal_error'
+}
 
 /** The error an API answer carries: its problem+json, or what can be said of an answer that is not one. */
 export function errorFromResponse (response: Response, body: unknown): OtpGateError {
   const requestId = response.headers.get('x-request-id') ?? undefined
   const header = Number.parseInt(response.headers.get('retry-after') ?? '', 10)
   if (!isProblem(body)) {
-    const code = CODE_OF_BARE_STATUS[response.status] ?? (response.status >= 500 ? 'service_unavailable' : 'bad_request')
-    return new OtpGateError(code, response.status, `The API answered ${response.status} without a problem body.`, { requestId })
+    const { status } = response
+    const code = CODE_OF_BARE_STATUS[status] ?? (status >= 500 ? 'service_unavailable' : 'bad_request')
+    return new OtpGateError(code, status, `The API answered ${status} without a problem body.`, { requestId })
   }
   return new OtpGateError(body.code, body.status, body.detail, {
     retryAfter: body.retryAfter ?? (Number.isNaN(header) ? undefined : header),

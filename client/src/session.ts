@@ -33,7 +33,8 @@ export class AuthSession {
   constructor (options: SessionOptions) {
     this.#options = options
     this.#current = Promise.resolve(options.storage.get())
-    this.#tabs = options.storage.shared === true ? crossTab(options.key, (message) => this.#fromOtherTab(message)) : undefined
+    const shared = options.storage.shared === true
+    this.#tabs = shared ? crossTab(options.key, (message) => this.#fromOtherTab(message)) : undefined
   }
 
   tokens (): Promise<StoredTokens | null> {
@@ -114,7 +115,8 @@ export class AuthSession {
   }
 
   #stored (pair: TokenPair): StoredTokens {
-    return { accessToken: pair.accessToken, refreshToken: pair.refreshToken, expiresAt: this.#options.now() + pair.expiresIn * 1000 }
+    const expiresAt = this.#options.now() + pair.expiresIn * 1000
+    return { accessToken: pair.accessToken, refreshToken: pair.refreshToken, expiresAt }
   }
 
   async #publish (event: AuthChangeEvent, tokens: StoredTokens | null): Promise<void> {

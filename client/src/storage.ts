@@ -27,7 +27,8 @@ interface WebStorage {
 
 const isTokens = (value: unknown): value is StoredTokens => {
   const tokens = value as StoredTokens | null
-  return typeof tokens?.accessToken === 'string' && typeof tokens.refreshToken === 'string' && typeof tokens.expiresAt === 'number'
+  return typeof tokens?.accessToken === 'string' && typeof tokens.refreshToken === 'string' &&
+    typeof tokens.expiresAt === 'number'
 }
 
 /** `storage: 'local'`: tokens in localStorage under `key`, shared by the origin's tabs and readable by its scripts. */

@@ -1,7 +1,8 @@
 import type { components, operations } from './openapi.ts'
 
 type Schemas = components['schemas']
-type JsonOf<Operation, Status extends number> = Operation extends { responses: Record<Status, { content: { 'application/json': infer Body } }> } ? Body : never
+type JsonOf<Operation, Status extends number> =
+  Operation extends { responses: Record<Status, { content: { 'application/json': infer Body } }> } ? Body : never
 
 export type User = JsonOf<operations['getMe'], 200>
 export type Challenge = JsonOf<operations['startOtp'], 202>

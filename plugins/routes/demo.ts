@@ -4,7 +4,10 @@ import type { FastifyInstance, FastifyReply } from 'fastify'
 
 const DEMO = new URL('../../demo/', import.meta.url)
 // the page runs its own script and talks to its own origin, nothing else
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+const CSP = [
+  "default-src 'none'", "script-src 'self'", "style-src 'self'", "connect-src 'self'", "img-src 'self' data:",
+  "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'"
+].join('; ')
 
 interface DemoAssets { html: string, css: string, js: string }
 
@@ -20,7 +23,16 @@ function demoAssets (): Promise<DemoAssets> {
     const [html, css, bundle] = await Promise.all([
       readFile(new URL('index.html', DEMO), 'utf8'),
       readFile(new URL('style.css', DEMO), 'utf8'),
-      build({ entryPoints: [fileURLToPath(new URL('main.ts', DEMO))], bundle: true, write: false, format: 'esm', target: 'es2022', minify: true, legalComments: 'none', logLevel: 'silent' })
+      build({
+        entryPoints: [fileURLToPath(new URL('main.ts', DEMO))],
+        bundle: true,
+        write: false,
+        format: 'esm',
+        target: 'es2022',
+        minify: true,
+        legalComments: 'none',
+        logLevel: 'silent'
+      })
     ])
     return { html, css, js: bundle.outputFiles[0]?.text ?? '' }
   })().catch((error: unknown) => {
@@ -44,10 +56,14 @@ async function demoRoutes (app: FastifyInstance) {
     app.log.warn('/demo is not served: it is bundled with esbuild, a devDependency that is not installed')
     return
   }
-  const hide = { schema: { hide: true } }
-  app.get('/demo', hide, async (_request, reply) => send(reply, 'text/html; charset=utf-8', (await demoAssets()).html))
-  app.get('/demo/style.css', hide, async (_request, reply) => send(reply, 'text/css; charset=utf-8', (await demoAssets()).css))
-  app.get('/demo/app.js', hide, async (_request, reply) => send(reply, 'text/javascript; charset=utf-8', (await demoAssets()).js))
+  const files = [
+    ['/demo', 'text/html; charset=utf-8', 'html'],
+    ['/demo/style.css', 'text/css; charset=utf-8', 'css'],
+    ['/demo/app.js', 'text/javascript; charset=utf-8', 'js']
+  ] as const
+  for (const [url, type, asset] of files) {
+    app.get(url, { schema: { hide: true } }, async (_request, reply) => send(reply, type, (await demoAssets())[asset]))
+  }
 }
 
 export default demoRoutes

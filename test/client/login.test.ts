@@ -4,10 +4,12 @@ import { codeFor, listeningApp, MODES } from '../helpers/client.ts'
 import { newEmail } from '../helpers/login.ts'
 import { claimsOf, manualClock, REPEAT_LOGIN_ENV, totpCode } from '../helpers/totp.ts'
 
-const rejection = (promise: Promise<unknown>) => promise.then(() => { throw new Error('expected a rejection') }, (error: unknown) => {
+/** The OtpGateError the call fails with. */
+async function rejection (promise: Promise<unknown>): Promise<OtpGateError> {
+  const error = await promise.then(() => new Error('expected a rejection'), (error: unknown) => error)
   if (!(error instanceof OtpGateError)) throw error
   return error
-})
+}
 
 for (const stores of MODES) {
   t.test(`${stores} stores: sign in by email, use the session, refresh, log out`, async (t) => {
@@ -58,7 +60,10 @@ for (const stores of MODES) {
     const { app, baseUrl } = await listeningApp(t, { stores, now: clock.now, env: REPEAT_LOGIN_ENV })
     const client = createClient({ baseUrl })
     const email = newEmail('client-mfa')
-    const signIn = async () => client.auth.verifyOtp((await client.auth.startOtp({ email })).challengeId, await codeFor(app, email))
+    const signIn = async () => {
+      const { challengeId } = await client.auth.startOtp({ email })
+      return client.auth.verifyOtp(challengeId, await codeFor(app, email))
+    }
 
     t.match(await signIn(), { mfaRequired: false })
     t.match(await client.me.totp.status(), { status: 'none' })

@@ -15,6 +15,11 @@ async function signedInClient ({ app, baseUrl }: ListeningApp, options: { now?: 
   return { client, storage, tokens }
 }
 
+/** POST /v1/auth/token/refresh, as someone holding a copy of the token would. */
+const presentRefreshToken = (baseUrl: string, refreshToken: string) => fetch(`${baseUrl}/v1/auth/token/refresh`, {
+  method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refreshToken })
+})
+
 const twenty = <T>(call: () => Promise<T>) => Promise.all(Array.from({ length: 20 }, call))
 
 for (const stores of MODES) {
@@ -61,9 +66,7 @@ t.test('a stolen refresh token replayed after its rotation ends the session: the
   const events: AuthChangeEvent[] = []
   client.onAuthChange((event) => events.push(event))
   await client.auth.refresh()
-  const replay = await fetch(`${server.baseUrl}/v1/auth/token/refresh`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refreshToken: stolen.refreshToken })
-  })
+  const replay = await presentRefreshToken(server.baseUrl, stolen.refreshToken)
   t.equal(replay.status, 401)
   t.equal((await replay.json() as { code: string }).code, 'token_reused', 'the server sees the reuse and ends the session')
 
@@ -80,9 +83,7 @@ t.test('a client presenting a refresh token someone else already rotated is sign
   const { client, storage, tokens } = await signedInClient(server)
   const events: AuthChangeEvent[] = []
   client.onAuthChange((event) => events.push(event))
-  const thief = await fetch(`${server.baseUrl}/v1/auth/token/refresh`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refreshToken: tokens.refreshToken })
-  })
+  const thief = await presentRefreshToken(server.baseUrl, tokens.refreshToken)
   t.equal(thief.status, 200, 'the thief rotates first')
   const refused = await client.auth.refresh().catch((error: unknown) => error)
   t.match(refused, { code: 'token_reused', status: 401 })

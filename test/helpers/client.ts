@@ -32,6 +32,8 @@ export const codeFor = (app: FastifyInstance, to: string) => codeFromOutbox(app,
  * server, whatever the client believes.
  */
 export function expiredTwin (app: FastifyInstance, accessToken: string, ttlSeconds = 900): string {
-  const claims = JSON.parse(Buffer.from(accessToken.split('.')[1] ?? '', 'base64url').toString()) as { sub: string, sid: string, amr: string[] }
-  return app.jwt.sign({ sub: claims.sub, sid: claims.sid, amr: claims.amr, iat: Math.floor(Date.now() / 1000) - ttlSeconds - 60 } as never)
+  const payload = Buffer.from(accessToken.split('.')[1] ?? '', 'base64url').toString()
+  const { sub, sid, amr } = JSON.parse(payload) as { sub: string, sid: string, amr: string[] }
+  const iat = Math.floor(Date.now() / 1000) - ttlSeconds - 60
+  return app.jwt.sign({ sub, sid, amr, iat } as never)
 }
