@@ -1,25 +1,23 @@
 import t from 'tap'
 import { existsSync, mkdirSync } from 'node:fs'
-import { chromium, type Page, type Route } from 'playwright-core'
-import { expiredTwin, listeningApp } from './helpers/client.ts'
+import { chromium, type BrowserContext, type Page, type Route } from 'playwright-core'
+import type { Test } from 'tap'
+import { codeFor, expiredTwin, listeningApp } from './helpers/client.ts'
 import { buildTestApp } from './helpers/build-app.ts'
-import { newEmail } from './helpers/login.ts'
+import { deliveriesSettled, newEmail } from './helpers/login.ts'
 
 const CHROMIUM = '/usr/bin/chromium'
 const ARTIFACTS = new URL('artifacts/', import.meta.url)
 
-t.test('/demo: a person signs in by email; two tabs meeting an expired access token stay signed in with one refresh', async (t) => {
-  if (!existsSync(CHROMIUM)) {
-    t.fail(`${CHROMIUM} is missing: install it with \`apt-get install chromium\` (scripts/test-services.sh does, when run as root)`)
-    return
-  }
-  const { app, baseUrl, refreshes } = await listeningApp(t, { stores: 'memory' })
+/** Chromium with a context whose requests may only reach `baseUrl`; `open` loads /demo in a new tab of it. */
+async function demoBrowser (t: Test, baseUrl: string, setUp: (context: BrowserContext) => Promise<void> = async () => {}) {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update']
   })
   t.teardown(() => browser.close())
   const context = await browser.newContext()
+  await setUp(context)
   const outside: string[] = []
   await context.route('**/*', (route) => {
     if (route.request().url().startsWith(baseUrl)) return route.continue()
@@ -33,7 +31,18 @@ t.test('/demo: a person signs in by email; two tabs meeting an expired access to
     await page.goto(`${baseUrl}/demo`)
     return page
   }
-  const signedInAs = (page: Page, email: string) => page.locator('#user').getByText(email).waitFor({ timeout: 15_000 })
+  return { context, open, outside, errors }
+}
+
+const signedInAs = (page: Page, email: string) => page.locator('#user').getByText(email).waitFor({ timeout: 15_000 })
+
+t.test('/demo: a person signs in by email; two tabs meeting an expired access token stay signed in with one refresh', async (t) => {
+  if (!existsSync(CHROMIUM)) {
+    t.fail(`${CHROMIUM} is missing: install it with \`apt-get install chromium\` (scripts/test-services.sh does, when run as root)`)
+    return
+  }
+  const { app, baseUrl, refreshes } = await listeningApp(t, { stores: 'memory' })
+  const { context, open, outside, errors } = await demoBrowser(t, baseUrl)
 
   // one tab: email, the code from the dev outbox, signed in
   const first = await open()
@@ -44,6 +53,7 @@ t.test('/demo: a person signs in by email; two tabs meeting an expired access to
   await codeInput.waitFor()
   t.equal(await codeInput.evaluate((input) => input.matches(':focus')), true, 'the focus moves to the code')
   t.same(await codeInput.evaluate((input) => [input.getAttribute('autocomplete'), input.getAttribute('inputmode')]), ['one-time-code', 'numeric'])
+  await deliveriesSettled(app)
   const outboxLink = await first.locator('#outbox-link').getAttribute('href')
   const outbox = await (await context.request.get(new URL(outboxLink ?? '', baseUrl).href)).json() as { messages: Array<{ code: string }> }
   await codeInput.fill(outbox.messages[0]?.code ?? '')
@@ -94,6 +104,34 @@ t.test('/demo: a person signs in by email; two tabs meeting an expired access to
   await first.getByRole('button', { name: 'Sign out', exact: true }).click()
   await second.getByRole('heading', { name: 'Get a code' }).waitFor()
   t.match(await second.locator('#status').textContent(), /signed out/)
+  t.same(outside, [], 'no request leaves the server')
+  t.same(errors, [], 'no script errors')
+})
+
+t.test('/demo without BroadcastChannel: the storage event tells the other tabs', async (t) => {
+  if (!existsSync(CHROMIUM)) {
+    t.fail(`${CHROMIUM} is missing`)
+    return
+  }
+  const { app, baseUrl } = await listeningApp(t, { stores: 'memory' })
+  const { open, outside, errors } = await demoBrowser(t, baseUrl, async (context) => {
+    await context.addInitScript(() => { Reflect.deleteProperty(globalThis, 'BroadcastChannel') })
+  })
+  const first = await open()
+  const second = await open()
+  t.equal(await first.evaluate(() => 'BroadcastChannel' in globalThis), false, 'no BroadcastChannel in these tabs')
+  const email = newEmail('demo-fallback')
+  await first.getByLabel('Email address').fill(email)
+  await first.getByRole('button', { name: 'Send code' }).click()
+  const codeInput = first.getByLabel('Code', { exact: true })
+  await codeInput.waitFor() // the code was asked for
+  await codeInput.fill(await codeFor(app, email))
+  await first.getByRole('button', { name: 'Sign in' }).click()
+  await signedInAs(first, email)
+  await signedInAs(second, email)
+  await first.getByRole('button', { name: 'Sign out', exact: true }).click()
+  await second.getByRole('heading', { name: 'Get a code' }).waitFor()
+  t.pass('a sign-in and a sign-out in one tab reach the other')
   t.same(outside, [], 'no request leaves the server')
   t.same(errors, [], 'no script errors')
 })

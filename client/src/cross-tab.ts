@@ -9,13 +9,21 @@ export interface TabMessage {
 export interface CrossTab {
   /** Runs `task` while no other tab of the origin runs one under this name (Web Locks); at once where absent. */
   exclusive<T>(task: () => Promise<T>): Promise<T>
+  /** Records, where every tab sees it at once, that this tab has just rotated `refreshToken`. */
+  markRotated(refreshToken: string): Promise<void>
+  /** Whether a tab rotated `refreshToken` within the last minute. */
+  wasRotated(refreshToken: string): Promise<boolean>
   /** Hands the new state to the other tabs. */
   post(message: TabMessage): void
   close(): void
 }
 
 // the browser APIs used, typed here so that the package does not need the DOM library to compile
-interface LockManager { request<T>(name: string, callback: () => Promise<T>): Promise<T> }
+interface LockManager {
+  request<T>(name: string, callback: () => Promise<T>): Promise<T>
+  request<T>(name: string, options: { mode: 'shared' }, callback: () => Promise<T>): Promise<T>
+  query(): Promise<{ held?: Array<{ name?: string }> }>
+}
 interface Channel {
   postMessage(message: unknown): void
   close(): void
@@ -29,6 +37,20 @@ interface Browser {
   addEventListener?: (type: 'storage', listener: (event: StorageEventLike) => void) => void
   removeEventListener?: (type: 'storage', listener: (event: StorageEventLike) => void) => void
 }
+
+// how long a rotation stays on record: far longer than a pair takes to reach the other tabs
+const ROTATION_RECORD_MS = 60_000
+
+/** A name for a refresh token that does not disclose it. */
+async function fingerprint (refreshToken: string): Promise<string> {
+  const digest = await globalThis.crypto.subtle.digest('SHA-256', new TextEncoder().encode(refreshToken))
+  return Array.from(new Uint8Array(digest).slice(0, 16), (byte) => byte.toString(16).padStart(2, '0')).join('')
+}
+
+const holdFor = (ms: number) => new Promise<void>((resolve) => {
+  const timer = setTimeout(resolve, ms) as { unref?: () => void }
+  timer.unref?.() // Node: a record must not keep the process alive
+})
 
 const parse = (value: string | null): StoredTokens | null => {
   try {
@@ -66,8 +88,28 @@ export function crossTab (key: string, onMessage: (message: TabMessage) => void)
     browser.addEventListener('storage', onStorage)
   }
 
+  // localStorage and BroadcastChannel reach other tabs a moment later; the lock manager answers every tab alike,
+  // so a rotation is also recorded as a held lock, and a tab that finds its token rotated waits for the new pair
+  const rotationLock = async (refreshToken: string) => `${name}:rotated:${await fingerprint(refreshToken)}`
+
   return {
     exclusive: (task) => locks === undefined ? task() : locks.request(`${name}:refresh`, task),
+    async markRotated (refreshToken) {
+      if (locks === undefined) return
+      const lock = await rotationLock(refreshToken)
+      let granted = () => {}
+      const grant = new Promise<void>((resolve) => { granted = resolve })
+      locks.request(lock, { mode: 'shared' }, () => {
+        granted()
+        return holdFor(ROTATION_RECORD_MS)
+      }).catch(() => {})
+      await grant
+    },
+    async wasRotated (refreshToken) {
+      if (locks === undefined) return false
+      const lock = await rotationLock(refreshToken)
+      return ((await locks.query()).held ?? []).some((held) => held.name === lock)
+    },
     post: (message) => channel?.postMessage(message),
     close () {
       channel?.close()

@@ -17,6 +17,9 @@ export interface SessionOptions {
   rotate: (refreshToken: string) => Promise<TokenPair>
 }
 
+// how long a tab waits for the pair of a rotation another tab made before refreshing itself (the API's grace covers it)
+const REPLACEMENT_WAIT_MS = 3000
+
 const notSignedIn = () => new OtpGateError('not_signed_in', 401, 'No one is signed in on this client.')
 
 /**
@@ -88,16 +91,34 @@ export class AuthSession {
   async #refreshOnce (): Promise<StoredTokens> {
     const known = await this.#current
     if (known === null) throw notSignedIn()
-    return this.#tabs === undefined ? this.#rotate(known) : this.#tabs.exclusive(() => this.#rotateShared(known))
+    const tabs = this.#tabs
+    return tabs === undefined ? this.#rotate(known) : tabs.exclusive(() => this.#rotateShared(known, tabs))
   }
 
-  async #rotateShared (known: StoredTokens): Promise<StoredTokens> {
-    // another tab may have refreshed (or signed out) while this one waited for the lock
-    const stored = await this.#options.storage.get()
-    if (stored?.refreshToken === known.refreshToken) return this.#rotate(known)
+  async #rotateShared (known: StoredTokens, tabs: CrossTab): Promise<StoredTokens> {
+    // another tab may have refreshed (or signed out) while this one waited for the lock; its pair may still be on
+    // its way here, so a token on record as rotated waits for it
+    const rotated = await tabs.wasRotated(known.refreshToken)
+    const stored = rotated ? await this.#replacementOf(known) : await this.#options.storage.get()
+    if (stored?.refreshToken === known.refreshToken) {
+      const tokens = await this.#rotate(known)
+      await tabs.markRotated(known.refreshToken)
+      return tokens
+    }
     this.#current = Promise.resolve(stored)
     if (stored === null) throw notSignedIn()
     return stored
+  }
+
+  /** What replaced `known` in the storage or in a message from another tab; `known` itself if nothing came soon. */
+  async #replacementOf (known: StoredTokens): Promise<StoredTokens | null> {
+    const deadline = Date.now() + REPLACEMENT_WAIT_MS
+    for (;;) {
+      const [stored, current] = await Promise.all([this.#options.storage.get(), this.#current])
+      const replacement = [stored, current].find((tokens) => tokens?.refreshToken !== known.refreshToken)
+      if (replacement !== undefined || Date.now() >= deadline) return replacement ?? known
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
   }
 
   async #rotate (known: StoredTokens): Promise<StoredTokens> {
