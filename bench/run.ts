@@ -3,6 +3,8 @@
 // an enumeration-timing probe. Results go to the terminal and to bench/results/latest.{md,json}.
 //   BENCH_DURATION (s, default 10), BENCH_WARMUP (s, 2), BENCH_CONNECTIONS (100),
 //   BENCH_ONLY=me,floor-mongo-read,enumeration,workers (a subset; nothing is written to bench/results),
+//   BENCH_METRICS=1 (a second pass of the app scenarios with METRICS_PORT set and /metrics scraped every second,
+//   each row `<scenario> +metrics` compared with the same scenario without metrics),
 //   BENCH_CPU_PROF=1 (the one-worker server writes a .cpuprofile to bench/results/profiles on exit),
 //   BENCH_TARGET=https://… (the endpoint scenarios and the enumeration probe against a running instance configured
 //   with TEST_IDENTIFIERS='*@loadtest.example=000000'; nothing is started, nothing is written)
@@ -15,6 +17,7 @@ import { remoteService, settle, stopAll, type Service } from './processes.ts'
 import { describeMachine, formatTable, writeReport, type BenchReport, type ScenarioResult, type WorkersResult } from './report.ts'
 import { SCENARIOS, type Scenario } from './scenarios.ts'
 import { dropBenchDatabase, startApp, startDeliveryWorker, startFloor } from './servers.ts'
+import { freePort } from '../test/helpers/disposable-server.ts'
 import { startFakeSendGrid, type FakeSendGrid } from '../test/helpers/fake-sendgrid.ts'
 
 const RESULTS = new URL('results/', import.meta.url)
@@ -38,6 +41,7 @@ function readSettings (env: NodeJS.ProcessEnv) {
     connections: Math.round(number('BENCH_CONNECTIONS', 100)),
     selected: (name: string) => only === null || only.includes(name),
     partial: only !== null,
+    metricsPass: env.BENCH_METRICS === '1',
     profileDirectory: env.BENCH_CPU_PROF === '1' ? fileURLToPath(new URL('profiles/', RESULTS)) : null,
     target,
     redisUrl: env.REDIS_URL ?? '',
@@ -169,6 +173,7 @@ async function runAll (settings: Settings, sendgrid: FakeSendGrid, began: number
   } finally {
     await Promise.all([app.stop(), floor.stop()])
   }
+  if (settings.metricsPass) results.push(...await metricsPass(settings, sendgrid, pools, warnings))
   const oneWorker = results.find((result) => result.name === WORKERS_SCENARIO)
   if (twoWorkers && oneWorker) {
     workers = { scenario: WORKERS_SCENARIO, oneWorker: oneWorker.reqPerSec, twoWorkers: twoWorkers.reqPerSec, gain: Math.round(twoWorkers.reqPerSec / oneWorker.reqPerSec * 100) / 100 }
@@ -195,6 +200,33 @@ async function runAll (settings: Settings, sendgrid: FakeSendGrid, began: number
     await writeReport(RESULTS, report)
     console.log(`\nwritten: ${fileURLToPath(new URL('latest.md', RESULTS))} and latest.json`)
   }
+}
+
+/**
+ * The app scenarios again on an app with metrics on (METRICS_PORT), scraped every second as a Prometheus server
+ * would (more often than its usual 15 s): each row's ratio is to the same scenario without metrics.
+ */
+async function metricsPass (settings: Settings, sendgrid: FakeSendGrid, pools: Pools, warnings: string[]): Promise<ScenarioResult[]> {
+  const metricsPort = await freePort()
+  const app = await startApp(settings, 1, metricsPort)
+  let scrapes = 0
+  const scraper = setInterval(() => {
+    fetch(`http://127.0.0.1:${metricsPort}/metrics`).then(async (response) => { await response.text(); if (response.ok) scrapes++ }, () => {})
+  }, 1000)
+  const results: ScenarioResult[] = []
+  try {
+    for (const scenario of SCENARIOS.filter((item) => item.server === 'app' && settings.selected(item.name))) {
+      const measured = await measure(scenario, { app }, pools, settings, `${scenario.name} +metrics`)
+      results.push({ ...measured, name: `${scenario.name} +metrics`, floor: scenario.name })
+      if (scenario.name === 'start') await deliveriesDrained(sendgrid)
+    }
+    if (scrapes === 0) warnings.push('the metrics pass could not scrape /metrics')
+    if (app.warnings() > 0) warnings.push(`${app.name} logged ${app.warnings()} warnings or errors: ${app.warningSummary()}`)
+  } finally {
+    clearInterval(scraper)
+    await app.stop()
+  }
+  return results
 }
 
 /** BENCH_TARGET: the endpoint scenarios against an instance running elsewhere; no floors, no workers pass. */

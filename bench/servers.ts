@@ -63,10 +63,13 @@ function serverEnv (settings: ServerSettings, port: number, workers: number): Re
 const cwd = fileURLToPath(new URL('bench/', root))
 const script = (path: string) => fileURLToPath(new URL(path, root))
 
-export async function startApp (settings: ServerSettings, workers: number): Promise<Service> {
+/** `metricsPort`: the app counts and serves /metrics there (BENCH_METRICS=1's second pass); no profile then. */
+export async function startApp (settings: ServerSettings, workers: number, metricsPort?: number): Promise<Service> {
   const port = await freePort()
-  const profile = settings.profileDirectory !== null && workers === 1 ? ['--cpu-prof', '--cpu-prof-dir', settings.profileDirectory] : []
-  return startService(`app (${workers} worker${workers > 1 ? 's' : ''})`, [...profile, script('src/server.ts')], serverEnv(settings, port, workers), { cwd, port, readyPath: '/health/ready' })
+  const profile = settings.profileDirectory !== null && workers === 1 && metricsPort === undefined ? ['--cpu-prof', '--cpu-prof-dir', settings.profileDirectory] : []
+  const env = { ...serverEnv(settings, port, workers), ...(metricsPort === undefined ? {} : { METRICS_PORT: String(metricsPort) }) }
+  const name = `app (${workers} worker${workers > 1 ? 's' : ''}${metricsPort === undefined ? '' : ', metrics'})`
+  return startService(name, [...profile, script('src/server.ts')], env, { cwd, port, readyPath: '/health/ready' })
 }
 
 /**

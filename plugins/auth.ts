@@ -46,7 +46,7 @@ export const clientInfo = (request: FastifyRequest): ClientInfo => ({ userAgent:
  * the revocation state in Redis (SessionService.authenticate), not from a database read per request.
  */
 async function authPlugin (app: FastifyInstance, { config }: { config: Config }) {
-  const { signingKeys, sessions, revocations, now } = app
+  const { signingKeys, sessions, revocations, now, metrics } = app
 
   await app.register(jwt, {
     secret: {
@@ -85,7 +85,9 @@ async function authPlugin (app: FastifyInstance, { config }: { config: Config })
     sessionIdleTimeoutSeconds: config.SESSION_IDLE_TIMEOUT_SECONDS,
     refreshTokenKey: loadRefreshTokenKey(config),
     reuseGraceSeconds: config.REFRESH_REUSE_GRACE_SECONDS,
-    now
+    now,
+    audit: app.audit,
+    metrics
   })
   app.decorate('sessionService', sessionService)
 

@@ -24,7 +24,8 @@ async function loginPlugin (app: FastifyInstance, { config }: { config: Config }
     mfa,
     signup: config.SIGNUP,
     mfaPolicy: config.MFA,
-    now
+    now,
+    audit: app.audit
   }))
   app.decorate('accounts', new AccountService({ users, sessions: sessionService }))
 }

@@ -9,7 +9,11 @@ import { createDelivery, type Delivery } from '../src/delivery/delivery.ts'
 import type { Outbox } from '../src/delivery/outbox.ts'
 import { RedisOutbox } from '../src/delivery/redis-outbox.ts'
 import { MemoryOutbox } from '../src/delivery/memory-outbox.ts'
-import { SmsGuard } from '../src/delivery/sms-guard.ts'
+import { randomBytes } from 'node:crypto'
+import { hmacClientKey, SmsGuard, type SmsBlock } from '../src/delivery/sms-guard.ts'
+import { RedisSmsFraudStore } from '../src/delivery/redis-sms-fraud-store.ts'
+import { MemorySmsFraudStore } from '../src/delivery/memory-sms-fraud-store.ts'
+import { createAuditWebhookSender } from '../src/audit/audit-webhook.ts'
 import { RedisSmsBudget } from '../src/delivery/redis-sms-budget.ts'
 import { MemorySmsBudget } from '../src/delivery/memory-sms-budget.ts'
 import type { UserRepository } from '../src/users/user-repository.ts'
@@ -57,11 +61,13 @@ declare module 'fastify' {
 export interface ServiceOverrides {
   now?: () => Date
   redisKeyPrefix?: string
+  /** told of every SMS the guard refuses, after its audit event: the hook of sms_guard_blocks_total{reason} */
+  onSmsBlock?: (block: SmsBlock) => void
 }
 
 /** Builds the domain from config: Redis/MongoDB adapters when configured, in-process ones otherwise. */
 async function servicesPlugin (app: FastifyInstance, { config, overrides }: { config: Config, overrides: ServiceOverrides }) {
-  const { redis, mongo, mongoCompat } = app
+  const { redis, mongo, mongoCompat, metrics } = app
   const now = overrides.now ?? (() => new Date())
   const keyPrefix = overrides.redisKeyPrefix ?? ''
 
@@ -74,6 +80,7 @@ async function servicesPlugin (app: FastifyInstance, { config, overrides }: { co
   const smsBudget = redis
     ? new RedisSmsBudget(redis, { keyPrefix: `${keyPrefix}sms-budget:` })
     : new MemorySmsBudget(() => now().getTime())
+  const smsFraud = redis ? new RedisSmsFraudStore(redis, { keyPrefix: `${keyPrefix}sms-fraud:` }) : new MemorySmsFraudStore()
   const revocations: RevocationStore = redis
     ? new RedisRevocationStore(redis, { keyPrefix: `${keyPrefix}revoked:` })
     : new MemoryRevocationStore({ now: () => now().getTime() })
@@ -96,13 +103,14 @@ async function servicesPlugin (app: FastifyInstance, { config, overrides }: { co
     outbox,
     now,
     logger: app.log.child({ component: 'delivery' }),
+    metrics,
     onCircuitOpen: (channel, until) => {
       circuits?.publish(channel, until).catch((error: unknown) => app.log.warn({ err: error }, 'could not share an open delivery circuit'))
     }
   })
   circuits?.watch((channel, until) => delivery.openCircuit(channel, until))
 
-  const otp = createOtpEngine(config, otpStore)
+  const otp = createOtpEngine(config, otpStore, metrics)
   // expiry is the OTP store's clock: Redis's own, or the injected one of the in-process store
   const storeClock = redis ? Date.now : () => now().getTime()
   const cipher = createJobCipher(config)
@@ -113,21 +121,45 @@ async function servicesPlugin (app: FastifyInstance, { config, overrides }: { co
       delivery,
       isCurrent: (job) => otp.isDeliverable(job.challengeId, job.expiresAt),
       now: storeClock,
-      logger: app.log.child({ component: 'delivery' })
+      logger: app.log.child({ component: 'delivery' }),
+      auditWebhook: config.AUDIT_WEBHOOK_URL && config.AUDIT_WEBHOOK_SECRET
+        ? createAuditWebhookSender({ url: config.AUDIT_WEBHOOK_URL, secret: config.AUDIT_WEBHOOK_SECRET, timeoutMs: config.DELIVERY_TIMEOUT_MS })
+        : undefined,
+      metrics
     }))
   }
   const smsGuard = new SmsGuard({
     allowedCountries: config.SMS_ALLOWED_COUNTRIES,
     hourlyBudget: config.SMS_COUNTRY_HOURLY_BUDGET,
     budget: smsBudget,
-    now
+    clientShare: config.SMS_COUNTRY_IP_SHARE,
+    // without OTP_PEPPER (never in production) each process keys clients its own way
+    clientKey: hmacClientKey(config.OTP_PEPPER ?? randomBytes(32).toString('base64url')),
+    conversion: {
+      store: smsFraud,
+      policy: {
+        windowMs: config.SMS_FRAUD_WINDOW_SECONDS * 1000,
+        minSends: config.SMS_FRAUD_MIN_SENDS,
+        minConversion: config.SMS_FRAUD_MIN_CONVERSION,
+        blockMs: config.SMS_FRAUD_BLOCK_SECONDS * 1000,
+        countryBlockedRanges: config.SMS_FRAUD_COUNTRY_BLOCKED_PREFIXES
+      },
+      allowPrefixes: config.SMS_FRAUD_ALLOW_PREFIXES
+    },
+    onBlock: (block) => {
+      app.audit.record('sms_guard_block', { identifier: block.destination, reason: block.reason })
+      overrides.onSmsBlock?.(block)
+    },
+    onError: (error) => app.log.warn({ err: error }, 'the SMS guard could not count'),
+    now,
+    metrics
   })
   app.decorate('otp', otp)
   app.decorate('delivery', delivery)
   app.decorate('outbox', outbox)
   app.decorate('smsGuard', smsGuard)
   app.decorate('deliveryQueue', deliveryQueue)
-  app.decorate('challengeIssuer', new ChallengeIssuer({ otp, delivery, smsGuard, queue: deliveryQueue, cipher }))
+  app.decorate('challengeIssuer', new ChallengeIssuer({ otp, delivery, smsGuard, queue: deliveryQueue, cipher, metrics }))
   app.decorate('outboxEnabled', delivery.usesOutbox.email || delivery.usesOutbox.sms)
   app.decorate('users', users)
   app.decorate('sessions', sessions)
@@ -142,4 +174,4 @@ async function servicesPlugin (app: FastifyInstance, { config, overrides }: { co
   })
 }
 
-export default fp(servicesPlugin, { name: 'services', fastify: '5.x', dependencies: ['redis', 'mongo'] })
+export default fp(servicesPlugin, { name: 'services', fastify: '5.x', dependencies: ['redis', 'mongo', 'audit', 'metrics'] })

@@ -2,6 +2,7 @@ import fp from 'fastify-plugin'
 import { randomBytes } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import type { Config } from '../src/config.ts'
+import { FAILURE_MEMORY_MS, THROTTLE_BASE_DELAY_MS, THROTTLE_NOTICE_INTERVAL_MS } from '../src/throttling.ts'
 import { parseEncryptionKeys, SecretBox } from '../src/totp/secret-box.ts'
 import { TotpAuthenticator } from '../src/totp/totp-authenticator.ts'
 import type { TotpCredentialRepository } from '../src/totp/totp-credential-repository.ts'
@@ -48,10 +49,13 @@ async function totpPlugin (app: FastifyInstance, { config, keyPrefix }: { config
     attempts,
     box: secretBox(app, config),
     issuer: config.APP_NAME,
-    lockout: {
-      threshold: config.OTP_LOCKOUT_THRESHOLD,
-      windowMs: config.OTP_LOCKOUT_WINDOW_SECONDS * 1000,
-      lockoutMs: config.OTP_LOCKOUT_SECONDS * 1000
+    throttle: {
+      freeFailures: config.TOTP_THROTTLE_AFTER_FAILURES,
+      baseDelayMs: THROTTLE_BASE_DELAY_MS,
+      maxDelayMs: config.TOTP_THROTTLE_MAX_SECONDS * 1000,
+      suspendAfter: config.SUSPEND_AFTER_FAILURES,
+      memoryMs: FAILURE_MEMORY_MS,
+      noticeIntervalMs: THROTTLE_NOTICE_INTERVAL_MS
     },
     now,
     subjectKey: config.OTP_PEPPER ?? randomBytes(32).toString('base64url'),

@@ -3,8 +3,12 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { randomUUID } from 'node:crypto'
 import { isEmbedded, type Config } from './config.ts'
 import { loggerOptions } from './logger.ts'
+import { startTracing } from './telemetry/tracing.ts'
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base'
 import { FieldErrorSchema, ProblemSchema } from '../plugins/schemas/problem.ts'
 import problem, { frameworkErrorHandler } from '../plugins/problem.ts'
+import tracing from '../plugins/tracing.ts'
+import metrics from '../plugins/metrics.ts'
 import responseHeaders from '../plugins/response-headers.ts'
 import redis from '../plugins/redis.ts'
 import mongo from '../plugins/mongo.ts'
@@ -12,6 +16,7 @@ import openapi from '../plugins/openapi.ts'
 import rateLimit from '../plugins/rate-limit.ts'
 import loadShedding from '../plugins/load-shedding.ts'
 import services, { type ServiceOverrides } from '../plugins/services.ts'
+import audit from '../plugins/audit.ts'
 import auth from '../plugins/auth.ts'
 import login from '../plugins/login.ts'
 import totp from '../plugins/totp.ts'
@@ -22,10 +27,14 @@ import totpRoutes from '../plugins/routes/totp.ts'
 import totpLoginRoutes from '../plugins/routes/totp-login.ts'
 import wellKnownRoutes from '../plugins/routes/well-known.ts'
 import devOutboxRoutes from '../plugins/routes/dev-outbox.ts'
+import activityRoutes from '../plugins/routes/activity.ts'
+import devTemplateRoutes from '../plugins/routes/dev-templates.ts'
 import demoRoutes from '../plugins/routes/demo.ts'
 
 export interface AppOverrides extends ServiceOverrides {
   logger?: FastifyServerOptions['logger']
+  /** traces go here (tests: an in-memory exporter), whether or not OTEL_EXPORTER_OTLP_ENDPOINT is set */
+  spanExporter?: SpanExporter
 }
 
 /** TRUST_PROXY: false, true, a hop count, or a list of proxy addresses/CIDRs (proxy-addr semantics). */
@@ -91,7 +100,9 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   app.addSchema(FieldErrorSchema)
   app.addSchema(ProblemSchema)
 
-  // infrastructure
+  // infrastructure; tracing first, so it sees every hook and route
+  await app.register(tracing, { tracing: startTracing(config, overrides.spanExporter) })
+  await app.register(metrics, { config })
   await app.register(responseHeaders)
   await app.register(problem)
   await app.register(loadShedding, { config })
@@ -104,6 +115,7 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   }
 
   // domain services
+  await app.register(audit, { config, now: overrides.now ?? (() => new Date()) })
   await app.register(services, { config, overrides })
   logDeliveryChoices(app, config)
   await app.register(totp, { config, keyPrefix: overrides.redisKeyPrefix ?? '' })
@@ -115,10 +127,12 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   await app.register(wellKnownRoutes)
   await app.register(authRoutes, { prefix: '/v1/auth', config })
   await app.register(meRoutes, { prefix: '/v1/me', config })
+  await app.register(activityRoutes, { prefix: '/v1/me/activity', config })
   await app.register(totpRoutes, { prefix: '/v1/me/totp', config })
   await app.register(totpLoginRoutes, { prefix: '/v1/auth', config })
   if (app.outboxEnabled) {
     await app.register(devOutboxRoutes, { prefix: '/v1/dev', config })
+    await app.register(devTemplateRoutes, { prefix: '/v1/dev', config })
     await app.register(demoRoutes)
   }
 

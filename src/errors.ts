@@ -10,6 +10,8 @@ export const ERRORS = {
   unauthorized: { status: 401, title: 'Authentication required' },
   token_reused: { status: 401, title: 'Refresh token reused; the session was revoked' },
   forbidden: { status: 403, title: 'Forbidden' },
+  login_suspended: { status: 403, title: 'Sign-in with codes is suspended after too many wrong codes' },
+  destination_blocked: { status: 403, title: 'Codes are not sent to this destination for now' },
   not_found: { status: 404, title: 'Not found' },
   method_not_allowed: { status: 405, title: 'Method not allowed' },
   conflict: { status: 409, title: 'Conflict' },

@@ -2,6 +2,8 @@ import cluster from 'node:cluster'
 import { readProcessConfig, type Config } from './config.ts'
 import { buildApp } from './app.ts'
 import { listenWithGrace } from './listen.ts'
+import { ClusterMetrics } from './metrics/cluster-metrics.ts'
+import { buildMetricsServer } from '../plugins/metrics-server.ts'
 
 async function serve (config: Config): Promise<void> {
   await listenWithGrace(await buildApp(config), config)
@@ -11,6 +13,13 @@ const config = readProcessConfig('otp-gate')
 if (config.WORKERS > 1 && cluster.isPrimary) {
   // the primary only forks; each worker is a full server sharing the port
   for (let worker = 0; worker < config.WORKERS; worker++) cluster.fork()
+  // one scrape for the instance: the primary sums its workers' metrics
+  if (config.METRICS_PORT !== undefined) {
+    buildMetricsServer(new ClusterMetrics()).listen({ host: config.HOST, port: config.METRICS_PORT }).catch((error: unknown) => {
+      process.stderr.write(`otp-gate: could not serve metrics: ${error instanceof Error ? error.message : String(error)}\n`)
+      process.exit(1)
+    })
+  }
   let stopping = false
   const stop = (signal: NodeJS.Signals) => {
     stopping = true

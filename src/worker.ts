@@ -10,8 +10,13 @@ import { createDeliveryQueue } from './delivery/create-delivery-queue.ts'
 import { createCodeDeliveryConsumer } from './delivery/code-delivery-consumer.ts'
 import { createJobCipher, hasSharedJobKey } from './delivery/job-cipher.ts'
 import { CircuitBoard } from './delivery/circuit-board.ts'
+import { createAuditWebhookSender } from './audit/audit-webhook.ts'
 import { createOtpEngine } from './otp/otp-engine.ts'
 import { RedisOtpStore } from './otp/redis-otp-store.ts'
+import { PrometheusMetrics } from './metrics/prometheus-metrics.ts'
+import { NO_METRICS } from './metrics/metrics.ts'
+import { buildMetricsServer } from '../plugins/metrics-server.ts'
+import { startTracing } from './telemetry/tracing.ts'
 
 function refuse (message: string): never {
   process.stderr.write(`otp-gate worker: ${message}\n`)
@@ -24,6 +29,11 @@ async function run (config: Config): Promise<void> {
   // the API seals each job; with a random key of its own this process could open none of them
   if (!hasSharedJobKey(config)) refuse('set OTP_PEPPER or DELIVERY_JOB_KEY, the same as the API\'s, to open its jobs')
 
+  const tracing = startTracing(config)
+  // its own /metrics on METRICS_PORT (deliveries, store errors, Node's): the API's port differs from this one
+  const prometheus = config.METRICS_PORT === undefined ? null : new PrometheusMetrics({ conversionWindowSeconds: config.SMS_FRAUD_WINDOW_SECONDS, withApiMetrics: false })
+  const metrics = prometheus ?? NO_METRICS
+  const metricsServer = prometheus && buildMetricsServer(prometheus)
   const health = buildWorkerHealthServer(redis, { logger: loggerOptions(config), pingTimeoutMs: config.STORE_TIMEOUT_MS })
   redis.on('error', (error: Error) => health.log.warn({ err: error.message }, 'redis connection error'))
   await redis.connect()
@@ -34,6 +44,7 @@ async function run (config: Config): Promise<void> {
   const delivery = createDelivery(config, {
     outbox,
     logger: health.log.child({ component: 'delivery' }),
+    metrics,
     onCircuitOpen: (channel, until) => {
       circuits.publish(channel, until).catch((error: unknown) => health.log.warn({ err: error }, 'could not share an open delivery circuit'))
     }
@@ -46,7 +57,12 @@ async function run (config: Config): Promise<void> {
     cipher: createJobCipher(config),
     delivery,
     isCurrent: (job) => otp.isDeliverable(job.challengeId, job.expiresAt),
-    logger: health.log.child({ component: 'delivery' })
+    logger: health.log.child({ component: 'delivery' }),
+    // the API queues a job per security event when AUDIT_WEBHOOK_URL is set: this process posts them too
+    auditWebhook: config.AUDIT_WEBHOOK_URL && config.AUDIT_WEBHOOK_SECRET
+      ? createAuditWebhookSender({ url: config.AUDIT_WEBHOOK_URL, secret: config.AUDIT_WEBHOOK_SECRET, timeoutMs: config.DELIVERY_TIMEOUT_MS })
+      : undefined,
+    metrics
   }))
 
   closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
@@ -55,9 +71,15 @@ async function run (config: Config): Promise<void> {
     circuits.stop()
     await queue.close()
     await health.close()
+    await metricsServer?.close()
     await redis.quit().catch(() => redis.disconnect())
+    await tracing?.shutdown()
   })
   await health.listen({ host: config.HOST, port: config.WORKER_PORT })
+  if (metricsServer) {
+    await metricsServer.listen({ host: config.HOST, port: config.METRICS_PORT })
+    health.log.info({ port: config.METRICS_PORT }, 'metrics served at /metrics')
+  }
 }
 
 run(readProcessConfig('otp-gate worker')).catch((error: unknown) => {

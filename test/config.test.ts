@@ -1,7 +1,7 @@
 import t from 'tap'
 import { readFileSync } from 'node:fs'
-import { ConfigError, ConfigSchema, isEmbedded, loadConfig } from '../src/config.ts'
-import { renderEnvExample } from '../src/env-example.ts'
+import { CONFIG_GROUPS, ConfigError, ConfigSchema, isEmbedded, loadConfig } from '../src/config.ts'
+import { renderEnvExample, withConfigTables } from '../src/config-docs.ts'
 
 const productionEnv = {
   NODE_ENV: 'production',
@@ -74,6 +74,13 @@ t.test('production refuses to start without its services, keys and providers', a
 
 t.test('.env.example documents every variable with its default', async (t) => {
   const committed = readFileSync(new URL('../.env.example', import.meta.url), 'utf8')
-  t.equal(committed, renderEnvExample(), 'regenerate with: npm exec -- node scripts/write-env-example.ts')
+  t.equal(committed, renderEnvExample(), 'regenerate with: npm run config-docs')
   for (const name of Object.keys(ConfigSchema.properties)) t.match(committed, new RegExp(`^${name}=`, 'm'), name)
+})
+
+t.test('the README\'s configuration tables are generated from the schema, one row per variable', async (t) => {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
+  t.equal(withConfigTables(readme), readme, 'regenerate with: npm run config-docs')
+  for (const name of Object.keys(ConfigSchema.properties)) t.match(readme, new RegExp(`^\\| \`${name}\` \\|`, 'm'), name)
+  t.same(Object.values(CONFIG_GROUPS).flatMap((group) => Object.keys(group)).sort(), Object.keys(ConfigSchema.properties).sort(), 'every variable in exactly one group')
 })

@@ -13,7 +13,7 @@ import { routeLimits } from '../rate-limit.ts'
 import { BODY_ERRORS, PARSE_ERRORS, jsonResponse, problemResponses } from '../schemas/responses.ts'
 
 // what asking for a code can end in, after the body is read: delivery itself happens off the request path
-const SEND_ERRORS = ['invalid_destination', 'cooldown', 'rate_limited'] as const
+const SEND_ERRORS = ['invalid_destination', 'destination_blocked', 'cooldown', 'rate_limited'] as const
 
 const StartBodySchema = contactBodySchema({
   purpose: Type.Optional(Type.Literal('login', { description: 'what the code is for; `login`, the only purpose, when left out' })),
@@ -40,7 +40,7 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
     }
   }, async (request, reply) => {
     const identifier = normaliseIdentifier(request.body, config.DEFAULT_REGION)
-    const challenge = await loginService.start(identifier, request.body.locale ?? null, deliveryLog(request))
+    const challenge = await loginService.start(identifier, request.body.locale ?? null, deliveryLog(request), request.ip)
     return reply.code(202).send(challengeView(challenge))
   })
 
@@ -56,7 +56,7 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
       response: { 202: jsonResponse('A new code is on its way', ChallengeSchema), ...problemResponses(...BODY_ERRORS, 'challenge_expired', ...SEND_ERRORS) }
     }
   }, async (request, reply) => {
-    const challenge = await loginService.resend(request.body.challengeId, deliveryLog(request))
+    const challenge = await loginService.resend(request.body.challengeId, deliveryLog(request), request.ip)
     return reply.code(202).send(challengeView(challenge))
   })
 

@@ -41,7 +41,7 @@ const SessionListSchema = Type.Object({ sessions: Type.Array(SessionSchema) }, {
 
 /** The signed-in user: profile, sessions, and adding a verified email or phone. Every route needs a bearer token. */
 const meRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {
-  const { users, sessions, sessionService, challengeIssuer, otp, now } = app
+  const { users, sessions, sessionService, challengeIssuer, otp, audit, now } = app
   app.addHook('preParsing', app.authenticate)
   const { startLimit, verifyLimit, defaultLimit } = routeLimits(config)
   const currentUser = activeUserLookup(users)
@@ -120,7 +120,7 @@ const meRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { co
       tags: ['me'],
       security,
       body: contactBodySchema({ locale: Type.Optional(LocaleSchema) }, [{ phone: '+12015550123' }]),
-      response: { 202: jsonResponse('A code is on its way', ChallengeSchema), ...problemResponses('unauthorized', ...BODY_ERRORS, 'invalid_destination', 'cooldown', 'rate_limited') }
+      response: { 202: jsonResponse('A code is on its way', ChallengeSchema), ...problemResponses('unauthorized', ...BODY_ERRORS, 'invalid_destination', 'destination_blocked', 'cooldown', 'rate_limited') }
     }
   }, async (request, reply) => {
     const user = await currentUser(request.user.sub)
@@ -132,7 +132,7 @@ const meRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { co
       userId: user.id,
       locale: request.body.locale ?? user.locale,
       deliverable: true
-    }, request.log.child({ component: 'delivery' }))
+    }, request.log.child({ component: 'delivery' }), undefined, request.ip)
     return reply.code(202).send(challengeView(challenge))
   })
 
@@ -152,6 +152,8 @@ const meRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { co
     // a challenge started by another account is no proof for this one
     if (verified.userId !== request.user.sub) throw new AppError('invalid_code')
     const user = await users.attachIdentifier(request.user.sub, identifierKind(verified.channel), verified.destination, now())
+    challengeIssuer.recordVerified(verified.channel, verified.destination)
+    audit.record('contact_changed', { userId: user.id, identifier: verified.destination, reason: identifierKind(verified.channel) })
     return userView(user)
   })
 }

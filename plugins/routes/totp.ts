@@ -35,7 +35,7 @@ const body = <T extends typeof TotpCodeSchema | typeof SecondFactorCodeSchema>(c
 
 /** The signed-in user's authenticator app (TOTP) and recovery codes. Every route needs a bearer token. */
 const totpRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {
-  const { users, totp } = app
+  const { users, totp, audit } = app
   app.addHook('preParsing', app.authenticate)
   const { startLimit, verifyLimit, defaultLimit } = routeLimits(config)
   const currentUser = activeUserLookup(users)
@@ -85,6 +85,7 @@ const totpRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
   }, async (request, reply) => {
     const user = await currentUser(request.user.sub)
     const recoveryCodes = await totp.confirmEnrolment(user.id, request.body.code)
+    audit.record('authenticator_added', { userId: user.id, reason: 'totp' })
     reply.header('cache-control', 'no-store')
     return { recoveryCodes }
   })
@@ -103,6 +104,7 @@ const totpRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
   }, async (request, reply) => {
     const user = await currentUser(request.user.sub)
     await totp.remove(user.id, request.body.code)
+    audit.record('authenticator_removed', { userId: user.id, reason: 'totp' })
     return reply.code(204).send(null)
   })
 

@@ -3,6 +3,7 @@ import type { DeliveryQueue } from '../delivery/delivery-queue.ts'
 import { sealingContext, type JobCipher } from '../delivery/job-cipher.ts'
 import type { SmsAdmission, SmsGuard } from '../delivery/sms-guard.ts'
 import type { IssuedChallenge, OtpEngine, StartChallengeInput } from '../otp/otp-engine.ts'
+import { NO_METRICS, type Metrics } from '../metrics/metrics.ts'
 
 export interface ChallengeIssuerOptions {
   otp: OtpEngine
@@ -11,6 +12,8 @@ export interface ChallengeIssuerOptions {
   smsGuard: SmsGuard
   queue: DeliveryQueue
   cipher: JobCipher
+  /** counts started challenges and every code sent (the conversion ratio's denominator) */
+  metrics?: Metrics
 }
 
 /**
@@ -22,9 +25,11 @@ export interface ChallengeIssuerOptions {
  */
 export class ChallengeIssuer {
   readonly #options: ChallengeIssuerOptions
+  readonly #metrics: Metrics
 
   constructor (options: ChallengeIssuerOptions) {
     this.#options = options
+    this.#metrics = options.metrics ?? NO_METRICS
   }
 
   /**
@@ -32,14 +37,14 @@ export class ChallengeIssuer {
    * spent country budget stores and sends nothing. Run it beside independent work; `issue` gives the unit back
    * if no code is issued.
    */
-  async admit (input: Pick<StartChallengeInput, 'channel' | 'destination'>): Promise<SmsAdmission | null> {
+  async admit (input: Pick<StartChallengeInput, 'channel' | 'destination'>, clientIp?: string): Promise<SmsAdmission | null> {
     this.#options.delivery.assertEnabled(input.channel)
-    return input.channel === 'sms' ? this.#options.smsGuard.admit(input.destination) : null
+    return input.channel === 'sms' ? this.#options.smsGuard.admit(input.destination, clientIp) : null
   }
 
   /** Starts a challenge (admitted already, or admitted here) and delivers its code. Decoys count like real codes. */
-  async issue (input: StartChallengeInput, logger: DeliveryLogger, admission?: SmsAdmission | null): Promise<IssuedChallenge> {
-    const admitted = admission === undefined ? await this.admit(input) : admission
+  async issue (input: StartChallengeInput, logger: DeliveryLogger, admission?: SmsAdmission | null, clientIp?: string): Promise<IssuedChallenge> {
+    const admitted = admission === undefined ? await this.admit(input, clientIp) : admission
     let challenge: IssuedChallenge
     try {
       challenge = await this.#options.otp.startChallenge(input)
@@ -49,6 +54,7 @@ export class ChallengeIssuer {
       throw error
     }
     await this.#deliver(challenge, logger)
+    this.#metrics.challengeStarted(challenge.channel, challenge.destination)
     return challenge
   }
 
@@ -56,19 +62,25 @@ export class ChallengeIssuer {
    * A new code for a pending challenge. The destination is only known once the store has replaced the code, so
    * a refusal of the guard withdraws the challenge (cooldown and quota slot given back): the client starts again.
    */
-  async reissue (challengeId: string, logger: DeliveryLogger): Promise<IssuedChallenge> {
+  async reissue (challengeId: string, logger: DeliveryLogger, clientIp?: string): Promise<IssuedChallenge> {
     const { otp, smsGuard } = this.#options
     const challenge = await otp.resendChallenge(challengeId)
     if (challenge.channel === 'sms') {
       try {
-        await smsGuard.admit(challenge.destination)
+        await smsGuard.admit(challenge.destination, clientIp)
       } catch (error) {
         await otp.withdrawChallenge(challengeId)
         throw error
       }
     }
     await this.#deliver(challenge, logger)
+    this.#metrics.codeResent(challenge.channel, challenge.destination)
     return challenge
+  }
+
+  /** A code was used: an SMS one counts toward its number range's conversion (fire and forget). */
+  recordVerified (channel: 'email' | 'sms', destination: string): void {
+    if (channel === 'sms') this.#options.smsGuard.recordVerified(destination)
   }
 
   /**

@@ -1,9 +1,11 @@
 import { AppError, isAppError } from '../errors.ts'
 import { isStoreUnavailable } from '../store-errors.ts'
 import type { DeliveryLogger } from '../delivery/delivery.ts'
-import type { IssuedChallenge, OtpEngine, VerifiedChallenge } from '../otp/otp-engine.ts'
+import { challengeOf, type IssuedChallenge, type OtpEngine, type VerifiedChallenge } from '../otp/otp-engine.ts'
+import { NO_AUDIT, type AuditRecorder } from '../audit/audit-event.ts'
 import type { MfaChallenges } from '../totp/mfa-challenges.ts'
 import type { TotpAuthenticator } from '../totp/totp-authenticator.ts'
+import { isRecoveryCode } from '../totp/recovery-codes.ts'
 import { verifiedAtField, type IdentifierKind, type User, type UserRepository } from '../users/user-repository.ts'
 import { ChallengeIssuer, channelOf, identifierKind } from './challenge-issuer.ts'
 import type { ClientInfo, SessionService, TokenPair } from './session-service.ts'
@@ -28,11 +30,23 @@ export interface LoginServiceOptions {
   signup: 'open' | 'closed'
   mfaPolicy: 'required_when_enrolled' | 'off'
   now: () => Date
+  /** security events: sign-ins that succeed, fail or are throttled, recovery codes used */
+  audit?: AuditRecorder
 }
 
 export interface Identifier { kind: IdentifierKind, value: string }
 
 const invalidCode = () => new AppError('invalid_code')
+const loginSuspended = () => new AppError('login_suspended', {
+  detail: 'Too many wrong codes were entered for this identifier: sign-in with codes is suspended. Complete it with a recovery code, or contact support.'
+})
+const RETRYABLE = new Set<string>(['invalid_code', 'login_suspended', 'rate_limited'])
+
+/** The audit event of a refused code: a lockout or spent attempts are throttling, anything else a failure. */
+function failedSignIn (audit: AuditRecorder, error: unknown, fields: { userId: string | null, identifier?: string | null, amr: string[] }): void {
+  if (!isAppError(error) || !['invalid_code', 'too_many_attempts', 'rate_limited', 'login_suspended'].includes(error.code)) return
+  audit.record(error.code === 'invalid_code' ? 'sign_in_failed' : 'sign_in_throttled', { ...fields, reason: error.code })
+}
 const mfaTokenGone = () => new AppError('challenge_expired', { detail: 'The mfaToken has expired or was used; log in again.' })
 
 /**
@@ -48,15 +62,18 @@ const mfaTokenGone = () => new AppError('challenge_expired', { detail: 'The mfaT
 export class LoginService {
   readonly #options: LoginServiceOptions
 
+  readonly #audit: AuditRecorder
+
   constructor (options: LoginServiceOptions) {
     this.#options = options
+    this.#audit = options.audit ?? NO_AUDIT
   }
 
   /** Sends a code; the same answer and work whether or not the identifier has an account. */
-  async start ({ kind, value }: Identifier, locale: string | null, logger: DeliveryLogger): Promise<IssuedChallenge> {
+  async start ({ kind, value }: Identifier, locale: string | null, logger: DeliveryLogger, clientIp?: string): Promise<IssuedChallenge> {
     const { users, issuer, signup } = this.#options
     const channel = channelOf(kind)
-    const [found, admission] = await Promise.allSettled([users.findByIdentifier(kind, value), issuer.admit({ channel, destination: value })])
+    const [found, admission] = await Promise.allSettled([users.findByIdentifier(kind, value), issuer.admit({ channel, destination: value }, clientIp)])
     if (found.status === 'rejected' || admission.status === 'rejected') {
       if (admission.status === 'fulfilled') await admission.value?.release()
       throw found.status === 'rejected' ? found.reason : (admission as PromiseRejectedResult).reason
@@ -74,20 +91,27 @@ export class LoginService {
     }, logger, admission.value)
   }
 
-  resend (challengeId: string, logger: DeliveryLogger): Promise<IssuedChallenge> {
-    return this.#options.issuer.reissue(challengeId, logger)
+  resend (challengeId: string, logger: DeliveryLogger, clientIp?: string): Promise<IssuedChallenge> {
+    return this.#options.issuer.reissue(challengeId, logger, clientIp)
   }
 
   /** Exchanges a code for a session, signing the user up on a first login when sign-up is open. */
   async verify (challengeId: string, code: string, client: ClientInfo, logger: DeliveryLogger): Promise<SignedIn | MfaChallengeView> {
-    const verified = await this.#options.otp.verifyChallenge({ challengeId, code, purpose: 'login' })
-    return keepChallengeOnOutage(verified, logger, () => this.#afterVerify(verified, client))
+    const verified = await this.#options.otp.verifyChallenge({ challengeId, code, purpose: 'login' }).catch((error: unknown) => {
+      const challenge = challengeOf(error)
+      failedSignIn(this.#audit, error, { userId: challenge?.userId ?? null, identifier: challenge?.destination ?? null, amr: ['otp'] })
+      throw error
+    })
+    const result = await keepChallengeOnOutage(verified, logger, () => this.#afterVerify(verified, client))
+    this.#options.issuer.recordVerified(verified.channel, verified.destination)
+    return result
   }
 
   async #afterVerify (verified: VerifiedChallenge, client: ClientInfo): Promise<SignedIn | MfaChallengeView> {
     const { users, signup, now } = this.#options
     if (!verified.deliverable) throw invalidCode()
     const kind = identifierKind(verified.channel)
+    if (verified.suspended) return this.#recoveryOnly(verified, kind)
     const at = now()
     let userId = verified.userId
     if (userId === null) {
@@ -109,6 +133,18 @@ export class LoginService {
     return this.#signedIn(loggedIn, ['otp'], client)
   }
 
+  /**
+   * A right code for a suspended identifier signs nobody in: a user with recovery codes may finish with one (which
+   * lifts the suspension); anyone else, known or not, gets login_suspended.
+   */
+  async #recoveryOnly (verified: VerifiedChallenge, kind: IdentifierKind): Promise<MfaChallengeView> {
+    const { users, totp, mfa } = this.#options
+    const user = await users.findByIdentifier(kind, verified.destination)
+    if (user?.status !== 'active' || !await totp.isActive(user.id)) throw loginSuspended()
+    const mfaToken = await mfa.issue({ userId: user.id, kind, amr: ['otp'], recoveryOnly: true })
+    return { mfaRequired: true, mfaToken, expiresIn: mfa.ttlSeconds, methods: ['recovery'] }
+  }
+
   async #secondFactor (userId: string, kind: IdentifierKind): Promise<MfaChallengeView | null> {
     const { totp, mfa } = this.#options
     if (!await totp.isActive(userId)) return null
@@ -127,14 +163,28 @@ export class LoginService {
     if (challenge === null) throw mfaTokenGone()
     let method: Awaited<ReturnType<TotpAuthenticator['verifySecondFactor']>>
     try {
+      if (challenge.recoveryOnly === true && !isRecoveryCode(code)) throw loginSuspended()
       method = await totp.verifySecondFactor(challenge.userId, code)
     } catch (error) {
-      if (isAppError(error) && error.code === 'invalid_code') await mfa.giveBack(mfaToken, challenge)
+      failedSignIn(this.#audit, error, { userId: challenge.userId, amr: [...challenge.amr, 'mfa'] })
+      // the user's mistake or a wait: the login goes on with another code
+      if (isAppError(error) && RETRYABLE.has(error.code)) await mfa.giveBack(mfaToken, challenge)
       throw error
     }
+    if (method === 'recovery') this.#audit.record('recovery_code_used', { userId: challenge.userId })
     const user = await users.recordLogin(challenge.userId, challenge.kind, now())
     if (user === null || user.status !== 'active') throw invalidCode()
+    if (method === 'recovery') await this.#liftSuspensions(user)
     return this.#signedIn(user, [...challenge.amr, method, 'mfa'], client)
+  }
+
+  /** A recovery-code sign-in ends the throttling and suspension of the user's code logins. */
+  async #liftSuspensions (user: User): Promise<void> {
+    const { otp } = this.#options
+    await Promise.all([
+      user.email === null ? null : otp.clearFailures('email', user.email),
+      user.phone === null ? null : otp.clearFailures('sms', user.phone)
+    ])
   }
 
   /** A login with an identifier and a code of the authenticator app; everyone else gets a wrong code's answer. */
@@ -142,7 +192,10 @@ export class LoginService {
     const { users, totp, now } = this.#options
     const user = await users.findByIdentifier(kind, value)
     const subject = user ? totp.userSubject(user.id) : totp.identifierSubject(kind, value)
-    await totp.verifyLogin(subject, user?.status === 'active' ? user.id : null, code)
+    await totp.verifyLogin(subject, user?.status === 'active' ? user.id : null, code).catch((error: unknown) => {
+      failedSignIn(this.#audit, error, { userId: user?.id ?? null, identifier: value, amr: ['totp'] })
+      throw error
+    })
     // verifyLogin accepts no code for anyone else; this narrows the type
     if (user?.status !== 'active') throw invalidCode()
     // a TOTP login proves the app, not the identifier: only a verified one records the login
@@ -151,7 +204,9 @@ export class LoginService {
   }
 
   async #signedIn (user: User, amr: string[], client: ClientInfo): Promise<SignedIn> {
-    return { ...await this.#options.sessions.open(user.id, amr, client), user }
+    const signedIn = { ...await this.#options.sessions.open(user.id, amr, client), user }
+    this.#audit.record('sign_in_succeeded', { userId: user.id, identifier: user.email ?? user.phone, amr })
+    return signedIn
   }
 }
 

@@ -1,6 +1,8 @@
-import { AppError } from '../errors.ts'
+import { AppError, isAppError } from '../errors.ts'
 import { sameHash, type SessionRepository } from '../sessions/session-repository.ts'
 import type { RevocationStore } from '../sessions/revocation-store.ts'
+import { NO_AUDIT, type AuditRecorder } from '../audit/audit-event.ts'
+import { NO_METRICS, type Metrics } from '../metrics/metrics.ts'
 import { hashRefreshToken, newRefreshToken, newSessionId, parseRefreshToken, sessionStartOf, successorRefreshToken, type PresentedRefreshToken } from '../sessions/tokens.ts'
 
 /** What an access token says, as this service signs it (iss, aud and exp are added by the signer). */
@@ -31,6 +33,10 @@ export interface SessionServiceOptions {
   /** a used refresh token presented again this soon gets the same successor, not a revocation */
   reuseGraceSeconds: number
   now: () => Date
+  /** security events: a reused refresh token, a session ended */
+  audit?: AuditRecorder,
+  /** counts each refresh's outcome */
+  metrics?: Metrics
 }
 
 const invalidRefreshToken = () => new AppError('unauthorized', { detail: 'The refresh token is not valid.' })
@@ -46,8 +52,11 @@ const invalidRefreshToken = () => new AppError('unauthorized', { detail: 'The re
 export class SessionService {
   readonly #options: SessionServiceOptions
 
+  readonly #audit: AuditRecorder
+
   constructor (options: SessionServiceOptions) {
     this.#options = options
+    this.#audit = options.audit ?? NO_AUDIT
   }
 
   async open (userId: string, amr: string[], client: ClientInfo): Promise<TokenPair> {
@@ -75,6 +84,21 @@ export class SessionService {
    * successor is derived from the presented token, so the pair is the same for every parallel caller.
    */
   async refresh (presentedToken: string): Promise<TokenPair> {
+    const metrics = this.#options.metrics ?? NO_METRICS
+    try {
+      const pair = await this.#rotate(presentedToken)
+      metrics.sessionRefreshed('rotated')
+      return pair
+    } catch (error) {
+      // a store failure is neither reuse nor an invalid token: store_errors_total counts it
+      if (isAppError(error) && (error.code === 'token_reused' || error.code === 'unauthorized')) {
+        metrics.sessionRefreshed(error.code === 'token_reused' ? 'reused' : 'invalid')
+      }
+      throw error
+    }
+  }
+
+  async #rotate (presentedToken: string): Promise<TokenPair> {
     const { sessions, refreshTokenKey, reuseGraceSeconds, now } = this.#options
     const presented = parseRefreshToken(refreshTokenKey, presentedToken)
     if (presented === null) throw invalidRefreshToken()
@@ -95,6 +119,7 @@ export class SessionService {
     })
     if (result.outcome === 'invalid') throw invalidRefreshToken()
     if (result.outcome === 'reused') {
+      this.#audit.record('refresh_token_reused', { userId: result.session.userId })
       await this.#revokeAccess(result.session.userId, result.session.id)
       throw new AppError('token_reused')
     }
@@ -123,6 +148,7 @@ export class SessionService {
       this.#revokeAccess(sub, sid),
       presented && this.#endByRefreshToken(sub, presented, at)
     ])
+    this.#audit.record('session_ended', { userId: sub, reason: 'logout' })
   }
 
   async #endByRefreshToken (userId: string, presented: PresentedRefreshToken, at: Date): Promise<void> {
@@ -133,6 +159,7 @@ export class SessionService {
   async end (userId: string, sessionId: string): Promise<boolean> {
     const ended = await this.#options.sessions.revoke(sessionId, userId, this.#options.now())
     if (ended) await this.#revokeAccess(userId, sessionId)
+    if (ended) this.#audit.record('session_ended', { userId, reason: 'end' })
     return ended
   }
 
@@ -141,6 +168,7 @@ export class SessionService {
     const { sessions, revocations, accessTokenTtlSeconds, now } = this.#options
     const at = now()
     await Promise.all([sessions.revokeAll(userId, at), revocations.revokeUserBefore(userId, at, accessTokenTtlSeconds)])
+    this.#audit.record('session_ended', { userId, reason: 'end_all' })
   }
 
   /** The sliding expiry after a use at `at`, never past the session's absolute end. */

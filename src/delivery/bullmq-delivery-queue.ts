@@ -2,14 +2,14 @@ import { randomUUID } from 'node:crypto'
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq'
 import { Cluster, type Redis } from 'ioredis'
 import type { DeliveryLogger } from './delivery.ts'
-import type { DeliveryConsumer, DeliveryJob, DeliveryQueue, FailedDelivery, QueuedDelivery } from './delivery-queue.ts'
+import type { DeliveryConsumer, DeliveryJob, DeliveryQueue, FailedDelivery, QueueJob, QueuedJob } from './delivery-queue.ts'
 import { DeliveryAttempts } from './delivery-attempt.ts'
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy.ts'
 
 export const DELIVERY_QUEUE_NAME = 'code-delivery'
 
 /** What a job holds in Redis: the sealed job, or after a failure the job without its sealed payload. */
-type StoredJob = Omit<DeliveryJob, 'sealed'> & { sealed?: string, enqueuedAt: number }
+type StoredJob = (Omit<DeliveryJob, 'sealed'> & { sealed?: string } | Exclude<QueueJob, DeliveryJob>) & { enqueuedAt: number }
 
 /** Carries the delay the retry policy chose to BullMQ's backoff strategy. */
 class RetryLater extends Error {
@@ -64,9 +64,11 @@ const LOST = new Set(['reconnecting', 'close', 'end'])
 /** How long a close with Redis gone lets BullMQ drop its connections. */
 const ABANDON_WAIT_MS = 500
 
-const toQueued = (job: Job<StoredJob>): QueuedDelivery => {
+const toQueued = (job: Job<StoredJob>): QueuedJob => {
+  const queued = { id: job.id ?? '', attempt: job.attemptsMade + 1 }
+  if (job.data.kind === 'audit-webhook') return { ...job.data, ...queued }
   const { sealed, ...rest } = job.data
-  return { ...rest, sealed: sealed ?? '', id: job.id ?? '', attempt: job.attemptsMade + 1 }
+  return { ...rest, sealed: sealed ?? '', ...queued }
 }
 
 /**
@@ -94,9 +96,9 @@ export class BullMqDeliveryQueue implements DeliveryQueue {
     this.#queue.on('error', (error) => this.#logger.warn({ err: error }, 'delivery queue error'))
   }
 
-  async enqueue (job: DeliveryJob): Promise<void> {
+  async enqueue (job: QueueJob): Promise<void> {
     const attempts = (this.#options.retryPolicy ?? DEFAULT_RETRY_POLICY).maxAttempts
-    await this.#queue.add(job.channel, { ...job, enqueuedAt: this.#now() }, {
+    await this.#queue.add(job.kind === 'audit-webhook' ? job.kind : job.channel, { ...job, enqueuedAt: this.#now() }, {
       jobId: randomUUID(),
       attempts,
       backoff: { type: 'delivery' },
@@ -138,8 +140,8 @@ export class BullMqDeliveryQueue implements DeliveryQueue {
   async failed (): Promise<FailedDelivery[]> {
     const jobs = await this.#queue.getFailed(0, FAILED_KEPT.count - 1)
     return jobs.map((job) => {
-      const { sealed, ...kept } = toQueued(job)
-      return { ...kept, attempt: job.attemptsMade, reason: job.failedReason, failedAt: job.finishedOn ?? 0 }
+      const { sealed, ...kept } = toQueued(job) as QueuedJob & { sealed?: string }
+      return { ...kept, attempt: job.attemptsMade, reason: job.failedReason, failedAt: job.finishedOn ?? 0 } as FailedDelivery
     })
   }
 
@@ -147,7 +149,7 @@ export class BullMqDeliveryQueue implements DeliveryQueue {
     const result = await attempts.run(toQueued(job))
     if (result.outcome === 'retrying') throw new RetryLater(result.reason, result.delayMs)
     if (result.outcome === 'failed') {
-      const { sealed, ...kept } = job.data
+      const { sealed, ...kept } = job.data as StoredJob & { sealed?: string }
       // a job that will not be sent keeps no code, not even sealed
       await job.updateData(kept)
       throw new UnrecoverableError(result.reason)

@@ -1,7 +1,9 @@
 import type { Delivery, DeliveryLogger } from './delivery.ts'
-import type { DeliveryConsumer, QueuedDelivery } from './delivery-queue.ts'
+import type { DeliveryConsumer, QueuedAuditWebhook, QueuedDelivery } from './delivery-queue.ts'
 import { sealingContext, type JobCipher } from './job-cipher.ts'
 import { DeliveryError, isDeliveryError } from './senders.ts'
+import { isStoreUnavailable } from '../store-errors.ts'
+import type { Metrics } from '../metrics/metrics.ts'
 
 export interface CodeDeliveryConsumerOptions {
   cipher: JobCipher
@@ -15,21 +17,30 @@ export interface CodeDeliveryConsumerOptions {
   /** epoch ms */
   now?: () => number
   logger?: DeliveryLogger | undefined
+  /** sends audit-webhook jobs (AUDIT_WEBHOOK_URL); without it such a job fails as rejected */
+  auditWebhook?: ((job: QueuedAuditWebhook) => Promise<'sent' | 'dropped'>) | undefined,
+  /** counts an OTP store that could not be asked */
+  metrics?: Metrics | undefined
 }
 
 /**
- * The consumer of queued codes: drops a job whose code expired or was replaced, else opens its sealed payload
+ * The consumer of queued jobs (audit-webhook jobs go to `auditWebhook`). For codes: drops a job whose code expired or was replaced, else opens its sealed payload
  * and sends it once through Delivery (the queue owns the retries). Failures are rethrown as the DeliveryError
  * the sender gave, so the queue can tell transient from permanent.
  */
 export function createCodeDeliveryConsumer (options: CodeDeliveryConsumerOptions): DeliveryConsumer {
   const now = options.now ?? Date.now
   return async (job) => {
+    if (job.kind === 'audit-webhook') {
+      if (options.auditWebhook === undefined) throw new DeliveryError('rejected', 'audit webhook: AUDIT_WEBHOOK_URL is not set in this process')
+      return await options.auditWebhook(job)
+    }
     if (job.expiresAt <= now()) return 'dropped'
     let current: boolean
     try {
       current = await options.isCurrent(job)
-    } catch {
+    } catch (error) {
+      options.metrics?.storeError('redis', error instanceof Error && isStoreUnavailable(error) ? 'unavailable' : 'error')
       throw new DeliveryError('transient', 'otp store: could not check the challenge')
     }
     if (!current) return 'dropped'
@@ -44,6 +55,7 @@ export function createCodeDeliveryConsumer (options: CodeDeliveryConsumerOptions
         channel: job.channel,
         to: content.to,
         code: content.code,
+        challengeId: job.challengeId,
         locale: job.locale,
         purpose: job.purpose,
         expiresInSeconds: Math.ceil((job.expiresAt - now()) / 1000),

@@ -1,5 +1,5 @@
 import type { Channel, DeliveryLogger } from './delivery.ts'
-import type { DeliveryConsumer, QueuedDelivery } from './delivery-queue.ts'
+import type { DeliveryConsumer, QueuedJob } from './delivery-queue.ts'
 import { decideRetry, type RetryPolicy } from './retry-policy.ts'
 
 export type AttemptResult =
@@ -27,9 +27,10 @@ const NO_LOGGER: DeliveryLogger = { info: () => {}, warn: () => {} }
 export class DeliveryAttempts {
   readonly #options: DeliveryAttemptsOptions
   readonly #logger: DeliveryLogger
-  readonly #counts: Record<Channel, Record<Outcome, number>> = {
+  readonly #counts: Record<Channel | 'audit-webhook', Record<Outcome, number>> = {
     email: { sent: 0, dropped: 0, retrying: 0, failed: 0 },
-    sms: { sent: 0, dropped: 0, retrying: 0, failed: 0 }
+    sms: { sent: 0, dropped: 0, retrying: 0, failed: 0 },
+    'audit-webhook': { sent: 0, dropped: 0, retrying: 0, failed: 0 }
   }
 
   constructor (options: DeliveryAttemptsOptions) {
@@ -37,7 +38,7 @@ export class DeliveryAttempts {
     this.#logger = options.logger ?? NO_LOGGER
   }
 
-  async run (job: QueuedDelivery): Promise<AttemptResult> {
+  async run (job: QueuedJob): Promise<AttemptResult> {
     let result: AttemptResult
     try {
       result = { outcome: await this.#options.consumer(job) }
@@ -54,13 +55,13 @@ export class DeliveryAttempts {
     return { email: { ...this.#counts.email }, sms: { ...this.#counts.sms } }
   }
 
-  #log (job: QueuedDelivery, result: AttemptResult): void {
-    const total = ++this.#counts[job.channel][result.outcome]
+  #log (job: QueuedJob, result: AttemptResult): void {
+    const total = ++this.#counts[job.kind === 'audit-webhook' ? job.kind : job.channel][result.outcome]
     const line = {
       jobId: job.id,
-      challengeId: job.challengeId,
-      channel: job.channel,
-      purpose: job.purpose,
+      ...(job.kind === 'audit-webhook'
+        ? { kind: job.kind, eventId: job.eventId }
+        : { challengeId: job.challengeId, channel: job.channel, purpose: job.purpose }),
       outcome: result.outcome,
       attempt: job.attempt,
       ageMs: this.#options.now() - job.enqueuedAt,

@@ -5,6 +5,8 @@ import type { Channel } from './delivery.ts'
  * (AES-256-GCM, see job-cipher.ts); everything else is safe to store and log.
  */
 export interface DeliveryJob {
+  /** a code job; jobs queued before kinds existed have none */
+  kind?: 'code'
   channel: Channel
   /** `JobCipher.seal` of the code and the destination, bound to challengeId, channel and expiresAt */
   sealed: string
@@ -19,14 +21,33 @@ export interface DeliveryJob {
   purpose: string
 }
 
-/** A job as a consumer receives it. */
-export interface QueuedDelivery extends DeliveryJob {
+/** One security event to POST to AUDIT_WEBHOOK_URL (src/audit/audit-webhook.ts). */
+export interface AuditWebhookJob {
+  kind: 'audit-webhook'
+  eventId: string
+  /** the JSON the receiver gets, signed when sent */
+  body: string
+  /** retries stop here, epoch ms */
+  expiresAt: number
+}
+
+/** Every kind of job the queue carries. */
+export type QueueJob = DeliveryJob | AuditWebhookJob
+
+interface Queued {
   id: string
   /** 1 on the first try, 2 on the first retry, and so on */
   attempt: number
   /** when enqueue accepted it, epoch ms */
   enqueuedAt: number
 }
+
+/** A code job as a consumer receives it. */
+export interface QueuedDelivery extends DeliveryJob, Queued {}
+
+export interface QueuedAuditWebhook extends AuditWebhookJob, Queued {}
+
+export type QueuedJob = QueuedDelivery | QueuedAuditWebhook
 
 /** A job that will not be sent, kept for inspection without its sealed payload. */
 export interface FailedDelivery extends Omit<QueuedDelivery, 'sealed'> {
@@ -40,11 +61,12 @@ export interface FailedDelivery extends Omit<QueuedDelivery, 'sealed'> {
  * (the code expired or was replaced). Rejects with a DeliveryError (src/delivery/senders.ts): `transient` is
  * retried, `invalid_recipient` and `rejected` are not; anything else counts as `rejected`.
  */
-export type DeliveryConsumer = (job: QueuedDelivery) => Promise<'sent' | 'dropped'>
+export type DeliveryConsumer = (job: QueuedJob) => Promise<'sent' | 'dropped'>
 
 /**
  * Where codes wait to be sent, so a request does not wait on SendGrid or Vonage.
  *
+ * Jobs are codes to send, or audit events for the webhook (`kind`); the consumer tells them apart.
  * - `enqueue`: resolves once the job is durably queued (in Redis: written; in memory: held by this process),
  *   rejects when it could not be, and then nothing was queued. Enqueueing works whether or not this instance
  *   consumes.
@@ -61,7 +83,7 @@ export type DeliveryConsumer = (job: QueuedDelivery) => Promise<'sent' | 'droppe
  * - `pending`: how many jobs are waiting, waiting for a retry or in flight (the queue depth; 0 when idle).
  */
 export interface DeliveryQueue {
-  enqueue (job: DeliveryJob): Promise<void>
+  enqueue (job: QueueJob): Promise<void>
   start (consumer: DeliveryConsumer): void
   close (): Promise<void>
   failed (): Promise<FailedDelivery[]>

@@ -6,9 +6,13 @@ import type { Outbox } from './outbox.ts'
 import { OutboxSender } from './outbox-sender.ts'
 import { SendGridSender } from './sendgrid-sender.ts'
 import { VonageSender } from './vonage-sender.ts'
-import { renderCodeEmail, renderCodeSms } from './templates/render.ts'
+import { builtInTemplates, loadMessageTemplates, minutesOf, renderCodeEmail, renderCodeSms, type MessageTemplates } from './templates/render.ts'
+import { magicLink } from './magic-link.ts'
+import { sendGridTemplateIds } from './sendgrid-template-ids.ts'
 import { maskDestination } from './mask.ts'
 import { CircuitBreaker } from './circuit-breaker.ts'
+import { NO_METRICS, type Metrics } from '../metrics/metrics.ts'
+import { inClientSpan } from '../telemetry/spans.ts'
 
 export type Channel = 'email' | 'sms'
 export type Provider = 'sendgrid' | 'vonage' | 'outbox'
@@ -18,6 +22,8 @@ export interface DeliverCodeRequest {
   /** normalised email, or E.164 phone number */
   to: string
   code: string
+  /** the challenge the code answers, for the magic link; never logged with the code */
+  challengeId?: string | undefined
   /** BCP 47, e.g. `fr-CA`; null or unknown gives English */
   locale: string | null
   purpose: string
@@ -54,6 +60,12 @@ export interface DeliveryOptions {
   sms: Route<SmsMessage> | null
   appName: string
   webOtpDomain?: string | undefined
+  /** the built-in ones with the default branding when not given */
+  templates?: MessageTemplates | undefined
+  /** MAGIC_LINK_URL: login code emails also carry `#challengeId=…&code=…` on it */
+  magicLinkUrl?: string | undefined
+  /** SENDGRID_TEMPLATE_ID: the provider's template for a locale, if any */
+  providerTemplateFor?: ((locale: string | null) => string | undefined) | undefined
   /** further attempts after a transient failure */
   retries: number
   /** the per-attempt timeout the senders use; a Retry-After longer than this is not waited for */
@@ -64,6 +76,8 @@ export interface DeliveryOptions {
   onCircuitOpen?: ((channel: Channel, until: number) => void) | undefined
   logger?: DeliveryLogger | undefined
   sleep?: ((ms: number) => Promise<void>) | undefined
+  /** counts each provider attempt by outcome */
+  metrics?: Metrics | undefined
 }
 
 const BACKOFF_BASE_MS = 100
@@ -92,13 +106,18 @@ export class Delivery {
   readonly usesOutbox: { email: boolean, sms: boolean }
   /** channels with neither a provider nor the dev outbox */
   readonly offChannels: Channel[]
+  /** what every message is rendered with: notices too, and the dev previews */
+  readonly templates: MessageTemplates
   readonly #options: DeliveryOptions
   readonly #logger: DeliveryLogger
   readonly #sleep: (ms: number) => Promise<void>
   readonly #breakers: Record<Channel, CircuitBreaker>
+  readonly #metrics: Metrics
 
   constructor (options: DeliveryOptions) {
     this.#options = options
+    this.templates = options.templates ?? builtInTemplates()
+    this.#metrics = options.metrics ?? NO_METRICS
     this.#logger = options.logger ?? NO_LOGGER
     this.#sleep = options.sleep ?? ((ms) => sleepFor(ms))
     this.usesOutbox = { email: options.email?.provider === 'outbox', sms: options.sms?.provider === 'outbox' }
@@ -150,9 +169,25 @@ export class Delivery {
     this.assertEnabled(request.channel)
     const { email, sms } = this.#options
     if (request.channel === 'email') {
-      return this.#attempt(request, email as Route<EmailMessage>, { to: request.to, ...renderCodeEmail(input) })
+      return this.#attempt(request, email as Route<EmailMessage>, this.#codeEmail(request, input))
     }
-    return this.#attempt(request, sms as Route<SmsMessage>, { to: request.to, text: renderCodeSms({ ...input, webOtpDomain }) })
+    return this.#attempt(request, sms as Route<SmsMessage>, { to: request.to, text: renderCodeSms({ ...input, webOtpDomain }, this.templates) })
+  }
+
+  /** Our own message, and the provider's template with the same values when SENDGRID_TEMPLATE_ID names one. */
+  #codeEmail (request: DeliverCodeRequest, input: { locale: string | null, appName: string, code: string, expiresInSeconds: number }): EmailMessage {
+    const { magicLinkUrl, providerTemplateFor } = this.#options
+    // only a sign-in code can be verified by the sign-in page the link opens
+    const link = magicLinkUrl !== undefined && request.purpose === 'login' && request.challengeId !== undefined
+      ? magicLink(magicLinkUrl, request.challengeId, request.code)
+      : null
+    const templateId = providerTemplateFor?.(request.locale)
+    const data = { code: input.code, minutes: minutesOf(input.expiresInSeconds), appName: input.appName, link }
+    return {
+      to: request.to,
+      ...renderCodeEmail({ ...input, link }, this.templates),
+      ...(templateId === undefined ? {} : { providerTemplate: { id: templateId, data } })
+    }
   }
 
   async #attempt<Message> (request: DeliverCodeRequest, route: Route<Message>, message: Message): Promise<DeliveryResult> {
@@ -164,7 +199,9 @@ export class Delivery {
     const latencyMs = () => Math.round(performance.now() - started)
     for (let attempt = 1; ; attempt++) {
       try {
-        const { messageId } = await route.sender.send(message, request.code)
+        const spanAttributes = { 'otp_gate.channel': request.channel, 'otp_gate.provider': route.provider, 'otp_gate.attempt': attempt }
+        const { messageId } = await inClientSpan(`${route.provider} send`, spanAttributes, () => route.sender.send(message, request.code))
+        this.#metrics.delivery(request.channel, route.provider, 'sent')
         this.#breakers[request.channel].recordSuccess()
         logger.info({ ...context, outcome: 'delivered', attempts: attempt, latencyMs: latencyMs(), messageId }, 'code delivered')
         return { provider: route.provider, messageId }
@@ -173,6 +210,7 @@ export class Delivery {
         const failure = isDeliveryError(error) ? error : undefined
         const kind = failure?.kind ?? 'rejected'
         const retryAfterMs = failure?.retryAfterMs ?? 0
+        this.#metrics.delivery(request.channel, route.provider, kind)
         const waitMs = Math.max(backoffMs(attempt), retryAfterMs)
         // a Retry-After beyond the timeout budget is honoured by giving up, and passed on to the client
         const retry = kind === 'transient' && attempt <= retries && retryAfterMs <= timeoutMs
@@ -220,6 +258,29 @@ export interface DeliveryDeps {
   /** stamps outbox messages */
   now?: (() => Date) | undefined
   onCircuitOpen?: ((channel: Channel, until: number) => void) | undefined
+  metrics?: Metrics | undefined
+}
+
+/**
+ * The built-in templates under EMAIL_TEMPLATES_DIR's, with the branding, checked against this configuration: the
+ * longest code and lockout, the magic link, and one GSM-7 segment per SMS while SMS is on (unless
+ * SMS_ALLOW_MULTIPART). Throws TemplateError, one line naming the file, so the process does not start.
+ */
+export function createMessageTemplates (config: Config, smsOn: boolean): MessageTemplates {
+  const magicLinkUrl = config.MAGIC_LINK_URL
+  return loadMessageTemplates({
+    dir: config.EMAIL_TEMPLATES_DIR,
+    branding: { brandColor: config.BRAND_COLOR, logoUrl: config.BRAND_LOGO_URL ?? null, supportEmail: config.SUPPORT_EMAIL ?? null },
+    checks: {
+      appName: config.APP_NAME,
+      codeLength: config.OTP_CODE_LENGTH,
+      codeMinutes: minutesOf(config.OTP_TTL_SECONDS),
+      throttleMinutes: minutesOf(config.OTP_THROTTLE_MAX_SECONDS),
+      link: magicLinkUrl === undefined ? undefined : (code) => magicLink(magicLinkUrl, '0195f3c2-7d4e-7a61-9c1b-2f8e4d6a9b01', code),
+      singleSegmentSms: smsOn && !config.SMS_ALLOW_MULTIPART,
+      webOtpDomain: config.WEBOTP_DOMAIN
+    }
+  })
 }
 
 /** Where a channel without a provider goes: the dev outbox in the embedded mode, nowhere otherwise. */
@@ -263,16 +324,21 @@ function smsRoute (config: Config, deps: DeliveryDeps): Route<SmsMessage> | null
  */
 export function createDelivery (config: Config, deps: DeliveryDeps): Delivery {
   const { now } = deps
+  const sms = smsRoute(config, deps)
   return new Delivery({
     email: emailRoute(config, deps),
-    sms: smsRoute(config, deps),
+    sms,
     appName: config.APP_NAME,
     webOtpDomain: config.WEBOTP_DOMAIN,
+    templates: createMessageTemplates(config, sms !== null),
+    magicLinkUrl: config.MAGIC_LINK_URL,
+    providerTemplateFor: sendGridTemplateIds(config.SENDGRID_TEMPLATE_ID),
     retries: config.DELIVERY_RETRIES,
     timeoutMs: config.DELIVERY_TIMEOUT_MS,
     breaker: { threshold: config.DELIVERY_BREAKER_THRESHOLD, openMs: config.DELIVERY_BREAKER_OPEN_SECONDS * 1000, ...(now ? { now: () => now().getTime() } : {}) },
     logger: deps.logger,
     sleep: deps.sleep,
-    onCircuitOpen: deps.onCircuitOpen
+    onCircuitOpen: deps.onCircuitOpen,
+    metrics: deps.metrics
   })
 }

@@ -17,3 +17,18 @@ export function gsm7Septets (text: string): number | null {
 }
 
 export const isGsm7 = (text: string): boolean => gsm7Septets(text) !== null
+
+export interface SmsSegments {
+  /** GSM-7 when every character is in its alphabet, UCS-2 otherwise */
+  encoding: 'GSM-7' | 'UCS-2'
+  /** septets (GSM-7) or UTF-16 code units (UCS-2) */
+  units: number
+  segments: number
+}
+
+/** How many SMS the text costs: a multipart SMS loses 7 septets (or 3 UCS-2 units) per part to its header. */
+export function smsSegments (text: string): SmsSegments {
+  const septets = gsm7Septets(text)
+  if (septets !== null) return { encoding: 'GSM-7', units: septets, segments: septets <= 160 ? 1 : Math.ceil(septets / 153) }
+  return { encoding: 'UCS-2', units: text.length, segments: text.length <= 70 ? 1 : Math.ceil(text.length / 67) }
+}

@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto'
 import type { DeliveryLogger } from './delivery.ts'
-import type { DeliveryConsumer, DeliveryJob, DeliveryQueue, FailedDelivery, QueuedDelivery } from './delivery-queue.ts'
+import type { DeliveryConsumer, DeliveryQueue, FailedDelivery, QueueJob, QueuedJob } from './delivery-queue.ts'
 import { DeliveryAttempts } from './delivery-attempt.ts'
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy.ts'
 
-interface WaitingJob extends QueuedDelivery {
-  /** epoch ms before which a retry is not taken */
-  notBefore: number
-}
+/** `notBefore`: epoch ms before which a retry is not taken */
+type WaitingJob = QueuedJob & { notBefore: number }
 
 const MAX_FAILED = 1000
 
@@ -72,7 +70,7 @@ export class MemoryDeliveryQueue implements DeliveryQueue {
     this.#now = options.now ?? Date.now
   }
 
-  async enqueue (job: DeliveryJob): Promise<void> {
+  async enqueue (job: QueueJob): Promise<void> {
     this.#backlog.add({ ...job, id: randomUUID(), attempt: 1, enqueuedAt: this.#now(), notBefore: 0 })
   }
 
@@ -128,8 +126,8 @@ export class MemoryDeliveryQueue implements DeliveryQueue {
     if (result.outcome === 'retrying') {
       this.#backlog.add({ ...job, attempt: job.attempt + 1, notBefore: Date.now() + result.delayMs })
     } else if (result.outcome === 'failed') {
-      const { sealed, ...kept } = queued
-      this.#backlog.fail({ ...kept, reason: result.reason, failedAt: this.#now() })
+      const { sealed, ...kept } = queued as QueuedJob & { sealed?: string }
+      this.#backlog.fail({ ...kept, reason: result.reason, failedAt: this.#now() } as FailedDelivery)
     }
   }
 

@@ -1,4 +1,4 @@
-import type { SmsBudgetStore } from './sms-budget.ts'
+import type { ClientShare, SmsBudgetStore } from './sms-budget.ts'
 
 /** SmsBudgetStore in this process, for the embedded mode and tests. Contract in sms-budget.ts. */
 export class MemorySmsBudget implements SmsBudgetStore {
@@ -10,20 +10,33 @@ export class MemorySmsBudget implements SmsBudgetStore {
     this.#now = now
   }
 
-  async take (country: string, hour: number, budget: number, ttlMs: number): Promise<boolean> {
+  #counter (key: string, ttlMs: number) {
+    return this.#counters.get(key) ?? { used: 0, expiresAt: this.#now() + ttlMs }
+  }
+
+  async take (country: string, hour: number, budget: number, ttlMs: number, share?: ClientShare): Promise<boolean> {
     const now = this.#now()
-    // past hours are never read again: at most one counter per country stays
+    // past hours are never read again: at most one counter per country (and client) stays
     for (const [key, counter] of this.#counters) if (counter.expiresAt <= now) this.#counters.delete(key)
     const key = `${country}:${hour}`
-    const counter = this.#counters.get(key) ?? { used: 0, expiresAt: now + ttlMs }
+    const counter = this.#counter(key, ttlMs)
     if (counter.used >= budget) return false
+    const shareKey = `${key}:${share?.client}`
+    const mine = share === undefined ? undefined : this.#counter(shareKey, ttlMs)
+    if (mine !== undefined && mine.used >= share!.budget) return false
     counter.used += 1
     this.#counters.set(key, counter)
+    if (mine !== undefined) {
+      mine.used += 1
+      this.#counters.set(shareKey, mine)
+    }
     return true
   }
 
-  async giveBack (country: string, hour: number): Promise<void> {
-    const counter = this.#counters.get(`${country}:${hour}`)
-    if (counter !== undefined && counter.expiresAt > this.#now() && counter.used > 0) counter.used -= 1
+  async giveBack (country: string, hour: number, client?: string): Promise<void> {
+    for (const key of [`${country}:${hour}`, ...client === undefined ? [] : [`${country}:${hour}:${client}`]]) {
+      const counter = this.#counters.get(key)
+      if (counter !== undefined && counter.expiresAt > this.#now() && counter.used > 0) counter.used -= 1
+    }
   }
 }

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs'
 import type { Cluster, Redis } from 'ioredis'
-import type { SmsBudgetStore } from './sms-budget.ts'
+import type { ClientShare, SmsBudgetStore } from './sms-budget.ts'
 import { withScripts, type ScriptCommands } from '../redis-lua/define-scripts.ts'
 
 const lua = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8')
 const SCRIPTS = {
-  smsBudgetTake: { numberOfKeys: 1, lua: lua('sms-budget-take') },
-  smsBudgetGiveBack: { numberOfKeys: 1, lua: lua('sms-budget-give-back') }
+  smsBudgetTake: { numberOfKeys: 2, lua: lua('sms-budget-take') },
+  smsBudgetGiveBack: { numberOfKeys: 2, lua: lua('sms-budget-give-back') }
 }
 
 type BudgetCommands = ScriptCommands<keyof typeof SCRIPTS, number>
@@ -18,7 +18,8 @@ export interface RedisSmsBudgetOptions {
 
 /**
  * The SmsBudgetStore contract (see sms-budget.ts) on Redis or Redis Cluster, one Lua script per operation.
- * A counter is `<prefix>{<country>}:<hour>`: a country code and an hour number, no personal data.
+ * A counter is `<prefix>{<country>}:<hour>`, a client's share `<prefix>{<country>}:<hour>:c:<client>`: a
+ * country code, an hour number and an opaque client key, no personal data.
  */
 export class RedisSmsBudget implements SmsBudgetStore {
   readonly #redis: BudgetCommands
@@ -33,11 +34,18 @@ export class RedisSmsBudget implements SmsBudgetStore {
     return `${this.#keyPrefix}{${country}}:${hour}`
   }
 
-  async take (country: string, hour: number, budget: number, ttlMs: number): Promise<boolean> {
-    return await this.#redis.smsBudgetTake(this.#key(country, hour), budget, Math.max(1, Math.ceil(ttlMs))) === 1
+  #shareKey (country: string, hour: number, client: string | undefined): string {
+    // without a client the script gets a key it never writes (share 0), so every call names two keys of one slot
+    return `${this.#key(country, hour)}:c:${client ?? ''}`
   }
 
-  async giveBack (country: string, hour: number): Promise<void> {
-    await this.#redis.smsBudgetGiveBack(this.#key(country, hour))
+  async take (country: string, hour: number, budget: number, ttlMs: number, share?: ClientShare): Promise<boolean> {
+    const ttl = Math.max(1, Math.ceil(ttlMs))
+    const reply = await this.#redis.smsBudgetTake(this.#key(country, hour), this.#shareKey(country, hour, share?.client), budget, ttl, share?.budget ?? 0)
+    return reply === 1
+  }
+
+  async giveBack (country: string, hour: number, client?: string): Promise<void> {
+    await this.#redis.smsBudgetGiveBack(this.#key(country, hour), this.#shareKey(country, hour, client))
   }
 }

@@ -3,6 +3,11 @@ export interface EmailMessage {
   subject: string
   text: string
   html: string
+  /**
+   * A template the provider keeps (a SendGrid dynamic template) and the values to fill it with: a sender that
+   * knows it sends that instead of subject, text and html; others send those.
+   */
+  providerTemplate?: { id: string, data: Record<string, unknown> } | undefined
 }
 
 export interface SmsMessage {

@@ -56,6 +56,15 @@ function toDeliveryError (error: unknown): DeliveryError {
 }
 
 /**
+ * Every message we send is automatic (RFC 3834: no out-of-office replies to it) and untracked: click tracking
+ * would rewrite a magic link through SendGrid's servers, open tracking would add a pixel.
+ */
+const AUTOMATED_MAIL = {
+  headers: { 'Auto-Submitted': 'auto-generated' },
+  trackingSettings: { clickTracking: { enable: false, enableText: false }, openTracking: { enable: false } }
+}
+
+/**
  * EmailSender through @sendgrid/mail (POST /v3/mail/send, `Authorization: Bearer <key>`).
  * The SDK's errors carry the request (API key, body with the code): they are translated here and never rethrown.
  */
@@ -75,8 +84,11 @@ export class SendGridSender implements EmailSender {
   }
 
   async send (email: EmailMessage): Promise<SentMessage> {
+    const body = email.providerTemplate === undefined
+      ? { subject: email.subject, text: email.text, html: email.html }
+      : { templateId: email.providerTemplate.id, dynamicTemplateData: email.providerTemplate.data }
     try {
-      const [response] = await this.#mail.send({ to: email.to, from: this.#from, subject: email.subject, text: email.text, html: email.html })
+      const [response] = await this.#mail.send({ to: email.to, from: this.#from, ...body, ...AUTOMATED_MAIL })
       const messageId = (response.headers as Record<string, unknown>)['x-message-id']
       return { messageId: typeof messageId === 'string' ? messageId : null }
     } catch (error) {

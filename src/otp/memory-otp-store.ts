@@ -1,8 +1,9 @@
 import { ExpiringMap } from './expiring-map.ts'
 import type {
-  ChallengePayload, ChallengeSnapshot, IssuedCode, LockoutLimits, NewChallenge, OtpStore, PendingChallenge,
+  ChallengePayload, ChallengeSnapshot, IssuedCode, ThrottleLimits, NewChallenge, OtpStore, PendingChallenge,
   ResendResult, SendLimits, SendRefusal, StartResult, VerifyResult
 } from './otp-store.ts'
+import { throttleDelayMs } from '../throttling.ts'
 
 interface StoredChallenge {
   destinationKey: string
@@ -24,7 +25,7 @@ interface MemorySnapshot { challenge: StoredChallenge, expiresAt: number }
 
 const copy = (challenge: StoredChallenge): StoredChallenge => ({ ...challenge, payload: { ...challenge.payload } })
 
-/** Sliding window log, oldest first: one entry per send or failure. */
+/** Sliding window log, oldest first: one entry per send. */
 type WindowLog = Array<{ slot: number, at: number }>
 
 export interface MemoryOtpStoreOptions {
@@ -46,8 +47,11 @@ export class MemoryOtpStore implements OtpStore {
   readonly #pointers: ExpiringMap<string>
   readonly #cooldowns: ExpiringMap<true>
   readonly #quotas: ExpiringMap<WindowLog>
-  readonly #failures: ExpiringMap<WindowLog>
-  readonly #locks: ExpiringMap<true>
+  /** consecutive wrong codes per destination */
+  readonly #failures: ExpiringMap<number>
+  readonly #waits: ExpiringMap<true>
+  readonly #suspended = new Set<string>()
+  readonly #notices: ExpiringMap<true>
   readonly #sweeper: NodeJS.Timeout
   #nextSlot = 1
 
@@ -58,14 +62,16 @@ export class MemoryOtpStore implements OtpStore {
     this.#cooldowns = new ExpiringMap(now)
     this.#quotas = new ExpiringMap(now)
     this.#failures = new ExpiringMap(now)
-    this.#locks = new ExpiringMap(now)
-    const maps = [this.#challenges, this.#pointers, this.#cooldowns, this.#quotas, this.#failures, this.#locks]
+    this.#waits = new ExpiringMap(now)
+    this.#notices = new ExpiringMap(now)
+    const maps = [this.#challenges, this.#pointers, this.#cooldowns, this.#quotas, this.#failures, this.#waits, this.#notices]
     this.#sweeper = setInterval(() => { for (const map of maps) map.sweep() }, sweepIntervalMs).unref()
   }
 
   /** entries held, expired ones not yet swept included */
   get size (): number {
-    return this.#challenges.size + this.#pointers.size + this.#cooldowns.size + this.#quotas.size + this.#failures.size + this.#locks.size
+    return this.#challenges.size + this.#pointers.size + this.#cooldowns.size + this.#quotas.size + this.#failures.size +
+      this.#waits.size + this.#notices.size + this.#suspended.size
   }
 
   #window (map: ExpiringMap<WindowLog>, key: string, windowMs: number): WindowLog {
@@ -74,11 +80,12 @@ export class MemoryOtpStore implements OtpStore {
   }
 
   #sendRefusal (destinationKey: string, purpose: string, skip: boolean, limits: SendLimits): SendRefusal | undefined {
-    const locked = this.#locks.remainingMs(destinationKey)
-    if (locked > 0) return { outcome: 'locked', retryAfterMs: locked }
     if (skip) return undefined
     const cooling = this.#cooldowns.remainingMs(`${destinationKey}\0${purpose}`)
     if (cooling > 0) return { outcome: 'cooldown', retryAfterMs: cooling }
+    const today = this.#window(this.#quotas, destinationKey, limits.dailyWindowMs)
+    const freeingDay = today[today.length - limits.dailyQuota]
+    if (freeingDay !== undefined) return { outcome: 'daily_quota', retryAfterMs: freeingDay.at + limits.dailyWindowMs - this.#now() }
     const sends = this.#window(this.#quotas, destinationKey, limits.quotaWindowMs)
     const freeing = sends[sends.length - limits.quota]
     if (freeing !== undefined) return { outcome: 'quota', retryAfterMs: freeing.at + limits.quotaWindowMs - this.#now() }
@@ -90,7 +97,8 @@ export class MemoryOtpStore implements OtpStore {
     const now = this.#now()
     if (skip) return { slot: null, resendAfter: now }
     const slot = this.#nextSlot++
-    this.#quotas.set(destinationKey, [...this.#window(this.#quotas, destinationKey, limits.quotaWindowMs), { slot, at: now }], limits.quotaWindowMs)
+    const horizonMs = Math.max(limits.quotaWindowMs, limits.dailyWindowMs)
+    this.#quotas.set(destinationKey, [...this.#window(this.#quotas, destinationKey, horizonMs), { slot, at: now }], horizonMs)
     if (limits.cooldownMs <= 0) return { slot, resendAfter: now }
     this.#cooldowns.set(`${destinationKey}\0${purpose}`, true, limits.cooldownMs)
     return { slot, resendAfter: now + limits.cooldownMs }
@@ -149,30 +157,44 @@ export class MemoryOtpStore implements OtpStore {
     return this.#issued(challenge, resendAfter)
   }
 
-  async verifyChallenge (challengeId: string, purpose: string, codeHashes: readonly string[], lockout: LockoutLimits): Promise<VerifyResult> {
+  async verifyChallenge (challengeId: string, purpose: string, codeHashes: readonly string[], throttle: ThrottleLimits): Promise<VerifyResult> {
     const challenge = this.#challenges.get(challengeId)
     if (challenge === undefined || challenge.payload.purpose !== purpose) return { outcome: 'expired' }
     const { destinationKey } = challenge
-    const locked = this.#locks.remainingMs(destinationKey)
-    if (locked > 0) return { outcome: 'locked', retryAfterMs: locked }
+    const waiting = this.#waits.remainingMs(destinationKey)
+    if (waiting > 0) return { outcome: 'throttled', retryAfterMs: waiting, payload: { ...challenge.payload } }
     if (codeHashes.includes(challenge.codeHash)) {
       const snapshot: MemorySnapshot = { challenge: copy(challenge), expiresAt: this.#now() + this.#challenges.remainingMs(challengeId) }
       // the pointer stays to lapse, so reinstate can tell whether a newer challenge replaced this one
       this.#challenges.delete(challengeId)
-      return { outcome: 'verified', payload: { ...challenge.payload }, snapshot: snapshot as unknown as ChallengeSnapshot }
+      const suspended = this.#suspended.has(destinationKey)
+      if (!suspended) this.#failures.delete(destinationKey)
+      return { outcome: 'verified', payload: { ...challenge.payload }, snapshot: snapshot as unknown as ChallengeSnapshot, suspended }
     }
-    const failures = [...this.#window(this.#failures, destinationKey, lockout.windowMs), { slot: this.#nextSlot++, at: this.#now() }]
-    if (failures.length >= lockout.threshold) {
-      this.#locks.set(destinationKey, true, lockout.lockoutMs)
-      this.#failures.delete(destinationKey)
-    } else {
-      this.#failures.set(destinationKey, failures, lockout.windowMs)
+    const failures = (this.#failures.get(destinationKey) ?? 0) + 1
+    this.#failures.set(destinationKey, failures, throttle.memoryMs)
+    if (failures >= throttle.suspendAfter) this.#suspended.add(destinationKey)
+    let notify = false
+    const delayMs = throttleDelayMs(failures, throttle)
+    if (delayMs > 0) {
+      this.#waits.set(destinationKey, true, delayMs)
+      if (this.#notices.remainingMs(destinationKey) <= 0) {
+        this.#notices.set(destinationKey, true, throttle.noticeIntervalMs)
+        notify = true
+      }
     }
     challenge.attempts += 1
     const remainingAttempts = challenge.maxAttempts - challenge.attempts
-    if (remainingAttempts > 0) return { outcome: 'invalid', remainingAttempts }
+    if (remainingAttempts > 0) return { outcome: 'invalid', remainingAttempts, payload: { ...challenge.payload }, notify }
     this.#delete(challengeId, challenge)
-    return { outcome: 'exhausted' }
+    return { outcome: 'exhausted', payload: { ...challenge.payload }, notify }
+  }
+
+  async clearFailures (destinationKey: string): Promise<void> {
+    this.#failures.delete(destinationKey)
+    this.#waits.delete(destinationKey)
+    this.#notices.delete(destinationKey)
+    this.#suspended.delete(destinationKey)
   }
 
   async peekChallenge (challengeId: string): Promise<PendingChallenge | null> {

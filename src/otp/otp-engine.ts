@@ -2,8 +2,10 @@ import { randomBytes } from 'node:crypto'
 import { AppError } from '../errors.ts'
 import type { Config } from '../config.ts'
 import { destinationKey, generateCode, hashCode, newChallengeId } from './codes.ts'
-import { isChallengeId, type ChallengePayload, type ChallengeSnapshot, type IssuedCode, type LockoutLimits, type OtpStore, type SendLimits, type SendRefusal } from './otp-store.ts'
+import { isChallengeId, type ChallengePayload, type ChallengeSnapshot, type IssuedCode, type ThrottleLimits, type OtpStore, type SendLimits, type SendRefusal } from './otp-store.ts'
+import { FAILURE_MEMORY_MS, THROTTLE_BASE_DELAY_MS, THROTTLE_NOTICE_INTERVAL_MS } from '../throttling.ts'
 import { parseTestIdentifiers, type TestCodeMatcher } from './test-identifiers.ts'
+import { NO_METRICS, type Metrics } from '../metrics/metrics.ts'
 
 // route schemas validate challenge ids with it; the HTTP layer only needs this module
 export { CHALLENGE_ID_PATTERN } from './otp-store.ts'
@@ -15,9 +17,25 @@ export interface OtpPolicy {
   cooldownSeconds: number
   quota: number
   quotaWindowSeconds: number
-  lockoutThreshold: number
-  lockoutWindowSeconds: number
-  lockoutSeconds: number
+  dailyQuota: number
+  /** consecutive wrong codes per destination answered without a wait */
+  throttleAfterFailures: number
+  /** the longest wait between two verifications of a throttled destination */
+  throttleMaxSeconds: number
+  /** consecutive wrong codes that suspend code logins for the destination */
+  suspendAfterFailures: number
+}
+const DAY_MS = 86_400_000
+
+/**
+ * Email plus-aliases (`a+x@`, `a+y@`) are one mailbox: they share every per-destination limit (cooldown, quotas,
+ * throttling), so aliases cannot multiply a mailbox's budget. Accounts stay per address.
+ */
+export function limitIdentity (channel: 'email' | 'sms', destination: string): string {
+  if (channel !== 'email') return destination
+  const at = destination.lastIndexOf('@')
+  const plus = destination.indexOf('+')
+  return plus > 0 && plus < at ? destination.slice(0, plus) + destination.slice(at) : destination
 }
 
 export interface OtpEngineOptions {
@@ -27,8 +45,15 @@ export interface OtpEngineOptions {
   previousPepper?: string
   policy: OtpPolicy
   testCodeFor?: TestCodeMatcher
-  /** cooldown and quota do not apply to test identifiers (the lockout still does) */
+  /** cooldown and quota do not apply to test identifiers (throttling still does) */
   skipQuotaForTestIdentifiers?: boolean
+  /**
+   * Called (never awaited) when a wrong code starts a throttle wait for a real destination, at most once per
+   * destination and THROTTLE_NOTICE_INTERVAL_MS: the owner is told someone is guessing.
+   */
+  onThrottled?: (challenge: ChallengePayload) => void
+  /** counts each verify's outcome */
+  metrics?: Metrics
 }
 
 export interface StartChallengeInput {
@@ -48,6 +73,8 @@ export interface ChallengeDetails extends ChallengePayload {
 }
 
 export interface VerifiedChallenge extends ChallengeDetails {
+  /** the code was right, but code logins for this destination are suspended (SUSPEND_AFTER_FAILURES) */
+  suspended: boolean
   /**
    * Undoes this verify when the work that depends on it failed (a database was unavailable): the challenge comes
    * back with its code, attempts and remaining TTL, so the same code works once more. Resolves false, changing
@@ -69,13 +96,32 @@ export interface IssuedChallenge extends ChallengeDetails {
 /** Whole seconds to wait, rounded up: a client retrying after them is never early. */
 const retryAfterSeconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000))
 
-/** `limit` is the budget that ran out, for RateLimit-Limit: one code per cooldown, the quota, or the lockout threshold. */
+/** `limit` is the budget that ran out, for RateLimit-Limit: one code per cooldown, or a quota. */
 function refuse ({ outcome, retryAfterMs }: SendRefusal, policy: OtpPolicy): never {
   const retryAfter = retryAfterSeconds(retryAfterMs)
   if (outcome === 'cooldown') throw new AppError('cooldown', { retryAfter, limit: 1 })
-  if (outcome === 'quota') throw new AppError('rate_limited', { retryAfter, limit: policy.quota, detail: 'Too many codes were sent to this destination; try again later' })
-  throw new AppError('rate_limited', { retryAfter, limit: policy.lockoutThreshold })
+  if (outcome === 'daily_quota') {
+    throw new AppError('rate_limited', { retryAfter, limit: policy.dailyQuota, detail: 'Too many codes were sent to this destination today; try again later' })
+  }
+  throw new AppError('rate_limited', { retryAfter, limit: policy.quota, detail: 'Too many codes were sent to this destination; try again later' })
 }
+
+const throttled = (retryAfterMs: number) => new AppError('rate_limited', {
+  retryAfter: retryAfterSeconds(retryAfterMs),
+  detail: 'Too many wrong codes for this destination; wait before trying again'
+})
+
+const CHALLENGE = Symbol('challenge')
+
+/** Tags a refused verify's error with whose challenge it was (not enumerable: never logged nor sent). */
+function aboutChallenge (error: AppError, payload: ChallengePayload | undefined): AppError {
+  if (payload !== undefined) Object.defineProperty(error, CHALLENGE, { value: payload, enumerable: false })
+  return error
+}
+
+/** The challenge a refused verify was about (invalid_code, too_many_attempts, a throttle wait), for the audit log. */
+export const challengeOf = (error: unknown): ChallengePayload | null =>
+  (error as { [CHALLENGE]?: ChallengePayload } | null)?.[CHALLENGE] ?? null
 
 function issuedChallenge (challengeId: string, code: string, issued: IssuedCode): IssuedChallenge {
   return {
@@ -89,9 +135,12 @@ function issuedChallenge (challengeId: string, code: string, issued: IssuedCode)
 }
 
 function assertPolicy (policy: OtpPolicy): void {
-  const positive = ['codeLength', 'ttlSeconds', 'maxAttempts', 'quota', 'quotaWindowSeconds', 'lockoutThreshold', 'lockoutWindowSeconds', 'lockoutSeconds'] as const
+  const positive = [
+    'codeLength', 'ttlSeconds', 'maxAttempts', 'quota', 'quotaWindowSeconds', 'dailyQuota', 'throttleMaxSeconds', 'suspendAfterFailures'
+  ] as const
   for (const name of positive) if (!(policy[name] > 0)) throw new Error(`OTP policy ${name} must be positive`)
   if (!(policy.cooldownSeconds >= 0)) throw new Error('OTP policy cooldownSeconds must not be negative')
+  if (!(policy.throttleAfterFailures >= 0)) throw new Error('OTP policy throttleAfterFailures must not be negative')
   if (!Number.isInteger(policy.codeLength) || policy.codeLength > 15) throw new Error('OTP policy codeLength must be an integer up to 15')
 }
 
@@ -103,7 +152,9 @@ export class OtpEngine {
   readonly #testCodeFor: TestCodeMatcher
   readonly #skipQuotaForTestIdentifiers: boolean
   readonly #sendLimits: SendLimits
-  readonly #lockout: LockoutLimits
+  readonly #throttle: ThrottleLimits
+  readonly #onThrottled: (challenge: ChallengePayload) => void
+  readonly #metrics: Metrics
 
   constructor (options: OtpEngineOptions) {
     assertPolicy(options.policy)
@@ -112,24 +163,39 @@ export class OtpEngine {
     this.#policy = { ...options.policy }
     this.#testCodeFor = options.testCodeFor ?? (() => undefined)
     this.#skipQuotaForTestIdentifiers = options.skipQuotaForTestIdentifiers ?? false
+    this.#metrics = options.metrics ?? NO_METRICS
     const ms = (seconds: number) => Math.round(seconds * 1000)
     this.#sendLimits = {
       ttlMs: ms(this.#policy.ttlSeconds),
       cooldownMs: ms(this.#policy.cooldownSeconds),
       quota: this.#policy.quota,
-      quotaWindowMs: ms(this.#policy.quotaWindowSeconds)
+      quotaWindowMs: ms(this.#policy.quotaWindowSeconds),
+      dailyQuota: this.#policy.dailyQuota,
+      dailyWindowMs: DAY_MS
     }
-    this.#lockout = { threshold: this.#policy.lockoutThreshold, windowMs: ms(this.#policy.lockoutWindowSeconds), lockoutMs: ms(this.#policy.lockoutSeconds) }
+    this.#throttle = {
+      freeFailures: this.#policy.throttleAfterFailures,
+      baseDelayMs: THROTTLE_BASE_DELAY_MS,
+      maxDelayMs: ms(this.#policy.throttleMaxSeconds),
+      suspendAfter: this.#policy.suspendAfterFailures,
+      memoryMs: FAILURE_MEMORY_MS,
+      noticeIntervalMs: THROTTLE_NOTICE_INTERVAL_MS
+    }
+    this.#onThrottled = options.onThrottled ?? (() => {})
   }
 
-  /** Throws cooldown, or rate_limited (quota full, destination locked). */
+  #destinationKey (channel: 'email' | 'sms', destination: string): string {
+    return destinationKey(this.#peppers[0]!, limitIdentity(channel, destination))
+  }
+
+  /** Throws cooldown, or rate_limited (a quota full). */
   async startChallenge (input: StartChallengeInput): Promise<IssuedChallenge> {
     const { purpose, channel, destination } = input
     if (purpose === '') throw new TypeError('startChallenge needs a purpose')
     const pepper = this.#peppers[0]!
     const fixedCode = this.#testCodeFor(destination)
     const code = fixedCode ?? generateCode(this.#policy.codeLength)
-    const destKey = destinationKey(pepper, destination)
+    const destKey = this.#destinationKey(channel, destination)
     const challengeId = newChallengeId(destKey)
     const result = await this.#store.startChallenge({
       challengeId,
@@ -159,19 +225,51 @@ export class OtpEngine {
 
   /**
    * Single use. Throws challenge_expired (unknown, expired, used, other purpose), invalid_code with
-   * remainingAttempts, too_many_attempts (the challenge is gone) or rate_limited (destination locked).
+   * remainingAttempts, too_many_attempts (the challenge is gone) or rate_limited (the destination's throttle wait
+   * runs). A right code for a suspended destination resolves with `suspended`: the caller decides what it allows.
    */
   async verifyChallenge ({ challengeId, code, purpose }: { challengeId: string, code: string, purpose: string }): Promise<VerifiedChallenge> {
-    if (!isChallengeId(challengeId)) throw new AppError('challenge_expired')
-    const hashes = this.#peppers.map((pepper) => hashCode(pepper, challengeId, code))
-    const result = await this.#store.verifyChallenge(challengeId, purpose, hashes, this.#lockout)
-    switch (result.outcome) {
-      case 'verified': return { challengeId, ...result.payload, reinstate: this.#reinstater(challengeId, result.snapshot) }
-      case 'invalid': throw new AppError('invalid_code', { extensions: { remainingAttempts: result.remainingAttempts } })
-      case 'exhausted': throw new AppError('too_many_attempts')
-      case 'locked': return refuse(result, this.#policy)
-      case 'expired': throw new AppError('challenge_expired')
+    const metrics = this.#metrics
+    if (!isChallengeId(challengeId)) {
+      metrics.verification(null, 'expired')
+      throw new AppError('challenge_expired')
     }
+    const hashes = this.#peppers.map((pepper) => hashCode(pepper, challengeId, code))
+    const result = await this.#store.verifyChallenge(challengeId, purpose, hashes, this.#throttle)
+    switch (result.outcome) {
+      case 'verified': {
+        // a decoy's right code is refused by the caller: the client sees a wrong code, and so do the metrics
+        const { channel, destination, deliverable } = result.payload
+        if (deliverable) metrics.verification(channel, 'success', destination)
+        else metrics.verification(channel, 'invalid_code')
+        return { challengeId, ...result.payload, suspended: result.suspended, reinstate: this.#reinstater(challengeId, result.snapshot) }
+      }
+      case 'invalid':
+        metrics.verification(result.payload?.channel ?? null, 'invalid_code')
+        if (result.notify) this.#notifyThrottled(result.payload)
+        throw aboutChallenge(new AppError('invalid_code', { extensions: { remainingAttempts: result.remainingAttempts } }), result.payload)
+      case 'exhausted':
+        metrics.verification(result.payload?.channel ?? null, 'too_many_attempts')
+        if (result.notify) this.#notifyThrottled(result.payload)
+        throw aboutChallenge(new AppError('too_many_attempts'), result.payload)
+      case 'throttled':
+        // the destination waits after too many wrong codes
+        metrics.verification(result.payload?.channel ?? null, 'too_many_attempts')
+        throw aboutChallenge(throttled(result.retryAfterMs), result.payload)
+      case 'expired':
+        metrics.verification(null, 'expired')
+        throw new AppError('challenge_expired')
+    }
+  }
+
+  #notifyThrottled (challenge: ChallengePayload | undefined): void {
+    // decoys reach nobody: a notice would tell the guesser nothing, and nobody owns the address
+    if (challenge?.deliverable === true) this.#onThrottled(challenge)
+  }
+
+  /** Ends a destination's run of wrong codes, its wait and its suspension (an operator, or a recovery-code sign-in). */
+  async clearFailures (channel: 'email' | 'sms', destination: string): Promise<void> {
+    await this.#store.clearFailures(this.#destinationKey(channel, destination))
   }
 
   /** One use: a snapshot put back twice could revive a challenge that was verified again in between. */
@@ -207,9 +305,10 @@ export function policyFromConfig (config: Config): OtpPolicy {
     cooldownSeconds: config.OTP_RESEND_COOLDOWN_SECONDS,
     quota: config.OTP_SEND_QUOTA,
     quotaWindowSeconds: config.OTP_SEND_QUOTA_WINDOW_SECONDS,
-    lockoutThreshold: config.OTP_LOCKOUT_THRESHOLD,
-    lockoutWindowSeconds: config.OTP_LOCKOUT_WINDOW_SECONDS,
-    lockoutSeconds: config.OTP_LOCKOUT_SECONDS
+    dailyQuota: config.OTP_DAILY_QUOTA,
+    throttleAfterFailures: config.OTP_THROTTLE_AFTER_FAILURES,
+    throttleMaxSeconds: config.OTP_THROTTLE_MAX_SECONDS,
+    suspendAfterFailures: config.SUSPEND_AFTER_FAILURES
   }
 }
 
@@ -218,7 +317,7 @@ export function policyFromConfig (config: Config): OtpPolicy {
  * codes then do not survive a restart, which is fine on a laptop. Test identifiers are honoured in production
  * only with ALLOW_TEST_IDENTIFIERS.
  */
-export function createOtpEngine (config: Config, store: OtpStore): OtpEngine {
+export function createOtpEngine (config: Config, store: OtpStore, metrics: Metrics = NO_METRICS): OtpEngine {
   if (config.OTP_PEPPER === undefined && config.NODE_ENV === 'production') throw new Error('OTP_PEPPER is required in production')
   const honourTestIdentifiers = config.NODE_ENV !== 'production' || config.ALLOW_TEST_IDENTIFIERS
   return new OtpEngine({
@@ -227,6 +326,7 @@ export function createOtpEngine (config: Config, store: OtpStore): OtpEngine {
     previousPepper: config.OTP_PEPPER_PREVIOUS,
     policy: policyFromConfig(config),
     testCodeFor: honourTestIdentifiers ? parseTestIdentifiers(config.TEST_IDENTIFIERS, config.OTP_CODE_LENGTH) : undefined,
-    skipQuotaForTestIdentifiers: config.TEST_IDENTIFIERS_SKIP_QUOTA
+    skipQuotaForTestIdentifiers: config.TEST_IDENTIFIERS_SKIP_QUOTA,
+    metrics
   })
 }

@@ -1,3 +1,5 @@
+import type { ThrottleSteps } from '../throttling.ts'
+
 /**
  * A challenge id is `<bucket>.<random>`: the bucket (4 hex chars of the destination key) is the Redis Cluster
  * hash tag every key of that destination shares, so verify, which only gets the id, stays on one slot.
@@ -30,7 +32,7 @@ export interface NewChallenge {
   maxAttempts: number
   /** the code is a test identifier's fixed code: resend keeps the stored hash */
   fixedCode: boolean
-  /** lift cooldown and quota (test identifiers); the lockout still applies */
+  /** lift cooldown and quotas (test identifiers); throttling still applies */
   skipSendLimits: boolean
 }
 
@@ -41,17 +43,27 @@ export interface SendLimits {
   /** codes per destination within quotaWindowMs (sliding window) */
   quota: number
   quotaWindowMs: number
+  /** codes per destination within dailyWindowMs (sliding window), on top of quota */
+  dailyQuota: number
+  dailyWindowMs: number
 }
 
-export interface LockoutLimits {
-  /** failed verifications per destination within windowMs that lock it */
-  threshold: number
-  windowMs: number
-  lockoutMs: number
+/**
+ * Throttling of wrong codes per destination (see src/throttling.ts): the first `freeFailures` consecutive
+ * failures cost nothing; each one after makes the destination wait `baseDelayMs`, doubling up to `maxDelayMs`,
+ * before a verification is accepted. A success ends the run. `suspendAfter` consecutive failures suspend code
+ * logins for the destination until `clearFailures`.
+ */
+export interface ThrottleLimits extends ThrottleSteps {
+  suspendAfter: number
+  /** how long a run of failures is remembered after its last failure */
+  memoryMs: number
+  /** at most one throttle notice per destination within this */
+  noticeIntervalMs: number
 }
 
 /** A send refused by a per-destination limit; retryAfterMs > 0. */
-export interface SendRefusal { outcome: 'locked' | 'cooldown' | 'quota', retryAfterMs: number }
+export interface SendRefusal { outcome: 'cooldown' | 'quota' | 'daily_quota', retryAfterMs: number }
 
 /** Times are the store's own clock (Redis TIME, or the memory store's injected clock), in epoch ms. */
 export interface IssuedCode {
@@ -72,38 +84,47 @@ declare const snapshotBrand: unique symbol
  */
 export interface ChallengeSnapshot { readonly [snapshotBrand]: true }
 
+/**
+ * A refused verify's `notify`: this failure started a throttle wait and no notice went out within the interval,
+ * so the owner is to be told now.
+ */
 export type VerifyResult =
-  | { outcome: 'verified', payload: ChallengePayload, snapshot: ChallengeSnapshot }
+  | { outcome: 'verified', payload: ChallengePayload, snapshot: ChallengeSnapshot, suspended: boolean }
   | { outcome: 'expired' }
-  | { outcome: 'invalid', remainingAttempts: number }
-  | { outcome: 'exhausted' }
-  | { outcome: 'locked', retryAfterMs: number }
+  | { outcome: 'invalid', remainingAttempts: number, payload?: ChallengePayload | undefined, notify: boolean }
+  | { outcome: 'exhausted', payload?: ChallengePayload | undefined, notify: boolean }
+  | { outcome: 'throttled', retryAfterMs: number, payload?: ChallengePayload | undefined }
 
 /**
  * Where challenges and their per-destination counters live. Every method is atomic (one Lua script on Redis),
  * every entry expires by itself, and expiry is the store's clock, never the caller's.
  *
- * - `startChallenge`: refused with `locked` while the destination is locked, then (unless skipSendLimits) with
- *   `cooldown` while the destination+purpose cooldown runs and `quota` when the destination's window is full.
+ * - `startChallenge`: (unless skipSendLimits) refused with `cooldown` while the destination+purpose cooldown runs,
+ *   `daily_quota` when the destination's daily window is full and `quota` when its short window is full.
+ *   A throttled or suspended destination still gets codes: throttling delays verifications, never sends.
  *   Otherwise stores the challenge for ttlMs, deletes the previous challenge of the same destination+purpose,
  *   and (unless skipSendLimits) starts the cooldown and takes a quota slot.
  * - `resendChallenge`: an unknown or expired id is `expired`. Same refusals as start; otherwise replaces the code
  *   hash (kept when fixedCode), resets attempts to 0, renews the TTL and takes a new cooldown and quota slot.
  *   The destination's failure count is untouched.
- * - `verifyChallenge`: unknown, expired or another purpose is `expired` with nothing consumed; a locked destination
- *   is `locked` with nothing consumed. A hash equal to one of codeHashes deletes the challenge (single use) and
- *   returns its payload and a snapshot of it (every stored field and its expiry, read in the same atomic step);
- *   the destination+purpose pointer is left to lapse with its TTL, so a later reinstate can tell whether a newer
- *   challenge replaced this one. Otherwise the attempt is counted on the challenge and into the destination's failures
- *   (reaching lockout.threshold locks the destination for lockout.lockoutMs and clears the count); the answer is
- *   `invalid` with the attempts left, or `exhausted` when none are left, and then the challenge is deleted.
+ * - `verifyChallenge`: unknown, expired or another purpose is `expired` with nothing consumed; a destination whose
+ *   throttle wait runs is `throttled` with nothing consumed. A hash equal to one of codeHashes deletes the
+ *   challenge (single use), ends the destination's run of failures (unless it is suspended) and returns its payload,
+ *   whether the destination is suspended, and a snapshot (every stored field and its expiry, read in the same
+ *   atomic step); the destination+purpose pointer is left to lapse with its TTL, so a later reinstate can tell
+ *   whether a newer challenge replaced this one. Otherwise the attempt is counted on the challenge and extends the
+ *   destination's run of consecutive failures (see ThrottleLimits: a wait, the notice flag, suspension); the answer
+ *   is `invalid` with the attempts left, or `exhausted` when none are left, and then the challenge is deleted.
+ * - `clearFailures`: ends the run of failures, the wait and the suspension of a destination (an operator's act, or
+ *   a recovery-code sign-in).
+ *   `invalid`, `exhausted` and `throttled` hand back the challenge's payload, so the caller knows whose code it was.
  * - `withdrawChallenge`: deletes the challenge, lifts its cooldown and refunds the quota slot its last send took;
  *   false when there was nothing to withdraw.
  * - `reinstateChallenge`: puts a verified challenge back exactly as its snapshot holds it (code hash, attempts,
  *   payload, quota slot) until the expiry it had, and points its destination+purpose at it again; for when the
  *   work after a successful verify failed. Does nothing and answers false when the expiry has passed, the id
  *   exists, or the destination+purpose pointer names another challenge (a newer one was started). Cooldown,
- *   quota, failures and lockout are untouched. The snapshot must come from this store's verify of this id.
+ *   quota, failures and throttling are untouched. The snapshot must come from this store's verify of this id.
  * - `peekChallenge`: the pending challenge's payload and the expiry its current code was issued with (start and
  *   resend return it), or null when there is none; reads only. A delivery worker tells with it whether a queued
  *   code is still the one to send.
@@ -112,7 +133,8 @@ export type VerifyResult =
 export interface OtpStore {
   startChallenge (challenge: NewChallenge, limits: SendLimits): Promise<StartResult>
   resendChallenge (challengeId: string, codeHash: string, limits: SendLimits): Promise<ResendResult>
-  verifyChallenge (challengeId: string, purpose: string, codeHashes: readonly string[], lockout: LockoutLimits): Promise<VerifyResult>
+  verifyChallenge (challengeId: string, purpose: string, codeHashes: readonly string[], throttle: ThrottleLimits): Promise<VerifyResult>
+  clearFailures (destinationKey: string): Promise<void>
   withdrawChallenge (challengeId: string): Promise<boolean>
   reinstateChallenge (challengeId: string, snapshot: ChallengeSnapshot): Promise<boolean>
   peekChallenge (challengeId: string): Promise<PendingChallenge | null>

@@ -5,14 +5,14 @@ import { SLIDING_WINDOW_LUA } from '../redis-lua/sliding-window.ts'
 import { withScripts, type ScriptCommands } from '../redis-lua/define-scripts.ts'
 import {
   isChallengeId,
-  type ChallengePayload, type ChallengeSnapshot, type IssuedCode, type LockoutLimits, type NewChallenge, type OtpStore,
+  type ChallengePayload, type ChallengeSnapshot, type IssuedCode, type ThrottleLimits, type NewChallenge, type OtpStore,
   type PendingChallenge, type ResendResult, type SendLimits, type SendRefusal, type StartResult, type VerifyResult
 } from './otp-store.ts'
 
 const lua = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8')
 const prelude = SLIDING_WINDOW_LUA + lua('lib')
 const SCRIPTS = {
-  otpStartChallenge: { numberOfKeys: 5, lua: prelude + lua('start') },
+  otpStartChallenge: { numberOfKeys: 4, lua: prelude + lua('start') },
   otpResendChallenge: { numberOfKeys: 1, lua: prelude + lua('resend') },
   otpVerifyChallenge: { numberOfKeys: 1, lua: prelude + lua('verify') },
   otpWithdrawChallenge: { numberOfKeys: 1, lua: prelude + lua('withdraw') },
@@ -47,6 +47,11 @@ const flag = (value: boolean) => value ? '1' : '0'
 export interface RedisOtpStoreOptions {
   /** prepended to every key; no braces, so the {bucket} hash tag stays the first. Default `otp:` */
   keyPrefix?: string
+  /**
+   * Tests only: epoch ms the scripts take as the time instead of Redis's own, so a test moves time (and shrinks
+   * TTLs itself) rather than sleeping. Never in production, where every API host must share Redis's clock.
+   */
+  now?: () => number
 }
 
 /**
@@ -55,19 +60,33 @@ export interface RedisOtpStoreOptions {
  * `<prefix>{<bucket>}:d:<destinationKey>:…` for the destination's pointer, cooldown, quota, failures and lock;
  * all carry a TTL and no personal data.
  */
+/** The payload a refused verify hands back (the 4th reply of verify.lua), so the caller knows whose code it was. */
+const parsePayload = (value: unknown): ChallengePayload | undefined => typeof value === 'string' ? JSON.parse(value) as ChallengePayload : undefined
+
 export class RedisOtpStore implements OtpStore {
   readonly #commands: OtpCommands
   readonly #client: Redis | Cluster
   readonly #prefix: string
+  readonly #now: (() => number) | undefined
 
   /** `client`: a Redis or Cluster client without an ioredis keyPrefix; the store never closes it */
-  constructor (client: Redis | Cluster, { keyPrefix = 'otp:' }: RedisOtpStoreOptions = {}) {
+  constructor (client: Redis | Cluster, { keyPrefix = 'otp:', now }: RedisOtpStoreOptions = {}) {
     if (/[{}]/.test(keyPrefix)) throw new Error('RedisOtpStore keyPrefix must not contain braces: the {bucket} hash tag has to be the first')
     // ioredis would prefix KEYS but not the key names the scripts build from stored values
     if ((client.options as { keyPrefix?: string }).keyPrefix) throw new Error('RedisOtpStore needs a client without an ioredis keyPrefix; use its own keyPrefix option')
     this.#commands = withScripts(client, SCRIPTS)
     this.#client = client
     this.#prefix = keyPrefix
+    this.#now = now
+  }
+
+  /** '' lets the scripts read Redis's own clock */
+  #clock (): string {
+    return this.#now === undefined ? '' : String(this.#now())
+  }
+
+  #destinationBase (destinationKey: string): string {
+    return `${this.#prefix}{${destinationKey.slice(0, 4)}}:d:${destinationKey}:`
   }
 
   #challengeKey (challengeId: string): string {
@@ -80,11 +99,12 @@ export class RedisOtpStore implements OtpStore {
     if (!isChallengeId(challengeId) || !challengeId.startsWith(challenge.destinationKey.slice(0, 4))) {
       throw new Error('startChallenge needs a challenge id whose bucket is its destination key\'s')
     }
-    const base = `${this.#prefix}{${challengeId.slice(0, 4)}}:d:${challenge.destinationKey}:`
+    const base = this.#destinationBase(challenge.destinationKey)
     const reply = await this.#commands.otpStartChallenge(
-      this.#challengeKey(challengeId), `${base}p:${payload.purpose}`, `${base}cd:${payload.purpose}`, `${base}q`, `${base}l`,
+      this.#challengeKey(challengeId), `${base}p:${payload.purpose}`, `${base}cd:${payload.purpose}`, `${base}q`, this.#clock(),
       base, payload.purpose, JSON.stringify(payload), challenge.codeHash, challenge.maxAttempts, limits.ttlMs,
-      flag(challenge.fixedCode), flag(challenge.skipSendLimits), limits.cooldownMs, limits.quota, limits.quotaWindowMs, slotId()
+      flag(challenge.fixedCode), flag(challenge.skipSendLimits), limits.cooldownMs, limits.quota, limits.quotaWindowMs, slotId(),
+      limits.dailyQuota, limits.dailyWindowMs
     ) as Reply
     return issued(reply)
   }
@@ -92,38 +112,51 @@ export class RedisOtpStore implements OtpStore {
   async resendChallenge (challengeId: string, codeHash: string, limits: SendLimits): Promise<ResendResult> {
     if (!isChallengeId(challengeId)) return { outcome: 'expired' }
     const reply = await this.#commands.otpResendChallenge(
-      this.#challengeKey(challengeId), codeHash, limits.ttlMs, limits.cooldownMs, limits.quota, limits.quotaWindowMs, slotId()
+      this.#challengeKey(challengeId), this.#clock(), codeHash, limits.ttlMs, limits.cooldownMs, limits.quota, limits.quotaWindowMs, slotId(),
+      limits.dailyQuota, limits.dailyWindowMs
     ) as Reply
     return reply[0] === 'expired' ? { outcome: 'expired' } : issued(reply)
   }
 
-  async verifyChallenge (challengeId: string, purpose: string, codeHashes: readonly string[], lockout: LockoutLimits): Promise<VerifyResult> {
+  async verifyChallenge (challengeId: string, purpose: string, codeHashes: readonly string[], throttle: ThrottleLimits): Promise<VerifyResult> {
     if (!isChallengeId(challengeId)) return { outcome: 'expired' }
-    const [outcome, value, expiresAt, fields] = await this.#commands.otpVerifyChallenge(
-      this.#challengeKey(challengeId), purpose, codeHashes[0] ?? '', codeHashes[1] ?? '', slotId(),
-      lockout.threshold, lockout.windowMs, lockout.lockoutMs
-    ) as [string, string | number, number?, string[]?]
+    const [outcome, value, third, fields, suspended] = await this.#commands.otpVerifyChallenge(
+      this.#challengeKey(challengeId), this.#clock(), purpose, codeHashes[0] ?? '', codeHashes[1] ?? '', throttle.freeFailures,
+      throttle.baseDelayMs, throttle.maxDelayMs, throttle.suspendAfter, throttle.memoryMs, throttle.noticeIntervalMs
+    ) as [string, string | number, number?, (string[] | string)?, number?]
+    const notify = Number(third) === 1
     switch (outcome) {
       case 'verified': {
-        const snapshot: RedisSnapshot = { expiresAt: Number(expiresAt), fields: fields as string[] }
-        return { outcome, payload: JSON.parse(String(value)) as ChallengePayload, snapshot: snapshot as unknown as ChallengeSnapshot }
+        const snapshot: RedisSnapshot = { expiresAt: Number(third), fields: fields as string[] }
+        return {
+          outcome,
+          payload: JSON.parse(String(value)) as ChallengePayload,
+          snapshot: snapshot as unknown as ChallengeSnapshot,
+          suspended: suspended === 1
+        }
       }
-      case 'invalid': return { outcome, remainingAttempts: Number(value) }
-      case 'locked': return { outcome, retryAfterMs: Number(value) }
-      case 'exhausted': return { outcome }
+      case 'invalid': return { outcome, remainingAttempts: Number(value), payload: parsePayload(fields), notify }
+      case 'throttled': return { outcome, retryAfterMs: Number(value), payload: parsePayload(fields) }
+      case 'exhausted': return { outcome, payload: parsePayload(fields), notify }
       default: return { outcome: 'expired' }
     }
   }
 
+  async clearFailures (destinationKey: string): Promise<void> {
+    const base = this.#destinationBase(destinationKey)
+    // one slot: every key carries the destination's {bucket} tag
+    await this.#client.del(`${base}f`, `${base}l`, `${base}s`, `${base}n`)
+  }
+
   async withdrawChallenge (challengeId: string): Promise<boolean> {
     if (!isChallengeId(challengeId)) return false
-    return await this.#commands.otpWithdrawChallenge(this.#challengeKey(challengeId)) === 1
+    return await this.#commands.otpWithdrawChallenge(this.#challengeKey(challengeId), this.#clock()) === 1
   }
 
   async reinstateChallenge (challengeId: string, snapshot: ChallengeSnapshot): Promise<boolean> {
     if (!isChallengeId(challengeId)) return false
     const { expiresAt, fields } = snapshot as unknown as RedisSnapshot
-    return await this.#commands.otpReinstateChallenge(this.#challengeKey(challengeId), expiresAt, ...fields) === 1
+    return await this.#commands.otpReinstateChallenge(this.#challengeKey(challengeId), this.#clock(), expiresAt, ...fields) === 1
   }
 
   async peekChallenge (challengeId: string): Promise<PendingChallenge | null> {

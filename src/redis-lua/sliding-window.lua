@@ -1,10 +1,4 @@
--- Prepended to the scripts that count events in a sliding window (OTP sends and failures, TOTP attempts).
-
--- Redis's clock, never the API host's
-local function now_ms ()
-  local time = redis.call('TIME')
-  return tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-end
+-- Prepended to the scripts that count events in a sliding window (OTP sends).
 
 -- sliding window log: one sorted-set member per event, scored by its time in ms
 local function window_count (key, now, window_ms)

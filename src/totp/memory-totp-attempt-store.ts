@@ -1,9 +1,6 @@
-import { randomBytes } from 'node:crypto'
 import { ExpiringMap } from '../otp/expiring-map.ts'
-import type { AttemptStart, LockoutLimits, TotpAttemptStore } from './totp-attempt-store.ts'
-
-/** Sliding window log, oldest first. */
-type AttemptLog = Array<{ slot: string, at: number }>
+import { throttleDelayMs } from '../throttling.ts'
+import type { AttemptStart, TotpAttemptStore, TotpThrottleLimits } from './totp-attempt-store.ts'
 
 export interface MemoryTotpAttemptStoreOptions {
   /** epoch ms; tests inject a clock they move by hand */
@@ -16,53 +13,54 @@ export interface MemoryTotpAttemptStoreOptions {
  * Each method works synchronously, so it is atomic for this process; nothing is shared between workers.
  */
 export class MemoryTotpAttemptStore implements TotpAttemptStore {
-  readonly #now: () => number
-  readonly #attempts: ExpiringMap<AttemptLog>
-  readonly #locks: ExpiringMap<true>
+  readonly #runs: ExpiringMap<number>
+  readonly #waits: ExpiringMap<true>
+  readonly #notices: ExpiringMap<true>
+  readonly #suspended = new Set<string>()
   readonly #steps: ExpiringMap<number>
   readonly #sweeper: NodeJS.Timeout
 
   constructor ({ now = Date.now, sweepIntervalMs = 60_000 }: MemoryTotpAttemptStoreOptions = {}) {
-    this.#now = now
-    this.#attempts = new ExpiringMap(now)
-    this.#locks = new ExpiringMap(now)
+    this.#runs = new ExpiringMap(now)
+    this.#waits = new ExpiringMap(now)
+    this.#notices = new ExpiringMap(now)
     this.#steps = new ExpiringMap(now)
-    this.#sweeper = setInterval(() => {
-      for (const map of [this.#attempts, this.#locks, this.#steps]) map.sweep()
-    }, sweepIntervalMs).unref()
+    const maps = [this.#runs, this.#waits, this.#notices, this.#steps]
+    this.#sweeper = setInterval(() => { for (const map of maps) map.sweep() }, sweepIntervalMs).unref()
   }
 
-  #window (subject: string, windowMs: number): AttemptLog {
-    const cutoff = this.#now() - windowMs
-    return (this.#attempts.get(subject) ?? []).filter((entry) => entry.at > cutoff)
+  async beginAttempt (subject: string, limits: TotpThrottleLimits): Promise<AttemptStart> {
+    if (this.#suspended.has(subject)) return { outcome: 'suspended' }
+    const waiting = this.#waits.remainingMs(subject)
+    if (waiting > 0) return { outcome: 'throttled', retryAfterMs: waiting }
+    const run = (this.#runs.get(subject) ?? 0) + 1
+    this.#runs.set(subject, run, limits.memoryMs)
+    const delayMs = throttleDelayMs(run, limits)
+    if (delayMs > 0) this.#waits.set(subject, true, delayMs)
+    return { outcome: 'allowed' }
   }
 
-  async beginAttempt (subject: string, limits: LockoutLimits): Promise<AttemptStart> {
-    const locked = this.#locks.remainingMs(subject)
-    if (locked > 0) return { outcome: 'locked', retryAfterMs: locked }
-    const log = this.#window(subject, limits.windowMs)
-    const oldest = log[log.length - limits.threshold]
-    if (oldest !== undefined) return { outcome: 'locked', retryAfterMs: Math.max(1, oldest.at + limits.windowMs - this.#now()) }
-    const slot = randomBytes(9).toString('base64url')
-    this.#attempts.set(subject, [...log, { slot, at: this.#now() }], limits.windowMs)
-    return { outcome: 'allowed', slot }
+  async failAttempt (subject: string, limits: TotpThrottleLimits): Promise<boolean> {
+    const run = this.#runs.get(subject) ?? 0
+    if (run >= limits.suspendAfter) this.#suspended.add(subject)
+    if (run <= limits.freeFailures || this.#notices.remainingMs(subject) > 0) return false
+    this.#notices.set(subject, true, limits.noticeIntervalMs)
+    return true
   }
 
-  async failAttempt (subject: string, slot: string, limits: LockoutLimits): Promise<number> {
-    const log = [...this.#window(subject, limits.windowMs).filter((entry) => entry.slot !== slot), { slot, at: this.#now() }]
-    if (log.length >= limits.threshold) {
-      this.#locks.set(subject, true, limits.lockoutMs)
-      this.#attempts.delete(subject)
-      return limits.lockoutMs
-    }
-    this.#attempts.set(subject, log, limits.windowMs)
-    return 0
+  async succeedAttempt (subject: string): Promise<void> {
+    this.#runs.delete(subject)
+    this.#waits.delete(subject)
   }
 
-  async forgiveAttempt (subject: string, slot: string): Promise<void> {
-    const log = this.#attempts.get(subject)
-    const index = log?.findIndex((entry) => entry.slot === slot) ?? -1
-    if (index !== -1) log!.splice(index, 1)
+  async forgiveAttempt (subject: string): Promise<void> {
+    const run = this.#runs.get(subject)
+    if (run !== undefined && run > 0) this.#runs.set(subject, run - 1, this.#runs.remainingMs(subject))
+  }
+
+  async clearFailures (subject: string): Promise<void> {
+    for (const map of [this.#runs, this.#waits, this.#notices]) map.delete(subject)
+    this.#suspended.delete(subject)
   }
 
   async claimStep (userId: string, step: number, ttlMs: number): Promise<boolean> {

@@ -5,6 +5,8 @@ export interface MfaChallenge {
   kind: 'email' | 'phone'
   /** methods of the first factor, e.g. ['otp'] */
   amr: string[]
+  /** code logins of the identifier are suspended: only a recovery code completes this login (and lifts that) */
+  recoveryOnly?: boolean
   /** when the challenge lapses (ms since the epoch), so a taken one can be put back for what is left of it */
   expiresAt?: number
 }

@@ -1,14 +1,13 @@
 import { readFileSync } from 'node:fs'
-import { randomBytes } from 'node:crypto'
 import type { Cluster, Redis } from 'ioredis'
-import { SLIDING_WINDOW_LUA } from '../redis-lua/sliding-window.ts'
 import { withScripts, type ScriptCommands } from '../redis-lua/define-scripts.ts'
-import type { AttemptStart, LockoutLimits, TotpAttemptStore } from './totp-attempt-store.ts'
+import type { AttemptStart, TotpAttemptStore, TotpThrottleLimits } from './totp-attempt-store.ts'
 
 const lua = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8')
 const SCRIPTS = {
-  totpBeginAttempt: { numberOfKeys: 2, lua: SLIDING_WINDOW_LUA + lua('begin') },
-  totpFailAttempt: { numberOfKeys: 2, lua: SLIDING_WINDOW_LUA + lua('fail') },
+  totpBeginAttempt: { numberOfKeys: 3, lua: lua('begin') },
+  totpFailAttempt: { numberOfKeys: 3, lua: lua('fail') },
+  totpForgiveAttempt: { numberOfKeys: 1, lua: lua('forgive') },
   totpClaimStep: { numberOfKeys: 1, lua: lua('claim-step') }
 }
 
@@ -21,9 +20,10 @@ function tag (subject: string): string {
 }
 
 /**
- * The TotpAttemptStore contract (see totp-attempt-store.ts) on Redis or Redis Cluster. Keys are
- * `<prefix>{<subject>}:a` (attempts, a sorted set) and `:l` (lock), and `<prefix>{<userId>}:s` (last step); the
- * hash tag keeps a subject's keys on one Cluster slot. Every key has a TTL and holds no personal data.
+ * The TotpAttemptStore contract (see totp-attempt-store.ts) on Redis or Redis Cluster. A subject's keys are
+ * `<prefix>{<subject>}:r` (its run of failures), `:w` (wait), `:x` (suspension, no TTL) and `:n` (notice sent),
+ * and a user's last step is `<prefix>{<userId>}:s`; the hash tag keeps a subject's keys on one Cluster slot.
+ * No key holds personal data.
  */
 export class RedisTotpAttemptStore implements TotpAttemptStore {
   readonly #client: TotpCommands & Redis
@@ -37,20 +37,39 @@ export class RedisTotpAttemptStore implements TotpAttemptStore {
     this.#prefix = keyPrefix
   }
 
-  async beginAttempt (subject: string, limits: LockoutLimits): Promise<AttemptStart> {
-    const base = this.#prefix + tag(subject)
-    const slot = randomBytes(9).toString('base64url')
-    const [outcome, retryAfterMs] = await this.#client.totpBeginAttempt(`${base}:a`, `${base}:l`, slot, limits.threshold, limits.windowMs) as [string, number?]
-    return outcome === 'allowed' ? { outcome, slot } : { outcome: 'locked', retryAfterMs: Number(retryAfterMs) }
+  #base (subject: string): string {
+    return this.#prefix + tag(subject)
   }
 
-  async failAttempt (subject: string, slot: string, limits: LockoutLimits): Promise<number> {
-    const base = this.#prefix + tag(subject)
-    return Number(await this.#client.totpFailAttempt(`${base}:a`, `${base}:l`, slot, limits.threshold, limits.windowMs, limits.lockoutMs))
+  async beginAttempt (subject: string, limits: TotpThrottleLimits): Promise<AttemptStart> {
+    const base = this.#base(subject)
+    const [outcome, retryAfterMs] = await this.#client.totpBeginAttempt(
+      `${base}:r`, `${base}:w`, `${base}:x`, limits.freeFailures, limits.baseDelayMs, limits.maxDelayMs, limits.memoryMs
+    ) as [string, number?]
+    if (outcome === 'allowed' || outcome === 'suspended') return { outcome }
+    return { outcome: 'throttled', retryAfterMs: Number(retryAfterMs) }
   }
 
-  async forgiveAttempt (subject: string, slot: string): Promise<void> {
-    await this.#client.zrem(`${this.#prefix}${tag(subject)}:a`, slot)
+  async failAttempt (subject: string, limits: TotpThrottleLimits): Promise<boolean> {
+    const base = this.#base(subject)
+    const notify = await this.#client.totpFailAttempt(
+      `${base}:r`, `${base}:x`, `${base}:n`, limits.freeFailures, limits.suspendAfter, limits.noticeIntervalMs
+    )
+    return Number(notify) === 1
+  }
+
+  async succeedAttempt (subject: string): Promise<void> {
+    const base = this.#base(subject)
+    await this.#client.del(`${base}:r`, `${base}:w`)
+  }
+
+  async forgiveAttempt (subject: string): Promise<void> {
+    await this.#client.totpForgiveAttempt(`${this.#base(subject)}:r`)
+  }
+
+  async clearFailures (subject: string): Promise<void> {
+    const base = this.#base(subject)
+    await this.#client.del(`${base}:r`, `${base}:w`, `${base}:x`, `${base}:n`)
   }
 
   async claimStep (userId: string, step: number, ttlMs: number): Promise<boolean> {

@@ -1,34 +1,44 @@
-/** The per-subject failed-verification lockout, with the OTP engine's policy numbers. */
-export interface LockoutLimits {
-  /** failed attempts per subject within windowMs that lock it */
-  threshold: number
-  windowMs: number
-  lockoutMs: number
-}
-
-export type AttemptStart = { outcome: 'allowed', slot: string } | { outcome: 'locked', retryAfterMs: number }
+import type { ThrottleSteps } from '../throttling.ts'
 
 /**
- * Counts code attempts per subject (a user, or an identifier without a user) and remembers the last accepted
- * time step per user. Every method is atomic (one Lua script on Redis); every entry expires by itself, on the
- * store's own clock.
+ * Growing throttling of wrong authenticator codes per subject (see src/throttling.ts): the first
+ * `freeFailures` consecutive failures cost nothing, each further one makes the subject wait `baseDelayMs`, doubling
+ * up to `maxDelayMs`; `suspendAfter` consecutive failures suspend the subject until `clearFailures`.
+ */
+export interface TotpThrottleLimits extends ThrottleSteps {
+  suspendAfter: number
+  /** how long a run of failures is remembered after its last attempt */
+  memoryMs: number
+  /** at most one throttle notice per subject within this */
+  noticeIntervalMs: number
+}
+
+export type AttemptStart = { outcome: 'allowed' } | { outcome: 'throttled', retryAfterMs: number } | { outcome: 'suspended' }
+
+/**
+ * Counts code attempts per subject (a user, a user's recovery codes, or an identifier without a user) and
+ * remembers the last accepted time step per user. Every method is atomic (one Lua script or command on Redis);
+ * every entry but a suspension expires by itself, on the store's own clock.
  *
- * An attempt counts as a failure from `beginAttempt` on, until `forgiveAttempt` takes it back, so attempts in
- * flight use up the budget too and concurrent guesses cannot exceed it:
- * - `beginAttempt`: `locked` with the ms left while the subject is locked, or while its failures and attempts in
- *   flight within the window already reach the threshold (then until the oldest leaves the window). Otherwise the
- *   attempt takes a slot: `allowed`.
- * - `failAttempt`: the attempt stays counted, as of now. When the count within the window reaches the threshold
- *   the subject is locked for lockoutMs and the count is cleared; answers the ms locked (0 when not).
- * - `forgiveAttempt`: the attempt succeeded and no longer counts.
+ * An attempt counts as a failure from `beginAttempt` on, so attempts in flight extend the run too and concurrent
+ * guesses cannot slip past the wait:
+ * - `beginAttempt`: `suspended` while the subject is suspended; `throttled` with the ms left while its wait runs.
+ *   Otherwise the run grows by one (and, beyond freeFailures, starts the next wait): `allowed`.
+ * - `failAttempt`: the attempt stays counted; a run that reached suspendAfter suspends the subject. Answers true
+ *   when the run is throttled and no notice was due within noticeIntervalMs (then one is due now).
+ * - `succeedAttempt`: the attempt succeeded: the run and its wait end.
+ * - `forgiveAttempt`: the attempt failed on our side and does not count.
+ * - `clearFailures`: the run, the wait and the suspension end (a recovery-code sign-in, or an operator).
  * - `claimStep`: true and remembers `step` for ttlMs when it is greater than the last step claimed for the user;
  *   false otherwise. Of concurrent claims of one step exactly one is true.
  * - `close`: releases what the store itself started (timers); an injected Redis client stays open.
  */
 export interface TotpAttemptStore {
-  beginAttempt (subject: string, limits: LockoutLimits): Promise<AttemptStart>
-  failAttempt (subject: string, slot: string, limits: LockoutLimits): Promise<number>
-  forgiveAttempt (subject: string, slot: string): Promise<void>
+  beginAttempt (subject: string, limits: TotpThrottleLimits): Promise<AttemptStart>
+  failAttempt (subject: string, limits: TotpThrottleLimits): Promise<boolean>
+  succeedAttempt (subject: string): Promise<void>
+  forgiveAttempt (subject: string): Promise<void>
+  clearFailures (subject: string): Promise<void>
   claimStep (userId: string, step: number, ttlMs: number): Promise<boolean>
   close (): Promise<void>
 }

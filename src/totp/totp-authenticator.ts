@@ -3,7 +3,7 @@ import { Secret, TOTP } from 'otpauth'
 import { AppError } from '../errors.ts'
 import { generateRecoveryCodes, hashRecoveryCode, isRecoveryCode } from './recovery-codes.ts'
 import type { SecretBox } from './secret-box.ts'
-import type { LockoutLimits, TotpAttemptStore } from './totp-attempt-store.ts'
+import type { TotpAttemptStore, TotpThrottleLimits } from './totp-attempt-store.ts'
 import type { TotpCredential, TotpCredentialRepository } from './totp-credential-repository.ts'
 
 /** RFC 6238 as authenticator apps expect it: HMAC-SHA-1, 6 digits, 30 s steps, one step of drift either way. */
@@ -30,8 +30,10 @@ export interface TotpAuthenticatorOptions {
   box: SecretBox
   /** shown by authenticator apps (APP_NAME) */
   issuer: string
-  lockout: LockoutLimits
+  throttle: TotpThrottleLimits
   now: () => Date
+  /** called (never awaited) when a user's wrong codes start a throttle wait, at most once per notice interval */
+  onThrottled?: (userId: string) => void
   /** HMAC key naming identifiers without a user in attempt keys */
   subjectKey: string
   /**
@@ -50,19 +52,24 @@ const NO_USER = '000000000000000000000000'
 
 const sealContext = (credential: Pick<TotpCredential, 'userId' | 'enrolmentId'>) => `totp:${credential.userId}:${credential.enrolmentId}`
 const invalidCode = () => new AppError('invalid_code')
+const suspended = () => new AppError('login_suspended', {
+  detail: 'Too many wrong codes: sign-in with authenticator codes is suspended; use a recovery code or contact support.'
+})
 const noAuthenticator = () => new AppError('not_found', { detail: 'No authenticator app is active for this account.' })
 
 /**
  * Authenticator apps (TOTP) and recovery codes for one user at a time: enrolment, the second factor of a login,
- * TOTP as a login of its own, removal. Every code check counts into the per-subject lockout (the OTP engine's
- * policy), and a TOTP time step is accepted once per user.
+ * TOTP as a login of its own, removal. Every code check counts into the per-subject throttling (TOTP_THROTTLE_*),
+ * and a TOTP time step is accepted once per user. Recovery codes count into a subject of their own, so they keep
+ * working while the user's TOTP codes are throttled or suspended, and a right one ends both.
  */
 export class TotpAuthenticator {
   readonly #credentials: TotpCredentialRepository
   readonly #attempts: TotpAttemptStore
   readonly #box: SecretBox
   readonly #issuer: string
-  readonly #lockout: LockoutLimits
+  readonly #throttle: TotpThrottleLimits
+  readonly #onThrottled: (userId: string) => void
   readonly #now: () => Date
   readonly #subjectKey: string
   readonly #markEnrolled: (userId: string, enrolled: boolean) => Promise<unknown>
@@ -72,7 +79,8 @@ export class TotpAuthenticator {
     this.#attempts = options.attempts
     this.#box = options.box
     this.#issuer = options.issuer
-    this.#lockout = { ...options.lockout }
+    this.#throttle = { ...options.throttle }
+    this.#onThrottled = options.onThrottled ?? (() => {})
     this.#now = options.now
     this.#subjectKey = options.subjectKey
     this.#markEnrolled = options.markEnrolled ?? (async () => {})
@@ -80,8 +88,10 @@ export class TotpAuthenticator {
 
   /** The attempt subject of a user. */
   userSubject = (userId: string): string => `u:${userId}`
+  /** The attempt subject of a user's recovery codes. */
+  recoverySubject = (userId: string): string => `r:${userId}`
 
-  /** The attempt subject of an identifier nobody (able to log in) holds: the same lockout, no personal data. */
+  /** The attempt subject of an identifier nobody (able to log in) holds: the same throttling, no personal data. */
   identifierSubject = (kind: 'email' | 'phone', value: string): string =>
     `i:${createHmac('sha256', this.#subjectKey).update(`${kind}:${value}`).digest('hex').slice(0, 32)}`
 
@@ -129,10 +139,17 @@ export class TotpAuthenticator {
 
   /** A TOTP or recovery code of the user's active authenticator: which one it was, or invalid_code / rate_limited. */
   async verifySecondFactor (userId: string, code: string): Promise<SecondFactorMethod> {
-    return this.#attempt(this.userSubject(userId), async () => {
-      const credential = await this.#credentials.find(userId)
-      return credential?.status === 'active' ? this.#matchEither(credential, code) : null
-    })
+    const credential = await this.#credentials.find(userId)
+    if (credential?.status !== 'active') {
+      await this.#attempt(this.userSubject(userId), async () => null)
+      throw invalidCode()
+    }
+    return this.#matchEither(credential, code)
+  }
+
+  /** Ends the user's throttling and suspension of authenticator codes (an operator's act). */
+  async clearFailures (userId: string): Promise<void> {
+    await Promise.all([this.#attempts.clearFailures(this.userSubject(userId)), this.#attempts.clearFailures(this.recoverySubject(userId))])
   }
 
   /**
@@ -148,14 +165,14 @@ export class TotpAuthenticator {
         return null
       }
       return await this.#matchTotp(credential, code) || null
-    })
+    }, userId ?? undefined)
   }
 
   /** Removes the authenticator (or a pending enrolment) after a current TOTP code or a recovery code. */
   async remove (userId: string, code: string): Promise<void> {
     const credential = await this.#credentials.find(userId)
     if (credential === null) throw noAuthenticator()
-    await this.#attempt(this.userSubject(userId), () => this.#matchEither(credential, code))
+    await this.#matchEither(credential, code)
     if (!await this.#credentials.remove(userId, credential.enrolmentId)) throw noAuthenticator()
     await this.#markEnrolled(userId, false)
   }
@@ -164,16 +181,17 @@ export class TotpAuthenticator {
   async regenerateRecoveryCodes (userId: string, code: string): Promise<string[]> {
     const credential = await this.#credentials.find(userId)
     if (credential?.status !== 'active') throw noAuthenticator()
-    await this.#attempt(this.userSubject(userId), () => this.#matchEither(credential, code))
+    await this.#matchEither(credential, code)
     const codes = generateRecoveryCodes()
     if (!await this.#credentials.replaceRecoveryCodes(userId, credential.enrolmentId, codes.map(hashRecoveryCode))) throw noAuthenticator()
     return codes
   }
 
   /** Runs one counted code check: null from `check` is a failure (invalid_code), anything else a success. */
-  async #attempt<T> (subject: string, check: () => Promise<T | null>): Promise<T> {
-    const start = await this.#attempts.beginAttempt(subject, this.#lockout)
-    if (start.outcome === 'locked') {
+  async #attempt<T> (subject: string, check: () => Promise<T | null>, owner?: string): Promise<T> {
+    const start = await this.#attempts.beginAttempt(subject, this.#throttle)
+    if (start.outcome === 'suspended') throw suspended()
+    if (start.outcome === 'throttled') {
       throw new AppError('rate_limited', { retryAfter: Math.ceil(start.retryAfterMs / 1000), detail: 'Too many wrong codes; try again later.' })
     }
     let result: T | null
@@ -181,23 +199,28 @@ export class TotpAuthenticator {
       result = await check()
     } catch (error) {
       // our failure (a store, a missing key), not the user's: the attempt does not count
-      await this.#attempts.forgiveAttempt(subject, start.slot).catch(() => {})
+      await this.#attempts.forgiveAttempt(subject).catch(() => {})
       throw error
     }
     if (result === null) {
-      await this.#attempts.failAttempt(subject, start.slot, this.#lockout)
+      if (await this.#attempts.failAttempt(subject, this.#throttle) && owner !== undefined) this.#onThrottled(owner)
       throw invalidCode()
     }
-    await this.#attempts.forgiveAttempt(subject, start.slot)
+    await this.#attempts.succeedAttempt(subject)
     return result
   }
 
-  async #matchEither (credential: TotpCredential, code: string): Promise<SecondFactorMethod | null> {
-    if (TOTP_CODE.test(code)) return await this.#matchTotp(credential, code) ? 'totp' : null
+  /** A TOTP code counts into the user's subject, a recovery code into its own; a right recovery code ends both runs. */
+  async #matchEither (credential: TotpCredential, code: string): Promise<SecondFactorMethod> {
+    const { userId } = credential
     if (credential.status === 'active' && isRecoveryCode(code)) {
-      return await this.#credentials.consumeRecoveryCode(credential.userId, hashRecoveryCode(code)) ? 'recovery' : null
+      await this.#attempt(this.recoverySubject(userId), async () =>
+        await this.#credentials.consumeRecoveryCode(userId, hashRecoveryCode(code)) || null)
+      await this.#attempts.clearFailures(this.userSubject(userId))
+      return 'recovery'
     }
-    return null
+    await this.#attempt(this.userSubject(userId), async () => await this.#matchTotp(credential, code) || null, userId)
+    return 'totp'
   }
 
   /** Valid within ±WINDOW steps of now, and its step not accepted for this user before (replay). */

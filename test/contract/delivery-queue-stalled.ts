@@ -46,7 +46,7 @@ export function stalledJobTest (t: TAP, createClient: () => TestRedisClient, cli
     const taken: QueuedDelivery[] = []
     await new Promise<void>((resolve) => {
       survivor.start(async (queued) => {
-        taken.push(queued)
+        taken.push(queued as QueuedDelivery)
         resolve()
         return 'sent'
       })

@@ -4,6 +4,8 @@ import { AppError } from '../../src/errors.ts'
 import { CHALLENGE_ID_PATTERN, OtpEngine, type OtpEngineOptions, type OtpPolicy } from '../../src/otp/otp-engine.ts'
 import type { OtpStore } from '../../src/otp/otp-store.ts'
 import { parseTestIdentifiers } from '../../src/otp/test-identifiers.ts'
+import { RedisOtpStore } from '../../src/otp/redis-otp-store.ts'
+import { connectWithOwnPrefix, elapseKeys, type TestRedisClient } from '../helpers/redis.ts'
 
 export interface OtpStoreHarness {
   store: OtpStore
@@ -16,6 +18,21 @@ export interface OtpStoreHarness {
   close (): Promise<void>
 }
 
+/**
+ * A Redis (or Cluster) store whose scripts take the time from the harness's clock, while `elapse` shrinks the TTLs
+ * by as much: the suite moves time instead of sleeping.
+ */
+export function redisOtpHarness (createClient: () => TestRedisClient, label: string): OtpStoreHarness {
+  const { client, keyPrefix, listKeys, close } = connectWithOwnPrefix(createClient, label)
+  let clock = Date.now()
+  const now = () => clock
+  const elapse = async (ms: number) => {
+    clock += ms
+    await elapseKeys(client, keyPrefix, ms)
+  }
+  return { store: new RedisOtpStore(client, { keyPrefix, now }), now, elapse, listKeys, close }
+}
+
 const PEPPER = 'contract-pepper-0123456789abcdefghijklmnop'
 const NEXT_PEPPER = 'contract-pepper-rotated-0123456789abcdefgh'
 export const DEFAULT_POLICY: OtpPolicy = {
@@ -25,9 +42,10 @@ export const DEFAULT_POLICY: OtpPolicy = {
   cooldownSeconds: 30,
   quota: 5,
   quotaWindowSeconds: 900,
-  lockoutThreshold: 10,
-  lockoutWindowSeconds: 3600,
-  lockoutSeconds: 3600
+  dailyQuota: 20,
+  throttleAfterFailures: 5,
+  throttleMaxSeconds: 900,
+  suspendAfterFailures: 100
 }
 
 async function failure (promise: Promise<unknown>): Promise<AppError> {
@@ -80,7 +98,7 @@ export function otpStoreContract (t: TAP, createHarness: () => Promise<OtpStoreH
 
     const { reinstate, ...verified } = await otp.verifyChallenge({ challengeId: issued.challengeId, code: issued.code, purpose: 'login' })
     t.type(reinstate, 'function')
-    t.same(verified, { challengeId: issued.challengeId, purpose: 'login', channel: 'email', destination, userId: 'user-1', locale: 'fr', deliverable: true })
+    t.same(verified, { challengeId: issued.challengeId, purpose: 'login', channel: 'email', destination, userId: 'user-1', locale: 'fr', deliverable: true, suspended: false })
     const again = await failure(otp.verifyChallenge({ challengeId: issued.challengeId, code: issued.code, purpose: 'login' }))
     t.equal(again.code, 'challenge_expired', 'single use')
   })
@@ -208,37 +226,90 @@ export function otpStoreContract (t: TAP, createHarness: () => Promise<OtpStoreH
     t.ok(await short.startChallenge(login(quick)), 'allowed once the window lapsed')
   })
 
-  t.test('lockout: failures per destination lock start and verify; a new code does not reset them', async (t) => {
-    const otp = engine({ cooldownSeconds: 0, lockoutThreshold: 3, lockoutSeconds: 1 })
-    const destination = email('lockout')
+  t.test('throttling: past the free failures each wrong code makes the next check wait longer; sends go on', async (t) => {
+    const otp = engine({ cooldownSeconds: 0, throttleAfterFailures: 2, throttleMaxSeconds: 1 })
+    const destination = email('throttle')
     const first = await otp.startChallenge(login(destination))
     for (let i = 0; i < 2; i++) await failure(otp.verifyChallenge({ challengeId: first.challengeId, code: otherCode(first.code), purpose: 'login' }))
     const second = await otp.startChallenge(login(destination))
     const third = await failure(otp.verifyChallenge({ challengeId: second.challengeId, code: otherCode(second.code), purpose: 'login' }))
-    t.same([third.code, third.extensions], ['invalid_code', { remainingAttempts: 4 }], 'the third failure is answered, and locks')
-    const verify = await failure(otp.verifyChallenge({ challengeId: second.challengeId, code: second.code, purpose: 'login' }))
-    t.same([verify.code, verify.retryAfter], ['rate_limited', 1], 'even the right code is refused while locked')
-    const start = await failure(otp.startChallenge(login(destination, { purpose: 'verify_contact' })))
-    t.same([start.code, start.retryAfter], ['rate_limited', 1])
+    t.same([third.code, third.extensions], ['invalid_code', { remainingAttempts: 4 }], 'a new code does not end the run; the third failure is answered')
+    const waiting = await failure(otp.verifyChallenge({ challengeId: second.challengeId, code: second.code, purpose: 'login' }))
+    t.same([waiting.code, waiting.retryAfter], ['rate_limited', 1], 'even the right code waits')
+    t.match(waiting.detail, /wrong codes/)
+    const fresh = await otp.startChallenge(login(destination, { purpose: 'verify_contact' }))
+    t.match(fresh, { purpose: 'verify_contact' }, 'a throttled destination still gets codes: nobody can lock it out')
     await harness.elapse(1100)
-    t.ok(await otp.verifyChallenge({ challengeId: second.challengeId, code: second.code, purpose: 'login' }), 'the lock lapsed')
-
-    const strict = engine({ lockoutThreshold: 1 })
-    const locked = email('lockout-long')
-    const issued = await strict.startChallenge(login(locked))
-    await failure(strict.verifyChallenge({ challengeId: issued.challengeId, code: otherCode(issued.code), purpose: 'login' }))
-    const refused = await failure(strict.startChallenge(login(locked, { purpose: 'verify_contact' })))
-    t.same([refused.code, refused.retryAfter], ['rate_limited', 3600])
+    await failure(otp.verifyChallenge({ challengeId: second.challengeId, code: otherCode(second.code), purpose: 'login' }))
+    t.equal((await failure(otp.verifyChallenge({ challengeId: second.challengeId, code: second.code, purpose: 'login' }))).retryAfter, 1, 'capped')
+    await harness.elapse(1100)
+    t.match(await otp.verifyChallenge({ challengeId: second.challengeId, code: second.code, purpose: 'login' }), { destination, suspended: false }, 'the right code after the wait')
+    const after = await otp.startChallenge(login(destination))
+    for (let i = 0; i < 2; i++) {
+      t.equal((await failure(otp.verifyChallenge({ challengeId: after.challengeId, code: otherCode(after.code), purpose: 'login' }))).code, 'invalid_code', 'the success ended the run')
+    }
   })
 
-  t.test('the failure count lapses with its window', async (t) => {
-    const otp = engine({ lockoutThreshold: 2, lockoutWindowSeconds: 1 })
-    const { challengeId, code } = await otp.startChallenge(login(email('lockout-window')))
-    await failure(otp.verifyChallenge({ challengeId, code: otherCode(code), purpose: 'login' }))
+  t.test('suspension: a long run of failures suspends code logins until clearFailures', async (t) => {
+    const otp = engine({ cooldownSeconds: 0, throttleAfterFailures: 10, suspendAfterFailures: 3 })
+    const destination = email('suspend')
+    const guessed = await otp.startChallenge(login(destination))
+    for (let i = 0; i < 3; i++) await failure(otp.verifyChallenge({ challengeId: guessed.challengeId, code: otherCode(guessed.code), purpose: 'login' }))
+    const first = await otp.startChallenge(login(destination))
+    t.match(await otp.verifyChallenge({ challengeId: first.challengeId, code: first.code, purpose: 'login' }), { suspended: true }, 'the right code reports the suspension')
+    const second = await otp.startChallenge(login(destination))
+    t.match(await otp.verifyChallenge({ challengeId: second.challengeId, code: second.code, purpose: 'login' }), { suspended: true }, 'and does not end it')
+    await otp.clearFailures('email', destination)
+    const third = await otp.startChallenge(login(destination))
+    t.match(await otp.verifyChallenge({ challengeId: third.challengeId, code: third.code, purpose: 'login' }), { suspended: false }, 'lifted')
+  })
+
+  t.test('the owner hears of throttling once per interval; a decoy nobody owns never', async (t) => {
+    const notified: string[] = []
+    const otp = engine({ cooldownSeconds: 0, throttleAfterFailures: 1, throttleMaxSeconds: 1 }, { onThrottled: (payload) => notified.push(payload.destination) })
+    const destination = email('notice')
+    const issued = await otp.startChallenge(login(destination))
+    await failure(otp.verifyChallenge({ challengeId: issued.challengeId, code: otherCode(issued.code), purpose: 'login' }))
+    t.same(notified, [], 'not for a free failure')
+    await failure(otp.verifyChallenge({ challengeId: issued.challengeId, code: otherCode(issued.code), purpose: 'login' }))
+    t.same(notified, [destination], 'at the first throttle step')
     await harness.elapse(1100)
-    const second = await failure(otp.verifyChallenge({ challengeId, code: otherCode(code), purpose: 'login' }))
-    t.equal(second.code, 'invalid_code', 'only one failure in the window')
-    t.ok(await otp.verifyChallenge({ challengeId, code, purpose: 'login' }), 'not locked')
+    await failure(otp.verifyChallenge({ challengeId: issued.challengeId, code: otherCode(issued.code), purpose: 'login' }))
+    t.same(notified, [destination], 'not again within the hour')
+
+    const decoy = email('notice-decoy')
+    const fake = await otp.startChallenge(login(decoy, { deliverable: false }))
+    for (let i = 0; i < 2; i++) await failure(otp.verifyChallenge({ challengeId: fake.challengeId, code: otherCode(fake.code), purpose: 'login' }))
+    t.same(notified, [destination], 'a decoy is throttled like a real one, and nobody is told')
+  })
+
+  t.test('a daily quota per destination on top of the short one', async (t) => {
+    const otp = engine({ cooldownSeconds: 0, quota: 3, quotaWindowSeconds: 1, dailyQuota: 4 })
+    const destination = email('daily')
+    for (let i = 0; i < 3; i++) await otp.startChallenge(login(destination))
+    t.equal((await failure(otp.startChallenge(login(destination)))).retryAfter, 1, 'the short window first')
+    await harness.elapse(1100)
+    await otp.startChallenge(login(destination))
+    const daily = await failure(otp.startChallenge(login(destination)))
+    t.equal(daily.code, 'rate_limited')
+    t.match(daily.detail, /today/)
+    t.ok(daily.retryAfter! > 86_000 && daily.retryAfter! <= 86_400, `until the first send leaves the day (${daily.retryAfter} s)`)
+    t.equal(daily.limit, 4, 'RateLimit-Limit names the daily quota')
+  })
+
+  t.test('plus-aliases of one mailbox share cooldown, quotas and throttling', async (t) => {
+    const otp = engine({ quota: 2, throttleAfterFailures: 0, throttleMaxSeconds: 1 })
+    const mailbox = email('alias')
+    const [local, domain] = mailbox.split('@')
+    const alias = (tag: string) => `${local}+${tag}@${domain}`
+    const first = await otp.startChallenge(login(alias('a')))
+    t.equal((await failure(otp.startChallenge(login(alias('b'))))).code, 'cooldown', 'one cooldown for every alias')
+    await otp.startChallenge(login(mailbox, { purpose: 'verify_contact' }))
+    t.match((await failure(otp.startChallenge(login(alias('c'), { purpose: 'other' })))).detail, /codes/, 'one quota')
+    await failure(otp.verifyChallenge({ challengeId: first.challengeId, code: otherCode(first.code), purpose: 'login' }))
+    const contact = await failure(otp.verifyChallenge({ challengeId: first.challengeId, code: first.code, purpose: 'login' }))
+    t.equal(contact.code, 'rate_limited', 'one throttle')
+    t.equal(first.destination, alias('a'), 'the code still goes to the address asked for')
   })
 
   t.test('pepper rotation: a code issued under the previous pepper still verifies', async (t) => {
@@ -310,9 +381,9 @@ export function otpStoreContract (t: TAP, createHarness: () => Promise<OtpStoreH
     t.equal((await failure(quota.resendChallenge(limited.challengeId))).code, 'rate_limited', 'resends take quota')
   })
 
-  t.test('resend does not reset the failure count', async (t) => {
-    const otp = engine({ cooldownSeconds: 0, lockoutThreshold: 2 })
-    const issued = await otp.startChallenge(login(email('resend-lockout')))
+  t.test('resend does not end the run of failures', async (t) => {
+    const otp = engine({ cooldownSeconds: 0, throttleAfterFailures: 1 })
+    const issued = await otp.startChallenge(login(email('resend-throttle')))
     await failure(otp.verifyChallenge({ challengeId: issued.challengeId, code: otherCode(issued.code), purpose: 'login' }))
     const resent = await otp.resendChallenge(issued.challengeId)
     await failure(otp.verifyChallenge({ challengeId: resent.challengeId, code: otherCode(resent.code), purpose: 'login' }))
@@ -340,7 +411,7 @@ export function otpStoreContract (t: TAP, createHarness: () => Promise<OtpStoreH
     t.equal((await engine().startChallenge(login(email('not-a-tester')))).isTestIdentifier, false)
   })
 
-  t.test('skipQuotaForTestIdentifiers lifts cooldown and quota, not the lockout', async (t) => {
+  t.test('skipQuotaForTestIdentifiers lifts cooldown and quotas, not the throttling', async (t) => {
     const testCodeFor = parseTestIdentifiers(['*@loadtest.example=000000'], 6)
     const loadtester = `skip-${randomBytes(3).toString('hex')}@loadtest.example`
     destinations.push(loadtester)
@@ -348,14 +419,14 @@ export function otpStoreContract (t: TAP, createHarness: () => Promise<OtpStoreH
     await charged.startChallenge(login(loadtester, { purpose: 'charged' }))
     t.equal((await failure(charged.startChallenge(login(loadtester, { purpose: 'charged' })))).code, 'cooldown', 'limits apply without the option')
 
-    const free = engine({ lockoutThreshold: 3 }, { testCodeFor, skipQuotaForTestIdentifiers: true })
+    const free = engine({ throttleAfterFailures: 2, dailyQuota: 5 }, { testCodeFor, skipQuotaForTestIdentifiers: true })
     let last
     for (let i = 0; i < 7; i++) last = await free.startChallenge(login(loadtester))
     t.equal(last!.resendAfter.getTime(), last!.expiresAt.getTime() - 300_000, 'no cooldown announced')
     t.ok(await free.resendChallenge(last!.challengeId), 'resend is free too')
     for (let i = 0; i < 3; i++) await failure(free.verifyChallenge({ challengeId: last!.challengeId, code: '111111', purpose: 'login' }))
-    const locked = await failure(free.startChallenge(login(loadtester)))
-    t.same([locked.code, locked.retryAfter], ['rate_limited', 3600], 'the lockout still applies')
+    const waiting = await failure(free.verifyChallenge({ challengeId: last!.challengeId, code: '000000', purpose: 'login' }))
+    t.same([waiting.code, waiting.retryAfter], ['rate_limited', 1], 'throttling still applies')
   })
 
   t.test('reinstate puts a verified challenge back: its code verifies once more, its attempts still counted', async (t) => {
@@ -424,7 +495,9 @@ export function otpStoreContract (t: TAP, createHarness: () => Promise<OtpStoreH
     }
     const keys = await harness.listKeys()
     t.ok(keys.length > 10, `the suite left keys to inspect (${keys.length})`)
-    t.same(keys.filter(({ pttl }) => pttl === -1).map(({ key }) => key), [], 'no key without a TTL')
+    // a suspension (`:s`) lasts until a recovery code or an operator lifts it, by design
+    const lasting = keys.filter(({ pttl, key }) => pttl === -1 && !/:d:[0-9a-f]+:s$/.test(key))
+    t.same(lasting.map(({ key }) => key), [], 'no key without a TTL but a suspension')
     const revealing = keys.filter(({ key }) => destinations.some((destination) => {
       const lower = key.toLowerCase()
       return lower.includes(destination.toLowerCase()) || lower.includes(destination.split('@')[0]!.toLowerCase()) || lower.includes(destination.replace(/^\+/, ''))

@@ -1,21 +1,13 @@
 import t from 'tap'
 import { RedisSmsBudget } from '../../src/delivery/redis-sms-budget.ts'
-import { connectWithOwnPrefix, createTestCluster, createTestRedis, listKeys, type TestRedisClient } from '../helpers/redis.ts'
+import { connectWithOwnPrefix, createTestCluster, createTestRedis, elapseKeys, listKeys } from '../helpers/redis.ts'
 import { smsBudgetContract } from './sms-budget.ts'
-
-/** Time passing, as far as Redis expiry is concerned: every key's TTL shrinks by `ms`. */
-async function elapse (client: TestRedisClient, prefix: string, ms: number): Promise<void> {
-  for (const { key, pttl } of await listKeys(client, prefix)) {
-    if (pttl - ms <= 0) await client.del(key)
-    else await client.pexpire(key, pttl - ms)
-  }
-}
 
 for (const [label, connect] of [['redis', createTestRedis], ['cluster', createTestCluster]] as const) {
   t.test(label, async (t) => {
     smsBudgetContract(t, async () => {
       const { client, keyPrefix, close } = connectWithOwnPrefix(connect, 'test-sms-budget')
-      return { store: new RedisSmsBudget(client, { keyPrefix }), elapse: (ms) => elapse(client, keyPrefix, ms), close }
+      return { store: new RedisSmsBudget(client, { keyPrefix }), elapse: (ms) => elapseKeys(client, keyPrefix, ms), close }
     })
   })
 }

@@ -79,4 +79,14 @@ export function smsBudgetContract (t: Test, create: () => Promise<SmsBudgetHarne
     const results = await Promise.all(Array.from({ length: 20 }, () => store.take('US', HOUR, 7, TTL)))
     t.equal(results.filter(Boolean).length, 7)
   })
+
+  t.test('a client share: one client cannot spend more than its part; others still can', async (t) => {
+    const { store } = await open(t)
+    const take = (client: string) => store.take('US', HOUR, 5, TTL, { client, budget: 2 })
+    t.same([await take('a'), await take('a'), await take('a')], [true, true, false], 'client a: its share of 2')
+    t.same([await take('b'), await take('b')], [true, true], 'client b has its own share')
+    t.same([await take('c'), await take('c')], [true, false], 'and the country budget of 5 still caps them all')
+    await store.giveBack('US', HOUR, 'a')
+    t.same([await take('a'), await take('d')], [true, false], 'a give-back returns the client\'s unit and the country\'s')
+  })
 }

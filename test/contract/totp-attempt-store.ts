@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { Test } from 'tap'
-import type { LockoutLimits, TotpAttemptStore } from '../../src/totp/totp-attempt-store.ts'
+import type { TotpAttemptStore, TotpThrottleLimits } from '../../src/totp/totp-attempt-store.ts'
 
 export interface TotpAttemptStoreHarness {
   store: TotpAttemptStore
@@ -12,13 +12,23 @@ export interface TotpAttemptStoreHarness {
 }
 
 // short enough for Redis to really wait them out
-const LIMITS: LockoutLimits = { threshold: 3, windowMs: 400, lockoutMs: 300 }
+const LIMITS: TotpThrottleLimits = { freeFailures: 2, baseDelayMs: 200, maxDelayMs: 300, suspendAfter: 6, memoryMs: 60_000, noticeIntervalMs: 60_000 }
 const subject = () => `u:${randomBytes(12).toString('hex')}`
 
-async function allowedSlot (store: TotpAttemptStore, who: string, limits = LIMITS): Promise<string> {
+async function allowed (store: TotpAttemptStore, who: string, limits = LIMITS): Promise<void> {
   const start = await store.beginAttempt(who, limits)
   if (start.outcome !== 'allowed') throw new Error(`expected an allowed attempt, got ${JSON.stringify(start)}`)
-  return start.slot
+}
+
+/** One attempt that fails, after any wait. Answers whether a notice is due. */
+async function fail (harness: TotpAttemptStoreHarness, who: string): Promise<boolean> {
+  let start = await harness.store.beginAttempt(who, LIMITS)
+  if (start.outcome === 'throttled') {
+    await harness.elapse(start.retryAfterMs + 20)
+    start = await harness.store.beginAttempt(who, LIMITS)
+  }
+  if (start.outcome !== 'allowed') throw new Error(`expected an allowed attempt, got ${JSON.stringify(start)}`)
+  return harness.store.failAttempt(who, LIMITS)
 }
 
 /** The TotpAttemptStore contract (src/totp/totp-attempt-store.ts), run against every adapter. */
@@ -27,46 +37,55 @@ export function totpAttemptStoreContract (t: Test, createHarness: () => Promise<
   t.beforeEach(async () => { harness = await createHarness() })
   t.afterEach(async () => { await harness.close() })
 
-  t.test('failures up to the threshold lock the subject for lockoutMs, then it starts afresh', async (t) => {
+  t.test('past the free failures each attempt makes the next wait, doubling up to the cap', async (t) => {
     const { store } = harness
     const who = subject()
-    t.equal(await store.failAttempt(who, await allowedSlot(store, who), LIMITS), 0)
-    t.equal(await store.failAttempt(who, await allowedSlot(store, who), LIMITS), 0)
-    t.equal(await store.failAttempt(who, await allowedSlot(store, who), LIMITS), LIMITS.lockoutMs, 'the third failure locks')
-    const locked = await store.beginAttempt(who, LIMITS)
-    t.equal(locked.outcome, 'locked')
-    t.ok(locked.outcome === 'locked' && locked.retryAfterMs > 0 && locked.retryAfterMs <= LIMITS.lockoutMs, 'with the time left')
+    t.equal(await fail(harness, who), false)
+    t.equal(await fail(harness, who), false)
+    await allowed(store, who)
+    const waiting = await store.beginAttempt(who, LIMITS)
+    t.ok(waiting.outcome === 'throttled' && waiting.retryAfterMs > 0 && waiting.retryAfterMs <= LIMITS.baseDelayMs, 'the third attempt starts a wait')
+    t.equal(await store.failAttempt(who, LIMITS), true, 'the first throttled failure calls for a notice')
+    await harness.elapse(LIMITS.baseDelayMs + 20)
+    await allowed(store, who)
+    const longer = await store.beginAttempt(who, LIMITS)
+    t.ok(longer.outcome === 'throttled' && longer.retryAfterMs > LIMITS.baseDelayMs && longer.retryAfterMs <= LIMITS.maxDelayMs, 'then longer, capped')
+    t.equal(await store.failAttempt(who, LIMITS), false, 'one notice per interval')
     t.equal((await store.beginAttempt(subject(), LIMITS)).outcome, 'allowed', 'other subjects are not affected')
-    await harness.elapse(LIMITS.lockoutMs + 50)
-    const slot = await allowedSlot(store, who)
-    t.equal(await store.failAttempt(who, slot, LIMITS), 0, 'the count was cleared by the lock')
   })
 
-  t.test('a forgiven attempt does not count', async (t) => {
+  t.test('a success ends the run and its wait; a forgiven attempt does not count', async (t) => {
     const { store } = harness
     const who = subject()
-    for (let attempt = 0; attempt < 5; attempt++) await store.forgiveAttempt(who, await allowedSlot(store, who))
-    await store.failAttempt(who, await allowedSlot(store, who), LIMITS)
-    await store.failAttempt(who, await allowedSlot(store, who), LIMITS)
-    t.equal((await store.beginAttempt(who, LIMITS)).outcome, 'allowed', 'two failures, below the threshold')
+    await fail(harness, who)
+    await fail(harness, who)
+    await allowed(store, who)
+    await store.succeedAttempt(who)
+    for (let attempt = 0; attempt < 5; attempt++) {
+      await allowed(store, who)
+      await store.forgiveAttempt(who)
+    }
+    t.equal(await fail(harness, who), false)
+    await allowed(store, who)
+    t.equal((await store.beginAttempt(who, LIMITS)).outcome, 'allowed', 'two counted attempts: still free')
   })
 
-  t.test('attempts in flight use the budget: concurrent guesses never exceed the threshold', async (t) => {
+  t.test('attempts in flight count: of concurrent guesses only the free ones and one more get through', async (t) => {
     const { store } = harness
     const who = subject()
     const starts = await Promise.all(Array.from({ length: 10 }, () => store.beginAttempt(who, LIMITS)))
-    t.equal(starts.filter((start) => start.outcome === 'allowed').length, LIMITS.threshold)
-    const refused = starts.find((start) => start.outcome === 'locked')
-    t.ok(refused?.outcome === 'locked' && refused.retryAfterMs > 0 && refused.retryAfterMs <= LIMITS.windowMs, 'refused until the oldest leaves the window')
+    t.equal(starts.filter((start) => start.outcome === 'allowed').length, LIMITS.freeFailures + 1)
+    t.ok(starts.some((start) => start.outcome === 'throttled'), 'the rest wait')
   })
 
-  t.test('failures leave the window', async (t) => {
+  t.test('suspendAfter consecutive failures suspend the subject until clearFailures', async (t) => {
     const { store } = harness
     const who = subject()
-    await store.failAttempt(who, await allowedSlot(store, who), LIMITS)
-    await store.failAttempt(who, await allowedSlot(store, who), LIMITS)
-    await harness.elapse(LIMITS.windowMs + 50)
-    t.equal(await store.failAttempt(who, await allowedSlot(store, who), LIMITS), 0, 'the old failures no longer count')
+    for (let attempt = 0; attempt < LIMITS.suspendAfter; attempt++) await fail(harness, who)
+    await harness.elapse(LIMITS.maxDelayMs + 20)
+    t.same(await store.beginAttempt(who, LIMITS), { outcome: 'suspended' })
+    await store.clearFailures(who)
+    t.same(await store.beginAttempt(who, LIMITS), { outcome: 'allowed' }, 'lifted')
   })
 
   t.test('claimStep accepts a step once, and never an earlier one', async (t) => {
@@ -94,16 +113,14 @@ export function totpAttemptStoreContract (t: Test, createHarness: () => Promise<
     t.equal(await store.claimStep(user, 7, 200), true)
   })
 
-  t.test('every key has a TTL', async (t) => {
+  t.test('every key but a suspension has a TTL', async (t) => {
     if (!harness.listKeys) return t.pass('this adapter has no key names')
     const { store } = harness
     const who = subject()
-    await store.failAttempt(who, await allowedSlot(store, who), LIMITS)
+    for (let attempt = 0; attempt < LIMITS.freeFailures + 1; attempt++) await fail(harness, who)
     await store.claimStep(randomBytes(12).toString('hex'), 1, 5000)
-    const locked = subject()
-    for (let attempt = 0; attempt < LIMITS.threshold; attempt++) await store.failAttempt(locked, await allowedSlot(store, locked), LIMITS)
     const keys = await harness.listKeys()
-    t.ok(keys.length >= 3, `${keys.length} keys`)
-    for (const { key, pttl } of keys) t.ok(pttl > 0, `${key} expires`)
+    t.ok(keys.length >= 4, `${keys.length} keys: run, wait, notice, step`)
+    for (const { key, pttl } of keys) t.ok(pttl > 0 || key.endsWith(':x'), `${key} expires`)
   })
 }

@@ -57,6 +57,19 @@ export async function deleteKeys (client: TestRedisClient, prefix: string): Prom
 }
 
 /**
+ * Time passing, as far as Redis expiry is concerned, without waiting: every key under `prefix` loses `ms` of its
+ * TTL (and goes when nothing is left). With a store that takes the time from the test's clock, moving that clock
+ * by the same `ms` keeps scores and TTLs in step.
+ */
+export async function elapseKeys (client: TestRedisClient, prefix: string, ms: number): Promise<void> {
+  for (const { key, pttl } of await listKeys(client, prefix)) {
+    if (pttl < 0) continue
+    if (pttl - ms <= 0) await client.del(key)
+    else await client.pexpire(key, pttl - ms)
+  }
+}
+
+/**
  * A new client whose keys live under a prefix of their own, for one contract harness or test;
  * `close` removes what was written under the prefix, then disconnects.
  */

@@ -15,6 +15,10 @@ export interface RoundTrips {
 
 // the driver's own traffic, not the request's
 const MONITORING = new Set(['hello', 'ismaster', 'isMaster', 'ping', 'endSessions'])
+// the security activity log's batched inserts: written after the answers, off every request's path (AuditLog)
+const BACKGROUND_COLLECTIONS = new Set(['audit_events'])
+// the circuit board's poll of the circuits other processes opened (CircuitBoard.watch): on a timer, not a request's
+const isBackgroundRedis = (command: { args?: unknown[] }) => String(command.args?.[0] ?? '').includes('{delivery}:circuit:')
 
 /** Sequential levels: a command is one level deeper than the deepest command that had answered when it started. */
 export function sequentialLevels (commands: TimedCommand[]): number {
@@ -38,6 +42,7 @@ export function watchRoundTrips (app: FastifyInstance) {
   let mongoCommands: TimedCommand[] = []
   let redisCommands: string[] = []
   const started = (event: CommandStartedEvent) => {
+    if (BACKGROUND_COLLECTIONS.has(String(event.command[event.commandName]))) return
     if (!MONITORING.has(event.commandName)) pending.set(event.requestId, { name: event.commandName, start: performance.now() })
   }
   const finished = (event: CommandSucceededEvent | CommandFailedEvent) => {
@@ -49,8 +54,8 @@ export function watchRoundTrips (app: FastifyInstance) {
   client.on('commandSucceeded', finished)
   client.on('commandFailed', finished)
   const sendCommand = redis.sendCommand
-  redis.sendCommand = function (this: typeof redis, command: { name: string }, ...rest: unknown[]) {
-    redisCommands.push(command.name)
+  redis.sendCommand = function (this: typeof redis, command: { name: string, args?: unknown[] }, ...rest: unknown[]) {
+    if (!isBackgroundRedis(command)) redisCommands.push(command.name)
     return (sendCommand as (...args: unknown[]) => unknown).call(this, command, ...rest)
   } as typeof redis.sendCommand
 

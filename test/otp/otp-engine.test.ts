@@ -25,8 +25,8 @@ const codeOf = async (promise: Promise<unknown>) => await promise.then(() => 'ok
 
 t.test('policyFromConfig maps the OTP settings', async (t) => {
   t.same(policyFromConfig(loadConfig({})), DEFAULT_POLICY, 'the defaults of the issue')
-  const custom = policyFromConfig(loadConfig({ OTP_CODE_LENGTH: '8', OTP_TTL_SECONDS: '60', OTP_MAX_ATTEMPTS: '3', OTP_LOCKOUT_SECONDS: '60' }))
-  t.same([custom.codeLength, custom.ttlSeconds, custom.maxAttempts, custom.lockoutSeconds], [8, 60, 3, 60])
+  const custom = policyFromConfig(loadConfig({ OTP_CODE_LENGTH: '8', OTP_TTL_SECONDS: '60', OTP_MAX_ATTEMPTS: '3', OTP_DAILY_QUOTA: '7', OTP_THROTTLE_AFTER_FAILURES: '2', SUSPEND_AFTER_FAILURES: '50' }))
+  t.same([custom.codeLength, custom.ttlSeconds, custom.maxAttempts, custom.dailyQuota, custom.throttleAfterFailures, custom.suspendAfterFailures], [8, 60, 3, 7, 2, 50])
 })
 
 t.test('createOtpEngine uses the configured code length and pepper', async (t) => {
@@ -101,5 +101,5 @@ t.test('a verified challenge carries no trace of its code hash, however it is pr
   for (const printed of [JSON.stringify(verified), inspect(verified, { depth: 10, showHidden: true }), JSON.stringify({ ...verified })]) {
     t.notOk(printed.includes(hash), printed)
   }
-  t.same(Object.keys(verified).sort(), ['challengeId', 'channel', 'deliverable', 'destination', 'locale', 'purpose', 'reinstate', 'userId'])
+  t.same(Object.keys(verified).sort(), ['challengeId', 'channel', 'deliverable', 'destination', 'locale', 'purpose', 'reinstate', 'suspended', 'userId'])
 })

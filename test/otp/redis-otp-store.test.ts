@@ -92,5 +92,5 @@ t.test('the key prefix may not hide the hash tag', async (t) => {
     maxAttempts: 5,
     fixedCode: false,
     skipSendLimits: false
-  }, { ttlMs: 1000, cooldownMs: 0, quota: 1, quotaWindowMs: 1000 }), /bucket/)
+  }, { ttlMs: 1000, cooldownMs: 0, quota: 1, quotaWindowMs: 1000, dailyQuota: 1, dailyWindowMs: 86_400_000 }), /bucket/)
 })

@@ -94,7 +94,7 @@ for (const documented of operations) {
     if (body === undefined) {
       conforms(t, documented, 'example request', await send({ name: 'example', headers: auth }))
       if (operation.parameters?.some((parameter) => parameter.in === 'query')) {
-        const unknown = await send({ name: 'unknown query', headers: auth, url: `${url}&unexpected=1` })
+        const unknown = await send({ name: 'unknown query', headers: auth, url: `${url}${url.includes('?') ? '&' : '?'}unexpected=1` })
         t.equal(unknown.statusCode, 400, 'an unknown query parameter is refused')
         t.match(unknown.json(), { code: 'validation_failed', errors: [{ field: 'querystring.unexpected' }] })
         conforms(t, documented, 'unknown query', unknown)

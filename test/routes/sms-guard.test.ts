@@ -32,6 +32,7 @@ async function smsApp (t: Test, env: Record<string, string> = {}, options: TestA
       DEV_OUTBOX: 'false',
       SMS_ALLOWED_COUNTRIES: 'US,FR',
       SMS_COUNTRY_HOURLY_BUDGET: '3',
+      SMS_COUNTRY_IP_SHARE: '1',
       ...env
     }
   })
@@ -90,6 +91,21 @@ t.test('the country budget runs out: 429 until the hour ends, nothing stored or 
 
   now = new Date('2030-05-01T11:00:00.000Z')
   t.equal((await startLogin(app, { phone: usNumber(4) })).statusCode, 202, 'a new hour, a new budget')
+})
+
+t.test('draining a country budget takes more than one client IP: each spends only its share', async (t) => {
+  const { app, keys } = await smsApp(t, { SMS_COUNTRY_HOURLY_BUDGET: '4', SMS_COUNTRY_IP_SHARE: '0.5' })
+  const from = (remoteAddress: string, n: number) =>
+    app.inject({ method: 'POST', url: '/v1/auth/otp', remoteAddress, payload: { phone: usNumber(n) } })
+  t.same([(await from('198.51.100.1', 11)).statusCode, (await from('198.51.100.1', 12)).statusCode], [202, 202])
+  const refused = await from('198.51.100.1', 13)
+  t.equal(refused.statusCode, 429, 'one IP spends half the budget at most')
+  t.match(refused.json(), { code: 'rate_limited', detail: /country/ })
+  t.same([(await from('198.51.100.2', 14)).statusCode, (await from('198.51.100.2', 15)).statusCode], [202, 202], 'another IP has its share')
+  t.equal((await from('198.51.100.3', 16)).statusCode, 429, 'and the country budget still caps them all')
+  t.same(await texted(app), [11, 12, 14, 15].map(usNumber), 'nothing sent for the refused starts')
+  const names = (await keys('sms-budget:')).join(' ')
+  t.notMatch(names, /198\.51|100\.1/, 'client keys hold no IP')
 })
 
 t.test('decoys count like real codes, so the budget tells nobody which numbers have accounts', async (t) => {

@@ -1,59 +1,99 @@
-import type { CodeTemplate, TemplateValues } from './code-template.ts'
 import type { EmailMessage } from '../senders.ts'
-import { en } from './en.ts'
-import { fr } from './fr.ts'
-import { de } from './de.ts'
+import type { Branding, KindValues } from './message-kinds.ts'
+import { compileFolder, MessageTemplates, type CompiledFolder, type RenderedEmail } from './message-templates.ts'
+import { BUILT_IN_DIR, overlay, readTemplateFolder } from './template-files.ts'
+import { checkTemplates, type TemplateCheckSettings } from './template-checks.ts'
 
-const TEMPLATES: Record<string, CodeTemplate> = { en, fr, de }
+export { languageOf, MessageTemplates, type RenderedEmail } from './message-templates.ts'
+export { TemplateError } from './template-files.ts'
 
-export const SUPPORTED_LANGUAGES = Object.keys(TEMPLATES)
+/** The branding of an unconfigured server: BRAND_COLOR's default, no logo, no support address. */
+export const DEFAULT_BRANDING: Branding = { brandColor: '#1d4ed8', logoUrl: null, supportEmail: null }
 
-/** `fr-CA`, `fr_ca` and `FR` all pick French; anything unknown (or no locale) picks English. */
-export function templateFor (locale: string | null): CodeTemplate {
-  const language = locale?.split(/[-_]/)[0]?.toLowerCase() ?? 'en'
-  return TEMPLATES[language] ?? en
+export interface LoadTemplatesOptions {
+  /** EMAIL_TEMPLATES_DIR: its files replace the built-in ones of the same name */
+  dir?: string | undefined
+  branding: Branding
+  /** checked at once when given: a broken template throws TemplateError, one line naming its file */
+  checks?: TemplateCheckSettings | undefined
 }
+
+/** The templates a server renders with: built-in, overlaid by EMAIL_TEMPLATES_DIR, compiled and checked once. */
+export function loadMessageTemplates (options: LoadTemplatesOptions): MessageTemplates {
+  const compiled = options.dir === undefined
+    ? compiledBuiltIn()
+    : compileFolder(overlay(readTemplateFolder(BUILT_IN_DIR), readTemplateFolder(options.dir)))
+  const templates = new MessageTemplates(compiled, options.branding)
+  if (options.checks) checkTemplates(templates, options.checks)
+  return templates
+}
+
+// the built-in files do not change while the process runs: read and compiled once, whatever the branding
+let builtInFolder: CompiledFolder | undefined
+const compiledBuiltIn = (): CompiledFolder => (builtInFolder ??= compileFolder(readTemplateFolder(BUILT_IN_DIR)))
+
+let builtIn: MessageTemplates | undefined
+/** The built-in templates with the default branding, read once. */
+export const builtInTemplates = (): MessageTemplates => (builtIn ??= loadMessageTemplates({ branding: DEFAULT_BRANDING }))
 
 export interface CodeMessageInput {
   locale: string | null
   appName: string
   code: string
   expiresInSeconds: number
+  /** the magic link of this code (MAGIC_LINK_URL#challengeId=…&code=…), email only */
+  link?: string | null | undefined
 }
 
-const valuesOf = (input: CodeMessageInput): TemplateValues => ({
-  appName: input.appName,
-  code: input.code,
-  // a code that lives 90 s is announced as 2 minutes: never shorter than the truth
-  minutes: Math.max(1, Math.ceil(input.expiresInSeconds / 60))
-})
+// a code that lives 90 s is announced as 2 minutes: never shorter than the truth
+export const minutesOf = (seconds: number): number => Math.max(1, Math.ceil(seconds / 60))
 
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }
-export const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (character) => HTML_ESCAPES[character] ?? character)
+export const codeValues = (input: CodeMessageInput): KindValues['code'] =>
+  ({ appName: input.appName, code: input.code, minutes: minutesOf(input.expiresInSeconds), link: input.link ?? null })
 
-export function renderCodeEmail (input: CodeMessageInput): Omit<EmailMessage, 'to'> {
-  const template = templateFor(input.locale)
-  const values = valuesOf(input)
-  const safe = { ...values, appName: escapeHtml(values.appName), code: escapeHtml(values.code) }
-  const text = `${template.intro(values)}\n\n${values.code}\n\n${template.expiry(values)}\n\n${template.ignore}\n`
-  const html = `<!doctype html>
-<html lang="${template.lang}">
-<body style="font-family: sans-serif; line-height: 1.5">
-<p>${template.intro(safe)}</p>
-<p style="font-size: 28px; font-weight: bold; letter-spacing: 4px">${safe.code}</p>
-<p>${template.expiry(safe)}</p>
-<p style="color: #666">${escapeHtml(template.ignore)}</p>
-</body>
-</html>
-`
-  return { subject: template.subject(values), text, html }
+export function renderCodeEmail (input: CodeMessageInput, templates = builtInTemplates()): Omit<EmailMessage, 'to'> {
+  return templates.renderEmail('code', input.locale, codeValues(input))
 }
 
 /**
  * The SMS text. With a Web OTP domain the last line is `@domain #code`, which lets browsers offer the code
  * to the page on that domain (https://wicg.github.io/web-otp/#sms).
  */
-export function renderCodeSms (input: CodeMessageInput & { webOtpDomain: string | undefined }): string {
-  const text = templateFor(input.locale).sms(valuesOf(input))
+export function renderCodeSms (input: CodeMessageInput & { webOtpDomain: string | undefined }, templates = builtInTemplates()): string {
+  const text = templates.renderSms('code', input.locale, { ...codeValues(input), link: null })
   return input.webOtpDomain === undefined ? text : `${text}\n\n@${input.webOtpDomain} #${input.code}`
+}
+
+export interface NoticeInput {
+  kind: 'identifier_changed' | 'login_throttled'
+  locale: string | null
+  appName: string
+  /** identifier_changed: which identifier changed; the notice goes to the old one */
+  channel?: 'email' | 'sms'
+  /** identifier_changed: the new identifier, masked (maskDestination) */
+  maskedIdentifier?: string
+  /** login_throttled: until the next try is accepted */
+  minutes?: number
+}
+
+function noticeValues (input: NoticeInput): KindValues['identifier_changed'] | KindValues['login_throttled'] {
+  if (input.kind === 'login_throttled') {
+    if (input.minutes === undefined) throw new TypeError('a login_throttled notice needs minutes')
+    return { appName: input.appName, minutes: Math.max(1, Math.ceil(input.minutes)) }
+  }
+  if (input.channel === undefined || input.maskedIdentifier === undefined) throw new TypeError('an identifier_changed notice needs channel and maskedIdentifier')
+  return { appName: input.appName, channel: input.channel, maskedIdentifier: input.maskedIdentifier }
+}
+
+/**
+ * A security notice as an email. Pass the server's templates (`delivery.templates`) so EMAIL_TEMPLATES_DIR and
+ * the branding apply; without them, the built-in templates and the default branding.
+ */
+export function renderNoticeEmail (input: NoticeInput, templates = builtInTemplates()): RenderedEmail {
+  return templates.renderEmail(input.kind, input.locale, noticeValues(input) as never)
+}
+
+/** A security notice as an SMS (one GSM-7 segment, checked at start-up); templates as for renderNoticeEmail. */
+export function renderNoticeSms (input: NoticeInput, templates = builtInTemplates()): string {
+  return templates.renderSms(input.kind, input.locale, noticeValues(input) as never)
 }

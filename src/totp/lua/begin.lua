@@ -1,17 +1,14 @@
--- KEYS: attempts, lock
--- ARGV: slot, threshold, windowMs
-local attempts, lock = KEYS[1], KEYS[2]
-local threshold, window_ms = tonumber(ARGV[2]), tonumber(ARGV[3])
-local locked = redis.call('PTTL', lock)
-if locked > 0 then return { 'locked', locked } end
-
-local now = now_ms()
-local count = window_count(attempts, now, window_ms)
-if count >= threshold then
-  -- attempts in flight fill the budget: wait until the oldest entry leaves the window
-  local oldest = redis.call('ZRANGE', attempts, count - threshold, count - threshold, 'WITHSCORES')
-  return { 'locked', math.max(1, tonumber(oldest[2]) + window_ms - now) }
+-- KEYS: run (consecutive failures), wait, suspension
+-- ARGV: freeFailures, baseDelayMs, maxDelayMs, memoryMs
+-- An attempt counts as a failure from its start, so concurrent guesses cannot slip past the wait.
+local run, wait, suspension = KEYS[1], KEYS[2], KEYS[3]
+if redis.call('EXISTS', suspension) == 1 then return { 'suspended' } end
+local waiting = redis.call('PTTL', wait)
+if waiting > 0 then return { 'throttled', waiting } end
+local count = redis.call('INCR', run)
+redis.call('PEXPIRE', run, ARGV[4])
+local free = tonumber(ARGV[1])
+if count > free then
+  redis.call('SET', wait, '1', 'PX', math.floor(math.min(tonumber(ARGV[3]), tonumber(ARGV[2]) * 2 ^ (count - free - 1))))
 end
-redis.call('ZADD', attempts, now, ARGV[1])
-redis.call('PEXPIRE', attempts, window_ms)
 return { 'allowed' }

@@ -1,0 +1,63 @@
+import fp from 'fastify-plugin'
+import { fastifyRequestContext, requestContext } from '@fastify/request-context'
+import type { FastifyInstance } from 'fastify'
+import type { Config } from '../src/config.ts'
+import type { AuditContext } from '../src/audit/audit-event.ts'
+import { AuditLog } from '../src/audit/audit-log.ts'
+import type { AuditStore } from '../src/audit/audit-store.ts'
+import { MongoAuditStore } from '../src/audit/mongo-audit-store.ts'
+import { MemoryAuditStore } from '../src/audit/memory-audit-store.ts'
+import { webhookJob } from '../src/audit/audit-webhook.ts'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** the security activity log: record events, read a user's own */
+    audit: AuditLog
+  }
+}
+
+declare module '@fastify/request-context' {
+  interface RequestContextData {
+    audit: AuditContext
+  }
+}
+
+const DAY_MS = 86_400_000
+const SWEEP_INTERVAL_MS = 3_600_000
+
+/**
+ * The security activity log (src/audit/): `audit_events` in MongoDB, or in memory in the embedded mode. Each
+ * request runs in a context holding its client's IP, user agent and request id, which every event it records
+ * carries, so the flows record an event in one call. With AUDIT_WEBHOOK_URL each written batch is queued for the
+ * webhook (the delivery queue's worker posts it), never sent on a request's path.
+ */
+async function auditPlugin (app: FastifyInstance, { config, now }: { config: Config, now: () => Date }) {
+  await app.register(fastifyRequestContext, {
+    defaultStoreValues: (request) => ({ audit: { ip: request.ip, userAgent: request.headers['user-agent'] ?? null, requestId: request.id } })
+  })
+  const { mongo, mongoCompat } = app
+  const retentionMs = config.AUDIT_RETENTION_DAYS * DAY_MS
+  const mongoStore = mongo && new MongoAuditStore(mongo, { retentionMs, ttlIndex: mongoCompat !== 'ferretdb' })
+  const store: AuditStore = mongoStore ?? new MemoryAuditStore()
+  await store.init()
+  const log = app.log.child({ component: 'audit' })
+  const webhook = config.AUDIT_WEBHOOK_URL !== undefined
+  const audit = new AuditLog({
+    store,
+    now,
+    context: () => requestContext.get('audit'),
+    retentionMs,
+    // where old events do not leave by a TTL index (FerretDB, memory), a sweep deletes them
+    sweepIntervalMs: mongoStore?.ttlIndex ? null : SWEEP_INTERVAL_MS,
+    onBatch: webhook
+      ? async (events) => { await Promise.all(events.map((event) => app.deliveryQueue.enqueue(webhookJob(event, now().getTime())))) }
+      : undefined,
+    onError: (error, what) => log.warn({ err: error, what, stats: audit.stats() }, 'security events could not be written')
+  })
+  app.decorate('audit', audit)
+  // before the delivery queue closes (onClose), so the last events' webhook jobs are still queued
+  app.addHook('preClose', async () => { await audit.flush() })
+  app.addHook('onClose', async () => { await audit.close() })
+}
+
+export default fp(auditPlugin, { name: 'audit', fastify: '5.x', dependencies: ['mongo'] })

@@ -1,0 +1,35 @@
+import type { AuditEvent } from './audit-event.ts'
+import { newestFirst, type AuditPosition, type AuditStore } from './audit-store.ts'
+
+/** Events kept in this process at most; the oldest go first. */
+const MAX_EVENTS = 100_000
+
+/** AuditStore in this process, for the embedded mode and tests. Contract in audit-store.ts. */
+export class MemoryAuditStore implements AuditStore {
+  readonly #events: AuditEvent[] = []
+
+  async init (): Promise<void> {}
+
+  async insertMany (events: readonly AuditEvent[]): Promise<void> {
+    const ids = new Set(this.#events.map((event) => event.id))
+    const fresh = events.filter((event) => !ids.has(event.id) && ids.add(event.id))
+    this.#events.push(...fresh.map((event) => ({ ...event, amr: event.amr && [...event.amr] })))
+    if (this.#events.length > MAX_EVENTS) this.#events.splice(0, this.#events.length - MAX_EVENTS)
+    if (fresh.length < events.length) throw Object.assign(new Error('duplicate audit event id'), { insertedCount: fresh.length })
+  }
+
+  async listByUser (userId: string, limit: number, after: AuditPosition | null): Promise<AuditEvent[]> {
+    return this.#events
+      .filter((event) => event.userId === userId && (after === null || newestFirst(after, event) < 0))
+      .sort(newestFirst)
+      .slice(0, limit)
+      .map((event) => ({ ...event }))
+  }
+
+  async deleteOlderThan (cutoff: Date): Promise<number> {
+    const before = this.#events.length
+    const kept = this.#events.filter((event) => event.at.getTime() >= cutoff.getTime())
+    this.#events.splice(0, this.#events.length, ...kept)
+    return before - kept.length
+  }
+}

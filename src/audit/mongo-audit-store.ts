@@ -1,0 +1,93 @@
+import { Schema, type Connection, type Model } from 'mongoose'
+import type { Collection } from 'mongodb'
+import type { AuditEvent } from './audit-event.ts'
+import type { AuditPosition, AuditStore } from './audit-store.ts'
+
+interface AuditDocument extends Omit<AuditEvent, 'id'> {
+  _id: string
+}
+
+const auditSchema = new Schema<AuditDocument>({
+  _id: { type: String, required: true },
+  type: { type: String, required: true },
+  userId: { type: String, default: null },
+  identifier: { type: String, default: null },
+  ip: { type: String, default: null },
+  userAgent: { type: String, default: null },
+  requestId: { type: String, default: null },
+  at: { type: Date, required: true },
+  amr: { type: [String], default: null },
+  reason: { type: String, default: null }
+}, { collection: 'audit_events', versionKey: false })
+// a user's page, newest first, is one index range
+auditSchema.index({ userId: 1, at: -1, _id: -1 })
+
+const TTL_INDEX = 'at_ttl'
+const INDEX_OPTIONS_CONFLICT = 85
+const NOT_IMPLEMENTED = 238
+
+const toEvent = ({ _id, ...event }: AuditDocument): AuditEvent => ({ id: _id, ...event, amr: event.amr ? [...event.amr] : null })
+
+export interface MongoAuditStoreOptions {
+  /** how long events are kept; on MongoDB a TTL index removes them */
+  retentionMs: number
+  /** false under MONGODB_COMPAT=ferretdb (FerretDB 1.x has no TTL indexes): the caller sweeps with deleteOlderThan */
+  ttlIndex: boolean
+}
+
+/**
+ * AuditStore on MongoDB: the `audit_events` collection, written in unordered batches, read by user newest first
+ * through one compound index. Old events leave through a TTL index on `at` (AUDIT_RETENTION_DAYS), or, on a
+ * server without TTL indexes, through deleteOlderThan.
+ */
+export class MongoAuditStore implements AuditStore {
+  readonly #events: Model<AuditDocument>
+  readonly #options: MongoAuditStoreOptions
+  /** After init: whether old events leave by the TTL index; when not, the caller sweeps (deleteOlderThan). */
+  ttlIndex = false
+
+  constructor (connection: Connection, options: MongoAuditStoreOptions) {
+    this.#events = connection.models.AuditEvent as Model<AuditDocument> | undefined ?? connection.model<AuditDocument>('AuditEvent', auditSchema)
+    this.#options = options
+  }
+
+  async init (): Promise<void> {
+    await this.#events.createCollection()
+    await this.#events.createIndexes()
+    if (!this.#options.ttlIndex) return
+    try {
+      await this.#ttlIndex(Math.round(this.#options.retentionMs / 1000))
+      this.ttlIndex = true
+    } catch (error) {
+      // a server without TTL indexes (FerretDB 1.x) under MONGODB_COMPAT=mongodb: swept like under ferretdb
+      if ((error as { code?: unknown }).code !== NOT_IMPLEMENTED) throw error
+    }
+  }
+
+  /** Creates the TTL index, or changes its expiry when AUDIT_RETENTION_DAYS changed since it was made. */
+  async #ttlIndex (expireAfterSeconds: number): Promise<void> {
+    try {
+      await this.#events.collection.createIndex({ at: 1 }, { expireAfterSeconds, name: TTL_INDEX })
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== INDEX_OPTIONS_CONFLICT) throw error
+      await this.#events.db.db!.command({ collMod: this.#events.collection.collectionName, index: { name: TTL_INDEX, expireAfterSeconds } })
+    }
+  }
+
+  async insertMany (events: readonly AuditEvent[]): Promise<void> {
+    if (events.length === 0) return
+    // the driver's own insert: these documents are built by AuditLog, mongoose's casting would only cost time
+    const documents = events.map(({ id, ...event }): AuditDocument => ({ _id: id, ...event }))
+    await (this.#events.collection as unknown as Collection<AuditDocument>).insertMany(documents, { ordered: false })
+  }
+
+  async listByUser (userId: string, limit: number, after: AuditPosition | null): Promise<AuditEvent[]> {
+    const older = after === null ? {} : { $or: [{ at: { $lt: after.at } }, { at: after.at, _id: { $lt: after.id } }] }
+    const documents = await this.#events.find({ userId, ...older }).sort({ at: -1, _id: -1 }).limit(limit).lean<AuditDocument[]>()
+    return documents.map(toEvent)
+  }
+
+  async deleteOlderThan (cutoff: Date): Promise<number> {
+    return (await this.#events.deleteMany({ at: { $lt: cutoff } })).deletedCount
+  }
+}

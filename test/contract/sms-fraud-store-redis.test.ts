@@ -1,0 +1,25 @@
+import t from 'tap'
+import { RedisSmsFraudStore } from '../../src/delivery/redis-sms-fraud-store.ts'
+import { connectWithOwnPrefix, createTestCluster, createTestRedis, listKeys } from '../helpers/redis.ts'
+import { smsFraudStoreContract } from './sms-fraud-store.ts'
+
+for (const [label, connect] of [['redis', createTestRedis], ['cluster', createTestCluster]] as const) {
+  t.test(label, async (t) => {
+    smsFraudStoreContract(t, async () => {
+      const { client, keyPrefix, close } = connectWithOwnPrefix(connect, 'test-sms-fraud')
+      return { store: new RedisSmsFraudStore(client, { keyPrefix }), close }
+    })
+  })
+}
+
+t.test('keys name a country and a range, never a whole number, under the country\'s hash tag, and lapse', async (t) => {
+  const { client, keyPrefix, close } = connectWithOwnPrefix(createTestRedis, 'test-sms-fraud')
+  t.teardown(close)
+  const store = new RedisSmsFraudStore(client, { keyPrefix })
+  const policy = { windowMs: 3_600_000, minSends: 1, minConversion: 0.2, blockMs: 600_000, countryBlockedRanges: 3 }
+  await store.admit('US', '+1201555', policy, Date.now())
+  await store.admit('US', '+1201555', policy, Date.now())
+  const keys = (await listKeys(client, keyPrefix)).sort((a, b) => a.key.localeCompare(b.key))
+  t.same(keys.map(({ key }) => key.slice(keyPrefix.length)), ['{US}:blocked-ranges', '{US}:country', '{US}:range:+1201555'])
+  for (const { key, pttl } of keys) t.ok(pttl > 0 && pttl <= 4_200_000, `${key} lapses (${pttl} ms)`)
+})

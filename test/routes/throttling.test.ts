@@ -1,0 +1,79 @@
+import t from 'tap'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { FastifyInstance } from 'fastify'
+import { buildTestApp } from '../helpers/build-app.ts'
+import { codeFromOutbox, login, newEmail, startLogin } from '../helpers/login.ts'
+import { enrolledUser, manualClock, REPEAT_LOGIN_ENV, totpCode } from '../helpers/totp.ts'
+
+// Security round 2, point 4: growing throttling instead of a lockout anyone could set off, and a ceiling.
+const verify = (app: FastifyInstance, challengeId: string, code: string) =>
+  app.inject({ method: 'POST', url: '/v1/auth/otp/verify', payload: { challengeId, code } })
+const mfaVerify = (app: FastifyInstance, mfaToken: string, code: string) =>
+  app.inject({ method: 'POST', url: '/v1/auth/mfa/verify', payload: { mfaToken, code } })
+const wrong = (code: string) => code === '000000' ? '111111' : '000000'
+
+async function started (app: FastifyInstance, email: string): Promise<{ challengeId: string, code: string }> {
+  const start = await startLogin(app, { email })
+  if (start.statusCode !== 202) throw new Error(`start answered ${start.statusCode}: ${start.body}`)
+  return { challengeId: start.json().challengeId, code: await codeFromOutbox(app, email) }
+}
+
+/** `failures` wrong codes for one address, over as many challenges as it takes. */
+async function guess (app: FastifyInstance, email: string, failures: number): Promise<void> {
+  for (let done = 0; done < failures;) {
+    const { challengeId, code } = await started(app, email)
+    for (let attempt = 0; attempt < 5 && done < failures; attempt++, done++) {
+      const answer = await verify(app, challengeId, wrong(code))
+      if (answer.statusCode !== 400 && answer.statusCode !== 429) throw new Error(`a wrong code answered ${answer.statusCode}`)
+    }
+  }
+}
+
+t.test('wrong codes throttle the address, never lock it: a fresh code still arrives and works after the wait', async (t) => {
+  const app = await buildTestApp(t, { env: { ...REPEAT_LOGIN_ENV, OTP_THROTTLE_AFTER_FAILURES: '3', OTP_THROTTLE_MAX_SECONDS: '1' } })
+  const email = newEmail('throttled')
+  await login(app, { email })
+  const attacked = await started(app, email)
+  for (let attempt = 0; attempt < 4; attempt++) t.equal((await verify(app, attacked.challengeId, wrong(attacked.code))).statusCode, 400)
+  const fresh = await started(app, email)
+  t.pass('the owner still gets a code: nobody can lock the address out')
+  const early = await verify(app, fresh.challengeId, fresh.code)
+  t.equal(early.statusCode, 429, 'a verification during the wait is refused')
+  t.equal(early.headers['retry-after'], '1')
+  await sleep(1100)
+  const late = await verify(app, fresh.challengeId, fresh.code)
+  t.equal(late.statusCode, 200, 'the fresh code works after the wait')
+  const again = await started(app, email)
+  for (let attempt = 0; attempt < 3; attempt++) {
+    t.equal((await verify(app, again.challengeId, wrong(again.code))).statusCode, 400, 'the success ended the run: free failures again')
+  }
+})
+
+t.test('a long run of wrong codes suspends code logins; only a recovery code lifts it', async (t) => {
+  const clock = manualClock()
+  const env = { ...REPEAT_LOGIN_ENV, OTP_SEND_QUOTA: '100', OTP_DAILY_QUOTA: '100', OTP_THROTTLE_AFTER_FAILURES: '100', SUSPEND_AFTER_FAILURES: '10' }
+  const app = await buildTestApp(t, { now: clock.now, env })
+  const plain = newEmail('suspended')
+  await login(app, { email: plain })
+  const { email: enrolled, otpauthUri, recoveryCodes } = await enrolledUser(app, clock)
+  const unknown = newEmail('suspended-unknown')
+  for (const email of [plain, enrolled, unknown]) await guess(app, email, 10)
+
+  for (const email of [plain, unknown]) {
+    const { challengeId, code } = await started(app, email)
+    const refused = await verify(app, challengeId, code)
+    t.equal(refused.statusCode, 403, `the right code signs nobody in: ${email.split('-')[0]}`)
+    t.match(refused.json(), { code: 'login_suspended', detail: /recovery code/ })
+  }
+  const { challengeId, code } = await started(app, enrolled)
+  const step = await verify(app, challengeId, code)
+  t.equal(step.statusCode, 200)
+  t.match(step.json(), { mfaRequired: true, methods: ['recovery'] }, 'a user with recovery codes may finish with one')
+  const withTotp = await mfaVerify(app, step.json().mfaToken, totpCode(otpauthUri, clock.ms()))
+  t.match([withTotp.statusCode, withTotp.json().code], [403, 'login_suspended'], 'not with an authenticator code')
+  const recovered = await mfaVerify(app, step.json().mfaToken, recoveryCodes[0]!)
+  t.equal(recovered.statusCode, 200, 'the recovery code signs in')
+  clock.steps(1)
+  const next = await started(app, enrolled)
+  t.match((await verify(app, next.challengeId, next.code)).json(), { mfaRequired: true, methods: ['totp', 'recovery'] }, 'and lifted the suspension')
+})
