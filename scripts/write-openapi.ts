@@ -1,5 +1,5 @@
-// npm run openapi: writes openapi.yaml from the live app's route schemas, and the typed client's types from it
-// (tests fail when either drifts from the code).
+// npm run openapi: writes openapi.yaml from the live app's route schemas, and the types of the tests' typed client
+// and of the @otp-gate/client package from it (tests fail when any drifts from the code).
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { renderOpenApiYaml } from '../src/openapi-document.ts'
 import { renderOpenApiTypes } from './openapi-types.ts'
@@ -7,4 +7,6 @@ import { renderOpenApiTypes } from './openapi-types.ts'
 const yaml = await renderOpenApiYaml()
 writeFileSync(new URL('../openapi.yaml', import.meta.url), yaml)
 mkdirSync(new URL('../test/generated/', import.meta.url), { recursive: true })
-writeFileSync(new URL('../test/generated/openapi.d.ts', import.meta.url), await renderOpenApiTypes(yaml))
+const types = await renderOpenApiTypes(yaml)
+writeFileSync(new URL('../test/generated/openapi.d.ts', import.meta.url), types)
+writeFileSync(new URL('../client/src/openapi.ts', import.meta.url), types)

@@ -29,6 +29,7 @@ import wellKnownRoutes from '../plugins/routes/well-known.ts'
 import devOutboxRoutes from '../plugins/routes/dev-outbox.ts'
 import activityRoutes from '../plugins/routes/activity.ts'
 import devTemplateRoutes from '../plugins/routes/dev-templates.ts'
+import demoRoutes from '../plugins/routes/demo.ts'
 
 export interface AppOverrides extends ServiceOverrides {
   logger?: FastifyServerOptions['logger']
@@ -132,6 +133,7 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   if (app.outboxEnabled) {
     await app.register(devOutboxRoutes, { prefix: '/v1/dev', config })
     await app.register(devTemplateRoutes, { prefix: '/v1/dev', config })
+    await app.register(demoRoutes)
   }
 
   return app

@@ -1,0 +1,167 @@
+import createFetchClient from 'openapi-fetch'
+import type { paths } from './openapi.ts'
+import { OtpGateError, errorFromResponse } from './errors.ts'
+import { AuthSession } from './session.ts'
+import { localTokenStorage, memoryStorage, type TokenStorage } from './storage.ts'
+import type {
+  AuthChangeListener, Challenge, Identifier, ProfileChanges, SessionInfo, SignInResult, TotpEnrolment, TotpStatus, User
+} from './types.ts'
+
+export interface ClientOptions {
+  /** where the API is, e.g. `https://auth.example.com` (`location.origin` when the page is served with it) */
+  baseUrl: string
+  /**
+   * where tokens are kept: `'memory'` (default: gone on reload, out of reach of other tabs and of storage-reading
+   * scripts), `'local'` (localStorage: survives reloads and is shared by the origin's tabs, but any script running on
+   * the page, an XSS included, can read it), or your own (a native app's secure store)
+   */
+  storage?: 'memory' | 'local' | TokenStorage
+  /** names the localStorage entry and the cross-tab lock; default `otp-gate:<baseUrl>` */
+  storageKey?: string
+  /** refresh an access token this many seconds before it expires (default 30) */
+  refreshMarginSeconds?: number
+  /** a fetch of your own (tests, server-side rendering) */
+  fetch?: (request: Request) => Promise<Response>
+  /** the clock, in epoch ms (tests) */
+  now?: () => number
+}
+
+interface Answer<Data> { data?: Data, error?: unknown, response: Response }
+type Bearer = { authorization: string }
+
+/** The body of a code request: exactly one of email or phone, and the locale. */
+const contactBody = (identifier: Identifier, locale: string | undefined) =>
+  identifier.email !== undefined ? { email: identifier.email, locale } : { phone: identifier.phone, locale }
+
+function chosenStorage (storage: ClientOptions['storage'], key: string): TokenStorage {
+  if (storage === 'local') return localTokenStorage(key)
+  return storage === undefined || storage === 'memory' ? memoryStorage() : storage
+}
+
+/** The body of a successful answer, or the OtpGateError of any other; a fetch that failed is a `network_error`. */
+async function answerOf<Data> (call: () => Promise<Answer<Data>>): Promise<{ data: Data, response: Response }> {
+  let answer: Answer<Data>
+  try {
+    answer = await call()
+  } catch (error) {
+    throw new OtpGateError('network_error', 0, 'The API could not be reached.', { cause: error })
+  }
+  if (!answer.response.ok) throw errorFromResponse(answer.response, answer.error)
+  return { data: answer.data as Data, response: answer.response }
+}
+
+/** A client of one otp-gate API: sign-in with one-time codes, the signed-in user, and refresh done once. */
+export function createClient (options: ClientOptions) {
+  const key = options.storageKey ?? `otp-gate:${options.baseUrl}`
+  const storage = chosenStorage(options.storage, key)
+  const api = createFetchClient<paths>({ baseUrl: options.baseUrl, ...(options.fetch ? { fetch: options.fetch } : {}) })
+  const session = new AuthSession({
+    storage,
+    key,
+    refreshMarginMs: (options.refreshMarginSeconds ?? 30) * 1000,
+    now: options.now ?? Date.now,
+    rotate: async (refreshToken) =>
+      (await answerOf(() => api.POST('/v1/auth/token/refresh', { body: { refreshToken } }))).data
+  })
+
+  /** A call with the access token; refused with 401, it is made once more after one (shared) refresh. */
+  async function authorized<Data> (call: (headers: Bearer) => Promise<Answer<Data>>): Promise<Data> {
+    const token = await session.accessToken()
+    try {
+      return (await answerOf(() => call({ authorization: `Bearer ${token}` }))).data
+    } catch (error) {
+      if (!(error instanceof OtpGateError) || error.status !== 401) throw error
+    }
+    const fresh = await session.accessTokenAfter(token)
+    return (await answerOf(() => call({ authorization: `Bearer ${fresh}` }))).data
+  }
+
+  const signedIn = async (login: { accessToken: string, refreshToken: string, expiresIn: number, user: User }) => {
+    await session.signIn(login, login.user)
+    return login.user
+  }
+
+  const auth = {
+    /** Sends a code to the email or phone; answers the challenge to verify (never the code). */
+    startOtp: async (identifier: Identifier, { locale }: { locale?: string } = {}): Promise<Challenge> =>
+      (await answerOf(() => api.POST('/v1/auth/otp', { body: contactBody(identifier, locale) }))).data,
+    /** A new code for the challenge; the previous one stops working. */
+    resend: async (challengeId: string): Promise<Challenge> =>
+      (await answerOf(() => api.POST('/v1/auth/otp/resend', { body: { challengeId } }))).data,
+    /** Signs in with the code, or answers the second-factor step for a user with an authenticator app. */
+    verifyOtp: async (challengeId: string, code: string): Promise<SignInResult> => {
+      const { data } = await answerOf(() => api.POST('/v1/auth/otp/verify', { body: { challengeId, code } }))
+      if ('mfaRequired' in data) {
+        return { mfaRequired: true, mfaToken: data.mfaToken, expiresIn: data.expiresIn, methods: data.methods }
+      }
+      return { mfaRequired: false, user: await signedIn(data) }
+    },
+    /** Completes a sign-in with a code of the authenticator app or a recovery code. */
+    verifyMfa: async (mfaToken: string, code: string): Promise<User> =>
+      signedIn((await answerOf(() => api.POST('/v1/auth/mfa/verify', { body: { mfaToken, code } }))).data),
+    /** Rotates the tokens now; concurrent calls, and tabs sharing the storage, make one request. */
+    refresh: async (): Promise<void> => { await session.refresh() },
+    /** An access token for your own API calls, refreshed when about to expire; null when signed out. */
+    getAccessToken: async (): Promise<string | null> => await session.tokens() === null ? null : session.accessToken(),
+    isSignedIn: async (): Promise<boolean> => await session.tokens() !== null,
+    /** Ends this session on the API and here; signed out here even when the API cannot be told. */
+    logout: () => endSessions((headers) => api.POST('/v1/auth/logout', { headers, body: {} })),
+    /** Ends every session of the user, on every device. */
+    logoutAll: () => endSessions((headers) => api.POST('/v1/auth/logout/all', { headers }))
+  }
+
+  async function endSessions (call: (headers: Bearer) => Promise<Answer<unknown>>): Promise<void> {
+    if (await session.tokens() === null) return
+    try {
+      await authorized(call)
+    } catch (error) {
+      // a session the API already ended is the outcome asked for
+      if (!(error instanceof OtpGateError) || error.status !== 401) throw error
+    } finally {
+      if (await session.tokens() !== null) await session.signOut('logout')
+    }
+  }
+
+  const me = {
+    get: (): Promise<User> => authorized((headers) => api.GET('/v1/me', { headers })),
+    update: (changes: ProfileChanges): Promise<User> =>
+      authorized((headers) => api.PATCH('/v1/me', { headers, body: changes })),
+    sessions: async (): Promise<SessionInfo[]> =>
+      (await authorized((headers) => api.GET('/v1/me/sessions', { headers }))).sessions,
+    endSession: async (id: string): Promise<void> => {
+      await authorized((headers) => api.DELETE('/v1/me/sessions/{id}', { headers, params: { path: { id } } }))
+    },
+    /** Sends a code to an email or phone to add to the account; verify it with `verifyContact`. */
+    addContact: (identifier: Identifier, { locale }: { locale?: string } = {}): Promise<Challenge> =>
+      authorized((headers) => api.POST('/v1/me/contacts', { headers, body: contactBody(identifier, locale) })),
+    verifyContact: (challengeId: string, code: string): Promise<User> =>
+      authorized((headers) => api.POST('/v1/me/contacts/verify', { headers, body: { challengeId, code } })),
+    /** The authenticator app (TOTP) and recovery codes. */
+    totp: {
+      status: (): Promise<TotpStatus> => authorized((headers) => api.GET('/v1/me/totp', { headers })),
+      /** A new secret as an otpauth:// URI and a QR code; confirm it with a first code. */
+      start: (): Promise<TotpEnrolment> => authorized((headers) => api.POST('/v1/me/totp', { headers })),
+      /** Activates the app; answers the recovery codes, shown only now. */
+      confirm: async (code: string): Promise<string[]> =>
+        (await authorized((headers) => api.POST('/v1/me/totp/confirm', { headers, body: { code } }))).recoveryCodes,
+      remove: async (code: string): Promise<void> => {
+        await authorized((headers) => api.DELETE('/v1/me/totp', { headers, body: { code } }))
+      },
+      regenerateRecoveryCodes: async (code: string): Promise<string[]> => {
+        const { recoveryCodes } = await authorized((headers) => api.POST('/v1/me/totp/recovery-codes', { headers, body: { code } }))
+        return recoveryCodes
+      }
+    }
+  }
+
+  return {
+    auth,
+    me,
+    /** Called on signed_in, refreshed and signed_out, in this tab or another sharing the storage. */
+    onAuthChange: (listener: AuthChangeListener): (() => void) => session.onChange(listener),
+    /** Stops listening to other tabs. */
+    close: () => session.close()
+  }
+}
+
+export type OtpGateClient = ReturnType<typeof createClient>
