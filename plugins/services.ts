@@ -33,6 +33,7 @@ import { createDeliveryQueue } from '../src/delivery/create-delivery-queue.ts'
 import { createCodeDeliveryConsumer } from '../src/delivery/code-delivery-consumer.ts'
 import { createJobCipher } from '../src/delivery/job-cipher.ts'
 import { CircuitBoard } from '../src/delivery/circuit-board.ts'
+import { withDeadline } from '../src/store-deadline.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -84,12 +85,13 @@ async function servicesPlugin (app: FastifyInstance, { config, overrides }: { co
   const revocations: RevocationStore = redis
     ? new RedisRevocationStore(redis, { keyPrefix: `${keyPrefix}revoked:` })
     : new MemoryRevocationStore({ now: () => now().getTime() })
-  // MongoDB's semantics unless the server is FerretDB (MONGODB_COMPAT): only then its workarounds
+  // MongoDB's semantics unless the server is FerretDB (MONGODB_COMPAT): only then its workarounds; each call
+  // bounded by STORE_TIMEOUT_MS, as Redis commands are, so a stalled server answers 503 in time
   const users: UserRepository = mongo
-    ? (mongoCompat === 'ferretdb' ? new FerretDbUserRepository(mongo, { now }) : new MongoUserRepository(mongo))
+    ? withDeadline(mongoCompat === 'ferretdb' ? new FerretDbUserRepository(mongo, { now }) : new MongoUserRepository(mongo), config.STORE_TIMEOUT_MS, 'users')
     : new MemoryUserRepository()
   const sessions: SessionRepository = mongo
-    ? new MongoSessionRepository(mongo, { compat: mongoCompat ?? 'mongodb' })
+    ? withDeadline(new MongoSessionRepository(mongo, { compat: mongoCompat ?? 'mongodb' }), config.STORE_TIMEOUT_MS, 'sessions')
     : new MemorySessionRepository()
   await Promise.all([users.init(), sessions.init()])
 

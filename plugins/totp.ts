@@ -15,6 +15,7 @@ import type { MfaChallengeStore } from '../src/totp/mfa-challenge-store.ts'
 import { RedisMfaChallengeStore } from '../src/totp/redis-mfa-challenge-store.ts'
 import { MemoryMfaChallengeStore } from '../src/totp/memory-mfa-challenge-store.ts'
 import { MfaChallenges } from '../src/totp/mfa-challenges.ts'
+import { withDeadline } from '../src/store-deadline.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -35,7 +36,9 @@ function secretBox (app: FastifyInstance, config: Config): SecretBox {
 /** Builds authenticator apps and MFA from config: Redis/MongoDB adapters when configured, in-process ones otherwise. */
 async function totpPlugin (app: FastifyInstance, { config, keyPrefix }: { config: Config, keyPrefix: string }) {
   const { redis, mongo, now } = app
-  const credentials: TotpCredentialRepository = mongo ? new MongoTotpCredentialRepository(mongo) : new MemoryTotpCredentialRepository()
+  const credentials: TotpCredentialRepository = mongo
+    ? withDeadline(new MongoTotpCredentialRepository(mongo), config.STORE_TIMEOUT_MS, 'totp-credentials')
+    : new MemoryTotpCredentialRepository()
   const attempts: TotpAttemptStore = redis
     ? new RedisTotpAttemptStore(redis, { keyPrefix: `${keyPrefix}totp:` })
     : new MemoryTotpAttemptStore({ now: () => now().getTime() })

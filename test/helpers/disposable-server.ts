@@ -51,11 +51,28 @@ export class DisposableServer {
     await Promise.race([waitForPort(this.port, true), failed])
   }
 
+  /** Freezes the process (SIGSTOP): its port stays open and accepts connections, but nothing answers. */
+  pause (): void {
+    this.#signal('SIGSTOP')
+  }
+
+  /** Thaws a paused process (SIGCONT). */
+  resume (): void {
+    this.#signal('SIGCONT')
+  }
+
+  #signal (signal: NodeJS.Signals): void {
+    const child = this.#process
+    if (child === null || child.exitCode !== null) throw new Error(`the server on port ${this.port} is not running`)
+    child.kill(signal)
+  }
+
   async stop (): Promise<void> {
     const child = this.#process
     if (child === null || child.exitCode !== null) return
     this.#process = null
     const exited = once(child, 'exit')
+    // a paused process dies of SIGKILL all the same
     child.kill('SIGKILL')
     await exited
     await waitForPort(this.port, false)
