@@ -31,6 +31,8 @@ import { ChallengeIssuer } from '../src/auth/challenge-issuer.ts'
 import type { DeliveryQueue } from '../src/delivery/delivery-queue.ts'
 import { createDeliveryQueue } from '../src/delivery/create-delivery-queue.ts'
 import { createCodeDeliveryConsumer } from '../src/delivery/code-delivery-consumer.ts'
+import { byJobKind, createNoticeDeliveryConsumer } from '../src/delivery/notice-delivery-consumer.ts'
+import { QueuedNotifier, type Notifier } from '../src/delivery/notices.ts'
 import { createJobCipher } from '../src/delivery/job-cipher.ts'
 import { CircuitBoard } from '../src/delivery/circuit-board.ts'
 import { withDeadline } from '../src/store-deadline.ts'
@@ -52,6 +54,8 @@ declare module 'fastify' {
     revocations: RevocationStore
     /** starts and resends challenges behind the SMS guard, and delivers their codes */
     challengeIssuer: ChallengeIssuer
+    /** security notices to users (an identifier changed, sign-in throttled), sent by the delivery worker */
+    notifier: Notifier
     signingKeys: SigningKeys
     /** the clock the HTTP layer uses; tests inject one */
     now: () => Date
@@ -117,15 +121,19 @@ async function servicesPlugin (app: FastifyInstance, { config, overrides }: { co
   const cipher = createJobCipher(config)
   const deliveryQueue = createDeliveryQueue(config, { redis, keyPrefix, logger: app.log.child({ component: 'delivery-queue' }), now: storeClock })
   if (config.DELIVERY_WORKER) {
-    deliveryQueue.start(createCodeDeliveryConsumer({
-      cipher,
-      delivery,
-      isCurrent: (job) => otp.isDeliverable(job.challengeId, job.expiresAt),
-      now: storeClock,
-      logger: app.log.child({ component: 'delivery' }),
-      auditWebhook: config.AUDIT_WEBHOOK_URL && config.AUDIT_WEBHOOK_SECRET
-        ? createAuditWebhookSender({ url: config.AUDIT_WEBHOOK_URL, secret: config.AUDIT_WEBHOOK_SECRET, timeoutMs: config.DELIVERY_TIMEOUT_MS })
-        : undefined
+    const logger = app.log.child({ component: 'delivery' })
+    deliveryQueue.start(byJobKind({
+      code: createCodeDeliveryConsumer({
+        cipher,
+        delivery,
+        isCurrent: (job) => otp.isDeliverable(job.challengeId, job.expiresAt),
+        now: storeClock,
+        logger,
+        auditWebhook: config.AUDIT_WEBHOOK_URL && config.AUDIT_WEBHOOK_SECRET
+          ? createAuditWebhookSender({ url: config.AUDIT_WEBHOOK_URL, secret: config.AUDIT_WEBHOOK_SECRET, timeoutMs: config.DELIVERY_TIMEOUT_MS })
+          : undefined
+      }),
+      notice: createNoticeDeliveryConsumer({ cipher, delivery, now: storeClock, logger })
     }))
   }
   const smsGuard = new SmsGuard({
@@ -159,6 +167,7 @@ async function servicesPlugin (app: FastifyInstance, { config, overrides }: { co
   app.decorate('smsGuard', smsGuard)
   app.decorate('deliveryQueue', deliveryQueue)
   app.decorate('challengeIssuer', new ChallengeIssuer({ otp, delivery, smsGuard, queue: deliveryQueue, cipher }))
+  app.decorate('notifier', new QueuedNotifier({ queue: deliveryQueue, cipher, offChannels: delivery.offChannels, now: storeClock }))
   app.decorate('outboxEnabled', delivery.usesOutbox.email || delivery.usesOutbox.sms)
   app.decorate('users', users)
   app.decorate('sessions', sessions)

@@ -6,7 +6,8 @@ import type { Outbox } from './outbox.ts'
 import { OutboxSender } from './outbox-sender.ts'
 import { SendGridSender } from './sendgrid-sender.ts'
 import { VonageSender } from './vonage-sender.ts'
-import { renderCodeEmail, renderCodeSms } from './templates/render.ts'
+import { renderCodeEmail, renderCodeSms, renderNoticeEmail, renderNoticeSms } from './templates/render.ts'
+import type { NoticeContent } from './notices.ts'
 import { maskDestination } from './mask.ts'
 import { CircuitBreaker } from './circuit-breaker.ts'
 
@@ -27,6 +28,14 @@ export interface DeliverCodeRequest {
   /** further attempts after a transient failure, instead of DeliveryOptions.retries: 0 where a queue retries */
   retries?: number | undefined
 }
+
+/** A notice to send now (src/delivery/notices.ts): like a code request, with what it says instead of a code. */
+export interface DeliverNoticeRequest extends Pick<DeliverCodeRequest, 'channel' | 'to' | 'locale' | 'logger' | 'retries'> {
+  notice: NoticeContent
+}
+
+/** What one send needs to know, for a code or a notice; a notice has no code (''). */
+type SendRequest = Pick<DeliverCodeRequest, 'channel' | 'to' | 'code' | 'purpose' | 'logger' | 'retries'>
 
 export interface DeliveryResult {
   provider: Provider
@@ -155,7 +164,18 @@ export class Delivery {
     return this.#attempt(request, sms as Route<SmsMessage>, { to: request.to, text: renderCodeSms({ ...input, webOtpDomain }) })
   }
 
-  async #attempt<Message> (request: DeliverCodeRequest, route: Route<Message>, message: Message): Promise<DeliveryResult> {
+  /** Resolves once the provider (or the dev outbox) accepted the notice; throws as deliverCode does. */
+  async deliverNotice (request: DeliverNoticeRequest): Promise<DeliveryResult> {
+    const { notice, channel } = request
+    const input = { ...notice, locale: request.locale, appName: this.#options.appName, channel }
+    this.assertEnabled(channel)
+    const send = { ...request, code: '', purpose: notice.kind }
+    const { email, sms } = this.#options
+    if (channel === 'email') return this.#attempt(send, email as Route<EmailMessage>, { to: request.to, ...renderNoticeEmail(input) })
+    return this.#attempt(send, sms as Route<SmsMessage>, { to: request.to, text: renderNoticeSms(input) })
+  }
+
+  async #attempt<Message> (request: SendRequest, route: Route<Message>, message: Message): Promise<DeliveryResult> {
     const { timeoutMs } = this.#options
     const retries = request.retries ?? this.#options.retries
     const logger = request.logger ?? this.#logger

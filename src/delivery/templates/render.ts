@@ -1,5 +1,6 @@
 import type { CodeTemplate, TemplateValues } from './code-template.ts'
 import type { EmailMessage } from '../senders.ts'
+import type { NoticeKind } from '../notices.ts'
 import { en } from './en.ts'
 import { fr } from './fr.ts'
 import { de } from './de.ts'
@@ -56,4 +57,67 @@ export function renderCodeEmail (input: CodeMessageInput): Omit<EmailMessage, 't
 export function renderCodeSms (input: CodeMessageInput & { webOtpDomain: string | undefined }): string {
   const text = templateFor(input.locale).sms(valuesOf(input))
   return input.webOtpDomain === undefined ? text : `${text}\n\n@${input.webOtpDomain} #${input.code}`
+}
+
+export interface NoticeMessageInput {
+  kind: NoticeKind
+  locale: string | null
+  appName: string
+  /** the channel the notice goes out on */
+  channel?: 'email' | 'sms'
+  maskedIdentifier?: string
+  minutes?: number
+}
+
+interface NoticeWords { subject: (input: NoticeMessageInput) => string, text: (input: NoticeMessageInput) => string }
+
+// A stand-in until the notice templates land: one sentence per kind and language, GSM-7 safe for SMS.
+const NOTICES: Record<string, Record<NoticeKind, NoticeWords>> = {
+  en: {
+    identifier_changed: {
+      subject: ({ appName }) => `Your ${appName} account: sign-in changed`,
+      text: ({ appName, maskedIdentifier }) => `Your ${appName} account can now be signed in to with ${maskedIdentifier ?? 'a new identifier'}. If this was not you, contact support at once.`
+    },
+    login_throttled: {
+      subject: ({ appName }) => `Your ${appName} account: wrong codes`,
+      text: ({ appName, minutes }) => `Several wrong codes were entered for your ${appName} account; sign-in is slowed down for ${minutes ?? 1} min.`
+    }
+  },
+  fr: {
+    identifier_changed: {
+      subject: ({ appName }) => `Votre compte ${appName} : connexion modifiée`,
+      text: ({ appName, maskedIdentifier }) => `Votre compte ${appName} accepte désormais la connexion avec ${maskedIdentifier ?? 'un nouvel identifiant'}. Si ce n'est pas vous, contactez le support sans attendre.`
+    },
+    login_throttled: {
+      subject: ({ appName }) => `Votre compte ${appName} : codes erronés`,
+      text: ({ appName, minutes }) => `Plusieurs codes erronés ont été saisis pour votre compte ${appName} ; la connexion est ralentie pendant ${minutes ?? 1} min.`
+    }
+  },
+  de: {
+    identifier_changed: {
+      subject: ({ appName }) => `Ihr ${appName}-Konto: Anmeldung geändert`,
+      text: ({ appName, maskedIdentifier }) => `Ihr ${appName}-Konto kann jetzt mit ${maskedIdentifier ?? 'einer neuen Kennung'} angemeldet werden. Waren Sie das nicht, wenden Sie sich sofort an den Support.`
+    },
+    login_throttled: {
+      subject: ({ appName }) => `Ihr ${appName}-Konto: falsche Codes`,
+      text: ({ appName, minutes }) => `Für Ihr ${appName}-Konto wurden mehrere falsche Codes eingegeben; die Anmeldung ist ${minutes ?? 1} Min. verlangsamt.`
+    }
+  }
+}
+
+const noticeWords = (input: NoticeMessageInput): NoticeWords => {
+  const language = input.locale?.split(/[-_]/)[0]?.toLowerCase() ?? 'en'
+  return (NOTICES[language] ?? NOTICES.en!)[input.kind]
+}
+
+/** A notice email (no code): the sentence as text, and escaped in a minimal HTML body. */
+export function renderNoticeEmail (input: NoticeMessageInput): Omit<EmailMessage, 'to'> {
+  const words = noticeWords(input)
+  const text = words.text(input)
+  const html = `<!doctype html>\n<html lang="${templateFor(input.locale).lang}">\n<body style="font-family: sans-serif; line-height: 1.5">\n<p>${escapeHtml(text)}</p>\n</body>\n</html>\n`
+  return { subject: words.subject(input), text: `${text}\n`, html }
+}
+
+export function renderNoticeSms (input: NoticeMessageInput): string {
+  return noticeWords(input).text(input)
 }
