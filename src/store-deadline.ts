@@ -11,13 +11,15 @@ const UNBOUNDED = new Set<PropertyKey>(['init', 'close'])
  * The late call is abandoned, not cancelled: its result is dropped when it comes (a write may still land, as after
  * any timeout), and the socket timeout of the connection ends it at the latest.
  */
-export function withDeadline<Adapter extends object> (adapter: Adapter, timeoutMs: number, name: string): Adapter {
+export function withDeadline<Adapter extends object> (adapter: Adapter, timeoutMs: number, name: string, background: ReadonlyArray<keyof Adapter> = []): Adapter {
+  // `background`: methods no request waits for (a sweep), left to the driver's own timeouts too
+  const unbounded = new Set<PropertyKey>([...UNBOUNDED, ...background])
   return new Proxy(adapter, {
     get (target, property) {
       const value: unknown = Reflect.get(target, property, target)
       if (typeof value !== 'function') return value
       // called on the adapter itself, not the proxy: its #private fields are not the proxy's
-      if (UNBOUNDED.has(property)) return value.bind(target)
+      if (unbounded.has(property)) return value.bind(target)
       return (...args: unknown[]) => {
         const result: unknown = value.apply(target, args)
         return result instanceof Promise ? race(result, timeoutMs, `${name}.${String(property)}`) : result

@@ -55,6 +55,7 @@ t.test('MongoDB stalled (SIGSTOP): authenticated routes and verify answer 503 wi
   }
   await stalled(me, 'GET /v1/me')
   await stalled({ method: 'GET', url: '/v1/me/sessions', headers: bearer(session.accessToken) }, 'GET /v1/me/sessions')
+  await stalled({ method: 'GET', url: '/v1/me/activity', headers: bearer(session.accessToken) }, 'GET /v1/me/activity')
   await stalled({ method: 'POST', url: '/v1/auth/otp/verify', payload: { challengeId: started.json().challengeId, code } }, 'verify')
 
   // a "not before" in the very second the token was issued: Redis cannot decide, the session check asks MongoDB
