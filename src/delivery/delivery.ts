@@ -167,7 +167,10 @@ export class Delivery {
   /** Resolves once the provider (or the dev outbox) accepted the notice; throws as deliverCode does. */
   async deliverNotice (request: DeliverNoticeRequest): Promise<DeliveryResult> {
     const { notice, channel } = request
-    const input = { ...notice, locale: request.locale, appName: this.#options.appName, channel }
+    // the renderer's `channel` is the identifier a notice is about (a masked email keeps its @), not its way out:
+    // a phone added to an account is announced by email
+    const about = notice.maskedIdentifier === undefined ? channel : notice.maskedIdentifier.includes('@') ? 'email' : 'sms'
+    const input = { ...notice, locale: request.locale, appName: this.#options.appName, channel: about }
     this.assertEnabled(channel)
     const send = { ...request, code: '', purpose: notice.kind }
     const { email, sms } = this.#options

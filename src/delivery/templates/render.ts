@@ -63,7 +63,7 @@ export interface NoticeMessageInput {
   kind: NoticeKind
   locale: string | null
   appName: string
-  /** the channel the notice goes out on */
+  /** identifier_changed: which identifier changed (email or phone) */
   channel?: 'email' | 'sms'
   maskedIdentifier?: string
   minutes?: number
