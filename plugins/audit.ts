@@ -8,6 +8,7 @@ import type { AuditStore } from '../src/audit/audit-store.ts'
 import { MongoAuditStore } from '../src/audit/mongo-audit-store.ts'
 import { MemoryAuditStore } from '../src/audit/memory-audit-store.ts'
 import { webhookJob } from '../src/audit/audit-webhook.ts'
+import { withDeadline } from '../src/store-deadline.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -38,7 +39,8 @@ async function auditPlugin (app: FastifyInstance, { config, now }: { config: Con
   const { mongo, mongoCompat } = app
   const retentionMs = config.AUDIT_RETENTION_DAYS * DAY_MS
   const mongoStore = mongo && new MongoAuditStore(mongo, { retentionMs, ttlIndex: mongoCompat !== 'ferretdb' })
-  const store: AuditStore = mongoStore ?? new MemoryAuditStore()
+  // bounded like every MongoDB call of a request (GET /v1/me/activity), but for the hourly sweep
+  const store: AuditStore = mongoStore ? withDeadline(mongoStore, config.STORE_TIMEOUT_MS, 'audit', ['deleteOlderThan']) : new MemoryAuditStore()
   await store.init()
   const log = app.log.child({ component: 'audit' })
   const webhook = config.AUDIT_WEBHOOK_URL !== undefined

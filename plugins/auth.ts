@@ -5,9 +5,12 @@ import type { Config } from '../src/config.ts'
 import { AppError } from '../src/errors.ts'
 import { SessionService, type AccessTokenPayload, type ClientInfo } from '../src/auth/session-service.ts'
 import { loadRefreshTokenKey } from '../src/sessions/tokens.ts'
+import { unavailableIfStoreError } from '../src/store-errors.ts'
 
 /** The claims of an access token, as this service signs them. */
-export interface AccessClaims extends AccessTokenPayload {
+export interface AccessClaims extends Omit<AccessTokenPayload, 'auth_time'> {
+  /** absent from tokens signed before it was added: such a token never counts as a recent sign-in */
+  auth_time?: number
   iss: string
   aud: string
   exp: number
@@ -104,7 +107,7 @@ async function authPlugin (app: FastifyInstance, { config }: { config: Config })
       throw new AppError('unauthorized', { detail: 'A valid bearer access token is required.' })
     }
     // a store failure here is a 503, never a 401: clients must not throw good tokens away during an outage
-    await sessionService.authenticate(request.user, iat)
+    await sessionService.authenticate(request.user, iat).catch((error: unknown) => { throw unavailableIfStoreError(error) })
   })
 }
 

@@ -3,6 +3,12 @@ import type { FastifyInstance } from 'fastify'
 import type { Config } from '../src/config.ts'
 import { LoginService } from '../src/auth/login-service.ts'
 import { AccountService } from '../src/auth/account-service.ts'
+import { ContactService } from '../src/auth/contact-service.ts'
+import { ReauthProofs, reauthProofKey } from '../src/auth/reauth-proofs.ts'
+import { loadRefreshTokenKey } from '../src/sessions/tokens.ts'
+
+/** how recent a sign-in or a step-up must be to change a sign-in identifier, and how long a step-up proof lives */
+export const REAUTH_WINDOW_SECONDS = 300
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -10,11 +16,13 @@ declare module 'fastify' {
     loginService: LoginService
     /** what operators do to accounts (disable) */
     accounts: AccountService
+    /** the user's own sign-in identifiers: step-up, adding or replacing one */
+    contacts: ContactService
   }
 }
 
 async function loginPlugin (app: FastifyInstance, { config }: { config: Config }) {
-  const { otp, challengeIssuer, users, sessionService, totp, mfa, now } = app
+  const { otp, challengeIssuer, users, sessionService, totp, mfa, notifier, now } = app
   app.decorate('loginService', new LoginService({
     otp,
     issuer: challengeIssuer,
@@ -28,6 +36,17 @@ async function loginPlugin (app: FastifyInstance, { config }: { config: Config }
     audit: app.audit
   }))
   app.decorate('accounts', new AccountService({ users, sessions: sessionService }))
+  app.decorate('contacts', new ContactService({
+    otp,
+    issuer: challengeIssuer,
+    users,
+    sessions: sessionService,
+    totp,
+    notifier,
+    proofs: new ReauthProofs({ key: reauthProofKey(loadRefreshTokenKey(config)), ttlSeconds: REAUTH_WINDOW_SECONDS, now }),
+    recentSignInSeconds: REAUTH_WINDOW_SECONDS,
+    now
+  }))
 }
 
 export default fp(loginPlugin, { name: 'login', fastify: '5.x', dependencies: ['services', 'totp', 'auth'] })

@@ -16,6 +16,9 @@ import { ChallengeIssuer } from '../src/auth/challenge-issuer.ts'
 import type { DeliveryQueue } from '../src/delivery/delivery-queue.ts'
 import { createDeliveryQueue } from '../src/delivery/create-delivery-queue.ts'
 import { createCodeDeliveryConsumer } from '../src/delivery/code-delivery-consumer.ts'
+import { byJobKind, createNoticeDeliveryConsumer } from '../src/delivery/notice-delivery-consumer.ts'
+import { QueuedNotifier, type Notifier } from '../src/delivery/notices.ts'
+import { minutesOf } from '../src/delivery/templates/render.ts'
 import { createJobCipher } from '../src/delivery/job-cipher.ts'
 import { CircuitBoard } from '../src/delivery/circuit-board.ts'
 
@@ -36,6 +39,8 @@ declare module 'fastify' {
     revocations: RevocationStore
     /** starts and resends challenges behind the SMS guard, and delivers their codes */
     challengeIssuer: ChallengeIssuer
+    /** security notices to users (an identifier changed, sign-in throttled), sent by the delivery worker */
+    notifier: Notifier
     signingKeys: SigningKeys
     /** the adapters of every port, Redis/MongoDB or in-process, chosen once from config */
     stores: KeyedStores & DocumentStores
@@ -59,7 +64,8 @@ async function servicesPlugin (app: FastifyInstance, { config, overrides }: { co
   const keyPrefix = overrides.redisKeyPrefix ?? ''
 
   const keyed = createKeyedStores(redis, { now, keyPrefix, outboxKeySecret: config.OTP_PEPPER })
-  const documents = createDocumentStores(mongo, mongoCompat, { now })
+  // each MongoDB call bounded by STORE_TIMEOUT_MS, as Redis commands are, so a stalled server answers 503 in time
+  const documents = createDocumentStores(mongo, mongoCompat, { now, deadlineMs: config.STORE_TIMEOUT_MS })
   const { otp: otpStore, outbox, smsBudget, smsFraud, revocations } = keyed
   const { users, sessions } = documents
   await Promise.all([users.init(), sessions.init(), documents.totpCredentials.init()])
@@ -81,22 +87,34 @@ async function servicesPlugin (app: FastifyInstance, { config, overrides }: { co
   })
   circuits?.watch((channel, until) => delivery.openCircuit(channel, until))
 
-  const otp = createOtpEngine(config, otpStore, metrics)
   // expiry is the OTP store's clock: Redis's own, or the injected one of the in-process store
   const storeClock = redis ? Date.now : () => now().getTime()
   const cipher = createJobCipher(config)
   const deliveryQueue = createDeliveryQueue(config, { redis, keyPrefix, logger: app.log.child({ component: 'delivery-queue' }), now: storeClock })
+  const notifier = new QueuedNotifier({ queue: deliveryQueue, cipher, offChannels: delivery.offChannels, now: storeClock })
+  const throttleMinutes = minutesOf(config.OTP_THROTTLE_MAX_SECONDS)
+  const otp = createOtpEngine(config, otpStore, metrics, {
+    // the destination's owner hears that someone is guessing (the engine asks at most once an hour, never for a decoy)
+    onThrottled: ({ channel, destination, locale }) => {
+      notifier.notify({ kind: 'login_throttled', channel, to: destination, locale, minutes: throttleMinutes })
+        .catch((error: unknown) => app.log.warn({ err: error }, 'could not queue a throttle notice'))
+    }
+  })
   if (config.DELIVERY_WORKER) {
-    deliveryQueue.start(createCodeDeliveryConsumer({
-      cipher,
-      delivery,
-      isCurrent: (job) => otp.isDeliverable(job.challengeId, job.expiresAt),
-      now: storeClock,
-      logger: app.log.child({ component: 'delivery' }),
-      auditWebhook: config.AUDIT_WEBHOOK_URL && config.AUDIT_WEBHOOK_SECRET
-        ? createAuditWebhookSender({ url: config.AUDIT_WEBHOOK_URL, secret: config.AUDIT_WEBHOOK_SECRET, timeoutMs: config.DELIVERY_TIMEOUT_MS })
-        : undefined,
-      metrics
+    const logger = app.log.child({ component: 'delivery' })
+    deliveryQueue.start(byJobKind({
+      code: createCodeDeliveryConsumer({
+        cipher,
+        delivery,
+        isCurrent: (job) => otp.isDeliverable(job.challengeId, job.expiresAt),
+        now: storeClock,
+        logger,
+        auditWebhook: config.AUDIT_WEBHOOK_URL && config.AUDIT_WEBHOOK_SECRET
+          ? createAuditWebhookSender({ url: config.AUDIT_WEBHOOK_URL, secret: config.AUDIT_WEBHOOK_SECRET, timeoutMs: config.DELIVERY_TIMEOUT_MS })
+          : undefined,
+        metrics
+      }),
+      notice: createNoticeDeliveryConsumer({ cipher, delivery, now: storeClock, logger })
     }))
   }
   const smsGuard = new SmsGuard({
@@ -131,6 +149,7 @@ async function servicesPlugin (app: FastifyInstance, { config, overrides }: { co
   app.decorate('smsGuard', smsGuard)
   app.decorate('deliveryQueue', deliveryQueue)
   app.decorate('challengeIssuer', new ChallengeIssuer({ otp, delivery, smsGuard, queue: deliveryQueue, cipher, metrics }))
+  app.decorate('notifier', notifier)
   app.decorate('outboxEnabled', delivery.usesOutbox.email || delivery.usesOutbox.sms)
   app.decorate('users', users)
   app.decorate('sessions', sessions)

@@ -2,6 +2,7 @@ import fp from 'fastify-plugin'
 import { randomBytes } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import type { Config } from '../src/config.ts'
+import { minutesOf } from '../src/delivery/templates/render.ts'
 import { FAILURE_MEMORY_MS, THROTTLE_BASE_DELAY_MS, THROTTLE_NOTICE_INTERVAL_MS } from '../src/throttling.ts'
 import { parseEncryptionKeys, SecretBox } from '../src/totp/secret-box.ts'
 import { TotpAuthenticator } from '../src/totp/totp-authenticator.ts'
@@ -21,6 +22,17 @@ function secretBox (app: FastifyInstance, config: Config): SecretBox {
   // loadConfig refuses this in production
   app.log.warn('TOTP_ENCRYPTION_KEYS is not set: authenticator secrets are sealed with an ephemeral key and stop working on restart. Not for production.')
   return SecretBox.ephemeral()
+}
+
+function notifyThrottled (app: FastifyInstance, userId: string, minutes: number): void {
+  const notice = async () => {
+    const user = await app.users.findById(userId)
+    if (user?.status !== 'active') return
+    const [channel, to] = user.email !== null ? ['email' as const, user.email] : ['sms' as const, user.phone]
+    if (to === null) return
+    await app.notifier.notify({ kind: 'login_throttled', channel, to, locale: user.locale, minutes })
+  }
+  notice().catch((error: unknown) => app.log.warn({ err: error }, 'could not queue a throttle notice'))
 }
 
 /** Builds authenticator apps and MFA on the stores the services plugin chose. */
@@ -43,7 +55,9 @@ async function totpPlugin (app: FastifyInstance, { config, keyPrefix }: { config
     },
     now,
     subjectKey: config.OTP_PEPPER ?? randomBytes(32).toString('base64url'),
-    markEnrolled: (userId, enrolled) => app.users.setMfaEnrolled(userId, enrolled)
+    markEnrolled: (userId, enrolled) => app.users.setMfaEnrolled(userId, enrolled),
+    // the account's owner hears that someone is guessing its authenticator codes, on its email (else its phone)
+    onThrottled: (userId) => { notifyThrottled(app, userId, minutesOf(config.TOTP_THROTTLE_MAX_SECONDS)) }
   })
   const mfa = new MfaChallenges({ store: challenges, ttlSeconds: MFA_TOKEN_TTL_SECONDS, now: () => now().getTime() })
 

@@ -1,7 +1,14 @@
+import { AppError } from './errors.ts'
+
+/** what a 503 for an unreachable store tells the client to wait */
+export const STORE_RETRY_AFTER_SECONDS = 2
+
 const UNAVAILABLE_NAMES = new Set([
-  'MaxRetriesPerRequestError', 'ClusterAllFailedError',
+  'MaxRetriesPerRequestError', 'ClusterAllFailedError', 'StoreTimeoutError',
   'MongoServerSelectionError', 'MongooseServerSelectionError', 'MongoNetworkError', 'MongoNetworkTimeoutError',
-  'MongoNotConnectedError', 'MongoTopologyClosedError', 'MongoPoolClearedError', 'MongoWaitQueueTimeoutError', 'MongoOperationTimeoutError'
+  'MongoNotConnectedError', 'MongoTopologyClosedError', 'MongoPoolClearedError', 'MongoWaitQueueTimeoutError', 'MongoOperationTimeoutError',
+  // the driver's name for a pool its monitor cleared after a timeout (a stalled server), without the Mongo prefix
+  'PoolClearedOnNetworkError'
 ])
 const UNAVAILABLE_MESSAGES = /enableOfflineQueue options is false|Connection is closed|Command timed out|Connection pool .* closed|Client must be connected/
 /** Redis replies that say "not now" (a failover, a replica, a restart, memory full), not "never" */
@@ -13,11 +20,16 @@ const UNAVAILABLE_REPLIES = new Set(['READONLY', 'LOADING', 'OOM', 'MASTERDOWN',
  */
 const UNAVAILABLE_MONGO_CODES = new Set([6, 7, 89, 91, 189, 9001, 10107, 11600, 11602, 13435, 13436])
 
+/** A store call that outlived its deadline (store-deadline.ts); what it was doing is abandoned, not undone. */
+export class StoreTimeoutError extends Error {
+  override name = 'StoreTimeoutError'
+}
+
 interface StoreError extends Error { code?: unknown, codeName?: unknown, command?: { name?: unknown } }
 
 /** A Redis reply error (ioredis attaches the command, arguments included) */
 const isRedisReply = (error: StoreError) => error.name === 'ReplyError' || typeof error.command?.name === 'string'
-const isMongoError = (error: StoreError) => typeof error.name === 'string' && error.name.startsWith('Mongo')
+const isMongoError = (error: StoreError) => typeof error.name === 'string' && (error.name.startsWith('Mongo') || error.name.startsWith('PoolCleared'))
 /** The first word of a Redis error reply: READONLY, OOM, ERR, NOSCRIPT… */
 const replyCode = (error: StoreError) => /^[A-Z]+(?= )/.exec(error.message)?.[0]
 
@@ -41,4 +53,15 @@ export function storeErrorSummary (error: Error): { type: string, command?: stri
   const command = typeof storeError.command?.name === 'string' ? storeError.command.name : undefined
   const code = isRedisReply(storeError) ? replyCode(storeError) : (storeError.codeName ?? storeError.code)
   return { type: error.name, ...(command === undefined ? {} : { command }), ...(code === undefined ? {} : { errorCode: String(code) }) }
+}
+
+/**
+ * For code that decides whether a caller is authenticated: a Redis or MongoDB error there, whatever it is, says
+ * nothing about the token, so it answers 503 with Retry-After, never 401 (clients would throw good tokens away)
+ * nor 500. Other errors are returned as they are.
+ */
+export function unavailableIfStoreError (error: unknown): unknown {
+  if (!(error instanceof Error) || error instanceof AppError) return error
+  if (!isStoreUnavailable(error) && storeErrorSummary(error) === null) return error
+  return new AppError('service_unavailable', { detail: 'A data store is unreachable; try again shortly.', retryAfter: STORE_RETRY_AFTER_SECONDS, cause: error })
 }

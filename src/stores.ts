@@ -1,6 +1,7 @@
 import type { Cluster, Redis } from 'ioredis'
 import type { Connection } from 'mongoose'
 import type { MongoCompat } from './mongo-compat.ts'
+import { withDeadline } from './store-deadline.ts'
 import type { OtpStore } from './otp/otp-store.ts'
 import { RedisOtpStore } from './otp/redis-otp-store.ts'
 import { MemoryOtpStore } from './otp/memory-otp-store.ts'
@@ -58,6 +59,8 @@ export interface StoreOptions {
   keyPrefix: string
   /** OTP_PEPPER: the Redis outbox hashes destinations into its key names with it */
   outboxKeySecret?: string | undefined
+  /** STORE_TIMEOUT_MS: every MongoDB call past it fails (503), as a stalled server would otherwise hold it for 10 s */
+  deadlineMs?: number | undefined
 }
 
 /** Redis when configured (REDIS_URL or REDIS_CLUSTER_NODES), this process otherwise: chosen once, here. */
@@ -89,13 +92,16 @@ export function createKeyedStores (redis: Redis | Cluster | null, { now, keyPref
  * MongoDB when configured, this process otherwise: chosen once, here. On MongoDB, its own semantics unless the
  * server is FerretDB (MONGODB_COMPAT): only then the adapters with its workarounds.
  */
-export function createDocumentStores (mongo: Connection | null, compat: MongoCompat | null, { now }: Pick<StoreOptions, 'now'>): DocumentStores {
+export function createDocumentStores (
+  mongo: Connection | null, compat: MongoCompat | null, { now, deadlineMs }: Pick<StoreOptions, 'now' | 'deadlineMs'>
+): DocumentStores {
   const clock = () => now().getTime()
   if (mongo) {
+    const bounded = <T extends object>(store: T, name: string): T => deadlineMs === undefined ? store : withDeadline(store, deadlineMs, name)
     return {
-      users: compat === 'ferretdb' ? new FerretDbUserRepository(mongo, { now }) : new MongoUserRepository(mongo),
-      sessions: new MongoSessionRepository(mongo, { compat: compat ?? 'mongodb', rotationLock: { now: clock } }),
-      totpCredentials: new MongoTotpCredentialRepository(mongo)
+      users: bounded(compat === 'ferretdb' ? new FerretDbUserRepository(mongo, { now }) : new MongoUserRepository(mongo), 'users'),
+      sessions: bounded(new MongoSessionRepository(mongo, { compat: compat ?? 'mongodb', rotationLock: { now: clock } }), 'sessions'),
+      totpCredentials: bounded(new MongoTotpCredentialRepository(mongo), 'totp-credentials')
     }
   }
   return {

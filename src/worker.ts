@@ -7,6 +7,7 @@ import { buildWorkerHealthServer } from '../plugins/worker-health.ts'
 import { createDelivery } from './delivery/delivery.ts'
 import { createDeliveryQueue } from './delivery/create-delivery-queue.ts'
 import { createCodeDeliveryConsumer } from './delivery/code-delivery-consumer.ts'
+import { byJobKind, createNoticeDeliveryConsumer } from './delivery/notice-delivery-consumer.ts'
 import { createJobCipher, hasSharedJobKey } from './delivery/job-cipher.ts'
 import { CircuitBoard } from './delivery/circuit-board.ts'
 import { createAuditWebhookSender } from './audit/audit-webhook.ts'
@@ -53,16 +54,21 @@ async function run (config: Config): Promise<void> {
   const queue = createDeliveryQueue(config, { redis, logger: health.log.child({ component: 'delivery-queue' }) })
   // the API's OTP store, read only: a code that was replaced, used or is a decoy's is dropped, not sent
   const otp = createOtpEngine(config, otpStore)
-  queue.start(createCodeDeliveryConsumer({
-    cipher: createJobCipher(config),
-    delivery,
-    isCurrent: (job) => otp.isDeliverable(job.challengeId, job.expiresAt),
-    logger: health.log.child({ component: 'delivery' }),
-    // the API queues a job per security event when AUDIT_WEBHOOK_URL is set: this process posts them too
-    auditWebhook: config.AUDIT_WEBHOOK_URL && config.AUDIT_WEBHOOK_SECRET
-      ? createAuditWebhookSender({ url: config.AUDIT_WEBHOOK_URL, secret: config.AUDIT_WEBHOOK_SECRET, timeoutMs: config.DELIVERY_TIMEOUT_MS })
-      : undefined,
-    metrics
+  const cipher = createJobCipher(config)
+  const logger = health.log.child({ component: 'delivery' })
+  queue.start(byJobKind({
+    code: createCodeDeliveryConsumer({
+      cipher,
+      delivery,
+      isCurrent: (job) => otp.isDeliverable(job.challengeId, job.expiresAt),
+      logger,
+      // the API queues a job per security event when AUDIT_WEBHOOK_URL is set: this process posts them too
+      auditWebhook: config.AUDIT_WEBHOOK_URL && config.AUDIT_WEBHOOK_SECRET
+        ? createAuditWebhookSender({ url: config.AUDIT_WEBHOOK_URL, secret: config.AUDIT_WEBHOOK_SECRET, timeoutMs: config.DELIVERY_TIMEOUT_MS })
+        : undefined,
+      metrics
+    }),
+    notice: createNoticeDeliveryConsumer({ cipher, delivery, logger })
   }))
 
   closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {

@@ -6,7 +6,9 @@ import { normaliseIdentifier } from '../../src/users/identifiers.ts'
 import { contactBodySchema, LocaleSchema } from '../schemas/identifiers.ts'
 import { ChallengeSchema, VerifyBodySchema, challengeView } from '../schemas/challenge.ts'
 import { UserSchema, userView } from '../schemas/user.ts'
-import { identifierKind } from '../../src/auth/challenge-issuer.ts'
+import type { Caller } from '../../src/auth/contact-service.ts'
+import type { AccessClaims } from '../auth.ts'
+import { SecondFactorCodeSchema } from '../schemas/totp.ts'
 import { activeUserLookup } from '../../src/users/active-user.ts'
 import { routeLimits } from '../rate-limit.ts'
 import { BODY_ERRORS, jsonResponse, problemResponses } from '../schemas/responses.ts'
@@ -39,9 +41,27 @@ const SessionListSchema = Type.Object({ sessions: Type.Array(SessionSchema) }, {
   }]
 })
 
+const ReauthProofSchema = Type.Object({
+  reauthToken: Type.String({ description: 'send it as `reauthToken` with POST /v1/me/contacts/verify' }),
+  expiresIn: Type.Integer({ description: 'seconds it stays valid' })
+}, { examples: [{ reauthToken: '1795428300.q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA', expiresIn: 300 }] })
+
+const ContactVerifyBodySchema = Type.Object({
+  ...VerifyBodySchema.properties,
+  reauthToken: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'proof from POST /v1/me/reauth/verify' })),
+  totpCode: Type.Optional(SecondFactorCodeSchema)
+}, {
+  additionalProperties: false,
+  description: 'the code sent to the new email or phone; with a proof when it adds or replaces a sign-in identifier',
+  examples: [{ challengeId: '3f2a.Xk3v9Qm1aZ0b7Yc2Ld5eFw', code: '123456', reauthToken: '1795428300.q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA' }]
+})
+
+/** Who asks, as the access token says. */
+const callerOf = (claims: AccessClaims): Caller => ({ userId: claims.sub, sessionId: claims.sid, authTime: typeof claims.auth_time === 'number' ? claims.auth_time : undefined })
+
 /** The signed-in user: profile, sessions, and adding a verified email or phone. Every route needs a bearer token. */
 const meRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {
-  const { users, sessions, sessionService, challengeIssuer, otp, audit, now } = app
+  const { users, sessions, sessionService, challengeIssuer, contacts, audit, now } = app
   app.addHook('preParsing', app.authenticate)
   const { startLimit, verifyLimit, defaultLimit } = routeLimits(config)
   const currentUser = activeUserLookup(users)
@@ -117,6 +137,7 @@ const meRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { co
     schema: {
       operationId: 'startContactVerification',
       summary: 'Send a code to an email or phone to add to the account',
+      description: 'The code goes to the new email or phone. Attaching it (`verifyContact`) needs proof of the account when it adds or replaces a sign-in identifier.',
       tags: ['me'],
       security,
       body: contactBodySchema({ locale: Type.Optional(LocaleSchema) }, [{ phone: '+12015550123' }]),
@@ -141,21 +162,56 @@ const meRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { co
     schema: {
       operationId: 'verifyContact',
       summary: 'Attach the verified email or phone to the account',
-      description: '409 conflict when another account owns it.',
+      description: [
+        'Adding or replacing the email or phone (both sign in) needs proof that the caller holds the account, one of:',
+        'an access token whose sign-in (`auth_time`) is less than 5 minutes old; a `reauthToken` from',
+        '`POST /v1/me/reauth/verify`; or a `totpCode` of the authenticator app (or a recovery code). Without one:',
+        '403 `reauthentication_required`, and the challenge stays usable, so the same code works once proof is shown.',
+        'After a change every other session of the user ends, and the replaced address (for an addition, the',
+        'account\'s other one) is told. Re-verifying what the account already holds needs no proof.',
+        '409 conflict when another account owns it.'
+      ].join(' '),
+      tags: ['me'],
+      security,
+      body: ContactVerifyBodySchema,
+      response: { 200: jsonResponse('The user with the email or phone attached and verified', UserSchema), ...problemResponses('unauthorized', ...BODY_ERRORS, 'invalid_code', 'reauthentication_required', 'challenge_expired', 'too_many_attempts', 'rate_limited', 'conflict') }
+    }
+  }, async (request) => {
+    const { reauthToken, totpCode, ...challenge } = request.body
+    const { user, kind, destination } = await contacts.attachVerified(callerOf(request.user), challenge, { reauthToken, totpCode }, request.log.child({ component: 'delivery' }))
+    audit.record('contact_changed', { userId: user.id, identifier: destination, reason: kind })
+    return userView(user)
+  })
+
+  app.post('/reauth', {
+    config: { ...startLimit, optionalBody: true },
+    schema: {
+      operationId: 'startReauthentication',
+      summary: 'Send a step-up code to the account\'s own email or phone',
+      description: 'The first step of proving the account before changing its email or phone: a code to the email the account has (or its phone, when it has no email or `channel` is `sms`). 409 conflict when it has none on that channel.',
+      tags: ['me'],
+      security,
+      body: Type.Object({ channel: Type.Optional(Type.Union([Type.Literal('email'), Type.Literal('sms')], { description: 'where the code goes; default the email' })) }, { additionalProperties: false, examples: [{}, { channel: 'sms' }] }),
+      response: { 202: jsonResponse('A code is on its way', ChallengeSchema), ...problemResponses('unauthorized', ...BODY_ERRORS, 'conflict', 'cooldown', 'rate_limited') }
+    }
+  }, async (request, reply) => {
+    const user = await currentUser(request.user.sub)
+    const challenge = await contacts.startReauthentication(user, request.body?.channel, request.log.child({ component: 'delivery' }), request.ip)
+    return reply.code(202).send(challengeView(challenge))
+  })
+
+  app.post('/reauth/verify', {
+    config: verifyLimit,
+    schema: {
+      operationId: 'verifyReauthentication',
+      summary: 'Exchange the step-up code for a short-lived proof',
+      description: 'The `reauthToken` proves, for 5 minutes and for this session only, that the caller holds the account: send it with `POST /v1/me/contacts/verify`.',
       tags: ['me'],
       security,
       body: VerifyBodySchema,
-      response: { 200: jsonResponse('The user with the email or phone attached and verified', UserSchema), ...problemResponses('unauthorized', ...BODY_ERRORS, 'invalid_code', 'challenge_expired', 'too_many_attempts', 'rate_limited', 'conflict') }
+      response: { 200: jsonResponse('The proof', ReauthProofSchema), ...problemResponses('unauthorized', ...BODY_ERRORS, 'invalid_code', 'challenge_expired', 'too_many_attempts', 'rate_limited') }
     }
-  }, async (request) => {
-    const verified = await otp.verifyChallenge({ ...request.body, purpose: 'verify_contact' })
-    // a challenge started by another account is no proof for this one
-    if (verified.userId !== request.user.sub) throw new AppError('invalid_code')
-    const user = await users.attachIdentifier(request.user.sub, identifierKind(verified.channel), verified.destination, now())
-    challengeIssuer.recordVerified(verified.channel, verified.destination)
-    audit.record('contact_changed', { userId: user.id, identifier: verified.destination, reason: identifierKind(verified.channel) })
-    return userView(user)
-  })
+  }, async (request) => contacts.completeReauthentication(callerOf(request.user), request.body.challengeId, request.body.code))
 }
 
 export default meRoutes

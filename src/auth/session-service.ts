@@ -5,8 +5,15 @@ import { NO_AUDIT, type AuditRecorder } from '../audit/audit-event.ts'
 import { NO_METRICS, type Metrics } from '../metrics/metrics.ts'
 import { hashRefreshToken, newRefreshToken, newSessionId, parseRefreshToken, sessionStartOf, successorRefreshToken, type PresentedRefreshToken } from '../sessions/tokens.ts'
 
-/** What an access token says, as this service signs it (iss, aud and exp are added by the signer). */
-export interface AccessTokenPayload { sub: string, sid: string, amr: string[] }
+/**
+ * What an access token says, as this service signs it (iss, aud and exp are added by the signer). `auth_time`
+ * (OIDC Core 2): epoch seconds of the sign-in that opened the session, the same in every token of the session,
+ * so a refresh token does not make a session look freshly authenticated.
+ */
+export interface AccessTokenPayload { sub: string, sid: string, amr: string[], auth_time: number }
+
+/** The session's sign-in time as `auth_time`: its id holds it, to the second. */
+const authTimeOf = (sessionId: string) => Math.floor(sessionStartOf(sessionId).getTime() / 1000)
 
 export interface TokenPair {
   accessToken: string
@@ -75,7 +82,7 @@ export class SessionService {
       userAgent: client.userAgent?.slice(0, 200) ?? null,
       ip: client.ip
     })
-    return this.#pair({ sub: userId, sid: id, amr }, refreshToken)
+    return this.#pair({ sub: userId, sid: id, amr, auth_time: authTimeOf(id) }, refreshToken)
   }
 
   /**
@@ -126,11 +133,11 @@ export class SessionService {
     // the successor is the same for every caller; a session that moved on otherwise is a used token
     if (!sameHash(result.session.tokenHash, newHash)) throw new AppError('token_reused')
     const { userId, id, amr } = result.session
-    return this.#pair({ sub: userId, sid: id, amr }, refreshToken)
+    return this.#pair({ sub: userId, sid: id, amr, auth_time: authTimeOf(id) }, refreshToken)
   }
 
   /** Whether a verified access token still counts: 401 once its session or its user's sessions were ended. */
-  async authenticate ({ sub, sid }: AccessTokenPayload, issuedAtSeconds: number): Promise<void> {
+  async authenticate ({ sub, sid }: Pick<AccessTokenPayload, 'sub' | 'sid'>, issuedAtSeconds: number): Promise<void> {
     const { revocations, sessions, now } = this.#options
     const verdict = await revocations.check(sub, sid, issuedAtSeconds)
     if (verdict === 'live') return
@@ -139,7 +146,7 @@ export class SessionService {
   }
 
   /** Logout: the access token's session, and the one of `refreshToken` when given (it must be the user's). */
-  async logout ({ sub, sid }: AccessTokenPayload, refreshToken?: string): Promise<void> {
+  async logout ({ sub, sid }: Pick<AccessTokenPayload, 'sub' | 'sid'>, refreshToken?: string): Promise<void> {
     const { sessions, now } = this.#options
     const at = now()
     const presented = refreshToken ? parseRefreshToken(this.#options.refreshTokenKey, refreshToken) : null
@@ -161,6 +168,15 @@ export class SessionService {
     if (ended) await this.#revokeAccess(userId, sessionId)
     if (ended) this.#audit.record('session_ended', { userId, reason: 'end' })
     return ended
+  }
+
+  /**
+   * Ends every live session of the user but `keepSessionId`, their access tokens with them (after a sign-in
+   * identifier changed). Round trips: M list; then M update ∥ R revocation entry per session, all at once.
+   */
+  async endOthers (userId: string, keepSessionId: string): Promise<void> {
+    const live = await this.#options.sessions.listActive(userId, this.#options.now())
+    await Promise.all(live.filter((session) => session.id !== keepSessionId).map((session) => this.end(userId, session.id)))
   }
 
   /** Ends every session of the user, and every access token issued until now (logout everywhere, disabled). */

@@ -1,7 +1,8 @@
 import type { Channel } from './delivery.ts'
+import type { NoticeContent } from './notices.ts'
 
 /**
- * One code to send, as it is queued. The code and the destination travel only inside `sealed`
+ * One code or notice to send, as it is queued. The code and the destination travel only inside `sealed`
  * (AES-256-GCM, see job-cipher.ts); everything else is safe to store and log.
  */
 export interface DeliveryJob {
@@ -10,6 +11,7 @@ export interface DeliveryJob {
   channel: Channel
   /** `JobCipher.seal` of the code and the destination, bound to challengeId, channel and expiresAt */
   sealed: string
+  /** the challenge whose code this is; for a notice, a random id of its own (a notice has no challenge) */
   challengeId: string
   /**
    * When the code stops working, epoch ms. With challengeId it names one issuance of a code: a resend keeps the
@@ -18,7 +20,10 @@ export interface DeliveryJob {
   expiresAt: number
   /** BCP 47, or null for English */
   locale: string | null
+  /** the challenge's purpose; for a notice, its kind */
   purpose: string
+  /** set on a notice (src/delivery/notices.ts): what it says, the destination sealed as for a code, no code */
+  notice?: NoticeContent
 }
 
 /** One security event to POST to AUDIT_WEBHOOK_URL (src/audit/audit-webhook.ts). */

@@ -6,7 +6,10 @@ import type { Outbox } from './outbox.ts'
 import { OutboxSender } from './outbox-sender.ts'
 import { SendGridSender } from './sendgrid-sender.ts'
 import { VonageSender } from './vonage-sender.ts'
-import { builtInTemplates, loadMessageTemplates, minutesOf, renderCodeEmail, renderCodeSms, type MessageTemplates } from './templates/render.ts'
+import {
+  builtInTemplates, loadMessageTemplates, minutesOf, renderCodeEmail, renderCodeSms, renderNoticeEmail, renderNoticeSms, type MessageTemplates
+} from './templates/render.ts'
+import type { NoticeContent } from './notices.ts'
 import { magicLink } from './magic-link.ts'
 import { sendGridTemplateIds } from './sendgrid-template-ids.ts'
 import { maskDestination } from './mask.ts'
@@ -33,6 +36,14 @@ export interface DeliverCodeRequest {
   /** further attempts after a transient failure, instead of DeliveryOptions.retries: 0 where a queue retries */
   retries?: number | undefined
 }
+
+/** A notice to send now (src/delivery/notices.ts): like a code request, with what it says instead of a code. */
+export interface DeliverNoticeRequest extends Pick<DeliverCodeRequest, 'channel' | 'to' | 'locale' | 'logger' | 'retries'> {
+  notice: NoticeContent
+}
+
+/** What one send needs to know, for a code or a notice; a notice has no code (''). */
+type SendRequest = Pick<DeliverCodeRequest, 'channel' | 'to' | 'code' | 'purpose' | 'logger' | 'retries'>
 
 export interface DeliveryResult {
   provider: Provider
@@ -190,7 +201,21 @@ export class Delivery {
     }
   }
 
-  async #attempt<Message> (request: DeliverCodeRequest, route: Route<Message>, message: Message): Promise<DeliveryResult> {
+  /** Resolves once the provider (or the dev outbox) accepted the notice; throws as deliverCode does. */
+  async deliverNotice (request: DeliverNoticeRequest): Promise<DeliveryResult> {
+    const { notice, channel } = request
+    // the renderer's `channel` is the identifier a notice is about (a masked email keeps its @), not its way out:
+    // a phone added to an account is announced by email
+    const about = notice.maskedIdentifier === undefined ? channel : notice.maskedIdentifier.includes('@') ? 'email' : 'sms'
+    const input = { ...notice, locale: request.locale, appName: this.#options.appName, channel: about }
+    this.assertEnabled(channel)
+    const send = { ...request, code: '', purpose: notice.kind }
+    const { email, sms } = this.#options
+    if (channel === 'email') return this.#attempt(send, email as Route<EmailMessage>, { to: request.to, ...renderNoticeEmail(input, this.templates) })
+    return this.#attempt(send, sms as Route<SmsMessage>, { to: request.to, text: renderNoticeSms(input, this.templates) })
+  }
+
+  async #attempt<Message> (request: SendRequest, route: Route<Message>, message: Message): Promise<DeliveryResult> {
     const { timeoutMs } = this.#options
     const retries = request.retries ?? this.#options.retries
     const logger = request.logger ?? this.#logger

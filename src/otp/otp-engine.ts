@@ -317,7 +317,9 @@ export function policyFromConfig (config: Config): OtpPolicy {
  * codes then do not survive a restart, which is fine on a laptop. Test identifiers are honoured in production
  * only with ALLOW_TEST_IDENTIFIERS.
  */
-export function createOtpEngine (config: Config, store: OtpStore, metrics: Metrics = NO_METRICS): OtpEngine {
+export function createOtpEngine (
+  config: Config, store: OtpStore, metrics: Metrics = NO_METRICS, hooks: Pick<OtpEngineOptions, 'onThrottled'> = {}
+): OtpEngine {
   const honourTestIdentifiers = config.NODE_ENV !== 'production' || config.ALLOW_TEST_IDENTIFIERS
   return new OtpEngine({
     store,
@@ -326,6 +328,7 @@ export function createOtpEngine (config: Config, store: OtpStore, metrics: Metri
     policy: policyFromConfig(config),
     testCodeFor: honourTestIdentifiers ? parseTestIdentifiers(config.TEST_IDENTIFIERS, config.OTP_CODE_LENGTH) : undefined,
     skipQuotaForTestIdentifiers: config.TEST_IDENTIFIERS_SKIP_QUOTA,
-    metrics
+    metrics,
+    ...hooks
   })
 }

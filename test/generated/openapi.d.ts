@@ -234,7 +234,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Send a code to an email or phone to add to the account */
+        /**
+         * Send a code to an email or phone to add to the account
+         * @description The code goes to the new email or phone. Attaching it (`verifyContact`) needs proof of the account when it adds or replaces a sign-in identifier.
+         */
         post: operations["startContactVerification"];
         delete?: never;
         options?: never;
@@ -253,9 +256,49 @@ export interface paths {
         put?: never;
         /**
          * Attach the verified email or phone to the account
-         * @description 409 conflict when another account owns it.
+         * @description Adding or replacing the email or phone (both sign in) needs proof that the caller holds the account, one of: an access token whose sign-in (`auth_time`) is less than 5 minutes old; a `reauthToken` from `POST /v1/me/reauth/verify`; or a `totpCode` of the authenticator app (or a recovery code). Without one: 403 `reauthentication_required`, and the challenge stays usable, so the same code works once proof is shown. After a change every other session of the user ends, and the replaced address (for an addition, the account's other one) is told. Re-verifying what the account already holds needs no proof. 409 conflict when another account owns it.
          */
         post: operations["verifyContact"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/reauth": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a step-up code to the account's own email or phone
+         * @description The first step of proving the account before changing its email or phone: a code to the email the account has (or its phone, when it has no email or `channel` is `sms`). 409 conflict when it has none on that channel.
+         */
+        post: operations["startReauthentication"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/reauth/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Exchange the step-up code for a short-lived proof
+         * @description The `reauthToken` proves, for 5 minutes and for this session only, that the caller holds the account: send it with `POST /v1/me/contacts/verify`.
+         */
+        post: operations["verifyReauthentication"];
         delete?: never;
         options?: never;
         head?: never;
@@ -460,7 +503,7 @@ export interface components {
              * @example validation_failed
              * @enum {string}
              */
-            code: "validation_failed" | "bad_request" | "invalid_code" | "challenge_expired" | "unauthorized" | "token_reused" | "forbidden" | "login_suspended" | "destination_blocked" | "not_found" | "method_not_allowed" | "conflict" | "payload_too_large" | "uri_too_long" | "unsupported_media_type" | "invalid_destination" | "too_many_attempts" | "cooldown" | "rate_limited" | "internal_error" | "delivery_failed" | "service_unavailable";
+            code: "validation_failed" | "bad_request" | "invalid_code" | "challenge_expired" | "unauthorized" | "token_reused" | "forbidden" | "login_suspended" | "destination_blocked" | "reauthentication_required" | "not_found" | "method_not_allowed" | "conflict" | "payload_too_large" | "uri_too_long" | "unsupported_media_type" | "invalid_destination" | "too_many_attempts" | "cooldown" | "rate_limited" | "internal_error" | "delivery_failed" | "service_unavailable";
             /** @description failing fields, for validation_failed */
             errors?: components["schemas"]["FieldError"][];
             /** @description for invalid_code */
@@ -2989,12 +3032,14 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
+        /** @description the code sent to the new email or phone; with a proof when it adds or replaces a sign-in identifier */
         requestBody: {
             content: {
                 /**
                  * @example {
                  *       "challengeId": "3f2a.Xk3v9Qm1aZ0b7Yc2Ld5eFw",
-                 *       "code": "123456"
+                 *       "code": "123456",
+                 *       "reauthToken": "1795428300.q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA"
                  *     }
                  */
                 "application/json": {
@@ -3008,6 +3053,14 @@ export interface operations {
                      * @example 123456
                      */
                     code: string;
+                    /** @description proof from POST /v1/me/reauth/verify */
+                    reauthToken?: string;
+                    /**
+                     * @description 6 digits from the authenticator app, or one of the recovery codes (each works once)
+                     * @example 492039
+                     * @example k7vq-2mxa-p4ze-3rtd
+                     */
+                    totpCode?: string;
                 };
             };
         };
@@ -3103,6 +3156,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description - `reauthentication_required`: Prove a sign-in identifier of the account first */
+            403: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/reauthentication_required",
+                     *       "title": "Prove a sign-in identifier of the account first",
+                     *       "status": 403,
+                     *       "detail": "Prove a sign-in identifier of the account first",
+                     *       "code": "reauthentication_required"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description - `conflict`: Conflict */
             409: {
                 headers: {
@@ -3116,6 +3189,450 @@ export interface operations {
                      *       "status": 409,
                      *       "detail": "Conflict",
                      *       "code": "conflict"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `challenge_expired`: The challenge has expired or does not exist */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/challenge_expired",
+                     *       "title": "The challenge has expired or does not exist",
+                     *       "status": 410,
+                     *       "detail": "The challenge has expired or does not exist",
+                     *       "code": "challenge_expired"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `payload_too_large`: Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/payload_too_large",
+                     *       "title": "Request body too large",
+                     *       "status": 413,
+                     *       "detail": "Request body too large",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `unsupported_media_type`: Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/unsupported_media_type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported media type",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description - `too_many_attempts`: Too many wrong codes; start again
+             *     - `rate_limited`: Too many requests
+             */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    /** @description size of the budget that ran out (IETF RateLimit fields, draft) */
+                    "ratelimit-limit"?: number;
+                    /** @description what is left of it: 0 */
+                    "ratelimit-remaining"?: number;
+                    /** @description seconds until it refills */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/too_many_attempts",
+                     *       "title": "Too many wrong codes; start again",
+                     *       "status": 429,
+                     *       "detail": "Too many wrong codes; start again",
+                     *       "code": "too_many_attempts"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `internal_error`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/internal_error",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `service_unavailable`: Service temporarily unavailable */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/service_unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    startReauthentication: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @description where the code goes; default the email */
+                    channel?: "email" | "sms";
+                };
+            };
+        };
+        responses: {
+            /** @description A code is on its way */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "challengeId": "3f2a.Xk3v9Qm1aZ0b7Yc2Ld5eFw",
+                     *       "channel": "email",
+                     *       "expiresAt": "2026-11-23T10:05:00.000Z",
+                     *       "resendAfter": "2026-11-23T10:00:30.000Z",
+                     *       "destination": "j***@example.org"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description identifies one code request
+                         * @example 3f2a.Xk3v9Qm1aZ0b7Yc2Ld5eFw
+                         */
+                        challengeId: string;
+                        channel: "email" | "sms";
+                        /**
+                         * Format: date-time
+                         * @description the code stops working then
+                         */
+                        expiresAt: string;
+                        /**
+                         * Format: date-time
+                         * @description a new code can be asked for from then on
+                         */
+                        resendAfter: string;
+                        /**
+                         * @description where the code went, masked
+                         * @example j***@example.org
+                         * @example +1******0123
+                         */
+                        destination: string;
+                    };
+                };
+            };
+            /**
+             * @description - `validation_failed`: Request validation failed
+             *     - `bad_request`: Bad request
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/validation_failed",
+                     *       "title": "Request validation failed",
+                     *       "status": 400,
+                     *       "detail": "One or more fields are invalid.",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "body.email",
+                     *           "message": "must NOT have fewer than 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `unauthorized`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/unauthorized",
+                     *       "title": "Authentication required",
+                     *       "status": 401,
+                     *       "detail": "Authentication required",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `conflict`: Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/conflict",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "Conflict",
+                     *       "code": "conflict"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `payload_too_large`: Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/payload_too_large",
+                     *       "title": "Request body too large",
+                     *       "status": 413,
+                     *       "detail": "Request body too large",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `unsupported_media_type`: Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/unsupported_media_type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported media type",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description - `cooldown`: Wait before asking for another code
+             *     - `rate_limited`: Too many requests
+             */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    /** @description size of the budget that ran out (IETF RateLimit fields, draft) */
+                    "ratelimit-limit"?: number;
+                    /** @description what is left of it: 0 */
+                    "ratelimit-remaining"?: number;
+                    /** @description seconds until it refills */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/cooldown",
+                     *       "title": "Wait before asking for another code",
+                     *       "status": 429,
+                     *       "detail": "Wait before asking for another code",
+                     *       "code": "cooldown"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `internal_error`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/internal_error",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `service_unavailable`: Service temporarily unavailable */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/service_unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    verifyReauthentication: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "challengeId": "3f2a.Xk3v9Qm1aZ0b7Yc2Ld5eFw",
+                 *       "code": "123456"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description identifies one code request
+                     * @example 3f2a.Xk3v9Qm1aZ0b7Yc2Ld5eFw
+                     */
+                    challengeId: string;
+                    /**
+                     * @description the digits the user received
+                     * @example 123456
+                     */
+                    code: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The proof */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "reauthToken": "1795428300.q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA",
+                     *       "expiresIn": 300
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description send it as `reauthToken` with POST /v1/me/contacts/verify */
+                        reauthToken: string;
+                        /** @description seconds it stays valid */
+                        expiresIn: number;
+                    };
+                };
+            };
+            /**
+             * @description - `validation_failed`: Request validation failed
+             *     - `bad_request`: Bad request
+             *     - `invalid_code`: The code is not correct
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/validation_failed",
+                     *       "title": "Request validation failed",
+                     *       "status": 400,
+                     *       "detail": "One or more fields are invalid.",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "body.email",
+                     *           "message": "must NOT have fewer than 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `unauthorized`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/unauthorized",
+                     *       "title": "Authentication required",
+                     *       "status": 401,
+                     *       "detail": "Authentication required",
+                     *       "code": "unauthorized"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];

@@ -51,13 +51,20 @@ export class DisposableServer {
     await Promise.race([waitForPort(this.port, true), failed])
   }
 
-  /** SIGSTOP: the server keeps its connections but answers nothing, as a hung host does */
+  /** Freezes the process (SIGSTOP): its port stays open and accepts connections, but nothing answers. */
   pause (): void {
-    this.#process?.kill('SIGSTOP')
+    this.#signal('SIGSTOP')
   }
 
+  /** Thaws a paused process (SIGCONT). */
   resume (): void {
-    this.#process?.kill('SIGCONT')
+    this.#signal('SIGCONT')
+  }
+
+  #signal (signal: NodeJS.Signals): void {
+    const child = this.#process
+    if (child === null || child.exitCode !== null) throw new Error(`the server on port ${this.port} is not running`)
+    child.kill(signal)
   }
 
   async stop (): Promise<void> {
@@ -65,6 +72,7 @@ export class DisposableServer {
     if (child === null || child.exitCode !== null) return
     this.#process = null
     const exited = once(child, 'exit')
+    // a paused process dies of SIGKILL all the same
     child.kill('SIGKILL')
     await exited
     await waitForPort(this.port, false)

@@ -2,7 +2,7 @@ import t from 'tap'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance } from 'fastify'
 import { buildTestApp } from '../helpers/build-app.ts'
-import { codeFromOutbox, login, newEmail, startLogin } from '../helpers/login.ts'
+import { codeFromOutbox, login, newEmail, outboxOf, startLogin } from '../helpers/login.ts'
 import { enrolledUser, manualClock, REPEAT_LOGIN_ENV, totpCode } from '../helpers/totp.ts'
 
 // Security round 2, point 4: growing throttling instead of a lockout anyone could set off, and a ceiling.
@@ -76,4 +76,24 @@ t.test('a long run of wrong codes suspends code logins; only a recovery code lif
   clock.steps(1)
   const next = await started(app, enrolled)
   t.match((await verify(app, next.challengeId, next.code)).json(), { mfaRequired: true, methods: ['totp', 'recovery'] }, 'and lifted the suspension')
+})
+
+t.test('the owner is told at the first throttle step, once an hour, with no code in it', async (t) => {
+  const app = await buildTestApp(t, { env: { ...REPEAT_LOGIN_ENV, OTP_THROTTLE_AFTER_FAILURES: '1', OTP_THROTTLE_MAX_SECONDS: '1' } })
+  const email = newEmail('noticed')
+  const noticesTo = async (address: string) => {
+    const { messages } = (await outboxOf(app, address)).json() as { messages: Array<{ text: string }> }
+    return messages.filter((message) => /wrong codes/.test(message.text))
+  }
+  const attacked = await started(app, email)
+  t.equal((await verify(app, attacked.challengeId, wrong(attacked.code))).statusCode, 400)
+  t.same(await noticesTo(email), [], 'not for a free failure')
+  t.equal((await verify(app, attacked.challengeId, wrong(attacked.code))).statusCode, 400)
+  const [notice, ...more] = await noticesTo(email)
+  t.match(notice, { text: /up to 1 minute/ }, 'at the first throttle step, saying how long waits get')
+  t.notMatch(notice?.text, attacked.code, 'with no code in it')
+  t.same(more, [])
+  await sleep(1100)
+  t.equal((await verify(app, attacked.challengeId, wrong(attacked.code))).statusCode, 400)
+  t.equal((await noticesTo(email)).length, 1, 'not again within the hour')
 })

@@ -1,0 +1,155 @@
+import { AppError, isAppError } from '../errors.ts'
+import { isStoreUnavailable } from '../store-errors.ts'
+import type { DeliveryLogger } from '../delivery/delivery.ts'
+import { maskDestination } from '../delivery/mask.ts'
+import type { Notifier } from '../delivery/notices.ts'
+import type { IssuedChallenge, OtpEngine, VerifiedChallenge } from '../otp/otp-engine.ts'
+import type { TotpAuthenticator } from '../totp/totp-authenticator.ts'
+import type { IdentifierKind, User, UserRepository } from '../users/user-repository.ts'
+import { channelOf, identifierKind, type ChallengeIssuer } from './challenge-issuer.ts'
+import type { ReauthProof, ReauthProofs } from './reauth-proofs.ts'
+import type { SessionService } from './session-service.ts'
+
+export interface ContactServiceOptions {
+  otp: OtpEngine
+  issuer: ChallengeIssuer
+  users: UserRepository
+  sessions: SessionService
+  totp: Pick<TotpAuthenticator, 'verifySecondFactor'>
+  notifier: Notifier
+  proofs: ReauthProofs
+  /** a sign-in (the token's auth_time) younger than this is proof enough */
+  recentSignInSeconds: number
+  now: () => Date
+}
+
+/** Who asks, as their access token says. */
+export interface Caller {
+  userId: string
+  sessionId: string
+  /** epoch seconds of the session's sign-in; undefined for a token that does not say */
+  authTime: number | undefined
+}
+
+/** What a caller may show, besides a recent sign-in, to change a sign-in identifier. */
+export interface IdentifierChangeProof {
+  /** from completeReauthentication */
+  reauthToken?: string | undefined
+  /** a code of the user's authenticator app, or a recovery code */
+  totpCode?: string | undefined
+}
+
+/** The user after an attach, and what was attached (for the audit log). */
+export interface AttachedIdentifier { user: User, kind: IdentifierKind, destination: string }
+
+const reauthenticationRequired = (detail: string) => new AppError('reauthentication_required', { detail })
+const NO_PROOF = 'Changing a sign-in email or phone needs proof: a reauthToken from POST /v1/me/reauth/verify, a totpCode, or a sign-in within the last 5 minutes.'
+
+/**
+ * The user's own sign-in identifiers: adding or replacing one that can sign in (the email or the phone) needs
+ * proof that the caller holds the account, not just a token: a sign-in within `recentSignInSeconds`, a fresh code
+ * sent to an identifier the account already has (a step-up), or a code of the authenticator app. After a change
+ * the other sessions end and the identifier it replaced (else the account's other one) is told.
+ */
+export class ContactService {
+  readonly #options: ContactServiceOptions
+
+  constructor (options: ContactServiceOptions) {
+    this.#options = options
+  }
+
+  /** A step-up code to the account's email or phone (the email unless `channel` says). 409 when it has none there. */
+  async startReauthentication (user: User, channel: 'email' | 'sms' | undefined, logger: DeliveryLogger, clientIp?: string): Promise<IssuedChallenge> {
+    const kind: IdentifierKind = channel === undefined ? (user.email === null ? 'phone' : 'email') : identifierKind(channel)
+    const destination = user[kind]
+    if (destination === null) throw new AppError('conflict', { detail: `The account has no ${kind === 'email' ? 'email address' : 'phone number'} to send a code to.` })
+    const input = { purpose: 'reauth', channel: channelOf(kind), destination, userId: user.id, locale: user.locale, deliverable: true }
+    return this.#options.issuer.issue(input, logger, undefined, clientIp)
+  }
+
+  /** The step-up code → a short-lived proof for this session. The code must still go to one of the account's. */
+  async completeReauthentication (caller: Caller, challengeId: string, code: string): Promise<ReauthProof> {
+    const { otp, users, proofs, issuer } = this.#options
+    const verified = await otp.verifyChallenge({ challengeId, code, purpose: 'reauth' })
+    if (verified.userId !== caller.userId) throw new AppError('invalid_code')
+    issuer.recordVerified(verified.channel, verified.destination)
+    const user = await users.findById(caller.userId)
+    if (user?.status !== 'active') throw new AppError('unauthorized', { detail: 'The account is not active.' })
+    if (user[identifierKind(verified.channel)] !== verified.destination) throw new AppError('invalid_code')
+    return proofs.issue(caller.userId, caller.sessionId)
+  }
+
+  /**
+   * Attaches the email or phone a verify_contact challenge proved. When that adds or replaces a sign-in identifier,
+   * a proof is required first (403 reauthentication_required without one, and the challenge is put back, so the same
+   * code works once proof is shown); then the other sessions end, before the change, and the account is told after.
+   */
+  async attachVerified (caller: Caller, challenge: { challengeId: string, code: string }, proof: IdentifierChangeProof, logger: DeliveryLogger): Promise<AttachedIdentifier> {
+    const { otp, users, sessions, issuer, now } = this.#options
+    const verified = await otp.verifyChallenge({ ...challenge, purpose: 'verify_contact' })
+    // a challenge started by another account is no proof for this one
+    if (verified.userId !== caller.userId) throw new AppError('invalid_code')
+    const kind = identifierKind(verified.channel)
+    return await putBackUnlessDone(verified, logger, async () => {
+      const user = await users.findById(caller.userId)
+      if (user?.status !== 'active') throw new AppError('unauthorized', { detail: 'The account is not active.' })
+      const changes = user[kind] !== verified.destination
+      if (changes) {
+        await this.#requireProof(caller, proof)
+        // before the change: if the sessions cannot be ended, nothing changes
+        await sessions.endOthers(caller.userId, caller.sessionId)
+      }
+      const updated = await users.attachIdentifier(caller.userId, kind, verified.destination, now())
+      issuer.recordVerified(verified.channel, verified.destination)
+      if (changes) await this.#tell(user, kind, verified.destination, logger)
+      return { user: updated, kind, destination: verified.destination }
+    })
+  }
+
+  async #requireProof (caller: Caller, { reauthToken, totpCode }: IdentifierChangeProof): Promise<void> {
+    const { proofs, totp, recentSignInSeconds, now } = this.#options
+    if (caller.authTime !== undefined && now().getTime() / 1000 - caller.authTime < recentSignInSeconds) return
+    if (reauthToken !== undefined && proofs.isValid(reauthToken, caller.userId, caller.sessionId)) return
+    if (totpCode === undefined) throw reauthenticationRequired(reauthToken === undefined ? NO_PROOF : 'The reauthToken is not valid for this session, or has expired.')
+    try {
+      await totp.verifySecondFactor(caller.userId, totpCode)
+    } catch (error) {
+      if (isAppError(error) && error.code === 'invalid_code') throw reauthenticationRequired('The authenticator code is not correct.')
+      throw error
+    }
+  }
+
+  /** The identifier it replaced is told; for an addition, the account's other one. Never fails the change. */
+  async #tell (before: User, kind: IdentifierKind, value: string, logger: DeliveryLogger): Promise<void> {
+    const other: IdentifierKind = kind === 'email' ? 'phone' : 'email'
+    const toKind = before[kind] === null ? other : kind
+    const to = before[toKind]
+    if (to === null) return
+    await this.#options.notifier.notify({
+      kind: 'identifier_changed',
+      channel: channelOf(toKind),
+      to,
+      locale: before.locale,
+      maskedIdentifier: maskDestination(value)
+    }).catch((error: unknown) => logger.warn({ err: error }, 'could not queue the notice of a changed identifier'))
+  }
+}
+
+/** a missing or wrong proof, or too many wrong authenticator codes: the contact's code is not to blame */
+const PROOF_REFUSALS = new Set(['reauthentication_required', 'rate_limited'])
+
+/**
+ * Runs what follows a verified code. A refused proof or an unreachable store puts the challenge back as it was, so
+ * the same code works once the caller has proof or the store answers; other errors leave it used.
+ */
+async function putBackUnlessDone<T> (verified: VerifiedChallenge, logger: DeliveryLogger, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work()
+  } catch (error) {
+    const refused = isAppError(error) && PROOF_REFUSALS.has(error.code)
+    if (refused || (error instanceof Error && isStoreUnavailable(error))) {
+      await verified.reinstate().catch((reinstateError: unknown) => logger.warn({ err: reinstateError }, 'could not reinstate the challenge'))
+    }
+    throw error
+  }
+}

@@ -1,0 +1,42 @@
+import type { Delivery, DeliveryLogger } from './delivery.ts'
+import type { DeliveryConsumer } from './delivery-queue.ts'
+import { sealingContext, type JobCipher } from './job-cipher.ts'
+import { DeliveryError, isDeliveryError } from './senders.ts'
+
+export interface NoticeDeliveryConsumerOptions {
+  cipher: JobCipher
+  delivery: Pick<Delivery, 'deliverNotice'>
+  /** epoch ms */
+  now?: () => number
+  logger?: DeliveryLogger | undefined
+}
+
+/**
+ * The consumer of queued notices: drops one past its expiry, else opens the sealed destination and sends the notice
+ * once through Delivery (the queue owns the retries). There is no challenge to check: a notice stands on its own.
+ */
+export function createNoticeDeliveryConsumer (options: NoticeDeliveryConsumerOptions): DeliveryConsumer {
+  const now = options.now ?? Date.now
+  return async (job) => {
+    if (job.kind === 'audit-webhook' || job.notice === undefined) throw new DeliveryError('rejected', 'job: not a notice')
+    if (job.expiresAt <= now()) return 'dropped'
+    let to: string
+    try {
+      to = options.cipher.open(job.sealed, sealingContext(job)).to
+    } catch {
+      throw new DeliveryError('rejected', 'job: the sealed payload does not open (DELIVERY_JOB_KEY or OTP_PEPPER differs)')
+    }
+    try {
+      await options.delivery.deliverNotice({ channel: job.channel, to, locale: job.locale, notice: job.notice, retries: 0, logger: options.logger })
+    } catch (error) {
+      const cause = (error as { cause?: unknown }).cause
+      if (isDeliveryError(cause)) throw cause
+      throw error
+    }
+    return 'sent'
+  }
+}
+
+/** One consumer for the queue: notices to the notice consumer, codes to the code consumer. */
+export const byJobKind = (consumers: { code: DeliveryConsumer, notice: DeliveryConsumer }): DeliveryConsumer =>
+  (job) => job.kind !== 'audit-webhook' && job.notice !== undefined ? consumers.notice(job) : consumers.code(job)
