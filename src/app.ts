@@ -19,15 +19,15 @@ import services, { type ServiceOverrides } from '../plugins/services.ts'
 import audit from '../plugins/audit.ts'
 import auth from '../plugins/auth.ts'
 import login from '../plugins/login.ts'
-import totp from '../plugins/totp.ts'
+import authenticators from '../plugins/authenticators.ts'
 import health from '../plugins/health.ts'
 import authRoutes from '../plugins/routes/auth.ts'
 import meRoutes from '../plugins/routes/me.ts'
-import totpRoutes from '../plugins/routes/totp.ts'
-import totpLoginRoutes from '../plugins/routes/totp-login.ts'
+import meAuthenticatorRoutes from '../plugins/routes/me-authenticator.ts'
+import authAuthenticatorRoutes from '../plugins/routes/auth-authenticator.ts'
 import wellKnownRoutes from '../plugins/routes/well-known.ts'
 import devOutboxRoutes from '../plugins/routes/dev-outbox.ts'
-import activityRoutes from '../plugins/routes/activity.ts'
+import meActivityRoutes from '../plugins/routes/me-activity.ts'
 import devTemplateRoutes from '../plugins/routes/dev-templates.ts'
 import demoRoutes from '../plugins/routes/demo.ts'
 
@@ -118,7 +118,7 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   await app.register(audit, { config, now: overrides.now ?? (() => new Date()) })
   await app.register(services, { config, overrides })
   logDeliveryChoices(app, config)
-  await app.register(totp, { config, keyPrefix: overrides.redisKeyPrefix ?? '' })
+  await app.register(authenticators, { config, keyPrefix: overrides.redisKeyPrefix ?? '' })
   await app.register(auth, { config })
   await app.register(login, { config })
 
@@ -127,9 +127,9 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   await app.register(wellKnownRoutes)
   await app.register(authRoutes, { prefix: '/v1/auth', config })
   await app.register(meRoutes, { prefix: '/v1/me', config })
-  await app.register(activityRoutes, { prefix: '/v1/me/activity', config })
-  await app.register(totpRoutes, { prefix: '/v1/me/totp', config })
-  await app.register(totpLoginRoutes, { prefix: '/v1/auth', config })
+  await app.register(meActivityRoutes, { prefix: '/v1/me/activity', config })
+  await app.register(meAuthenticatorRoutes, { prefix: '/v1/me/totp', config })
+  await app.register(authAuthenticatorRoutes, { prefix: '/v1/auth', config })
   if (app.outboxEnabled) {
     await app.register(devOutboxRoutes, { prefix: '/v1/dev', config })
     await app.register(devTemplateRoutes, { prefix: '/v1/dev', config })

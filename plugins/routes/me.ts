@@ -8,7 +8,7 @@ import { ChallengeSchema, VerifyBodySchema, challengeView } from '../schemas/cha
 import { UserSchema, userView } from '../schemas/user.ts'
 import type { Caller } from '../../src/auth/contact-service.ts'
 import type { AccessClaims } from '../auth.ts'
-import { SecondFactorCodeSchema } from '../schemas/totp.ts'
+import { SecondFactorCodeSchema } from '../schemas/authenticator.ts'
 import { activeUserLookup } from '../../src/users/active-user.ts'
 import { routeLimits } from '../rate-limit.ts'
 import { BODY_ERRORS, jsonResponse, problemResponses } from '../schemas/responses.ts'

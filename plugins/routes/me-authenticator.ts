@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Config } from '../../src/config.ts'
 import { routeLimits } from '../rate-limit.ts'
 import { BODY_ERRORS, PARSE_ERRORS, jsonResponse, problemResponses } from '../schemas/responses.ts'
-import { RecoveryCodesSchema, SecondFactorCodeSchema, TotpCodeSchema } from '../schemas/totp.ts'
+import { RecoveryCodesSchema, SecondFactorCodeSchema, TotpCodeSchema } from '../schemas/authenticator.ts'
 import { activeUserLookup } from '../../src/users/active-user.ts'
 
 const security = [{ bearerAuth: [] }]

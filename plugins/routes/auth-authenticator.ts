@@ -6,7 +6,7 @@ import { routeLimits } from '../rate-limit.ts'
 import { contactBodySchema } from '../schemas/identifiers.ts'
 import { LoginSchema, MfaTokenSchema } from '../schemas/login.ts'
 import { BODY_ERRORS, jsonResponse, problemResponses } from '../schemas/responses.ts'
-import { SecondFactorCodeSchema, TotpCodeSchema } from '../schemas/totp.ts'
+import { SecondFactorCodeSchema, TotpCodeSchema } from '../schemas/authenticator.ts'
 import { userView } from '../schemas/user.ts'
 import { clientInfo } from '../auth.ts'
 
