@@ -3,6 +3,7 @@ import mongoose, { type Connection } from 'mongoose'
 import type { FastifyInstance } from 'fastify'
 import type { Config } from '../src/config.ts'
 import { resolveMongoCompat, type MongoCompat } from '../src/mongo-compat.ts'
+import { runMigrations } from '../src/migrations.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -39,6 +40,9 @@ async function mongoPlugin (app: FastifyInstance, { config }: { config: Config }
   app.addHook('onClose', async () => { await connection.close() })
   app.decorate('mongo', connection)
   app.decorate('mongoCompat', await resolveMongoCompat(connection, config.MONGODB_COMPAT))
+  // once per database, recorded in `migrations`: what used to run at every start
+  const ran = await runMigrations(connection)
+  if (ran.length > 0) app.log.info({ migrations: ran }, 'migrations ran')
 }
 
 export default fp(mongoPlugin, { name: 'mongo', fastify: '5.x' })

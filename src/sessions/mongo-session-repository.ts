@@ -25,10 +25,7 @@ const sessionSchema = new Schema<SessionDocument>({
 sessionSchema.index({ userId: 1 })
 
 const after = { returnDocument: 'after' } as const
-const INDEX_NOT_FOUND = 27
 const NOT_IMPLEMENTED = 238
-/** of the lookups by hash that refresh tokens naming their session replaced; on writes they only cost time */
-const OBSOLETE_INDEXES = ['tokenHash_1', 'previousHashes.hash_1']
 const INVALID: RotateResult = { outcome: 'invalid' }
 
 const live = (now: Date) => ({ revokedAt: null, expiresAt: { $gt: now } })
@@ -71,9 +68,6 @@ export class MongoSessionRepository implements SessionRepository {
   async init (): Promise<void> {
     await this.#sessions.createCollection()
     await this.#sessions.createIndexes()
-    await Promise.all(OBSOLETE_INDEXES.map((name) => this.#sessions.collection.dropIndex(name).catch((error: unknown) => {
-      if ((error as { code?: unknown }).code !== INDEX_NOT_FOUND) throw error
-    })))
     const lockTtl = await this.#lock?.init() ?? true
     try {
       await this.#sessions.collection.createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0, name: 'expiresAt_ttl' })
