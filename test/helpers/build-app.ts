@@ -23,8 +23,11 @@ export function requireEnv (name: 'REDIS_URL' | 'MONGODB_URL' | 'TEST_REDIS_CLUS
  */
 export function testConfig (t: Test, options: TestAppOptions = {}): Config {
   const stores = options.stores === 'memory' ? {} : { REDIS_URL: requireEnv('REDIS_URL'), MONGODB_URL: testMongoUrl(t), DEV_OUTBOX: 'true' }
-  // the per-IP budgets would stop a suite that logs in many times from one address; their own tests lift this
-  return loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', RATE_LIMIT_ALLOWLIST: '127.0.0.1,::1', ...stores, ...options.env })
+  // the per-IP budgets would stop a suite that logs in many times from one address; their own tests lift this.
+  // Load shedding answers 503 when the event loop lags, as it does on a busy 2-core CI machine running two test
+  // files and Chromium at once: off here (test/load-shedding.test.ts sets its own threshold)
+  const base = { NODE_ENV: 'test', LOG_LEVEL: 'silent', RATE_LIMIT_ALLOWLIST: '127.0.0.1,::1', MAX_EVENT_LOOP_DELAY_MS: '60000' }
+  return loadConfig({ ...base, ...stores, ...options.env })
 }
 
 /** The real app, as the server builds it, on the suite's services; closed at teardown. */

@@ -15,8 +15,7 @@ export interface ListeningApp {
 
 /** The real app listening on a free loopback port, counting the refresh requests it receives. */
 export async function listeningApp (t: Test, options: TestAppOptions = {}): Promise<ListeningApp> {
-  // these tests share 2 cores with tsc and Chromium: load shedding is tested elsewhere, not in the way here
-  const app = await buildTestApp(t, { ...options, env: { MAX_EVENT_LOOP_DELAY_MS: '60000', ...options.env } })
+  const app = await buildTestApp(t, options)
   const baseUrl = await app.listen({ port: 0, host: '127.0.0.1' })
   let refreshes = 0
   app.server.on('request', (request: { method?: string, url?: string }) => {
