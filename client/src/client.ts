@@ -96,6 +96,22 @@ export function createClient (options: ClientOptions) {
       }
       return { mfaRequired: false, user: await signedIn(data) }
     },
+    /**
+     * Signs in from a magic link, `MAGIC_LINK_URL#challengeId=…&code=…`: reads the fragment of `url` (by default
+     * the page's own, which it then takes out of the address bar and history) and verifies it like verifyOtp.
+     * Null when the URL carries no link. The link works once, like the code.
+     */
+    verifyFromUrl: async (url?: string): Promise<SignInResult | null> => {
+      const page = globalThis as { location?: { href: string }, history?: { replaceState: (data: null, unused: string, url: string) => void } }
+      const href = url ?? page.location?.href
+      if (href === undefined) return null
+      const fragment = new URLSearchParams(new URL(href).hash.slice(1))
+      const challengeId = fragment.get('challengeId')
+      const code = fragment.get('code')
+      if (!challengeId || !code) return null
+      if (url === undefined) page.history?.replaceState(null, '', href.split('#')[0]!)
+      return auth.verifyOtp(challengeId, code)
+    },
     /** Completes a sign-in with a code of the authenticator app or a recovery code. */
     verifyMfa: async (mfaToken: string, code: string): Promise<User> =>
       signedIn((await answerOf(() => api.POST('/v1/auth/mfa/verify', { body: { mfaToken, code } }))).data),

@@ -55,6 +55,19 @@ for (const stores of MODES) {
     t.equal(stale.status, 401, 'the session is over on the server too')
   })
 
+  t.test(`${stores} stores: verifyFromUrl signs in from a magic link's fragment, once`, async (t) => {
+    const { app, baseUrl } = await listeningApp(t, { stores })
+    const client = createClient({ baseUrl, storage: memoryStorage() })
+    const email = newEmail('magic')
+    const { challengeId } = await client.auth.startOtp({ email })
+    const link = `https://app.example/auth/callback#challengeId=${challengeId}&code=${await codeFor(app, email)}`
+    t.equal(await client.auth.verifyFromUrl('https://app.example/auth/callback'), null, 'no link in the URL')
+    const signedIn = await client.auth.verifyFromUrl(link)
+    t.match(signedIn, { mfaRequired: false, user: { email } })
+    t.equal(await client.auth.isSignedIn(), true)
+    t.match(await rejection(client.auth.verifyFromUrl(link)), { code: 'challenge_expired', status: 410 }, 'the link works once')
+  })
+
   t.test(`${stores} stores: an authenticator app, then a sign-in that asks for it`, async (t) => {
     const clock = manualClock()
     const { app, baseUrl } = await listeningApp(t, { stores, now: clock.now, env: REPEAT_LOGIN_ENV })
