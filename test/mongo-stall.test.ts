@@ -4,10 +4,11 @@ import { buildTestApp, testConfig } from './helpers/build-app.ts'
 import { startDisposableMongo } from './helpers/disposable-server.ts'
 import { bearer, codeFromOutbox, login, newEmail, startLogin } from './helpers/login.ts'
 
-// small, so that a stall answered by today's 10 s socket timeout stands far from one answered by this budget
-const STORE_TIMEOUT_MS = 500
-// generous: an order of magnitude above the budget, still well below the driver's defaults (10 s and more)
-const ANSWER_BOUND_MS = STORE_TIMEOUT_MS * 10
+// small, so that a stall answered by the driver's 10 s socket timeout stands far from one answered by this budget,
+// yet not so small that FerretDB on a busy CI machine misses it before the stall
+const STORE_TIMEOUT_MS = 1000
+// generous: 5× the budget, still half the driver's socket timeout (10 s)
+const ANSWER_BOUND_MS = STORE_TIMEOUT_MS * 5
 
 async function timed (app: FastifyInstance, request: InjectOptions) {
   const started = Date.now()
