@@ -21,7 +21,9 @@ const round = (ms: number) => Math.round(ms * 1000) / 1000
  * Sequential POST /v1/auth/otp for identifiers with an account and without one, alternating which goes first,
  * so drift on a busy machine hits both alike. The answer is the same 202 either way; only the time may differ.
  */
-export async function measureEnumeration (base: string, knownEmails: string[], samples: number): Promise<EnumerationTiming> {
+export async function measureEnumeration (
+  base: string, knownEmails: string[], samples: number
+): Promise<EnumerationTiming> {
   if (knownEmails.length === 0) throw new Error('the enumeration probe needs known users (run verify first)')
   const known: number[] = []
   const unknown: number[] = []

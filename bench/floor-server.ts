@@ -13,8 +13,19 @@ import { serverOptions } from '../src/app.ts'
 import { redisOptions } from '../plugins/redis.ts'
 import { connectMongo } from '../plugins/mongo.ts'
 
-interface SessionLike { _id: Types.ObjectId, userId: string, tokenHash: string, amr: string[], createdAt: Date, lastUsedAt: Date, expiresAt: Date, revokedAt: null }
-interface UserLike { _id: Types.ObjectId, email?: string, status: string, lastLoginAt: Date | null, createdAt: Date, updatedAt: Date }
+interface SessionLike {
+  _id: Types.ObjectId
+  userId: string
+  tokenHash: string
+  amr: string[]
+  createdAt: Date
+  lastUsedAt: Date
+  expiresAt: Date
+  revokedAt: null
+}
+interface UserLike {
+  _id: Types.ObjectId, email?: string, status: string, lastLoginAt: Date | null, createdAt: Date, updatedAt: Date
+}
 
 // the production checks are about the app's secrets and providers, none of which a floor has
 const config = loadConfig({ ...process.env, NODE_ENV: 'development' })

@@ -18,7 +18,18 @@ const otp = new OtpEngine({
   store: new RedisOtpStore(client, { keyPrefix }),
   pepper: randomBytes(32).toString('base64url'),
   // every start has a destination of its own, so cooldown and quota never refuse; the scripts still run them
-  policy: { codeLength: 6, ttlSeconds: 120, maxAttempts: 5, cooldownSeconds: 30, quota: 5, quotaWindowSeconds: 900, dailyQuota: 20, throttleAfterFailures: 5, throttleMaxSeconds: 900, suspendAfterFailures: 100 }
+  policy: {
+    codeLength: 6,
+    ttlSeconds: 120,
+    maxAttempts: 5,
+    cooldownSeconds: 30,
+    quota: 5,
+    quotaWindowSeconds: 900,
+    dailyQuota: 20,
+    throttleAfterFailures: 5,
+    throttleMaxSeconds: 900,
+    suspendAfterFailures: 100
+  }
 })
 
 /** Runs `operation` from CONCURRENCY loops until the time is up or it answers false. */

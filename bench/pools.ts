@@ -22,7 +22,9 @@ export interface Chain { refreshToken: string, inFlight: boolean }
 export const challengeOf = (body: string) => (JSON.parse(body) as { challengeId: string }).challengeId
 
 export function loginOf (body: string): Login {
-  const { accessToken, refreshToken, user } = JSON.parse(body) as { accessToken: string, refreshToken: string, user: { email: string } }
+  const { accessToken, refreshToken, user } = JSON.parse(body) as {
+    accessToken: string, refreshToken: string, user: { email: string }
+  }
   return { accessToken, refreshToken, email: user.email }
 }
 
@@ -101,6 +103,8 @@ export class Pools {
   }
 
   async ensureChains (base: string, count: number): Promise<void> {
-    await this.ensureLogins(base, this.logins.length + count - this.chains.length - (this.logins.length - this.#chained))
+    await this.ensureLogins(
+      base, this.logins.length + count - this.chains.length - (this.logins.length - this.#chained)
+    )
   }
 }

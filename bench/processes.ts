@@ -100,7 +100,9 @@ export function remoteService (url: string): Service {
  * Starts `node <args>` with exactly `env` (nothing inherited, so the shell cannot change what is measured) and
  * resolves once GET `readyPath` answers 200.
  */
-export async function startService (name: string, args: string[], env: Record<string, string>, options: { cwd: string, port: number, readyPath: string }): Promise<Service> {
+export async function startService (
+  name: string, args: string[], env: Record<string, string>, options: { cwd: string, port: number, readyPath: string }
+): Promise<Service> {
   const child = spawn(process.execPath, args, { cwd: options.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
   if (child.pid === undefined) throw new Error(`${name}: could not spawn node`)
   const pid = child.pid

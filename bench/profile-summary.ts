@@ -3,7 +3,9 @@
 //   npm exec -- node bench/profile-summary.ts bench/results/profiles/<file>.cpuprofile [top=25]
 import { readFile } from 'node:fs/promises'
 
-interface ProfileNode { id: number, callFrame: { functionName: string, url: string, lineNumber: number }, hitCount?: number }
+interface ProfileNode {
+  id: number, callFrame: { functionName: string, url: string, lineNumber: number }, hitCount?: number
+}
 interface Profile { nodes: ProfileNode[], samples: number[], timeDeltas: number[] }
 
 const [file, topArgument] = process.argv.slice(2)

@@ -55,7 +55,13 @@ function readSettings (env: NodeJS.ProcessEnv) {
 type Settings = ReturnType<typeof readSettings>
 
 /** A warm-up run whose numbers are thrown away, then the measured one. */
-async function measure (scenario: Scenario, services: { app: Service, floor?: Service }, pools: Pools, settings: Settings, label = scenario.name): Promise<ScenarioResult> {
+async function measure (
+  scenario: Scenario,
+  services: { app: Service, floor?: Service },
+  pools: Pools,
+  settings: Settings,
+  label = scenario.name
+): Promise<ScenarioResult> {
   const { connections, warmupSeconds, durationSeconds } = settings
   const service = services[scenario.server]
   if (service === undefined) throw new Error(`${scenario.name} needs the ${scenario.server} server`)
@@ -71,7 +77,9 @@ async function measure (scenario: Scenario, services: { app: Service, floor?: Se
   const result = await autocannon({ ...common, duration: durationSeconds, ...load.options })
   const cpuAfter = await service.cpuMs()
   load.finish?.()
-  const statusCodes = Object.fromEntries(Object.entries(result.statusCodeStats).map(([status, { count }]) => [status, count]))
+  const statusCodes = Object.fromEntries(
+    Object.entries(result.statusCodeStats).map(([status, { count }]) => [status, count])
+  )
   const measured: ScenarioResult = {
     name: scenario.name,
     reqPerSec: Math.round(result.requests.average),
@@ -94,7 +102,8 @@ async function measure (scenario: Scenario, services: { app: Service, floor?: Se
 
 function withRatios (results: ScenarioResult[]): ScenarioResult[] {
   const byName = new Map(results.map((result) => [result.name, result]))
-  const ratio = (value: number, floorValue: number | undefined) => floorValue ? Math.round(value / floorValue * 100) / 100 : null
+  const ratio = (value: number, floorValue: number | undefined) =>
+    floorValue ? Math.round(value / floorValue * 100) / 100 : null
   return results.map((result) => {
     const floor = result.floor ? byName.get(result.floor) : undefined
     return { ...result, ratio: ratio(result.reqPerSec, floor?.reqPerSec), p99Ratio: ratio(result.p99, floor?.p99) }
@@ -176,7 +185,12 @@ async function runAll (settings: Settings, sendgrid: FakeSendGrid, began: number
   if (settings.metricsPass) results.push(...await metricsPass(settings, sendgrid, pools, warnings))
   const oneWorker = results.find((result) => result.name === WORKERS_SCENARIO)
   if (twoWorkers && oneWorker) {
-    workers = { scenario: WORKERS_SCENARIO, oneWorker: oneWorker.reqPerSec, twoWorkers: twoWorkers.reqPerSec, gain: Math.round(twoWorkers.reqPerSec / oneWorker.reqPerSec * 100) / 100 }
+    workers = {
+      scenario: WORKERS_SCENARIO,
+      oneWorker: oneWorker.reqPerSec,
+      twoWorkers: twoWorkers.reqPerSec,
+      gain: Math.round(twoWorkers.reqPerSec / oneWorker.reqPerSec * 100) / 100
+    }
     if (twoWorkers.errors + twoWorkers.non2xx > 0) warnings.push(`the 2-worker ${WORKERS_SCENARIO} run had ${twoWorkers.errors} errors and ${twoWorkers.non2xx} non-2xx`)
   }
   await dropBenchDatabase(settings)
@@ -186,7 +200,11 @@ async function runAll (settings: Settings, sendgrid: FakeSendGrid, began: number
   const report: BenchReport = {
     ranAt: new Date().toISOString(),
     machine: describeMachine(),
-    settings: { durationSeconds: settings.durationSeconds, warmupSeconds: settings.warmupSeconds, connections: settings.connections },
+    settings: {
+      durationSeconds: settings.durationSeconds,
+      warmupSeconds: settings.warmupSeconds,
+      connections: settings.connections
+    },
     scenarios: withRatios(results),
     workers,
     enumeration,
@@ -206,7 +224,9 @@ async function runAll (settings: Settings, sendgrid: FakeSendGrid, began: number
  * The app scenarios again on an app with metrics on (METRICS_PORT), scraped every second as a Prometheus server
  * would (more often than its usual 15 s): each row's ratio is to the same scenario without metrics.
  */
-async function metricsPass (settings: Settings, sendgrid: FakeSendGrid, pools: Pools, warnings: string[]): Promise<ScenarioResult[]> {
+async function metricsPass (
+  settings: Settings, sendgrid: FakeSendGrid, pools: Pools, warnings: string[]
+): Promise<ScenarioResult[]> {
   const metricsPort = await freePort()
   const app = await startApp(settings, 1, metricsPort)
   let scrapes = 0
@@ -246,7 +266,11 @@ async function runAgainstTarget (target: string, settings: Settings): Promise<vo
   console.log('\n' + formatTable({
     ranAt: new Date().toISOString(),
     machine: `load generator: ${describeMachine()}; target ${target}`,
-    settings: { durationSeconds: settings.durationSeconds, warmupSeconds: settings.warmupSeconds, connections: settings.connections },
+    settings: {
+      durationSeconds: settings.durationSeconds,
+      warmupSeconds: settings.warmupSeconds,
+      connections: settings.connections
+    },
     scenarios: results,
     workers: null,
     enumeration,

@@ -30,7 +30,9 @@ const startRequest = (email: () => string, onResponse: Request['onResponse']): R
 })
 
 /** `keep`: the sessions made join the pool (for refresh and me) */
-const verifyRequest = (pools: Pools, challenge: (context: Record<string, unknown>) => string, keep = true): Request => ({
+const verifyRequest = (
+  pools: Pools, challenge: (context: Record<string, unknown>) => string, keep = true
+): Request => ({
   method: 'POST',
   path: '/v1/auth/otp/verify',
   headers: JSON_HEADERS,

@@ -67,7 +67,10 @@ const script = (path: string) => fileURLToPath(new URL(path, root))
 export async function startApp (settings: ServerSettings, workers: number, metricsPort?: number): Promise<Service> {
   const port = await freePort()
   const profile = settings.profileDirectory !== null && workers === 1 && metricsPort === undefined ? ['--cpu-prof', '--cpu-prof-dir', settings.profileDirectory] : []
-  const env = { ...serverEnv(settings, port, workers), ...(metricsPort === undefined ? {} : { METRICS_PORT: String(metricsPort) }) }
+  const env = {
+    ...serverEnv(settings, port, workers),
+    ...(metricsPort === undefined ? {} : { METRICS_PORT: String(metricsPort) })
+  }
   const name = `app (${workers} worker${workers > 1 ? 's' : ''}${metricsPort === undefined ? '' : ', metrics'})`
   return startService(name, [...profile, script('src/server.ts')], env, { cwd, port, readyPath: '/health/ready' })
 }

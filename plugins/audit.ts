@@ -52,7 +52,9 @@ async function auditPlugin (app: FastifyInstance, { config, now }: { config: Con
     // where old events do not leave by a TTL index (FerretDB, memory), a sweep deletes them
     sweepIntervalMs: mongoStore?.ttlIndex ? null : SWEEP_INTERVAL_MS,
     onBatch: webhook
-      ? async (events) => { await Promise.all(events.map((event) => app.deliveryQueue.enqueue(webhookJob(event, now().getTime())))) }
+      ? async (events) => {
+        await Promise.all(events.map((event) => app.deliveryQueue.enqueue(webhookJob(event, now().getTime()))))
+      }
       : undefined,
     onError: (error, what) => log.warn({ err: error, what, stats: audit.stats() }, 'security events could not be written')
   })

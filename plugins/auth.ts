@@ -107,7 +107,9 @@ async function authPlugin (app: FastifyInstance, { config }: { config: Config })
       throw new AppError('unauthorized', { detail: 'A valid bearer access token is required.' })
     }
     // a store failure here is a 503, never a 401: clients must not throw good tokens away during an outage
-    await sessionService.authenticate(request.user, iat).catch((error: unknown) => { throw unavailableIfStoreError(error) })
+    await sessionService.authenticate(request.user, iat).catch((error: unknown) => {
+      throw unavailableIfStoreError(error)
+    })
   })
 }
 

@@ -43,7 +43,9 @@ async function loginPlugin (app: FastifyInstance, { config }: { config: Config }
     sessions: sessionService,
     totp,
     notifier,
-    proofs: new ReauthProofs({ key: reauthProofKey(loadRefreshTokenKey(config)), ttlSeconds: REAUTH_WINDOW_SECONDS, now }),
+    proofs: new ReauthProofs({
+      key: reauthProofKey(loadRefreshTokenKey(config)), ttlSeconds: REAUTH_WINDOW_SECONDS, now
+    }),
     recentSignInSeconds: REAUTH_WINDOW_SECONDS,
     now
   }))

@@ -26,7 +26,9 @@ async function openapiPlugin (app: FastifyInstance, { config }: { config: Config
   })
   const markOptionalBodies = (document: { paths?: Record<string, Record<string, Operation>> }) => {
     for (const operation of Object.values(document.paths ?? {}).flatMap((item) => Object.values(item))) {
-      if (operation.requestBody && operation.operationId && optionalBodies.has(operation.operationId)) operation.requestBody.required = false
+      if (operation.requestBody && operation.operationId && optionalBodies.has(operation.operationId)) {
+        operation.requestBody.required = false
+      }
     }
     return document
   }

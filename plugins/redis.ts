@@ -30,7 +30,12 @@ export function createRedisClient (config: Config): RedisClient | null {
       const [host, port] = node.split(':')
       return { host: host ?? '127.0.0.1', port: Number(port) }
     })
-    return new Cluster(nodes, { lazyConnect: true, enableOfflineQueue: false, redisOptions: redisOptions(config), clusterRetryStrategy: (attempt) => Math.min(attempt * 100, 1000) })
+    return new Cluster(nodes, {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      redisOptions: redisOptions(config),
+      clusterRetryStrategy: (attempt) => Math.min(attempt * 100, 1000)
+    })
   }
   if (config.REDIS_URL === undefined) return null
   return new Redis(config.REDIS_URL, redisOptions(config))

@@ -27,7 +27,9 @@ declare module 'fastify' {
     otp: OtpEngine
     delivery: Delivery
     outbox: Outbox
-    /** codes waiting to be sent: start and resend enqueue, a worker (this process unless DELIVERY_WORKER=false) sends */
+    /**
+     * codes waiting to be sent: start and resend enqueue, a worker (this process unless DELIVERY_WORKER=false) sends
+     */
     deliveryQueue: DeliveryQueue
     /** SMS-pumping guard: region allow-list, textable number types, hourly budget per region */
     smsGuard: SmsGuard
@@ -58,7 +60,9 @@ export interface ServiceOverrides {
 }
 
 /** Builds the domain from config: Redis/MongoDB adapters when configured, in-process ones otherwise. */
-async function servicesPlugin (app: FastifyInstance, { config, overrides }: { config: Config, overrides: ServiceOverrides }) {
+async function servicesPlugin (
+  app: FastifyInstance, { config, overrides }: { config: Config, overrides: ServiceOverrides }
+) {
   const { redis, mongo, mongoCompat, metrics } = app
   const now = overrides.now ?? (() => new Date())
   const keyPrefix = overrides.redisKeyPrefix ?? ''
@@ -91,7 +95,9 @@ async function servicesPlugin (app: FastifyInstance, { config, overrides }: { co
   const storeClock = redis ? Date.now : () => now().getTime()
   const cipher = createJobCipher(config)
   const deliveryQueue = createDeliveryQueue(config, { redis, keyPrefix, logger: app.log.child({ component: 'delivery-queue' }), now: storeClock })
-  const notifier = new QueuedNotifier({ queue: deliveryQueue, cipher, offChannels: delivery.offChannels, now: storeClock })
+  const notifier = new QueuedNotifier({
+    queue: deliveryQueue, cipher, offChannels: delivery.offChannels, now: storeClock
+  })
   const throttleMinutes = minutesOf(config.OTP_THROTTLE_MAX_SECONDS)
   const otp = createOtpEngine(config, otpStore, metrics, {
     // the destination's owner hears that someone is guessing (the engine asks at most once an hour, never for a decoy)
@@ -110,7 +116,9 @@ async function servicesPlugin (app: FastifyInstance, { config, overrides }: { co
         now: storeClock,
         logger,
         auditWebhook: config.AUDIT_WEBHOOK_URL && config.AUDIT_WEBHOOK_SECRET
-          ? createAuditWebhookSender({ url: config.AUDIT_WEBHOOK_URL, secret: config.AUDIT_WEBHOOK_SECRET, timeoutMs: config.DELIVERY_TIMEOUT_MS })
+          ? createAuditWebhookSender({
+            url: config.AUDIT_WEBHOOK_URL, secret: config.AUDIT_WEBHOOK_SECRET, timeoutMs: config.DELIVERY_TIMEOUT_MS
+          })
           : undefined,
         metrics
       }),

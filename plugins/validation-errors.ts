@@ -9,7 +9,9 @@ interface ObjectSchema { properties?: Record<string, unknown>, required?: string
 const PARTS = { body: 'body', querystring: 'query', params: 'params', headers: 'headers' } as const
 
 function fieldError (context: string | undefined, item: ValidationItem): FieldError {
-  const missing = item.params as { missingProperty?: string, requiredProperties?: string[], additionalProperty?: string }
+  const missing = item.params as {
+    missingProperty?: string, requiredProperties?: string[], additionalProperty?: string
+  }
   const name = missing.missingProperty ?? missing.requiredProperties?.[0] ?? missing.additionalProperty
   const path = [context, ...item.instancePath.split('/').filter(Boolean), ...(name ? [name] : [])]
   return { field: path.filter(Boolean).join('.'), message: item.message ?? 'is invalid' }
@@ -17,7 +19,8 @@ function fieldError (context: string | undefined, item: ValidationItem): FieldEr
 
 /** The properties that tell a union's objects apart: required by one, unknown to another (email, phone). */
 function alternatives (branches: ObjectSchema[]): string[] {
-  const names = branches.flatMap((branch) => (branch.required ?? []).filter((name) => branches.some((other) => !(name in (other.properties ?? {})))))
+  const names = branches.flatMap((branch) =>
+    (branch.required ?? []).filter((name) => branches.some((other) => !(name in (other.properties ?? {})))))
   return [...new Set(names)]
 }
 
@@ -43,5 +46,6 @@ function unionErrors (error: FastifyError, request: FastifyRequest): FieldError[
 
 /** The failing fields of a validation error, each named by where it is (`body.email`, `querystring.to`). */
 export function fieldErrors (error: FastifyError, request: FastifyRequest): FieldError[] {
-  return unionErrors(error, request) ?? (error.validation ?? []).map((item) => fieldError(error.validationContext, item))
+  return unionErrors(error, request) ??
+    (error.validation ?? []).map((item) => fieldError(error.validationContext, item))
 }

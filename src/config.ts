@@ -197,13 +197,28 @@ const testing = {
 }
 
 /** The settings by domain, in the order .env.example and the README's table list them. */
-export const CONFIG_GROUPS = { server, stores, otp, tokens, totp, messages, delivery, limits, observability, audit, loadTest, testing }
+export const CONFIG_GROUPS = {
+  server, stores, otp, tokens, totp, messages, delivery, limits, observability, audit, loadTest, testing
+}
 
 /**
  * Every setting the service reads, in one schema: validated at start-up, documented in .env.example and the
  * README (both generated from it), and the `Config` type is what this schema decodes to.
  */
-export const ConfigSchema = Type.Object({ ...server, ...stores, ...otp, ...tokens, ...totp, ...messages, ...delivery, ...limits, ...observability, ...audit, ...loadTest, ...testing })
+export const ConfigSchema = Type.Object({
+  ...server,
+  ...stores,
+  ...otp,
+  ...tokens,
+  ...totp,
+  ...messages,
+  ...delivery,
+  ...limits,
+  ...observability,
+  ...audit,
+  ...loadTest,
+  ...testing
+})
 
 export type Config = StaticDecode<typeof ConfigSchema>
 
@@ -223,7 +238,9 @@ function inconsistencies (config: Config): string[] {
   return problems
 }
 
-function describe (error: { instancePath: string, message: string, params: Record<string, unknown> }, schema: TSchema): string {
+function describe (
+  error: { instancePath: string, message: string, params: Record<string, unknown> }, schema: TSchema
+): string {
   const name = error.instancePath.slice(1) || String((error.params.requiredProperties as string[] | undefined)?.[0] ?? 'config')
   const property = (schema as { properties: Record<string, TSchema & { description?: string }> }).properties[name]
   const hint = property?.description ? ` (${property.description})` : ''
@@ -249,7 +266,8 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
 }
 
 /** True when no external store is configured: everything runs in-process. */
-export const isEmbedded = (config: Config): boolean => config.REDIS_URL === undefined && config.REDIS_CLUSTER_NODES.length === 0 && config.MONGODB_URL === undefined
+export const isEmbedded = (config: Config): boolean =>
+  config.REDIS_URL === undefined && config.REDIS_CLUSTER_NODES.length === 0 && config.MONGODB_URL === undefined
 
 /**
  * The process's config, for an entry point: the environment over an optional `.env` beside the process; a bad

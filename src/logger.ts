@@ -24,7 +24,8 @@ export const REDACTED_PATHS = [
 export function serializeError (error: unknown): Record<string, unknown> | string {
   // some callers log a message rather than the error itself
   if (!(error instanceof Error)) return String(error)
-  return storeErrorSummary(error) ?? { ...error, type: error.constructor.name, message: error.message, stack: error.stack }
+  return storeErrorSummary(error) ??
+    { ...error, type: error.constructor.name, message: error.message, stack: error.stack }
 }
 
 export function loggerOptions (config: Config): FastifyServerOptions['logger'] {

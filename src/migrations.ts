@@ -46,11 +46,15 @@ const modelOf = (connection: Connection): Model<MigrationRecord> =>
  * ran. Instances starting together claim each one by inserting its id (claimById), so it runs once; a failed
  * one gives its claim back and stops the start, so the next start tries it again.
  */
-export async function runMigrations (connection: Connection, migrations: readonly Migration[] = MIGRATIONS): Promise<string[]> {
+export async function runMigrations (
+  connection: Connection, migrations: readonly Migration[] = MIGRATIONS
+): Promise<string[]> {
   const records = modelOf(connection)
   const ran: string[] = []
   for (const migration of migrations) {
-    if (!await claimById(records, { _id: migration.id, description: migration.description, startedAt: new Date(), finishedAt: null })) continue
+    if (!await claimById(records, {
+      _id: migration.id, description: migration.description, startedAt: new Date(), finishedAt: null
+    })) continue
     try {
       await migration.up(connection)
     } catch (error) {

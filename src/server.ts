@@ -15,10 +15,12 @@ if (config.WORKERS > 1 && cluster.isPrimary) {
   for (let worker = 0; worker < config.WORKERS; worker++) cluster.fork()
   // one scrape for the instance: the primary sums its workers' metrics
   if (config.METRICS_PORT !== undefined) {
-    buildMetricsServer(new ClusterMetrics()).listen({ host: config.HOST, port: config.METRICS_PORT }).catch((error: unknown) => {
-      process.stderr.write(`otp-gate: could not serve metrics: ${error instanceof Error ? error.message : String(error)}\n`)
-      process.exit(1)
-    })
+    buildMetricsServer(new ClusterMetrics())
+      .listen({ host: config.HOST, port: config.METRICS_PORT })
+      .catch((error: unknown) => {
+        process.stderr.write(`otp-gate: could not serve metrics: ${error instanceof Error ? error.message : String(error)}\n`)
+        process.exit(1)
+      })
   }
   let stopping = false
   const stop = (signal: NodeJS.Signals) => {

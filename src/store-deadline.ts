@@ -11,7 +11,9 @@ const UNBOUNDED = new Set<PropertyKey>(['init', 'close'])
  * The late call is abandoned, not cancelled: its result is dropped when it comes (a write may still land, as after
  * any timeout), and the socket timeout of the connection ends it at the latest.
  */
-export function withDeadline<Adapter extends object> (adapter: Adapter, timeoutMs: number, name: string, background: ReadonlyArray<keyof Adapter> = []): Adapter {
+export function withDeadline<Adapter extends object> (
+  adapter: Adapter, timeoutMs: number, name: string, background: ReadonlyArray<keyof Adapter> = []
+): Adapter {
   // `background`: methods no request waits for (a sweep), left to the driver's own timeouts too
   const unbounded = new Set<PropertyKey>([...UNBOUNDED, ...background])
   return new Proxy(adapter, {

@@ -33,7 +33,10 @@ const isMongoError = (error: StoreError) => typeof error.name === 'string' && (e
 /** The first word of a Redis error reply: READONLY, OOM, ERR, NOSCRIPT… */
 const replyCode = (error: StoreError) => /^[A-Z]+(?= )/.exec(error.message)?.[0]
 
-/** Redis or MongoDB did not answer in time, or cannot take writes now: the client may retry soon, and nothing was decided. */
+/**
+ * Redis or MongoDB did not answer in time, or cannot take writes now: the client may retry soon, and nothing was
+ * decided.
+ */
 export function isStoreUnavailable (error: Error): boolean {
   const storeError = error as StoreError
   if (UNAVAILABLE_NAMES.has(error.name) || UNAVAILABLE_MESSAGES.test(error.message)) return true
@@ -48,11 +51,16 @@ export function isStoreUnavailable (error: Error): boolean {
  */
 export function storeErrorSummary (error: Error): { type: string, command?: string, errorCode?: string } | null {
   const storeError = error as StoreError
-  const redis = isRedisReply(storeError) || UNAVAILABLE_NAMES.has(error.name) || UNAVAILABLE_MESSAGES.test(error.message)
+  const redis = isRedisReply(storeError) || UNAVAILABLE_NAMES.has(error.name) ||
+    UNAVAILABLE_MESSAGES.test(error.message)
   if (!redis && !isMongoError(storeError)) return null
   const command = typeof storeError.command?.name === 'string' ? storeError.command.name : undefined
   const code = isRedisReply(storeError) ? replyCode(storeError) : (storeError.codeName ?? storeError.code)
-  return { type: error.name, ...(command === undefined ? {} : { command }), ...(code === undefined ? {} : { errorCode: String(code) }) }
+  return {
+    type: error.name,
+    ...(command === undefined ? {} : { command }),
+    ...(code === undefined ? {} : { errorCode: String(code) })
+  }
 }
 
 /**

@@ -64,7 +64,9 @@ export interface StoreOptions {
 }
 
 /** Redis when configured (REDIS_URL or REDIS_CLUSTER_NODES), this process otherwise: chosen once, here. */
-export function createKeyedStores (redis: Redis | Cluster | null, { now, keyPrefix, outboxKeySecret }: StoreOptions): KeyedStores {
+export function createKeyedStores (
+  redis: Redis | Cluster | null, { now, keyPrefix, outboxKeySecret }: StoreOptions
+): KeyedStores {
   if (redis) {
     return {
       otp: new RedisOtpStore(redis, { keyPrefix: `${keyPrefix}otp:` }),
@@ -97,7 +99,8 @@ export function createDocumentStores (
 ): DocumentStores {
   const clock = () => now().getTime()
   if (mongo) {
-    const bounded = <T extends object>(store: T, name: string): T => deadlineMs === undefined ? store : withDeadline(store, deadlineMs, name)
+    const bounded = <T extends object>(store: T, name: string): T =>
+      deadlineMs === undefined ? store : withDeadline(store, deadlineMs, name)
     return {
       users: bounded(compat === 'ferretdb' ? new FerretDbUserRepository(mongo, { now }) : new MongoUserRepository(mongo), 'users'),
       sessions: bounded(new MongoSessionRepository(mongo, { compat: compat ?? 'mongodb', rotationLock: { now: clock } }), 'sessions'),

@@ -31,10 +31,14 @@ async function run (config: Config): Promise<void> {
 
   const tracing = startTracing(config)
   // its own /metrics on METRICS_PORT (deliveries, store errors, Node's): the API's port differs from this one
-  const prometheus = config.METRICS_PORT === undefined ? null : new PrometheusMetrics({ conversionWindowSeconds: config.SMS_FRAUD_WINDOW_SECONDS, withApiMetrics: false })
+  const prometheus = config.METRICS_PORT === undefined
+    ? null
+    : new PrometheusMetrics({ conversionWindowSeconds: config.SMS_FRAUD_WINDOW_SECONDS, withApiMetrics: false })
   const metrics = prometheus ?? NO_METRICS
   const metricsServer = prometheus && buildMetricsServer(prometheus)
-  const health = buildWorkerHealthServer(redis, { logger: loggerOptions(config), pingTimeoutMs: config.STORE_TIMEOUT_MS })
+  const health = buildWorkerHealthServer(redis, {
+    logger: loggerOptions(config), pingTimeoutMs: config.STORE_TIMEOUT_MS
+  })
   redis.on('error', (error: Error) => health.log.warn({ err: error.message }, 'redis connection error'))
   await redis.connect()
 
@@ -64,7 +68,9 @@ async function run (config: Config): Promise<void> {
       logger,
       // the API queues a job per security event when AUDIT_WEBHOOK_URL is set: this process posts them too
       auditWebhook: config.AUDIT_WEBHOOK_URL && config.AUDIT_WEBHOOK_SECRET
-        ? createAuditWebhookSender({ url: config.AUDIT_WEBHOOK_URL, secret: config.AUDIT_WEBHOOK_SECRET, timeoutMs: config.DELIVERY_TIMEOUT_MS })
+        ? createAuditWebhookSender({
+          url: config.AUDIT_WEBHOOK_URL, secret: config.AUDIT_WEBHOOK_SECRET, timeoutMs: config.DELIVERY_TIMEOUT_MS
+        })
         : undefined,
       metrics
     }),

@@ -10,7 +10,9 @@ const CHROMIUM = '/usr/bin/chromium'
 const ARTIFACTS = new URL('artifacts/', import.meta.url)
 
 /** Chromium with a context whose requests may only reach `baseUrl`; `open` loads /demo in a new tab of it. */
-async function demoBrowser (t: Test, baseUrl: string, setUp: (context: BrowserContext) => Promise<void> = async () => {}) {
+async function demoBrowser (
+  t: Test, baseUrl: string, setUp: (context: BrowserContext) => Promise<void> = async () => {}
+) {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update']

@@ -46,11 +46,17 @@ t.test('the code is visible in the first screen of every locale\'s email at phon
       await page.screenshot({ path: `${ARTIFACTS}email-${language}-${colorScheme}.png` })
       const where = `${language}, ${colorScheme}`
       t.ok(await code.isVisible(), `${where}: the code is shown`)
-      t.ok(box !== null && box.y >= 0 && box.y + box.height <= PHONE.height && box.x >= 0 && box.x + box.width <= PHONE.width,
+      t.ok(box !== null && box.y >= 0 && box.y + box.height <= PHONE.height &&
+        box.x >= 0 && box.x + box.width <= PHONE.width,
         `${where}: the code is within the first ${PHONE.width}×${PHONE.height} screen (${JSON.stringify(box)})`)
       const style = await code.evaluate((element) => {
         const computed = (globalThis as unknown as BrowserGlobals).getComputedStyle(element)
-        return { fontSize: Number.parseFloat(computed.fontSize), fontFamily: computed.fontFamily, color: computed.color, background: computed.backgroundColor }
+        return {
+          fontSize: Number.parseFloat(computed.fontSize),
+          fontFamily: computed.fontFamily,
+          color: computed.color,
+          background: computed.backgroundColor
+        }
       })
       t.ok(style.fontSize >= 24, `${where}: large (${style.fontSize}px)`)
       t.match(style.fontFamily, /monospace/, `${where}: monospaced`)

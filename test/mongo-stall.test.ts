@@ -37,7 +37,9 @@ async function eventually (check: () => Promise<boolean>, withinMs: number): Pro
 t.test('MongoDB stalled (SIGSTOP): authenticated routes and verify answer 503 within the store budget, and recover', async (t) => {
   const mongo = await startDisposableMongo()
   t.teardown(async () => { await mongo.stop(); mongo.remove() })
-  const app = await buildTestApp(t, {}, testConfig(t, { env: { MONGODB_URL: mongo.url, STORE_TIMEOUT_MS: String(STORE_TIMEOUT_MS) } }))
+  const app = await buildTestApp(t, {}, testConfig(t, {
+    env: { MONGODB_URL: mongo.url, STORE_TIMEOUT_MS: String(STORE_TIMEOUT_MS) }
+  }))
   const session = await login(app, { email: newEmail() })
   const email = newEmail()
   const started = await startLogin(app, { email })

@@ -50,7 +50,9 @@ t.test('Redis stopped: start, verify and refresh fail closed with 503; the API r
   t.equal((await app.inject({ method: 'GET', url: '/health/live' })).statusCode, 200, 'live stays 200')
 
   await redis.start()
-  const recovered = await eventually(async () => (await startLogin(app, { email: newEmail() })).statusCode === 202, 10_000)
+  const recovered = await eventually(
+    async () => (await startLogin(app, { email: newEmail() })).statusCode === 202, 10_000
+  )
   t.ok(recovered, 'codes are issued again once Redis is back, without a restart')
 })
 

@@ -11,7 +11,9 @@ t.teardown(() => redis.quit())
 // testConfig allow-lists loopback so other suites are never limited; here nobody is, unless a test says so
 const LIMITED = { RATE_LIMIT_ALLOWLIST: '' }
 
-const start = (app: FastifyInstance, remoteAddress: string, options: { email?: string, forwardedFor?: string } = {}) => app.inject({
+const start = (
+  app: FastifyInstance, remoteAddress: string, options: { email?: string, forwardedFor?: string } = {}
+) => app.inject({
   method: 'POST',
   url: '/v1/auth/otp',
   remoteAddress,

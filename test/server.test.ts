@@ -8,7 +8,9 @@ import { request } from 'node:http'
 const serverEntry = fileURLToPath(new URL('../src/server.ts', import.meta.url))
 const slowServer = fileURLToPath(new URL('./fixtures/slow-server.ts', import.meta.url))
 
-interface Started { child: ChildProcess, stdout: () => string, stderr: () => string, exit: Promise<[number | null, string | null]> }
+interface Started {
+  child: ChildProcess, stdout: () => string, stderr: () => string, exit: Promise<[number | null, string | null]>
+}
 
 /** Runs a server process with only the given environment (no REDIS_URL/MONGODB_URL of the suite), outside the repo. */
 function run (entry: string, env: Record<string, string>): Started {

@@ -15,7 +15,9 @@ import { RedisOtpStore } from '../src/otp/redis-otp-store.ts'
 const workerEntry = fileURLToPath(new URL('../src/worker.ts', import.meta.url))
 const PEPPER = 'worker-test-pepper-0123456789abcdefghij'
 
-interface Started { child: ChildProcess, stdout: () => string, stderr: () => string, exit: Promise<[number | null, string | null]> }
+interface Started {
+  child: ChildProcess, stdout: () => string, stderr: () => string, exit: Promise<[number | null, string | null]>
+}
 
 /** `npm run worker` as a child process, with only the given environment, outside the repo. */
 function run (env: Record<string, string>): Started {
@@ -27,7 +29,9 @@ function run (env: Record<string, string>): Started {
   return { child, stdout: () => out, stderr: () => err, exit: once(child, 'exit') as Promise<[number | null, string | null]> }
 }
 
-async function waitFor<T> (what: string, started: Started, probe: () => T | undefined | Promise<T | undefined>): Promise<T> {
+async function waitFor<T> (
+  what: string, started: Started, probe: () => T | undefined | Promise<T | undefined>
+): Promise<T> {
   for (let waited = 0; waited < 30_000; waited += 50) {
     const found = await probe()
     if (found !== undefined) return found

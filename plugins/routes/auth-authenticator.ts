@@ -32,7 +32,9 @@ const totpLoginRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (ap
       response: { 200: jsonResponse('Signed in: a token pair and the user', LoginSchema), ...problemResponses(...BODY_ERRORS, 'invalid_code', 'challenge_expired', 'rate_limited') }
     }
   }, async (request) => {
-    const { user, ...pair } = await loginService.completeSecondFactor(request.body.mfaToken, request.body.code, clientInfo(request))
+    const { user, ...pair } = await loginService.completeSecondFactor(
+      request.body.mfaToken, request.body.code, clientInfo(request)
+    )
     return { ...pair, user: userView(user) }
   })
 

@@ -40,7 +40,9 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
     }
   }, async (request, reply) => {
     const identifier = normaliseIdentifier(request.body, config.DEFAULT_REGION)
-    const challenge = await loginService.start(identifier, request.body.locale ?? null, deliveryLog(request), request.ip)
+    const challenge = await loginService.start(
+      identifier, request.body.locale ?? null, deliveryLog(request), request.ip
+    )
     return reply.code(202).send(challengeView(challenge))
   })
 

@@ -211,7 +211,9 @@ const meRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { co
       body: VerifyBodySchema,
       response: { 200: jsonResponse('The proof', ReauthProofSchema), ...problemResponses('unauthorized', ...BODY_ERRORS, 'invalid_code', 'challenge_expired', 'too_many_attempts', 'rate_limited') }
     }
-  }, async (request) => contacts.completeReauthentication(callerOf(request.user), request.body.challengeId, request.body.code))
+  }, async (request) => contacts.completeReauthentication(
+    callerOf(request.user), request.body.challengeId, request.body.code
+  ))
 }
 
 export default meRoutes

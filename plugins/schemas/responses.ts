@@ -20,7 +20,9 @@ const RATE_LIMIT_FIELDS = {
   'ratelimit-remaining': seconds('what is left of it: 0'),
   'ratelimit-reset': seconds('seconds until it refills')
 }
-const HEADERS: Partial<Record<number, Record<string, object>>> = { 403: RETRY_AFTER, 429: RATE_LIMIT_FIELDS, 503: RETRY_AFTER }
+const HEADERS: Partial<Record<number, Record<string, object>>> = {
+  403: RETRY_AFTER, 429: RATE_LIMIT_FIELDS, 503: RETRY_AFTER
+}
 
 const EXAMPLE_EXTENSIONS: Partial<Record<ErrorCode, object>> = {
   validation_failed: { detail: 'One or more fields are invalid.', errors: [{ field: 'body.email', message: 'must NOT have fewer than 3 characters' }] },

@@ -107,7 +107,9 @@ export class AuditLog {
   }
 
   /** The user's own events, newest first; `cursor` is a previous page's nextCursor (bad_request otherwise). */
-  async list (userId: string, { limit, cursor }: { limit: number, cursor?: string | undefined }): Promise<ActivityPage> {
+  async list (
+    userId: string, { limit, cursor }: { limit: number, cursor?: string | undefined }
+  ): Promise<ActivityPage> {
     const after = cursor === undefined ? null : decodeCursor(cursor)
     await this.flush()
     // one more than asked tells whether a next page exists
@@ -120,7 +122,9 @@ export class AuditLog {
   /** Deletes events past the retention (for servers without TTL indexes). */
   async sweep (): Promise<number> {
     try {
-      return await this.#options.store.deleteOlderThan(new Date(this.#options.now().getTime() - this.#options.retentionMs))
+      return await this.#options.store.deleteOlderThan(
+        new Date(this.#options.now().getTime() - this.#options.retentionMs)
+      )
     } catch (error) {
       this.#onError(error, 'sweep')
       throw error

@@ -26,7 +26,9 @@ const TTL_INDEX = 'at_ttl'
 const INDEX_OPTIONS_CONFLICT = 85
 const NOT_IMPLEMENTED = 238
 
-const toEvent = ({ _id, ...event }: AuditDocument): AuditEvent => ({ id: _id, ...event, amr: event.amr ? [...event.amr] : null })
+const toEvent = ({ _id, ...event }: AuditDocument): AuditEvent => ({
+  id: _id, ...event, amr: event.amr ? [...event.amr] : null
+})
 
 export interface MongoAuditStoreOptions {
   /** how long events are kept; on MongoDB a TTL index removes them */
@@ -70,7 +72,9 @@ export class MongoAuditStore implements AuditStore {
       await this.#events.collection.createIndex({ at: 1 }, { expireAfterSeconds, name: TTL_INDEX })
     } catch (error) {
       if ((error as { code?: unknown }).code !== INDEX_OPTIONS_CONFLICT) throw error
-      await this.#events.db.db!.command({ collMod: this.#events.collection.collectionName, index: { name: TTL_INDEX, expireAfterSeconds } })
+      await this.#events.db.db!.command({
+        collMod: this.#events.collection.collectionName, index: { name: TTL_INDEX, expireAfterSeconds }
+      })
     }
   }
 
@@ -83,7 +87,10 @@ export class MongoAuditStore implements AuditStore {
 
   async listByUser (userId: string, limit: number, after: AuditPosition | null): Promise<AuditEvent[]> {
     const older = after === null ? {} : { $or: [{ at: { $lt: after.at } }, { at: after.at, _id: { $lt: after.id } }] }
-    const documents = await this.#events.find({ userId, ...older }).sort({ at: -1, _id: -1 }).limit(limit).lean<AuditDocument[]>()
+    const documents = await this.#events.find({ userId, ...older })
+      .sort({ at: -1, _id: -1 })
+      .limit(limit)
+      .lean<AuditDocument[]>()
     return documents.map(toEvent)
   }
 

@@ -43,7 +43,9 @@ export class ChallengeIssuer {
   }
 
   /** Starts a challenge (admitted already, or admitted here) and delivers its code. Decoys count like real codes. */
-  async issue (input: StartChallengeInput, logger: DeliveryLogger, admission?: SmsAdmission | null, clientIp?: string): Promise<IssuedChallenge> {
+  async issue (
+    input: StartChallengeInput, logger: DeliveryLogger, admission?: SmsAdmission | null, clientIp?: string
+  ): Promise<IssuedChallenge> {
     const admitted = admission === undefined ? await this.admit(input, clientIp) : admission
     let challenge: IssuedChallenge
     try {
@@ -93,7 +95,9 @@ export class ChallengeIssuer {
     try {
       delivery.assertAvailable(challenge.channel)
       if (challenge.isTestIdentifier) return
-      const job = { challengeId: challenge.challengeId, channel: challenge.channel, expiresAt: challenge.expiresAt.getTime() }
+      const job = {
+        challengeId: challenge.challengeId, channel: challenge.channel, expiresAt: challenge.expiresAt.getTime()
+      }
       await queue.enqueue({
         ...job,
         locale: challenge.locale,

@@ -84,7 +84,12 @@ export class ContactService {
    * a proof is required first (403 reauthentication_required without one, and the challenge is put back, so the same
    * code works once proof is shown); then the other sessions end, before the change, and the account is told after.
    */
-  async attachVerified (caller: Caller, challenge: { challengeId: string, code: string }, proof: IdentifierChangeProof, logger: DeliveryLogger): Promise<AttachedIdentifier> {
+  async attachVerified (
+    caller: Caller,
+    challenge: { challengeId: string, code: string },
+    proof: IdentifierChangeProof,
+    logger: DeliveryLogger
+  ): Promise<AttachedIdentifier> {
     const { otp, users, sessions, issuer, now } = this.#options
     const verified = await otp.verifyChallenge({ ...challenge, purpose: 'verify_contact' })
     // a challenge started by another account is no proof for this one
@@ -142,7 +147,9 @@ const PROOF_REFUSALS = new Set(['reauthentication_required', 'rate_limited'])
  * Runs what follows a verified code. A refused proof or an unreachable store puts the challenge back as it was, so
  * the same code works once the caller has proof or the store answers; other errors leave it used.
  */
-async function putBackUnlessDone<T> (verified: VerifiedChallenge, logger: DeliveryLogger, work: () => Promise<T>): Promise<T> {
+async function putBackUnlessDone<T> (
+  verified: VerifiedChallenge, logger: DeliveryLogger, work: () => Promise<T>
+): Promise<T> {
   try {
     return await work()
   } catch (error) {

@@ -43,7 +43,9 @@ const loginSuspended = () => new AppError('login_suspended', {
 const RETRYABLE = new Set<string>(['invalid_code', 'login_suspended', 'rate_limited'])
 
 /** The audit event of a refused code: a lockout or spent attempts are throttling, anything else a failure. */
-function failedSignIn (audit: AuditRecorder, error: unknown, fields: { userId: string | null, identifier?: string | null, amr: string[] }): void {
+function failedSignIn (
+  audit: AuditRecorder, error: unknown, fields: { userId: string | null, identifier?: string | null, amr: string[] }
+): void {
   if (!isAppError(error) || !['invalid_code', 'too_many_attempts', 'rate_limited', 'login_suspended'].includes(error.code)) return
   audit.record(error.code === 'invalid_code' ? 'sign_in_failed' : 'sign_in_throttled', { ...fields, reason: error.code })
 }
@@ -70,10 +72,15 @@ export class LoginService {
   }
 
   /** Sends a code; the same answer and work whether or not the identifier has an account. */
-  async start ({ kind, value }: Identifier, locale: string | null, logger: DeliveryLogger, clientIp?: string): Promise<IssuedChallenge> {
+  async start (
+    { kind, value }: Identifier, locale: string | null, logger: DeliveryLogger, clientIp?: string
+  ): Promise<IssuedChallenge> {
     const { users, issuer, signup } = this.#options
     const channel = channelOf(kind)
-    const [found, admission] = await Promise.allSettled([users.findByIdentifier(kind, value), issuer.admit({ channel, destination: value }, clientIp)])
+    const [found, admission] = await Promise.allSettled([
+      users.findByIdentifier(kind, value),
+      issuer.admit({ channel, destination: value }, clientIp)
+    ])
     if (found.status === 'rejected' || admission.status === 'rejected') {
       if (admission.status === 'fulfilled') await admission.value?.release()
       throw found.status === 'rejected' ? found.reason : (admission as PromiseRejectedResult).reason
@@ -96,7 +103,9 @@ export class LoginService {
   }
 
   /** Exchanges a code for a session, signing the user up on a first login when sign-up is open. */
-  async verify (challengeId: string, code: string, client: ClientInfo, logger: DeliveryLogger): Promise<SignedIn | MfaChallengeView> {
+  async verify (
+    challengeId: string, code: string, client: ClientInfo, logger: DeliveryLogger
+  ): Promise<SignedIn | MfaChallengeView> {
     const verified = await this.#options.otp.verifyChallenge({ challengeId, code, purpose: 'login' }).catch((error: unknown) => {
       const challenge = challengeOf(error)
       failedSignIn(this.#audit, error, { userId: challenge?.userId ?? null, identifier: challenge?.destination ?? null, amr: ['otp'] })
@@ -117,7 +126,9 @@ export class LoginService {
     if (userId === null) {
       if (signup === 'closed') throw invalidCode()
       // a user created here is created verified and logged in, and has no authenticator app yet
-      const { user, created } = await users.findOrCreateByIdentifier(kind, verified.destination, { locale: verified.locale, loginAt: at })
+      const { user, created } = await users.findOrCreateByIdentifier(
+        kind, verified.destination, { locale: verified.locale, loginAt: at }
+      )
       if (created) return this.#signedIn(user, ['otp'], client)
       // someone signed this identifier up since the code was sent: a returning user after all
       userId = user.id
@@ -215,7 +226,9 @@ export class LoginService {
  * fails with 503, and the challenge is put back as it was, so the user's code still works once the store is.
  * Other errors (a decoy, a disabled user) leave the challenge used up.
  */
-async function keepChallengeOnOutage<T> (verified: VerifiedChallenge, logger: DeliveryLogger, work: () => Promise<T>): Promise<T> {
+async function keepChallengeOnOutage<T> (
+  verified: VerifiedChallenge, logger: DeliveryLogger, work: () => Promise<T>
+): Promise<T> {
   try {
     return await work()
   } catch (error) {

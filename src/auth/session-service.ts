@@ -159,7 +159,9 @@ export class SessionService {
   }
 
   async #endByRefreshToken (userId: string, presented: PresentedRefreshToken, at: Date): Promise<void> {
-    if (await this.#options.sessions.revokeByToken(presented, userId, at)) await this.#revokeAccess(userId, presented.sessionId)
+    if (await this.#options.sessions.revokeByToken(presented, userId, at)) {
+      await this.#revokeAccess(userId, presented.sessionId)
+    }
   }
 
   /** Ends one of the user's sessions; false when it is not a live session of theirs. */
@@ -176,7 +178,9 @@ export class SessionService {
    */
   async endOthers (userId: string, keepSessionId: string): Promise<void> {
     const live = await this.#options.sessions.listActive(userId, this.#options.now())
-    await Promise.all(live.filter((session) => session.id !== keepSessionId).map((session) => this.end(userId, session.id)))
+    await Promise.all(live
+      .filter((session) => session.id !== keepSessionId)
+      .map((session) => this.end(userId, session.id)))
   }
 
   /** Ends every session of the user, and every access token issued until now (logout everywhere, disabled). */
@@ -190,7 +194,9 @@ export class SessionService {
   /** The sliding expiry after a use at `at`, never past the session's absolute end. */
   #expiry (sessionId: string, at: Date): Date {
     const { refreshTokenTtlSeconds, sessionIdleTimeoutSeconds, sessionMaxAgeSeconds } = this.#options
-    const window = sessionIdleTimeoutSeconds > 0 ? Math.min(refreshTokenTtlSeconds, sessionIdleTimeoutSeconds) : refreshTokenTtlSeconds
+    const window = sessionIdleTimeoutSeconds > 0
+      ? Math.min(refreshTokenTtlSeconds, sessionIdleTimeoutSeconds)
+      : refreshTokenTtlSeconds
     const absoluteEnd = sessionStartOf(sessionId).getTime() + sessionMaxAgeSeconds * 1000
     return new Date(Math.min(at.getTime() + window * 1000, absoluteEnd))
   }

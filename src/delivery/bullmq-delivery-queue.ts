@@ -51,7 +51,11 @@ function consumerConnection (client: Redis | Cluster, closing: () => boolean): R
   const retryStrategy = (attempt: number) => closing() ? null : Math.min(attempt * 100, 1000)
   const patient = { maxRetriesPerRequest: null, enableOfflineQueue: true, commandTimeout: undefined, retryStrategy }
   if (client instanceof Cluster) {
-    return client.duplicate(undefined, { enableOfflineQueue: true, clusterRetryStrategy: retryStrategy, redisOptions: { ...client.options.redisOptions, ...patient } })
+    return client.duplicate(undefined, {
+      enableOfflineQueue: true,
+      clusterRetryStrategy: retryStrategy,
+      redisOptions: { ...client.options.redisOptions, ...patient }
+    })
   }
   return client.duplicate(patient)
 }
@@ -111,7 +115,9 @@ export class BullMqDeliveryQueue implements DeliveryQueue {
   start (consumer: DeliveryConsumer): void {
     if (this.#closing !== undefined) throw new Error('the delivery queue is closed')
     if (this.#worker !== undefined) throw new Error('the delivery queue was already started')
-    const attempts = new DeliveryAttempts({ consumer, retryPolicy: this.#options.retryPolicy ?? DEFAULT_RETRY_POLICY, now: this.#now, logger: this.#logger })
+    const attempts = new DeliveryAttempts({
+      consumer, retryPolicy: this.#options.retryPolicy ?? DEFAULT_RETRY_POLICY, now: this.#now, logger: this.#logger
+    })
     this.#workerConnection = consumerConnection(this.#options.connection, () => this.#closing !== undefined)
     this.#worker = new Worker<StoredJob>(DELIVERY_QUEUE_NAME, (job) => this.#process(attempts, job), {
       connection: this.#workerConnection,
@@ -141,7 +147,9 @@ export class BullMqDeliveryQueue implements DeliveryQueue {
     const jobs = await this.#queue.getFailed(0, FAILED_KEPT.count - 1)
     return jobs.map((job) => {
       const { sealed, ...kept } = toQueued(job) as QueuedJob & { sealed?: string }
-      return { ...kept, attempt: job.attemptsMade, reason: job.failedReason, failedAt: job.finishedOn ?? 0 } as FailedDelivery
+      return {
+        ...kept, attempt: job.attemptsMade, reason: job.failedReason, failedAt: job.finishedOn ?? 0
+      } as FailedDelivery
     })
   }
 

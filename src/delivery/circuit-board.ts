@@ -49,7 +49,9 @@ export class CircuitBoard {
   watch (apply: (channel: Channel, until: number) => void): void {
     const poll = async () => {
       try {
-        for (const [channel, until] of Object.entries(await this.read()) as Array<[Channel, number]>) apply(channel, until)
+        for (const [channel, until] of Object.entries(await this.read()) as Array<[Channel, number]>) {
+          apply(channel, until)
+        }
       } catch (error) {
         this.#options.onError?.(error)
       }

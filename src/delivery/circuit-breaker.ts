@@ -14,7 +14,9 @@ export class CircuitBreaker {
   readonly #onOpen: (openUntil: number) => void
 
   /** `onOpen`: told each time the breaker opens itself, with when it closes (epoch ms on its clock) */
-  constructor (options: { threshold: number, openMs: number, now?: () => number, onOpen?: (openUntil: number) => void }) {
+  constructor (
+    options: { threshold: number, openMs: number, now?: () => number, onOpen?: (openUntil: number) => void }
+  ) {
     this.#threshold = options.threshold
     this.#openMs = options.openMs
     this.#now = options.now ?? Date.now

@@ -24,9 +24,9 @@ export interface CodeDeliveryConsumerOptions {
 }
 
 /**
- * The consumer of queued jobs (audit-webhook jobs go to `auditWebhook`). For codes: drops a job whose code expired or was replaced, else opens its sealed payload
- * and sends it once through Delivery (the queue owns the retries). Failures are rethrown as the DeliveryError
- * the sender gave, so the queue can tell transient from permanent.
+ * The consumer of queued jobs (audit-webhook jobs go to `auditWebhook`). For codes: drops a job whose code expired
+ * or was replaced, else opens its sealed payload and sends it once through Delivery (the queue owns the retries).
+ * Failures are rethrown as the DeliveryError the sender gave, so the queue can tell transient from permanent.
  */
 export function createCodeDeliveryConsumer (options: CodeDeliveryConsumerOptions): DeliveryConsumer {
   const now = options.now ?? Date.now

@@ -7,7 +7,8 @@ import { OutboxSender } from './outbox-sender.ts'
 import { SendGridSender } from './sendgrid-sender.ts'
 import { VonageSender } from './vonage-sender.ts'
 import {
-  builtInTemplates, loadMessageTemplates, minutesOf, renderCodeEmail, renderCodeSms, renderNoticeEmail, renderNoticeSms, type MessageTemplates
+  builtInTemplates, loadMessageTemplates, minutesOf, renderCodeEmail, renderCodeSms, renderNoticeEmail, renderNoticeSms,
+  type MessageTemplates
 } from './templates/render.ts'
 import type { NoticeContent } from './notices.ts'
 import { magicLink } from './magic-link.ts'
@@ -182,11 +183,16 @@ export class Delivery {
     if (request.channel === 'email') {
       return this.#attempt(request, email as Route<EmailMessage>, this.#codeEmail(request, input))
     }
-    return this.#attempt(request, sms as Route<SmsMessage>, { to: request.to, text: renderCodeSms({ ...input, webOtpDomain }, this.templates) })
+    return this.#attempt(request, sms as Route<SmsMessage>, {
+      to: request.to, text: renderCodeSms({ ...input, webOtpDomain }, this.templates)
+    })
   }
 
   /** Our own message, and the provider's template with the same values when SENDGRID_TEMPLATE_ID names one. */
-  #codeEmail (request: DeliverCodeRequest, input: { locale: string | null, appName: string, code: string, expiresInSeconds: number }): EmailMessage {
+  #codeEmail (
+    request: DeliverCodeRequest,
+    input: { locale: string | null, appName: string, code: string, expiresInSeconds: number }
+  ): EmailMessage {
     const { magicLinkUrl, providerTemplateFor } = this.#options
     // only a sign-in code can be verified by the sign-in page the link opens
     const link = magicLinkUrl !== undefined && request.purpose === 'login' && request.challengeId !== undefined
@@ -211,8 +217,14 @@ export class Delivery {
     this.assertEnabled(channel)
     const send = { ...request, code: '', purpose: notice.kind }
     const { email, sms } = this.#options
-    if (channel === 'email') return this.#attempt(send, email as Route<EmailMessage>, { to: request.to, ...renderNoticeEmail(input, this.templates) })
-    return this.#attempt(send, sms as Route<SmsMessage>, { to: request.to, text: renderNoticeSms(input, this.templates) })
+    if (channel === 'email') {
+      return this.#attempt(send, email as Route<EmailMessage>, {
+        to: request.to, ...renderNoticeEmail(input, this.templates)
+      })
+    }
+    return this.#attempt(send, sms as Route<SmsMessage>, {
+      to: request.to, text: renderNoticeSms(input, this.templates)
+    })
   }
 
   async #attempt<Message> (request: SendRequest, route: Route<Message>, message: Message): Promise<DeliveryResult> {
@@ -220,7 +232,12 @@ export class Delivery {
     const retries = request.retries ?? this.#options.retries
     const logger = request.logger ?? this.#logger
     const started = performance.now()
-    const context = { channel: request.channel, provider: route.provider, purpose: request.purpose, recipient: maskDestination(request.to) }
+    const context = {
+      channel: request.channel,
+      provider: route.provider,
+      purpose: request.purpose,
+      recipient: maskDestination(request.to)
+    }
     const latencyMs = () => Math.round(performance.now() - started)
     for (let attempt = 1; ; attempt++) {
       try {
@@ -295,7 +312,9 @@ export function createMessageTemplates (config: Config, smsOn: boolean): Message
   const magicLinkUrl = config.MAGIC_LINK_URL
   return loadMessageTemplates({
     dir: config.EMAIL_TEMPLATES_DIR,
-    branding: { brandColor: config.BRAND_COLOR, logoUrl: config.BRAND_LOGO_URL ?? null, supportEmail: config.SUPPORT_EMAIL ?? null },
+    branding: {
+      brandColor: config.BRAND_COLOR, logoUrl: config.BRAND_LOGO_URL ?? null, supportEmail: config.SUPPORT_EMAIL ?? null
+    },
     checks: {
       appName: config.APP_NAME,
       codeLength: config.OTP_CODE_LENGTH,
@@ -331,7 +350,9 @@ function smsRoute (config: Config, deps: DeliveryDeps): Route<SmsMessage> | null
     return { provider: 'outbox', sender: new OutboxSender(deps.outbox, 'sms', deps.now) }
   }
   if (!configured) return null
-  const sender = new VonageSender({ apiKey, apiSecret, from, baseUrl: config.VONAGE_BASE_URL, timeoutMs: config.DELIVERY_TIMEOUT_MS })
+  const sender = new VonageSender({
+    apiKey, apiSecret, from, baseUrl: config.VONAGE_BASE_URL, timeoutMs: config.DELIVERY_TIMEOUT_MS
+  })
   return { provider: 'vonage', sender }
 }
 
@@ -354,7 +375,11 @@ export function createDelivery (config: Config, deps: DeliveryDeps): Delivery {
     providerTemplateFor: sendGridTemplateIds(config.SENDGRID_TEMPLATE_ID),
     retries: config.DELIVERY_RETRIES,
     timeoutMs: config.DELIVERY_TIMEOUT_MS,
-    breaker: { threshold: config.DELIVERY_BREAKER_THRESHOLD, openMs: config.DELIVERY_BREAKER_OPEN_SECONDS * 1000, ...(now ? { now: () => now().getTime() } : {}) },
+    breaker: {
+      threshold: config.DELIVERY_BREAKER_THRESHOLD,
+      openMs: config.DELIVERY_BREAKER_OPEN_SECONDS * 1000,
+      ...(now ? { now: () => now().getTime() } : {})
+    },
     logger: deps.logger,
     sleep: deps.sleep,
     onCircuitOpen: deps.onCircuitOpen,

@@ -5,7 +5,9 @@ const EXTENSION = '\f^{}\\[~]|€'
 /** One single-part SMS carries 160 septets of GSM-7 (against 70 UCS-2 characters). */
 export const GSM7_SINGLE_SEGMENT_SEPTETS = 160
 
-/** Septets the text takes in GSM-7, or null when a character is outside the GSM-7 alphabet (the SMS would go as UCS-2). */
+/**
+ * Septets the text takes in GSM-7, or null when a character is outside the GSM-7 alphabet (the SMS would go as UCS-2).
+ */
 export function gsm7Septets (text: string): number | null {
   let septets = 0
   for (const character of text) {

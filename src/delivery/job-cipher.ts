@@ -69,9 +69,12 @@ export const sealingContext = (job: { challengeId: string, channel: string, expi
 export function createJobCipher (config: Config): JobCipher {
   if (config.DELIVERY_JOB_KEY !== undefined) return new JobCipher([Buffer.from(config.DELIVERY_JOB_KEY, 'base64')])
   if (config.OTP_PEPPER === undefined) return new JobCipher([randomBytes(32)])
-  const peppers = config.OTP_PEPPER_PREVIOUS === undefined ? [config.OTP_PEPPER] : [config.OTP_PEPPER, config.OTP_PEPPER_PREVIOUS]
+  const peppers = config.OTP_PEPPER_PREVIOUS === undefined
+    ? [config.OTP_PEPPER]
+    : [config.OTP_PEPPER, config.OTP_PEPPER_PREVIOUS]
   return new JobCipher(peppers.map(keyFromPepper))
 }
 
 /** Whether processes sharing this config can open each other's jobs: a separate worker needs it. */
-export const hasSharedJobKey = (config: Config): boolean => config.DELIVERY_JOB_KEY !== undefined || config.OTP_PEPPER !== undefined
+export const hasSharedJobKey = (config: Config): boolean =>
+  config.DELIVERY_JOB_KEY !== undefined || config.OTP_PEPPER !== undefined

@@ -77,7 +77,12 @@ export class MemoryDeliveryQueue implements DeliveryQueue {
   start (consumer: DeliveryConsumer): void {
     if (this.#closing !== undefined) throw new Error('the delivery queue is closed')
     if (this.#attempts !== undefined) throw new Error('the delivery queue was already started')
-    this.#attempts = new DeliveryAttempts({ consumer, retryPolicy: this.#options.retryPolicy ?? DEFAULT_RETRY_POLICY, now: this.#now, logger: this.#options.logger })
+    this.#attempts = new DeliveryAttempts({
+      consumer,
+      retryPolicy: this.#options.retryPolicy ?? DEFAULT_RETRY_POLICY,
+      now: this.#now,
+      logger: this.#options.logger
+    })
     this.#stopListening = this.#backlog.onAdd(() => this.#pump())
     this.#pump()
   }

@@ -52,7 +52,9 @@ export class MemorySmsFraudStore implements SmsFraudStore {
     return { outcome: 'admitted' }
   }
 
-  async count (country: string, range: string, what: SmsFraudCount, policy: SmsFraudPolicy, now: number): Promise<void> {
+  async count (
+    country: string, range: string, what: SmsFraudCount, policy: SmsFraudPolicy, now: number
+  ): Promise<void> {
     const { bucket } = windowBucket(policy, now)
     for (const stats of [this.#stats(this.#ranges, `${country}|${range}`, policy, now), this.#stats(this.#countries, country, policy, now)]) {
       windowSums(stats, bucket)

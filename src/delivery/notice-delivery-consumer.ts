@@ -27,7 +27,9 @@ export function createNoticeDeliveryConsumer (options: NoticeDeliveryConsumerOpt
       throw new DeliveryError('rejected', 'job: the sealed payload does not open (DELIVERY_JOB_KEY or OTP_PEPPER differs)')
     }
     try {
-      await options.delivery.deliverNotice({ channel: job.channel, to, locale: job.locale, notice: job.notice, retries: 0, logger: options.logger })
+      await options.delivery.deliverNotice({
+        channel: job.channel, to, locale: job.locale, notice: job.notice, retries: 0, logger: options.logger
+      })
     } catch (error) {
       const cause = (error as { cause?: unknown }).cause
       if (isDeliveryError(cause)) throw cause

@@ -18,7 +18,9 @@ export class OutboxSender {
 
   async send (message: { to: string, text: string }, code: string): Promise<SentMessage> {
     try {
-      await this.#outbox.add({ to: message.to, channel: this.#channel, code, text: message.text, sentAt: this.#now().toISOString() })
+      await this.#outbox.add({
+        to: message.to, channel: this.#channel, code, text: message.text, sentAt: this.#now().toISOString()
+      })
     } catch {
       // a store error may quote the command, and with it the code
       throw new DeliveryError('transient', 'outbox: the store failed')

@@ -41,7 +41,9 @@ export class RedisSmsBudget implements SmsBudgetStore {
 
   async take (country: string, hour: number, budget: number, ttlMs: number, share?: ClientShare): Promise<boolean> {
     const ttl = Math.max(1, Math.ceil(ttlMs))
-    const reply = await this.#redis.smsBudgetTake(this.#key(country, hour), this.#shareKey(country, hour, share?.client), budget, ttl, share?.budget ?? 0)
+    const reply = await this.#redis.smsBudgetTake(
+      this.#key(country, hour), this.#shareKey(country, hour, share?.client), budget, ttl, share?.budget ?? 0
+    )
     return reply === 1
   }
 

@@ -53,14 +53,18 @@ export class RedisSmsFraudStore implements SmsFraudStore {
     return { outcome: 'blocked', scope: scope === 'country' ? 'country' : 'range', until: Number(until), newly: Number(newly) === 1 }
   }
 
-  async count (country: string, range: string, what: SmsFraudCount, policy: SmsFraudPolicy, now: number): Promise<void> {
+  async count (
+    country: string, range: string, what: SmsFraudCount, policy: SmsFraudPolicy, now: number
+  ): Promise<void> {
     const [rangeKey, countryKey] = this.#keys(country, range)
     await this.#redis.smsFraudCount(rangeKey, countryKey, what === 'verified' ? 'v' : 's', now, windowBucket(policy, now).bucketMs, WINDOW_BUCKETS, this.#ttlMs(policy))
   }
 
   async stats (country: string, policy: SmsFraudPolicy, now: number): Promise<{ sent: number, verified: number }> {
     const [, countryKey] = this.#keys(country, '')
-    const [sent, verified] = await this.#redis.smsFraudStats(countryKey, now, windowBucket(policy, now).bucketMs, WINDOW_BUCKETS)
+    const [sent, verified] = await this.#redis.smsFraudStats(
+      countryKey, now, windowBucket(policy, now).bucketMs, WINDOW_BUCKETS
+    )
     return { sent: Number(sent), verified: Number(verified) }
   }
 }

@@ -29,7 +29,9 @@ export function failureReason (error: unknown): string {
  * "equal jitter" (half fixed, half random, so a burst of failures does not retry in lockstep), at least the
  * provider's Retry-After; give up when the attempts are spent or the code would expire before the next try.
  */
-export function decideRetry (policy: RetryPolicy, job: { attempt: number, expiresAt: number }, error: unknown, now: number): RetryDecision {
+export function decideRetry (
+  policy: RetryPolicy, job: { attempt: number, expiresAt: number }, error: unknown, now: number
+): RetryDecision {
   const reason = failureReason(error)
   if (!isDeliveryError(error) || error.kind !== 'transient') return { retry: false, reason }
   if (job.attempt >= policy.maxAttempts) return { retry: false, reason: `${reason}; gave up after ${job.attempt} attempts` }

@@ -32,7 +32,8 @@ export function parseRetryAfter (value: string | undefined, now = Date.now()): n
   return Number.isNaN(date) ? undefined : Math.max(0, date - now)
 }
 
-// SendGrid answers 400 for a malformed recipient with e.g. { field: 'personalizations.0.to.0.email', message: 'Does not contain a valid address.' }
+// SendGrid answers 400 for a malformed recipient with e.g.
+// { field: 'personalizations.0.to.0.email', message: 'Does not contain a valid address.' }
 function blamesRecipient (body: unknown): boolean {
   const errors = (body as { errors?: unknown } | null)?.errors
   if (!Array.isArray(errors)) return false
@@ -80,7 +81,9 @@ export class SendGridSender implements EmailSender {
     this.#mail = new MailService()
     this.#mail.setClient(client)
     this.#mail.setTimeout(options.timeoutMs)
-    this.#from = options.from.name === undefined ? { email: options.from.email } : { email: options.from.email, name: options.from.name }
+    this.#from = options.from.name === undefined
+      ? { email: options.from.email }
+      : { email: options.from.email, name: options.from.name }
   }
 
   async send (email: EmailMessage): Promise<SentMessage> {

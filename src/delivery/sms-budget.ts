@@ -15,7 +15,9 @@ export interface SmsBudgetStore {
   giveBack (country: string, hour: number, client?: string): Promise<void>
 }
 
-/** One client's part of a country's budget, so draining it takes many clients. `client` is an opaque key, never an IP. */
+/**
+ * One client's part of a country's budget, so draining it takes many clients. `client` is an opaque key, never an IP.
+ */
 export interface ClientShare {
   client: string
   budget: number

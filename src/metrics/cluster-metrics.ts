@@ -30,7 +30,10 @@ export function answerPrimaryScrapes (metrics: PrometheusMetrics): void {
  */
 export class ClusterMetrics {
   readonly #aggregator = new AggregatorRegistry()
-  readonly #pending = new Map<number, { counts: ConversionCounts[][], waiting: number, done: (counts: ConversionCounts[][]) => void }>()
+  readonly #pending = new Map<number, {
+    counts: ConversionCounts[][], waiting: number, done: (counts: ConversionCounts[][]) => void
+  }>()
+
   #nextId = 0
 
   constructor () {

@@ -64,14 +64,16 @@ export class MemoryOtpStore implements OtpStore {
     this.#failures = new ExpiringMap(now)
     this.#waits = new ExpiringMap(now)
     this.#notices = new ExpiringMap(now)
-    const maps = [this.#challenges, this.#pointers, this.#cooldowns, this.#quotas, this.#failures, this.#waits, this.#notices]
+    const maps = [
+      this.#challenges, this.#pointers, this.#cooldowns, this.#quotas, this.#failures, this.#waits, this.#notices
+    ]
     this.#sweeper = setInterval(() => { for (const map of maps) map.sweep() }, sweepIntervalMs).unref()
   }
 
   /** entries held, expired ones not yet swept included */
   get size (): number {
-    return this.#challenges.size + this.#pointers.size + this.#cooldowns.size + this.#quotas.size + this.#failures.size +
-      this.#waits.size + this.#notices.size + this.#suspended.size
+    return this.#challenges.size + this.#pointers.size + this.#cooldowns.size + this.#quotas.size +
+      this.#failures.size + this.#waits.size + this.#notices.size + this.#suspended.size
   }
 
   #window (map: ExpiringMap<WindowLog>, key: string, windowMs: number): WindowLog {
@@ -93,12 +95,16 @@ export class MemoryOtpStore implements OtpStore {
   }
 
   /** takes a cooldown and a quota slot; answers the slot and when the next send is allowed */
-  #recordSend (destinationKey: string, purpose: string, skip: boolean, limits: SendLimits): { slot: number | null, resendAfter: number } {
+  #recordSend (
+    destinationKey: string, purpose: string, skip: boolean, limits: SendLimits
+  ): { slot: number | null, resendAfter: number } {
     const now = this.#now()
     if (skip) return { slot: null, resendAfter: now }
     const slot = this.#nextSlot++
     const horizonMs = Math.max(limits.quotaWindowMs, limits.dailyWindowMs)
-    this.#quotas.set(destinationKey, [...this.#window(this.#quotas, destinationKey, horizonMs), { slot, at: now }], horizonMs)
+    this.#quotas.set(
+      destinationKey, [...this.#window(this.#quotas, destinationKey, horizonMs), { slot, at: now }], horizonMs
+    )
     if (limits.cooldownMs <= 0) return { slot, resendAfter: now }
     this.#cooldowns.set(`${destinationKey}\0${purpose}`, true, limits.cooldownMs)
     return { slot, resendAfter: now + limits.cooldownMs }
@@ -157,14 +163,18 @@ export class MemoryOtpStore implements OtpStore {
     return this.#issued(challenge, resendAfter)
   }
 
-  async verifyChallenge (challengeId: string, purpose: string, codeHashes: readonly string[], throttle: ThrottleLimits): Promise<VerifyResult> {
+  async verifyChallenge (
+    challengeId: string, purpose: string, codeHashes: readonly string[], throttle: ThrottleLimits
+  ): Promise<VerifyResult> {
     const challenge = this.#challenges.get(challengeId)
     if (challenge === undefined || challenge.payload.purpose !== purpose) return { outcome: 'expired' }
     const { destinationKey } = challenge
     const waiting = this.#waits.remainingMs(destinationKey)
     if (waiting > 0) return { outcome: 'throttled', retryAfterMs: waiting, payload: { ...challenge.payload } }
     if (codeHashes.includes(challenge.codeHash)) {
-      const snapshot: MemorySnapshot = { challenge: copy(challenge), expiresAt: this.#now() + this.#challenges.remainingMs(challengeId) }
+      const snapshot: MemorySnapshot = {
+        challenge: copy(challenge), expiresAt: this.#now() + this.#challenges.remainingMs(challengeId)
+      }
       // the pointer stays to lapse, so reinstate can tell whether a newer challenge replaced this one
       this.#challenges.delete(challengeId)
       const suspended = this.#suspended.has(destinationKey)

@@ -200,7 +200,14 @@ export class OtpEngine {
     const result = await this.#store.startChallenge({
       challengeId,
       destinationKey: destKey,
-      payload: { purpose, channel, destination, userId: input.userId ?? null, locale: input.locale ?? null, deliverable: input.deliverable ?? true },
+      payload: {
+        purpose,
+        channel,
+        destination,
+        userId: input.userId ?? null,
+        locale: input.locale ?? null,
+        deliverable: input.deliverable ?? true
+      },
       codeHash: hashCode(pepper, challengeId, code),
       maxAttempts: this.#policy.maxAttempts,
       fixedCode: fixedCode !== undefined,
@@ -214,7 +221,9 @@ export class OtpEngine {
   async resendChallenge (challengeId: string): Promise<IssuedChallenge> {
     if (!isChallengeId(challengeId)) throw new AppError('challenge_expired')
     const code = generateCode(this.#policy.codeLength)
-    const result = await this.#store.resendChallenge(challengeId, hashCode(this.#peppers[0]!, challengeId, code), this.#sendLimits)
+    const result = await this.#store.resendChallenge(
+      challengeId, hashCode(this.#peppers[0]!, challengeId, code), this.#sendLimits
+    )
     if (result.outcome === 'expired') throw new AppError('challenge_expired')
     if (result.outcome !== 'issued') refuse(result, this.#policy)
     if (!result.fixedCode) return issuedChallenge(challengeId, code, result)
@@ -228,7 +237,9 @@ export class OtpEngine {
    * remainingAttempts, too_many_attempts (the challenge is gone) or rate_limited (the destination's throttle wait
    * runs). A right code for a suspended destination resolves with `suspended`: the caller decides what it allows.
    */
-  async verifyChallenge ({ challengeId, code, purpose }: { challengeId: string, code: string, purpose: string }): Promise<VerifiedChallenge> {
+  async verifyChallenge (
+    { challengeId, code, purpose }: { challengeId: string, code: string, purpose: string }
+  ): Promise<VerifiedChallenge> {
     const metrics = this.#metrics
     if (!isChallengeId(challengeId)) {
       metrics.verification(null, 'expired')
@@ -242,7 +253,12 @@ export class OtpEngine {
         const { channel, destination, deliverable } = result.payload
         if (deliverable) metrics.verification(channel, 'success', destination)
         else metrics.verification(channel, 'invalid_code')
-        return { challengeId, ...result.payload, suspended: result.suspended, reinstate: this.#reinstater(challengeId, result.snapshot) }
+        return {
+          challengeId,
+          ...result.payload,
+          suspended: result.suspended,
+          reinstate: this.#reinstater(challengeId, result.snapshot)
+        }
       }
       case 'invalid':
         metrics.verification(result.payload?.channel ?? null, 'invalid_code')
@@ -326,7 +342,9 @@ export function createOtpEngine (
     pepper: config.OTP_PEPPER ?? randomBytes(32).toString('base64url'),
     previousPepper: config.OTP_PEPPER_PREVIOUS,
     policy: policyFromConfig(config),
-    testCodeFor: honourTestIdentifiers ? parseTestIdentifiers(config.TEST_IDENTIFIERS, config.OTP_CODE_LENGTH) : undefined,
+    testCodeFor: honourTestIdentifiers
+      ? parseTestIdentifiers(config.TEST_IDENTIFIERS, config.OTP_CODE_LENGTH)
+      : undefined,
     skipQuotaForTestIdentifiers: config.TEST_IDENTIFIERS_SKIP_QUOTA,
     metrics,
     ...hooks

@@ -133,7 +133,9 @@ export type VerifyResult =
 export interface OtpStore {
   startChallenge (challenge: NewChallenge, limits: SendLimits): Promise<StartResult>
   resendChallenge (challengeId: string, codeHash: string, limits: SendLimits): Promise<ResendResult>
-  verifyChallenge (challengeId: string, purpose: string, codeHashes: readonly string[], throttle: ThrottleLimits): Promise<VerifyResult>
+  verifyChallenge (
+    challengeId: string, purpose: string, codeHashes: readonly string[], throttle: ThrottleLimits
+  ): Promise<VerifyResult>
   clearFailures (destinationKey: string): Promise<void>
   withdrawChallenge (challengeId: string): Promise<boolean>
   reinstateChallenge (challengeId: string, snapshot: ChallengeSnapshot): Promise<boolean>

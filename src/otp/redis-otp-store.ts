@@ -103,8 +103,8 @@ export class RedisOtpStore implements OtpStore {
     const reply = await this.#commands.otpStartChallenge(
       this.#challengeKey(challengeId), `${base}p:${payload.purpose}`, `${base}cd:${payload.purpose}`, `${base}q`, this.#clock(),
       base, payload.purpose, JSON.stringify(payload), challenge.codeHash, challenge.maxAttempts, limits.ttlMs,
-      flag(challenge.fixedCode), flag(challenge.skipSendLimits), limits.cooldownMs, limits.quota, limits.quotaWindowMs, slotId(),
-      limits.dailyQuota, limits.dailyWindowMs
+      flag(challenge.fixedCode), flag(challenge.skipSendLimits), limits.cooldownMs, limits.quota, limits.quotaWindowMs,
+      slotId(), limits.dailyQuota, limits.dailyWindowMs
     ) as Reply
     return issued(reply)
   }
@@ -112,13 +112,15 @@ export class RedisOtpStore implements OtpStore {
   async resendChallenge (challengeId: string, codeHash: string, limits: SendLimits): Promise<ResendResult> {
     if (!isChallengeId(challengeId)) return { outcome: 'expired' }
     const reply = await this.#commands.otpResendChallenge(
-      this.#challengeKey(challengeId), this.#clock(), codeHash, limits.ttlMs, limits.cooldownMs, limits.quota, limits.quotaWindowMs, slotId(),
-      limits.dailyQuota, limits.dailyWindowMs
+      this.#challengeKey(challengeId), this.#clock(), codeHash, limits.ttlMs, limits.cooldownMs, limits.quota,
+      limits.quotaWindowMs, slotId(), limits.dailyQuota, limits.dailyWindowMs
     ) as Reply
     return reply[0] === 'expired' ? { outcome: 'expired' } : issued(reply)
   }
 
-  async verifyChallenge (challengeId: string, purpose: string, codeHashes: readonly string[], throttle: ThrottleLimits): Promise<VerifyResult> {
+  async verifyChallenge (
+    challengeId: string, purpose: string, codeHashes: readonly string[], throttle: ThrottleLimits
+  ): Promise<VerifyResult> {
     if (!isChallengeId(challengeId)) return { outcome: 'expired' }
     const [outcome, value, third, fields, suspended] = await this.#commands.otpVerifyChallenge(
       this.#challengeKey(challengeId), this.#clock(), purpose, codeHashes[0] ?? '', codeHashes[1] ?? '', throttle.freeFailures,
@@ -156,7 +158,9 @@ export class RedisOtpStore implements OtpStore {
   async reinstateChallenge (challengeId: string, snapshot: ChallengeSnapshot): Promise<boolean> {
     if (!isChallengeId(challengeId)) return false
     const { expiresAt, fields } = snapshot as unknown as RedisSnapshot
-    return await this.#commands.otpReinstateChallenge(this.#challengeKey(challengeId), this.#clock(), expiresAt, ...fields) === 1
+    return await this.#commands.otpReinstateChallenge(
+      this.#challengeKey(challengeId), this.#clock(), expiresAt, ...fields
+    ) === 1
   }
 
   async peekChallenge (challengeId: string): Promise<PendingChallenge | null> {

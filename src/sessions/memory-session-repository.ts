@@ -8,7 +8,8 @@ type SessionRecord = Session
 /** Expired sessions are dropped at most this often, the in-process stand-in for MongoDB's TTL monitor. */
 const SWEEP_INTERVAL_MS = 60_000
 
-const isLive = (session: Session, now: Date) => session.revokedAt === null && now.getTime() < session.expiresAt.getTime()
+const isLive = (session: Session, now: Date) =>
+  session.revokedAt === null && now.getTime() < session.expiresAt.getTime()
 
 function toSession (session: SessionRecord): Session {
   return structuredClone(session)
@@ -83,9 +84,14 @@ export class MemorySessionRepository implements SessionRepository {
     return this.#revoke(record?.userId === userId ? record : undefined, now)
   }
 
-  async revokeByToken ({ sessionId, generation, tokenHash }: { sessionId: string, generation: number, tokenHash: string }, userId: string, now: Date): Promise<boolean> {
+  async revokeByToken (
+    { sessionId, generation, tokenHash }: { sessionId: string, generation: number, tokenHash: string },
+    userId: string,
+    now: Date
+  ): Promise<boolean> {
     const record = this.#sessions.get(sessionId)
-    const holds = record !== undefined && (generation < record.generation || (generation === record.generation && sameHash(record.tokenHash, tokenHash)))
+    const holds = record !== undefined &&
+      (generation < record.generation || (generation === record.generation && sameHash(record.tokenHash, tokenHash)))
     return this.#revoke(holds && record?.userId === userId ? record : undefined, now)
   }
 

@@ -124,7 +124,9 @@ export class MongoSessionRepository implements SessionRepository {
     for (let look = 0; look < 3; look++) {
       const current = await this.#sessions.findById(_id).lean<SessionDocument>()
       if (!current || !isLive(current, now)) return INVALID
-      if (current.generation !== generation || !sameHash(current.tokenHash, tokenHash)) return this.#presentedStale(current, rotation)
+      if (current.generation !== generation || !sameHash(current.tokenHash, tokenHash)) {
+        return this.#presentedStale(current, rotation)
+      }
       if (look === 2) break
       if (await lock.acquire(tokenHash)) {
         try {
@@ -152,10 +154,14 @@ export class MongoSessionRepository implements SessionRepository {
   }
 
   /** FerretDB: the swap, under the token's lock; null when the session moved on, was revoked or expired meanwhile. */
-  async #swapUnderLock (_id: Types.ObjectId, { generation, tokenHash, newHash, now, expiresAt }: Rotation): Promise<Session | null> {
+  async #swapUnderLock (
+    _id: Types.ObjectId, { generation, tokenHash, newHash, now, expiresAt }: Rotation
+  ): Promise<Session | null> {
     // the lock keeps other rotations of this token out: read what it guards
     const current = await this.#sessions.findById(_id).lean<SessionDocument>()
-    if (!current || current.generation !== generation || !sameHash(current.tokenHash, tokenHash) || !isLive(current, now)) return null
+    if (
+      !current || current.generation !== generation || !sameHash(current.tokenHash, tokenHash) || !isLive(current, now)
+    ) return null
     const rotated = await this.#sessions.findOneAndUpdate(
       { _id },
       { $set: { tokenHash: newHash, generation: generation + 1, lastUsedAt: now, expiresAt } },
@@ -173,7 +179,9 @@ export class MongoSessionRepository implements SessionRepository {
   }
 
   async listActive (userId: string, now: Date): Promise<Session[]> {
-    const sessions = await this.#sessions.find({ userId, ...live(now) }).sort({ lastUsedAt: -1 }).lean<SessionDocument[]>()
+    const sessions = await this.#sessions.find({ userId, ...live(now) })
+      .sort({ lastUsedAt: -1 })
+      .lean<SessionDocument[]>()
     return sessions.map(toSession)
   }
 
@@ -184,7 +192,11 @@ export class MongoSessionRepository implements SessionRepository {
     return result.modifiedCount === 1
   }
 
-  async revokeByToken ({ sessionId, generation, tokenHash }: { sessionId: string, generation: number, tokenHash: string }, userId: string, now: Date): Promise<boolean> {
+  async revokeByToken (
+    { sessionId, generation, tokenHash }: { sessionId: string, generation: number, tokenHash: string },
+    userId: string,
+    now: Date
+  ): Promise<boolean> {
     const _id = toObjectId(sessionId)
     if (!_id) return false
     const result = await this.#sessions.updateOne(

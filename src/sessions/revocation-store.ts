@@ -21,7 +21,9 @@ export interface RevocationStore {
 }
 
 /** The verdict from what was read: whether the session is ended, and the user's "not before" time in ms. */
-export function revocationVerdict (sessionEnded: boolean, notBeforeMs: number | null, issuedAtSeconds: number): RevocationVerdict {
+export function revocationVerdict (
+  sessionEnded: boolean, notBeforeMs: number | null, issuedAtSeconds: number
+): RevocationVerdict {
   if (sessionEnded) return 'revoked'
   if (notBeforeMs === null) return 'live'
   const notBeforeSeconds = Math.floor(notBeforeMs / 1000)

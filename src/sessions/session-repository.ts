@@ -67,7 +67,10 @@ export interface SessionRepository {
   /** Creates indexes; idempotent, call once at start-up. */
   init (): Promise<void>
 
-  /** A new active session (family) with tokenHash as its current refresh token; throws when the id is taken or malformed. */
+  /**
+   * A new active session (family) with tokenHash as its current refresh token; throws when the id is taken or
+   * malformed.
+   */
   create (input: NewSession): Promise<Session>
 
   /**
@@ -84,7 +87,8 @@ export interface SessionRepository {
    * current hash) and was stored less than graceSeconds ago, is a client's parallel refresh, not theft: it gets
    * 'rotated' with the CURRENT session, unchanged, so the caller hands out the same successor again.
    * Parallel rotations of one token: exactly one compare-and-swap wins; the others see an earlier generation, so
-   * with grace 0 they revoke the session (reuse) and with grace they share the winner's successor. Never two live chains.
+   * with grace 0 they revoke the session (reuse) and with grace they share the winner's successor. Never two live
+   * chains.
    */
   rotate (input: Rotation): Promise<RotateResult>
 
@@ -101,7 +105,9 @@ export interface SessionRepository {
    * Logout with a refresh token: revokes session `sessionId` when it is the user's, active, and the token is its
    * current one (generation and hash) or of an earlier generation; false otherwise.
    */
-  revokeByToken (token: { sessionId: string, generation: number, tokenHash: string }, userId: string, now: Date): Promise<boolean>
+  revokeByToken (
+    token: { sessionId: string, generation: number, tokenHash: string }, userId: string, now: Date
+  ): Promise<boolean>
 
   /** Revokes every active session of the user; returns how many. */
   revokeAll (userId: string, now: Date): Promise<number>

@@ -8,7 +8,8 @@ interface CommandContext { command: string, args?: string[], error?: unknown }
 
 /**
  * A span per Redis command, from ioredis's `ioredis:command` tracing channel: named after the command, and
- * after the script for an EVAL or EVALSHA of ours (`EVALSHA otpVerifyChallenge`); no arguments, no address. Returns the unsubscribe.
+ * after the script for an EVAL or EVALSHA of ours (`EVALSHA otpVerifyChallenge`); no arguments, no address.
+ * Returns the unsubscribe.
  */
 export function traceRedisCommands (tracer: Tracer): () => void {
   const channel = diagnosticsChannel.tracingChannel<object, CommandContext>('ioredis:command')

@@ -22,14 +22,18 @@ export class MemoryTotpCredentialRepository implements TotpCredentialRepository 
     return true
   }
 
-  async activate (userId: string, enrolmentId: string, recoveryCodeHashes: readonly string[], at: Date): Promise<boolean> {
+  async activate (
+    userId: string, enrolmentId: string, recoveryCodeHashes: readonly string[], at: Date
+  ): Promise<boolean> {
     const credential = this.#credentials.get(userId)
     if (credential?.status !== 'pending' || credential.enrolmentId !== enrolmentId) return false
     Object.assign(credential, { status: 'active', recoveryCodeHashes: [...recoveryCodeHashes], confirmedAt: new Date(at) })
     return true
   }
 
-  async replaceRecoveryCodes (userId: string, enrolmentId: string, recoveryCodeHashes: readonly string[]): Promise<boolean> {
+  async replaceRecoveryCodes (
+    userId: string, enrolmentId: string, recoveryCodeHashes: readonly string[]
+  ): Promise<boolean> {
     const credential = this.#active(userId)
     if (credential?.enrolmentId !== enrolmentId) return false
     credential.recoveryCodeHashes = [...recoveryCodeHashes]

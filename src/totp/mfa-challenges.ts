@@ -15,7 +15,9 @@ export class MfaChallenges {
   readonly ttlSeconds: number
   readonly #now: () => number
 
-  constructor ({ store, ttlSeconds, now = Date.now }: { store: MfaChallengeStore, ttlSeconds: number, now?: () => number }) {
+  constructor (
+    { store, ttlSeconds, now = Date.now }: { store: MfaChallengeStore, ttlSeconds: number, now?: () => number }
+  ) {
     this.#store = store
     this.ttlSeconds = ttlSeconds
     this.#now = now
@@ -23,7 +25,9 @@ export class MfaChallenges {
 
   async issue (challenge: MfaChallenge): Promise<string> {
     const token = randomBytes(32).toString('base64url')
-    await this.#store.save(hashToken(token), { ...challenge, expiresAt: this.#now() + this.ttlSeconds * 1000 }, this.ttlSeconds * 1000)
+    await this.#store.save(
+      hashToken(token), { ...challenge, expiresAt: this.#now() + this.ttlSeconds * 1000 }, this.ttlSeconds * 1000
+    )
     return token
   }
 

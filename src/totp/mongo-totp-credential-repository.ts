@@ -84,7 +84,9 @@ export class MongoTotpCredentialRepository implements TotpCredentialRepository {
     }
   }
 
-  async activate (userId: string, enrolmentId: string, recoveryCodeHashes: readonly string[], at: Date): Promise<boolean> {
+  async activate (
+    userId: string, enrolmentId: string, recoveryCodeHashes: readonly string[], at: Date
+  ): Promise<boolean> {
     const result = await this.#credentials.updateOne(
       { _id: userId, status: 'pending', enrolmentId },
       { $set: { status: 'active', recoveryCodeHashes: [...recoveryCodeHashes], confirmedAt: at } }
@@ -92,7 +94,9 @@ export class MongoTotpCredentialRepository implements TotpCredentialRepository {
     return result.matchedCount === 1
   }
 
-  async replaceRecoveryCodes (userId: string, enrolmentId: string, recoveryCodeHashes: readonly string[]): Promise<boolean> {
+  async replaceRecoveryCodes (
+    userId: string, enrolmentId: string, recoveryCodeHashes: readonly string[]
+  ): Promise<boolean> {
     const result = await this.#credentials.updateOne({ _id: userId, status: 'active', enrolmentId }, { $set: { recoveryCodeHashes: [...recoveryCodeHashes] } })
     if (result.matchedCount !== 1) return false
     // after the new set is in place: the old codes no longer match, so their uses can go

@@ -14,7 +14,8 @@ export function generateRecoveryCode (): string {
   return new Secret({ size: 10 }).base32.toLowerCase().match(/.{4}/g)!.join('-')
 }
 
-export const generateRecoveryCodes = (count = RECOVERY_CODE_COUNT): string[] => Array.from({ length: count }, generateRecoveryCode)
+export const generateRecoveryCodes = (count = RECOVERY_CODE_COUNT): string[] =>
+  Array.from({ length: count }, generateRecoveryCode)
 
 /** What is stored and looked up: the hash of the code without dashes, lower-cased. */
 export function hashRecoveryCode (input: string): string {

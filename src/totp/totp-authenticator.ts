@@ -100,7 +100,9 @@ export class TotpAuthenticator {
     if ((await this.#credentials.find(userId))?.status === 'active') throw this.#alreadyActive()
     const secret = new Secret({ size: 20 })
     const pending = { userId, enrolmentId: randomBytes(12).toString('base64url'), createdAt: this.#now() }
-    const saved = await this.#credentials.savePending({ ...pending, secret: this.#box.seal(secret.bytes, sealContext(pending)) })
+    const saved = await this.#credentials.savePending({
+      ...pending, secret: this.#box.seal(secret.bytes, sealContext(pending))
+    })
     if (!saved) throw this.#alreadyActive()
     return {
       otpauthUri: totpOf(secret.bytes, this.#issuer, label).toString(),
@@ -149,7 +151,10 @@ export class TotpAuthenticator {
 
   /** Ends the user's throttling and suspension of authenticator codes (an operator's act). */
   async clearFailures (userId: string): Promise<void> {
-    await Promise.all([this.#attempts.clearFailures(this.userSubject(userId)), this.#attempts.clearFailures(this.recoverySubject(userId))])
+    await Promise.all([
+      this.#attempts.clearFailures(this.userSubject(userId)),
+      this.#attempts.clearFailures(this.recoverySubject(userId))
+    ])
   }
 
   /**
@@ -183,7 +188,9 @@ export class TotpAuthenticator {
     if (credential?.status !== 'active') throw noAuthenticator()
     await this.#matchEither(credential, code)
     const codes = generateRecoveryCodes()
-    if (!await this.#credentials.replaceRecoveryCodes(userId, credential.enrolmentId, codes.map(hashRecoveryCode))) throw noAuthenticator()
+    if (!await this.#credentials.replaceRecoveryCodes(userId, credential.enrolmentId, codes.map(hashRecoveryCode))) {
+      throw noAuthenticator()
+    }
     return codes
   }
 

@@ -58,7 +58,9 @@ export class FerretDbUserRepository extends MongoUserRepository {
     return owner ? toUser(owner) : null
   }
 
-  override async beginLogin (id: string, kind: IdentifierKind, value: string, at: Date, { secondFactor }: { secondFactor: boolean }): Promise<LoginStep> {
+  override async beginLogin (
+    id: string, kind: IdentifierKind, value: string, at: Date, { secondFactor }: { secondFactor: boolean }
+  ): Promise<LoginStep> {
     const user = await this.findById(id)
     if (!user || user.status !== 'active' || user[kind] !== value) return { outcome: 'refused' }
     if (secondFactor && user.mfaEnrolled) return { outcome: 'second_factor', user }
@@ -66,7 +68,9 @@ export class FerretDbUserRepository extends MongoUserRepository {
     return loggedIn ? { outcome: 'logged_in', user: loggedIn } : { outcome: 'refused' }
   }
 
-  override async findOrCreateByIdentifier (kind: IdentifierKind, value: string, defaults: NewUserDefaults = {}): Promise<{ user: User, created: boolean }> {
+  override async findOrCreateByIdentifier (
+    kind: IdentifierKind, value: string, defaults: NewUserDefaults = {}
+  ): Promise<{ user: User, created: boolean }> {
     const found = await this.#resolve(kind, value)
     if (found.owner) return { user: toUser(found.owner), created: false }
     const _id = new Types.ObjectId()
@@ -87,7 +91,9 @@ export class FerretDbUserRepository extends MongoUserRepository {
   }
 
   /** Claim the new identity, update the user, release the old one (see the class comment for crashes between). */
-  protected override async replaceIdentifier (_id: Types.ObjectId, kind: IdentifierKind, value: string, verifiedAt: Date): Promise<void> {
+  protected override async replaceIdentifier (
+    _id: Types.ObjectId, kind: IdentifierKind, value: string, verifiedAt: Date
+  ): Promise<void> {
     await this.#claimForAttach(kind, value, _id)
     await this.users.updateOne({ _id }, { $set: { [kind]: value, [verifiedAtField(kind)]: verifiedAt } })
     // also sweeps claims of this kind stranded by an earlier interrupted attach
@@ -95,7 +101,9 @@ export class FerretDbUserRepository extends MongoUserRepository {
   }
 
   /** The identity document and, when its user really holds the value, that user. */
-  async #resolve (kind: IdentifierKind, value: string): Promise<{ identity: IdentityDocument | null, owner: UserDocument | null }> {
+  async #resolve (
+    kind: IdentifierKind, value: string
+  ): Promise<{ identity: IdentityDocument | null, owner: UserDocument | null }> {
     const identity = await this.#identities.findById(identityKey(kind, value)).lean<IdentityDocument>()
     // an unknown identifier costs the same two reads as a known one, so timing does not tell them apart
     const user = await this.users.findById(identity?.userId ?? NO_SUCH_USER).lean<UserDocument>()
@@ -111,7 +119,9 @@ export class FerretDbUserRepository extends MongoUserRepository {
     for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
       if (await this.#claim(kind, value, userId)) return
       // our own claim from an interrupted attach: renew it so nobody takes it as stale while we finish
-      const renewed = await this.#identities.updateOne({ _id: identityKey(kind, value), userId }, { $set: { claimedAt: this.#now() } })
+      const renewed = await this.#identities.updateOne(
+        { _id: identityKey(kind, value), userId }, { $set: { claimedAt: this.#now() } }
+      )
       if (renewed.matchedCount === 1) return
       const { identity, owner } = await this.#resolve(kind, value)
       if (owner || (identity && !await this.#releaseIfStale(identity))) break

@@ -55,7 +55,10 @@ export function normaliseEmail (raw: string, field = 'body.email'): string {
   return address
 }
 
-/** E.164 form of a valid number; national formats are read in defaultRegion. AppError naming `field` (body.phone) otherwise. */
+/**
+ * E.164 form of a valid number; national formats are read in defaultRegion. AppError naming `field` (body.phone)
+ * otherwise.
+ */
 export function normalisePhone (raw: string, defaultRegion: string, field = 'body.phone'): string {
   if (HIDDEN_CHARACTERS.test(raw)) throw invalid('phone', field, 'must not contain control or invisible characters')
   const text = raw.normalize('NFC').trim()
@@ -86,7 +89,9 @@ export function phoneNumberType (e164: string): PhoneNumberType | null {
 }
 
 /** Exactly one of email and phone, normalised; both or neither is a validation_failed on body. */
-export function normaliseIdentifier (input: { email?: string | undefined, phone?: string | undefined }, defaultRegion: string): Identifier {
+export function normaliseIdentifier (
+  input: { email?: string | undefined, phone?: string | undefined }, defaultRegion: string
+): Identifier {
   const { email, phone } = input
   if ((email === undefined) === (phone === undefined)) {
     throw new AppError('validation_failed', {

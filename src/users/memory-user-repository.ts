@@ -30,7 +30,9 @@ export class MemoryUserRepository implements UserRepository {
     return this.#copy(id === undefined ? undefined : this.#users.get(id))
   }
 
-  async findOrCreateByIdentifier (kind: IdentifierKind, value: string, defaults: NewUserDefaults = {}): Promise<{ user: User, created: boolean }> {
+  async findOrCreateByIdentifier (
+    kind: IdentifierKind, value: string, defaults: NewUserDefaults = {}
+  ): Promise<{ user: User, created: boolean }> {
     const owner = this.#identities.get(identityKey(kind, value))
     const existing = owner === undefined ? undefined : this.#users.get(owner)
     if (existing) return { user: structuredClone(existing), created: false }
@@ -67,7 +69,9 @@ export class MemoryUserRepository implements UserRepository {
     })
   }
 
-  async beginLogin (id: string, kind: IdentifierKind, value: string, at: Date, { secondFactor }: { secondFactor: boolean }): Promise<LoginStep> {
+  async beginLogin (
+    id: string, kind: IdentifierKind, value: string, at: Date, { secondFactor }: { secondFactor: boolean }
+  ): Promise<LoginStep> {
     const user = this.#users.get(id)
     if (!user || user.status !== 'active' || user[kind] !== value) return { outcome: 'refused' }
     if (secondFactor && user.mfaEnrolled) return { outcome: 'second_factor', user: structuredClone(user) }

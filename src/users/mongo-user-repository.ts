@@ -3,7 +3,8 @@ import { AppError } from '../errors.ts'
 import { isDuplicateKey } from '../mongo-claims.ts'
 import {
   verifiedAtField,
-  type IdentifierKind, type LoginStep, type NewUserDefaults, type ProfilePatch, type User, type UserRepository, type UserStatus
+  type IdentifierKind, type LoginStep, type NewUserDefaults, type ProfilePatch, type User, type UserRepository,
+  type UserStatus
 } from './user-repository.ts'
 
 /** Stored shape: an identifier the user lacks is absent, not null, so the sparse unique indexes skip it. */
@@ -86,7 +87,9 @@ export class MongoUserRepository implements UserRepository {
     return user ? toUser(user) : null
   }
 
-  async findOrCreateByIdentifier (kind: IdentifierKind, value: string, defaults: NewUserDefaults = {}): Promise<{ user: User, created: boolean }> {
+  async findOrCreateByIdentifier (
+    kind: IdentifierKind, value: string, defaults: NewUserDefaults = {}
+  ): Promise<{ user: User, created: boolean }> {
     const { locale = null, loginAt } = defaults
     const loggedIn = loginAt ? { [verifiedAtField(kind)]: loginAt, lastLoginAt: loginAt } : {}
     const now = new Date()
@@ -109,7 +112,9 @@ export class MongoUserRepository implements UserRepository {
     }
   }
 
-  async beginLogin (id: string, kind: IdentifierKind, value: string, at: Date, { secondFactor }: { secondFactor: boolean }): Promise<LoginStep> {
+  async beginLogin (
+    id: string, kind: IdentifierKind, value: string, at: Date, { secondFactor }: { secondFactor: boolean }
+  ): Promise<LoginStep> {
     const _id = toObjectId(id)
     if (!_id) return REFUSED
     const filter: Record<string, unknown> = { _id, [kind]: value, status: 'active' }
@@ -137,7 +142,8 @@ export class MongoUserRepository implements UserRepository {
     const field = verifiedAtField(kind)
     if (user[kind] === null || user[field] !== null) return user
     const _id = new Types.ObjectId(user.id)
-    const verified = await this.users.findOneAndUpdate({ _id, [field]: null }, { $set: { [field]: at } }, after).lean<UserDocument>()
+    const verified = await this.users.findOneAndUpdate({ _id, [field]: null }, { $set: { [field]: at } }, after)
+      .lean<UserDocument>()
     return verified ? toUser(verified) : await this.findById(user.id) ?? user
   }
 
@@ -170,7 +176,9 @@ export class MongoUserRepository implements UserRepository {
   }
 
   /** Gives the user `value` as its `kind`, verified: the unique index refuses one another user holds. */
-  protected async replaceIdentifier (_id: Types.ObjectId, kind: IdentifierKind, value: string, verifiedAt: Date): Promise<void> {
+  protected async replaceIdentifier (
+    _id: Types.ObjectId, kind: IdentifierKind, value: string, verifiedAt: Date
+  ): Promise<void> {
     // the index decides; the read first only gives the common case a clean answer on servers whose
     // duplicate-key error on update is not 11000 (FerretDB on SQLite)
     if (await this.users.exists({ [kind]: value, _id: { $ne: _id } })) throw conflict(kind)

@@ -55,7 +55,9 @@ export interface UserRepository {
    * leave it (`<kind>VerifiedAt` and lastLoginAt set), saving that write; a found user is returned untouched.
    * Throws AppError('conflict') only in the instant another account is attaching that identifier.
    */
-  findOrCreateByIdentifier (kind: IdentifierKind, value: string, defaults?: NewUserDefaults): Promise<{ user: User, created: boolean }>
+  findOrCreateByIdentifier (
+    kind: IdentifierKind, value: string, defaults?: NewUserDefaults
+  ): Promise<{ user: User, created: boolean }>
 
   /**
    * A successful login with `kind`: sets lastLoginAt, and `<kind>VerifiedAt` when the user holds an identifier
@@ -69,7 +71,9 @@ export interface UserRepository {
    * has mfaEnrolled → 'second_factor', nothing written. Anything else (unknown, disabled, the identifier moved
    * to another account meanwhile) → 'refused'. On MongoDB one findOneAndUpdate in the usual case.
    */
-  beginLogin (id: string, kind: IdentifierKind, value: string, at: Date, options: { secondFactor: boolean }): Promise<LoginStep>
+  beginLogin (
+    id: string, kind: IdentifierKind, value: string, at: Date, options: { secondFactor: boolean }
+  ): Promise<LoginStep>
 
   /** Sets mfaEnrolled; null when the user does not exist. */
   setMfaEnrolled (id: string, enrolled: boolean): Promise<User | null>

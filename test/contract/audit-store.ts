@@ -49,7 +49,9 @@ export function auditStoreContract (t: Test, create: () => Promise<AuditStore>):
     }
     t.equal(seen.length, 7)
     t.equal(new Set(seen).size, 7, 'no event twice, none missed')
-    const expected = [...events].sort((a, b) => b.at.getTime() - a.at.getTime() || (a.id < b.id ? 1 : -1)).map((e) => e.id)
+    const expected = [...events]
+      .sort((a, b) => b.at.getTime() - a.at.getTime() || (a.id < b.id ? 1 : -1))
+      .map((e) => e.id)
     t.same(seen, expected)
   })
 

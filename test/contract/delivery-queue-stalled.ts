@@ -42,7 +42,9 @@ export function stalledJobTest (t: TAP, createClient: () => TestRedisClient, cli
     child.kill('SIGKILL')
     await exited
 
-    const survivor = new BullMqDeliveryQueue({ connection: client, prefix, concurrency: 1, graceMs: 1000, lockDurationMs: LOCK_MS, stalledIntervalMs: 250 })
+    const survivor = new BullMqDeliveryQueue({
+      connection: client, prefix, concurrency: 1, graceMs: 1000, lockDurationMs: LOCK_MS, stalledIntervalMs: 250
+    })
     const taken: QueuedDelivery[] = []
     await new Promise<void>((resolve) => {
       survivor.start(async (queued) => {

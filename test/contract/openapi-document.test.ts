@@ -60,12 +60,16 @@ t.test('every error response is a Problem served as application/problem+json, na
 })
 
 t.test('the Problem schema lists every stable code', async (t) => {
-  const { schemas } = (document as unknown as { components: { schemas: Record<string, { properties: { code: { enum: string[] } } }> } }).components
+  const { schemas } = (document as unknown as {
+    components: { schemas: Record<string, { properties: { code: { enum: string[] } } }> }
+  }).components
   t.same(schemas.Problem?.properties.code.enum.toSorted(), Object.keys(ERRORS).toSorted())
 })
 
 t.test('a body that takes exactly one of email or phone says so in its schema', async (t) => {
-  interface ObjectSchema { type?: string, properties?: Record<string, unknown>, required?: string[], additionalProperties?: boolean }
+  interface ObjectSchema {
+    type?: string, properties?: Record<string, unknown>, required?: string[], additionalProperties?: boolean
+  }
   const operations = operationsOf(document)
   for (const operationId of ['startOtp', 'loginWithTotp', 'startContactVerification']) {
     const found = operations.find(({ operation }) => operation.operationId === operationId)

@@ -16,7 +16,9 @@ t.test('openapi.yaml passes `redocly lint` (recommended rules) without errors', 
     cwd: root,
     env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' }
   }).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? '' }))
-  const { totals, problems } = JSON.parse(stdout) as { totals: { errors: number, warnings: number }, problems: LintProblem[] }
+  const { totals, problems } = JSON.parse(stdout) as {
+    totals: { errors: number, warnings: number }, problems: LintProblem[]
+  }
   const describe = (problem: LintProblem) => `${problem.ruleId} at ${problem.location[0]?.pointer}: ${problem.message}`
 
   t.same(problems.filter((problem) => problem.severity === 'error').map(describe), [], 'no errors')

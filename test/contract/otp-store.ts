@@ -92,8 +92,9 @@ export function otpStoreContract (t: TAP, createHarness: () => Promise<OtpStoreH
   }
   const engine = (policy: Partial<OtpPolicy> = {}, options: Partial<OtpEngineOptions> = {}) =>
     new OtpEngine({ store: harness.store, pepper: PEPPER, ...options, policy: { ...DEFAULT_POLICY, ...policy } })
-  const login = (destination: string, extra: { userId?: string, locale?: string, deliverable?: boolean, purpose?: string } = {}) =>
-    ({ purpose: 'login', channel: 'email' as const, destination, ...extra })
+  const login = (
+    destination: string, extra: { userId?: string, locale?: string, deliverable?: boolean, purpose?: string } = {}
+  ) => ({ purpose: 'login', channel: 'email' as const, destination, ...extra })
 
   t.before(async () => { harness = await createHarness() })
   t.teardown(async () => { await (harness as OtpStoreHarness | undefined)?.close() })
@@ -284,7 +285,10 @@ export function otpStoreContract (t: TAP, createHarness: () => Promise<OtpStoreH
 
   t.test('the owner hears of throttling once per interval; a decoy nobody owns never', async (t) => {
     const notified: string[] = []
-    const otp = engine({ cooldownSeconds: 0, throttleAfterFailures: 1, throttleMaxSeconds: 1 }, { onThrottled: (payload) => notified.push(payload.destination) })
+    const otp = engine(
+      { cooldownSeconds: 0, throttleAfterFailures: 1, throttleMaxSeconds: 1 },
+      { onThrottled: (payload) => notified.push(payload.destination) }
+    )
     const destination = email('notice')
     const issued = await otp.startChallenge(login(destination))
     await failure(otp.verifyChallenge({ challengeId: issued.challengeId, code: otherCode(issued.code), purpose: 'login' }))
@@ -515,9 +519,13 @@ export function otpStoreContract (t: TAP, createHarness: () => Promise<OtpStoreH
       t.pass('this adapter has no key names')
       return
     }
-    const otp = new OtpEngine({ store: own.store, pepper: PEPPER, policy: { ...DEFAULT_POLICY, throttleAfterFailures: 1, suspendAfterFailures: 3 } })
+    const otp = new OtpEngine({
+      store: own.store, pepper: PEPPER, policy: { ...DEFAULT_POLICY, throttleAfterFailures: 1, suspendAfterFailures: 3 }
+    })
     const wrong = (issued: IssuedChallenge) =>
-      failure(otp.verifyChallenge({ challengeId: issued.challengeId, code: otherCode(issued.code), purpose: issued.purpose }))
+      failure(otp.verifyChallenge({
+        challengeId: issued.challengeId, code: otherCode(issued.code), purpose: issued.purpose
+      }))
     // a suspended destination (each wait let pass)
     const suspended = await otp.startChallenge(login(email('keys-suspended')))
     for (let i = 0; i < 3; i++) {

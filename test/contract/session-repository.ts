@@ -17,7 +17,9 @@ interface Token { generation: number, hash: string }
 /** The token a rotation hands out when it wins. */
 const successor = (rotation: Rotation): Token => ({ generation: rotation.generation + 1, hash: rotation.newHash })
 
-/** What an adapter cannot promise where it runs (the MongoDB one on FerretDB): those tests are skipped with the reason. */
+/**
+ * What an adapter cannot promise where it runs (the MongoDB one on FerretDB): those tests are skipped with the reason.
+ */
 export interface SessionContractLimits { races: boolean, slice: boolean, reason: string }
 
 /** The SessionRepository contract (src/sessions/session-repository.ts), run against every adapter. */
@@ -40,7 +42,15 @@ export function sessionRepositoryContract (t: Test, make: MakeSessionRepository,
     /** a rotation of this session presenting `token` (the first one by default, generation 0) */
     const rotation = (token: Token | string, seconds: number, graceSeconds = 0, newHash = hash()): Rotation => {
       const { generation, hash: presented } = typeof token === 'string' ? { generation: 0, hash: token } : token
-      return { sessionId: session.id, generation, tokenHash: presented, newHash, now: at(seconds), expiresAt: at(seconds + DAY), graceSeconds }
+      return {
+        sessionId: session.id,
+        generation,
+        tokenHash: presented,
+        newHash,
+        now: at(seconds),
+        expiresAt: at(seconds + DAY),
+        graceSeconds
+      }
     }
     return { sessions, session, tokenHash, rotation }
   }
@@ -72,9 +82,13 @@ export function sessionRepositoryContract (t: Test, make: MakeSessionRepository,
     const id = newSessionId()
     const bare = await sessions.create({ id, userId: userId(), tokenHash: hash(), amr: ['otp', 'sms'], expiresAt: at(DAY), now: T0 })
     t.match(bare, { id, userAgent: null, ip: null })
-    await t.rejects(sessions.create({ id: session.id, userId: userId(), tokenHash: hash(), amr: [], expiresAt: at(DAY), now: T0 }))
+    await t.rejects(sessions.create({
+      id: session.id, userId: userId(), tokenHash: hash(), amr: [], expiresAt: at(DAY), now: T0
+    }))
     for (const malformed of ['', 'nope', 'abcdefghijkl', 'x'.repeat(24)]) {
-      await t.rejects(sessions.create({ id: malformed, userId: userId(), tokenHash: hash(), amr: [], expiresAt: at(DAY), now: T0 }), JSON.stringify(malformed))
+      await t.rejects(sessions.create({
+        id: malformed, userId: userId(), tokenHash: hash(), amr: [], expiresAt: at(DAY), now: T0
+      }), JSON.stringify(malformed))
     }
     t.same(await sessions.findById(session.id), session, 'the session holding the id is untouched')
   })
@@ -86,7 +100,9 @@ export function sessionRepositoryContract (t: Test, make: MakeSessionRepository,
     const result = await sessions.rotate(first)
     t.equal(result.outcome, 'rotated')
     if (result.outcome !== 'rotated') return
-    t.match(result.session, { id: session.id, familyId: session.id, tokenHash: first.newHash, generation: 1, revokedAt: null })
+    t.match(result.session, {
+      id: session.id, familyId: session.id, tokenHash: first.newHash, generation: 1, revokedAt: null
+    })
     t.same(result.session.lastUsedAt, at(60))
     t.same(result.session.expiresAt, at(60 + DAY))
     t.same(result.session.createdAt, T0)

@@ -7,7 +7,11 @@ for (const [label, connect] of [['redis', createTestRedis], ['cluster', createTe
   t.test(label, async (t) => {
     smsBudgetContract(t, async () => {
       const { client, keyPrefix, close } = connectWithOwnPrefix(connect, 'test-sms-budget')
-      return { store: new RedisSmsBudget(client, { keyPrefix }), elapse: (ms) => elapseKeys(client, keyPrefix, ms), close }
+      return {
+        store: new RedisSmsBudget(client, { keyPrefix }),
+        elapse: (ms) => elapseKeys(client, keyPrefix, ms),
+        close
+      }
     })
   })
 }

@@ -7,7 +7,9 @@ export interface SmsFraudHarness {
 }
 
 const HOUR = 3_600_000
-const POLICY: SmsFraudPolicy = { windowMs: HOUR, minSends: 5, minConversion: 0.2, blockMs: HOUR, countryBlockedRanges: 2 }
+const POLICY: SmsFraudPolicy = {
+  windowMs: HOUR, minSends: 5, minConversion: 0.2, blockMs: HOUR, countryBlockedRanges: 2
+}
 const T0 = Date.parse('2030-01-01T10:00:00Z')
 
 const admitTimes = async (store: SmsFraudStore, times: number, range: string, now = T0, country = 'US') => {

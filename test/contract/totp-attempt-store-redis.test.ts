@@ -8,7 +8,12 @@ for (const [name, createClient] of [['single node', createTestRedis], ['cluster'
     totpAttemptStoreContract(t, async () => {
       const { client, keyPrefix, listKeys, close } = connectWithOwnPrefix(createClient, 'test-totp')
       // the scripts keep no times, only TTLs: shrinking them is time passing, without a sleep
-      return { store: new RedisTotpAttemptStore(client, { keyPrefix }), elapse: (ms) => elapseKeys(client, keyPrefix, ms), listKeys, close }
+      return {
+        store: new RedisTotpAttemptStore(client, { keyPrefix }),
+        elapse: (ms) => elapseKeys(client, keyPrefix, ms),
+        listKeys,
+        close
+      }
     })
   })
 }

@@ -12,7 +12,9 @@ export interface TotpAttemptStoreHarness {
 }
 
 // short enough for Redis to really wait them out
-const LIMITS: TotpThrottleLimits = { freeFailures: 2, baseDelayMs: 200, maxDelayMs: 300, suspendAfter: 6, memoryMs: 60_000, noticeIntervalMs: 60_000 }
+const LIMITS: TotpThrottleLimits = {
+  freeFailures: 2, baseDelayMs: 200, maxDelayMs: 300, suspendAfter: 6, memoryMs: 60_000, noticeIntervalMs: 60_000
+}
 const subject = () => `u:${randomBytes(12).toString('hex')}`
 
 async function allowed (store: TotpAttemptStore, who: string, limits = LIMITS): Promise<void> {

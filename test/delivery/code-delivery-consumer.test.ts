@@ -27,7 +27,11 @@ t.test('drops an expired or replaced code without sending; a failing check is tr
 t.test('the sender\'s DeliveryError comes out of Delivery\'s AppError; a payload that does not open is rejected', async (t) => {
   const failure = new DeliveryError('invalid_recipient', 'sendgrid: HTTP 400, invalid recipient')
   const deliverCode = async () => { throw new AppError('invalid_destination', { cause: failure }) }
-  await t.rejects(createCodeDeliveryConsumer({ cipher, now: () => now, isCurrent: async () => true, delivery: { deliverCode } })(job), failure)
-  const stranger = createCodeDeliveryConsumer({ cipher: new JobCipher([randomBytes(32)]), now: () => now, isCurrent: async () => true, delivery: { deliverCode } })
+  await t.rejects(createCodeDeliveryConsumer({
+    cipher, now: () => now, isCurrent: async () => true, delivery: { deliverCode }
+  })(job), failure)
+  const stranger = createCodeDeliveryConsumer({
+    cipher: new JobCipher([randomBytes(32)]), now: () => now, isCurrent: async () => true, delivery: { deliverCode }
+  })
   await t.rejects(stranger(job), { kind: 'rejected', message: /does not open/ })
 })

@@ -54,7 +54,8 @@ async function appError (promise: Promise<unknown>): Promise<AppError> {
 
 // what must never leak: the code, the full destinations, the credentials
 const SECRETS = /482913|jane@example\.org|2015550123|SG\.test-key|vonage-secret/
-const leaks = (value: unknown) => JSON.stringify(value, (_key, item) => item instanceof Error ? { ...item, message: item.message, cause: item.cause } : item)
+const leaks = (value: unknown) => JSON.stringify(value, (_key, item) =>
+  item instanceof Error ? { ...item, message: item.message, cause: item.cause } : item)
 
 t.test('email goes through SendGrid: key, recipient, sender, the code in the locale\'s template', async (t) => {
   const { delivery } = setup()

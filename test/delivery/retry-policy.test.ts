@@ -7,7 +7,8 @@ const transient = new DeliveryError('transient', 'vonage: HTTP 503')
 const far = 1e12
 
 t.test('exponential backoff with equal jitter, capped', async (t) => {
-  const at = (attempt: number, random: number) => decideRetry({ ...policy, random: () => random }, { attempt, expiresAt: far }, transient, 0)
+  const at = (attempt: number, random: number) =>
+    decideRetry({ ...policy, random: () => random }, { attempt, expiresAt: far }, transient, 0)
   t.same(at(1, 0), { retry: true, delayMs: 500, reason: 'vonage: HTTP 503' })
   t.same(at(1, 0.999), { retry: true, delayMs: 1000, reason: 'vonage: HTTP 503' })
   t.match(at(3, 0), { delayMs: 2000 })
@@ -16,7 +17,10 @@ t.test('exponential backoff with equal jitter, capped', async (t) => {
 
 t.test('Retry-After is a floor, and no retry goes past the expiry', async (t) => {
   const limited = new DeliveryError('transient', 'sendgrid: HTTP 429', { retryAfterMs: 5000 })
-  t.match(decideRetry({ ...policy, random: () => 0 }, { attempt: 1, expiresAt: far }, limited, 0), { retry: true, delayMs: 5000 })
+  t.match(
+    decideRetry({ ...policy, random: () => 0 }, { attempt: 1, expiresAt: far }, limited, 0),
+    { retry: true, delayMs: 5000 }
+  )
   t.same(decideRetry(policy, { attempt: 1, expiresAt: 4000 }, limited, 0), { retry: false, reason: 'sendgrid: HTTP 429; the code expires before the next try' })
 })
 

@@ -41,7 +41,9 @@ t.test('multipart: both parts carry the code; the HTML escapes a malicious APP_N
 t.test('every email: click and open tracking off, and Auto-Submitted: auto-generated', async (t) => {
   for (const env of [{}, { SENDGRID_TEMPLATE_ID: 'd-0123abcd' }] as Array<Record<string, string>>) {
     const body = await sent(env)
-    t.same(body.tracking_settings, { click_tracking: { enable: false, enable_text: false }, open_tracking: { enable: false } })
+    t.same(body.tracking_settings, {
+      click_tracking: { enable: false, enable_text: false }, open_tracking: { enable: false }
+    })
     t.same(body.headers, { 'Auto-Submitted': 'auto-generated' })
   }
 })

@@ -1,6 +1,7 @@
 import t from 'tap'
 import {
-  builtInTemplates, DEFAULT_BRANDING, languageOf, loadMessageTemplates, renderCodeEmail, renderCodeSms, renderNoticeEmail, renderNoticeSms
+  builtInTemplates, DEFAULT_BRANDING, languageOf, loadMessageTemplates, renderCodeEmail, renderCodeSms,
+  renderNoticeEmail, renderNoticeSms
 } from '../../src/delivery/templates/render.ts'
 import { textColorOn } from '../../src/delivery/templates/message-templates.ts'
 import { gsm7Septets, GSM7_SINGLE_SEGMENT_SEPTETS, smsSegments } from '../../src/delivery/gsm7.ts'

@@ -31,7 +31,9 @@ export function testConfig (t: Test, options: TestAppOptions = {}): Config {
 }
 
 /** The real app, as the server builds it, on the suite's services; closed at teardown. */
-export async function buildTestApp (t: Test, options: TestAppOptions = {}, config: Config = testConfig(t, options)): Promise<FastifyInstance> {
+export async function buildTestApp (
+  t: Test, options: TestAppOptions = {}, config: Config = testConfig(t, options)
+): Promise<FastifyInstance> {
   const app = await buildApp(config, { logger: false, redisKeyPrefix: uniqueKeyPrefix(), ...options })
   t.teardown(() => app.close())
   return app

@@ -61,8 +61,13 @@ function answer (response: ServerResponse, reply: FakeReply): void {
   response.end(body)
 }
 
-/** A recording HTTP server on 127.0.0.1 that stands in for a provider's API, answering as `provider` says unless told otherwise. */
-export async function startFakeHttpServer<Recorded extends RecordedHttpRequest> (provider: FakeProvider<Recorded>): Promise<FakeHttpServer<Recorded>> {
+/**
+ * A recording HTTP server on 127.0.0.1 that stands in for a provider's API, answering as `provider` says unless told
+ * otherwise.
+ */
+export async function startFakeHttpServer<Recorded extends RecordedHttpRequest> (
+  provider: FakeProvider<Recorded>
+): Promise<FakeHttpServer<Recorded>> {
   const requests: Recorded[] = []
   const queued: FakeReply[] = []
   const timers = new Set<NodeJS.Timeout>()
@@ -96,7 +101,12 @@ export async function startFakeHttpServer<Recorded extends RecordedHttpRequest> 
       waiting.add(check)
       check()
     }),
-    reset: () => { requests.length = 0; queued.length = 0; fallback = undefined; defaultReply = provider.newDefaultReply() },
+    reset: () => {
+      requests.length = 0
+      queued.length = 0
+      fallback = undefined
+      defaultReply = provider.newDefaultReply()
+    },
     close: async () => {
       for (const timer of timers) clearTimeout(timer)
       server.closeAllConnections()

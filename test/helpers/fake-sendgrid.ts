@@ -14,7 +14,9 @@ export interface FakeSendGrid extends FakeHttpServer<RecordedRequest> {
 }
 
 /** A SendGrid error body: 400 with this shape is what an invalid recipient gets. */
-export const sendGridError = (status: number, errors: Array<{ message: string, field: string | null, help?: string | null }>): FakeReply =>
+export const sendGridError = (
+  status: number, errors: Array<{ message: string, field: string | null, help?: string | null }>
+): FakeReply =>
   ({ status, body: { errors: errors.map((error) => ({ help: null, ...error })) } })
 
 export const SENDGRID_INVALID_RECIPIENT = sendGridError(400, [{

@@ -47,7 +47,13 @@ export async function login (app: FastifyInstance, identifier: { email: string }
   const code = await codeFromOutbox(app, 'email' in identifier ? identifier.email : identifier.phone)
   const verified = await app.inject({ method: 'POST', url: '/v1/auth/otp/verify', payload: { challengeId: started.json().challengeId, code } })
   if (verified.statusCode !== 200) throw new Error(`verify answered ${verified.statusCode}: ${verified.body}`)
-  return verified.json() as { accessToken: string, refreshToken: string, tokenType: string, expiresIn: number, user: Record<string, unknown> & { id: string } }
+  return verified.json() as {
+    accessToken: string
+    refreshToken: string
+    tokenType: string
+    expiresIn: number
+    user: Record<string, unknown> & { id: string }
+  }
 }
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` })

@@ -1,7 +1,11 @@
 import type { FastifyInstance } from 'fastify'
 
-export interface MediaType { schema?: { $ref?: string, examples?: unknown[] }, example?: unknown, examples?: Record<string, { value: unknown }> }
-export interface Response { description: string, headers?: Record<string, unknown>, content?: Record<string, MediaType> }
+export interface MediaType {
+  schema?: { $ref?: string, examples?: unknown[] }, example?: unknown, examples?: Record<string, { value: unknown }>
+}
+export interface Response {
+  description: string, headers?: Record<string, unknown>, content?: Record<string, MediaType>
+}
 export interface Parameter { in: 'query' | 'path' | 'header' | 'cookie', name: string, required?: boolean, example?: unknown, schema: object }
 export interface Operation {
   operationId?: string

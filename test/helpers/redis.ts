@@ -36,7 +36,9 @@ async function keyHolders (client: TestRedisClient): Promise<Redis[]> {
 }
 
 /** Keys under `prefix` (SCAN on every master) with their PTTL: -1 means the key has no TTL. */
-export async function listKeys (client: TestRedisClient, prefix: string): Promise<Array<{ key: string, pttl: number }>> {
+export async function listKeys (
+  client: TestRedisClient, prefix: string
+): Promise<Array<{ key: string, pttl: number }>> {
   if (/[*?[\]\\]/.test(prefix)) throw new Error(`listKeys needs a prefix without glob characters, got ${prefix}`)
   const keys: string[] = []
   for (const node of await keyHolders(client)) {

@@ -43,7 +43,9 @@ export function watchRoundTrips (app: FastifyInstance) {
   let redisCommands: string[] = []
   const started = (event: CommandStartedEvent) => {
     if (BACKGROUND_COLLECTIONS.has(String(event.command[event.commandName]))) return
-    if (!MONITORING.has(event.commandName)) pending.set(event.requestId, { name: event.commandName, start: performance.now() })
+    if (!MONITORING.has(event.commandName)) {
+      pending.set(event.requestId, { name: event.commandName, start: performance.now() })
+    }
   }
   const finished = (event: CommandSucceededEvent | CommandFailedEvent) => {
     const command = pending.get(event.requestId)
@@ -66,7 +68,9 @@ export function watchRoundTrips (app: FastifyInstance) {
       redisCommands = []
       await work()
       const sorted = [...mongoCommands].sort((a, b) => a.start - b.start)
-      return { redis: redisCommands, mongo: sorted.map((command) => command.name), mongoLevels: sequentialLevels(sorted) }
+      return {
+        redis: redisCommands, mongo: sorted.map((command) => command.name), mongoLevels: sequentialLevels(sorted)
+      }
     },
     stop () {
       client.off('commandStarted', started)

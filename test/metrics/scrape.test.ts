@@ -18,7 +18,8 @@ function samples (text: string): Sample[] {
 }
 
 const find = (all: Sample[], name: string, labels: Record<string, string>) =>
-  all.find((sample) => sample.name === name && Object.entries(labels).every(([key, value]) => sample.labels[key] === value))
+  all.find((sample) =>
+    sample.name === name && Object.entries(labels).every(([key, value]) => sample.labels[key] === value))
 
 const refresh = (app: FastifyInstance, refreshToken: string) => app.inject({ method: 'POST', url: '/v1/auth/token/refresh', payload: { refreshToken } })
 const verify = (app: FastifyInstance, challengeId: string, code: string) => app.inject({ method: 'POST', url: '/v1/auth/otp/verify', payload: { challengeId, code } })
@@ -54,7 +55,10 @@ t.test('GET /metrics, on METRICS_PORT only, after logins: every metric with its 
   secrets.push(email, phone, phone.slice(1))
   const signedIn = await login(app, { email })
   const texted = await login(app, { phone })
-  secrets.push(signedIn.accessToken, signedIn.refreshToken, signedIn.user.id, texted.accessToken, texted.refreshToken, texted.user.id)
+  secrets.push(
+    signedIn.accessToken, signedIn.refreshToken, signedIn.user.id,
+    texted.accessToken, texted.refreshToken, texted.user.id
+  )
 
   // a wrong code, then a second one (OTP_MAX_ATTEMPTS=2), then the right one for the challenge that is gone
   const wrongEmail = newEmail('wrong')
@@ -88,7 +92,9 @@ t.test('GET /metrics, on METRICS_PORT only, after logins: every metric with its 
 
   const text = await scrape()
   const all = samples(text)
-  const expect = (name: string, labels: Record<string, string>, check: (value: number) => boolean = (value) => value >= 1) => {
+  const expect = (
+    name: string, labels: Record<string, string>, check: (value: number) => boolean = (value) => value >= 1
+  ) => {
     const sample = find(all, name, labels)
     t.ok(sample && check(sample.value), `${name}${JSON.stringify(labels)} = ${sample?.value}`)
   }

@@ -10,7 +10,9 @@ import { DEFAULT_POLICY } from '../contract/otp-store.ts'
 const PEPPER = 'engine-test-pepper-0123456789abcdefghij'
 const OLD_PEPPER = 'engine-test-old-pepper-0123456789abcdef'
 
-function setup (t: { teardown (fn: () => unknown): void }, env: Record<string, string> = {}, override: Partial<Config> = {}) {
+function setup (
+  t: { teardown (fn: () => unknown): void }, env: Record<string, string> = {}, override: Partial<Config> = {}
+) {
   const store = new MemoryOtpStore()
   t.teardown(() => store.close())
   return { store, otp: createOtpEngine({ ...loadConfig({ NODE_ENV: 'test', ...env }), ...override }, store) }
@@ -26,7 +28,10 @@ const codeOf = async (promise: Promise<unknown>) => await promise.then(() => 'ok
 t.test('policyFromConfig maps the OTP settings', async (t) => {
   t.same(policyFromConfig(loadConfig({})), DEFAULT_POLICY, 'the defaults of the issue')
   const custom = policyFromConfig(loadConfig({ OTP_CODE_LENGTH: '8', OTP_TTL_SECONDS: '60', OTP_MAX_ATTEMPTS: '3', OTP_DAILY_QUOTA: '7', OTP_THROTTLE_AFTER_FAILURES: '2', SUSPEND_AFTER_FAILURES: '50' }))
-  t.same([custom.codeLength, custom.ttlSeconds, custom.maxAttempts, custom.dailyQuota, custom.throttleAfterFailures, custom.suspendAfterFailures], [8, 60, 3, 7, 2, 50])
+  t.same([
+    custom.codeLength, custom.ttlSeconds, custom.maxAttempts, custom.dailyQuota, custom.throttleAfterFailures,
+    custom.suspendAfterFailures
+  ], [8, 60, 3, 7, 2, 50])
 })
 
 t.test('createOtpEngine uses the configured code length and pepper', async (t) => {
@@ -97,7 +102,9 @@ t.test('a verified challenge carries no trace of its code hash, however it is pr
   const issued = await otp.startChallenge({ purpose: 'login', channel: 'email', destination: 'snapshot@example.org' })
   const verified = await otp.verifyChallenge({ challengeId: issued.challengeId, code: issued.code, purpose: 'login' })
   const hash = hashCode(PEPPER, issued.challengeId, issued.code)
-  for (const printed of [JSON.stringify(verified), inspect(verified, { depth: 10, showHidden: true }), JSON.stringify({ ...verified })]) {
+  for (const printed of [
+    JSON.stringify(verified), inspect(verified, { depth: 10, showHidden: true }), JSON.stringify({ ...verified })
+  ]) {
     t.notOk(printed.includes(hash), printed)
   }
   t.same(Object.keys(verified).sort(), ['challengeId', 'channel', 'deliverable', 'destination', 'locale', 'purpose', 'reinstate', 'suspended', 'userId'])

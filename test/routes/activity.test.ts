@@ -65,7 +65,8 @@ t.test('pages with limit and cursor; a cursor that is not one is 400 problem+jso
   let cursor: string | null = null
   do {
     const query: Record<string, string> = cursor === null ? { limit: '2' } : { limit: '2', cursor }
-    const page: { events: Array<{ id: string }>, nextCursor: string | null } = (await activity(app, accessToken, query)).json()
+    const page: { events: Array<{ id: string }>, nextCursor: string | null } =
+      (await activity(app, accessToken, query)).json()
     seen.push(...page.events.map((event) => event.id))
     cursor = page.nextCursor
   } while (cursor !== null)
@@ -80,7 +81,9 @@ t.test('pages with limit and cursor; a cursor that is not one is 400 problem+jso
 })
 
 t.test('AUDIT_WEBHOOK_URL: each event is posted, signed, through the queue, and retried after a failure', async (t) => {
-  const receiver = await startFakeHttpServer({ newDefaultReply: () => () => ({ status: 204 }), record: (request) => request })
+  const receiver = await startFakeHttpServer({
+    newDefaultReply: () => () => ({ status: 204 }), record: (request) => request
+  })
   t.teardown(() => receiver.close())
   const secret = 'a-webhook-secret-of-at-least-32-characters'
   const app = await buildTestApp(t, { env: { AUDIT_WEBHOOK_URL: `${receiver.url}/hooks/audit`, AUDIT_WEBHOOK_SECRET: secret, DELIVERY_RETRY_BASE_MS: '10' } })

@@ -39,7 +39,10 @@ async function measure (app: FastifyInstance, path: '/v1/auth/otp' | '/v1/auth/o
       shapes.set(kind, (shapes.get(kind) ?? new Set()).add(shape))
     }
   }
-  return { medians: { known: median(times.known), unknown: median(times.unknown), disabled: median(times.disabled) }, shapes }
+  return {
+    medians: { known: median(times.known), unknown: median(times.unknown), disabled: median(times.disabled) },
+    shapes
+  }
 }
 
 async function accounts (app: FastifyInstance) {
@@ -61,7 +64,8 @@ for (const signup of ['closed', 'open'] as const) {
     sendgrid.answerAlways({ status: 202, delayMs: PROVIDER_MS })
     // Redis and its queue as in production; users in process. On MongoDB a start reads a user by identifier with
     // one index lookup, known or not (test/routes/round-trips.test.ts counts it); the test server, FerretDB on
-    // SQLite, scans the collection instead, stopping early only on a hit, so with it the stand-in would differ, not the API.
+    // SQLite, scans the collection instead, stopping early only on a hit, so with it the stand-in would differ, not
+    // the API.
     const app = await buildTestApp(t, { stores: 'memory', redisKeyPrefix: uniqueKeyPrefix('timing') }, testConfig(t, {
       stores: 'memory',
       env: {
@@ -103,5 +107,9 @@ async function startAll (app: FastifyInstance, identifiers: Record<Kind, string[
     for (const email of emails) out.push((await app.inject({ method: 'POST', url: '/v1/auth/otp', payload: { email } })).json().challengeId)
     return out
   }
-  return { known: await ids(identifiers.known), unknown: await ids(identifiers.unknown), disabled: await ids(identifiers.disabled) }
+  return {
+    known: await ids(identifiers.known),
+    unknown: await ids(identifiers.unknown),
+    disabled: await ids(identifiers.disabled)
+  }
 }

@@ -46,7 +46,9 @@ t.test('a stolen token older than 5 minutes cannot change the email; a fresh ste
 
   const started = await app.inject({ method: 'POST', url: '/v1/me/contacts', headers, payload: { email: newAddress } })
   t.equal(started.statusCode, 202, 'a code may still be sent to the new address')
-  const contact = { challengeId: started.json().challengeId, code: codeIn((await newestMail(app, sendgrid, newAddress)).text) }
+  const contact = {
+    challengeId: started.json().challengeId, code: codeIn((await newestMail(app, sendgrid, newAddress)).text)
+  }
   const refused = await app.inject({ method: 'POST', url: '/v1/me/contacts/verify', headers, payload: contact })
   t.equal(refused.statusCode, 403, 'no proof: 403')
   t.equal(refused.json().code, 'reauthentication_required')

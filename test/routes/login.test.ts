@@ -153,7 +153,9 @@ t.test('a refresh token names its session: a forged selector or an unknown shape
 t.test('logout with a refresh token also ends that session, only when it is yours', async (t) => {
   const app = await buildTestApp(t, { env: { OTP_RESEND_COOLDOWN_SECONDS: '0' } })
   const email = newEmail()
-  const [first, second, stranger] = [await login(app, { email }), await login(app, { email }), await login(app, { email: newEmail() })]
+  const [first, second, stranger] = [
+    await login(app, { email }), await login(app, { email }), await login(app, { email: newEmail() })
+  ]
   const refresh = (refreshToken: string) => app.inject({ method: 'POST', url: '/v1/auth/token/refresh', payload: { refreshToken } })
   const logout = (accessToken: string, refreshToken: string) =>
     app.inject({ method: 'POST', url: '/v1/auth/logout', headers: bearer(accessToken), payload: { refreshToken } })

@@ -58,7 +58,9 @@ for (const documented of operations) {
   t.test(`${operation.operationId}: ${method} ${path} answers as documented`, async (t) => {
     const url = exampleUrl(documented)
     const needsToken = (operation.security?.length ?? 0) > 0
-    const send = (probe: Probe) => inject({ method: method as Method, url: probe.url ?? url, headers: probe.headers, payload: probe.payload })
+    const send = (probe: Probe) => inject({
+      method: method as Method, url: probe.url ?? url, headers: probe.headers, payload: probe.payload
+    })
 
     if (needsToken) {
       const anonymous = await send({ name: 'no token' })

@@ -34,7 +34,9 @@ t.test('wrong codes throttle the address, never lock it: a fresh code still arri
   const email = newEmail('throttled')
   await login(app, { email })
   const attacked = await started(app, email)
-  for (let attempt = 0; attempt < 4; attempt++) t.equal((await verify(app, attacked.challengeId, wrong(attacked.code))).statusCode, 400)
+  for (let attempt = 0; attempt < 4; attempt++) {
+    t.equal((await verify(app, attacked.challengeId, wrong(attacked.code))).statusCode, 400)
+  }
   const fresh = await started(app, email)
   t.pass('the owner still gets a code: nobody can lock the address out')
   const early = await verify(app, fresh.challengeId, fresh.code)

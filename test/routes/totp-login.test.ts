@@ -144,7 +144,9 @@ t.test('primary login with TOTP: amr totp; a code works once; replays of its ste
 
   clock.steps(1)
   const codeNow = totpCode(otpauthUri, clock.ms())
-  const parallel = await Promise.all([totpLogin(app, { email, code: codeNow }), totpLogin(app, { email, code: codeNow })])
+  const parallel = await Promise.all([
+    totpLogin(app, { email, code: codeNow }), totpLogin(app, { email, code: codeNow })
+  ])
   t.same(parallel.map((response) => response.statusCode).sort(), [200, 400], 'two parallel uses of one code: one wins')
 })
 
@@ -176,7 +178,8 @@ t.test('anti-enumeration: no user, no authenticator, wrong code all answer alike
   const unknown = newEmail('unknown')
 
   const strip = (body: Record<string, unknown>) => ({ ...body, instance: undefined })
-  const answers = await Promise.all([enrolled, plain, unknown].map((email) => totpLogin(app, { email, code: totpCode(otpauthUri, clock.ms(), 5) })))
+  const answers = await Promise.all([enrolled, plain, unknown].map((email) =>
+    totpLogin(app, { email, code: totpCode(otpauthUri, clock.ms(), 5) })))
   for (const answer of answers) t.equal(answer.statusCode, 400)
   t.same(strip(answers[1]!.json()), strip(answers[0]!.json()), 'no authenticator: same body as a wrong code')
   t.same(strip(answers[2]!.json()), strip(answers[0]!.json()), 'no user: same body')

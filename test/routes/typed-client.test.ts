@@ -25,7 +25,9 @@ t.test('the full login flow through the typed client', async (t) => {
   // the code is queued, and sent after the answer: a start never waits for a provider, nor fails with one
   type StartStatuses = keyof paths['/v1/auth/otp']['post']['responses']
   type ResendStatuses = keyof paths['/v1/auth/otp/resend']['post']['responses']
-  const noDeliveryFailure: [502 extends StartStatuses ? never : true, 502 extends ResendStatuses ? never : true] = [true, true]
+  const noDeliveryFailure: [
+    502 extends StartStatuses ? never : true, 502 extends ResendStatuses ? never : true
+  ] = [true, true]
   t.same(noDeliveryFailure, [true, true], 'no 502 delivery_failed in the start and resend types')
   await deliveriesSettled(app)
   const outbox = await client.GET('/v1/dev/outbox', { params: { query: { to: email } } })

@@ -22,7 +22,15 @@ async function newSession () {
   const tokenHash = hash()
   const session = await sessions.create({ id: newSessionId(), userId: randomBytes(12).toString('hex'), tokenHash, amr: ['otp'], expiresAt: at(3600), now: T0 })
   const rotation = (tokenHash: string, seconds: number, generation = 0) =>
-    ({ sessionId: session.id, generation, tokenHash, newHash: hash(), now: at(seconds), expiresAt: at(seconds + 3600), graceSeconds: 0 })
+    ({
+      sessionId: session.id,
+      generation,
+      tokenHash,
+      newHash: hash(),
+      now: at(seconds),
+      expiresAt: at(seconds + 3600),
+      graceSeconds: 0
+    })
   return { session, tokenHash, rotation }
 }
 

@@ -5,8 +5,8 @@ import { AppError } from '../../src/errors.ts'
 import { FerretDbUserRepository } from '../../src/users/ferretdb-user-repository.ts'
 import { connectTestMongo } from '../helpers/mongo.ts'
 
-// The FerretDB mode (MONGODB_COMPAT=ferretdb): what a crash between the two writes of a create or an attach leaves behind, written directly, and what the
-// repository makes of it. The contract suite covers the ordinary behaviour.
+// The FerretDB mode (MONGODB_COMPAT=ferretdb): what a crash between the two writes of a create or an attach leaves
+// behind, written directly, and what the repository makes of it. The contract suite covers the ordinary behaviour.
 
 const connection = await connectTestMongo(t)
 const users = new FerretDbUserRepository(connection)

@@ -32,14 +32,17 @@ export function textColorOn (hex: string): string {
 
 function direction (language: string): 'ltr' | 'rtl' {
   try {
-    const info = (new Intl.Locale(language) as Intl.Locale & { getTextInfo?: () => { direction?: string } }).getTextInfo?.()
+    const info = (new Intl.Locale(language) as Intl.Locale & { getTextInfo?: () => { direction?: string } })
+      .getTextInfo?.()
     return info?.direction === 'rtl' ? 'rtl' : 'ltr'
   } catch {
     return 'ltr'
   }
 }
 
-function compile (env: typeof Handlebars, template: TemplateFile, html: boolean): { ast: hbs.AST.Program, render: Handlebars.TemplateDelegate } {
+function compile (
+  env: typeof Handlebars, template: TemplateFile, html: boolean
+): { ast: hbs.AST.Program, render: Handlebars.TemplateDelegate } {
   let ast: hbs.AST.Program
   try {
     ast = env.parse(template.source)

@@ -34,7 +34,8 @@ const compiledBuiltIn = (): CompiledFolder => (builtInFolder ??= compileFolder(r
 
 let builtIn: MessageTemplates | undefined
 /** The built-in templates with the default branding, read once. */
-export const builtInTemplates = (): MessageTemplates => (builtIn ??= loadMessageTemplates({ branding: DEFAULT_BRANDING }))
+export const builtInTemplates = (): MessageTemplates =>
+  (builtIn ??= loadMessageTemplates({ branding: DEFAULT_BRANDING }))
 
 export interface CodeMessageInput {
   locale: string | null
@@ -59,7 +60,9 @@ export function renderCodeEmail (input: CodeMessageInput, templates = builtInTem
  * The SMS text. With a Web OTP domain the last line is `@domain #code`, which lets browsers offer the code
  * to the page on that domain (https://wicg.github.io/web-otp/#sms).
  */
-export function renderCodeSms (input: CodeMessageInput & { webOtpDomain: string | undefined }, templates = builtInTemplates()): string {
+export function renderCodeSms (
+  input: CodeMessageInput & { webOtpDomain: string | undefined }, templates = builtInTemplates()
+): string {
   const text = templates.renderSms('code', input.locale, { ...codeValues(input), link: null })
   return input.webOtpDomain === undefined ? text : `${text}\n\n@${input.webOtpDomain} #${input.code}`
 }

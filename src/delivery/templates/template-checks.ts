@@ -74,7 +74,9 @@ function astProblems (template: CompiledTemplate, known: ReadonlySet<string>): {
 }
 
 /** Where a template falls short of its kind, if it does; every variant of the sample values is rendered. */
-function problemOf (templates: MessageTemplates, template: CompiledTemplate, kind: MessageKind, settings: TemplateCheckSettings): string | null {
+function problemOf (
+  templates: MessageTemplates, template: CompiledTemplate, kind: MessageKind, settings: TemplateCheckSettings
+): string | null {
   const known = new Set([...VARIABLES[kind], ...COMMON_VARIABLES])
   const { unknown, raw } = astProblems(template, known)
   if (unknown.length > 0) return `unknown variable ${unknown.join(', ')}; this template can use ${[...known].join(', ')}`
@@ -93,7 +95,9 @@ function problemOf (templates: MessageTemplates, template: CompiledTemplate, kin
 }
 
 /** Segments of the longest SMS the template can produce with this configuration. */
-function smsProblem (templates: MessageTemplates, template: CompiledTemplate, kind: MessageKind, settings: TemplateCheckSettings): string | null {
+function smsProblem (
+  templates: MessageTemplates, template: CompiledTemplate, kind: MessageKind, settings: TemplateCheckSettings
+): string | null {
   for (const values of sampleValues(kind, settings)) {
     let text = templates.renderTemplate(template, values)
     if (kind === 'code' && settings.webOtpDomain !== undefined) text += `\n\n@${settings.webOtpDomain} #${(values as { code: string }).code}`
