@@ -102,7 +102,9 @@ export function createClient (options: ClientOptions) {
      * Null when the URL carries no link. The link works once, like the code.
      */
     verifyFromUrl: async (url?: string): Promise<SignInResult | null> => {
-      const page = globalThis as { location?: { href: string }, history?: { replaceState: (data: null, unused: string, url: string) => void } }
+      const page = globalThis as {
+        location?: { href: string }, history?: { replaceState: (data: null, unused: string, url: string) => void }
+      }
       const href = url ?? page.location?.href
       if (href === undefined) return null
       const fragment = new URLSearchParams(new URL(href).hash.slice(1))
