@@ -25,7 +25,7 @@ export interface RotationLockOptions {
  * One rotation at a time per refresh token, by inserting a document keyed on its hash: `_id` uniqueness is
  * atomic on every MongoDB-wire server. It exists because FerretDB 1.x runs a filtered update as a read followed
  * by an unconditional write (FerretDB#3040), so there the compare-and-swap alone lets two rotations through.
- * On MongoDB the swap is atomic by itself and the lock only costs two round trips.
+ * Only the `ferretdb` mode takes it: on MongoDB the swap is atomic by itself, and no lock is taken.
  */
 export class MongoRotationLock {
   readonly #locks: Model<LockDocument>
