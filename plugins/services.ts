@@ -6,7 +6,6 @@ import { createDelivery, type Delivery } from '../src/delivery/delivery.ts'
 import type { Outbox } from '../src/delivery/outbox.ts'
 import { randomBytes } from 'node:crypto'
 import { hmacClientKey, SmsGuard, type SmsBlock } from '../src/delivery/sms-guard.ts'
-import { createAuditWebhookSender } from '../src/audit/audit-webhook.ts'
 import type { UserRepository } from '../src/users/user-repository.ts'
 import type { SessionRepository } from '../src/sessions/session-repository.ts'
 import type { RevocationStore } from '../src/sessions/revocation-store.ts'
@@ -15,8 +14,7 @@ import { loadSigningKeys, type SigningKeys } from '../src/sessions/tokens.ts'
 import { ChallengeIssuer } from '../src/auth/challenge-issuer.ts'
 import type { DeliveryQueue } from '../src/delivery/delivery-queue.ts'
 import { createDeliveryQueue } from '../src/delivery/create-delivery-queue.ts'
-import { createCodeDeliveryConsumer } from '../src/delivery/code-delivery-consumer.ts'
-import { byJobKind, createNoticeDeliveryConsumer } from '../src/delivery/notice-delivery-consumer.ts'
+import { createDeliveryConsumer } from '../src/delivery/delivery-consumer.ts'
 import { QueuedNotifier, type Notifier } from '../src/delivery/notices.ts'
 import { minutesOf } from '../src/delivery/templates/render.ts'
 import { createJobCipher } from '../src/delivery/job-cipher.ts'
@@ -108,22 +106,7 @@ async function servicesPlugin (
   })
   if (config.DELIVERY_WORKER) {
     const logger = app.log.child({ component: 'delivery' })
-    deliveryQueue.start(byJobKind({
-      code: createCodeDeliveryConsumer({
-        cipher,
-        delivery,
-        isCurrent: (job) => otp.isDeliverable(job.challengeId, job.expiresAt),
-        now: storeClock,
-        logger,
-        auditWebhook: config.AUDIT_WEBHOOK_URL && config.AUDIT_WEBHOOK_SECRET
-          ? createAuditWebhookSender({
-            url: config.AUDIT_WEBHOOK_URL, secret: config.AUDIT_WEBHOOK_SECRET, timeoutMs: config.DELIVERY_TIMEOUT_MS
-          })
-          : undefined,
-        metrics
-      }),
-      notice: createNoticeDeliveryConsumer({ cipher, delivery, now: storeClock, logger })
-    }))
+    deliveryQueue.start(createDeliveryConsumer(config, { cipher, delivery, otp, logger, metrics, now: storeClock }))
   }
   const smsGuard = new SmsGuard({
     allowedCountries: config.SMS_ALLOWED_COUNTRIES,

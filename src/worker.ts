@@ -6,11 +6,9 @@ import { createRedisClient } from '../plugins/redis.ts'
 import { buildWorkerHealthServer } from '../plugins/worker-health.ts'
 import { createDelivery } from './delivery/delivery.ts'
 import { createDeliveryQueue } from './delivery/create-delivery-queue.ts'
-import { createCodeDeliveryConsumer } from './delivery/code-delivery-consumer.ts'
-import { byJobKind, createNoticeDeliveryConsumer } from './delivery/notice-delivery-consumer.ts'
+import { createDeliveryConsumer } from './delivery/delivery-consumer.ts'
 import { createJobCipher, hasSharedJobKey } from './delivery/job-cipher.ts'
 import { CircuitBoard } from './delivery/circuit-board.ts'
-import { createAuditWebhookSender } from './audit/audit-webhook.ts'
 import { createOtpEngine } from './otp/otp-engine.ts'
 import { PrometheusMetrics } from './metrics/prometheus-metrics.ts'
 import { NO_METRICS } from './metrics/metrics.ts'
@@ -60,22 +58,7 @@ async function run (config: Config): Promise<void> {
   const otp = createOtpEngine(config, otpStore)
   const cipher = createJobCipher(config)
   const logger = health.log.child({ component: 'delivery' })
-  queue.start(byJobKind({
-    code: createCodeDeliveryConsumer({
-      cipher,
-      delivery,
-      isCurrent: (job) => otp.isDeliverable(job.challengeId, job.expiresAt),
-      logger,
-      // the API queues a job per security event when AUDIT_WEBHOOK_URL is set: this process posts them too
-      auditWebhook: config.AUDIT_WEBHOOK_URL && config.AUDIT_WEBHOOK_SECRET
-        ? createAuditWebhookSender({
-          url: config.AUDIT_WEBHOOK_URL, secret: config.AUDIT_WEBHOOK_SECRET, timeoutMs: config.DELIVERY_TIMEOUT_MS
-        })
-        : undefined,
-      metrics
-    }),
-    notice: createNoticeDeliveryConsumer({ cipher, delivery, logger })
-  }))
+  queue.start(createDeliveryConsumer(config, { cipher, delivery, otp, logger, metrics }))
 
   closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
     if (err) health.log.error({ err }, 'shutting down after an error')
