@@ -3,6 +3,7 @@ import type { FastifyInstance, InjectOptions } from 'fastify'
 import { buildTestApp, testConfig } from './helpers/build-app.ts'
 import { startDisposableMongo } from './helpers/disposable-server.ts'
 import { bearer, codeFromOutbox, login, newEmail, startLogin } from './helpers/login.ts'
+import { eventually } from './helpers/eventually.ts'
 
 // small, so that a stall answered by the driver's 10 s socket timeout stands far from one answered by this budget,
 // yet not so small that FerretDB on a busy CI machine misses it before the stall
@@ -23,15 +24,6 @@ async function failsClosed (t: Test, app: FastifyInstance, request: InjectOption
   t.equal(response.json().code, 'service_unavailable', `${what}: code`)
   t.ok(Number(response.headers['retry-after']) > 0, `${what}: Retry-After`)
   t.ok(ms < ANSWER_BOUND_MS, `${what}: answered while MongoDB is still stopped, in ${ms} ms (budget ${STORE_TIMEOUT_MS} ms)`)
-}
-
-async function eventually (check: () => Promise<boolean>, withinMs: number): Promise<boolean> {
-  const deadline = Date.now() + withinMs
-  while (Date.now() < deadline) {
-    if (await check()) return true
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  return false
 }
 
 t.test('MongoDB stalled (SIGSTOP): authenticated routes and verify answer 503 within the store budget, and recover', async (t) => {

@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify'
 import { buildTestApp, testConfig } from './helpers/build-app.ts'
 import { freePort, startDisposableMongo, startDisposableRedis } from './helpers/disposable-server.ts'
 import { codeFromOutbox, login, newEmail, startLogin } from './helpers/login.ts'
+import { eventually } from './helpers/eventually.ts'
 
 interface Timed { statusCode: number, body: string, headers: Record<string, unknown>, ms: number }
 
@@ -22,15 +23,6 @@ function failsClosed (t: Test, response: Timed, what: string): void {
   t.ok(Number(response.headers['retry-after']) > 0, `${what}: Retry-After`)
   t.equal(JSON.parse(response.body).code, 'service_unavailable', `${what}: code`)
   t.notMatch(response.body, /accessToken|refreshToken|challengeId/, `${what}: no token, no challenge`)
-}
-
-async function eventually (check: () => Promise<boolean>, withinMs: number): Promise<boolean> {
-  const deadline = Date.now() + withinMs
-  while (Date.now() < deadline) {
-    if (await check()) return true
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  return false
 }
 
 t.test('Redis stopped: start, verify and refresh fail closed with 503; the API recovers by itself', async (t) => {

@@ -1,0 +1,9 @@
+/** Polls `check` every 100 ms until it holds (true) or `withinMs` pass (false): for a state reached in the background. */
+export async function eventually (check: () => Promise<boolean>, withinMs: number): Promise<boolean> {
+  const deadline = Date.now() + withinMs
+  while (Date.now() < deadline) {
+    if (await check()) return true
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  return false
+}
