@@ -1,4 +1,4 @@
-/** Polls `check` every 100 ms until it holds (true) or `withinMs` pass (false): for a state reached in the background. */
+/** Polls `check` every 100 ms until it holds (true) or `withinMs` pass (false): a state reached in the background. */
 export async function eventually (check: () => Promise<boolean>, withinMs: number): Promise<boolean> {
   const deadline = Date.now() + withinMs
   while (Date.now() < deadline) {
