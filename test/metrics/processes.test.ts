@@ -11,7 +11,9 @@ const entry = (name: string) => fileURLToPath(new URL(`../../src/${name}.ts`, im
 
 /** A process with only the given environment, outside the repo; killed at teardown. */
 function run (t: Test, script: string, env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, [entry(script)], { cwd: tmpdir(), env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', ...env }, stdio: 'ignore' })
+  // no load shedding: on a busy CI machine two workers' event loops lag without the server being overloaded
+  const base = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', MAX_EVENT_LOOP_DELAY_MS: '60000' }
+  const child = spawn(process.execPath, [entry(script)], { cwd: tmpdir(), env: { ...base, ...env }, stdio: 'ignore' })
   t.teardown(async () => {
     if (child.exitCode !== null || child.signalCode !== null) return
     const exited = once(child, 'exit')
