@@ -31,6 +31,8 @@ const isTokens = (value: unknown): value is StoredTokens => {
     typeof tokens.expiresAt === 'number'
 }
 
+// c8 cannot see this run: it needs localStorage, so test/demo-browser.test.ts exercises it in Chromium
+/* c8 ignore start */
 /** `storage: 'local'`: tokens in localStorage under `key`, shared by the origin's tabs and readable by its scripts. */
 export function localTokenStorage (key: string): TokenStorage {
   const store = (globalThis as { localStorage?: WebStorage }).localStorage
@@ -51,3 +53,4 @@ export function localTokenStorage (key: string): TokenStorage {
     }
   }
 }
+/* c8 ignore stop */
