@@ -21,7 +21,8 @@ export interface ChallengeIssuerOptions {
  * delivery (the code sealed). Nothing on the request path waits for a provider, so a request costs the same
  * whatever the provider does, and whether or not the identifier has an account: decoys are queued like real
  * codes, and the worker drops them (OtpEngine.isDeliverable).
- * Round trips: R the guard's budget (SMS only, beside the caller's own lookup), R the start script, R the enqueue.
+ * Round trips: R the guard's budget ∥ R its conversion check (SMS only, beside the caller's own lookup), R the start
+ * script, R the enqueue.
  */
 export class ChallengeIssuer {
   readonly #options: ChallengeIssuerOptions

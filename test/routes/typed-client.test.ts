@@ -1,6 +1,6 @@
 import t from 'tap'
 import createClient from 'openapi-fetch'
-import type { paths } from '../generated/openapi.d.ts'
+import type { paths } from '../../client/src/openapi.ts'
 import { buildTestApp } from '../helpers/build-app.ts'
 import { deliveriesSettled, newEmail } from '../helpers/login.ts'
 
