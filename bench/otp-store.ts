@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { Redis } from 'ioredis'
 import { loadConfig } from '../src/config.ts'
-import { OtpEngine } from '../src/otp/otp-engine.ts'
+import { OtpEngine, policyFromConfig } from '../src/otp/otp-engine.ts'
 import { RedisOtpStore } from '../src/otp/redis-otp-store.ts'
 
 const DURATION_MS = 5000
@@ -18,18 +18,7 @@ const otp = new OtpEngine({
   store: new RedisOtpStore(client, { keyPrefix }),
   pepper: randomBytes(32).toString('base64url'),
   // every start has a destination of its own, so cooldown and quota never refuse; the scripts still run them
-  policy: {
-    codeLength: 6,
-    ttlSeconds: 120,
-    maxAttempts: 5,
-    cooldownSeconds: 30,
-    quota: 5,
-    quotaWindowSeconds: 900,
-    dailyQuota: 20,
-    throttleAfterFailures: 5,
-    throttleMaxSeconds: 900,
-    suspendAfterFailures: 100
-  }
+  policy: policyFromConfig(config)
 })
 
 /** Runs `operation` from CONCURRENCY loops until the time is up or it answers false. */
