@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import { buildTestApp } from '../helpers/build-app.ts'
 import { codeFromOutbox, login, newEmail, outboxOf, startLogin } from '../helpers/login.ts'
 import { enrolledUser, manualClock, REPEAT_LOGIN_ENV, totpCode } from '../helpers/totp.ts'
+import { eventually } from '../helpers/eventually.ts'
 
 // Security round 2, point 4: growing throttling instead of a lockout anyone could set off, and a ceiling.
 const verify = (app: FastifyInstance, challengeId: string, code: string) =>
@@ -99,3 +100,24 @@ t.test('the owner is told at the first throttle step, once an hour, with no code
   t.equal((await verify(app, attacked.challengeId, wrong(attacked.code))).statusCode, 400)
   t.equal((await noticesTo(email)).length, 1, 'not again within the hour')
 })
+
+t.test('wrong authenticator codes tell the account\'s owner too, by email, once', async (t) => {
+  const clock = manualClock()
+  const app = await buildTestApp(t, { now: clock.now, env: { ...REPEAT_LOGIN_ENV, TOTP_THROTTLE_AFTER_FAILURES: '1', TOTP_THROTTLE_MAX_SECONDS: '1' } })
+  const { email, headers } = await enrolledUser(app, clock)
+  const wrongTotp = () => app.inject({ method: 'POST', url: '/v1/me/totp/recovery-codes', headers, payload: { code: '000000' } })
+  const notices = async () => {
+    const { messages } = (await outboxOf(app, email)).json() as { messages: Array<{ text: string }> }
+    return messages.filter((message) => /wrong codes/.test(message.text))
+  }
+  t.equal((await wrongTotp()).statusCode, 400)
+  t.same(await notices(), [], 'not for a free failure')
+  t.equal((await wrongTotp()).statusCode, 400)
+  // queued after a user lookup, off the request: waited for, not slept on
+  t.ok(await eventually(async () => (await notices()).length > 0, 5000), 'at the first throttle step')
+  t.equal((await notices()).length, 1)
+  await sleep(1100)
+  t.equal((await wrongTotp()).statusCode, 400)
+  t.equal((await notices()).length, 1, 'not again within the hour')
+})
+
