@@ -120,4 +120,3 @@ t.test('wrong authenticator codes tell the account\'s owner too, by email, once'
   t.equal((await wrongTotp()).statusCode, 400)
   t.equal((await notices()).length, 1, 'not again within the hour')
 })
-
