@@ -14,6 +14,12 @@ export const newEmail = () => `u${randomBytes(8).toString('hex')}@${TEST_DOMAIN}
 export const DELIVERED_DOMAIN = 'delivered.example'
 export const newDeliveredEmail = () => `u${randomBytes(8).toString('hex')}@${DELIVERED_DOMAIN}`
 
+/**
+ * How long a pooled challenge stays usable: the app's OTP_TTL_SECONDS (300 by default) less a margin, so one
+ * left over from an earlier scenario is never sent to expire (410) in a later one.
+ */
+const CHALLENGE_SHELF_LIFE_MS = 240_000
+
 export interface Login { accessToken: string, refreshToken: string, email: string }
 
 /** One refresh-token chain: each refresh must present the latest token, or the session is revoked. */
@@ -51,7 +57,8 @@ async function inParallel (count: number, concurrency: number, task: () => Promi
  * on its own (BENCH_ONLY) tops its pool up through the API first.
  */
 export class Pools {
-  readonly challenges: string[] = []
+  /** started challenges, oldest first, with when they were made */
+  readonly #challenges: Array<{ id: string, madeAt: number }> = []
   /** every login so far; `me` uses their access tokens, which stay valid while their refresh tokens rotate */
   readonly logins: Login[] = []
   readonly chains: Chain[] = []
@@ -70,9 +77,9 @@ export class Pools {
   }
 
   takeChallenge (): string {
-    const challenge = this.challenges.pop()
+    const challenge = this.#challenges.pop()
     if (challenge === undefined) this.starved++
-    return challenge ?? NO_CHALLENGE
+    return challenge?.id ?? NO_CHALLENGE
   }
 
   /** A chain nobody else refreshes: a returned one, or a new one from a login not chained yet. */
@@ -85,10 +92,12 @@ export class Pools {
   }
 
   async ensureChallenges (base: string, count: number): Promise<void> {
-    await inParallel(count - this.challenges.length, 50, async () => {
+    const firstFresh = this.#challenges.findIndex(({ madeAt }) => Date.now() - madeAt < CHALLENGE_SHELF_LIFE_MS)
+    this.#challenges.splice(0, firstFresh === -1 ? this.#challenges.length : firstFresh)
+    await inParallel(count - this.#challenges.length, 50, async () => {
       const response = await post(`${base}/v1/auth/otp`, { email: newEmail() })
       if (response.status !== 202) throw new Error(`POST /v1/auth/otp answered ${response.status}: ${response.body}`)
-      this.challenges.push(challengeOf(response.body))
+      this.#challenges.push({ id: challengeOf(response.body), madeAt: Date.now() })
     })
   }
 

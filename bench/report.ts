@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { cpus, totalmem } from 'node:os'
 import type { EnumerationTiming } from './enumeration.ts'
+import type { MetricsComparison } from './metrics-comparison.ts'
 
 export interface ScenarioResult {
   name: string
@@ -32,6 +33,8 @@ export interface BenchReport {
   scenarios: ScenarioResult[]
   workers: WorkersResult | null
   enumeration: EnumerationTiming | null
+  /** each app scenario without and with metrics (METRICS_PORT), interleaved; null: not measured */
+  metrics: { control: boolean, scenarios: MetricsComparison[] } | null
   /** wall time of the whole bench, services excluded */
   totalSeconds: number
   warnings: string[]
@@ -53,6 +56,21 @@ function rows (report: BenchReport): string[][] {
   ])]
 }
 
+function metricsRows (metrics: MetricsComparison[]): string[][] {
+  const header = ['scenario', 'req/s off', 'req/s on', 'ratio', 'pair ratios', 'CPU µs/req off', 'CPU µs/req on', 'failures']
+  return [header, ...metrics.map((row) => [
+    row.scenario, fixed(row.offReqPerSec, 0), fixed(row.onReqPerSec, 0), fixed(row.ratio, 2),
+    row.pairRatios.map((ratio) => ratio.toFixed(2)).join(' '), fixed(row.offCpuMicros, 0), fixed(row.onCpuMicros, 0),
+    String(row.failures)
+  ])]
+}
+
+const metricsCaption = ({ control }: { control: boolean }) => (control
+  ? 'A/A control (BENCH_METRICS_CONTROL=1), metrics off on both apps: the ratios show what this machine can resolve; '
+  : 'metrics off against on (METRICS_PORT set, /metrics scraped every second): ') +
+  'two apps side by side, short runs of each scenario interleaved in pairs (off-on, then on-off); req/s and CPU ' +
+  'are medians over the runs, the ratio is the median of the pairs\' on ÷ off'
+
 function summary (report: BenchReport): string[] {
   const lines: string[] = []
   const { workers, enumeration } = report
@@ -67,14 +85,27 @@ function summary (report: BenchReport): string[] {
 
 /** The table for the terminal, columns aligned. */
 export function formatTable (report: BenchReport): string {
-  const table = rows(report)
+  const metrics = report.metrics === null
+    ? []
+    : ['', `${metricsCaption(report.metrics)}:`, ...aligned(metricsRows(report.metrics.scenarios), [0, 4])]
+  return [...aligned(rows(report), [0, 6]), ...metrics, '', ...summary(report)].join('\n')
+}
+
+/** Columns padded to one width; the `left` ones aligned left, the others right. */
+function aligned (table: string[][], left: number[]): string[] {
   const widths = table[0]!.map((_cell, column) => Math.max(...table.map((row) => row[column]!.length)))
-  const line = (row: string[]) => row.map((cell, column) => column === 0 || column === 6 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)).join('  ')
-  return [...table.map(line), '', ...summary(report)].join('\n')
+  return table.map((row) => row.map((cell, column) => left.includes(column) ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)).join('  '))
+}
+
+function markdownTable ([header = [], ...body]: string[][], left: number[]): string[] {
+  return [
+    `| ${header.join(' | ')} |`,
+    `| ${header.map((_cell, column) => left.includes(column) ? '---' : '---:').join(' | ')} |`,
+    ...body.map((row) => `| ${row.join(' | ')} |`)
+  ]
 }
 
 export function formatMarkdown (report: BenchReport): string {
-  const [header = [], ...body] = rows(report)
   const { durationSeconds, warmupSeconds, connections } = report.settings
   return [
     `# otp-gate benchmark, ${report.ranAt}`,
@@ -82,14 +113,15 @@ export function formatMarkdown (report: BenchReport): string {
     `${report.machine}. ${connections} connections, ${durationSeconds} s per scenario after a ${warmupSeconds} s warm-up, one worker; ` +
       `the bench took ${report.totalSeconds.toFixed(0)} s.`,
     '',
-    `| ${header.join(' | ')} |`,
-    `| ${header.map((_cell, column) => column === 0 || column === 6 ? '---' : '---:').join(' | ')} |`,
-    ...body.map((row) => `| ${row.join(' | ')} |`),
+    ...markdownTable(rows(report), [0, 6]),
     '',
     ...report.scenarios.filter((result) => result.note).map((result) => `- \`${result.name}\` vs \`${result.floor}\`: ${result.note}`),
     '- server CPU µs/req: CPU time of the server process(es) during the run over the requests answered, the ' +
       'app\'s own cost whatever the stores\' speed (for store-bound runs it includes driver queueing and idle upkeep)',
     '',
+    ...(report.metrics === null
+      ? []
+      : [`${metricsCaption(report.metrics)}:`, '', ...markdownTable(metricsRows(report.metrics.scenarios), [0, 4]), '']),
     ...summary(report).map((line) => `- ${line}`),
     ''
   ].join('\n')

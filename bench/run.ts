@@ -1,23 +1,25 @@
 // `npm run bench`: the API in production mode against the Redis and MongoDB-wire server of the environment
-// (REDIS_URL, MONGODB_URL), autocannon scenarios against it and against bare-Fastify floors, a 2-worker pass and
-// an enumeration-timing probe. Results go to the terminal and to bench/results/latest.{md,json}.
+// (REDIS_URL, MONGODB_URL), autocannon scenarios against it and against bare-Fastify floors, a 2-worker
+// pass, an enumeration-timing probe and the cost of metrics. Results go to the terminal and to
+// bench/results/latest.{md,json}.
 //   BENCH_DURATION (s, default 10), BENCH_WARMUP (s, 2), BENCH_CONNECTIONS (100),
-//   BENCH_ONLY=me,floor-mongo-read,enumeration,workers (a subset; nothing is written to bench/results),
-//   BENCH_METRICS=1 (a second pass of the app scenarios with METRICS_PORT set and /metrics scraped every second,
-//   each row `<scenario> +metrics` compared with the same scenario without metrics),
+//   BENCH_ONLY=me,floor-me,enumeration,workers,metrics (a subset; nothing is written to bench/results),
+//   BENCH_METRICS_PAIRS (4; 0: none) pairs of BENCH_METRICS_DURATION-second (5) runs of each app scenario,
+//   interleaved on two apps, one with METRICS_PORT set (bench/metrics-comparison.ts); BENCH_METRICS_CONTROL=1:
+//   neither has metrics (an A/A run: how small a difference the bench can tell on this machine),
 //   BENCH_CPU_PROF=1 (the one-worker server writes a .cpuprofile to bench/results/profiles on exit),
 //   BENCH_TARGET=https://… (the endpoint scenarios and the enumeration probe against a running instance configured
 //   with TEST_IDENTIFIERS='*@loadtest.example=000000'; nothing is started, nothing is written)
-import autocannon from 'autocannon'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { measureEnumeration, type EnumerationTiming } from './enumeration.ts'
 import { Pools } from './pools.ts'
-import { remoteService, settle, stopAll, type Service } from './processes.ts'
+import { deliveriesDrained, measure } from './measure.ts'
+import { compareWithMetrics } from './metrics-comparison.ts'
+import { remoteService, settle, stopAll } from './processes.ts'
 import { describeMachine, formatTable, writeReport, type BenchReport, type ScenarioResult, type WorkersResult } from './report.ts'
-import { SCENARIOS, type Scenario } from './scenarios.ts'
+import { SCENARIOS } from './scenarios.ts'
 import { dropBenchDatabase, startApp, startDeliveryWorker, startFloor } from './servers.ts'
-import { freePort } from '../test/helpers/disposable-server.ts'
 import { startFakeSendGrid, type FakeSendGrid } from '../test/helpers/fake-sendgrid.ts'
 
 const RESULTS = new URL('results/', import.meta.url)
@@ -41,7 +43,9 @@ function readSettings (env: NodeJS.ProcessEnv) {
     connections: Math.round(number('BENCH_CONNECTIONS', 100)),
     selected: (name: string) => only === null || only.includes(name),
     partial: only !== null,
-    metricsPass: env.BENCH_METRICS === '1',
+    metricsPairs: env.BENCH_METRICS_PAIRS === '0' ? 0 : Math.round(number('BENCH_METRICS_PAIRS', 4)),
+    metricsSeconds: number('BENCH_METRICS_DURATION', 5),
+    metricsControl: env.BENCH_METRICS_CONTROL === '1',
     profileDirectory: env.BENCH_CPU_PROF === '1' ? fileURLToPath(new URL('profiles/', RESULTS)) : null,
     target,
     redisUrl: env.REDIS_URL ?? '',
@@ -54,52 +58,6 @@ function readSettings (env: NodeJS.ProcessEnv) {
 }
 type Settings = ReturnType<typeof readSettings>
 
-/** A warm-up run whose numbers are thrown away, then the measured one. */
-async function measure (
-  scenario: Scenario,
-  services: { app: Service, floor?: Service },
-  pools: Pools,
-  settings: Settings,
-  label = scenario.name
-): Promise<ScenarioResult> {
-  const { connections, warmupSeconds, durationSeconds } = settings
-  const service = services[scenario.server]
-  if (service === undefined) throw new Error(`${scenario.name} needs the ${scenario.server} server`)
-  await scenario.prepare?.({ pools, app: services.app.url, floor: services.floor?.url ?? '', connections, seconds: warmupSeconds + durationSeconds })
-  await settle(service)
-  const url = service.url
-  const common = { url, connections, timeout: 10 }
-  const warmUp = scenario.load(pools)
-  await autocannon({ ...common, duration: warmupSeconds, ...warmUp.options })
-  warmUp.finish?.()
-  const load = scenario.load(pools)
-  const cpuBefore = await service.cpuMs()
-  const result = await autocannon({ ...common, duration: durationSeconds, ...load.options })
-  const cpuAfter = await service.cpuMs()
-  load.finish?.()
-  const statusCodes = Object.fromEntries(
-    Object.entries(result.statusCodeStats).map(([status, { count }]) => [status, count])
-  )
-  const measured: ScenarioResult = {
-    name: scenario.name,
-    reqPerSec: Math.round(result.requests.average),
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    errors: result.errors,
-    non2xx: result.non2xx,
-    floor: scenario.floor ?? null,
-    ratio: null,
-    serverCpuMicrosPerRequest: cpuBefore === null || cpuAfter === null || result.requests.total === 0
-      ? null
-      : Math.round((cpuAfter - cpuBefore) * 1000 / result.requests.total),
-    statusCodes
-  }
-  if (scenario.note) measured.note = scenario.note
-  console.log(`${label.padEnd(24)} ${String(measured.reqPerSec).padStart(6)} req/s  p50 ${measured.p50} ms  p99 ${measured.p99} ms  ` +
-    `errors ${measured.errors}  non-2xx ${measured.non2xx}  server CPU ${measured.serverCpuMicrosPerRequest} µs/req  ${JSON.stringify(statusCodes)}`)
-  return measured
-}
-
 function withRatios (results: ScenarioResult[]): ScenarioResult[] {
   const byName = new Map(results.map((result) => [result.name, result]))
   const ratio = (value: number, floorValue: number | undefined) =>
@@ -108,19 +66,6 @@ function withRatios (results: ScenarioResult[]): ScenarioResult[] {
     const floor = result.floor ? byName.get(result.floor) : undefined
     return { ...result, ratio: ratio(result.reqPerSec, floor?.reqPerSec), p99Ratio: ratio(result.p99, floor?.p99) }
   })
-}
-
-/**
- * Codes queued by a run are sent after it, by the app's worker: the next scenario starts once SendGrid has had
- * no new message for a second, so their sending does not weigh on it.
- */
-async function deliveriesDrained (sendgrid: FakeSendGrid, withinMs = 120_000): Promise<void> {
-  const deadline = Date.now() + withinMs
-  let seen = -1
-  while (sendgrid.requests.length !== seen && Date.now() < deadline) {
-    seen = sendgrid.requests.length
-    await new Promise((resolve) => setTimeout(resolve, 1000))
-  }
 }
 
 async function main (settings: Settings): Promise<void> {
@@ -182,7 +127,21 @@ async function runAll (settings: Settings, sendgrid: FakeSendGrid, began: number
   } finally {
     await Promise.all([app.stop(), floor.stop()])
   }
-  if (settings.metricsPass) results.push(...await metricsPass(settings, sendgrid, pools, warnings))
+  const metrics = settings.metricsPairs > 0 && settings.selected('metrics')
+    ? {
+        control: settings.metricsControl,
+        scenarios: await compareWithMetrics({
+          servers: settings,
+          shape: { ...settings, durationSeconds: settings.metricsSeconds },
+          pairs: settings.metricsPairs,
+          control: settings.metricsControl,
+          scenarios: metricsScenarios(settings),
+          pools,
+          sendgrid,
+          warnings
+        })
+      }
+    : null
   const oneWorker = results.find((result) => result.name === WORKERS_SCENARIO)
   if (twoWorkers && oneWorker) {
     workers = {
@@ -208,6 +167,7 @@ async function runAll (settings: Settings, sendgrid: FakeSendGrid, began: number
     scenarios: withRatios(results),
     workers,
     enumeration,
+    metrics,
     totalSeconds: Math.round((performance.now() - began) / 1000),
     warnings
   }
@@ -220,33 +180,11 @@ async function runAll (settings: Settings, sendgrid: FakeSendGrid, began: number
   }
 }
 
-/**
- * The app scenarios again on an app with metrics on (METRICS_PORT), scraped every second as a Prometheus server
- * would (more often than its usual 15 s): each row's ratio is to the same scenario without metrics.
- */
-async function metricsPass (
-  settings: Settings, sendgrid: FakeSendGrid, pools: Pools, warnings: string[]
-): Promise<ScenarioResult[]> {
-  const metricsPort = await freePort()
-  const app = await startApp(settings, 1, metricsPort)
-  let scrapes = 0
-  const scraper = setInterval(() => {
-    fetch(`http://127.0.0.1:${metricsPort}/metrics`).then(async (response) => { await response.text(); if (response.ok) scrapes++ }, () => {})
-  }, 1000)
-  const results: ScenarioResult[] = []
-  try {
-    for (const scenario of SCENARIOS.filter((item) => item.server === 'app' && settings.selected(item.name))) {
-      const measured = await measure(scenario, { app }, pools, settings, `${scenario.name} +metrics`)
-      results.push({ ...measured, name: `${scenario.name} +metrics`, floor: scenario.name })
-      if (scenario.name === 'start') await deliveriesDrained(sendgrid)
-    }
-    if (scrapes === 0) warnings.push('the metrics pass could not scrape /metrics')
-    if (app.warnings() > 0) warnings.push(`${app.name} logged ${app.warnings()} warnings or errors: ${app.warningSummary()}`)
-  } finally {
-    clearInterval(scraper)
-    await app.stop()
-  }
-  return results
+/** The app scenarios selected, or every one of them when BENCH_ONLY names none (`BENCH_ONLY=metrics`). */
+function metricsScenarios (settings: Settings) {
+  const app = SCENARIOS.filter((item) => item.server === 'app')
+  const selected = app.filter((item) => settings.selected(item.name))
+  return selected.length > 0 ? selected : app
 }
 
 /** BENCH_TARGET: the endpoint scenarios against an instance running elsewhere; no floors, no workers pass. */
@@ -274,6 +212,7 @@ async function runAgainstTarget (target: string, settings: Settings): Promise<vo
     scenarios: results,
     workers: null,
     enumeration,
+    metrics: null,
     totalSeconds: Math.round((performance.now() - began) / 1000),
     warnings
   }))

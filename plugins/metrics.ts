@@ -31,8 +31,10 @@ async function metricsPlugin (app: FastifyInstance, { config }: { config: Config
   app.decorate('prometheus', prometheus)
   if (prometheus === null) return
 
-  app.addHook('onResponse', async (request, reply) => {
+  // a callback hook: on every request, an async one would cost a promise for nothing
+  app.addHook('onResponse', (request, reply, done) => {
     prometheus.observeRequest(request.method, routeOf(request), reply.statusCode, reply.elapsedTime / 1000)
+    done()
   })
   app.addHook('onError', async (request, _reply, error) => {
     if (isAppError(error) && (error.code === 'rate_limited' || error.code === 'cooldown')) prometheus.rateLimited(routeOf(request))

@@ -1,0 +1,135 @@
+import { deliveriesDrained, measure, type RunShape } from './measure.ts'
+import type { Pools } from './pools.ts'
+import type { Service } from './processes.ts'
+import type { ScenarioResult } from './report.ts'
+import type { Scenario } from './scenarios.ts'
+import { startApp, type ServerSettings } from './servers.ts'
+import { freePort } from '../test/helpers/disposable-server.ts'
+import type { FakeSendGrid } from '../test/helpers/fake-sendgrid.ts'
+
+/** One scenario on the app without metrics and on the same app with METRICS_PORT set, in interleaved runs. */
+export interface MetricsComparison {
+  scenario: string
+  /** median req/s of the runs without metrics, and of those with */
+  offReqPerSec: number
+  onReqPerSec: number
+  /** the median over pairs of (req/s with metrics ÷ req/s without) */
+  ratio: number
+  /** each pair's ratio, in run order */
+  pairRatios: number[]
+  /** median server CPU per request, µs */
+  offCpuMicros: number | null
+  onCpuMicros: number | null
+  /** connection errors, timeouts and non-2xx answers over every run of the scenario */
+  failures: number
+}
+
+export interface ComparisonOptions {
+  servers: ServerSettings
+  shape: RunShape
+  pairs: number
+  /** an A/A control: the second app runs without metrics too, so the ratios show what the bench can resolve */
+  control: boolean
+  scenarios: Scenario[]
+  pools: Pools
+  sendgrid: FakeSendGrid
+  warnings: string[]
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = sorted.length >> 1
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
+}
+const round2 = (value: number) => Math.round(value * 100) / 100
+const medianOrNull = (values: Array<number | null>) =>
+  values.some((value) => value === null) ? null : Math.round(median(values as number[]))
+
+/**
+ * Scrapes /metrics every second while the metered app is measured, as a Prometheus server would (more often
+ * than its usual 15 s), and not while the other one is, so the scrape's cost falls on the metered runs alone.
+ */
+class Scraper {
+  scrapes = 0
+  readonly #url: string
+  #timer: NodeJS.Timeout | undefined
+  constructor (url: string) {
+    this.#url = url
+  }
+
+  start (): void {
+    this.#timer = setInterval(() => {
+      fetch(this.#url).then(async (response) => { await response.text(); if (response.ok) this.scrapes++ }, () => {})
+    }, 1000)
+  }
+
+  stop (): void {
+    clearInterval(this.#timer)
+  }
+}
+
+/**
+ * The cost of metrics, measured so that drift on a noisy machine cancels. Each pair starts two new apps side by
+ * side (one worker each, the same stores), one with metrics, and runs every scenario on both, off-on in odd pairs
+ * and on-off in even ones (ABBA), so a machine that speeds up or slows down weighs on both sides alike; new
+ * processes for each pair, because two identical processes can differ by several per cent for their whole life.
+ * A pair's ratio compares two runs seconds apart; the median over pairs discards the odd disturbed one.
+ */
+export async function compareWithMetrics (options: ComparisonOptions): Promise<MetricsComparison[]> {
+  const { pairs, scenarios } = options
+  const runs = new Map(scenarios.map((scenario) => [scenario.name, [] as Array<Record<Side, ScenarioResult>>]))
+  for (let pair = 1; pair <= pairs; pair++) {
+    const results = await runPair(options, pair)
+    for (const [name, result] of results) runs.get(name)!.push(result)
+  }
+  return [...runs].map(([name, scenarioRuns]) => summarise(name, scenarioRuns))
+}
+
+type Side = 'off' | 'on'
+
+async function runPair (options: ComparisonOptions, pair: number): Promise<Map<string, Record<Side, ScenarioResult>>> {
+  const { servers, shape, control, scenarios, pools, sendgrid, warnings } = options
+  const metricsPort = await freePort()
+  const apps: Record<Side, Service> = Object.fromEntries(await Promise.all((['off', 'on'] as const).map(async (side) =>
+    [side, await startApp(servers, 1, side === 'on' && !control ? metricsPort : undefined)]
+  ))) as Record<Side, Service>
+  const scraper = new Scraper(`http://127.0.0.1:${metricsPort}/metrics`)
+  const sides = pair % 2 === 1 ? (['off', 'on'] as const) : (['on', 'off'] as const)
+  const results = new Map<string, Record<Side, ScenarioResult>>()
+  try {
+    for (const scenario of scenarios) {
+      const result: Partial<Record<Side, ScenarioResult>> = {}
+      for (const side of sides) {
+        if (side === 'on') scraper.start()
+        try {
+          result[side] = await measure(scenario, { app: apps[side] }, pools, shape, `${scenario.name} metrics ${side} #${pair}`)
+        } finally {
+          scraper.stop()
+        }
+        if (scenario.name === 'start') await deliveriesDrained(sendgrid)
+      }
+      results.set(scenario.name, result as Record<Side, ScenarioResult>)
+    }
+    if (scraper.scrapes === 0 && !control) warnings.push(`pair ${pair} of the metrics comparison could not scrape /metrics`)
+    for (const service of Object.values(apps)) {
+      if (service.warnings() > 0) warnings.push(`${service.name} logged ${service.warnings()} warnings or errors: ${service.warningSummary()}`)
+    }
+  } finally {
+    await Promise.all(Object.values(apps).map((app) => app.stop()))
+  }
+  return results
+}
+
+function summarise (scenario: string, runs: Array<Record<Side, ScenarioResult>>): MetricsComparison {
+  const pairRatios = runs.map(({ off, on }) => round2(on.reqPerSec / off.reqPerSec))
+  return {
+    scenario,
+    offReqPerSec: Math.round(median(runs.map(({ off }) => off.reqPerSec))),
+    onReqPerSec: Math.round(median(runs.map(({ on }) => on.reqPerSec))),
+    ratio: round2(median(pairRatios)),
+    pairRatios,
+    offCpuMicros: medianOrNull(runs.map(({ off }) => off.serverCpuMicrosPerRequest)),
+    onCpuMicros: medianOrNull(runs.map(({ on }) => on.serverCpuMicrosPerRequest)),
+    failures: runs.reduce((sum, { off, on }) => sum + off.errors + off.non2xx + on.errors + on.non2xx, 0)
+  }
+}
