@@ -10,13 +10,15 @@ import type { FakeSendGrid } from '../test/helpers/fake-sendgrid.ts'
 /** One scenario on the app without metrics and on the same app with METRICS_PORT set, in interleaved runs. */
 export interface MetricsComparison {
   scenario: string
-  /** median req/s of the runs without metrics, and of those with */
-  offReqPerSec: number
-  onReqPerSec: number
+  /** median req/s of the runs without metrics, and of those with; null in the pooled row */
+  offReqPerSec: number | null
+  onReqPerSec: number | null
   /** the median over pairs of (req/s with metrics ÷ req/s without) */
   ratio: number
-  /** each pair's ratio, in run order */
+  /** each pair's ratio, in run order (empty in the pooled row) */
   pairRatios: number[]
+  /** how many pair ratios the median is of */
+  pairs: number
   /** median server CPU per request, µs */
   offCpuMicros: number | null
   onCpuMicros: number | null
@@ -82,7 +84,27 @@ export async function compareWithMetrics (options: ComparisonOptions): Promise<M
     const results = await runPair(options, pair)
     for (const [name, result] of results) runs.get(name)!.push(result)
   }
-  return [...runs].map(([name, scenarioRuns]) => summarise(name, scenarioRuns))
+  const rows = [...runs].map(([name, scenarioRuns]) => summarise(name, scenarioRuns))
+  return rows.length > 1 ? [...rows, pooled(rows)] : rows
+}
+
+/**
+ * Every pair of every scenario together: metrics cost the same few microseconds on any request, so the median
+ * of all pair ratios estimates it with more samples than any one scenario has.
+ */
+function pooled (rows: MetricsComparison[]): MetricsComparison {
+  const pairRatios = rows.flatMap((row) => row.pairRatios)
+  return {
+    scenario: 'all pairs',
+    offReqPerSec: null,
+    onReqPerSec: null,
+    ratio: round2(median(pairRatios)),
+    pairRatios: [],
+    pairs: pairRatios.length,
+    offCpuMicros: null,
+    onCpuMicros: null,
+    failures: rows.reduce((sum, row) => sum + row.failures, 0)
+  }
 }
 
 type Side = 'off' | 'on'
@@ -128,6 +150,7 @@ function summarise (scenario: string, runs: Array<Record<Side, ScenarioResult>>)
     onReqPerSec: Math.round(median(runs.map(({ on }) => on.reqPerSec))),
     ratio: round2(median(pairRatios)),
     pairRatios,
+    pairs: pairRatios.length,
     offCpuMicros: medianOrNull(runs.map(({ off }) => off.serverCpuMicrosPerRequest)),
     onCpuMicros: medianOrNull(runs.map(({ on }) => on.serverCpuMicrosPerRequest)),
     failures: runs.reduce((sum, { off, on }) => sum + off.errors + off.non2xx + on.errors + on.non2xx, 0)

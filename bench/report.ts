@@ -60,7 +60,8 @@ function metricsRows (metrics: MetricsComparison[]): string[][] {
   const header = ['scenario', 'req/s off', 'req/s on', 'ratio', 'pair ratios', 'CPU µs/req off', 'CPU µs/req on', 'failures']
   return [header, ...metrics.map((row) => [
     row.scenario, fixed(row.offReqPerSec, 0), fixed(row.onReqPerSec, 0), fixed(row.ratio, 2),
-    row.pairRatios.map((ratio) => ratio.toFixed(2)).join(' '), fixed(row.offCpuMicros, 0), fixed(row.onCpuMicros, 0),
+    row.pairRatios.length > 0 ? row.pairRatios.map((ratio) => ratio.toFixed(2)).join(' ') : `median of ${row.pairs}`,
+    fixed(row.offCpuMicros, 0), fixed(row.onCpuMicros, 0),
     String(row.failures)
   ])]
 }

@@ -4,7 +4,7 @@
 // bench/results/latest.{md,json}.
 //   BENCH_DURATION (s, default 10), BENCH_WARMUP (s, 2), BENCH_CONNECTIONS (100),
 //   BENCH_ONLY=me,floor-me,enumeration,workers,metrics (a subset; nothing is written to bench/results),
-//   BENCH_METRICS_PAIRS (4; 0: none) pairs of BENCH_METRICS_DURATION-second (5) runs of each app scenario,
+//   BENCH_METRICS_PAIRS (6; 0: none) pairs of BENCH_METRICS_DURATION-second (5) runs of each app scenario,
 //   interleaved on two apps, one with METRICS_PORT set (bench/metrics-comparison.ts); BENCH_METRICS_CONTROL=1:
 //   neither has metrics (an A/A run: how small a difference the bench can tell on this machine),
 //   BENCH_CPU_PROF=1 (the one-worker server writes a .cpuprofile to bench/results/profiles on exit),
@@ -43,7 +43,7 @@ function readSettings (env: NodeJS.ProcessEnv) {
     connections: Math.round(number('BENCH_CONNECTIONS', 100)),
     selected: (name: string) => only === null || only.includes(name),
     partial: only !== null,
-    metricsPairs: env.BENCH_METRICS_PAIRS === '0' ? 0 : Math.round(number('BENCH_METRICS_PAIRS', 4)),
+    metricsPairs: env.BENCH_METRICS_PAIRS === '0' ? 0 : Math.round(number('BENCH_METRICS_PAIRS', 6)),
     metricsSeconds: number('BENCH_METRICS_DURATION', 5),
     metricsControl: env.BENCH_METRICS_CONTROL === '1',
     profileDirectory: env.BENCH_CPU_PROF === '1' ? fileURLToPath(new URL('profiles/', RESULTS)) : null,
