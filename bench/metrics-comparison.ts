@@ -124,7 +124,8 @@ async function runPair (options: ComparisonOptions, pair: number): Promise<Map<s
       for (const side of sides) {
         if (side === 'on') scraper.start()
         try {
-          result[side] = await measure(scenario, { app: apps[side] }, pools, shape, `${scenario.name} metrics ${side} #${pair}`)
+          const label = `${scenario.name} ${control ? `control ${side === 'off' ? 'A' : 'B'}` : `metrics ${side}`} #${pair}`
+          result[side] = await measure(scenario, { app: apps[side] }, pools, shape, label)
         } finally {
           scraper.stop()
         }

@@ -14,8 +14,12 @@ declare module 'fastify' {
   }
 }
 
-/** Fail fast: no command buffering while disconnected, and a short server-selection budget. */
-export async function connectMongo (url: string, timeoutMs: number): Promise<Connection> {
+/**
+ * Fail fast: no command buffering while disconnected, and a short server-selection budget. `monitorCommands`:
+ * the driver's command events, for tracing and for tests that count round trips; off otherwise, since with it on
+ * the driver builds an event for every command and decodes every reply a second time, listened to or not.
+ */
+export async function connectMongo (url: string, timeoutMs: number, monitorCommands = false): Promise<Connection> {
   const connection = mongoose.createConnection(url, {
     bufferCommands: false,
     serverSelectionTimeoutMS: timeoutMs,
@@ -23,20 +27,21 @@ export async function connectMongo (url: string, timeoutMs: number): Promise<Con
     socketTimeoutMS: Math.max(timeoutMs * 4, 10_000),
     maxPoolSize: 50,
     autoIndex: false,
-    // command events: tests count round trips per request with them
-    monitorCommands: true
+    monitorCommands
   })
   await connection.asPromise()
   return connection
 }
 
-async function mongoPlugin (app: FastifyInstance, { config }: { config: Config }) {
+async function mongoPlugin (
+  app: FastifyInstance, { config, monitorCommands }: { config: Config, monitorCommands: boolean }
+) {
   if (config.MONGODB_URL === undefined) {
     app.decorate('mongo', null)
     app.decorate('mongoCompat', null)
     return
   }
-  const connection = await connectMongo(config.MONGODB_URL, config.STORE_TIMEOUT_MS)
+  const connection = await connectMongo(config.MONGODB_URL, config.STORE_TIMEOUT_MS, monitorCommands)
   app.addHook('onClose', async () => { await connection.close() })
   app.decorate('mongo', connection)
   app.decorate('mongoCompat', await resolveMongoCompat(connection, config.MONGODB_COMPAT))

@@ -35,6 +35,8 @@ export interface AppOverrides extends ServiceOverrides {
   logger?: FastifyServerOptions['logger']
   /** traces go here (tests: an in-memory exporter), whether or not OTEL_EXPORTER_OTLP_ENDPOINT is set */
   spanExporter?: SpanExporter
+  /** the MongoDB driver's command events, for tests that count round trips; on anyway when tracing is */
+  monitorMongoCommands?: boolean
 }
 
 /** TRUST_PROXY: false, true, a hop count, or a list of proxy addresses/CIDRs (proxy-addr semantics). */
@@ -101,13 +103,14 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   app.addSchema(ProblemSchema)
 
   // infrastructure; tracing first, so it sees every hook and route
-  await app.register(tracing, { tracing: startTracing(config, overrides.spanExporter) })
+  const traces = startTracing(config, overrides.spanExporter)
+  await app.register(tracing, { tracing: traces })
   await app.register(metrics, { config })
   await app.register(responseHeaders)
   await app.register(problem)
   await app.register(loadShedding, { config })
   await app.register(redis, { config })
-  await app.register(mongo, { config })
+  await app.register(mongo, { config, monitorCommands: traces !== null || overrides.monitorMongoCommands === true })
   await app.register(openapi, { config })
   await app.register(rateLimit, { config, keyPrefix: overrides.redisKeyPrefix ?? '' })
   if (isEmbedded(config)) {

@@ -3,7 +3,7 @@ import type { mongo } from 'mongoose'
 import { endStoreSpan, startStoreSpan } from './store-spans.ts'
 
 /**
- * A span per MongoDB command, from the driver's command monitoring (monitorCommands is on): named
+ * A span per MongoDB command, from the driver's command monitoring (on whenever tracing is, src/app.ts): named
  * `<command> <collection>`, with neither the filter nor the documents. Returns the unsubscribe.
  */
 export function traceMongoCommands (client: mongo.MongoClient, tracer: Tracer): () => void {

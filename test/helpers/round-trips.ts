@@ -38,6 +38,8 @@ export function watchRoundTrips (app: FastifyInstance) {
   const { redis, mongo } = app
   if (!redis || !mongo) throw new Error('round trips are counted against the real stores')
   const client = mongo.getClient()
+  // without command events every MongoDB budget would hold with nothing counted
+  if (!client.options.monitorCommands) throw new Error('build the app with monitorMongoCommands: true to count its MongoDB round trips')
   const pending = new Map<number, { name: string, start: number }>()
   let mongoCommands: TimedCommand[] = []
   let redisCommands: string[] = []

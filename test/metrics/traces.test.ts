@@ -57,3 +57,10 @@ t.test('the span tree of one verify: the route, its Redis scripts and MongoDB co
   const values = spans.flatMap((span) => [span.name, ...Object.values(span.attributes).map(String)])
   for (const secret of personal) t.notOk(values.some((value) => value.includes(secret)), `no ${secret.slice(0, 10)}… in a span`)
 })
+
+t.test('the MongoDB driver builds command events only when tracing uses them', async (t) => {
+  const untraced = await buildTestApp(t)
+  t.equal(untraced.mongo?.getClient().options.monitorCommands, false, 'tracing off: no command events')
+  const traced = await buildTestApp(t, { spanExporter: new InMemorySpanExporter() })
+  t.equal(traced.mongo?.getClient().options.monitorCommands, true, 'tracing on: command events for the MongoDB spans')
+})

@@ -56,7 +56,7 @@ const verify = (app: FastifyInstance, challengeId: string) => app.inject({ metho
 
 for (const compat of ['mongodb', 'ferretdb'] as const) {
   t.test(`MONGODB_COMPAT=${compat}`, async (t) => {
-    const app = await buildTestApp(t, { env: { ...env, MONGODB_COMPAT: compat } })
+    const app = await buildTestApp(t, { env: { ...env, MONGODB_COMPAT: compat }, monitorMongoCommands: true })
     const trips = watchRoundTrips(app)
     t.teardown(() => trips.stop())
     const budgets = BUDGETS[compat]
