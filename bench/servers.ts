@@ -63,7 +63,7 @@ function serverEnv (settings: ServerSettings, port: number, workers: number): Re
 const cwd = fileURLToPath(new URL('bench/', root))
 const script = (path: string) => fileURLToPath(new URL(path, root))
 
-/** `metricsPort`: the app counts and serves /metrics there (BENCH_METRICS=1's second pass); no profile then. */
+/** `metricsPort`: the app counts and serves /metrics there (the metrics comparison's metered app); no profile then. */
 export async function startApp (settings: ServerSettings, workers: number, metricsPort?: number): Promise<Service> {
   const port = await freePort()
   const profile = settings.profileDirectory !== null && workers === 1 && metricsPort === undefined ? ['--cpu-prof', '--cpu-prof-dir', settings.profileDirectory] : []
