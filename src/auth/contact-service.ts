@@ -1,13 +1,13 @@
 import { AppError, isAppError } from '../errors.ts'
-import { isStoreUnavailable } from '../store-errors.ts'
 import type { DeliveryLogger } from '../delivery/delivery.ts'
 import { maskDestination } from '../delivery/mask.ts'
 import type { Notifier } from '../delivery/notices.ts'
-import type { IssuedChallenge, OtpEngine, VerifiedChallenge } from '../otp/otp-engine.ts'
+import type { IssuedChallenge, OtpEngine } from '../otp/otp-engine.ts'
 import type { TotpAuthenticator } from '../totp/totp-authenticator.ts'
 import type { IdentifierKind, User, UserRepository } from '../users/user-repository.ts'
 import { channelOf, identifierKind, type ChallengeIssuer } from './challenge-issuer.ts'
 import type { ReauthProof, ReauthProofs } from './reauth-proofs.ts'
+import { reinstateOnFailure } from './reinstate-on-failure.ts'
 import type { SessionService } from './session-service.ts'
 
 export interface ContactServiceOptions {
@@ -95,7 +95,8 @@ export class ContactService {
     // a challenge started by another account is no proof for this one
     if (verified.userId !== caller.userId) throw new AppError('invalid_code')
     const kind = identifierKind(verified.channel)
-    return await putBackUnlessDone(verified, logger, async () => {
+    // a refused proof puts the code back too: it works again once the caller brings proof
+    return await reinstateOnFailure(verified, logger, async () => {
       const user = await users.findById(caller.userId)
       if (user?.status !== 'active') throw new AppError('unauthorized', { detail: 'The account is not active.' })
       const changes = user[kind] !== verified.destination
@@ -108,7 +109,7 @@ export class ContactService {
       issuer.recordVerified(verified.channel, verified.destination)
       if (changes) await this.#tell(user, kind, verified.destination, logger)
       return { user: updated, kind, destination: verified.destination }
-    })
+    }, isProofRefusal)
   }
 
   async #requireProof (caller: Caller, { reauthToken, totpCode }: IdentifierChangeProof): Promise<void> {
@@ -142,21 +143,4 @@ export class ContactService {
 
 /** a missing or wrong proof, or too many wrong authenticator codes: the contact's code is not to blame */
 const PROOF_REFUSALS = new Set(['reauthentication_required', 'rate_limited'])
-
-/**
- * Runs what follows a verified code. A refused proof or an unreachable store puts the challenge back as it was, so
- * the same code works once the caller has proof or the store answers; other errors leave it used.
- */
-async function putBackUnlessDone<T> (
-  verified: VerifiedChallenge, logger: DeliveryLogger, work: () => Promise<T>
-): Promise<T> {
-  try {
-    return await work()
-  } catch (error) {
-    const refused = isAppError(error) && PROOF_REFUSALS.has(error.code)
-    if (refused || (error instanceof Error && isStoreUnavailable(error))) {
-      await verified.reinstate().catch((reinstateError: unknown) => logger.warn({ err: reinstateError }, 'could not reinstate the challenge'))
-    }
-    throw error
-  }
-}
+const isProofRefusal = (error: unknown) => isAppError(error) && PROOF_REFUSALS.has(error.code)

@@ -1,5 +1,4 @@
 import { AppError, isAppError } from '../errors.ts'
-import { isStoreUnavailable } from '../store-errors.ts'
 import type { DeliveryLogger } from '../delivery/delivery.ts'
 import { challengeOf, type IssuedChallenge, type OtpEngine, type VerifiedChallenge } from '../otp/otp-engine.ts'
 import { NO_AUDIT, type AuditRecorder } from '../audit/audit-event.ts'
@@ -8,6 +7,7 @@ import type { TotpAuthenticator } from '../totp/totp-authenticator.ts'
 import { isRecoveryCode } from '../totp/recovery-codes.ts'
 import { verifiedAtField, type IdentifierKind, type User, type UserRepository } from '../users/user-repository.ts'
 import { ChallengeIssuer, channelOf, identifierKind } from './challenge-issuer.ts'
+import { reinstateOnFailure } from './reinstate-on-failure.ts'
 import type { ClientInfo, SessionService, TokenPair } from './session-service.ts'
 
 /** What a verify answers instead of tokens when a second factor is due. */
@@ -113,7 +113,7 @@ export class LoginService {
       failedSignIn(this.#audit, error, { userId: challenge?.userId ?? null, identifier: challenge?.destination ?? null, amr: ['otp'] })
       throw error
     })
-    const result = await keepChallengeOnOutage(verified, logger, () => this.#afterVerify(verified, client))
+    const result = await reinstateOnFailure(verified, logger, () => this.#afterVerify(verified, client))
     this.#options.issuer.recordVerified(verified.channel, verified.destination)
     return result
   }
@@ -220,23 +220,5 @@ export class LoginService {
     const signedIn = { ...await this.#options.sessions.open(user.id, amr, client), user }
     this.#audit.record('sign_in_succeeded', { userId: user.id, identifier: user.email ?? user.phone, amr })
     return signedIn
-  }
-}
-
-/**
- * Runs what follows a successful verify (users, sessions). When a store is unreachable meanwhile the request
- * fails with 503, and the challenge is put back as it was, so the user's code still works once the store is.
- * Other errors (a decoy, a disabled user) leave the challenge used up.
- */
-async function keepChallengeOnOutage<T> (
-  verified: VerifiedChallenge, logger: DeliveryLogger, work: () => Promise<T>
-): Promise<T> {
-  try {
-    return await work()
-  } catch (error) {
-    if (error instanceof Error && isStoreUnavailable(error)) {
-      await verified.reinstate().catch((reinstateError: unknown) => logger.warn({ err: reinstateError }, 'could not reinstate the challenge'))
-    }
-    throw error
   }
 }
