@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks'
 import { JSON_HEADERS, newEmail } from './pools.ts'
+import { median } from './stats.ts'
 
 export interface EnumerationTiming {
   samples: number
@@ -10,11 +11,6 @@ export interface EnumerationTiming {
   statuses: number[]
 }
 
-const median = (values: number[]) => {
-  const sorted = values.toSorted((a, b) => a - b)
-  const middle = sorted.length >> 1
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
-}
 const round = (ms: number) => Math.round(ms * 1000) / 1000
 
 /**

@@ -1,6 +1,7 @@
 import { deliveriesDrained, measure, type RunShape } from './measure.ts'
 import type { Pools } from './pools.ts'
-import type { Service } from './processes.ts'
+import { median, round2 } from './stats.ts'
+import { serviceWarnings, type Service } from './processes.ts'
 import type { ScenarioResult } from './report.ts'
 import type { Scenario } from './scenarios.ts'
 import { startApp, type ServerSettings } from './servers.ts'
@@ -38,12 +39,6 @@ export interface ComparisonOptions {
   warnings: string[]
 }
 
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = sorted.length >> 1
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
-}
-const round2 = (value: number) => Math.round(value * 100) / 100
 const medianOrNull = (values: Array<number | null>) =>
   values.some((value) => value === null) ? null : Math.round(median(values as number[]))
 
@@ -122,7 +117,7 @@ async function runPair (options: ComparisonOptions, pair: number): Promise<Map<s
     for (const scenario of scenarios) {
       const result: Partial<Record<Side, ScenarioResult>> = {}
       for (const side of sides) {
-        if (side === 'on') scraper.start()
+        if (side === 'on' && !control) scraper.start()
         try {
           const label = `${scenario.name} ${control ? `control ${side === 'off' ? 'A' : 'B'}` : `metrics ${side}`} #${pair}`
           result[side] = await measure(scenario, { app: apps[side] }, pools, shape, label)
@@ -134,9 +129,7 @@ async function runPair (options: ComparisonOptions, pair: number): Promise<Map<s
       results.set(scenario.name, result as Record<Side, ScenarioResult>)
     }
     if (scraper.scrapes === 0 && !control) warnings.push(`pair ${pair} of the metrics comparison could not scrape /metrics`)
-    for (const service of Object.values(apps)) {
-      if (service.warnings() > 0) warnings.push(`${service.name} logged ${service.warnings()} warnings or errors: ${service.warningSummary()}`)
-    }
+    warnings.push(...serviceWarnings(Object.values(apps)))
   } finally {
     await Promise.all(Object.values(apps).map((app) => app.stop()))
   }

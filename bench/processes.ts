@@ -80,6 +80,11 @@ async function groupCpuMs (pid: number): Promise<number | null> {
   return ticks * 1000 / CLOCK_TICKS_PER_SECOND
 }
 
+/** One line per service that logged warnings or errors, for the report. */
+export const serviceWarnings = (services: Service[]): string[] => services
+  .filter((service) => service.warnings() > 0)
+  .map((service) => `${service.name} logged ${service.warnings()} warnings or errors: ${service.warningSummary()}`)
+
 /** A server the bench did not start (BENCH_TARGET): nothing to stop, no CPU or logs to read. */
 export function remoteService (url: string): Service {
   const base = url.replace(/\/+$/, '')

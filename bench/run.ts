@@ -16,9 +16,10 @@ import { measureEnumeration, type EnumerationTiming } from './enumeration.ts'
 import { Pools } from './pools.ts'
 import { deliveriesDrained, measure } from './measure.ts'
 import { compareWithMetrics } from './metrics-comparison.ts'
-import { remoteService, settle, stopAll } from './processes.ts'
+import { remoteService, serviceWarnings, settle, stopAll } from './processes.ts'
 import { describeMachine, formatTable, writeReport, type BenchReport, type ScenarioResult, type WorkersResult } from './report.ts'
 import { SCENARIOS } from './scenarios.ts'
+import { round2 } from './stats.ts'
 import { dropBenchDatabase, startApp, startDeliveryWorker, startFloor } from './servers.ts'
 import { startFakeSendGrid, type FakeSendGrid } from '../test/helpers/fake-sendgrid.ts'
 
@@ -61,7 +62,7 @@ type Settings = ReturnType<typeof readSettings>
 function withRatios (results: ScenarioResult[]): ScenarioResult[] {
   const byName = new Map(results.map((result) => [result.name, result]))
   const ratio = (value: number, floorValue: number | undefined) =>
-    floorValue ? Math.round(value / floorValue * 100) / 100 : null
+    floorValue ? round2(value / floorValue) : null
   return results.map((result) => {
     const floor = result.floor ? byName.get(result.floor) : undefined
     return { ...result, ratio: ratio(result.reqPerSec, floor?.reqPerSec), p99Ratio: ratio(result.p99, floor?.p99) }
@@ -99,7 +100,7 @@ async function runAll (settings: Settings, sendgrid: FakeSendGrid, began: number
     try {
       twoWorkers = await measure(workersScenario, { app: twoWorkerApp }, pools, settings, `${WORKERS_SCENARIO} (2 workers)`)
       await deliveriesDrained(sendgrid)
-      if (twoWorkerApp.warnings() > 0) warnings.push(`${twoWorkerApp.name} logged ${twoWorkerApp.warnings()} warnings or errors: ${twoWorkerApp.warningSummary()}`)
+      warnings.push(...serviceWarnings([twoWorkerApp]))
     } finally {
       await twoWorkerApp.stop()
     }
@@ -118,9 +119,7 @@ async function runAll (settings: Settings, sendgrid: FakeSendGrid, began: number
       enumeration = await measureEnumeration(app.url, knownEmails, ENUMERATION_SAMPLES)
       console.log(`enumeration: known ${enumeration.knownMedianMs} ms, unknown ${enumeration.unknownMedianMs} ms, difference ${enumeration.differenceMs} ms`)
     }
-    for (const service of [app, floor]) {
-      if (service.warnings() > 0) warnings.push(`${service.name} logged ${service.warnings()} warnings or errors: ${service.warningSummary()}`)
-    }
+    warnings.push(...serviceWarnings([app, floor]))
   } catch (error) {
     for (const service of [app, floor]) console.error(`--- ${service.name}, last lines:\n${service.tail()}`)
     throw error
@@ -148,7 +147,7 @@ async function runAll (settings: Settings, sendgrid: FakeSendGrid, began: number
       scenario: WORKERS_SCENARIO,
       oneWorker: oneWorker.reqPerSec,
       twoWorkers: twoWorkers.reqPerSec,
-      gain: Math.round(twoWorkers.reqPerSec / oneWorker.reqPerSec * 100) / 100
+      gain: round2(twoWorkers.reqPerSec / oneWorker.reqPerSec)
     }
     if (twoWorkers.errors + twoWorkers.non2xx > 0) warnings.push(`the 2-worker ${WORKERS_SCENARIO} run had ${twoWorkers.errors} errors and ${twoWorkers.non2xx} non-2xx`)
   }

@@ -2,9 +2,9 @@ import t from 'tap'
 import { existsSync, mkdirSync } from 'node:fs'
 import { chromium, type BrowserContext, type Page, type Route } from 'playwright-core'
 import type { Test } from 'tap'
-import { codeFor, expiredTwin, listeningApp } from './helpers/client.ts'
+import { expiredTwin, listeningApp } from './helpers/client.ts'
 import { buildTestApp } from './helpers/build-app.ts'
-import { deliveriesSettled, newEmail } from './helpers/login.ts'
+import { deliveriesSettled, codeFromOutbox, newEmail } from './helpers/login.ts'
 
 const CHROMIUM = '/usr/bin/chromium'
 const ARTIFACTS = new URL('artifacts/', import.meta.url)
@@ -127,7 +127,7 @@ t.test('/demo without BroadcastChannel: the storage event tells the other tabs',
   await first.getByRole('button', { name: 'Send code' }).click()
   const codeInput = first.getByLabel('Code', { exact: true })
   await codeInput.waitFor() // the code was asked for
-  await codeInput.fill(await codeFor(app, email))
+  await codeInput.fill(await codeFromOutbox(app, email))
   await first.getByRole('button', { name: 'Sign in' }).click()
   await signedInAs(first, email)
   await signedInAs(second, email)

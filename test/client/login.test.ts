@@ -1,7 +1,7 @@
 import t from 'tap'
 import { createClient, memoryStorage, OtpGateError, type AuthChangeEvent } from '../../client/src/index.ts'
-import { codeFor, listeningApp, MODES } from '../helpers/client.ts'
-import { newEmail } from '../helpers/login.ts'
+import { listeningApp, MODES } from '../helpers/client.ts'
+import { codeFromOutbox, newEmail } from '../helpers/login.ts'
 import { claimsOf, manualClock, REPEAT_LOGIN_ENV, totpCode } from '../helpers/totp.ts'
 
 /** The OtpGateError the call fails with. */
@@ -23,7 +23,7 @@ for (const stores of MODES) {
     t.equal(await client.auth.isSignedIn(), false)
     const challenge = await client.auth.startOtp({ email }, { locale: 'en' })
     t.match(challenge, { challengeId: /^[0-9a-f]{4}\./, channel: 'email', destination: /\*/ })
-    const code = await codeFor(app, email)
+    const code = await codeFromOutbox(app, email)
 
     const wrong = await rejection(client.auth.verifyOtp(challenge.challengeId, code === '000000' ? '111111' : '000000'))
     t.match(wrong, { code: 'invalid_code', status: 400, remainingAttempts: 4 }, 'a wrong code is a typed error a UI can show')
@@ -60,7 +60,7 @@ for (const stores of MODES) {
     const client = createClient({ baseUrl, storage: memoryStorage() })
     const email = newEmail('magic')
     const { challengeId } = await client.auth.startOtp({ email })
-    const link = `https://app.example/auth/callback#challengeId=${challengeId}&code=${await codeFor(app, email)}`
+    const link = `https://app.example/auth/callback#challengeId=${challengeId}&code=${await codeFromOutbox(app, email)}`
     t.equal(await client.auth.verifyFromUrl('https://app.example/auth/callback'), null, 'no link in the URL')
     const signedIn = await client.auth.verifyFromUrl(link)
     t.match(signedIn, { mfaRequired: false, user: { email } })
@@ -75,7 +75,7 @@ for (const stores of MODES) {
     const email = newEmail('client-mfa')
     const signIn = async () => {
       const { challengeId } = await client.auth.startOtp({ email })
-      return client.auth.verifyOtp(challengeId, await codeFor(app, email))
+      return client.auth.verifyOtp(challengeId, await codeFromOutbox(app, email))
     }
 
     t.match(await signIn(), { mfaRequired: false })

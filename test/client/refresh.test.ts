@@ -1,7 +1,7 @@
 import t from 'tap'
 import { createClient, memoryStorage, OtpGateError, type AuthChangeEvent, type StoredTokens } from '../../client/src/index.ts'
-import { codeFor, expiredTwin, listeningApp, MODES, type ListeningApp } from '../helpers/client.ts'
-import { newEmail } from '../helpers/login.ts'
+import { expiredTwin, listeningApp, MODES, type ListeningApp } from '../helpers/client.ts'
+import { codeFromOutbox, newEmail } from '../helpers/login.ts'
 
 /** A client signed in through the whole flow; its tokens are what its storage holds. */
 async function signedInClient ({ app, baseUrl }: ListeningApp, options: { now?: () => number } = {}) {
@@ -9,7 +9,7 @@ async function signedInClient ({ app, baseUrl }: ListeningApp, options: { now?: 
   const client = createClient({ baseUrl, storage, ...options })
   const email = newEmail('client-refresh')
   const { challengeId } = await client.auth.startOtp({ email })
-  await client.auth.verifyOtp(challengeId, await codeFor(app, email))
+  await client.auth.verifyOtp(challengeId, await codeFromOutbox(app, email))
   const tokens = await storage.get()
   if (tokens === null) throw new Error('not signed in')
   return { client, storage, tokens }

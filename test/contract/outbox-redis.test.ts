@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { RedisOutbox } from '../../src/delivery/redis-outbox.ts'
 import { outboxContract } from './outbox.ts'
+import { elapseKeys, listKeys } from '../helpers/redis.ts'
 
 const url = process.env.REDIS_URL
 if (!url) throw new Error('REDIS_URL is not set: run `npm test`, or `set -a; . .test-services/dev/env; set +a` first')
@@ -11,11 +12,7 @@ const redis = new Redis(url)
 const runPrefix = `test:${randomUUID()}:`
 let instances = 0
 
-async function keysUnder (prefix: string): Promise<string[]> {
-  const keys: string[] = []
-  for await (const batch of redis.scanStream({ match: `${prefix}*`, count: 100 })) keys.push(...(batch as string[]))
-  return keys
-}
+const keysUnder = async (prefix: string) => (await listKeys(redis, prefix)).map(({ key }) => key)
 
 t.teardown(async () => {
   const keys = await keysUnder(runPrefix)
@@ -27,14 +24,7 @@ outboxContract(t, async (options) => {
   const keyPrefix = `${runPrefix}${++instances}:outbox:`
   return {
     outbox: new RedisOutbox(redis, { ...options, keyPrefix }),
-    // time passing, as far as Redis expiry is concerned: every key's TTL shrinks by `ms`
-    elapse: async (ms) => {
-      for (const key of await keysUnder(keyPrefix)) {
-        const remaining = await redis.pttl(key)
-        if (remaining - ms <= 0) await redis.del(key)
-        else await redis.pexpire(key, remaining - ms)
-      }
-    }
+    elapse: (ms) => elapseKeys(redis, keyPrefix, ms)
   }
 })
 

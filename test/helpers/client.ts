@@ -1,7 +1,7 @@
 import type { Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { buildTestApp, type TestAppOptions } from './build-app.ts'
-import { codeFromOutbox } from './login.ts'
+import { claimsOf } from './totp.ts'
 
 /** The two ways the app runs for a client: the embedded in-process stores, and Redis with the MongoDB-wire server. */
 export const MODES = ['memory', 'real'] as const satisfies Array<TestAppOptions['stores']>
@@ -24,16 +24,12 @@ export async function listeningApp (t: Test, options: TestAppOptions = {}): Prom
   return { app, baseUrl, refreshes: () => refreshes }
 }
 
-/** The code the dev outbox holds for the address, as a person would read it. */
-export const codeFor = (app: FastifyInstance, to: string) => codeFromOutbox(app, to)
-
 /**
  * The same access token, signed by the server with an issue time one lifetime and a minute ago: expired for the
  * server, whatever the client believes.
  */
 export function expiredTwin (app: FastifyInstance, accessToken: string, ttlSeconds = 900): string {
-  const payload = Buffer.from(accessToken.split('.')[1] ?? '', 'base64url').toString()
-  const { sub, sid, amr } = JSON.parse(payload) as { sub: string, sid: string, amr: string[] }
+  const { sub, sid, amr } = claimsOf(accessToken)
   const iat = Math.floor(Date.now() / 1000) - ttlSeconds - 60
   return app.jwt.sign({ sub, sid, amr, iat } as never)
 }

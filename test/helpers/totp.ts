@@ -26,7 +26,7 @@ export function totpCode (otpauthUri: string, at: number, offsetSteps = 0): stri
 export const secretOf = (otpauthUri: string) => new URL(otpauthUri).searchParams.get('secret') ?? ''
 
 /** The claims of an access token, unverified: tests read amr and sub. */
-export const claimsOf = (accessToken: string) => JSON.parse(Buffer.from(accessToken.split('.')[1] ?? '', 'base64url').toString()) as { sub: string, amr: string[] }
+export const claimsOf = (accessToken: string) => JSON.parse(Buffer.from(accessToken.split('.')[1] ?? '', 'base64url').toString()) as { sub: string, sid: string, amr: string[] }
 
 /** A signed-in user who enrolled and confirmed an authenticator app at the clock's time. */
 export async function enrolledUser (app: FastifyInstance, clock: ReturnType<typeof manualClock>, email = newEmail('totp')) {
