@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import { fastifyRequestContext, requestContext } from '@fastify/request-context'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Config } from '../src/config.ts'
 import type { AuditContext } from '../src/audit/audit-event.ts'
 import { AuditLog } from '../src/audit/audit-log.ts'
@@ -9,6 +9,7 @@ import { MongoAuditStore } from '../src/audit/mongo-audit-store.ts'
 import { MemoryAuditStore } from '../src/audit/memory-audit-store.ts'
 import { webhookJob } from '../src/audit/audit-webhook.ts'
 import { withDeadline } from '../src/store-deadline.ts'
+import { clientInfo } from './auth.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -19,7 +20,8 @@ declare module 'fastify' {
 
 declare module '@fastify/request-context' {
   interface RequestContextData {
-    audit: AuditContext
+    /** the request an event is recorded in: its context is only read then, not on every request */
+    auditedRequest: FastifyRequest
   }
 }
 
@@ -34,7 +36,7 @@ const SWEEP_INTERVAL_MS = 3_600_000
  */
 async function auditPlugin (app: FastifyInstance, { config, now }: { config: Config, now: () => Date }) {
   await app.register(fastifyRequestContext, {
-    defaultStoreValues: (request) => ({ audit: { ip: request.ip, userAgent: request.headers['user-agent'] ?? null, requestId: request.id } })
+    defaultStoreValues: (request) => ({ auditedRequest: request })
   })
   const { mongo, mongoCompat } = app
   const retentionMs = config.AUDIT_RETENTION_DAYS * DAY_MS
@@ -47,7 +49,10 @@ async function auditPlugin (app: FastifyInstance, { config, now }: { config: Con
   const audit = new AuditLog({
     store,
     now,
-    context: () => requestContext.get('audit'),
+    context: (): AuditContext | undefined => {
+      const request = requestContext.get('auditedRequest')
+      return request && { ...clientInfo(request), requestId: request.id }
+    },
     retentionMs,
     // where old events do not leave by a TTL index (FerretDB, memory), a sweep deletes them
     sweepIntervalMs: mongoStore?.ttlIndex ? null : SWEEP_INTERVAL_MS,

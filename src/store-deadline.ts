@@ -16,26 +16,37 @@ export function withDeadline<Adapter extends object> (
 ): Adapter {
   // `background`: methods no request waits for (a sweep), left to the driver's own timeouts too
   const unbounded = new Set<PropertyKey>([...UNBOUNDED, ...background])
+  // one wrapper per method, made at its first call: requests read `users.findById` and the like all the time
+  const wrappers = new Map<PropertyKey, unknown>()
   return new Proxy(adapter, {
     get (target, property) {
       const value: unknown = Reflect.get(target, property, target)
       if (typeof value !== 'function') return value
-      // called on the adapter itself, not the proxy: its #private fields are not the proxy's
-      if (unbounded.has(property)) return value.bind(target)
-      return (...args: unknown[]) => {
-        const result: unknown = value.apply(target, args)
-        return result instanceof Promise ? race(result, timeoutMs, `${name}.${String(property)}`) : result
+      let wrapper = wrappers.get(property)
+      if (wrapper === undefined) {
+        // called on the adapter itself, not the proxy: its #private fields are not the proxy's
+        wrapper = unbounded.has(property)
+          ? value.bind(target)
+          : (...args: unknown[]) => {
+              const result: unknown = value.apply(target, args)
+              return result instanceof Promise ? race(result, timeoutMs, name, property) : result
+            }
+        wrappers.set(property, wrapper)
       }
+      return wrapper
     }
   })
 }
 
-function race<T> (call: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const deadline = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new StoreTimeoutError(`${what} took longer than ${timeoutMs} ms`)), timeoutMs)
+/** The call's outcome, or StoreTimeoutError once `timeoutMs` has passed; an abandoned call's failure is dropped. */
+function race<T> (call: Promise<T>, timeoutMs: number, name: string, method: PropertyKey): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new StoreTimeoutError(`${name}.${String(method)} took longer than ${timeoutMs} ms`))
+    }, timeoutMs)
+    call.then(
+      (value) => { clearTimeout(timer); resolve(value) },
+      (error: unknown) => { clearTimeout(timer); reject(error) }
+    )
   })
-  // an abandoned call that fails later is nobody's error
-  call.catch(() => {})
-  return Promise.race([call, deadline]).finally(() => clearTimeout(timer))
 }
