@@ -2,7 +2,7 @@ import fp from 'fastify-plugin'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { AppError, ERRORS, isAppError, type ErrorCode } from '../src/errors.ts'
 import { PROBLEM_TYPE_BASE } from './schemas/problem.ts'
-import { isStoreUnavailable } from '../src/store-errors.ts'
+import { isStoreUnavailable, storeUnavailable } from '../src/store-errors.ts'
 import { setResponseHeaders } from './response-headers.ts'
 import { fieldErrors } from './validation-errors.ts'
 
@@ -39,7 +39,7 @@ const FASTIFY_DETAILS: Record<string, string> = {
 
 function toAppError (error: FastifyError, request: FastifyRequest): AppError {
   if (isAppError(error)) return error
-  if (isStoreUnavailable(error)) return new AppError('service_unavailable', { detail: 'A data store is unreachable; try again shortly.', retryAfter: 2 })
+  if (isStoreUnavailable(error)) return storeUnavailable()
   if (error.validation) {
     return new AppError('validation_failed', { detail: 'One or more fields are invalid.', extensions: { errors: fieldErrors(error, request) } })
   }

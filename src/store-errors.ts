@@ -71,5 +71,9 @@ export function storeErrorSummary (error: Error): { type: string, command?: stri
 export function unavailableIfStoreError (error: unknown): unknown {
   if (!(error instanceof Error) || error instanceof AppError) return error
   if (!isStoreUnavailable(error) && storeErrorSummary(error) === null) return error
-  return new AppError('service_unavailable', { detail: 'A data store is unreachable; try again shortly.', retryAfter: STORE_RETRY_AFTER_SECONDS, cause: error })
+  return storeUnavailable(error)
 }
+
+/** The 503 of an unreachable store, with the Retry-After every such answer gives. */
+export const storeUnavailable = (cause?: Error): AppError =>
+  new AppError('service_unavailable', { detail: 'A data store is unreachable; try again shortly.', retryAfter: STORE_RETRY_AFTER_SECONDS, cause })

@@ -1,7 +1,7 @@
 import cluster from 'node:cluster'
 import { AggregatorRegistry, Gauge, Registry } from 'prom-client'
 import { sumConversionCounts, type ConversionCounts } from './conversion-window.ts'
-import { setConversionRatios, type PrometheusMetrics } from './prometheus-metrics.ts'
+import { CONVERSION_RATIO_GAUGE, setConversionRatios, type PrometheusMetrics } from './prometheus-metrics.ts'
 
 const CONVERSION_REQUEST = 'otp-gate:conversion-counts?'
 const CONVERSION_RESPONSE = 'otp-gate:conversion-counts'
@@ -53,12 +53,7 @@ export class ClusterMetrics {
   async render (): Promise<string> {
     const [aggregated, counts] = await Promise.all([this.#aggregator.clusterMetrics(), this.#conversionCounts()])
     const ratios = new Registry()
-    setConversionRatios(new Gauge({
-      name: 'otp_conversion_ratio',
-      help: 'Successful verifications ÷ codes sent over SMS_FRAUD_WINDOW_SECONDS, by channel and country',
-      labelNames: ['channel', 'country'],
-      registers: [ratios]
-    }), sumConversionCounts(counts))
+    setConversionRatios(new Gauge({ ...CONVERSION_RATIO_GAUGE, registers: [ratios] }), sumConversionCounts(counts))
     return aggregated + await ratios.metrics()
   }
 

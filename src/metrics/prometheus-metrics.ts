@@ -105,14 +105,19 @@ export class PrometheusMetrics implements Metrics {
     const conversion = this.conversion
     // eslint-disable-next-line no-new
     new Gauge({
-      name: 'otp_conversion_ratio',
-      help: 'Successful verifications ÷ codes sent over SMS_FRAUD_WINDOW_SECONDS, by channel and country',
-      labelNames: ['channel', 'country'],
+      ...CONVERSION_RATIO_GAUGE,
       registers,
       aggregator: 'omit',
       collect () { setConversionRatios(this, conversion.counts()) }
     })
   }
+}
+
+/** otp_conversion_ratio, defined here and by the node:cluster primary, which computes it from summed counts */
+export const CONVERSION_RATIO_GAUGE = {
+  name: 'otp_conversion_ratio',
+  help: 'Successful verifications ÷ codes sent over SMS_FRAUD_WINDOW_SECONDS, by channel and country',
+  labelNames: ['channel', 'country'] as const
 }
 
 /** The gauge's series, one per channel and country that sent a code in the window. */
