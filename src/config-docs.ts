@@ -48,10 +48,10 @@ function defaultOf (property: PropertySchema): string {
   return `\`${String(property.default)}\``
 }
 
-/** The README's configuration tables, one per group. */
+/** The configuration tables of docs/configuration.md, one per group. */
 export function renderConfigTables (): string {
   const sections = Object.entries(CONFIG_GROUPS).map(([group, settings]) => [
-    `#### ${group}`,
+    `## ${group}`,
     '',
     '| variable | default | meaning |',
     '| --- | --- | --- |',
@@ -60,10 +60,10 @@ export function renderConfigTables (): string {
   return [TABLE_START, '', sections.join('\n\n'), '', TABLE_END].join('\n')
 }
 
-/** The README with its configuration tables replaced by freshly generated ones. */
-export function withConfigTables (readme: string): string {
-  const start = readme.indexOf(TABLE_START)
-  const end = readme.indexOf(TABLE_END)
-  if (start === -1 || end < start) throw new Error('README.md has no config-table markers')
-  return readme.slice(0, start) + renderConfigTables() + readme.slice(end + TABLE_END.length)
+/** A page (docs/configuration.md) with its configuration tables replaced by freshly generated ones. */
+export function withConfigTables (page: string): string {
+  const start = page.indexOf(TABLE_START)
+  const end = page.indexOf(TABLE_END)
+  if (start === -1 || end < start) throw new Error('the page has no config-table markers')
+  return page.slice(0, start) + renderConfigTables() + page.slice(end + TABLE_END.length)
 }
