@@ -12,19 +12,19 @@ import { newEmail } from './helpers/login.ts'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 
-/** The shell block the README's Production section marks as its setup. */
+/** The shell block the Production section of docs/operations.md marks as its setup. */
 function productionSetup (): string {
-  const readme = readFileSync(join(root, 'README.md'), 'utf8')
-  const block = /<!-- production-setup[^>]*-->\n```sh\n([\s\S]*?)\n```/.exec(readme)?.[1]
-  if (block === undefined) throw new Error('README.md has no production-setup block')
+  const page = readFileSync(join(root, 'docs', 'operations.md'), 'utf8')
+  const block = /<!-- production-setup[^>]*-->\n```sh\n([\s\S]*?)\n```/.exec(page)?.[1]
+  if (block === undefined) throw new Error('docs/operations.md has no production-setup block')
   return block
 }
 
-t.test('the README\'s production steps, run as written, start a server that is ready and logs in', async (t) => {
+t.test('the production steps of docs/operations.md, run as written, from the repository\'s root, start a server that is ready and logs in', async (t) => {
   const [sendgrid, vonage] = await Promise.all([startFakeSendGrid(), startFakeVonage()])
   t.teardown(() => Promise.all([sendgrid.close(), vonage.close()]))
   // a checkout of our own to write .env into: the repository's files, linked
-  const checkout = mkdtempSync(join(tmpdir(), 'otp-gate-readme-'))
+  const checkout = mkdtempSync(join(tmpdir(), 'otp-gate-production-setup-'))
   t.teardown(() => rmSync(checkout, { recursive: true, force: true }))
   for (const name of ['package.json', 'src', 'plugins', 'node_modules']) symlinkSync(join(root, name), join(checkout, name))
 
@@ -59,7 +59,7 @@ t.test('the README\'s production steps, run as written, start a server that is r
   t.same(await ready.json(), { status: 'ok', checks: { redis: 'ok', mongodb: 'ok' } })
   t.notMatch(stdout, /DEV OUTBOX|EMBEDDED MODE|ephemeral/, 'nothing made up at start')
 
-  const email = newEmail('readme')
+  const email = newEmail('production-setup')
   const post = (path: string, body: unknown) =>
     fetch(`${address}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
   const started = await post('/v1/auth/otp', { email })
