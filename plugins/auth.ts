@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Config } from '../src/config.ts'
 import { AppError } from '../src/errors.ts'
 import { SessionService, type AccessTokenPayload, type ClientInfo } from '../src/auth/session-service.ts'
+import type { Caller } from '../src/auth/account-proof.ts'
 import { loadRefreshTokenKey } from '../src/sessions/tokens.ts'
 import { unavailableIfStoreError } from '../src/store-errors.ts'
 
@@ -42,6 +43,11 @@ const IAT_TOLERANCE_SECONDS = 5
 
 /** What a session records of the client that opened it. */
 export const clientInfo = (request: FastifyRequest): ClientInfo => ({ userAgent: request.headers['user-agent'] ?? null, ip: request.ip })
+
+/** Who asks, as the access token says. */
+export const callerOf = (claims: AccessClaims): Caller => ({
+  userId: claims.sub, sessionId: claims.sid, authTime: typeof claims.auth_time === 'number' ? claims.auth_time : undefined
+})
 
 /**
  * Access tokens: EdDSA JWTs with kid/iss/aud/sub/sid/exp; verification pins the algorithm, the issuer and

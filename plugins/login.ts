@@ -5,6 +5,8 @@ import { LoginService } from '../src/auth/login-service.ts'
 import { AccountService } from '../src/auth/account-service.ts'
 import { ContactService } from '../src/auth/contact-service.ts'
 import { ReauthProofs, reauthProofKey } from '../src/auth/reauth-proofs.ts'
+import { AccountProof } from '../src/auth/account-proof.ts'
+import { AuthenticatorEnrolment } from '../src/auth/authenticator-enrolment.ts'
 import { loadRefreshTokenKey } from '../src/sessions/tokens.ts'
 
 /** how recent a sign-in or a step-up must be to change a sign-in identifier, and how long a step-up proof lives */
@@ -18,6 +20,8 @@ declare module 'fastify' {
     accounts: AccountService
     /** the user's own sign-in identifiers: step-up, adding or replacing one */
     contacts: ContactService
+    /** binding and unbinding the user's authenticator app */
+    authenticatorEnrolment: AuthenticatorEnrolment
   }
 }
 
@@ -36,19 +40,20 @@ async function loginPlugin (app: FastifyInstance, { config }: { config: Config }
     audit: app.audit
   }))
   app.decorate('accounts', new AccountService({ users, sessions: sessionService }))
+  const proofKey = reauthProofKey(loadRefreshTokenKey(config))
+  const proofs = new ReauthProofs({ key: proofKey, ttlSeconds: REAUTH_WINDOW_SECONDS, now })
+  const accountProof = new AccountProof({ proofs, totp, recentSignInSeconds: REAUTH_WINDOW_SECONDS, now })
   app.decorate('contacts', new ContactService({
     otp,
     issuer: challengeIssuer,
     users,
     sessions: sessionService,
-    totp,
     notifier,
-    proofs: new ReauthProofs({
-      key: reauthProofKey(loadRefreshTokenKey(config)), ttlSeconds: REAUTH_WINDOW_SECONDS, now
-    }),
-    recentSignInSeconds: REAUTH_WINDOW_SECONDS,
+    proofs,
+    accountProof,
     now
   }))
+  app.decorate('authenticatorEnrolment', new AuthenticatorEnrolment({ totp, accountProof, notifier }))
 }
 
 export default fp(loginPlugin, { name: 'login', fastify: '5.x', dependencies: ['services', 'totp', 'auth'] })

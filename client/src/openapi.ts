@@ -342,7 +342,7 @@ export interface paths {
         post: operations["startTotpEnrolment"];
         /**
          * Remove the authenticator app and its recovery codes
-         * @description Needs a current code of the app, or a recovery code when the app is lost.
+         * @description Needs one of: a current `code` of the app, or a recovery code when the app is lost; or, for an app added in the last 7 days (one the owner may not have added), a `reauthToken` from `POST /v1/me/reauth/verify`, a code sent to the account's own email or phone. An older app with a `reauthToken`: 403 `reauthentication_required`.
          */
         delete: operations["removeTotp"];
         options?: never;
@@ -361,7 +361,7 @@ export interface paths {
         put?: never;
         /**
          * Activate the authenticator app with a first code; answers the recovery codes
-         * @description From now on, email and SMS logins ask for a second factor (unless MFA=off). The recovery codes are shown only in this answer.
+         * @description Binding an app to the account needs proof that the caller holds the account, as changing a sign-in identifier does: an access token whose sign-in (`auth_time`) is less than 5 minutes old, or a `reauthToken` from `POST /v1/me/reauth/verify`. Without one: 403 `reauthentication_required`, and the enrolment stays pending. The account's email (else its phone) is told. From now on, email and SMS logins ask for a second factor (unless MFA=off). The recovery codes are shown only in this answer.
          */
         post: operations["confirmTotpEnrolment"];
         delete?: never;
@@ -3585,7 +3585,7 @@ export interface operations {
                      *     }
                      */
                     "application/json": {
-                        /** @description send it as `reauthToken` with POST /v1/me/contacts/verify */
+                        /** @description send it as `reauthToken` with POST /v1/me/contacts/verify, POST /v1/me/totp/confirm or DELETE /v1/me/totp */
                         reauthToken: string;
                         /** @description seconds it stays valid */
                         expiresIn: number;
@@ -4247,18 +4247,15 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "code": "492039"
-                 *     }
-                 */
                 "application/json": {
                     /**
                      * @description 6 digits from the authenticator app, or one of the recovery codes (each works once)
                      * @example 492039
                      * @example k7vq-2mxa-p4ze-3rtd
                      */
-                    code: string;
+                    code?: string;
+                    /** @description proof from POST /v1/me/reauth/verify */
+                    reauthToken?: string;
                 };
             };
         };
@@ -4311,6 +4308,26 @@ export interface operations {
                      *       "status": 401,
                      *       "detail": "Authentication required",
                      *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `reauthentication_required`: Prove a sign-in identifier of the account first */
+            403: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/reauthentication_required",
+                     *       "title": "Prove a sign-in identifier of the account first",
+                     *       "status": 403,
+                     *       "detail": "Prove a sign-in identifier of the account first",
+                     *       "code": "reauthentication_required"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -4445,17 +4462,14 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "code": "492039"
-                 *     }
-                 */
                 "application/json": {
                     /**
                      * @description the 6 digits the authenticator app shows now
                      * @example 492039
                      */
                     code: string;
+                    /** @description proof from POST /v1/me/reauth/verify */
+                    reauthToken?: string;
                 };
             };
         };
@@ -4529,6 +4543,26 @@ export interface operations {
                      *       "status": 401,
                      *       "detail": "Authentication required",
                      *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `reauthentication_required`: Prove a sign-in identifier of the account first */
+            403: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/reauthentication_required",
+                     *       "title": "Prove a sign-in identifier of the account first",
+                     *       "status": 403,
+                     *       "detail": "Prove a sign-in identifier of the account first",
+                     *       "code": "reauthentication_required"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -5513,7 +5547,7 @@ export interface operations {
     previewDevTemplate: {
         parameters: {
             query: {
-                kind: "code" | "identifier_changed" | "login_throttled";
+                kind: "code" | "identifier_changed" | "login_throttled" | "authenticator_added";
                 /** @description identifier_changed: which identifier changed */
                 changed: "email" | "sms";
             };

@@ -4,8 +4,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Config } from '../../src/config.ts'
 import { routeLimits } from '../rate-limit.ts'
 import { BODY_ERRORS, PARSE_ERRORS, jsonResponse, problemResponses } from '../schemas/responses.ts'
-import { RecoveryCodesSchema, SecondFactorCodeSchema, TotpCodeSchema } from '../schemas/authenticator.ts'
+import { ReauthTokenSchema, RecoveryCodesSchema, SecondFactorCodeSchema, TotpCodeSchema } from '../schemas/authenticator.ts'
 import { activeUserLookup } from '../../src/users/active-user.ts'
+import { callerOf } from '../auth.ts'
 
 const security = [{ bearerAuth: [] }]
 const tags = ['totp']
@@ -33,9 +34,22 @@ const EnrolmentSchema = Type.Object({
 const body = <T extends typeof TotpCodeSchema | typeof SecondFactorCodeSchema>(code: T, example: string) =>
   Type.Object({ code }, { additionalProperties: false, examples: [{ code: example }] })
 
+const REAUTH_EXAMPLE = '1795428300.q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA'
+
+const ConfirmBodySchema = Type.Object({
+  code: TotpCodeSchema,
+  reauthToken: Type.Optional(ReauthTokenSchema)
+}, { additionalProperties: false, examples: [{ code: '492039' }, { code: '492039', reauthToken: REAUTH_EXAMPLE }] })
+
+// one of the two: a code of the app (or a recovery code), or a step-up proof for an app added in the last 7 days
+const RemoveBodySchema = Type.Object({
+  code: Type.Optional(SecondFactorCodeSchema),
+  reauthToken: Type.Optional(ReauthTokenSchema)
+}, { additionalProperties: false, minProperties: 1, maxProperties: 1, examples: [{ code: '492039' }, { reauthToken: REAUTH_EXAMPLE }] })
+
 /** The signed-in user's authenticator app (TOTP) and recovery codes. Every route needs a bearer token. */
 const totpRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {
-  const { users, totp, audit } = app
+  const { users, totp, audit, authenticatorEnrolment } = app
   app.addHook('preParsing', app.authenticate)
   const { startLimit, verifyLimit, defaultLimit } = routeLimits(config)
   const currentUser = activeUserLookup(users)
@@ -76,15 +90,23 @@ const totpRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
     schema: {
       operationId: 'confirmTotpEnrolment',
       summary: 'Activate the authenticator app with a first code; answers the recovery codes',
-      description: 'From now on, email and SMS logins ask for a second factor (unless MFA=off). The recovery codes are shown only in this answer.',
+      description: [
+        'Binding an app to the account needs proof that the caller holds the account, as changing a sign-in identifier does:',
+        'an access token whose sign-in (`auth_time`) is less than 5 minutes old, or a `reauthToken` from',
+        '`POST /v1/me/reauth/verify`. Without one: 403 `reauthentication_required`, and the enrolment stays pending.',
+        'The account\'s email (else its phone) is told. From now on, email and SMS logins ask for a second factor',
+        '(unless MFA=off). The recovery codes are shown only in this answer.'
+      ].join(' '),
       tags,
       security,
-      body: body(TotpCodeSchema, '492039'),
-      response: { 200: jsonResponse('Active; keep the recovery codes safe', RecoveryCodesSchema), ...problemResponses(...CODE_ERRORS, 'conflict', 'challenge_expired') }
+      body: ConfirmBodySchema,
+      response: { 200: jsonResponse('Active; keep the recovery codes safe', RecoveryCodesSchema), ...problemResponses(...CODE_ERRORS, 'reauthentication_required', 'conflict', 'challenge_expired') }
     }
   }, async (request, reply) => {
     const user = await currentUser(request.user.sub)
-    const recoveryCodes = await totp.confirmEnrolment(user.id, request.body.code)
+    const recoveryCodes = await authenticatorEnrolment.confirm(
+      callerOf(request.user), user, request.body.code, request.body.reauthToken, request.log.child({ component: 'delivery' })
+    )
     audit.record('authenticator_added', { userId: user.id, reason: 'totp' })
     reply.header('cache-control', 'no-store')
     return { recoveryCodes }
@@ -95,15 +117,20 @@ const totpRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
     schema: {
       operationId: 'removeTotp',
       summary: 'Remove the authenticator app and its recovery codes',
-      description: 'Needs a current code of the app, or a recovery code when the app is lost.',
+      description: [
+        'Needs one of: a current `code` of the app, or a recovery code when the app is lost; or, for an app added',
+        'in the last 7 days (one the owner may not have added), a `reauthToken` from `POST /v1/me/reauth/verify`,',
+        'a code sent to the account\'s own email or phone. An older app with a `reauthToken`: 403 `reauthentication_required`.'
+      ].join(' '),
       tags,
       security,
-      body: body(SecondFactorCodeSchema, '492039'),
-      response: { 204: Type.Null({ description: 'removed' }), ...problemResponses(...CODE_ERRORS, 'not_found') }
+      body: RemoveBodySchema,
+      response: { 204: Type.Null({ description: 'removed' }), ...problemResponses(...CODE_ERRORS, 'reauthentication_required', 'not_found') }
     }
   }, async (request, reply) => {
     const user = await currentUser(request.user.sub)
-    await totp.remove(user.id, request.body.code)
+    const { code, reauthToken } = request.body
+    await authenticatorEnrolment.remove(callerOf(request.user), code !== undefined ? { code } : { reauthToken: reauthToken ?? '' })
     audit.record('authenticator_removed', { userId: user.id, reason: 'totp' })
     return reply.code(204).send(null)
   })

@@ -6,9 +6,8 @@ import { normaliseIdentifier } from '../../src/users/identifiers.ts'
 import { contactBodySchema, LocaleSchema } from '../schemas/identifiers.ts'
 import { ChallengeSchema, VerifyBodySchema, challengeView } from '../schemas/challenge.ts'
 import { UserSchema, userView } from '../schemas/user.ts'
-import type { Caller } from '../../src/auth/contact-service.ts'
-import type { AccessClaims } from '../auth.ts'
-import { SecondFactorCodeSchema } from '../schemas/authenticator.ts'
+import { callerOf } from '../auth.ts'
+import { ReauthTokenSchema, SecondFactorCodeSchema } from '../schemas/authenticator.ts'
 import { activeUserLookup } from '../../src/users/active-user.ts'
 import { routeLimits } from '../rate-limit.ts'
 import { BODY_ERRORS, jsonResponse, problemResponses } from '../schemas/responses.ts'
@@ -42,22 +41,19 @@ const SessionListSchema = Type.Object({ sessions: Type.Array(SessionSchema) }, {
 })
 
 const ReauthProofSchema = Type.Object({
-  reauthToken: Type.String({ description: 'send it as `reauthToken` with POST /v1/me/contacts/verify' }),
+  reauthToken: Type.String({ description: 'send it as `reauthToken` with POST /v1/me/contacts/verify, POST /v1/me/totp/confirm or DELETE /v1/me/totp' }),
   expiresIn: Type.Integer({ description: 'seconds it stays valid' })
 }, { examples: [{ reauthToken: '1795428300.q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA', expiresIn: 300 }] })
 
 const ContactVerifyBodySchema = Type.Object({
   ...VerifyBodySchema.properties,
-  reauthToken: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'proof from POST /v1/me/reauth/verify' })),
+  reauthToken: Type.Optional(ReauthTokenSchema),
   totpCode: Type.Optional(SecondFactorCodeSchema)
 }, {
   additionalProperties: false,
   description: 'the code sent to the new email or phone; with a proof when it adds or replaces a sign-in identifier',
   examples: [{ challengeId: '3f2a.Xk3v9Qm1aZ0b7Yc2Ld5eFw', code: '123456', reauthToken: '1795428300.q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA' }]
 })
-
-/** Who asks, as the access token says. */
-const callerOf = (claims: AccessClaims): Caller => ({ userId: claims.sub, sessionId: claims.sid, authTime: typeof claims.auth_time === 'number' ? claims.auth_time : undefined })
 
 /** The signed-in user: profile, sessions, and adding a verified email or phone. Every route needs a bearer token. */
 const meRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {

@@ -20,3 +20,6 @@ export const RecoveryCodesSchema = Type.Object({
 }, {
   examples: [{ recoveryCodes: RECOVERY_CODES_EXAMPLE }]
 })
+
+/** A step-up proof (POST /v1/me/reauth/verify): a code just sent to the account's own email or phone. */
+export const ReauthTokenSchema = Type.String({ minLength: 1, maxLength: 100, description: 'proof from POST /v1/me/reauth/verify' })

@@ -3,9 +3,9 @@ import type { DeliveryLogger } from '../delivery/delivery.ts'
 import { maskDestination } from '../delivery/mask.ts'
 import type { Notifier } from '../delivery/notices.ts'
 import type { IssuedChallenge, OtpEngine } from '../otp/otp-engine.ts'
-import type { TotpAuthenticator } from '../totp/totp-authenticator.ts'
 import type { IdentifierKind, User, UserRepository } from '../users/user-repository.ts'
 import { channelOf, identifierKind, type ChallengeIssuer } from './challenge-issuer.ts'
+import type { AccountProof, AccountProofInput, Caller } from './account-proof.ts'
 import type { ReauthProof, ReauthProofs } from './reauth-proofs.ts'
 import { reinstateOnFailure } from './reinstate-on-failure.ts'
 import type { SessionService } from './session-service.ts'
@@ -15,35 +15,18 @@ export interface ContactServiceOptions {
   issuer: ChallengeIssuer
   users: UserRepository
   sessions: SessionService
-  totp: Pick<TotpAuthenticator, 'verifySecondFactor'>
   notifier: Notifier
+  /** issues step-up proofs */
   proofs: ReauthProofs
-  /** a sign-in (the token's auth_time) younger than this is proof enough */
-  recentSignInSeconds: number
+  /** checks them, with the other kinds of proof */
+  accountProof: AccountProof
   now: () => Date
 }
 
-/** Who asks, as their access token says. */
-export interface Caller {
-  userId: string
-  sessionId: string
-  /** epoch seconds of the session's sign-in; undefined for a token that does not say */
-  authTime: number | undefined
-}
-
-/** What a caller may show, besides a recent sign-in, to change a sign-in identifier. */
-export interface IdentifierChangeProof {
-  /** from completeReauthentication */
-  reauthToken?: string | undefined
-  /** a code of the user's authenticator app, or a recovery code */
-  totpCode?: string | undefined
-}
+export type { Caller }
 
 /** The user after an attach, and what was attached (for the audit log). */
 export interface AttachedIdentifier { user: User, kind: IdentifierKind, destination: string }
-
-const reauthenticationRequired = (detail: string) => new AppError('reauthentication_required', { detail })
-const NO_PROOF = 'Changing a sign-in email or phone needs proof: a reauthToken from POST /v1/me/reauth/verify, a totpCode, or a sign-in within the last 5 minutes.'
 
 /**
  * The user's own sign-in identifiers: adding or replacing one that can sign in (the email or the phone) needs
@@ -87,7 +70,7 @@ export class ContactService {
   async attachVerified (
     caller: Caller,
     challenge: { challengeId: string, code: string },
-    proof: IdentifierChangeProof,
+    proof: AccountProofInput,
     logger: DeliveryLogger
   ): Promise<AttachedIdentifier> {
     const { otp, users, sessions, issuer, now } = this.#options
@@ -101,7 +84,7 @@ export class ContactService {
       if (user?.status !== 'active') throw new AppError('unauthorized', { detail: 'The account is not active.' })
       const changes = user[kind] !== verified.destination
       if (changes) {
-        await this.#requireProof(caller, proof)
+        await this.#options.accountProof.require(caller, proof, 'Changing a sign-in email or phone')
         // before the change: if the sessions cannot be ended, nothing changes
         await sessions.endOthers(caller.userId, caller.sessionId)
       }
@@ -110,19 +93,6 @@ export class ContactService {
       if (changes) await this.#tell(user, kind, verified.destination, logger)
       return { user: updated, kind, destination: verified.destination }
     }, isProofRefusal)
-  }
-
-  async #requireProof (caller: Caller, { reauthToken, totpCode }: IdentifierChangeProof): Promise<void> {
-    const { proofs, totp, recentSignInSeconds, now } = this.#options
-    if (caller.authTime !== undefined && now().getTime() / 1000 - caller.authTime < recentSignInSeconds) return
-    if (reauthToken !== undefined && proofs.isValid(reauthToken, caller.userId, caller.sessionId)) return
-    if (totpCode === undefined) throw reauthenticationRequired(reauthToken === undefined ? NO_PROOF : 'The reauthToken is not valid for this session, or has expired.')
-    try {
-      await totp.verifySecondFactor(caller.userId, totpCode)
-    } catch (error) {
-      if (isAppError(error) && error.code === 'invalid_code') throw reauthenticationRequired('The authenticator code is not correct.')
-      throw error
-    }
   }
 
   /** The identifier it replaced is told; for an addition, the account's other one. Never fails the change. */

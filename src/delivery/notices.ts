@@ -3,7 +3,7 @@ import type { Channel } from './delivery.ts'
 import type { DeliveryQueue } from './delivery-queue.ts'
 import { sealingContext, type JobCipher } from './job-cipher.ts'
 
-export type NoticeKind = 'identifier_changed' | 'login_throttled'
+export type NoticeKind = 'identifier_changed' | 'login_throttled' | 'authenticator_added'
 
 /** What a notice says, beside where it goes: safe to store and log (the identifier is masked). */
 export interface NoticeContent {
@@ -12,6 +12,8 @@ export interface NoticeContent {
   maskedIdentifier?: string
   /** login_throttled: how long sign-in is slowed down */
   minutes?: number
+  /** authenticator_added: how long the owner can remove it with a code to their email or phone */
+  days?: number
 }
 
 /** A message to a user that carries no code: a security event on their account. */

@@ -110,13 +110,20 @@ export class TotpAuthenticator {
     }
   }
 
-  /** A first code activates the pending secret; answers the recovery codes, in clear this once. */
-  async confirmEnrolment (userId: string, code: string): Promise<string[]> {
+  /**
+   * A first code activates the pending secret; answers the recovery codes, in clear this once. `authorize` runs
+   * once an enrolment is known to be waiting and before its code is checked (or counted): a refusal there binds
+   * nothing.
+   */
+  async confirmEnrolment (
+    userId: string, code: string, authorize: () => Promise<void> = async () => {}
+  ): Promise<string[]> {
     const credential = await this.#credentials.find(userId)
     if (credential?.status === 'active') throw this.#alreadyActive()
     if (credential === null || this.#enrolmentExpired(credential)) {
       throw new AppError('challenge_expired', { detail: 'No authenticator enrolment is waiting; start one with POST /v1/me/totp.' })
     }
+    await authorize()
     await this.#attempt(this.userSubject(userId), async () => await this.#matchTotp(credential, code) || null)
     const codes = generateRecoveryCodes()
     await this.#markEnrolled(userId, true)
@@ -178,7 +185,27 @@ export class TotpAuthenticator {
     const credential = await this.#credentials.find(userId)
     if (credential === null) throw noAuthenticator()
     await this.#matchEither(credential, code)
-    if (!await this.#credentials.remove(userId, credential.enrolmentId)) throw noAuthenticator()
+    await this.#removeCredential(credential)
+  }
+
+  /**
+   * Removes an app confirmed (or a pending enrolment started) within the last `withinMs`, without a code of it:
+   * for an owner who proved the account another way and did not add it. An older app needs one of its codes.
+   */
+  async removeRecentlyAdded (userId: string, withinMs: number): Promise<void> {
+    const credential = await this.#credentials.find(userId)
+    if (credential === null) throw noAuthenticator()
+    const addedAt = credential.confirmedAt ?? credential.createdAt
+    if (this.#now().getTime() - addedAt.getTime() > withinMs) {
+      throw new AppError('reauthentication_required', {
+        detail: `This authenticator app was added more than ${Math.round(withinMs / 86_400_000)} days ago: remove it with one of its codes or a recovery code.`
+      })
+    }
+    await this.#removeCredential(credential)
+  }
+
+  async #removeCredential ({ userId, enrolmentId }: TotpCredential): Promise<void> {
+    if (!await this.#credentials.remove(userId, enrolmentId)) throw noAuthenticator()
     await this.#markEnrolled(userId, false)
   }
 

@@ -1,5 +1,5 @@
 /** What a message is about: a one-time code, or a security notice. */
-export const MESSAGE_KINDS = ['code', 'identifier_changed', 'login_throttled'] as const
+export const MESSAGE_KINDS = ['code', 'identifier_changed', 'login_throttled', 'authenticator_added'] as const
 export type MessageKind = typeof MESSAGE_KINDS[number]
 
 /** The files of one kind in one language: `<kind>.<part>.hbs`. Email is subject + text + html; SMS is sms. */
@@ -11,6 +11,7 @@ export interface KindValues {
   code: { appName: string, code: string, minutes: number, link: string | null }
   identifier_changed: { appName: string, channel: 'email' | 'sms', maskedIdentifier: string }
   login_throttled: { appName: string, minutes: number }
+  authenticator_added: { appName: string, days: number }
 }
 
 /** From config, the same in every message. */
@@ -35,7 +36,8 @@ export interface CommonValues extends Branding {
 export const VARIABLES: Record<MessageKind, readonly string[]> = {
   code: ['appName', 'code', 'minutes', 'link'],
   identifier_changed: ['appName', 'channel', 'maskedIdentifier'],
-  login_throttled: ['appName', 'minutes']
+  login_throttled: ['appName', 'minutes'],
+  authenticator_added: ['appName', 'days']
 }
 
 export const COMMON_VARIABLES: readonly string[] = ['brandColor', 'brandTextColor', 'logoUrl', 'supportEmail', 'lang', 'dir', 'subject']
@@ -56,7 +58,8 @@ export function sampleValues<Kind extends MessageKind> (kind: Kind, sample: Samp
       { appName, channel: 'email', maskedIdentifier: 'j***@example-company.com' },
       { appName, channel: 'sms', maskedIdentifier: '+44*******0123' }
     ],
-    login_throttled: [{ appName, minutes: sample.throttleMinutes }, { appName, minutes: 1 }]
+    login_throttled: [{ appName, minutes: sample.throttleMinutes }, { appName, minutes: 1 }],
+    authenticator_added: [{ appName, days: 7 }, { appName, days: 1 }]
   }
   return variants[kind] as Array<KindValues[Kind]>
 }

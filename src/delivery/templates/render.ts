@@ -68,7 +68,7 @@ export function renderCodeSms (
 }
 
 export interface NoticeInput {
-  kind: 'identifier_changed' | 'login_throttled'
+  kind: 'identifier_changed' | 'login_throttled' | 'authenticator_added'
   locale: string | null
   appName: string
   /** identifier_changed: which identifier changed; the notice goes to the old one */
@@ -77,12 +77,20 @@ export interface NoticeInput {
   maskedIdentifier?: string
   /** login_throttled: until the next try is accepted */
   minutes?: number
+  /** authenticator_added: how long the owner can remove it with a code to their email or phone */
+  days?: number
 }
 
-function noticeValues (input: NoticeInput): KindValues['identifier_changed'] | KindValues['login_throttled'] {
+type NoticeValues = KindValues['identifier_changed'] | KindValues['login_throttled'] | KindValues['authenticator_added']
+
+function noticeValues (input: NoticeInput): NoticeValues {
   if (input.kind === 'login_throttled') {
     if (input.minutes === undefined) throw new TypeError('a login_throttled notice needs minutes')
     return { appName: input.appName, minutes: Math.max(1, Math.ceil(input.minutes)) }
+  }
+  if (input.kind === 'authenticator_added') {
+    if (input.days === undefined) throw new TypeError('an authenticator_added notice needs days')
+    return { appName: input.appName, days: input.days }
   }
   if (input.channel === undefined || input.maskedIdentifier === undefined) throw new TypeError('an identifier_changed notice needs channel and maskedIdentifier')
   return { appName: input.appName, channel: input.channel, maskedIdentifier: input.maskedIdentifier }
