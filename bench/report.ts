@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { cpus, totalmem } from 'node:os'
 import type { EnumerationTiming } from './enumeration.ts'
+import type { FollowUpTiming } from './enumeration-follow-up.ts'
 import type { MetricsComparison } from './metrics-comparison.ts'
 
 export interface ScenarioResult {
@@ -33,6 +34,8 @@ export interface BenchReport {
   scenarios: ScenarioResult[]
   workers: WorkersResult | null
   enumeration: EnumerationTiming | null
+  /** the request after a code request, known against unknown and disabled identifiers, API sending or not */
+  followUps?: FollowUpTiming[] | null
   /** each app scenario without and with metrics (METRICS_PORT), interleaved; null: not measured */
   metrics: { control: boolean, scenarios: MetricsComparison[] } | null
   /** wall time of the whole bench, services excluded */
@@ -79,6 +82,13 @@ function summary (report: BenchReport): string[] {
   if (enumeration) {
     lines.push(`enumeration: POST /v1/auth/otp median ${enumeration.knownMedianMs.toFixed(2)} ms for a known identifier, ${enumeration.unknownMedianMs.toFixed(2)} ms for an unknown one: ` +
       `difference ${enumeration.differenceMs.toFixed(2)} ms (${enumeration.samples} sequential requests each, statuses ${enumeration.statuses.join(', ')})`)
+  }
+  for (const timing of report.followUps ?? []) {
+    const { known, unknown, disabled } = timing.followUpMedianMs
+    lines.push(`enumeration, the request after (${timing.inProcessWorker ? 'the API sends codes' : 'a worker sends codes'}): median ` +
+      `${known.toFixed(2)} ms after a known identifier's, ${unknown.toFixed(2)} after an unknown one's, ${disabled.toFixed(2)} after a disabled one's: ` +
+      `difference ${timing.differenceMs.toFixed(2)} ms; best single-sample classifier ${Math.round(timing.classifier.inSample * 100)} % right ` +
+      `(${Math.round(timing.classifier.heldOut * 100)} % on held-out samples), ${timing.samples} rounds`)
   }
   lines.push(...report.warnings.map((warning) => `warning: ${warning}`))
   return lines

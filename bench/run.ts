@@ -13,6 +13,9 @@
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { measureEnumeration, type EnumerationTiming } from './enumeration.ts'
+import { measureFollowUps, type FollowUpTiming } from './enumeration-follow-up.ts'
+import { connectMongo } from '../plugins/mongo.ts'
+import { MongoUserRepository } from '../src/users/mongo-user-repository.ts'
 import { Pools } from './pools.ts'
 import { deliveriesDrained, measure } from './measure.ts'
 import { compareWithMetrics } from './metrics-comparison.ts'
@@ -27,6 +30,8 @@ const RESULTS = new URL('results/', import.meta.url)
 /** how long the fake SendGrid takes to accept a message, as a real provider might */
 const PROVIDER_LATENCY_MS = 150
 const ENUMERATION_SAMPLES = 200
+/** per kind and per mode of the follow-up probe; a pause after each request lets its job be picked up */
+const FOLLOW_UP_PAUSE_MS = 150
 const WORKERS_SCENARIO = 'start'
 
 function readSettings (env: NodeJS.ProcessEnv) {
@@ -47,6 +52,7 @@ function readSettings (env: NodeJS.ProcessEnv) {
     metricsPairs: env.BENCH_METRICS_PAIRS === '0' ? 0 : Math.round(number('BENCH_METRICS_PAIRS', 6)),
     metricsSeconds: number('BENCH_METRICS_DURATION', 5),
     metricsControl: env.BENCH_METRICS_CONTROL === '1',
+    followUpSamples: Math.round(number('BENCH_FOLLOW_UP_SAMPLES', 300)),
     profileDirectory: env.BENCH_CPU_PROF === '1' ? fileURLToPath(new URL('profiles/', RESULTS)) : null,
     target,
     redisUrl: env.REDIS_URL ?? '',
@@ -88,6 +94,7 @@ async function runAll (settings: Settings, sendgrid: FakeSendGrid, began: number
   const pools = new Pools()
   const results: ScenarioResult[] = []
   let enumeration: EnumerationTiming | null = null
+  let followUps: FollowUpTiming[] | null = null
   let workers: WorkersResult | null = null
 
   await dropBenchDatabase(settings)
@@ -125,6 +132,10 @@ async function runAll (settings: Settings, sendgrid: FakeSendGrid, began: number
     throw error
   } finally {
     await Promise.all([app.stop(), floor.stop()])
+  }
+  if (settings.selected('enumeration')) {
+    followUps = await measureFollowUps(followUpServers(settings), settings.followUpSamples, FOLLOW_UP_PAUSE_MS)
+    for (const timing of followUps) console.log(`enumeration follow-up (${timing.inProcessWorker ? 'API sends' : 'worker sends'}): ${JSON.stringify(timing)}`)
   }
   const metrics = settings.metricsPairs > 0 && settings.selected('metrics')
     ? {
@@ -166,6 +177,7 @@ async function runAll (settings: Settings, sendgrid: FakeSendGrid, began: number
     scenarios: withRatios(results),
     workers,
     enumeration,
+    followUps,
     metrics,
     totalSeconds: Math.round((performance.now() - began) / 1000),
     warnings
@@ -176,6 +188,27 @@ async function runAll (settings: Settings, sendgrid: FakeSendGrid, began: number
   } else {
     await writeReport(RESULTS, report)
     console.log(`\nwritten: ${fileURLToPath(new URL('latest.md', RESULTS))} and latest.json`)
+  }
+}
+
+/** Closed sign-up apps and workers on the bench's stores, and accounts made straight in its database. */
+function followUpServers (settings: Settings) {
+  return {
+    startApp: (env: Record<string, string>) => startApp(settings, 1, undefined, env),
+    startWorker: (env: Record<string, string>) => startDeliveryWorker(settings, env),
+    createUsers: async (emails: string[], status: 'active' | 'disabled') => {
+      const connection = await connectMongo(settings.mongoUrl, 5000)
+      try {
+        const users = new MongoUserRepository(connection)
+        await users.init()
+        for (const email of emails) {
+          const { user } = await users.findOrCreateByIdentifier('email', email)
+          if (status === 'disabled') await users.setStatus(user.id, status)
+        }
+      } finally {
+        await connection.close()
+      }
+    }
   }
 }
 

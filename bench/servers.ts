@@ -64,12 +64,16 @@ const cwd = fileURLToPath(new URL('bench/', root))
 const script = (path: string) => fileURLToPath(new URL(path, root))
 
 /** `metricsPort`: the app counts and serves /metrics there (the metrics comparison's metered app); no profile then. */
-export async function startApp (settings: ServerSettings, workers: number, metricsPort?: number): Promise<Service> {
+export async function startApp (
+  settings: ServerSettings, workers: number, metricsPort?: number, extraEnv: Record<string, string> = {}
+): Promise<Service> {
   const port = await freePort()
-  const profile = settings.profileDirectory !== null && workers === 1 && metricsPort === undefined ? ['--cpu-prof', '--cpu-prof-dir', settings.profileDirectory] : []
+  const profiled = settings.profileDirectory !== null && workers === 1 && metricsPort === undefined
+  const profile = profiled && Object.keys(extraEnv).length === 0 ? ['--cpu-prof', '--cpu-prof-dir', settings.profileDirectory!] : []
   const env = {
     ...serverEnv(settings, port, workers),
-    ...(metricsPort === undefined ? {} : { METRICS_PORT: String(metricsPort) })
+    ...(metricsPort === undefined ? {} : { METRICS_PORT: String(metricsPort) }),
+    ...extraEnv
   }
   const name = `app (${workers} worker${workers > 1 ? 's' : ''}${metricsPort === undefined ? '' : ', metrics'})`
   return startService(name, [...profile, script('src/server.ts')], env, { cwd, port, readyPath: '/health/ready' })
@@ -79,9 +83,12 @@ export async function startApp (settings: ServerSettings, workers: number, metri
  * The delivery worker, a process of its own (`npm run worker`), as a high-traffic deployment runs it: the API
  * (DELIVERY_WORKER=false) only queues codes, this process sends them to the fake SendGrid.
  */
-export async function startDeliveryWorker (settings: ServerSettings): Promise<Service> {
+export async function startDeliveryWorker (
+  settings: ServerSettings, extraEnv: Record<string, string> = {}
+): Promise<Service> {
   const port = await freePort()
-  return startService('delivery worker', [script('src/worker.ts')], { ...serverEnv(settings, 0, 1), WORKER_PORT: String(port) }, { cwd, port, readyPath: '/health/ready' })
+  const env = { ...serverEnv(settings, 0, 1), WORKER_PORT: String(port), ...extraEnv }
+  return startService('delivery worker', [script('src/worker.ts')], env, { cwd, port, readyPath: '/health/ready' })
 }
 
 export async function startFloor (settings: ServerSettings): Promise<Service> {

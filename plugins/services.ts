@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
-import type { Config } from '../src/config.ts'
+import { sendsInProcess, type Config } from '../src/config.ts'
 import { createOtpEngine, type OtpEngine } from '../src/otp/otp-engine.ts'
 import { createDelivery, type Delivery } from '../src/delivery/delivery.ts'
 import type { Outbox } from '../src/delivery/outbox.ts'
@@ -26,7 +26,7 @@ declare module 'fastify' {
     delivery: Delivery
     outbox: Outbox
     /**
-     * codes waiting to be sent: start and resend enqueue, a worker (this process unless DELIVERY_WORKER=false) sends
+     * codes waiting to be sent: start and resend enqueue, a worker (this process when sendsInProcess) sends
      */
     deliveryQueue: DeliveryQueue
     /** SMS-pumping guard: region allow-list, textable number types, hourly budget per region */
@@ -104,7 +104,7 @@ async function servicesPlugin (
         .catch((error: unknown) => app.log.warn({ err: error }, 'could not queue a throttle notice'))
     }
   })
-  if (config.DELIVERY_WORKER) {
+  if (sendsInProcess(config)) {
     const logger = app.log.child({ component: 'delivery' })
     deliveryQueue.start(createDeliveryConsumer(config, { cipher, delivery, otp, logger, metrics, now: storeClock }))
   }

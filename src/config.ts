@@ -138,7 +138,9 @@ const delivery = {
   DELIVERY_RETRY_BASE_MS: Type.Integer({
     default: 1000, minimum: 10, maximum: 60_000, description: 'first retry delay of a transient delivery failure; doubles per attempt, with jitter'
   }),
-  DELIVERY_WORKER: Type.Boolean({ default: true, description: 'the API process also sends queued codes; false = only `npm run worker` processes do' }),
+  DELIVERY_WORKER: Type.Optional(Type.Boolean({
+    description: 'the API process also sends queued codes; unset = true, except false when NODE_ENV=production (run `npm run worker`)'
+  })),
   WORKER_PORT: Type.Integer({ default: 3001, minimum: 0, maximum: 65535, description: 'health port of `npm run worker`, 0 for a free one' }),
   DEV_OUTBOX: Type.Boolean({
     default: false, description: 'deliver every channel to the dev outbox, readable by anyone at GET /v1/dev/outbox (refused in production)'
@@ -264,6 +266,13 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   }
   return config
 }
+
+/**
+ * Whether the API process sends queued jobs itself (DELIVERY_WORKER). Not in production unless asked: a process
+ * that serves requests and sends too is busier after a real account's code than after a decoy's, which the
+ * requests that follow could time; there `npm run worker` processes send.
+ */
+export const sendsInProcess = (config: Config): boolean => config.DELIVERY_WORKER ?? config.NODE_ENV !== 'production'
 
 /** True when no external store is configured: everything runs in-process. */
 export const isEmbedded = (config: Config): boolean =>

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { readFileSync } from 'node:fs'
-import { CONFIG_GROUPS, ConfigError, ConfigSchema, isEmbedded, loadConfig } from '../src/config.ts'
+import { CONFIG_GROUPS, ConfigError, ConfigSchema, isEmbedded, loadConfig, sendsInProcess } from '../src/config.ts'
 import { renderEnvExample, withConfigTables } from '../src/config-docs.ts'
 import { productionProblems } from '../src/production-problems.ts'
 
@@ -52,10 +52,10 @@ t.test('a bad value names the variable and what is expected', async (t) => {
 t.test('the delivery queue settings: defaults, and a job key must be 32 bytes of base64', async (t) => {
   const config = loadConfig({})
   t.equal(config.DELIVERY_CONCURRENCY, 50)
-  t.equal(config.DELIVERY_WORKER, true)
+  t.equal(sendsInProcess(config), true, 'outside production the API sends its own codes')
   t.equal(config.WORKER_PORT, 3001)
   t.equal(config.DELIVERY_JOB_KEY, undefined)
-  t.equal(loadConfig({ DELIVERY_WORKER: 'false' }).DELIVERY_WORKER, false)
+  t.equal(sendsInProcess(loadConfig({ DELIVERY_WORKER: 'false' })), false)
   const key = Buffer.alloc(32, 7).toString('base64')
   t.equal(loadConfig({ DELIVERY_JOB_KEY: key }).DELIVERY_JOB_KEY, key)
   t.throws(() => loadConfig({ DELIVERY_JOB_KEY: Buffer.alloc(16, 7).toString('base64') }), { message: /^Invalid configuration: DELIVERY_JOB_KEY: / })
@@ -76,6 +76,8 @@ t.test('production refuses to start without its services, keys and providers', a
   }
   t.throws(() => loadConfig({ ...productionEnv, DEV_OUTBOX: 'true' }), { message: /DEV_OUTBOX=true is refused in production/ })
   t.equal(loadConfig(productionEnv).NODE_ENV, 'production')
+  t.equal(sendsInProcess(loadConfig(productionEnv)), false, 'in production the API only queues: workers send')
+  t.equal(sendsInProcess(loadConfig({ ...productionEnv, DELIVERY_WORKER: 'true' })), true, 'unless asked')
   t.same(productionProblems(loadConfig(productionEnv)), [])
   const { REDIS_URL: _single, ...clustered } = productionEnv
   t.equal(loadConfig({ ...clustered, REDIS_CLUSTER_NODES: '10.0.0.1:6379,10.0.0.2:6379' }).NODE_ENV, 'production', 'a Redis Cluster instead of REDIS_URL')

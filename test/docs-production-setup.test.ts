@@ -36,22 +36,28 @@ t.test('the production steps of docs/operations.md, run as written, from the rep
     MONGODB_URL: testMongoUrl(t),
     SENDGRID_BASE_URL: sendgrid.url,
     VONAGE_BASE_URL: vonage.url,
-    PORT: '0'
+    PORT: '0',
+    WORKER_PORT: '0'
   }
   const shell = spawn('bash', ['-euc', productionSetup()], { cwd: checkout, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
   shell.stderr.on('data', (chunk) => { stderr += chunk })
-  // the shell, npm and the server are one process group of ours
+  // the shell, npm, the worker and the server are one process group of ours
   t.teardown(() => { if (shell.exitCode === null) process.kill(-shell.pid!, 'SIGTERM') })
-  const address = await new Promise<string>((resolve, reject) => {
+  // both the worker (its health port) and the API listen: the API is the one whose readiness checks MongoDB
+  const listening = await new Promise<string[]>((resolve, reject) => {
     shell.stdout.on('data', (chunk) => {
       stdout += chunk
-      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)
-      if (match) resolve(match[1]!)
+      const addresses = [...stdout.matchAll(/Server listening at (http:\/\/127\.0\.0\.1:\d+)/g)].map((match) => match[1]!)
+      if (addresses.length === 2) resolve(addresses)
     })
-    shell.once('exit', (code) => reject(new Error(`the steps ended (${code}) before a server listened:\n${stderr}${stdout}`)))
+    shell.once('exit', (code) => reject(new Error(`the steps ended (${code}) before the worker and the server listened:\n${stderr}${stdout}`)))
   })
+  const checks = await Promise.all(listening.map(async (url) =>
+    ((await (await fetch(`${url}/health/ready`)).json()) as { checks: Record<string, string> }).checks))
+  const address = listening[checks.findIndex((check) => 'mongodb' in check)]!
+  t.same(checks.find((check) => !('mongodb' in check)), { redis: 'ok' }, 'the worker is ready')
   t.match(readFileSync(join(checkout, '.env'), 'utf8'), /^NODE_ENV=production$/m, 'the steps wrote .env')
 
   const ready = await fetch(`${address}/health/ready`)

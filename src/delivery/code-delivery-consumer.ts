@@ -4,16 +4,17 @@ import { sealingContext, type JobCipher } from './job-cipher.ts'
 import { DeliveryError, isDeliveryError } from './senders.ts'
 import { isStoreUnavailable } from '../store-errors.ts'
 import type { Metrics } from '../metrics/metrics.ts'
+import type { CodeDeliveryAction } from '../otp/otp-engine.ts'
 
 export interface CodeDeliveryConsumerOptions {
   cipher: JobCipher
-  delivery: Pick<Delivery, 'deliverCode'>
+  delivery: Pick<Delivery, 'deliverCode' | 'rehearseCode'>
   /**
-   * Whether the job's challenge still stands with this code: the challenge `challengeId` exists and its expiry is
-   * `expiresAt` (a resend renews it, a new start replaces the id). Injected, so delivery does not know the OTP
-   * store; a rejection counts as a transient failure.
+   * Whether the job's challenge still stands with this code (the challenge `challengeId` exists and its expiry is
+   * `expiresAt`: a resend renews it, a new start replaces the id), and whether it is a decoy's: OtpEngine.deliveryOf.
+   * Injected, so delivery does not know the OTP store; a rejection counts as a transient failure.
    */
-  isCurrent: (job: QueuedDelivery) => Promise<boolean>
+  deliveryOf: (job: QueuedDelivery) => Promise<CodeDeliveryAction>
   /** epoch ms */
   now?: () => number
   logger?: DeliveryLogger | undefined
@@ -25,7 +26,8 @@ export interface CodeDeliveryConsumerOptions {
 
 /**
  * The consumer of queued jobs (audit-webhook jobs go to `auditWebhook`). For codes: drops a job whose code expired
- * or was replaced, else opens its sealed payload and sends it once through Delivery (the queue owns the retries).
+ * or was replaced, else opens its sealed payload and sends it once through Delivery (the queue owns the retries);
+ * a decoy's is opened and rehearsed (rendered, and the provider's usual time waited) instead of sent.
  * Failures are rethrown as the DeliveryError the sender gave, so the queue can tell transient from permanent.
  */
 export function createCodeDeliveryConsumer (options: CodeDeliveryConsumerOptions): DeliveryConsumer {
@@ -36,32 +38,38 @@ export function createCodeDeliveryConsumer (options: CodeDeliveryConsumerOptions
       return await options.auditWebhook(job)
     }
     if (job.expiresAt <= now()) return 'dropped'
-    let current: boolean
+    let action: CodeDeliveryAction
     try {
-      current = await options.isCurrent(job)
+      action = await options.deliveryOf(job)
     } catch (error) {
       options.metrics?.storeError('redis', error instanceof Error && isStoreUnavailable(error) ? 'unavailable' : 'error')
       throw new DeliveryError('transient', 'otp store: could not check the challenge')
     }
-    if (!current) return 'dropped'
+    if (action === 'drop') return 'dropped'
     let content
     try {
       content = options.cipher.open(job.sealed, sealingContext(job))
     } catch {
       throw new DeliveryError('rejected', 'job: the sealed payload does not open (DELIVERY_JOB_KEY or OTP_PEPPER differs)')
     }
+    const request = {
+      channel: job.channel,
+      to: content.to,
+      code: content.code,
+      challengeId: job.challengeId,
+      locale: job.locale,
+      purpose: job.purpose,
+      expiresInSeconds: Math.ceil((job.expiresAt - now()) / 1000),
+      retries: 0,
+      logger: options.logger
+    }
+    // a decoy's job: everything but the network call, then dropped
+    if (action === 'rehearse') {
+      await options.delivery.rehearseCode(request)
+      return 'dropped'
+    }
     try {
-      await options.delivery.deliverCode({
-        channel: job.channel,
-        to: content.to,
-        code: content.code,
-        challengeId: job.challengeId,
-        locale: job.locale,
-        purpose: job.purpose,
-        expiresInSeconds: Math.ceil((job.expiresAt - now()) / 1000),
-        retries: 0,
-        logger: options.logger
-      })
+      await options.delivery.deliverCode(request)
     } catch (error) {
       const cause = (error as { cause?: unknown }).cause
       if (isDeliveryError(cause)) throw cause

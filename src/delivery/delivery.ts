@@ -15,6 +15,7 @@ import { magicLink } from './magic-link.ts'
 import { sendGridTemplateIds } from './sendgrid-template-ids.ts'
 import { maskDestination } from './mask.ts'
 import { CircuitBreaker } from './circuit-breaker.ts'
+import { LatencySample } from './latency-sample.ts'
 import { NO_METRICS, type Metrics } from '../metrics/metrics.ts'
 import { inClientSpan } from '../telemetry/spans.ts'
 
@@ -124,6 +125,7 @@ export class Delivery {
   readonly #logger: DeliveryLogger
   readonly #sleep: (ms: number) => Promise<void>
   readonly #breakers: Record<Channel, CircuitBreaker>
+  readonly #latencies: Record<Channel, LatencySample> = { email: new LatencySample(), sms: new LatencySample() }
   readonly #metrics: Metrics
 
   constructor (options: DeliveryOptions) {
@@ -176,16 +178,29 @@ export class Delivery {
    * the provider refused or kept failing. On either, the caller withdraws the challenge: the code never arrived.
    */
   async deliverCode (request: DeliverCodeRequest): Promise<DeliveryResult> {
-    const { appName, webOtpDomain } = this.#options
-    const input = { locale: request.locale, appName, code: request.code, expiresInSeconds: request.expiresInSeconds }
     this.assertEnabled(request.channel)
     const { email, sms } = this.#options
-    if (request.channel === 'email') {
-      return this.#attempt(request, email as Route<EmailMessage>, this.#codeEmail(request, input))
-    }
-    return this.#attempt(request, sms as Route<SmsMessage>, {
-      to: request.to, text: renderCodeSms({ ...input, webOtpDomain }, this.templates)
-    })
+    const message = this.#codeMessage(request)
+    if (request.channel === 'email') return this.#attempt(request, email as Route<EmailMessage>, message as EmailMessage)
+    return this.#attempt(request, sms as Route<SmsMessage>, message as SmsMessage)
+  }
+
+  /**
+   * What deliverCode costs a worker, without the network call: the message is rendered, then the worker waits as
+   * long as the channel's provider was seen to take. For decoys (an identifier with no account), so that a process
+   * that sends is as busy, for as long, whoever the code was for.
+   */
+  async rehearseCode (request: DeliverCodeRequest): Promise<void> {
+    this.assertEnabled(request.channel)
+    this.#codeMessage(request)
+    await this.#sleep(this.#latencies[request.channel].draw())
+  }
+
+  #codeMessage (request: DeliverCodeRequest): EmailMessage | SmsMessage {
+    const { appName, webOtpDomain } = this.#options
+    const input = { locale: request.locale, appName, code: request.code, expiresInSeconds: request.expiresInSeconds }
+    if (request.channel === 'email') return this.#codeEmail(request, input)
+    return { to: request.to, text: renderCodeSms({ ...input, webOtpDomain }, this.templates) }
   }
 
   /** Our own message, and the provider's template with the same values when SENDGRID_TEMPLATE_ID names one. */
@@ -245,6 +260,7 @@ export class Delivery {
         const { messageId } = await inClientSpan(`${route.provider} send`, spanAttributes, () => route.sender.send(message, request.code))
         this.#metrics.delivery(request.channel, route.provider, 'sent')
         this.#breakers[request.channel].recordSuccess()
+        this.#latencies[request.channel].record(performance.now() - started)
         logger.info({ ...context, outcome: 'delivered', attempts: attempt, latencyMs: latencyMs(), messageId }, 'code delivered')
         return { provider: route.provider, messageId }
       } catch (error) {

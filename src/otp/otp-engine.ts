@@ -10,6 +10,9 @@ import { NO_METRICS, type Metrics } from '../metrics/metrics.ts'
 // route schemas validate challenge ids with it; the HTTP layer only needs this module
 export { CHALLENGE_ID_PATTERN } from './otp-store.ts'
 
+/** What a delivery worker does with a queued code (OtpEngine.deliveryOf). */
+export type CodeDeliveryAction = 'send' | 'rehearse' | 'drop'
+
 export interface OtpPolicy {
   codeLength: number
   ttlSeconds: number
@@ -299,12 +302,15 @@ export class OtpEngine {
   }
 
   /**
-   * Whether a code issued with `expiresAt` is still the one to send for this challenge: it is pending, not a decoy,
-   * and neither replaced by a resend (which renews the expiry) nor used. For delivery workers; reads only.
+   * What a delivery worker does with a code issued with `expiresAt`: `send` it while it is the challenge's pending
+   * code (neither replaced by a resend, which renews the expiry, nor used); `rehearse` it when that code is a
+   * decoy's (the worker does all but the network call, so a decoy costs what a real code does); else `drop` it.
+   * Reads only.
    */
-  async isDeliverable (challengeId: string, expiresAt: number): Promise<boolean> {
+  async deliveryOf (challengeId: string, expiresAt: number): Promise<CodeDeliveryAction> {
     const pending = isChallengeId(challengeId) ? await this.#store.peekChallenge(challengeId) : null
-    return pending !== null && pending.payload.deliverable && pending.expiresAt === expiresAt
+    if (pending === null || pending.expiresAt !== expiresAt) return 'drop'
+    return pending.payload.deliverable ? 'send' : 'rehearse'
   }
 
   /** After a failed delivery: the challenge is gone and its cooldown and quota slot are given back. */

@@ -44,8 +44,9 @@ function recordingDelivery (provider: (request: DeliverCodeRequest, call: number
   const current = new Map<string, boolean>()
   const consumer = createCodeDeliveryConsumer({
     cipher,
-    isCurrent: async (job: QueuedDelivery) => current.get(job.challengeId) ?? true,
+    deliveryOf: async (job: QueuedDelivery) => current.get(job.challengeId) ?? true ? 'send' : 'drop',
     delivery: {
+      rehearseCode: async () => { throw new Error('no decoys in this suite') },
       deliverCode: async (request) => {
         sends.push(request)
         for (const waiter of waiters.filter(({ count }) => sends.length >= count)) waiter.resolve()

@@ -346,22 +346,23 @@ export function otpStoreContract (t: TAP, createHarness: () => Promise<OtpStoreH
     t.same(await verified(rotated.verifyChallenge({ challengeId: fresh.challengeId, code: fresh.code, purpose: 'login' })), detailsOf(fresh), 'new codes use the new pepper')
   })
 
-  t.test('isDeliverable: the pending code of a real challenge, until a resend replaces it or it is used', async (t) => {
+  t.test('deliveryOf: send the pending code of a real challenge until a resend replaces it or it is used; rehearse a decoy\'s', async (t) => {
     const otp = engine({ cooldownSeconds: 0 })
     const issued = await otp.startChallenge(login(email('peek')))
     const expiresAt = issued.expiresAt.getTime()
-    t.equal(await otp.isDeliverable(issued.challengeId, expiresAt), true, 'the code just issued')
-    t.equal(await otp.isDeliverable(issued.challengeId, expiresAt - 1), false, 'another issue of it')
+    t.equal(await otp.deliveryOf(issued.challengeId, expiresAt), 'send', 'the code just issued')
+    t.equal(await otp.deliveryOf(issued.challengeId, expiresAt - 1), 'drop', 'another issue of it')
     await harness.elapse(5)
     const resent = await otp.resendChallenge(issued.challengeId)
     t.not(resent.expiresAt.getTime(), expiresAt, 'a resend renews the expiry')
-    t.equal(await otp.isDeliverable(issued.challengeId, expiresAt), false, 'the replaced code')
-    t.equal(await otp.isDeliverable(issued.challengeId, resent.expiresAt.getTime()), true, 'the new one')
+    t.equal(await otp.deliveryOf(issued.challengeId, expiresAt), 'drop', 'the replaced code')
+    t.equal(await otp.deliveryOf(issued.challengeId, resent.expiresAt.getTime()), 'send', 'the new one')
     await otp.verifyChallenge({ challengeId: issued.challengeId, code: resent.code, purpose: 'login' })
-    t.equal(await otp.isDeliverable(issued.challengeId, resent.expiresAt.getTime()), false, 'a used code')
+    t.equal(await otp.deliveryOf(issued.challengeId, resent.expiresAt.getTime()), 'drop', 'a used code')
     const decoy = await otp.startChallenge(login(email('peek-decoy'), { deliverable: false }))
-    t.equal(await otp.isDeliverable(decoy.challengeId, decoy.expiresAt.getTime()), false, 'a decoy is never sent')
-    t.equal(await otp.isDeliverable('nope', expiresAt), false, 'a malformed id')
+    t.equal(await otp.deliveryOf(decoy.challengeId, decoy.expiresAt.getTime()), 'rehearse', 'a decoy is rehearsed, never sent')
+    t.equal(await otp.deliveryOf(decoy.challengeId, decoy.expiresAt.getTime() - 1), 'drop', 'a replaced decoy is dropped')
+    t.equal(await otp.deliveryOf('nope', expiresAt), 'drop', 'a malformed id')
   })
 
   t.test('withdraw removes the challenge and refunds its cooldown and quota slot', async (t) => {

@@ -304,3 +304,15 @@ t.test('the circuit counts only the provider\'s own failures, and forgets them o
   await appError(delivery.deliverCode(smsRequest))
   t.equal(delivery.isAvailable('sms'), true, 'one failure after it closed does not re-open it: the count started over')
 })
+
+t.test('a rehearsal renders the code message and waits as long as the provider was seen to take, sending nothing', async (t) => {
+  const { delivery, sleeps, logs } = setup()
+  sendGrid.answerAlways({ status: 202, delayMs: 120 })
+  await delivery.deliverCode({ ...emailRequest, retries: 0 })
+  t.equal(sendGrid.accepted().length, 1)
+  await delivery.rehearseCode(emailRequest)
+  t.equal(sendGrid.accepted().length, 1, 'no second request reached the provider')
+  const [waited] = sleeps
+  t.ok(waited !== undefined && waited >= 110, `waited about the provider's 120 ms (${waited} ms)`)
+  t.equal(logs.length, 1, 'and logged nothing: the send logged once')
+})
