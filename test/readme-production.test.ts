@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { requireEnv } from './helpers/build-app.ts'
 import { startFakeSendGrid } from './helpers/fake-sendgrid.ts'
 import { startFakeVonage } from './helpers/fake-vonage.ts'
-import { testMongoUrl } from './helpers/mongo.ts'
+import { testMongoUrl, testServerNodeOptions } from './helpers/mongo.ts'
 import { newEmail } from './helpers/login.ts'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -34,6 +34,8 @@ t.test('the README\'s production steps, run as written, start a server that is r
     // what the environment sets over .env: this suite's stores and fake providers, a free port
     REDIS_URL: requireEnv('REDIS_URL'),
     MONGODB_URL: testMongoUrl(t),
+    // the test server's stand-in for the TTL indexes it lacks (test/helpers/ttl-indexes.ts)
+    NODE_OPTIONS: testServerNodeOptions,
     SENDGRID_BASE_URL: sendgrid.url,
     VONAGE_BASE_URL: vonage.url,
     PORT: '0'
