@@ -53,7 +53,7 @@ export interface DocumentStores {
 }
 
 export interface StoreOptions {
-  /** the clock of the in-process adapters and of the FerretDB mode's claims and locks; tests inject one */
+  /** the clock of the in-process adapters and of the FerretDB mode's claims; tests inject one */
   now: () => Date
   /** before every Redis key: keeps parallel test files apart; '' in production */
   keyPrefix: string
@@ -103,7 +103,7 @@ export function createDocumentStores (
       deadlineMs === undefined ? store : withDeadline(store, deadlineMs, name)
     return {
       users: bounded(compat === 'ferretdb' ? new FerretDbUserRepository(mongo, { now }) : new MongoUserRepository(mongo), 'users'),
-      sessions: bounded(new MongoSessionRepository(mongo, { compat: compat ?? 'mongodb', rotationLock: { now: clock } }), 'sessions'),
+      sessions: bounded(new MongoSessionRepository(mongo), 'sessions'),
       totpCredentials: bounded(new MongoTotpCredentialRepository(mongo), 'totp-credentials')
     }
   }
