@@ -28,8 +28,8 @@ const LIMIT_NOBODY_REACHES = 100_000_000
 function serverEnv (settings: ServerSettings, port: number, workers: number): Record<string, string> {
   return {
     PATH: settings.path,
-    // FerretDB refuses TTL indexes: the tests' shim makes them without their expiry (test/helpers/ttl-indexes.ts)
-    NODE_OPTIONS: `--import=${new URL('test/helpers/ttl-indexes.ts', root).href}`,
+    // FerretDB refuses TTL indexes: the tests' shims make them without their expiry (test/helpers/ferretdb-shims.ts)
+    NODE_OPTIONS: `--import=${new URL('test/helpers/ferretdb-shims.ts', root).href}`,
     NODE_ENV: 'production',
     HOST: '127.0.0.1',
     PORT: String(port),

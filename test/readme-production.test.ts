@@ -34,7 +34,7 @@ t.test('the README\'s production steps, run as written, start a server that is r
     // what the environment sets over .env: this suite's stores and fake providers, a free port
     REDIS_URL: requireEnv('REDIS_URL'),
     MONGODB_URL: testMongoUrl(t),
-    // the test server's stand-in for the TTL indexes it lacks (test/helpers/ttl-indexes.ts)
+    // what the test server lacks of MongoDB, made up for in the driver (test/helpers/ferretdb-shims.ts)
     NODE_OPTIONS: testServerNodeOptions,
     SENDGRID_BASE_URL: sendgrid.url,
     VONAGE_BASE_URL: vonage.url,

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { MongoAuditStore } from '../../src/audit/mongo-audit-store.ts'
 import { connectTestMongo } from '../helpers/mongo.ts'
-import { expireAfterSeconds } from '../helpers/ttl-indexes.ts'
+import { expireAfterSeconds } from '../helpers/ferretdb-shims.ts'
 import { auditStoreContract } from './audit-store.ts'
 
 const DAY_MS = 86_400_000

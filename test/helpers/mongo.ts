@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import mongoose, { type Connection } from 'mongoose'
 import type { Test } from 'tap'
 import { connectMongo } from '../../plugins/mongo.ts'
-import './ttl-indexes.ts'
+import './ferretdb-shims.ts'
 
 const TIMEOUT_MS = 5000
 
@@ -32,8 +32,7 @@ export function testServer (): Promise<'mongodb' | 'ferretdb'> {
 
 /** What FerretDB 1.x, the test server, lacks of MongoDB, for the tests that rely on it. */
 const FERRETDB_LACKS = {
-  atomicUpdates: 'MongoDB\'s atomic filtered updates (FerretDB 1.x runs one as a read and a separate write, so parallel writers of one document both match)',
-  duplicateKeyOnUpdate: 'MongoDB\'s duplicate-key error (11000) from an update (FerretDB 1.x on SQLite answers InternalError)'
+  atomicUpdates: 'MongoDB\'s atomic filtered updates (FerretDB 1.x runs one as a read and a separate write, so parallel writers of one document both match)'
 } as const
 
 /** tap options of a test that needs what the test server lacks: skipped there with the reason, run on a mongod. */
@@ -42,8 +41,8 @@ export async function needsMongoDb (what: keyof typeof FERRETDB_LACKS): Promise<
   return { skip: `needs ${FERRETDB_LACKS[what]}; MONGODB_URL at a real mongod runs it` }
 }
 
-/** NODE_OPTIONS for an app process a test starts against the test server: the TTL-index shim (ttl-indexes.ts). */
-export const testServerNodeOptions = `--import=${new URL('./ttl-indexes.ts', import.meta.url).href}`
+/** NODE_OPTIONS for an app process a test starts against the test server: its shims (ferretdb-shims.ts). */
+export const testServerNodeOptions = `--import=${new URL('./ferretdb-shims.ts', import.meta.url).href}`
 
 async function dropDatabase (url: string): Promise<void> {
   const connection = mongoose.createConnection(url, { serverSelectionTimeoutMS: TIMEOUT_MS })

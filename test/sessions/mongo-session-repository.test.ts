@@ -4,7 +4,7 @@ import { Types } from 'mongoose'
 import { MongoSessionRepository } from '../../src/sessions/mongo-session-repository.ts'
 import { newSessionId } from '../../src/sessions/tokens.ts'
 import { connectTestMongo } from '../helpers/mongo.ts'
-import { expireAfterSeconds } from '../helpers/ttl-indexes.ts'
+import { expireAfterSeconds } from '../helpers/ferretdb-shims.ts'
 
 // What the contract suite cannot see: the indexes, and the document a session keeps.
 
