@@ -23,11 +23,13 @@ const LIMIT_NOBODY_REACHES = 100_000_000
 /**
  * Production mode, as deployed, with test identifiers. The per-IP limiter runs (its Redis round trip is part of
  * every budget) with budgets no load test reaches. A load test has one writer per document, so the MongoDB
- * semantics are the production ones whatever the server (MONGODB_COMPAT=mongodb).
+ * adapters behave on the test server (FerretDB) as on MongoDB; FerretDB refuses TTL indexes, so the processes
+ * load the tests' shims, which make them without their expiry (test/helpers/ferretdb-shims.ts).
  */
 function serverEnv (settings: ServerSettings, port: number, workers: number): Record<string, string> {
   return {
     PATH: settings.path,
+    NODE_OPTIONS: `--import=${new URL('test/helpers/ferretdb-shims.ts', root).href}`,
     NODE_ENV: 'production',
     HOST: '127.0.0.1',
     PORT: String(port),
@@ -50,7 +52,6 @@ function serverEnv (settings: ServerSettings, port: number, workers: number): Re
     TEST_IDENTIFIERS: `*@${TEST_DOMAIN}=${TEST_CODE}`,
     ALLOW_TEST_IDENTIFIERS: 'true',
     TEST_IDENTIFIERS_SKIP_QUOTA: 'true',
-    MONGODB_COMPAT: 'mongodb',
     // codes are sent by the separate delivery worker (startDeliveryWorker)
     DELIVERY_WORKER: 'false',
     RATE_LIMIT_START_PER_MINUTE: String(LIMIT_NOBODY_REACHES),

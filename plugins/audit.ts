@@ -26,7 +26,6 @@ declare module '@fastify/request-context' {
 }
 
 const DAY_MS = 86_400_000
-const SWEEP_INTERVAL_MS = 3_600_000
 
 /**
  * The security activity log (src/audit/): `audit_events` in MongoDB, or in memory in the embedded mode. Each
@@ -38,11 +37,12 @@ async function auditPlugin (app: FastifyInstance, { config, now }: { config: Con
   await app.register(fastifyRequestContext, {
     defaultStoreValues: (request) => ({ auditedRequest: request })
   })
-  const { mongo, mongoCompat } = app
+  const { mongo } = app
   const retentionMs = config.AUDIT_RETENTION_DAYS * DAY_MS
-  const mongoStore = mongo && new MongoAuditStore(mongo, { retentionMs, ttlIndex: mongoCompat !== 'ferretdb' })
-  // bounded like every MongoDB call of a request (GET /v1/me/activity), but for the hourly sweep
-  const store: AuditStore = mongoStore ? withDeadline(mongoStore, config.STORE_TIMEOUT_MS, 'audit', ['deleteOlderThan']) : new MemoryAuditStore()
+  // bounded like every MongoDB call of a request (GET /v1/me/activity)
+  const store: AuditStore = mongo
+    ? withDeadline(new MongoAuditStore(mongo, { retentionMs }), config.STORE_TIMEOUT_MS, 'audit')
+    : new MemoryAuditStore({ retentionMs, now: () => now().getTime() })
   await store.init()
   const log = app.log.child({ component: 'audit' })
   const webhook = config.AUDIT_WEBHOOK_URL !== undefined
@@ -53,9 +53,6 @@ async function auditPlugin (app: FastifyInstance, { config, now }: { config: Con
       const request = requestContext.get('auditedRequest')
       return request && { ...clientInfo(request), requestId: request.id }
     },
-    retentionMs,
-    // where old events do not leave by a TTL index (FerretDB, memory), a sweep deletes them
-    sweepIntervalMs: mongoStore?.ttlIndex ? null : SWEEP_INTERVAL_MS,
     onBatch: webhook
       ? async (events) => {
         await Promise.all(events.map((event) => app.deliveryQueue.enqueue(webhookJob(event, now().getTime()))))

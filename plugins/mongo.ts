@@ -2,15 +2,12 @@ import fp from 'fastify-plugin'
 import mongoose, { type Connection } from 'mongoose'
 import type { FastifyInstance } from 'fastify'
 import type { Config } from '../src/config.ts'
-import { resolveMongoCompat, type MongoCompat } from '../src/mongo-compat.ts'
 import { runMigrations } from '../src/migrations.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** null in the embedded mode (no MONGODB_URL) */
     mongo: Connection | null
-    /** the server's semantics (MONGODB_COMPAT, or asked of the server); null in the embedded mode */
-    mongoCompat: MongoCompat | null
   }
 }
 
@@ -38,13 +35,11 @@ async function mongoPlugin (
 ) {
   if (config.MONGODB_URL === undefined) {
     app.decorate('mongo', null)
-    app.decorate('mongoCompat', null)
     return
   }
   const connection = await connectMongo(config.MONGODB_URL, config.STORE_TIMEOUT_MS, monitorCommands)
   app.addHook('onClose', async () => { await connection.close() })
   app.decorate('mongo', connection)
-  app.decorate('mongoCompat', await resolveMongoCompat(connection, config.MONGODB_COMPAT))
   // once per database, recorded in `migrations`: what used to run at every start
   const ran = await runMigrations(connection)
   if (ran.length > 0) app.log.info({ migrations: ran }, 'migrations ran')

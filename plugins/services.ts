@@ -61,13 +61,13 @@ export interface ServiceOverrides {
 async function servicesPlugin (
   app: FastifyInstance, { config, overrides }: { config: Config, overrides: ServiceOverrides }
 ) {
-  const { redis, mongo, mongoCompat, metrics } = app
+  const { redis, mongo, metrics } = app
   const now = overrides.now ?? (() => new Date())
   const keyPrefix = overrides.redisKeyPrefix ?? ''
 
   const keyed = createKeyedStores(redis, { now, keyPrefix, outboxKeySecret: config.OTP_PEPPER })
   // each MongoDB call bounded by STORE_TIMEOUT_MS, as Redis commands are, so a stalled server answers 503 in time
-  const documents = createDocumentStores(mongo, mongoCompat, { now, deadlineMs: config.STORE_TIMEOUT_MS })
+  const documents = createDocumentStores(mongo, { now, deadlineMs: config.STORE_TIMEOUT_MS })
   const { otp: otpStore, outbox, smsBudget, smsFraud, revocations } = keyed
   const { users, sessions } = documents
   await Promise.all([users.init(), sessions.init(), documents.totpCredentials.init()])

@@ -39,10 +39,6 @@ const stores = {
   REDIS_URL: optionalString('redis:// URL for codes, limits, revocations and the queue; unset = in-process (embedded mode)'),
   REDIS_CLUSTER_NODES: csv('host:port list; when set, Redis is used as a Cluster'),
   MONGODB_URL: optionalString('mongodb:// URL for users and sessions; unset = in-process (embedded mode)'),
-  MONGODB_COMPAT: Type.Union([Type.Literal('auto'), Type.Literal('mongodb'), Type.Literal('ferretdb')], {
-    default: 'auto',
-    description: 'server semantics: mongodb (atomic filtered updates) or ferretdb (FerretDB 1.x workarounds); auto asks the server'
-  }),
   STORE_TIMEOUT_MS: Type.Integer({ default: 1500, minimum: 100, maximum: 30_000, description: 'budget of one Redis or MongoDB call before answering 503' })
 }
 

@@ -5,8 +5,7 @@ export const isDuplicateKey = (error: unknown): boolean => (error as { code?: un
 
 /**
  * Inserts `document`, whose `_id` names what is claimed: true when this call took it, false when someone
- * already holds it. `_id` uniqueness is atomic on every MongoDB-wire server, FerretDB 1.x included, so this is
- * the one compare-and-set that needs no filtered update.
+ * already holds it. `_id` uniqueness makes the insert a compare-and-set with no filter to match.
  */
 export async function claimById<T> (model: Model<T>, document: T): Promise<boolean> {
   try {

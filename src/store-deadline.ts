@@ -11,11 +11,7 @@ const UNBOUNDED = new Set<PropertyKey>(['init', 'close'])
  * The late call is abandoned, not cancelled: its result is dropped when it comes (a write may still land, as after
  * any timeout), and the socket timeout of the connection ends it at the latest.
  */
-export function withDeadline<Adapter extends object> (
-  adapter: Adapter, timeoutMs: number, name: string, background: ReadonlyArray<keyof Adapter> = []
-): Adapter {
-  // `background`: methods no request waits for (a sweep), left to the driver's own timeouts too
-  const unbounded = new Set<PropertyKey>([...UNBOUNDED, ...background])
+export function withDeadline<Adapter extends object> (adapter: Adapter, timeoutMs: number, name: string): Adapter {
   // one wrapper per method, made at its first call: requests read `users.findById` and the like all the time
   const wrappers = new Map<PropertyKey, unknown>()
   return new Proxy(adapter, {
@@ -25,7 +21,7 @@ export function withDeadline<Adapter extends object> (
       let wrapper = wrappers.get(property)
       if (wrapper === undefined) {
         // called on the adapter itself, not the proxy: its #private fields are not the proxy's
-        wrapper = unbounded.has(property)
+        wrapper = UNBOUNDED.has(property)
           ? value.bind(target)
           : (...args: unknown[]) => {
               const result: unknown = value.apply(target, args)

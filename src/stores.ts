@@ -1,6 +1,5 @@
 import type { Cluster, Redis } from 'ioredis'
 import type { Connection } from 'mongoose'
-import type { MongoCompat } from './mongo-compat.ts'
 import { withDeadline } from './store-deadline.ts'
 import type { OtpStore } from './otp/otp-store.ts'
 import { RedisOtpStore } from './otp/redis-otp-store.ts'
@@ -25,7 +24,6 @@ import { RedisMfaChallengeStore } from './totp/redis-mfa-challenge-store.ts'
 import { MemoryMfaChallengeStore } from './totp/memory-mfa-challenge-store.ts'
 import type { UserRepository } from './users/user-repository.ts'
 import { MongoUserRepository } from './users/mongo-user-repository.ts'
-import { FerretDbUserRepository } from './users/ferretdb-user-repository.ts'
 import { MemoryUserRepository } from './users/memory-user-repository.ts'
 import type { SessionRepository } from './sessions/session-repository.ts'
 import { MongoSessionRepository } from './sessions/mongo-session-repository.ts'
@@ -53,7 +51,7 @@ export interface DocumentStores {
 }
 
 export interface StoreOptions {
-  /** the clock of the in-process adapters and of the FerretDB mode's claims and locks; tests inject one */
+  /** the clock of the in-process adapters; tests inject one */
   now: () => Date
   /** before every Redis key: keeps parallel test files apart; '' in production */
   keyPrefix: string
@@ -90,25 +88,21 @@ export function createKeyedStores (
   }
 }
 
-/**
- * MongoDB when configured, this process otherwise: chosen once, here. On MongoDB, its own semantics unless the
- * server is FerretDB (MONGODB_COMPAT): only then the adapters with its workarounds.
- */
+/** MongoDB when configured (MONGODB_URL), this process otherwise: chosen once, here. */
 export function createDocumentStores (
-  mongo: Connection | null, compat: MongoCompat | null, { now, deadlineMs }: Pick<StoreOptions, 'now' | 'deadlineMs'>
+  mongo: Connection | null, { now, deadlineMs }: Pick<StoreOptions, 'now' | 'deadlineMs'>
 ): DocumentStores {
-  const clock = () => now().getTime()
   if (mongo) {
     const bounded = <T extends object>(store: T, name: string): T =>
       deadlineMs === undefined ? store : withDeadline(store, deadlineMs, name)
     return {
-      users: bounded(compat === 'ferretdb' ? new FerretDbUserRepository(mongo, { now }) : new MongoUserRepository(mongo), 'users'),
-      sessions: bounded(new MongoSessionRepository(mongo, { compat: compat ?? 'mongodb', rotationLock: { now: clock } }), 'sessions'),
+      users: bounded(new MongoUserRepository(mongo), 'users'),
+      sessions: bounded(new MongoSessionRepository(mongo), 'sessions'),
       totpCredentials: bounded(new MongoTotpCredentialRepository(mongo), 'totp-credentials')
     }
   }
   return {
-    users: new MemoryUserRepository({ now: clock }),
+    users: new MemoryUserRepository({ now: () => now().getTime() }),
     sessions: new MemorySessionRepository(),
     totpCredentials: new MemoryTotpCredentialRepository()
   }

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { requireEnv } from './helpers/build-app.ts'
 import { startFakeSendGrid } from './helpers/fake-sendgrid.ts'
 import { startFakeVonage } from './helpers/fake-vonage.ts'
-import { testMongoUrl } from './helpers/mongo.ts'
+import { testMongoUrl, testServerNodeOptions } from './helpers/mongo.ts'
 import { newEmail } from './helpers/login.ts'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -34,6 +34,8 @@ t.test('the production steps of docs/operations.md, run as written, from the rep
     // what the environment sets over .env: this suite's stores and fake providers, a free port
     REDIS_URL: requireEnv('REDIS_URL'),
     MONGODB_URL: testMongoUrl(t),
+    // what the test server lacks of MongoDB, made up for in the driver (test/helpers/ferretdb-shims.ts)
+    NODE_OPTIONS: testServerNodeOptions,
     SENDGRID_BASE_URL: sendgrid.url,
     VONAGE_BASE_URL: vonage.url,
     PORT: '0',

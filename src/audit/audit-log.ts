@@ -15,13 +15,10 @@ export interface AuditLogOptions {
   batchSize?: number
   /** a batch that is not full is written after this long */
   flushIntervalMs?: number
-  /** how long events are kept, and how often to delete older ones (null: the store expires them itself) */
-  retentionMs: number
-  sweepIntervalMs?: number | null
   /** each written batch, e.g. to queue its webhook deliveries; a rejection is counted, not thrown */
   onBatch?: ((events: readonly AuditEvent[]) => Promise<void>) | undefined
-  /** a write, a sweep or onBatch failed */
-  onError?: ((error: unknown, what: 'write' | 'sweep' | 'batch') => void) | undefined
+  /** a write or onBatch failed */
+  onError?: ((error: unknown, what: 'write' | 'batch') => void) | undefined
 }
 
 export interface AuditLogStats {
@@ -54,21 +51,16 @@ export function decodeCursor (cursor: string): AuditPosition {
  * Reading a user's activity first writes what this process holds, so a user sees what they just did.
  */
 export class AuditLog {
-  readonly #options: Required<Omit<AuditLogOptions, 'onBatch' | 'onError' | 'sweepIntervalMs'>> & AuditLogOptions
+  readonly #options: Required<Omit<AuditLogOptions, 'onBatch' | 'onError'>> & AuditLogOptions
   readonly #onError: NonNullable<AuditLogOptions['onError']>
   #buffer: AuditEvent[] = []
   #timer: NodeJS.Timeout | undefined
-  #sweeper: NodeJS.Timeout | undefined
   #writing: Promise<void> = Promise.resolve()
   readonly #stats: AuditLogStats = { recorded: 0, written: 0, dropped: 0, failed: 0 }
 
   constructor (options: AuditLogOptions) {
     this.#options = { maxBuffered: 10_000, batchSize: 500, flushIntervalMs: 200, ...options }
     this.#onError = options.onError ?? (() => {})
-    if (options.sweepIntervalMs) {
-      this.#sweeper = setInterval(() => { this.sweep().catch(() => {}) }, options.sweepIntervalMs)
-      this.#sweeper.unref()
-    }
   }
 
   /** Records an event of the current request; never throws, never waits. */
@@ -119,24 +111,11 @@ export class AuditLog {
     return { events: page, nextCursor: events.length > limit && last ? encodeCursor(last) : null }
   }
 
-  /** Deletes events past the retention (for servers without TTL indexes). */
-  async sweep (): Promise<number> {
-    try {
-      return await this.#options.store.deleteOlderThan(
-        new Date(this.#options.now().getTime() - this.#options.retentionMs)
-      )
-    } catch (error) {
-      this.#onError(error, 'sweep')
-      throw error
-    }
-  }
-
   stats (): AuditLogStats {
     return { ...this.#stats }
   }
 
   async close (): Promise<void> {
-    clearInterval(this.#sweeper)
     await this.flush()
   }
 

@@ -24,29 +24,23 @@ auditSchema.index({ userId: 1, at: -1, _id: -1 })
 
 const TTL_INDEX = 'at_ttl'
 const INDEX_OPTIONS_CONFLICT = 85
-const NOT_IMPLEMENTED = 238
 
 const toEvent = ({ _id, ...event }: AuditDocument): AuditEvent => ({
   id: _id, ...event, amr: event.amr ? [...event.amr] : null
 })
 
 export interface MongoAuditStoreOptions {
-  /** how long events are kept; on MongoDB a TTL index removes them */
+  /** how long events are kept (AUDIT_RETENTION_DAYS): the TTL index's expiry */
   retentionMs: number
-  /** false under MONGODB_COMPAT=ferretdb (FerretDB 1.x has no TTL indexes): the caller sweeps with deleteOlderThan */
-  ttlIndex: boolean
 }
 
 /**
  * AuditStore on MongoDB: the `audit_events` collection, written in unordered batches, read by user newest first
- * through one compound index. Old events leave through a TTL index on `at` (AUDIT_RETENTION_DAYS), or, on a
- * server without TTL indexes, through deleteOlderThan.
+ * through one compound index. Old events leave through a TTL index on `at` (AUDIT_RETENTION_DAYS).
  */
 export class MongoAuditStore implements AuditStore {
   readonly #events: Model<AuditDocument>
   readonly #options: MongoAuditStoreOptions
-  /** After init: whether old events leave by the TTL index; when not, the caller sweeps (deleteOlderThan). */
-  ttlIndex = false
 
   constructor (connection: Connection, options: MongoAuditStoreOptions) {
     this.#events = connection.models.AuditEvent as Model<AuditDocument> | undefined ?? connection.model<AuditDocument>('AuditEvent', auditSchema)
@@ -56,14 +50,7 @@ export class MongoAuditStore implements AuditStore {
   async init (): Promise<void> {
     await this.#events.createCollection()
     await this.#events.createIndexes()
-    if (!this.#options.ttlIndex) return
-    try {
-      await this.#ttlIndex(Math.round(this.#options.retentionMs / 1000))
-      this.ttlIndex = true
-    } catch (error) {
-      // a server without TTL indexes (FerretDB 1.x) under MONGODB_COMPAT=mongodb: swept like under ferretdb
-      if ((error as { code?: unknown }).code !== NOT_IMPLEMENTED) throw error
-    }
+    await this.#ttlIndex(Math.round(this.#options.retentionMs / 1000))
   }
 
   /** Creates the TTL index, or changes its expiry when AUDIT_RETENTION_DAYS changed since it was made. */
@@ -92,9 +79,5 @@ export class MongoAuditStore implements AuditStore {
       .limit(limit)
       .lean<AuditDocument[]>()
     return documents.map(toEvent)
-  }
-
-  async deleteOlderThan (cutoff: Date): Promise<number> {
-    return (await this.#events.deleteMany({ at: { $lt: cutoff } })).deletedCount
   }
 }

@@ -61,7 +61,6 @@ const mfaTokenGone = () => new AppError('challenge_expired', { detail: 'The mfaT
  * - verify, returning user: R verify script; M beginLogin (one findOneAndUpdate); M session insert.
  * - verify, sign-up: R verify script; M upsert of the user; M session insert.
  * - verify, with an authenticator app: R verify script; M beginLogin, M user read; R MFA token.
- * The FerretDB adapters (MONGODB_COMPAT=ferretdb) take more M trips for the same steps.
  */
 export class LoginService {
   readonly #options: LoginServiceOptions

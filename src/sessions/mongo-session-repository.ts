@@ -1,8 +1,6 @@
 import { Schema, Types, type Connection, type Model } from 'mongoose'
-import { MongoRotationLock, type RotationLockOptions } from './mongo-rotation-lock.ts'
-import type { MongoCompat } from '../mongo-compat.ts'
 import {
-  isSessionId, sameHash, staleRotationOutcome,
+  isSessionId, staleRotationOutcome,
   type NewSession, type RotateResult, type Rotation, type Session, type SessionRepository
 } from './session-repository.ts'
 
@@ -25,7 +23,6 @@ const sessionSchema = new Schema<SessionDocument>({
 sessionSchema.index({ userId: 1 })
 
 const after = { returnDocument: 'after' } as const
-const NOT_IMPLEMENTED = 238
 const INVALID: RotateResult = { outcome: 'invalid' }
 
 const live = (now: Date) => ({ revokedAt: null, expiresAt: { $gt: now } })
@@ -38,43 +35,23 @@ function toSession ({ _id, ...session }: SessionDocument & { previousHashes?: un
   return { id: _id.toHexString(), familyId: _id.toHexString(), ...rest, amr: [...session.amr] }
 }
 
-export interface MongoSessionRepositoryOptions {
-  /** 'mongodb': a rotation is one atomic compare-and-swap; 'ferretdb': it swaps under a lock (see below) */
-  compat: MongoCompat
-  rotationLock?: RotationLockOptions
-}
-
 /**
  * SessionRepository on MongoDB. Every query filters on revokedAt and expiresAt itself: the TTL index only keeps
- * the collection small (FerretDB has none). A refresh token names its session (`_id`), so:
- * - compat 'mongodb': a rotation is ONE findOneAndUpdate on `{ _id, generation, tokenHash, live }`, atomic on
- *   MongoDB; only a miss (reuse, grace, or an invalid token) reads again.
- * - compat 'ferretdb': FerretDB 1.x runs a filtered update as a read and an unconditional write (FerretDB#3040),
- *   so the swap runs under a per-token lock (mongo-rotation-lock.ts): read by `_id`, compare in code, write by
- *   `_id` (the only filter it hands to its storage). Parallel callers wait for the winner's result and then see
- *   their generation as an earlier one.
+ * the collection small (its monitor runs once a minute). A refresh token names its session (`_id`), so a rotation
+ * is ONE findOneAndUpdate on `{ _id, generation, tokenHash, live }`, atomic on MongoDB: of parallel rotations of
+ * one token exactly one matches. Only a miss (reuse, grace, or an invalid token) reads again.
  */
 export class MongoSessionRepository implements SessionRepository {
   readonly #sessions: Model<SessionDocument>
-  readonly #lock: MongoRotationLock | null
-  /** After init: whether the server took the TTL index (MongoDB does, FerretDB 1.x does not). */
-  ttlIndex = false
 
-  constructor (connection: Connection, options: MongoSessionRepositoryOptions) {
+  constructor (connection: Connection) {
     this.#sessions = connection.models.Session as Model<SessionDocument> | undefined ?? connection.model<SessionDocument>('Session', sessionSchema)
-    this.#lock = options.compat === 'ferretdb' ? new MongoRotationLock(connection, options.rotationLock) : null
   }
 
   async init (): Promise<void> {
     await this.#sessions.createCollection()
     await this.#sessions.createIndexes()
-    const lockTtl = await this.#lock?.init() ?? true
-    try {
-      await this.#sessions.collection.createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0, name: 'expiresAt_ttl' })
-      this.ttlIndex = lockTtl
-    } catch (error) {
-      if ((error as { code?: unknown }).code !== NOT_IMPLEMENTED) throw error
-    }
+    await this.#sessions.collection.createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0, name: 'expiresAt_ttl' })
   }
 
   async create (input: NewSession): Promise<Session> {
@@ -97,14 +74,9 @@ export class MongoSessionRepository implements SessionRepository {
   async rotate (rotation: Rotation): Promise<RotateResult> {
     const _id = toObjectId(rotation.sessionId)
     if (!_id) return INVALID
-    return this.#lock ? this.#rotateUnderLock(_id, this.#lock, rotation) : this.#rotateAtomically(_id, rotation)
-  }
-
-  /** MongoDB: the compare-and-swap is the filter; of parallel rotations of one token exactly one matches. */
-  async #rotateAtomically (_id: Types.ObjectId, rotation: Rotation): Promise<RotateResult> {
     const { generation, tokenHash, newHash, now, expiresAt } = rotation
-    // the hash is compared by the server, not in constant time: it is a SHA-256 of a token with 128 unknown bits
-    // and a tag, so how long a mismatch takes says nothing useful about any token
+    // the compare-and-swap is the filter. The hash is compared by the server, not in constant time: it is a
+    // SHA-256 of a token with 128 unknown bits and a tag, so how long a mismatch takes says nothing useful
     const rotated = await this.#sessions.findOneAndUpdate(
       { _id, generation, tokenHash, ...live(now) },
       { $set: { tokenHash: newHash, generation: generation + 1, lastUsedAt: now, expiresAt } },
@@ -117,32 +89,6 @@ export class MongoSessionRepository implements SessionRepository {
     return this.#presentedStale(current, rotation)
   }
 
-  async #rotateUnderLock (_id: Types.ObjectId, lock: MongoRotationLock, rotation: Rotation): Promise<RotateResult> {
-    const { generation, tokenHash, now } = rotation
-    // a second and third look after waiting: the winner's swap landed (the generation is now an earlier one) or failed,
-    // or a crashed rotation's stale lock was broken and the hash may be rotated here
-    for (let look = 0; look < 3; look++) {
-      const current = await this.#sessions.findById(_id).lean<SessionDocument>()
-      if (!current || !isLive(current, now)) return INVALID
-      if (current.generation !== generation || !sameHash(current.tokenHash, tokenHash)) {
-        return this.#presentedStale(current, rotation)
-      }
-      if (look === 2) break
-      if (await lock.acquire(tokenHash)) {
-        try {
-          const session = await this.#swapUnderLock(_id, rotation)
-          if (session) return { outcome: 'rotated', session }
-        } finally {
-          await lock.release(tokenHash)
-        }
-      } else if (!await lock.waitForRelease(tokenHash)) {
-        // a parallel rotation of this token holds the lock for too long
-        return INVALID
-      }
-    }
-    return INVALID
-  }
-
   /** Not the session's current token: an already used one (reuse, or grace), or nothing of it. */
   async #presentedStale (current: SessionDocument, rotation: Rotation): Promise<RotateResult> {
     const { now } = rotation
@@ -151,25 +97,6 @@ export class MongoSessionRepository implements SessionRepository {
     if (outcome === 'grace') return { outcome: 'rotated', session: toSession(current) }
     await this.#sessions.updateOne({ _id: current._id, revokedAt: null }, { $set: { revokedAt: now } })
     return { outcome: 'reused', session: toSession({ ...current, revokedAt: now }) }
-  }
-
-  /** FerretDB: the swap, under the token's lock; null when the session moved on, was revoked or expired meanwhile. */
-  async #swapUnderLock (
-    _id: Types.ObjectId, { generation, tokenHash, newHash, now, expiresAt }: Rotation
-  ): Promise<Session | null> {
-    // the lock keeps other rotations of this token out: read what it guards
-    const current = await this.#sessions.findById(_id).lean<SessionDocument>()
-    if (
-      !current || current.generation !== generation || !sameHash(current.tokenHash, tokenHash) || !isLive(current, now)
-    ) return null
-    const rotated = await this.#sessions.findOneAndUpdate(
-      { _id },
-      { $set: { tokenHash: newHash, generation: generation + 1, lastUsedAt: now, expiresAt } },
-      after
-    ).lean<SessionDocument>()
-    // a revocation landing between the read and the write stays (a swap never touches revokedAt), as if it had
-    // come just after this rotation
-    return rotated ? toSession(rotated) : null
   }
 
   async findById (id: string): Promise<Session | null> {

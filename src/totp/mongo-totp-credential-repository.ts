@@ -47,10 +47,9 @@ function toCredential ({ _id, secret, ...rest }: CredentialDocument): TotpCreden
 }
 
 /**
- * TotpCredentialRepository on MongoDB (FerretDB-compatible): one document per user in `totp_credentials`, and one
- * per consumed recovery code in `totp_recovery_code_uses`. A code is consumed by inserting its `_id` rather than
- * by pulling it from the credential's array: `_id` uniqueness is atomic on every MongoDB-wire server, whereas
- * FerretDB 1.x runs a filtered update as a read and a separate write, so two pulls could both succeed.
+ * TotpCredentialRepository on MongoDB: one document per user in `totp_credentials`, and one per consumed recovery
+ * code in `totp_recovery_code_uses`. A code is consumed by inserting its `_id` rather than by pulling it from the
+ * credential's array: the insert is the compare-and-set (`_id` is unique), and it keeps when each code was used.
  */
 export class MongoTotpCredentialRepository implements TotpCredentialRepository {
   readonly #credentials: Model<CredentialDocument>

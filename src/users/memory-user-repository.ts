@@ -10,7 +10,7 @@ const identityKey = (kind: IdentifierKind, value: string) => `${kind}:${value}`
  */
 export class MemoryUserRepository implements UserRepository {
   readonly #users = new Map<string, User>()
-  /** identity key → user id: the same claim the MongoDB adapter keeps in its identities collection */
+  /** identity key → user id: what the MongoDB adapter's unique indexes on email and phone hold */
   readonly #identities = new Map<string, string>()
   readonly #now: () => number
 

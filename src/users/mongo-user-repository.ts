@@ -7,12 +7,17 @@ import {
   type UserStatus
 } from './user-repository.ts'
 
-/** Stored shape: an identifier the user lacks is absent, not null, so the sparse unique indexes skip it. */
-export interface UserDocument extends Omit<User, 'id' | 'email' | 'phone'> {
+/**
+ * Stored shape: a new user's document holds only the fields that have a value; an absent one reads as null. An
+ * identifier the user lacks must be absent (not null) so that the sparse unique indexes skip it.
+ */
+interface UserDocument extends Omit<User, 'id' | 'email' | 'phone' | NullableField>, Partial<Pick<User, NullableField>> {
   _id: Types.ObjectId
   email?: string | null
   phone?: string | null
 }
+
+type NullableField = 'emailVerifiedAt' | 'phoneVerifiedAt' | 'name' | 'locale' | 'lastLoginAt'
 
 const nullableString = { type: String, default: null }
 const nullableDate = { type: Date, default: null }
@@ -29,25 +34,24 @@ const userSchema = new Schema<UserDocument>({
   mfaEnrolled: { type: Boolean, default: false }
 }, { collection: 'users', timestamps: true, versionKey: false })
 
-export const after = { returnDocument: 'after' } as const
-export const toObjectId = (id: string) => /^[0-9a-f]{24}$/i.test(id) ? new Types.ObjectId(id) : null
-export const conflict = (kind: IdentifierKind) => new AppError('conflict', { detail: `This ${kind} belongs to another account.` })
+const after = { returnDocument: 'after' } as const
+const toObjectId = (id: string) => /^[0-9a-f]{24}$/i.test(id) ? new Types.ObjectId(id) : null
+const conflict = (kind: IdentifierKind) => new AppError('conflict', { detail: `This ${kind} belongs to another account.` })
+const gone = () => new AppError('unauthorized', { detail: 'The user no longer exists.' })
 const REFUSED: LoginStep = { outcome: 'refused' }
-/** what the schema's defaults give a new user; the upsert goes past Mongoose, so they are spelled out */
-const NEW_USER_FIELDS = { emailVerifiedAt: null, phoneVerifiedAt: null, name: null, lastLoginAt: null }
 
-export function toUser ({ _id, ...rest }: UserDocument): User {
+function toUser ({ _id, ...rest }: UserDocument): User {
   return {
     id: _id.toHexString(),
     email: rest.email ?? null,
     phone: rest.phone ?? null,
-    // absent reads as null: FerretDB drops null members of an upsert's $setOnInsert
     emailVerifiedAt: rest.emailVerifiedAt ?? null,
     phoneVerifiedAt: rest.phoneVerifiedAt ?? null,
     name: rest.name ?? null,
     locale: rest.locale ?? null,
     status: rest.status,
     lastLoginAt: rest.lastLoginAt ?? null,
+    // users stored before MFA existed have no mfaEnrolled
     mfaEnrolled: rest.mfaEnrolled ?? false,
     createdAt: rest.createdAt,
     updatedAt: rest.updatedAt
@@ -57,47 +61,46 @@ export function toUser ({ _id, ...rest }: UserDocument): User {
 /**
  * UserRepository on MongoDB. One identifier, one user: unique sparse indexes on `email` and `phone` (a user
  * without a phone has no `phone` field, so many users can lack one). The hot paths are one command each:
- * a start reads by identifier, a returning login is one findOneAndUpdate, a sign-up one upsert.
- * FerretDB runs this too where each document has one writer (tests, benchmarks); its own variant, with the
- * workarounds for its non-atomic filtered updates, is ferretdb-user-repository.ts.
+ * a start reads by identifier, a returning login is one findOneAndUpdate, a sign-up one upsert; each is atomic
+ * on its document, and the unique indexes settle parallel sign-ups and identifier changes.
  */
 export class MongoUserRepository implements UserRepository {
-  protected readonly users: Model<UserDocument>
+  readonly #users: Model<UserDocument>
 
   constructor (connection: Connection) {
-    this.users = connection.models.User as Model<UserDocument> | undefined ?? connection.model<UserDocument>('User', userSchema)
+    this.#users = connection.models.User as Model<UserDocument> | undefined ?? connection.model<UserDocument>('User', userSchema)
   }
 
   async init (): Promise<void> {
-    await this.users.createCollection()
+    await this.#users.createCollection()
     await Promise.all((['email', 'phone'] as const).map((field) =>
-      this.users.collection.createIndex({ [field]: 1 }, { unique: true, sparse: true, name: `${field}_unique` })))
+      this.#users.collection.createIndex({ [field]: 1 }, { unique: true, sparse: true, name: `${field}_unique` })))
   }
 
   async findById (id: string): Promise<User | null> {
     const _id = toObjectId(id)
-    const user = _id && await this.users.findById(_id).lean<UserDocument>()
+    const user = _id && await this.#users.findById(_id).lean<UserDocument>()
     return user ? toUser(user) : null
   }
 
   async findByIdentifier (kind: IdentifierKind, value: string): Promise<User | null> {
     // known or unknown, one index lookup: timing does not tell them apart. Through the driver, not a Mongoose
     // query: the hot read of every code request
-    const user = await this.users.collection.findOne<UserDocument>({ [kind]: value })
+    const user = await this.#users.collection.findOne<UserDocument>({ [kind]: value })
     return user ? toUser(user) : null
   }
 
   async findOrCreateByIdentifier (
     kind: IdentifierKind, value: string, defaults: NewUserDefaults = {}
   ): Promise<{ user: User, created: boolean }> {
-    const { locale = null, loginAt } = defaults
+    const { locale, loginAt } = defaults
     const loggedIn = loginAt ? { [verifiedAtField(kind)]: loginAt, lastLoginAt: loginAt } : {}
     const now = new Date()
     try {
-      // the filter's equality on the identifier goes into the inserted document
-      const result = await this.users.collection.findOneAndUpdate(
+      // the filter's equality on the identifier goes into the inserted document; fields without a value stay out
+      const result = await this.#users.collection.findOneAndUpdate(
         { [kind]: value },
-        { $setOnInsert: { locale, status: 'active', mfaEnrolled: false, ...NEW_USER_FIELDS, ...loggedIn, createdAt: now, updatedAt: now } },
+        { $setOnInsert: { ...(locale ? { locale } : {}), status: 'active', mfaEnrolled: false, ...loggedIn, createdAt: now, updatedAt: now } },
         { upsert: true, returnDocument: 'after', includeResultMetadata: true }
       )
       const user = result.value as UserDocument | null
@@ -106,7 +109,7 @@ export class MongoUserRepository implements UserRepository {
     } catch (error) {
       // a parallel upsert inserted it first: the unique index refused ours
       if (!isDuplicateKey(error)) throw error
-      const winner = await this.users.findOne({ [kind]: value }).lean<UserDocument>()
+      const winner = await this.#users.findOne({ [kind]: value }).lean<UserDocument>()
       if (!winner) throw conflict(kind)
       return { user: toUser(winner), created: false }
     }
@@ -119,8 +122,8 @@ export class MongoUserRepository implements UserRepository {
     if (!_id) return REFUSED
     const filter: Record<string, unknown> = { _id, [kind]: value, status: 'active' }
     if (secondFactor) filter.mfaEnrolled = { $ne: true }
-    const user = await this.users.findOneAndUpdate(filter, { $set: { lastLoginAt: at } }, after).lean<UserDocument>()
-    if (user) return { outcome: 'logged_in', user: await this.verifyOnFirstLogin(toUser(user), kind, at) }
+    const user = await this.#users.findOneAndUpdate(filter, { $set: { lastLoginAt: at } }, after).lean<UserDocument>()
+    if (user) return { outcome: 'logged_in', user: await this.#verifyOnFirstLogin(toUser(user), kind, at) }
     // off the hot path: why the filter missed
     const found = await this.findById(id)
     if (!found || found.status !== 'active' || found[kind] !== value) return REFUSED
@@ -129,27 +132,27 @@ export class MongoUserRepository implements UserRepository {
 
   async recordLogin (id: string, kind: IdentifierKind, at: Date): Promise<User | null> {
     const _id = toObjectId(id)
-    const user = _id && await this.update(_id, { lastLoginAt: at })
-    return user && await this.verifyOnFirstLogin(user, kind, at)
+    const user = _id && await this.#update(_id, { lastLoginAt: at })
+    return user && await this.#verifyOnFirstLogin(user, kind, at)
   }
 
   /**
    * "Set unless set" for `<kind>VerifiedAt`, only at the first login with that identifier: users signed up by a
-   * login are created verified, so a returning login rarely pays this second write (one update would need an
-   * update pipeline, which FerretDB lacks).
+   * login are created verified, so this second write is rare, and the login's own write stays a plain `$set`
+   * rather than an update pipeline on every login.
    */
-  protected async verifyOnFirstLogin (user: User, kind: IdentifierKind, at: Date): Promise<User> {
+  async #verifyOnFirstLogin (user: User, kind: IdentifierKind, at: Date): Promise<User> {
     const field = verifiedAtField(kind)
     if (user[kind] === null || user[field] !== null) return user
     const _id = new Types.ObjectId(user.id)
-    const verified = await this.users.findOneAndUpdate({ _id, [field]: null }, { $set: { [field]: at } }, after)
+    const verified = await this.#users.findOneAndUpdate({ _id, [field]: null }, { $set: { [field]: at } }, after)
       .lean<UserDocument>()
     return verified ? toUser(verified) : await this.findById(user.id) ?? user
   }
 
   async setMfaEnrolled (id: string, enrolled: boolean): Promise<User | null> {
     const _id = toObjectId(id)
-    return _id && this.update(_id, { mfaEnrolled: enrolled })
+    return _id && this.#update(_id, { mfaEnrolled: enrolled })
   }
 
   async updateProfile (id: string, patch: ProfilePatch): Promise<User | null> {
@@ -157,46 +160,37 @@ export class MongoUserRepository implements UserRepository {
     const set: Partial<ProfilePatch> = {}
     if (patch.name !== undefined) set.name = patch.name
     if (patch.locale !== undefined) set.locale = patch.locale
-    return _id && this.update(_id, set)
+    return _id && this.#update(_id, set)
   }
 
   async attachIdentifier (id: string, kind: IdentifierKind, value: string, verifiedAt: Date): Promise<User> {
     const _id = toObjectId(id)
-    const user = _id && await this.users.findById(_id).lean<UserDocument>()
-    if (!_id || !user) throw new AppError('unauthorized', { detail: 'The user no longer exists.' })
+    const user = _id && await this.#users.findById(_id).lean<UserDocument>()
+    if (!_id || !user) throw gone()
     const field = verifiedAtField(kind)
     if (user[kind] === value) {
-      await this.users.updateOne({ _id, [field]: null }, { $set: { [field]: verifiedAt } })
+      await this.#users.updateOne({ _id, [field]: null }, { $set: { [field]: verifiedAt } })
     } else {
-      await this.replaceIdentifier(_id, kind, value, verifiedAt)
+      try {
+        // the unique index decides: a value another user holds refuses the update
+        await this.#users.updateOne({ _id }, { $set: { [kind]: value, [field]: verifiedAt } })
+      } catch (error) {
+        if (isDuplicateKey(error)) throw conflict(kind)
+        throw error
+      }
     }
     const updated = await this.findById(id)
-    if (!updated) throw new AppError('unauthorized', { detail: 'The user no longer exists.' })
+    if (!updated) throw gone()
     return updated
-  }
-
-  /** Gives the user `value` as its `kind`, verified: the unique index refuses one another user holds. */
-  protected async replaceIdentifier (
-    _id: Types.ObjectId, kind: IdentifierKind, value: string, verifiedAt: Date
-  ): Promise<void> {
-    // the index decides; the read first only gives the common case a clean answer on servers whose
-    // duplicate-key error on update is not 11000 (FerretDB on SQLite)
-    if (await this.users.exists({ [kind]: value, _id: { $ne: _id } })) throw conflict(kind)
-    try {
-      await this.users.updateOne({ _id }, { $set: { [kind]: value, [verifiedAtField(kind)]: verifiedAt } })
-    } catch (error) {
-      if (isDuplicateKey(error)) throw conflict(kind)
-      throw error
-    }
   }
 
   async setStatus (id: string, status: UserStatus): Promise<User | null> {
     const _id = toObjectId(id)
-    return _id && this.update(_id, { status })
+    return _id && this.#update(_id, { status })
   }
 
-  protected async update (_id: Types.ObjectId, set: Record<string, unknown>): Promise<User | null> {
-    const user = await this.users.findOneAndUpdate({ _id }, { $set: set }, after).lean<UserDocument>()
+  async #update (_id: Types.ObjectId, set: Record<string, unknown>): Promise<User | null> {
+    const user = await this.#users.findOneAndUpdate({ _id }, { $set: set }, after).lean<UserDocument>()
     return user ? toUser(user) : null
   }
 }

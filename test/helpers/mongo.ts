@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import mongoose, { type Connection } from 'mongoose'
 import type { Test } from 'tap'
 import { connectMongo } from '../../plugins/mongo.ts'
+import './ferretdb-shims.ts'
 
 const TIMEOUT_MS = 5000
 
@@ -11,6 +12,37 @@ function baseUrl (): URL {
   if (!url) throw new Error('MONGODB_URL is not set: run the tests with `npm test` (scripts/with-test-services.sh starts FerretDB) or point it at a mongod')
   return new URL(url)
 }
+
+let server: Promise<'mongodb' | 'ferretdb'> | undefined
+
+/** What MONGODB_URL runs, asked once per process: FerretDB answers buildInfo with its own version too. */
+export function testServer (): Promise<'mongodb' | 'ferretdb'> {
+  server ??= (async () => {
+    const connection = mongoose.createConnection(baseUrl().href, { serverSelectionTimeoutMS: TIMEOUT_MS })
+    try {
+      await connection.asPromise()
+      const info = await connection.db!.admin().command({ buildInfo: 1 })
+      return typeof info.ferretdbVersion === 'string' ? 'ferretdb' : 'mongodb'
+    } finally {
+      await connection.close()
+    }
+  })()
+  return server
+}
+
+/** What FerretDB 1.x, the test server, lacks of MongoDB, for the tests that rely on it. */
+const FERRETDB_LACKS = {
+  atomicUpdates: 'MongoDB\'s atomic filtered updates (FerretDB 1.x runs one as a read and a separate write, so parallel writers of one document both match)'
+} as const
+
+/** tap options of a test that needs what the test server lacks: skipped there with the reason, run on a mongod. */
+export async function needsMongoDb (what: keyof typeof FERRETDB_LACKS): Promise<{ skip?: string }> {
+  if (await testServer() === 'mongodb') return {}
+  return { skip: `needs ${FERRETDB_LACKS[what]}; MONGODB_URL at a real mongod runs it` }
+}
+
+/** NODE_OPTIONS for an app process a test starts against the test server: its shims (ferretdb-shims.ts). */
+export const testServerNodeOptions = `--import=${new URL('./ferretdb-shims.ts', import.meta.url).href}`
 
 async function dropDatabase (url: string): Promise<void> {
   const connection = mongoose.createConnection(url, { serverSelectionTimeoutMS: TIMEOUT_MS })

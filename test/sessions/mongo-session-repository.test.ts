@@ -4,15 +4,13 @@ import { Types } from 'mongoose'
 import { MongoSessionRepository } from '../../src/sessions/mongo-session-repository.ts'
 import { newSessionId } from '../../src/sessions/tokens.ts'
 import { connectTestMongo } from '../helpers/mongo.ts'
+import { expireAfterSeconds } from '../helpers/ferretdb-shims.ts'
 
-// What the contract suite cannot see: indexes, the FerretDB mode's rotation lock and what a crash leaves behind.
+// What the contract suite cannot see: the indexes, and the document a session keeps.
 
 const connection = await connectTestMongo(t)
-// the lock's clock: real time, moved forward where a test needs a lock to turn stale
-let clockOffsetMs = 0
-const sessions = new MongoSessionRepository(connection, { compat: 'ferretdb', rotationLock: { waitMs: 100, now: () => Date.now() + clockOffsetMs } })
+const sessions = new MongoSessionRepository(connection)
 await sessions.init()
-const locks = connection.collection('session_rotation_locks')
 
 const hash = () => randomBytes(32).toString('hex')
 const T0 = new Date('2030-01-01T00:00:00Z')
@@ -34,14 +32,15 @@ async function newSession () {
   return { session, tokenHash, rotation }
 }
 
-t.test('init creates the userId index, the TTL index where the server has them, and can run again', async (t) => {
+t.test('init creates the userId index and the TTL index on expiresAt, and can run again', async (t) => {
   // the indexes an older version made for lookups by hash go in a migration (test/migrations.test.ts), not here
   await sessions.init()
-  const indexes = await connection.collection('sessions').indexes()
+  const collection = connection.db!.collection('sessions')
+  const indexes = await collection.indexes()
   t.notOk(indexes.some((index) => 'tokenHash' in index.key || 'previousHashes.hash' in index.key), 'no index on hashes')
   t.ok(indexes.some((index) => index.key.userId === 1), 'userId')
-  const ttl = indexes.some((index) => index.key.expiresAt === 1 && index.expireAfterSeconds === 0)
-  t.equal(sessions.ttlIndex, ttl, `ttlIndex reports what the server did (${ttl ? 'TTL index made' : 'no TTL indexes here'})`)
+  t.ok(indexes.some((index) => index.name === 'expiresAt_ttl' && index.key.expiresAt === 1), 'expiresAt')
+  t.equal(await expireAfterSeconds(collection, 'expiresAt_ttl'), 0, 'a session leaves when it expires')
 })
 
 t.test('the session document keeps the current hash and generation only, whatever the number of rotations', async (t) => {
@@ -56,42 +55,6 @@ t.test('the session document keeps the current hash and generation only, whateve
   t.equal(stored?.tokenHash, current)
   t.equal(stored?.generation, 25)
   t.notOk('previousHashes' in (stored ?? {}))
-})
-
-t.test('locks are released after every rotation', async (t) => {
-  const { tokenHash, rotation } = await newSession()
-  await Promise.all(Array.from({ length: 5 }, () => sessions.rotate(rotation(tokenHash, 1))))
-  t.equal(await locks.countDocuments({}), 0)
-})
-
-t.test('a lock held by a rotation in flight makes a parallel caller wait, then answer invalid', async (t) => {
-  const { session, tokenHash, rotation } = await newSession()
-  await locks.insertOne({ _id: tokenHash as never, takenAt: new Date() })
-  t.same(await sessions.rotate(rotation(tokenHash, 1)), { outcome: 'invalid' }, 'gave up waiting for the holder')
-  // no elapsed-time check (it flaked under load): what matters is that a fresh lock is waited on, not broken
-  t.ok(await locks.findOne({ _id: tokenHash as never }), 'the holder\'s fresh lock is still there')
-  t.equal(await sessions.isActive(session.id, at(2)), true, 'nothing revoked')
-  await locks.deleteOne({ _id: tokenHash as never })
-  t.equal((await sessions.rotate(rotation(tokenHash, 3))).outcome, 'rotated', 'works once released')
-})
-
-t.test('a stale lock left by a crash before the swap is broken', async (t) => {
-  const { session, tokenHash, rotation } = await newSession()
-  await locks.insertOne({ _id: tokenHash as never, takenAt: new Date() })
-  const next = rotation(tokenHash, 1)
-  clockOffsetMs += 10_001
-  t.teardown(() => { clockOffsetMs = 0 })
-  t.match(await sessions.rotate(next), { outcome: 'rotated', session: { id: session.id, tokenHash: next.newHash } })
-  t.equal(await locks.countDocuments({ _id: tokenHash as never }), 0)
-})
-
-t.test('a lock left by a crash after the swap does not matter', async (t) => {
-  const { tokenHash, rotation } = await newSession()
-  const next = rotation(tokenHash, 1)
-  await sessions.rotate(next)
-  await locks.insertOne({ _id: tokenHash as never, takenAt: new Date() })
-  t.equal((await sessions.rotate(rotation(next.newHash, 2, 1))).outcome, 'rotated', 'the successor rotates')
-  t.equal((await sessions.rotate(rotation(tokenHash, 3))).outcome, 'reused', 'the old token is still caught as reuse')
 })
 
 t.test('expired sessions stay invalid while the document is still there (no TTL monitor needed)', async (t) => {
