@@ -2,7 +2,6 @@ import fp from 'fastify-plugin'
 import mongoose, { type Connection } from 'mongoose'
 import type { FastifyInstance } from 'fastify'
 import type { Config } from '../src/config.ts'
-import { runMigrations } from '../src/migrations.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -40,9 +39,6 @@ async function mongoPlugin (
   const connection = await connectMongo(config.MONGODB_URL, config.STORE_TIMEOUT_MS, monitorCommands)
   app.addHook('onClose', async () => { await connection.close() })
   app.decorate('mongo', connection)
-  // once per database, recorded in `migrations`: what used to run at every start
-  const ran = await runMigrations(connection)
-  if (ran.length > 0) app.log.info({ migrations: ran }, 'migrations ran')
 }
 
 export default fp(mongoPlugin, { name: 'mongo', fastify: '5.x' })

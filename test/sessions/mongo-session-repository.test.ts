@@ -33,7 +33,6 @@ async function newSession () {
 }
 
 t.test('init creates the userId index and the TTL index on expiresAt, and can run again', async (t) => {
-  // the indexes an older version made for lookups by hash go in a migration (test/migrations.test.ts), not here
   await sessions.init()
   const collection = connection.db!.collection('sessions')
   const indexes = await collection.indexes()
