@@ -8,7 +8,7 @@ import type { AuditStore } from '../src/audit/audit-store.ts'
 import { MongoAuditStore } from '../src/audit/mongo-audit-store.ts'
 import { MemoryAuditStore } from '../src/audit/memory-audit-store.ts'
 import { webhookJob } from '../src/audit/audit-webhook.ts'
-import { withDeadline } from '../src/store-deadline.ts'
+import { withDeadline } from '../src/stores/store-deadline.ts'
 import { clientInfo } from './auth.ts'
 
 declare module 'fastify' {

@@ -6,7 +6,7 @@ import { AppError } from '../src/errors.ts'
 import { SessionService, type AccessTokenPayload, type ClientInfo } from '../src/auth/session-service.ts'
 import type { Caller } from '../src/auth/account-proof.ts'
 import { loadRefreshTokenKey } from '../src/sessions/tokens.ts'
-import { unavailableIfStoreError } from '../src/store-errors.ts'
+import { unavailableIfStoreError } from '../src/stores/store-errors.ts'
 
 /** The claims of an access token, as this service signs them. */
 export interface AccessClaims extends Omit<AccessTokenPayload, 'auth_time'> {

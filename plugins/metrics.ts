@@ -4,13 +4,13 @@ import type { Config } from '../src/config.ts'
 import { isAppError } from '../src/errors.ts'
 import { NO_METRICS, type Metrics } from '../src/metrics/metrics.ts'
 import { PrometheusMetrics } from '../src/metrics/prometheus-metrics.ts'
-import { isStoreUnavailable, storeErrorSummary } from '../src/store-errors.ts'
+import { isStoreUnavailable, storeErrorSummary } from '../src/stores/store-errors.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** what the flows count; a no-op unless METRICS_PORT is set */
     metrics: Metrics
-    /** the registry src/listen.ts serves on METRICS_PORT; null when metrics are off */
+    /** the registry plugins/listen.ts serves on METRICS_PORT; null when metrics are off */
     prometheus: PrometheusMetrics | null
   }
 }

@@ -2,7 +2,7 @@ import fp from 'fastify-plugin'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { AppError, ERRORS, isAppError, type ErrorCode } from '../src/errors.ts'
 import { PROBLEM_TYPE_BASE } from './schemas/problem.ts'
-import { isStoreUnavailable, storeUnavailable } from '../src/store-errors.ts'
+import { isStoreUnavailable, storeUnavailable } from '../src/stores/store-errors.ts'
 import { setResponseHeaders } from './response-headers.ts'
 import { fieldErrors } from './validation-errors.ts'
 

@@ -9,7 +9,7 @@ import { hmacClientKey, SmsGuard, type SmsBlock } from '../src/delivery/sms-guar
 import type { UserRepository } from '../src/users/user-repository.ts'
 import type { SessionRepository } from '../src/sessions/session-repository.ts'
 import type { RevocationStore } from '../src/sessions/revocation-store.ts'
-import { createDocumentStores, createKeyedStores, type KeyedStores, type DocumentStores } from '../src/stores.ts'
+import { createDocumentStores, createKeyedStores, type KeyedStores, type DocumentStores } from '../src/stores/create-stores.ts'
 import { loadSigningKeys, type SigningKeys } from '../src/sessions/tokens.ts'
 import { ChallengeIssuer } from '../src/auth/challenge-issuer.ts'
 import type { DeliveryQueue } from '../src/delivery/delivery-queue.ts'

@@ -1,7 +1,7 @@
 // npm run openapi: writes openapi.yaml from the live app's route schemas, and the types of the @otp-gate/client
 // package from it, which the tests' typed client uses too (tests fail when either drifts from the code).
 import { writeFileSync } from 'node:fs'
-import { renderOpenApiYaml } from '../src/openapi-document.ts'
+import { renderOpenApiYaml } from './openapi-document.ts'
 import { renderOpenApiTypes } from './openapi-types.ts'
 
 const yaml = await renderOpenApiYaml()

@@ -2,7 +2,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions, type RawReque
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { randomUUID } from 'node:crypto'
 import { isEmbedded, type Config } from './config.ts'
-import { loggerOptions } from './logger.ts'
+import { loggerOptions } from '../plugins/logger.ts'
 import { startTracing } from './telemetry/tracing.ts'
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base'
 import { FieldErrorSchema, ProblemSchema } from '../plugins/schemas/problem.ts'

@@ -1,6 +1,6 @@
 import { Type, type StaticDecode, type TSchema } from 'typebox'
 import { Value } from 'typebox/value'
-import { productionProblems } from './production-problems.ts'
+import { productionProblems } from './config/production-problems.ts'
 
 const csv = (description: string) =>
   Type.Codec(Type.String({ default: '', description }))

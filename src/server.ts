@@ -1,7 +1,7 @@
 import cluster from 'node:cluster'
 import { readProcessConfig, type Config } from './config.ts'
 import { buildApp } from './app.ts'
-import { listenWithGrace } from './listen.ts'
+import { listenWithGrace } from '../plugins/listen.ts'
 import { ClusterMetrics } from './metrics/cluster-metrics.ts'
 import { buildMetricsServer } from '../plugins/metrics-server.ts'
 

@@ -1,7 +1,7 @@
 // Process entry of `npm run worker`: sends queued codes, nothing else. Same configuration as the API.
 import closeWithGrace from 'close-with-grace'
 import { readProcessConfig, type Config } from './config.ts'
-import { loggerOptions } from './logger.ts'
+import { loggerOptions } from '../plugins/logger.ts'
 import { createRedisClient } from '../plugins/redis.ts'
 import { buildWorkerHealthServer } from '../plugins/worker-health.ts'
 import { createDelivery } from './delivery/delivery.ts'
@@ -14,7 +14,7 @@ import { PrometheusMetrics } from './metrics/prometheus-metrics.ts'
 import { NO_METRICS } from './metrics/metrics.ts'
 import { buildMetricsServer } from '../plugins/metrics-server.ts'
 import { startTracing } from './telemetry/tracing.ts'
-import { createKeyedStores } from './stores.ts'
+import { createKeyedStores } from './stores/create-stores.ts'
 
 function refuse (message: string): never {
   process.stderr.write(`otp-gate worker: ${message}\n`)

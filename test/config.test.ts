@@ -1,8 +1,8 @@
 import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { CONFIG_GROUPS, ConfigError, ConfigSchema, isEmbedded, loadConfig, sendsInProcess } from '../src/config.ts'
-import { renderEnvExample, withConfigTables } from '../src/config-docs.ts'
-import { productionProblems } from '../src/production-problems.ts'
+import { renderEnvExample, withConfigTables } from '../src/config/config-docs.ts'
+import { productionProblems } from '../src/config/production-problems.ts'
 
 const productionEnv = {
   NODE_ENV: 'production',

@@ -2,7 +2,7 @@ import t from 'tap'
 import { Writable } from 'node:stream'
 import { buildTestApp } from './helpers/build-app.ts'
 import { bearer, codeFromOutbox, deliveriesSettled, newEmail, newPhone, startLogin } from './helpers/login.ts'
-import { serializeError } from '../src/logger.ts'
+import { serializeError } from '../plugins/logger.ts'
 
 t.test('every log line of a request carries its id, and no line holds a code, token, email or phone', async (t) => {
   const lines: string[] = []

@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap'
 import { Writable } from 'node:stream'
 import { Redis } from 'ioredis'
-import { loggerOptions } from '../src/logger.ts'
+import { loggerOptions } from '../plugins/logger.ts'
 import type { FastifyInstance } from 'fastify'
 import { buildTestApp, testConfig } from './helpers/build-app.ts'
 import { freePort, startDisposableMongo, startDisposableRedis } from './helpers/disposable-server.ts'

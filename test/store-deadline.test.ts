@@ -1,7 +1,7 @@
 import t from 'tap'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { withDeadline } from '../src/store-deadline.ts'
-import { isStoreUnavailable, storeErrorSummary, unavailableIfStoreError } from '../src/store-errors.ts'
+import { withDeadline } from '../src/stores/store-deadline.ts'
+import { isStoreUnavailable, storeErrorSummary, unavailableIfStoreError } from '../src/stores/store-errors.ts'
 import { AppError } from '../src/errors.ts'
 
 class Adapter {

@@ -1,6 +1,6 @@
 import type { DeliveryLogger } from '../delivery/delivery.ts'
 import type { VerifiedChallenge } from '../otp/otp-engine.ts'
-import { isStoreUnavailable } from '../store-errors.ts'
+import { isStoreUnavailable } from '../stores/store-errors.ts'
 
 /**
  * Runs what follows a verified code. When a store is unreachable meanwhile (the request fails with 503), or

@@ -2,7 +2,7 @@ import type { Delivery, DeliveryLogger } from './delivery.ts'
 import type { DeliveryConsumer, QueuedAuditWebhook, QueuedDelivery } from './delivery-queue.ts'
 import { sealingContext, type JobCipher } from './job-cipher.ts'
 import { DeliveryError, isDeliveryError } from './senders.ts'
-import { isStoreUnavailable } from '../store-errors.ts'
+import { isStoreUnavailable } from '../stores/store-errors.ts'
 import type { Metrics } from '../metrics/metrics.ts'
 import type { CodeDeliveryAction } from '../otp/otp-engine.ts'
 

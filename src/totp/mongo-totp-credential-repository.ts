@@ -1,5 +1,5 @@
 import { Schema, type Connection, type Model } from 'mongoose'
-import { claimById, isDuplicateKey } from '../mongo-claims.ts'
+import { claimById, isDuplicateKey } from '../stores/mongo-claims.ts'
 import type { SealedSecret } from './secret-box.ts'
 import type { PendingCredential, TotpCredential, TotpCredentialRepository, TotpCredentialStatus } from './totp-credential-repository.ts'
 

@@ -1,5 +1,5 @@
 import { AppError } from '../errors.ts'
-import { unavailableIfStoreError } from '../store-errors.ts'
+import { unavailableIfStoreError } from '../stores/store-errors.ts'
 import type { User, UserRepository } from './user-repository.ts'
 
 /**

@@ -1,6 +1,6 @@
 import { Schema, Types, type Connection, type Model } from 'mongoose'
 import { AppError } from '../errors.ts'
-import { isDuplicateKey } from '../mongo-claims.ts'
+import { isDuplicateKey } from '../stores/mongo-claims.ts'
 import {
   verifiedAtField,
   type IdentifierKind, type LoginStep, type NewUserDefaults, type ProfilePatch, type User, type UserRepository,

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { readFileSync } from 'node:fs'
-import { renderOpenApiYaml } from '../../src/openapi-document.ts'
+import { renderOpenApiYaml } from '../../scripts/openapi-document.ts'
 import { renderOpenApiTypes } from '../../scripts/openapi-types.ts'
 
 const committed = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8')

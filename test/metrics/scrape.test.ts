@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import { buildTestApp, testConfig } from '../helpers/build-app.ts'
 import { codeFromOutbox, login, newEmail, newPhone, startLogin } from '../helpers/login.ts'
 import type { AddressInfo } from 'node:net'
-import { exposeMetrics } from '../../src/listen.ts'
+import { exposeMetrics } from '../../plugins/listen.ts'
 
 interface Sample { name: string, labels: Record<string, string>, value: number }
 

@@ -5,7 +5,7 @@ import type { InjectOptions } from 'fastify'
 import { buildTestApp, testConfig } from '../helpers/build-app.ts'
 import { bearer, login, newEmail } from '../helpers/login.ts'
 import { claimsOf, enrolledUser, firstFactor, manualClock, REPEAT_LOGIN_ENV, secretOf, totpCode } from '../helpers/totp.ts'
-import { loggerOptions } from '../../src/logger.ts'
+import { loggerOptions } from '../../plugins/logger.ts'
 
 t.test('enrolment: a URI and a QR code, confirmed by a first code, answering ten recovery codes', async (t) => {
   const clock = manualClock()

@@ -1,4 +1,4 @@
-import type { Config } from './config.ts'
+import type { Config } from '../config.ts'
 
 /**
  * Every rule production holds a config to, in one place: what only makes sense on a laptop (in-process stores,

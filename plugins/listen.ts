@@ -1,9 +1,9 @@
 import cluster from 'node:cluster'
 import closeWithGrace from 'close-with-grace'
 import type { FastifyInstance } from 'fastify'
-import type { Config } from './config.ts'
-import { buildMetricsServer } from '../plugins/metrics-server.ts'
-import { answerPrimaryScrapes } from './metrics/cluster-metrics.ts'
+import type { Config } from '../src/config.ts'
+import { buildMetricsServer } from './metrics-server.ts'
+import { answerPrimaryScrapes } from '../src/metrics/cluster-metrics.ts'
 
 /**
  * Listens, and on SIGINT/SIGTERM stops accepting connections, lets in-flight requests finish

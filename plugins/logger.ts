@@ -1,6 +1,6 @@
 import type { FastifyServerOptions } from 'fastify'
-import type { Config } from './config.ts'
-import { storeErrorSummary } from './store-errors.ts'
+import type { Config } from '../src/config.ts'
+import { storeErrorSummary } from '../src/stores/store-errors.ts'
 
 /**
  * Secrets and personal data are removed by configuration, so no call site has to remember.

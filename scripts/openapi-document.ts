@@ -1,5 +1,5 @@
-import { loadConfig } from './config.ts'
-import { buildApp } from './app.ts'
+import { loadConfig } from '../src/config.ts'
+import { buildApp } from '../src/app.ts'
 
 /**
  * The OpenAPI document as the app generates it from its route schemas, in YAML. Built on the embedded defaults

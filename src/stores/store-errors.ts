@@ -1,4 +1,4 @@
-import { AppError } from './errors.ts'
+import { AppError } from '../errors.ts'
 
 /** what a 503 for an unreachable store tells the client to wait */
 export const STORE_RETRY_AFTER_SECONDS = 2

@@ -1,4 +1,4 @@
-import { CONFIG_GROUPS } from './config.ts'
+import { CONFIG_GROUPS } from '../config.ts'
 
 /** The documentation of every setting, generated from the one schema, so it never drifts from what is validated. */
 
