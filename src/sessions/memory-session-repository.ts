@@ -34,7 +34,6 @@ export class MemorySessionRepository implements SessionRepository {
     const record: SessionRecord = {
       id,
       userId: input.userId,
-      familyId: id,
       tokenHash: input.tokenHash,
       generation: 0,
       amr: [...input.amr],

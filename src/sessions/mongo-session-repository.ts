@@ -3,8 +3,9 @@ import {
   isSessionId, staleRotationOutcome,
   type NewSession, type RotateResult, type Rotation, type Session, type SessionRepository
 } from './session-repository.ts'
+import { toObjectId } from '../stores/mongo-ids.ts'
 
-interface SessionDocument extends Omit<Session, 'id' | 'familyId'> {
+interface SessionDocument extends Omit<Session, 'id'> {
   _id: Types.ObjectId
 }
 
@@ -27,12 +28,9 @@ const INVALID: RotateResult = { outcome: 'invalid' }
 
 const live = (now: Date) => ({ revokedAt: null, expiresAt: { $gt: now } })
 const isLive = (session: Pick<SessionDocument, 'revokedAt' | 'expiresAt'>, now: Date) => session.revokedAt === null && now.getTime() < session.expiresAt.getTime()
-const toObjectId = (id: string) => /^[0-9a-f]{24}$/i.test(id) ? new Types.ObjectId(id) : null
 
-function toSession ({ _id, ...session }: SessionDocument & { previousHashes?: unknown }): Session {
-  // previousHashes: what sessions of the version before generations still hold
-  const { previousHashes: _previous, ...rest } = session
-  return { id: _id.toHexString(), familyId: _id.toHexString(), ...rest, amr: [...session.amr] }
+function toSession ({ _id, ...session }: SessionDocument): Session {
+  return { id: _id.toHexString(), ...session, amr: [...session.amr] }
 }
 
 /**

@@ -4,8 +4,6 @@ import { timingSafeEqual } from 'node:crypto'
 export interface Session {
   id: string
   userId: string
-  /** the refresh-token family; a session is exactly one family, so this equals id */
-  familyId: string
   /**
    * SHA-256 of the current refresh token `<id>.<generation>.<nonce ‖ tag>` (tokens.ts); the token itself is never
    * stored. Tokens name their session, so hashes are only ever compared within one session, never looked up.

@@ -1,6 +1,7 @@
 import { Schema, Types, type Connection, type Model } from 'mongoose'
 import { AppError } from '../errors.ts'
 import { isDuplicateKey } from '../stores/mongo-claims.ts'
+import { toObjectId } from '../stores/mongo-ids.ts'
 import {
   verifiedAtField,
   type IdentifierKind, type LoginStep, type NewUserDefaults, type ProfilePatch, type User, type UserRepository,
@@ -35,7 +36,6 @@ const userSchema = new Schema<UserDocument>({
 }, { collection: 'users', timestamps: true, versionKey: false })
 
 const after = { returnDocument: 'after' } as const
-const toObjectId = (id: string) => /^[0-9a-f]{24}$/i.test(id) ? new Types.ObjectId(id) : null
 const conflict = (kind: IdentifierKind) => new AppError('conflict', { detail: `This ${kind} belongs to another account.` })
 const gone = () => new AppError('unauthorized', { detail: 'The user no longer exists.' })
 const REFUSED: LoginStep = { outcome: 'refused' }
