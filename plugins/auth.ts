@@ -3,9 +3,9 @@ import jwt from '@fastify/jwt'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Config } from '../src/config.ts'
 import { AppError } from '../src/errors.ts'
-import { SessionService, type AccessTokenPayload, type ClientInfo } from '../src/auth/session-service.ts'
+import type { AccessTokenPayload, ClientInfo } from '../src/auth/session-service.ts'
 import type { Caller } from '../src/auth/account-proof.ts'
-import { loadRefreshTokenKey } from '../src/sessions/tokens.ts'
+import { ACCESS_TOKEN_TYP, accessTokenSignOptions } from '../src/sessions/access-tokens.ts'
 import { unavailableIfStoreError } from '../src/stores/store-errors.ts'
 
 /** The claims of an access token, as this service signs them. */
@@ -32,12 +32,10 @@ declare module 'fastify' {
      * `onRequest`): a valid access token whose session was not ended, or 401.
      */
     authenticate: (request: FastifyRequest) => Promise<void>
-    sessionService: SessionService
   }
 }
 
 const VERIFIED_TOKENS_KEPT = 10_000
-const ACCESS_TOKEN_TYP = 'at+jwt'
 /** clock drift between our own instances that a fresh token's iat may show */
 const IAT_TOLERANCE_SECONDS = 5
 
@@ -55,7 +53,7 @@ export const callerOf = (claims: AccessClaims): Caller => ({
  * the revocation state in Redis (SessionService.authenticate), not from a database read per request.
  */
 async function authPlugin (app: FastifyInstance, { config }: { config: Config }) {
-  const { signingKeys, sessions, revocations, now, metrics } = app
+  const { signingKeys, sessionService, now } = app
 
   await app.register(jwt, {
     secret: {
@@ -68,8 +66,8 @@ async function authPlugin (app: FastifyInstance, { config }: { config: Config })
       }
     },
     decode: { complete: true },
-    // typ at+jwt (RFC 9068): no other JWT signed with these keys passes for an access token
-    sign: { algorithm: 'EdDSA', kid: signingKeys.current.kid, header: { alg: 'EdDSA', typ: ACCESS_TOKEN_TYP }, iss: config.JWT_ISSUER, aud: config.JWT_AUDIENCE, expiresIn: `${config.ACCESS_TOKEN_TTL_SECONDS}s` },
+    // app.jwt.sign signs as the domain does (src/sessions/access-tokens.ts)
+    sign: accessTokenSignOptions(config, signingKeys),
     verify: {
       algorithms: ['EdDSA'],
       checkTyp: ACCESS_TOKEN_TYP,
@@ -83,22 +81,6 @@ async function authPlugin (app: FastifyInstance, { config }: { config: Config })
       cache: VERIFIED_TOKENS_KEPT
     }
   })
-
-  const sessionService = new SessionService({
-    sessions,
-    revocations,
-    signAccessToken: async (payload) => app.jwt.sign(payload),
-    accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
-    refreshTokenTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
-    sessionMaxAgeSeconds: config.SESSION_MAX_AGE_SECONDS,
-    sessionIdleTimeoutSeconds: config.SESSION_IDLE_TIMEOUT_SECONDS,
-    refreshTokenKey: loadRefreshTokenKey(config),
-    reuseGraceSeconds: config.REFRESH_REUSE_GRACE_SECONDS,
-    now,
-    audit: app.audit,
-    metrics
-  })
-  app.decorate('sessionService', sessionService)
 
   app.decorate('authenticate', async (request: FastifyRequest) => {
     try {

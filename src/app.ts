@@ -15,11 +15,10 @@ import mongo from '../plugins/mongo.ts'
 import openapi from '../plugins/openapi.ts'
 import rateLimit from '../plugins/rate-limit.ts'
 import loadShedding from '../plugins/load-shedding.ts'
-import services, { type ServiceOverrides } from '../plugins/services.ts'
-import audit from '../plugins/audit.ts'
+import { buildDomain, type DomainOverrides } from './domain.ts'
+import auditContext, { currentAuditContext } from '../plugins/audit-context.ts'
+import services from '../plugins/services.ts'
 import auth from '../plugins/auth.ts'
-import login from '../plugins/login.ts'
-import authenticators from '../plugins/authenticators.ts'
 import health from '../plugins/health.ts'
 import authRoutes from '../plugins/routes/auth.ts'
 import meRoutes from '../plugins/routes/me.ts'
@@ -31,7 +30,7 @@ import meActivityRoutes from '../plugins/routes/me-activity.ts'
 import devTemplateRoutes from '../plugins/routes/dev-templates.ts'
 import demoRoutes from '../plugins/routes/demo.ts'
 
-export interface AppOverrides extends ServiceOverrides {
+export interface AppOverrides extends DomainOverrides {
   logger?: FastifyServerOptions['logger']
   /** traces go here (tests: an in-memory exporter), whether or not OTEL_EXPORTER_OTLP_ENDPOINT is set */
   spanExporter?: SpanExporter
@@ -80,8 +79,8 @@ export function serverOptions (config: Config, logger: FastifyServerOptions['log
   } satisfies FastifyServerOptions
 }
 
-/** The dev outbox and channels that are off are decided once, at start, and said so there. */
-function logDeliveryChoices (app: FastifyInstance, config: Config): void {
+/** What only makes sense on a laptop (the dev outbox, a made-up key) and channels that are off, said once at start. */
+function logDomainChoices (app: FastifyInstance, config: Config): void {
   const { usesOutbox, offChannels } = app.delivery
   const outboxed = (['email', 'sms'] as const).filter((channel) => usesOutbox[channel])
   if (outboxed.length > 0) {
@@ -91,11 +90,16 @@ function logDeliveryChoices (app: FastifyInstance, config: Config): void {
   for (const channel of offChannels) {
     app.log.warn({ channel }, `${channel === 'sms' ? 'SMS' : 'email'} codes are off: no provider is configured, so every start on this channel answers 503 (configure the provider, or DEV_OUTBOX=true for development)`)
   }
+  // loadConfig refuses this in production
+  if (config.TOTP_ENCRYPTION_KEYS.length === 0) {
+    app.log.warn('TOTP_ENCRYPTION_KEYS is not set: authenticator secrets are sealed with an ephemeral key and stop working on restart. Not for production.')
+  }
 }
 
 /** Builds the whole API; tests call this with their own config, the server entry with the environment's. */
 export async function buildApp (config: Config, overrides: AppOverrides = {}): Promise<FastifyInstance> {
-  const app = Fastify(serverOptions(config, overrides.logger)).withTypeProvider<TypeBoxTypeProvider>()
+  const { logger, spanExporter, monitorMongoCommands, ...domainOverrides } = overrides
+  const app = Fastify(serverOptions(config, logger)).withTypeProvider<TypeBoxTypeProvider>()
 
   // a JSON API: anything but JSON is a 415, not a string handed to validation
   app.removeContentTypeParser('text/plain')
@@ -103,27 +107,33 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   app.addSchema(ProblemSchema)
 
   // infrastructure; tracing first, so it sees every hook and route
-  const traces = startTracing(config, overrides.spanExporter)
+  const traces = startTracing(config, spanExporter)
   await app.register(tracing, { tracing: traces })
   await app.register(metrics, { config })
   await app.register(responseHeaders)
   await app.register(problem)
   await app.register(loadShedding, { config })
   await app.register(redis, { config })
-  await app.register(mongo, { config, monitorCommands: traces !== null || overrides.monitorMongoCommands === true })
+  await app.register(mongo, { config, monitorCommands: traces !== null || monitorMongoCommands === true })
   await app.register(openapi, { config })
   await app.register(rateLimit, { config, keyPrefix: overrides.redisKeyPrefix ?? '' })
   if (isEmbedded(config)) {
     app.log.warn('EMBEDDED MODE: no REDIS_URL/MONGODB_URL, so codes, users and sessions live in this process and vanish on restart; JWTs are signed with an ephemeral key. Not for production.')
   }
 
-  // domain services
-  await app.register(audit, { config, now: overrides.now ?? (() => new Date()) })
-  await app.register(services, { config, overrides })
-  logDeliveryChoices(app, config)
-  await app.register(authenticators, { config, keyPrefix: overrides.redisKeyPrefix ?? '' })
+  // domain services: built once by the composition root, as the worker builds them, then decorated onto the app
+  await app.register(auditContext)
+  const domain = await buildDomain(config, {
+    ...domainOverrides,
+    redis: app.redis,
+    mongo: app.mongo,
+    logger: app.log,
+    metrics: app.metrics,
+    auditContext: currentAuditContext
+  })
+  await app.register(services, { domain })
+  logDomainChoices(app, config)
   await app.register(auth, { config })
-  await app.register(login, { config })
 
   // routes
   await app.register(health, { pingTimeoutMs: config.STORE_TIMEOUT_MS })

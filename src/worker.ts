@@ -4,17 +4,12 @@ import { readProcessConfig, type Config } from './config.ts'
 import { loggerOptions } from '../plugins/logger.ts'
 import { createRedisClient } from '../plugins/redis.ts'
 import { buildWorkerHealthServer } from '../plugins/worker-health.ts'
-import { createDelivery } from './delivery/delivery.ts'
-import { createDeliveryQueue } from './delivery/create-delivery-queue.ts'
-import { createDeliveryConsumer } from './delivery/delivery-consumer.ts'
-import { createJobCipher, hasSharedJobKey } from './delivery/job-cipher.ts'
-import { CircuitBoard } from './delivery/circuit-board.ts'
-import { createOtpEngine } from './otp/otp-engine.ts'
+import { hasSharedJobKey } from './delivery/job-cipher.ts'
 import { PrometheusMetrics } from './metrics/prometheus-metrics.ts'
 import { NO_METRICS } from './metrics/metrics.ts'
 import { buildMetricsServer } from '../plugins/metrics-server.ts'
 import { startTracing } from './telemetry/tracing.ts'
-import { createKeyedStores } from './stores/create-stores.ts'
+import { buildDomain } from './domain.ts'
 
 function refuse (message: string): never {
   process.stderr.write(`otp-gate worker: ${message}\n`)
@@ -40,31 +35,14 @@ async function run (config: Config): Promise<void> {
   redis.on('error', (error: Error) => health.log.warn({ err: error.message }, 'redis connection error'))
   await redis.connect()
 
-  // the API's Redis stores, under the same names
-  const { outbox, otp: otpStore } = createKeyedStores(redis, { now: () => new Date(), keyPrefix: '', outboxKeySecret: config.OTP_PEPPER })
-  // its breaker opens for every process: the API refuses the channel while this worker's provider fails
-  const circuits = new CircuitBoard(redis, { onError: (error) => health.log.warn({ err: error }, 'could not read the delivery circuits') })
-  const delivery = createDelivery(config, {
-    outbox,
-    logger: health.log.child({ component: 'delivery' }),
-    metrics,
-    onCircuitOpen: (channel, until) => {
-      circuits.publish(channel, until).catch((error: unknown) => health.log.warn({ err: error }, 'could not share an open delivery circuit'))
-    }
-  })
-  circuits.watch((channel, until) => delivery.openCircuit(channel, until))
-  const queue = createDeliveryQueue(config, { redis, logger: health.log.child({ component: 'delivery-queue' }) })
-  // the API's OTP store, read only: a code that was replaced, used or is a decoy's is dropped, not sent
-  const otp = createOtpEngine(config, otpStore)
-  const cipher = createJobCipher(config)
-  const logger = health.log.child({ component: 'delivery' })
-  queue.start(createDeliveryConsumer(config, { cipher, delivery, otp, logger, metrics }))
+  // the API's domain on the API's Redis (same key names, circuits, queue), sending what the queue holds; it reads
+  // no MongoDB document, so none is connected. A code that was replaced, used or is a decoy's is dropped, not sent
+  const domain = await buildDomain(config, { redis, mongo: null, logger: health.log, metrics, sendsJobs: true })
 
   closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
     if (err) health.log.error({ err }, 'shutting down after an error')
     else health.log.info({ signal }, 'shutting down: finishing the jobs in flight')
-    circuits.stop()
-    await queue.close()
+    await domain.close()
     await health.close()
     await metricsServer?.close()
     await redis.quit().catch(() => redis.disconnect())

@@ -1,3 +1,4 @@
+import type { Config } from '../config.ts'
 import { AppError, isAppError } from '../errors.ts'
 import { sameHash, type SessionRepository } from '../sessions/session-repository.ts'
 import type { RevocationStore } from '../sessions/revocation-store.ts'
@@ -214,3 +215,16 @@ export class SessionService {
     }
   }
 }
+
+/** The session service as configured: lifetimes, idle timeout, reuse grace, from Config. */
+export const createSessionService = (
+  config: Config,
+  deps: Pick<SessionServiceOptions, 'sessions' | 'revocations' | 'signAccessToken' | 'refreshTokenKey' | 'now' | 'audit' | 'metrics'>
+): SessionService => new SessionService({
+  ...deps,
+  accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+  refreshTokenTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
+  sessionMaxAgeSeconds: config.SESSION_MAX_AGE_SECONDS,
+  sessionIdleTimeoutSeconds: config.SESSION_IDLE_TIMEOUT_SECONDS,
+  reuseGraceSeconds: config.REFRESH_REUSE_GRACE_SECONDS
+})

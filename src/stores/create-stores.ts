@@ -1,5 +1,6 @@
 import type { Cluster, Redis } from 'ioredis'
 import type { Connection } from 'mongoose'
+import type { Config } from '../config.ts'
 import { withDeadline } from './store-deadline.ts'
 import type { OtpStore } from '../otp/otp-store.ts'
 import { RedisOtpStore } from '../otp/redis-otp-store.ts'
@@ -31,6 +32,9 @@ import { MemorySessionRepository } from '../sessions/memory-session-repository.t
 import type { TotpCredentialRepository } from '../totp/totp-credential-repository.ts'
 import { MongoTotpCredentialRepository } from '../totp/mongo-totp-credential-repository.ts'
 import { MemoryTotpCredentialRepository } from '../totp/memory-totp-credential-repository.ts'
+import type { AuditStore } from '../audit/audit-store.ts'
+import { MongoAuditStore } from '../audit/mongo-audit-store.ts'
+import { MemoryAuditStore } from '../audit/memory-audit-store.ts'
 
 /** The ports kept in Redis: short-lived, keyed, expiring state. */
 export interface KeyedStores {
@@ -43,11 +47,12 @@ export interface KeyedStores {
   mfaChallenges: MfaChallengeStore
 }
 
-/** The ports kept in MongoDB: users, sessions and authenticator credentials. */
+/** The ports kept in MongoDB: users, sessions, authenticator credentials and security events. */
 export interface DocumentStores {
   users: UserRepository
   sessions: SessionRepository
   totpCredentials: TotpCredentialRepository
+  auditEvents: AuditStore
 }
 
 export interface StoreOptions {
@@ -55,17 +60,16 @@ export interface StoreOptions {
   now: () => Date
   /** before every Redis key: keeps parallel test files apart; '' in production */
   keyPrefix: string
-  /** OTP_PEPPER: the Redis outbox hashes destinations into its key names with it */
-  outboxKeySecret?: string | undefined
-  /** STORE_TIMEOUT_MS: every MongoDB call past it fails (503), as a stalled server would otherwise hold it for 10 s */
-  deadlineMs?: number | undefined
 }
 
-/** Redis when configured (REDIS_URL or REDIS_CLUSTER_NODES), this process otherwise: chosen once, here. */
+const DAY_MS = 86_400_000
+
+/** Redis when connected (REDIS_URL or REDIS_CLUSTER_NODES), this process otherwise: chosen once, here. */
 export function createKeyedStores (
-  redis: Redis | Cluster | null, { now, keyPrefix, outboxKeySecret }: StoreOptions
+  config: Config, redis: Redis | Cluster | null, { now, keyPrefix }: StoreOptions
 ): KeyedStores {
   if (redis) {
+    const outboxKeySecret = config.OTP_PEPPER
     return {
       otp: new RedisOtpStore(redis, { keyPrefix: `${keyPrefix}otp:` }),
       outbox: new RedisOutbox(redis, { keyPrefix: `${keyPrefix}outbox:`, ...(outboxKeySecret ? { keySecret: outboxKeySecret } : {}) }),
@@ -88,22 +92,28 @@ export function createKeyedStores (
   }
 }
 
-/** MongoDB when configured (MONGODB_URL), this process otherwise: chosen once, here. */
+/**
+ * MongoDB when connected (MONGODB_URL), this process otherwise: chosen once, here. Every MongoDB call is bounded
+ * by STORE_TIMEOUT_MS, as Redis commands are, so a stalled server answers 503 in time.
+ */
 export function createDocumentStores (
-  mongo: Connection | null, { now, deadlineMs }: Pick<StoreOptions, 'now' | 'deadlineMs'>
+  config: Config, mongo: Connection | null, { now }: Pick<StoreOptions, 'now'>
 ): DocumentStores {
+  const retentionMs = config.AUDIT_RETENTION_DAYS * DAY_MS
   if (mongo) {
-    const bounded = <T extends object>(store: T, name: string): T =>
-      deadlineMs === undefined ? store : withDeadline(store, deadlineMs, name)
+    const bounded = <T extends object>(store: T, name: string): T => withDeadline(store, config.STORE_TIMEOUT_MS, name)
     return {
       users: bounded(new MongoUserRepository(mongo), 'users'),
       sessions: bounded(new MongoSessionRepository(mongo), 'sessions'),
-      totpCredentials: bounded(new MongoTotpCredentialRepository(mongo), 'totp-credentials')
+      totpCredentials: bounded(new MongoTotpCredentialRepository(mongo), 'totp-credentials'),
+      auditEvents: bounded(new MongoAuditStore(mongo, { retentionMs }), 'audit')
     }
   }
+  const clock = () => now().getTime()
   return {
-    users: new MemoryUserRepository({ now: () => now().getTime() }),
+    users: new MemoryUserRepository({ now: clock }),
     sessions: new MemorySessionRepository(),
-    totpCredentials: new MemoryTotpCredentialRepository()
+    totpCredentials: new MemoryTotpCredentialRepository(),
+    auditEvents: new MemoryAuditStore({ retentionMs, now: clock })
   }
 }

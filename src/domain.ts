@@ -1,0 +1,246 @@
+// The composition root: the whole domain, built once from config on the connections a process made. The API
+// (src/app.ts, which decorates the Fastify instance with it) and `npm run worker` (src/worker.ts) both call it.
+import { randomBytes } from 'node:crypto'
+import type { Cluster, Redis } from 'ioredis'
+import type { Connection } from 'mongoose'
+import { sendsInProcess, type Config } from './config.ts'
+import { createDocumentStores, createKeyedStores, type KeyedStores } from './stores/create-stores.ts'
+import { NO_METRICS, type Metrics } from './metrics/metrics.ts'
+import { createOtpEngine } from './otp/otp-engine.ts'
+import { createDelivery, type DeliveryLogger } from './delivery/delivery.ts'
+import { CircuitBoard } from './delivery/circuit-board.ts'
+import { createDeliveryQueue } from './delivery/create-delivery-queue.ts'
+import { createDeliveryConsumer } from './delivery/delivery-consumer.ts'
+import { createJobCipher } from './delivery/job-cipher.ts'
+import { QueuedNotifier } from './delivery/notices.ts'
+import { hmacClientKey, SmsGuard, type SmsBlock, type SmsGuardOptions } from './delivery/sms-guard.ts'
+import { minutesOf } from './delivery/templates/render.ts'
+import type { AuditContext } from './audit/audit-event.ts'
+import { AuditLog } from './audit/audit-log.ts'
+import { webhookJob } from './audit/audit-webhook.ts'
+import { loadRefreshTokenKey, loadSigningKeys } from './sessions/tokens.ts'
+import { createAccessTokenSigner } from './sessions/access-tokens.ts'
+import { FAILURE_MEMORY_MS, THROTTLE_BASE_DELAY_MS, THROTTLE_NOTICE_INTERVAL_MS } from './throttling.ts'
+import { parseEncryptionKeys, SecretBox } from './totp/secret-box.ts'
+import { TotpAuthenticator } from './totp/totp-authenticator.ts'
+import { MfaChallenges } from './totp/mfa-challenges.ts'
+import { ChallengeIssuer } from './auth/challenge-issuer.ts'
+import { createSessionService } from './auth/session-service.ts'
+import { LoginService } from './auth/login-service.ts'
+import { AccountService } from './auth/account-service.ts'
+import { ContactService } from './auth/contact-service.ts'
+import { ReauthProofs, reauthProofKey } from './auth/reauth-proofs.ts'
+import { AccountProof } from './auth/account-proof.ts'
+import { AuthenticatorEnrolment } from './auth/authenticator-enrolment.ts'
+
+/** how recent a sign-in or a step-up must be to change a sign-in identifier, and how long a step-up proof lives */
+const REAUTH_WINDOW_SECONDS = 300
+const MFA_TOKEN_TTL_SECONDS = 300
+
+/** A pino logger, as Fastify's and the worker's are: one line per event, children per component. */
+export interface DomainLogger extends DeliveryLogger {
+  child (bindings: Record<string, unknown>): DomainLogger
+}
+
+/** What tests replace: the clock, the Redis key prefix that keeps parallel test files apart, a hook on refused SMS. */
+export interface DomainOverrides {
+  now?: () => Date
+  redisKeyPrefix?: string
+  /** told of every SMS the guard refuses, after its audit event: the hook of sms_guard_blocks_total{reason} */
+  onSmsBlock?: (block: SmsBlock) => void
+}
+
+export interface DomainDeps extends DomainOverrides {
+  /** connected; null: the Redis ports live in this process (the embedded mode) */
+  redis: Redis | Cluster | null
+  /** connected; null: the MongoDB ports live in this process (the embedded mode, and the worker, which reads none) */
+  mongo: Connection | null
+  logger: DomainLogger
+  metrics?: Metrics
+  /** whether this process sends what the delivery queue holds: sendsInProcess(config) unless said (the worker) */
+  sendsJobs?: boolean
+  /** the client and request the current security event is recorded in; the HTTP layer keeps it per request */
+  auditContext?: () => AuditContext | undefined
+}
+
+/** Everything the API serves and the worker sends with, and the one way to close it. */
+export type Domain = Awaited<ReturnType<typeof buildDomain>>
+
+/** Builds the domain from config: Redis/MongoDB adapters on the connections given, in-process ones otherwise. */
+export async function buildDomain (config: Config, deps: DomainDeps) {
+  const { redis, logger } = deps
+  const now = deps.now ?? (() => new Date())
+  const metrics = deps.metrics ?? NO_METRICS
+  const keyPrefix = deps.redisKeyPrefix ?? ''
+  const keyed = createKeyedStores(config, redis, { now, keyPrefix })
+  const documents = createDocumentStores(config, deps.mongo, { now })
+  const { users, totpCredentials, auditEvents } = documents
+  await Promise.all([users.init(), documents.sessions.init(), totpCredentials.init(), auditEvents.init()])
+
+  // a circuit opened by whichever process sends (the API, or `npm run worker`) closes the channel everywhere
+  const circuits = redis && new CircuitBoard(redis, {
+    keyPrefix,
+    now: () => now().getTime(),
+    onError: (error) => logger.warn({ err: error }, 'could not read the delivery circuits')
+  })
+  const deliveryLogger = logger.child({ component: 'delivery' })
+  const delivery = createDelivery(config, {
+    outbox: keyed.outbox,
+    now,
+    logger: deliveryLogger,
+    metrics,
+    onCircuitOpen: (channel, until) => {
+      circuits?.publish(channel, until).catch((error: unknown) => logger.warn({ err: error }, 'could not share an open delivery circuit'))
+    }
+  })
+  circuits?.watch((channel, until) => delivery.openCircuit(channel, until))
+
+  // expiry is the OTP store's clock: Redis's own, or the injected one of the in-process store
+  const storeClock = redis ? Date.now : () => now().getTime()
+  const cipher = createJobCipher(config)
+  const deliveryQueue = createDeliveryQueue(config, { redis, keyPrefix, logger: logger.child({ component: 'delivery-queue' }), now: storeClock })
+  const notifier = new QueuedNotifier({
+    queue: deliveryQueue, cipher, offChannels: delivery.offChannels, now: storeClock
+  })
+  const auditLogger = logger.child({ component: 'audit' })
+  const audit: AuditLog = new AuditLog({
+    store: auditEvents,
+    now,
+    context: deps.auditContext ?? (() => undefined),
+    // with AUDIT_WEBHOOK_URL each written batch is queued for the webhook, never sent on a request's path
+    onBatch: config.AUDIT_WEBHOOK_URL === undefined
+      ? undefined
+      : async (events) => {
+        await Promise.all(events.map((event) => deliveryQueue.enqueue(webhookJob(event, now().getTime()))))
+      },
+    onError: (error, what) => auditLogger.warn({ err: error, what, stats: audit.stats() }, 'security events could not be written')
+  })
+
+  const otpThrottleMinutes = minutesOf(config.OTP_THROTTLE_MAX_SECONDS)
+  const otp = createOtpEngine(config, keyed.otp, metrics, {
+    // the destination's owner hears that someone is guessing (the engine asks at most once an hour, never for a decoy)
+    onThrottled: ({ channel, destination, locale }) => {
+      notifier.notify({ kind: 'login_throttled', channel, to: destination, locale, minutes: otpThrottleMinutes })
+        .catch((error: unknown) => logger.warn({ err: error }, 'could not queue a throttle notice'))
+    }
+  })
+  if (deps.sendsJobs ?? sendsInProcess(config)) {
+    deliveryQueue.start(createDeliveryConsumer(config, {
+      cipher, delivery, otp, logger: deliveryLogger, metrics, now: storeClock
+    }))
+  }
+  const smsGuard = smsGuardOf(config, keyed, {
+    now,
+    metrics,
+    onBlock: (block) => {
+      audit.record('sms_guard_block', { identifier: block.destination, reason: block.reason })
+      deps.onSmsBlock?.(block)
+    },
+    onError: (error) => logger.warn({ err: error }, 'the SMS guard could not count')
+  })
+  const challengeIssuer = new ChallengeIssuer({ otp, delivery, smsGuard, queue: deliveryQueue, cipher, metrics })
+
+  const signingKeys = loadSigningKeys(config)
+  const refreshTokenKey = loadRefreshTokenKey(config)
+  const sessionService = createSessionService(config, {
+    sessions: documents.sessions,
+    revocations: keyed.revocations,
+    signAccessToken: createAccessTokenSigner(config, signingKeys),
+    refreshTokenKey,
+    now,
+    audit,
+    metrics
+  })
+
+  // the account's owner hears that someone is guessing its authenticator codes, on its email (else its phone)
+  const notifyTotpThrottled = async (userId: string) => {
+    const user = await users.findById(userId)
+    if (user?.status !== 'active') return
+    const [channel, to] = user.email !== null ? ['email' as const, user.email] : ['sms' as const, user.phone]
+    if (to === null) return
+    await notifier.notify({ kind: 'login_throttled', channel, to, locale: user.locale, minutes: minutesOf(config.TOTP_THROTTLE_MAX_SECONDS) })
+  }
+  const totp = new TotpAuthenticator({
+    credentials: totpCredentials,
+    attempts: keyed.totpAttempts,
+    // an ephemeral key without TOTP_ENCRYPTION_KEYS, which loadConfig refuses in production
+    box: config.TOTP_ENCRYPTION_KEYS.length > 0
+      ? new SecretBox(parseEncryptionKeys(config.TOTP_ENCRYPTION_KEYS))
+      : SecretBox.ephemeral(),
+    issuer: config.APP_NAME,
+    throttle: {
+      freeFailures: config.TOTP_THROTTLE_AFTER_FAILURES,
+      baseDelayMs: THROTTLE_BASE_DELAY_MS,
+      maxDelayMs: config.TOTP_THROTTLE_MAX_SECONDS * 1000,
+      suspendAfter: config.SUSPEND_AFTER_FAILURES,
+      memoryMs: FAILURE_MEMORY_MS,
+      noticeIntervalMs: THROTTLE_NOTICE_INTERVAL_MS
+    },
+    now,
+    subjectKey: config.OTP_PEPPER ?? randomBytes(32).toString('base64url'),
+    markEnrolled: (userId, enrolled) => users.setMfaEnrolled(userId, enrolled),
+    onThrottled: (userId) => {
+      notifyTotpThrottled(userId).catch((error: unknown) => logger.warn({ err: error }, 'could not queue a throttle notice'))
+    }
+  })
+  const mfa = new MfaChallenges({
+    store: keyed.mfaChallenges, ttlSeconds: MFA_TOKEN_TTL_SECONDS, now: () => now().getTime()
+  })
+
+  const proofs = new ReauthProofs({ key: reauthProofKey(refreshTokenKey), ttlSeconds: REAUTH_WINDOW_SECONDS, now })
+  const accountProof = new AccountProof({ proofs, totp, recentSignInSeconds: REAUTH_WINDOW_SECONDS, now })
+  const flows = { otp, issuer: challengeIssuer, users, sessions: sessionService, now }
+  return {
+    stores: { ...keyed, ...documents },
+    otp,
+    delivery,
+    deliveryQueue,
+    notifier,
+    smsGuard,
+    challengeIssuer,
+    signingKeys,
+    sessionService,
+    loginService: new LoginService({ ...flows, totp, mfa, signup: config.SIGNUP, mfaPolicy: config.MFA, audit }),
+    accounts: new AccountService({ users, sessions: sessionService }),
+    contacts: new ContactService({ ...flows, notifier, proofs, accountProof }),
+    authenticatorEnrolment: new AuthenticatorEnrolment({ totp, accountProof, notifier }),
+    totp,
+    mfa,
+    audit,
+    now,
+    /** writes the last security events, lets the jobs in flight finish (the rest stay queued), stops the timers */
+    close: async () => {
+      circuits?.stop()
+      // before the queue closes, so the last events' webhook jobs are still queued
+      await audit.close()
+      await deliveryQueue.close()
+      await Promise.all([keyed.otp.close?.(), keyed.totpAttempts.close(), keyed.mfaChallenges.close()])
+    }
+  }
+}
+
+/** The SMS-pumping guard as configured: region allow-list, hourly budget per region and per client, conversion. */
+function smsGuardOf (
+  config: Config, keyed: KeyedStores, hooks: Pick<SmsGuardOptions, 'onBlock' | 'onError' | 'now' | 'metrics'>
+): SmsGuard {
+  return new SmsGuard({
+    allowedCountries: config.SMS_ALLOWED_COUNTRIES,
+    hourlyBudget: config.SMS_COUNTRY_HOURLY_BUDGET,
+    budget: keyed.smsBudget,
+    clientShare: config.SMS_COUNTRY_IP_SHARE,
+    // without OTP_PEPPER (never in production) each process keys clients its own way
+    clientKey: hmacClientKey(config.OTP_PEPPER ?? randomBytes(32).toString('base64url')),
+    conversion: {
+      store: keyed.smsFraud,
+      policy: {
+        windowMs: config.SMS_FRAUD_WINDOW_SECONDS * 1000,
+        minSends: config.SMS_FRAUD_MIN_SENDS,
+        minConversion: config.SMS_FRAUD_MIN_CONVERSION,
+        blockMs: config.SMS_FRAUD_BLOCK_SECONDS * 1000,
+        countryBlockedRanges: config.SMS_FRAUD_COUNTRY_BLOCKED_PREFIXES
+      },
+      allowPrefixes: config.SMS_FRAUD_ALLOW_PREFIXES
+    },
+    ...hooks
+  })
+}
