@@ -1,6 +1,7 @@
 import t from 'tap'
 import { readFileSync } from 'node:fs'
-import { CONFIG_GROUPS, ConfigError, ConfigSchema, isEmbedded, loadConfig, sendsInProcess } from '../src/config.ts'
+import { ConfigError, ConfigSchema, isEmbedded, loadConfig, sendsInProcess } from '../src/config.ts'
+import { CONFIG_GROUPS } from '../src/config/settings.ts'
 import { renderEnvExample, withConfigTables } from '../src/config/config-docs.ts'
 import { productionProblems } from '../src/config/production-problems.ts'
 

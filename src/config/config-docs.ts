@@ -1,4 +1,4 @@
-import { CONFIG_GROUPS } from '../config.ts'
+import { CONFIG_GROUPS } from './settings.ts'
 
 /** The documentation of every setting, generated from the one schema, so it never drifts from what is validated. */
 
@@ -26,7 +26,7 @@ function describe (schema: PropertySchema): string {
 export function renderEnvExample (): string {
   const lines = [
     '# otp-gate configuration. Every variable is optional outside production; an empty value means the default.',
-    '# Generated from src/config.ts by `npm run config-docs`: edit the schema, not this file.'
+    '# Generated from src/config/settings.ts by `npm run config-docs`: edit the schema, not this file.'
   ]
   for (const [group, settings] of Object.entries(CONFIG_GROUPS)) {
     lines.push('', `# --- ${group} ---`)
@@ -39,7 +39,7 @@ export function renderEnvExample (): string {
   return lines.join('\n') + '\n'
 }
 
-const TABLE_START = '<!-- config-table:start (generated from src/config.ts by `npm run config-docs`) -->'
+const TABLE_START = '<!-- config-table:start (generated from src/config/settings.ts by `npm run config-docs`) -->'
 const TABLE_END = '<!-- config-table:end -->'
 
 function defaultOf (property: PropertySchema): string {
