@@ -3,7 +3,7 @@ import {
   isSessionId, staleRotationOutcome,
   type NewSession, type RotateResult, type Rotation, type Session, type SessionRepository
 } from './session-repository.ts'
-import { toObjectId } from '../stores/mongo-ids.ts'
+import { modelOf, toObjectId } from '../stores/mongo-models.ts'
 
 interface SessionDocument extends Omit<Session, 'id'> {
   _id: Types.ObjectId
@@ -43,7 +43,7 @@ export class MongoSessionRepository implements SessionRepository {
   readonly #sessions: Model<SessionDocument>
 
   constructor (connection: Connection) {
-    this.#sessions = connection.models.Session as Model<SessionDocument> | undefined ?? connection.model<SessionDocument>('Session', sessionSchema)
+    this.#sessions = modelOf(connection, 'Session', sessionSchema)
   }
 
   async init (): Promise<void> {

@@ -1,7 +1,7 @@
 import { Schema, Types, type Connection, type Model } from 'mongoose'
 import { AppError } from '../errors.ts'
 import { isDuplicateKey } from '../stores/mongo-claims.ts'
-import { toObjectId } from '../stores/mongo-ids.ts'
+import { modelOf, toObjectId } from '../stores/mongo-models.ts'
 import {
   verifiedAtField,
   type IdentifierKind, type LoginStep, type NewUserDefaults, type ProfilePatch, type User, type UserRepository,
@@ -68,7 +68,7 @@ export class MongoUserRepository implements UserRepository {
   readonly #users: Model<UserDocument>
 
   constructor (connection: Connection) {
-    this.#users = connection.models.User as Model<UserDocument> | undefined ?? connection.model<UserDocument>('User', userSchema)
+    this.#users = modelOf(connection, 'User', userSchema)
   }
 
   async init (): Promise<void> {
