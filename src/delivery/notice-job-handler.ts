@@ -1,9 +1,9 @@
 import type { Delivery, DeliveryLogger } from './delivery.ts'
-import type { DeliveryConsumer } from './delivery-queue.ts'
+import type { JobHandler } from './job-kinds.ts'
 import { sealingContext, type JobCipher } from './job-cipher.ts'
 import { DeliveryError, isDeliveryError } from './senders.ts'
 
-export interface NoticeDeliveryConsumerOptions {
+export interface NoticeJobHandlerOptions {
   cipher: JobCipher
   delivery: Pick<Delivery, 'deliverNotice'>
   /** epoch ms */
@@ -12,13 +12,12 @@ export interface NoticeDeliveryConsumerOptions {
 }
 
 /**
- * The consumer of queued notices: drops one past its expiry, else opens the sealed destination and sends the notice
+ * The handler of `notice` jobs: drops one past its expiry, else opens the sealed destination and sends the notice
  * once through Delivery (the queue owns the retries). There is no challenge to check: a notice stands on its own.
  */
-export function createNoticeDeliveryConsumer (options: NoticeDeliveryConsumerOptions): DeliveryConsumer {
+export function createNoticeJobHandler (options: NoticeJobHandlerOptions): JobHandler<'notice'> {
   const now = options.now ?? Date.now
   return async (job) => {
-    if (job.kind === 'audit-webhook' || job.notice === undefined) throw new DeliveryError('rejected', 'job: not a notice')
     if (job.expiresAt <= now()) return 'dropped'
     let to: string
     try {
@@ -38,7 +37,3 @@ export function createNoticeDeliveryConsumer (options: NoticeDeliveryConsumerOpt
     return 'sent'
   }
 }
-
-/** One consumer for the queue: notices to the notice consumer, codes to the code consumer. */
-export const byJobKind = (consumers: { code: DeliveryConsumer, notice: DeliveryConsumer }): DeliveryConsumer =>
-  (job) => job.kind !== 'audit-webhook' && job.notice !== undefined ? consumers.notice(job) : consumers.code(job)
