@@ -1,7 +1,7 @@
 import type { Delivery, DeliveryLogger } from './delivery.ts'
 import type { JobHandler, Queued, CodeJob } from './job-kinds.ts'
 import { sealingContext, type JobCipher } from './job-cipher.ts'
-import { DeliveryError, isDeliveryError } from './senders.ts'
+import { DeliveryError } from './senders.ts'
 import { isStoreUnavailable } from '../store-errors.ts'
 import type { Metrics } from '../metrics/metrics.ts'
 import type { CodeDeliveryAction } from '../otp/otp-engine.ts'
@@ -26,7 +26,7 @@ export interface CodeJobHandlerOptions {
  * The handler of `code` jobs: drops a job whose code expired or was replaced, else opens its sealed payload and
  * sends it once through Delivery (the queue owns the retries); a decoy's is opened and rehearsed (rendered, and the
  * provider's usual time waited) instead of sent.
- * Failures are rethrown as the DeliveryError the sender gave, so the queue can tell transient from permanent.
+ * A failure is the sender's DeliveryError, from which the queue tells transient from permanent.
  */
 export function createCodeJobHandler (options: CodeJobHandlerOptions): JobHandler<'code'> {
   const now = options.now ?? Date.now
@@ -54,7 +54,7 @@ export function createCodeJobHandler (options: CodeJobHandlerOptions): JobHandle
       locale: job.locale,
       purpose: job.purpose,
       expiresInSeconds: Math.ceil((job.expiresAt - now()) / 1000),
-      retries: 0,
+      attempt: job.attempt,
       logger: options.logger
     }
     // a decoy's job: everything but the network call, then dropped
@@ -62,13 +62,7 @@ export function createCodeJobHandler (options: CodeJobHandlerOptions): JobHandle
       await options.delivery.rehearseCode(request)
       return 'dropped'
     }
-    try {
-      await options.delivery.deliverCode(request)
-    } catch (error) {
-      const cause = (error as { cause?: unknown }).cause
-      if (isDeliveryError(cause)) throw cause
-      throw error
-    }
+    await options.delivery.deliverCode(request)
     return 'sent'
   }
 }

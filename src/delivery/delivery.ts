@@ -33,19 +33,19 @@ export interface DeliverCodeRequest {
   locale: string | null
   purpose: string
   expiresInSeconds: number
-  /** the request's logger, so delivery lines carry its request id; the Delivery's own logger otherwise */
+  /** the logger of the job's handler; the Delivery's own logger otherwise */
   logger?: DeliveryLogger | undefined
-  /** further attempts after a transient failure, instead of DeliveryOptions.retries: 0 where a queue retries */
-  retries?: number | undefined
+  /** which try of its queued job this is (the queue retries), for logs and traces; 1 unless told */
+  attempt?: number | undefined
 }
 
 /** A notice to send now (src/delivery/notices.ts): like a code request, with what it says instead of a code. */
-export interface DeliverNoticeRequest extends Pick<DeliverCodeRequest, 'channel' | 'to' | 'locale' | 'logger' | 'retries'> {
+export interface DeliverNoticeRequest extends Pick<DeliverCodeRequest, 'channel' | 'to' | 'locale' | 'logger' | 'attempt'> {
   notice: NoticeContent
 }
 
 /** What one send needs to know, for a code or a notice; a notice has no code (''). */
-type SendRequest = Pick<DeliverCodeRequest, 'channel' | 'to' | 'code' | 'purpose' | 'logger' | 'retries'>
+type SendRequest = Pick<DeliverCodeRequest, 'channel' | 'to' | 'code' | 'purpose' | 'logger' | 'attempt'>
 
 export interface DeliveryResult {
   provider: Provider
@@ -79,23 +79,16 @@ export interface DeliveryOptions {
   magicLinkUrl?: string | undefined
   /** SENDGRID_TEMPLATE_ID: the provider's template for a locale, if any */
   providerTemplateFor?: ((locale: string | null) => string | undefined) | undefined
-  /** further attempts after a transient failure */
-  retries: number
-  /** the per-attempt timeout the senders use; a Retry-After longer than this is not waited for */
-  timeoutMs: number
   /** consecutive failed deliveries that open a channel's circuit, and for how long */
   breaker?: { threshold: number, openMs: number, now?: () => number } | undefined
   /** told when a channel's breaker opens itself, to share it with the other processes */
   onCircuitOpen?: ((channel: Channel, until: number) => void) | undefined
   logger?: DeliveryLogger | undefined
+  /** how a rehearsal waits; tests inject one that does not */
   sleep?: ((ms: number) => Promise<void>) | undefined
   /** counts each provider attempt by outcome */
   metrics?: Metrics | undefined
 }
-
-const BACKOFF_BASE_MS = 100
-const BACKOFF_MAX_MS = 1000
-export const backoffMs = (retry: number): number => Math.min(BACKOFF_BASE_MS * 2 ** (retry - 1), BACKOFF_MAX_MS)
 
 /** Provider statuses of refused credentials: SendGrid's HTTP 401/403, Vonage's HTTP 401 and its status 4. */
 const AUTHENTICATION_FAILURES = new Set(['401', '403', '4'])
@@ -107,12 +100,12 @@ function isProviderFailure (failure: DeliveryError | undefined): boolean {
 }
 
 const NO_LOGGER: DeliveryLogger = { info: () => {}, warn: () => {} }
-const WORDS = { email: { destination: 'email address', message: 'email' }, sms: { destination: 'phone number', message: 'SMS' } }
+const WORDS = { email: 'email', sms: 'SMS' }
 
 /**
- * Renders a code message in the user's language and hands it to the channel's provider, retrying transient
- * failures with a bounded backoff. Logs carry the outcome, provider, attempts, latency and message id, and a
- * masked destination: never the code or the full destination.
+ * Renders a code message in the user's language and hands it to the channel's provider, once: the queue retries.
+ * Logs carry the outcome, provider, attempt, latency and message id, and a masked destination: never the code or
+ * the full destination.
  */
 export class Delivery {
   /** which channels go to the dev outbox, so the HTTP layer knows whether to mount GET /v1/dev/outbox */
@@ -152,7 +145,7 @@ export class Delivery {
   /** Throws AppError `service_unavailable` naming the channel when it is off: no provider, no dev outbox. */
   assertEnabled (channel: Channel): void {
     if (this.#options[channel] === null) {
-      throw new AppError('service_unavailable', { detail: `Codes by ${WORDS[channel].message} are switched off on this server: no ${WORDS[channel].message} provider is configured.` })
+      throw new AppError('service_unavailable', { detail: `Codes by ${WORDS[channel]} are switched off on this server: no ${WORDS[channel]} provider is configured.` })
     }
   }
 
@@ -160,22 +153,17 @@ export class Delivery {
    * Throws AppError `service_unavailable` when the channel is off, or while its provider has been failing (its
    * circuit is open). Callers check it before any per-identifier work, so every identifier gets the same answer.
    */
-  isAvailable (channel: Channel): boolean {
-    return this.#options[channel] !== null && this.#breakers[channel].retryAfterMs() === 0
-  }
-
   assertAvailable (channel: Channel): void {
     this.assertEnabled(channel)
     const waitMs = this.#breakers[channel].retryAfterMs()
     if (waitMs > 0) {
-      throw new AppError('service_unavailable', { detail: `The ${WORDS[channel].message} provider is failing; try again shortly.`, retryAfter: Math.ceil(waitMs / 1000) })
+      throw new AppError('service_unavailable', { detail: `The ${WORDS[channel]} provider is failing; try again shortly.`, retryAfter: Math.ceil(waitMs / 1000) })
     }
   }
 
   /**
-   * Resolves once the provider (or the dev outbox) has accepted the message.
-   * Throws AppError `invalid_destination` when the destination cannot receive messages, `delivery_failed` when
-   * the provider refused or kept failing. On either, the caller withdraws the challenge: the code never arrived.
+   * Resolves once the provider (or the dev outbox) has accepted the message. Rejects with the sender's
+   * DeliveryError (a bug in a sender: with what it threw), which the queue retries when transient.
    */
   async deliverCode (request: DeliverCodeRequest): Promise<DeliveryResult> {
     this.assertEnabled(request.channel)
@@ -243,75 +231,50 @@ export class Delivery {
   }
 
   async #attempt<Message> (request: SendRequest, route: Route<Message>, message: Message): Promise<DeliveryResult> {
-    const { timeoutMs } = this.#options
-    const retries = request.retries ?? this.#options.retries
     const logger = request.logger ?? this.#logger
+    const attempt = request.attempt ?? 1
     const started = performance.now()
     const context = {
       channel: request.channel,
       provider: route.provider,
       purpose: request.purpose,
-      recipient: maskDestination(request.to)
+      recipient: maskDestination(request.to),
+      attempt
     }
     const latencyMs = () => Math.round(performance.now() - started)
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const spanAttributes = { 'otp_gate.channel': request.channel, 'otp_gate.provider': route.provider, 'otp_gate.attempt': attempt }
-        const { messageId } = await inClientSpan(`${route.provider} send`, spanAttributes, () => route.sender.send(message, request.code))
-        this.#metrics.delivery(request.channel, route.provider, 'sent')
-        this.#breakers[request.channel].recordSuccess()
-        this.#latencies[request.channel].record(performance.now() - started)
-        logger.info({ ...context, outcome: 'delivered', attempts: attempt, latencyMs: latencyMs(), messageId }, 'code delivered')
-        return { provider: route.provider, messageId }
-      } catch (error) {
-        // anything but a DeliveryError is a bug in a sender: only its name is logged, it may hold the request
-        const failure = isDeliveryError(error) ? error : undefined
-        const kind = failure?.kind ?? 'rejected'
-        const retryAfterMs = failure?.retryAfterMs ?? 0
-        this.#metrics.delivery(request.channel, route.provider, kind)
-        const waitMs = Math.max(backoffMs(attempt), retryAfterMs)
-        // a Retry-After beyond the timeout budget is honoured by giving up, and passed on to the client
-        const retry = kind === 'transient' && attempt <= retries && retryAfterMs <= timeoutMs
-        const details = {
-          ...context,
-          attempts: attempt,
-          latencyMs: latencyMs(),
-          kind,
-          providerStatus: failure?.providerStatus,
-          error: failure?.message ?? (error instanceof Error ? error.name : typeof error)
-        }
-        if (retry) {
-          logger.warn({ ...details, outcome: 'retrying', retryInMs: waitMs }, 'code delivery attempt failed')
-          await this.#sleep(waitMs)
-          continue
-        }
-        logger.warn({ ...details, outcome: 'failed' }, 'code delivery failed')
-        // only the provider's own failures say anything about its health: a chosen destination must not open
-        // the circuit for everyone
-        if (isProviderFailure(failure)) this.#breakers[request.channel].recordFailure()
-        throw this.#appError(request.channel, kind, failure)
-      }
+    try {
+      const spanAttributes = { 'otp_gate.channel': request.channel, 'otp_gate.provider': route.provider, 'otp_gate.attempt': attempt }
+      const { messageId } = await inClientSpan(`${route.provider} send`, spanAttributes, () => route.sender.send(message, request.code))
+      this.#metrics.delivery(request.channel, route.provider, 'sent')
+      this.#breakers[request.channel].recordSuccess()
+      this.#latencies[request.channel].record(performance.now() - started)
+      logger.info({ ...context, outcome: 'delivered', latencyMs: latencyMs(), messageId }, 'code delivered')
+      return { provider: route.provider, messageId }
+    } catch (error) {
+      // anything but a DeliveryError is a bug in a sender: only its name is logged, it may hold the request
+      const failure = isDeliveryError(error) ? error : undefined
+      const kind = failure?.kind ?? 'rejected'
+      this.#metrics.delivery(request.channel, route.provider, kind)
+      logger.warn({
+        ...context,
+        outcome: 'failed',
+        latencyMs: latencyMs(),
+        kind,
+        providerStatus: failure?.providerStatus,
+        error: failure?.message ?? (error instanceof Error ? error.name : typeof error)
+      }, 'code delivery failed')
+      // only the provider's own failures say anything about its health: a chosen destination must not open
+      // the circuit for everyone
+      if (isProviderFailure(failure)) this.#breakers[request.channel].recordFailure()
+      throw error
     }
-  }
-
-  #appError (channel: Channel, kind: DeliveryError['kind'], failure: DeliveryError | undefined): AppError {
-    const words = WORDS[channel]
-    if (kind === 'invalid_recipient') {
-      return new AppError('invalid_destination', { detail: `This ${words.destination} cannot receive codes.`, cause: failure })
-    }
-    const retryAfterMs = failure?.retryAfterMs
-    return new AppError('delivery_failed', {
-      detail: kind === 'transient' ? `The ${words.message} provider is not answering; try again later.` : `The ${words.message} provider refused the message.`,
-      cause: failure,
-      ...(retryAfterMs === undefined ? {} : { retryAfter: Math.ceil(retryAfterMs / 1000) })
-    })
   }
 }
 
 export interface DeliveryDeps {
   outbox: Outbox
   logger?: DeliveryLogger | undefined
-  /** the backoff between attempts; tests inject one that does not wait */
+  /** how a rehearsal waits; tests inject one that does not */
   sleep?: ((ms: number) => Promise<void>) | undefined
   /** stamps outbox messages */
   now?: (() => Date) | undefined
@@ -389,8 +352,6 @@ export function createDelivery (config: Config, deps: DeliveryDeps): Delivery {
     templates: createMessageTemplates(config, sms !== null),
     magicLinkUrl: config.MAGIC_LINK_URL,
     providerTemplateFor: sendGridTemplateIds(config.SENDGRID_TEMPLATE_ID),
-    retries: config.DELIVERY_RETRIES,
-    timeoutMs: config.DELIVERY_TIMEOUT_MS,
     breaker: {
       threshold: config.DELIVERY_BREAKER_THRESHOLD,
       openMs: config.DELIVERY_BREAKER_OPEN_SECONDS * 1000,

@@ -1,7 +1,7 @@
 import type { Delivery, DeliveryLogger } from './delivery.ts'
 import type { JobHandler } from './job-kinds.ts'
 import { sealingContext, type JobCipher } from './job-cipher.ts'
-import { DeliveryError, isDeliveryError } from './senders.ts'
+import { DeliveryError } from './senders.ts'
 
 export interface NoticeJobHandlerOptions {
   cipher: JobCipher
@@ -25,15 +25,9 @@ export function createNoticeJobHandler (options: NoticeJobHandlerOptions): JobHa
     } catch {
       throw new DeliveryError('rejected', 'job: the sealed payload does not open (DELIVERY_JOB_KEY or OTP_PEPPER differs)')
     }
-    try {
-      await options.delivery.deliverNotice({
-        channel: job.channel, to, locale: job.locale, notice: job.notice, retries: 0, logger: options.logger
-      })
-    } catch (error) {
-      const cause = (error as { cause?: unknown }).cause
-      if (isDeliveryError(cause)) throw cause
-      throw error
-    }
+    await options.delivery.deliverNotice({
+      channel: job.channel, to, locale: job.locale, notice: job.notice, attempt: job.attempt, logger: options.logger
+    })
     return 'sent'
   }
 }

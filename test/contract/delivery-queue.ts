@@ -115,7 +115,7 @@ export function deliveryQueueContract (t: TAP, createHarness: () => Promise<Deli
     await delivery.started(1)
     await queue.close()
     t.equal(delivery.sends.length, 1)
-    t.match(delivery.sends[0], { channel: 'email', to: secret.to, code: secret.code, locale: 'fr', purpose: 'login', retries: 0 })
+    t.match(delivery.sends[0], { channel: 'email', to: secret.to, code: secret.code, locale: 'fr', purpose: 'login', attempt: 1 })
     t.ok((delivery.sends[0]?.expiresInSeconds ?? 0) > 290, 'the time the code has left')
     t.notOk((await harness.dumpStorage()).includes(job.challengeId), 'the job is gone once delivered')
     t.same(await queue.failed(), [])

@@ -1,6 +1,5 @@
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
-import { AppError } from '../../src/errors.ts'
 import { createCodeJobHandler } from '../../src/delivery/code-job-handler.ts'
 import { JobCipher, sealingContext } from '../../src/delivery/job-cipher.ts'
 import { DeliveryError } from '../../src/delivery/senders.ts'
@@ -11,11 +10,11 @@ const base = { kind: 'code' as const, channel: 'email' as const, challengeId: 'a
 const job = { ...base, sealed: cipher.seal({ code: '123456', to: 'jane@example.org' }, sealingContext(base)) }
 const rehearseCode = async () => { throw new Error('must not rehearse') }
 
-t.test('sends once, with the time the code has left, and leaves retries to the queue', async (t) => {
+t.test('sends once, with the time the code has left and the queue\'s attempt, and leaves retries to the queue', async (t) => {
   const requests: unknown[] = []
   const consumer = createCodeJobHandler({ cipher, now: () => now, deliveryOf: async () => 'send', delivery: { deliverCode: async (request) => { requests.push(request); return { provider: 'outbox', messageId: null } }, rehearseCode } })
   t.equal(await consumer(job), 'sent')
-  t.match(requests, [{ to: 'jane@example.org', code: '123456', expiresInSeconds: 90, retries: 0 }])
+  t.match(requests, [{ to: 'jane@example.org', code: '123456', expiresInSeconds: 90, attempt: 1 }])
 })
 
 t.test('drops an expired or replaced code without sending; a failing check is transient', async (t) => {
@@ -25,9 +24,9 @@ t.test('drops an expired or replaced code without sending; a failing check is tr
   await t.rejects(createCodeJobHandler({ cipher, now: () => now, deliveryOf: async () => { throw new Error('redis down') }, delivery: { deliverCode, rehearseCode } })(job), { kind: 'transient', message: 'otp store: could not check the challenge' })
 })
 
-t.test('the sender\'s DeliveryError comes out of Delivery\'s AppError; a payload that does not open is rejected', async (t) => {
+t.test('the sender\'s DeliveryError comes out as it is; a payload that does not open is rejected', async (t) => {
   const failure = new DeliveryError('invalid_recipient', 'sendgrid: HTTP 400, invalid recipient')
-  const deliverCode = async () => { throw new AppError('invalid_destination', { cause: failure }) }
+  const deliverCode = async () => { throw failure }
   await t.rejects(createCodeJobHandler({
     cipher, now: () => now, deliveryOf: async () => 'send', delivery: { deliverCode, rehearseCode }
   })(job), failure)

@@ -44,7 +44,7 @@ t.test('the notice handler: sends with the sealed destination, drops an expired 
   const sent: DeliverNoticeRequest[] = []
   const consumer = createNoticeJobHandler({ cipher, now: () => now, delivery: { deliverNotice: async (request) => { sent.push(request); return { provider: 'outbox', messageId: null } } } })
   t.equal(await consumer(job), 'sent')
-  t.match(sent, [{ channel: 'sms', to: '+12015550147', locale: 'fr', notice: { kind: 'login_throttled', minutes: 15 }, retries: 0 }])
+  t.match(sent, [{ channel: 'sms', to: '+12015550147', locale: 'fr', notice: { kind: 'login_throttled', minutes: 15 }, attempt: 1 }])
   t.equal(await createNoticeJobHandler({ cipher, now: () => job.expiresAt, delivery: { deliverNotice: async () => { throw new Error('not sent') } } })(job), 'dropped')
   await t.rejects(createNoticeJobHandler({ cipher: new JobCipher([randomBytes(32)]), delivery: { deliverNotice: async () => { throw new Error('not sent') } }, now: () => now })(job), { kind: 'rejected', message: /does not open/ })
 })
