@@ -1,26 +1,19 @@
 import { setTimeout as sleepFor } from 'node:timers/promises'
-import { isEmbedded, type Config } from '../config.ts'
+import type { Config } from '../config.ts'
 import { AppError } from '../errors.ts'
-import { isDeliveryError, type DeliveryError, type EmailMessage, type SentMessage, type SmsMessage } from './senders.ts'
-import type { Outbox } from './outbox.ts'
-import { OutboxSender } from './outbox-sender.ts'
-import { SendGridSender } from './sendgrid-sender.ts'
-import { VonageSender } from './vonage-sender.ts'
-import {
-  builtInTemplates, loadMessageTemplates, minutesOf, renderCodeEmail, renderCodeSms, renderNoticeEmail, renderNoticeSms,
-  type MessageTemplates
-} from './templates/render.ts'
+import { isDeliveryError, type EmailMessage, type SmsMessage } from './senders.ts'
+import { builtInTemplates, type MessageTemplates } from './templates/render.ts'
 import type { NoticeContent } from './notices.ts'
-import { magicLink } from './magic-link.ts'
+import { codeMessage, createMessageTemplates, noticeMessage, type MessageSettings } from './delivery-messages.ts'
+import { deliveryRoutes, type Provider, type Route, type RouteDeps } from './delivery-routes.ts'
 import { sendGridTemplateIds } from './sendgrid-template-ids.ts'
 import { maskDestination } from './mask.ts'
-import { CircuitBreaker } from './circuit-breaker.ts'
+import { CircuitBreaker, isProviderFailure } from './circuit-breaker.ts'
 import { LatencySample } from './latency-sample.ts'
 import { NO_METRICS, type Metrics } from '../metrics/metrics.ts'
 import { inClientSpan } from '../telemetry/spans.ts'
 
 export type Channel = 'email' | 'sms'
-export type Provider = 'sendgrid' | 'vonage' | 'outbox'
 
 export interface DeliverCodeRequest {
   channel: Channel
@@ -57,28 +50,12 @@ export interface DeliveryLogger {
   warn (obj: object, msg: string): void
 }
 
-/** A sender as Delivery drives it: EmailSender and SmsSender fit (they ignore the code); OutboxSender records it. */
-export interface CodeSender<Message> {
-  send (message: Message, code: string): Promise<SentMessage>
-}
-
-export interface Route<Message> {
-  provider: Provider
-  sender: CodeSender<Message>
-}
-
-export interface DeliveryOptions {
+export interface DeliveryOptions extends Omit<MessageSettings, 'templates'> {
   /** null: the channel is off (no provider, and no dev outbox), so every start for it answers 503 */
   email: Route<EmailMessage> | null
   sms: Route<SmsMessage> | null
-  appName: string
-  webOtpDomain?: string | undefined
   /** the built-in ones with the default branding when not given */
   templates?: MessageTemplates | undefined
-  /** MAGIC_LINK_URL: login code emails also carry `#challengeId=…&code=…` on it */
-  magicLinkUrl?: string | undefined
-  /** SENDGRID_TEMPLATE_ID: the provider's template for a locale, if any */
-  providerTemplateFor?: ((locale: string | null) => string | undefined) | undefined
   /** consecutive failed deliveries that open a channel's circuit, and for how long */
   breaker?: { threshold: number, openMs: number, now?: () => number } | undefined
   /** told when a channel's breaker opens itself, to share it with the other processes */
@@ -88,15 +65,6 @@ export interface DeliveryOptions {
   sleep?: ((ms: number) => Promise<void>) | undefined
   /** counts each provider attempt by outcome */
   metrics?: Metrics | undefined
-}
-
-/** Provider statuses of refused credentials: SendGrid's HTTP 401/403, Vonage's HTTP 401 and its status 4. */
-const AUTHENTICATION_FAILURES = new Set(['401', '403', '4'])
-
-/** 5xx, timeouts, throttling, refused credentials: the provider's fault, never the destination's. */
-function isProviderFailure (failure: DeliveryError | undefined): boolean {
-  if (failure === undefined || failure.kind === 'transient') return true
-  return failure.kind === 'rejected' && AUTHENTICATION_FAILURES.has(String(failure.providerStatus))
 }
 
 const NO_LOGGER: DeliveryLogger = { info: () => {}, warn: () => {} }
@@ -115,6 +83,7 @@ export class Delivery {
   /** what every message is rendered with: notices too, and the dev previews */
   readonly templates: MessageTemplates
   readonly #options: DeliveryOptions
+  readonly #messages: MessageSettings
   readonly #logger: DeliveryLogger
   readonly #sleep: (ms: number) => Promise<void>
   readonly #breakers: Record<Channel, CircuitBreaker>
@@ -124,6 +93,7 @@ export class Delivery {
   constructor (options: DeliveryOptions) {
     this.#options = options
     this.templates = options.templates ?? builtInTemplates()
+    this.#messages = { ...options, templates: this.templates }
     this.#metrics = options.metrics ?? NO_METRICS
     this.#logger = options.logger ?? NO_LOGGER
     this.#sleep = options.sleep ?? ((ms) => sleepFor(ms))
@@ -168,7 +138,7 @@ export class Delivery {
   async deliverCode (request: DeliverCodeRequest): Promise<DeliveryResult> {
     this.assertEnabled(request.channel)
     const { email, sms } = this.#options
-    const message = this.#codeMessage(request)
+    const message = codeMessage(request, this.#messages)
     if (request.channel === 'email') return this.#attempt(request, email as Route<EmailMessage>, message as EmailMessage)
     return this.#attempt(request, sms as Route<SmsMessage>, message as SmsMessage)
   }
@@ -180,54 +150,18 @@ export class Delivery {
    */
   async rehearseCode (request: DeliverCodeRequest): Promise<void> {
     this.assertEnabled(request.channel)
-    this.#codeMessage(request)
+    codeMessage(request, this.#messages)
     await this.#sleep(this.#latencies[request.channel].draw())
-  }
-
-  #codeMessage (request: DeliverCodeRequest): EmailMessage | SmsMessage {
-    const { appName, webOtpDomain } = this.#options
-    const input = { locale: request.locale, appName, code: request.code, expiresInSeconds: request.expiresInSeconds }
-    if (request.channel === 'email') return this.#codeEmail(request, input)
-    return { to: request.to, text: renderCodeSms({ ...input, webOtpDomain }, this.templates) }
-  }
-
-  /** Our own message, and the provider's template with the same values when SENDGRID_TEMPLATE_ID names one. */
-  #codeEmail (
-    request: DeliverCodeRequest,
-    input: { locale: string | null, appName: string, code: string, expiresInSeconds: number }
-  ): EmailMessage {
-    const { magicLinkUrl, providerTemplateFor } = this.#options
-    // only a sign-in code can be verified by the sign-in page the link opens
-    const link = magicLinkUrl !== undefined && request.purpose === 'login' && request.challengeId !== undefined
-      ? magicLink(magicLinkUrl, request.challengeId, request.code)
-      : null
-    const templateId = providerTemplateFor?.(request.locale)
-    const data = { code: input.code, minutes: minutesOf(input.expiresInSeconds), appName: input.appName, link }
-    return {
-      to: request.to,
-      ...renderCodeEmail({ ...input, link }, this.templates),
-      ...(templateId === undefined ? {} : { providerTemplate: { id: templateId, data } })
-    }
   }
 
   /** Resolves once the provider (or the dev outbox) accepted the notice; throws as deliverCode does. */
   async deliverNotice (request: DeliverNoticeRequest): Promise<DeliveryResult> {
-    const { notice, channel } = request
-    // the renderer's `channel` is the identifier a notice is about (a masked email keeps its @), not its way out:
-    // a phone added to an account is announced by email
-    const about = notice.maskedIdentifier === undefined ? channel : notice.maskedIdentifier.includes('@') ? 'email' : 'sms'
-    const input = { ...notice, locale: request.locale, appName: this.#options.appName, channel: about }
-    this.assertEnabled(channel)
-    const send = { ...request, code: '', purpose: notice.kind }
+    this.assertEnabled(request.channel)
+    const message = noticeMessage(request, this.#messages)
+    const send = { ...request, code: '', purpose: request.notice.kind }
     const { email, sms } = this.#options
-    if (channel === 'email') {
-      return this.#attempt(send, email as Route<EmailMessage>, {
-        to: request.to, ...renderNoticeEmail(input, this.templates)
-      })
-    }
-    return this.#attempt(send, sms as Route<SmsMessage>, {
-      to: request.to, text: renderNoticeSms(input, this.templates)
-    })
+    if (request.channel === 'email') return this.#attempt(send, email as Route<EmailMessage>, message as EmailMessage)
+    return this.#attempt(send, sms as Route<SmsMessage>, message as SmsMessage)
   }
 
   async #attempt<Message> (request: SendRequest, route: Route<Message>, message: Message): Promise<DeliveryResult> {
@@ -263,89 +197,20 @@ export class Delivery {
         providerStatus: failure?.providerStatus,
         error: failure?.message ?? (error instanceof Error ? error.name : typeof error)
       }, 'code delivery failed')
-      // only the provider's own failures say anything about its health: a chosen destination must not open
-      // the circuit for everyone
       if (isProviderFailure(failure)) this.#breakers[request.channel].recordFailure()
       throw error
     }
   }
 }
 
-export interface DeliveryDeps {
-  outbox: Outbox
-  logger?: DeliveryLogger | undefined
-  /** how a rehearsal waits; tests inject one that does not */
-  sleep?: ((ms: number) => Promise<void>) | undefined
-  /** stamps outbox messages */
-  now?: (() => Date) | undefined
-  onCircuitOpen?: ((channel: Channel, until: number) => void) | undefined
-  metrics?: Metrics | undefined
-}
+export interface DeliveryDeps extends RouteDeps, Pick<DeliveryOptions, 'logger' | 'sleep' | 'onCircuitOpen' | 'metrics'> {}
 
-/**
- * The built-in templates under EMAIL_TEMPLATES_DIR's, with the branding, checked against this configuration: the
- * longest code and lockout, the magic link, and one GSM-7 segment per SMS while SMS is on (unless
- * SMS_ALLOW_MULTIPART). Throws TemplateError, one line naming the file, so the process does not start.
- */
-export function createMessageTemplates (config: Config, smsOn: boolean): MessageTemplates {
-  const magicLinkUrl = config.MAGIC_LINK_URL
-  return loadMessageTemplates({
-    dir: config.EMAIL_TEMPLATES_DIR,
-    branding: {
-      brandColor: config.BRAND_COLOR, logoUrl: config.BRAND_LOGO_URL ?? null, supportEmail: config.SUPPORT_EMAIL ?? null
-    },
-    checks: {
-      appName: config.APP_NAME,
-      codeLength: config.OTP_CODE_LENGTH,
-      codeMinutes: minutesOf(config.OTP_TTL_SECONDS),
-      throttleMinutes: minutesOf(config.OTP_THROTTLE_MAX_SECONDS),
-      link: magicLinkUrl === undefined ? undefined : (code) => magicLink(magicLinkUrl, '0195f3c2-7d4e-7a61-9c1b-2f8e4d6a9b01', code),
-      singleSegmentSms: smsOn && !config.SMS_ALLOW_MULTIPART,
-      webOtpDomain: config.WEBOTP_DOMAIN
-    }
-  })
-}
-
-function emailRoute (config: Config, deps: DeliveryDeps): Route<EmailMessage> | null {
-  const { SENDGRID_API_KEY: apiKey, EMAIL_FROM: from } = config
-  const configured = apiKey !== undefined && from !== undefined
-  if (config.DEV_OUTBOX || (!configured && isEmbedded(config))) {
-    return { provider: 'outbox', sender: new OutboxSender(deps.outbox, 'email', deps.now) }
-  }
-  if (!configured) return null
-  const sender = new SendGridSender({
-    apiKey,
-    from: { email: from, name: config.EMAIL_FROM_NAME ?? config.APP_NAME },
-    baseUrl: config.SENDGRID_BASE_URL,
-    timeoutMs: config.DELIVERY_TIMEOUT_MS
-  })
-  return { provider: 'sendgrid', sender }
-}
-
-function smsRoute (config: Config, deps: DeliveryDeps): Route<SmsMessage> | null {
-  const { VONAGE_API_KEY: apiKey, VONAGE_API_SECRET: apiSecret, SMS_FROM: from } = config
-  const configured = apiKey !== undefined && apiSecret !== undefined && from !== undefined
-  if (config.DEV_OUTBOX || (!configured && isEmbedded(config))) {
-    return { provider: 'outbox', sender: new OutboxSender(deps.outbox, 'sms', deps.now) }
-  }
-  if (!configured) return null
-  const sender = new VonageSender({
-    apiKey, apiSecret, from, baseUrl: config.VONAGE_BASE_URL, timeoutMs: config.DELIVERY_TIMEOUT_MS
-  })
-  return { provider: 'vonage', sender }
-}
-
-/**
- * Delivery from config. The dev outbox never switches itself on: it takes every channel with DEV_OUTBOX=true,
- * and, in the embedded mode only (no Redis, no MongoDB), the channels without a provider (email:
- * SENDGRID_API_KEY + EMAIL_FROM; SMS: VONAGE_API_KEY + VONAGE_API_SECRET + SMS_FROM). Anywhere else such a
- * channel is off. loadConfig refuses both DEV_OUTBOX and a missing provider in production.
- */
+/** Delivery from config: the providers or the dev outbox of deliveryRoutes, the templates checked at start-up. */
 export function createDelivery (config: Config, deps: DeliveryDeps): Delivery {
   const { now } = deps
-  const sms = smsRoute(config, deps)
+  const { email, sms } = deliveryRoutes(config, deps)
   return new Delivery({
-    email: emailRoute(config, deps),
+    email,
     sms,
     appName: config.APP_NAME,
     webOtpDomain: config.WEBOTP_DOMAIN,
