@@ -1,6 +1,6 @@
 import type { Delivery, DeliveryLogger } from './delivery.ts'
 import type { JobHandler, Queued, CodeJob } from './job-kinds.ts'
-import { sealingContext, type JobCipher } from './job-cipher.ts'
+import { openJob, type JobCipher } from './job-cipher.ts'
 import { DeliveryError } from './senders.ts'
 import { isStoreUnavailable } from '../store-errors.ts'
 import type { Metrics } from '../metrics/metrics.ts'
@@ -40,12 +40,7 @@ export function createCodeJobHandler (options: CodeJobHandlerOptions): JobHandle
       throw new DeliveryError('transient', 'otp store: could not check the challenge')
     }
     if (action === 'drop') return 'dropped'
-    let content
-    try {
-      content = options.cipher.open(job.sealed, sealingContext(job))
-    } catch {
-      throw new DeliveryError('rejected', 'job: the sealed payload does not open (DELIVERY_JOB_KEY or OTP_PEPPER differs)')
-    }
+    const content = openJob(options.cipher, job)
     const request = {
       channel: job.channel,
       to: content.to,

@@ -1,7 +1,6 @@
 import type { Delivery, DeliveryLogger } from './delivery.ts'
 import type { JobHandler } from './job-kinds.ts'
-import { sealingContext, type JobCipher } from './job-cipher.ts'
-import { DeliveryError } from './senders.ts'
+import { openJob, type JobCipher } from './job-cipher.ts'
 
 export interface NoticeJobHandlerOptions {
   cipher: JobCipher
@@ -19,12 +18,7 @@ export function createNoticeJobHandler (options: NoticeJobHandlerOptions): JobHa
   const now = options.now ?? Date.now
   return async (job) => {
     if (job.expiresAt <= now()) return 'dropped'
-    let to: string
-    try {
-      to = options.cipher.open(job.sealed, sealingContext(job)).to
-    } catch {
-      throw new DeliveryError('rejected', 'job: the sealed payload does not open (DELIVERY_JOB_KEY or OTP_PEPPER differs)')
-    }
+    const { to } = openJob(options.cipher, job)
     await options.delivery.deliverNotice({
       channel: job.channel, to, locale: job.locale, notice: job.notice, attempt: job.attempt, logger: options.logger
     })
