@@ -275,6 +275,16 @@ t.test('the circuit counts only the provider\'s own failures, and forgets them o
   t.equal(available(), true, 'one failure after it closed does not re-open it: the count started over')
 })
 
+t.test('a notice goes out like a code, without one: by SMS through Vonage, by email through SendGrid', async (t) => {
+  const { delivery, logs } = setup()
+  await delivery.deliverNotice({ channel: 'sms', to: smsRequest.to, locale: 'en', notice: { kind: 'login_throttled', minutes: 15 }, attempt: 2 })
+  t.match(vonage.requests[0]?.body, { to: '12015550123', text: /15 minutes/ })
+  await delivery.deliverNotice({ channel: 'email', to: emailRequest.to, locale: 'en', notice: { kind: 'identifier_changed', maskedIdentifier: '+1******0147' } })
+  t.match(sendGrid.requests[0]?.body.content[0].value, '+1******0147')
+  t.match(logs, [{ obj: { outcome: 'delivered', purpose: 'login_throttled', attempt: 2 } }, { obj: { outcome: 'delivered', purpose: 'identifier_changed' } }])
+  for (const line of logs) t.notMatch(JSON.stringify(line), SECRETS, line.msg)
+})
+
 t.test('a rehearsal renders the code message and waits as long as the provider was seen to take, sending nothing', async (t) => {
   const { delivery, sleeps, logs } = setup()
   sendGrid.answerAlways({ status: 202, delayMs: 120 })
