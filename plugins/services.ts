@@ -14,7 +14,9 @@ import { loadSigningKeys, type SigningKeys } from '../src/sessions/tokens.ts'
 import { ChallengeIssuer } from '../src/auth/challenge-issuer.ts'
 import type { DeliveryQueue } from '../src/delivery/delivery-queue.ts'
 import { createDeliveryQueue } from '../src/delivery/create-delivery-queue.ts'
-import { createDeliveryConsumer } from '../src/delivery/delivery-consumer.ts'
+import { createJobConsumer } from '../src/delivery/job-consumer.ts'
+import { createJobHandlers } from '../src/delivery/job-handlers.ts'
+import { createAuditWebhookHandler } from '../src/audit/audit-webhook-handler.ts'
 import { QueuedNotifier, type Notifier } from '../src/delivery/notices.ts'
 import { minutesOf } from '../src/delivery/templates/render.ts'
 import { createJobCipher } from '../src/delivery/job-cipher.ts'
@@ -106,7 +108,9 @@ async function servicesPlugin (
   })
   if (sendsInProcess(config)) {
     const logger = app.log.child({ component: 'delivery' })
-    deliveryQueue.start(createDeliveryConsumer(config, { cipher, delivery, otp, logger, metrics, now: storeClock }))
+    const auditWebhook = createAuditWebhookHandler(config)
+    const handlers = createJobHandlers({ cipher, delivery, otp, logger, metrics, now: storeClock, auditWebhook })
+    deliveryQueue.start(createJobConsumer(handlers))
   }
   const smsGuard = new SmsGuard({
     allowedCountries: config.SMS_ALLOWED_COUNTRIES,

@@ -6,7 +6,9 @@ import { createRedisClient } from '../plugins/redis.ts'
 import { buildWorkerHealthServer } from '../plugins/worker-health.ts'
 import { createDelivery } from './delivery/delivery.ts'
 import { createDeliveryQueue } from './delivery/create-delivery-queue.ts'
-import { createDeliveryConsumer } from './delivery/delivery-consumer.ts'
+import { createJobConsumer } from './delivery/job-consumer.ts'
+import { createJobHandlers } from './delivery/job-handlers.ts'
+import { createAuditWebhookHandler } from './audit/audit-webhook-handler.ts'
 import { createJobCipher, hasSharedJobKey } from './delivery/job-cipher.ts'
 import { CircuitBoard } from './delivery/circuit-board.ts'
 import { createOtpEngine } from './otp/otp-engine.ts'
@@ -58,7 +60,8 @@ async function run (config: Config): Promise<void> {
   const otp = createOtpEngine(config, otpStore)
   const cipher = createJobCipher(config)
   const logger = health.log.child({ component: 'delivery' })
-  queue.start(createDeliveryConsumer(config, { cipher, delivery, otp, logger, metrics }))
+  const auditWebhook = createAuditWebhookHandler(config)
+  queue.start(createJobConsumer(createJobHandlers({ cipher, delivery, otp, logger, metrics, auditWebhook })))
 
   closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
     if (err) health.log.error({ err }, 'shutting down after an error')
