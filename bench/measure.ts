@@ -2,7 +2,7 @@ import autocannon from 'autocannon'
 import type { Pools } from './pools.ts'
 import { settle, type Service } from './processes.ts'
 import type { ScenarioResult } from './report.ts'
-import type { Scenario } from './scenarios.ts'
+import type { PrepareContext, Scenario } from './scenarios.ts'
 import type { FakeSendGrid } from '../test/helpers/fake-sendgrid.ts'
 
 /** How long and how hard each autocannon run pushes. */
@@ -19,28 +19,40 @@ export async function measure (
   const { connections, warmupSeconds, durationSeconds } = shape
   const service = services[scenario.server]
   if (service === undefined) throw new Error(`${scenario.name} needs the ${scenario.server} server`)
-  await scenario.prepare?.({ pools, app: services.app.url, floor: services.floor?.url ?? '', connections, seconds: warmupSeconds + durationSeconds })
+  const context = { pools, app: services.app.url, floor: services.floor?.url ?? '', connections }
+  await scenario.prepare?.({ ...context, seconds: warmupSeconds, rate: scenario.rateBound ?? 0 })
   await settle(service)
   const url = service.url
   const common = { url, connections, timeout: 10 }
   const warmUp = scenario.load(pools)
-  await autocannon({ ...common, duration: warmupSeconds, ...warmUp.options })
+  const warmed = await autocannon({ ...common, duration: warmupSeconds, ...warmUp.options })
   warmUp.finish?.()
+  // the pools for the measured run are sized from the rate the warm-up reached, and topped up while it goes
+  const measuredRun = { ...context, seconds: durationSeconds, rate: warmed.requests.average }
+  await scenario.prepare?.(measuredRun)
+  await settle(service)
   const load = scenario.load(pools)
+  const starvedBefore = pools.starved
   const cpuBefore = await service.cpuMs()
+  const refilling = refillWhile(scenario, measuredRun)
   const result = await autocannon({ ...common, duration: durationSeconds, ...load.options })
+  await refilling.stop()
   const cpuAfter = await service.cpuMs()
   load.finish?.()
+  const poolMisses = pools.starved - starvedBefore
+  // a run whose answers were mostly to requests without a challenge or session measured the pool, not the API
+  const mostlyMisses = poolMisses * 2 > result.requests.total
   const statusCodes = Object.fromEntries(
     Object.entries(result.statusCodeStats).map(([status, { count }]) => [status, count])
   )
   const measured: ScenarioResult = {
     name: scenario.name,
-    reqPerSec: Math.round(result.requests.average),
+    reqPerSec: mostlyMisses ? null : Math.round(result.requests.average),
     p50: result.latency.p50,
     p99: result.latency.p99,
     errors: result.errors,
     non2xx: result.non2xx,
+    poolMisses,
     floor: scenario.floor ?? null,
     ratio: null,
     serverCpuMicrosPerRequest: cpuBefore === null || cpuAfter === null || result.requests.total === 0
@@ -49,9 +61,24 @@ export async function measure (
     statusCodes
   }
   if (scenario.note) measured.note = scenario.note
-  console.log(`${label.padEnd(24)} ${String(measured.reqPerSec).padStart(6)} req/s  p50 ${measured.p50} ms  p99 ${measured.p99} ms  ` +
+  if (mostlyMisses) console.log(`${label}: no req/s: ${poolMisses} of ${result.requests.total} requests went out without a challenge or session (the pool ran dry)`)
+  console.log(`${label.padEnd(24)} ${String(measured.reqPerSec ?? '–').padStart(6)} req/s  p50 ${measured.p50} ms  p99 ${measured.p99} ms  ` +
     `errors ${measured.errors}  non-2xx ${measured.non2xx}  server CPU ${measured.serverCpuMicrosPerRequest} µs/req  ${JSON.stringify(statusCodes)}`)
   return measured
+}
+
+/** Calls the scenario's refill every 250 ms while a run goes; `stop` waits for the refill under way. */
+function refillWhile (scenario: Scenario, run: PrepareContext): { stop: () => Promise<void> } {
+  if (scenario.refill === undefined) return { stop: async () => {} }
+  const refill = scenario.refill
+  const state = { running: true }
+  const loop = (async () => {
+    while (state.running) {
+      await refill(run)
+      await new Promise((resolve) => setTimeout(resolve, 250))
+    }
+  })()
+  return { stop: async () => { state.running = false; await loop } }
 }
 
 /**

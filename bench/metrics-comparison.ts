@@ -136,12 +136,15 @@ async function runPair (options: ComparisonOptions, pair: number): Promise<Map<s
   return results
 }
 
-function summarise (scenario: string, runs: Array<Record<Side, ScenarioResult>>): MetricsComparison {
-  const pairRatios = runs.map(({ off, on }) => round2(on.reqPerSec / off.reqPerSec))
+function summarise (scenario: string, allRuns: Array<Record<Side, ScenarioResult>>): MetricsComparison {
+  // a run that measured an empty pool (no req/s) says nothing about metrics: its pair is left out
+  const runs = allRuns.filter(({ off, on }) => off.reqPerSec !== null && on.reqPerSec !== null)
+  const reqPerSec = (result: ScenarioResult) => result.reqPerSec ?? 0
+  const pairRatios = runs.map(({ off, on }) => round2(reqPerSec(on) / reqPerSec(off)))
   return {
     scenario,
-    offReqPerSec: Math.round(median(runs.map(({ off }) => off.reqPerSec))),
-    onReqPerSec: Math.round(median(runs.map(({ on }) => on.reqPerSec))),
+    offReqPerSec: Math.round(median(runs.map(({ off }) => reqPerSec(off)))),
+    onReqPerSec: Math.round(median(runs.map(({ on }) => reqPerSec(on)))),
     ratio: round2(median(pairRatios)),
     pairRatios,
     pairs: pairRatios.length,

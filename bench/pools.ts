@@ -76,6 +76,10 @@ export class Pools {
     this.problems.set(key, (this.problems.get(key) ?? 0) + 1)
   }
 
+  get challengesLeft (): number {
+    return this.#challenges.length
+  }
+
   takeChallenge (): string {
     const challenge = this.#challenges.pop()
     if (challenge === undefined) this.starved++

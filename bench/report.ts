@@ -6,7 +6,10 @@ import type { MetricsComparison } from './metrics-comparison.ts'
 
 export interface ScenarioResult {
   name: string
-  reqPerSec: number
+  /** null when most requests went out without a challenge or session (a pool ran dry): not a measure of the API */
+  reqPerSec: number | null
+  /** requests of the measured run that found their pool empty */
+  poolMisses?: number
   /** latency percentiles in ms (autocannon records whole milliseconds) */
   p50: number
   p99: number

@@ -67,8 +67,8 @@ type Settings = ReturnType<typeof readSettings>
 
 function withRatios (results: ScenarioResult[]): ScenarioResult[] {
   const byName = new Map(results.map((result) => [result.name, result]))
-  const ratio = (value: number, floorValue: number | undefined) =>
-    floorValue ? round2(value / floorValue) : null
+  const ratio = (value: number | null, floorValue: number | null | undefined) =>
+    value !== null && floorValue ? round2(value / floorValue) : null
   return results.map((result) => {
     const floor = result.floor ? byName.get(result.floor) : undefined
     return { ...result, ratio: ratio(result.reqPerSec, floor?.reqPerSec), p99Ratio: ratio(result.p99, floor?.p99) }
@@ -153,7 +153,7 @@ async function runAll (settings: Settings, sendgrid: FakeSendGrid, began: number
       }
     : null
   const oneWorker = results.find((result) => result.name === WORKERS_SCENARIO)
-  if (twoWorkers && oneWorker) {
+  if (twoWorkers?.reqPerSec && oneWorker?.reqPerSec) {
     workers = {
       scenario: WORKERS_SCENARIO,
       oneWorker: oneWorker.reqPerSec,

@@ -2,7 +2,15 @@ import { randomBytes } from 'node:crypto'
 import type { Client, Options, Request } from 'autocannon'
 import { JSON_HEADERS, NO_CHALLENGE, NO_REFRESH_TOKEN, TEST_CODE, challengeOf, loginOf, newDeliveredEmail, newEmail, type Chain, type Pools } from './pools.ts'
 
-export interface PrepareContext { pools: Pools, app: string, floor: string, connections: number, seconds: number }
+export interface PrepareContext {
+  pools: Pools
+  app: string
+  floor: string
+  connections: number
+  seconds: number
+  /** req/s the warm-up measured; before the warm-up, an upper bound of what the scenario could do */
+  rate: number
+}
 
 /** The options of one autocannon run, and what to do once it is over. */
 export interface Load { options: Partial<Options>, finish?: () => void }
@@ -16,6 +24,10 @@ export interface Scenario {
   note?: string
   /** makes sure the pools (and the database) hold what a run of `seconds` with `connections` needs */
   prepare?: (run: PrepareContext) => Promise<void>
+  /** req/s the scenario cannot exceed here, to size its pools before a warm-up has measured its rate */
+  rateBound?: number
+  /** tops the pools up while a run goes, when it may take more than prepare's estimate (a faster server) */
+  refill?: (run: PrepareContext) => Promise<void>
   load: (pools: Pools) => Load
 }
 
@@ -130,8 +142,10 @@ function flowLoad (pools: Pools): Load {
   return { options: { setupClient } }
 }
 
-/** A generous upper bound of the verify rate (about 900 req/s at most here), so no run drains its pool. */
-const VERIFY_RATE_BOUND = 1500
+/** Before a warm-up has measured it: an upper bound of the verify rate (about 900 req/s at most here). */
+export const VERIFY_RATE_BOUND = 1500
+/** challenges for this many seconds of the measured rate go in before a run, and the refill keeps 2 s ahead */
+const VERIFY_POOL_SECONDS_AHEAD = 2
 
 const floor = (name: string, request: Request): Scenario => ({ name, server: 'floor', load: () => ({ options: { requests: [request] } }) })
 
@@ -171,7 +185,13 @@ export const SCENARIOS: Scenario[] = [
     server: 'app',
     floor: 'floor-verify',
     note: 'sign-up at the first login: limiter EVALSHA, EVALSHA verify.lua, upsert of the user, insert of the session',
-    prepare: ({ pools, app, seconds }) => pools.ensureChallenges(app, seconds * VERIFY_RATE_BOUND),
+    // sized from the warm-up's rate with half again as margin, and refilled while the run goes
+    rateBound: VERIFY_RATE_BOUND,
+    prepare: ({ pools, app, seconds, rate }) => pools.ensureChallenges(app, Math.ceil(seconds * rate * 1.5)),
+    refill: async ({ pools, app, rate }) => {
+      const ahead = VERIFY_POOL_SECONDS_AHEAD * rate
+      if (pools.challengesLeft < ahead) await pools.ensureChallenges(app, Math.ceil(2 * ahead))
+    },
     load: (pools) => ({ options: { requests: [verifyRequest(pools, () => pools.takeChallenge())] } })
   },
   floor('floor-verify', floorRequest('/floor/verify')),

@@ -10,7 +10,8 @@ import { createOtpEngine } from './otp/otp-engine.ts'
 import { createDelivery, type DeliveryLogger } from './delivery/delivery.ts'
 import { CircuitBoard } from './delivery/circuit-board.ts'
 import { createDeliveryQueue } from './delivery/create-delivery-queue.ts'
-import { createDeliveryConsumer } from './delivery/delivery-consumer.ts'
+import { createJobConsumer } from './delivery/job-consumer.ts'
+import { createJobHandlers } from './delivery/job-handlers.ts'
 import { createJobCipher } from './delivery/job-cipher.ts'
 import { QueuedNotifier } from './delivery/notices.ts'
 import { hmacClientKey, SmsGuard, type SmsBlock, type SmsGuardOptions } from './delivery/sms-guard.ts'
@@ -18,6 +19,7 @@ import { minutesOf } from './delivery/templates/render.ts'
 import type { AuditContext } from './audit/audit-event.ts'
 import { AuditLog } from './audit/audit-log.ts'
 import { webhookJob } from './audit/audit-webhook.ts'
+import { createAuditWebhookHandler } from './audit/audit-webhook-handler.ts'
 import { loadRefreshTokenKey, loadSigningKeys } from './sessions/tokens.ts'
 import { createAccessTokenSigner } from './sessions/access-tokens.ts'
 import { FAILURE_MEMORY_MS, THROTTLE_BASE_DELAY_MS, THROTTLE_NOTICE_INTERVAL_MS } from './throttling.ts'
@@ -125,9 +127,10 @@ export async function buildDomain (config: Config, deps: DomainDeps) {
     }
   })
   if (deps.sendsJobs ?? sendsInProcess(config)) {
-    deliveryQueue.start(createDeliveryConsumer(config, {
-      cipher, delivery, otp, logger: deliveryLogger, metrics, now: storeClock
-    }))
+    const handlers = createJobHandlers({
+      cipher, delivery, otp, logger: deliveryLogger, metrics, now: storeClock, auditWebhook: createAuditWebhookHandler(config)
+    })
+    deliveryQueue.start(createJobConsumer(handlers))
   }
   const smsGuard = smsGuardOf(config, keyed, {
     now,

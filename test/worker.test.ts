@@ -82,7 +82,7 @@ t.test('the worker answers its health checks, sends a queued code and exits 0 on
   const cipher = new JobCipher([keyFromPepper(PEPPER)])
   const enqueue = async (to: string, deliverable: boolean) => {
     const challenge = await otp.startChallenge({ purpose: 'login', channel: 'email', destination: to, deliverable })
-    const job = { channel: 'email' as const, challengeId: challenge.challengeId, expiresAt: challenge.expiresAt.getTime(), locale: null, purpose: 'login' }
+    const job = { kind: 'code' as const, channel: 'email' as const, challengeId: challenge.challengeId, expiresAt: challenge.expiresAt.getTime(), locale: null, purpose: 'login' }
     await producer.enqueue({ ...job, sealed: cipher.seal({ code: challenge.code, to }, sealingContext(job)) })
     return challenge.code
   }

@@ -4245,6 +4245,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
+        /** @description exactly one of code and reauthToken */
         requestBody: {
             content: {
                 "application/json": {

@@ -7,6 +7,7 @@ import { BODY_ERRORS, PARSE_ERRORS, jsonResponse, problemResponses } from '../sc
 import { ReauthTokenSchema, RecoveryCodesSchema, SecondFactorCodeSchema, TotpCodeSchema } from '../schemas/authenticator.ts'
 import { activeUserLookup } from '../../src/users/active-user.ts'
 import { callerOf } from '../auth.ts'
+import { AppError } from '../../src/errors.ts'
 
 const security = [{ bearerAuth: [] }]
 const tags = ['totp']
@@ -45,7 +46,17 @@ const ConfirmBodySchema = Type.Object({
 const RemoveBodySchema = Type.Object({
   code: Type.Optional(SecondFactorCodeSchema),
   reauthToken: Type.Optional(ReauthTokenSchema)
-}, { additionalProperties: false, minProperties: 1, maxProperties: 1, examples: [{ code: '492039' }, { reauthToken: REAUTH_EXAMPLE }] })
+}, {
+  additionalProperties: false,
+  minProperties: 1,
+  description: 'exactly one of code and reauthToken',
+  examples: [{ code: '492039' }, { reauthToken: REAUTH_EXAMPLE }]
+})
+
+const oneProofOnly = () => new AppError('validation_failed', {
+  detail: 'Send a code or a reauthToken, not both.',
+  extensions: { errors: [{ field: 'body', message: 'must have exactly one of code and reauthToken' }] }
+})
 
 /** The signed-in user's authenticator app (TOTP) and recovery codes. Every route needs a bearer token. */
 const totpRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {
@@ -130,6 +141,7 @@ const totpRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
   }, async (request, reply) => {
     const user = await currentUser(request.user.sub)
     const { code, reauthToken } = request.body
+    if (code !== undefined && reauthToken !== undefined) throw oneProofOnly()
     await authenticatorEnrolment.remove(callerOf(request.user), code !== undefined ? { code } : { reauthToken: reauthToken ?? '' })
     audit.record('authenticator_removed', { userId: user.id, reason: 'totp' })
     return reply.code(204).send(null)

@@ -1,6 +1,5 @@
 import { createHmac } from 'node:crypto'
-import { DeliveryError } from '../delivery/senders.ts'
-import type { AuditWebhookJob, QueuedAuditWebhook } from '../delivery/delivery-queue.ts'
+import type { AuditWebhookJob } from '../delivery/job-kinds.ts'
 import type { AuditEvent } from './audit-event.ts'
 
 /** How long a webhook delivery is retried before it goes to the failed set. */
@@ -13,35 +12,4 @@ export const webhookSignature = (secret: string, body: string): string =>
 /** The job of one event: its JSON as the receiver gets it. */
 export function webhookJob (event: AuditEvent, now: number): AuditWebhookJob {
   return { kind: 'audit-webhook', eventId: event.id, body: JSON.stringify({ ...event, at: event.at.toISOString() }), expiresAt: now + WEBHOOK_RETRY_MS }
-}
-
-export interface AuditWebhookOptions {
-  url: string
-  secret: string
-  timeoutMs: number
-}
-
-/**
- * Sends one queued event to AUDIT_WEBHOOK_URL: a POST of the JSON with X-Signature, and X-Audit-Event-Id so the
- * receiver can drop a repeat (delivery is at least once). 2xx is sent; 5xx, 429, timeouts and network errors are
- * transient (the queue retries them with backoff); another status is rejected.
- */
-export function createAuditWebhookSender (options: AuditWebhookOptions): (job: QueuedAuditWebhook) => Promise<'sent'> {
-  return async (job) => {
-    let response: Response
-    try {
-      response = await fetch(options.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-signature': webhookSignature(options.secret, job.body), 'x-audit-event-id': job.eventId },
-        body: job.body,
-        signal: AbortSignal.timeout(options.timeoutMs)
-      })
-      await response.body?.cancel()
-    } catch {
-      throw new DeliveryError('transient', 'audit webhook: no answer')
-    }
-    if (response.ok) return 'sent'
-    const kind = response.status >= 500 || response.status === 429 ? 'transient' : 'rejected'
-    throw new DeliveryError(kind, `audit webhook: HTTP ${response.status}`, { providerStatus: String(response.status) })
-  }
 }

@@ -100,6 +100,7 @@ export class ChallengeIssuer {
         challengeId: challenge.challengeId, channel: challenge.channel, expiresAt: challenge.expiresAt.getTime()
       }
       await queue.enqueue({
+        kind: 'code',
         ...job,
         locale: challenge.locale,
         purpose: challenge.purpose,

@@ -120,9 +120,6 @@ const delivery = {
   VONAGE_API_SECRET: optionalString('Vonage API secret'),
   SMS_FROM: optionalString('SMS sender id'),
   DELIVERY_TIMEOUT_MS: Type.Integer({ default: 5000, minimum: 100, maximum: 60_000, description: 'budget of one provider call' }),
-  DELIVERY_RETRIES: Type.Integer({
-    default: 2, minimum: 0, maximum: 5, description: 'further attempts of a transient failure when a code is sent without the queue'
-  }),
   DELIVERY_BREAKER_THRESHOLD: Type.Integer({
     default: 5, minimum: 1, maximum: 1000, description: 'provider failures in a row that open a channel\'s circuit in every process (503 for everyone)'
   }),

@@ -2,14 +2,19 @@ import { randomUUID } from 'node:crypto'
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq'
 import { Cluster, type Redis } from 'ioredis'
 import type { DeliveryLogger } from './delivery.ts'
-import type { DeliveryConsumer, DeliveryJob, DeliveryQueue, FailedDelivery, QueueJob, QueuedJob } from './delivery-queue.ts'
+import { withoutSealed, type DeliveryQueue, type FailedJob, type JobConsumer } from './delivery-queue.ts'
+import type { Job as QueueJob, QueuedJob } from './job-kinds.ts'
 import { DeliveryAttempts } from './delivery-attempt.ts'
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy.ts'
 
-export const DELIVERY_QUEUE_NAME = 'code-delivery'
+/**
+ * What the queue carries: everything this service sends out, to a provider or a webhook, whatever its kind (not only
+ * codes, as its first name said); its keys are `{delivery}:outbound:…`.
+ */
+export const DELIVERY_QUEUE_NAME = 'outbound'
 
-/** What a job holds in Redis: the sealed job, or after a failure the job without its sealed payload. */
-type StoredJob = (Omit<DeliveryJob, 'sealed'> & { sealed?: string } | Exclude<QueueJob, DeliveryJob>) & { enqueuedAt: number }
+/** What a job holds in Redis: the job, less its sealed payload once it failed (failed() drops that field anyway). */
+type StoredJob = QueueJob & { enqueuedAt: number }
 
 /** Carries the delay the retry policy chose to BullMQ's backoff strategy. */
 class RetryLater extends Error {
@@ -68,12 +73,7 @@ const LOST = new Set(['reconnecting', 'close', 'end'])
 /** How long a close with Redis gone lets BullMQ drop its connections. */
 const ABANDON_WAIT_MS = 500
 
-const toQueued = (job: Job<StoredJob>): QueuedJob => {
-  const queued = { id: job.id ?? '', attempt: job.attemptsMade + 1 }
-  if (job.data.kind === 'audit-webhook') return { ...job.data, ...queued }
-  const { sealed, ...rest } = job.data
-  return { ...rest, sealed: sealed ?? '', ...queued }
-}
+const toQueued = (job: Job<StoredJob>): QueuedJob => ({ ...job.data, id: job.id ?? '', attempt: job.attemptsMade + 1 })
 
 /**
  * DeliveryQueue on Redis through BullMQ: jobs survive restarts, any number of processes consume, a job whose
@@ -102,7 +102,7 @@ export class BullMqDeliveryQueue implements DeliveryQueue {
 
   async enqueue (job: QueueJob): Promise<void> {
     const attempts = (this.#options.retryPolicy ?? DEFAULT_RETRY_POLICY).maxAttempts
-    await this.#queue.add(job.kind === 'audit-webhook' ? job.kind : job.channel, { ...job, enqueuedAt: this.#now() }, {
+    await this.#queue.add(job.kind, { ...job, enqueuedAt: this.#now() }, {
       jobId: randomUUID(),
       attempts,
       backoff: { type: 'delivery' },
@@ -112,7 +112,7 @@ export class BullMqDeliveryQueue implements DeliveryQueue {
     })
   }
 
-  start (consumer: DeliveryConsumer): void {
+  start (consumer: JobConsumer): void {
     if (this.#closing !== undefined) throw new Error('the delivery queue is closed')
     if (this.#worker !== undefined) throw new Error('the delivery queue was already started')
     const attempts = new DeliveryAttempts({
@@ -143,13 +143,11 @@ export class BullMqDeliveryQueue implements DeliveryQueue {
     return Object.values(counts).reduce((sum, count) => sum + count, 0)
   }
 
-  async failed (): Promise<FailedDelivery[]> {
+  async failed (): Promise<FailedJob[]> {
     const jobs = await this.#queue.getFailed(0, FAILED_KEPT.count - 1)
     return jobs.map((job) => {
-      const { sealed, ...kept } = toQueued(job) as QueuedJob & { sealed?: string }
-      return {
-        ...kept, attempt: job.attemptsMade, reason: job.failedReason, failedAt: job.finishedOn ?? 0
-      } as FailedDelivery
+      const kept = withoutSealed(toQueued(job))
+      return { ...kept, attempt: job.attemptsMade, reason: job.failedReason, failedAt: job.finishedOn ?? 0 }
     })
   }
 
@@ -157,9 +155,8 @@ export class BullMqDeliveryQueue implements DeliveryQueue {
     const result = await attempts.run(toQueued(job))
     if (result.outcome === 'retrying') throw new RetryLater(result.reason, result.delayMs)
     if (result.outcome === 'failed') {
-      const { sealed, ...kept } = job.data as StoredJob & { sealed?: string }
       // a job that will not be sent keeps no code, not even sealed
-      await job.updateData(kept)
+      await job.updateData(withoutSealed(job.data) as StoredJob)
       throw new UnrecoverableError(result.reason)
     }
     return result.outcome

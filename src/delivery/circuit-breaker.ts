@@ -1,3 +1,18 @@
+import type { DeliveryError } from './senders.ts'
+
+/** Provider statuses of refused credentials: SendGrid's HTTP 401/403, Vonage's HTTP 401 and its status 4. */
+const AUTHENTICATION_FAILURES = new Set(['401', '403', '4'])
+
+/**
+ * Whether a failed send counts against the provider's circuit: 5xx, timeouts, throttling, refused credentials
+ * (and a sender's bug, `undefined`) are the provider's fault; an invalid or barred destination, chosen by whoever
+ * asked for the code, never is, so nobody can open the circuit for everyone by choosing destinations.
+ */
+export function isProviderFailure (failure: DeliveryError | undefined): boolean {
+  if (failure === undefined || failure.kind === 'transient') return true
+  return failure.kind === 'rejected' && AUTHENTICATION_FAILURES.has(String(failure.providerStatus))
+}
+
 /**
  * Opens after `threshold` consecutive failed deliveries and stays open for `openMs`; then requests flow again,
  * and the count starts over. While open, every request for the channel is refused up front, so

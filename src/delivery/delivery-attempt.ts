@@ -1,5 +1,6 @@
-import type { Channel, DeliveryLogger } from './delivery.ts'
-import type { DeliveryConsumer, QueuedJob } from './delivery-queue.ts'
+import type { DeliveryLogger } from './delivery.ts'
+import type { JobConsumer } from './delivery-queue.ts'
+import { jobSubject, type QueuedJob } from './job-kinds.ts'
 import { decideRetry, type RetryPolicy } from './retry-policy.ts'
 
 export type AttemptResult =
@@ -10,7 +11,7 @@ export type AttemptResult =
 type Outcome = AttemptResult['outcome']
 
 export interface DeliveryAttemptsOptions {
-  consumer: DeliveryConsumer
+  consumer: JobConsumer
   retryPolicy: RetryPolicy
   /** epoch ms, for the expiry bound on retries and the job's age */
   now: () => number
@@ -21,17 +22,14 @@ const NO_LOGGER: DeliveryLogger = { info: () => {}, warn: () => {} }
 
 /**
  * One try of a queued job, as every DeliveryQueue adapter runs it: the consumer's answer, or the retry decision
- * for its failure, logged as one line per outcome with the job's age and the running count of that outcome on
- * that channel. Lines name the job and challenge, never the code or the destination.
+ * for its failure, logged as one line per outcome with the job's kind and age and the running count of that
+ * outcome on that channel (or of that kind, for a job with no channel). Lines name the job and its challenge or
+ * event, never the code or the destination.
  */
 export class DeliveryAttempts {
   readonly #options: DeliveryAttemptsOptions
   readonly #logger: DeliveryLogger
-  readonly #counts: Record<Channel | 'audit-webhook', Record<Outcome, number>> = {
-    email: { sent: 0, dropped: 0, retrying: 0, failed: 0 },
-    sms: { sent: 0, dropped: 0, retrying: 0, failed: 0 },
-    'audit-webhook': { sent: 0, dropped: 0, retrying: 0, failed: 0 }
-  }
+  readonly #counts = new Map<string, Record<Outcome, number>>()
 
   constructor (options: DeliveryAttemptsOptions) {
     this.#options = options
@@ -50,22 +48,21 @@ export class DeliveryAttempts {
     return result
   }
 
-  /** Outcomes so far in this process, by channel. */
-  counts (): Record<Channel, Record<Outcome, number>> {
-    return { email: { ...this.#counts.email }, sms: { ...this.#counts.sms } }
-  }
-
   #log (job: QueuedJob, result: AttemptResult): void {
-    const total = ++this.#counts[job.kind === 'audit-webhook' ? job.kind : job.channel][result.outcome]
+    const { countedAs, fields } = jobSubject(job)
+    let counts = this.#counts.get(countedAs)
+    if (counts === undefined) {
+      counts = { sent: 0, dropped: 0, retrying: 0, failed: 0 }
+      this.#counts.set(countedAs, counts)
+    }
     const line = {
       jobId: job.id,
-      ...(job.kind === 'audit-webhook'
-        ? { kind: job.kind, eventId: job.eventId }
-        : { challengeId: job.challengeId, channel: job.channel, purpose: job.purpose }),
+      kind: job.kind,
+      ...fields,
       outcome: result.outcome,
       attempt: job.attempt,
       ageMs: this.#options.now() - job.enqueuedAt,
-      total,
+      total: ++counts[result.outcome],
       ...(result.outcome === 'retrying' ? { reason: result.reason, retryInMs: result.delayMs } : {}),
       ...(result.outcome === 'failed' ? { reason: result.reason } : {})
     }

@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, createHash, createSecretKey, hkdfSync, randomBytes, type KeyObject } from 'node:crypto'
 import type { Config } from '../config.ts'
+import { DeliveryError } from './senders.ts'
 
 /** What a delivery job must not hold in the clear. */
 export interface SealedContent {
@@ -57,9 +58,19 @@ export class JobCipher {
   }
 }
 
+interface SealedJob { challengeId: string, channel: string, expiresAt: number }
+
 /** The context a job's payload is bound to. */
-export const sealingContext = (job: { challengeId: string, channel: string, expiresAt: number }): string =>
-  `${job.challengeId}|${job.channel}|${job.expiresAt}`
+export const sealingContext = (job: SealedJob): string => `${job.challengeId}|${job.channel}|${job.expiresAt}`
+
+/** A queued job's sealed content; one that does not open is rejected, as no retry will open it. */
+export function openJob (cipher: JobCipher, job: SealedJob & { sealed: string }): SealedContent {
+  try {
+    return cipher.open(job.sealed, sealingContext(job))
+  } catch {
+    throw new DeliveryError('rejected', 'job: the sealed payload does not open (DELIVERY_JOB_KEY or OTP_PEPPER differs)')
+  }
+}
 
 /**
  * The cipher as configured: DELIVERY_JOB_KEY, else keys derived from OTP_PEPPER (and OTP_PEPPER_PREVIOUS, to open

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { DeliveryLogger } from './delivery.ts'
-import type { DeliveryConsumer, DeliveryQueue, FailedDelivery, QueueJob, QueuedJob } from './delivery-queue.ts'
+import { withoutSealed, type DeliveryQueue, type FailedJob, type JobConsumer } from './delivery-queue.ts'
+import type { Job, QueuedJob } from './job-kinds.ts'
 import { DeliveryAttempts } from './delivery-attempt.ts'
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy.ts'
 
@@ -15,7 +16,7 @@ const MAX_FAILED = 1000
  */
 export class MemoryDeliveryBacklog {
   readonly waiting: WaitingJob[] = []
-  readonly failed: FailedDelivery[] = []
+  readonly failed: FailedJob[] = []
   readonly #listeners = new Set<() => void>()
 
   add (job: WaitingJob): void {
@@ -29,7 +30,7 @@ export class MemoryDeliveryBacklog {
     return index === -1 ? undefined : this.waiting.splice(index, 1)[0]
   }
 
-  fail (job: FailedDelivery): void {
+  fail (job: FailedJob): void {
     this.failed.unshift(job)
     this.failed.length = Math.min(this.failed.length, MAX_FAILED)
   }
@@ -70,11 +71,11 @@ export class MemoryDeliveryQueue implements DeliveryQueue {
     this.#now = options.now ?? Date.now
   }
 
-  async enqueue (job: QueueJob): Promise<void> {
+  async enqueue (job: Job): Promise<void> {
     this.#backlog.add({ ...job, id: randomUUID(), attempt: 1, enqueuedAt: this.#now(), notBefore: 0 })
   }
 
-  start (consumer: DeliveryConsumer): void {
+  start (consumer: JobConsumer): void {
     if (this.#closing !== undefined) throw new Error('the delivery queue is closed')
     if (this.#attempts !== undefined) throw new Error('the delivery queue was already started')
     this.#attempts = new DeliveryAttempts({
@@ -92,7 +93,7 @@ export class MemoryDeliveryQueue implements DeliveryQueue {
     return this.#closing
   }
 
-  async failed (): Promise<FailedDelivery[]> {
+  async failed (): Promise<FailedJob[]> {
     return this.#backlog.failed.map((job) => ({ ...job }))
   }
 
@@ -131,8 +132,7 @@ export class MemoryDeliveryQueue implements DeliveryQueue {
     if (result.outcome === 'retrying') {
       this.#backlog.add({ ...job, attempt: job.attempt + 1, notBefore: Date.now() + result.delayMs })
     } else if (result.outcome === 'failed') {
-      const { sealed, ...kept } = queued as QueuedJob & { sealed?: string }
-      this.#backlog.fail({ ...kept, reason: result.reason, failedAt: this.#now() } as FailedDelivery)
+      this.#backlog.fail({ ...withoutSealed(queued), reason: result.reason, failedAt: this.#now() })
     }
   }
 

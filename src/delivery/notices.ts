@@ -63,6 +63,7 @@ export class QueuedNotifier implements Notifier {
     if (offChannels.includes(channel)) return
     const job = { challengeId: `notice-${randomUUID()}`, channel, expiresAt: this.#now() + NOTICE_TTL_MS }
     await queue.enqueue({
+      kind: 'notice',
       ...job,
       locale,
       purpose: content.kind,

@@ -3,7 +3,7 @@ import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import type { TAP } from 'tap'
 import { BullMqDeliveryQueue } from '../../src/delivery/bullmq-delivery-queue.ts'
-import type { QueuedDelivery } from '../../src/delivery/delivery-queue.ts'
+import type { QueuedJob } from '../../src/delivery/job-kinds.ts'
 import { connectWithOwnPrefix, type TestRedisClient } from '../helpers/redis.ts'
 
 const stallingWorker = fileURLToPath(new URL('../fixtures/stalling-delivery-worker.ts', import.meta.url))
@@ -22,7 +22,7 @@ export function stalledJobTest (t: TAP, createClient: () => TestRedisClient, cli
       await producer.close()
       await close()
     })
-    const job = { channel: 'sms' as const, sealed: 'k.i.c.t', challengeId: 'cd34.stalled-job-0000000000000', expiresAt: Date.now() + 300_000, locale: null, purpose: 'login' }
+    const job = { kind: 'code' as const, channel: 'sms' as const, sealed: 'k.i.c.t', challengeId: 'cd34.stalled-job-0000000000000', expiresAt: Date.now() + 300_000, locale: null, purpose: 'login' }
     await producer.enqueue(job)
 
     const child = spawn(process.execPath, [stallingWorker], {
@@ -45,17 +45,16 @@ export function stalledJobTest (t: TAP, createClient: () => TestRedisClient, cli
     const survivor = new BullMqDeliveryQueue({
       connection: client, prefix, concurrency: 1, graceMs: 1000, lockDurationMs: LOCK_MS, stalledIntervalMs: 250
     })
-    const taken: QueuedDelivery[] = []
+    const taken: QueuedJob[] = []
     await new Promise<void>((resolve) => {
       survivor.start(async (queued) => {
-        taken.push(queued as QueuedDelivery)
+        taken.push(queued)
         resolve()
         return 'sent'
       })
     })
     await survivor.close()
     t.equal(taken.length, 1, 'sent once by the surviving worker')
-    t.equal(taken[0]?.challengeId, job.challengeId)
-    t.equal(taken[0]?.sealed, job.sealed, 'with its sealed payload intact')
+    t.match(taken[0], { kind: 'code', challengeId: job.challengeId, sealed: job.sealed }, 'with its sealed payload intact')
   })
 }

@@ -1,11 +1,14 @@
 import { randomBytes } from 'node:crypto'
 import type { TAP, Test } from 'tap'
 import type { DeliverCodeRequest, DeliveryLogger } from '../../src/delivery/delivery.ts'
-import type { DeliveryQueue, QueuedDelivery } from '../../src/delivery/delivery-queue.ts'
-import { createCodeDeliveryConsumer } from '../../src/delivery/code-delivery-consumer.ts'
+import type { DeliveryQueue, FailedJob } from '../../src/delivery/delivery-queue.ts'
+import type { Job, QueuedJob } from '../../src/delivery/job-kinds.ts'
+import { createCodeJobHandler } from '../../src/delivery/code-job-handler.ts'
+import { createJobConsumer } from '../../src/delivery/job-consumer.ts'
 import { JobCipher, sealingContext } from '../../src/delivery/job-cipher.ts'
 import type { RetryPolicy } from '../../src/delivery/retry-policy.ts'
 import { DeliveryError } from '../../src/delivery/senders.ts'
+import { eventually } from '../helpers/eventually.ts'
 
 export interface QueueInstanceOptions {
   concurrency?: number
@@ -30,21 +33,23 @@ interface Secret { code: string, to: string }
 /** A sealed job for a fresh code and address, expiring in five minutes unless told. */
 function newJob (expiresInMs = 300_000) {
   const secret: Secret = { code: String(100000 + randomBytes(3).readUIntBE(0, 3) % 900000), to: `dq-${randomBytes(5).toString('hex')}@example.org` }
-  const base = { channel: 'email' as const, challengeId: `ab12.${randomBytes(16).toString('base64url')}`, expiresAt: Date.now() + expiresInMs, locale: 'fr', purpose: 'login' }
+  const base = { kind: 'code' as const, channel: 'email' as const, challengeId: `ab12.${randomBytes(16).toString('base64url')}`, expiresAt: Date.now() + expiresInMs, locale: 'fr', purpose: 'login' }
   return { job: { ...base, sealed: cipher.seal(secret, sealingContext(base)) }, secret }
 }
 
+const notExpected = async (job: QueuedJob): Promise<never> => { throw new Error(`no ${job.kind} job in this test`) }
+
 /**
- * A consumer as production builds it (createCodeDeliveryConsumer) over a fake Delivery: `provider` decides what
- * each send does, and every send is recorded with what the consumer opened.
+ * A consumer as production builds it (the code handler in the table of handlers, without the pick-up jitter) over
+ * a fake Delivery: `provider` decides what each send does, and every send is recorded with what the handler opened.
  */
 function recordingDelivery (provider: (request: DeliverCodeRequest, call: number) => Promise<void> = async () => {}) {
   const sends: DeliverCodeRequest[] = []
   const waiters: Array<{ count: number, resolve: () => void }> = []
   const current = new Map<string, boolean>()
-  const consumer = createCodeDeliveryConsumer({
+  const code = createCodeJobHandler({
     cipher,
-    deliveryOf: async (job: QueuedDelivery) => current.get(job.challengeId) ?? true ? 'send' : 'drop',
+    deliveryOf: async (job) => current.get(job.challengeId) ?? true ? 'send' : 'drop',
     delivery: {
       rehearseCode: async () => { throw new Error('no decoys in this suite') },
       deliverCode: async (request) => {
@@ -55,6 +60,7 @@ function recordingDelivery (provider: (request: DeliverCodeRequest, call: number
       }
     }
   })
+  const consumer = createJobConsumer({ code, notice: notExpected, 'audit-webhook': notExpected }, { pickupJitterMs: 0 })
   return {
     consumer,
     sends,
@@ -82,6 +88,8 @@ function collectingLogger () {
   return { lines, logger }
 }
 
+const challengeOf = (failed: FailedJob) => failed.kind === 'audit-webhook' ? undefined : failed.challengeId
+
 /** The DeliveryQueue contract of src/delivery/delivery-queue.ts, run against every adapter. */
 export function deliveryQueueContract (t: TAP, createHarness: () => Promise<DeliveryQueueHarness>): void {
   let harness: DeliveryQueueHarness
@@ -107,7 +115,7 @@ export function deliveryQueueContract (t: TAP, createHarness: () => Promise<Deli
     await delivery.started(1)
     await queue.close()
     t.equal(delivery.sends.length, 1)
-    t.match(delivery.sends[0], { channel: 'email', to: secret.to, code: secret.code, locale: 'fr', purpose: 'login', retries: 0 })
+    t.match(delivery.sends[0], { channel: 'email', to: secret.to, code: secret.code, locale: 'fr', purpose: 'login', attempt: 1 })
     t.ok((delivery.sends[0]?.expiresInSeconds ?? 0) > 290, 'the time the code has left')
     t.notOk((await harness.dumpStorage()).includes(job.challengeId), 'the job is gone once delivered')
     t.same(await queue.failed(), [])
@@ -182,9 +190,30 @@ export function deliveryQueueContract (t: TAP, createHarness: () => Promise<Deli
     await delivery.started(2)
     await queue.close()
     t.equal(delivery.sends.length, 2)
-    const reasons = Object.fromEntries((await queue.failed()).map((failed) => [failed.challengeId, failed.reason]))
+    const reasons = Object.fromEntries((await queue.failed()).map((failed) => [challengeOf(failed), failed.reason]))
     t.same(reasons, { [rejected.job.challengeId]: 'sendgrid: HTTP 401', [buggy.job.challengeId]: 'unexpected TypeError' })
     await assertNothingInClear(t, [rejected.secret, buggy.secret], 'after the failures')
+  })
+
+  t.test('each kind reaches its handler as it was queued; a kind with no handler here fails at once', async (t) => {
+    const queue = harness.open({ retryPolicy: FAST_RETRIES })
+    const notice: Job = { ...newJob().job, kind: 'notice', purpose: 'login_throttled', notice: { kind: 'login_throttled', minutes: 15 } }
+    const eventId = `ev-${randomBytes(4).toString('hex')}`
+    const webhook: Job = { kind: 'audit-webhook', eventId, body: '{"type":"sign_in_succeeded"}', expiresAt: Date.now() + 60_000 }
+    // queued by a newer version, say
+    const unknown = { ...webhook, kind: 'passkey-notice' } as unknown as Job
+    const jobs = [newJob().job, notice, webhook]
+    const handled: QueuedJob[] = []
+    const record = async (job: QueuedJob) => { handled.push(job); return 'sent' as const }
+    queue.start(createJobConsumer({ code: record, notice: record, 'audit-webhook': record }, { pickupJitterMs: 0 }))
+    for (const job of [...jobs, unknown]) await queue.enqueue(job)
+    t.ok(await eventually(async () => await queue.pending() === 0, 10_000), 'every job settled')
+    await queue.close()
+    t.same(handled.map((job) => job.kind).sort(), ['audit-webhook', 'code', 'notice'])
+    for (const job of jobs) {
+      t.match(handled.find((queued) => queued.kind === job.kind), { ...job, attempt: 1 }, job.kind)
+    }
+    t.match(await queue.failed(), [{ kind: 'passkey-notice', attempt: 1, reason: 'job: no handler for the kind "passkey-notice"' }])
   })
 
   t.test('retries stop at the policy\'s attempts', async (t) => {

@@ -3,6 +3,7 @@ import { loadConfig } from '../../src/config.ts'
 import { AppError } from '../../src/errors.ts'
 import { createDelivery, type DeliverCodeRequest } from '../../src/delivery/delivery.ts'
 import { MemoryOutbox } from '../../src/delivery/memory-outbox.ts'
+import { DeliveryError } from '../../src/delivery/senders.ts'
 import { startFakeSendGrid, SENDGRID_INVALID_RECIPIENT, sendGridRateLimited } from '../helpers/fake-sendgrid.ts'
 import { startFakeVonage, vonageStatus, VONAGE_NON_WHITELISTED, VONAGE_THROTTLED } from '../helpers/fake-vonage.ts'
 
@@ -46,11 +47,14 @@ function setup (env: Record<string, string> = {}) {
 const emailRequest: DeliverCodeRequest = { channel: 'email', to: 'jane@example.org', code: '482913', locale: 'en', purpose: 'login', expiresInSeconds: 300 }
 const smsRequest: DeliverCodeRequest = { channel: 'sms', to: '+12015550123', code: '482913', locale: 'en', purpose: 'login', expiresInSeconds: 300 }
 
-async function appError (promise: Promise<unknown>): Promise<AppError> {
+async function rejection<E extends Error> (promise: Promise<unknown>, type: new (...args: any[]) => E): Promise<E> {
   const error = await promise.then(() => { throw new Error('expected a rejection') }, (error: unknown) => error)
-  if (!(error instanceof AppError)) throw new Error(`expected an AppError, got ${String(error)}`)
+  if (!(error instanceof type)) throw new Error(`expected a ${type.name}, got ${String(error)}`)
   return error
 }
+const appError = (promise: Promise<unknown>) => rejection(promise, AppError)
+/** The sender's error, as the queue gets it: Delivery makes one attempt and leaves the retries to the queue. */
+const deliveryError = (promise: Promise<unknown>) => rejection(promise, DeliveryError)
 
 // what must never leak: the code, the full destinations, the credentials
 const SECRETS = /482913|jane@example\.org|2015550123|SG\.test-key|vonage-secret/
@@ -98,110 +102,71 @@ t.test('an unknown locale gets English', async (t) => {
   t.equal(sendGrid.requests[0]?.body.subject, 'Your Acme verification code')
 })
 
-t.test('a 500 is retried: two requests, one message accepted', async (t) => {
+t.test('a 500 is one attempt: the sender\'s transient DeliveryError comes out, for the queue to retry', async (t) => {
   const { delivery, sleeps, logs } = setup()
   sendGrid.queue({ status: 500 })
-  const result = await delivery.deliverCode(emailRequest)
-  t.equal(sendGrid.requests.length, 2)
-  t.equal(sendGrid.accepted().length, 1)
-  t.same(result, { provider: 'sendgrid', messageId: 'fake-sg-1' })
-  t.same(sleeps, [100], 'one backoff')
+  const error = await deliveryError(delivery.deliverCode({ ...emailRequest, attempt: 2 }))
+  t.match(error, { kind: 'transient', providerStatus: '500' })
+  t.equal(sendGrid.requests.length, 1, 'no retry here')
+  t.same(sleeps, [], 'no backoff here')
   t.match(logs, [
-    { level: 'warn', obj: { outcome: 'retrying', attempts: 1, kind: 'transient', providerStatus: '500' } },
-    { level: 'info', obj: { outcome: 'delivered', attempts: 2, provider: 'sendgrid', messageId: 'fake-sg-1', recipient: 'j***@example.org' } }
+    { level: 'warn', obj: { outcome: 'failed', attempt: 2, kind: 'transient', providerStatus: '500', recipient: 'j***@example.org' } }
   ])
 })
 
-t.test('a provider slower than the timeout: delivery_failed after 1 + retries attempts', async (t) => {
-  const { delivery, sleeps } = setup({ DELIVERY_TIMEOUT_MS: '200', DELIVERY_RETRIES: '2' })
+t.test('a provider slower than the timeout: the attempt gives up at DELIVERY_TIMEOUT_MS, transient', async (t) => {
+  const { delivery } = setup({ DELIVERY_TIMEOUT_MS: '200' })
   vonage.answerAlways({ delayMs: 1000 })
   const started = performance.now()
-  const error = await appError(delivery.deliverCode(smsRequest))
-  t.equal(error.code, 'delivery_failed')
-  t.equal(error.status, 502)
-  t.equal(vonage.requests.length, 3)
-  t.same(sleeps, [100, 200], 'exponential backoff between attempts')
-  t.ok(performance.now() - started < 1500, 'each attempt gave up at 200 ms')
+  const error = await deliveryError(delivery.deliverCode(smsRequest))
+  t.equal(error.kind, 'transient')
+  t.equal(vonage.requests.length, 1)
+  t.ok(performance.now() - started < 900, 'gave up at 200 ms')
   t.notMatch(leaks(error), SECRETS)
 })
 
-t.test('DELIVERY_RETRIES=0 makes one attempt', async (t) => {
-  const { delivery } = setup({ DELIVERY_RETRIES: '0' })
-  sendGrid.queue({ status: 503 })
-  t.equal((await appError(delivery.deliverCode(emailRequest))).code, 'delivery_failed')
-  t.equal(sendGrid.requests.length, 1)
-})
-
-t.test('the backoff is capped', async (t) => {
-  const { delivery, sleeps } = setup({ DELIVERY_RETRIES: '5' })
-  sendGrid.answerAlways({ status: 502 })
-  await appError(delivery.deliverCode(emailRequest))
-  t.same(sleeps, [100, 200, 400, 800, 1000])
-  t.equal(sendGrid.requests.length, 6)
-})
-
-t.test('an invalid recipient is invalid_destination at once, without retries', async (t) => {
+t.test('an invalid recipient is invalid_recipient, which the queue does not retry', async (t) => {
   const { delivery, logs } = setup()
   sendGrid.queue(SENDGRID_INVALID_RECIPIENT)
-  const error = await appError(delivery.deliverCode(emailRequest))
-  t.equal(error.code, 'invalid_destination')
-  t.equal(error.status, 422)
+  const error = await deliveryError(delivery.deliverCode(emailRequest))
+  t.equal(error.kind, 'invalid_recipient')
   t.equal(sendGrid.requests.length, 1)
-  t.match(logs, [{ level: 'warn', obj: { outcome: 'failed', kind: 'invalid_recipient', attempts: 1 } }])
+  t.match(logs, [{ level: 'warn', obj: { outcome: 'failed', kind: 'invalid_recipient', attempt: 1 } }])
   t.notMatch(leaks(error), SECRETS)
 })
 
 t.test('Vonage 200 with a non-zero status is a failure', async (t) => {
   const { delivery } = setup()
   vonage.queue(VONAGE_NON_WHITELISTED)
-  const invalid = await appError(delivery.deliverCode(smsRequest))
-  t.equal(invalid.code, 'invalid_destination')
-  t.match(invalid.detail, /phone number/)
-
+  t.equal((await deliveryError(delivery.deliverCode(smsRequest))).kind, 'invalid_recipient')
   vonage.queue(VONAGE_THROTTLED)
-  const result = await delivery.deliverCode(smsRequest)
-  t.equal(result.provider, 'vonage', 'throttled (status 1) is retried')
-  t.equal(vonage.requests.length, 3)
-  t.equal(vonage.accepted().length, 1)
+  t.equal((await deliveryError(delivery.deliverCode(smsRequest))).kind, 'transient', 'throttled (status 1) is worth another try')
+  t.equal(vonage.accepted().length, 0)
 })
 
-t.test('a rejection is delivery_failed without retries', async (t) => {
+t.test('a refusal is rejected', async (t) => {
   const { delivery } = setup()
   sendGrid.queue({ status: 401, body: { errors: [{ message: 'unauthorized', field: null }] } })
-  const error = await appError(delivery.deliverCode(emailRequest))
-  t.equal(error.code, 'delivery_failed')
-  t.match(error.detail, /refused/)
+  t.match(await deliveryError(delivery.deliverCode(emailRequest)), { kind: 'rejected', providerStatus: '401' })
   t.equal(sendGrid.requests.length, 1)
 })
 
-t.test('a SendGrid 429 is retried after its Retry-After', async (t) => {
+t.test('a SendGrid 429 carries its Retry-After, the least the queue waits', async (t) => {
   const { delivery, sleeps } = setup()
   sendGrid.queue(sendGridRateLimited(2))
-  const result = await delivery.deliverCode(emailRequest)
-  t.equal(result.messageId, 'fake-sg-1')
-  t.same(sleeps, [2000], 'waited what SendGrid asked, not the 100 ms backoff')
-  t.equal(sendGrid.requests.length, 2)
-})
-
-t.test('a Retry-After beyond the timeout budget is not waited for: delivery_failed carries it', async (t) => {
-  const { delivery, sleeps } = setup({ DELIVERY_TIMEOUT_MS: '5000' })
-  sendGrid.queue(sendGridRateLimited(30))
-  const error = await appError(delivery.deliverCode(emailRequest))
-  t.equal(error.code, 'delivery_failed')
-  t.equal(error.retryAfter, 30)
+  t.match(await deliveryError(delivery.deliverCode(emailRequest)), { kind: 'transient', retryAfterMs: 2000 })
   t.same(sleeps, [])
   t.equal(sendGrid.requests.length, 1)
 })
 
-t.test('logs carry outcome, provider, latency, message id and attempts, never the code or the destination', async (t) => {
+t.test('logs carry outcome, provider, latency, message id and the queue\'s attempt, never the code or the destination', async (t) => {
   const { delivery, logs } = setup()
-  vonage.queue({ status: 500 })
-  await delivery.deliverCode(smsRequest)
+  await delivery.deliverCode({ ...smsRequest, attempt: 3 })
   sendGrid.queue(SENDGRID_INVALID_RECIPIENT)
-  await appError(delivery.deliverCode(emailRequest))
-  t.equal(logs.length, 3)
+  await deliveryError(delivery.deliverCode(emailRequest))
+  t.equal(logs.length, 2)
   const delivered = logs.find((line) => line.obj.outcome === 'delivered')
-  t.match(delivered?.obj, { channel: 'sms', provider: 'vonage', purpose: 'login', recipient: '+1******0123', attempts: 2, messageId: 'fake-vonage-1', latencyMs: Number })
+  t.match(delivered?.obj, { channel: 'sms', provider: 'vonage', purpose: 'login', recipient: '+1******0123', attempt: 3, messageId: 'fake-vonage-1', latencyMs: Number })
   for (const line of logs) t.notMatch(JSON.stringify(line), SECRETS, line.msg)
 })
 
@@ -232,7 +197,6 @@ t.test('routing: with Redis or MongoDB and no DEV_OUTBOX, a channel without a fu
   const { delivery, outbox } = setup({ REDIS_URL: 'redis://127.0.0.1:1', VONAGE_API_KEY: '' })
   t.same(delivery.usesOutbox, { email: false, sms: false }, 'no outbox')
   t.same(delivery.offChannels, ['sms'])
-  t.notOk(delivery.isAvailable('sms'))
   t.throws(() => delivery.assertAvailable('sms'), { code: 'service_unavailable', status: 503, detail: /SMS/ })
   const error = await appError(delivery.deliverCode(smsRequest))
   t.match(error, { code: 'service_unavailable', detail: /SMS/ })
@@ -270,45 +234,61 @@ t.test('routing: production never uses the outbox', async (t) => {
   t.same(delivery.usesOutbox, { email: false, sms: false })
 })
 
-t.test('an outbox store failure is a transient failure, retried then delivery_failed', async (t) => {
+t.test('an outbox store failure is a transient failure', async (t) => {
   const failing = { add: async () => { throw new Error('READONLY 482913') }, list: async () => [] }
-  const sleeps: number[] = []
-  const delivery = createDelivery(loadConfig({ NODE_ENV: 'test' }), { outbox: failing, sleep: async (ms) => { sleeps.push(ms) } })
-  const error = await appError(delivery.deliverCode(smsRequest))
-  t.equal(error.code, 'delivery_failed')
-  t.equal(sleeps.length, 2)
+  const delivery = createDelivery(loadConfig({ NODE_ENV: 'test' }), { outbox: failing })
+  const error = await deliveryError(delivery.deliverCode(smsRequest))
+  t.match(error, { kind: 'transient', message: 'outbox: the store failed' })
   t.notMatch(leaks(error), SECRETS)
 })
 
 t.test('the circuit counts only the provider\'s own failures, and forgets them once it closes', async (t) => {
   let at = Date.parse('2026-01-01T10:00:00Z')
   const outbox = new MemoryOutbox()
-  const delivery = createDelivery(loadConfig({ ...providers, DELIVERY_RETRIES: '0', DELIVERY_BREAKER_THRESHOLD: '3', DELIVERY_BREAKER_OPEN_SECONDS: '30' }), {
-    outbox, sleep: async () => {}, now: () => new Date(at)
+  const delivery = createDelivery(loadConfig({ ...providers, DELIVERY_BREAKER_THRESHOLD: '3', DELIVERY_BREAKER_OPEN_SECONDS: '30' }), {
+    outbox, now: () => new Date(at)
   })
+  const available = () => {
+    try {
+      delivery.assertAvailable('sms')
+      return true
+    } catch {
+      return false
+    }
+  }
   t.teardown(() => { vonage.reset() })
   // chosen destinations: a barred number, an unknown status; never the provider's health
   const unknownStatus = vonageStatus('99', 'Something unknown')
   for (const reply of [VONAGE_NON_WHITELISTED, unknownStatus, unknownStatus, unknownStatus, VONAGE_NON_WHITELISTED]) {
     vonage.queue(reply)
-    await appError(delivery.deliverCode(smsRequest))
+    await deliveryError(delivery.deliverCode(smsRequest))
   }
-  t.equal(delivery.isAvailable('sms'), true, 'five failures caused by destinations leave the circuit closed')
+  t.equal(available(), true, 'five failures caused by destinations leave the circuit closed')
   // the provider's own: 5xx, and refused credentials
   vonage.queue({ status: 500, body: {} }, { status: 500, body: {} }, { status: 401, body: {} })
-  for (let i = 0; i < 3; i++) await appError(delivery.deliverCode(smsRequest))
-  t.equal(delivery.isAvailable('sms'), false, 'three provider failures open it')
+  for (let i = 0; i < 3; i++) await deliveryError(delivery.deliverCode(smsRequest))
+  t.equal(available(), false, 'three provider failures open it')
   at += 31_000
-  t.equal(delivery.isAvailable('sms'), true, 'closed again after its time')
+  t.equal(available(), true, 'closed again after its time')
   vonage.queue({ status: 500, body: {} })
-  await appError(delivery.deliverCode(smsRequest))
-  t.equal(delivery.isAvailable('sms'), true, 'one failure after it closed does not re-open it: the count started over')
+  await deliveryError(delivery.deliverCode(smsRequest))
+  t.equal(available(), true, 'one failure after it closed does not re-open it: the count started over')
+})
+
+t.test('a notice goes out like a code, without one: by SMS through Vonage, by email through SendGrid', async (t) => {
+  const { delivery, logs } = setup()
+  await delivery.deliverNotice({ channel: 'sms', to: smsRequest.to, locale: 'en', notice: { kind: 'login_throttled', minutes: 15 }, attempt: 2 })
+  t.match(vonage.requests[0]?.body, { to: '12015550123', text: /15 minutes/ })
+  await delivery.deliverNotice({ channel: 'email', to: emailRequest.to, locale: 'en', notice: { kind: 'identifier_changed', maskedIdentifier: '+1******0147' } })
+  t.match(sendGrid.requests[0]?.body.content[0].value, '+1******0147')
+  t.match(logs, [{ obj: { outcome: 'delivered', purpose: 'login_throttled', attempt: 2 } }, { obj: { outcome: 'delivered', purpose: 'identifier_changed' } }])
+  for (const line of logs) t.notMatch(JSON.stringify(line), SECRETS, line.msg)
 })
 
 t.test('a rehearsal renders the code message and waits as long as the provider was seen to take, sending nothing', async (t) => {
   const { delivery, sleeps, logs } = setup()
   sendGrid.answerAlways({ status: 202, delayMs: 120 })
-  await delivery.deliverCode({ ...emailRequest, retries: 0 })
+  await delivery.deliverCode(emailRequest)
   t.equal(sendGrid.accepted().length, 1)
   await delivery.rehearseCode(emailRequest)
   t.equal(sendGrid.accepted().length, 1, 'no second request reached the provider')

@@ -5,7 +5,7 @@ import { dumpKeys } from '../helpers/redis.ts'
 import { sendGridEnv, startFakeSendGrid } from '../helpers/fake-sendgrid.ts'
 import { deliveriesSettled, newEmail } from '../helpers/login.ts'
 import { JobCipher, sealingContext } from '../../src/delivery/job-cipher.ts'
-import { byJobKind, createNoticeDeliveryConsumer } from '../../src/delivery/notice-delivery-consumer.ts'
+import { createNoticeJobHandler } from '../../src/delivery/notice-job-handler.ts'
 import type { DeliverNoticeRequest } from '../../src/delivery/delivery.ts'
 import { renderNoticeEmail, renderNoticeSms } from '../../src/delivery/templates/render.ts'
 
@@ -36,23 +36,17 @@ t.test('the worker sends a notice through the provider, in the user\'s language'
   t.match(mail?.body.content[0].value, 'n***@example.org')
 })
 
-t.test('the notice consumer: sends with the sealed destination, drops an expired notice, leaves codes to theirs', async (t) => {
+t.test('the notice handler: sends with the sealed destination, drops an expired notice, rejects a payload that does not open', async (t) => {
   const cipher = new JobCipher([randomBytes(32)])
   const now = 1_800_000_000_000
   const base = { channel: 'sms' as const, challengeId: 'notice-1', expiresAt: now + 1000, locale: 'fr', purpose: 'login_throttled', id: '1', attempt: 1, enqueuedAt: now }
-  const job = { ...base, notice: { kind: 'login_throttled' as const, minutes: 15 }, sealed: cipher.seal({ code: '', to: '+12015550147' }, sealingContext(base)) }
+  const job = { ...base, kind: 'notice' as const, notice: { kind: 'login_throttled' as const, minutes: 15 }, sealed: cipher.seal({ code: '', to: '+12015550147' }, sealingContext(base)) }
   const sent: DeliverNoticeRequest[] = []
-  const consumer = createNoticeDeliveryConsumer({ cipher, now: () => now, delivery: { deliverNotice: async (request) => { sent.push(request); return { provider: 'outbox', messageId: null } } } })
+  const consumer = createNoticeJobHandler({ cipher, now: () => now, delivery: { deliverNotice: async (request) => { sent.push(request); return { provider: 'outbox', messageId: null } } } })
   t.equal(await consumer(job), 'sent')
-  t.match(sent, [{ channel: 'sms', to: '+12015550147', locale: 'fr', notice: { kind: 'login_throttled', minutes: 15 }, retries: 0 }])
-  t.equal(await createNoticeDeliveryConsumer({ cipher, now: () => job.expiresAt, delivery: { deliverNotice: async () => { throw new Error('not sent') } } })(job), 'dropped')
-  await t.rejects(createNoticeDeliveryConsumer({ cipher: new JobCipher([randomBytes(32)]), delivery: { deliverNotice: async () => { throw new Error('not sent') } }, now: () => now })(job), { kind: 'rejected', message: /does not open/ })
-
-  const routed: string[] = []
-  const both = byJobKind({ code: async () => { routed.push('code'); return 'sent' }, notice: async () => { routed.push('notice'); return 'sent' } })
-  await both(job)
-  await both({ ...base, purpose: 'login', sealed: '' })
-  t.same(routed, ['notice', 'code'])
+  t.match(sent, [{ channel: 'sms', to: '+12015550147', locale: 'fr', notice: { kind: 'login_throttled', minutes: 15 }, attempt: 1 }])
+  t.equal(await createNoticeJobHandler({ cipher, now: () => job.expiresAt, delivery: { deliverNotice: async () => { throw new Error('not sent') } } })(job), 'dropped')
+  await t.rejects(createNoticeJobHandler({ cipher: new JobCipher([randomBytes(32)]), delivery: { deliverNotice: async () => { throw new Error('not sent') } }, now: () => now })(job), { kind: 'rejected', message: /does not open/ })
 })
 
 t.test('notice texts: per language, escaped in HTML, GSM-7 friendly and short as SMS', async (t) => {

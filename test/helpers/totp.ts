@@ -47,7 +47,7 @@ export async function firstFactor (app: FastifyInstance, email: string) {
   const started = await app.inject({ method: 'POST', url: '/v1/auth/otp', payload: { email } })
   if (started.statusCode !== 202) throw new Error(`start answered ${started.statusCode}: ${started.body}`)
   const messages = await outboxOf(app, email)
-  const code = (messages.json().messages as Array<{ code: string }>)[0]?.code
+  const code = (messages.json().messages as Array<{ code: string }>).find((message) => message.code !== '')?.code
   const verified = await app.inject({ method: 'POST', url: '/v1/auth/otp/verify', payload: { challengeId: started.json().challengeId, code } })
   return verified
 }

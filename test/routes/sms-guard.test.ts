@@ -40,10 +40,10 @@ async function smsApp (t: Test, env: Record<string, string> = {}, options: TestA
   return { app, keys }
 }
 
-/** The numbers Vonage was asked to text, once the app's queued deliveries are done. */
+/** The numbers Vonage was asked to text once the queued deliveries are done, sorted: jobs start in no set order. */
 const texted = async (app: FastifyInstance) => {
   await deliveriesSettled(app)
-  return vonage.accepted().map((request) => `+${request.body.to}`)
+  return vonage.accepted().map((request) => `+${request.body.to}`).sort()
 }
 /** What reached Vonage at all, once the queued deliveries are done. */
 const vonageRequests = async (app: FastifyInstance) => {

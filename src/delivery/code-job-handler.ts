@@ -1,12 +1,12 @@
 import type { Delivery, DeliveryLogger } from './delivery.ts'
-import type { DeliveryConsumer, QueuedAuditWebhook, QueuedDelivery } from './delivery-queue.ts'
-import { sealingContext, type JobCipher } from './job-cipher.ts'
-import { DeliveryError, isDeliveryError } from './senders.ts'
+import type { JobHandler, Queued, CodeJob } from './job-kinds.ts'
+import { openJob, type JobCipher } from './job-cipher.ts'
+import { DeliveryError } from './senders.ts'
 import { isStoreUnavailable } from '../stores/store-errors.ts'
 import type { Metrics } from '../metrics/metrics.ts'
 import type { CodeDeliveryAction } from '../otp/otp-engine.ts'
 
-export interface CodeDeliveryConsumerOptions {
+export interface CodeJobHandlerOptions {
   cipher: JobCipher
   delivery: Pick<Delivery, 'deliverCode' | 'rehearseCode'>
   /**
@@ -14,29 +14,23 @@ export interface CodeDeliveryConsumerOptions {
    * `expiresAt`: a resend renews it, a new start replaces the id), and whether it is a decoy's: OtpEngine.deliveryOf.
    * Injected, so delivery does not know the OTP store; a rejection counts as a transient failure.
    */
-  deliveryOf: (job: QueuedDelivery) => Promise<CodeDeliveryAction>
+  deliveryOf: (job: Queued<CodeJob>) => Promise<CodeDeliveryAction>
   /** epoch ms */
   now?: () => number
   logger?: DeliveryLogger | undefined
-  /** sends audit-webhook jobs (AUDIT_WEBHOOK_URL); without it such a job fails as rejected */
-  auditWebhook?: ((job: QueuedAuditWebhook) => Promise<'sent' | 'dropped'>) | undefined,
   /** counts an OTP store that could not be asked */
   metrics?: Metrics | undefined
 }
 
 /**
- * The consumer of queued jobs (audit-webhook jobs go to `auditWebhook`). For codes: drops a job whose code expired
- * or was replaced, else opens its sealed payload and sends it once through Delivery (the queue owns the retries);
- * a decoy's is opened and rehearsed (rendered, and the provider's usual time waited) instead of sent.
- * Failures are rethrown as the DeliveryError the sender gave, so the queue can tell transient from permanent.
+ * The handler of `code` jobs: drops a job whose code expired or was replaced, else opens its sealed payload and
+ * sends it once through Delivery (the queue owns the retries); a decoy's is opened and rehearsed (rendered, and the
+ * provider's usual time waited) instead of sent.
+ * A failure is the sender's DeliveryError, from which the queue tells transient from permanent.
  */
-export function createCodeDeliveryConsumer (options: CodeDeliveryConsumerOptions): DeliveryConsumer {
+export function createCodeJobHandler (options: CodeJobHandlerOptions): JobHandler<'code'> {
   const now = options.now ?? Date.now
   return async (job) => {
-    if (job.kind === 'audit-webhook') {
-      if (options.auditWebhook === undefined) throw new DeliveryError('rejected', 'audit webhook: AUDIT_WEBHOOK_URL is not set in this process')
-      return await options.auditWebhook(job)
-    }
     if (job.expiresAt <= now()) return 'dropped'
     let action: CodeDeliveryAction
     try {
@@ -46,12 +40,7 @@ export function createCodeDeliveryConsumer (options: CodeDeliveryConsumerOptions
       throw new DeliveryError('transient', 'otp store: could not check the challenge')
     }
     if (action === 'drop') return 'dropped'
-    let content
-    try {
-      content = options.cipher.open(job.sealed, sealingContext(job))
-    } catch {
-      throw new DeliveryError('rejected', 'job: the sealed payload does not open (DELIVERY_JOB_KEY or OTP_PEPPER differs)')
-    }
+    const content = openJob(options.cipher, job)
     const request = {
       channel: job.channel,
       to: content.to,
@@ -60,7 +49,7 @@ export function createCodeDeliveryConsumer (options: CodeDeliveryConsumerOptions
       locale: job.locale,
       purpose: job.purpose,
       expiresInSeconds: Math.ceil((job.expiresAt - now()) / 1000),
-      retries: 0,
+      attempt: job.attempt,
       logger: options.logger
     }
     // a decoy's job: everything but the network call, then dropped
@@ -68,13 +57,7 @@ export function createCodeDeliveryConsumer (options: CodeDeliveryConsumerOptions
       await options.delivery.rehearseCode(request)
       return 'dropped'
     }
-    try {
-      await options.delivery.deliverCode(request)
-    } catch (error) {
-      const cause = (error as { cause?: unknown }).cause
-      if (isDeliveryError(cause)) throw cause
-      throw error
-    }
+    await options.delivery.deliverCode(request)
     return 'sent'
   }
 }
