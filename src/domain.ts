@@ -127,8 +127,9 @@ export async function buildDomain (config: Config, deps: DomainDeps) {
     }
   })
   if (deps.sendsJobs ?? sendsInProcess(config)) {
+    const auditWebhook = createAuditWebhookHandler(config)
     const handlers = createJobHandlers({
-      cipher, delivery, otp, logger: deliveryLogger, metrics, now: storeClock, auditWebhook: createAuditWebhookHandler(config)
+      cipher, delivery, otp, logger: deliveryLogger, metrics, now: storeClock, auditWebhook
     })
     deliveryQueue.start(createJobConsumer(handlers))
   }
