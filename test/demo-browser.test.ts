@@ -43,7 +43,7 @@ t.test('/demo: a person signs in by email; two tabs meeting an expired access to
     t.fail(`${CHROMIUM} is missing: install it with \`apt-get install chromium\` (scripts/test-services.sh does, when run as root)`)
     return
   }
-  const { app, baseUrl, refreshes } = await listeningApp(t, { stores: 'memory' })
+  const { app, baseUrl, refreshes } = await listeningApp(t, { stores: 'memory', loadShedding: false })
   const { context, open, outside, errors } = await demoBrowser(t, baseUrl)
 
   // one tab: email, the code from the dev outbox, signed in
@@ -115,7 +115,7 @@ t.test('/demo without BroadcastChannel: the storage event tells the other tabs',
     t.fail(`${CHROMIUM} is missing`)
     return
   }
-  const { app, baseUrl } = await listeningApp(t, { stores: 'memory' })
+  const { app, baseUrl } = await listeningApp(t, { stores: 'memory', loadShedding: false })
   const { open, outside, errors } = await demoBrowser(t, baseUrl, async (context) => {
     await context.addInitScript(() => { Reflect.deleteProperty(globalThis, 'BroadcastChannel') })
   })
@@ -140,11 +140,11 @@ t.test('/demo without BroadcastChannel: the storage event tells the other tabs',
 
 t.test('/demo exists only where the dev outbox does', async (t) => {
   const provider = { SENDGRID_API_KEY: 'SG.test', EMAIL_FROM: 'codes@example.org' }
-  const withoutOutbox = await buildTestApp(t, { env: { DEV_OUTBOX: 'false', ...provider } })
+  const withoutOutbox = await buildTestApp(t, { loadShedding: false, env: provider })
   for (const url of ['/demo', '/demo/app.js', '/demo/style.css']) {
     t.equal((await withoutOutbox.inject({ url })).statusCode, 404, `${url} is not served`)
   }
-  const embedded = await buildTestApp(t, { stores: 'memory' })
+  const embedded = await buildTestApp(t, { stores: 'memory', loadShedding: false })
   t.equal((await embedded.inject({ url: '/demo' })).statusCode, 200, 'the embedded mode serves it')
   const script = await embedded.inject({ url: '/demo/app.js' })
   t.equal(script.headers['content-type'], 'text/javascript; charset=utf-8')

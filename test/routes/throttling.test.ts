@@ -31,7 +31,7 @@ async function guess (app: FastifyInstance, email: string, failures: number): Pr
 }
 
 t.test('wrong codes throttle the address, never lock it: a fresh code still arrives and works after the wait', async (t) => {
-  const app = await buildTestApp(t, { env: { ...REPEAT_LOGIN_ENV, OTP_THROTTLE_AFTER_FAILURES: '3', OTP_THROTTLE_MAX_SECONDS: '1' } })
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true, env: { ...REPEAT_LOGIN_ENV, OTP_THROTTLE_AFTER_FAILURES: '3', OTP_THROTTLE_MAX_SECONDS: '1' } })
   const email = newEmail('throttled')
   await login(app, { email })
   const attacked = await started(app, email)
@@ -55,7 +55,7 @@ t.test('wrong codes throttle the address, never lock it: a fresh code still arri
 t.test('a long run of wrong codes suspends code logins; only a recovery code lifts it', async (t) => {
   const clock = manualClock()
   const env = { ...REPEAT_LOGIN_ENV, OTP_SEND_QUOTA: '100', OTP_DAILY_QUOTA: '100', OTP_THROTTLE_AFTER_FAILURES: '100', SUSPEND_AFTER_FAILURES: '10' }
-  const app = await buildTestApp(t, { now: clock.now, env })
+  const app = await buildTestApp(t, { limiter: false, loadShedding: false, outbox: true, now: clock.now, env })
   const plain = newEmail('suspended')
   await login(app, { email: plain })
   const { email: enrolled, otpauthUri, recoveryCodes } = await enrolledUser(app, clock)
@@ -82,7 +82,7 @@ t.test('a long run of wrong codes suspends code logins; only a recovery code lif
 })
 
 t.test('the owner is told at the first throttle step, once an hour, with no code in it', async (t) => {
-  const app = await buildTestApp(t, { env: { ...REPEAT_LOGIN_ENV, OTP_THROTTLE_AFTER_FAILURES: '1', OTP_THROTTLE_MAX_SECONDS: '1' } })
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true, env: { ...REPEAT_LOGIN_ENV, OTP_THROTTLE_AFTER_FAILURES: '1', OTP_THROTTLE_MAX_SECONDS: '1' } })
   const email = newEmail('noticed')
   const noticesTo = async (address: string) => {
     const { messages } = (await outboxOf(app, address)).json() as { messages: Array<{ text: string }> }
@@ -103,7 +103,9 @@ t.test('the owner is told at the first throttle step, once an hour, with no code
 
 t.test('wrong authenticator codes tell the account\'s owner too, by email, once', async (t) => {
   const clock = manualClock()
-  const app = await buildTestApp(t, { now: clock.now, env: { ...REPEAT_LOGIN_ENV, TOTP_THROTTLE_AFTER_FAILURES: '1', TOTP_THROTTLE_MAX_SECONDS: '1' } })
+  const app = await buildTestApp(t, {
+    loadShedding: false, outbox: true, now: clock.now, env: { ...REPEAT_LOGIN_ENV, TOTP_THROTTLE_AFTER_FAILURES: '1', TOTP_THROTTLE_MAX_SECONDS: '1' }
+  })
   const { email, headers } = await enrolledUser(app, clock)
   const wrongTotp = () => app.inject({ method: 'POST', url: '/v1/me/totp/recovery-codes', headers, payload: { code: '000000' } })
   const notices = async () => {
