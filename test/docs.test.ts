@@ -5,7 +5,7 @@ import { documentOf } from './helpers/openapi.ts'
 // What /docs owes us, without a browser: swagger-ui's own rendering is its project's to test. Every example
 // request validating against its schema is test/routes/openapi-conformance.test.ts's.
 t.test('/docs stands on its own: every asset comes from this server, and it shows our document', async (t) => {
-  const app = await buildTestApp(t, { stores: 'memory' })
+  const app = await buildTestApp(t, { stores: 'memory', loadShedding: false })
   const page = await app.inject({ method: 'GET', url: '/docs' })
   t.equal(page.statusCode, 200)
   t.match(page.headers['content-type'], /^text\/html/)

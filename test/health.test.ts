@@ -5,7 +5,7 @@ import { buildTestApp, testConfig } from './helpers/build-app.ts'
 t.test('live is always 200; ready follows Redis down and back up without a restart', async (t) => {
   const redis = await startDisposableRedis()
   t.teardown(() => redis.stop())
-  const app = await buildTestApp(t, {}, testConfig(t, { env: { REDIS_URL: redis.url } }))
+  const app = await buildTestApp(t, {}, testConfig(t, { loadShedding: false, env: { REDIS_URL: redis.url } }))
   const ready = () => app.inject({ method: 'GET', url: '/health/ready' })
   // not events.once: the client emits 'error' for each failed reconnection, which would reject it
   const next = (event: 'close' | 'ready') => new Promise((resolve) => app.redis!.once(event, resolve))
@@ -36,7 +36,7 @@ t.test('live is always 200; ready follows Redis down and back up without a resta
 t.test('ready answers 503, not never, when Redis stops answering but keeps the connection', async (t) => {
   const redis = await startDisposableRedis()
   t.teardown(() => redis.stop())
-  const app = await buildTestApp(t, {}, testConfig(t, { env: { REDIS_URL: redis.url, STORE_TIMEOUT_MS: '200' } }))
+  const app = await buildTestApp(t, {}, testConfig(t, { loadShedding: false, env: { REDIS_URL: redis.url, STORE_TIMEOUT_MS: '200' } }))
   t.equal((await app.inject({ method: 'GET', url: '/health/ready' })).statusCode, 200)
   redis.pause()
   t.teardown(() => redis.resume())
@@ -46,7 +46,7 @@ t.test('ready answers 503, not never, when Redis stops answering but keeps the c
 })
 
 t.test('the embedded mode is ready with no stores to ping', async (t) => {
-  const app = await buildTestApp(t, { stores: 'memory' })
+  const app = await buildTestApp(t, { stores: 'memory', loadShedding: false })
   const response = await app.inject({ method: 'GET', url: '/health/ready' })
   t.equal(response.statusCode, 200)
   t.same(response.json(), { status: 'ok', checks: {} })

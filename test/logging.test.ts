@@ -7,7 +7,7 @@ import { serializeError } from '../plugins/logger.ts'
 t.test('every log line of a request carries its id, and no line holds a code, token, email or phone', async (t) => {
   const lines: string[] = []
   const stream = new Writable({ write (chunk, _encoding, done) { lines.push(...String(chunk).split('\n').filter(Boolean)); done() } })
-  const app = await buildTestApp(t, { logger: { level: 'trace', stream } as never })
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true, logger: { level: 'trace', stream } as never })
 
   const email = newEmail()
   const phone = newPhone()
@@ -34,7 +34,7 @@ t.test('every log line of a request carries its id, and no line holds a code, to
 t.test('a client request id is kept only when it is a plain token; anything else is replaced, in the answer and the logs', async (t) => {
   const lines: Array<{ reqId?: string, msg: string }> = []
   const stream = new Writable({ write (chunk, _encoding, done) { lines.push(...String(chunk).split('\n').filter(Boolean).map((line) => JSON.parse(line))); done() } })
-  const app = await buildTestApp(t, { stores: 'memory', logger: { level: 'info', stream } as never })
+  const app = await buildTestApp(t, { stores: 'memory', loadShedding: false, logger: { level: 'info', stream } as never })
 
   const kept = await app.inject({ method: 'GET', url: '/health/live', headers: { 'x-request-id': 'trace-1.2_3' } })
   t.equal(kept.statusCode, 200)

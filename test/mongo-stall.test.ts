@@ -30,6 +30,8 @@ t.test('MongoDB stalled (SIGSTOP): authenticated routes and verify answer 503 wi
   const mongo = await startDisposableMongo()
   t.teardown(async () => { await mongo.stop(); mongo.remove() })
   const app = await buildTestApp(t, {}, testConfig(t, {
+    loadShedding: false,
+    outbox: true,
     env: { MONGODB_URL: mongo.url, STORE_TIMEOUT_MS: String(STORE_TIMEOUT_MS) }
   }))
   const session = await login(app, { email: newEmail() })

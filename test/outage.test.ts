@@ -28,8 +28,8 @@ function failsClosed (t: Test, response: Timed, what: string): void {
 t.test('Redis stopped: start, verify and refresh fail closed with 503; the API recovers by itself', async (t) => {
   const redis = await startDisposableRedis()
   t.teardown(() => redis.stop())
-  // per-IP limits on, so the refresh route depends on Redis too: the limiter must not fail open
-  const app = await buildTestApp(t, {}, testConfig(t, { env: { REDIS_URL: redis.url, RATE_LIMIT_ALLOWLIST: '' } }))
+  // the per-IP limits on (no `limiter: false`), so the refresh route depends on Redis too: it must not fail open
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true, env: { REDIS_URL: redis.url } })
   const session = await login(app, { email: newEmail() })
   const email = newEmail()
   const started = await startLogin(app, { email })
@@ -51,7 +51,7 @@ t.test('Redis stopped: start, verify and refresh fail closed with 503; the API r
 t.test('MongoDB stopped: verify and refresh fail closed with 503, and the challenge is not burned', async (t) => {
   const mongo = await startDisposableMongo()
   t.teardown(async () => { await mongo.stop(); mongo.remove() })
-  const app = await buildTestApp(t, {}, testConfig(t, { env: { MONGODB_URL: mongo.url } }))
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true, env: { MONGODB_URL: mongo.url } })
   const session = await login(app, { email: newEmail() })
   const email = newEmail()
   const started = await startLogin(app, { email })
@@ -81,8 +81,9 @@ t.test('Redis refusing writes (OOM, READONLY): 503 with Retry-After, and the log
   const lines: string[] = []
   const stream = new Writable({ write (chunk, _encoding, done) { lines.push(...String(chunk).split('\n').filter(Boolean)); done() } })
   // no queue worker here: this test is about the request path, and a worker whose blocking read the failover cut
-  // off lingers reconnecting after the app closes (noted as a known issue of the queue)
-  const config = testConfig(t, { env: { REDIS_URL: redis.url, LOG_LEVEL: 'info', DELIVERY_WORKER: 'false', TEST_IDENTIFIERS: '*@fixed.example=135790' } })
+  // off lingers reconnecting after the app closes (noted as a known issue of the queue). No per-IP limiter either:
+  // its script would be the command that fails, not the route's own
+  const config = testConfig(t, { limiter: false, loadShedding: false, outbox: true, env: { REDIS_URL: redis.url, LOG_LEVEL: 'info', DELIVERY_WORKER: 'false', TEST_IDENTIFIERS: '*@fixed.example=135790' } })
   // the app's own logger configuration, written to a stream of the test's
   const app = await buildTestApp(t, { logger: { ...loggerOptions(config) as object, stream } as never }, config)
   const admin = new Redis(redis.url)

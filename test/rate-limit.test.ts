@@ -8,9 +8,6 @@ import { createTestRedis, listKeys, uniqueKeyPrefix } from './helpers/redis.ts'
 const redis = createTestRedis()
 t.teardown(() => redis.quit())
 
-// testConfig allow-lists loopback so other suites are never limited; here nobody is, unless a test says so
-const LIMITED = { RATE_LIMIT_ALLOWLIST: '' }
-
 const start = (
   app: FastifyInstance, remoteAddress: string, options: { email?: string, forwardedFor?: string } = {}
 ) => app.inject({
@@ -30,8 +27,8 @@ const times = <T>(n: number, make: (index: number) => T): T[] => Array.from({ le
 
 t.test('two instances on one Redis share a client\'s budget: 5 on A and 5 on B, then 429 on both', async (t) => {
   const redisKeyPrefix = uniqueKeyPrefix('rl-shared')
-  const a = await buildTestApp(t, { redisKeyPrefix, env: LIMITED })
-  const b = await buildTestApp(t, { redisKeyPrefix, env: LIMITED })
+  const a = await buildTestApp(t, { loadShedding: false, outbox: true, redisKeyPrefix })
+  const b = await buildTestApp(t, { loadShedding: false, outbox: true, redisKeyPrefix })
   const client = '203.0.113.7'
   for (let n = 0; n < 5; n++) {
     for (const [name, app, remaining] of [['A', a, 9 - 2 * n], ['B', b, 8 - 2 * n]] as const) {
@@ -55,21 +52,21 @@ t.test('two instances on one Redis share a client\'s budget: 5 on A and 5 on B, 
 })
 
 t.test('embedded mode: the budget lives in the process', async (t) => {
-  const env = { ...LIMITED, RATE_LIMIT_START_PER_MINUTE: '3' }
-  const app = await buildTestApp(t, { stores: 'memory', env })
-  const other = await buildTestApp(t, { stores: 'memory', env })
+  const options = { stores: 'memory', loadShedding: false, env: { RATE_LIMIT_START_PER_MINUTE: '3' } } as const
+  const app = await buildTestApp(t, options)
+  const other = await buildTestApp(t, options)
   t.same(await statuses(times(4, () => () => start(app, '203.0.113.9'))), [202, 202, 202, 429])
   t.equal((await start(other, '203.0.113.9')).statusCode, 202, 'another process keeps its own count')
 })
 
 t.test('TRUST_PROXY off (the default): a forged X-Forwarded-For does not buy a new budget', async (t) => {
-  const app = await buildTestApp(t, { env: { ...LIMITED, RATE_LIMIT_START_PER_MINUTE: '3' } })
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true, env: { RATE_LIMIT_START_PER_MINUTE: '3' } })
   const forged = times(4, (n) => () => start(app, '203.0.113.10', { forwardedFor: `198.51.100.${n + 1}` }))
   t.same(await statuses(forged), [202, 202, 202, 429])
 })
 
 t.test('TRUST_PROXY as a hop count: each forwarded client has its own budget, and extra hops in front do not help', async (t) => {
-  const app = await buildTestApp(t, { env: { ...LIMITED, RATE_LIMIT_START_PER_MINUTE: '3', TRUST_PROXY: '1' } })
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true, env: { RATE_LIMIT_START_PER_MINUTE: '3', TRUST_PROXY: '1' } })
   const proxy = '10.0.0.1'
   t.same(await statuses(times(3, () => () => start(app, proxy, { forwardedFor: '198.51.100.1' }))), [202, 202, 202])
   t.equal((await start(app, proxy, { forwardedFor: '198.51.100.1' })).statusCode, 429, 'client 1 spent its budget')
@@ -78,7 +75,7 @@ t.test('TRUST_PROXY as a hop count: each forwarded client has its own budget, an
 })
 
 t.test('TRUST_PROXY as a CIDR list: forwarded clients of a trusted proxy are told apart, others cannot forge', async (t) => {
-  const app = await buildTestApp(t, { env: { ...LIMITED, RATE_LIMIT_START_PER_MINUTE: '3', TRUST_PROXY: '10.0.0.0/8, 172.16.0.0/12' } })
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true, env: { RATE_LIMIT_START_PER_MINUTE: '3', TRUST_PROXY: '10.0.0.0/8, 172.16.0.0/12' } })
   t.same(await statuses(times(4, () => () => start(app, '10.1.2.3', { forwardedFor: '198.51.100.1' }))), [202, 202, 202, 429])
   t.equal((await start(app, '172.16.0.5', { forwardedFor: '198.51.100.2' })).statusCode, 202, 'another client, through another trusted proxy')
   const direct = times(4, (n) => () => start(app, '203.0.113.11', { forwardedFor: `198.51.100.${10 + n}` }))
@@ -86,7 +83,7 @@ t.test('TRUST_PROXY as a CIDR list: forwarded clients of a trusted proxy are tol
 })
 
 t.test('an IPv6 client is its /64; an IPv4-mapped address is its IPv4 one', async (t) => {
-  const app = await buildTestApp(t, { env: { ...LIMITED, RATE_LIMIT_START_PER_MINUTE: '3' } })
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true, env: { RATE_LIMIT_START_PER_MINUTE: '3' } })
   const sameSubnet = ['2001:db8:1:2::1', '2001:db8:1:2::2', '2001:db8:1:2:ffff::3', '2001:db8:1:2::4']
   t.same(await statuses(sameSubnet.map((address) => () => start(app, address))), [202, 202, 202, 429], 'rotating inside one /64 does not help')
   t.equal((await start(app, '2001:db8:1:3::1')).statusCode, 202, 'the next /64 is another client')
@@ -95,7 +92,7 @@ t.test('an IPv6 client is its /64; an IPv4-mapped address is its IPv4 one', asyn
 })
 
 t.test('per-destination refusals answer like per-IP ones: 429, Retry-After and RateLimit fields of their own limit', async (t) => {
-  const app = await buildTestApp(t, { env: { ...LIMITED, OTP_RESEND_COOLDOWN_SECONDS: '30' } })
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true, env: { OTP_RESEND_COOLDOWN_SECONDS: '30' } })
   const email = newEmail()
   const first = await start(app, '203.0.113.13', { email })
   t.match(first.headers, { 'ratelimit-limit': '10', 'ratelimit-remaining': '9' }, 'the per-IP budget on a success')
@@ -108,7 +105,7 @@ t.test('per-destination refusals answer like per-IP ones: 429, Retry-After and R
 })
 
 t.test('the send quota carries its own limit; a throttled destination says how long to wait', async (t) => {
-  const app = await buildTestApp(t, { env: { ...LIMITED, OTP_RESEND_COOLDOWN_SECONDS: '0', OTP_SEND_QUOTA: '2', OTP_THROTTLE_AFTER_FAILURES: '1' } })
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true, env: { OTP_RESEND_COOLDOWN_SECONDS: '0', OTP_SEND_QUOTA: '2', OTP_THROTTLE_AFTER_FAILURES: '1' } })
   const email = newEmail()
   const challenges = [await start(app, '203.0.113.14', { email }), await start(app, '203.0.113.14', { email })]
   t.same(challenges.map((response) => response.statusCode), [202, 202])
@@ -126,7 +123,7 @@ t.test('the send quota carries its own limit; a throttled destination says how l
 })
 
 t.test('RATE_LIMIT_ALLOWLIST lifts the per-IP budget, not the per-destination limits', async (t) => {
-  const app = await buildTestApp(t, { env: { RATE_LIMIT_ALLOWLIST: '198.51.100.0/24, 2001:db8:ab::7', RATE_LIMIT_START_PER_MINUTE: '3' } })
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true, env: { RATE_LIMIT_ALLOWLIST: '198.51.100.0/24, 2001:db8:ab::7', RATE_LIMIT_START_PER_MINUTE: '3' } })
   for (const address of ['198.51.100.7', '::ffff:198.51.100.7', '2001:db8:ab::7']) {
     const responses = await Promise.all(times(5, () => start(app, address)))
     t.same(responses.map((response) => response.statusCode), times(5, () => 202), `${address}: 5 starts past a budget of 3`)
@@ -150,7 +147,7 @@ t.test('an allow-list entry that is not an address or CIDR stops the start', asy
 })
 
 t.test('/health/* is never limited', async (t) => {
-  const app = await buildTestApp(t, { env: { ...LIMITED, RATE_LIMIT_DEFAULT_PER_MINUTE: '5' } })
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true, env: { RATE_LIMIT_DEFAULT_PER_MINUTE: '5' } })
   const responses = await Promise.all(times(350, () => app.inject({ method: 'GET', url: '/health/live', remoteAddress: '203.0.113.15' })))
   t.ok(responses.every((response) => response.statusCode === 200), '350 liveness probes from one address: all 200')
   t.notOk(responses.some((response) => 'ratelimit-limit' in response.headers), 'no budget counted')
@@ -162,7 +159,7 @@ t.test('the limiter fails closed: its Redis gone, a limited route answers 503 ev
   const disposable = await startDisposableRedis()
   t.teardown(() => disposable.stop())
   // loopback is allow-listed, so requests from it never ask the limiter: the control
-  const app = await buildTestApp(t, {}, testConfig(t, { env: { REDIS_URL: disposable.url, RATE_LIMIT_ALLOWLIST: '127.0.0.1' } }))
+  const app = await buildTestApp(t, {}, testConfig(t, { loadShedding: false, outbox: true, env: { REDIS_URL: disposable.url, RATE_LIMIT_ALLOWLIST: '127.0.0.1' } }))
   const { refreshToken } = await login(app, { email: newEmail() })
   // a refresh needs MongoDB only, apart from the limiter
   const refresh = (remoteAddress: string) => app.inject({ method: 'POST', url: '/v1/auth/token/refresh', remoteAddress, payload: { refreshToken } })

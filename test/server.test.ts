@@ -4,6 +4,7 @@ import { once } from 'node:events'
 import { tmpdir } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { request } from 'node:http'
+import { eventually } from './helpers/eventually.ts'
 
 const serverEntry = fileURLToPath(new URL('../src/server.ts', import.meta.url))
 const slowServer = fileURLToPath(new URL('./fixtures/slow-server.ts', import.meta.url))
@@ -90,12 +91,9 @@ t.test('SIGTERM lets in-flight requests finish, refuses new connections and exit
   const inFlight = Array.from({ length: 20 }, () => get(port, '/test-only/slow'))
   await printed(started, /(?:ARRIVED\n){20}/)
   started.child.kill('SIGTERM')
-  // the listener closes while the 20 are held: a connection is refused once it has (tap's timeout bounds this)
-  for (;;) {
-    const refused = await get(port, '/health/live').then(() => false, (error: NodeJS.ErrnoException) => error.code === 'ECONNREFUSED')
-    if (refused) break
-  }
-  t.pass('new connections are refused while requests are in flight')
+  // the listener closes while the 20 are held: a connection is refused once it has
+  const refused = await eventually(() => get(port, '/health/live').then(() => false, (error: NodeJS.ErrnoException) => error.code === 'ECONNREFUSED'), 10_000)
+  t.ok(refused, 'new connections are refused while requests are in flight')
   started.child.stdin?.write('release\n')
   const answers = await Promise.all(inFlight)
   t.same(answers.map((answer) => answer.status), Array(20).fill(200), 'every in-flight request got its normal answer')

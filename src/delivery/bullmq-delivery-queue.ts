@@ -174,7 +174,8 @@ export class BullMqDeliveryQueue implements DeliveryQueue {
       const grace = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), this.#options.graceMs) })
       // on a Cluster, BullMQ reconnects an interrupted blocking read for up to 30 s, and close interrupts it
       // before it tells that connection it is closing: without this a close waits out the whole grace period.
-      // Not public API, hence the optional calls.
+      // Not public API, hence the optional calls; bullmq is pinned to an exact version for it, and
+      // test/contract/delivery-queue-cluster.test.ts fails when an upgrade drops it.
       ;(worker as unknown as { backend?: { blockingConnection?: { disableBlockingClusterReconnect?: () => void } } })
         .backend?.blockingConnection?.disableBlockingClusterReconnect?.()
       // closing, the worker takes no new job and waits for its jobs in flight (pause would reconnect afterwards)

@@ -13,7 +13,7 @@ async function rejection (promise: Promise<unknown>): Promise<OtpGateError> {
 
 for (const stores of MODES) {
   t.test(`${stores} stores: sign in by email, use the session, refresh, log out`, async (t) => {
-    const { app, baseUrl } = await listeningApp(t, { stores })
+    const { app, baseUrl } = await listeningApp(t, { stores, loadShedding: false, outbox: true })
     const storage = memoryStorage()
     const client = createClient({ baseUrl, storage })
     const events: AuthChangeEvent[] = []
@@ -56,7 +56,7 @@ for (const stores of MODES) {
   })
 
   t.test(`${stores} stores: verifyFromUrl signs in from a magic link's fragment, once`, async (t) => {
-    const { app, baseUrl } = await listeningApp(t, { stores })
+    const { app, baseUrl } = await listeningApp(t, { stores, loadShedding: false, outbox: true })
     const client = createClient({ baseUrl, storage: memoryStorage() })
     const email = newEmail('magic')
     const { challengeId } = await client.auth.startOtp({ email })
@@ -70,7 +70,9 @@ for (const stores of MODES) {
 
   t.test(`${stores} stores: an authenticator app, then a sign-in that asks for it`, async (t) => {
     const clock = manualClock()
-    const { app, baseUrl } = await listeningApp(t, { stores, now: clock.now, env: REPEAT_LOGIN_ENV })
+    const { app, baseUrl } = await listeningApp(t, {
+      stores, loadShedding: false, outbox: true, now: clock.now, env: REPEAT_LOGIN_ENV
+    })
     const client = createClient({ baseUrl })
     const email = newEmail('client-mfa')
     const signIn = async () => {
@@ -111,7 +113,7 @@ for (const stores of MODES) {
 }
 
 t.test('errors carry what a UI shows: retryAfter of a cooldown, the fields of a validation problem', async (t) => {
-  const { baseUrl } = await listeningApp(t, { stores: 'memory' })
+  const { baseUrl } = await listeningApp(t, { stores: 'memory', loadShedding: false })
   const client = createClient({ baseUrl })
   const email = newEmail('client-errors')
   await client.auth.startOtp({ email })

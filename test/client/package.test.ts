@@ -53,7 +53,7 @@ t.test('npm pack of @otp-gate/client: JS and declarations that a consumer type-c
 
   const skip = existsSync(SYSTEM_NODE) ? false : `${SYSTEM_NODE} is missing`
   await t.test('the packed JS asks the API for a code on the machine\'s own Node', { skip }, async (t) => {
-    const { app, baseUrl } = await listeningApp(t, { stores: 'memory' })
+    const { app, baseUrl } = await listeningApp(t, { stores: 'memory', loadShedding: false })
     writeFileSync(join(consumer, 'start.mjs'), [
       "import { createClient } from '@otp-gate/client'",
       'const client = createClient({ baseUrl: process.argv[2] })',

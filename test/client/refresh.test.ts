@@ -24,7 +24,7 @@ const twenty = <T>(call: () => Promise<T>) => Promise.all(Array.from({ length: 2
 
 for (const stores of MODES) {
   t.test(`${stores} stores: 20 concurrent calls with an access token the server finds expired make one refresh`, async (t) => {
-    const server = await listeningApp(t, { stores })
+    const server = await listeningApp(t, { stores, loadShedding: false, outbox: true })
     const { tokens } = await signedInClient(server)
     // a client resuming a stored session whose access token has expired, although the stored expiry says otherwise
     const storage = memoryStorage()
@@ -44,7 +44,7 @@ for (const stores of MODES) {
   })
 
   t.test(`${stores} stores: 20 concurrent calls at the stored expiry refresh once, ahead of the call`, async (t) => {
-    const server = await listeningApp(t, { stores })
+    const server = await listeningApp(t, { stores, loadShedding: false, outbox: true })
     let clock = Date.now()
     const { client, storage, tokens } = await signedInClient(server, { now: () => clock })
     clock = tokens.expiresAt - 29_000 // within the default 30 s margin
@@ -61,7 +61,7 @@ for (const stores of MODES) {
 }
 
 t.test('a stolen refresh token replayed after its rotation ends the session: the client signs out and says so', async (t) => {
-  const server = await listeningApp(t, { env: { REFRESH_REUSE_GRACE_SECONDS: '0' } })
+  const server = await listeningApp(t, { loadShedding: false, outbox: true, env: { REFRESH_REUSE_GRACE_SECONDS: '0' } })
   const { client, storage, tokens: stolen } = await signedInClient(server)
   const events: AuthChangeEvent[] = []
   client.onAuthChange((event) => events.push(event))
@@ -79,7 +79,7 @@ t.test('a stolen refresh token replayed after its rotation ends the session: the
 })
 
 t.test('a client presenting a refresh token someone else already rotated is signed out with token_reused', async (t) => {
-  const server = await listeningApp(t, { env: { REFRESH_REUSE_GRACE_SECONDS: '0' } })
+  const server = await listeningApp(t, { loadShedding: false, outbox: true, env: { REFRESH_REUSE_GRACE_SECONDS: '0' } })
   const { client, storage, tokens } = await signedInClient(server)
   const events: AuthChangeEvent[] = []
   client.onAuthChange((event) => events.push(event))

@@ -4,7 +4,7 @@ import { documentOf, examplesOf, operationsOf } from '../helpers/openapi.ts'
 import { ERRORS, type ErrorCode } from '../../src/errors.ts'
 
 const PROBLEM = 'application/problem+json'
-const app = await buildTestApp(t, { stores: 'memory', env: { TOTP_PRIMARY_LOGIN: 'true' } })
+const app = await buildTestApp(t, { stores: 'memory', loadShedding: false, env: { TOTP_PRIMARY_LOGIN: 'true' } })
 const document = await documentOf(app)
 
 t.test('every operation is named, described, tagged and says whether it needs a token', async (t) => {

@@ -516,10 +516,8 @@ export function otpStoreContract (t: TAP, createHarness: () => Promise<OtpStoreH
     // a harness of its own: the keys looked at are the ones this test makes, of every kind the store writes
     const own = await createHarness()
     t.teardown(() => own.close())
-    if (own.listKeys === undefined) {
-      t.pass('this adapter has no key names')
-      return
-    }
+    // known only once the harness exists: a plan of none is tap's skip, with the reason
+    if (own.listKeys === undefined) return t.plan(0, 'this adapter has no key names')
     const otp = new OtpEngine({
       store: own.store, pepper: PEPPER, policy: { ...DEFAULT_POLICY, throttleAfterFailures: 1, suspendAfterFailures: 3 }
     })

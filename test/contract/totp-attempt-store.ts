@@ -116,7 +116,8 @@ export function totpAttemptStoreContract (t: Test, createHarness: () => Promise<
   })
 
   t.test('every key but a suspension has a TTL', async (t) => {
-    if (!harness.listKeys) return t.pass('this adapter has no key names')
+    // known only once the harness exists: a plan of none is tap's skip, with the reason
+    if (!harness.listKeys) return t.plan(0, 'this adapter has no key names')
     const { store } = harness
     const who = subject()
     for (let attempt = 0; attempt < LIMITS.freeFailures + 1; attempt++) await fail(harness, who)

@@ -10,12 +10,12 @@ import type { DeliverNoticeRequest } from '../../src/delivery/delivery.ts'
 import { renderNoticeEmail, renderNoticeSms } from '../../src/delivery/templates/render.ts'
 
 t.test('a queued notice holds its destination sealed, like a code; a channel that is off queues nothing', async (t) => {
-  const app = await buildTestApp(t, { env: { DELIVERY_WORKER: 'false', DEV_OUTBOX: 'false' } })
+  const app = await buildTestApp(t, { loadShedding: false, env: { DELIVERY_WORKER: 'false' } })
   const to = newEmail('notice')
   await app.notifier.notify({ kind: 'identifier_changed', channel: 'email', to, locale: 'fr', maskedIdentifier: '+1******0147' })
   t.equal(await app.deliveryQueue.pending(), 0, 'no email provider and no outbox: nowhere to send it')
 
-  const withEmail = await buildTestApp(t, { env: { DELIVERY_WORKER: 'false' } })
+  const withEmail = await buildTestApp(t, { loadShedding: false, outbox: true, env: { DELIVERY_WORKER: 'false' } })
   await withEmail.notifier.notify({ kind: 'login_throttled', channel: 'email', to, locale: null, minutes: 15 })
   t.equal(await withEmail.deliveryQueue.pending(), 1, 'queued')
   const stored = await dumpKeys(withEmail.redis!, '')
@@ -26,7 +26,7 @@ t.test('a queued notice holds its destination sealed, like a code; a channel tha
 t.test('the worker sends a notice through the provider, in the user\'s language', async (t) => {
   const sendgrid = await startFakeSendGrid()
   t.teardown(() => sendgrid.close())
-  const app = await buildTestApp(t, { env: sendGridEnv(sendgrid) })
+  const app = await buildTestApp(t, { loadShedding: false, env: sendGridEnv(sendgrid) })
   const to = newEmail('notice')
   await app.notifier.notify({ kind: 'identifier_changed', channel: 'email', to, locale: 'de-AT', maskedIdentifier: 'n***@example.org' })
   await deliveriesSettled(app)

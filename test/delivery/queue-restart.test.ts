@@ -21,7 +21,7 @@ t.test(`the API closed (as on SIGTERM) with ${JOBS} codes queued: a restarted on
     // shared by both instances, as by every instance of a deployment: the job key derives from it
     OTP_PEPPER: 'restart-test-pepper-0123456789abcdefghij'
   }
-  const first = await buildTestApp(t, { redisKeyPrefix, env })
+  const first = await buildTestApp(t, { limiter: false, loadShedding: false, redisKeyPrefix, env })
   const emails = Array.from({ length: JOBS }, () => newEmail('restart'))
   for (const email of emails) {
     const response = await first.inject({ method: 'POST', url: '/v1/auth/otp', payload: { email } })
@@ -37,7 +37,7 @@ t.test(`the API closed (as on SIGTERM) with ${JOBS} codes queued: a restarted on
   t.equal(sendgrid.requests.length, sentByFirst, 'every request it started was answered before it closed')
 
   sendgrid.answerAlways({ status: 202 })
-  const second = await buildTestApp(t, { redisKeyPrefix, env })
+  const second = await buildTestApp(t, { limiter: false, loadShedding: false, redisKeyPrefix, env })
   snapshots.push(await dumpKeys(second.redis!, redisKeyPrefix))
   await deliveriesSettled(second, 60_000)
 

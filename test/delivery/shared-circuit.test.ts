@@ -17,8 +17,8 @@ t.test('an API that does not send (DELIVERY_WORKER=false) refuses a channel whil
     DELIVERY_RETRY_BASE_MS: '10'
   }
   // two processes' worth of app on one Redis: the API takes requests only, the worker only sends
-  const api = await buildTestApp(t, { redisKeyPrefix, env: { ...env, DELIVERY_WORKER: 'false' } })
-  await buildTestApp(t, { redisKeyPrefix, env })
+  const api = await buildTestApp(t, { limiter: false, loadShedding: false, redisKeyPrefix, env: { ...env, DELIVERY_WORKER: 'false' } })
+  await buildTestApp(t, { loadShedding: false, redisKeyPrefix, env })
 
   const first = await startLogin(api, { email: newEmail() })
   t.equal(first.statusCode, 202, 'the request is queued, the worker fails to send it')

@@ -5,9 +5,27 @@ import { buildApp, type AppOverrides } from '../../src/app.ts'
 import { testMongoUrl } from './mongo.ts'
 import { uniqueKeyPrefix } from './redis.ts'
 
+/**
+ * How a test's app differs from the product's. Left out, each is as the product ships: a test that changes one
+ * says so where it builds the app.
+ */
 export interface TestAppOptions extends AppOverrides {
   /** 'real' (default): the suite's Redis and MongoDB-wire server; 'memory': the embedded in-process stores */
   stores?: 'real' | 'memory'
+  /**
+   * false: loopback (127.0.0.1, ::1) joins RATE_LIMIT_ALLOWLIST, so the per-IP budgets never answer 429, for a
+   * test that signs in many times from one address. Default true: the product's budgets.
+   */
+  limiter?: boolean
+  /**
+   * false: MAX_EVENT_LOOP_DELAY_MS at its ceiling (60 s), so a busy machine's event-loop lag is never shed with
+   * 503. Default true: the product's threshold, which a 2-core CI machine running two test files and Chromium
+   * crosses now and then.
+   */
+  loadShedding?: boolean
+  /** true: DEV_OUTBOX=true, every channel's codes go to the dev outbox for the test to read. Default false. */
+  outbox?: boolean
+  /** any other variable, over all of the above */
   env?: Record<string, string>
 }
 
@@ -17,17 +35,18 @@ export function requireEnv (name: 'REDIS_URL' | 'MONGODB_URL' | 'TEST_REDIS_CLUS
   return value
 }
 
-/**
- * Test config: the suite's Redis and a database of this test's own (dropped at its end), unless in memory.
- * With real stores codes go to the dev outbox (DEV_OUTBOX=true) for tests to read; tests of providers turn it off.
- */
+/** Test config: the suite's Redis and a database of this test's own (dropped at its end), unless in memory. */
 export function testConfig (t: Test, options: TestAppOptions = {}): Config {
-  const stores = options.stores === 'memory' ? {} : { REDIS_URL: requireEnv('REDIS_URL'), MONGODB_URL: testMongoUrl(t), DEV_OUTBOX: 'true' }
-  // the per-IP budgets would stop a suite that logs in many times from one address; their own tests lift this.
-  // Load shedding answers 503 when the event loop lags, as it does on a busy 2-core CI machine running two test
-  // files and Chromium at once: off here (test/load-shedding.test.ts sets its own threshold)
-  const base = { NODE_ENV: 'test', LOG_LEVEL: 'silent', RATE_LIMIT_ALLOWLIST: '127.0.0.1,::1', MAX_EVENT_LOOP_DELAY_MS: '60000' }
-  return loadConfig({ ...base, ...stores, ...options.env })
+  const { stores, limiter = true, loadShedding = true, outbox = false, env } = options
+  return loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    ...(stores === 'memory' ? {} : { REDIS_URL: requireEnv('REDIS_URL'), MONGODB_URL: testMongoUrl(t) }),
+    ...(limiter ? {} : { RATE_LIMIT_ALLOWLIST: '127.0.0.1,::1' }),
+    ...(loadShedding ? {} : { MAX_EVENT_LOOP_DELAY_MS: '60000' }),
+    ...(outbox ? { DEV_OUTBOX: 'true' } : {}),
+    ...env
+  })
 }
 
 /** The real app, as the server builds it, on the suite's services; closed at teardown. */

@@ -52,6 +52,5 @@ export async function startFakeSendGrid (): Promise<FakeSendGrid> {
 export const sendGridEnv = (sendgrid: Pick<FakeSendGrid, 'url'>) => ({
   SENDGRID_API_KEY: 'SG.test-key',
   SENDGRID_BASE_URL: sendgrid.url,
-  EMAIL_FROM: 'codes@otp-gate.example',
-  DEV_OUTBOX: 'false'
+  EMAIL_FROM: 'codes@otp-gate.example'
 })

@@ -12,6 +12,7 @@ export function manualClock (start = '2030-01-01T00:00:10.000Z') {
     now: () => new Date(at),
     /** moves the clock by whole 30 s TOTP steps */
     steps (count: number) { at += count * 30_000 },
+    advance (ms: number) { at += ms },
     ms: () => at
   }
 }

@@ -26,6 +26,8 @@ const verify = (app: FastifyInstance, challengeId: string, code: string) => app.
 
 t.test('GET /metrics, on METRICS_PORT only, after logins: every metric with its labels, and no identifier', async (t) => {
   const options = {
+    loadShedding: false,
+    outbox: true,
     env: {
       METRICS_PORT: '0',
       OTP_MAX_ATTEMPTS: '2',
@@ -129,7 +131,7 @@ t.test('GET /metrics, on METRICS_PORT only, after logins: every metric with its 
 })
 
 t.test('without METRICS_PORT nothing is counted and nothing listens', async (t) => {
-  const config = testConfig(t)
+  const config = testConfig(t, { loadShedding: false, outbox: true })
   const app = await buildTestApp(t, {}, config)
   t.equal(app.prometheus, null)
   t.equal(await exposeMetrics(app, config), null)

@@ -8,7 +8,7 @@ const parentOf = (span: ReadableSpan) => span.parentSpanContext?.spanId
 
 t.test('the span tree of one verify: the route, its Redis scripts and MongoDB commands, and no personal data', async (t) => {
   const exporter = new InMemorySpanExporter()
-  const app = await buildTestApp(t, { spanExporter: exporter })
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true, spanExporter: exporter })
   const email = newEmail('traced')
   const started = await startLogin(app, { email })
   const code = await codeFromOutbox(app, email)

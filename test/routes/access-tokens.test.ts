@@ -14,7 +14,7 @@ function hs256 (header: object, payload: object, secret: string | Buffer): strin
 }
 
 t.test('access tokens: only our EdDSA keys, our issuer and audience, live sessions', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true })
   const session = await login(app, { email: newEmail() })
   const { current } = app.signingKeys
   const [, payloadPart] = session.accessToken.split('.')
@@ -58,7 +58,7 @@ t.test('access tokens: only our EdDSA keys, our issuer and audience, live sessio
 
 // without a grace, MongoDB's atomic compare-and-swap picks the one winner: run where the server is a mongod
 t.test('without a reuse grace, 10 parallel refreshes with one token: one winner, the others end the session', await needsMongoDb('atomicUpdates'), async (t) => {
-  const app = await buildTestApp(t, { env: { REFRESH_REUSE_GRACE_SECONDS: '0' } })
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true, env: { REFRESH_REUSE_GRACE_SECONDS: '0' } })
   const session = await login(app, { email: newEmail() })
   const answers = await Promise.all(Array.from({ length: 10 }, () =>
     app.inject({ method: 'POST', url: '/v1/auth/token/refresh', payload: { refreshToken: session.refreshToken } })))
@@ -80,7 +80,7 @@ t.test('without a reuse grace, 10 parallel refreshes with one token: one winner,
 // the default reuse grace: parallel refreshes of one token (two tabs) all get the one successor, so one chain lives
 // on; as they all write that same successor, this holds on a server whose parallel writers of a document both match
 t.test('within the reuse grace, 10 parallel refreshes with one token continue one chain', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true })
   const session = await login(app, { email: newEmail() })
   const sid = (accessToken: string) => JSON.parse(Buffer.from(accessToken.split('.')[1] ?? '', 'base64url').toString()).sid
   const answers = await Promise.all(Array.from({ length: 10 }, () =>
@@ -97,7 +97,7 @@ t.test('within the reuse grace, 10 parallel refreshes with one token continue on
 })
 
 t.test('access tokens are typed at+jwt, live at most their lifetime from iat, and are never issued in the future', async (t) => {
-  const app = await buildTestApp(t, { env: { ACCESS_TOKEN_TTL_SECONDS: '600' } })
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true, env: { ACCESS_TOKEN_TTL_SECONDS: '600' } })
   const session = await login(app, { email: newEmail() })
   const header = JSON.parse(Buffer.from(session.accessToken.split('.')[0] ?? '', 'base64url').toString())
   t.equal(header.typ, 'at+jwt', 'the signer sets typ (RFC 9068)')

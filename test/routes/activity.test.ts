@@ -27,7 +27,7 @@ async function wrongCode (app: FastifyInstance, email: string) {
 
 for (const stores of ['real', 'memory'] as const) {
   t.test(`${stores} stores: a login, a wrong code and a logout are the user's activity, newest first, theirs only`, async (t) => {
-    const app = await buildTestApp(t, { stores, env })
+    const app = await buildTestApp(t, { stores, loadShedding: false, outbox: true, env })
     const email = newEmail('activity')
     const reader = await login(app, { email })
     const other = await login(app, { email: newEmail('other') })
@@ -55,7 +55,7 @@ for (const stores of ['real', 'memory'] as const) {
 }
 
 t.test('pages with limit and cursor; a cursor that is not one is 400 problem+json', async (t) => {
-  const app = await buildTestApp(t, { env })
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true, env })
   const email = newEmail('pages')
   let accessToken = ''
   for (let n = 0; n < 5; n++) accessToken = (await login(app, { email })).accessToken
@@ -86,7 +86,7 @@ t.test('AUDIT_WEBHOOK_URL: each event is posted, signed, through the queue, and 
   })
   t.teardown(() => receiver.close())
   const secret = 'a-webhook-secret-of-at-least-32-characters'
-  const app = await buildTestApp(t, { env: { AUDIT_WEBHOOK_URL: `${receiver.url}/hooks/audit`, AUDIT_WEBHOOK_SECRET: secret, DELIVERY_RETRY_BASE_MS: '10' } })
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true, env: { AUDIT_WEBHOOK_URL: `${receiver.url}/hooks/audit`, AUDIT_WEBHOOK_SECRET: secret, DELIVERY_RETRY_BASE_MS: '10' } })
   receiver.queue({ status: 503 })
   const { user } = await login(app, { email: newEmail('hook') })
 

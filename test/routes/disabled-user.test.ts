@@ -3,7 +3,7 @@ import { buildTestApp } from '../helpers/build-app.ts'
 import { bearer, login, newEmail } from '../helpers/login.ts'
 
 t.test('a disabled user gets nothing: refresh, every authenticated route and the session list answer 401', async (t) => {
-  const app = await buildTestApp(t, { env: { OTP_RESEND_COOLDOWN_SECONDS: '0' } })
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true, env: { OTP_RESEND_COOLDOWN_SECONDS: '0' } })
   const email = newEmail('disabled')
   const first = await login(app, { email })
   const second = await login(app, { email })
@@ -27,6 +27,6 @@ t.test('a disabled user gets nothing: refresh, every authenticated route and the
 })
 
 t.test('disabling an unknown user changes nothing and says so', async (t) => {
-  const app = await buildTestApp(t, { stores: 'memory' })
+  const app = await buildTestApp(t, { stores: 'memory', loadShedding: false })
   t.equal(await app.accounts.disable('0123456789abcdef01234567'), false)
 })

@@ -68,6 +68,8 @@ for (const signup of ['closed', 'open'] as const) {
     // the API.
     const app = await buildTestApp(t, { stores: 'memory', redisKeyPrefix: uniqueKeyPrefix('timing') }, testConfig(t, {
       stores: 'memory',
+      limiter: false,
+      loadShedding: false,
       env: {
         REDIS_URL: requireEnv('REDIS_URL'),
         SIGNUP: signup,

@@ -30,7 +30,9 @@ const authTimeOf = (accessToken: string) => (JSON.parse(Buffer.from(accessToken.
 async function sendGridApp (t: Test, clock: ReturnType<typeof manualClock>) {
   const sendgrid = await startFakeSendGrid()
   t.teardown(() => sendgrid.close())
-  const app = await buildTestApp(t, { now: clock.now, env: { ...sendGridEnv(sendgrid), ...REPEAT_LOGIN_ENV } })
+  const app = await buildTestApp(t, {
+    loadShedding: false, now: clock.now, env: { ...sendGridEnv(sendgrid), ...REPEAT_LOGIN_ENV }
+  })
   return { app, sendgrid }
 }
 
@@ -90,7 +92,7 @@ t.test('a stolen token older than 5 minutes cannot change the email; a fresh ste
 
 t.test('auth_time is the sign-in\'s, unchanged by refreshes; within 5 minutes of it no other proof is needed', async (t) => {
   const clock = manualClock()
-  const app = await buildTestApp(t, { now: clock.now, env: REPEAT_LOGIN_ENV })
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true, now: clock.now, env: REPEAT_LOGIN_ENV })
   const email = newEmail()
   const session = await login(app, { email })
   t.equal(authTimeOf(session.accessToken), Math.floor(clock.ms() / 1000), 'the sign-in time, epoch seconds')
@@ -112,7 +114,7 @@ t.test('auth_time is the sign-in\'s, unchanged by refreshes; within 5 minutes of
 
 t.test('a code of the authenticator app is proof too; a wrong one is not', async (t) => {
   const clock = manualClock()
-  const app = await buildTestApp(t, { now: clock.now, env: REPEAT_LOGIN_ENV })
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true, now: clock.now, env: REPEAT_LOGIN_ENV })
   const { headers, otpauthUri } = await enrolledUser(app, clock)
   clock.steps(REAUTH_WINDOW_STEPS + 2)
   const newAddress = newEmail('new')
@@ -129,7 +131,7 @@ t.test('a code of the authenticator app is proof too; a wrong one is not', async
 })
 
 t.test('a step-up goes to an identifier the account has, on the channel asked for', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true })
   const session = await login(app, { email: newEmail() })
   const noPhone = await app.inject({ method: 'POST', url: '/v1/me/reauth', headers: bearer(session.accessToken), payload: { channel: 'sms' } })
   t.equal(noPhone.statusCode, 409, 'an account without a phone gets no SMS step-up')
@@ -145,7 +147,7 @@ t.test('a step-up goes to an identifier the account has, on the channel asked fo
 
 t.test('a step-up proof lasts 5 minutes', async (t) => {
   const clock = manualClock()
-  const app = await buildTestApp(t, { now: clock.now })
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true, now: clock.now })
   const email = newEmail()
   const session = await login(app, { email })
   const headers = bearer(session.accessToken)

@@ -4,7 +4,7 @@ import { buildTestApp } from '../helpers/build-app.ts'
 import { login, startLogin } from '../helpers/login.ts'
 
 t.test('one identifier, one account: the Unicode, punycode and compatibility spellings of an address sign in to the same user', async (t) => {
-  const app = await buildTestApp(t, { env: { OTP_RESEND_COOLDOWN_SECONDS: '0' } })
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true, env: { OTP_RESEND_COOLDOWN_SECONDS: '0' } })
   const local = `jane-${randomBytes(4).toString('hex')}`
   const first = await login(app, { email: `${local}@bücher.example` })
   t.equal(first.user.email, `${local}@xn--bcher-kva.example`, 'stored in the ASCII form')
@@ -15,7 +15,7 @@ t.test('one identifier, one account: the Unicode, punycode and compatibility spe
 })
 
 t.test('an address with a mail-routing character is a 400 naming body.email', async (t) => {
-  const app = await buildTestApp(t, { stores: 'memory' })
+  const app = await buildTestApp(t, { stores: 'memory', loadShedding: false })
   const response = await startLogin(app, { email: 'alice%example.com@relay.example' })
   t.equal(response.statusCode, 400)
   t.match(response.json(), { code: 'validation_failed', errors: [{ field: 'body.email' }] })

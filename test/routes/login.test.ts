@@ -3,7 +3,7 @@ import { buildTestApp } from '../helpers/build-app.ts'
 import { bearer, codeFromOutbox, login, newEmail, newPhone, outboxOf, startLogin } from '../helpers/login.ts'
 
 t.test('email login: 202 without the code, then tokens and the user', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true })
   const email = newEmail('jane')
   const started = await startLogin(app, { email: `  ${email.toUpperCase()} ` })
   t.equal(started.statusCode, 202)
@@ -30,7 +30,7 @@ t.test('email login: 202 without the code, then tokens and the user', async (t) 
 })
 
 t.test('phone login in national format is stored as E.164', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true })
   const phone = newPhone()
   const national = `(${phone.slice(2, 5)}) ${phone.slice(5, 8)}-${phone.slice(8)}`
   const started = await startLogin(app, { phone: national })
@@ -44,7 +44,7 @@ t.test('phone login in national format is stored as E.164', async (t) => {
 })
 
 t.test('a wrong code counts an attempt; the limit ends the challenge', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true })
   const email = newEmail()
   const started = await startLogin(app, { email })
   const code = await codeFromOutbox(app, email)
@@ -61,7 +61,7 @@ t.test('a wrong code counts an attempt; the limit ends the challenge', async (t)
 })
 
 t.test('invalid identifiers are refused with the field named', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true })
   for (const body of [{ email: 'not-an-email' }, { phone: '12' }, {}, { email: newEmail(), phone: newPhone() }, { email: 'a\r\nb@example.org' }]) {
     const response = await startLogin(app, body)
     t.equal(response.statusCode, 400, JSON.stringify(body))
@@ -70,7 +70,7 @@ t.test('invalid identifiers are refused with the field named', async (t) => {
 })
 
 t.test('sign-up closed: unknown identifiers get the same answer and no message; known users log in', async (t) => {
-  const app = await buildTestApp(t, { env: { SIGNUP: 'closed' } })
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true, env: { SIGNUP: 'closed' } })
   const known = newEmail('known')
   await app.users.findOrCreateByIdentifier('email', known)
   const unknown = newEmail('unknown')
@@ -92,7 +92,7 @@ t.test('sign-up closed: unknown identifiers get the same answer and no message; 
 })
 
 t.test('a disabled user gets the same answer as anyone, no message, and no session', async (t) => {
-  const app = await buildTestApp(t, { env: { OTP_RESEND_COOLDOWN_SECONDS: '0' } })
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true, env: { OTP_RESEND_COOLDOWN_SECONDS: '0' } })
   const email = newEmail('disabled')
   const session = await login(app, { email })
   await app.users.setStatus(session.user.id, 'disabled')
@@ -110,7 +110,7 @@ t.test('a disabled user gets the same answer as anyone, no message, and no sessi
 })
 
 t.test('refresh rotates; reusing a rotated token ends the whole session', async (t) => {
-  const app = await buildTestApp(t, { env: { REFRESH_REUSE_GRACE_SECONDS: '0' } })
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true, env: { REFRESH_REUSE_GRACE_SECONDS: '0' } })
   const first = await login(app, { email: newEmail() })
   const refresh = (refreshToken: string) => app.inject({ method: 'POST', url: '/v1/auth/token/refresh', payload: { refreshToken } })
 
@@ -129,7 +129,7 @@ t.test('refresh rotates; reusing a rotated token ends the whole session', async 
 })
 
 t.test('a refresh token names its session: a forged selector or an unknown shape is unauthorized and ends nothing', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true })
   const alice = await login(app, { email: newEmail() })
   const bob = await login(app, { email: newEmail() })
   const sessionOf = (accessToken: string) => JSON.parse(Buffer.from(accessToken.split('.')[1] ?? '', 'base64url').toString()).sid
@@ -151,7 +151,7 @@ t.test('a refresh token names its session: a forged selector or an unknown shape
 })
 
 t.test('logout with a refresh token also ends that session, only when it is yours', async (t) => {
-  const app = await buildTestApp(t, { env: { OTP_RESEND_COOLDOWN_SECONDS: '0' } })
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true, env: { OTP_RESEND_COOLDOWN_SECONDS: '0' } })
   const email = newEmail()
   const [first, second, stranger] = [
     await login(app, { email }), await login(app, { email }), await login(app, { email: newEmail() })
@@ -171,7 +171,7 @@ t.test('logout with a refresh token also ends that session, only when it is your
 })
 
 t.test('logout ends that session; logout/all ends every session', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true })
   const email = newEmail()
   const one = await login(app, { email })
   const logout = await app.inject({ method: 'POST', url: '/v1/auth/logout', headers: bearer(one.accessToken), payload: {} })
@@ -191,7 +191,7 @@ t.test('logout ends that session; logout/all ends every session', async (t) => {
 })
 
 t.test('profile and sessions of the signed-in user', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true })
   const email = newEmail()
   const one = await login(app, { email })
   const patched = await app.inject({ method: 'PATCH', url: '/v1/me', headers: bearer(one.accessToken), payload: { name: 'Jane Doe', locale: 'fr' } })
@@ -208,7 +208,7 @@ t.test('profile and sessions of the signed-in user', async (t) => {
 })
 
 t.test('contact verification attaches a phone; another account\'s contact is a 409', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true })
   const owner = await login(app, { email: newEmail('owner') })
   const phone = newPhone()
   const started = await app.inject({ method: 'POST', url: '/v1/me/contacts', headers: bearer(owner.accessToken), payload: { phone } })
@@ -230,7 +230,7 @@ t.test('contact verification attaches a phone; another account\'s contact is a 4
 })
 
 t.test('JWKS publishes the public signing key only', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true })
   const response = await app.inject({ method: 'GET', url: '/.well-known/jwks.json' })
   t.equal(response.statusCode, 200)
   const [key] = response.json().keys
@@ -239,7 +239,7 @@ t.test('JWKS publishes the public signing key only', async (t) => {
 })
 
 t.test('logout takes no body at all', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true })
   const session = await login(app, { email: newEmail() })
   const response = await app.inject({ method: 'POST', url: '/v1/auth/logout', headers: bearer(session.accessToken) })
   t.equal(response.statusCode, 204)
@@ -250,7 +250,7 @@ t.test('logout takes no body at all', async (t) => {
 // one verify wins here, so the user is created once; the race of the creation itself is the user contract's
 // "20 concurrent findOrCreate calls" (test/contract/user-repository.ts), on every adapter
 t.test('20 concurrent verifies of one code: one wins, and later logins find the user it made', async (t) => {
-  const app = await buildTestApp(t, { env: { OTP_RESEND_COOLDOWN_SECONDS: '0' } })
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true, env: { OTP_RESEND_COOLDOWN_SECONDS: '0' } })
   const email = newEmail('race')
   const started = await startLogin(app, { email })
   const code = await codeFromOutbox(app, email)

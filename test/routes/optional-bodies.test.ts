@@ -5,7 +5,7 @@ import { bearer, login, newEmail } from '../helpers/login.ts'
 // Security round 3, point 12: an operation whose object body is optional may be called without one, but a body that
 // is present, JSON `null` included, must match its schema.
 t.test('an optional body may be left out; a JSON null is a body, and not an object: 400 validation_failed', async (t) => {
-  const app = await buildTestApp(t, { stores: 'memory' })
+  const app = await buildTestApp(t, { stores: 'memory', loadShedding: false })
   const { accessToken } = await login(app, { email: newEmail('optional-body') })
   const headers = bearer(accessToken)
   const json = { ...headers, 'content-type': 'application/json' }

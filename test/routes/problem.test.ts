@@ -1,12 +1,12 @@
 import t from 'tap'
-import { buildTestApp, testConfig } from '../helpers/build-app.ts'
+import { buildTestApp } from '../helpers/build-app.ts'
 import { DisposableRedis } from '../helpers/redis-server.ts'
 import { bearer, login, newEmail } from '../helpers/login.ts'
 
 const PROBLEM = 'application/problem+json; charset=utf-8'
 
 t.test('every error is problem+json with a stable code', async (t) => {
-  const app = await buildTestApp(t, { stores: 'memory' })
+  const app = await buildTestApp(t, { stores: 'memory', loadShedding: false })
 
   const cases = [
     { name: 'unknown route', request: { method: 'GET', url: '/nope' }, status: 404, code: 'not_found' },
@@ -32,7 +32,7 @@ t.test('every error is problem+json with a stable code', async (t) => {
 })
 
 t.test('errors Fastify raises before routing are problems too, with the request id', async (t) => {
-  const app = await buildTestApp(t, { stores: 'memory' })
+  const app = await buildTestApp(t, { stores: 'memory', loadShedding: false })
   const cases = [
     { name: 'bad percent-encoding', url: '/v1/me/sessions/%zz', status: 400, code: 'bad_request' },
     { name: 'path parameter over 100 characters', url: `/v1/me/sessions/${'a'.repeat(101)}`, status: 414, code: 'uri_too_long' }
@@ -49,7 +49,7 @@ t.test('errors Fastify raises before routing are problems too, with the request 
 })
 
 t.test('a 400 no rule maps is bad_request, not validation_failed', async (t) => {
-  const app = await buildTestApp(t, { stores: 'memory' })
+  const app = await buildTestApp(t, { stores: 'memory', loadShedding: false })
   // RFC 10008: a QUERY with content and no Content-Type; Fastify refuses it before any route
   const response = await app.inject({ method: 'QUERY' as never, url: '/v1/auth/otp', payload: 'abc' })
   t.equal(response.statusCode, 400)
@@ -58,7 +58,7 @@ t.test('a 400 no rule maps is bad_request, not validation_failed', async (t) => 
 })
 
 t.test('the dev outbox names its query parameter in validation errors', async (t) => {
-  const app = await buildTestApp(t, { stores: 'memory' })
+  const app = await buildTestApp(t, { stores: 'memory', loadShedding: false })
   for (const to of ['abc', 'jane@', '+1 555']) {
     const response = await app.inject({ method: 'GET', url: '/v1/dev/outbox', query: { to } })
     t.equal(response.statusCode, 400, to)
@@ -68,7 +68,7 @@ t.test('the dev outbox names its query parameter in validation errors', async (t
 })
 
 t.test('both or neither of email and phone: one clear 400 naming them; other mistakes name their field', async (t) => {
-  const app = await buildTestApp(t, { stores: 'memory', env: { TOTP_PRIMARY_LOGIN: 'true' } })
+  const app = await buildTestApp(t, { stores: 'memory', loadShedding: false, env: { TOTP_PRIMARY_LOGIN: 'true' } })
   const headers = bearer((await login(app, { email: newEmail('contacts') })).accessToken)
   const email = newEmail('both')
   const routes = [
@@ -95,14 +95,14 @@ t.test('both or neither of email and phone: one clear 400 naming them; other mis
 })
 
 t.test('405 names the allowed methods', async (t) => {
-  const app = await buildTestApp(t, { stores: 'memory' })
+  const app = await buildTestApp(t, { stores: 'memory', loadShedding: false })
   const response = await app.inject({ method: 'GET', url: '/v1/auth/otp/verify' })
   t.equal(response.statusCode, 405)
   t.equal(response.headers.allow, 'POST')
 })
 
 t.test('validation errors list the failing fields', async (t) => {
-  const app = await buildTestApp(t, { stores: 'memory' })
+  const app = await buildTestApp(t, { stores: 'memory', loadShedding: false })
   const response = await app.inject({ method: 'POST', url: '/v1/auth/otp/verify', payload: { challengeId: 'x', code: '12' } })
   t.equal(response.statusCode, 400)
   const body = response.json()
@@ -112,13 +112,13 @@ t.test('validation errors list the failing fields', async (t) => {
 })
 
 t.test('a request id comes back on every response', async (t) => {
-  const app = await buildTestApp(t, { stores: 'memory' })
+  const app = await buildTestApp(t, { stores: 'memory', loadShedding: false })
   const response = await app.inject({ method: 'GET', url: '/health/live', headers: { 'x-request-id': 'trace-123' } })
   t.equal(response.headers['x-request-id'], 'trace-123')
 })
 
 t.test('an unexpected error is a 500 problem without internals', async (t) => {
-  const app = await buildTestApp(t, { stores: 'memory' })
+  const app = await buildTestApp(t, { stores: 'memory', loadShedding: false })
   app.get('/test-only/boom', async () => { throw new Error('connection string mongodb://user:pw@db leaked') })
   const response = await app.inject({ method: 'GET', url: '/test-only/boom' })
   t.equal(response.statusCode, 500)
@@ -128,7 +128,7 @@ t.test('an unexpected error is a 500 problem without internals', async (t) => {
 })
 
 t.test('a second code too soon is a 429 problem that says when to come back', async (t) => {
-  const app = await buildTestApp(t, { stores: 'memory' })
+  const app = await buildTestApp(t, { stores: 'memory', loadShedding: false })
   const email = newEmail('cooldown')
   const first = await app.inject({ method: 'POST', url: '/v1/auth/otp', payload: { email } })
   t.equal(first.statusCode, 202)
@@ -142,7 +142,7 @@ t.test('a second code too soon is a 429 problem that says when to come back', as
 t.test('a store that stops answering is a 503 problem, not a hang or a 500', async (t) => {
   const redis = await DisposableRedis.start()
   t.teardown(() => redis.stop())
-  const app = await buildTestApp(t, {}, testConfig(t, { env: { REDIS_URL: redis.url } }))
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true, env: { REDIS_URL: redis.url } })
   await redis.stop()
   const response = await app.inject({ method: 'POST', url: '/v1/auth/otp', payload: { email: newEmail('outage') } })
   t.equal(response.statusCode, 503)

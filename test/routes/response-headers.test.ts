@@ -3,7 +3,7 @@ import type { LightMyRequestResponse } from 'fastify'
 import { buildTestApp } from '../helpers/build-app.ts'
 import { bearer, codeFromOutbox, newEmail, outboxOf, startLogin } from '../helpers/login.ts'
 
-const app = await buildTestApp(t, { stores: 'memory' })
+const app = await buildTestApp(t, { stores: 'memory', loadShedding: false })
 
 t.test('every /v1 answer, tokens, codes, users and errors alike, is never cached', async (t) => {
   const email = newEmail('cache')

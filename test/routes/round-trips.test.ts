@@ -42,7 +42,7 @@ const verify = (app: FastifyInstance, challengeId: string) => app.inject({ metho
 
 // the app as production builds it: the MongoDB adapters are the only ones, the commands are the same on any server
 t.test('every request stays within its round-trip budget', async (t) => {
-  const app = await buildTestApp(t, { env, monitorMongoCommands: true })
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true, env, monitorMongoCommands: true })
   const trips = watchRoundTrips(app)
   t.teardown(() => trips.stop())
   const within = (t: Test, row: string, measured: RoundTrips) => {

@@ -9,7 +9,7 @@ const refresh = (app: Awaited<ReturnType<typeof buildTestApp>>, refreshToken: st
 t.test('a session has an absolute lifetime: refreshing keeps it alive only until SESSION_MAX_AGE_SECONDS', async (t) => {
   const clock = manualClock()
   const started = clock.ms()
-  const app = await buildTestApp(t, { now: clock.now, env: { SESSION_MAX_AGE_SECONDS: '3600', REFRESH_TOKEN_TTL_SECONDS: '86400' } })
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true, now: clock.now, env: { SESSION_MAX_AGE_SECONDS: '3600', REFRESH_TOKEN_TTL_SECONDS: '86400' } })
   let { refreshToken, user } = await login(app, { email: newEmail('lifetime') })
   // a refresh every 20 minutes keeps the sliding window open, never past the hour
   for (let minutes = 20; minutes < 60; minutes += 20) {
@@ -27,7 +27,7 @@ t.test('a session has an absolute lifetime: refreshing keeps it alive only until
 
 t.test('an idle timeout, when set, ends a session not refreshed for that long', async (t) => {
   const clock = manualClock()
-  const app = await buildTestApp(t, { now: clock.now, env: { SESSION_IDLE_TIMEOUT_SECONDS: '600' } })
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true, now: clock.now, env: { SESSION_IDLE_TIMEOUT_SECONDS: '600' } })
   const { refreshToken } = await login(app, { email: newEmail('idle') })
   clock.steps(19)
   const kept = await refresh(app, refreshToken)

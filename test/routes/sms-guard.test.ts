@@ -23,13 +23,13 @@ async function smsApp (t: Test, env: Record<string, string> = {}, options: TestA
   const redisKeyPrefix = uniqueKeyPrefix('sms-guard')
   const app = await buildTestApp(t, {
     redisKeyPrefix,
+    loadShedding: false,
     ...options,
     env: {
       VONAGE_API_KEY: 'key',
       VONAGE_API_SECRET: 'secret',
       SMS_FROM: 'otp-gate',
       VONAGE_BASE_URL: vonage.url,
-      DEV_OUTBOX: 'false',
       SMS_ALLOWED_COUNTRIES: 'US,FR',
       SMS_COUNTRY_HOURLY_BUDGET: '3',
       SMS_COUNTRY_IP_SHARE: '1',

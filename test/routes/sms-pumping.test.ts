@@ -8,13 +8,16 @@ import type { SmsBlock } from '../../src/delivery/sms-guard.ts'
 const inRange = (range: string, n: number) => `+1201${range}${String(n).padStart(4, '0')}`
 
 /**
- * The conversion guard alone: the per-IP limiter is lifted (test config), every start goes to a new number (no
- * cooldown or quota), and the country budget is far away; codes go to the dev outbox.
+ * The conversion guard alone: the per-IP limiter is lifted, every start goes to a new number (no cooldown or
+ * quota), and the country budget is far away; codes go to the dev outbox.
  */
 async function guardedApp (t: Test, options: TestAppOptions = {}) {
   let now = new Date('2030-05-01T10:00:00.000Z')
   const blocks: SmsBlock[] = []
   const app = await buildTestApp(t, {
+    limiter: false,
+    loadShedding: false,
+    outbox: true,
     ...options,
     now: () => now,
     onSmsBlock: (block) => { blocks.push(block) },

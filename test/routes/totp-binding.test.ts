@@ -34,7 +34,7 @@ const status = async (app: FastifyInstance, headers: Record<string, string>) =>
   (await app.inject({ method: 'GET', url: '/v1/me/totp', headers })).json().status as string
 
 async function appWithClock (t: Test, clock: Clock, env: Record<string, string> = {}) {
-  return buildTestApp(t, { now: clock.now, env: { ...REPEAT_LOGIN_ENV, ...env } })
+  return buildTestApp(t, { loadShedding: false, outbox: true, now: clock.now, env: { ...REPEAT_LOGIN_ENV, ...env } })
 }
 
 t.test('a token 330 s past its sign-in cannot bind an authenticator app, over HTTP', async (t) => {

@@ -12,7 +12,7 @@ const totpLogin = (app: Awaited<ReturnType<typeof buildTestApp>>, body: Record<s
 
 t.test('second factor: the email code answers an MFA challenge, a TOTP code completes the login', async (t) => {
   const clock = manualClock()
-  const app = await buildTestApp(t, { now: clock.now, env: REPEAT_LOGIN_ENV })
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true, now: clock.now, env: REPEAT_LOGIN_ENV })
   const { email, otpauthUri, session } = await enrolledUser(app, clock)
 
   const challenge = await firstFactor(app, email)
@@ -42,7 +42,7 @@ t.test('second factor: the email code answers an MFA challenge, a TOTP code comp
 
 t.test('an mfaToken expires after five minutes', async (t) => {
   const clock = manualClock()
-  const app = await buildTestApp(t, { now: clock.now, stores: 'memory', env: REPEAT_LOGIN_ENV })
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true, now: clock.now, stores: 'memory', env: REPEAT_LOGIN_ENV })
   const { email, otpauthUri } = await enrolledUser(app, clock)
   const { mfaToken } = (await firstFactor(app, email)).json()
   clock.steps(11)
@@ -53,7 +53,7 @@ t.test('an mfaToken expires after five minutes', async (t) => {
 
 t.test('MFA=off: the email code alone opens a session', async (t) => {
   const clock = manualClock()
-  const app = await buildTestApp(t, { now: clock.now, env: { ...REPEAT_LOGIN_ENV, MFA: 'off' } })
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true, now: clock.now, env: { ...REPEAT_LOGIN_ENV, MFA: 'off' } })
   const { email } = await enrolledUser(app, clock)
   const verified = await firstFactor(app, email)
   t.equal(verified.statusCode, 200)
@@ -62,7 +62,7 @@ t.test('MFA=off: the email code alone opens a session', async (t) => {
 
 t.test('a recovery code completes a login once; of two parallel uses one wins', async (t) => {
   const clock = manualClock()
-  const app = await buildTestApp(t, { now: clock.now, env: REPEAT_LOGIN_ENV })
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true, now: clock.now, env: REPEAT_LOGIN_ENV })
   const { email, headers, recoveryCodes } = await enrolledUser(app, clock)
   const [first, second] = recoveryCodes as [string, string]
 
@@ -81,7 +81,7 @@ t.test('a recovery code completes a login once; of two parallel uses one wins', 
 
 t.test('parallel completions of one mfaToken with different recovery codes burn one code and open one session', async (t) => {
   const clock = manualClock()
-  const app = await buildTestApp(t, { now: clock.now, env: REPEAT_LOGIN_ENV })
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true, now: clock.now, env: REPEAT_LOGIN_ENV })
   const { email, headers, recoveryCodes } = await enrolledUser(app, clock)
   const { mfaToken } = (await firstFactor(app, email)).json()
   const parallel = await Promise.all(recoveryCodes.slice(0, 5).map((code) => mfaVerify(app, mfaToken, code)))
@@ -91,7 +91,7 @@ t.test('parallel completions of one mfaToken with different recovery codes burn 
 
 t.test('a wrong code leaves the mfaToken usable', async (t) => {
   const clock = manualClock()
-  const app = await buildTestApp(t, { now: clock.now, env: REPEAT_LOGIN_ENV })
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true, now: clock.now, env: REPEAT_LOGIN_ENV })
   const { email, otpauthUri } = await enrolledUser(app, clock)
   const { mfaToken } = (await firstFactor(app, email)).json()
   const wrong = await mfaVerify(app, mfaToken, totpCode(otpauthUri, clock.ms()) === '000000' ? '111111' : '000000')
@@ -102,7 +102,7 @@ t.test('a wrong code leaves the mfaToken usable', async (t) => {
 
 t.test('regenerated recovery codes replace the old set at login', async (t) => {
   const clock = manualClock()
-  const app = await buildTestApp(t, { now: clock.now, env: REPEAT_LOGIN_ENV })
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true, now: clock.now, env: REPEAT_LOGIN_ENV })
   const { email, headers, otpauthUri, recoveryCodes } = await enrolledUser(app, clock)
   const fresh = (await app.inject({ method: 'POST', url: '/v1/me/totp/recovery-codes', headers, payload: { code: totpCode(otpauthUri, clock.ms()) } })).json().recoveryCodes
   const old = await mfaVerify(app, (await firstFactor(app, email)).json().mfaToken, recoveryCodes[5]!)
@@ -113,7 +113,7 @@ t.test('regenerated recovery codes replace the old set at login', async (t) => {
 
 t.test('primary login with TOTP is off unless TOTP_PRIMARY_LOGIN=true: 404, even for a right code, and hidden from the document', async (t) => {
   const clock = manualClock()
-  const app = await buildTestApp(t, { now: clock.now, stores: 'memory' })
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true, now: clock.now, stores: 'memory' })
   const { email, otpauthUri } = await enrolledUser(app, clock)
   const response = await totpLogin(app, { email, code: totpCode(otpauthUri, clock.ms()) })
   t.equal(response.statusCode, 404)
@@ -127,7 +127,7 @@ t.test('primary login with TOTP is off unless TOTP_PRIMARY_LOGIN=true: 404, even
 
 t.test('primary login with TOTP: amr totp; a code works once; replays of its step or earlier ones are refused', async (t) => {
   const clock = manualClock()
-  const app = await buildTestApp(t, { now: clock.now, env: PRIMARY_ENV })
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true, now: clock.now, env: PRIMARY_ENV })
   const { email, otpauthUri, session } = await enrolledUser(app, clock)
   const code = totpCode(otpauthUri, clock.ms())
   const ok = await totpLogin(app, { email: email.toUpperCase(), code })
@@ -152,7 +152,7 @@ t.test('primary login with TOTP: amr totp; a code works once; replays of its ste
 
 t.test('drift: one step either way is accepted, two are refused', async (t) => {
   const clock = manualClock()
-  const app = await buildTestApp(t, { now: clock.now, env: PRIMARY_ENV })
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true, now: clock.now, env: PRIMARY_ENV })
   const { email, otpauthUri } = await enrolledUser(app, clock)
   // clear of the step the confirmation used
   clock.steps(5)
@@ -171,7 +171,7 @@ t.test('drift: one step either way is accepted, two are refused', async (t) => {
 
 t.test('anti-enumeration: no user, no authenticator, wrong code all answer alike and count alike', async (t) => {
   const clock = manualClock()
-  const app = await buildTestApp(t, { now: clock.now, env: { ...PRIMARY_ENV, TOTP_THROTTLE_AFTER_FAILURES: '2' } })
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true, now: clock.now, env: { ...PRIMARY_ENV, TOTP_THROTTLE_AFTER_FAILURES: '2' } })
   const { email: enrolled, otpauthUri } = await enrolledUser(app, clock)
   const plain = newEmail('plain')
   await login(app, { email: plain })
@@ -197,7 +197,7 @@ t.test('anti-enumeration: no user, no authenticator, wrong code all answer alike
 
 t.test('throttling is per user and shared by every way of giving a TOTP code; recovery codes keep working', async (t) => {
   const clock = manualClock()
-  const app = await buildTestApp(t, { now: clock.now, env: { ...REPEAT_LOGIN_ENV, ...PRIMARY_ENV, TOTP_THROTTLE_AFTER_FAILURES: '2' } })
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true, now: clock.now, env: { ...REPEAT_LOGIN_ENV, ...PRIMARY_ENV, TOTP_THROTTLE_AFTER_FAILURES: '2' } })
   const { email, headers, otpauthUri, recoveryCodes } = await enrolledUser(app, clock)
   const { mfaToken } = (await firstFactor(app, email)).json()
   t.equal((await mfaVerify(app, mfaToken, '000000')).statusCode, 400, 'a wrong TOTP code at the second factor')
@@ -217,7 +217,7 @@ t.test('throttling is per user and shared by every way of giving a TOTP code; re
 
 t.test('the embedded mode works the same way', async (t) => {
   const clock = manualClock()
-  const app = await buildTestApp(t, { now: clock.now, stores: 'memory', env: { ...REPEAT_LOGIN_ENV, ...PRIMARY_ENV } })
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true, now: clock.now, stores: 'memory', env: { ...REPEAT_LOGIN_ENV, ...PRIMARY_ENV } })
   const { email, otpauthUri, recoveryCodes } = await enrolledUser(app, clock)
   const code = totpCode(otpauthUri, clock.ms())
   t.equal((await totpLogin(app, { email, code })).statusCode, 200)
@@ -228,7 +228,7 @@ t.test('the embedded mode works the same way', async (t) => {
 })
 
 t.test('bodies are validated', async (t) => {
-  const app = await buildTestApp(t, { env: PRIMARY_ENV })
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true, env: PRIMARY_ENV })
   for (const payload of [{ email: newEmail(), code: 'abcd-efgh-ijkl-mnop' }, { code: '123456' }, { email: newEmail(), code: '123456', extra: 1 }]) {
     const response = await totpLogin(app, payload)
     t.equal(response.statusCode, 400, JSON.stringify(payload))

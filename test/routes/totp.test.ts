@@ -9,7 +9,7 @@ import { loggerOptions } from '../../plugins/logger.ts'
 
 t.test('enrolment: a URI and a QR code, confirmed by a first code, answering ten recovery codes', async (t) => {
   const clock = manualClock()
-  const app = await buildTestApp(t, { now: clock.now })
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true, now: clock.now })
   const email = newEmail('enrol')
   const { accessToken } = await login(app, { email })
   const headers = bearer(accessToken)
@@ -50,7 +50,7 @@ t.test('enrolment: a URI and a QR code, confirmed by a first code, answering ten
 
 t.test('a pending enrolment is replaced by the next and expires', async (t) => {
   const clock = manualClock()
-  const app = await buildTestApp(t, { now: clock.now })
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true, now: clock.now })
   const headers = bearer((await login(app, { email: newEmail() })).accessToken)
   const first = (await app.inject({ method: 'POST', url: '/v1/me/totp', headers })).json().otpauthUri
   const second = (await app.inject({ method: 'POST', url: '/v1/me/totp', headers })).json().otpauthUri
@@ -67,7 +67,7 @@ t.test('a pending enrolment is replaced by the next and expires', async (t) => {
 })
 
 t.test('the routes need a bearer token and a well-formed code', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true })
   for (const [method, url] of [['GET', '/v1/me/totp'], ['POST', '/v1/me/totp'], ['POST', '/v1/me/totp/confirm'], ['DELETE', '/v1/me/totp'], ['POST', '/v1/me/totp/recovery-codes']] as const) {
     const response = await app.inject({ method, url, payload: { code: '123456' } })
     t.equal(response.statusCode, 401, `${method} ${url}`)
@@ -82,7 +82,7 @@ t.test('the routes need a bearer token and a well-formed code', async (t) => {
 
 t.test('recovery codes: regeneration needs a code and invalidates the old set', async (t) => {
   const clock = manualClock()
-  const app = await buildTestApp(t, { now: clock.now })
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true, now: clock.now })
   const { headers, otpauthUri, recoveryCodes } = await enrolledUser(app, clock)
   const wrong = await app.inject({ method: 'POST', url: '/v1/me/totp/recovery-codes', headers, payload: { code: totpCode(otpauthUri, clock.ms(), 4) } })
   t.equal(wrong.statusCode, 400)
@@ -102,7 +102,7 @@ t.test('recovery codes: regeneration needs a code and invalidates the old set', 
 
 t.test('removal needs a current code or a recovery code; then logins need no second factor', async (t) => {
   const clock = manualClock()
-  const app = await buildTestApp(t, { now: clock.now, env: { ...REPEAT_LOGIN_ENV, TOTP_PRIMARY_LOGIN: 'true' } })
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true, now: clock.now, env: { ...REPEAT_LOGIN_ENV, TOTP_PRIMARY_LOGIN: 'true' } })
   const { email, headers, otpauthUri, recoveryCodes } = await enrolledUser(app, clock)
   const wrong = await app.inject({ method: 'DELETE', url: '/v1/me/totp', headers, payload: { code: totpCode(otpauthUri, clock.ms(), -3) } })
   t.equal(wrong.statusCode, 400)
@@ -123,7 +123,7 @@ t.test('the secret is sealed at rest and never in a later answer nor in the logs
   const clock = manualClock()
   const lines: string[] = []
   const stream = new Writable({ write (chunk, _encoding, done) { lines.push(String(chunk)); done() } })
-  const config = testConfig(t, { env: { ...REPEAT_LOGIN_ENV, TOTP_PRIMARY_LOGIN: 'true' } })
+  const config = testConfig(t, { loadShedding: false, outbox: true, env: { ...REPEAT_LOGIN_ENV, TOTP_PRIMARY_LOGIN: 'true' } })
   const app = await buildTestApp(t, { now: clock.now, logger: { ...(loggerOptions(config) as object), level: 'trace', stream } }, config)
   const email = newEmail('sealed')
   const { accessToken, user } = await login(app, { email })
@@ -168,7 +168,7 @@ t.test('the secret is sealed at rest and never in a later answer nor in the logs
 t.test('TOTP_ENCRYPTION_KEYS seals with its first key; rotation keeps older secrets working', async (t) => {
   const clock = manualClock()
   const key = (kid: string) => `${kid}:${Buffer.alloc(32, kid).toString('base64')}`
-  const config = testConfig(t, { env: { TOTP_ENCRYPTION_KEYS: key('k1'), TOTP_PRIMARY_LOGIN: 'true' } })
+  const config = testConfig(t, { loadShedding: false, outbox: true, env: { TOTP_ENCRYPTION_KEYS: key('k1'), TOTP_PRIMARY_LOGIN: 'true' } })
   const app = await buildTestApp(t, { now: clock.now }, config)
   const { email, otpauthUri, session } = await enrolledUser(app, clock)
   const database = mongoose.createConnection(config.MONGODB_URL!)

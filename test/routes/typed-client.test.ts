@@ -9,7 +9,7 @@ import { deliveriesSettled, newEmail } from '../helpers/login.ts'
  * exact enough to program against, and a change that breaks clients breaks this test's types.
  */
 t.test('the full login flow through the typed client', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true })
   const address = await app.listen({ port: 0, host: '127.0.0.1' })
   const client = createClient<paths>({ baseUrl: address })
   const email = newEmail('typed')
@@ -66,7 +66,7 @@ t.test('the full login flow through the typed client', async (t) => {
 })
 
 t.test('errors come back typed: a validation problem lists its fields', async (t) => {
-  const app = await buildTestApp(t, { stores: 'memory' })
+  const app = await buildTestApp(t, { stores: 'memory', loadShedding: false })
   const client = createClient<paths>({ baseUrl: await app.listen({ port: 0, host: '127.0.0.1' }) })
 
   // the generated body type has no `admin`, but TypeScript lets a variable with extra properties through
