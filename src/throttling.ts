@@ -1,3 +1,5 @@
+import { backoffMs } from './backoff.ts'
+
 /**
  * Growing throttling of wrong codes (NIST SP 800-63B rev 4, 3.2.2), shared by one-time codes and authenticator
  * apps: a hard lockout would let anyone lock a stranger out, and clearing a lock's count would let guessing go on
@@ -21,6 +23,5 @@ export interface ThrottleSteps {
 
 /** The wait after the `failures`-th consecutive failure: 0 for the free ones, then doubling up to the cap. */
 export function throttleDelayMs (failures: number, limits: ThrottleSteps): number {
-  if (failures <= limits.freeFailures) return 0
-  return Math.min(limits.maxDelayMs, Math.floor(limits.baseDelayMs * 2 ** (failures - limits.freeFailures - 1)))
+  return backoffMs(failures - limits.freeFailures, { baseMs: limits.baseDelayMs, maxMs: limits.maxDelayMs })
 }

@@ -1,4 +1,5 @@
 import { setTimeout as sleepFor } from 'node:timers/promises'
+import { backoffMs, type Backoff } from '../backoff.ts'
 import { isEmbedded, type Config } from '../config.ts'
 import { AppError } from '../errors.ts'
 import { isDeliveryError, type DeliveryError, type EmailMessage, type SentMessage, type SmsMessage } from './senders.ts'
@@ -93,9 +94,8 @@ export interface DeliveryOptions {
   metrics?: Metrics | undefined
 }
 
-const BACKOFF_BASE_MS = 100
-const BACKOFF_MAX_MS = 1000
-export const backoffMs = (retry: number): number => Math.min(BACKOFF_BASE_MS * 2 ** (retry - 1), BACKOFF_MAX_MS)
+/** the wait between a request's own attempts (src/backoff.ts) */
+const RETRY_BACKOFF: Backoff = { baseMs: 100, maxMs: 1000 }
 
 /** Provider statuses of refused credentials: SendGrid's HTTP 401/403, Vonage's HTTP 401 and its status 4. */
 const AUTHENTICATION_FAILURES = new Set(['401', '403', '4'])
@@ -269,7 +269,7 @@ export class Delivery {
         const kind = failure?.kind ?? 'rejected'
         const retryAfterMs = failure?.retryAfterMs ?? 0
         this.#metrics.delivery(request.channel, route.provider, kind)
-        const waitMs = Math.max(backoffMs(attempt), retryAfterMs)
+        const waitMs = Math.max(backoffMs(attempt, RETRY_BACKOFF), retryAfterMs)
         // a Retry-After beyond the timeout budget is honoured by giving up, and passed on to the client
         const retry = kind === 'transient' && attempt <= retries && retryAfterMs <= timeoutMs
         const details = {
