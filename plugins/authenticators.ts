@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import type { Config } from '../src/config.ts'
 import { minutesOf } from '../src/delivery/templates/render.ts'
-import { FAILURE_MEMORY_MS, THROTTLE_BASE_DELAY_MS, THROTTLE_NOTICE_INTERVAL_MS } from '../src/throttling.ts'
+import { throttleLimits } from '../src/throttling.ts'
 import { parseEncryptionKeys, SecretBox } from '../src/totp/secret-box.ts'
 import { TotpAuthenticator } from '../src/totp/totp-authenticator.ts'
 import { MfaChallenges } from '../src/totp/mfa-challenges.ts'
@@ -45,14 +45,11 @@ async function totpPlugin (app: FastifyInstance, { config, keyPrefix }: { config
     attempts,
     box: secretBox(app, config),
     issuer: config.APP_NAME,
-    throttle: {
+    throttle: throttleLimits({
       freeFailures: config.TOTP_THROTTLE_AFTER_FAILURES,
-      baseDelayMs: THROTTLE_BASE_DELAY_MS,
       maxDelayMs: config.TOTP_THROTTLE_MAX_SECONDS * 1000,
-      suspendAfter: config.SUSPEND_AFTER_FAILURES,
-      memoryMs: FAILURE_MEMORY_MS,
-      noticeIntervalMs: THROTTLE_NOTICE_INTERVAL_MS
-    },
+      suspendAfter: config.SUSPEND_AFTER_FAILURES
+    }),
     now,
     subjectKey: config.OTP_PEPPER ?? randomBytes(32).toString('base64url'),
     markEnrolled: (userId, enrolled) => app.users.setMfaEnrolled(userId, enrolled),

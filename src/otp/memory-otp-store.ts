@@ -1,9 +1,9 @@
 import { ExpiringMap } from './expiring-map.ts'
 import type {
-  ChallengePayload, ChallengeSnapshot, IssuedCode, ThrottleLimits, NewChallenge, OtpStore, PendingChallenge,
-  ResendResult, SendLimits, SendRefusal, StartResult, VerifyResult
+  ChallengePayload, ChallengeSnapshot, IssuedCode, NewChallenge, OtpStore, PendingChallenge, ResendResult,
+  SendLimits, SendRefusal, StartResult, VerifyResult
 } from './otp-store.ts'
-import { throttleDelayMs } from '../throttling.ts'
+import { FailureThrottle, type ThrottleLimits } from '../throttling.ts'
 
 interface StoredChallenge {
   destinationKey: string
@@ -47,11 +47,8 @@ export class MemoryOtpStore implements OtpStore {
   readonly #pointers: ExpiringMap<string>
   readonly #cooldowns: ExpiringMap<true>
   readonly #quotas: ExpiringMap<WindowLog>
-  /** consecutive wrong codes per destination */
-  readonly #failures: ExpiringMap<number>
-  readonly #waits: ExpiringMap<true>
-  readonly #suspended = new Set<string>()
-  readonly #notices: ExpiringMap<true>
+  /** wrong codes per destination */
+  readonly #throttle: FailureThrottle
   readonly #sweeper: NodeJS.Timeout
   #nextSlot = 1
 
@@ -61,19 +58,14 @@ export class MemoryOtpStore implements OtpStore {
     this.#pointers = new ExpiringMap(now)
     this.#cooldowns = new ExpiringMap(now)
     this.#quotas = new ExpiringMap(now)
-    this.#failures = new ExpiringMap(now)
-    this.#waits = new ExpiringMap(now)
-    this.#notices = new ExpiringMap(now)
-    const maps = [
-      this.#challenges, this.#pointers, this.#cooldowns, this.#quotas, this.#failures, this.#waits, this.#notices
-    ]
+    this.#throttle = new FailureThrottle(now)
+    const maps = [this.#challenges, this.#pointers, this.#cooldowns, this.#quotas, this.#throttle]
     this.#sweeper = setInterval(() => { for (const map of maps) map.sweep() }, sweepIntervalMs).unref()
   }
 
   /** entries held, expired ones not yet swept included */
   get size (): number {
-    return this.#challenges.size + this.#pointers.size + this.#cooldowns.size + this.#quotas.size +
-      this.#failures.size + this.#waits.size + this.#notices.size + this.#suspended.size
+    return this.#challenges.size + this.#pointers.size + this.#cooldowns.size + this.#quotas.size + this.#throttle.size
   }
 
   #window (map: ExpiringMap<WindowLog>, key: string, windowMs: number): WindowLog {
@@ -169,30 +161,19 @@ export class MemoryOtpStore implements OtpStore {
     const challenge = this.#challenges.get(challengeId)
     if (challenge === undefined || challenge.payload.purpose !== purpose) return { outcome: 'expired' }
     const { destinationKey } = challenge
-    const waiting = this.#waits.remainingMs(destinationKey)
-    if (waiting > 0) return { outcome: 'throttled', retryAfterMs: waiting, payload: { ...challenge.payload } }
+    const { suspended, waitMs } = this.#throttle.state(destinationKey)
+    if (waitMs > 0) return { outcome: 'throttled', retryAfterMs: waitMs, payload: { ...challenge.payload } }
     if (codeHashes.includes(challenge.codeHash)) {
       const snapshot: MemorySnapshot = {
         challenge: copy(challenge), expiresAt: this.#now() + this.#challenges.remainingMs(challengeId)
       }
       // the pointer stays to lapse, so reinstate can tell whether a newer challenge replaced this one
       this.#challenges.delete(challengeId)
-      const suspended = this.#suspended.has(destinationKey)
-      if (!suspended) this.#failures.delete(destinationKey)
+      this.#throttle.succeed(destinationKey)
       return { outcome: 'verified', payload: { ...challenge.payload }, snapshot: snapshot as unknown as ChallengeSnapshot, suspended }
     }
-    const failures = (this.#failures.get(destinationKey) ?? 0) + 1
-    this.#failures.set(destinationKey, failures, throttle.memoryMs)
-    if (failures >= throttle.suspendAfter) this.#suspended.add(destinationKey)
-    let notify = false
-    const delayMs = throttleDelayMs(failures, throttle)
-    if (delayMs > 0) {
-      this.#waits.set(destinationKey, true, delayMs)
-      if (this.#notices.remainingMs(destinationKey) <= 0) {
-        this.#notices.set(destinationKey, true, throttle.noticeIntervalMs)
-        notify = true
-      }
-    }
+    this.#throttle.count(destinationKey, throttle)
+    const notify = this.#throttle.fail(destinationKey, throttle)
     challenge.attempts += 1
     const remainingAttempts = challenge.maxAttempts - challenge.attempts
     if (remainingAttempts > 0) return { outcome: 'invalid', remainingAttempts, payload: { ...challenge.payload }, notify }
@@ -201,10 +182,7 @@ export class MemoryOtpStore implements OtpStore {
   }
 
   async clearFailures (destinationKey: string): Promise<void> {
-    this.#failures.delete(destinationKey)
-    this.#waits.delete(destinationKey)
-    this.#notices.delete(destinationKey)
-    this.#suspended.delete(destinationKey)
+    this.#throttle.clear(destinationKey)
   }
 
   async peekChallenge (challengeId: string): Promise<PendingChallenge | null> {

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto'
 import { AppError } from '../errors.ts'
 import type { Config } from '../config.ts'
 import { destinationKey, generateCode, hashCode, newChallengeId } from './codes.ts'
-import { isChallengeId, type ChallengePayload, type ChallengeSnapshot, type IssuedCode, type ThrottleLimits, type OtpStore, type SendLimits, type SendRefusal } from './otp-store.ts'
-import { FAILURE_MEMORY_MS, THROTTLE_BASE_DELAY_MS, THROTTLE_NOTICE_INTERVAL_MS } from '../throttling.ts'
+import { isChallengeId, type ChallengePayload, type ChallengeSnapshot, type IssuedCode, type OtpStore, type SendLimits, type SendRefusal } from './otp-store.ts'
+import { throttleLimits, type ThrottleLimits } from '../throttling.ts'
 import { parseTestIdentifiers, type TestCodeMatcher } from './test-identifiers.ts'
 import { NO_METRICS, type Metrics } from '../metrics/metrics.ts'
 
@@ -176,14 +176,11 @@ export class OtpEngine {
       dailyQuota: this.#policy.dailyQuota,
       dailyWindowMs: DAY_MS
     }
-    this.#throttle = {
+    this.#throttle = throttleLimits({
       freeFailures: this.#policy.throttleAfterFailures,
-      baseDelayMs: THROTTLE_BASE_DELAY_MS,
       maxDelayMs: ms(this.#policy.throttleMaxSeconds),
-      suspendAfter: this.#policy.suspendAfterFailures,
-      memoryMs: FAILURE_MEMORY_MS,
-      noticeIntervalMs: THROTTLE_NOTICE_INTERVAL_MS
-    }
+      suspendAfter: this.#policy.suspendAfterFailures
+    })
     this.#onThrottled = options.onThrottled ?? (() => {})
   }
 

@@ -1,4 +1,4 @@
-import type { ThrottleSteps } from '../throttling.ts'
+import type { ThrottleLimits } from '../throttling.ts'
 
 /**
  * A challenge id is `<bucket>.<random>`: the bucket (4 hex chars of the destination key) is the Redis Cluster
@@ -46,20 +46,6 @@ export interface SendLimits {
   /** codes per destination within dailyWindowMs (sliding window), on top of quota */
   dailyQuota: number
   dailyWindowMs: number
-}
-
-/**
- * Throttling of wrong codes per destination (see src/throttling.ts): the first `freeFailures` consecutive
- * failures cost nothing; each one after makes the destination wait `baseDelayMs`, doubling up to `maxDelayMs`,
- * before a verification is accepted. A success ends the run. `suspendAfter` consecutive failures suspend code
- * logins for the destination until `clearFailures`.
- */
-export interface ThrottleLimits extends ThrottleSteps {
-  suspendAfter: number
-  /** how long a run of failures is remembered after its last failure */
-  memoryMs: number
-  /** at most one throttle notice per destination within this */
-  noticeIntervalMs: number
 }
 
 /** A send refused by a per-destination limit; retryAfterMs > 0. */
@@ -113,8 +99,9 @@ export type VerifyResult =
  *   whether the destination is suspended, and a snapshot (every stored field and its expiry, read in the same
  *   atomic step); the destination+purpose pointer is left to lapse with its TTL, so a later reinstate can tell
  *   whether a newer challenge replaced this one. Otherwise the attempt is counted on the challenge and extends the
- *   destination's run of consecutive failures (see ThrottleLimits: a wait, the notice flag, suspension); the answer
- *   is `invalid` with the attempts left, or `exhausted` when none are left, and then the challenge is deleted.
+ *   destination's run of consecutive failures (the throttle of src/throttling.ts: a wait, the notice flag,
+ *   suspension); the answer is `invalid` with the attempts left, or `exhausted` when none are left, and then the
+ *   challenge is deleted.
  * - `clearFailures`: ends the run of failures, the wait and the suspension of a destination (an operator's act, or
  *   a recovery-code sign-in).
  *   `invalid`, `exhausted` and `throttled` hand back the challenge's payload, so the caller knows whose code it was.

@@ -3,9 +3,11 @@ import { randomBytes } from 'node:crypto'
 import type { Cluster, Redis } from 'ioredis'
 import { SLIDING_WINDOW_LUA } from '../redis-lua/sliding-window.ts'
 import { withScripts, type ScriptCommands } from '../redis-lua/define-scripts.ts'
+import { FAILURE_THROTTLE_LUA, throttleArgs } from '../redis-lua/failure-throttle.ts'
+import type { ThrottleLimits } from '../throttling.ts'
 import {
   isChallengeId,
-  type ChallengePayload, type ChallengeSnapshot, type IssuedCode, type ThrottleLimits, type NewChallenge, type OtpStore,
+  type ChallengePayload, type ChallengeSnapshot, type IssuedCode, type NewChallenge, type OtpStore,
   type PendingChallenge, type ResendResult, type SendLimits, type SendRefusal, type StartResult, type VerifyResult
 } from './otp-store.ts'
 
@@ -14,7 +16,7 @@ const prelude = SLIDING_WINDOW_LUA + lua('lib')
 const SCRIPTS = {
   otpStartChallenge: { numberOfKeys: 4, lua: prelude + lua('start') },
   otpResendChallenge: { numberOfKeys: 1, lua: prelude + lua('resend') },
-  otpVerifyChallenge: { numberOfKeys: 1, lua: prelude + lua('verify') },
+  otpVerifyChallenge: { numberOfKeys: 1, lua: prelude + FAILURE_THROTTLE_LUA + lua('verify') },
   otpWithdrawChallenge: { numberOfKeys: 1, lua: prelude + lua('withdraw') },
   otpReinstateChallenge: { numberOfKeys: 1, lua: prelude + lua('reinstate') }
 }
@@ -123,8 +125,8 @@ export class RedisOtpStore implements OtpStore {
   ): Promise<VerifyResult> {
     if (!isChallengeId(challengeId)) return { outcome: 'expired' }
     const [outcome, value, third, fields, suspended] = await this.#commands.otpVerifyChallenge(
-      this.#challengeKey(challengeId), this.#clock(), purpose, codeHashes[0] ?? '', codeHashes[1] ?? '', throttle.freeFailures,
-      throttle.baseDelayMs, throttle.maxDelayMs, throttle.suspendAfter, throttle.memoryMs, throttle.noticeIntervalMs
+      this.#challengeKey(challengeId), this.#clock(), purpose, codeHashes[0] ?? '', codeHashes[1] ?? '',
+      ...throttleArgs(throttle)
     ) as [string, string | number, number?, (string[] | string)?, number?]
     const notify = Number(third) === 1
     switch (outcome) {
@@ -146,7 +148,8 @@ export class RedisOtpStore implements OtpStore {
 
   async clearFailures (destinationKey: string): Promise<void> {
     const base = this.#destinationBase(destinationKey)
-    // one slot: every key carries the destination's {bucket} tag
+    // the throttle's run, wait, suspension and notice, as verify.lua names them; one slot: every key carries the
+    // destination's {bucket} tag
     await this.#client.del(`${base}f`, `${base}l`, `${base}s`, `${base}n`)
   }
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { Test } from 'tap'
-import type { TotpAttemptStore, TotpThrottleLimits } from '../../src/totp/totp-attempt-store.ts'
+import type { ThrottleLimits } from '../../src/throttling.ts'
+import type { TotpAttemptStore } from '../../src/totp/totp-attempt-store.ts'
 
 export interface TotpAttemptStoreHarness {
   store: TotpAttemptStore
@@ -12,7 +13,7 @@ export interface TotpAttemptStoreHarness {
 }
 
 // short enough for Redis to really wait them out
-const LIMITS: TotpThrottleLimits = {
+const LIMITS: ThrottleLimits = {
   freeFailures: 2, baseDelayMs: 200, maxDelayMs: 300, suspendAfter: 6, memoryMs: 60_000, noticeIntervalMs: 60_000
 }
 const subject = () => `u:${randomBytes(12).toString('hex')}`
