@@ -2,44 +2,26 @@ import { randomBytes } from 'node:crypto'
 import { AppError } from '../errors.ts'
 import type { Config } from '../config.ts'
 import { destinationKey, generateCode, hashCode, newChallengeId } from './codes.ts'
-import { isChallengeId, type ChallengePayload, type ChallengeSnapshot, type IssuedCode, type OtpStore, type SendLimits, type SendRefusal } from './otp-store.ts'
-import { throttleLimits, type ThrottleLimits } from '../throttling.ts'
+import { isChallengeId, type ChallengePayload, type ChallengeSnapshot, type OtpStore, type SendLimits } from './otp-store.ts'
+import {
+  issuedChallenge, type CodeDeliveryAction, type IssuedChallenge, type StartChallengeInput, type VerifiedChallenge
+} from './challenges.ts'
+import type { ThrottleLimits } from '../throttling.ts'
+import {
+  assertPolicy, limitIdentity, policyFromConfig, sendLimitsOf, throttleLimitsOf, type OtpPolicy
+} from './otp-policy.ts'
+import { aboutChallenge, sendRefused, throttled } from './otp-refusals.ts'
 import { parseTestIdentifiers, type TestCodeMatcher } from './test-identifiers.ts'
 import { NO_METRICS, type Metrics } from '../metrics/metrics.ts'
 
-// route schemas validate challenge ids with it; the HTTP layer only needs this module
+// route schemas validate challenge ids with it, and the audit log reads refusals with challengeOf: the layers
+// above only need this module
 export { CHALLENGE_ID_PATTERN } from './otp-store.ts'
-
-/** What a delivery worker does with a queued code (OtpEngine.deliveryOf). */
-export type CodeDeliveryAction = 'send' | 'rehearse' | 'drop'
-
-export interface OtpPolicy {
-  codeLength: number
-  ttlSeconds: number
-  maxAttempts: number
-  cooldownSeconds: number
-  quota: number
-  quotaWindowSeconds: number
-  dailyQuota: number
-  /** consecutive wrong codes per destination answered without a wait */
-  throttleAfterFailures: number
-  /** the longest wait between two verifications of a throttled destination */
-  throttleMaxSeconds: number
-  /** consecutive wrong codes that suspend code logins for the destination */
-  suspendAfterFailures: number
-}
-const DAY_MS = 86_400_000
-
-/**
- * Email plus-aliases (`a+x@`, `a+y@`) are one mailbox: they share every per-destination limit (cooldown, quotas,
- * throttling), so aliases cannot multiply a mailbox's budget. Accounts stay per address.
- */
-export function limitIdentity (channel: 'email' | 'sms', destination: string): string {
-  if (channel !== 'email') return destination
-  const at = destination.lastIndexOf('@')
-  const plus = destination.indexOf('+')
-  return plus > 0 && plus < at ? destination.slice(0, plus) + destination.slice(at) : destination
-}
+export { challengeOf } from './otp-refusals.ts'
+export type { OtpPolicy } from './otp-policy.ts'
+export type {
+  ChallengeDetails, CodeDeliveryAction, IssuedChallenge, StartChallengeInput, VerifiedChallenge
+} from './challenges.ts'
 
 export interface OtpEngineOptions {
   store: OtpStore
@@ -57,94 +39,6 @@ export interface OtpEngineOptions {
   onThrottled?: (challenge: ChallengePayload) => void
   /** counts each verify's outcome */
   metrics?: Metrics
-}
-
-export interface StartChallengeInput {
-  purpose: string
-  channel: 'email' | 'sms'
-  /** normalised by the caller */
-  destination: string
-  userId?: string | null
-  locale?: string | null
-  /** false = decoy (closed sign-up, disabled user): counted like a real one, never accepted by the caller */
-  deliverable?: boolean
-}
-
-/** What a challenge is about, as start, resend and verify hand it back. */
-export interface ChallengeDetails extends ChallengePayload {
-  challengeId: string
-}
-
-export interface VerifiedChallenge extends ChallengeDetails {
-  /** the code was right, but code logins for this destination are suspended (SUSPEND_AFTER_FAILURES) */
-  suspended: boolean
-  /**
-   * Undoes this verify when the work that depends on it failed (a database was unavailable): the challenge comes
-   * back with its code, attempts and remaining TTL, so the same code works once more. Resolves false, changing
-   * nothing, when it has lapsed meanwhile, a newer challenge replaced it, or this was already called. Rejects when
-   * the store is unreachable. A function, so the snapshot it closes over (it holds the code hash) is never
-   * serialised or logged with the challenge.
-   */
-  reinstate: () => Promise<boolean>
-}
-
-export interface IssuedChallenge extends ChallengeDetails {
-  /** to deliver, never to log */
-  code: string
-  isTestIdentifier: boolean
-  expiresAt: Date
-  resendAfter: Date
-}
-
-/** Whole seconds to wait, rounded up: a client retrying after them is never early. */
-const retryAfterSeconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000))
-
-/** `limit` is the budget that ran out, for RateLimit-Limit: one code per cooldown, or a quota. */
-function refuse ({ outcome, retryAfterMs }: SendRefusal, policy: OtpPolicy): never {
-  const retryAfter = retryAfterSeconds(retryAfterMs)
-  if (outcome === 'cooldown') throw new AppError('cooldown', { retryAfter, limit: 1 })
-  if (outcome === 'daily_quota') {
-    throw new AppError('rate_limited', { retryAfter, limit: policy.dailyQuota, detail: 'Too many codes were sent to this destination today; try again later' })
-  }
-  throw new AppError('rate_limited', { retryAfter, limit: policy.quota, detail: 'Too many codes were sent to this destination; try again later' })
-}
-
-const throttled = (retryAfterMs: number) => new AppError('rate_limited', {
-  retryAfter: retryAfterSeconds(retryAfterMs),
-  detail: 'Too many wrong codes for this destination; wait before trying again'
-})
-
-const CHALLENGE = Symbol('challenge')
-
-/** Tags a refused verify's error with whose challenge it was (not enumerable: never logged nor sent). */
-function aboutChallenge (error: AppError, payload: ChallengePayload | undefined): AppError {
-  if (payload !== undefined) Object.defineProperty(error, CHALLENGE, { value: payload, enumerable: false })
-  return error
-}
-
-/** The challenge a refused verify was about (invalid_code, too_many_attempts, a throttle wait), for the audit log. */
-export const challengeOf = (error: unknown): ChallengePayload | null =>
-  (error as { [CHALLENGE]?: ChallengePayload } | null)?.[CHALLENGE] ?? null
-
-function issuedChallenge (challengeId: string, code: string, issued: IssuedCode): IssuedChallenge {
-  return {
-    challengeId,
-    code,
-    ...issued.payload,
-    isTestIdentifier: issued.fixedCode,
-    expiresAt: new Date(issued.expiresAt),
-    resendAfter: new Date(issued.resendAfter)
-  }
-}
-
-function assertPolicy (policy: OtpPolicy): void {
-  const positive = [
-    'codeLength', 'ttlSeconds', 'maxAttempts', 'quota', 'quotaWindowSeconds', 'dailyQuota', 'throttleMaxSeconds', 'suspendAfterFailures'
-  ] as const
-  for (const name of positive) if (!(policy[name] > 0)) throw new Error(`OTP policy ${name} must be positive`)
-  if (!(policy.cooldownSeconds >= 0)) throw new Error('OTP policy cooldownSeconds must not be negative')
-  if (!(policy.throttleAfterFailures >= 0)) throw new Error('OTP policy throttleAfterFailures must not be negative')
-  if (!Number.isInteger(policy.codeLength) || policy.codeLength > 15) throw new Error('OTP policy codeLength must be an integer up to 15')
 }
 
 /** One-time codes: issue, resend, verify and withdraw challenges, with the per-destination limits of the policy. */
@@ -167,20 +61,8 @@ export class OtpEngine {
     this.#testCodeFor = options.testCodeFor ?? (() => undefined)
     this.#skipQuotaForTestIdentifiers = options.skipQuotaForTestIdentifiers ?? false
     this.#metrics = options.metrics ?? NO_METRICS
-    const ms = (seconds: number) => Math.round(seconds * 1000)
-    this.#sendLimits = {
-      ttlMs: ms(this.#policy.ttlSeconds),
-      cooldownMs: ms(this.#policy.cooldownSeconds),
-      quota: this.#policy.quota,
-      quotaWindowMs: ms(this.#policy.quotaWindowSeconds),
-      dailyQuota: this.#policy.dailyQuota,
-      dailyWindowMs: DAY_MS
-    }
-    this.#throttle = throttleLimits({
-      freeFailures: this.#policy.throttleAfterFailures,
-      maxDelayMs: ms(this.#policy.throttleMaxSeconds),
-      suspendAfter: this.#policy.suspendAfterFailures
-    })
+    this.#sendLimits = sendLimitsOf(this.#policy)
+    this.#throttle = throttleLimitsOf(this.#policy)
     this.#onThrottled = options.onThrottled ?? (() => {})
   }
 
@@ -213,7 +95,7 @@ export class OtpEngine {
       fixedCode: fixedCode !== undefined,
       skipSendLimits: fixedCode !== undefined && this.#skipQuotaForTestIdentifiers
     }, this.#sendLimits)
-    if (result.outcome !== 'issued') refuse(result, this.#policy)
+    if (result.outcome !== 'issued') throw sendRefused(result, this.#policy)
     return issuedChallenge(challengeId, code, result)
   }
 
@@ -225,7 +107,7 @@ export class OtpEngine {
       challengeId, hashCode(this.#peppers[0]!, challengeId, code), this.#sendLimits
     )
     if (result.outcome === 'expired') throw new AppError('challenge_expired')
-    if (result.outcome !== 'issued') refuse(result, this.#policy)
+    if (result.outcome !== 'issued') throw sendRefused(result, this.#policy)
     if (!result.fixedCode) return issuedChallenge(challengeId, code, result)
     const fixedCode = this.#testCodeFor(result.payload.destination)
     if (fixedCode === undefined) throw new Error('a test identifier challenge was resent, but its destination is no longer a test identifier')
@@ -313,21 +195,6 @@ export class OtpEngine {
   /** After a failed delivery: the challenge is gone and its cooldown and quota slot are given back. */
   async withdrawChallenge (challengeId: string): Promise<void> {
     if (isChallengeId(challengeId)) await this.#store.withdrawChallenge(challengeId)
-  }
-}
-
-export function policyFromConfig (config: Config): OtpPolicy {
-  return {
-    codeLength: config.OTP_CODE_LENGTH,
-    ttlSeconds: config.OTP_TTL_SECONDS,
-    maxAttempts: config.OTP_MAX_ATTEMPTS,
-    cooldownSeconds: config.OTP_RESEND_COOLDOWN_SECONDS,
-    quota: config.OTP_SEND_QUOTA,
-    quotaWindowSeconds: config.OTP_SEND_QUOTA_WINDOW_SECONDS,
-    dailyQuota: config.OTP_DAILY_QUOTA,
-    throttleAfterFailures: config.OTP_THROTTLE_AFTER_FAILURES,
-    throttleMaxSeconds: config.OTP_THROTTLE_MAX_SECONDS,
-    suspendAfterFailures: config.SUSPEND_AFTER_FAILURES
   }
 }
 
