@@ -43,12 +43,14 @@ export interface IssuedChallenge extends ChallengeDetails {
 }
 
 /** A start's or resend's answer, with the code the engine issued. */
-export function issuedChallenge (challengeId: string, code: string, issued: IssuedCode): IssuedChallenge {
+export function issuedChallenge (
+  challengeId: string, code: string, isTestIdentifier: boolean, issued: IssuedCode
+): IssuedChallenge {
   return {
     challengeId,
     code,
     ...issued.payload,
-    isTestIdentifier: issued.fixedCode,
+    isTestIdentifier,
     expiresAt: new Date(issued.expiresAt),
     resendAfter: new Date(issued.resendAfter)
   }

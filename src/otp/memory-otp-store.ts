@@ -11,8 +11,6 @@ interface StoredChallenge {
   codeHash: string
   attempts: number
   maxAttempts: number
-  fixedCode: boolean
-  skipSendLimits: boolean
   createdAt: number
   /** the expiry the current code was issued with */
   expiresAt: number
@@ -73,8 +71,8 @@ export class MemoryOtpStore implements OtpStore {
     return (map.get(key) ?? []).filter((entry) => entry.at > cutoff)
   }
 
-  #sendRefusal (destinationKey: string, purpose: string, skip: boolean, limits: SendLimits): SendRefusal | undefined {
-    if (skip) return undefined
+  #sendRefusal (destinationKey: string, purpose: string, limits: SendLimits): SendRefusal | undefined {
+    if (limits.exempt === true) return undefined
     const cooling = this.#cooldowns.remainingMs(`${destinationKey}\0${purpose}`)
     if (cooling > 0) return { outcome: 'cooldown', retryAfterMs: cooling }
     const today = this.#window(this.#quotas, destinationKey, limits.dailyWindowMs)
@@ -88,10 +86,10 @@ export class MemoryOtpStore implements OtpStore {
 
   /** takes a cooldown and a quota slot; answers the slot and when the next send is allowed */
   #recordSend (
-    destinationKey: string, purpose: string, skip: boolean, limits: SendLimits
+    destinationKey: string, purpose: string, limits: SendLimits
   ): { slot: number | null, resendAfter: number } {
     const now = this.#now()
-    if (skip) return { slot: null, resendAfter: now }
+    if (limits.exempt === true) return { slot: null, resendAfter: now }
     const slot = this.#nextSlot++
     const horizonMs = Math.max(limits.quotaWindowMs, limits.dailyWindowMs)
     this.#quotas.set(
@@ -103,8 +101,8 @@ export class MemoryOtpStore implements OtpStore {
   }
 
   #issued (challenge: StoredChallenge, resendAfter: number): IssuedCode {
-    const { payload, fixedCode, expiresAt } = challenge
-    return { outcome: 'issued', payload: { ...payload }, fixedCode, createdAt: this.#now(), expiresAt, resendAfter }
+    const { payload, expiresAt } = challenge
+    return { outcome: 'issued', payload: { ...payload }, createdAt: this.#now(), expiresAt, resendAfter }
   }
 
   #delete (challengeId: string, challenge: StoredChallenge): void {
@@ -115,20 +113,18 @@ export class MemoryOtpStore implements OtpStore {
 
   async startChallenge (input: NewChallenge, limits: SendLimits): Promise<StartResult> {
     const { challengeId, destinationKey, payload } = input
-    const refusal = this.#sendRefusal(destinationKey, payload.purpose, input.skipSendLimits, limits)
+    const refusal = this.#sendRefusal(destinationKey, payload.purpose, limits)
     if (refusal) return refusal
     const pointer = `${destinationKey}\0${payload.purpose}`
     const previous = this.#pointers.get(pointer)
     if (previous !== undefined) this.#challenges.delete(previous)
-    const { slot, resendAfter } = this.#recordSend(destinationKey, payload.purpose, input.skipSendLimits, limits)
+    const { slot, resendAfter } = this.#recordSend(destinationKey, payload.purpose, limits)
     const challenge: StoredChallenge = {
       destinationKey,
       payload: { ...payload },
       codeHash: input.codeHash,
       attempts: 0,
       maxAttempts: input.maxAttempts,
-      fixedCode: input.fixedCode,
-      skipSendLimits: input.skipSendLimits,
       createdAt: this.#now(),
       expiresAt: this.#now() + limits.ttlMs,
       slot
@@ -141,12 +137,11 @@ export class MemoryOtpStore implements OtpStore {
   async resendChallenge (challengeId: string, codeHash: string, limits: SendLimits): Promise<ResendResult> {
     const challenge = this.#challenges.get(challengeId)
     if (challenge === undefined) return { outcome: 'expired' }
-    const { destinationKey, payload, skipSendLimits } = challenge
-    const refusal = this.#sendRefusal(destinationKey, payload.purpose, skipSendLimits, limits)
+    const { destinationKey, payload } = challenge
+    const refusal = this.#sendRefusal(destinationKey, payload.purpose, limits)
     if (refusal) return refusal
-    const { slot, resendAfter } = this.#recordSend(destinationKey, payload.purpose, skipSendLimits, limits)
-    // a fixed test code stays what it was: the caller cannot know it before reading the destination
-    if (!challenge.fixedCode) challenge.codeHash = codeHash
+    const { slot, resendAfter } = this.#recordSend(destinationKey, payload.purpose, limits)
+    challenge.codeHash = codeHash
     challenge.attempts = 0
     challenge.slot = slot
     challenge.expiresAt = this.#now() + limits.ttlMs

@@ -41,14 +41,18 @@ export interface OtpEngineOptions {
   metrics?: Metrics
 }
 
-/** One-time codes: issue, resend, verify and withdraw challenges, with the per-destination limits of the policy. */
+/**
+ * One-time codes: issue, resend, verify and withdraw challenges, with the per-destination limits of the policy.
+ * Test identifiers are decided here, not in the store: their fixed code is the code issued (and resent), and with
+ * skipQuotaForTestIdentifiers their sends are `exempt` from the store's send limits.
+ */
 export class OtpEngine {
   readonly #store: OtpStore
   readonly #peppers: string[]
   readonly #policy: OtpPolicy
-  readonly #testCodeFor: TestCodeMatcher
-  readonly #skipQuotaForTestIdentifiers: boolean
+  readonly #testCodeFor: TestCodeMatcher | undefined
   readonly #sendLimits: SendLimits
+  readonly #testSendLimits: SendLimits
   readonly #throttle: ThrottleLimits
   readonly #onThrottled: (challenge: ChallengePayload) => void
   readonly #metrics: Metrics
@@ -58,10 +62,10 @@ export class OtpEngine {
     this.#store = options.store
     this.#peppers = options.previousPepper === undefined ? [options.pepper] : [options.pepper, options.previousPepper]
     this.#policy = { ...options.policy }
-    this.#testCodeFor = options.testCodeFor ?? (() => undefined)
-    this.#skipQuotaForTestIdentifiers = options.skipQuotaForTestIdentifiers ?? false
+    this.#testCodeFor = options.testCodeFor
     this.#metrics = options.metrics ?? NO_METRICS
     this.#sendLimits = sendLimitsOf(this.#policy)
+    this.#testSendLimits = { ...this.#sendLimits, exempt: options.skipQuotaForTestIdentifiers ?? false }
     this.#throttle = throttleLimitsOf(this.#policy)
     this.#onThrottled = options.onThrottled ?? (() => {})
   }
@@ -70,13 +74,18 @@ export class OtpEngine {
     return destinationKey(this.#peppers[0]!, limitIdentity(channel, destination))
   }
 
+  /** The code to issue for `destination` and the limits its send is held to: a test identifier's, or a new one. */
+  #codeFor (destination: string | undefined): { code: string, isTestIdentifier: boolean, limits: SendLimits } {
+    const fixedCode = destination === undefined ? undefined : this.#testCodeFor?.(destination)
+    if (fixedCode !== undefined) return { code: fixedCode, isTestIdentifier: true, limits: this.#testSendLimits }
+    return { code: generateCode(this.#policy.codeLength), isTestIdentifier: false, limits: this.#sendLimits }
+  }
+
   /** Throws cooldown, or rate_limited (a quota full). */
   async startChallenge (input: StartChallengeInput): Promise<IssuedChallenge> {
     const { purpose, channel, destination } = input
     if (purpose === '') throw new TypeError('startChallenge needs a purpose')
-    const pepper = this.#peppers[0]!
-    const fixedCode = this.#testCodeFor(destination)
-    const code = fixedCode ?? generateCode(this.#policy.codeLength)
+    const { code, isTestIdentifier, limits } = this.#codeFor(destination)
     const destKey = this.#destinationKey(channel, destination)
     const challengeId = newChallengeId(destKey)
     const result = await this.#store.startChallenge({
@@ -90,28 +99,26 @@ export class OtpEngine {
         locale: input.locale ?? null,
         deliverable: input.deliverable ?? true
       },
-      codeHash: hashCode(pepper, challengeId, code),
-      maxAttempts: this.#policy.maxAttempts,
-      fixedCode: fixedCode !== undefined,
-      skipSendLimits: fixedCode !== undefined && this.#skipQuotaForTestIdentifiers
-    }, this.#sendLimits)
+      codeHash: hashCode(this.#peppers[0]!, challengeId, code),
+      maxAttempts: this.#policy.maxAttempts
+    }, limits)
     if (result.outcome !== 'issued') throw sendRefused(result, this.#policy)
-    return issuedChallenge(challengeId, code, result)
+    return issuedChallenge(challengeId, code, isTestIdentifier, result)
   }
 
-  /** Same id, a new code, attempts back to 0. Throws challenge_expired, cooldown or rate_limited. */
+  /**
+   * Same id, a new code, attempts back to 0. Throws challenge_expired, cooldown or rate_limited. With test
+   * identifiers configured the challenge's destination is read first (one more round trip): it decides the code.
+   */
   async resendChallenge (challengeId: string): Promise<IssuedChallenge> {
     if (!isChallengeId(challengeId)) throw new AppError('challenge_expired')
-    const code = generateCode(this.#policy.codeLength)
-    const result = await this.#store.resendChallenge(
-      challengeId, hashCode(this.#peppers[0]!, challengeId, code), this.#sendLimits
-    )
+    const pending = this.#testCodeFor === undefined ? null : await this.#store.peekChallenge(challengeId)
+    const { code, isTestIdentifier, limits } = this.#codeFor(pending?.payload.destination)
+    const codeHash = hashCode(this.#peppers[0]!, challengeId, code)
+    const result = await this.#store.resendChallenge(challengeId, codeHash, limits)
     if (result.outcome === 'expired') throw new AppError('challenge_expired')
     if (result.outcome !== 'issued') throw sendRefused(result, this.#policy)
-    if (!result.fixedCode) return issuedChallenge(challengeId, code, result)
-    const fixedCode = this.#testCodeFor(result.payload.destination)
-    if (fixedCode === undefined) throw new Error('a test identifier challenge was resent, but its destination is no longer a test identifier')
-    return issuedChallenge(challengeId, fixedCode, result)
+    return issuedChallenge(challengeId, code, isTestIdentifier, result)
   }
 
   /**
@@ -206,7 +213,8 @@ export class OtpEngine {
 export function createOtpEngine (
   config: Config, store: OtpStore, metrics: Metrics = NO_METRICS, hooks: Pick<OtpEngineOptions, 'onThrottled'> = {}
 ): OtpEngine {
-  const honourTestIdentifiers = config.NODE_ENV !== 'production' || config.ALLOW_TEST_IDENTIFIERS
+  const honourTestIdentifiers = config.TEST_IDENTIFIERS.length > 0 &&
+    (config.NODE_ENV !== 'production' || config.ALLOW_TEST_IDENTIFIERS)
   return new OtpEngine({
     store,
     pepper: config.OTP_PEPPER ?? randomBytes(32).toString('base64url'),

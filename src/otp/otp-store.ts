@@ -30,14 +30,15 @@ export interface NewChallenge {
   payload: ChallengePayload
   codeHash: string
   maxAttempts: number
-  /** the code is a test identifier's fixed code: resend keeps the stored hash */
-  fixedCode: boolean
-  /** lift cooldown and quotas (test identifiers); throttling still applies */
-  skipSendLimits: boolean
 }
 
 export interface SendLimits {
   ttlMs: number
+  /**
+   * true: this send is neither checked against nor counted in the destination's cooldown and quotas (a destination
+   * its caller exempts from them); the code still lapses with ttlMs and wrong codes are still throttled
+   */
+  exempt?: boolean
   /** per destination and purpose; 0 = none */
   cooldownMs: number
   /** codes per destination within quotaWindowMs (sliding window) */
@@ -55,7 +56,6 @@ export interface SendRefusal { outcome: 'cooldown' | 'quota' | 'daily_quota', re
 export interface IssuedCode {
   outcome: 'issued'
   payload: ChallengePayload
-  fixedCode: boolean
   createdAt: number
   expiresAt: number
   resendAfter: number
@@ -85,13 +85,13 @@ export type VerifyResult =
  * Where challenges and their per-destination counters live. Every method is atomic (one Lua script on Redis),
  * every entry expires by itself, and expiry is the store's clock, never the caller's.
  *
- * - `startChallenge`: (unless skipSendLimits) refused with `cooldown` while the destination+purpose cooldown runs,
+ * - `startChallenge`: (unless limits.exempt) refused with `cooldown` while the destination+purpose cooldown runs,
  *   `daily_quota` when the destination's daily window is full and `quota` when its short window is full.
  *   A throttled or suspended destination still gets codes: throttling delays verifications, never sends.
  *   Otherwise stores the challenge for ttlMs, deletes the previous challenge of the same destination+purpose,
- *   and (unless skipSendLimits) starts the cooldown and takes a quota slot.
+ *   and (unless limits.exempt) starts the cooldown and takes a quota slot.
  * - `resendChallenge`: an unknown or expired id is `expired`. Same refusals as start; otherwise replaces the code
- *   hash (kept when fixedCode), resets attempts to 0, renews the TTL and takes a new cooldown and quota slot.
+ *   hash, resets attempts to 0, renews the TTL and (unless limits.exempt) takes a new cooldown and quota slot.
  *   The destination's failure count is untouched.
  * - `verifyChallenge`: unknown, expired or another purpose is `expired` with nothing consumed; a destination whose
  *   throttle wait runs is `throttled` with nothing consumed. A hash equal to one of codeHashes deletes the

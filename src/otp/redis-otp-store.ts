@@ -32,19 +32,18 @@ type OtpCommands = ScriptCommands<ScriptName>
 const slotId = () => randomBytes(9).toString('base64url')
 
 function issued (reply: Reply): IssuedCode | SendRefusal {
-  const [outcome, payload, fixed, createdAt, expiresAt, resendAfter] = reply
+  const [outcome, payload, createdAt, expiresAt, resendAfter] = reply
   if (outcome !== 'issued') return { outcome: outcome as SendRefusal['outcome'], retryAfterMs: Number(payload) }
   return {
     outcome,
     payload: JSON.parse(String(payload)) as ChallengePayload,
-    fixedCode: fixed === '1',
     createdAt: Number(createdAt),
     expiresAt: Number(expiresAt),
     resendAfter: Number(resendAfter)
   }
 }
 
-const flag = (value: boolean) => value ? '1' : '0'
+const flag = (value: boolean | undefined) => value === true ? '1' : '0'
 
 export interface RedisOtpStoreOptions {
   /** prepended to every key; no braces, so the {bucket} hash tag stays the first. Default `otp:` */
@@ -105,8 +104,8 @@ export class RedisOtpStore implements OtpStore {
     const reply = await this.#commands.otpStartChallenge(
       this.#challengeKey(challengeId), `${base}p:${payload.purpose}`, `${base}cd:${payload.purpose}`, `${base}q`, this.#clock(),
       base, payload.purpose, JSON.stringify(payload), challenge.codeHash, challenge.maxAttempts, limits.ttlMs,
-      flag(challenge.fixedCode), flag(challenge.skipSendLimits), limits.cooldownMs, limits.quota, limits.quotaWindowMs,
-      slotId(), limits.dailyQuota, limits.dailyWindowMs
+      flag(limits.exempt), limits.cooldownMs, limits.quota, limits.quotaWindowMs, slotId(), limits.dailyQuota,
+      limits.dailyWindowMs
     ) as Reply
     return issued(reply)
   }
@@ -114,8 +113,8 @@ export class RedisOtpStore implements OtpStore {
   async resendChallenge (challengeId: string, codeHash: string, limits: SendLimits): Promise<ResendResult> {
     if (!isChallengeId(challengeId)) return { outcome: 'expired' }
     const reply = await this.#commands.otpResendChallenge(
-      this.#challengeKey(challengeId), this.#clock(), codeHash, limits.ttlMs, limits.cooldownMs, limits.quota,
-      limits.quotaWindowMs, slotId(), limits.dailyQuota, limits.dailyWindowMs
+      this.#challengeKey(challengeId), this.#clock(), codeHash, limits.ttlMs, flag(limits.exempt), limits.cooldownMs,
+      limits.quota, limits.quotaWindowMs, slotId(), limits.dailyQuota, limits.dailyWindowMs
     ) as Reply
     return reply[0] === 'expired' ? { outcome: 'expired' } : issued(reply)
   }

@@ -6,6 +6,7 @@ import { destinationKey, hashCode } from '../../src/otp/codes.ts'
 import type { ChallengeSnapshot } from '../../src/otp/otp-store.ts'
 import { createTestRedis, deleteKeys, listKeys, uniqueKeyPrefix } from '../helpers/redis.ts'
 import { DEFAULT_POLICY } from '../contract/otp-store.ts'
+import { parseTestIdentifiers } from '../../src/otp/test-identifiers.ts'
 
 const PEPPER = 'redis-store-test-pepper-0123456789abcdef'
 const client = createTestRedis()
@@ -80,6 +81,23 @@ t.test('each operation is one round trip', async (t) => {
   t.same(sent, ['evalsha', 'evalsha', 'evalsha', 'evalsha', 'evalsha', 'evalsha'], 'start, resend, two verifies, reinstate, withdraw')
 })
 
+t.test('with test identifiers configured a resend reads the destination first: one round trip more', async (t) => {
+  const testers = new OtpEngine({
+    store, pepper: PEPPER, policy: { ...DEFAULT_POLICY, cooldownSeconds: 0 }, testCodeFor: parseTestIdentifiers(['*@loadtest.example=000000'], 6)
+  })
+  const issued = await testers.startChallenge({ purpose: 'login', channel: 'email', destination: 'trips@example.org' })
+  await testers.resendChallenge(issued.challengeId)
+  const sent: string[] = []
+  const sendCommand = client.sendCommand.bind(client)
+  client.sendCommand = (command, ...rest) => {
+    sent.push(command.name)
+    return sendCommand(command, ...rest)
+  }
+  t.teardown(() => { client.sendCommand = sendCommand })
+  await testers.resendChallenge(issued.challengeId)
+  t.same(sent, ['hmget', 'evalsha'])
+})
+
 t.test('the key prefix may not hide the hash tag', async (t) => {
   t.throws(() => new RedisOtpStore(client, { keyPrefix: 'app:{x}:' }), /braces/)
   const prefixed = new Redis({ keyPrefix: 'app:', lazyConnect: true })
@@ -89,8 +107,6 @@ t.test('the key prefix may not hide the hash tag', async (t) => {
     destinationKey: '0000aaaa',
     payload: { purpose: 'login', channel: 'email', destination: 'x@example.org', userId: null, locale: null, deliverable: true },
     codeHash: 'h',
-    maxAttempts: 5,
-    fixedCode: false,
-    skipSendLimits: false
+    maxAttempts: 5
   }, { ttlMs: 1000, cooldownMs: 0, quota: 1, quotaWindowMs: 1000, dailyQuota: 1, dailyWindowMs: 86_400_000 }), /bucket/)
 })
