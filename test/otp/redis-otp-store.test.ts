@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { Redis } from 'ioredis'
 import { OtpEngine } from '../../src/otp/otp-engine.ts'
 import { RedisOtpStore } from '../../src/otp/redis-otp-store.ts'
@@ -17,6 +17,18 @@ t.teardown(async () => {
   await deleteKeys(client, keyPrefix)
   await client.quit()
 })
+
+/** The names of the commands the client sends from now on, until `t` ends. */
+function recordCommands (t: Test): string[] {
+  const sent: string[] = []
+  const sendCommand = client.sendCommand.bind(client)
+  client.sendCommand = (command, ...rest) => {
+    sent.push(command.name)
+    return sendCommand(command, ...rest)
+  }
+  t.teardown(() => { client.sendCommand = sendCommand })
+  return sent
+}
 
 t.test('key names: prefix, {bucket} hash tag first, no destination', async (t) => {
   const destination = 'key-names@example.org'
@@ -70,13 +82,7 @@ t.test('each operation is one round trip', async (t) => {
     await otp.withdrawChallenge(issued.challengeId)
   }
   await run() // loads the scripts (EVALSHA answered NOSCRIPT, then EVAL) on a fresh server
-  const sent: string[] = []
-  const sendCommand = client.sendCommand.bind(client)
-  client.sendCommand = (command, ...rest) => {
-    sent.push(command.name)
-    return sendCommand(command, ...rest)
-  }
-  t.teardown(() => { client.sendCommand = sendCommand })
+  const sent = recordCommands(t)
   await run()
   t.same(sent, ['evalsha', 'evalsha', 'evalsha', 'evalsha', 'evalsha', 'evalsha'], 'start, resend, two verifies, reinstate, withdraw')
 })
@@ -87,13 +93,7 @@ t.test('with test identifiers configured a resend reads the destination first: o
   })
   const issued = await testers.startChallenge({ purpose: 'login', channel: 'email', destination: 'trips@example.org' })
   await testers.resendChallenge(issued.challengeId)
-  const sent: string[] = []
-  const sendCommand = client.sendCommand.bind(client)
-  client.sendCommand = (command, ...rest) => {
-    sent.push(command.name)
-    return sendCommand(command, ...rest)
-  }
-  t.teardown(() => { client.sendCommand = sendCommand })
+  const sent = recordCommands(t)
   await testers.resendChallenge(issued.challengeId)
   t.same(sent, ['hmget', 'evalsha'])
 })
