@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { Redis } from 'ioredis'
 import { loadConfig } from '../src/config.ts'
-import { OtpEngine, policyFromConfig } from '../src/otp/otp-engine.ts'
+import { OtpEngine } from '../src/otp/otp-engine.ts'
+import { policyFromConfig } from '../src/otp/otp-policy.ts'
 import { RedisOtpStore } from '../src/otp/redis-otp-store.ts'
 
 const DURATION_MS = 5000

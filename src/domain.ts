@@ -22,7 +22,7 @@ import { webhookJob } from './audit/audit-webhook.ts'
 import { createAuditWebhookHandler } from './audit/audit-webhook-handler.ts'
 import { loadRefreshTokenKey, loadSigningKeys } from './sessions/tokens.ts'
 import { createAccessTokenSigner } from './sessions/access-tokens.ts'
-import { FAILURE_MEMORY_MS, THROTTLE_BASE_DELAY_MS, THROTTLE_NOTICE_INTERVAL_MS } from './throttling.ts'
+import { throttleLimits } from './throttling.ts'
 import { parseEncryptionKeys, SecretBox } from './totp/secret-box.ts'
 import { TotpAuthenticator } from './totp/totp-authenticator.ts'
 import { MfaChallenges } from './totp/mfa-challenges.ts'
@@ -172,14 +172,11 @@ export async function buildDomain (config: Config, deps: DomainDeps) {
       ? new SecretBox(parseEncryptionKeys(config.TOTP_ENCRYPTION_KEYS))
       : SecretBox.ephemeral(),
     issuer: config.APP_NAME,
-    throttle: {
+    throttle: throttleLimits({
       freeFailures: config.TOTP_THROTTLE_AFTER_FAILURES,
-      baseDelayMs: THROTTLE_BASE_DELAY_MS,
       maxDelayMs: config.TOTP_THROTTLE_MAX_SECONDS * 1000,
-      suspendAfter: config.SUSPEND_AFTER_FAILURES,
-      memoryMs: FAILURE_MEMORY_MS,
-      noticeIntervalMs: THROTTLE_NOTICE_INTERVAL_MS
-    },
+      suspendAfter: config.SUSPEND_AFTER_FAILURES
+    }),
     now,
     subjectKey: config.OTP_PEPPER ?? randomBytes(32).toString('base64url'),
     markEnrolled: (userId, enrolled) => users.setMfaEnrolled(userId, enrolled),

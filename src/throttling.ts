@@ -1,8 +1,13 @@
+import { backoffMs } from './backoff.ts'
+import { ExpiringMap } from './otp/expiring-map.ts'
+
 /**
- * Growing throttling of wrong codes (NIST SP 800-63B rev 4, 3.2.2), shared by one-time codes and authenticator
- * apps: a hard lockout would let anyone lock a stranger out, and clearing a lock's count would let guessing go on
- * for ever. Instead each failure past the free ones makes the next check wait longer, and a long enough run of
- * failures suspends code logins until a recovery code or an operator ends it.
+ * Growing throttling of wrong codes (NIST SP 800-63B rev 4, 3.2.2), one rule for one-time codes (per destination)
+ * and authenticator apps (per subject): a hard lockout would let anyone lock a stranger out, and clearing a lock's
+ * count would let guessing go on for ever. Instead each failure past the free ones makes the next check wait
+ * longer, and a long enough run of failures suspends code logins until a recovery code or an operator ends it.
+ * FailureThrottle below is the rule in memory; src/redis-lua/failure-throttle.lua is the same rule on Redis, and
+ * test/contract/failure-throttle.ts holds every adapter of both ports to the same answers.
  */
 
 /** The first throttled failure waits this long; each further one doubles it, up to the configured cap. */
@@ -12,15 +17,106 @@ export const FAILURE_MEMORY_MS = 30 * 86_400_000
 /** At most one throttle notice to the owner within this. */
 export const THROTTLE_NOTICE_INTERVAL_MS = 3_600_000
 
-export interface ThrottleSteps {
-  /** consecutive failures answered without a wait */
+/**
+ * The first `freeFailures` consecutive failures cost nothing; each one after makes the subject wait `baseDelayMs`,
+ * doubling up to `maxDelayMs` (src/backoff.ts), before its next check. A success ends the run. `suspendAfter`
+ * consecutive failures suspend the subject until its failures are cleared.
+ */
+export interface ThrottleLimits {
   freeFailures: number
   baseDelayMs: number
   maxDelayMs: number
+  suspendAfter: number
+  /** how long a run of failures is remembered after its last failure */
+  memoryMs: number
+  /** at most one throttle notice per subject within this */
+  noticeIntervalMs: number
 }
 
-/** The wait after the `failures`-th consecutive failure: 0 for the free ones, then doubling up to the cap. */
-export function throttleDelayMs (failures: number, limits: ThrottleSteps): number {
-  if (failures <= limits.freeFailures) return 0
-  return Math.min(limits.maxDelayMs, Math.floor(limits.baseDelayMs * 2 ** (failures - limits.freeFailures - 1)))
+/** A configured run's limits, with the wait's base, the failure memory and the notice interval every run shares. */
+export function throttleLimits (run: Pick<ThrottleLimits, 'freeFailures' | 'maxDelayMs' | 'suspendAfter'>): ThrottleLimits {
+  return {
+    ...run,
+    baseDelayMs: THROTTLE_BASE_DELAY_MS,
+    memoryMs: FAILURE_MEMORY_MS,
+    noticeIntervalMs: THROTTLE_NOTICE_INTERVAL_MS
+  }
+}
+
+export interface ThrottleState {
+  suspended: boolean
+  /** ms left of the subject's wait; 0 when none runs */
+  waitMs: number
+}
+
+/**
+ * The failure throttle in process memory, for the memory adapters: per subject a run of consecutive failures, a
+ * wait, a suspension (no expiry) and the last notice, on the injected clock. Each method mirrors the Lua function
+ * of the same name in src/redis-lua/failure-throttle.lua.
+ */
+export class FailureThrottle {
+  readonly #runs: ExpiringMap<number>
+  readonly #waits: ExpiringMap<true>
+  readonly #notices: ExpiringMap<true>
+  readonly #suspended = new Set<string>()
+
+  constructor (now: () => number) {
+    this.#runs = new ExpiringMap(now)
+    this.#waits = new ExpiringMap(now)
+    this.#notices = new ExpiringMap(now)
+  }
+
+  state (subject: string): ThrottleState {
+    return { suspended: this.#suspended.has(subject), waitMs: this.#waits.remainingMs(subject) }
+  }
+
+  /** The run grows by one and, past the free failures, starts the next wait; answers the run's length. */
+  count (subject: string, limits: ThrottleLimits): number {
+    const run = (this.#runs.get(subject) ?? 0) + 1
+    this.#runs.set(subject, run, limits.memoryMs)
+    const waitMs = backoffMs(run - limits.freeFailures, { baseMs: limits.baseDelayMs, maxMs: limits.maxDelayMs })
+    if (waitMs > 0) this.#waits.set(subject, true, waitMs)
+    return run
+  }
+
+  /**
+   * A counted attempt failed: a run of suspendAfter suspends the subject. True when the owner is to hear of the
+   * throttling now: the run is past its free failures, and no notice went out within noticeIntervalMs.
+   */
+  fail (subject: string, limits: ThrottleLimits): boolean {
+    const run = this.#runs.get(subject) ?? 0
+    if (run >= limits.suspendAfter) this.#suspended.add(subject)
+    if (run <= limits.freeFailures || this.#notices.remainingMs(subject) > 0) return false
+    this.#notices.set(subject, true, limits.noticeIntervalMs)
+    return true
+  }
+
+  /** A success ends the run and its wait, unless the subject stays suspended. */
+  succeed (subject: string): void {
+    if (this.#suspended.has(subject)) return
+    this.#runs.delete(subject)
+    this.#waits.delete(subject)
+  }
+
+  /** An attempt that failed on our side does not count. */
+  forgive (subject: string): void {
+    const run = this.#runs.get(subject)
+    if (run !== undefined && run > 0) this.#runs.set(subject, run - 1, this.#runs.remainingMs(subject))
+  }
+
+  /** Ends the run, the wait, the notice interval and the suspension (a recovery code, or an operator). */
+  clear (subject: string): void {
+    for (const map of [this.#runs, this.#waits, this.#notices]) map.delete(subject)
+    this.#suspended.delete(subject)
+  }
+
+  /** Drops lapsed entries for good; reads never see them anyway. */
+  sweep (): void {
+    for (const map of [this.#runs, this.#waits, this.#notices]) map.sweep()
+  }
+
+  /** entries held, lapsed ones not yet swept included */
+  get size (): number {
+    return this.#runs.size + this.#waits.size + this.#notices.size + this.#suspended.size
+  }
 }

@@ -56,8 +56,8 @@ const mfaTokenGone = () => new AppError('challenge_expired', { detail: 'The mfaT
  * (R = Redis, M = MongoDB; "∥" runs concurrently, each line one sequential level; the per-IP limit adds one R):
  * - start:  M user by identifier ∥ R SMS budget ∥ R conversion check (SMS only); R start script; R enqueue (not
  *   for a test identifier).
- * - resend: R resend script; R SMS budget ∥ R conversion check (SMS only); R enqueue. The provider is the
- *   worker's, after the answer.
+ * - resend: R resend script (after an R read of its destination when TEST_IDENTIFIERS is set); R SMS budget ∥
+ *   R conversion check (SMS only); R enqueue. The provider is the worker's, after the answer.
  * - verify, returning user: R verify script; M beginLogin (one findOneAndUpdate); M session insert.
  * - verify, sign-up: R verify script; M upsert of the user; M session insert.
  * - verify, with an authenticator app: R verify script; M beginLogin, M user read; R MFA token.

@@ -1,3 +1,4 @@
+import { backoffMs } from '../backoff.ts'
 import { isDeliveryError } from './senders.ts'
 
 export interface RetryPolicy {
@@ -35,7 +36,7 @@ export function decideRetry (
   const reason = failureReason(error)
   if (!isDeliveryError(error) || error.kind !== 'transient') return { retry: false, reason }
   if (job.attempt >= policy.maxAttempts) return { retry: false, reason: `${reason}; gave up after ${job.attempt} attempts` }
-  const ceiling = Math.min(policy.maxMs, policy.baseMs * 2 ** (job.attempt - 1))
+  const ceiling = backoffMs(job.attempt, policy)
   const jittered = Math.round(ceiling / 2 + (policy.random ?? Math.random)() * ceiling / 2)
   const delayMs = Math.max(jittered, error.retryAfterMs ?? 0)
   if (now + delayMs >= job.expiresAt) return { retry: false, reason: `${reason}; the code expires before the next try` }

@@ -1,9 +1,9 @@
 import { ExpiringMap } from './expiring-map.ts'
 import type {
-  ChallengePayload, ChallengeSnapshot, IssuedCode, ThrottleLimits, NewChallenge, OtpStore, PendingChallenge,
-  ResendResult, SendLimits, SendRefusal, StartResult, VerifyResult
+  ChallengePayload, ChallengeSnapshot, IssuedCode, NewChallenge, OtpStore, PendingChallenge, ResendResult,
+  SendLimits, SendRefusal, StartResult, VerifyResult
 } from './otp-store.ts'
-import { throttleDelayMs } from '../throttling.ts'
+import { FailureThrottle, type ThrottleLimits } from '../throttling.ts'
 
 interface StoredChallenge {
   destinationKey: string
@@ -11,8 +11,6 @@ interface StoredChallenge {
   codeHash: string
   attempts: number
   maxAttempts: number
-  fixedCode: boolean
-  skipSendLimits: boolean
   createdAt: number
   /** the expiry the current code was issued with */
   expiresAt: number
@@ -47,11 +45,8 @@ export class MemoryOtpStore implements OtpStore {
   readonly #pointers: ExpiringMap<string>
   readonly #cooldowns: ExpiringMap<true>
   readonly #quotas: ExpiringMap<WindowLog>
-  /** consecutive wrong codes per destination */
-  readonly #failures: ExpiringMap<number>
-  readonly #waits: ExpiringMap<true>
-  readonly #suspended = new Set<string>()
-  readonly #notices: ExpiringMap<true>
+  /** wrong codes per destination */
+  readonly #throttle: FailureThrottle
   readonly #sweeper: NodeJS.Timeout
   #nextSlot = 1
 
@@ -61,19 +56,14 @@ export class MemoryOtpStore implements OtpStore {
     this.#pointers = new ExpiringMap(now)
     this.#cooldowns = new ExpiringMap(now)
     this.#quotas = new ExpiringMap(now)
-    this.#failures = new ExpiringMap(now)
-    this.#waits = new ExpiringMap(now)
-    this.#notices = new ExpiringMap(now)
-    const maps = [
-      this.#challenges, this.#pointers, this.#cooldowns, this.#quotas, this.#failures, this.#waits, this.#notices
-    ]
+    this.#throttle = new FailureThrottle(now)
+    const maps = [this.#challenges, this.#pointers, this.#cooldowns, this.#quotas, this.#throttle]
     this.#sweeper = setInterval(() => { for (const map of maps) map.sweep() }, sweepIntervalMs).unref()
   }
 
   /** entries held, expired ones not yet swept included */
   get size (): number {
-    return this.#challenges.size + this.#pointers.size + this.#cooldowns.size + this.#quotas.size +
-      this.#failures.size + this.#waits.size + this.#notices.size + this.#suspended.size
+    return this.#challenges.size + this.#pointers.size + this.#cooldowns.size + this.#quotas.size + this.#throttle.size
   }
 
   #window (map: ExpiringMap<WindowLog>, key: string, windowMs: number): WindowLog {
@@ -81,8 +71,8 @@ export class MemoryOtpStore implements OtpStore {
     return (map.get(key) ?? []).filter((entry) => entry.at > cutoff)
   }
 
-  #sendRefusal (destinationKey: string, purpose: string, skip: boolean, limits: SendLimits): SendRefusal | undefined {
-    if (skip) return undefined
+  #sendRefusal (destinationKey: string, purpose: string, limits: SendLimits): SendRefusal | undefined {
+    if (limits.exempt === true) return undefined
     const cooling = this.#cooldowns.remainingMs(`${destinationKey}\0${purpose}`)
     if (cooling > 0) return { outcome: 'cooldown', retryAfterMs: cooling }
     const today = this.#window(this.#quotas, destinationKey, limits.dailyWindowMs)
@@ -96,10 +86,10 @@ export class MemoryOtpStore implements OtpStore {
 
   /** takes a cooldown and a quota slot; answers the slot and when the next send is allowed */
   #recordSend (
-    destinationKey: string, purpose: string, skip: boolean, limits: SendLimits
+    destinationKey: string, purpose: string, limits: SendLimits
   ): { slot: number | null, resendAfter: number } {
     const now = this.#now()
-    if (skip) return { slot: null, resendAfter: now }
+    if (limits.exempt === true) return { slot: null, resendAfter: now }
     const slot = this.#nextSlot++
     const horizonMs = Math.max(limits.quotaWindowMs, limits.dailyWindowMs)
     this.#quotas.set(
@@ -111,8 +101,8 @@ export class MemoryOtpStore implements OtpStore {
   }
 
   #issued (challenge: StoredChallenge, resendAfter: number): IssuedCode {
-    const { payload, fixedCode, expiresAt } = challenge
-    return { outcome: 'issued', payload: { ...payload }, fixedCode, createdAt: this.#now(), expiresAt, resendAfter }
+    const { payload, expiresAt } = challenge
+    return { outcome: 'issued', payload: { ...payload }, createdAt: this.#now(), expiresAt, resendAfter }
   }
 
   #delete (challengeId: string, challenge: StoredChallenge): void {
@@ -123,20 +113,18 @@ export class MemoryOtpStore implements OtpStore {
 
   async startChallenge (input: NewChallenge, limits: SendLimits): Promise<StartResult> {
     const { challengeId, destinationKey, payload } = input
-    const refusal = this.#sendRefusal(destinationKey, payload.purpose, input.skipSendLimits, limits)
+    const refusal = this.#sendRefusal(destinationKey, payload.purpose, limits)
     if (refusal) return refusal
     const pointer = `${destinationKey}\0${payload.purpose}`
     const previous = this.#pointers.get(pointer)
     if (previous !== undefined) this.#challenges.delete(previous)
-    const { slot, resendAfter } = this.#recordSend(destinationKey, payload.purpose, input.skipSendLimits, limits)
+    const { slot, resendAfter } = this.#recordSend(destinationKey, payload.purpose, limits)
     const challenge: StoredChallenge = {
       destinationKey,
       payload: { ...payload },
       codeHash: input.codeHash,
       attempts: 0,
       maxAttempts: input.maxAttempts,
-      fixedCode: input.fixedCode,
-      skipSendLimits: input.skipSendLimits,
       createdAt: this.#now(),
       expiresAt: this.#now() + limits.ttlMs,
       slot
@@ -149,12 +137,11 @@ export class MemoryOtpStore implements OtpStore {
   async resendChallenge (challengeId: string, codeHash: string, limits: SendLimits): Promise<ResendResult> {
     const challenge = this.#challenges.get(challengeId)
     if (challenge === undefined) return { outcome: 'expired' }
-    const { destinationKey, payload, skipSendLimits } = challenge
-    const refusal = this.#sendRefusal(destinationKey, payload.purpose, skipSendLimits, limits)
+    const { destinationKey, payload } = challenge
+    const refusal = this.#sendRefusal(destinationKey, payload.purpose, limits)
     if (refusal) return refusal
-    const { slot, resendAfter } = this.#recordSend(destinationKey, payload.purpose, skipSendLimits, limits)
-    // a fixed test code stays what it was: the caller cannot know it before reading the destination
-    if (!challenge.fixedCode) challenge.codeHash = codeHash
+    const { slot, resendAfter } = this.#recordSend(destinationKey, payload.purpose, limits)
+    challenge.codeHash = codeHash
     challenge.attempts = 0
     challenge.slot = slot
     challenge.expiresAt = this.#now() + limits.ttlMs
@@ -169,30 +156,19 @@ export class MemoryOtpStore implements OtpStore {
     const challenge = this.#challenges.get(challengeId)
     if (challenge === undefined || challenge.payload.purpose !== purpose) return { outcome: 'expired' }
     const { destinationKey } = challenge
-    const waiting = this.#waits.remainingMs(destinationKey)
-    if (waiting > 0) return { outcome: 'throttled', retryAfterMs: waiting, payload: { ...challenge.payload } }
+    const { suspended, waitMs } = this.#throttle.state(destinationKey)
+    if (waitMs > 0) return { outcome: 'throttled', retryAfterMs: waitMs, payload: { ...challenge.payload } }
     if (codeHashes.includes(challenge.codeHash)) {
       const snapshot: MemorySnapshot = {
         challenge: copy(challenge), expiresAt: this.#now() + this.#challenges.remainingMs(challengeId)
       }
       // the pointer stays to lapse, so reinstate can tell whether a newer challenge replaced this one
       this.#challenges.delete(challengeId)
-      const suspended = this.#suspended.has(destinationKey)
-      if (!suspended) this.#failures.delete(destinationKey)
+      this.#throttle.succeed(destinationKey)
       return { outcome: 'verified', payload: { ...challenge.payload }, snapshot: snapshot as unknown as ChallengeSnapshot, suspended }
     }
-    const failures = (this.#failures.get(destinationKey) ?? 0) + 1
-    this.#failures.set(destinationKey, failures, throttle.memoryMs)
-    if (failures >= throttle.suspendAfter) this.#suspended.add(destinationKey)
-    let notify = false
-    const delayMs = throttleDelayMs(failures, throttle)
-    if (delayMs > 0) {
-      this.#waits.set(destinationKey, true, delayMs)
-      if (this.#notices.remainingMs(destinationKey) <= 0) {
-        this.#notices.set(destinationKey, true, throttle.noticeIntervalMs)
-        notify = true
-      }
-    }
+    this.#throttle.count(destinationKey, throttle)
+    const notify = this.#throttle.fail(destinationKey, throttle)
     challenge.attempts += 1
     const remainingAttempts = challenge.maxAttempts - challenge.attempts
     if (remainingAttempts > 0) return { outcome: 'invalid', remainingAttempts, payload: { ...challenge.payload }, notify }
@@ -201,10 +177,7 @@ export class MemoryOtpStore implements OtpStore {
   }
 
   async clearFailures (destinationKey: string): Promise<void> {
-    this.#failures.delete(destinationKey)
-    this.#waits.delete(destinationKey)
-    this.#notices.delete(destinationKey)
-    this.#suspended.delete(destinationKey)
+    this.#throttle.clear(destinationKey)
   }
 
   async peekChallenge (challengeId: string): Promise<PendingChallenge | null> {

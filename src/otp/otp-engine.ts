@@ -2,44 +2,26 @@ import { randomBytes } from 'node:crypto'
 import { AppError } from '../errors.ts'
 import type { Config } from '../config.ts'
 import { destinationKey, generateCode, hashCode, newChallengeId } from './codes.ts'
-import { isChallengeId, type ChallengePayload, type ChallengeSnapshot, type IssuedCode, type ThrottleLimits, type OtpStore, type SendLimits, type SendRefusal } from './otp-store.ts'
-import { FAILURE_MEMORY_MS, THROTTLE_BASE_DELAY_MS, THROTTLE_NOTICE_INTERVAL_MS } from '../throttling.ts'
+import { isChallengeId, type ChallengePayload, type ChallengeSnapshot, type OtpStore, type SendLimits } from './otp-store.ts'
+import {
+  issuedChallenge, type CodeDeliveryAction, type IssuedChallenge, type StartChallengeInput, type VerifiedChallenge
+} from './challenges.ts'
+import type { ThrottleLimits } from '../throttling.ts'
+import {
+  assertPolicy, limitIdentity, policyFromConfig, sendLimitsOf, throttleLimitsOf, type OtpPolicy
+} from './otp-policy.ts'
+import { aboutChallenge, sendRefused, throttled } from './otp-refusals.ts'
 import { parseTestIdentifiers, type TestCodeMatcher } from './test-identifiers.ts'
 import { NO_METRICS, type Metrics } from '../metrics/metrics.ts'
 
-// route schemas validate challenge ids with it; the HTTP layer only needs this module
+// route schemas validate challenge ids with it, and the audit log reads refusals with challengeOf: the layers
+// above only need this module
 export { CHALLENGE_ID_PATTERN } from './otp-store.ts'
-
-/** What a delivery worker does with a queued code (OtpEngine.deliveryOf). */
-export type CodeDeliveryAction = 'send' | 'rehearse' | 'drop'
-
-export interface OtpPolicy {
-  codeLength: number
-  ttlSeconds: number
-  maxAttempts: number
-  cooldownSeconds: number
-  quota: number
-  quotaWindowSeconds: number
-  dailyQuota: number
-  /** consecutive wrong codes per destination answered without a wait */
-  throttleAfterFailures: number
-  /** the longest wait between two verifications of a throttled destination */
-  throttleMaxSeconds: number
-  /** consecutive wrong codes that suspend code logins for the destination */
-  suspendAfterFailures: number
-}
-const DAY_MS = 86_400_000
-
-/**
- * Email plus-aliases (`a+x@`, `a+y@`) are one mailbox: they share every per-destination limit (cooldown, quotas,
- * throttling), so aliases cannot multiply a mailbox's budget. Accounts stay per address.
- */
-export function limitIdentity (channel: 'email' | 'sms', destination: string): string {
-  if (channel !== 'email') return destination
-  const at = destination.lastIndexOf('@')
-  const plus = destination.indexOf('+')
-  return plus > 0 && plus < at ? destination.slice(0, plus) + destination.slice(at) : destination
-}
+export { challengeOf } from './otp-refusals.ts'
+export type { OtpPolicy } from './otp-policy.ts'
+export type {
+  ChallengeDetails, CodeDeliveryAction, IssuedChallenge, StartChallengeInput, VerifiedChallenge
+} from './challenges.ts'
 
 export interface OtpEngineOptions {
   store: OtpStore
@@ -59,102 +41,18 @@ export interface OtpEngineOptions {
   metrics?: Metrics
 }
 
-export interface StartChallengeInput {
-  purpose: string
-  channel: 'email' | 'sms'
-  /** normalised by the caller */
-  destination: string
-  userId?: string | null
-  locale?: string | null
-  /** false = decoy (closed sign-up, disabled user): counted like a real one, never accepted by the caller */
-  deliverable?: boolean
-}
-
-/** What a challenge is about, as start, resend and verify hand it back. */
-export interface ChallengeDetails extends ChallengePayload {
-  challengeId: string
-}
-
-export interface VerifiedChallenge extends ChallengeDetails {
-  /** the code was right, but code logins for this destination are suspended (SUSPEND_AFTER_FAILURES) */
-  suspended: boolean
-  /**
-   * Undoes this verify when the work that depends on it failed (a database was unavailable): the challenge comes
-   * back with its code, attempts and remaining TTL, so the same code works once more. Resolves false, changing
-   * nothing, when it has lapsed meanwhile, a newer challenge replaced it, or this was already called. Rejects when
-   * the store is unreachable. A function, so the snapshot it closes over (it holds the code hash) is never
-   * serialised or logged with the challenge.
-   */
-  reinstate: () => Promise<boolean>
-}
-
-export interface IssuedChallenge extends ChallengeDetails {
-  /** to deliver, never to log */
-  code: string
-  isTestIdentifier: boolean
-  expiresAt: Date
-  resendAfter: Date
-}
-
-/** Whole seconds to wait, rounded up: a client retrying after them is never early. */
-const retryAfterSeconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000))
-
-/** `limit` is the budget that ran out, for RateLimit-Limit: one code per cooldown, or a quota. */
-function refuse ({ outcome, retryAfterMs }: SendRefusal, policy: OtpPolicy): never {
-  const retryAfter = retryAfterSeconds(retryAfterMs)
-  if (outcome === 'cooldown') throw new AppError('cooldown', { retryAfter, limit: 1 })
-  if (outcome === 'daily_quota') {
-    throw new AppError('rate_limited', { retryAfter, limit: policy.dailyQuota, detail: 'Too many codes were sent to this destination today; try again later' })
-  }
-  throw new AppError('rate_limited', { retryAfter, limit: policy.quota, detail: 'Too many codes were sent to this destination; try again later' })
-}
-
-const throttled = (retryAfterMs: number) => new AppError('rate_limited', {
-  retryAfter: retryAfterSeconds(retryAfterMs),
-  detail: 'Too many wrong codes for this destination; wait before trying again'
-})
-
-const CHALLENGE = Symbol('challenge')
-
-/** Tags a refused verify's error with whose challenge it was (not enumerable: never logged nor sent). */
-function aboutChallenge (error: AppError, payload: ChallengePayload | undefined): AppError {
-  if (payload !== undefined) Object.defineProperty(error, CHALLENGE, { value: payload, enumerable: false })
-  return error
-}
-
-/** The challenge a refused verify was about (invalid_code, too_many_attempts, a throttle wait), for the audit log. */
-export const challengeOf = (error: unknown): ChallengePayload | null =>
-  (error as { [CHALLENGE]?: ChallengePayload } | null)?.[CHALLENGE] ?? null
-
-function issuedChallenge (challengeId: string, code: string, issued: IssuedCode): IssuedChallenge {
-  return {
-    challengeId,
-    code,
-    ...issued.payload,
-    isTestIdentifier: issued.fixedCode,
-    expiresAt: new Date(issued.expiresAt),
-    resendAfter: new Date(issued.resendAfter)
-  }
-}
-
-function assertPolicy (policy: OtpPolicy): void {
-  const positive = [
-    'codeLength', 'ttlSeconds', 'maxAttempts', 'quota', 'quotaWindowSeconds', 'dailyQuota', 'throttleMaxSeconds', 'suspendAfterFailures'
-  ] as const
-  for (const name of positive) if (!(policy[name] > 0)) throw new Error(`OTP policy ${name} must be positive`)
-  if (!(policy.cooldownSeconds >= 0)) throw new Error('OTP policy cooldownSeconds must not be negative')
-  if (!(policy.throttleAfterFailures >= 0)) throw new Error('OTP policy throttleAfterFailures must not be negative')
-  if (!Number.isInteger(policy.codeLength) || policy.codeLength > 15) throw new Error('OTP policy codeLength must be an integer up to 15')
-}
-
-/** One-time codes: issue, resend, verify and withdraw challenges, with the per-destination limits of the policy. */
+/**
+ * One-time codes: issue, resend, verify and withdraw challenges, with the per-destination limits of the policy.
+ * Test identifiers are decided here, not in the store: their fixed code is the code issued (and resent), and with
+ * skipQuotaForTestIdentifiers their sends are `exempt` from the store's send limits.
+ */
 export class OtpEngine {
   readonly #store: OtpStore
   readonly #peppers: string[]
   readonly #policy: OtpPolicy
-  readonly #testCodeFor: TestCodeMatcher
-  readonly #skipQuotaForTestIdentifiers: boolean
+  readonly #testCodeFor: TestCodeMatcher | undefined
   readonly #sendLimits: SendLimits
+  readonly #testSendLimits: SendLimits
   readonly #throttle: ThrottleLimits
   readonly #onThrottled: (challenge: ChallengePayload) => void
   readonly #metrics: Metrics
@@ -164,26 +62,11 @@ export class OtpEngine {
     this.#store = options.store
     this.#peppers = options.previousPepper === undefined ? [options.pepper] : [options.pepper, options.previousPepper]
     this.#policy = { ...options.policy }
-    this.#testCodeFor = options.testCodeFor ?? (() => undefined)
-    this.#skipQuotaForTestIdentifiers = options.skipQuotaForTestIdentifiers ?? false
+    this.#testCodeFor = options.testCodeFor
     this.#metrics = options.metrics ?? NO_METRICS
-    const ms = (seconds: number) => Math.round(seconds * 1000)
-    this.#sendLimits = {
-      ttlMs: ms(this.#policy.ttlSeconds),
-      cooldownMs: ms(this.#policy.cooldownSeconds),
-      quota: this.#policy.quota,
-      quotaWindowMs: ms(this.#policy.quotaWindowSeconds),
-      dailyQuota: this.#policy.dailyQuota,
-      dailyWindowMs: DAY_MS
-    }
-    this.#throttle = {
-      freeFailures: this.#policy.throttleAfterFailures,
-      baseDelayMs: THROTTLE_BASE_DELAY_MS,
-      maxDelayMs: ms(this.#policy.throttleMaxSeconds),
-      suspendAfter: this.#policy.suspendAfterFailures,
-      memoryMs: FAILURE_MEMORY_MS,
-      noticeIntervalMs: THROTTLE_NOTICE_INTERVAL_MS
-    }
+    this.#sendLimits = sendLimitsOf(this.#policy)
+    this.#testSendLimits = { ...this.#sendLimits, exempt: options.skipQuotaForTestIdentifiers ?? false }
+    this.#throttle = throttleLimitsOf(this.#policy)
     this.#onThrottled = options.onThrottled ?? (() => {})
   }
 
@@ -191,13 +74,18 @@ export class OtpEngine {
     return destinationKey(this.#peppers[0]!, limitIdentity(channel, destination))
   }
 
+  /** The code to issue for `destination` and the limits its send is held to: a test identifier's, or a new one. */
+  #codeFor (destination: string | undefined): { code: string, isTestIdentifier: boolean, limits: SendLimits } {
+    const fixedCode = destination === undefined ? undefined : this.#testCodeFor?.(destination)
+    if (fixedCode !== undefined) return { code: fixedCode, isTestIdentifier: true, limits: this.#testSendLimits }
+    return { code: generateCode(this.#policy.codeLength), isTestIdentifier: false, limits: this.#sendLimits }
+  }
+
   /** Throws cooldown, or rate_limited (a quota full). */
   async startChallenge (input: StartChallengeInput): Promise<IssuedChallenge> {
     const { purpose, channel, destination } = input
     if (purpose === '') throw new TypeError('startChallenge needs a purpose')
-    const pepper = this.#peppers[0]!
-    const fixedCode = this.#testCodeFor(destination)
-    const code = fixedCode ?? generateCode(this.#policy.codeLength)
+    const { code, isTestIdentifier, limits } = this.#codeFor(destination)
     const destKey = this.#destinationKey(channel, destination)
     const challengeId = newChallengeId(destKey)
     const result = await this.#store.startChallenge({
@@ -211,28 +99,26 @@ export class OtpEngine {
         locale: input.locale ?? null,
         deliverable: input.deliverable ?? true
       },
-      codeHash: hashCode(pepper, challengeId, code),
-      maxAttempts: this.#policy.maxAttempts,
-      fixedCode: fixedCode !== undefined,
-      skipSendLimits: fixedCode !== undefined && this.#skipQuotaForTestIdentifiers
-    }, this.#sendLimits)
-    if (result.outcome !== 'issued') refuse(result, this.#policy)
-    return issuedChallenge(challengeId, code, result)
+      codeHash: hashCode(this.#peppers[0]!, challengeId, code),
+      maxAttempts: this.#policy.maxAttempts
+    }, limits)
+    if (result.outcome !== 'issued') throw sendRefused(result, this.#policy)
+    return issuedChallenge(challengeId, code, isTestIdentifier, result)
   }
 
-  /** Same id, a new code, attempts back to 0. Throws challenge_expired, cooldown or rate_limited. */
+  /**
+   * Same id, a new code, attempts back to 0. Throws challenge_expired, cooldown or rate_limited. With test
+   * identifiers configured the challenge's destination is read first (one more round trip): it decides the code.
+   */
   async resendChallenge (challengeId: string): Promise<IssuedChallenge> {
     if (!isChallengeId(challengeId)) throw new AppError('challenge_expired')
-    const code = generateCode(this.#policy.codeLength)
-    const result = await this.#store.resendChallenge(
-      challengeId, hashCode(this.#peppers[0]!, challengeId, code), this.#sendLimits
-    )
+    const pending = this.#testCodeFor === undefined ? null : await this.#store.peekChallenge(challengeId)
+    const { code, isTestIdentifier, limits } = this.#codeFor(pending?.payload.destination)
+    const codeHash = hashCode(this.#peppers[0]!, challengeId, code)
+    const result = await this.#store.resendChallenge(challengeId, codeHash, limits)
     if (result.outcome === 'expired') throw new AppError('challenge_expired')
-    if (result.outcome !== 'issued') refuse(result, this.#policy)
-    if (!result.fixedCode) return issuedChallenge(challengeId, code, result)
-    const fixedCode = this.#testCodeFor(result.payload.destination)
-    if (fixedCode === undefined) throw new Error('a test identifier challenge was resent, but its destination is no longer a test identifier')
-    return issuedChallenge(challengeId, fixedCode, result)
+    if (result.outcome !== 'issued') throw sendRefused(result, this.#policy)
+    return issuedChallenge(challengeId, code, isTestIdentifier, result)
   }
 
   /**
@@ -319,21 +205,6 @@ export class OtpEngine {
   }
 }
 
-export function policyFromConfig (config: Config): OtpPolicy {
-  return {
-    codeLength: config.OTP_CODE_LENGTH,
-    ttlSeconds: config.OTP_TTL_SECONDS,
-    maxAttempts: config.OTP_MAX_ATTEMPTS,
-    cooldownSeconds: config.OTP_RESEND_COOLDOWN_SECONDS,
-    quota: config.OTP_SEND_QUOTA,
-    quotaWindowSeconds: config.OTP_SEND_QUOTA_WINDOW_SECONDS,
-    dailyQuota: config.OTP_DAILY_QUOTA,
-    throttleAfterFailures: config.OTP_THROTTLE_AFTER_FAILURES,
-    throttleMaxSeconds: config.OTP_THROTTLE_MAX_SECONDS,
-    suspendAfterFailures: config.SUSPEND_AFTER_FAILURES
-  }
-}
-
 /**
  * The engine as configured. Without OTP_PEPPER (refused in production by loadConfig) a random pepper is made:
  * codes then do not survive a restart, which is fine on a laptop. Test identifiers are honoured in production
@@ -342,7 +213,8 @@ export function policyFromConfig (config: Config): OtpPolicy {
 export function createOtpEngine (
   config: Config, store: OtpStore, metrics: Metrics = NO_METRICS, hooks: Pick<OtpEngineOptions, 'onThrottled'> = {}
 ): OtpEngine {
-  const honourTestIdentifiers = config.NODE_ENV !== 'production' || config.ALLOW_TEST_IDENTIFIERS
+  const honourTestIdentifiers = config.TEST_IDENTIFIERS.length > 0 &&
+    (config.NODE_ENV !== 'production' || config.ALLOW_TEST_IDENTIFIERS)
   return new OtpEngine({
     store,
     pepper: config.OTP_PEPPER ?? randomBytes(32).toString('base64url'),

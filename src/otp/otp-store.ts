@@ -1,4 +1,4 @@
-import type { ThrottleSteps } from '../throttling.ts'
+import type { ThrottleLimits } from '../throttling.ts'
 
 /**
  * A challenge id is `<bucket>.<random>`: the bucket (4 hex chars of the destination key) is the Redis Cluster
@@ -30,14 +30,15 @@ export interface NewChallenge {
   payload: ChallengePayload
   codeHash: string
   maxAttempts: number
-  /** the code is a test identifier's fixed code: resend keeps the stored hash */
-  fixedCode: boolean
-  /** lift cooldown and quotas (test identifiers); throttling still applies */
-  skipSendLimits: boolean
 }
 
 export interface SendLimits {
   ttlMs: number
+  /**
+   * true: this send is neither checked against nor counted in the destination's cooldown and quotas (a destination
+   * its caller exempts from them); the code still lapses with ttlMs and wrong codes are still throttled
+   */
+  exempt?: boolean
   /** per destination and purpose; 0 = none */
   cooldownMs: number
   /** codes per destination within quotaWindowMs (sliding window) */
@@ -48,20 +49,6 @@ export interface SendLimits {
   dailyWindowMs: number
 }
 
-/**
- * Throttling of wrong codes per destination (see src/throttling.ts): the first `freeFailures` consecutive
- * failures cost nothing; each one after makes the destination wait `baseDelayMs`, doubling up to `maxDelayMs`,
- * before a verification is accepted. A success ends the run. `suspendAfter` consecutive failures suspend code
- * logins for the destination until `clearFailures`.
- */
-export interface ThrottleLimits extends ThrottleSteps {
-  suspendAfter: number
-  /** how long a run of failures is remembered after its last failure */
-  memoryMs: number
-  /** at most one throttle notice per destination within this */
-  noticeIntervalMs: number
-}
-
 /** A send refused by a per-destination limit; retryAfterMs > 0. */
 export interface SendRefusal { outcome: 'cooldown' | 'quota' | 'daily_quota', retryAfterMs: number }
 
@@ -69,7 +56,6 @@ export interface SendRefusal { outcome: 'cooldown' | 'quota' | 'daily_quota', re
 export interface IssuedCode {
   outcome: 'issued'
   payload: ChallengePayload
-  fixedCode: boolean
   createdAt: number
   expiresAt: number
   resendAfter: number
@@ -99,13 +85,13 @@ export type VerifyResult =
  * Where challenges and their per-destination counters live. Every method is atomic (one Lua script on Redis),
  * every entry expires by itself, and expiry is the store's clock, never the caller's.
  *
- * - `startChallenge`: (unless skipSendLimits) refused with `cooldown` while the destination+purpose cooldown runs,
+ * - `startChallenge`: (unless limits.exempt) refused with `cooldown` while the destination+purpose cooldown runs,
  *   `daily_quota` when the destination's daily window is full and `quota` when its short window is full.
  *   A throttled or suspended destination still gets codes: throttling delays verifications, never sends.
  *   Otherwise stores the challenge for ttlMs, deletes the previous challenge of the same destination+purpose,
- *   and (unless skipSendLimits) starts the cooldown and takes a quota slot.
+ *   and (unless limits.exempt) starts the cooldown and takes a quota slot.
  * - `resendChallenge`: an unknown or expired id is `expired`. Same refusals as start; otherwise replaces the code
- *   hash (kept when fixedCode), resets attempts to 0, renews the TTL and takes a new cooldown and quota slot.
+ *   hash, resets attempts to 0, renews the TTL and (unless limits.exempt) takes a new cooldown and quota slot.
  *   The destination's failure count is untouched.
  * - `verifyChallenge`: unknown, expired or another purpose is `expired` with nothing consumed; a destination whose
  *   throttle wait runs is `throttled` with nothing consumed. A hash equal to one of codeHashes deletes the
@@ -113,8 +99,9 @@ export type VerifyResult =
  *   whether the destination is suspended, and a snapshot (every stored field and its expiry, read in the same
  *   atomic step); the destination+purpose pointer is left to lapse with its TTL, so a later reinstate can tell
  *   whether a newer challenge replaced this one. Otherwise the attempt is counted on the challenge and extends the
- *   destination's run of consecutive failures (see ThrottleLimits: a wait, the notice flag, suspension); the answer
- *   is `invalid` with the attempts left, or `exhausted` when none are left, and then the challenge is deleted.
+ *   destination's run of consecutive failures (the throttle of src/throttling.ts: a wait, the notice flag,
+ *   suspension); the answer is `invalid` with the attempts left, or `exhausted` when none are left, and then the
+ *   challenge is deleted.
  * - `clearFailures`: ends the run of failures, the wait and the suspension of a destination (an operator's act, or
  *   a recovery-code sign-in).
  *   `invalid`, `exhausted` and `throttled` hand back the challenge's payload, so the caller knows whose code it was.

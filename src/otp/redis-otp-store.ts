@@ -3,9 +3,11 @@ import { randomBytes } from 'node:crypto'
 import type { Cluster, Redis } from 'ioredis'
 import { SLIDING_WINDOW_LUA } from '../redis-lua/sliding-window.ts'
 import { withScripts, type ScriptCommands } from '../redis-lua/define-scripts.ts'
+import { FAILURE_THROTTLE_LUA, throttleArgs } from '../redis-lua/failure-throttle.ts'
+import type { ThrottleLimits } from '../throttling.ts'
 import {
   isChallengeId,
-  type ChallengePayload, type ChallengeSnapshot, type IssuedCode, type ThrottleLimits, type NewChallenge, type OtpStore,
+  type ChallengePayload, type ChallengeSnapshot, type IssuedCode, type NewChallenge, type OtpStore,
   type PendingChallenge, type ResendResult, type SendLimits, type SendRefusal, type StartResult, type VerifyResult
 } from './otp-store.ts'
 
@@ -14,7 +16,7 @@ const prelude = SLIDING_WINDOW_LUA + lua('lib')
 const SCRIPTS = {
   otpStartChallenge: { numberOfKeys: 4, lua: prelude + lua('start') },
   otpResendChallenge: { numberOfKeys: 1, lua: prelude + lua('resend') },
-  otpVerifyChallenge: { numberOfKeys: 1, lua: prelude + lua('verify') },
+  otpVerifyChallenge: { numberOfKeys: 1, lua: prelude + FAILURE_THROTTLE_LUA + lua('verify') },
   otpWithdrawChallenge: { numberOfKeys: 1, lua: prelude + lua('withdraw') },
   otpReinstateChallenge: { numberOfKeys: 1, lua: prelude + lua('reinstate') }
 }
@@ -30,19 +32,18 @@ type OtpCommands = ScriptCommands<ScriptName>
 const slotId = () => randomBytes(9).toString('base64url')
 
 function issued (reply: Reply): IssuedCode | SendRefusal {
-  const [outcome, payload, fixed, createdAt, expiresAt, resendAfter] = reply
+  const [outcome, payload, createdAt, expiresAt, resendAfter] = reply
   if (outcome !== 'issued') return { outcome: outcome as SendRefusal['outcome'], retryAfterMs: Number(payload) }
   return {
     outcome,
     payload: JSON.parse(String(payload)) as ChallengePayload,
-    fixedCode: fixed === '1',
     createdAt: Number(createdAt),
     expiresAt: Number(expiresAt),
     resendAfter: Number(resendAfter)
   }
 }
 
-const flag = (value: boolean) => value ? '1' : '0'
+const flag = (value: boolean | undefined) => value === true ? '1' : '0'
 
 export interface RedisOtpStoreOptions {
   /** prepended to every key; no braces, so the {bucket} hash tag stays the first. Default `otp:` */
@@ -103,8 +104,8 @@ export class RedisOtpStore implements OtpStore {
     const reply = await this.#commands.otpStartChallenge(
       this.#challengeKey(challengeId), `${base}p:${payload.purpose}`, `${base}cd:${payload.purpose}`, `${base}q`, this.#clock(),
       base, payload.purpose, JSON.stringify(payload), challenge.codeHash, challenge.maxAttempts, limits.ttlMs,
-      flag(challenge.fixedCode), flag(challenge.skipSendLimits), limits.cooldownMs, limits.quota, limits.quotaWindowMs,
-      slotId(), limits.dailyQuota, limits.dailyWindowMs
+      flag(limits.exempt), limits.cooldownMs, limits.quota, limits.quotaWindowMs, slotId(), limits.dailyQuota,
+      limits.dailyWindowMs
     ) as Reply
     return issued(reply)
   }
@@ -112,8 +113,8 @@ export class RedisOtpStore implements OtpStore {
   async resendChallenge (challengeId: string, codeHash: string, limits: SendLimits): Promise<ResendResult> {
     if (!isChallengeId(challengeId)) return { outcome: 'expired' }
     const reply = await this.#commands.otpResendChallenge(
-      this.#challengeKey(challengeId), this.#clock(), codeHash, limits.ttlMs, limits.cooldownMs, limits.quota,
-      limits.quotaWindowMs, slotId(), limits.dailyQuota, limits.dailyWindowMs
+      this.#challengeKey(challengeId), this.#clock(), codeHash, limits.ttlMs, flag(limits.exempt), limits.cooldownMs,
+      limits.quota, limits.quotaWindowMs, slotId(), limits.dailyQuota, limits.dailyWindowMs
     ) as Reply
     return reply[0] === 'expired' ? { outcome: 'expired' } : issued(reply)
   }
@@ -123,8 +124,8 @@ export class RedisOtpStore implements OtpStore {
   ): Promise<VerifyResult> {
     if (!isChallengeId(challengeId)) return { outcome: 'expired' }
     const [outcome, value, third, fields, suspended] = await this.#commands.otpVerifyChallenge(
-      this.#challengeKey(challengeId), this.#clock(), purpose, codeHashes[0] ?? '', codeHashes[1] ?? '', throttle.freeFailures,
-      throttle.baseDelayMs, throttle.maxDelayMs, throttle.suspendAfter, throttle.memoryMs, throttle.noticeIntervalMs
+      this.#challengeKey(challengeId), this.#clock(), purpose, codeHashes[0] ?? '', codeHashes[1] ?? '',
+      ...throttleArgs(throttle)
     ) as [string, string | number, number?, (string[] | string)?, number?]
     const notify = Number(third) === 1
     switch (outcome) {
@@ -146,7 +147,8 @@ export class RedisOtpStore implements OtpStore {
 
   async clearFailures (destinationKey: string): Promise<void> {
     const base = this.#destinationBase(destinationKey)
-    // one slot: every key carries the destination's {bucket} tag
+    // the throttle's run, wait, suspension and notice, as verify.lua names them; one slot: every key carries the
+    // destination's {bucket} tag
     await this.#client.del(`${base}f`, `${base}l`, `${base}s`, `${base}n`)
   }
 

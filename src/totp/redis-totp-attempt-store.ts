@@ -1,13 +1,17 @@
 import { readFileSync } from 'node:fs'
 import type { Cluster, Redis } from 'ioredis'
 import { withScripts, type ScriptCommands } from '../redis-lua/define-scripts.ts'
-import type { AttemptStart, TotpAttemptStore, TotpThrottleLimits } from './totp-attempt-store.ts'
+import { FAILURE_THROTTLE_LUA, throttleArgs } from '../redis-lua/failure-throttle.ts'
+import type { ThrottleLimits } from '../throttling.ts'
+import type { AttemptStart, TotpAttemptStore } from './totp-attempt-store.ts'
 
 const lua = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8')
+const throttled = (name: string) => ({ numberOfKeys: 4, lua: FAILURE_THROTTLE_LUA + lua(name) })
 const SCRIPTS = {
-  totpBeginAttempt: { numberOfKeys: 3, lua: lua('begin') },
-  totpFailAttempt: { numberOfKeys: 3, lua: lua('fail') },
-  totpForgiveAttempt: { numberOfKeys: 1, lua: lua('forgive') },
+  totpBeginAttempt: throttled('begin'),
+  totpFailAttempt: throttled('fail'),
+  totpSucceedAttempt: throttled('succeed'),
+  totpForgiveAttempt: throttled('forgive'),
   totpClaimStep: { numberOfKeys: 1, lua: lua('claim-step') }
 }
 
@@ -37,39 +41,35 @@ export class RedisTotpAttemptStore implements TotpAttemptStore {
     this.#prefix = keyPrefix
   }
 
-  #base (subject: string): string {
-    return this.#prefix + tag(subject)
+  /** the subject's throttle keys, in the order the scripts' throttle_keys takes them: run, wait, suspension, notice */
+  #keys (subject: string): string[] {
+    const base = this.#prefix + tag(subject)
+    return [`${base}:r`, `${base}:w`, `${base}:x`, `${base}:n`]
   }
 
-  async beginAttempt (subject: string, limits: TotpThrottleLimits): Promise<AttemptStart> {
-    const base = this.#base(subject)
+  async beginAttempt (subject: string, limits: ThrottleLimits): Promise<AttemptStart> {
     const [outcome, retryAfterMs] = await this.#client.totpBeginAttempt(
-      `${base}:r`, `${base}:w`, `${base}:x`, limits.freeFailures, limits.baseDelayMs, limits.maxDelayMs, limits.memoryMs
+      ...this.#keys(subject), ...throttleArgs(limits)
     ) as [string, number?]
     if (outcome === 'allowed' || outcome === 'suspended') return { outcome }
     return { outcome: 'throttled', retryAfterMs: Number(retryAfterMs) }
   }
 
-  async failAttempt (subject: string, limits: TotpThrottleLimits): Promise<boolean> {
-    const base = this.#base(subject)
-    const notify = await this.#client.totpFailAttempt(
-      `${base}:r`, `${base}:x`, `${base}:n`, limits.freeFailures, limits.suspendAfter, limits.noticeIntervalMs
-    )
-    return Number(notify) === 1
+  async failAttempt (subject: string, limits: ThrottleLimits): Promise<boolean> {
+    return Number(await this.#client.totpFailAttempt(...this.#keys(subject), ...throttleArgs(limits))) === 1
   }
 
   async succeedAttempt (subject: string): Promise<void> {
-    const base = this.#base(subject)
-    await this.#client.del(`${base}:r`, `${base}:w`)
+    await this.#client.totpSucceedAttempt(...this.#keys(subject))
   }
 
   async forgiveAttempt (subject: string): Promise<void> {
-    await this.#client.totpForgiveAttempt(`${this.#base(subject)}:r`)
+    await this.#client.totpForgiveAttempt(...this.#keys(subject))
   }
 
   async clearFailures (subject: string): Promise<void> {
-    const base = this.#base(subject)
-    await this.#client.del(`${base}:r`, `${base}:w`, `${base}:x`, `${base}:n`)
+    // one slot: every key carries the subject's hash tag
+    await this.#client.del(...this.#keys(subject))
   }
 
   async claimStep (userId: string, step: number, ttlMs: number): Promise<boolean> {

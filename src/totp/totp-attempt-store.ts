@@ -1,17 +1,4 @@
-import type { ThrottleSteps } from '../throttling.ts'
-
-/**
- * Growing throttling of wrong authenticator codes per subject (see src/throttling.ts): the first
- * `freeFailures` consecutive failures cost nothing, each further one makes the subject wait `baseDelayMs`, doubling
- * up to `maxDelayMs`; `suspendAfter` consecutive failures suspend the subject until `clearFailures`.
- */
-export interface TotpThrottleLimits extends ThrottleSteps {
-  suspendAfter: number
-  /** how long a run of failures is remembered after its last attempt */
-  memoryMs: number
-  /** at most one throttle notice per subject within this */
-  noticeIntervalMs: number
-}
+import type { ThrottleLimits } from '../throttling.ts'
 
 export type AttemptStart = { outcome: 'allowed' } | { outcome: 'throttled', retryAfterMs: number } | { outcome: 'suspended' }
 
@@ -20,13 +7,14 @@ export type AttemptStart = { outcome: 'allowed' } | { outcome: 'throttled', retr
  * remembers the last accepted time step per user. Every method is atomic (one Lua script or command on Redis);
  * every entry but a suspension expires by itself, on the store's own clock.
  *
- * An attempt counts as a failure from `beginAttempt` on, so attempts in flight extend the run too and concurrent
- * guesses cannot slip past the wait:
+ * The throttle is the one of src/throttling.ts (a run of failures, a doubling wait, suspension, notices; see
+ * ThrottleLimits). An attempt counts as a failure from `beginAttempt` on, so attempts in flight extend the run too
+ * and concurrent guesses cannot slip past the wait:
  * - `beginAttempt`: `suspended` while the subject is suspended; `throttled` with the ms left while its wait runs.
  *   Otherwise the run grows by one (and, beyond freeFailures, starts the next wait): `allowed`.
  * - `failAttempt`: the attempt stays counted; a run that reached suspendAfter suspends the subject. Answers true
  *   when the run is throttled and no notice was due within noticeIntervalMs (then one is due now).
- * - `succeedAttempt`: the attempt succeeded: the run and its wait end.
+ * - `succeedAttempt`: the attempt succeeded: the run and its wait end, unless the subject was suspended meanwhile.
  * - `forgiveAttempt`: the attempt failed on our side and does not count.
  * - `clearFailures`: the run, the wait and the suspension end (a recovery-code sign-in, or an operator).
  * - `claimStep`: true and remembers `step` for ttlMs when it is greater than the last step claimed for the user;
@@ -34,8 +22,8 @@ export type AttemptStart = { outcome: 'allowed' } | { outcome: 'throttled', retr
  * - `close`: releases what the store itself started (timers); an injected Redis client stays open.
  */
 export interface TotpAttemptStore {
-  beginAttempt (subject: string, limits: TotpThrottleLimits): Promise<AttemptStart>
-  failAttempt (subject: string, limits: TotpThrottleLimits): Promise<boolean>
+  beginAttempt (subject: string, limits: ThrottleLimits): Promise<AttemptStart>
+  failAttempt (subject: string, limits: ThrottleLimits): Promise<boolean>
   succeedAttempt (subject: string): Promise<void>
   forgiveAttempt (subject: string): Promise<void>
   clearFailures (subject: string): Promise<void>

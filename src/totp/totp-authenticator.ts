@@ -3,7 +3,8 @@ import { Secret, TOTP } from 'otpauth'
 import { AppError } from '../errors.ts'
 import { generateRecoveryCodes, hashRecoveryCode, isRecoveryCode } from './recovery-codes.ts'
 import type { SecretBox } from './secret-box.ts'
-import type { TotpAttemptStore, TotpThrottleLimits } from './totp-attempt-store.ts'
+import type { ThrottleLimits } from '../throttling.ts'
+import type { TotpAttemptStore } from './totp-attempt-store.ts'
 import type { TotpCredential, TotpCredentialRepository } from './totp-credential-repository.ts'
 
 /** RFC 6238 as authenticator apps expect it: HMAC-SHA-1, 6 digits, 30 s steps, one step of drift either way. */
@@ -30,7 +31,7 @@ export interface TotpAuthenticatorOptions {
   box: SecretBox
   /** shown by authenticator apps (APP_NAME) */
   issuer: string
-  throttle: TotpThrottleLimits
+  throttle: ThrottleLimits
   now: () => Date
   /** called (never awaited) when a user's wrong codes start a throttle wait, at most once per notice interval */
   onThrottled?: (userId: string) => void
@@ -68,7 +69,7 @@ export class TotpAuthenticator {
   readonly #attempts: TotpAttemptStore
   readonly #box: SecretBox
   readonly #issuer: string
-  readonly #throttle: TotpThrottleLimits
+  readonly #throttle: ThrottleLimits
   readonly #onThrottled: (userId: string) => void
   readonly #now: () => Date
   readonly #subjectKey: string

@@ -4,7 +4,10 @@ import { AppError } from '../../src/errors.ts'
 import {
   CHALLENGE_ID_PATTERN, OtpEngine, type IssuedChallenge, type OtpEngineOptions, type OtpPolicy, type VerifiedChallenge
 } from '../../src/otp/otp-engine.ts'
-import type { OtpStore } from '../../src/otp/otp-store.ts'
+import type { OtpStore, SendLimits } from '../../src/otp/otp-store.ts'
+import { newChallengeId } from '../../src/otp/codes.ts'
+import type { ThrottleLimits } from '../../src/throttling.ts'
+import { failureThrottleContract, type CodeAnswer, type ThrottledSubject } from './failure-throttle.ts'
 import { parseTestIdentifiers } from '../../src/otp/test-identifiers.ts'
 import { RedisOtpStore } from '../../src/otp/redis-otp-store.ts'
 import { connectWithOwnPrefix, elapseKeys, type TestRedisClient } from '../helpers/redis.ts'
@@ -76,6 +79,40 @@ const issuedFor = (destination: string, purpose = 'login') =>
 
 const otherCode = (code: string) => String((Number(code) + 1) % 10 ** code.length).padStart(code.length, '0')
 
+// a day-long code, and sends that are neither checked nor counted: the throttle alone is under test
+const UNMETERED: SendLimits = {
+  ttlMs: 86_400_000, exempt: true, cooldownMs: 0, quota: 1, quotaWindowMs: 1000, dailyQuota: 1, dailyWindowMs: 1000
+}
+
+/** A destination of `store` under the failure throttle contract: wrong and right codes of a pending challenge. */
+async function throttledDestination (store: OtpStore, limits: ThrottleLimits): Promise<ThrottledSubject> {
+  const destinationKey = randomBytes(16).toString('hex')
+  const start = async () => {
+    const challengeId = newChallengeId(destinationKey)
+    const payload = {
+      purpose: 'login', channel: 'email' as const, destination: 'throttled', userId: null, locale: null, deliverable: true
+    }
+    await store.startChallenge({ challengeId, destinationKey, payload, codeHash: 'right', maxAttempts: 1000 }, UNMETERED)
+    return challengeId
+  }
+  let challengeId = await start()
+  const verify = async (hash: string): Promise<CodeAnswer> => {
+    const answer = await store.verifyChallenge(challengeId, 'login', [hash], limits)
+    if (answer.outcome === 'throttled') return { waitMs: answer.retryAfterMs }
+    if (answer.outcome === 'verified') {
+      challengeId = await start()
+      return { suspended: answer.suspended }
+    }
+    if (answer.outcome === 'invalid') return { notify: answer.notify }
+    throw new Error(`unexpected ${answer.outcome}`)
+  }
+  return {
+    wrong: () => verify('wrong'),
+    right: () => verify('right'),
+    clear: () => store.clearFailures(destinationKey)
+  }
+}
+
 /** Every behaviour of the OtpStore contract, driven through the engine, against the adapter `createHarness` builds. */
 export function otpStoreContract (t: TAP, createHarness: () => Promise<OtpStoreHarness>): void {
   let harness: OtpStoreHarness
@@ -98,6 +135,11 @@ export function otpStoreContract (t: TAP, createHarness: () => Promise<OtpStoreH
 
   t.before(async () => { harness = await createHarness() })
   t.teardown(async () => { await (harness as OtpStoreHarness | undefined)?.close() })
+
+  failureThrottleContract(t, {
+    subject: (limits) => throttledDestination(harness.store, limits),
+    elapse: (ms) => harness.elapse(ms)
+  })
 
   t.test('a code verifies once and hands back the challenge', async (t) => {
     const otp = engine()

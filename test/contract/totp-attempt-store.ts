@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import type { Test } from 'tap'
-import type { TotpAttemptStore, TotpThrottleLimits } from '../../src/totp/totp-attempt-store.ts'
+import type { ThrottleLimits } from '../../src/throttling.ts'
+import type { TotpAttemptStore } from '../../src/totp/totp-attempt-store.ts'
+import { failureThrottleContract, type ThrottledSubject } from './failure-throttle.ts'
 
 export interface TotpAttemptStoreHarness {
   store: TotpAttemptStore
@@ -12,7 +14,7 @@ export interface TotpAttemptStoreHarness {
 }
 
 // short enough for Redis to really wait them out
-const LIMITS: TotpThrottleLimits = {
+const LIMITS: ThrottleLimits = {
   freeFailures: 2, baseDelayMs: 200, maxDelayMs: 300, suspendAfter: 6, memoryMs: 60_000, noticeIntervalMs: 60_000
 }
 const subject = () => `u:${randomBytes(12).toString('hex')}`
@@ -33,11 +35,40 @@ async function fail (harness: TotpAttemptStoreHarness, who: string): Promise<boo
   return harness.store.failAttempt(who, LIMITS)
 }
 
+/** A subject of `store` under the failure throttle contract: each code one attempt, as TotpAuthenticator runs it. */
+function throttledSubject (store: TotpAttemptStore, limits: ThrottleLimits): ThrottledSubject {
+  const who = subject()
+  const begin = async () => {
+    const start = await store.beginAttempt(who, limits)
+    return start.outcome === 'throttled' ? { waitMs: start.retryAfterMs } : start.outcome
+  }
+  return {
+    wrong: async () => {
+      const start = await begin()
+      if (start === 'suspended') throw new Error('a wrong code of a suspended subject')
+      return start === 'allowed' ? { notify: await store.failAttempt(who, limits) } : start
+    },
+    right: async () => {
+      const start = await begin()
+      if (start !== 'allowed') return start === 'suspended' ? { suspended: true } : start
+      await store.succeedAttempt(who)
+      return { suspended: false }
+    },
+    clear: () => store.clearFailures(who)
+  }
+}
+
 /** The TotpAttemptStore contract (src/totp/totp-attempt-store.ts), run against every adapter. */
 export function totpAttemptStoreContract (t: Test, createHarness: () => Promise<TotpAttemptStoreHarness>): void {
   let harness: TotpAttemptStoreHarness
   t.beforeEach(async () => { harness = await createHarness() })
   t.afterEach(async () => { await harness.close() })
+
+  // each of its tests gets a harness of its own, like the tests below
+  failureThrottleContract(t, {
+    subject: async (limits) => throttledSubject(harness.store, limits),
+    elapse: (ms) => harness.elapse(ms)
+  })
 
   t.test('past the free failures each attempt makes the next wait, doubling up to the cap', async (t) => {
     const { store } = harness

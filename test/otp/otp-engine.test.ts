@@ -4,7 +4,9 @@ import { loadConfig, type Config } from '../../src/config.ts'
 import { AppError } from '../../src/errors.ts'
 import { hashCode } from '../../src/otp/codes.ts'
 import { MemoryOtpStore } from '../../src/otp/memory-otp-store.ts'
-import { createOtpEngine, OtpEngine, policyFromConfig } from '../../src/otp/otp-engine.ts'
+import { createOtpEngine, OtpEngine } from '../../src/otp/otp-engine.ts'
+import { policyFromConfig } from '../../src/otp/otp-policy.ts'
+import { parseTestIdentifiers } from '../../src/otp/test-identifiers.ts'
 import { DEFAULT_POLICY } from '../contract/otp-store.ts'
 
 const PEPPER = 'engine-test-pepper-0123456789abcdefghij'
@@ -75,6 +77,22 @@ t.test('TEST_IDENTIFIERS and TEST_IDENTIFIERS_SKIP_QUOTA', async (t) => {
   t.ok(await roundTrip(allowed, 'd@loadtest.example', '000000'), 'unless ALLOW_TEST_IDENTIFIERS')
 
   t.throws(() => setup(t, { TEST_IDENTIFIERS: '*@loadtest.example=0000' }), /"\*@loadtest\.example=0000"/)
+})
+
+t.test('a test identifier is decided by the engine from the destination, on each start and resend', async (t) => {
+  const store = new MemoryOtpStore()
+  t.teardown(() => store.close())
+  const policy = { ...DEFAULT_POLICY, cooldownSeconds: 0 }
+  const testers = new OtpEngine({ store, pepper: PEPPER, policy, testCodeFor: parseTestIdentifiers(['*@loadtest.example=000000'], 6) })
+  const plain = new OtpEngine({ store, pepper: PEPPER, policy })
+  const started = await plain.startChallenge({ purpose: 'login', channel: 'email', destination: 'later@loadtest.example' })
+  t.equal(started.isTestIdentifier, false, 'an engine without test identifiers issues a random code')
+  t.same([(await testers.resendChallenge(started.challengeId)).code, (await plain.resendChallenge(started.challengeId)).isTestIdentifier], ['000000', false], 'each resend decides again')
+  const fixed = await testers.startChallenge({ purpose: 'login', channel: 'email', destination: 'x@loadtest.example' })
+  const resent = await plain.resendChallenge(fixed.challengeId)
+  t.equal(resent.isTestIdentifier, false)
+  t.equal(await codeOf(plain.verifyChallenge({ challengeId: fixed.challengeId, code: resent.code, purpose: 'login' })), 'ok', 'the code resent replaced the fixed one')
+  t.equal(await codeOf(testers.resendChallenge('0000.AAAAAAAAAAAAAAAAAAAAAA')), 'challenge_expired', 'an unknown id, read first, is still expired')
 })
 
 t.test('a code of the wrong shape is a wrong attempt', async (t) => {

@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { Redis } from 'ioredis'
 import { OtpEngine } from '../../src/otp/otp-engine.ts'
 import { RedisOtpStore } from '../../src/otp/redis-otp-store.ts'
@@ -6,6 +6,7 @@ import { destinationKey, hashCode } from '../../src/otp/codes.ts'
 import type { ChallengeSnapshot } from '../../src/otp/otp-store.ts'
 import { createTestRedis, deleteKeys, listKeys, uniqueKeyPrefix } from '../helpers/redis.ts'
 import { DEFAULT_POLICY } from '../contract/otp-store.ts'
+import { parseTestIdentifiers } from '../../src/otp/test-identifiers.ts'
 
 const PEPPER = 'redis-store-test-pepper-0123456789abcdef'
 const client = createTestRedis()
@@ -16,6 +17,18 @@ t.teardown(async () => {
   await deleteKeys(client, keyPrefix)
   await client.quit()
 })
+
+/** The names of the commands the client sends from now on, until `t` ends. */
+function recordCommands (t: Test): string[] {
+  const sent: string[] = []
+  const sendCommand = client.sendCommand.bind(client)
+  client.sendCommand = (command, ...rest) => {
+    sent.push(command.name)
+    return sendCommand(command, ...rest)
+  }
+  t.teardown(() => { client.sendCommand = sendCommand })
+  return sent
+}
 
 t.test('key names: prefix, {bucket} hash tag first, no destination', async (t) => {
   const destination = 'key-names@example.org'
@@ -69,15 +82,20 @@ t.test('each operation is one round trip', async (t) => {
     await otp.withdrawChallenge(issued.challengeId)
   }
   await run() // loads the scripts (EVALSHA answered NOSCRIPT, then EVAL) on a fresh server
-  const sent: string[] = []
-  const sendCommand = client.sendCommand.bind(client)
-  client.sendCommand = (command, ...rest) => {
-    sent.push(command.name)
-    return sendCommand(command, ...rest)
-  }
-  t.teardown(() => { client.sendCommand = sendCommand })
+  const sent = recordCommands(t)
   await run()
   t.same(sent, ['evalsha', 'evalsha', 'evalsha', 'evalsha', 'evalsha', 'evalsha'], 'start, resend, two verifies, reinstate, withdraw')
+})
+
+t.test('with test identifiers configured a resend reads the destination first: one round trip more', async (t) => {
+  const testers = new OtpEngine({
+    store, pepper: PEPPER, policy: { ...DEFAULT_POLICY, cooldownSeconds: 0 }, testCodeFor: parseTestIdentifiers(['*@loadtest.example=000000'], 6)
+  })
+  const issued = await testers.startChallenge({ purpose: 'login', channel: 'email', destination: 'trips@example.org' })
+  await testers.resendChallenge(issued.challengeId)
+  const sent = recordCommands(t)
+  await testers.resendChallenge(issued.challengeId)
+  t.same(sent, ['hmget', 'evalsha'])
 })
 
 t.test('the key prefix may not hide the hash tag', async (t) => {
@@ -89,8 +107,6 @@ t.test('the key prefix may not hide the hash tag', async (t) => {
     destinationKey: '0000aaaa',
     payload: { purpose: 'login', channel: 'email', destination: 'x@example.org', userId: null, locale: null, deliverable: true },
     codeHash: 'h',
-    maxAttempts: 5,
-    fixedCode: false,
-    skipSendLimits: false
+    maxAttempts: 5
   }, { ttlMs: 1000, cooldownMs: 0, quota: 1, quotaWindowMs: 1000, dailyQuota: 1, dailyWindowMs: 86_400_000 }), /bucket/)
 })

@@ -11,10 +11,11 @@ local function now_ms ()
   return tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 end
 
--- the send checks shared by start and resend: nil when a code may be sent. One sorted set logs the sends of the
--- daily window; the short window is its tail. A throttled destination still gets codes.
-local function send_refusal (cooldown, quota, now, skip, limit, window_ms, daily, daily_ms)
-  if skip then return nil end
+-- the send checks shared by start and resend: nil when a code may be sent, or the send is exempt from them. One
+-- sorted set logs the sends of the daily window; the short window is its tail. A throttled destination still gets
+-- codes.
+local function send_refusal (cooldown, quota, now, exempt, limit, window_ms, daily, daily_ms)
+  if exempt then return nil end
   local cooling = redis.call('PTTL', cooldown)
   if cooling > 0 then return { 'cooldown', cooling } end
   local total = window_count(quota, now, math.max(window_ms, daily_ms))
@@ -24,9 +25,9 @@ local function send_refusal (cooldown, quota, now, skip, limit, window_ms, daily
   return nil
 end
 
--- starts the cooldown and takes a quota slot; returns when the next send is allowed
-local function record_send (cooldown, quota, now, skip, cooldown_ms, horizon_ms, slot)
-  if skip then return now end
+-- starts the cooldown and takes a quota slot (unless the send is exempt); returns when the next send is allowed
+local function record_send (cooldown, quota, now, exempt, cooldown_ms, horizon_ms, slot)
+  if exempt then return now end
   redis.call('ZADD', quota, now, slot)
   redis.call('PEXPIRE', quota, horizon_ms)
   if cooldown_ms <= 0 then return now end

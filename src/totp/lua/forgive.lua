@@ -1,4 +1,4 @@
--- KEYS: run
+-- KEYS: the subject's throttle (run, wait, suspension, notice)
 -- an attempt that failed on our side (a store, a key) does not count
-if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then redis.call('DECR', KEYS[1]) end
+throttle_forgive(throttle_keys(KEYS[1], KEYS[2], KEYS[3], KEYS[4]))
 return 1

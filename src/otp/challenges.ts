@@ -1,0 +1,57 @@
+import type { ChallengePayload, IssuedCode } from './otp-store.ts'
+
+// what OtpEngine takes and hands back
+
+/** What a delivery worker does with a queued code (OtpEngine.deliveryOf). */
+export type CodeDeliveryAction = 'send' | 'rehearse' | 'drop'
+
+export interface StartChallengeInput {
+  purpose: string
+  channel: 'email' | 'sms'
+  /** normalised by the caller */
+  destination: string
+  userId?: string | null
+  locale?: string | null
+  /** false = decoy (closed sign-up, disabled user): counted like a real one, never accepted by the caller */
+  deliverable?: boolean
+}
+
+/** What a challenge is about, as start, resend and verify hand it back. */
+export interface ChallengeDetails extends ChallengePayload {
+  challengeId: string
+}
+
+export interface VerifiedChallenge extends ChallengeDetails {
+  /** the code was right, but code logins for this destination are suspended (SUSPEND_AFTER_FAILURES) */
+  suspended: boolean
+  /**
+   * Undoes this verify when the work that depends on it failed (a database was unavailable): the challenge comes
+   * back with its code, attempts and remaining TTL, so the same code works once more. Resolves false, changing
+   * nothing, when it has lapsed meanwhile, a newer challenge replaced it, or this was already called. Rejects when
+   * the store is unreachable. A function, so the snapshot it closes over (it holds the code hash) is never
+   * serialised or logged with the challenge.
+   */
+  reinstate: () => Promise<boolean>
+}
+
+export interface IssuedChallenge extends ChallengeDetails {
+  /** to deliver, never to log */
+  code: string
+  isTestIdentifier: boolean
+  expiresAt: Date
+  resendAfter: Date
+}
+
+/** A start's or resend's answer, with the code the engine issued. */
+export function issuedChallenge (
+  challengeId: string, code: string, isTestIdentifier: boolean, issued: IssuedCode
+): IssuedChallenge {
+  return {
+    challengeId,
+    code,
+    ...issued.payload,
+    isTestIdentifier,
+    expiresAt: new Date(issued.expiresAt),
+    resendAfter: new Date(issued.resendAfter)
+  }
+}

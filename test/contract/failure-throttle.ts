@@ -1,0 +1,97 @@
+import type { Test } from 'tap'
+import type { ThrottleLimits } from '../../src/throttling.ts'
+
+/**
+ * A code check as a store answers it: refused while a wait runs (ms left, nothing counted); a wrong code answered
+ * with whether the owner is to hear of the throttling now; a right one accepted, with whether the subject is
+ * suspended.
+ */
+export type CodeAnswer = { waitMs: number } | { notify: boolean } | { suspended: boolean }
+
+/** One subject (a destination, a TOTP subject) of a store, seen through that store's own operations. */
+export interface ThrottledSubject {
+  wrong (): Promise<CodeAnswer>
+  right (): Promise<CodeAnswer>
+  /** ends the run, the wait and the suspension (a recovery code, or an operator) */
+  clear (): Promise<void>
+}
+
+export interface ThrottleHarness {
+  /** a subject of its own, throttled under `limits` */
+  subject (limits: ThrottleLimits): Promise<ThrottledSubject>
+  /** lets time pass, for the store's expiries */
+  elapse (ms: number): Promise<void>
+}
+
+const LIMITS: ThrottleLimits = {
+  freeFailures: 2, baseDelayMs: 1000, maxDelayMs: 4000, suspendAfter: 100, memoryMs: 60_000, noticeIntervalMs: 10_000
+}
+
+/**
+ * The one failure throttle of src/throttling.ts, as every adapter of every port that uses it answers: the memory
+ * adapters run FailureThrottle, the Redis ones src/redis-lua/failure-throttle.lua, and each must give these
+ * answers, so codes and authenticator apps, memory and Redis, throttle alike.
+ */
+export function failureThrottleContract (t: Test, harness: ThrottleHarness): void {
+  /** the wait a check meets now: within the time the store took to answer of `ms` */
+  const waits = async (t: Test, check: Promise<CodeAnswer>, ms: number, message: string) => {
+    const answer = await check
+    const waitMs = 'waitMs' in answer ? answer.waitMs : 0
+    t.ok(waitMs > ms - 500 && waitMs <= ms, `${message} (${waitMs} ms, ${ms} expected)`)
+  }
+
+  t.test('failure throttle: past the free failures each wrong code doubles the wait, up to the cap; one notice per interval', async (t) => {
+    const subject = await harness.subject(LIMITS)
+    t.same(await subject.wrong(), { notify: false }, 'a free failure')
+    t.same(await subject.wrong(), { notify: false }, 'the last free failure')
+    t.same(await subject.wrong(), { notify: true }, 'the first throttled failure: the owner is told')
+    await waits(t, subject.right(), 1000, 'even a right code waits the base')
+    await waits(t, subject.wrong(), 1000, 'a wrong code in the wait is not counted')
+    await harness.elapse(1000)
+    t.same(await subject.wrong(), { notify: false }, 'not told again within the interval')
+    await waits(t, subject.right(), 2000, 'doubled')
+    await harness.elapse(2000)
+    await subject.wrong()
+    await waits(t, subject.right(), 4000, 'doubled again')
+    await harness.elapse(4000)
+    await subject.wrong()
+    await waits(t, subject.right(), 4000, 'capped')
+    await harness.elapse(4000)
+    t.same(await subject.wrong(), { notify: true }, 'told again once the interval passed')
+    await harness.elapse(4000)
+    t.same(await subject.right(), { suspended: false }, 'a right code after the wait')
+    t.same([await subject.wrong(), await subject.wrong()], [{ notify: false }, { notify: false }], 'it ended the run: free failures again')
+    t.same(await subject.right(), { suspended: false })
+  })
+
+  t.test('failure throttle: a run of suspendAfter failures suspends; a right code reports it and does not end it; clearing does', async (t) => {
+    const subject = await harness.subject({ ...LIMITS, freeFailures: 10, suspendAfter: 3 })
+    for (let failure = 0; failure < 3; failure++) t.same(await subject.wrong(), { notify: false })
+    t.same(await subject.right(), { suspended: true })
+    t.same(await subject.right(), { suspended: true }, 'still suspended')
+    await subject.clear()
+    t.same(await subject.right(), { suspended: false }, 'lifted')
+    const other = await harness.subject({ ...LIMITS, freeFailures: 10, suspendAfter: 3 })
+    t.same(await other.right(), { suspended: false }, 'per subject')
+  })
+
+  t.test('failure throttle: clearing ends a wait and the run', async (t) => {
+    const subject = await harness.subject(LIMITS)
+    for (let failure = 0; failure < 3; failure++) await subject.wrong()
+    await waits(t, subject.right(), 1000, 'waiting')
+    await subject.clear()
+    t.same(await subject.right(), { suspended: false }, 'no wait')
+    t.same([await subject.wrong(), await subject.wrong()], [{ notify: false }, { notify: false }], 'free failures again')
+  })
+
+  t.test('failure throttle: a run is forgotten memoryMs after its last failure', async (t) => {
+    const subject = await harness.subject({ ...LIMITS, freeFailures: 1, memoryMs: 5000 })
+    t.same(await subject.wrong(), { notify: false })
+    await harness.elapse(4000)
+    t.same(await subject.wrong(), { notify: true }, 'remembered: the second failure is throttled')
+    await harness.elapse(5000)
+    t.same(await subject.wrong(), { notify: false }, 'forgotten: a free failure again')
+    t.same(await subject.wrong(), { notify: false }, 'throttled, within the notice interval')
+    await waits(t, subject.right(), 1000, 'a run of two: the base wait')
+  })
+}
