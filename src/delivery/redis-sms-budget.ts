@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import type { Cluster, Redis } from 'ioredis'
 import type { ClientShare, SmsBudgetStore } from './sms-budget.ts'
-import { withScripts, type ScriptCommands } from '../redis-lua/define-scripts.ts'
+import { withScripts, type ScriptCommands } from '../stores/redis-lua/define-scripts.ts'
 
 const lua = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8')
 const SCRIPTS = {

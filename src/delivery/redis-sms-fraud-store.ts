@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import type { Cluster, Redis } from 'ioredis'
-import { withScripts, type ScriptCommands } from '../redis-lua/define-scripts.ts'
+import { withScripts, type ScriptCommands } from '../stores/redis-lua/define-scripts.ts'
 import { WINDOW_BUCKETS, windowBucket, type SmsFraudCount, type SmsFraudPolicy, type SmsFraudStore, type SmsFraudVerdict } from './sms-fraud-store.ts'
 
 const lua = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8')

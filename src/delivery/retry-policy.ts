@@ -1,4 +1,4 @@
-import { backoffMs } from '../backoff.ts'
+import { backoffMs } from '../throttle/backoff.ts'
 import { isDeliveryError } from './senders.ts'
 
 export interface RetryPolicy {

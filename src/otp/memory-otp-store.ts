@@ -3,7 +3,7 @@ import type {
   ChallengePayload, ChallengeSnapshot, IssuedCode, NewChallenge, OtpStore, PendingChallenge, ResendResult,
   SendLimits, SendRefusal, StartResult, VerifyResult
 } from './otp-store.ts'
-import { FailureThrottle, type ThrottleLimits } from '../throttling.ts'
+import { FailureThrottle, type ThrottleLimits } from '../throttle/throttling.ts'
 
 interface StoredChallenge {
   destinationKey: string

@@ -6,7 +6,7 @@ import { isChallengeId, type ChallengePayload, type ChallengeSnapshot, type OtpS
 import {
   issuedChallenge, type CodeDeliveryAction, type IssuedChallenge, type StartChallengeInput, type VerifiedChallenge
 } from './challenges.ts'
-import type { ThrottleLimits } from '../throttling.ts'
+import type { ThrottleLimits } from '../throttle/throttling.ts'
 import {
   assertPolicy, limitIdentity, policyFromConfig, sendLimitsOf, throttleLimitsOf, type OtpPolicy
 } from './otp-policy.ts'

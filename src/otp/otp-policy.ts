@@ -1,5 +1,5 @@
 import type { Config } from '../config.ts'
-import { throttleLimits, type ThrottleLimits } from '../throttling.ts'
+import { throttleLimits, type ThrottleLimits } from '../throttle/throttling.ts'
 import type { SendLimits } from './otp-store.ts'
 
 export interface OtpPolicy {
@@ -43,7 +43,7 @@ export function sendLimitsOf (policy: OtpPolicy): SendLimits {
   }
 }
 
-/** The policy's throttle of wrong codes per destination (src/throttling.ts). */
+/** The policy's throttle of wrong codes per destination (src/throttle/throttling.ts). */
 export function throttleLimitsOf (policy: OtpPolicy): ThrottleLimits {
   return throttleLimits({
     freeFailures: policy.throttleAfterFailures,

@@ -1,4 +1,4 @@
-import type { ThrottleLimits } from '../throttling.ts'
+import type { ThrottleLimits } from '../throttle/throttling.ts'
 
 /**
  * A challenge id is `<bucket>.<random>`: the bucket (4 hex chars of the destination key) is the Redis Cluster
@@ -99,7 +99,7 @@ export type VerifyResult =
  *   whether the destination is suspended, and a snapshot (every stored field and its expiry, read in the same
  *   atomic step); the destination+purpose pointer is left to lapse with its TTL, so a later reinstate can tell
  *   whether a newer challenge replaced this one. Otherwise the attempt is counted on the challenge and extends the
- *   destination's run of consecutive failures (the throttle of src/throttling.ts: a wait, the notice flag,
+ *   destination's run of consecutive failures (the throttle of src/throttle/throttling.ts: a wait, the notice flag,
  *   suspension); the answer is `invalid` with the attempts left, or `exhausted` when none are left, and then the
  *   challenge is deleted.
  * - `clearFailures`: ends the run of failures, the wait and the suspension of a destination (an operator's act, or

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import type { Cluster, Redis } from 'ioredis'
-import { SLIDING_WINDOW_LUA } from '../redis-lua/sliding-window.ts'
-import { withScripts, type ScriptCommands } from '../redis-lua/define-scripts.ts'
-import { FAILURE_THROTTLE_LUA, throttleArgs } from '../redis-lua/failure-throttle.ts'
-import type { ThrottleLimits } from '../throttling.ts'
+import { SLIDING_WINDOW_LUA } from '../stores/redis-lua/sliding-window.ts'
+import { withScripts, type ScriptCommands } from '../stores/redis-lua/define-scripts.ts'
+import { FAILURE_THROTTLE_LUA, throttleArgs } from '../stores/redis-lua/failure-throttle.ts'
+import type { ThrottleLimits } from '../throttle/throttling.ts'
 import {
   isChallengeId,
   type ChallengePayload, type ChallengeSnapshot, type IssuedCode, type NewChallenge, type OtpStore,

@@ -1,6 +1,6 @@
 import diagnosticsChannel from 'node:diagnostics_channel'
 import type { Span, Tracer } from '@opentelemetry/api'
-import { scriptNameOf } from '../redis-lua/define-scripts.ts'
+import { scriptNameOf } from '../stores/redis-lua/define-scripts.ts'
 import { endStoreSpan, startStoreSpan } from './store-spans.ts'
 
 /** What ioredis publishes on `ioredis:command` (its args are not read: a script's ARGV holds destinations). */

@@ -1,5 +1,5 @@
 import { ExpiringMap } from '../otp/expiring-map.ts'
-import { FailureThrottle, type ThrottleLimits } from '../throttling.ts'
+import { FailureThrottle, type ThrottleLimits } from '../throttle/throttling.ts'
 import type { AttemptStart, TotpAttemptStore } from './totp-attempt-store.ts'
 
 export interface MemoryTotpAttemptStoreOptions {

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs'
 import type { Cluster, Redis } from 'ioredis'
-import { withScripts, type ScriptCommands } from '../redis-lua/define-scripts.ts'
-import { FAILURE_THROTTLE_LUA, throttleArgs } from '../redis-lua/failure-throttle.ts'
-import type { ThrottleLimits } from '../throttling.ts'
+import { withScripts, type ScriptCommands } from '../stores/redis-lua/define-scripts.ts'
+import { FAILURE_THROTTLE_LUA, throttleArgs } from '../stores/redis-lua/failure-throttle.ts'
+import type { ThrottleLimits } from '../throttle/throttling.ts'
 import type { AttemptStart, TotpAttemptStore } from './totp-attempt-store.ts'
 
 const lua = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8')

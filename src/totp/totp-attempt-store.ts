@@ -1,4 +1,4 @@
-import type { ThrottleLimits } from '../throttling.ts'
+import type { ThrottleLimits } from '../throttle/throttling.ts'
 
 export type AttemptStart = { outcome: 'allowed' } | { outcome: 'throttled', retryAfterMs: number } | { outcome: 'suspended' }
 
@@ -7,7 +7,7 @@ export type AttemptStart = { outcome: 'allowed' } | { outcome: 'throttled', retr
  * remembers the last accepted time step per user. Every method is atomic (one Lua script or command on Redis);
  * every entry but a suspension expires by itself, on the store's own clock.
  *
- * The throttle is the one of src/throttling.ts (a run of failures, a doubling wait, suspension, notices; see
+ * The throttle is the one of src/throttle/throttling.ts (a run of failures, a doubling wait, suspension, notices; see
  * ThrottleLimits). An attempt counts as a failure from `beginAttempt` on, so attempts in flight extend the run too
  * and concurrent guesses cannot slip past the wait:
  * - `beginAttempt`: `suspended` while the subject is suspended; `throttled` with the ms left while its wait runs.

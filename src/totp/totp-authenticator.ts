@@ -3,7 +3,7 @@ import { Secret, TOTP } from 'otpauth'
 import { AppError } from '../errors.ts'
 import { generateRecoveryCodes, hashRecoveryCode, isRecoveryCode } from './recovery-codes.ts'
 import type { SecretBox } from './secret-box.ts'
-import type { ThrottleLimits } from '../throttling.ts'
+import type { ThrottleLimits } from '../throttle/throttling.ts'
 import type { TotpAttemptStore } from './totp-attempt-store.ts'
 import type { TotpCredential, TotpCredentialRepository } from './totp-credential-repository.ts'
 

@@ -1,5 +1,5 @@
 import type { Test } from 'tap'
-import type { ThrottleLimits } from '../../src/throttling.ts'
+import type { ThrottleLimits } from '../../src/throttle/throttling.ts'
 
 /**
  * A code check as a store answers it: refused while a wait runs (ms left, nothing counted); a wrong code answered
@@ -28,8 +28,8 @@ const LIMITS: ThrottleLimits = {
 }
 
 /**
- * The one failure throttle of src/throttling.ts, as every adapter of every port that uses it answers: the memory
- * adapters run FailureThrottle, the Redis ones src/redis-lua/failure-throttle.lua, and each must give these
+ * The one failure throttle of src/throttle/throttling.ts, as every adapter of every port that uses it answers: the
+ * memory adapters run FailureThrottle, the Redis ones src/stores/redis-lua/failure-throttle.lua, and each must give these
  * answers, so codes and authenticator apps, memory and Redis, throttle alike.
  */
 export function failureThrottleContract (t: Test, harness: ThrottleHarness): void {

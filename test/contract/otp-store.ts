@@ -6,7 +6,7 @@ import {
 } from '../../src/otp/otp-engine.ts'
 import type { OtpStore, SendLimits } from '../../src/otp/otp-store.ts'
 import { newChallengeId } from '../../src/otp/codes.ts'
-import type { ThrottleLimits } from '../../src/throttling.ts'
+import type { ThrottleLimits } from '../../src/throttle/throttling.ts'
 import { failureThrottleContract, type CodeAnswer, type ThrottledSubject } from './failure-throttle.ts'
 import { parseTestIdentifiers } from '../../src/otp/test-identifiers.ts'
 import { RedisOtpStore } from '../../src/otp/redis-otp-store.ts'

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { Test } from 'tap'
-import type { ThrottleLimits } from '../../src/throttling.ts'
+import type { ThrottleLimits } from '../../src/throttle/throttling.ts'
 import type { TotpAttemptStore } from '../../src/totp/totp-attempt-store.ts'
 import { failureThrottleContract, type ThrottledSubject } from './failure-throttle.ts'
 

@@ -1,6 +1,6 @@
 import t from 'tap'
-import { backoffMs } from '../../src/backoff.ts'
-import { BACKOFF_LUA } from '../../src/redis-lua/backoff.ts'
+import { backoffMs } from '../../src/throttle/backoff.ts'
+import { BACKOFF_LUA } from '../../src/stores/redis-lua/backoff.ts'
 import { createTestRedis } from '../helpers/redis.ts'
 
 // the delivery retries' and the throttle's own settings, and one whose doubling overflows long before its cap
@@ -19,7 +19,7 @@ t.test('the formula: nothing before step 1, then doubling from the base, capped'
   t.equal(backoffMs(2000, retry), 1000, 'an overflowing doubling is the cap')
 })
 
-t.test('backoff.lua answers what src/backoff.ts answers', async (t) => {
+t.test('backoff.lua answers what src/throttle/backoff.ts answers', async (t) => {
   const client = createTestRedis()
   t.teardown(() => client.quit())
   const lua = `${BACKOFF_LUA}

@@ -1,4 +1,4 @@
--- Prepended to every OTP script, after src/redis-lua/sliding-window.lua. Keys named here are built from the
+-- Prepended to every OTP script, after src/stores/redis-lua/sliding-window.lua. Keys named here are built from the
 -- destination key base stored in the challenge; they carry the same {bucket} hash tag as KEYS[1], so they
 -- live on its Cluster slot.
 

@@ -1,4 +1,4 @@
--- The failure throttle of src/throttling.ts (FailureThrottle, the same rule in memory), for every script that
+-- The failure throttle of src/throttle/throttling.ts (FailureThrottle, the same rule in memory), for every script that
 -- throttles wrong codes; prepended after backoff.lua. A subject's state is four keys on one Cluster slot: its run of
 -- consecutive failures (forgotten memory_ms after the last), its wait, its suspension (no TTL: a recovery code or an
 -- operator ends it) and its last notice.
@@ -7,7 +7,7 @@ local function throttle_keys (run, wait, suspension, notice)
   return { run = run, wait = wait, suspension = suspension, notice = notice }
 end
 
--- the six limits from args[first], in the order of throttleArgs (src/redis-lua/failure-throttle.ts)
+-- the six limits from args[first], in the order of throttleArgs (src/stores/redis-lua/failure-throttle.ts)
 local function throttle_limits (args, first)
   return {
     free = tonumber(args[first]), base_ms = tonumber(args[first + 1]), max_ms = tonumber(args[first + 2]),

@@ -1,7 +1,7 @@
 /**
  * The one doubling backoff: `baseMs` at step 1, twice as long at each step after, never more than `maxMs`, and
- * nothing before step 1. Delivery retries and the failure throttle wait by it; src/redis-lua/backoff.lua is the same
- * formula for Lua scripts, and test/redis-lua/backoff.test.ts holds the two to the same answers.
+ * nothing before step 1. Delivery retries and the failure throttle wait by it; src/stores/redis-lua/backoff.lua is
+ * the same formula for Lua scripts, and test/redis-lua/backoff.test.ts holds the two to the same answers.
  */
 export interface Backoff {
   baseMs: number

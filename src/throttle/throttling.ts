@@ -1,12 +1,12 @@
 import { backoffMs } from './backoff.ts'
-import { ExpiringMap } from './otp/expiring-map.ts'
+import { ExpiringMap } from '../otp/expiring-map.ts'
 
 /**
  * Growing throttling of wrong codes (NIST SP 800-63B rev 4, 3.2.2), one rule for one-time codes (per destination)
  * and authenticator apps (per subject): a hard lockout would let anyone lock a stranger out, and clearing a lock's
  * count would let guessing go on for ever. Instead each failure past the free ones makes the next check wait
  * longer, and a long enough run of failures suspends code logins until a recovery code or an operator ends it.
- * FailureThrottle below is the rule in memory; src/redis-lua/failure-throttle.lua is the same rule on Redis, and
+ * FailureThrottle below is the rule in memory; src/stores/redis-lua/failure-throttle.lua is the same rule on Redis, and
  * test/contract/failure-throttle.ts holds every adapter of both ports to the same answers.
  */
 
@@ -19,7 +19,7 @@ export const THROTTLE_NOTICE_INTERVAL_MS = 3_600_000
 
 /**
  * The first `freeFailures` consecutive failures cost nothing; each one after makes the subject wait `baseDelayMs`,
- * doubling up to `maxDelayMs` (src/backoff.ts), before its next check. A success ends the run. `suspendAfter`
+ * doubling up to `maxDelayMs` (src/throttle/backoff.ts), before its next check. A success ends the run. `suspendAfter`
  * consecutive failures suspend the subject until its failures are cleared.
  */
 export interface ThrottleLimits {
@@ -52,7 +52,7 @@ export interface ThrottleState {
 /**
  * The failure throttle in process memory, for the memory adapters: per subject a run of consecutive failures, a
  * wait, a suspension (no expiry) and the last notice, on the injected clock. Each method mirrors the Lua function
- * of the same name in src/redis-lua/failure-throttle.lua.
+ * of the same name in src/stores/redis-lua/failure-throttle.lua.
  */
 export class FailureThrottle {
   readonly #runs: ExpiringMap<number>
