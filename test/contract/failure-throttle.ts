@@ -29,8 +29,8 @@ const LIMITS: ThrottleLimits = {
 
 /**
  * The one failure throttle of src/throttle/throttling.ts, as every adapter of every port that uses it answers: the
- * memory adapters run FailureThrottle, the Redis ones src/stores/redis-lua/failure-throttle.lua, and each must give these
- * answers, so codes and authenticator apps, memory and Redis, throttle alike.
+ * memory adapters run FailureThrottle, the Redis ones src/stores/redis-lua/failure-throttle.lua, and each must give
+ * these answers, so codes and authenticator apps, memory and Redis, throttle alike.
  */
 export function failureThrottleContract (t: Test, harness: ThrottleHarness): void {
   /** the wait a check meets now: within the time the store took to answer of `ms` */
