@@ -7,6 +7,7 @@ import { startTracing } from './telemetry/tracing.ts'
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base'
 import { FieldErrorSchema, ProblemSchema } from '../plugins/schemas/problem.ts'
 import problem, { frameworkErrorHandler } from '../plugins/problem.ts'
+import cors from '../plugins/cors.ts'
 import tracing from '../plugins/tracing.ts'
 import metrics from '../plugins/metrics.ts'
 import responseHeaders from '../plugins/response-headers.ts'
@@ -108,6 +109,7 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   await app.register(metrics, { config })
   await app.register(responseHeaders)
   await app.register(problem)
+  await app.register(cors, { config })
   await app.register(loadShedding, { config })
   await app.register(redis, { config })
   await app.register(mongo, { config, monitorCommands: traces !== null || overrides.monitorMongoCommands === true })

@@ -1,6 +1,7 @@
 import { Type, type StaticDecode, type TSchema } from 'typebox'
 import { Value } from 'typebox/value'
 import { productionProblems } from './production-problems.ts'
+import { originEntryProblem } from './browser-origins.ts'
 
 const csv = (description: string) =>
   Type.Codec(Type.String({ default: '', description }))
@@ -80,6 +81,18 @@ const tokens = {
   REFRESH_REUSE_GRACE_SECONDS: seconds(
     10, 0, 60, 'a used refresh token presented again this soon gets the same successor pair (parallel tabs), not a revocation; 0 = none'
   )
+}
+
+/** Browser apps on other origins (CORS) and the httpOnly refresh cookie: docs/frontend.md. */
+const browser = {
+  CORS_ORIGINS: csv('origins whose pages may call the API: exact (https://app.example.com), one wildcard label (https://*.example.com), or * (no cookies); empty = none'),
+  CORS_MAX_AGE_SECONDS: seconds(600, 0, 86_400, 'how long a browser may cache a preflight answer (Access-Control-Max-Age)'),
+  SESSION_COOKIE: Type.Union([Type.Literal('off'), Type.Literal('on')], {
+    default: 'off', description: 'on: browser requests (an Origin that is the API\'s own or in CORS_ORIGINS) get the refresh token in an httpOnly cookie, never in the body'
+  }),
+  SESSION_COOKIE_SAMESITE: Type.Union([Type.Literal('lax'), Type.Literal('strict'), Type.Literal('none')], {
+    default: 'lax', description: 'SameSite of the refresh cookie; none makes it Secure always'
+  })
 }
 
 const totp = {
@@ -196,7 +209,7 @@ const testing = {
 
 /** The settings by domain, in the order .env.example and the README's table list them. */
 export const CONFIG_GROUPS = {
-  server, stores, otp, tokens, totp, messages, delivery, limits, observability, audit, loadTest, testing
+  server, stores, otp, tokens, browser, totp, messages, delivery, limits, observability, audit, loadTest, testing
 }
 
 /**
@@ -208,6 +221,7 @@ export const ConfigSchema = Type.Object({
   ...stores,
   ...otp,
   ...tokens,
+  ...browser,
   ...totp,
   ...messages,
   ...delivery,
@@ -233,6 +247,7 @@ function inconsistencies (config: Config): string[] {
   if (config.METRICS_PORT !== undefined && config.METRICS_PORT !== 0 && config.METRICS_PORT === config.PORT) {
     problems.push('METRICS_PORT: must differ from PORT (metrics are never served on the API port)')
   }
+  problems.push(...config.CORS_ORIGINS.flatMap((entry) => originEntryProblem(entry) ?? []))
   return problems
 }
 
