@@ -129,7 +129,7 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
 
   // routes
   await app.register(health, { pingTimeoutMs: config.STORE_TIMEOUT_MS })
-  await app.register(wellKnownRoutes)
+  await app.register(wellKnownRoutes, { config })
   await app.register(authRoutes, { prefix: '/v1/auth', config })
   await app.register(meRoutes, { prefix: '/v1/me', config })
   await app.register(meActivityRoutes, { prefix: '/v1/me/activity', config })

@@ -56,6 +56,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/.well-known/openid-configuration": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where the issuer's keys are, for gateways and resource servers
+         * @description Served only when JWT_ISSUER is an https:// origin (or http:// on localhost or 127.0.0.1), at `{JWT_ISSUER}/.well-known/openid-configuration`; 404 otherwise. The `issuer` is the `iss` of every access token.
+         */
+        get: operations["getOpenIdConfiguration"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/auth/otp": {
         parameters: {
             query?: never;
@@ -710,6 +730,88 @@ export interface operations {
                             /** @enum {string} */
                             use: "sig";
                         }[];
+                    };
+                };
+            };
+            /** @description - `internal_error`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/internal_error",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `service_unavailable`: Service temporarily unavailable */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/service_unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getOpenIdConfiguration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The discovery document (OpenID Connect Discovery 1.0, the fields JWT authorizers read) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "issuer": "https://auth.example.com",
+                     *       "jwks_uri": "https://auth.example.com/.well-known/jwks.json",
+                     *       "id_token_signing_alg_values_supported": [
+                     *         "EdDSA"
+                     *       ],
+                     *       "subject_types_supported": [
+                     *         "public"
+                     *       ],
+                     *       "response_types_supported": [
+                     *         "token"
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description JWT_ISSUER: the `iss` of every access token */
+                        issuer: string;
+                        /** @description the public keys that verify access tokens */
+                        jwks_uri: string;
+                        id_token_signing_alg_values_supported: "EdDSA"[];
+                        subject_types_supported: "public"[];
+                        /** @description OpenID Discovery requires the field; tokens come from POST /v1/auth/otp/verify, not an authorization endpoint */
+                        response_types_supported: string[];
                     };
                 };
             };
