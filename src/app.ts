@@ -20,6 +20,7 @@ import services, { type ServiceOverrides } from '../plugins/services.ts'
 import audit from '../plugins/audit.ts'
 import auth from '../plugins/auth.ts'
 import login from '../plugins/login.ts'
+import sessionCookie from '../plugins/session-cookie.ts'
 import authenticators from '../plugins/authenticators.ts'
 import health from '../plugins/health.ts'
 import authRoutes from '../plugins/routes/auth.ts'
@@ -126,6 +127,7 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   await app.register(authenticators, { config, keyPrefix: overrides.redisKeyPrefix ?? '' })
   await app.register(auth, { config })
   await app.register(login, { config })
+  await app.register(sessionCookie, { config })
 
   // routes
   await app.register(health, { pingTimeoutMs: config.STORE_TIMEOUT_MS })

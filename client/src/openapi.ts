@@ -147,7 +147,7 @@ export interface paths {
         put?: never;
         /**
          * Rotate a refresh token into a new pair
-         * @description Each refresh token works once. Presenting one that was already rotated, however long ago, ends the whole session (401 token_reused), except within REFRESH_REUSE_GRACE_SECONDS (10 s) of its rotation: parallel refreshes of one token (two tabs) all get the same new pair.
+         * @description Each refresh token works once. Presenting one that was already rotated, however long ago, ends the whole session (401 token_reused), except within REFRESH_REUSE_GRACE_SECONDS (10 s) of its rotation: parallel refreshes of one token (two tabs) all get the same new pair. With SESSION_COOKIE=on a browser leaves `refreshToken` out and sends the httpOnly cookie, from an allowed Origin (403 origin_not_allowed otherwise), and gets the new one in the cookie.
          */
         post: operations["refreshToken"];
         delete?: never;
@@ -167,7 +167,7 @@ export interface paths {
         put?: never;
         /**
          * End this session
-         * @description Ends the session of the access token, and the one of `refreshToken` when given (it must be yours).
+         * @description Ends the session of the access token, and the one of `refreshToken` when given (it must be yours), or else of the session cookie (from an allowed Origin: 403 origin_not_allowed otherwise), which is cleared.
          */
         post: operations["logout"];
         delete?: never;
@@ -523,7 +523,7 @@ export interface components {
              * @example validation_failed
              * @enum {string}
              */
-            code: "validation_failed" | "bad_request" | "invalid_code" | "challenge_expired" | "unauthorized" | "token_reused" | "forbidden" | "login_suspended" | "destination_blocked" | "reauthentication_required" | "not_found" | "method_not_allowed" | "conflict" | "payload_too_large" | "uri_too_long" | "unsupported_media_type" | "invalid_destination" | "too_many_attempts" | "cooldown" | "rate_limited" | "internal_error" | "delivery_failed" | "service_unavailable";
+            code: "validation_failed" | "bad_request" | "invalid_code" | "challenge_expired" | "unauthorized" | "token_reused" | "forbidden" | "login_suspended" | "destination_blocked" | "reauthentication_required" | "origin_not_allowed" | "not_found" | "method_not_allowed" | "conflict" | "payload_too_large" | "uri_too_long" | "unsupported_media_type" | "invalid_destination" | "too_many_attempts" | "cooldown" | "rate_limited" | "internal_error" | "delivery_failed" | "service_unavailable";
             /** @description failing fields, for validation_failed */
             errors?: components["schemas"]["FieldError"][];
             /** @description for invalid_code */
@@ -1427,8 +1427,8 @@ export interface operations {
                     "application/json": {
                         /** @description EdDSA JWT; send as `Authorization: Bearer` */
                         accessToken: string;
-                        /** @description opaque, single use: every refresh returns a new one */
-                        refreshToken: string;
+                        /** @description opaque, single use: every refresh returns a new one. Absent for a browser request with SESSION_COOKIE=on: the token is in the httpOnly cookie then */
+                        refreshToken?: string;
                         /** @enum {string} */
                         tokenType: "Bearer";
                         /**
@@ -1646,7 +1646,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 /**
                  * @example {
@@ -1655,7 +1655,7 @@ export interface operations {
                  */
                 "application/json": {
                     /** @description the refresh token of the last pair */
-                    refreshToken: string;
+                    refreshToken?: string;
                 };
             };
         };
@@ -1677,8 +1677,8 @@ export interface operations {
                     "application/json": {
                         /** @description EdDSA JWT; send as `Authorization: Bearer` */
                         accessToken: string;
-                        /** @description opaque, single use: every refresh returns a new one */
-                        refreshToken: string;
+                        /** @description opaque, single use: every refresh returns a new one. Absent for a browser request with SESSION_COOKIE=on: the token is in the httpOnly cookie then */
+                        refreshToken?: string;
                         /** @enum {string} */
                         tokenType: "Bearer";
                         /**
@@ -1732,6 +1732,26 @@ export interface operations {
                      *       "status": 401,
                      *       "detail": "Authentication required",
                      *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `origin_not_allowed`: This Origin may not use the session cookie */
+            403: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/origin_not_allowed",
+                     *       "title": "This Origin may not use the session cookie",
+                     *       "status": 403,
+                     *       "detail": "This Origin may not use the session cookie",
+                     *       "code": "origin_not_allowed"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -1902,6 +1922,26 @@ export interface operations {
                      *       "status": 401,
                      *       "detail": "Authentication required",
                      *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `origin_not_allowed`: This Origin may not use the session cookie */
+            403: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/origin_not_allowed",
+                     *       "title": "This Origin may not use the session cookie",
+                     *       "status": 403,
+                     *       "detail": "This Origin may not use the session cookie",
+                     *       "code": "origin_not_allowed"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -5089,8 +5129,8 @@ export interface operations {
                     "application/json": {
                         /** @description EdDSA JWT; send as `Authorization: Bearer` */
                         accessToken: string;
-                        /** @description opaque, single use: every refresh returns a new one */
-                        refreshToken: string;
+                        /** @description opaque, single use: every refresh returns a new one. Absent for a browser request with SESSION_COOKIE=on: the token is in the httpOnly cookie then */
+                        refreshToken?: string;
                         /** @enum {string} */
                         tokenType: "Bearer";
                         /**
@@ -5358,8 +5398,8 @@ export interface operations {
                     "application/json": {
                         /** @description EdDSA JWT; send as `Authorization: Bearer` */
                         accessToken: string;
-                        /** @description opaque, single use: every refresh returns a new one */
-                        refreshToken: string;
+                        /** @description opaque, single use: every refresh returns a new one. Absent for a browser request with SESSION_COOKIE=on: the token is in the httpOnly cookie then */
+                        refreshToken?: string;
                         /** @enum {string} */
                         tokenType: "Bearer";
                         /**

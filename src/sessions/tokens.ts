@@ -158,6 +158,9 @@ export function hashRefreshToken (token: string): string {
   return createHash('sha256').update(token).digest('hex')
 }
 
+/** The session a refresh token names, unchecked: for what is only told to its holder (the cookie's lifetime). */
+export const sessionIdOfRefreshToken = (token: string): string => token.slice(0, 24)
+
 /** The session, generation and hash of a presented refresh token; null when it is malformed or its tag is not ours. */
 export function parseRefreshToken (key: Buffer, token: string): PresentedRefreshToken | null {
   const match = REFRESH_TOKEN.exec(token)
