@@ -162,7 +162,9 @@ export class AuthSession {
 
   #stored (pair: TokenPair): StoredTokens {
     const expiresAt = this.#options.now() + pair.expiresIn * 1000
-    return { accessToken: pair.accessToken, refreshToken: pair.refreshToken ?? '', expiresAt }
+    // with the cookie, a refresh token in a body (an API that does not see a browser) is not kept either
+    const refreshToken = this.#options.cookie === true ? '' : pair.refreshToken ?? ''
+    return { accessToken: pair.accessToken, refreshToken, expiresAt }
   }
 
   async #publish (event: AuthChangeEvent, tokens: StoredTokens | null): Promise<void> {
