@@ -9,9 +9,11 @@ import { ACCESS_TOKEN_TYP, accessTokenSignOptions } from '../src/sessions/access
 import { unavailableIfStoreError } from '../src/stores/store-errors.ts'
 
 /** The claims of an access token, as this service signs them. */
-export interface AccessClaims extends Omit<AccessTokenPayload, 'auth_time'> {
+export interface AccessClaims extends Omit<AccessTokenPayload, 'auth_time' | 'jti'> {
   /** absent from tokens signed before it was added: such a token never counts as a recent sign-in */
   auth_time?: number
+  /** absent from tokens signed before it was added */
+  jti?: string
   iss: string
   aud: string
   exp: number

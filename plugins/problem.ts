@@ -98,6 +98,7 @@ function handleError (error: FastifyError, request: FastifyRequest, reply: Fasti
  */
 export function frameworkErrorHandler (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   setResponseHeaders(request, reply)
+  request.server.corsHeaders?.(request, reply)
   handleError(error, request, reply)
 }
 
@@ -124,6 +125,8 @@ async function problemPlugin (app: FastifyInstance) {
       route.schema = { ...route.schema, hide: true }
       return
     }
+    // @fastify/cors answers preflights on `OPTIONS *`; an OPTIONS it does not answer is no method of a route
+    if (route.method === 'OPTIONS') return
     const pattern = new RegExp('^' + route.url.replace(/:[^/]+/g, '[^/]+').replace(/\*/g, '.*') + '/?$')
     for (const method of [route.method].flat()) routes.push({ method, pattern })
   })

@@ -7,6 +7,7 @@ import { startTracing } from './telemetry/tracing.ts'
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base'
 import { FieldErrorSchema, ProblemSchema } from '../plugins/schemas/problem.ts'
 import problem, { frameworkErrorHandler } from '../plugins/problem.ts'
+import cors from '../plugins/cors.ts'
 import tracing from '../plugins/tracing.ts'
 import metrics from '../plugins/metrics.ts'
 import responseHeaders from '../plugins/response-headers.ts'
@@ -19,6 +20,7 @@ import { buildDomain, type DomainOverrides } from './domain.ts'
 import auditContext, { currentAuditContext } from '../plugins/audit-context.ts'
 import services from '../plugins/services.ts'
 import auth from '../plugins/auth.ts'
+import sessionCookie from '../plugins/session-cookie.ts'
 import health from '../plugins/health.ts'
 import authRoutes from '../plugins/routes/auth.ts'
 import meRoutes from '../plugins/routes/me.ts'
@@ -112,6 +114,7 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   await app.register(metrics, { config })
   await app.register(responseHeaders)
   await app.register(problem)
+  await app.register(cors, { config })
   await app.register(loadShedding, { config })
   await app.register(redis, { config })
   await app.register(mongo, { config, monitorCommands: traces !== null || monitorMongoCommands === true })
@@ -134,10 +137,11 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   await app.register(services, { domain })
   logDomainChoices(app, config)
   await app.register(auth, { config })
+  await app.register(sessionCookie, { config })
 
   // routes
   await app.register(health, { pingTimeoutMs: config.STORE_TIMEOUT_MS })
-  await app.register(wellKnownRoutes)
+  await app.register(wellKnownRoutes, { config })
   await app.register(authRoutes, { prefix: '/v1/auth', config })
   await app.register(meRoutes, { prefix: '/v1/me', config })
   await app.register(meActivityRoutes, { prefix: '/v1/me/activity', config })

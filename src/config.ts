@@ -2,9 +2,10 @@ import { Type, type StaticDecode, type TSchema } from 'typebox'
 import { Value } from 'typebox/value'
 import { productionProblems } from './config/production-problems.ts'
 import { CONFIG_GROUPS } from './config/settings.ts'
+import { originEntryProblem } from './config/browser-origins.ts'
 
 const {
-  server, stores, otp, tokens, totp, messages, delivery, limits, observability, audit, loadTest, testing
+  server, stores, otp, tokens, browser, totp, messages, delivery, limits, observability, audit, loadTest, testing
 } = CONFIG_GROUPS
 
 /**
@@ -16,6 +17,7 @@ export const ConfigSchema = Type.Object({
   ...stores,
   ...otp,
   ...tokens,
+  ...browser,
   ...totp,
   ...messages,
   ...delivery,
@@ -41,6 +43,7 @@ function inconsistencies (config: Config): string[] {
   if (config.METRICS_PORT !== undefined && config.METRICS_PORT !== 0 && config.METRICS_PORT === config.PORT) {
     problems.push('METRICS_PORT: must differ from PORT (metrics are never served on the API port)')
   }
+  problems.push(...config.CORS_ORIGINS.flatMap((entry) => originEntryProblem(entry) ?? []))
   return problems
 }
 

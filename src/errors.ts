@@ -13,6 +13,7 @@ export const ERRORS = {
   login_suspended: { status: 403, title: 'Sign-in with codes is suspended after too many wrong codes' },
   destination_blocked: { status: 403, title: 'Codes are not sent to this destination for now' },
   reauthentication_required: { status: 403, title: 'Prove a sign-in identifier of the account first' },
+  origin_not_allowed: { status: 403, title: 'This Origin may not use the session cookie' },
   not_found: { status: 404, title: 'Not found' },
   method_not_allowed: { status: 405, title: 'Method not allowed' },
   conflict: { status: 409, title: 'Conflict' },

@@ -16,6 +16,12 @@ export interface ClientOptions {
    * the page, an XSS included, can read it), or your own (a native app's secure store)
    */
   storage?: 'memory' | 'local' | TokenStorage
+  /**
+   * `'cookie'`: for an API with SESSION_COOKIE=on, the refresh token lives in an httpOnly cookie the page's scripts
+   * cannot read; requests go with `credentials: 'include'`, the access token stays in memory (`storage` is not
+   * used), and a reloaded page finds its session with one refresh. Default `'tokens'`: the client keeps the pair.
+   */
+  session?: 'tokens' | 'cookie'
   /** names the localStorage entry and the cross-tab lock; default `otp-gate:<baseUrl>` */
   storageKey?: string
   /** refresh an access token this many seconds before it expires (default 30) */
@@ -53,15 +59,22 @@ async function answerOf<Data> (call: () => Promise<Answer<Data>>): Promise<{ dat
 /** A client of one otp-gate API: sign-in with one-time codes, the signed-in user, and refresh done once. */
 export function createClient (options: ClientOptions) {
   const key = options.storageKey ?? `otp-gate:${options.baseUrl}`
-  const storage = chosenStorage(options.storage, key)
-  const api = createFetchClient<paths>({ baseUrl: options.baseUrl, ...(options.fetch ? { fetch: options.fetch } : {}) })
+  const cookie = options.session === 'cookie'
+  // with the cookie, tabs share a session without sharing storage: the access token is handed over, never stored
+  const storage = cookie ? { ...memoryStorage(), shared: true } : chosenStorage(options.storage, key)
+  const api = createFetchClient<paths>({
+    baseUrl: options.baseUrl,
+    ...(cookie ? { credentials: 'include' as const } : {}),
+    ...(options.fetch ? { fetch: options.fetch } : {})
+  })
   const session = new AuthSession({
     storage,
     key,
     refreshMarginMs: (options.refreshMarginSeconds ?? 30) * 1000,
     now: options.now ?? Date.now,
+    cookie,
     rotate: async (refreshToken) =>
-      (await answerOf(() => api.POST('/v1/auth/token/refresh', { body: { refreshToken } }))).data
+      (await answerOf(() => api.POST('/v1/auth/token/refresh', { body: refreshToken === undefined ? {} : { refreshToken } }))).data
   })
 
   /** A call with the access token; refused with 401, it is made once more after one (shared) refresh. */
@@ -76,7 +89,7 @@ export function createClient (options: ClientOptions) {
     return (await answerOf(() => call({ authorization: `Bearer ${fresh}` }))).data
   }
 
-  const signedIn = async (login: { accessToken: string, refreshToken: string, expiresIn: number, user: User }) => {
+  const signedIn = async (login: { accessToken: string, refreshToken?: string, expiresIn: number, user: User }) => {
     await session.signIn(login, login.user)
     return login.user
   }

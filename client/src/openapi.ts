@@ -56,6 +56,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/.well-known/openid-configuration": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where the issuer's keys are, for gateways and resource servers
+         * @description Served only when JWT_ISSUER is an https:// origin (or http:// on localhost or 127.0.0.1), at `{JWT_ISSUER}/.well-known/openid-configuration`; 404 otherwise. The `issuer` is the `iss` of every access token.
+         */
+        get: operations["getOpenIdConfiguration"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/auth/otp": {
         parameters: {
             query?: never;
@@ -127,7 +147,7 @@ export interface paths {
         put?: never;
         /**
          * Rotate a refresh token into a new pair
-         * @description Each refresh token works once. Presenting one that was already rotated, however long ago, ends the whole session (401 token_reused), except within REFRESH_REUSE_GRACE_SECONDS (10 s) of its rotation: parallel refreshes of one token (two tabs) all get the same new pair.
+         * @description Each refresh token works once. Presenting one that was already rotated, however long ago, ends the whole session (401 token_reused), except within REFRESH_REUSE_GRACE_SECONDS (10 s) of its rotation: parallel refreshes of one token (two tabs) all get the same new pair. With SESSION_COOKIE=on a browser leaves `refreshToken` out and sends the httpOnly cookie, from an allowed Origin (403 origin_not_allowed otherwise), and gets the new one in the cookie.
          */
         post: operations["refreshToken"];
         delete?: never;
@@ -147,7 +167,7 @@ export interface paths {
         put?: never;
         /**
          * End this session
-         * @description Ends the session of the access token, and the one of `refreshToken` when given (it must be yours).
+         * @description Ends the session of the access token, and the one of `refreshToken` when given (it must be yours), or else of the session cookie (from an allowed Origin: 403 origin_not_allowed otherwise), which is cleared.
          */
         post: operations["logout"];
         delete?: never;
@@ -503,7 +523,7 @@ export interface components {
              * @example validation_failed
              * @enum {string}
              */
-            code: "validation_failed" | "bad_request" | "invalid_code" | "challenge_expired" | "unauthorized" | "token_reused" | "forbidden" | "login_suspended" | "destination_blocked" | "reauthentication_required" | "not_found" | "method_not_allowed" | "conflict" | "payload_too_large" | "uri_too_long" | "unsupported_media_type" | "invalid_destination" | "too_many_attempts" | "cooldown" | "rate_limited" | "internal_error" | "delivery_failed" | "service_unavailable";
+            code: "validation_failed" | "bad_request" | "invalid_code" | "challenge_expired" | "unauthorized" | "token_reused" | "forbidden" | "login_suspended" | "destination_blocked" | "reauthentication_required" | "origin_not_allowed" | "not_found" | "method_not_allowed" | "conflict" | "payload_too_large" | "uri_too_long" | "unsupported_media_type" | "invalid_destination" | "too_many_attempts" | "cooldown" | "rate_limited" | "internal_error" | "delivery_failed" | "service_unavailable";
             /** @description failing fields, for validation_failed */
             errors?: components["schemas"]["FieldError"][];
             /** @description for invalid_code */
@@ -710,6 +730,88 @@ export interface operations {
                             /** @enum {string} */
                             use: "sig";
                         }[];
+                    };
+                };
+            };
+            /** @description - `internal_error`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/internal_error",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `service_unavailable`: Service temporarily unavailable */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/service_unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getOpenIdConfiguration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The discovery document (OpenID Connect Discovery 1.0, the fields JWT authorizers read) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "issuer": "https://auth.example.com",
+                     *       "jwks_uri": "https://auth.example.com/.well-known/jwks.json",
+                     *       "id_token_signing_alg_values_supported": [
+                     *         "EdDSA"
+                     *       ],
+                     *       "subject_types_supported": [
+                     *         "public"
+                     *       ],
+                     *       "response_types_supported": [
+                     *         "token"
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description JWT_ISSUER: the `iss` of every access token */
+                        issuer: string;
+                        /** @description the public keys that verify access tokens */
+                        jwks_uri: string;
+                        id_token_signing_alg_values_supported: "EdDSA"[];
+                        subject_types_supported: "public"[];
+                        /** @description OpenID Discovery requires the field; tokens come from POST /v1/auth/otp/verify, not an authorization endpoint */
+                        response_types_supported: string[];
                     };
                 };
             };
@@ -1325,8 +1427,8 @@ export interface operations {
                     "application/json": {
                         /** @description EdDSA JWT; send as `Authorization: Bearer` */
                         accessToken: string;
-                        /** @description opaque, single use: every refresh returns a new one */
-                        refreshToken: string;
+                        /** @description opaque, single use: every refresh returns a new one. Absent for a browser request with SESSION_COOKIE=on: the token is in the httpOnly cookie then */
+                        refreshToken?: string;
                         /** @enum {string} */
                         tokenType: "Bearer";
                         /**
@@ -1544,7 +1646,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 /**
                  * @example {
@@ -1553,7 +1655,7 @@ export interface operations {
                  */
                 "application/json": {
                     /** @description the refresh token of the last pair */
-                    refreshToken: string;
+                    refreshToken?: string;
                 };
             };
         };
@@ -1575,8 +1677,8 @@ export interface operations {
                     "application/json": {
                         /** @description EdDSA JWT; send as `Authorization: Bearer` */
                         accessToken: string;
-                        /** @description opaque, single use: every refresh returns a new one */
-                        refreshToken: string;
+                        /** @description opaque, single use: every refresh returns a new one. Absent for a browser request with SESSION_COOKIE=on: the token is in the httpOnly cookie then */
+                        refreshToken?: string;
                         /** @enum {string} */
                         tokenType: "Bearer";
                         /**
@@ -1630,6 +1732,26 @@ export interface operations {
                      *       "status": 401,
                      *       "detail": "Authentication required",
                      *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `origin_not_allowed`: This Origin may not use the session cookie */
+            403: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/origin_not_allowed",
+                     *       "title": "This Origin may not use the session cookie",
+                     *       "status": 403,
+                     *       "detail": "This Origin may not use the session cookie",
+                     *       "code": "origin_not_allowed"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -1800,6 +1922,26 @@ export interface operations {
                      *       "status": 401,
                      *       "detail": "Authentication required",
                      *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `origin_not_allowed`: This Origin may not use the session cookie */
+            403: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/origin_not_allowed",
+                     *       "title": "This Origin may not use the session cookie",
+                     *       "status": 403,
+                     *       "detail": "This Origin may not use the session cookie",
+                     *       "code": "origin_not_allowed"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -4987,8 +5129,8 @@ export interface operations {
                     "application/json": {
                         /** @description EdDSA JWT; send as `Authorization: Bearer` */
                         accessToken: string;
-                        /** @description opaque, single use: every refresh returns a new one */
-                        refreshToken: string;
+                        /** @description opaque, single use: every refresh returns a new one. Absent for a browser request with SESSION_COOKIE=on: the token is in the httpOnly cookie then */
+                        refreshToken?: string;
                         /** @enum {string} */
                         tokenType: "Bearer";
                         /**
@@ -5256,8 +5398,8 @@ export interface operations {
                     "application/json": {
                         /** @description EdDSA JWT; send as `Authorization: Bearer` */
                         accessToken: string;
-                        /** @description opaque, single use: every refresh returns a new one */
-                        refreshToken: string;
+                        /** @description opaque, single use: every refresh returns a new one. Absent for a browser request with SESSION_COOKIE=on: the token is in the httpOnly cookie then */
+                        refreshToken?: string;
                         /** @enum {string} */
                         tokenType: "Bearer";
                         /**

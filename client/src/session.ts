@@ -3,8 +3,8 @@ import { crossTab, type CrossTab, type TabMessage } from './cross-tab.ts'
 import type { TokenStorage } from './storage.ts'
 import type { AuthChangeEvent, AuthChangeListener, StoredTokens, User } from './types.ts'
 
-/** A token pair as the API answers it. */
-export interface TokenPair { accessToken: string, refreshToken: string, expiresIn: number }
+/** A token pair as the API answers it; without the refresh token when it went into the session cookie. */
+export interface TokenPair { accessToken: string, refreshToken?: string, expiresIn: number }
 
 export interface SessionOptions {
   storage: TokenStorage
@@ -13,14 +13,19 @@ export interface SessionOptions {
   /** an access token this close to its expiry is refreshed before it is used */
   refreshMarginMs: number
   now: () => number
-  /** POST /v1/auth/token/refresh; throws OtpGateError */
-  rotate: (refreshToken: string) => Promise<TokenPair>
+  /** POST /v1/auth/token/refresh, with the refresh token or (undefined) the session cookie; throws OtpGateError */
+  rotate: (refreshToken: string | undefined) => Promise<TokenPair>
+  /** session: 'cookie': nothing is known until the API is asked, with the cookie, on first use */
+  cookie?: boolean
 }
 
 // how long a tab waits for the pair of a rotation another tab made before refreshing itself (the API's grace covers it)
 const REPLACEMENT_WAIT_MS = 3000
 
 const notSignedIn = () => new OtpGateError('not_signed_in', 401, 'No one is signed in on this client.')
+
+// what tells one pair from the next: the refresh token, or the access token where the cookie holds the refresh token
+const pairKey = (tokens: StoredTokens) => tokens.refreshToken === '' ? tokens.accessToken : tokens.refreshToken
 
 /**
  * The client's tokens and the one refresh at a time: concurrent callers share one promise, tabs sharing the storage
@@ -30,23 +35,24 @@ export class AuthSession {
   readonly #options: SessionOptions
   readonly #listeners = new Set<AuthChangeListener>()
   readonly #tabs: CrossTab | undefined
-  #current: Promise<StoredTokens | null>
+  #current: Promise<StoredTokens | null> | undefined
   #refreshing: Promise<StoredTokens> | undefined
 
   constructor (options: SessionOptions) {
     this.#options = options
-    this.#current = Promise.resolve(options.storage.get())
+    this.#current = options.cookie === true ? undefined : Promise.resolve(options.storage.get())
     const shared = options.storage.shared === true
     this.#tabs = shared ? crossTab(options.key, (message) => this.#fromOtherTab(message)) : undefined
   }
 
   tokens (): Promise<StoredTokens | null> {
+    this.#current ??= this.#restore()
     return this.#current
   }
 
   /** An access token to send now: refreshed first when it is about to expire. */
   async accessToken (): Promise<string> {
-    const tokens = await this.#current
+    const tokens = await this.tokens()
     if (tokens === null) throw notSignedIn()
     if (tokens.expiresAt - this.#options.refreshMarginMs > this.#options.now()) return tokens.accessToken
     try {
@@ -61,7 +67,7 @@ export class AuthSession {
 
   /** After the API refused `rejected`: the token someone refreshed meanwhile, or one refresh. */
   async accessTokenAfter (rejected: string): Promise<string> {
-    const tokens = await this.#current
+    const tokens = await this.tokens()
     if (tokens !== null && tokens.accessToken !== rejected) return tokens.accessToken
     return (await this.refresh()).accessToken
   }
@@ -88,8 +94,27 @@ export class AuthSession {
     this.#tabs?.close()
   }
 
+  /**
+   * session: 'cookie' after a reload: one refresh with the cookie says whether someone is signed in (a 401: no one).
+   * Tabs take turns under the lock, so each presents the cookie the one before left.
+   */
+  #restore (): Promise<StoredTokens | null> {
+    const ask = async (): Promise<StoredTokens | null> => {
+      try {
+        const tokens = this.#stored(await this.#options.rotate(undefined))
+        await this.#options.storage.set(tokens)
+        return tokens
+      } catch (error) {
+        if (error instanceof OtpGateError && error.status === 401) return null
+        this.#current = undefined // asked again on next use
+        throw error
+      }
+    }
+    return this.#tabs === undefined ? ask() : this.#tabs.exclusive(ask)
+  }
+
   async #refreshOnce (): Promise<StoredTokens> {
-    const known = await this.#current
+    const known = await this.tokens()
     if (known === null) throw notSignedIn()
     const tabs = this.#tabs
     return tabs === undefined ? this.#rotate(known) : tabs.exclusive(() => this.#rotateShared(known, tabs))
@@ -98,11 +123,11 @@ export class AuthSession {
   async #rotateShared (known: StoredTokens, tabs: CrossTab): Promise<StoredTokens> {
     // another tab may have refreshed (or signed out) while this one waited for the lock; its pair may still be on
     // its way here, so a token on record as rotated waits for it
-    const rotated = await tabs.wasRotated(known.refreshToken)
+    const rotated = await tabs.wasRotated(pairKey(known))
     const stored = rotated ? await this.#replacementOf(known) : await this.#options.storage.get()
-    if (stored?.refreshToken === known.refreshToken) {
+    if (stored !== null && pairKey(stored) === pairKey(known)) {
       const tokens = await this.#rotate(known)
-      await tabs.markRotated(known.refreshToken)
+      await tabs.markRotated(pairKey(known))
       return tokens
     }
     this.#current = Promise.resolve(stored)
@@ -114,8 +139,8 @@ export class AuthSession {
   async #replacementOf (known: StoredTokens): Promise<StoredTokens | null> {
     const deadline = Date.now() + REPLACEMENT_WAIT_MS
     for (;;) {
-      const [stored, current] = await Promise.all([this.#options.storage.get(), this.#current])
-      const replacement = [stored, current].find((tokens) => tokens?.refreshToken !== known.refreshToken)
+      const [stored, current] = await Promise.all([this.#options.storage.get(), this.tokens()])
+      const replacement = [stored, current].find((tokens) => tokens === null || pairKey(tokens) !== pairKey(known))
       if (replacement !== undefined || Date.now() >= deadline) return replacement ?? known
       await new Promise((resolve) => setTimeout(resolve, 20))
     }
@@ -124,7 +149,7 @@ export class AuthSession {
   async #rotate (known: StoredTokens): Promise<StoredTokens> {
     let pair: TokenPair
     try {
-      pair = await this.#options.rotate(known.refreshToken)
+      pair = await this.#options.rotate(known.refreshToken === '' ? undefined : known.refreshToken)
     } catch (error) {
       // refused (reused, ended, expired): the session is over here too; anything else may pass
       if (error instanceof OtpGateError && error.status === 401) await this.signOut('session_ended')
@@ -137,7 +162,9 @@ export class AuthSession {
 
   #stored (pair: TokenPair): StoredTokens {
     const expiresAt = this.#options.now() + pair.expiresIn * 1000
-    return { accessToken: pair.accessToken, refreshToken: pair.refreshToken, expiresAt }
+    // with the cookie, a refresh token in a body (an API that does not see a browser) is not kept either
+    const refreshToken = this.#options.cookie === true ? '' : pair.refreshToken ?? ''
+    return { accessToken: pair.accessToken, refreshToken, expiresAt }
   }
 
   async #publish (event: AuthChangeEvent, tokens: StoredTokens | null): Promise<void> {

@@ -23,6 +23,7 @@ export type Identifier = { email: string, phone?: never } | { phone: string, ema
 /** The tokens the client keeps: the pair the API issued, and when the access token expires (epoch ms). */
 export interface StoredTokens {
   accessToken: string
+  /** empty where the API keeps it in an httpOnly cookie (session: 'cookie') */
   refreshToken: string
   expiresAt: number
 }

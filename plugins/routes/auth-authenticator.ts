@@ -14,7 +14,7 @@ const tags = ['totp']
 
 /** Public logins with an authenticator app: as the second factor after an email/SMS code, or on its own. */
 const totpLoginRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {
-  const { loginService } = app
+  const { loginService, sessionCookie } = app
   const { verifyLimit } = routeLimits(config)
 
   app.post('/mfa/verify', {
@@ -31,11 +31,11 @@ const totpLoginRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (ap
       }),
       response: { 200: jsonResponse('Signed in: a token pair and the user', LoginSchema), ...problemResponses(...BODY_ERRORS, 'invalid_code', 'challenge_expired', 'rate_limited') }
     }
-  }, async (request) => {
+  }, async (request, reply) => {
     const { user, ...pair } = await loginService.completeSecondFactor(
       request.body.mfaToken, request.body.code, clientInfo(request)
     )
-    return { ...pair, user: userView(user) }
+    return sessionCookie.handOver(request, reply, { ...pair, user: userView(user) })
   })
 
   app.post('/totp', {
@@ -50,10 +50,10 @@ const totpLoginRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (ap
       body: contactBodySchema({ code: TotpCodeSchema }, [{ email: 'jane@example.org', code: '492039' }]),
       response: { 200: jsonResponse('Signed in: a token pair and the user', LoginSchema), ...problemResponses(...BODY_ERRORS, 'invalid_code', 'rate_limited') }
     }
-  }, async (request) => {
+  }, async (request, reply) => {
     const identifier = normaliseIdentifier(request.body, config.DEFAULT_REGION)
     const { user, ...pair } = await loginService.loginWithTotp(identifier, request.body.code, clientInfo(request))
-    return { ...pair, user: userView(user) }
+    return sessionCookie.handOver(request, reply, { ...pair, user: userView(user) })
   })
 }
 

@@ -3,6 +3,7 @@ import type { FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from '../../src/config.ts'
 import { normaliseIdentifier } from '../../src/users/identifiers.ts'
+import { AppError } from '../../src/errors.ts'
 import { contactBodySchema, LocaleSchema } from '../schemas/identifiers.ts'
 import { ChallengeIdSchema, ChallengeSchema, VerifyBodySchema, challengeView } from '../schemas/challenge.ts'
 import { RefreshTokenSchema, TokenPairSchema } from '../schemas/tokens.ts'
@@ -24,7 +25,7 @@ const deliveryLog = (request: FastifyRequest) => request.log.child({ component: 
 
 /** Public routes of /v1/auth: ask for a code, verify it, refresh and end sessions. */
 const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {
-  const { loginService, sessionService } = app
+  const { loginService, sessionService, sessionCookie } = app
   const { startLimit, verifyLimit, refreshLimit, defaultLimit } = routeLimits(config)
 
   app.post('/otp', {
@@ -73,25 +74,29 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
       security: [],
       response: { 200: jsonResponse('Signed in: a token pair and the user; or, for a user with an authenticator app, the second-factor challenge', LoginOrMfaChallengeSchema), ...problemResponses(...BODY_ERRORS, 'invalid_code', 'challenge_expired', 'too_many_attempts', 'rate_limited') }
     }
-  }, async (request) => {
+  }, async (request, reply) => {
     const { challengeId, code } = request.body
     const result = await loginService.verify(challengeId, code, clientInfo(request), request.log)
-    return 'user' in result ? { ...result, user: userView(result.user) } : result
+    return 'user' in result ? sessionCookie.handOver(request, reply, { ...result, user: userView(result.user) }) : result
   })
 
+  const cookieSessions = config.SESSION_COOKIE === 'on'
   app.post('/token/refresh', {
-    config: refreshLimit,
+    // with cookie sessions a browser sends no body: the refresh token is in the cookie
+    config: { ...refreshLimit, optionalBody: cookieSessions },
     schema: {
       operationId: 'refreshToken',
       summary: 'Rotate a refresh token into a new pair',
-      description: 'Each refresh token works once. Presenting one that was already rotated, however long ago, ends the whole session (401 token_reused), except within REFRESH_REUSE_GRACE_SECONDS (10 s) of its rotation: parallel refreshes of one token (two tabs) all get the same new pair.',
+      description: 'Each refresh token works once. Presenting one that was already rotated, however long ago, ends the whole session (401 token_reused), except within REFRESH_REUSE_GRACE_SECONDS (10 s) of its rotation: parallel refreshes of one token (two tabs) all get the same new pair. With SESSION_COOKIE=on a browser leaves `refreshToken` out and sends the httpOnly cookie, from an allowed Origin (403 origin_not_allowed otherwise), and gets the new one in the cookie.',
       tags: ['auth'],
-      body: Type.Object({ refreshToken: RefreshTokenSchema }, { additionalProperties: false, examples: [{ refreshToken: '665f1c2e9b1e8a0012ab34cd.q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA' }] }),
+      body: Type.Object({ refreshToken: cookieSessions ? Type.Optional(RefreshTokenSchema) : RefreshTokenSchema }, { additionalProperties: false, examples: [{ refreshToken: '665f1c2e9b1e8a0012ab34cd.q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA' }] }),
       security: [],
-      response: { 200: jsonResponse('A new token pair; the presented refresh token no longer works', TokenPairSchema), ...problemResponses(...BODY_ERRORS, 'unauthorized', 'token_reused', 'rate_limited') }
+      response: { 200: jsonResponse('A new token pair; the presented refresh token no longer works', TokenPairSchema), ...problemResponses(...BODY_ERRORS, 'unauthorized', 'token_reused', 'origin_not_allowed', 'rate_limited') }
     }
-  }, async (request) => {
-    return sessionService.refresh(request.body.refreshToken)
+  }, async (request, reply) => {
+    const refreshToken = sessionCookie.presented(request, request.body.refreshToken)
+    if (refreshToken === undefined) throw new AppError('unauthorized', { detail: 'No refresh token: none in the body, and no session cookie.' })
+    return sessionCookie.handOver(request, reply, await sessionService.refresh(refreshToken))
   })
 
   // the routes that need a session: a sibling context behind the authenticate hook
@@ -106,14 +111,15 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
       schema: {
         operationId: 'logout',
         summary: 'End this session',
-        description: 'Ends the session of the access token, and the one of `refreshToken` when given (it must be yours).',
+        description: 'Ends the session of the access token, and the one of `refreshToken` when given (it must be yours), or else of the session cookie (from an allowed Origin: 403 origin_not_allowed otherwise), which is cleared.',
         tags: ['auth'],
         security,
         body: Type.Object({ refreshToken: Type.Optional(RefreshTokenSchema) }, { additionalProperties: false, examples: [{}, { refreshToken: '665f1c2e9b1e8a0012ab34cd.q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA' }] }),
-        response: { 204: Type.Null({ description: 'ended' }), ...problemResponses('unauthorized', ...BODY_ERRORS, 'rate_limited') }
+        response: { 204: Type.Null({ description: 'ended' }), ...problemResponses('unauthorized', ...BODY_ERRORS, 'origin_not_allowed', 'rate_limited') }
       }
     }, async (request, reply) => {
-      await sessionService.logout(request.user, request.body?.refreshToken)
+      await sessionService.logout(request.user, sessionCookie.presented(request, request.body?.refreshToken))
+      sessionCookie.clear(request, reply)
       return reply.code(204).send(null)
     })
 
@@ -128,6 +134,7 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
       }
     }, async (request, reply) => {
       await sessionService.endAll(request.user.sub)
+      sessionCookie.clear(request, reply)
       return reply.code(204).send(null)
     })
   })

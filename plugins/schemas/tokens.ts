@@ -4,7 +4,7 @@ export const TOKEN_PAIR_EXAMPLE = { accessToken: 'eyJhbGciOiJFZERTQSIsImtpZCI6Im
 
 export const TokenPairSchema = Type.Object({
   accessToken: Type.String({ description: 'EdDSA JWT; send as `Authorization: Bearer`' }),
-  refreshToken: Type.String({ description: 'opaque, single use: every refresh returns a new one' }),
+  refreshToken: Type.Optional(Type.String({ description: 'opaque, single use: every refresh returns a new one. Absent for a browser request with SESSION_COOKIE=on: the token is in the httpOnly cookie then' })),
   tokenType: Type.Literal('Bearer'),
   expiresIn: Type.Integer({ description: 'access token lifetime in seconds', examples: [900] })
 }, {

@@ -4,14 +4,15 @@ import { sameHash, type SessionRepository } from '../sessions/session-repository
 import type { RevocationStore } from '../sessions/revocation-store.ts'
 import { NO_AUDIT, type AuditRecorder } from '../audit/audit-event.ts'
 import { NO_METRICS, type Metrics } from '../metrics/metrics.ts'
-import { hashRefreshToken, newRefreshToken, newSessionId, parseRefreshToken, sessionStartOf, successorRefreshToken, type PresentedRefreshToken } from '../sessions/tokens.ts'
+import { hashRefreshToken, newRefreshToken, newSessionId, newTokenId, parseRefreshToken, sessionStartOf, successorRefreshToken, type PresentedRefreshToken } from '../sessions/tokens.ts'
 
 /**
- * What an access token says, as this service signs it (iss, aud and exp are added by the signer). `auth_time`
- * (OIDC Core 2): epoch seconds of the sign-in that opened the session, the same in every token of the session,
- * so a refresh token does not make a session look freshly authenticated.
+ * What an access token says, as this service signs it (iss, aud, iat and exp are added by the signer): the RFC 9068
+ * claims, docs/frontend.md has the table. `auth_time` (OIDC Core 2): epoch seconds of the sign-in that opened the
+ * session, the same in every token of the session, so a refresh token does not make a session look freshly
+ * authenticated. `jti`: this token's own id.
  */
-export interface AccessTokenPayload { sub: string, sid: string, amr: string[], auth_time: number }
+export interface AccessTokenPayload { sub: string, sid: string, amr: string[], auth_time: number, jti: string }
 
 /** The session's sign-in time as `auth_time`: its id holds it, to the second. */
 const authTimeOf = (sessionId: string) => Math.floor(sessionStartOf(sessionId).getTime() / 1000)
@@ -206,9 +207,9 @@ export class SessionService {
     return this.#options.revocations.revokeSession(userId, sessionId, this.#options.accessTokenTtlSeconds)
   }
 
-  async #pair (payload: AccessTokenPayload, refreshToken: string): Promise<TokenPair> {
+  async #pair (claims: Omit<AccessTokenPayload, 'jti'>, refreshToken: string): Promise<TokenPair> {
     return {
-      accessToken: await this.#options.signAccessToken(payload),
+      accessToken: await this.#options.signAccessToken({ ...claims, jti: newTokenId() }),
       refreshToken,
       tokenType: 'Bearer',
       expiresIn: this.#options.accessTokenTtlSeconds

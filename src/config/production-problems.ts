@@ -27,6 +27,9 @@ export function productionProblems (config: Config): string[] {
   if (config.SMS_ALLOWED_COUNTRIES.length === 0) {
     problems.push('SMS_ALLOWED_COUNTRIES is required in production (SMS-pumping guard)')
   }
+  if (config.SESSION_COOKIE === 'on' && config.CORS_ORIGINS.includes('*')) {
+    problems.push('CORS_ORIGINS=* is refused in production with SESSION_COOKIE=on (name the origins that may use the session cookie)')
+  }
   if (config.DEV_OUTBOX) problems.push('DEV_OUTBOX=true is refused in production (codes would be readable over HTTP)')
   return problems
 }

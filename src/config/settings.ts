@@ -83,6 +83,18 @@ const tokens = {
   )
 }
 
+/** Browser apps on other origins (CORS) and the httpOnly refresh cookie: docs/frontend.md. */
+const browser = {
+  CORS_ORIGINS: csv('origins whose pages may call the API: exact (https://app.example.com), one wildcard label (https://*.example.com), or * (no cookies); empty = none'),
+  CORS_MAX_AGE_SECONDS: seconds(600, 0, 86_400, 'how long a browser may cache a preflight answer (Access-Control-Max-Age)'),
+  SESSION_COOKIE: Type.Union([Type.Literal('off'), Type.Literal('on')], {
+    default: 'off', description: 'on: browser requests (an Origin that is the API\'s own or in CORS_ORIGINS) get the refresh token in an httpOnly cookie, never in the body'
+  }),
+  SESSION_COOKIE_SAMESITE: Type.Union([Type.Literal('lax'), Type.Literal('strict'), Type.Literal('none')], {
+    default: 'lax', description: 'SameSite of the refresh cookie; none makes it Secure always'
+  })
+}
+
 const totp = {
   TOTP_ENCRYPTION_KEYS: csv('kid:base64 list of 32-byte AES-256-GCM keys for authenticator secrets; the first encrypts, all decrypt'),
   MFA: Type.Union([Type.Literal('required_when_enrolled'), Type.Literal('off')], {
@@ -194,5 +206,5 @@ const testing = {
 
 /** The settings by domain, in the order .env.example and the README's table list them. */
 export const CONFIG_GROUPS = {
-  server, stores, otp, tokens, totp, messages, delivery, limits, observability, audit, loadTest, testing
+  server, stores, otp, tokens, browser, totp, messages, delivery, limits, observability, audit, loadTest, testing
 }

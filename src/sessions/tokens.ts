@@ -92,6 +92,9 @@ export function generateSigningKey (kid: string = `${new Date().toISOString().sl
   return { ...privateKey.export({ format: 'jwk' }), kid }
 }
 
+/** A new access token's `jti` (RFC 9068): 128 random bits, so no two tokens share one. */
+export const newTokenId = (): string => randomBytes(16).toString('base64url')
+
 /** A new session id, a MongoDB ObjectId in hex: made before the session, so its first refresh token can name it. */
 export function newSessionId (at: Date = new Date()): string {
   // the ObjectId's time is the session's start, on the caller's clock: its absolute lifetime counts from it
@@ -154,6 +157,9 @@ export function successorRefreshToken (key: Buffer, presented: PresentedRefreshT
 export function hashRefreshToken (token: string): string {
   return createHash('sha256').update(token).digest('hex')
 }
+
+/** The session a refresh token names, unchecked: for what is only told to its holder (the cookie's lifetime). */
+export const sessionIdOfRefreshToken = (token: string): string => token.slice(0, 24)
 
 /** The session, generation and hash of a presented refresh token; null when it is malformed or its tag is not ours. */
 export function parseRefreshToken (key: Buffer, token: string): PresentedRefreshToken | null {
