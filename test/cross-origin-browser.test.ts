@@ -80,8 +80,8 @@ t.test('a page on another origin signs in with @otp-gate/client, in memory and w
   const appPort = await appServer(t)
   const origin = `http://127.0.0.1:${appPort}`
   const env = { CORS_ORIGINS: origin, OTP_RESEND_COOLDOWN_SECONDS: '0' }
-  const memoryApi = await listeningApp(t, { stores: 'memory', env })
-  const cookieApi = await listeningApp(t, { stores: 'memory', env: { ...env, SESSION_COOKIE: 'on' } })
+  const memoryApi = await listeningApp(t, { stores: 'memory', loadShedding: false, env })
+  const cookieApi = await listeningApp(t, { stores: 'memory', loadShedding: false, env: { ...env, SESSION_COOKIE: 'on' } })
   t.not(new URL(memoryApi.baseUrl).origin, origin, 'the API is on another origin')
   const context = await browser(t)
   const page = await context.newPage()
@@ -123,7 +123,7 @@ t.test('the same page on an origin the API does not list cannot sign in: the bro
     return
   }
   const appPort = await appServer(t)
-  const api = await listeningApp(t, { stores: 'memory', env: { CORS_ORIGINS: `http://127.0.0.1:${appPort}`, SESSION_COOKIE: 'on' } })
+  const api = await listeningApp(t, { stores: 'memory', loadShedding: false, env: { CORS_ORIGINS: `http://127.0.0.1:${appPort}`, SESSION_COOKIE: 'on' } })
   const context = await browser(t)
   const page = await context.newPage()
   const console: string[] = []

@@ -1,19 +1,14 @@
 import { createHmac, randomBytes } from 'node:crypto'
-import { Secret, TOTP } from 'otpauth'
+import { Secret } from 'otpauth'
 import { AppError } from '../errors.ts'
 import { generateRecoveryCodes, hashRecoveryCode, isRecoveryCode } from './recovery-codes.ts'
 import type { SecretBox } from './secret-box.ts'
 import type { ThrottleLimits } from '../throttle/throttling.ts'
 import type { TotpAttemptStore } from './totp-attempt-store.ts'
 import type { TotpCredential, TotpCredentialRepository } from './totp-credential-repository.ts'
+import { checkDecoy, STEP_TTL_MS, totpOf, validStep } from './totp-codes.ts'
+import { alreadyActive, invalidCode, noAuthenticator, suspended } from './totp-errors.ts'
 
-/** RFC 6238 as authenticator apps expect it: HMAC-SHA-1, 6 digits, 30 s steps, one step of drift either way. */
-const PERIOD = 30
-const DIGITS = 6
-const WINDOW = 1
-const TOTP_CODE = /^\d{6}$/
-/** a step stays claimed while a code of it can still validate: up to WINDOW steps ahead, and a margin */
-const STEP_TTL_MS = (2 * WINDOW + 2) * PERIOD * 1000
 /** time to scan the QR code and type the first code */
 export const ENROLMENT_TTL_SECONDS = 15 * 60
 
@@ -45,18 +40,9 @@ export interface TotpAuthenticatorOptions {
   markEnrolled?: (userId: string, enrolled: boolean) => Promise<unknown>
 }
 
-const totpOf = (secret: Uint8Array, issuer = '', label = 'OTPAuth') =>
-  new TOTP({ issuer, label, secret: new Secret({ buffer: new Uint8Array(secret).buffer }), algorithm: 'SHA1', digits: DIGITS, period: PERIOD })
-// checked against when there is no credential, so unknown users cost about the same
-const DECOY = totpOf(randomBytes(20))
 const NO_USER = '000000000000000000000000'
 
 const sealContext = (credential: Pick<TotpCredential, 'userId' | 'enrolmentId'>) => `totp:${credential.userId}:${credential.enrolmentId}`
-const invalidCode = () => new AppError('invalid_code')
-const suspended = () => new AppError('login_suspended', {
-  detail: 'Too many wrong codes: sign-in with authenticator codes is suspended; use a recovery code or contact support.'
-})
-const noAuthenticator = () => new AppError('not_found', { detail: 'No authenticator app is active for this account.' })
 
 /**
  * Authenticator apps (TOTP) and recovery codes for one user at a time: enrolment, the second factor of a login,
@@ -98,13 +84,13 @@ export class TotpAuthenticator {
 
   /** A new pending secret, replacing a pending one; conflict when one is active. The URI is shown once. */
   async startEnrolment (userId: string, label: string): Promise<{ otpauthUri: string, expiresAt: Date }> {
-    if ((await this.#credentials.find(userId))?.status === 'active') throw this.#alreadyActive()
+    if ((await this.#credentials.find(userId))?.status === 'active') throw alreadyActive()
     const secret = new Secret({ size: 20 })
     const pending = { userId, enrolmentId: randomBytes(12).toString('base64url'), createdAt: this.#now() }
     const saved = await this.#credentials.savePending({
       ...pending, secret: this.#box.seal(secret.bytes, sealContext(pending))
     })
-    if (!saved) throw this.#alreadyActive()
+    if (!saved) throw alreadyActive()
     return {
       otpauthUri: totpOf(secret.bytes, this.#issuer, label).toString(),
       expiresAt: new Date(pending.createdAt.getTime() + ENROLMENT_TTL_SECONDS * 1000)
@@ -120,7 +106,7 @@ export class TotpAuthenticator {
     userId: string, code: string, authorize: () => Promise<void> = async () => {}
   ): Promise<string[]> {
     const credential = await this.#credentials.find(userId)
-    if (credential?.status === 'active') throw this.#alreadyActive()
+    if (credential?.status === 'active') throw alreadyActive()
     if (credential === null || this.#enrolmentExpired(credential)) {
       throw new AppError('challenge_expired', { detail: 'No authenticator enrolment is waiting; start one with POST /v1/me/totp.' })
     }
@@ -174,7 +160,7 @@ export class TotpAuthenticator {
       // the same lookup either way, so an unknown identifier is not answered faster
       const credential = await this.#credentials.find(userId ?? NO_USER)
       if (userId === null || credential?.status !== 'active') {
-        DECOY.validate({ token: code, timestamp: this.#now().getTime(), window: WINDOW })
+        checkDecoy(code, this.#now().getTime())
         return null
       }
       return await this.#matchTotp(credential, code) || null
@@ -258,21 +244,13 @@ export class TotpAuthenticator {
     return 'totp'
   }
 
-  /** Valid within ±WINDOW steps of now, and its step not accepted for this user before (replay). */
+  /** Valid within a step of now (totp-codes.ts), and its step not accepted for this user before (replay). */
   async #matchTotp (credential: TotpCredential, code: string): Promise<boolean> {
-    if (!TOTP_CODE.test(code)) return false
-    const timestamp = this.#now().getTime()
-    const totp = totpOf(this.#box.open(credential.secret, sealContext(credential)))
-    const delta = totp.validate({ token: code, timestamp, window: WINDOW })
-    if (delta === null) return false
-    return this.#attempts.claimStep(credential.userId, totp.counter({ timestamp }) + delta, STEP_TTL_MS)
+    const step = validStep(this.#box.open(credential.secret, sealContext(credential)), code, this.#now().getTime())
+    return step !== null && await this.#attempts.claimStep(credential.userId, step, STEP_TTL_MS)
   }
 
   #enrolmentExpired (credential: TotpCredential): boolean {
     return credential.status === 'pending' && this.#now().getTime() - credential.createdAt.getTime() > ENROLMENT_TTL_SECONDS * 1000
-  }
-
-  #alreadyActive (): AppError {
-    return new AppError('conflict', { detail: 'An authenticator app is already active; remove it before enrolling another.' })
   }
 }

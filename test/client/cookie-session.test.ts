@@ -35,7 +35,7 @@ function browserOn (origin = APP) {
 }
 
 const cookieServer = (t: Parameters<typeof listeningApp>[0]) =>
-  listeningApp(t, { stores: 'memory', env: { SESSION_COOKIE: 'on', CORS_ORIGINS: APP, OTP_RESEND_COOLDOWN_SECONDS: '0' } })
+  listeningApp(t, { stores: 'memory', loadShedding: false, env: { SESSION_COOKIE: 'on', CORS_ORIGINS: APP, OTP_RESEND_COOLDOWN_SECONDS: '0' } })
 
 t.test("session: 'cookie' signs in without ever holding a refresh token, and a reload finds the session", async (t) => {
   const { app, baseUrl, refreshes } = await cookieServer(t)

@@ -22,7 +22,7 @@ t.test('a resource server checks otp-gate access tokens against the JWKS, and su
   const [oldKey, newKey] = [generateSigningKey('2030-old'), generateSigningKey('2030-new')]
   /** otp-gate as deployed with these keys, listening on the issuer's port */
   const otpGate = async (keys: object[]) => {
-    const app = await buildTestApp(t, { stores: 'memory', env: { JWT_ISSUER: issuer, JWT_AUDIENCE: 'orders-api', JWT_KEYS: JSON.stringify(keys) } })
+    const app = await buildTestApp(t, { stores: 'memory', loadShedding: false, env: { JWT_ISSUER: issuer, JWT_AUDIENCE: 'orders-api', JWT_KEYS: JSON.stringify(keys) } })
     await app.listen({ port, host: '127.0.0.1' })
     return app
   }

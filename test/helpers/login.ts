@@ -32,7 +32,7 @@ export async function codeFromOutbox (app: FastifyInstance, to: string): Promise
   const response = await app.inject({ method: 'GET', url: '/v1/dev/outbox', query: { to } })
   if (response.statusCode !== 200) throw new Error(`outbox answered ${response.statusCode}: ${response.body}`)
   const newest = (response.json().messages as Array<{ code: string }>).find((message) => message.code !== '')
-  if (!newest) throw new Error(`no code in the outbox for ${to}`)
+  if (!newest) throw new Error(`no message with a code in the outbox for ${to}`)
   return newest.code
 }
 

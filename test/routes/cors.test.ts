@@ -20,7 +20,7 @@ const preflight = (url: string, method: string, origin = APP) => ({
 const corsHeaders = (response: LightMyRequestResponse) => Object.keys(response.headers).filter((name) => name.startsWith('access-control-'))
 
 t.test('a preflight from an allowed origin is answered 204 on every route of the API, with what the browser needs', async (t) => {
-  const app = await buildTestApp(t, { stores: 'memory', env: { CORS_ORIGINS: `https://app.example.com,${APP}`, CORS_MAX_AGE_SECONDS: '120' } })
+  const app = await buildTestApp(t, { stores: 'memory', loadShedding: false, env: { CORS_ORIGINS: `https://app.example.com,${APP}`, CORS_MAX_AGE_SECONDS: '120' } })
   const document = await documentOf(app)
   const operations = Object.entries(document.paths)
     .flatMap(([path, item]) => Object.keys(item).map((method) => [path, method.toUpperCase()] as const))
@@ -38,13 +38,14 @@ t.test('a preflight from an allowed origin is answered 204 on every route of the
     t.ok(headerList(response, 'vary').includes('origin'), `${name}: Vary: Origin`)
   }
   t.notOk(Object.values(document.paths).some((item) => 'options' in item), 'the document lists no OPTIONS operation')
-  const defaults = await buildTestApp(t, { stores: 'memory', env: { CORS_ORIGINS: APP } })
+  const defaults = await buildTestApp(t, { stores: 'memory', loadShedding: false, env: { CORS_ORIGINS: APP } })
   t.equal((await defaults.inject(preflight('/v1/auth/otp', 'POST'))).headers['access-control-max-age'], '600', 'CORS_MAX_AGE_SECONDS defaults to 600')
 })
 
 t.test('answers to an allowed origin: its name, the headers an app reads, Vary: Origin; errors alike', async (t) => {
   const app = await buildTestApp(t, {
     stores: 'memory',
+    loadShedding: false,
     env: { CORS_ORIGINS: APP, RATE_LIMIT_ALLOWLIST: '', RATE_LIMIT_START_PER_MINUTE: '1' }
   })
   app.get('/test/boom', async () => { throw new Error('boom') })
@@ -72,7 +73,7 @@ t.test('answers to an allowed origin: its name, the headers an app reads, Vary: 
 })
 
 t.test('a disallowed origin, or none configured: no Access-Control-Allow-* header, and the app works as before', async (t) => {
-  const app = await buildTestApp(t, { stores: 'memory', env: { CORS_ORIGINS: APP } })
+  const app = await buildTestApp(t, { stores: 'memory', loadShedding: false, env: { CORS_ORIGINS: APP } })
   for (const origin of [STRANGER, 'null', 'http://localhost:5174', 'https://localhost:5173']) {
     const refused = await app.inject(preflight('/v1/auth/otp', 'POST', origin))
     t.same(corsHeaders(refused), [], `${origin}: preflight without CORS headers`)
@@ -80,7 +81,7 @@ t.test('a disallowed origin, or none configured: no Access-Control-Allow-* heade
     const simple = await app.inject({ method: 'GET', url: '/.well-known/jwks.json', headers: { origin } })
     t.same(corsHeaders(simple), [], `${origin}: answer without CORS headers`)
   }
-  const none = await buildTestApp(t, { stores: 'memory' })
+  const none = await buildTestApp(t, { stores: 'memory', loadShedding: false })
   for (const origin of [APP, STRANGER]) {
     t.same(corsHeaders(await none.inject(preflight('/v1/auth/otp', 'POST', origin))), [], `unset: nothing for ${origin}`)
   }
@@ -89,14 +90,14 @@ t.test('a disallowed origin, or none configured: no Access-Control-Allow-* heade
 })
 
 t.test('a wildcard entry stands for one label; * lets any origin read, without cookies', async (t) => {
-  const app = await buildTestApp(t, { stores: 'memory', env: { CORS_ORIGINS: 'https://*.example.com' } })
+  const app = await buildTestApp(t, { stores: 'memory', loadShedding: false, env: { CORS_ORIGINS: 'https://*.example.com' } })
   const allowed = async (origin: string) => (await app.inject(preflight('/v1/auth/otp', 'POST', origin))).headers['access-control-allow-origin'] === origin
   t.ok(await allowed('https://app.example.com'), 'one label')
   t.notOk(await allowed('https://a.b.example.com'), 'not two')
   t.notOk(await allowed('https://example.com'), 'not the domain itself')
   t.notOk(await allowed('http://app.example.com'), 'not another scheme')
   t.notOk(await allowed('https://app.example.com.evil.example'), 'not a suffix trick')
-  const any = await buildTestApp(t, { stores: 'memory', env: { CORS_ORIGINS: '*', SESSION_COOKIE: 'on' } })
+  const any = await buildTestApp(t, { stores: 'memory', loadShedding: false, env: { CORS_ORIGINS: '*', SESSION_COOKIE: 'on' } })
   const answer = await any.inject(preflight('/v1/auth/otp', 'POST', STRANGER))
   t.equal(answer.statusCode, 204)
   t.ok(['*', STRANGER].includes(String(answer.headers['access-control-allow-origin'])), 'any origin reads')

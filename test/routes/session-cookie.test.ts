@@ -31,7 +31,7 @@ async function signIn (app: FastifyInstance, headers: Record<string, string> = {
 }
 
 t.test('a browser sign-in gets the refresh token in an httpOnly cookie, never in the body', async (t) => {
-  const app = await buildTestApp(t, { stores: 'memory', env: { ...COOKIE_ENV, PUBLIC_BASE_URL: 'https://auth.example.com' } })
+  const app = await buildTestApp(t, { stores: 'memory', loadShedding: false, env: { ...COOKIE_ENV, PUBLIC_BASE_URL: 'https://auth.example.com' } })
   const signedIn = await signIn(app)
   t.equal(signedIn.statusCode, 200)
   const body = signedIn.json()
@@ -53,16 +53,16 @@ t.test('a browser sign-in gets the refresh token in an httpOnly cookie, never in
 })
 
 t.test('Secure except on http://localhost; SameSite from SESSION_COOKIE_SAMESITE, none always Secure', async (t) => {
-  const local = await buildTestApp(t, { stores: 'memory', env: COOKIE_ENV })
+  const local = await buildTestApp(t, { stores: 'memory', loadShedding: false, env: COOKIE_ENV })
   t.match(refreshCookieOf(await signIn(local)), { name: 'otp-gate-refresh', secure: undefined, sameSite: 'Lax', httpOnly: true }, 'development on localhost')
-  const strict = await buildTestApp(t, { stores: 'memory', env: { ...COOKIE_ENV, SESSION_COOKIE_SAMESITE: 'strict' } })
+  const strict = await buildTestApp(t, { stores: 'memory', loadShedding: false, env: { ...COOKIE_ENV, SESSION_COOKIE_SAMESITE: 'strict' } })
   t.match(refreshCookieOf(await signIn(strict)), { sameSite: 'Strict' })
-  const none = await buildTestApp(t, { stores: 'memory', env: { ...COOKIE_ENV, SESSION_COOKIE_SAMESITE: 'none' } })
+  const none = await buildTestApp(t, { stores: 'memory', loadShedding: false, env: { ...COOKIE_ENV, SESSION_COOKIE_SAMESITE: 'none' } })
   t.match(refreshCookieOf(await signIn(none)), { name: '__Secure-otp-gate-refresh', sameSite: 'None', secure: true })
 })
 
 t.test('refresh by cookie; a foreign, null or missing Origin is refused on refresh and logout', async (t) => {
-  const app = await buildTestApp(t, { stores: 'memory', env: COOKIE_ENV })
+  const app = await buildTestApp(t, { stores: 'memory', loadShedding: false, env: COOKIE_ENV })
   const signedIn = await signIn(app)
   const cookie = refreshCookieOf(signedIn)
   const { accessToken } = signedIn.json()
@@ -88,7 +88,7 @@ t.test('refresh by cookie; a foreign, null or missing Origin is refused on refre
 })
 
 t.test('logout and logout-all clear the cookie and end the session', async (t) => {
-  const app = await buildTestApp(t, { stores: 'memory', env: { ...COOKIE_ENV, ...REPEAT_LOGIN_ENV } })
+  const app = await buildTestApp(t, { stores: 'memory', loadShedding: false, env: { ...COOKIE_ENV, ...REPEAT_LOGIN_ENV } })
   for (const url of ['/v1/auth/logout', '/v1/auth/logout/all']) {
     const signedIn = await signIn(app)
     const cookie = refreshCookieOf(signedIn)
@@ -104,14 +104,14 @@ t.test('logout and logout-all clear the cookie and end the session', async (t) =
 })
 
 t.test('reuse detection and the grace window work through the cookie', async (t) => {
-  const graceful = await buildTestApp(t, { stores: 'memory', env: COOKIE_ENV })
+  const graceful = await buildTestApp(t, { stores: 'memory', loadShedding: false, env: COOKIE_ENV })
   const first = refreshCookieOf(await signIn(graceful))
   const refresh = (app: FastifyInstance, cookie: Cookie | undefined) => app.inject({ method: 'POST', url: REFRESH, headers: { origin: APP, ...sendBack(cookie) } })
   const [a, b] = await Promise.all([refresh(graceful, first), refresh(graceful, first)])
   t.same([a.statusCode, b.statusCode], [200, 200], 'two tabs refreshing one cookie at once')
   t.equal(refreshCookieOf(a)?.value, refreshCookieOf(b)?.value, 'get the same successor')
 
-  const strict = await buildTestApp(t, { stores: 'memory', env: { ...COOKIE_ENV, REFRESH_REUSE_GRACE_SECONDS: '0' } })
+  const strict = await buildTestApp(t, { stores: 'memory', loadShedding: false, env: { ...COOKIE_ENV, REFRESH_REUSE_GRACE_SECONDS: '0' } })
   const signedIn = await signIn(strict)
   const old = refreshCookieOf(signedIn)
   const rotated = await refresh(strict, old)
@@ -124,7 +124,7 @@ t.test('reuse detection and the grace window work through the cookie', async (t)
 })
 
 t.test('a client without Origin, or with cookie sessions off, gets and sends the refresh token in the body as before', async (t) => {
-  const on = await buildTestApp(t, { stores: 'memory', env: COOKIE_ENV })
+  const on = await buildTestApp(t, { stores: 'memory', loadShedding: false, env: COOKIE_ENV })
   for (const headers of [{}, { origin: 'https://evil.example' }] as Array<Record<string, string>>) {
     const signedIn = await signIn(on, headers)
     t.type(signedIn.json().refreshToken, 'string', `${headers.origin ?? 'no Origin'}: the refresh token in the body`)
@@ -137,7 +137,7 @@ t.test('a client without Origin, or with cookie sessions off, gets and sends the
     t.equal(out.statusCode, 204)
     t.equal(out.headers['set-cookie'], undefined, 'logout sets no cookie either')
   }
-  const off = await buildTestApp(t, { stores: 'memory', env: { CORS_ORIGINS: APP } })
+  const off = await buildTestApp(t, { stores: 'memory', loadShedding: false, env: { CORS_ORIGINS: APP } })
   const signedIn = await signIn(off)
   t.type(signedIn.json().refreshToken, 'string', 'SESSION_COOKIE off: a browser gets the body too')
   t.equal(signedIn.headers['set-cookie'], undefined)
@@ -148,7 +148,7 @@ t.test('a client without Origin, or with cookie sessions off, gets and sends the
 
 t.test('completing MFA in a browser sets the cookie too', async (t) => {
   const clock = manualClock(new Date().toISOString())
-  const app = await buildTestApp(t, { stores: 'memory', now: clock.now, env: { ...COOKIE_ENV, ...REPEAT_LOGIN_ENV } })
+  const app = await buildTestApp(t, { stores: 'memory', loadShedding: false, now: clock.now, env: { ...COOKIE_ENV, ...REPEAT_LOGIN_ENV } })
   const { email, otpauthUri } = await enrolledUser(app, clock)
   const challenge = (await firstFactor(app, email)).json()
   t.equal(challenge.mfaRequired, true)

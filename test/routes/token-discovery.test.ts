@@ -8,7 +8,7 @@ const partsOf = (token: string) => token.split('.').slice(0, 2).map((part) => JS
 const DISCOVERY = '/.well-known/openid-configuration'
 
 t.test('access tokens carry the RFC 9068 claims, a new jti each', async (t) => {
-  const app = await buildTestApp(t, { stores: 'memory', env: { JWT_ISSUER: 'https://auth.example.com', JWT_AUDIENCE: 'https://api.example.com' } })
+  const app = await buildTestApp(t, { stores: 'memory', loadShedding: false, env: { JWT_ISSUER: 'https://auth.example.com', JWT_AUDIENCE: 'https://api.example.com' } })
   const session = await login(app, { email: newEmail('claims') })
   const [header, claims] = partsOf(session.accessToken)
   t.match(header, { typ: 'at+jwt', alg: 'EdDSA', kid: app.signingKeys.current.kid })
@@ -33,7 +33,7 @@ t.test('access tokens carry the RFC 9068 claims, a new jti each', async (t) => {
 
 t.test('the discovery document: served for an https issuer, or http on localhost; issuer, tokens and URL agree', async (t) => {
   for (const issuer of ['https://auth.example.com', 'http://127.0.0.1:3000', 'http://localhost:3000']) {
-    const app = await buildTestApp(t, { stores: 'memory', env: { JWT_ISSUER: issuer } })
+    const app = await buildTestApp(t, { stores: 'memory', loadShedding: false, env: { JWT_ISSUER: issuer } })
     const response = await app.inject({ method: 'GET', url: DISCOVERY })
     t.equal(response.statusCode, 200, `${issuer}: served`)
     t.match(response.headers['content-type'], /^application\/json/)
@@ -55,20 +55,20 @@ t.test('the discovery document: served for an https issuer, or http on localhost
 
 t.test('no discovery document for an issuer that is not such a URL; production warns', async (t) => {
   for (const issuer of ['otp-gate', 'http://auth.example.com', 'https://auth.example.com/tenant']) {
-    const app = await buildTestApp(t, { stores: 'memory', env: { JWT_ISSUER: issuer } })
+    const app = await buildTestApp(t, { stores: 'memory', loadShedding: false, env: { JWT_ISSUER: issuer } })
     const response = await app.inject({ method: 'GET', url: DISCOVERY })
     t.equal(response.statusCode, 404, `${issuer}: not served`)
     t.equal(response.json().code, 'not_found')
     t.notOk(Object.keys((await documentOf(app)).paths).includes(DISCOVERY), `${issuer}: not documented`)
   }
-  const served = await buildTestApp(t, { stores: 'memory', env: { JWT_ISSUER: 'https://auth.example.com' } })
+  const served = await buildTestApp(t, { stores: 'memory', loadShedding: false, env: { JWT_ISSUER: 'https://auth.example.com' } })
   t.ok(Object.keys((await documentOf(served)).paths).includes(DISCOVERY), 'documented where served')
 
   const warnings = async (env: Record<string, string>, nodeEnv: 'production' | 'test') => {
     const lines: Array<{ level: number, msg: string }> = []
     const stream = new Writable({ write (chunk, _encoding, done) { lines.push(...String(chunk).split('\n').filter(Boolean).map((line) => JSON.parse(line))); done() } })
     const config = { ...testConfig(t, { stores: 'memory', env }), NODE_ENV: nodeEnv }
-    await buildTestApp(t, { stores: 'memory', logger: { level: 'warn', stream } as never }, config)
+    await buildTestApp(t, { stores: 'memory', loadShedding: false, logger: { level: 'warn', stream } as never }, config)
     return lines.filter((line) => /JWT_ISSUER/.test(line.msg))
   }
   t.equal((await warnings({}, 'production')).length, 1, 'production with JWT_ISSUER=otp-gate warns')
