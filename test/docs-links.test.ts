@@ -76,7 +76,9 @@ t.test('githubSlug makes the anchors GitHub makes', async (t) => {
 t.test('every relative link of the README and docs/ points at a file, and an anchor at a heading, that exist', async (t) => {
   for (const page of pages) {
     const links = linksOf(read(page)).filter((target) => !/^([a-z][a-z0-9+.-]*:|\/\/)/i.test(target))
-    t.test(page, { skip: links.length === 0 && 'no relative link' }, async (t) => {
+    // a page without relative links has nothing to check here
+    if (links.length === 0) continue
+    t.test(page, async (t) => {
       for (const link of links) {
         const [path = '', anchor] = link.split('#')
         const target = path === '' ? page : normalize(join(dirname(page), decodeURIComponent(path.split('?')[0]!)))
