@@ -102,6 +102,12 @@ t.test('a wildcard entry stands for one label; * lets any origin read, without c
   t.equal(answer.statusCode, 204)
   t.ok(['*', STRANGER].includes(String(answer.headers['access-control-allow-origin'])), 'any origin reads')
   t.equal(answer.headers['access-control-allow-credentials'], undefined, 'but sends no cookies')
+  const cookies = await buildTestApp(t, { stores: 'memory', env: { CORS_ORIGINS: APP, SESSION_COOKIE: 'on' } })
+  for (const request of [preflight('/v1/auth/token/refresh', 'POST'), { method: 'GET' as const, url: '/v1/me', headers: { origin: APP } }]) {
+    const response = await cookies.inject(request)
+    t.equal(response.headers['access-control-allow-credentials'], 'true', `${request.method} ${request.url}: a listed origin may send the cookie`)
+  }
+  t.equal((await cookies.inject(preflight('/v1/auth/token/refresh', 'POST', STRANGER))).headers['access-control-allow-credentials'], undefined, 'another may not')
 })
 
 t.test('CORS_ORIGINS entries are checked at start; * with cookie sessions is refused in production', async (t) => {
