@@ -56,8 +56,15 @@ t.test('the production steps of docs/operations.md, run as written, from the rep
     })
     shell.once('exit', (code) => reject(new Error(`the steps ended (${code}) before the worker and the server listened:\n${stderr}${stdout}`)))
   })
-  const checks = await Promise.all(listening.map(async (url) =>
-    ((await (await fetch(`${url}/health/ready`)).json()) as { checks: Record<string, string> }).checks))
+  // listening comes before ready: each is asked until it says ready (or the test's timeout ends it)
+  const readyChecks = async (url: string): Promise<Record<string, string>> => {
+    for (;;) {
+      const answer = await fetch(`${url}/health/ready`)
+      if (answer.ok) return ((await answer.json()) as { checks: Record<string, string> }).checks
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+  }
+  const checks = await Promise.all(listening.map(readyChecks))
   const address = listening[checks.findIndex((check) => 'mongodb' in check)]!
   t.same(checks.find((check) => !('mongodb' in check)), { redis: 'ok' }, 'the worker is ready')
   t.match(readFileSync(join(checkout, '.env'), 'utf8'), /^NODE_ENV=production$/m, 'the steps wrote .env')
