@@ -18,9 +18,9 @@ export interface TestAppOptions extends AppOverrides {
    */
   limiter?: boolean
   /**
-   * false: MAX_EVENT_LOOP_DELAY_MS at its ceiling (60 s), so a busy machine's event-loop lag is never shed with
-   * 503. Default true: the product's threshold, which a 2-core CI machine running two test files and Chromium
-   * crosses now and then.
+   * false: MAX_EVENT_LOOP_DELAY_MS at its ceiling (60 s), so a busy machine's event-loop lag is not shed with 503
+   * (a sample second with no tick at all still is: the library reads it as an endless delay). Default true: the
+   * product's threshold, which a 2-core CI machine running two test files and Chromium crosses now and then.
    */
   loadShedding?: boolean
   /** true: DEV_OUTBOX=true, every channel's codes go to the dev outbox for the test to read. Default false. */
