@@ -16,7 +16,7 @@ t.test('keys name a country and a range, never a whole number, under the country
   const { client, keyPrefix, close } = connectWithOwnPrefix(createTestRedis, 'test-sms-fraud')
   t.teardown(close)
   const store = new RedisSmsFraudStore(client, { keyPrefix })
-  const policy = { windowMs: 3_600_000, minSends: 1, minConversion: 0.2, blockMs: 600_000, countryBlockedRanges: 3 }
+  const policy = { windowMs: 3_600_000, minSends: 1, minConversion: 0.2, blockMs: 600_000, countryAlertRanges: 3, historyMs: 0, historyMinVerified: 1 }
   await store.admit('US', '+1201555', policy, Date.now())
   await store.admit('US', '+1201555', policy, Date.now())
   const keys = (await listKeys(client, keyPrefix)).sort((a, b) => a.key.localeCompare(b.key))
