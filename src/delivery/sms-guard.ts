@@ -20,13 +20,27 @@ const COUNTER_SLACK_MS = 5 * 60_000
 export const SMS_NUMBER_TYPES: ReadonlySet<PhoneNumberType> = new Set<PhoneNumberType>(['MOBILE', 'FIXED_LINE_OR_MOBILE', 'VOIP'])
 
 /** Why the guard refused an SMS: the sms_guard_blocks_total{reason} label, and the audit event's reason. */
-export type SmsBlockReason = 'country_not_allowed' | 'number_type' | 'country_budget' | 'range_conversion' | 'country_conversion'
+export type SmsBlockReason = 'country_not_allowed' | 'number_type' | 'country_budget' | 'range_conversion'
 
 export interface SmsBlock {
   reason: SmsBlockReason
   /** the E.164 number refused (audit events mask it) */
   destination: string
   country: string | null
+}
+
+/**
+ * Many number ranges of one country blocked at once: SMS pumping spread over a country, or someone blocking ranges
+ * on purpose. The guard never blocks a whole country (a few ranges would let anyone cut off every number in it):
+ * an operator judges, told by this (a log line and a metric to page on).
+ */
+export interface SmsCountryAlert {
+  country: string
+  /** the country's ranges blocked now */
+  blockedRanges: number
+  /** the country's codes sent and verified in the window; null when they could not be read */
+  sent: number | null
+  verified: number | null
 }
 
 /** The conversion guard: sends and verified codes per number range, and the policy that blocks a range. */
@@ -57,6 +71,8 @@ export interface SmsGuardOptions {
   conversion?: SmsConversionGuard | undefined
   /** told of every refusal: an audit event and a metric */
   onBlock?: ((block: SmsBlock) => void) | undefined
+  /** told when a country's blocked ranges reach the policy's countryAlertRanges (at most once per block time) */
+  onCountryAlert?: ((alert: SmsCountryAlert) => void) | undefined
   /** told when a count could not be written (a fire-and-forget verified count) */
   onError?: ((error: unknown) => void) | undefined
   now?: () => Date
@@ -87,6 +103,7 @@ export class SmsGuard {
   readonly #clientKey: (ip: string) => string
   readonly #conversion: SmsConversionGuard | undefined
   readonly #onBlock: (block: SmsBlock) => void
+  readonly #onCountryAlert: (alert: SmsCountryAlert) => void
   readonly #onError: (error: unknown) => void
   readonly #metrics: Metrics
   readonly #now: () => Date
@@ -108,6 +125,7 @@ export class SmsGuard {
     if (badPrefix !== undefined) throw new Error(`SMS_FRAUD_ALLOW_PREFIXES: ${badPrefix} is not an E.164 prefix such as +4479`)
     this.#conversion = options.conversion
     this.#onBlock = options.onBlock ?? (() => {})
+    this.#onCountryAlert = options.onCountryAlert ?? (() => {})
     this.#onError = options.onError ?? (() => {})
     this.#metrics = options.metrics ?? NO_METRICS
     this.#now = options.now ?? (() => new Date())
@@ -155,11 +173,10 @@ export class SmsGuard {
     }
     if (verdict.value?.outcome === 'blocked') {
       await giveBack()
-      const { scope, until } = verdict.value
-      throw this.#refuse({ reason: scope === 'country' ? 'country_conversion' : 'range_conversion', destination: e164, country }, new AppError('destination_blocked', {
-        detail: scope === 'country'
-          ? 'Codes are not texted to this country for now, as too few of those sent were used; use email instead.'
-          : 'Codes are not texted to this number range for now, as too few of those sent were used; use email instead.',
+      const { until, alert, blockedRanges } = verdict.value
+      if (alert) this.#alert(country, blockedRanges, now)
+      throw this.#refuse({ reason: 'range_conversion', destination: e164, country }, new AppError('destination_blocked', {
+        detail: 'Codes are not texted to this number range for now, as too few of those sent were used; use email instead.',
         retryAfter: Math.max(1, Math.ceil((until - now) / 1000))
       }))
     }
@@ -194,6 +211,19 @@ export class SmsGuard {
   async #uncount (country: string, range: string, now: number): Promise<void> {
     const conversion = this.#conversion!
     await conversion.store.count(country, range, 'unsent', conversion.policy, now).catch(this.#onError)
+  }
+
+  /** Tells the operator, off the request's path, with the country's counts of the window. */
+  #alert (country: string, blockedRanges: number, now: number): void {
+    const conversion = this.#conversion!
+    this.#metrics.smsGuardCountryAlert(country)
+    conversion.store.stats(country, conversion.policy, now)
+      .catch((error: unknown) => {
+        this.#onError(error)
+        return { sent: null, verified: null }
+      })
+      .then(({ sent, verified }) => { this.#onCountryAlert({ country, blockedRanges, sent, verified }) })
+      .catch(this.#onError)
   }
 
   #refuse (block: SmsBlock, error: AppError): AppError {

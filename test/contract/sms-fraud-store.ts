@@ -9,7 +9,13 @@ export interface SmsFraudHarness {
 const HOUR = 3_600_000
 const DAY = 24 * HOUR
 const POLICY: SmsFraudPolicy = {
-  windowMs: HOUR, minSends: 5, minConversion: 0.2, blockMs: HOUR, countryAlertRanges: 2, historyMs: 30 * DAY, historyMinVerified: 2
+  windowMs: HOUR,
+  minSends: 5,
+  minConversion: 0.2,
+  blockMs: HOUR,
+  countryAlertRanges: 2,
+  historyMs: 30 * DAY,
+  historyMinVerified: 2
 }
 const T0 = Date.parse('2030-01-01T10:00:00Z')
 
@@ -41,7 +47,7 @@ export function smsFraudStoreContract (t: Test, create: () => Promise<SmsFraudHa
     const store = await open(t)
     await admitTimes(store, 6, '+1201555')
     const blocked = await store.admit('US', '+1201555', POLICY, T0 + HOUR - 1)
-    t.match(blocked, { outcome: 'blocked', scope: 'range', until: T0 + HOUR, newly: false })
+    t.match(blocked, { outcome: 'blocked', until: T0 + HOUR, newly: false, alert: false, blockedRanges: 1 })
     t.same(await admitTimes(store, 1, '+1201555', T0 + HOUR + 60_000), ['admitted'], 'the block ended and the sends left the window')
   })
 

@@ -13,7 +13,10 @@ t.test('Redis read-only: the worker logs its repeated error once per interval, t
   const admin = new Redis(redis.url)
   t.teardown(() => { client.disconnect(); admin.disconnect() })
   const lines: Line[] = []
-  const logger = { info: () => {}, warn: (fields: object, message: string) => { lines.push({ fields: fields as Record<string, unknown>, message }) } }
+  const logger = {
+    info: () => {},
+    warn: (fields: object, message: string) => { lines.push({ fields: fields as Record<string, unknown>, message }) }
+  }
   const queue = new BullMqDeliveryQueue({ connection: client, prefix: '{delivery}', concurrency: 5, graceMs: 1000, logger, errorLogIntervalMs: 1000 })
   queue.start(async () => 'sent')
   await sleep(300)

@@ -4,7 +4,10 @@ import { RepeatedErrorLog } from '../../src/telemetry/repeated-error-log.ts'
 t.test('RepeatedErrorLog: the same error from the same source once per interval, others as they come', async (t) => {
   let now = 0
   const lines: Array<[Record<string, unknown>, string]> = []
-  const log = new RepeatedErrorLog({ warn: (fields, message) => { lines.push([fields as Record<string, unknown>, message]) } }, { intervalMs: 10_000, now: () => now })
+  const logger = {
+    warn: (fields: object, message: string) => { lines.push([fields as Record<string, unknown>, message]) }
+  }
+  const log = new RepeatedErrorLog(logger, { intervalMs: 10_000, now: () => now })
   const readonly = Object.assign(new Error('READONLY You can\'t write against a read only replica.'), { name: 'ReplyError', command: { name: 'evalsha', args: ['+12015550123'] } })
   for (let n = 0; n < 100; n++) {
     log.warn(readonly, 'delivery worker error')
