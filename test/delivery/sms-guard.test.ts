@@ -89,3 +89,30 @@ t.test('a release that fails leaves the unit spent instead of failing the reques
   const admission = await guard.admit(US_MOBILE)
   await t.resolves(admission.release())
 })
+
+t.test('a country alert is told even when the country\'s counts cannot be read', async (t) => {
+  const alerts: unknown[] = []
+  const errors: unknown[] = []
+  const window = { windowMs: 3_600_000, minSends: 1, minConversion: 0.2, blockMs: 3_600_000 }
+  const policy = { ...window, countryAlertRanges: 1, historyMs: 0, historyMinVerified: 1 }
+  const guard = new SmsGuard({
+    allowedCountries: [],
+    hourlyBudget: 10,
+    budget: new MemorySmsBudget(),
+    conversion: {
+      store: {
+        admit: async () => ({ outcome: 'blocked', until: Date.now() + 60_000, newly: true, alert: true, blockedRanges: 1 }),
+        count: async () => {},
+        stats: async () => { throw new Error('Connection is closed.') }
+      },
+      policy,
+      allowPrefixes: []
+    },
+    onCountryAlert: (alert) => { alerts.push(alert) },
+    onError: (error) => { errors.push(error) }
+  })
+  t.match(await refusal(guard.admit(US_MOBILE)), { code: 'destination_blocked' })
+  await new Promise((resolve) => setImmediate(resolve))
+  t.same(alerts, [{ country: 'US', blockedRanges: 1, sent: null, verified: null }])
+  t.match(errors, [{ message: 'Connection is closed.' }])
+})

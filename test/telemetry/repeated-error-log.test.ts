@@ -27,3 +27,13 @@ t.test('RepeatedErrorLog: the same error from the same source once per interval,
   log.warn(readonly, 'delivery worker error', { err: 'message only' })
   t.equal(lines.length, 4)
 })
+
+t.test('RepeatedErrorLog remembers 100 kinds of error at most, forgetting the oldest', async (t) => {
+  const lines: string[] = []
+  const log = new RepeatedErrorLog({ warn: (_fields, message) => { lines.push(message) } }, { now: () => 0 })
+  for (let n = 0; n <= 100; n++) log.warn(new Error(`error ${n}`), `source ${n}`)
+  log.warn(new Error('error 1'), 'source 1')
+  t.equal(lines.length, 101, 'the 100 newest are still remembered')
+  log.warn(new Error('error 0'), 'source 0')
+  t.equal(lines.length, 102, 'the oldest was forgotten: logged again')
+})
