@@ -40,7 +40,7 @@ export function smsFraudStoreContract (t: Test, create: () => Promise<SmsFraudHa
     const store = await open(t)
     t.same(await admitTimes(store, 7, '+1201555'), ['admitted', 'admitted', 'admitted', 'admitted', 'admitted', 'range!', 'range'])
     t.same(await admitTimes(store, 1, '+1201666'), ['admitted'], 'another range of the country is not')
-    t.same(await store.stats('US', POLICY, T0), { sent: 6, verified: 0 }, 'refusals count nothing')
+    t.same(await store.stats('US', POLICY, T0), { sent: 6, verified: 0, networks: 0 }, 'refusals count nothing')
   })
 
   t.test('the block lasts blockMs on the caller\'s clock, and the window forgets old sends', async (t) => {
@@ -58,7 +58,7 @@ export function smsFraudStoreContract (t: Test, create: () => Promise<SmsFraudHa
     await store.count('US', '+1201555', 'verified', POLICY, T0)
     t.same(await admitTimes(store, 6, '+1201555'), Array(6).fill('admitted'), 'up to 2 of 10 verified: 0.2 is not below 0.2')
     t.same(await admitTimes(store, 1, '+1201555'), ['range!'], '2 of 11 is')
-    t.same(await store.stats('US', POLICY, T0), { sent: 11, verified: 2 })
+    t.same(await store.stats('US', POLICY, T0), { sent: 11, verified: 2, networks: 0 })
   })
 
   t.test('a send taken back does not count', async (t) => {
@@ -66,7 +66,7 @@ export function smsFraudStoreContract (t: Test, create: () => Promise<SmsFraudHa
     await admitTimes(store, 5, '+1201555')
     await store.count('US', '+1201555', 'unsent', POLICY, T0)
     t.same(await admitTimes(store, 2, '+1201555'), ['admitted', 'range!'])
-    t.same(await store.stats('US', POLICY, T0), { sent: 5, verified: 0 })
+    t.same(await store.stats('US', POLICY, T0), { sent: 5, verified: 0, networks: 0 })
   })
 
   t.test('blocked ranges never block their country: countryAlertRanges of them raise one alert per blockMs', async (t) => {
@@ -129,10 +129,24 @@ export function smsFraudStoreContract (t: Test, create: () => Promise<SmsFraudHa
     t.same(await admitTimes(store, 1, '+1201555', T0 + 1000), ['range'])
   })
 
+  t.test('stats count the distinct client networks of the window\'s sends, refused ones aside', async (t) => {
+    const store = await open(t)
+    const many = { ...POLICY, minSends: 1000 }
+    await store.admit('US', '+1201555', many, T0 - HOUR - 60_000, 'net-old')
+    for (const network of ['net-1', 'net-2', 'net-1']) await store.admit('US', '+1201666', many, T0, network)
+    await store.admit('US', '+1201666', many, T0)
+    await store.admit('FR', '+3361234', many, T0, 'net-3')
+    t.same(await store.stats('US', many, T0), { sent: 4, verified: 0, networks: 2 })
+    t.same(await store.stats('FR', many, T0), { sent: 1, verified: 0, networks: 1 })
+    await admitTimes(store, 6, '+1201777')
+    t.match(await store.admit('US', '+1201777', POLICY, T0, 'net-4'), { outcome: 'blocked' })
+    t.same((await store.stats('US', many, T0)).networks, 2, 'a refused send brings no network')
+  })
+
   t.test('concurrent sends are each counted', async (t) => {
     const store = await open(t)
     const many = { ...POLICY, minSends: 1000 }
     await Promise.all(Array.from({ length: 20 }, () => store.admit('US', '+1201555', many, T0)))
-    t.same(await store.stats('US', many, T0), { sent: 20, verified: 0 })
+    t.same(await store.stats('US', many, T0), { sent: 20, verified: 0, networks: 0 })
   })
 }

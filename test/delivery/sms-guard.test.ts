@@ -1,5 +1,5 @@
 import t from 'tap'
-import { SmsGuard } from '../../src/delivery/sms-guard.ts'
+import { clientNetwork, SmsGuard } from '../../src/delivery/sms-guard.ts'
 import { MemorySmsBudget } from '../../src/delivery/memory-sms-budget.ts'
 import { isAppError } from '../../src/errors.ts'
 
@@ -115,4 +115,14 @@ t.test('a country alert is told even when the country\'s counts cannot be read',
   await new Promise((resolve) => setImmediate(resolve))
   t.same(alerts, [{ country: 'US', blockedRanges: 1, sent: null, verified: null }])
   t.match(errors, [{ message: 'Connection is closed.' }])
+})
+
+t.test('a client\'s network: its /24 (IPv4) or /48 (IPv6)', async (t) => {
+  t.equal(clientNetwork('198.51.100.7'), '198.51.100.0/24')
+  t.equal(clientNetwork('::ffff:198.51.100.7'), '198.51.100.0/24', 'IPv4-mapped')
+  t.equal(clientNetwork('2001:db8:12:3456::1'), '2001:db8:12::/48')
+  t.equal(clientNetwork('2001:0DB8:0012:ffff:1:2:3:4'), '2001:db8:12::/48', 'one spelling')
+  t.equal(clientNetwork('2001:db8::1'), '2001:db8:0::/48', 'zeros spelled out')
+  t.equal(clientNetwork('::1'), '0:0:0::/48')
+  t.equal(clientNetwork('not an ip'), 'not an ip')
 })

@@ -110,7 +110,8 @@ t.test('issue #30: 150 unused codes to 5 ranges from 2 IPs block those ranges, n
 
   const alerts = lines.filter((line) => line.alert === 'sms_pumping_suspected')
   t.equal(alerts.length, 1, 'one line for the operator')
-  t.match(alerts[0], { level: 50, country: 'US', blockedRanges: 5, sent: 150, verified: 0, msg: /SMS pumping suspected in US/ })
+  t.match(alerts[0], { level: 50, country: 'US', blockedRanges: 5, sent: 150, verified: 0, networks: 2, msg: /SMS pumping suspected in US/ })
+  t.notMatch(JSON.stringify(alerts[0]), /198\.51|203\.0/, 'the networks counted, never named')
   const metrics = await app.prometheus!.render()
   t.match(metrics, /^sms_guard_country_alerts_total\{country="US"\} 1$/m, 'and a metric to page on')
 })
