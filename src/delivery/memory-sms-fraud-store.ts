@@ -1,6 +1,6 @@
 import {
-  WINDOW_BUCKETS, historyDays, windowBucket, isPumped,
-  type SmsFraudCount, type SmsFraudPolicy, type SmsFraudStore, type SmsFraudVerdict
+  MAX_NETWORKS, WINDOW_BUCKETS, historyDays, windowBucket, isPumped,
+  type SmsCountryStats, type SmsFraudCount, type SmsFraudPolicy, type SmsFraudStore, type SmsFraudVerdict
 } from './sms-fraud-store.ts'
 
 interface Stats {
@@ -33,6 +33,8 @@ export class MemorySmsFraudStore implements SmsFraudStore {
   readonly #countries = new Map<string, Stats>()
   /** verified codes per day of each range (`country|range`) */
   readonly #history = new Map<string, Map<number, number>>()
+  /** when each client network of a country last sent (insertion order: oldest first) */
+  readonly #networks = new Map<string, Map<string, number>>()
 
   #stats (map: Map<string, Stats>, key: string, policy: SmsFraudPolicy, now: number): Stats {
     // stats untouched for a window and a block are empty and unblocked: dropped, so memory follows live traffic
@@ -51,7 +53,9 @@ export class MemorySmsFraudStore implements SmsFraudStore {
     return total
   }
 
-  async admit (country: string, range: string, policy: SmsFraudPolicy, now: number): Promise<SmsFraudVerdict> {
+  async admit (
+    country: string, range: string, policy: SmsFraudPolicy, now: number, network?: string
+  ): Promise<SmsFraudVerdict> {
     const countryStats = this.#stats(this.#countries, country, policy, now)
     const rangeStats = this.#stats(this.#ranges, `${country}|${range}`, policy, now)
     const blockedRanges = () => [...this.#ranges].filter(([key, stats]) => key.startsWith(`${country}|`) && stats.blockedUntil > now).length
@@ -71,6 +75,7 @@ export class MemorySmsFraudStore implements SmsFraudStore {
       return { outcome: 'blocked', until, newly: true, alert, blockedRanges: blocked }
     }
     for (const stats of [rangeStats, countryStats]) stats.sent.set(bucket, (stats.sent.get(bucket) ?? 0) + 1)
+    if (network !== undefined) this.#addNetwork(country, network, policy, now)
     return { outcome: 'admitted' }
   }
 
@@ -98,8 +103,25 @@ export class MemorySmsFraudStore implements SmsFraudStore {
     this.#history.set(key, perDay)
   }
 
-  async stats (country: string, policy: SmsFraudPolicy, now: number): Promise<{ sent: number, verified: number }> {
+  #addNetwork (country: string, network: string, policy: SmsFraudPolicy, now: number): void {
+    const networks = this.#networks.get(country) ?? new Map<string, number>()
+    networks.delete(network)
+    networks.set(network, now)
+    // oldest first: the ones that left the window, and beyond MAX_NETWORKS the least recent
+    for (const [other, at] of networks) {
+      if (at > now - policy.windowMs && networks.size <= MAX_NETWORKS) break
+      networks.delete(other)
+    }
+    this.#networks.set(country, networks)
+  }
+
+  async stats (country: string, policy: SmsFraudPolicy, now: number): Promise<SmsCountryStats> {
     const stats = this.#countries.get(country)
-    return stats ? windowSums(stats, windowBucket(policy, now).bucket) : { sent: 0, verified: 0 }
+    const counts = stats ? windowSums(stats, windowBucket(policy, now).bucket) : { sent: 0, verified: 0 }
+    let networks = 0
+    for (const at of this.#networks.get(country)?.values() ?? []) {
+      if (at > now - policy.windowMs && at <= now) networks++
+    }
+    return { ...counts, networks }
   }
 }

@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs'
 import type { Cluster, Redis } from 'ioredis'
 import { withScripts, type ScriptCommands } from '../stores/redis-lua/define-scripts.ts'
-import { DAY_MS, WINDOW_BUCKETS, historyDays, windowBucket, type SmsFraudCount, type SmsFraudPolicy, type SmsFraudStore, type SmsFraudVerdict } from './sms-fraud-store.ts'
+import { DAY_MS, MAX_NETWORKS, WINDOW_BUCKETS, historyDays, windowBucket, type SmsCountryStats, type SmsFraudCount, type SmsFraudPolicy, type SmsFraudStore, type SmsFraudVerdict } from './sms-fraud-store.ts'
 
 const lua = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8')
 const LIB = lua('sms-fraud-lib')
 const SCRIPTS = {
-  smsFraudAdmit: { numberOfKeys: 4, lua: LIB + lua('sms-fraud-admit') },
+  smsFraudAdmit: { numberOfKeys: 5, lua: LIB + lua('sms-fraud-admit') },
   smsFraudCount: { numberOfKeys: 3, lua: LIB + lua('sms-fraud-count') },
-  smsFraudStats: { numberOfKeys: 1, lua: LIB + lua('sms-fraud-stats') }
+  smsFraudStats: { numberOfKeys: 2, lua: LIB + lua('sms-fraud-stats') }
 }
 
 type FraudCommands = ScriptCommands<keyof typeof SCRIPTS, Array<string | number>>
@@ -42,13 +42,16 @@ export class RedisSmsFraudStore implements SmsFraudStore {
   // counters outlive the window and a block, then lapse by themselves
   #ttlMs = (policy: SmsFraudPolicy) => policy.windowMs + policy.blockMs
 
-  async admit (country: string, range: string, policy: SmsFraudPolicy, now: number): Promise<SmsFraudVerdict> {
+  async admit (
+    country: string, range: string, policy: SmsFraudPolicy, now: number, network?: string
+  ): Promise<SmsFraudVerdict> {
     const [rangeKey, countryKey, historyKey] = this.#keys(country, range)
     const { bucketMs } = windowBucket(policy, now)
     const [outcome, until, newly, alert, blockedRanges] = await this.#redis.smsFraudAdmit(
-      rangeKey, countryKey, `${this.#keyPrefix}{${country}}:blocked-ranges`, historyKey,
+      rangeKey, countryKey, `${this.#keyPrefix}{${country}}:blocked-ranges`, historyKey, this.#networksKey(country),
       range, now, bucketMs, WINDOW_BUCKETS, policy.minSends, policy.minConversion, policy.blockMs,
-      policy.countryAlertRanges, this.#ttlMs(policy), DAY_MS, historyDays(policy, now).days, policy.historyMinVerified
+      policy.countryAlertRanges, this.#ttlMs(policy), DAY_MS, historyDays(policy, now).days, policy.historyMinVerified,
+      network ?? '', MAX_NETWORKS
     )
     if (outcome === 'admitted') return { outcome }
     return { outcome: 'blocked', until: Number(until), newly: Number(newly) === 1, alert: Number(alert) === 1, blockedRanges: Number(blockedRanges) }
@@ -64,11 +67,14 @@ export class RedisSmsFraudStore implements SmsFraudStore {
     )
   }
 
-  async stats (country: string, policy: SmsFraudPolicy, now: number): Promise<{ sent: number, verified: number }> {
+  async stats (country: string, policy: SmsFraudPolicy, now: number): Promise<SmsCountryStats> {
     const [, countryKey] = this.#keys(country, '')
-    const [sent, verified] = await this.#redis.smsFraudStats(
-      countryKey, now, windowBucket(policy, now).bucketMs, WINDOW_BUCKETS
+    const [sent, verified, networks] = await this.#redis.smsFraudStats(
+      countryKey, this.#networksKey(country), now, windowBucket(policy, now).bucketMs, WINDOW_BUCKETS
     )
-    return { sent: Number(sent), verified: Number(verified) }
+    return { sent: Number(sent), verified: Number(verified), networks: Number(networks) }
   }
+
+  // members are the guard's keys of client networks (HMACs), never an address
+  #networksKey = (country: string) => `${this.#keyPrefix}{${country}}:networks`
 }

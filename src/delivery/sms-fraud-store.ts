@@ -37,21 +37,30 @@ export type SmsFraudCount = 'verified' | 'unsent'
  * without waiting. The window is kept as 60 buckets of windowMs / 60: a count leaves the window in the
  * bucket-sized step after windowMs. The history is kept per day (UTC).
  *
- * - `admit(country, range, policy, now)`, atomically: `blocked` while the range is; otherwise, when the range has
- *   at least minSends sends in the window and fewer than minConversion × sends verified, and fewer than
+ * - `admit(country, range, policy, now, network?)`, atomically: `blocked` while the range is; otherwise, when the
+ *   range has at least minSends sends in the window and fewer than minConversion × sends verified, and fewer than
  *   historyMinVerified codes verified on the days before today within historyMs, blocks the range until
  *   now + blockMs and answers `blocked` with `newly: true` (and `alert: true` when the country's blocked ranges
  *   reach countryAlertRanges > 0 and no alert was raised for it within blockMs); otherwise counts one send for
- *   the range and its country and answers `admitted`. A refused call counts nothing. Never blocks a country.
+ *   the range and its country (and the client's network, an opaque key, among the country's) and answers
+ *   `admitted`. A refused call counts nothing. Never blocks a country.
  * - `count(country, range, 'verified', policy, now)`: one verified code for the range and its country, and in
  *   the range's history. `count(…, 'unsent', policy, now)` with the `now` of an `admit` takes back its send.
- * - `stats(country, policy, now)`: the country's sends and verifications in the window (for a conversion gauge).
+ * - `stats(country, policy, now)`: the country's sends and verifications in the window, and the distinct client
+ *   networks its admitted sends came from (up to MAX_NETWORKS): what an operator judges a country alert by.
  */
 export interface SmsFraudStore {
-  admit (country: string, range: string, policy: SmsFraudPolicy, now: number): Promise<SmsFraudVerdict>
+  admit (
+    country: string, range: string, policy: SmsFraudPolicy, now: number, network?: string
+  ): Promise<SmsFraudVerdict>
   count (country: string, range: string, what: SmsFraudCount, policy: SmsFraudPolicy, now: number): Promise<void>
-  stats (country: string, policy: SmsFraudPolicy, now: number): Promise<{ sent: number, verified: number }>
+  stats (country: string, policy: SmsFraudPolicy, now: number): Promise<SmsCountryStats>
 }
+
+export interface SmsCountryStats { sent: number, verified: number, networks: number }
+
+/** the client networks remembered per country: "many" is enough to know, and the memory stays bounded */
+export const MAX_NETWORKS = 10_000
 
 export const DAY_MS = 86_400_000
 

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto'
+import { isIPv4, isIPv6 } from 'node:net'
 import { isSupportedCountry } from 'libphonenumber-js/max'
 import { AppError } from '../errors.ts'
 import { phoneCountry, phoneNumberType, type PhoneNumberType } from '../users/identifiers.ts'
@@ -41,6 +42,11 @@ export interface SmsCountryAlert {
   /** the country's codes sent and verified in the window; null when they could not be read */
   sent: number | null
   verified: number | null
+  /**
+   * the distinct client networks (/24, /48) those codes were asked from: a handful is someone blocking ranges on
+   * purpose (or a small pumping run), thousands a campaign; null when unknown
+   */
+  networks: number | null
 }
 
 /** The conversion guard: sends and verified codes per number range, and the policy that blocks a range. */
@@ -49,6 +55,21 @@ export interface SmsConversionGuard {
   policy: SmsFraudPolicy
   /** E.164 prefixes never counted nor blocked */
   allowPrefixes: readonly string[]
+}
+
+/**
+ * The network a client IP belongs to, as an operator counts distinct sources: its /24 (IPv4, IPv4-mapped too) or
+ * its /48 (IPv6), spelled one way. Anything else is returned as given.
+ */
+export function clientNetwork (ip: string): string {
+  const v4 = ip.toLowerCase().startsWith('::ffff:') && isIPv4(ip.slice(7)) ? ip.slice(7) : ip
+  if (isIPv4(v4)) return `${v4.split('.').slice(0, 3).join('.')}.0/24`
+  if (!isIPv6(ip)) return ip
+  const [head = '', tail] = ip.split('::')
+  const left = head === '' ? [] : head.split(':')
+  const right = tail === undefined || tail === '' ? [] : tail.split(':')
+  const groups = [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right]
+  return `${groups.slice(0, 3).map((group) => parseInt(group, 16).toString(16)).join(':')}::/48`
 }
 
 /** The number range the conversion guard judges: the E.164 number without its last 4 digits. */
@@ -157,10 +178,14 @@ export class SmsGuard {
     const share = client === undefined ? undefined : { client, budget: this.#clientBudget }
     const range = this.#judged(e164) ? numberRange(e164) : null
     const conversion = this.#conversion
+    // counted per country, so an alert says how many networks asked: keyed like clients, never an address
+    const network = clientIp === undefined ? undefined : this.#clientKey(`net:${clientNetwork(clientIp)}`)
     // the budget and the conversion check run side by side: no round trip more than the budget's own
     const [taken, verdict] = await Promise.allSettled([
       this.#budget.take(country, hour, this.#hourlyBudget, untilNextHourMs + COUNTER_SLACK_MS, share),
-      range === null || conversion === undefined ? null : conversion.store.admit(country, range, conversion.policy, now)
+      range === null || conversion === undefined
+        ? null
+        : conversion.store.admit(country, range, conversion.policy, now, network)
     ])
     // a unit that cannot be given back (store down) stays spent: the budget errs towards fewer SMS
     const giveBack = async () => { if (taken.status === 'fulfilled' && taken.value) await this.#budget.giveBack(country, hour, client).catch(() => {}) }
@@ -220,9 +245,9 @@ export class SmsGuard {
     conversion.store.stats(country, conversion.policy, now)
       .catch((error: unknown) => {
         this.#onError(error)
-        return { sent: null, verified: null }
+        return { sent: null, verified: null, networks: null }
       })
-      .then(({ sent, verified }) => { this.#onCountryAlert({ country, blockedRanges, sent, verified }) })
+      .then((counts) => { this.#onCountryAlert({ country, blockedRanges, ...counts }) })
       .catch(this.#onError)
   }
 

@@ -113,7 +113,7 @@ t.test('a country alert is told even when the country\'s counts cannot be read',
   })
   t.match(await refusal(guard.admit(US_MOBILE)), { code: 'destination_blocked' })
   await new Promise((resolve) => setImmediate(resolve))
-  t.same(alerts, [{ country: 'US', blockedRanges: 1, sent: null, verified: null }])
+  t.same(alerts, [{ country: 'US', blockedRanges: 1, sent: null, verified: null, networks: null }])
   t.match(errors, [{ message: 'Connection is closed.' }])
 })
 

@@ -1,7 +1,8 @@
 -- KEYS: range stats, country stats, the country's blocked ranges (sorted set: range -> block end), the range's
--- history (hash: day -> verified codes); one hash tag
+-- history (hash: day -> verified codes), the country's client networks (sorted set: network -> last send); one
+-- hash tag
 -- ARGV: range, now, bucketMs, buckets, minSends, minConversion, blockMs, countryAlertRanges, ttlMs, dayMs,
--- historyDays, historyMinVerified
+-- historyDays, historyMinVerified, the client's network ('' for none), the most networks kept
 -- Returns { 'admitted' } or { 'blocked', until, newly (0/1), alert (0/1), blocked ranges of the country }
 -- A country is never blocked: its blocked ranges only raise the alert (the caller tells the operator)
 local now = tonumber(ARGV[2])
@@ -39,4 +40,13 @@ end
 
 add(KEYS[1], 's:' .. current, 1, current, buckets, ttl_ms)
 add(KEYS[2], 's:' .. current, 1, current, buckets, ttl_ms)
+if ARGV[13] ~= '' then
+  local window_ms = tonumber(ARGV[3]) * buckets
+  redis.call('ZADD', KEYS[5], now, ARGV[13])
+  redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now - window_ms)
+  -- the least recent beyond the most kept: "many" is all an operator needs to know
+  local extra = redis.call('ZCARD', KEYS[5]) - tonumber(ARGV[14])
+  if extra > 0 then redis.call('ZREMRANGEBYRANK', KEYS[5], 0, extra - 1) end
+  redis.call('PEXPIRE', KEYS[5], window_ms)
+end
 return { 'admitted' }
