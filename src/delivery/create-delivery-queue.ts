@@ -30,7 +30,11 @@ function settingsOf (config: Config, name: QueueName): QueueSettings {
   if (name === 'audit-webhook') {
     return {
       concurrency: config.AUDIT_WEBHOOK_CONCURRENCY,
-      retryPolicy: { baseMs: config.AUDIT_WEBHOOK_RETRY_BASE_MS, maxMs: WEBHOOK_MAX_RETRY_WAIT_MS, maxAttempts: config.AUDIT_WEBHOOK_MAX_ATTEMPTS },
+      retryPolicy: {
+        baseMs: config.AUDIT_WEBHOOK_RETRY_BASE_MS,
+        maxMs: WEBHOOK_MAX_RETRY_WAIT_MS,
+        maxAttempts: config.AUDIT_WEBHOOK_MAX_ATTEMPTS
+      },
       keepsFailed: false
     }
   }

@@ -29,9 +29,9 @@ export type JobConsumer = (job: QueuedJob) => Promise<'sent' | 'dropped'>
  *   consumer. A job is given to one consumer at a time; `sent` and `dropped` remove it. A transient failure is
  *   retried after an exponential backoff with jitter (at least the receiver's Retry-After), but never past the
  *   job's expiry nor beyond the retry policy's attempts; a permanent failure, or giving up, moves the job to the
- *   failed set with the reason and without its sealed payload (or deletes it, for a queue that keeps no failures). Delivery is at least once: a job whose consumer
- *   died (a killed process) is taken again by another instance once its lock lapses (Redis only; an in-process
- *   queue dies with its jobs).
+ *   failed set with the reason and without its sealed payload (or deletes it, for a queue that keeps no
+ *   failures). Delivery is at least once: a job whose consumer died (a killed process) is taken again by another
+ *   instance once its lock lapses (Redis only; an in-process queue dies with its jobs).
  * - `close`: takes no new job, waits for the jobs in flight to settle for at most the grace period, and leaves
  *   every other job queued for another instance. Idempotent.
  * - `failed`: the failed set, newest first.

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { AuditWebhookBatcher } from '../../src/audit/audit-webhook-batcher.ts'
+import { AuditWebhookBatcher, type AuditWebhookBatcherOptions } from '../../src/audit/audit-webhook-batcher.ts'
 import { webhookSealingContext, WEBHOOK_BATCH_TTL_MS, type WebhookBatchBody } from '../../src/audit/audit-webhook.ts'
 import type { AuditEvent, AuditEventType } from '../../src/audit/audit-event.ts'
 import { JobCipher } from '../../src/delivery/job-cipher.ts'
@@ -15,17 +15,24 @@ const event = (type: AuditEventType, userId: string | null, reason: string | nul
   id: String(++n).padStart(24, '0'), type, userId, identifier: 'j***@example.org', ip: '198.51.100.7', userAgent: 'ua', requestId: null, at: new Date(at), amr: null, reason
 })
 
+const openBody = (job: AuditWebhookJob) =>
+  JSON.parse(cipher.openText(job.sealed, webhookSealingContext(job))) as WebhookBatchBody
+
 function recordingQueue () {
   const jobs: AuditWebhookJob[] = []
   return {
     jobs,
-    bodies: () => jobs.map((job) => JSON.parse(cipher.openText(job.sealed, webhookSealingContext(job))) as WebhookBatchBody),
+    bodies: () => jobs.map(openBody),
     queue: { enqueue: async (job: Job) => { jobs.push(job as AuditWebhookJob) } }
   }
 }
 
-const batcherOf = (queue: { enqueue: (job: Job) => Promise<void> }, options: { maxEvents?: number, flushIntervalMs?: number, onError?: (error: unknown) => void } = {}) =>
-  new AuditWebhookBatcher({ queue, cipher, maxEvents: 3, flushIntervalMs: 60_000, now: () => NOW, onError: () => {}, ...options })
+type BatcherOptions = Partial<Pick<AuditWebhookBatcherOptions, 'maxEvents' | 'flushIntervalMs' | 'onError'>>
+
+const batcherOf = (queue: AuditWebhookBatcherOptions['queue'], options: BatcherOptions = {}) =>
+  new AuditWebhookBatcher({
+    queue, cipher, maxEvents: 3, flushIntervalMs: 60_000, now: () => NOW, onError: () => {}, ...options
+  })
 
 t.test('one flush is one job per maxEvents user events; the anonymous ones ride along as counts', async (t) => {
   const recorded = recordingQueue()

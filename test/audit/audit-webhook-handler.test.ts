@@ -71,7 +71,9 @@ t.test('a receiver that refuses the connection is transient', async (t) => {
 })
 
 t.test('a process without AUDIT_WEBHOOK_URL rejects the job, so it is deleted', async (t) => {
-  const unset = createAuditWebhookHandler({ AUDIT_WEBHOOK_URL: undefined, AUDIT_WEBHOOK_SECRET: undefined, AUDIT_WEBHOOK_TIMEOUT_MS: 200 }, { cipher })
+  const unset = createAuditWebhookHandler(
+    { ...config, AUDIT_WEBHOOK_URL: undefined, AUDIT_WEBHOOK_SECRET: undefined }, { cipher }
+  )
   await t.rejects(unset(job), { kind: 'rejected', message: 'audit webhook: AUDIT_WEBHOOK_URL is not set in this process' })
   t.equal(receiver.requests.length, 0)
 })

@@ -13,7 +13,7 @@ deliveryQueueContract(t, async () => {
       opened.push(queue)
       return queue
     },
-    dumpStorage: async () => JSON.stringify([...backlogs.values()].map((backlog) => ({ waiting: backlog.waiting, failed: backlog.failed }))),
+    dumpStorage: async () => JSON.stringify([...backlogs.values()].map(({ waiting, failed }) => ({ waiting, failed }))),
     close: async () => { await Promise.all(opened.map((queue) => queue.close())) }
   }
 })

@@ -15,7 +15,9 @@ import { eventually } from '../helpers/eventually.ts'
 const SECRET = 'a-webhook-secret-of-at-least-32-characters'
 
 async function startReceiver (t: Test) {
-  const receiver = await startFakeHttpServer({ newDefaultReply: () => () => ({ status: 204 }), record: (request) => request })
+  const receiver = await startFakeHttpServer({
+    newDefaultReply: () => () => ({ status: 204 }), record: (request) => request
+  })
   t.teardown(() => receiver.close())
   return receiver
 }
@@ -95,8 +97,9 @@ t.test('a POST carries a batch: user events in full, at most AUDIT_WEBHOOK_BATCH
   for (let n = 0; n < 4; n++) await wrongCode(app, newEmail('anon'))
   await app.audit.flush()
 
-  const events = () => receiver.requests.flatMap((request) => (request.body?.events ?? []) as Array<Record<string, unknown>>)
-  const counted = () => receiver.requests.flatMap((request) => (request.body?.anonymous ?? []) as Array<Record<string, unknown>>)
+  type Entry = Record<string, unknown>
+  const events = () => receiver.requests.flatMap((request) => (request.body?.events ?? []) as Entry[])
+  const counted = () => receiver.requests.flatMap((request) => (request.body?.anonymous ?? []) as Entry[])
     .filter((entry) => entry.type === 'sign_in_failed').reduce((sum, entry) => sum + Number(entry.count), 0)
   t.ok(await eventually(async () => events().length >= 4 && counted() >= 4, 10_000), 'every event arrived')
   await sleep(200)
