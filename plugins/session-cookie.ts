@@ -28,8 +28,9 @@ declare module 'fastify' {
 }
 
 const NAME = 'otp-gate-refresh'
-// the refresh and logout routes; the other /v1/auth routes never read it
-const PATH = '/v1/auth'
+// one cookie per route that reads it (a browser sends a cookie to its Path and below): refresh, and logout with
+// logout/all; the sign-in routes and the rest of the API never receive the token
+const PATHS = ['/v1/auth/token/refresh', '/v1/auth/logout']
 const LOOPBACK = new Set(['localhost', '127.0.0.1'])
 const SAME_SITE = { lax: 'lax', strict: 'strict', none: 'none' } as const
 
@@ -55,7 +56,7 @@ async function sessionCookiePlugin (app: FastifyInstance, { config }: { config: 
     const secure = config.SESSION_COOKIE_SAMESITE === 'none' || !(protocol === 'http:' && LOOPBACK.has(hostname))
     return {
       name: secure ? `__Secure-${NAME}` : NAME,
-      options: { httpOnly: true, secure, sameSite: SAME_SITE[config.SESSION_COOKIE_SAMESITE], path: PATH }
+      options: { httpOnly: true, secure, sameSite: SAME_SITE[config.SESSION_COOKIE_SAMESITE] }
     }
   }
   const carried = (request: FastifyRequest): string | undefined => {
@@ -71,7 +72,7 @@ async function sessionCookiePlugin (app: FastifyInstance, { config }: { config: 
       const started = sessionStartOf(sessionIdOfRefreshToken(refreshToken)).getTime()
       const maxAge = Math.max(0, Math.floor((started - now().getTime()) / 1000) + config.SESSION_MAX_AGE_SECONDS)
       const { name, options } = attributes(request)
-      reply.setCookie(name, refreshToken, { ...options, maxAge })
+      for (const path of PATHS) reply.setCookie(name, refreshToken, { ...options, path, maxAge })
       return rest
     },
     presented (request, bodyToken) {
@@ -86,7 +87,7 @@ async function sessionCookiePlugin (app: FastifyInstance, { config }: { config: 
     clear (request, reply) {
       if (!on || (carried(request) === undefined && !isBrowser(request))) return
       const { name, options } = attributes(request)
-      reply.clearCookie(name, options)
+      for (const path of PATHS) reply.clearCookie(name, { ...options, path })
     }
   } satisfies SessionCookie)
 }

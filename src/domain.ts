@@ -13,6 +13,7 @@ import { RepeatedErrorLog } from './telemetry/repeated-error-log.ts'
 import { createDeliveryQueue } from './delivery/create-delivery-queue.ts'
 import { createJobConsumer } from './delivery/job-consumer.ts'
 import { createJobHandlers } from './delivery/job-handlers.ts'
+import type { QueueName } from './delivery/job-kinds.ts'
 import { createJobCipher } from './delivery/job-cipher.ts'
 import { QueuedNotifier } from './delivery/notices.ts'
 import { DAY_MS } from './delivery/sms-fraud-store.ts'
@@ -20,7 +21,7 @@ import { hmacClientKey, SmsGuard, type SmsBlock, type SmsGuardOptions } from './
 import { minutesOf } from './delivery/templates/render.ts'
 import type { AuditContext } from './audit/audit-event.ts'
 import { AuditLog } from './audit/audit-log.ts'
-import { webhookJob } from './audit/audit-webhook.ts'
+import { AuditWebhookBatcher } from './audit/audit-webhook-batcher.ts'
 import { createAuditWebhookHandler } from './audit/audit-webhook-handler.ts'
 import { loadRefreshTokenKey, loadSigningKeys } from './sessions/tokens.ts'
 import { createAccessTokenSigner } from './sessions/access-tokens.ts'
@@ -106,21 +107,31 @@ export async function buildDomain (config: Config, deps: DomainDeps) {
   // expiry is the OTP store's clock: Redis's own, or the injected one of the in-process store
   const storeClock = redis ? Date.now : () => now().getTime()
   const cipher = createJobCipher(config)
-  const deliveryQueue = createDeliveryQueue(config, { redis, keyPrefix, logger: logger.child({ component: 'delivery-queue' }), now: storeClock })
+  const queueDeps = (queue: QueueName) => ({ redis, keyPrefix, logger: logger.child({ component: 'delivery-queue', queue }), now: storeClock })
+  // codes and notices; webhook batches have a queue, workers and a concurrency of their own, so a receiver that
+  // hangs never holds a code back
+  const deliveryQueue = createDeliveryQueue(config, queueDeps('outbound'), 'outbound')
+  const auditWebhookQueue = createDeliveryQueue(config, queueDeps('audit-webhook'), 'audit-webhook')
   const notifier = new QueuedNotifier({
     queue: deliveryQueue, cipher, offChannels: delivery.offChannels, now: storeClock
   })
   const auditLogger = logger.child({ component: 'audit' })
+  // with AUDIT_WEBHOOK_URL the written events are gathered into batches for the webhook, never sent on a request's path
+  const webhookBatcher = config.AUDIT_WEBHOOK_URL === undefined
+    ? undefined
+    : new AuditWebhookBatcher({
+      queue: auditWebhookQueue,
+      cipher,
+      maxEvents: config.AUDIT_WEBHOOK_BATCH_MAX,
+      flushIntervalMs: config.AUDIT_WEBHOOK_FLUSH_MS,
+      now: storeClock,
+      onError: (error) => auditLogger.warn({ err: error }, 'a webhook batch could not be queued')
+    })
   const audit: AuditLog = new AuditLog({
     store: auditEvents,
     now,
     context: deps.auditContext ?? (() => undefined),
-    // with AUDIT_WEBHOOK_URL each written batch is queued for the webhook, never sent on a request's path
-    onBatch: config.AUDIT_WEBHOOK_URL === undefined
-      ? undefined
-      : async (events) => {
-        await Promise.all(events.map((event) => deliveryQueue.enqueue(webhookJob(event, now().getTime()))))
-      },
+    onBatch: webhookBatcher && (async (events) => { webhookBatcher.add(events) }),
     onError: (error, what) => auditLogger.warn({ err: error, what, stats: audit.stats() }, 'security events could not be written')
   })
 
@@ -133,11 +144,13 @@ export async function buildDomain (config: Config, deps: DomainDeps) {
     }
   })
   if (deps.sendsJobs ?? sendsInProcess(config)) {
-    const auditWebhook = createAuditWebhookHandler(config)
+    const auditWebhook = createAuditWebhookHandler(config, { cipher, now: storeClock })
     const handlers = createJobHandlers({
       cipher, delivery, otp, logger: deliveryLogger, metrics, now: storeClock, auditWebhook
     })
-    deliveryQueue.start(createJobConsumer(handlers))
+    // one table of handlers; each queue's consumer takes only the kinds that queue carries
+    deliveryQueue.start(createJobConsumer(handlers, { queue: 'outbound' }))
+    auditWebhookQueue.start(createJobConsumer(handlers, { queue: 'audit-webhook' }))
   }
   const smsGuard = smsGuardOf(config, keyed, {
     now,
@@ -206,6 +219,7 @@ export async function buildDomain (config: Config, deps: DomainDeps) {
     otp,
     delivery,
     deliveryQueue,
+    auditWebhookQueue,
     notifier,
     smsGuard,
     challengeIssuer,
@@ -222,9 +236,10 @@ export async function buildDomain (config: Config, deps: DomainDeps) {
     /** writes the last security events, lets the jobs in flight finish (the rest stay queued), stops the timers */
     close: async () => {
       circuits?.stop()
-      // before the queue closes, so the last events' webhook jobs are still queued
+      // before the queues close, so the last events' webhook batches are still queued
       await audit.close()
-      await deliveryQueue.close()
+      await webhookBatcher?.close()
+      await Promise.all([deliveryQueue.close(), auditWebhookQueue.close()])
       await Promise.all([keyed.otp.close?.(), keyed.totpAttempts.close(), keyed.mfaChallenges.close()])
     }
   }

@@ -1,4 +1,5 @@
-// Process entry of `npm run worker`: sends queued codes, nothing else. Same configuration as the API.
+// Process entry of `npm run worker`: sends queued codes and notices, and POSTs webhook batches from their own queue.
+// Same configuration as the API.
 import closeWithGrace from 'close-with-grace'
 import type { FastifyInstance } from 'fastify'
 import { readProcessConfig, type Config } from './config.ts'

@@ -199,8 +199,26 @@ const observability = {
 
 const audit = {
   AUDIT_RETENTION_DAYS: Type.Integer({ default: 90, minimum: 1, maximum: 3650, description: 'how long security events (GET /v1/me/activity) are kept' }),
-  AUDIT_WEBHOOK_URL: optionalString('each security event is also POSTed here as JSON, signed (X-Signature), through the delivery queue', { format: 'uri' }),
-  AUDIT_WEBHOOK_SECRET: optionalString('HMAC-SHA256 key of the X-Signature header, at least 32 characters; required with AUDIT_WEBHOOK_URL', { minLength: 32 })
+  AUDIT_WEBHOOK_URL: optionalString(
+    'security events are also POSTed here in signed JSON batches (X-OtpGate-Signature), through a queue of their own', { format: 'uri' }
+  ),
+  AUDIT_WEBHOOK_SECRET: optionalString('HMAC-SHA256 key of the X-OtpGate-Signature header, at least 32 characters; required with AUDIT_WEBHOOK_URL', { minLength: 32 }),
+  AUDIT_WEBHOOK_FLUSH_MS: Type.Integer({
+    default: 5000, minimum: 10, maximum: 300_000, description: 'security events are gathered this long into one webhook batch'
+  }),
+  AUDIT_WEBHOOK_BATCH_MAX: Type.Integer({
+    default: 100, minimum: 1, maximum: 1000, description: 'user events per webhook POST at most; a full batch is queued at once'
+  }),
+  AUDIT_WEBHOOK_TIMEOUT_MS: Type.Integer({ default: 3000, minimum: 100, maximum: 60_000, description: 'budget of one webhook POST' }),
+  AUDIT_WEBHOOK_CONCURRENCY: Type.Integer({
+    default: 2, minimum: 1, maximum: 100, description: 'webhook POSTs one process makes at once, from a queue apart from the codes\''
+  }),
+  AUDIT_WEBHOOK_MAX_ATTEMPTS: Type.Integer({
+    default: 8, minimum: 1, maximum: 20, description: 'tries of one webhook batch, the first included; a batch is dropped an hour after it was queued'
+  }),
+  AUDIT_WEBHOOK_RETRY_BASE_MS: Type.Integer({
+    default: 5000, minimum: 10, maximum: 600_000, description: 'first wait before a webhook batch is tried again, then doubling, up to 5 minutes'
+  })
 }
 
 const loadTest = {
