@@ -9,12 +9,14 @@ import { NO_METRICS, type Metrics } from './metrics/metrics.ts'
 import { createOtpEngine } from './otp/otp-engine.ts'
 import { createDelivery, type DeliveryLogger } from './delivery/delivery.ts'
 import { CircuitBoard } from './delivery/circuit-board.ts'
+import { RepeatedErrorLog } from './telemetry/repeated-error-log.ts'
 import { createDeliveryQueue } from './delivery/create-delivery-queue.ts'
 import { createJobConsumer } from './delivery/job-consumer.ts'
 import { createJobHandlers } from './delivery/job-handlers.ts'
 import type { QueueName } from './delivery/job-kinds.ts'
 import { createJobCipher } from './delivery/job-cipher.ts'
 import { QueuedNotifier } from './delivery/notices.ts'
+import { DAY_MS } from './delivery/sms-fraud-store.ts'
 import { hmacClientKey, SmsGuard, type SmsBlock, type SmsGuardOptions } from './delivery/sms-guard.ts'
 import { minutesOf } from './delivery/templates/render.ts'
 import type { AuditContext } from './audit/audit-event.ts'
@@ -42,6 +44,8 @@ const MFA_TOKEN_TTL_SECONDS = 300
 
 /** A pino logger, as Fastify's and the worker's are: one line per event, children per component. */
 export interface DomainLogger extends DeliveryLogger {
+  /** a line an operator is paged on */
+  error (obj: object, msg: string): void
   child (bindings: Record<string, unknown>): DomainLogger
 }
 
@@ -80,11 +84,13 @@ export async function buildDomain (config: Config, deps: DomainDeps) {
   const { users, totpCredentials, auditEvents } = documents
   await Promise.all([users.init(), documents.sessions.init(), totpCredentials.init(), auditEvents.init()])
 
-  // a circuit opened by whichever process sends (the API, or `npm run worker`) closes the channel everywhere
+  // a circuit opened by whichever process sends (the API, or `npm run worker`) closes the channel everywhere; read
+  // once a second, so a Redis that is down is logged once in 10 s, not at every read
+  const circuitErrors = new RepeatedErrorLog(logger)
   const circuits = redis && new CircuitBoard(redis, {
     keyPrefix,
     now: () => now().getTime(),
-    onError: (error) => logger.warn({ err: error }, 'could not read the delivery circuits')
+    onError: (error) => { circuitErrors.warn(error, 'could not read the delivery circuits') }
   })
   const deliveryLogger = logger.child({ component: 'delivery' })
   const delivery = createDelivery(config, {
@@ -152,6 +158,10 @@ export async function buildDomain (config: Config, deps: DomainDeps) {
     onBlock: (block) => {
       audit.record('sms_guard_block', { identifier: block.destination, reason: block.reason })
       deps.onSmsBlock?.(block)
+    },
+    // the operator's page: a country is never blocked whole, someone decides (SMS_ALLOWED_COUNTRIES, the budget)
+    onCountryAlert: (alert) => {
+      logger.error({ alert: 'sms_pumping_suspected', ...alert }, `SMS pumping suspected in ${alert.country}: ${alert.blockedRanges} number ranges blocked at once`)
     },
     onError: (error) => logger.warn({ err: error }, 'the SMS guard could not count')
   })
@@ -237,7 +247,7 @@ export async function buildDomain (config: Config, deps: DomainDeps) {
 
 /** The SMS-pumping guard as configured: region allow-list, hourly budget per region and per client, conversion. */
 function smsGuardOf (
-  config: Config, keyed: KeyedStores, hooks: Pick<SmsGuardOptions, 'onBlock' | 'onError' | 'now' | 'metrics'>
+  config: Config, keyed: KeyedStores, hooks: Pick<SmsGuardOptions, 'onBlock' | 'onCountryAlert' | 'onError' | 'now' | 'metrics'>
 ): SmsGuard {
   return new SmsGuard({
     allowedCountries: config.SMS_ALLOWED_COUNTRIES,
@@ -253,7 +263,9 @@ function smsGuardOf (
         minSends: config.SMS_FRAUD_MIN_SENDS,
         minConversion: config.SMS_FRAUD_MIN_CONVERSION,
         blockMs: config.SMS_FRAUD_BLOCK_SECONDS * 1000,
-        countryBlockedRanges: config.SMS_FRAUD_COUNTRY_BLOCKED_PREFIXES
+        countryAlertRanges: config.SMS_FRAUD_COUNTRY_ALERT_PREFIXES,
+        historyMs: config.SMS_FRAUD_HISTORY_DAYS * DAY_MS,
+        historyMinVerified: config.SMS_FRAUD_HISTORY_MIN_VERIFIED
       },
       allowPrefixes: config.SMS_FRAUD_ALLOW_PREFIXES
     },

@@ -170,8 +170,12 @@ const limits = {
   ),
   SMS_FRAUD_MIN_SENDS: Type.Integer({ default: 30, minimum: 1, maximum: 1_000_000, description: 'codes sent to a number range within the window before its conversion is judged' }),
   SMS_FRAUD_MIN_CONVERSION: Type.Number({ default: 0.2, minimum: 0, maximum: 1, description: 'verified ÷ sent below this blocks a number range; 0 = never' }),
-  SMS_FRAUD_BLOCK_SECONDS: seconds(3600, 1, 604_800, 'how long a blocked number range (or country) is refused codes'),
-  SMS_FRAUD_COUNTRY_BLOCKED_PREFIXES: Type.Integer({ default: 5, minimum: 0, maximum: 100_000, description: 'this many number ranges of one country blocked at once block the whole country too; 0 = never' }),
+  SMS_FRAUD_BLOCK_SECONDS: seconds(3600, 1, 604_800, 'how long a blocked number range is refused codes'),
+  SMS_FRAUD_COUNTRY_ALERT_PREFIXES: Type.Integer({
+    default: 5, minimum: 0, maximum: 100_000, description: 'this many number ranges of one country blocked at once raise an alert for an operator (log line, metric); a country is never blocked whole; 0 = never'
+  }),
+  SMS_FRAUD_HISTORY_DAYS: Type.Integer({ default: 30, minimum: 0, maximum: 365, description: 'a number range with verified codes on earlier days within this many is never blocked; 0 = no exemption' }),
+  SMS_FRAUD_HISTORY_MIN_VERIFIED: Type.Integer({ default: 3, minimum: 1, maximum: 1_000_000, description: 'the verified codes (on days before today) that give a number range that history' }),
   SMS_FRAUD_ALLOW_PREFIXES: csv('E.164 prefixes (+4479…) the conversion guard never counts or blocks, e.g. your own test range')
 }
 
@@ -180,6 +184,13 @@ const observability = {
   METRICS_PORT: Type.Optional(Type.Integer({
     minimum: 0, maximum: 65535, description: 'serve GET /metrics (Prometheus) on this port, never the API\'s; unset = no metrics'
   })),
+  METRICS_HOST: Type.String({
+    default: '127.0.0.1', minLength: 1, description: 'interface the metrics listener binds, not HOST: a public API does not make /metrics public'
+  }),
+  METRICS_TOKEN: optionalString(
+    'bearer token GET /metrics then requires (Authorization: Bearer …), at least 32 characters; required in production when METRICS_HOST is not loopback',
+    { minLength: 32 }
+  ),
   OTEL_EXPORTER_OTLP_ENDPOINT: optionalString(
     'OTLP/HTTP endpoint of an OpenTelemetry collector, e.g. http://127.0.0.1:4318; unset = no traces', { format: 'uri' }
   ),

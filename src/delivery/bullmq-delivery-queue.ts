@@ -6,6 +6,7 @@ import { withoutSealed, type DeliveryQueue, type FailedJob, type JobConsumer } f
 import { refuseForeignKind, type Job as QueueJob, type QueuedJob, type QueueName } from './job-kinds.ts'
 import { DeliveryAttempts } from './delivery-attempt.ts'
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy.ts'
+import { RepeatedErrorLog } from '../telemetry/repeated-error-log.ts'
 
 /**
  * The queue of codes and notices (not only codes, as its first name said); its keys are `{delivery}:outbound:…`.
@@ -45,6 +46,8 @@ export interface BullMqDeliveryQueueOptions {
   lockDurationMs?: number
   /** how often this worker looks for such jobs */
   stalledIntervalMs?: number
+  /** the same Redis error is logged once in this long at most (BullMQ retries a failed read every 100 ms); 10 s */
+  errorLogIntervalMs?: number
 }
 
 const NO_LOGGER: DeliveryLogger = { info: () => {}, warn: () => {} }
@@ -91,6 +94,7 @@ export class BullMqDeliveryQueue implements DeliveryQueue {
   readonly #queue: Queue<StoredJob>
   readonly #now: () => number
   readonly #logger: DeliveryLogger
+  readonly #errors: RepeatedErrorLog
   #worker: Worker<StoredJob> | undefined
   #workerConnection: Redis | Cluster | undefined
   #closing: Promise<void> | undefined
@@ -103,8 +107,9 @@ export class BullMqDeliveryQueue implements DeliveryQueue {
     this.#name = options.name ?? DELIVERY_QUEUE_NAME
     this.#now = options.now ?? Date.now
     this.#logger = options.logger ?? NO_LOGGER
+    this.#errors = new RepeatedErrorLog(this.#logger, { intervalMs: options.errorLogIntervalMs })
     this.#queue = new Queue<StoredJob>(this.#name, { connection: options.connection, prefix: options.prefix })
-    this.#queue.on('error', (error) => this.#logger.warn({ err: error }, 'delivery queue error'))
+    this.#queue.on('error', (error) => { this.#errors.warn(error, 'delivery queue error', { err: error, queue: this.#name }) })
   }
 
   async enqueue (job: QueueJob): Promise<void> {
@@ -138,7 +143,8 @@ export class BullMqDeliveryQueue implements DeliveryQueue {
       ...(this.#options.stalledIntervalMs === undefined ? {} : { stalledInterval: this.#options.stalledIntervalMs }),
       settings: { backoffStrategy: (_attemptsMade, _type, error) => error instanceof RetryLater ? error.delayMs : 0 }
     })
-    this.#worker.on('error', (error) => this.#logger.warn({ err: error }, 'delivery worker error'))
+    // while Redis refuses writes (a replica now) BullMQ retries its read every 100 ms, each time an 'error'
+    this.#worker.on('error', (error) => { this.#errors.warn(error, 'delivery worker error', { err: error, queue: this.#name }) })
   }
 
   close (): Promise<void> {
