@@ -21,6 +21,7 @@ import type { AuthenticatorEnrolment } from '../src/auth/authenticator-enrolment
 import type { TotpAuthenticator } from '../src/totp/totp-authenticator.ts'
 import type { MfaChallenges } from '../src/totp/mfa-challenges.ts'
 import type { AuditLog } from '../src/audit/audit-log.ts'
+import type { AdminUsers } from '../src/admin/admin-users.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -59,6 +60,8 @@ declare module 'fastify' {
     /** binding and unbinding the user's authenticator app */
     authenticatorEnrolment: AuthenticatorEnrolment
     totp: TotpAuthenticator
+    /** what the admin API does to accounts */
+    adminUsers: AdminUsers
     mfa: MfaChallenges
     /** the security activity log: record events, read a user's own */
     audit: AuditLog
@@ -93,6 +96,7 @@ async function servicesPlugin (app: FastifyInstance, { domain }: { domain: Domai
   app.decorate('contacts', domain.contacts)
   app.decorate('authenticatorEnrolment', domain.authenticatorEnrolment)
   app.decorate('totp', domain.totp)
+  app.decorate('adminUsers', domain.adminUsers)
   app.decorate('mfa', domain.mfa)
   app.decorate('audit', domain.audit)
   app.decorate('now', domain.now)

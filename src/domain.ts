@@ -37,6 +37,7 @@ import { ContactService } from './auth/contact-service.ts'
 import { ReauthProofs, reauthProofKey } from './auth/reauth-proofs.ts'
 import { AccountProof } from './auth/account-proof.ts'
 import { AuthenticatorEnrolment } from './auth/authenticator-enrolment.ts'
+import { AdminUsers } from './admin/admin-users.ts'
 
 /** how recent a sign-in or a step-up must be to change a sign-in identifier, and how long a step-up proof lives */
 const REAUTH_WINDOW_SECONDS = 300
@@ -229,6 +230,7 @@ export async function buildDomain (config: Config, deps: DomainDeps) {
     accounts: new AccountService({ users, sessions: sessionService }),
     contacts: new ContactService({ ...flows, notifier, proofs, accountProof }),
     authenticatorEnrolment: new AuthenticatorEnrolment({ totp, accountProof, notifier }),
+    adminUsers: new AdminUsers({ users, sessions: documents.sessions, sessionService, otp, totp, audit, now }),
     totp,
     mfa,
     audit,

@@ -450,6 +450,112 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Users, newest first
+         * @description `email` and `phone` are normalised as at sign-in, then matched exactly. Page with `limit` (1 to 100, 20 when left out) and the `nextCursor` of the previous page.
+         */
+        get: operations["adminListUsers"];
+        put?: never;
+        /**
+         * Create a user by email or phone
+         * @description Nothing is sent: the identifier is verified at the user's first sign-in. 409 conflict when another account holds it.
+         */
+        post: operations["adminCreateUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/users/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One user */
+        get: operations["adminGetUser"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Disable or enable a user, set its metadata
+         * @description Disabling ends every session and access token at once. `appMetadata` and `userMetadata` replace the whole object; `appMetadata` reaches the access token (`app_metadata` claim) at its next refresh. Every member is checked before anything is written.
+         */
+        patch: operations["adminUpdateUser"];
+        trace?: never;
+    };
+    "/v1/admin/users/{id}/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A user's live sessions */
+        get: operations["adminListUserSessions"];
+        put?: never;
+        post?: never;
+        /**
+         * End every session of a user
+         * @description Every refresh token and access token of the user stops working at once.
+         */
+        delete: operations["adminEndUserSessions"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/users/{id}/authenticator": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove the authenticator app of a user who lost it
+         * @description The TOTP credential and its recovery codes go, and every session of the user ends. 404 not_found when the user has none.
+         */
+        delete: operations["adminRemoveUserAuthenticator"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/identifiers/unblock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Lift the throttle and suspension of an email or phone
+         * @description Clears the wrong-code throttle and the suspension of sign-in with codes and with the authenticator app for this identifier (and its account's).
+         */
+        post: operations["adminUnblockIdentifier"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/dev/outbox": {
         parameters: {
             query?: never;
@@ -1419,6 +1525,12 @@ export interface operations {
                      *         "locale": "en",
                      *         "status": "active",
                      *         "lastLoginAt": "2026-11-23T10:00:00.000Z",
+                     *         "appMetadata": {
+                     *           "role": "editor"
+                     *         },
+                     *         "userMetadata": {
+                     *           "theme": "dark"
+                     *         },
                      *         "createdAt": "2026-11-01T09:00:00.000Z",
                      *         "updatedAt": "2026-11-23T10:00:00.000Z"
                      *       }
@@ -1447,6 +1559,12 @@ export interface operations {
                          *       "locale": "en",
                          *       "status": "active",
                          *       "lastLoginAt": "2026-11-23T10:00:00.000Z",
+                         *       "appMetadata": {
+                         *         "role": "editor"
+                         *       },
+                         *       "userMetadata": {
+                         *         "theme": "dark"
+                         *       },
                          *       "createdAt": "2026-11-01T09:00:00.000Z",
                          *       "updatedAt": "2026-11-23T10:00:00.000Z"
                          *     }
@@ -1462,6 +1580,14 @@ export interface operations {
                             locale: string | null;
                             status: "active" | "disabled";
                             lastLoginAt: string | null;
+                            /** @description written by administrators only; the `app_metadata` claim of access tokens from the next refresh on; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                            appMetadata: {
+                                [key: string]: unknown;
+                            };
+                            /** @description written by the user (PATCH /v1/me) and administrators; never in a token; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                            userMetadata: {
+                                [key: string]: unknown;
+                            };
                             /**
                              * Format: date-time
                              * @description sign-up time
@@ -2229,6 +2355,12 @@ export interface operations {
                      *       "locale": "en",
                      *       "status": "active",
                      *       "lastLoginAt": "2026-11-23T10:00:00.000Z",
+                     *       "appMetadata": {
+                     *         "role": "editor"
+                     *       },
+                     *       "userMetadata": {
+                     *         "theme": "dark"
+                     *       },
                      *       "createdAt": "2026-11-01T09:00:00.000Z",
                      *       "updatedAt": "2026-11-23T10:00:00.000Z"
                      *     }
@@ -2244,6 +2376,14 @@ export interface operations {
                         locale: string | null;
                         status: "active" | "disabled";
                         lastLoginAt: string | null;
+                        /** @description written by administrators only; the `app_metadata` claim of access tokens from the next refresh on; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                        appMetadata: {
+                            [key: string]: unknown;
+                        };
+                        /** @description written by the user (PATCH /v1/me) and administrators; never in a token; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                        userMetadata: {
+                            [key: string]: unknown;
+                        };
                         /**
                          * Format: date-time
                          * @description sign-up time
@@ -2380,6 +2520,12 @@ export interface operations {
                      *       "locale": "en",
                      *       "status": "active",
                      *       "lastLoginAt": "2026-11-23T10:00:00.000Z",
+                     *       "appMetadata": {
+                     *         "role": "editor"
+                     *       },
+                     *       "userMetadata": {
+                     *         "theme": "dark"
+                     *       },
                      *       "createdAt": "2026-11-01T09:00:00.000Z",
                      *       "updatedAt": "2026-11-23T10:00:00.000Z"
                      *     }
@@ -2395,6 +2541,14 @@ export interface operations {
                         locale: string | null;
                         status: "active" | "disabled";
                         lastLoginAt: string | null;
+                        /** @description written by administrators only; the `app_metadata` claim of access tokens from the next refresh on; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                        appMetadata: {
+                            [key: string]: unknown;
+                        };
+                        /** @description written by the user (PATCH /v1/me) and administrators; never in a token; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                        userMetadata: {
+                            [key: string]: unknown;
+                        };
                         /**
                          * Format: date-time
                          * @description sign-up time
@@ -3224,6 +3378,12 @@ export interface operations {
                      *       "locale": "en",
                      *       "status": "active",
                      *       "lastLoginAt": "2026-11-23T10:00:00.000Z",
+                     *       "appMetadata": {
+                     *         "role": "editor"
+                     *       },
+                     *       "userMetadata": {
+                     *         "theme": "dark"
+                     *       },
                      *       "createdAt": "2026-11-01T09:00:00.000Z",
                      *       "updatedAt": "2026-11-23T10:00:00.000Z"
                      *     }
@@ -3239,6 +3399,14 @@ export interface operations {
                         locale: string | null;
                         status: "active" | "disabled";
                         lastLoginAt: string | null;
+                        /** @description written by administrators only; the `app_metadata` claim of access tokens from the next refresh on; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                        appMetadata: {
+                            [key: string]: unknown;
+                        };
+                        /** @description written by the user (PATCH /v1/me) and administrators; never in a token; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                        userMetadata: {
+                            [key: string]: unknown;
+                        };
                         /**
                          * Format: date-time
                          * @description sign-up time
@@ -3940,7 +4108,8 @@ export interface operations {
                      *           "amr": [
                      *             "otp"
                      *           ],
-                     *           "reason": null
+                     *           "reason": null,
+                     *           "actor": null
                      *         }
                      *       ],
                      *       "nextCursor": null
@@ -3950,7 +4119,7 @@ export interface operations {
                         events: {
                             id: string;
                             /** @enum {string} */
-                            type: "sign_in_succeeded" | "sign_in_failed" | "sign_in_throttled" | "refresh_token_reused" | "session_ended" | "contact_changed" | "authenticator_added" | "authenticator_removed" | "recovery_code_used" | "sms_guard_block";
+                            type: "sign_in_succeeded" | "sign_in_failed" | "sign_in_throttled" | "refresh_token_reused" | "session_ended" | "contact_changed" | "authenticator_added" | "authenticator_removed" | "recovery_code_used" | "sms_guard_block" | "account_created" | "account_updated" | "identifier_unblocked";
                             /** Format: date-time */
                             at: string;
                             identifier: string | null;
@@ -3959,6 +4128,7 @@ export interface operations {
                             requestId: string | null;
                             amr: string[] | null;
                             reason: string | null;
+                            actor: string | null;
                         }[];
                         nextCursor: string | null;
                     };
@@ -5121,6 +5291,12 @@ export interface operations {
                      *         "locale": "en",
                      *         "status": "active",
                      *         "lastLoginAt": "2026-11-23T10:00:00.000Z",
+                     *         "appMetadata": {
+                     *           "role": "editor"
+                     *         },
+                     *         "userMetadata": {
+                     *           "theme": "dark"
+                     *         },
                      *         "createdAt": "2026-11-01T09:00:00.000Z",
                      *         "updatedAt": "2026-11-23T10:00:00.000Z"
                      *       }
@@ -5149,6 +5325,12 @@ export interface operations {
                          *       "locale": "en",
                          *       "status": "active",
                          *       "lastLoginAt": "2026-11-23T10:00:00.000Z",
+                         *       "appMetadata": {
+                         *         "role": "editor"
+                         *       },
+                         *       "userMetadata": {
+                         *         "theme": "dark"
+                         *       },
                          *       "createdAt": "2026-11-01T09:00:00.000Z",
                          *       "updatedAt": "2026-11-23T10:00:00.000Z"
                          *     }
@@ -5164,6 +5346,14 @@ export interface operations {
                             locale: string | null;
                             status: "active" | "disabled";
                             lastLoginAt: string | null;
+                            /** @description written by administrators only; the `app_metadata` claim of access tokens from the next refresh on; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                            appMetadata: {
+                                [key: string]: unknown;
+                            };
+                            /** @description written by the user (PATCH /v1/me) and administrators; never in a token; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                            userMetadata: {
+                                [key: string]: unknown;
+                            };
                             /**
                              * Format: date-time
                              * @description sign-up time
@@ -5390,6 +5580,12 @@ export interface operations {
                      *         "locale": "en",
                      *         "status": "active",
                      *         "lastLoginAt": "2026-11-23T10:00:00.000Z",
+                     *         "appMetadata": {
+                     *           "role": "editor"
+                     *         },
+                     *         "userMetadata": {
+                     *           "theme": "dark"
+                     *         },
                      *         "createdAt": "2026-11-01T09:00:00.000Z",
                      *         "updatedAt": "2026-11-23T10:00:00.000Z"
                      *       }
@@ -5418,6 +5614,12 @@ export interface operations {
                          *       "locale": "en",
                          *       "status": "active",
                          *       "lastLoginAt": "2026-11-23T10:00:00.000Z",
+                         *       "appMetadata": {
+                         *         "role": "editor"
+                         *       },
+                         *       "userMetadata": {
+                         *         "theme": "dark"
+                         *       },
                          *       "createdAt": "2026-11-01T09:00:00.000Z",
                          *       "updatedAt": "2026-11-23T10:00:00.000Z"
                          *     }
@@ -5433,6 +5635,14 @@ export interface operations {
                             locale: string | null;
                             status: "active" | "disabled";
                             lastLoginAt: string | null;
+                            /** @description written by administrators only; the `app_metadata` claim of access tokens from the next refresh on; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                            appMetadata: {
+                                [key: string]: unknown;
+                            };
+                            /** @description written by the user (PATCH /v1/me) and administrators; never in a token; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                            userMetadata: {
+                                [key: string]: unknown;
+                            };
                             /**
                              * Format: date-time
                              * @description sign-up time
@@ -5470,6 +5680,1837 @@ export interface operations {
                      *           "message": "must NOT have fewer than 3 characters"
                      *         }
                      *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `payload_too_large`: Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/payload_too_large",
+                     *       "title": "Request body too large",
+                     *       "status": 413,
+                     *       "detail": "Request body too large",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `unsupported_media_type`: Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/unsupported_media_type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported media type",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    /** @description size of the budget that ran out (IETF RateLimit fields, draft) */
+                    "ratelimit-limit"?: number;
+                    /** @description what is left of it: 0 */
+                    "ratelimit-remaining"?: number;
+                    /** @description seconds until it refills */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/rate_limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `internal_error`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/internal_error",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `service_unavailable`: Service temporarily unavailable */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/service_unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminListUsers: {
+        parameters: {
+            query?: {
+                /**
+                 * @description users per page, 1 to 100; 20 when left out
+                 * @example 20
+                 */
+                limit?: string;
+                /** @description the nextCursor of a previous page */
+                cursor?: string;
+                /**
+                 * @description email address; trimmed, NFKC-normalised and lower-cased, its domain in ASCII (IDNA): one account for every spelling
+                 * @example jane@example.org
+                 */
+                email?: string;
+                /**
+                 * @description phone number, E.164 or national format of DEFAULT_REGION
+                 * @example +12015550123
+                 */
+                phone?: string;
+                status?: "active" | "disabled";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of users */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "users": [
+                     *         {
+                     *           "id": "665f1c2b9d3e4a0012345678",
+                     *           "email": "jane@example.org",
+                     *           "phone": null,
+                     *           "emailVerifiedAt": "2026-11-23T10:00:00.000Z",
+                     *           "phoneVerifiedAt": null,
+                     *           "name": "Jane",
+                     *           "locale": "en",
+                     *           "status": "active",
+                     *           "lastLoginAt": "2026-11-23T10:00:00.000Z",
+                     *           "appMetadata": {
+                     *             "role": "editor"
+                     *           },
+                     *           "userMetadata": {
+                     *             "theme": "dark"
+                     *           },
+                     *           "createdAt": "2026-11-01T09:00:00.000Z",
+                     *           "updatedAt": "2026-11-23T10:00:00.000Z",
+                     *           "mfaEnrolled": false
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": {
+                        users: {
+                            /** @example 665f1c2b9d3e4a0012345678 */
+                            id: string;
+                            email: string | null;
+                            phone: string | null;
+                            emailVerifiedAt: string | null;
+                            phoneVerifiedAt: string | null;
+                            name: string | null;
+                            locale: string | null;
+                            status: "active" | "disabled";
+                            lastLoginAt: string | null;
+                            /** @description written by administrators only; the `app_metadata` claim of access tokens from the next refresh on; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                            appMetadata: {
+                                [key: string]: unknown;
+                            };
+                            /** @description written by the user (PATCH /v1/me) and administrators; never in a token; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                            userMetadata: {
+                                [key: string]: unknown;
+                            };
+                            /**
+                             * Format: date-time
+                             * @description sign-up time
+                             */
+                            createdAt: string;
+                            /**
+                             * Format: date-time
+                             * @description last change
+                             */
+                            updatedAt: string;
+                            /** @description an authenticator app is (being) bound */
+                            mfaEnrolled: boolean;
+                        }[];
+                        /** @description pass as `cursor` for the next (older) page; null on the last */
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description - `validation_failed`: Request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/validation_failed",
+                     *       "title": "Request validation failed",
+                     *       "status": 400,
+                     *       "detail": "One or more fields are invalid.",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "body.email",
+                     *           "message": "must NOT have fewer than 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `unauthorized`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/unauthorized",
+                     *       "title": "Authentication required",
+                     *       "status": 401,
+                     *       "detail": "Authentication required",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `not_found`: Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/not_found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "Not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    /** @description size of the budget that ran out (IETF RateLimit fields, draft) */
+                    "ratelimit-limit"?: number;
+                    /** @description what is left of it: 0 */
+                    "ratelimit-remaining"?: number;
+                    /** @description seconds until it refills */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/rate_limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `internal_error`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/internal_error",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `service_unavailable`: Service temporarily unavailable */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/service_unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminCreateUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "jane@example.org",
+                 *       "appMetadata": {
+                 *         "role": "editor"
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description email address; trimmed, NFKC-normalised and lower-cased, its domain in ASCII (IDNA): one account for every spelling
+                     * @example jane@example.org
+                     */
+                    email: string;
+                    /**
+                     * @description BCP 47 language tag for the message; unknown ones fall back to English
+                     * @example en
+                     * @example fr-CA
+                     */
+                    locale?: string;
+                    /** @description roles, plan…; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                    appMetadata?: {
+                        [key: string]: unknown;
+                    };
+                } | {
+                    /**
+                     * @description phone number, E.164 or national format of DEFAULT_REGION
+                     * @example +12015550123
+                     */
+                    phone: string;
+                    /**
+                     * @description BCP 47 language tag for the message; unknown ones fall back to English
+                     * @example en
+                     * @example fr-CA
+                     */
+                    locale?: string;
+                    /** @description roles, plan…; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                    appMetadata?: {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description The user */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "665f1c2b9d3e4a0012345678",
+                     *       "email": "jane@example.org",
+                     *       "phone": null,
+                     *       "emailVerifiedAt": "2026-11-23T10:00:00.000Z",
+                     *       "phoneVerifiedAt": null,
+                     *       "name": "Jane",
+                     *       "locale": "en",
+                     *       "status": "active",
+                     *       "lastLoginAt": "2026-11-23T10:00:00.000Z",
+                     *       "appMetadata": {
+                     *         "role": "editor"
+                     *       },
+                     *       "userMetadata": {
+                     *         "theme": "dark"
+                     *       },
+                     *       "createdAt": "2026-11-01T09:00:00.000Z",
+                     *       "updatedAt": "2026-11-23T10:00:00.000Z",
+                     *       "mfaEnrolled": false
+                     *     }
+                     */
+                    "application/json": {
+                        /** @example 665f1c2b9d3e4a0012345678 */
+                        id: string;
+                        email: string | null;
+                        phone: string | null;
+                        emailVerifiedAt: string | null;
+                        phoneVerifiedAt: string | null;
+                        name: string | null;
+                        locale: string | null;
+                        status: "active" | "disabled";
+                        lastLoginAt: string | null;
+                        /** @description written by administrators only; the `app_metadata` claim of access tokens from the next refresh on; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                        appMetadata: {
+                            [key: string]: unknown;
+                        };
+                        /** @description written by the user (PATCH /v1/me) and administrators; never in a token; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                        userMetadata: {
+                            [key: string]: unknown;
+                        };
+                        /**
+                         * Format: date-time
+                         * @description sign-up time
+                         */
+                        createdAt: string;
+                        /**
+                         * Format: date-time
+                         * @description last change
+                         */
+                        updatedAt: string;
+                        /** @description an authenticator app is (being) bound */
+                        mfaEnrolled: boolean;
+                    };
+                };
+            };
+            /**
+             * @description - `validation_failed`: Request validation failed
+             *     - `bad_request`: Bad request
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/validation_failed",
+                     *       "title": "Request validation failed",
+                     *       "status": 400,
+                     *       "detail": "One or more fields are invalid.",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "body.email",
+                     *           "message": "must NOT have fewer than 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `unauthorized`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/unauthorized",
+                     *       "title": "Authentication required",
+                     *       "status": 401,
+                     *       "detail": "Authentication required",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `not_found`: Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/not_found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "Not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `conflict`: Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/conflict",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "Conflict",
+                     *       "code": "conflict"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `payload_too_large`: Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/payload_too_large",
+                     *       "title": "Request body too large",
+                     *       "status": 413,
+                     *       "detail": "Request body too large",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `unsupported_media_type`: Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/unsupported_media_type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported media type",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    /** @description size of the budget that ran out (IETF RateLimit fields, draft) */
+                    "ratelimit-limit"?: number;
+                    /** @description what is left of it: 0 */
+                    "ratelimit-remaining"?: number;
+                    /** @description seconds until it refills */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/rate_limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `internal_error`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/internal_error",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `service_unavailable`: Service temporarily unavailable */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/service_unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminGetUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description a user id
+                 * @example 665f1c2b9d3e4a0012345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "665f1c2b9d3e4a0012345678",
+                     *       "email": "jane@example.org",
+                     *       "phone": null,
+                     *       "emailVerifiedAt": "2026-11-23T10:00:00.000Z",
+                     *       "phoneVerifiedAt": null,
+                     *       "name": "Jane",
+                     *       "locale": "en",
+                     *       "status": "active",
+                     *       "lastLoginAt": "2026-11-23T10:00:00.000Z",
+                     *       "appMetadata": {
+                     *         "role": "editor"
+                     *       },
+                     *       "userMetadata": {
+                     *         "theme": "dark"
+                     *       },
+                     *       "createdAt": "2026-11-01T09:00:00.000Z",
+                     *       "updatedAt": "2026-11-23T10:00:00.000Z",
+                     *       "mfaEnrolled": false
+                     *     }
+                     */
+                    "application/json": {
+                        /** @example 665f1c2b9d3e4a0012345678 */
+                        id: string;
+                        email: string | null;
+                        phone: string | null;
+                        emailVerifiedAt: string | null;
+                        phoneVerifiedAt: string | null;
+                        name: string | null;
+                        locale: string | null;
+                        status: "active" | "disabled";
+                        lastLoginAt: string | null;
+                        /** @description written by administrators only; the `app_metadata` claim of access tokens from the next refresh on; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                        appMetadata: {
+                            [key: string]: unknown;
+                        };
+                        /** @description written by the user (PATCH /v1/me) and administrators; never in a token; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                        userMetadata: {
+                            [key: string]: unknown;
+                        };
+                        /**
+                         * Format: date-time
+                         * @description sign-up time
+                         */
+                        createdAt: string;
+                        /**
+                         * Format: date-time
+                         * @description last change
+                         */
+                        updatedAt: string;
+                        /** @description an authenticator app is (being) bound */
+                        mfaEnrolled: boolean;
+                    };
+                };
+            };
+            /** @description - `validation_failed`: Request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/validation_failed",
+                     *       "title": "Request validation failed",
+                     *       "status": 400,
+                     *       "detail": "One or more fields are invalid.",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "body.email",
+                     *           "message": "must NOT have fewer than 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `unauthorized`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/unauthorized",
+                     *       "title": "Authentication required",
+                     *       "status": 401,
+                     *       "detail": "Authentication required",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `not_found`: Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/not_found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "Not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `uri_too_long`: URI too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/uri_too_long",
+                     *       "title": "URI too long",
+                     *       "status": 414,
+                     *       "detail": "URI too long",
+                     *       "code": "uri_too_long"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    /** @description size of the budget that ran out (IETF RateLimit fields, draft) */
+                    "ratelimit-limit"?: number;
+                    /** @description what is left of it: 0 */
+                    "ratelimit-remaining"?: number;
+                    /** @description seconds until it refills */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/rate_limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `internal_error`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/internal_error",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `service_unavailable`: Service temporarily unavailable */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/service_unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminUpdateUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description a user id
+                 * @example 665f1c2b9d3e4a0012345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    status?: "active" | "disabled";
+                    /** @description written by administrators only; the `app_metadata` claim; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                    appMetadata?: {
+                        [key: string]: unknown;
+                    };
+                    /** @description also written by the user; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                    userMetadata?: {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description The updated user */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "665f1c2b9d3e4a0012345678",
+                     *       "email": "jane@example.org",
+                     *       "phone": null,
+                     *       "emailVerifiedAt": "2026-11-23T10:00:00.000Z",
+                     *       "phoneVerifiedAt": null,
+                     *       "name": "Jane",
+                     *       "locale": "en",
+                     *       "status": "active",
+                     *       "lastLoginAt": "2026-11-23T10:00:00.000Z",
+                     *       "appMetadata": {
+                     *         "role": "editor"
+                     *       },
+                     *       "userMetadata": {
+                     *         "theme": "dark"
+                     *       },
+                     *       "createdAt": "2026-11-01T09:00:00.000Z",
+                     *       "updatedAt": "2026-11-23T10:00:00.000Z",
+                     *       "mfaEnrolled": false
+                     *     }
+                     */
+                    "application/json": {
+                        /** @example 665f1c2b9d3e4a0012345678 */
+                        id: string;
+                        email: string | null;
+                        phone: string | null;
+                        emailVerifiedAt: string | null;
+                        phoneVerifiedAt: string | null;
+                        name: string | null;
+                        locale: string | null;
+                        status: "active" | "disabled";
+                        lastLoginAt: string | null;
+                        /** @description written by administrators only; the `app_metadata` claim of access tokens from the next refresh on; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                        appMetadata: {
+                            [key: string]: unknown;
+                        };
+                        /** @description written by the user (PATCH /v1/me) and administrators; never in a token; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                        userMetadata: {
+                            [key: string]: unknown;
+                        };
+                        /**
+                         * Format: date-time
+                         * @description sign-up time
+                         */
+                        createdAt: string;
+                        /**
+                         * Format: date-time
+                         * @description last change
+                         */
+                        updatedAt: string;
+                        /** @description an authenticator app is (being) bound */
+                        mfaEnrolled: boolean;
+                    };
+                };
+            };
+            /**
+             * @description - `validation_failed`: Request validation failed
+             *     - `bad_request`: Bad request
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/validation_failed",
+                     *       "title": "Request validation failed",
+                     *       "status": 400,
+                     *       "detail": "One or more fields are invalid.",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "body.email",
+                     *           "message": "must NOT have fewer than 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `unauthorized`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/unauthorized",
+                     *       "title": "Authentication required",
+                     *       "status": 401,
+                     *       "detail": "Authentication required",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `not_found`: Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/not_found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "Not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `payload_too_large`: Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/payload_too_large",
+                     *       "title": "Request body too large",
+                     *       "status": 413,
+                     *       "detail": "Request body too large",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `uri_too_long`: URI too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/uri_too_long",
+                     *       "title": "URI too long",
+                     *       "status": 414,
+                     *       "detail": "URI too long",
+                     *       "code": "uri_too_long"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `unsupported_media_type`: Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/unsupported_media_type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported media type",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    /** @description size of the budget that ran out (IETF RateLimit fields, draft) */
+                    "ratelimit-limit"?: number;
+                    /** @description what is left of it: 0 */
+                    "ratelimit-remaining"?: number;
+                    /** @description seconds until it refills */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/rate_limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `internal_error`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/internal_error",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `service_unavailable`: Service temporarily unavailable */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/service_unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminListUserSessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description a user id
+                 * @example 665f1c2b9d3e4a0012345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Live sessions, most recently used first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "sessions": [
+                     *         {
+                     *           "id": "665f1c2b9d3e4a0012345679",
+                     *           "current": true,
+                     *           "amr": [
+                     *             "otp"
+                     *           ],
+                     *           "createdAt": "2026-11-23T10:00:00.000Z",
+                     *           "lastUsedAt": "2026-11-23T10:14:00.000Z",
+                     *           "expiresAt": "2026-12-23T10:14:00.000Z",
+                     *           "userAgent": "Mozilla/5.0",
+                     *           "ip": "203.0.113.7"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        sessions: {
+                            id: string;
+                            /** @description the session of the access token used for this request */
+                            current: boolean;
+                            amr: string[];
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            lastUsedAt: string;
+                            /** Format: date-time */
+                            expiresAt: string;
+                            userAgent: string | null;
+                            ip: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description - `validation_failed`: Request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/validation_failed",
+                     *       "title": "Request validation failed",
+                     *       "status": 400,
+                     *       "detail": "One or more fields are invalid.",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "body.email",
+                     *           "message": "must NOT have fewer than 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `unauthorized`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/unauthorized",
+                     *       "title": "Authentication required",
+                     *       "status": 401,
+                     *       "detail": "Authentication required",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `not_found`: Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/not_found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "Not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `uri_too_long`: URI too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/uri_too_long",
+                     *       "title": "URI too long",
+                     *       "status": 414,
+                     *       "detail": "URI too long",
+                     *       "code": "uri_too_long"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    /** @description size of the budget that ran out (IETF RateLimit fields, draft) */
+                    "ratelimit-limit"?: number;
+                    /** @description what is left of it: 0 */
+                    "ratelimit-remaining"?: number;
+                    /** @description seconds until it refills */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/rate_limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `internal_error`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/internal_error",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `service_unavailable`: Service temporarily unavailable */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/service_unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminEndUserSessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description a user id
+                 * @example 665f1c2b9d3e4a0012345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description ended */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /**
+             * @description - `validation_failed`: Request validation failed
+             *     - `bad_request`: Bad request
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/validation_failed",
+                     *       "title": "Request validation failed",
+                     *       "status": 400,
+                     *       "detail": "One or more fields are invalid.",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "body.email",
+                     *           "message": "must NOT have fewer than 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `unauthorized`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/unauthorized",
+                     *       "title": "Authentication required",
+                     *       "status": 401,
+                     *       "detail": "Authentication required",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `not_found`: Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/not_found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "Not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `payload_too_large`: Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/payload_too_large",
+                     *       "title": "Request body too large",
+                     *       "status": 413,
+                     *       "detail": "Request body too large",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `uri_too_long`: URI too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/uri_too_long",
+                     *       "title": "URI too long",
+                     *       "status": 414,
+                     *       "detail": "URI too long",
+                     *       "code": "uri_too_long"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `unsupported_media_type`: Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/unsupported_media_type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported media type",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    /** @description size of the budget that ran out (IETF RateLimit fields, draft) */
+                    "ratelimit-limit"?: number;
+                    /** @description what is left of it: 0 */
+                    "ratelimit-remaining"?: number;
+                    /** @description seconds until it refills */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/rate_limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `internal_error`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/internal_error",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `service_unavailable`: Service temporarily unavailable */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/service_unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminRemoveUserAuthenticator: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description a user id
+                 * @example 665f1c2b9d3e4a0012345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /**
+             * @description - `validation_failed`: Request validation failed
+             *     - `bad_request`: Bad request
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/validation_failed",
+                     *       "title": "Request validation failed",
+                     *       "status": 400,
+                     *       "detail": "One or more fields are invalid.",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "body.email",
+                     *           "message": "must NOT have fewer than 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `unauthorized`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/unauthorized",
+                     *       "title": "Authentication required",
+                     *       "status": 401,
+                     *       "detail": "Authentication required",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `not_found`: Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/not_found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "Not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `payload_too_large`: Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/payload_too_large",
+                     *       "title": "Request body too large",
+                     *       "status": 413,
+                     *       "detail": "Request body too large",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `uri_too_long`: URI too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/uri_too_long",
+                     *       "title": "URI too long",
+                     *       "status": 414,
+                     *       "detail": "URI too long",
+                     *       "code": "uri_too_long"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `unsupported_media_type`: Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/unsupported_media_type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported media type",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    /** @description size of the budget that ran out (IETF RateLimit fields, draft) */
+                    "ratelimit-limit"?: number;
+                    /** @description what is left of it: 0 */
+                    "ratelimit-remaining"?: number;
+                    /** @description seconds until it refills */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/rate_limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `internal_error`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/internal_error",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `service_unavailable`: Service temporarily unavailable */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/service_unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminUnblockIdentifier: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "jane@example.org"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description email address; trimmed, NFKC-normalised and lower-cased, its domain in ASCII (IDNA): one account for every spelling
+                     * @example jane@example.org
+                     */
+                    email: string;
+                } | {
+                    /**
+                     * @description phone number, E.164 or national format of DEFAULT_REGION
+                     * @example +12015550123
+                     */
+                    phone: string;
+                };
+            };
+        };
+        responses: {
+            /** @description unblocked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /**
+             * @description - `validation_failed`: Request validation failed
+             *     - `bad_request`: Bad request
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/validation_failed",
+                     *       "title": "Request validation failed",
+                     *       "status": 400,
+                     *       "detail": "One or more fields are invalid.",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "body.email",
+                     *           "message": "must NOT have fewer than 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `unauthorized`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/unauthorized",
+                     *       "title": "Authentication required",
+                     *       "status": 401,
+                     *       "detail": "Authentication required",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `not_found`: Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/not_found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "Not found",
+                     *       "code": "not_found"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];

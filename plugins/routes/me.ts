@@ -11,34 +11,9 @@ import { ReauthTokenSchema, SecondFactorCodeSchema } from '../schemas/authentica
 import { activeUserLookup } from '../../src/users/active-user.ts'
 import { routeLimits } from '../rate-limit.ts'
 import { BODY_ERRORS, jsonResponse, problemResponses } from '../schemas/responses.ts'
+import { SessionListSchema, sessionView } from '../schemas/session.ts'
 
 const security = [{ bearerAuth: [] }]
-
-const SessionSchema = Type.Object({
-  id: Type.String(),
-  current: Type.Boolean({ description: 'the session of the access token used for this request' }),
-  amr: Type.Array(Type.String()),
-  createdAt: Type.String({ format: 'date-time' }),
-  lastUsedAt: Type.String({ format: 'date-time' }),
-  expiresAt: Type.String({ format: 'date-time' }),
-  userAgent: Type.Union([Type.String(), Type.Null()]),
-  ip: Type.Union([Type.String(), Type.Null()])
-})
-
-const SessionListSchema = Type.Object({ sessions: Type.Array(SessionSchema) }, {
-  examples: [{
-    sessions: [{
-      id: '665f1c2b9d3e4a0012345679',
-      current: true,
-      amr: ['otp'],
-      createdAt: '2026-11-23T10:00:00.000Z',
-      lastUsedAt: '2026-11-23T10:14:00.000Z',
-      expiresAt: '2026-12-23T10:14:00.000Z',
-      userAgent: 'Mozilla/5.0',
-      ip: '203.0.113.7'
-    }]
-  }]
-})
 
 const ReauthProofSchema = Type.Object({
   reauthToken: Type.String({ description: 'send it as `reauthToken` with POST /v1/me/contacts/verify, POST /v1/me/totp/confirm or DELETE /v1/me/totp' }),
@@ -98,18 +73,7 @@ const meRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { co
     }
   }, async (request) => {
     const live = await sessions.listActive(request.user.sub, now())
-    return {
-      sessions: live.map((session) => ({
-        id: session.id,
-        current: session.id === request.user.sid,
-        amr: session.amr,
-        createdAt: session.createdAt.toISOString(),
-        lastUsedAt: session.lastUsedAt.toISOString(),
-        expiresAt: session.expiresAt.toISOString(),
-        userAgent: session.userAgent,
-        ip: session.ip
-      }))
-    }
+    return { sessions: live.map((session) => sessionView(session, request.user.sid)) }
   })
 
   app.delete('/sessions/:id', {

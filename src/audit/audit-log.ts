@@ -81,7 +81,8 @@ export class AuditLog {
       requestId: context?.requestId ?? null,
       at: this.#options.now(),
       amr: fields.amr ? [...fields.amr] : null,
-      reason: fields.reason ?? null
+      reason: fields.reason ?? null,
+      actor: fields.actor ?? null
     })
     if (this.#buffer.length >= this.#options.batchSize) this.#schedule(0)
     else this.#schedule(this.#options.flushIntervalMs)

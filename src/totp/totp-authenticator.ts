@@ -191,6 +191,18 @@ export class TotpAuthenticator {
     await this.#removeCredential(credential)
   }
 
+  /** Removes the authenticator and its recovery codes without a code: an administrator helping a user who lost it. */
+  async removeByAdministrator (userId: string): Promise<void> {
+    const credential = await this.#credentials.find(userId)
+    if (credential === null) throw noAuthenticator()
+    await this.#removeCredential(credential)
+  }
+
+  /** Lifts the throttle and suspension of authenticator sign-in (TOTP_PRIMARY_LOGIN) with this identifier. */
+  async clearIdentifierFailures (kind: 'email' | 'phone', value: string): Promise<void> {
+    await this.#attempts.clearFailures(this.identifierSubject(kind, value))
+  }
+
   async #removeCredential ({ userId, enrolmentId }: TotpCredential): Promise<void> {
     if (!await this.#credentials.remove(userId, enrolmentId)) throw noAuthenticator()
     await this.#markEnrolled(userId, false)

@@ -12,7 +12,7 @@ const NOW = 1_800_000_000_000
 
 let n = 0
 const event = (type: AuditEventType, userId: string | null, reason: string | null = null, at = NOW): AuditEvent => ({
-  id: String(++n).padStart(24, '0'), type, userId, identifier: 'j***@example.org', ip: '198.51.100.7', userAgent: 'ua', requestId: null, at: new Date(at), amr: null, reason
+  id: String(++n).padStart(24, '0'), type, userId, identifier: 'j***@example.org', ip: '198.51.100.7', userAgent: 'ua', requestId: null, at: new Date(at), amr: null, reason, actor: null
 })
 
 const openBody = (job: AuditWebhookJob) =>

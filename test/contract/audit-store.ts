@@ -18,6 +18,7 @@ const event = (userId: string | null, atMs: number, fields: Partial<AuditEvent> 
   at: new Date(atMs),
   amr: ['otp'],
   reason: null,
+  actor: null,
   ...fields
 })
 
