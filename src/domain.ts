@@ -177,7 +177,8 @@ export async function buildDomain (config: Config, deps: DomainDeps) {
     refreshTokenKey,
     now,
     audit,
-    metrics
+    metrics,
+    appMetadataOf: async (userId) => (await users.findById(userId))?.appMetadata ?? null
   })
 
   // the account's owner hears that someone is guessing its authenticator codes, on its email (else its phone)

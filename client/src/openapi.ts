@@ -207,7 +207,10 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Change name or locale */
+        /**
+         * Change name, locale or userMetadata
+         * @description `userMetadata` replaces the whole object: a JSON object of at most 2 KB, no key starting with $ or holding a dot (400 validation_failed otherwise, nothing written). `appMetadata` is written by administrators only.
+         */
         patch: operations["updateMe"];
         trace?: never;
     };
@@ -2490,15 +2493,13 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "name": "Jane",
-                 *       "locale": "fr"
-                 *     }
-                 */
                 "application/json": {
                     name?: string | null;
                     locale?: string | null;
+                    /** @description yours to keep preferences in; never in a token; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                    userMetadata?: {
+                        [key: string]: unknown;
+                    };
                 };
             };
         };

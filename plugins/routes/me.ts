@@ -5,7 +5,8 @@ import { AppError } from '../../src/errors.ts'
 import { normaliseIdentifier } from '../../src/users/identifiers.ts'
 import { contactBodySchema, LocaleSchema } from '../schemas/identifiers.ts'
 import { ChallengeSchema, VerifyBodySchema, challengeView } from '../schemas/challenge.ts'
-import { UserSchema, userView } from '../schemas/user.ts'
+import { MetadataSchema, UserSchema, userView } from '../schemas/user.ts'
+import { checkMetadata } from '../../src/users/metadata.ts'
 import { callerOf } from '../auth.ts'
 import { ReauthTokenSchema, SecondFactorCodeSchema } from '../schemas/authenticator.ts'
 import { activeUserLookup } from '../../src/users/active-user.ts'
@@ -46,18 +47,22 @@ const meRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { co
     config: defaultLimit,
     schema: {
       operationId: 'updateMe',
-      summary: 'Change name or locale',
+      summary: 'Change name, locale or userMetadata',
+      description: '`userMetadata` replaces the whole object: a JSON object of at most 2 KB, no key starting with $ or holding a dot (400 validation_failed otherwise, nothing written). `appMetadata` is written by administrators only.',
       tags: ['me'],
       security,
       body: Type.Object({
         name: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 100 }), Type.Null()])),
-        locale: Type.Optional(Type.Union([LocaleSchema, Type.Null()]))
-      }, { additionalProperties: false, minProperties: 1, examples: [{ name: 'Jane', locale: 'fr' }] }),
+        locale: Type.Optional(Type.Union([LocaleSchema, Type.Null()])),
+        userMetadata: Type.Optional(MetadataSchema('yours to keep preferences in; never in a token'))
+      }, { additionalProperties: false, minProperties: 1, examples: [{ name: 'Jane', locale: 'fr' }, { userMetadata: { theme: 'dark' } }] }),
       response: { 200: jsonResponse('The updated user', UserSchema), ...problemResponses('unauthorized', ...BODY_ERRORS, 'rate_limited') }
     }
   }, async (request) => {
+    const { userMetadata, ...profile } = request.body
+    const patch = userMetadata === undefined ? profile : { ...profile, userMetadata: checkMetadata('userMetadata', userMetadata) }
     await currentUser(request.user.sub)
-    const user = await users.updateProfile(request.user.sub, request.body)
+    const user = await users.updateProfile(request.user.sub, patch)
     if (user === null) throw new AppError('unauthorized', { detail: 'The account no longer exists.' })
     return userView(user)
   })

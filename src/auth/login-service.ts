@@ -216,7 +216,7 @@ export class LoginService {
   }
 
   async #signedIn (user: User, amr: string[], client: ClientInfo): Promise<SignedIn> {
-    const signedIn = { ...await this.#options.sessions.open(user.id, amr, client), user }
+    const signedIn = { ...await this.#options.sessions.open(user.id, amr, client, user.appMetadata), user }
     this.#audit.record('sign_in_succeeded', { userId: user.id, identifier: user.email ?? user.phone, amr })
     return signedIn
   }

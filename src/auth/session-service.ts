@@ -2,6 +2,7 @@ import type { Config } from '../config.ts'
 import { AppError, isAppError } from '../errors.ts'
 import { sameHash, type SessionRepository } from '../sessions/session-repository.ts'
 import type { RevocationStore } from '../sessions/revocation-store.ts'
+import type { Metadata } from '../users/user-repository.ts'
 import { NO_AUDIT, type AuditRecorder } from '../audit/audit-event.ts'
 import { NO_METRICS, type Metrics } from '../metrics/metrics.ts'
 import { hashRefreshToken, newRefreshToken, newSessionId, newTokenId, parseRefreshToken, sessionStartOf, successorRefreshToken, type PresentedRefreshToken } from '../sessions/tokens.ts'
@@ -12,7 +13,15 @@ import { hashRefreshToken, newRefreshToken, newSessionId, newTokenId, parseRefre
  * session, the same in every token of the session, so a refresh token does not make a session look freshly
  * authenticated. `jti`: this token's own id.
  */
-export interface AccessTokenPayload { sub: string, sid: string, amr: string[], auth_time: number, jti: string }
+export interface AccessTokenPayload {
+  sub: string
+  sid: string
+  amr: string[]
+  auth_time: number
+  jti: string
+  /** the user's appMetadata as it was when the token was signed (Supabase Auth's claim name, so policies carry over) */
+  app_metadata?: Metadata
+}
 
 /** The session's sign-in time as `auth_time`: its id holds it, to the second. */
 const authTimeOf = (sessionId: string) => Math.floor(sessionStartOf(sessionId).getTime() / 1000)
@@ -46,6 +55,11 @@ export interface SessionServiceOptions {
   audit?: AuditRecorder,
   /** counts each refresh's outcome */
   metrics?: Metrics
+  /**
+   * the user's appMetadata, read at each refresh so an administrator's change reaches the next token; null when the
+   * user no longer exists (the refresh is refused). Left out: tokens carry no app_metadata from a refresh.
+   */
+  appMetadataOf?: (userId: string) => Promise<Metadata | null>
 }
 
 const invalidRefreshToken = () => new AppError('unauthorized', { detail: 'The refresh token is not valid.' })
@@ -54,7 +68,8 @@ const invalidRefreshToken = () => new AppError('unauthorized', { detail: 'The re
  * Sessions as the API offers them: open, refresh, end, and whether an access token still counts.
  * Round trips (M = MongoDB, R = Redis), each line one sequential level:
  * - open: M insert.
- * - refresh: M findOneAndUpdate (the compare-and-swap); only a miss reads again (and a reuse revokes: M + R).
+ * - refresh: M findOneAndUpdate (the compare-and-swap); only a miss reads again (and a reuse revokes: M + R); then
+ *   M the user's appMetadata (its id comes from the session), so an administrator's change reaches this token.
  * - authenticate: R one MGET of the revocation state; M only for a token issued in the second of a "not before".
  * - end one session: M update ∥ R revocation entry. End all: M updateMany ∥ R "not before".
  */
@@ -68,7 +83,8 @@ export class SessionService {
     this.#audit = options.audit ?? NO_AUDIT
   }
 
-  async open (userId: string, amr: string[], client: ClientInfo): Promise<TokenPair> {
+  /** `appMetadata`: the user's, as the caller just read it with the user (the `app_metadata` claim) */
+  async open (userId: string, amr: string[], client: ClientInfo, appMetadata: Metadata = {}): Promise<TokenPair> {
     const { sessions, refreshTokenKey, now } = this.#options
     const at = now()
     // the id first: the refresh token names its session
@@ -84,7 +100,7 @@ export class SessionService {
       userAgent: client.userAgent?.slice(0, 200) ?? null,
       ip: client.ip
     })
-    return this.#pair({ sub: userId, sid: id, amr, auth_time: authTimeOf(id) }, refreshToken)
+    return this.#pair({ sub: userId, sid: id, amr, auth_time: authTimeOf(id), app_metadata: appMetadata }, refreshToken)
   }
 
   /**
@@ -135,7 +151,10 @@ export class SessionService {
     // the successor is the same for every caller; a session that moved on otherwise is a used token
     if (!sameHash(result.session.tokenHash, newHash)) throw new AppError('token_reused')
     const { userId, id, amr } = result.session
-    return this.#pair({ sub: userId, sid: id, amr, auth_time: authTimeOf(id) }, refreshToken)
+    const appMetadata = this.#options.appMetadataOf && await this.#options.appMetadataOf(userId)
+    if (appMetadata === null) throw invalidRefreshToken()
+    const claims = { sub: userId, sid: id, amr, auth_time: authTimeOf(id) }
+    return this.#pair(appMetadata ? { ...claims, app_metadata: appMetadata } : claims, refreshToken)
   }
 
   /** Whether a verified access token still counts: 401 once its session or its user's sessions were ended. */
@@ -220,7 +239,7 @@ export class SessionService {
 /** The session service as configured: lifetimes, idle timeout, reuse grace, from Config. */
 export const createSessionService = (
   config: Config,
-  deps: Pick<SessionServiceOptions, 'sessions' | 'revocations' | 'signAccessToken' | 'refreshTokenKey' | 'now' | 'audit' | 'metrics'>
+  deps: Pick<SessionServiceOptions, 'sessions' | 'revocations' | 'signAccessToken' | 'refreshTokenKey' | 'now' | 'audit' | 'metrics' | 'appMetadataOf'>
 ): SessionService => new SessionService({
   ...deps,
   accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,

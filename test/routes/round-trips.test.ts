@@ -32,7 +32,8 @@ const BUDGETS: Record<string, Budget> = {
   'start, SMS': { redis: 4, mongo: 1, mongoLevels: 1 },
   'verify, first sign-up': { redis: 2, mongo: 2, mongoLevels: 2 },
   'verify, returning user': { redis: 2, mongo: 2, mongoLevels: 2 },
-  refresh: { redis: 1, mongo: 1, mongoLevels: 1 },
+  // the rotation, then the user's appMetadata for the app_metadata claim (its id comes from the session)
+  refresh: { redis: 1, mongo: 2, mongoLevels: 2 },
   'authenticating a request': { redis: 2, mongo: 0, mongoLevels: 0 },
   'GET /v1/me': { redis: 2, mongo: 1, mongoLevels: 1 }
 }
