@@ -22,6 +22,7 @@ import type { TotpAuthenticator } from '../src/totp/totp-authenticator.ts'
 import type { MfaChallenges } from '../src/totp/mfa-challenges.ts'
 import type { AuditLog } from '../src/audit/audit-log.ts'
 import type { AdminUsers } from '../src/admin/admin-users.ts'
+import type { AccountErasure } from '../src/auth/account-erasure.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -60,6 +61,8 @@ declare module 'fastify' {
     /** binding and unbinding the user's authenticator app */
     authenticatorEnrolment: AuthenticatorEnrolment
     totp: TotpAuthenticator
+    /** deleting an account, completely */
+    erasure: AccountErasure
     /** what the admin API does to accounts */
     adminUsers: AdminUsers
     mfa: MfaChallenges
@@ -97,6 +100,7 @@ async function servicesPlugin (app: FastifyInstance, { domain }: { domain: Domai
   app.decorate('authenticatorEnrolment', domain.authenticatorEnrolment)
   app.decorate('totp', domain.totp)
   app.decorate('adminUsers', domain.adminUsers)
+  app.decorate('erasure', domain.erasure)
   app.decorate('mfa', domain.mfa)
   app.decorate('audit', domain.audit)
   app.decorate('now', domain.now)

@@ -38,6 +38,7 @@ import { ReauthProofs, reauthProofKey } from './auth/reauth-proofs.ts'
 import { AccountProof } from './auth/account-proof.ts'
 import { AuthenticatorEnrolment } from './auth/authenticator-enrolment.ts'
 import { AdminUsers } from './admin/admin-users.ts'
+import { AccountErasure } from './auth/account-erasure.ts'
 
 /** how recent a sign-in or a step-up must be to change a sign-in identifier, and how long a step-up proof lives */
 const REAUTH_WINDOW_SECONDS = 300
@@ -215,6 +216,9 @@ export async function buildDomain (config: Config, deps: DomainDeps) {
 
   const proofs = new ReauthProofs({ key: reauthProofKey(refreshTokenKey), ttlSeconds: REAUTH_WINDOW_SECONDS, now })
   const accountProof = new AccountProof({ proofs, totp, recentSignInSeconds: REAUTH_WINDOW_SECONDS, now })
+  const erasure = new AccountErasure({
+    users, sessions: documents.sessions, sessionService, totp, audit, notifier, outbox: keyed.outbox, accountProof
+  })
   const flows = { otp, issuer: challengeIssuer, users, sessions: sessionService, now }
   return {
     stores: { ...keyed, ...documents },
@@ -231,7 +235,8 @@ export async function buildDomain (config: Config, deps: DomainDeps) {
     accounts: new AccountService({ users, sessions: sessionService }),
     contacts: new ContactService({ ...flows, notifier, proofs, accountProof }),
     authenticatorEnrolment: new AuthenticatorEnrolment({ totp, accountProof, notifier }),
-    adminUsers: new AdminUsers({ users, sessions: documents.sessions, sessionService, otp, totp, audit, now }),
+    erasure,
+    adminUsers: new AdminUsers({ users, sessions: documents.sessions, sessionService, otp, totp, audit, erasure, now }),
     totp,
     mfa,
     audit,

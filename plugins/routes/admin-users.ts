@@ -107,6 +107,22 @@ const adminUserRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (ap
     }
   }, async (request) => adminUserView(await adminUsers.update(request.adminKeyName, request.params.id, request.body)))
 
+  app.delete('/users/:id', {
+    config: limit,
+    schema: {
+      operationId: 'adminDeleteUser',
+      summary: 'Delete a user and their data',
+      description: 'The same erasure as DELETE /v1/me: the user, sessions, authenticator, recovery codes and security events are deleted, every token ends at once, and the verified email and phone are told.',
+      tags,
+      security,
+      params: IdParamsSchema,
+      response: { 204: Type.Null({ description: 'deleted' }), ...problemResponses(...BODY_ERRORS, 'uri_too_long', ...AUTH_ERRORS) }
+    }
+  }, async (request, reply) => {
+    await adminUsers.delete(request.params.id)
+    return reply.code(204).send(null)
+  })
+
   app.get('/users/:id/sessions', {
     config: limit,
     schema: {

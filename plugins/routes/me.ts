@@ -33,7 +33,7 @@ const ContactVerifyBodySchema = Type.Object({
 
 /** The signed-in user: profile, sessions, and adding a verified email or phone. Every route needs a bearer token. */
 const meRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {
-  const { users, sessions, sessionService, challengeIssuer, contacts, audit, now } = app
+  const { users, sessions, sessionService, challengeIssuer, contacts, audit, erasure, now } = app
   app.addHook('preParsing', app.authenticate)
   const { startLimit, verifyLimit, defaultLimit } = routeLimits(config)
   const currentUser = activeUserLookup(users)
@@ -65,6 +65,32 @@ const meRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { co
     const user = await users.updateProfile(request.user.sub, patch)
     if (user === null) throw new AppError('unauthorized', { detail: 'The account no longer exists.' })
     return userView(user)
+  })
+
+  app.delete('', {
+    config: { ...verifyLimit, optionalBody: true },
+    schema: {
+      operationId: 'deleteMe',
+      summary: 'Delete the account and its data',
+      description: [
+        'Needs the proof that changing an email or phone needs: an access token whose sign-in (`auth_time`) is less',
+        'than 5 minutes old, a `reauthToken` from `POST /v1/me/reauth/verify`, or a `totpCode` (403',
+        '`reauthentication_required` otherwise). The user, sessions, authenticator, recovery codes and security',
+        'events are deleted; every token ends at once; the verified email and phone are told. Signing in again',
+        'creates a new account.'
+      ].join(' '),
+      tags: ['me'],
+      security,
+      body: Type.Object({
+        reauthToken: Type.Optional(ReauthTokenSchema),
+        totpCode: Type.Optional(SecondFactorCodeSchema)
+      }, { additionalProperties: false, examples: [{}, { totpCode: '123456' }] }),
+      response: { 204: Type.Null({ description: 'deleted' }), ...problemResponses('unauthorized', ...BODY_ERRORS, 'reauthentication_required', 'rate_limited') }
+    }
+  }, async (request, reply) => {
+    await currentUser(request.user.sub)
+    await erasure.eraseOwn(callerOf(request.user), request.body ?? {})
+    return reply.code(204).send(null)
   })
 
   app.get('/sessions', {

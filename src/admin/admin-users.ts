@@ -6,6 +6,7 @@ import type { SessionService } from '../auth/session-service.ts'
 import type { Session, SessionRepository } from '../sessions/session-repository.ts'
 import type { IdentifierKind, Metadata, User, UserQuery, UserRepository, UserStatus } from '../users/user-repository.ts'
 import { checkMetadata } from '../users/metadata.ts'
+import type { AccountErasure } from '../auth/account-erasure.ts'
 
 export interface AdminUsersOptions {
   users: UserRepository
@@ -14,6 +15,7 @@ export interface AdminUsersOptions {
   otp: OtpEngine
   totp: TotpAuthenticator
   audit: AuditRecorder
+  erasure: AccountErasure
   now: () => Date
 }
 
@@ -78,6 +80,11 @@ export class AdminUsers {
     }
     this.#record('account_updated', actor, id, Object.keys(patch).sort().join(','))
     return user
+  }
+
+  /** The account's erasure, as DELETE /v1/me does it; nothing is recorded of the user, who no longer exists. */
+  async delete (id: string): Promise<void> {
+    if (!await this.#options.erasure.erase(id)) throw notFound()
   }
 
   async listSessions (id: string): Promise<Session[]> {

@@ -112,6 +112,15 @@ export class AuditLog {
     return { events: page, nextCursor: events.length > limit && last ? encodeCursor(last) : null }
   }
 
+  /**
+   * An account's erasure: every event of the user is deleted, those still buffered included (written first, then
+   * deleted with the rest), so nothing keeps the identifiers, IPs and user agents they held.
+   */
+  async eraseUser (userId: string): Promise<void> {
+    await this.flush()
+    await this.#options.store.deleteByUser(userId)
+  }
+
   stats (): AuditLogStats {
     return { ...this.#stats }
   }

@@ -73,6 +73,10 @@ export class MongoAuditStore implements AuditStore {
     await (this.#events.collection as unknown as Collection<AuditDocument>).insertMany(documents, { ordered: false })
   }
 
+  async deleteByUser (userId: string): Promise<number> {
+    return (await this.#events.deleteMany({ userId })).deletedCount
+  }
+
   async listByUser (userId: string, limit: number, after: AuditPosition | null): Promise<AuditEvent[]> {
     const older = after === null ? {} : { $or: [{ at: { $lt: after.at } }, { at: after.at, _id: { $lt: after.id } }] }
     const documents = await this.#events.find({ userId, ...older })

@@ -1,5 +1,5 @@
 /** What a message is about: a one-time code, or a security notice. */
-export const MESSAGE_KINDS = ['code', 'identifier_changed', 'login_throttled', 'authenticator_added'] as const
+export const MESSAGE_KINDS = ['code', 'identifier_changed', 'login_throttled', 'authenticator_added', 'account_deleted'] as const
 export type MessageKind = typeof MESSAGE_KINDS[number]
 
 /** The files of one kind in one language: `<kind>.<part>.hbs`. Email is subject + text + html; SMS is sms. */
@@ -12,6 +12,7 @@ export interface KindValues {
   identifier_changed: { appName: string, channel: 'email' | 'sms', maskedIdentifier: string }
   login_throttled: { appName: string, minutes: number }
   authenticator_added: { appName: string, days: number }
+  account_deleted: { appName: string }
 }
 
 /** From config, the same in every message. */
@@ -37,7 +38,8 @@ export const VARIABLES: Record<MessageKind, readonly string[]> = {
   code: ['appName', 'code', 'minutes', 'link'],
   identifier_changed: ['appName', 'channel', 'maskedIdentifier'],
   login_throttled: ['appName', 'minutes'],
-  authenticator_added: ['appName', 'days']
+  authenticator_added: ['appName', 'days'],
+  account_deleted: ['appName']
 }
 
 export const COMMON_VARIABLES: readonly string[] = ['brandColor', 'brandTextColor', 'logoUrl', 'supportEmail', 'lang', 'dir', 'subject']
@@ -59,7 +61,8 @@ export function sampleValues<Kind extends MessageKind> (kind: Kind, sample: Samp
       { appName, channel: 'sms', maskedIdentifier: '+44*******0123' }
     ],
     login_throttled: [{ appName, minutes: sample.throttleMinutes }, { appName, minutes: 1 }],
-    authenticator_added: [{ appName, days: 7 }, { appName, days: 1 }]
+    authenticator_added: [{ appName, days: 7 }, { appName, days: 1 }],
+    account_deleted: [{ appName }]
   }
   return variants[kind] as Array<KindValues[Kind]>
 }
