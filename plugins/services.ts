@@ -23,6 +23,7 @@ import type { MfaChallenges } from '../src/totp/mfa-challenges.ts'
 import type { AuditLog } from '../src/audit/audit-log.ts'
 import type { AdminUsers } from '../src/admin/admin-users.ts'
 import type { AccountErasure } from '../src/auth/account-erasure.ts'
+import type { AccountExport } from '../src/auth/account-export.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -63,6 +64,8 @@ declare module 'fastify' {
     totp: TotpAuthenticator
     /** deleting an account, completely */
     erasure: AccountErasure
+    /** what the service holds of a user, for the user to take away */
+    accountExport: AccountExport
     /** what the admin API does to accounts */
     adminUsers: AdminUsers
     mfa: MfaChallenges
@@ -101,6 +104,7 @@ async function servicesPlugin (app: FastifyInstance, { domain }: { domain: Domai
   app.decorate('totp', domain.totp)
   app.decorate('adminUsers', domain.adminUsers)
   app.decorate('erasure', domain.erasure)
+  app.decorate('accountExport', domain.accountExport)
   app.decorate('mfa', domain.mfa)
   app.decorate('audit', domain.audit)
   app.decorate('now', domain.now)

@@ -39,6 +39,7 @@ import { AccountProof } from './auth/account-proof.ts'
 import { AuthenticatorEnrolment } from './auth/authenticator-enrolment.ts'
 import { AdminUsers } from './admin/admin-users.ts'
 import { AccountErasure } from './auth/account-erasure.ts'
+import { AccountExport } from './auth/account-export.ts'
 
 /** how recent a sign-in or a step-up must be to change a sign-in identifier, and how long a step-up proof lives */
 const REAUTH_WINDOW_SECONDS = 300
@@ -236,6 +237,7 @@ export async function buildDomain (config: Config, deps: DomainDeps) {
     contacts: new ContactService({ ...flows, notifier, proofs, accountProof }),
     authenticatorEnrolment: new AuthenticatorEnrolment({ totp, accountProof, notifier }),
     erasure,
+    accountExport: new AccountExport({ sessions: documents.sessions, totp, audit, now }),
     adminUsers: new AdminUsers({ users, sessions: documents.sessions, sessionService, otp, totp, audit, erasure, now }),
     totp,
     mfa,

@@ -352,6 +352,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/me/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download the signed-in user's data as JSON
+         * @description The profile, identifiers with their verification times, metadata, live sessions, whether an authenticator app is bound, and the security activity; as an attachment (`Content-Disposition`). No secret is in it.
+         */
+        get: operations["exportMe"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/me/totp": {
         parameters: {
             query?: never;
@@ -4364,6 +4384,236 @@ export interface operations {
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `unauthorized`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/unauthorized",
+                     *       "title": "Authentication required",
+                     *       "status": 401,
+                     *       "detail": "Authentication required",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    /** @description size of the budget that ran out (IETF RateLimit fields, draft) */
+                    "ratelimit-limit"?: number;
+                    /** @description what is left of it: 0 */
+                    "ratelimit-remaining"?: number;
+                    /** @description seconds until it refills */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/rate_limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `internal_error`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/internal_error",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `service_unavailable`: Service temporarily unavailable */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/service_unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exportMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The data, as a file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "exportedAt": "2026-11-23T10:15:00.000Z",
+                     *       "user": {
+                     *         "id": "665f1c2b9d3e4a0012345678",
+                     *         "email": "jane@example.org",
+                     *         "phone": null,
+                     *         "emailVerifiedAt": "2026-11-23T10:00:00.000Z",
+                     *         "phoneVerifiedAt": null,
+                     *         "name": "Jane",
+                     *         "locale": "en",
+                     *         "status": "active",
+                     *         "lastLoginAt": "2026-11-23T10:00:00.000Z",
+                     *         "appMetadata": {
+                     *           "role": "editor"
+                     *         },
+                     *         "userMetadata": {
+                     *           "theme": "dark"
+                     *         },
+                     *         "createdAt": "2026-11-01T09:00:00.000Z",
+                     *         "updatedAt": "2026-11-23T10:00:00.000Z"
+                     *       },
+                     *       "identifiers": [
+                     *         {
+                     *           "kind": "email",
+                     *           "value": "jane@example.org",
+                     *           "verifiedAt": "2026-11-23T10:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "sessions": [],
+                     *       "authenticator": {
+                     *         "status": "none",
+                     *         "confirmedAt": null
+                     *       },
+                     *       "activity": []
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: date-time */
+                        exportedAt: string;
+                        /**
+                         * @example {
+                         *       "id": "665f1c2b9d3e4a0012345678",
+                         *       "email": "jane@example.org",
+                         *       "phone": null,
+                         *       "emailVerifiedAt": "2026-11-23T10:00:00.000Z",
+                         *       "phoneVerifiedAt": null,
+                         *       "name": "Jane",
+                         *       "locale": "en",
+                         *       "status": "active",
+                         *       "lastLoginAt": "2026-11-23T10:00:00.000Z",
+                         *       "appMetadata": {
+                         *         "role": "editor"
+                         *       },
+                         *       "userMetadata": {
+                         *         "theme": "dark"
+                         *       },
+                         *       "createdAt": "2026-11-01T09:00:00.000Z",
+                         *       "updatedAt": "2026-11-23T10:00:00.000Z"
+                         *     }
+                         */
+                        user: {
+                            /** @example 665f1c2b9d3e4a0012345678 */
+                            id: string;
+                            email: string | null;
+                            phone: string | null;
+                            emailVerifiedAt: string | null;
+                            phoneVerifiedAt: string | null;
+                            name: string | null;
+                            locale: string | null;
+                            status: "active" | "disabled";
+                            lastLoginAt: string | null;
+                            /** @description written by administrators only; the `app_metadata` claim of access tokens from the next refresh on; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                            appMetadata: {
+                                [key: string]: unknown;
+                            };
+                            /** @description written by the user (PATCH /v1/me) and administrators; never in a token; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                            userMetadata: {
+                                [key: string]: unknown;
+                            };
+                            /**
+                             * Format: date-time
+                             * @description sign-up time
+                             */
+                            createdAt: string;
+                            /**
+                             * Format: date-time
+                             * @description last change
+                             */
+                            updatedAt: string;
+                        };
+                        identifiers: {
+                            kind: "email" | "phone";
+                            value: string;
+                            verifiedAt: string | null;
+                        }[];
+                        sessions: {
+                            id: string;
+                            /** @description the session of the access token used for this request */
+                            current: boolean;
+                            amr: string[];
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            lastUsedAt: string;
+                            /** Format: date-time */
+                            expiresAt: string;
+                            userAgent: string | null;
+                            ip: string | null;
+                        }[];
+                        authenticator: {
+                            status: "none" | "pending" | "active";
+                            confirmedAt: string | null;
+                        };
+                        activity: {
+                            id: string;
+                            /** @enum {string} */
+                            type: "sign_in_succeeded" | "sign_in_failed" | "sign_in_throttled" | "refresh_token_reused" | "session_ended" | "contact_changed" | "authenticator_added" | "authenticator_removed" | "recovery_code_used" | "sms_guard_block" | "account_created" | "account_updated" | "identifier_unblocked";
+                            /** Format: date-time */
+                            at: string;
+                            identifier: string | null;
+                            ip: string | null;
+                            userAgent: string | null;
+                            requestId: string | null;
+                            amr: string[] | null;
+                            reason: string | null;
+                            actor: string | null;
+                        }[];
+                    };
                 };
             };
             /** @description - `unauthorized`: Authentication required */

@@ -7,7 +7,7 @@ import { jsonResponse, problemResponses } from '../schemas/responses.ts'
 
 const nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()])
 
-const ActivityEventSchema = Type.Object({
+export const ActivityEventSchema = Type.Object({
   id: Type.String(),
   type: Type.Unsafe<AuditEventType>({ type: 'string', enum: [...AUDIT_EVENT_TYPES] }),
   at: Type.String({ format: 'date-time' }),
