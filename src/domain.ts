@@ -238,7 +238,9 @@ export async function buildDomain (config: Config, deps: DomainDeps) {
     authenticatorEnrolment: new AuthenticatorEnrolment({ totp, accountProof, notifier }),
     erasure,
     accountExport: new AccountExport({ sessions: documents.sessions, totp, audit, now }),
-    adminUsers: new AdminUsers({ users, sessions: documents.sessions, sessionService, otp, totp, audit, erasure, now }),
+    adminUsers: new AdminUsers({
+      users, sessions: documents.sessions, sessionService, otp, totp, audit, erasure, notifier, now
+    }),
     totp,
     mfa,
     audit,

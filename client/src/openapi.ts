@@ -8391,7 +8391,7 @@ export interface operations {
     previewDevTemplate: {
         parameters: {
             query: {
-                kind: "code" | "identifier_changed" | "login_throttled" | "authenticator_added" | "account_deleted";
+                kind: "code" | "identifier_changed" | "login_throttled" | "authenticator_added" | "account_deleted" | "authenticator_removed";
                 /** @description identifier_changed: which identifier changed */
                 changed: "email" | "sms";
             };

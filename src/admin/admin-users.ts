@@ -7,6 +7,7 @@ import type { Session, SessionRepository } from '../sessions/session-repository.
 import type { IdentifierKind, Metadata, User, UserQuery, UserRepository, UserStatus } from '../users/user-repository.ts'
 import { checkMetadata } from '../users/metadata.ts'
 import type { AccountErasure } from '../auth/account-erasure.ts'
+import type { Notifier } from '../delivery/notices.ts'
 
 export interface AdminUsersOptions {
   users: UserRepository
@@ -16,6 +17,7 @@ export interface AdminUsersOptions {
   totp: TotpAuthenticator
   audit: AuditRecorder
   erasure: AccountErasure
+  notifier: Notifier
   now: () => Date
 }
 
@@ -100,10 +102,15 @@ export class AdminUsers {
 
   /** For a user who lost the device: the authenticator and recovery codes go, and so do the sessions. */
   async removeAuthenticator (actor: string, id: string): Promise<void> {
-    await this.get(id)
+    const user = await this.get(id)
     await this.#options.totp.removeByAdministrator(id)
     await this.#options.sessionService.endAll(id)
     this.#record('authenticator_removed', actor, id, 'admin')
+    // the owner hears of it on the email (else the phone): someone talking support into this would be told
+    const [channel, to] = user.email !== null ? ['email' as const, user.email] : ['sms' as const, user.phone]
+    if (to !== null) {
+      await this.#options.notifier.notify({ kind: 'authenticator_removed', channel, to, locale: user.locale }).catch(() => {})
+    }
   }
 
   /** Lifts the throttle and the suspension of an identifier: codes to it, and authenticator sign-in with it. */

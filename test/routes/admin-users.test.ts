@@ -1,7 +1,7 @@
 import t from 'tap'
 import { buildTestApp, testConfig } from '../helpers/build-app.ts'
 import { adminKeyEnv } from '../helpers/admin.ts'
-import { bearer, codeFromOutbox, login, newEmail, newPhone, startLogin } from '../helpers/login.ts'
+import { bearer, codeFromOutbox, login, newEmail, newPhone, outboxOf, startLogin } from '../helpers/login.ts'
 import { enrolledUser, manualClock, REPEAT_LOGIN_ENV } from '../helpers/totp.ts'
 import { hashAdminKey } from '../../src/admin/admin-keys.ts'
 import { ConfigError } from '../../src/config.ts'
@@ -150,6 +150,8 @@ for (const stores of ['memory', 'real'] as const) {
       const url = `/v1/admin/users/${session.user.id}/authenticator`
       t.equal((await app.inject({ method: 'DELETE', url, headers: admin.headers })).statusCode, 204)
       t.equal((await app.inject({ method: 'GET', url: '/v1/me', headers: bearer(session.accessToken) })).statusCode, 401)
+      const notices = (await outboxOf(app, email)).json().messages as Array<{ code: string, text: string }>
+      t.ok(notices.some((message) => message.code === '' && /authenticator app and the recovery codes/.test(message.text)), 'the user is told')
       const again = await login(app, { email })
       t.ok(again.accessToken, 'signed in with the email code alone')
       t.equal((await app.inject({ method: 'DELETE', url, headers: admin.headers })).statusCode, 404, 'none left')

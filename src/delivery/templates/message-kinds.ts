@@ -1,5 +1,5 @@
 /** What a message is about: a one-time code, or a security notice. */
-export const MESSAGE_KINDS = ['code', 'identifier_changed', 'login_throttled', 'authenticator_added', 'account_deleted'] as const
+export const MESSAGE_KINDS = ['code', 'identifier_changed', 'login_throttled', 'authenticator_added', 'account_deleted', 'authenticator_removed'] as const
 export type MessageKind = typeof MESSAGE_KINDS[number]
 
 /** The files of one kind in one language: `<kind>.<part>.hbs`. Email is subject + text + html; SMS is sms. */
@@ -13,6 +13,7 @@ export interface KindValues {
   login_throttled: { appName: string, minutes: number }
   authenticator_added: { appName: string, days: number }
   account_deleted: { appName: string }
+  authenticator_removed: { appName: string }
 }
 
 /** From config, the same in every message. */
@@ -39,7 +40,8 @@ export const VARIABLES: Record<MessageKind, readonly string[]> = {
   identifier_changed: ['appName', 'channel', 'maskedIdentifier'],
   login_throttled: ['appName', 'minutes'],
   authenticator_added: ['appName', 'days'],
-  account_deleted: ['appName']
+  account_deleted: ['appName'],
+  authenticator_removed: ['appName']
 }
 
 export const COMMON_VARIABLES: readonly string[] = ['brandColor', 'brandTextColor', 'logoUrl', 'supportEmail', 'lang', 'dir', 'subject']
@@ -62,7 +64,8 @@ export function sampleValues<Kind extends MessageKind> (kind: Kind, sample: Samp
     ],
     login_throttled: [{ appName, minutes: sample.throttleMinutes }, { appName, minutes: 1 }],
     authenticator_added: [{ appName, days: 7 }, { appName, days: 1 }],
-    account_deleted: [{ appName }]
+    account_deleted: [{ appName }],
+    authenticator_removed: [{ appName }]
   }
   return variants[kind] as Array<KindValues[Kind]>
 }
