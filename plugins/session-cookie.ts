@@ -21,15 +21,31 @@ export interface SessionCookie {
   clear: (request: FastifyRequest, reply: FastifyReply) => void
 }
 
+/**
+ * The device token of a browser (src/auth/device-tokens.ts) in an httpOnly cookie whose Path reaches only the code
+ * routes (/v1/auth/otp and below), so that the page's scripts never hold it; native apps get and send it in bodies.
+ */
+export interface DeviceCookie {
+  /** A sign-in's answer: for a browser request its deviceToken goes into the cookie and leaves the body. */
+  handOver: <Answer extends { deviceToken?: string }>(request: FastifyRequest, reply: FastifyReply, answer: Answer) =>
+    Answer | Omit<Answer, 'deviceToken'>
+  /** The device token a code request presents: the body's, else the cookie's (a browser request only). */
+  presented: (request: FastifyRequest, bodyToken: string | undefined) => string | undefined
+}
+
 declare module 'fastify' {
   interface FastifyInstance {
     sessionCookie: SessionCookie
+    deviceCookie: DeviceCookie
   }
 }
 
 const NAME = 'otp-gate-refresh'
 // the refresh and logout routes; the other /v1/auth routes never read it
 const PATH = '/v1/auth'
+const DEVICE_NAME = 'otp-gate-device'
+// the code request (and resend and verify) routes: the only ones that read it
+const DEVICE_PATH = '/v1/auth/otp'
 const LOOPBACK = new Set(['localhost', '127.0.0.1'])
 const SAME_SITE = { lax: 'lax', strict: 'strict', none: 'none' } as const
 
@@ -50,18 +66,34 @@ async function sessionCookiePlugin (app: FastifyInstance, { config }: { config: 
     const origin = request.headers.origin
     return origin !== undefined && (origin === ownOrigin(request) || browserOrigins.listed(origin))
   }
-  const attributes = (request: FastifyRequest) => {
+  const attributes = (request: FastifyRequest, name = NAME, path = PATH) => {
     const { protocol, hostname } = publicOrigin ?? { protocol: `${request.protocol}:`, hostname: request.hostname }
     const secure = config.SESSION_COOKIE_SAMESITE === 'none' || !(protocol === 'http:' && LOOPBACK.has(hostname))
     return {
-      name: secure ? `__Secure-${NAME}` : NAME,
-      options: { httpOnly: true, secure, sameSite: SAME_SITE[config.SESSION_COOKIE_SAMESITE], path: PATH }
+      name: secure ? `__Secure-${name}` : name,
+      options: { httpOnly: true, secure, sameSite: SAME_SITE[config.SESSION_COOKIE_SAMESITE], path }
     }
   }
-  const carried = (request: FastifyRequest): string | undefined => {
+  const carried = (request: FastifyRequest, name = NAME): string | undefined => {
     const header = request.headers.cookie
-    return header === undefined ? undefined : app.parseCookie(header)[attributes(request).name]
+    return header === undefined ? undefined : app.parseCookie(header)[attributes(request, name).name]
   }
+
+  // whatever SESSION_COOKIE says: a device token is never left to a browser page's scripts
+  app.decorate('deviceCookie', {
+    handOver (request, reply, answer) {
+      if (answer.deviceToken === undefined || !isBrowser(request)) return answer
+      const { deviceToken, ...rest } = answer
+      const { name, options } = attributes(request, DEVICE_NAME, DEVICE_PATH)
+      reply.setCookie(name, deviceToken, { ...options, maxAge: config.DEVICE_TOKEN_TTL_SECONDS })
+      return rest
+    },
+    presented (request, bodyToken) {
+      if (bodyToken !== undefined) return bodyToken
+      // a form post from another site carries the cookie too: only the pages the API serves may use it
+      return isBrowser(request) ? carried(request, DEVICE_NAME) : undefined
+    }
+  } satisfies DeviceCookie)
 
   app.decorate('sessionCookie', {
     handOver (request, reply, answer) {

@@ -7,6 +7,8 @@ export interface SealedContent {
   code: string
   /** normalised email, or E.164 phone number */
   to: string
+  /** a sign-in link's token, sent instead of the code (then '') while the destination's codes are suspended */
+  link?: string | undefined
 }
 
 const ALGORITHM = 'aes-256-gcm'
@@ -39,7 +41,8 @@ export class JobCipher {
     const { kid, key } = this.#keys[0]!
     const iv = randomBytes(12)
     const cipher = createCipheriv(ALGORITHM, key, iv).setAAD(Buffer.from(context, 'utf8'))
-    const plaintext = Buffer.from(JSON.stringify([content.code, content.to]), 'utf8')
+    const fields = content.link === undefined ? [content.code, content.to] : [content.code, content.to, content.link]
+    const plaintext = Buffer.from(JSON.stringify(fields), 'utf8')
     const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()])
     return [kid, iv.toString('base64url'), ciphertext.toString('base64url'), cipher.getAuthTag().toString('base64url')].join('.')
   }
@@ -53,8 +56,8 @@ export class JobCipher {
       .setAAD(Buffer.from(context, 'utf8'))
       .setAuthTag(Buffer.from(tag, 'base64url'))
     const plaintext = Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()])
-    const [code, to] = JSON.parse(plaintext.toString('utf8')) as [string, string]
-    return { code, to }
+    const [code, to, link] = JSON.parse(plaintext.toString('utf8')) as [string, string, string?]
+    return link === undefined ? { code, to } : { code, to, link }
   }
 }
 
