@@ -22,8 +22,9 @@ export interface SessionCookie {
 }
 
 /**
- * The device token of a browser (src/auth/device-tokens.ts) in an httpOnly cookie whose Path reaches only the code
- * routes (/v1/auth/otp and below), so that the page's scripts never hold it; native apps get and send it in bodies.
+ * The device token of a browser (src/auth/device-tokens.ts) with SESSION_COOKIE=on: an httpOnly cookie whose Path
+ * reaches only the code routes (/v1/auth/otp and below), so that the page's scripts never hold it. Native apps, and
+ * every client with SESSION_COOKIE=off, get and send it in bodies.
  */
 export interface DeviceCookie {
   /** A sign-in's answer: for a browser request its deviceToken goes into the cookie and leaves the body. */
@@ -79,17 +80,18 @@ async function sessionCookiePlugin (app: FastifyInstance, { config }: { config: 
     return header === undefined ? undefined : app.parseCookie(header)[attributes(request, name).name]
   }
 
-  // whatever SESSION_COOKIE says: a device token is never left to a browser page's scripts
+  // with SESSION_COOKIE=on, like the refresh token: a deployment that keeps refresh tokens in bodies (off) keeps
+  // device tokens there too
   app.decorate('deviceCookie', {
     handOver (request, reply, answer) {
-      if (answer.deviceToken === undefined || !isBrowser(request)) return answer
+      if (!on || answer.deviceToken === undefined || !isBrowser(request)) return answer
       const { deviceToken, ...rest } = answer
       const { name, options } = attributes(request, DEVICE_NAME, DEVICE_PATH)
       reply.setCookie(name, deviceToken, { ...options, maxAge: config.DEVICE_TOKEN_TTL_SECONDS })
       return rest
     },
     presented (request, bodyToken) {
-      if (bodyToken !== undefined) return bodyToken
+      if (bodyToken !== undefined || !on) return bodyToken
       // a form post from another site carries the cookie too: only the pages the API serves may use it
       return isBrowser(request) ? carried(request, DEVICE_NAME) : undefined
     }

@@ -91,11 +91,11 @@ const browser = {
     default: 'off', description: 'on: browser requests (an Origin that is the API\'s own or in CORS_ORIGINS) get the refresh token in an httpOnly cookie, never in the body'
   }),
   SESSION_COOKIE_SAMESITE: Type.Union([Type.Literal('lax'), Type.Literal('strict'), Type.Literal('none')], {
-    default: 'lax', description: 'SameSite of the refresh cookie and the device cookie; none makes them Secure always'
+    default: 'lax', description: 'SameSite of the refresh and device cookies; none makes them Secure always'
   }),
   DEVICE_TOKEN_TTL_SECONDS: seconds(
     7_776_000, 86_400, 31_536_000,
-    'lifetime of a device token (issued at each sign-in with a code or link; an httpOnly cookie for browsers): code requests that show one use the owner\'s own budget, which anonymous requests cannot spend'
+    'lifetime of a device token (issued at each sign-in with a code or link; with SESSION_COOKIE=on an httpOnly cookie for browsers): code requests that show one use the owner\'s own budget, which anonymous requests cannot spend'
   )
 }
 

@@ -45,8 +45,8 @@ t.test('a device that signed in gets a token; its code requests are not refused 
   t.equal((await startLogin(app, { email, deviceToken: 'nonsense' })).statusCode, 400, 'a malformed one is a bad request')
 })
 
-t.test('browsers get the device token in an httpOnly cookie for the code routes only, honoured from an allowed Origin', async (t) => {
-  const app = await buildTestApp(t, { stores: 'memory', limiter: false, loadShedding: false, outbox: true, env: { ...SMALL_QUOTA, CORS_ORIGINS: APP } })
+t.test('with cookie sessions browsers get the device token in an httpOnly cookie for the code routes only, honoured from an allowed Origin', async (t) => {
+  const app = await buildTestApp(t, { stores: 'memory', limiter: false, loadShedding: false, outbox: true, env: { ...SMALL_QUOTA, CORS_ORIGINS: APP, SESSION_COOKIE: 'on' } })
   const email = newEmail('browser')
   const start = await startLogin(app, { email })
   const signedIn = await verify(app, start.json().challengeId, await codeFromOutbox(app, email), { origin: APP })
