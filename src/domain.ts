@@ -209,7 +209,9 @@ export async function buildDomain (config: Config, deps: DomainDeps) {
     challengeIssuer,
     signingKeys,
     sessionService,
-    loginService: new LoginService({ ...flows, totp, mfa, devices, signup: config.SIGNUP, mfaPolicy: config.MFA, audit }),
+    loginService: new LoginService({
+      ...flows, totp, mfa, devices, signup: config.SIGNUP, mfaPolicy: config.MFA, audit
+    }),
     accounts: new AccountService({ users, sessions: sessionService }),
     contacts: new ContactService({ ...flows, notifier, proofs, accountProof }),
     authenticatorEnrolment: new AuthenticatorEnrolment({ totp, accountProof, notifier }),

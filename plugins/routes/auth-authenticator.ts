@@ -35,7 +35,8 @@ const totpLoginRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (ap
     const { user, ...pair } = await loginService.completeSecondFactor(
       request.body.mfaToken, request.body.code, clientInfo(request)
     )
-    return deviceCookie.handOver(request, reply, sessionCookie.handOver(request, reply, { ...pair, user: userView(user) }))
+    const answer = sessionCookie.handOver(request, reply, { ...pair, user: userView(user) })
+    return deviceCookie.handOver(request, reply, answer)
   })
 
   app.post('/totp', {

@@ -9,6 +9,7 @@ import { ChallengeIdSchema, ChallengeSchema, LinkTokenSchema, VerifyBodySchema, 
 import { RefreshTokenSchema, TokenPairSchema } from '../schemas/tokens.ts'
 import { DeviceTokenSchema, LoginOrMfaChallengeSchema } from '../schemas/login.ts'
 import { userView } from '../schemas/user.ts'
+import type { MfaChallengeView, SignedIn } from '../../src/auth/login-service.ts'
 import { clientInfo } from '../auth.ts'
 import { routeLimits } from '../rate-limit.ts'
 import { BODY_ERRORS, PARSE_ERRORS, jsonResponse, problemResponses } from '../schemas/responses.ts'
@@ -27,10 +28,11 @@ const deliveryLog = (request: FastifyRequest) => request.log.child({ component: 
 /** Public routes of /v1/auth: ask for a code, verify it, refresh and end sessions. */
 const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {
   const { loginService, sessionService, sessionCookie, deviceCookie } = app
-  /** A sign-in's answer: the refresh token into the session cookie, the device token into the device cookie, for browsers. */
-  const signedIn = (request: FastifyRequest, reply: FastifyReply, result: Awaited<ReturnType<typeof loginService.verify>>) => {
+  /** A sign-in's answer; for browsers the refresh token into the session cookie, the device token into its own. */
+  const signedIn = (request: FastifyRequest, reply: FastifyReply, result: SignedIn | MfaChallengeView) => {
     if (!('user' in result)) return result
-    return deviceCookie.handOver(request, reply, sessionCookie.handOver(request, reply, { ...result, user: userView(result.user) }))
+    const answer = sessionCookie.handOver(request, reply, { ...result, user: userView(result.user) })
+    return deviceCookie.handOver(request, reply, answer)
   }
   const { startLimit, verifyLimit, refreshLimit, defaultLimit } = routeLimits(config)
 

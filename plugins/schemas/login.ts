@@ -16,7 +16,9 @@ export const DeviceTokenSchema = Type.String({
 })
 
 /** A completed login: a token pair and the user; a device token after a code or link sign-in (not for browsers). */
-export const LoginSchema = Type.Object({ ...TokenPairSchema.properties, user: UserSchema, deviceToken: Type.Optional(DeviceTokenSchema) }, {
+export const LoginSchema = Type.Object({
+  ...TokenPairSchema.properties, user: UserSchema, deviceToken: Type.Optional(DeviceTokenSchema)
+}, {
   $id: 'Login',
   examples: [LOGIN_EXAMPLE]
 })

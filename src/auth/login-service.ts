@@ -246,7 +246,9 @@ export class LoginService {
     user: User, amr: string[], client: ClientInfo, proved?: { channel: 'email' | 'sms', destination: string }
   ): Promise<SignedIn> {
     const signedIn: SignedIn = { ...await this.#options.sessions.open(user.id, amr, client), user }
-    if (proved !== undefined) signedIn.deviceToken = this.#options.devices.issue(user.id, proved.channel, proved.destination)
+    if (proved !== undefined) {
+      signedIn.deviceToken = this.#options.devices.issue(user.id, proved.channel, proved.destination)
+    }
     this.#audit.record('sign_in_succeeded', { userId: user.id, identifier: user.email ?? user.phone, amr })
     return signedIn
   }

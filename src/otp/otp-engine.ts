@@ -135,7 +135,8 @@ export class OtpEngine {
     const { code, isTestIdentifier, limits } = this.#codeFor(pending?.payload.destination)
     const codeHash = hashCode(this.#peppers[0]!, challengeId, code)
     const link = this.#newLink(challengeId)
-    const result = await this.#store.resendChallenge(challengeId, { codeHash, linkHash: link.linkHash }, limits, this.#throttle)
+    const hashes = { codeHash, linkHash: link.linkHash }
+    const result = await this.#store.resendChallenge(challengeId, hashes, limits, this.#throttle)
     if (result.outcome === 'expired') throw new AppError('challenge_expired')
     if (result.outcome !== 'issued') throw sendRefused(result, this.#policy)
     return issuedChallenge(challengeId, code, isTestIdentifier, result, link.token)
@@ -194,7 +195,8 @@ export class OtpEngine {
     const challengeId = token.slice(0, dot)
     const secret = token.slice(dot + 1)
     if (dot < 0 || !isChallengeId(challengeId) || secret === '') throw new AppError('challenge_expired')
-    const result = await this.#store.verifyLink(challengeId, purpose, hashLinkSecret(this.#peppers[0]!, challengeId, secret))
+    const linkHash = hashLinkSecret(this.#peppers[0]!, challengeId, secret)
+    const result = await this.#store.verifyLink(challengeId, purpose, linkHash)
     if (result.outcome !== 'verified') {
       this.#metrics.verification(null, 'expired')
       throw new AppError('challenge_expired', { detail: 'The sign-in link has expired or was used; ask for a new one.' })
@@ -210,7 +212,7 @@ export class OtpEngine {
     if (challenge?.deliverable === true) this.#onThrottled(challenge)
   }
 
-  /** Ends a destination's runs of wrong codes, waits and suspensions, in both lanes (an operator, or a recovery code). */
+  /** Ends a destination's runs of wrong codes, waits and suspensions in both lanes (an operator, a recovery code). */
   async clearFailures (channel: 'email' | 'sms', destination: string): Promise<void> {
     await Promise.all([
       this.#store.clearFailures(this.#destinationKey(channel, destination)),

@@ -7,7 +7,8 @@ import type { ThrottleLimits } from '../throttle/throttling.ts'
 import {
   isChallengeId,
   type ChallengePayload, type ChallengeSnapshot, type IssuedCode, type NewChallenge, type OtpStore,
-  type LinkResult, type PendingChallenge, type ResendResult, type SendLimits, type SendRefusal, type StartResult, type VerifyResult
+  type LinkResult, type PendingChallenge, type ResendResult, type SendLimits, type SendRefusal, type StartResult,
+  type VerifyResult
 } from './otp-store.ts'
 
 const lua = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8')
@@ -126,9 +127,9 @@ export class RedisOtpStore implements OtpStore {
   ): Promise<ResendResult> {
     if (!isChallengeId(challengeId)) return { outcome: 'expired' }
     const reply = await this.#commands.otpResendChallenge(
-      this.#challengeKey(challengeId), this.#clock(), hashes.codeHash, limits.ttlMs, flag(limits.exempt), limits.cooldownMs,
-      limits.quota, limits.quotaWindowMs, slotId(), limits.dailyQuota, limits.dailyWindowMs, hashes.linkHash,
-      ...throttleArgs(throttle)
+      this.#challengeKey(challengeId), this.#clock(), hashes.codeHash, limits.ttlMs, flag(limits.exempt),
+      limits.cooldownMs, limits.quota, limits.quotaWindowMs, slotId(), limits.dailyQuota, limits.dailyWindowMs,
+      hashes.linkHash, ...throttleArgs(throttle)
     ) as Reply
     return reply[0] === 'expired' ? { outcome: 'expired' } : issued(reply)
   }

@@ -26,7 +26,8 @@ function tag (subject: string): string {
 
 /**
  * The TotpAttemptStore contract (see totp-attempt-store.ts) on Redis or Redis Cluster. A subject's keys are
- * `<prefix>{<subject>}:r` (its run of failures), `:w` (wait), `:fl` (failure log of the suspension window) and `:n` (notice sent),
+ * `<prefix>{<subject>}:r` (its run of failures), `:w` (wait), `:fl` (failure log of the suspension window) and
+ * `:n` (notice sent),
  * and a user's last step is `<prefix>{<userId>}:s`; the hash tag keeps a subject's keys on one Cluster slot.
  * No key holds personal data.
  */

@@ -24,7 +24,13 @@ export interface ThrottleHarness {
 }
 
 const LIMITS: ThrottleLimits = {
-  freeFailures: 2, baseDelayMs: 1000, maxDelayMs: 4000, suspendAfter: 100, memoryMs: 60_000, noticeIntervalMs: 10_000, suspendWindowMs: 86_400_000
+  freeFailures: 2,
+  baseDelayMs: 1000,
+  maxDelayMs: 4000,
+  suspendAfter: 100,
+  memoryMs: 60_000,
+  noticeIntervalMs: 10_000,
+  suspendWindowMs: 86_400_000
 }
 
 /**

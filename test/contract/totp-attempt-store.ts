@@ -15,7 +15,13 @@ export interface TotpAttemptStoreHarness {
 
 // short enough for Redis to really wait them out
 const LIMITS: ThrottleLimits = {
-  freeFailures: 2, baseDelayMs: 200, maxDelayMs: 300, suspendAfter: 6, memoryMs: 60_000, noticeIntervalMs: 60_000, suspendWindowMs: 86_400_000
+  freeFailures: 2,
+  baseDelayMs: 200,
+  maxDelayMs: 300,
+  suspendAfter: 6,
+  memoryMs: 60_000,
+  noticeIntervalMs: 60_000,
+  suspendWindowMs: 86_400_000
 }
 const subject = () => `u:${randomBytes(12).toString('hex')}`
 

@@ -52,7 +52,8 @@ t.test('with cookie sessions browsers get the device token in an httpOnly cookie
   const signedIn = await verify(app, start.json().challengeId, await codeFromOutbox(app, email), { origin: APP })
   t.equal(signedIn.statusCode, 200)
   t.notOk('deviceToken' in signedIn.json(), 'not in the body, where the page\'s scripts would read it')
-  const cookie = (signedIn.cookies as Array<{ name: string, value: string, path?: string, httpOnly?: boolean, maxAge?: number }>)
+  type Cookie = { name: string, value: string, path?: string, httpOnly?: boolean, maxAge?: number }
+  const cookie = (signedIn.cookies as Cookie[])
     .find((entry) => /otp-gate-device$/.test(entry.name))
   t.match(cookie, { httpOnly: true, path: '/v1/auth/otp', maxAge: 7_776_000 }, 'httpOnly, for the code routes, 90 days')
   t.notOk('/v1/auth/token/refresh'.startsWith(`${cookie?.path}/`), 'no other route gets it')

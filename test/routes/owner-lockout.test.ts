@@ -1,5 +1,5 @@
 import t from 'tap'
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
+import type { LightMyRequestResponse } from 'fastify'
 import { buildTestApp } from '../helpers/build-app.ts'
 import { codeFromOutbox, login, newEmail, outboxOf } from '../helpers/login.ts'
 import { manualClock } from '../helpers/totp.ts'

@@ -236,7 +236,9 @@ t.test('wrong codes as the only factor never throttle nor suspend the app as the
 
   // the second factor's own suspension, by someone who holds the email code
   const guessed = (await firstFactor(app, email)).json()
-  for (let failure = 0; failure < 10; failure++) t.equal((await mfaVerify(app, guessed.mfaToken, totpCode(otpauthUri, clock.ms(), 5))).statusCode, 400)
+  for (let failure = 0; failure < 10; failure++) {
+    t.equal((await mfaVerify(app, guessed.mfaToken, totpCode(otpauthUri, clock.ms(), 5))).statusCode, 400)
+  }
   const after = (await firstFactor(app, email)).json()
   t.same(after.methods, ['recovery'], 'only a method that can work is offered')
   t.equal((await mfaVerify(app, after.mfaToken, recoveryCodes[0]!)).statusCode, 200, 'and it works')

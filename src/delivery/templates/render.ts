@@ -67,7 +67,7 @@ export function renderCodeSms (
   return input.webOtpDomain === undefined ? text : `${text}\n\n@${input.webOtpDomain} #${input.code}`
 }
 
-/** The sign-in link sent instead of a code while the destination's codes are suspended; link null without MAGIC_LINK_URL. */
+/** The sign-in link sent instead of a code while the destination's codes are suspended; null without MAGIC_LINK_URL. */
 export interface SignInLinkInput {
   locale: string | null
   appName: string
