@@ -26,10 +26,6 @@ export class DeviceTokens {
     this.#options = options
   }
 
-  get ttlSeconds (): number {
-    return this.#options.ttlSeconds
-  }
-
   #mac (userId: string, channel: 'email' | 'sms', destination: string, expiry: string): string {
     return createHmac('sha256', this.#options.key).update(`device:${userId}:${channel}:${destination}:${expiry}`).digest('base64url')
   }

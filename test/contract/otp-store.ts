@@ -313,7 +313,7 @@ export function otpStoreContract (t: TAP, createHarness: () => Promise<OtpStoreH
   })
 
   t.test('suspension: codes are refused unchecked, a start hands out a link instead, which signs in once', async (t) => {
-    const otp = engine({ cooldownSeconds: 0, throttleAfterFailures: 10, suspendAfterFailures: 3 })
+    const otp = engine({ cooldownSeconds: 0, quota: 20, throttleAfterFailures: 10, suspendAfterFailures: 3 })
     const destination = email('suspend')
     const guessed = await otp.startChallenge(login(destination))
     t.equal(guessed.linkToken, null, 'not suspended: a code, no link')
@@ -331,6 +331,8 @@ export function otpStoreContract (t: TAP, createHarness: () => Promise<OtpStoreH
     const resent = await otp.resendChallenge((await otp.startChallenge(login(destination))).challengeId)
     t.match(resent.linkToken, new RegExp(LINK_TOKEN_PATTERN), 'a resend too')
     t.same(await verified(otp.verifyLink({ token: resent.linkToken!, purpose: 'login' })), detailsOf(resent))
+    const decoy = await otp.startChallenge(login(destination, { deliverable: false }))
+    t.match(await verified(otp.verifyLink({ token: decoy.linkToken!, purpose: 'login' })), { deliverable: false }, 'a decoy\'s link is verified as a decoy: the caller refuses it')
     await otp.clearFailures('email', destination)
     const third = await otp.startChallenge(login(destination))
     t.equal(third.linkToken, null, 'lifted: a code again')
