@@ -58,7 +58,7 @@ const otp = {
   }),
   OTP_THROTTLE_MAX_SECONDS: seconds(900, 1, 86_400, 'longest wait between two verifications of a throttled destination'),
   SUSPEND_AFTER_FAILURES: Type.Integer({
-    default: 100, minimum: 10, maximum: 100_000, description: 'wrong codes in a row that suspend code (or authenticator) logins until a recovery code or an operator'
+    default: 100, minimum: 10, maximum: 100_000, description: 'wrong codes per destination (or authenticator user) within 24 hours that suspend code checks until the oldest is 24 hours old; meanwhile code requests send a sign-in link'
   }),
   SIGNUP: Type.Union([Type.Literal('open'), Type.Literal('closed')], {
     default: 'open', description: 'closed: unknown identifiers get the same answer but no code'
