@@ -1,4 +1,4 @@
-import type { IssuedChallenge } from '../../src/otp/otp-engine.ts'
+import { LINK_TOKEN_PATTERN, type IssuedChallenge } from '../../src/otp/otp-engine.ts'
 import { maskDestination } from '../../src/delivery/mask.ts'
 import { Type } from 'typebox'
 
@@ -25,7 +25,7 @@ export const ChallengeSchema = Type.Object({
 })
 
 export const LinkTokenSchema = Type.String({
-  pattern: '^[0-9a-f]{4}\\.[A-Za-z0-9_-]{22}\\.[A-Za-z0-9_-]{43}$',
+  pattern: LINK_TOKEN_PATTERN,
   description: 'the `token` of the sign-in link\'s fragment (MAGIC_LINK_URL#token=…); single use',
   examples: ['3f2a.Xk3v9Qm1aZ0b7Yc2Ld5eFw.q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA']
 })

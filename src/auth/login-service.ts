@@ -63,7 +63,10 @@ const mfaTokenGone = () => new AppError('challenge_expired', { detail: 'The mfaT
  *   R conversion check (SMS only); R enqueue. The provider is the worker's, after the answer.
  * - verify, returning user: R verify script; M beginLogin (one findOneAndUpdate); M session insert.
  * - verify, sign-up: R verify script; M upsert of the user; M session insert.
- * - verify, with an authenticator app: R verify script; M beginLogin, M user read; R MFA token.
+ * - verify, with an authenticator app: R verify script; M beginLogin, M user read; R MFA token ∥ R the app's
+ *   suspension (which methods to offer).
+ * - link verify: as verify, with the link script instead of the verify script.
+ * - start with a device token: as start, plus an HMAC (no round trip).
  */
 export class LoginService {
   readonly #options: LoginServiceOptions

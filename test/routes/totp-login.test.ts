@@ -244,6 +244,16 @@ t.test('wrong codes as the only factor never throttle nor suspend the app as the
   t.equal((await mfaVerify(app, after.mfaToken, recoveryCodes[0]!)).statusCode, 200, 'and it works')
 })
 
+t.test('an mfaToken of an earlier version that offered recovery codes only still takes nothing else', async (t) => {
+  const clock = manualClock()
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true, now: clock.now, env: REPEAT_LOGIN_ENV })
+  const { session, otpauthUri, recoveryCodes } = await enrolledUser(app, clock)
+  const mfaToken = await app.mfa.issue({ userId: session.user.id, kind: 'email', amr: ['otp'], recoveryOnly: true })
+  const refused = await mfaVerify(app, mfaToken, totpCode(otpauthUri, clock.ms()))
+  t.match([refused.statusCode, refused.json().code], [403, 'login_suspended'])
+  t.equal((await mfaVerify(app, mfaToken, recoveryCodes[0]!)).statusCode, 200, 'a recovery code completes it')
+})
+
 t.test('the embedded mode works the same way', async (t) => {
   const clock = manualClock()
   const app = await buildTestApp(t, { loadShedding: false, outbox: true, now: clock.now, stores: 'memory', env: { ...REPEAT_LOGIN_ENV, ...PRIMARY_ENV } })
