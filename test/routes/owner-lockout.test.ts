@@ -46,10 +46,12 @@ t.test('a week of anonymous guessing never keeps the owner out more than 15 minu
   // the attacker: a challenge of its own (it reads its code from the outbox, to be sure to send a wrong one), then
   // a wrong code whenever the API lets it; answers how long to wait before its next request
   const counted: number[] = []
+  let quotaRefusals = 0
   let challenge: { id: string, code: string | null, expiresAt: number, left: number } | null = null
   const attack = async (): Promise<number> => {
     if (challenge === null || challenge.expiresAt <= clock.ms() || challenge.left === 0) {
       const start = await post('/v1/auth/otp', { email })
+      if (start.statusCode === 429 && start.headers['ratelimit-limit'] === '20') quotaRefusals++
       if (start.statusCode !== 202) return retryAfterMs(start)
       const body = start.json()
       challenge = {
@@ -117,9 +119,10 @@ t.test('a week of anonymous guessing never keeps the owner out more than 15 minu
   if (outSince !== null) longestLockout = Math.max(longestLockout, clock.ms() - outSince)
 
   const mostPerDay = densest(counted, DAY)
-  t.comment(`${counted.length} wrong codes counted in the week, at most ${mostPerDay} within any 24 hours; ${signIns} owner sign-ins, longest lockout ${longestLockout / MINUTE} min; ${addresses} attacker addresses`)
+  t.comment(`${counted.length} wrong codes counted in the week, at most ${mostPerDay} within any 24 hours; ${signIns} owner sign-ins, longest lockout ${longestLockout / MINUTE} min; ${addresses} attacker addresses; the anonymous daily quota refused the attacker ${quotaRefusals} times`)
   t.ok(signIns >= 7 * 8 - 1, `the owner signed in every three hours (${signIns} times)`)
   t.ok(longestLockout <= 15 * MINUTE, `the longest the owner was kept out: ${longestLockout / MINUTE} min, at most 15`)
   t.ok(mostPerDay <= 100, `wrong codes counted against the address within any 24 hours: ${mostPerDay}, at most 100`)
   t.ok(counted.length > 0, 'the attacker did guess')
+  t.ok(quotaRefusals > 0, 'and spent the address\'s anonymous daily quota, which refuses a device-less owner')
 })
