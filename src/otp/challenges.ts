@@ -45,8 +45,8 @@ export interface IssuedChallenge extends ChallengeDetails {
   /** to deliver, never to log */
   code: string
   /**
-   * Set when the destination's code checks are suspended: the sign-in link's token (`<challengeId>.<secret>`) to
-   * deliver instead of the code, which cannot be verified. Never to log.
+   * Set when the destination's code checks are suspended and this is a sign-in: the sign-in link's token
+   * (`<challengeId>.<secret>`) to deliver instead of the code, which cannot be verified. Never to log.
    */
   linkToken: string | null
   isTestIdentifier: boolean
@@ -61,7 +61,8 @@ export function issuedChallenge (
   return {
     challengeId,
     code,
-    linkToken: issued.suspended ? linkToken : null,
+    // only a sign-in has a page a link can open (MAGIC_LINK_URL); other purposes wait for the suspension to end
+    linkToken: issued.suspended && issued.payload.purpose === 'login' ? linkToken : null,
     ...issued.payload,
     isTestIdentifier,
     expiresAt: new Date(issued.expiresAt),

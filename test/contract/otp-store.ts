@@ -331,6 +331,7 @@ export function otpStoreContract (t: TAP, createHarness: () => Promise<OtpStoreH
     const resent = await otp.resendChallenge((await otp.startChallenge(login(destination))).challengeId)
     t.match(resent.linkToken, new RegExp(LINK_TOKEN_PATTERN), 'a resend too')
     t.same(await verified(otp.verifyLink({ token: resent.linkToken!, purpose: 'login' })), detailsOf(resent))
+    t.equal((await otp.startChallenge(login(destination, { purpose: 'verify_contact' }))).linkToken, null, 'only a sign-in gets a link')
     const decoy = await otp.startChallenge(login(destination, { deliverable: false }))
     t.match(await verified(otp.verifyLink({ token: decoy.linkToken!, purpose: 'login' })), { deliverable: false }, 'a decoy\'s link is verified as a decoy: the caller refuses it')
     await otp.clearFailures('email', destination)
