@@ -111,8 +111,9 @@ function refreshLoad (pools: Pools): Load {
 /** Each connection holds the access token of a session of its own. */
 function meLoad (pools: Pools): Load {
   let next = 0
+  const logins = pools.freshLogins
   const setupClient = (client: Client) => {
-    const login = pools.logins[next++ % pools.logins.length]
+    const login = logins[next++ % logins.length]
     client.setRequests([{
       method: 'GET',
       path: '/v1/me',
@@ -210,7 +211,7 @@ export const SCENARIOS: Scenario[] = [
     server: 'app',
     floor: 'floor-me',
     note: 'limiter EVALSHA, MGET of the revocation state, findOne of the user by _id; an EdDSA verify',
-    prepare: ({ pools, app, connections }) => pools.ensureLogins(app, connections),
+    prepare: ({ pools, app, connections }) => pools.ensureFreshLogins(app, connections),
     load: meLoad
   },
   sampledFloor('floor-me', { method: 'GET', path: '/floor/me' }),

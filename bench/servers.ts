@@ -39,6 +39,8 @@ function serverEnv (settings: ServerSettings, port: number, workers: number): Re
     REDIS_URL: settings.redisUrl,
     MONGODB_URL: settings.mongoUrl,
     JWT_KEYS: JSON_KEYS,
+    // a URL, as production wants (its discovery document is served from the issuer's own origin only)
+    JWT_ISSUER: 'https://auth.bench.example',
     OTP_PEPPER: 'bench-pepper-bench-pepper-bench-pepper',
     TOTP_ENCRYPTION_KEYS: `bench:${randomBytes(32).toString('base64')}`,
     // test identifiers get no message; other addresses go through the queue to the fake SendGrid (email) only

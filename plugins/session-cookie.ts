@@ -42,8 +42,9 @@ declare module 'fastify' {
 }
 
 const NAME = 'otp-gate-refresh'
-// the refresh and logout routes; the other /v1/auth routes never read it
-const PATH = '/v1/auth'
+// one cookie per route that reads it (a browser sends a cookie to its Path and below): refresh, and logout with
+// logout/all; the sign-in routes and the rest of the API never receive the token
+const PATHS = ['/v1/auth/token/refresh', '/v1/auth/logout']
 const DEVICE_NAME = 'otp-gate-device'
 // the code request (and resend and verify) routes: the only ones that read it
 const DEVICE_PATH = '/v1/auth/otp'
@@ -67,12 +68,12 @@ async function sessionCookiePlugin (app: FastifyInstance, { config }: { config: 
     const origin = request.headers.origin
     return origin !== undefined && (origin === ownOrigin(request) || browserOrigins.listed(origin))
   }
-  const attributes = (request: FastifyRequest, name = NAME, path = PATH) => {
+  const attributes = (request: FastifyRequest, name = NAME) => {
     const { protocol, hostname } = publicOrigin ?? { protocol: `${request.protocol}:`, hostname: request.hostname }
     const secure = config.SESSION_COOKIE_SAMESITE === 'none' || !(protocol === 'http:' && LOOPBACK.has(hostname))
     return {
       name: secure ? `__Secure-${name}` : name,
-      options: { httpOnly: true, secure, sameSite: SAME_SITE[config.SESSION_COOKIE_SAMESITE], path }
+      options: { httpOnly: true, secure, sameSite: SAME_SITE[config.SESSION_COOKIE_SAMESITE] }
     }
   }
   const carried = (request: FastifyRequest, name = NAME): string | undefined => {
@@ -86,8 +87,8 @@ async function sessionCookiePlugin (app: FastifyInstance, { config }: { config: 
     handOver (request, reply, answer) {
       if (!on || answer.deviceToken === undefined || !isBrowser(request)) return answer
       const { deviceToken, ...rest } = answer
-      const { name, options } = attributes(request, DEVICE_NAME, DEVICE_PATH)
-      reply.setCookie(name, deviceToken, { ...options, maxAge: config.DEVICE_TOKEN_TTL_SECONDS })
+      const { name, options } = attributes(request, DEVICE_NAME)
+      reply.setCookie(name, deviceToken, { ...options, path: DEVICE_PATH, maxAge: config.DEVICE_TOKEN_TTL_SECONDS })
       return rest
     },
     presented (request, bodyToken) {
@@ -105,7 +106,7 @@ async function sessionCookiePlugin (app: FastifyInstance, { config }: { config: 
       const started = sessionStartOf(sessionIdOfRefreshToken(refreshToken)).getTime()
       const maxAge = Math.max(0, Math.floor((started - now().getTime()) / 1000) + config.SESSION_MAX_AGE_SECONDS)
       const { name, options } = attributes(request)
-      reply.setCookie(name, refreshToken, { ...options, maxAge })
+      for (const path of PATHS) reply.setCookie(name, refreshToken, { ...options, path, maxAge })
       return rest
     },
     presented (request, bodyToken) {
@@ -120,7 +121,7 @@ async function sessionCookiePlugin (app: FastifyInstance, { config }: { config: 
     clear (request, reply) {
       if (!on || (carried(request) === undefined && !isBrowser(request))) return
       const { name, options } = attributes(request)
-      reply.clearCookie(name, options)
+      for (const path of PATHS) reply.clearCookie(name, { ...options, path })
     }
   } satisfies SessionCookie)
 }
