@@ -1,7 +1,7 @@
 import t from 'tap'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { buildTestApp } from '../helpers/build-app.ts'
-import { bearer, codeFromOutbox, login, newEmail, startLogin } from '../helpers/login.ts'
+import { bearer, codeFromOutbox, deliveriesSettled, login, newEmail, startLogin } from '../helpers/login.ts'
 import { REPEAT_LOGIN_ENV } from '../helpers/totp.ts'
 
 // Security round 3, point 4: anyone can spend an address's daily quota; a device that signed in before, and a
@@ -16,7 +16,8 @@ const verify = (app: FastifyInstance, challengeId: string, code: string, headers
 async function spend (app: FastifyInstance, email: string): Promise<LightMyRequestResponse> {
   for (let sent = 0; sent < 10; sent++) {
     const start = await startLogin(app, { email })
-    if (start.statusCode !== 202) return start
+    // delivered before anything else is asked for: the newest code in the outbox is then the next request's
+    if (start.statusCode !== 202) return await deliveriesSettled(app).then(() => start)
   }
   throw new Error('the anonymous budget never ran out')
 }
