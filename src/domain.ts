@@ -1,6 +1,6 @@
 // The composition root: the whole domain, built once from config on the connections a process made. The API
 // (src/app.ts, which decorates the Fastify instance with it) and `npm run worker` (src/worker.ts) both call it.
-import { randomBytes } from 'node:crypto'
+import { createHmac, randomBytes } from 'node:crypto'
 import type { Cluster, Redis } from 'ioredis'
 import type { Connection } from 'mongoose'
 import { sendsInProcess, type Config } from './config.ts'
@@ -37,6 +37,7 @@ import { ContactService } from './auth/contact-service.ts'
 import { ReauthProofs, reauthProofKey } from './auth/reauth-proofs.ts'
 import { AccountProof } from './auth/account-proof.ts'
 import { AuthenticatorEnrolment } from './auth/authenticator-enrolment.ts'
+import { DeviceTokens } from './auth/device-tokens.ts'
 
 /** how recent a sign-in or a step-up must be to change a sign-in identifier, and how long a step-up proof lives */
 const REAUTH_WINDOW_SECONDS = 300
@@ -179,6 +180,8 @@ export async function buildDomain (config: Config, deps: DomainDeps) {
     metrics
   })
 
+  // without OTP_PEPPER (refused in production) one random key per process
+  const peppered = config.OTP_PEPPER ?? randomBytes(32).toString('base64url')
   // the account's owner hears that someone is guessing its authenticator codes, on its email (else its phone)
   const notifyTotpThrottled = async (userId: string) => {
     const user = await users.findById(userId)
@@ -201,7 +204,7 @@ export async function buildDomain (config: Config, deps: DomainDeps) {
       suspendAfter: config.SUSPEND_AFTER_FAILURES
     }),
     now,
-    subjectKey: config.OTP_PEPPER ?? randomBytes(32).toString('base64url'),
+    subjectKey: peppered,
     markEnrolled: (userId, enrolled) => users.setMfaEnrolled(userId, enrolled),
     onThrottled: (userId) => {
       notifyTotpThrottled(userId).catch((error: unknown) => logger.warn({ err: error }, 'could not queue a throttle notice'))
@@ -211,6 +214,11 @@ export async function buildDomain (config: Config, deps: DomainDeps) {
     store: keyed.mfaChallenges, ttlSeconds: MFA_TOKEN_TTL_SECONDS, now: () => now().getTime()
   })
 
+  const devices = new DeviceTokens({
+    key: createHmac('sha256', peppered).update('otp-gate device tokens v1').digest('base64url'),
+    ttlSeconds: config.DEVICE_TOKEN_TTL_SECONDS,
+    now
+  })
   const proofs = new ReauthProofs({ key: reauthProofKey(refreshTokenKey), ttlSeconds: REAUTH_WINDOW_SECONDS, now })
   const accountProof = new AccountProof({ proofs, totp, recentSignInSeconds: REAUTH_WINDOW_SECONDS, now })
   const flows = { otp, issuer: challengeIssuer, users, sessions: sessionService, now }
@@ -225,12 +233,15 @@ export async function buildDomain (config: Config, deps: DomainDeps) {
     challengeIssuer,
     signingKeys,
     sessionService,
-    loginService: new LoginService({ ...flows, totp, mfa, signup: config.SIGNUP, mfaPolicy: config.MFA, audit }),
+    loginService: new LoginService({
+      ...flows, totp, mfa, devices, signup: config.SIGNUP, mfaPolicy: config.MFA, audit
+    }),
     accounts: new AccountService({ users, sessions: sessionService }),
     contacts: new ContactService({ ...flows, notifier, proofs, accountProof }),
     authenticatorEnrolment: new AuthenticatorEnrolment({ totp, accountProof, notifier }),
     totp,
     mfa,
+    devices,
     audit,
     now,
     /** writes the last security events, lets the jobs in flight finish (the rest stay queued), stops the timers */

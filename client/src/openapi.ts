@@ -87,7 +87,7 @@ export interface paths {
         put?: never;
         /**
          * Send a one-time code to an email address or phone number
-         * @description Answers 202 once the code is queued for delivery, with the same shape, status and timing whether or not an account exists. The code is never in the response. Delivery happens after the answer: a code that never arrives is asked for again with POST /v1/auth/otp/resend once `resendAfter` has passed.
+         * @description Answers 202 once the code is queued for delivery, with the same shape, status and timing whether or not an account exists. The code is never in the response. Delivery happens after the answer: a code that never arrives is asked for again with POST /v1/auth/otp/resend once `resendAfter` has passed. A device that signed in with this email or phone before sends its `deviceToken` (browsers: the httpOnly device cookie, sent by itself): its requests use the owner's own cooldown, quotas and wrong-code throttle, which anonymous requests cannot spend. While the destination's codes are suspended (too many wrong ones today) the message carries a sign-in link instead (`method: link`).
          */
         post: operations["startOtp"];
         delete?: never;
@@ -127,9 +127,29 @@ export interface paths {
         put?: never;
         /**
          * Exchange a code for a session
-         * @description Signs the user up on first login when SIGNUP=open. A user with an authenticator app (and MFA=required_when_enrolled) gets `{ mfaRequired, mfaToken }` instead of tokens, to complete with POST /v1/auth/mfa/verify.
+         * @description Signs the user up on first login when SIGNUP=open. A user with an authenticator app (and MFA=required_when_enrolled) gets `{ mfaRequired, mfaToken }` instead of tokens, to complete with POST /v1/auth/mfa/verify. A sign-in answers a `deviceToken` for this device (browsers: an httpOnly cookie instead). While the destination's codes are suspended (too many wrong ones today, `Retry-After` says until when) every code is refused with 403 `login_suspended`, unchecked: ask for a new one, which comes as a sign-in link.
          */
         post: operations["verifyOtp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/link/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Exchange a sign-in link for a session
+         * @description The link a code request sends instead of a code while the destination's codes are suspended: MAGIC_LINK_URL#token=…. The page reads `token` from the fragment and posts it here. Single use, valid as long as a code; a wait or suspension of the destination's codes does not apply, and it ends the run of wrong codes (not the day's count). Answers as POST /v1/auth/otp/verify does; a wrong, used or expired token is 410 `challenge_expired`.
+         */
+        post: operations["verifyLink"];
         delete?: never;
         options?: never;
         head?: never;
@@ -441,7 +461,7 @@ export interface paths {
         put?: never;
         /**
          * Log in with an email or phone and a code of the authenticator app
-         * @description Only when the server sets TOTP_PRIMARY_LOGIN=true (404 otherwise): the code is the only factor. For users who added an authenticator app; everyone else gets the answer of a wrong code (400 invalid_code), counted the same way. The access token's amr is `["totp"]`.
+         * @description Only when the server sets TOTP_PRIMARY_LOGIN=true (404 otherwise): the code is the only factor. For users who added an authenticator app; everyone else gets the answer of a wrong code (400 invalid_code), counted the same way. Wrong codes here are throttled apart from the app as a second factor, so guessing here never refuses the app after an email or SMS code. The access token's amr is `["totp"]`.
          */
         post: operations["loginWithTotp"];
         delete?: never;
@@ -882,6 +902,11 @@ export interface operations {
                      * @example fr-CA
                      */
                     locale?: string;
+                    /**
+                     * @description this device's token for the email or phone it signed in with: send it back as `deviceToken` with POST /v1/auth/otp, so that its code requests use the owner's own budget, which anonymous requests cannot spend. Browsers (an allowed Origin) get it in an httpOnly cookie instead. Secret: store it like a refresh token, never log it
+                     * @example d1.1795428300.q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA
+                     */
+                    deviceToken?: string;
                 } | {
                     /**
                      * @description phone number, E.164 or national format of DEFAULT_REGION
@@ -899,6 +924,11 @@ export interface operations {
                      * @example fr-CA
                      */
                     locale?: string;
+                    /**
+                     * @description this device's token for the email or phone it signed in with: send it back as `deviceToken` with POST /v1/auth/otp, so that its code requests use the owner's own budget, which anonymous requests cannot spend. Browsers (an allowed Origin) get it in an httpOnly cookie instead. Secret: store it like a refresh token, never log it
+                     * @example d1.1795428300.q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA
+                     */
+                    deviceToken?: string;
                 };
             };
         };
@@ -915,7 +945,8 @@ export interface operations {
                      *       "channel": "email",
                      *       "expiresAt": "2026-11-23T10:05:00.000Z",
                      *       "resendAfter": "2026-11-23T10:00:30.000Z",
-                     *       "destination": "j***@example.org"
+                     *       "destination": "j***@example.org",
+                     *       "method": "code"
                      *     }
                      */
                     "application/json": {
@@ -941,6 +972,8 @@ export interface operations {
                          * @example +1******0123
                          */
                         destination: string;
+                        /** @description `code`: the message carries a code to type. `link`: too many wrong codes were entered for this destination today, so its codes are suspended and the message carries a single-use sign-in link instead (MAGIC_LINK_URL#token=…, for POST /v1/auth/link/verify); the same for every address, with or without an account */
+                        method: "code" | "link";
                     };
                 };
             };
@@ -1150,7 +1183,8 @@ export interface operations {
                      *       "channel": "email",
                      *       "expiresAt": "2026-11-23T10:05:00.000Z",
                      *       "resendAfter": "2026-11-23T10:00:30.000Z",
-                     *       "destination": "j***@example.org"
+                     *       "destination": "j***@example.org",
+                     *       "method": "code"
                      *     }
                      */
                     "application/json": {
@@ -1176,6 +1210,8 @@ export interface operations {
                          * @example +1******0123
                          */
                         destination: string;
+                        /** @description `code`: the message carries a code to type. `link`: too many wrong codes were entered for this destination today, so its codes are suspended and the message carries a single-use sign-in link instead (MAGIC_LINK_URL#token=…, for POST /v1/auth/link/verify); the same for every address, with or without an account */
+                        method: "code" | "link";
                     };
                 };
             };
@@ -1473,6 +1509,11 @@ export interface operations {
                              */
                             updatedAt: string;
                         };
+                        /**
+                         * @description this device's token for the email or phone it signed in with: send it back as `deviceToken` with POST /v1/auth/otp, so that its code requests use the owner's own budget, which anonymous requests cannot spend. Browsers (an allowed Origin) get it in an httpOnly cookie instead. Secret: store it like a refresh token, never log it
+                         * @example d1.1795428300.q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA
+                         */
+                        deviceToken?: string;
                     } | {
                         /** @enum {boolean} */
                         mfaRequired: true;
@@ -1483,7 +1524,298 @@ export interface operations {
                          * @example 300
                          */
                         expiresIn: number;
-                        /** @description what the code may be: a code of the authenticator app, or a recovery code */
+                        /** @description what the code may be now: a code of the authenticator app, or a recovery code; only `recovery` while the app's codes are suspended after too many wrong ones */
+                        methods: ("totp" | "recovery")[];
+                    };
+                };
+            };
+            /**
+             * @description - `validation_failed`: Request validation failed
+             *     - `bad_request`: Bad request
+             *     - `invalid_code`: The code is not correct
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/validation_failed",
+                     *       "title": "Request validation failed",
+                     *       "status": 400,
+                     *       "detail": "One or more fields are invalid.",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "body.email",
+                     *           "message": "must NOT have fewer than 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `login_suspended`: Sign-in with codes is suspended after too many wrong codes */
+            403: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/login_suspended",
+                     *       "title": "Sign-in with codes is suspended after too many wrong codes",
+                     *       "status": 403,
+                     *       "detail": "Sign-in with codes is suspended after too many wrong codes",
+                     *       "code": "login_suspended"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `challenge_expired`: The challenge has expired or does not exist */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/challenge_expired",
+                     *       "title": "The challenge has expired or does not exist",
+                     *       "status": 410,
+                     *       "detail": "The challenge has expired or does not exist",
+                     *       "code": "challenge_expired"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `payload_too_large`: Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/payload_too_large",
+                     *       "title": "Request body too large",
+                     *       "status": 413,
+                     *       "detail": "Request body too large",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `unsupported_media_type`: Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/unsupported_media_type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported media type",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description - `too_many_attempts`: Too many wrong codes; start again
+             *     - `rate_limited`: Too many requests
+             */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    /** @description size of the budget that ran out (IETF RateLimit fields, draft) */
+                    "ratelimit-limit"?: number;
+                    /** @description what is left of it: 0 */
+                    "ratelimit-remaining"?: number;
+                    /** @description seconds until it refills */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/too_many_attempts",
+                     *       "title": "Too many wrong codes; start again",
+                     *       "status": 429,
+                     *       "detail": "Too many wrong codes; start again",
+                     *       "code": "too_many_attempts"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `internal_error`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/internal_error",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `service_unavailable`: Service temporarily unavailable */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/service_unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    verifyLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "token": "3f2a.Xk3v9Qm1aZ0b7Yc2Ld5eFw.q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description the `token` of the sign-in link's fragment (MAGIC_LINK_URL#token=…); single use
+                     * @example 3f2a.Xk3v9Qm1aZ0b7Yc2Ld5eFw.q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA
+                     */
+                    token: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Signed in: a token pair and the user; or, for a user with an authenticator app, the second-factor challenge */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "accessToken": "eyJhbGciOiJFZERTQSIsImtpZCI6ImsxIn0.eyJzdWIiOiI2NjVmIn0.c2ln",
+                     *       "refreshToken": "665f1c2e9b1e8a0012ab34cd.q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA",
+                     *       "tokenType": "Bearer",
+                     *       "expiresIn": 900,
+                     *       "user": {
+                     *         "id": "665f1c2b9d3e4a0012345678",
+                     *         "email": "jane@example.org",
+                     *         "phone": null,
+                     *         "emailVerifiedAt": "2026-11-23T10:00:00.000Z",
+                     *         "phoneVerifiedAt": null,
+                     *         "name": "Jane",
+                     *         "locale": "en",
+                     *         "status": "active",
+                     *         "lastLoginAt": "2026-11-23T10:00:00.000Z",
+                     *         "createdAt": "2026-11-01T09:00:00.000Z",
+                     *         "updatedAt": "2026-11-23T10:00:00.000Z"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description EdDSA JWT; send as `Authorization: Bearer` */
+                        accessToken: string;
+                        /** @description opaque, single use: every refresh returns a new one. Absent for a browser request with SESSION_COOKIE=on: the token is in the httpOnly cookie then */
+                        refreshToken?: string;
+                        /** @enum {string} */
+                        tokenType: "Bearer";
+                        /**
+                         * @description access token lifetime in seconds
+                         * @example 900
+                         */
+                        expiresIn: number;
+                        /**
+                         * @example {
+                         *       "id": "665f1c2b9d3e4a0012345678",
+                         *       "email": "jane@example.org",
+                         *       "phone": null,
+                         *       "emailVerifiedAt": "2026-11-23T10:00:00.000Z",
+                         *       "phoneVerifiedAt": null,
+                         *       "name": "Jane",
+                         *       "locale": "en",
+                         *       "status": "active",
+                         *       "lastLoginAt": "2026-11-23T10:00:00.000Z",
+                         *       "createdAt": "2026-11-01T09:00:00.000Z",
+                         *       "updatedAt": "2026-11-23T10:00:00.000Z"
+                         *     }
+                         */
+                        user: {
+                            /** @example 665f1c2b9d3e4a0012345678 */
+                            id: string;
+                            email: string | null;
+                            phone: string | null;
+                            emailVerifiedAt: string | null;
+                            phoneVerifiedAt: string | null;
+                            name: string | null;
+                            locale: string | null;
+                            status: "active" | "disabled";
+                            lastLoginAt: string | null;
+                            /**
+                             * Format: date-time
+                             * @description sign-up time
+                             */
+                            createdAt: string;
+                            /**
+                             * Format: date-time
+                             * @description last change
+                             */
+                            updatedAt: string;
+                        };
+                        /**
+                         * @description this device's token for the email or phone it signed in with: send it back as `deviceToken` with POST /v1/auth/otp, so that its code requests use the owner's own budget, which anonymous requests cannot spend. Browsers (an allowed Origin) get it in an httpOnly cookie instead. Secret: store it like a refresh token, never log it
+                         * @example d1.1795428300.q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA
+                         */
+                        deviceToken?: string;
+                    } | {
+                        /** @enum {boolean} */
+                        mfaRequired: true;
+                        /** @description opaque and single use: send it with a code to POST /v1/auth/mfa/verify */
+                        mfaToken: string;
+                        /**
+                         * @description seconds the mfaToken stays valid
+                         * @example 300
+                         */
+                        expiresIn: number;
+                        /** @description what the code may be now: a code of the authenticator app, or a recovery code; only `recovery` while the app's codes are suspended after too many wrong ones */
                         methods: ("totp" | "recovery")[];
                     };
                 };
@@ -1570,10 +1902,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /**
-             * @description - `too_many_attempts`: Too many wrong codes; start again
-             *     - `rate_limited`: Too many requests
-             */
+            /** @description - `rate_limited`: Too many requests */
             429: {
                 headers: {
                     /** @description seconds to wait before trying again, when known */
@@ -1589,11 +1918,11 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "https://otp-gate.dev/problems/too_many_attempts",
-                     *       "title": "Too many wrong codes; start again",
+                     *       "type": "https://otp-gate.dev/problems/rate_limited",
+                     *       "title": "Too many requests",
                      *       "status": 429,
-                     *       "detail": "Too many wrong codes; start again",
-                     *       "code": "too_many_attempts"
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limited"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -2950,7 +3279,8 @@ export interface operations {
                      *       "channel": "email",
                      *       "expiresAt": "2026-11-23T10:05:00.000Z",
                      *       "resendAfter": "2026-11-23T10:00:30.000Z",
-                     *       "destination": "j***@example.org"
+                     *       "destination": "j***@example.org",
+                     *       "method": "code"
                      *     }
                      */
                     "application/json": {
@@ -2976,6 +3306,8 @@ export interface operations {
                          * @example +1******0123
                          */
                         destination: string;
+                        /** @description `code`: the message carries a code to type. `link`: too many wrong codes were entered for this destination today, so its codes are suspended and the message carries a single-use sign-in link instead (MAGIC_LINK_URL#token=…, for POST /v1/auth/link/verify); the same for every address, with or without an account */
+                        method: "code" | "link";
                     };
                 };
             };
@@ -3487,7 +3819,8 @@ export interface operations {
                      *       "channel": "email",
                      *       "expiresAt": "2026-11-23T10:05:00.000Z",
                      *       "resendAfter": "2026-11-23T10:00:30.000Z",
-                     *       "destination": "j***@example.org"
+                     *       "destination": "j***@example.org",
+                     *       "method": "code"
                      *     }
                      */
                     "application/json": {
@@ -3513,6 +3846,8 @@ export interface operations {
                          * @example +1******0123
                          */
                         destination: string;
+                        /** @description `code`: the message carries a code to type. `link`: too many wrong codes were entered for this destination today, so its codes are suspended and the message carries a single-use sign-in link instead (MAGIC_LINK_URL#token=…, for POST /v1/auth/link/verify); the same for every address, with or without an account */
+                        method: "code" | "link";
                     };
                 };
             };
@@ -5175,6 +5510,11 @@ export interface operations {
                              */
                             updatedAt: string;
                         };
+                        /**
+                         * @description this device's token for the email or phone it signed in with: send it back as `deviceToken` with POST /v1/auth/otp, so that its code requests use the owner's own budget, which anonymous requests cannot spend. Browsers (an allowed Origin) get it in an httpOnly cookie instead. Secret: store it like a refresh token, never log it
+                         * @example d1.1795428300.q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA
+                         */
+                        deviceToken?: string;
                     };
                 };
             };
@@ -5444,6 +5784,11 @@ export interface operations {
                              */
                             updatedAt: string;
                         };
+                        /**
+                         * @description this device's token for the email or phone it signed in with: send it back as `deviceToken` with POST /v1/auth/otp, so that its code requests use the owner's own budget, which anonymous requests cannot spend. Browsers (an allowed Origin) get it in an httpOnly cookie instead. Secret: store it like a refresh token, never log it
+                         * @example d1.1795428300.q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA
+                         */
+                        deviceToken?: string;
                     };
                 };
             };
@@ -5470,6 +5815,26 @@ export interface operations {
                      *           "message": "must NOT have fewer than 3 characters"
                      *         }
                      *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `login_suspended`: Sign-in with codes is suspended after too many wrong codes */
+            403: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/login_suspended",
+                     *       "title": "Sign-in with codes is suspended after too many wrong codes",
+                     *       "status": 403,
+                     *       "detail": "Sign-in with codes is suspended after too many wrong codes",
+                     *       "code": "login_suspended"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -5690,7 +6055,7 @@ export interface operations {
     previewDevTemplate: {
         parameters: {
             query: {
-                kind: "code" | "identifier_changed" | "login_throttled" | "authenticator_added";
+                kind: "code" | "sign_in_link" | "identifier_changed" | "login_throttled" | "authenticator_added";
                 /** @description identifier_changed: which identifier changed */
                 changed: "email" | "sms";
             };

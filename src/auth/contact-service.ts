@@ -41,12 +41,17 @@ export class ContactService {
     this.#options = options
   }
 
-  /** A step-up code to the account's email or phone (the email unless `channel` says). 409 when it has none there. */
+  /**
+   * A step-up code to the account's email or phone (the email unless `channel` says). 409 when it has none there.
+   * It spends the owner's budget lane: anonymous code requests for that address never refuse a signed-in user.
+   */
   async startReauthentication (user: User, channel: 'email' | 'sms' | undefined, logger: DeliveryLogger, clientIp?: string): Promise<IssuedChallenge> {
     const kind: IdentifierKind = channel === undefined ? (user.email === null ? 'phone' : 'email') : identifierKind(channel)
     const destination = user[kind]
     if (destination === null) throw new AppError('conflict', { detail: `The account has no ${kind === 'email' ? 'email address' : 'phone number'} to send a code to.` })
-    const input = { purpose: 'reauth', channel: channelOf(kind), destination, userId: user.id, locale: user.locale, deliverable: true }
+    const input = {
+      purpose: 'reauth', channel: channelOf(kind), destination, userId: user.id, locale: user.locale, deliverable: true, lane: 'owner' as const
+    }
     return this.#options.issuer.issue(input, logger, undefined, clientIp)
   }
 

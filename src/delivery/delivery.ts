@@ -22,6 +22,11 @@ export interface DeliverCodeRequest {
   code: string
   /** the challenge the code answers, for the magic link; never logged with the code */
   challengeId?: string | undefined
+  /**
+   * Set while the destination's codes are suspended: the sign-in link's token, sent instead of the code (which is
+   * then ''). Never logged.
+   */
+  linkToken?: string | undefined
   /** BCP 47, e.g. `fr-CA`; null or unknown gives English */
   locale: string | null
   purpose: string

@@ -1,5 +1,8 @@
-/** What a message is about: a one-time code, or a security notice. */
-export const MESSAGE_KINDS = ['code', 'identifier_changed', 'login_throttled', 'authenticator_added'] as const
+/**
+ * What a message is about: a one-time code, the sign-in link sent instead of a code while the destination's codes
+ * are suspended, or a security notice.
+ */
+export const MESSAGE_KINDS = ['code', 'sign_in_link', 'identifier_changed', 'login_throttled', 'authenticator_added'] as const
 export type MessageKind = typeof MESSAGE_KINDS[number]
 
 /** The files of one kind in one language: `<kind>.<part>.hbs`. Email is subject + text + html; SMS is sms. */
@@ -9,6 +12,8 @@ export type TemplatePart = typeof TEMPLATE_PARTS[number]
 /** The values each kind is rendered with, beside the branding every template gets. */
 export interface KindValues {
   code: { appName: string, code: string, minutes: number, link: string | null }
+  /** link is null without MAGIC_LINK_URL: the message then says codes are paused */
+  sign_in_link: { appName: string, minutes: number, link: string | null }
   identifier_changed: { appName: string, channel: 'email' | 'sms', maskedIdentifier: string }
   login_throttled: { appName: string, minutes: number }
   authenticator_added: { appName: string, days: number }
@@ -35,6 +40,7 @@ export interface CommonValues extends Branding {
 
 export const VARIABLES: Record<MessageKind, readonly string[]> = {
   code: ['appName', 'code', 'minutes', 'link'],
+  sign_in_link: ['appName', 'minutes', 'link'],
   identifier_changed: ['appName', 'channel', 'maskedIdentifier'],
   login_throttled: ['appName', 'minutes'],
   authenticator_added: ['appName', 'days']
@@ -53,6 +59,10 @@ export function sampleValues<Kind extends MessageKind> (kind: Kind, sample: Samp
     code: [
       { appName, code, minutes: sample.codeMinutes, link: sample.link?.(code) ?? null },
       { appName, code, minutes: 1, link: null }
+    ],
+    sign_in_link: [
+      { appName, minutes: sample.codeMinutes, link: sample.signInLink ?? null },
+      { appName, minutes: 1, link: null }
     ],
     identifier_changed: [
       { appName, channel: 'email', maskedIdentifier: 'j***@example-company.com' },
@@ -73,4 +83,6 @@ export interface SampleSettings {
   throttleMinutes: number
   /** the magic link of a code, when they are on */
   link?: ((code: string) => string) | undefined
+  /** a sign-in link (MAGIC_LINK_URL#token=…), when they are on */
+  signInLink?: string | undefined
 }

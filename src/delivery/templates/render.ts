@@ -67,6 +67,25 @@ export function renderCodeSms (
   return input.webOtpDomain === undefined ? text : `${text}\n\n@${input.webOtpDomain} #${input.code}`
 }
 
+/** The sign-in link sent instead of a code while the destination's codes are suspended; null without MAGIC_LINK_URL. */
+export interface SignInLinkInput {
+  locale: string | null
+  appName: string
+  expiresInSeconds: number
+  link: string | null
+}
+
+const signInLinkValues = (input: SignInLinkInput): KindValues['sign_in_link'] =>
+  ({ appName: input.appName, minutes: minutesOf(input.expiresInSeconds), link: input.link })
+
+export function renderSignInLinkEmail (input: SignInLinkInput, templates = builtInTemplates()): Omit<EmailMessage, 'to'> {
+  return templates.renderEmail('sign_in_link', input.locale, signInLinkValues(input))
+}
+
+export function renderSignInLinkSms (input: SignInLinkInput, templates = builtInTemplates()): string {
+  return templates.renderSms('sign_in_link', input.locale, signInLinkValues(input))
+}
+
 export interface NoticeInput {
   kind: 'identifier_changed' | 'login_throttled' | 'authenticator_added'
   locale: string | null
