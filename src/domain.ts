@@ -148,6 +148,7 @@ export async function buildDomain (config: Config, deps: DomainDeps) {
   const refreshTokenKey = loadRefreshTokenKey(config)
   const sessionService = createSessionService(config, {
     sessions: documents.sessions,
+    users,
     revocations: keyed.revocations,
     signAccessToken: createAccessTokenSigner(config, signingKeys),
     refreshTokenKey,
