@@ -32,6 +32,7 @@ import { LoginService } from './auth/login-service.ts'
 import { AccountService } from './auth/account-service.ts'
 import { ContactService } from './auth/contact-service.ts'
 import { ReauthProofs, reauthProofKey } from './auth/reauth-proofs.ts'
+import { IdentifierUndoLinks, identifierUndoKey } from './auth/identifier-undo-links.ts'
 import { AccountProof } from './auth/account-proof.ts'
 import { AuthenticatorEnrolment } from './auth/authenticator-enrolment.ts'
 
@@ -192,6 +193,14 @@ export async function buildDomain (config: Config, deps: DomainDeps) {
   const proofs = new ReauthProofs({ key: reauthProofKey(refreshTokenKey), ttlSeconds: REAUTH_WINDOW_SECONDS, now })
   const accountProof = new AccountProof({ proofs, totp, recentSignInSeconds: REAUTH_WINDOW_SECONDS, now })
   const flows = { otp, issuer: challengeIssuer, users, sessions: sessionService, now }
+  const undoLinks = new IdentifierUndoLinks({
+    store: keyed.identifierUndos,
+    users,
+    sessions: sessionService,
+    baseUrl: config.IDENTIFIER_UNDO_URL,
+    key: identifierUndoKey(refreshTokenKey),
+    now
+  })
   return {
     stores: { ...keyed, ...documents },
     otp,
@@ -204,7 +213,8 @@ export async function buildDomain (config: Config, deps: DomainDeps) {
     sessionService,
     loginService: new LoginService({ ...flows, totp, mfa, signup: config.SIGNUP, mfaPolicy: config.MFA, audit }),
     accounts: new AccountService({ users, sessions: sessionService }),
-    contacts: new ContactService({ ...flows, notifier, proofs, accountProof }),
+    contacts: new ContactService({ ...flows, notifier, proofs, accountProof, undoLinks }),
+    undoLinks,
     authenticatorEnrolment: new AuthenticatorEnrolment({ totp, accountProof, notifier }),
     totp,
     mfa,
