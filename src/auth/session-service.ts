@@ -158,9 +158,15 @@ export class SessionService {
    */
   async authenticate ({ sub, sid }: Pick<AccessTokenPayload, 'sub' | 'sid'>, issuedAtSeconds: number): Promise<User> {
     const { revocations, sessions, users, now } = this.#options
-    const [verdict, user] = await Promise.all([revocations.check(sub, sid, issuedAtSeconds), users.findById(sub)])
-    const live = verdict === 'live' || (verdict === 'undecided' && await sessions.isActive(sid, now()))
+    const [verdict, found] = await Promise.allSettled([
+      revocations.check(sub, sid, issuedAtSeconds), users.findById(sub)
+    ])
+    if (verdict.status === 'rejected') throw verdict.reason
+    const live = verdict.value === 'live' || (verdict.value === 'undecided' && await sessions.isActive(sid, now()))
+    // an ended session is a 401 even while MongoDB fails: only a token that may still count waits for the user
     if (!live) throw new AppError('unauthorized', { detail: 'The session has ended.' })
+    if (found.status === 'rejected') throw found.reason
+    const user = found.value
     if (user?.status !== 'active') throw inactiveAccount()
     return user
   }
