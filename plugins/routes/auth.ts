@@ -25,7 +25,7 @@ const deliveryLog = (request: FastifyRequest) => request.log.child({ component: 
 
 /** Public routes of /v1/auth: ask for a code, verify it, refresh and end sessions. */
 const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {
-  const { loginService, sessionService, sessionCookie, undoLinks } = app
+  const { loginService, sessionService, sessionCookie, undoLinks, audit } = app
   const { startLimit, verifyLimit, refreshLimit, defaultLimit } = routeLimits(config)
 
   app.post('/otp', {
@@ -120,7 +120,8 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
       response: { 204: Type.Null({ description: 'the old identifier is back and every session ended' }), ...problemResponses(...BODY_ERRORS, 'undo_link_invalid', 'conflict', 'rate_limited') }
     }
   }, async (request, reply) => {
-    await undoLinks.undo(request.body.token)
+    const { userId, kind, previous } = await undoLinks.undo(request.body.token)
+    audit.record('contact_changed', { userId, identifier: previous, reason: `${kind}_restored` })
     return reply.code(204).send(null)
   })
 

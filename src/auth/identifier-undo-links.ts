@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto'
 import { AppError, isAppError } from '../errors.ts'
-import type { IdentifierUndoStore } from '../users/identifier-undo-store.ts'
+import type { IdentifierUndo, IdentifierUndoStore } from '../users/identifier-undo-store.ts'
 import type { IdentifierKind, UserRepository } from '../users/user-repository.ts'
 import type { SessionService } from './session-service.ts'
 
@@ -56,7 +56,7 @@ export class IdentifierUndoLinks {
    * conflict, the sessions stay ended, and the entry is put back for the rest of its life, so the owner can try
    * again once support has freed it.
    */
-  async undo (token: string): Promise<void> {
+  async undo (token: string): Promise<IdentifierUndo> {
     const { store, users, sessions, now } = this.#options
     if (!TOKEN.test(token)) throw invalidLink()
     const key = this.#keyOf(token)
@@ -74,6 +74,7 @@ export class IdentifierUndoLinks {
       }
       throw error
     }
+    return undo
   }
 
   /** the store's key: an HMAC, so the lookup needs the server key and no stored value is a token */

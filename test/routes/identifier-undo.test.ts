@@ -7,13 +7,14 @@ import { manualClock } from '../helpers/totp.ts'
 const UNDO_URL = 'https://app.example/account/undo'
 const DAY_MS = 86_400_000
 
-function undoApp (t: Parameters<typeof buildTestApp>[0], clock = manualClock(), stores: 'real' | 'memory' = 'real') {
+function undoApp (t: Parameters<typeof buildTestApp>[0], { clock, stores = 'real' }: { clock?: ReturnType<typeof manualClock>, stores?: 'real' | 'memory' } = {}) {
   return buildTestApp(t, {
     stores,
     loadShedding: false,
     limiter: false,
     outbox: true,
-    now: clock.now,
+    // access tokens take their iat from the real clock: only the test of the 7 days moves one
+    ...(clock ? { now: clock.now } : {}),
     env: { OTP_RESEND_COOLDOWN_SECONDS: '0', IDENTIFIER_UNDO_URL: UNDO_URL }
   })
 }
@@ -41,7 +42,7 @@ const tokenIn = (text: string) => {
 
 for (const stores of ['real', 'memory'] as const) {
   t.test(`${stores} stores: the old address follows the link of its notice: the old email is back, every session ends, the link works once`, async (t) => {
-    const app = await undoApp(t, manualClock(), stores)
+    const app = await undoApp(t, { stores })
     const oldEmail = newEmail('undo-old')
     const newAddress = newEmail('undo-new')
     const current = await login(app, { email: oldEmail })
@@ -65,14 +66,19 @@ for (const stores of ['real', 'memory'] as const) {
     const again = await undo(app, token)
     t.equal(again.statusCode, 410, 'a second use is refused')
     t.equal(again.json().code, 'undo_link_invalid')
-    t.equal((await login(app, { email: oldEmail })).user.id, current.user.id, 'the owner signs in with the old email again')
+    const back = await login(app, { email: oldEmail })
+    t.equal(back.user.id, current.user.id, 'the owner signs in with the old email again')
+    const activity = await app.inject({ method: 'GET', url: '/v1/me/activity', headers: bearer(back.accessToken) })
+    t.equal(activity.statusCode, 200, activity.body)
+    const events = activity.json().events as Array<{ type: string, reason: string | null }>
+    t.ok(events.some((event) => event.type === 'contact_changed' && event.reason === 'email_restored'), 'the undo is in the activity log')
   })
 }
 
 for (const stores of ['real', 'memory'] as const) {
   t.test(`${stores} stores: the link is valid 7 days, and a token we never issued is refused the same way`, async (t) => {
     const clock = manualClock()
-    const app = await undoApp(t, clock, stores)
+    const app = await undoApp(t, { clock, stores })
     const oldEmail = newEmail('undo-late')
     const session = await login(app, { email: oldEmail })
     const token = tokenIn((await changeEmail(app, session.accessToken, oldEmail, newEmail('undo-late-new'))).text)
