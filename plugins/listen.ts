@@ -2,7 +2,7 @@ import cluster from 'node:cluster'
 import closeWithGrace from 'close-with-grace'
 import type { FastifyInstance } from 'fastify'
 import type { Config } from '../src/config.ts'
-import { buildMetricsServer } from './metrics-server.ts'
+import { serveMetrics } from './metrics-server.ts'
 import { answerPrimaryScrapes } from '../src/metrics/cluster-metrics.ts'
 
 /**
@@ -22,8 +22,8 @@ export async function listenWithGrace (app: FastifyInstance, config: Config): Pr
 }
 
 /**
- * With METRICS_PORT: GET /metrics on that port, or, in a node:cluster worker, this process's registry handed to
- * the primary, which serves the whole instance's (src/server.ts). Null when nothing listens here.
+ * With METRICS_PORT: GET /metrics on METRICS_HOST and that port, or, in a node:cluster worker, this process's registry
+ * handed to the primary, which serves the whole instance's (src/server.ts). Null when nothing listens here.
  */
 export async function exposeMetrics (app: FastifyInstance, config: Config): Promise<FastifyInstance | null> {
   if (app.prometheus === null || config.METRICS_PORT === undefined) return null
@@ -31,8 +31,7 @@ export async function exposeMetrics (app: FastifyInstance, config: Config): Prom
     answerPrimaryScrapes(app.prometheus)
     return null
   }
-  const server = buildMetricsServer(app.prometheus)
-  await server.listen({ host: config.HOST, port: config.METRICS_PORT })
-  app.log.info({ port: config.METRICS_PORT }, 'metrics served at /metrics')
+  const server = await serveMetrics(app.prometheus, config)
+  app.log.info({ host: config.METRICS_HOST, port: config.METRICS_PORT, bearerToken: config.METRICS_TOKEN !== undefined }, 'metrics served at /metrics')
   return server
 }

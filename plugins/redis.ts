@@ -2,6 +2,7 @@ import fp from 'fastify-plugin'
 import { Redis, Cluster, type RedisOptions } from 'ioredis'
 import type { FastifyInstance } from 'fastify'
 import type { Config } from '../src/config.ts'
+import { RepeatedErrorLog } from '../src/telemetry/repeated-error-log.ts'
 
 export type RedisClient = Redis | Cluster
 
@@ -45,8 +46,10 @@ async function redisPlugin (app: FastifyInstance, { config }: { config: Config }
   const redis = createRedisClient(config)
   app.decorate<RedisClient | null>('redis', redis)
   if (redis === null) return
-  // errors surface per command; the event only needs a listener so it does not crash the process
-  redis.on('error', (error: Error) => app.log.warn({ err: error.message }, 'redis connection error'))
+  // errors surface per command; the event only needs a listener so it does not crash the process. A server that
+  // is gone fails each reconnection (every second at most): one line per kind of error every 10 s
+  const errors = new RepeatedErrorLog(app.log)
+  redis.on('error', (error: Error) => { errors.warn(error, 'redis connection error', { err: error.message }) })
   await redis.connect()
   app.addHook('onClose', async () => { await redis.quit().catch(() => redis.disconnect()) })
 }

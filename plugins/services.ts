@@ -32,6 +32,8 @@ declare module 'fastify' {
      * codes waiting to be sent: start and resend enqueue, a worker (this process when sendsInProcess) sends
      */
     deliveryQueue: DeliveryQueue
+    /** security-event batches waiting to be POSTed to AUDIT_WEBHOOK_URL: a queue apart, so codes never wait on it */
+    auditWebhookQueue: DeliveryQueue
     /** SMS-pumping guard: region allow-list, textable number types, hourly budget per region */
     smsGuard: SmsGuard
     /** the dev outbox receives at least one channel, so GET /v1/dev/outbox exists */
@@ -83,6 +85,7 @@ async function servicesPlugin (app: FastifyInstance, { domain }: { domain: Domai
   app.decorate('otp', domain.otp)
   app.decorate('delivery', delivery)
   app.decorate('deliveryQueue', domain.deliveryQueue)
+  app.decorate('auditWebhookQueue', domain.auditWebhookQueue)
   app.decorate('smsGuard', domain.smsGuard)
   app.decorate('notifier', domain.notifier)
   app.decorate('challengeIssuer', domain.challengeIssuer)

@@ -38,7 +38,7 @@ export class ConfigError extends Error {
 function inconsistencies (config: Config): string[] {
   const problems: string[] = []
   if (config.AUDIT_WEBHOOK_URL !== undefined && config.AUDIT_WEBHOOK_SECRET === undefined) {
-    problems.push('AUDIT_WEBHOOK_SECRET is required with AUDIT_WEBHOOK_URL (the receiver checks X-Signature with it)')
+    problems.push('AUDIT_WEBHOOK_SECRET is required with AUDIT_WEBHOOK_URL (the receiver checks X-OtpGate-Signature with it)')
   }
   if (config.METRICS_PORT !== undefined && config.METRICS_PORT !== 0 && config.METRICS_PORT === config.PORT) {
     problems.push('METRICS_PORT: must differ from PORT (metrics are never served on the API port)')

@@ -9,16 +9,19 @@ import { NO_METRICS, type Metrics } from './metrics/metrics.ts'
 import { createOtpEngine } from './otp/otp-engine.ts'
 import { createDelivery, type DeliveryLogger } from './delivery/delivery.ts'
 import { CircuitBoard } from './delivery/circuit-board.ts'
+import { RepeatedErrorLog } from './telemetry/repeated-error-log.ts'
 import { createDeliveryQueue } from './delivery/create-delivery-queue.ts'
 import { createJobConsumer } from './delivery/job-consumer.ts'
 import { createJobHandlers } from './delivery/job-handlers.ts'
+import type { QueueName } from './delivery/job-kinds.ts'
 import { createJobCipher } from './delivery/job-cipher.ts'
 import { QueuedNotifier } from './delivery/notices.ts'
+import { DAY_MS } from './delivery/sms-fraud-store.ts'
 import { hmacClientKey, SmsGuard, type SmsBlock, type SmsGuardOptions } from './delivery/sms-guard.ts'
 import { minutesOf } from './delivery/templates/render.ts'
 import type { AuditContext } from './audit/audit-event.ts'
 import { AuditLog } from './audit/audit-log.ts'
-import { webhookJob } from './audit/audit-webhook.ts'
+import { AuditWebhookBatcher } from './audit/audit-webhook-batcher.ts'
 import { createAuditWebhookHandler } from './audit/audit-webhook-handler.ts'
 import { loadRefreshTokenKey, loadSigningKeys } from './sessions/tokens.ts'
 import { createAccessTokenSigner } from './sessions/access-tokens.ts'
@@ -42,6 +45,8 @@ const MFA_TOKEN_TTL_SECONDS = 300
 
 /** A pino logger, as Fastify's and the worker's are: one line per event, children per component. */
 export interface DomainLogger extends DeliveryLogger {
+  /** a line an operator is paged on */
+  error (obj: object, msg: string): void
   child (bindings: Record<string, unknown>): DomainLogger
 }
 
@@ -80,11 +85,13 @@ export async function buildDomain (config: Config, deps: DomainDeps) {
   const { users, totpCredentials, auditEvents } = documents
   await Promise.all([users.init(), documents.sessions.init(), totpCredentials.init(), auditEvents.init()])
 
-  // a circuit opened by whichever process sends (the API, or `npm run worker`) closes the channel everywhere
+  // a circuit opened by whichever process sends (the API, or `npm run worker`) closes the channel everywhere; read
+  // once a second, so a Redis that is down is logged once in 10 s, not at every read
+  const circuitErrors = new RepeatedErrorLog(logger)
   const circuits = redis && new CircuitBoard(redis, {
     keyPrefix,
     now: () => now().getTime(),
-    onError: (error) => logger.warn({ err: error }, 'could not read the delivery circuits')
+    onError: (error) => { circuitErrors.warn(error, 'could not read the delivery circuits') }
   })
   const deliveryLogger = logger.child({ component: 'delivery' })
   const delivery = createDelivery(config, {
@@ -101,21 +108,31 @@ export async function buildDomain (config: Config, deps: DomainDeps) {
   // expiry is the OTP store's clock: Redis's own, or the injected one of the in-process store
   const storeClock = redis ? Date.now : () => now().getTime()
   const cipher = createJobCipher(config)
-  const deliveryQueue = createDeliveryQueue(config, { redis, keyPrefix, logger: logger.child({ component: 'delivery-queue' }), now: storeClock })
+  const queueDeps = (queue: QueueName) => ({ redis, keyPrefix, logger: logger.child({ component: 'delivery-queue', queue }), now: storeClock })
+  // codes and notices; webhook batches have a queue, workers and a concurrency of their own, so a receiver that
+  // hangs never holds a code back
+  const deliveryQueue = createDeliveryQueue(config, queueDeps('outbound'), 'outbound')
+  const auditWebhookQueue = createDeliveryQueue(config, queueDeps('audit-webhook'), 'audit-webhook')
   const notifier = new QueuedNotifier({
     queue: deliveryQueue, cipher, offChannels: delivery.offChannels, now: storeClock
   })
   const auditLogger = logger.child({ component: 'audit' })
+  // with AUDIT_WEBHOOK_URL the written events are gathered into batches for the webhook, never sent on a request's path
+  const webhookBatcher = config.AUDIT_WEBHOOK_URL === undefined
+    ? undefined
+    : new AuditWebhookBatcher({
+      queue: auditWebhookQueue,
+      cipher,
+      maxEvents: config.AUDIT_WEBHOOK_BATCH_MAX,
+      flushIntervalMs: config.AUDIT_WEBHOOK_FLUSH_MS,
+      now: storeClock,
+      onError: (error) => auditLogger.warn({ err: error }, 'a webhook batch could not be queued')
+    })
   const audit: AuditLog = new AuditLog({
     store: auditEvents,
     now,
     context: deps.auditContext ?? (() => undefined),
-    // with AUDIT_WEBHOOK_URL each written batch is queued for the webhook, never sent on a request's path
-    onBatch: config.AUDIT_WEBHOOK_URL === undefined
-      ? undefined
-      : async (events) => {
-        await Promise.all(events.map((event) => deliveryQueue.enqueue(webhookJob(event, now().getTime()))))
-      },
+    onBatch: webhookBatcher && (async (events) => { webhookBatcher.add(events) }),
     onError: (error, what) => auditLogger.warn({ err: error, what, stats: audit.stats() }, 'security events could not be written')
   })
 
@@ -128,11 +145,13 @@ export async function buildDomain (config: Config, deps: DomainDeps) {
     }
   })
   if (deps.sendsJobs ?? sendsInProcess(config)) {
-    const auditWebhook = createAuditWebhookHandler(config)
+    const auditWebhook = createAuditWebhookHandler(config, { cipher, now: storeClock })
     const handlers = createJobHandlers({
       cipher, delivery, otp, logger: deliveryLogger, metrics, now: storeClock, auditWebhook
     })
-    deliveryQueue.start(createJobConsumer(handlers))
+    // one table of handlers; each queue's consumer takes only the kinds that queue carries
+    deliveryQueue.start(createJobConsumer(handlers, { queue: 'outbound' }))
+    auditWebhookQueue.start(createJobConsumer(handlers, { queue: 'audit-webhook' }))
   }
   const smsGuard = smsGuardOf(config, keyed, {
     now,
@@ -140,6 +159,10 @@ export async function buildDomain (config: Config, deps: DomainDeps) {
     onBlock: (block) => {
       audit.record('sms_guard_block', { identifier: block.destination, reason: block.reason })
       deps.onSmsBlock?.(block)
+    },
+    // the operator's page: a country is never blocked whole, someone decides (SMS_ALLOWED_COUNTRIES, the budget)
+    onCountryAlert: (alert) => {
+      logger.error({ alert: 'sms_pumping_suspected', ...alert }, `SMS pumping suspected in ${alert.country}: ${alert.blockedRanges} number ranges blocked at once`)
     },
     onError: (error) => logger.warn({ err: error }, 'the SMS guard could not count')
   })
@@ -206,6 +229,7 @@ export async function buildDomain (config: Config, deps: DomainDeps) {
     otp,
     delivery,
     deliveryQueue,
+    auditWebhookQueue,
     notifier,
     smsGuard,
     challengeIssuer,
@@ -223,9 +247,10 @@ export async function buildDomain (config: Config, deps: DomainDeps) {
     /** writes the last security events, lets the jobs in flight finish (the rest stay queued), stops the timers */
     close: async () => {
       circuits?.stop()
-      // before the queue closes, so the last events' webhook jobs are still queued
+      // before the queues close, so the last events' webhook batches are still queued
       await audit.close()
-      await deliveryQueue.close()
+      await webhookBatcher?.close()
+      await Promise.all([deliveryQueue.close(), auditWebhookQueue.close()])
       await Promise.all([keyed.otp.close?.(), keyed.totpAttempts.close(), keyed.mfaChallenges.close()])
     }
   }
@@ -233,7 +258,7 @@ export async function buildDomain (config: Config, deps: DomainDeps) {
 
 /** The SMS-pumping guard as configured: region allow-list, hourly budget per region and per client, conversion. */
 function smsGuardOf (
-  config: Config, keyed: KeyedStores, hooks: Pick<SmsGuardOptions, 'onBlock' | 'onError' | 'now' | 'metrics'>
+  config: Config, keyed: KeyedStores, hooks: Pick<SmsGuardOptions, 'onBlock' | 'onCountryAlert' | 'onError' | 'now' | 'metrics'>
 ): SmsGuard {
   return new SmsGuard({
     allowedCountries: config.SMS_ALLOWED_COUNTRIES,
@@ -249,7 +274,9 @@ function smsGuardOf (
         minSends: config.SMS_FRAUD_MIN_SENDS,
         minConversion: config.SMS_FRAUD_MIN_CONVERSION,
         blockMs: config.SMS_FRAUD_BLOCK_SECONDS * 1000,
-        countryBlockedRanges: config.SMS_FRAUD_COUNTRY_BLOCKED_PREFIXES
+        countryAlertRanges: config.SMS_FRAUD_COUNTRY_ALERT_PREFIXES,
+        historyMs: config.SMS_FRAUD_HISTORY_DAYS * DAY_MS,
+        historyMinVerified: config.SMS_FRAUD_HISTORY_MIN_VERIFIED
       },
       allowPrefixes: config.SMS_FRAUD_ALLOW_PREFIXES
     },

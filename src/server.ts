@@ -3,7 +3,7 @@ import { readProcessConfig, type Config } from './config.ts'
 import { buildApp } from './app.ts'
 import { listenWithGrace } from '../plugins/listen.ts'
 import { ClusterMetrics } from './metrics/cluster-metrics.ts'
-import { buildMetricsServer } from '../plugins/metrics-server.ts'
+import { serveMetrics } from '../plugins/metrics-server.ts'
 
 async function serve (config: Config): Promise<void> {
   await listenWithGrace(await buildApp(config), config)
@@ -15,8 +15,7 @@ if (config.WORKERS > 1 && cluster.isPrimary) {
   for (let worker = 0; worker < config.WORKERS; worker++) cluster.fork()
   // one scrape for the instance: the primary sums its workers' metrics
   if (config.METRICS_PORT !== undefined) {
-    buildMetricsServer(new ClusterMetrics())
-      .listen({ host: config.HOST, port: config.METRICS_PORT })
+    serveMetrics(new ClusterMetrics(), config)
       .catch((error: unknown) => {
         process.stderr.write(`otp-gate: could not serve metrics: ${error instanceof Error ? error.message : String(error)}\n`)
         process.exit(1)

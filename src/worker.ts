@@ -1,5 +1,7 @@
-// Process entry of `npm run worker`: sends queued codes, nothing else. Same configuration as the API.
+// Process entry of `npm run worker`: sends queued codes and notices, and POSTs webhook batches from their own queue.
+// Same configuration as the API.
 import closeWithGrace from 'close-with-grace'
+import type { FastifyInstance } from 'fastify'
 import { readProcessConfig, type Config } from './config.ts'
 import { loggerOptions } from '../plugins/logger.ts'
 import { createRedisClient } from '../plugins/redis.ts'
@@ -7,8 +9,9 @@ import { buildWorkerHealthServer } from '../plugins/worker-health.ts'
 import { hasSharedJobKey } from './delivery/job-cipher.ts'
 import { PrometheusMetrics } from './metrics/prometheus-metrics.ts'
 import { NO_METRICS } from './metrics/metrics.ts'
-import { buildMetricsServer } from '../plugins/metrics-server.ts'
+import { serveMetrics } from '../plugins/metrics-server.ts'
 import { startTracing } from './telemetry/tracing.ts'
+import { RepeatedErrorLog } from './telemetry/repeated-error-log.ts'
 import { buildDomain } from './domain.ts'
 
 function refuse (message: string): never {
@@ -28,11 +31,12 @@ async function run (config: Config): Promise<void> {
     ? null
     : new PrometheusMetrics({ conversionWindowSeconds: config.SMS_FRAUD_WINDOW_SECONDS, withApiMetrics: false })
   const metrics = prometheus ?? NO_METRICS
-  const metricsServer = prometheus && buildMetricsServer(prometheus)
+  let metricsServer: FastifyInstance | undefined
   const health = buildWorkerHealthServer(redis, {
     logger: loggerOptions(config), pingTimeoutMs: config.STORE_TIMEOUT_MS
   })
-  redis.on('error', (error: Error) => health.log.warn({ err: error.message }, 'redis connection error'))
+  const redisErrors = new RepeatedErrorLog(health.log)
+  redis.on('error', (error: Error) => { redisErrors.warn(error, 'redis connection error', { err: error.message }) })
   await redis.connect()
 
   // the API's domain on the API's Redis (same key names, circuits, queue), sending what the queue holds; it reads
@@ -49,9 +53,9 @@ async function run (config: Config): Promise<void> {
     await tracing?.shutdown()
   })
   await health.listen({ host: config.HOST, port: config.WORKER_PORT })
-  if (metricsServer) {
-    await metricsServer.listen({ host: config.HOST, port: config.METRICS_PORT })
-    health.log.info({ port: config.METRICS_PORT }, 'metrics served at /metrics')
+  if (prometheus) {
+    metricsServer = await serveMetrics(prometheus, config)
+    health.log.info({ host: config.METRICS_HOST, port: config.METRICS_PORT, bearerToken: config.METRICS_TOKEN !== undefined }, 'metrics served at /metrics')
   }
 }
 

@@ -84,6 +84,16 @@ t.test('production refuses to start without its services, keys and providers', a
   t.equal(loadConfig({ ...clustered, REDIS_CLUSTER_NODES: '10.0.0.1:6379,10.0.0.2:6379' }).NODE_ENV, 'production', 'a Redis Cluster instead of REDIS_URL')
 })
 
+t.test('production refuses /metrics open to the network without METRICS_TOKEN', async (t) => {
+  const exposed = { ...productionEnv, METRICS_PORT: '9464', METRICS_HOST: '0.0.0.0' }
+  t.throws(() => loadConfig(exposed), { message: /METRICS_TOKEN is required in production when METRICS_HOST is not a loopback address/ })
+  t.equal(loadConfig({ ...exposed, METRICS_TOKEN: 't'.repeat(32) }).METRICS_HOST, '0.0.0.0', 'with a token')
+  t.equal(loadConfig({ ...productionEnv, METRICS_PORT: '9464' }).METRICS_HOST, '127.0.0.1', 'loopback by default, no token needed')
+  t.equal(loadConfig({ ...productionEnv, METRICS_PORT: '9464', METRICS_HOST: '::1' }).METRICS_TOKEN, undefined)
+  t.equal(loadConfig({ ...productionEnv, METRICS_HOST: '0.0.0.0' }).METRICS_PORT, undefined, 'no metrics, nothing exposed')
+  t.throws(() => loadConfig({ METRICS_TOKEN: 'short' }), { message: /^Invalid configuration: METRICS_TOKEN: / })
+})
+
 t.test('.env.example documents every variable with its default', async (t) => {
   const committed = readFileSync(new URL('../.env.example', import.meta.url), 'utf8')
   t.equal(committed, renderEnvExample(), 'regenerate with: npm run config-docs')

@@ -1,5 +1,9 @@
 import type { Config } from '../config.ts'
 
+/** 127.0.0.0/8, ::1 and localhost: an interface no other host reaches */
+export const isLoopbackHost = (host: string): boolean =>
+  host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
+
 /**
  * Every rule production holds a config to, in one place: what only makes sense on a laptop (in-process stores,
  * keys made up at start, the dev outbox) and the guards a public deployment needs. loadConfig refuses to start
@@ -29,6 +33,9 @@ export function productionProblems (config: Config): string[] {
   }
   if (config.SESSION_COOKIE === 'on' && config.CORS_ORIGINS.includes('*')) {
     problems.push('CORS_ORIGINS=* is refused in production with SESSION_COOKIE=on (name the origins that may use the session cookie)')
+  }
+  if (config.METRICS_PORT !== undefined && !isLoopbackHost(config.METRICS_HOST) && config.METRICS_TOKEN === undefined) {
+    problems.push('METRICS_TOKEN is required in production when METRICS_HOST is not a loopback address (GET /metrics would be open to the network)')
   }
   if (config.DEV_OUTBOX) problems.push('DEV_OUTBOX=true is refused in production (codes would be readable over HTTP)')
   return problems

@@ -171,8 +171,12 @@ const limits = {
   ),
   SMS_FRAUD_MIN_SENDS: Type.Integer({ default: 30, minimum: 1, maximum: 1_000_000, description: 'codes sent to a number range within the window before its conversion is judged' }),
   SMS_FRAUD_MIN_CONVERSION: Type.Number({ default: 0.2, minimum: 0, maximum: 1, description: 'verified ÷ sent below this blocks a number range; 0 = never' }),
-  SMS_FRAUD_BLOCK_SECONDS: seconds(3600, 1, 604_800, 'how long a blocked number range (or country) is refused codes'),
-  SMS_FRAUD_COUNTRY_BLOCKED_PREFIXES: Type.Integer({ default: 5, minimum: 0, maximum: 100_000, description: 'this many number ranges of one country blocked at once block the whole country too; 0 = never' }),
+  SMS_FRAUD_BLOCK_SECONDS: seconds(3600, 1, 604_800, 'how long a blocked number range is refused codes'),
+  SMS_FRAUD_COUNTRY_ALERT_PREFIXES: Type.Integer({
+    default: 5, minimum: 0, maximum: 100_000, description: 'this many number ranges of one country blocked at once raise an alert for an operator (log line, metric); a country is never blocked whole; 0 = never'
+  }),
+  SMS_FRAUD_HISTORY_DAYS: Type.Integer({ default: 30, minimum: 0, maximum: 365, description: 'a number range with verified codes on earlier days within this many is never blocked; 0 = no exemption' }),
+  SMS_FRAUD_HISTORY_MIN_VERIFIED: Type.Integer({ default: 3, minimum: 1, maximum: 1_000_000, description: 'the verified codes (on days before today) that give a number range that history' }),
   SMS_FRAUD_ALLOW_PREFIXES: csv('E.164 prefixes (+4479…) the conversion guard never counts or blocks, e.g. your own test range')
 }
 
@@ -181,6 +185,13 @@ const observability = {
   METRICS_PORT: Type.Optional(Type.Integer({
     minimum: 0, maximum: 65535, description: 'serve GET /metrics (Prometheus) on this port, never the API\'s; unset = no metrics'
   })),
+  METRICS_HOST: Type.String({
+    default: '127.0.0.1', minLength: 1, description: 'interface the metrics listener binds, not HOST: a public API does not make /metrics public'
+  }),
+  METRICS_TOKEN: optionalString(
+    'bearer token GET /metrics then requires (Authorization: Bearer …), at least 32 characters; required in production when METRICS_HOST is not loopback',
+    { minLength: 32 }
+  ),
   OTEL_EXPORTER_OTLP_ENDPOINT: optionalString(
     'OTLP/HTTP endpoint of an OpenTelemetry collector, e.g. http://127.0.0.1:4318; unset = no traces', { format: 'uri' }
   ),
@@ -189,8 +200,26 @@ const observability = {
 
 const audit = {
   AUDIT_RETENTION_DAYS: Type.Integer({ default: 90, minimum: 1, maximum: 3650, description: 'how long security events (GET /v1/me/activity) are kept' }),
-  AUDIT_WEBHOOK_URL: optionalString('each security event is also POSTed here as JSON, signed (X-Signature), through the delivery queue', { format: 'uri' }),
-  AUDIT_WEBHOOK_SECRET: optionalString('HMAC-SHA256 key of the X-Signature header, at least 32 characters; required with AUDIT_WEBHOOK_URL', { minLength: 32 })
+  AUDIT_WEBHOOK_URL: optionalString(
+    'security events are also POSTed here in signed JSON batches (X-OtpGate-Signature), through a queue of their own', { format: 'uri' }
+  ),
+  AUDIT_WEBHOOK_SECRET: optionalString('HMAC-SHA256 key of the X-OtpGate-Signature header, at least 32 characters; required with AUDIT_WEBHOOK_URL', { minLength: 32 }),
+  AUDIT_WEBHOOK_FLUSH_MS: Type.Integer({
+    default: 5000, minimum: 10, maximum: 300_000, description: 'security events are gathered this long into one webhook batch'
+  }),
+  AUDIT_WEBHOOK_BATCH_MAX: Type.Integer({
+    default: 100, minimum: 1, maximum: 1000, description: 'user events per webhook POST at most; a full batch is queued at once'
+  }),
+  AUDIT_WEBHOOK_TIMEOUT_MS: Type.Integer({ default: 3000, minimum: 100, maximum: 60_000, description: 'budget of one webhook POST' }),
+  AUDIT_WEBHOOK_CONCURRENCY: Type.Integer({
+    default: 2, minimum: 1, maximum: 100, description: 'webhook POSTs one process makes at once, from a queue apart from the codes\''
+  }),
+  AUDIT_WEBHOOK_MAX_ATTEMPTS: Type.Integer({
+    default: 8, minimum: 1, maximum: 20, description: 'tries of one webhook batch, the first included; a batch is dropped an hour after it was queued'
+  }),
+  AUDIT_WEBHOOK_RETRY_BASE_MS: Type.Integer({
+    default: 5000, minimum: 10, maximum: 600_000, description: 'first wait before a webhook batch is tried again, then doubling, up to 5 minutes'
+  })
 }
 
 const loadTest = {

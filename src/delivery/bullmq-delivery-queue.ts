@@ -3,13 +3,14 @@ import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq'
 import { Cluster, type Redis } from 'ioredis'
 import type { DeliveryLogger } from './delivery.ts'
 import { withoutSealed, type DeliveryQueue, type FailedJob, type JobConsumer } from './delivery-queue.ts'
-import type { Job as QueueJob, QueuedJob } from './job-kinds.ts'
+import { refuseForeignKind, type Job as QueueJob, type QueuedJob, type QueueName } from './job-kinds.ts'
 import { DeliveryAttempts } from './delivery-attempt.ts'
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy.ts'
+import { RepeatedErrorLog } from '../telemetry/repeated-error-log.ts'
 
 /**
- * What the queue carries: everything this service sends out, to a provider or a webhook, whatever its kind (not only
- * codes, as its first name said); its keys are `{delivery}:outbound:…`.
+ * The queue of codes and notices (not only codes, as its first name said); its keys are `{delivery}:outbound:…`.
+ * Webhook batches have a queue of their own, `{delivery}:audit-webhook:…` (job-kinds.ts, JOB_QUEUES).
  */
 export const DELIVERY_QUEUE_NAME = 'outbound'
 
@@ -31,7 +32,11 @@ export interface BullMqDeliveryQueueOptions {
   connection: Redis | Cluster
   /** BullMQ's key prefix; on a Cluster it must hold a hash tag (`{…}`), as a queue's keys share one slot */
   prefix: string
+  /** which queue: its BullMQ name, and the kinds enqueue takes (JOB_QUEUES); `outbound` unless said */
+  name?: QueueName
   concurrency: number
+  /** false: a failed job is deleted at once (its failure is logged), not kept for a week; true unless said */
+  keepsFailed?: boolean
   /** how long close waits for the jobs in flight */
   graceMs: number
   retryPolicy?: RetryPolicy
@@ -41,6 +46,8 @@ export interface BullMqDeliveryQueueOptions {
   lockDurationMs?: number
   /** how often this worker looks for such jobs */
   stalledIntervalMs?: number
+  /** the same Redis error is logged once in this long at most (BullMQ retries a failed read every 100 ms); 10 s */
+  errorLogIntervalMs?: number
 }
 
 const NO_LOGGER: DeliveryLogger = { info: () => {}, warn: () => {} }
@@ -78,13 +85,16 @@ const toQueued = (job: Job<StoredJob>): QueuedJob => ({ ...job.data, id: job.id 
 /**
  * DeliveryQueue on Redis through BullMQ: jobs survive restarts, any number of processes consume, a job whose
  * worker died is taken again once its lock lapses (lockDurationMs), retries wait in BullMQ's delayed set.
- * Delivered and dropped jobs are removed at once; failed ones keep no sealed payload and are evicted after a week.
+ * Delivered and dropped jobs are removed at once; failed ones keep no sealed payload and are evicted after a week,
+ * or removed at once too (keepsFailed: false).
  */
 export class BullMqDeliveryQueue implements DeliveryQueue {
   readonly #options: BullMqDeliveryQueueOptions
+  readonly #name: QueueName
   readonly #queue: Queue<StoredJob>
   readonly #now: () => number
   readonly #logger: DeliveryLogger
+  readonly #errors: RepeatedErrorLog
   #worker: Worker<StoredJob> | undefined
   #workerConnection: Redis | Cluster | undefined
   #closing: Promise<void> | undefined
@@ -94,20 +104,23 @@ export class BullMqDeliveryQueue implements DeliveryQueue {
       throw new Error(`on a Redis Cluster the delivery queue prefix needs a hash tag, e.g. {delivery}; got ${options.prefix}`)
     }
     this.#options = options
+    this.#name = options.name ?? DELIVERY_QUEUE_NAME
     this.#now = options.now ?? Date.now
     this.#logger = options.logger ?? NO_LOGGER
-    this.#queue = new Queue<StoredJob>(DELIVERY_QUEUE_NAME, { connection: options.connection, prefix: options.prefix })
-    this.#queue.on('error', (error) => this.#logger.warn({ err: error }, 'delivery queue error'))
+    this.#errors = new RepeatedErrorLog(this.#logger, { intervalMs: options.errorLogIntervalMs })
+    this.#queue = new Queue<StoredJob>(this.#name, { connection: options.connection, prefix: options.prefix })
+    this.#queue.on('error', (error) => { this.#errors.warn(error, 'delivery queue error', { err: error, queue: this.#name }) })
   }
 
   async enqueue (job: QueueJob): Promise<void> {
+    refuseForeignKind(this.#name, job)
     const attempts = (this.#options.retryPolicy ?? DEFAULT_RETRY_POLICY).maxAttempts
     await this.#queue.add(job.kind, { ...job, enqueuedAt: this.#now() }, {
       jobId: randomUUID(),
       attempts,
       backoff: { type: 'delivery' },
       removeOnComplete: true,
-      removeOnFail: FAILED_KEPT,
+      removeOnFail: this.#options.keepsFailed === false ? true : FAILED_KEPT,
       stackTraceLimit: 0
     })
   }
@@ -119,7 +132,7 @@ export class BullMqDeliveryQueue implements DeliveryQueue {
       consumer, retryPolicy: this.#options.retryPolicy ?? DEFAULT_RETRY_POLICY, now: this.#now, logger: this.#logger
     })
     this.#workerConnection = consumerConnection(this.#options.connection, () => this.#closing !== undefined)
-    this.#worker = new Worker<StoredJob>(DELIVERY_QUEUE_NAME, (job) => this.#process(attempts, job), {
+    this.#worker = new Worker<StoredJob>(this.#name, (job) => this.#process(attempts, job), {
       connection: this.#workerConnection,
       prefix: this.#options.prefix,
       concurrency: this.#options.concurrency,
@@ -130,7 +143,8 @@ export class BullMqDeliveryQueue implements DeliveryQueue {
       ...(this.#options.stalledIntervalMs === undefined ? {} : { stalledInterval: this.#options.stalledIntervalMs }),
       settings: { backoffStrategy: (_attemptsMade, _type, error) => error instanceof RetryLater ? error.delayMs : 0 }
     })
-    this.#worker.on('error', (error) => this.#logger.warn({ err: error }, 'delivery worker error'))
+    // while Redis refuses writes (a replica now) BullMQ retries its read every 100 ms, each time an 'error'
+    this.#worker.on('error', (error) => { this.#errors.warn(error, 'delivery worker error', { err: error, queue: this.#name }) })
   }
 
   close (): Promise<void> {

@@ -36,25 +36,33 @@ export class JobCipher {
   }
 
   seal (content: SealedContent, context: string): string {
-    const { kid, key } = this.#keys[0]!
-    const iv = randomBytes(12)
-    const cipher = createCipheriv(ALGORITHM, key, iv).setAAD(Buffer.from(context, 'utf8'))
-    const plaintext = Buffer.from(JSON.stringify([content.code, content.to]), 'utf8')
-    const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()])
-    return [kid, iv.toString('base64url'), ciphertext.toString('base64url'), cipher.getAuthTag().toString('base64url')].join('.')
+    return this.sealText(JSON.stringify([content.code, content.to]), context)
   }
 
   /** Throws when no key has the kid, or the ciphertext, tag or context do not match. */
   open (sealed: string, context: string): SealedContent {
+    const [code, to] = JSON.parse(this.openText(sealed, context)) as [string, string]
+    return { code, to }
+  }
+
+  /** Any text a job must not hold in the clear (a webhook body, with its IPs and user agents), sealed as a code is. */
+  sealText (text: string, context: string): string {
+    const { kid, key } = this.#keys[0]!
+    const iv = randomBytes(12)
+    const cipher = createCipheriv(ALGORITHM, key, iv).setAAD(Buffer.from(context, 'utf8'))
+    const ciphertext = Buffer.concat([cipher.update(Buffer.from(text, 'utf8')), cipher.final()])
+    return [kid, iv.toString('base64url'), ciphertext.toString('base64url'), cipher.getAuthTag().toString('base64url')].join('.')
+  }
+
+  /** Throws as `open` does. */
+  openText (sealed: string, context: string): string {
     const [kid, iv, ciphertext, tag] = sealed.split('.')
     const key = this.#keys.find((candidate) => candidate.kid === kid)?.key
     if (key === undefined || iv === undefined || ciphertext === undefined || tag === undefined) throw new Error('the delivery job was sealed with a key this process does not have')
     const decipher = createDecipheriv(ALGORITHM, key, Buffer.from(iv, 'base64url'))
       .setAAD(Buffer.from(context, 'utf8'))
       .setAuthTag(Buffer.from(tag, 'base64url'))
-    const plaintext = Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()])
-    const [code, to] = JSON.parse(plaintext.toString('utf8')) as [string, string]
-    return { code, to }
+    return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString('utf8')
   }
 }
 

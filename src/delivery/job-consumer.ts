@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { JobConsumer } from './delivery-queue.ts'
-import { JOB_KINDS, type JobHandlers, type QueuedJob } from './job-kinds.ts'
+import { JOB_KINDS, JOB_QUEUES, type JobHandlers, type QueueName, type QueuedJob } from './job-kinds.ts'
 import { DeliveryError } from './senders.ts'
 
 /**
@@ -13,6 +13,11 @@ export const PICKUP_JITTER_MS = 200
 export interface JobConsumerOptions {
   /** the longest a first attempt waits before it starts (PICKUP_JITTER_MS unless a test says) */
   pickupJitterMs?: number | undefined
+  /**
+   * the queue this consumer takes from: a job of a kind another queue carries is rejected (a webhook job an older
+   * version left on `outbound`, say). Unset: every kind (tests of the table alone).
+   */
+  queue?: QueueName | undefined
 }
 
 type AnyHandler = (job: QueuedJob) => Promise<'sent' | 'dropped'>
@@ -20,7 +25,7 @@ type AnyHandler = (job: QueuedJob) => Promise<'sent' | 'dropped'>
 /**
  * The queue's consumer: each job to the handler of its `kind`, after the pick-up jitter on its first attempt.
  * Throws at once, so the process does not start, when a kind has no handler; a job of a kind this process does not
- * know (a newer version queued it) is rejected, and goes to the failed set.
+ * know (a newer version queued it), or of a kind this queue does not carry, is rejected, and goes to the failed set.
  */
 export function createJobConsumer (handlers: JobHandlers, options: JobConsumerOptions = {}): JobConsumer {
   const table = new Map<string, AnyHandler>()
@@ -30,9 +35,13 @@ export function createJobConsumer (handlers: JobHandlers, options: JobConsumerOp
     table.set(kind, handler)
   }
   const jitterMs = options.pickupJitterMs ?? PICKUP_JITTER_MS
+  const { queue } = options
   return async (job) => {
     const handler = table.get(job.kind)
     if (handler === undefined) throw new DeliveryError('rejected', `job: no handler for the kind "${String(job.kind)}"`)
+    if (queue !== undefined && JOB_QUEUES[job.kind] !== queue) {
+      throw new DeliveryError('rejected', `job: the kind "${job.kind}" is not carried by the queue "${queue}"`)
+    }
     if (job.attempt === 1 && jitterMs > 0) await sleep(Math.random() * jitterMs)
     return await handler(job)
   }

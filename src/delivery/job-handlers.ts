@@ -20,8 +20,8 @@ export interface JobHandlerDeps {
 }
 
 /**
- * The table of the outbound queue: one handler per job kind (job-kinds.ts), the same in every process that sends
- * (the API with DELIVERY_WORKER, and `npm run worker`).
+ * The table of handlers: one per job kind (job-kinds.ts), the same in every process that sends (the API with
+ * DELIVERY_WORKER, and `npm run worker`). Each queue's consumer uses it for the kinds that queue carries (JOB_QUEUES).
  */
 export function createJobHandlers (deps: JobHandlerDeps): JobHandlers {
   const { cipher, delivery, otp, logger, metrics, now } = deps

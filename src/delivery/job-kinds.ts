@@ -32,19 +32,25 @@ export interface NoticeJob extends Omit<CodeJob, 'kind'> {
   notice: NoticeContent
 }
 
-/** One security event to POST to AUDIT_WEBHOOK_URL (src/audit/audit-webhook.ts). */
+/**
+ * A batch of security events to POST to AUDIT_WEBHOOK_URL (src/audit/audit-webhook.ts). The body carries IPs and user
+ * agents, so it travels only inside `sealed`, as a code does; everything else is safe to store and log.
+ */
 export interface AuditWebhookJob {
   kind: 'audit-webhook'
-  eventId: string
-  /** the JSON the receiver gets, signed when sent */
-  body: string
-  /** retries stop here, epoch ms */
+  /** random; the body's `id` and the X-OtpGate-Batch-Id header, so the receiver can drop a repeat */
+  batchId: string
+  /** `JobCipher.sealText` of the JSON body, bound to batchId and expiresAt (webhookSealingContext) */
+  sealed: string
+  /** how many events the body lists in full, for the logs */
+  events: number
+  /** the batch is dropped, not sent, from then on, and retries stop before it, epoch ms */
   expiresAt: number
 }
 
 /**
- * Every kind of job the outbound queue carries, by its `kind`. A new kind is added here, to JOB_KINDS, and to the
- * table of handlers (job-handlers.ts); the compiler asks for each.
+ * Every kind of job this service queues, by its `kind`. A new kind is added here, to JOB_QUEUES, and to the table
+ * of handlers (job-handlers.ts); the compiler asks for each.
  */
 export interface JobKinds {
   code: CodeJob
@@ -55,10 +61,30 @@ export interface JobKinds {
 export type JobKind = keyof JobKinds
 export type Job = JobKinds[JobKind]
 
+/** The queues: each has its own keys, its own workers and its own concurrency. */
+export type QueueName = 'outbound' | 'audit-webhook'
+
+/**
+ * Which queue carries each kind. Codes and notices are what a user waits for: no other kind shares their queue, so
+ * a webhook receiver that hangs never holds one back (security round 3, point 5).
+ */
+export const JOB_QUEUES = {
+  code: 'outbound',
+  notice: 'outbound',
+  'audit-webhook': 'audit-webhook'
+} as const satisfies Record<JobKind, QueueName>
+
 /** The kinds at run time, to check the table of handlers when the consumer is built. */
-export const JOB_KINDS = Object.keys({
-  code: true, notice: true, 'audit-webhook': true
-} satisfies Record<JobKind, true>) as JobKind[]
+export const JOB_KINDS = Object.keys(JOB_QUEUES) as JobKind[]
+
+/** The kinds one queue carries. */
+export const kindsOf = (queue: QueueName): JobKind[] => JOB_KINDS.filter((kind) => JOB_QUEUES[kind] === queue)
+
+/** What a queue's enqueue does with a job of a kind another queue carries: a bug, refused before anything is stored. */
+export function refuseForeignKind (queue: QueueName, job: Job): void {
+  const carrier = JOB_QUEUES[job.kind] as QueueName | undefined
+  if (carrier !== undefined && carrier !== queue) throw new Error(`a ${job.kind} job goes on the ${carrier} queue, not ${queue}`)
+}
 
 interface QueueFields {
   id: string
@@ -94,7 +120,7 @@ export function jobSubject (job: Job): { countedAs: string, fields: Record<strin
       return { countedAs: channel, fields: { challengeId, channel, purpose } }
     }
     case 'audit-webhook':
-      return { countedAs: job.kind, fields: { eventId: job.eventId } }
+      return { countedAs: job.kind, fields: { batchId: job.batchId, events: String(job.events) } }
     default: {
       // a kind only a newer version knows (its job is about to be rejected); a new kind needs a case above
       const unknown: never = job

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { DeliveryLogger } from './delivery.ts'
 import { withoutSealed, type DeliveryQueue, type FailedJob, type JobConsumer } from './delivery-queue.ts'
-import type { Job, QueuedJob } from './job-kinds.ts'
+import { refuseForeignKind, type Job, type QueuedJob, type QueueName } from './job-kinds.ts'
 import { DeliveryAttempts } from './delivery-attempt.ts'
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy.ts'
 
@@ -43,7 +43,11 @@ export class MemoryDeliveryBacklog {
 
 export interface MemoryDeliveryQueueOptions {
   backlog?: MemoryDeliveryBacklog
+  /** which queue: the kinds enqueue takes (JOB_QUEUES); `outbound` unless said */
+  name?: QueueName
   concurrency: number
+  /** false: a failed job is not kept (its failure is logged); true unless said */
+  keepsFailed?: boolean
   /** how long close waits for the jobs in flight */
   graceMs: number
   retryPolicy?: RetryPolicy
@@ -72,6 +76,7 @@ export class MemoryDeliveryQueue implements DeliveryQueue {
   }
 
   async enqueue (job: Job): Promise<void> {
+    refuseForeignKind(this.#options.name ?? 'outbound', job)
     this.#backlog.add({ ...job, id: randomUUID(), attempt: 1, enqueuedAt: this.#now(), notBefore: 0 })
   }
 
@@ -131,7 +136,7 @@ export class MemoryDeliveryQueue implements DeliveryQueue {
     const result = await attempts.run(queued)
     if (result.outcome === 'retrying') {
       this.#backlog.add({ ...job, attempt: job.attempt + 1, notBefore: Date.now() + result.delayMs })
-    } else if (result.outcome === 'failed') {
+    } else if (result.outcome === 'failed' && this.#options.keepsFailed !== false) {
       this.#backlog.fail({ ...withoutSealed(queued), reason: result.reason, failedAt: this.#now() })
     }
   }

@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs'
 import type { Cluster, Redis } from 'ioredis'
 import { withScripts, type ScriptCommands } from '../stores/redis-lua/define-scripts.ts'
-import { WINDOW_BUCKETS, windowBucket, type SmsFraudCount, type SmsFraudPolicy, type SmsFraudStore, type SmsFraudVerdict } from './sms-fraud-store.ts'
+import { DAY_MS, MAX_NETWORKS, WINDOW_BUCKETS, historyDays, windowBucket, type SmsCountryStats, type SmsFraudCount, type SmsFraudPolicy, type SmsFraudStore, type SmsFraudVerdict } from './sms-fraud-store.ts'
 
 const lua = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8')
 const LIB = lua('sms-fraud-lib')
 const SCRIPTS = {
-  smsFraudAdmit: { numberOfKeys: 3, lua: LIB + lua('sms-fraud-admit') },
-  smsFraudCount: { numberOfKeys: 2, lua: LIB + lua('sms-fraud-count') },
-  smsFraudStats: { numberOfKeys: 1, lua: LIB + lua('sms-fraud-stats') }
+  smsFraudAdmit: { numberOfKeys: 5, lua: LIB + lua('sms-fraud-admit') },
+  smsFraudCount: { numberOfKeys: 3, lua: LIB + lua('sms-fraud-count') },
+  smsFraudStats: { numberOfKeys: 2, lua: LIB + lua('sms-fraud-stats') }
 }
 
 type FraudCommands = ScriptCommands<keyof typeof SCRIPTS, Array<string | number>>
@@ -21,8 +21,9 @@ export interface RedisSmsFraudStoreOptions {
 /**
  * The SmsFraudStore contract (see sms-fraud-store.ts) on Redis or Redis Cluster, one Lua script per operation.
  * Keys hold a country code and a number range (the number without its last 4 digits, 10,000 numbers), never a
- * whole number; every key of a country shares the `{<country>}` hash tag, so one script sees the range, the
- * country and its blocked ranges on one Cluster slot (the SMS budget's counter of that country sits there too).
+ * whole number; every key of a country shares the `{<country>}` hash tag, so one script sees the range, its
+ * history, the country and its blocked ranges on one Cluster slot (the SMS budget's counter of that country sits
+ * there too). A range's history of verified codes lives historyMs and a day, the other keys a window and a block.
  */
 export class RedisSmsFraudStore implements SmsFraudStore {
   readonly #redis: FraudCommands
@@ -33,38 +34,47 @@ export class RedisSmsFraudStore implements SmsFraudStore {
     this.#keyPrefix = options.keyPrefix ?? 'sms-fraud:'
   }
 
-  #keys (country: string, range: string): [string, string] {
+  #keys (country: string, range: string): [string, string, string] {
     const base = `${this.#keyPrefix}{${country}}:`
-    return [`${base}range:${range}`, `${base}country`]
+    return [`${base}range:${range}`, `${base}country`, `${base}history:${range}`]
   }
 
   // counters outlive the window and a block, then lapse by themselves
   #ttlMs = (policy: SmsFraudPolicy) => policy.windowMs + policy.blockMs
 
-  async admit (country: string, range: string, policy: SmsFraudPolicy, now: number): Promise<SmsFraudVerdict> {
-    const [rangeKey, countryKey] = this.#keys(country, range)
+  async admit (
+    country: string, range: string, policy: SmsFraudPolicy, now: number, network?: string
+  ): Promise<SmsFraudVerdict> {
+    const [rangeKey, countryKey, historyKey] = this.#keys(country, range)
     const { bucketMs } = windowBucket(policy, now)
-    const [outcome, scope, until, newly] = await this.#redis.smsFraudAdmit(
-      rangeKey, countryKey, `${this.#keyPrefix}{${country}}:blocked-ranges`,
+    const [outcome, until, newly, alert, blockedRanges] = await this.#redis.smsFraudAdmit(
+      rangeKey, countryKey, `${this.#keyPrefix}{${country}}:blocked-ranges`, historyKey, this.#networksKey(country),
       range, now, bucketMs, WINDOW_BUCKETS, policy.minSends, policy.minConversion, policy.blockMs,
-      policy.countryBlockedRanges, this.#ttlMs(policy)
+      policy.countryAlertRanges, this.#ttlMs(policy), DAY_MS, historyDays(policy, now).days, policy.historyMinVerified,
+      network ?? '', MAX_NETWORKS
     )
     if (outcome === 'admitted') return { outcome }
-    return { outcome: 'blocked', scope: scope === 'country' ? 'country' : 'range', until: Number(until), newly: Number(newly) === 1 }
+    return { outcome: 'blocked', until: Number(until), newly: Number(newly) === 1, alert: Number(alert) === 1, blockedRanges: Number(blockedRanges) }
   }
 
   async count (
     country: string, range: string, what: SmsFraudCount, policy: SmsFraudPolicy, now: number
   ): Promise<void> {
-    const [rangeKey, countryKey] = this.#keys(country, range)
-    await this.#redis.smsFraudCount(rangeKey, countryKey, what === 'verified' ? 'v' : 's', now, windowBucket(policy, now).bucketMs, WINDOW_BUCKETS, this.#ttlMs(policy))
+    const [rangeKey, countryKey, historyKey] = this.#keys(country, range)
+    await this.#redis.smsFraudCount(
+      rangeKey, countryKey, historyKey, what === 'verified' ? 'v' : 's', now, windowBucket(policy, now).bucketMs, WINDOW_BUCKETS,
+      this.#ttlMs(policy), DAY_MS, historyDays(policy, now).days
+    )
   }
 
-  async stats (country: string, policy: SmsFraudPolicy, now: number): Promise<{ sent: number, verified: number }> {
+  async stats (country: string, policy: SmsFraudPolicy, now: number): Promise<SmsCountryStats> {
     const [, countryKey] = this.#keys(country, '')
-    const [sent, verified] = await this.#redis.smsFraudStats(
-      countryKey, now, windowBucket(policy, now).bucketMs, WINDOW_BUCKETS
+    const [sent, verified, networks] = await this.#redis.smsFraudStats(
+      countryKey, this.#networksKey(country), now, windowBucket(policy, now).bucketMs, WINDOW_BUCKETS
     )
-    return { sent: Number(sent), verified: Number(verified) }
+    return { sent: Number(sent), verified: Number(verified), networks: Number(networks) }
   }
+
+  // members are the guard's keys of client networks (HMACs), never an address
+  #networksKey = (country: string) => `${this.#keyPrefix}{${country}}:networks`
 }

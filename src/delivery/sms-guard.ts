@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto'
+import { isIPv4, isIPv6 } from 'node:net'
 import { isSupportedCountry } from 'libphonenumber-js/max'
 import { AppError } from '../errors.ts'
 import { phoneCountry, phoneNumberType, type PhoneNumberType } from '../users/identifiers.ts'
@@ -20,7 +21,7 @@ const COUNTER_SLACK_MS = 5 * 60_000
 export const SMS_NUMBER_TYPES: ReadonlySet<PhoneNumberType> = new Set<PhoneNumberType>(['MOBILE', 'FIXED_LINE_OR_MOBILE', 'VOIP'])
 
 /** Why the guard refused an SMS: the sms_guard_blocks_total{reason} label, and the audit event's reason. */
-export type SmsBlockReason = 'country_not_allowed' | 'number_type' | 'country_budget' | 'range_conversion' | 'country_conversion'
+export type SmsBlockReason = 'country_not_allowed' | 'number_type' | 'country_budget' | 'range_conversion'
 
 export interface SmsBlock {
   reason: SmsBlockReason
@@ -29,12 +30,46 @@ export interface SmsBlock {
   country: string | null
 }
 
+/**
+ * Many number ranges of one country blocked at once: SMS pumping spread over a country, or someone blocking ranges
+ * on purpose. The guard never blocks a whole country (a few ranges would let anyone cut off every number in it):
+ * an operator judges, told by this (a log line and a metric to page on).
+ */
+export interface SmsCountryAlert {
+  country: string
+  /** the country's ranges blocked now */
+  blockedRanges: number
+  /** the country's codes sent and verified in the window; null when they could not be read */
+  sent: number | null
+  verified: number | null
+  /**
+   * the distinct client networks (/24, /48) those codes were asked from: a handful is someone blocking ranges on
+   * purpose (or a small pumping run), thousands a campaign; null when unknown
+   */
+  networks: number | null
+}
+
 /** The conversion guard: sends and verified codes per number range, and the policy that blocks a range. */
 export interface SmsConversionGuard {
   store: SmsFraudStore
   policy: SmsFraudPolicy
   /** E.164 prefixes never counted nor blocked */
   allowPrefixes: readonly string[]
+}
+
+/**
+ * The network a client IP belongs to, as an operator counts distinct sources: its /24 (IPv4, IPv4-mapped too) or
+ * its /48 (IPv6), spelled one way. Anything else is returned as given.
+ */
+export function clientNetwork (ip: string): string {
+  const v4 = ip.toLowerCase().startsWith('::ffff:') && isIPv4(ip.slice(7)) ? ip.slice(7) : ip
+  if (isIPv4(v4)) return `${v4.split('.').slice(0, 3).join('.')}.0/24`
+  if (!isIPv6(ip)) return ip
+  const [head = '', tail] = ip.split('::')
+  const left = head === '' ? [] : head.split(':')
+  const right = tail === undefined || tail === '' ? [] : tail.split(':')
+  const groups = [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right]
+  return `${groups.slice(0, 3).map((group) => parseInt(group, 16).toString(16)).join(':')}::/48`
 }
 
 /** The number range the conversion guard judges: the E.164 number without its last 4 digits. */
@@ -57,6 +92,8 @@ export interface SmsGuardOptions {
   conversion?: SmsConversionGuard | undefined
   /** told of every refusal: an audit event and a metric */
   onBlock?: ((block: SmsBlock) => void) | undefined
+  /** told when a country's blocked ranges reach the policy's countryAlertRanges (at most once per block time) */
+  onCountryAlert?: ((alert: SmsCountryAlert) => void) | undefined
   /** told when a count could not be written (a fire-and-forget verified count) */
   onError?: ((error: unknown) => void) | undefined
   now?: () => Date
@@ -87,6 +124,7 @@ export class SmsGuard {
   readonly #clientKey: (ip: string) => string
   readonly #conversion: SmsConversionGuard | undefined
   readonly #onBlock: (block: SmsBlock) => void
+  readonly #onCountryAlert: (alert: SmsCountryAlert) => void
   readonly #onError: (error: unknown) => void
   readonly #metrics: Metrics
   readonly #now: () => Date
@@ -108,6 +146,7 @@ export class SmsGuard {
     if (badPrefix !== undefined) throw new Error(`SMS_FRAUD_ALLOW_PREFIXES: ${badPrefix} is not an E.164 prefix such as +4479`)
     this.#conversion = options.conversion
     this.#onBlock = options.onBlock ?? (() => {})
+    this.#onCountryAlert = options.onCountryAlert ?? (() => {})
     this.#onError = options.onError ?? (() => {})
     this.#metrics = options.metrics ?? NO_METRICS
     this.#now = options.now ?? (() => new Date())
@@ -139,10 +178,14 @@ export class SmsGuard {
     const share = client === undefined ? undefined : { client, budget: this.#clientBudget }
     const range = this.#judged(e164) ? numberRange(e164) : null
     const conversion = this.#conversion
+    // counted per country, so an alert says how many networks asked: keyed like clients, never an address
+    const network = clientIp === undefined ? undefined : this.#clientKey(`net:${clientNetwork(clientIp)}`)
     // the budget and the conversion check run side by side: no round trip more than the budget's own
     const [taken, verdict] = await Promise.allSettled([
       this.#budget.take(country, hour, this.#hourlyBudget, untilNextHourMs + COUNTER_SLACK_MS, share),
-      range === null || conversion === undefined ? null : conversion.store.admit(country, range, conversion.policy, now)
+      range === null || conversion === undefined
+        ? null
+        : conversion.store.admit(country, range, conversion.policy, now, network)
     ])
     // a unit that cannot be given back (store down) stays spent: the budget errs towards fewer SMS
     const giveBack = async () => { if (taken.status === 'fulfilled' && taken.value) await this.#budget.giveBack(country, hour, client).catch(() => {}) }
@@ -155,11 +198,10 @@ export class SmsGuard {
     }
     if (verdict.value?.outcome === 'blocked') {
       await giveBack()
-      const { scope, until } = verdict.value
-      throw this.#refuse({ reason: scope === 'country' ? 'country_conversion' : 'range_conversion', destination: e164, country }, new AppError('destination_blocked', {
-        detail: scope === 'country'
-          ? 'Codes are not texted to this country for now, as too few of those sent were used; use email instead.'
-          : 'Codes are not texted to this number range for now, as too few of those sent were used; use email instead.',
+      const { until, alert, blockedRanges } = verdict.value
+      if (alert) this.#alert(country, blockedRanges, now)
+      throw this.#refuse({ reason: 'range_conversion', destination: e164, country }, new AppError('destination_blocked', {
+        detail: 'Codes are not texted to this number range for now, as too few of those sent were used; use email instead.',
         retryAfter: Math.max(1, Math.ceil((until - now) / 1000))
       }))
     }
@@ -194,6 +236,19 @@ export class SmsGuard {
   async #uncount (country: string, range: string, now: number): Promise<void> {
     const conversion = this.#conversion!
     await conversion.store.count(country, range, 'unsent', conversion.policy, now).catch(this.#onError)
+  }
+
+  /** Tells the operator, off the request's path, with the country's counts of the window. */
+  #alert (country: string, blockedRanges: number, now: number): void {
+    const conversion = this.#conversion!
+    this.#metrics.smsGuardCountryAlert(country)
+    conversion.store.stats(country, conversion.policy, now)
+      .catch((error: unknown) => {
+        this.#onError(error)
+        return { sent: null, verified: null, networks: null }
+      })
+      .then((counts) => { this.#onCountryAlert({ country, blockedRanges, ...counts }) })
+      .catch(this.#onError)
   }
 
   #refuse (block: SmsBlock, error: AppError): AppError {

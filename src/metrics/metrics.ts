@@ -28,6 +28,8 @@ export interface Metrics {
   storeError (store: StoreName, kind: StoreErrorKind): void
   /** the SMS-pumping guard refused a destination; `reason` is a fixed word, never the number */
   smsGuardBlocked (reason: string): void
+  /** many number ranges of one country are blocked at once (SMS pumping, for an operator to judge); an ISO code */
+  smsGuardCountryAlert (country: string): void
 }
 
 const nothing = () => {}
@@ -41,5 +43,6 @@ export const NO_METRICS: Metrics = Object.freeze({
   sessionRefreshed: nothing,
   rateLimited: nothing,
   storeError: nothing,
-  smsGuardBlocked: nothing
+  smsGuardBlocked: nothing,
+  smsGuardCountryAlert: nothing
 })

@@ -30,6 +30,7 @@ export class PrometheusMetrics implements Metrics {
   readonly #rateLimited: Counter<'route'>
   readonly #storeErrors: Counter<'store' | 'kind'>
   readonly #guardBlocks: Counter<'reason'>
+  readonly #countryAlerts: Counter<'country'>
 
   constructor (options: PrometheusMetricsOptions) {
     const registers = [this.registry]
@@ -43,6 +44,9 @@ export class PrometheusMetrics implements Metrics {
     this.#rateLimited = new Counter({ name: 'auth_rate_limited_total', help: 'Requests refused by a rate limit (429), by route pattern', labelNames: ['route'], registers })
     this.#storeErrors = new Counter({ name: 'store_errors_total', help: 'Redis and MongoDB errors by store and kind', labelNames: ['store', 'kind'], registers })
     this.#guardBlocks = new Counter({ name: 'sms_guard_blocks_total', help: 'SMS destinations refused by the SMS-pumping guard, by reason', labelNames: ['reason'], registers })
+    this.#countryAlerts = new Counter({
+      name: 'sms_guard_country_alerts_total', help: 'Countries with many number ranges blocked at once by the SMS-pumping guard (page on it)', labelNames: ['country'], registers
+    })
     if (options.withApiMetrics !== false) this.#conversionGauge(registers)
   }
 
@@ -95,6 +99,10 @@ export class PrometheusMetrics implements Metrics {
 
   smsGuardBlocked (reason: string): void {
     this.#guardBlocks.inc({ reason })
+  }
+
+  smsGuardCountryAlert (country: string): void {
+    this.#countryAlerts.inc({ country })
   }
 
   /**

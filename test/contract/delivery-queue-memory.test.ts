@@ -3,15 +3,17 @@ import { MemoryDeliveryBacklog, MemoryDeliveryQueue } from '../../src/delivery/m
 import { deliveryQueueContract } from './delivery-queue.ts'
 
 deliveryQueueContract(t, async () => {
-  const backlog = new MemoryDeliveryBacklog()
+  // one backlog per queue name, as Redis holds one BullMQ queue per name
+  const backlogs = new Map<string, MemoryDeliveryBacklog>()
+  const backlogOf = (name: string) => backlogs.get(name) ?? backlogs.set(name, new MemoryDeliveryBacklog()).get(name)!
   const opened: MemoryDeliveryQueue[] = []
   return {
     open: (options = {}) => {
-      const queue = new MemoryDeliveryQueue({ concurrency: 50, graceMs: 10_000, ...options, backlog })
+      const queue = new MemoryDeliveryQueue({ concurrency: 50, graceMs: 10_000, ...options, backlog: backlogOf(options.name ?? 'outbound') })
       opened.push(queue)
       return queue
     },
-    dumpStorage: async () => JSON.stringify({ waiting: backlog.waiting, failed: backlog.failed }),
+    dumpStorage: async () => JSON.stringify([...backlogs.values()].map(({ waiting, failed }) => ({ waiting, failed }))),
     close: async () => { await Promise.all(opened.map((queue) => queue.close())) }
   }
 })

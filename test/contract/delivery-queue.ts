@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { TAP, Test } from 'tap'
 import type { DeliverCodeRequest, DeliveryLogger } from '../../src/delivery/delivery.ts'
 import type { DeliveryQueue, FailedJob } from '../../src/delivery/delivery-queue.ts'
-import type { Job, QueuedJob } from '../../src/delivery/job-kinds.ts'
+import type { Job, QueuedJob, QueueName } from '../../src/delivery/job-kinds.ts'
 import { createCodeJobHandler } from '../../src/delivery/code-job-handler.ts'
 import { createJobConsumer } from '../../src/delivery/job-consumer.ts'
 import { JobCipher, sealingContext } from '../../src/delivery/job-cipher.ts'
@@ -12,6 +12,9 @@ import { DeliveryError } from '../../src/delivery/senders.ts'
 import { eventually } from '../helpers/eventually.ts'
 
 export interface QueueInstanceOptions {
+  /** instances of one name share their jobs; two names never do */
+  name?: QueueName
+  keepsFailed?: boolean
   concurrency?: number
   graceMs?: number
   retryPolicy?: RetryPolicy
@@ -36,6 +39,13 @@ function newJob (expiresInMs = 300_000) {
   const secret: Secret = { code: String(100000 + randomBytes(3).readUIntBE(0, 3) % 900000), to: `dq-${randomBytes(5).toString('hex')}@example.org` }
   const base = { kind: 'code' as const, channel: 'email' as const, challengeId: `ab12.${randomBytes(16).toString('base64url')}`, expiresAt: Date.now() + expiresInMs, locale: 'fr', purpose: 'login' }
   return { job: { ...base, sealed: cipher.seal(secret, sealingContext(base)) }, secret }
+}
+
+/** A webhook batch with a sealed body, as src/audit/audit-webhook.ts makes it (the handler is not under test here). */
+function newWebhookJob () {
+  const batchId = randomBytes(12).toString('hex')
+  const expiresAt = Date.now() + 60_000
+  return { kind: 'audit-webhook' as const, batchId, sealed: cipher.sealText(`{"id":"${batchId}"}`, `audit-webhook|${batchId}|${expiresAt}`), events: 0, expiresAt }
 }
 
 const notExpected = async (job: QueuedJob): Promise<never> => { throw new Error(`no ${job.kind} job in this test`) }
@@ -196,25 +206,80 @@ export function deliveryQueueContract (t: TAP, createHarness: () => Promise<Deli
     await assertNothingInClear(t, [rejected.secret, buggy.secret], 'after the failures')
   })
 
-  t.test('each kind reaches its handler as it was queued; a kind with no handler here fails at once', async (t) => {
+  t.test('each kind reaches its handler as it was queued, from its queue; a kind with no handler here fails at once', async (t) => {
     const queue = harness.open({ retryPolicy: FAST_RETRIES })
+    const webhooks = harness.open({ name: 'audit-webhook', retryPolicy: FAST_RETRIES })
     const notice: Job = { ...newJob().job, kind: 'notice', purpose: 'login_throttled', notice: { kind: 'login_throttled', minutes: 15 } }
-    const eventId = `ev-${randomBytes(4).toString('hex')}`
-    const webhook: Job = { kind: 'audit-webhook', eventId, body: '{"type":"sign_in_succeeded"}', expiresAt: Date.now() + 60_000 }
+    const webhook = newWebhookJob()
     // queued by a newer version, say
-    const unknown = { ...webhook, kind: 'passkey-notice' } as unknown as Job
+    const unknown = { ...newJob().job, kind: 'passkey-notice' } as unknown as Job
     const jobs = [newJob().job, notice, webhook]
     const handled: QueuedJob[] = []
     const record = async (job: QueuedJob) => { handled.push(job); return 'sent' as const }
-    queue.start(createJobConsumer({ code: record, notice: record, 'audit-webhook': record }, { pickupJitterMs: 0 }))
-    for (const job of [...jobs, unknown]) await queue.enqueue(job)
-    t.ok(await eventually(async () => await queue.pending() === 0, 10_000), 'every job settled')
-    await queue.close()
+    const consumer = createJobConsumer({ code: record, notice: record, 'audit-webhook': record }, { pickupJitterMs: 0 })
+    queue.start(consumer)
+    webhooks.start(consumer)
+    for (const job of [jobs[0]!, notice, unknown]) await queue.enqueue(job)
+    await webhooks.enqueue(webhook)
+    t.ok(await eventually(async () => await queue.pending() === 0 && await webhooks.pending() === 0, 10_000), 'every job settled')
+    await Promise.all([queue.close(), webhooks.close()])
     t.same(handled.map((job) => job.kind).sort(), ['audit-webhook', 'code', 'notice'])
     for (const job of jobs) {
       t.match(handled.find((queued) => queued.kind === job.kind), { ...job, attempt: 1 }, job.kind)
     }
     t.match(await queue.failed(), [{ kind: 'passkey-notice', attempt: 1, reason: 'job: no handler for the kind "passkey-notice"' }])
+  })
+
+  t.test('two queues share no job, and each refuses the kinds the other carries', async (t) => {
+    const outbound = harness.open()
+    const webhooks = harness.open({ name: 'audit-webhook', concurrency: 1 })
+    const { job } = newJob()
+    const webhook = newWebhookJob()
+    await t.rejects(outbound.enqueue(webhook), { message: 'a audit-webhook job goes on the audit-webhook queue, not outbound' })
+    await t.rejects(webhooks.enqueue(job), { message: 'a code job goes on the outbound queue, not audit-webhook' })
+    t.equal(await outbound.pending() + await webhooks.pending(), 0, 'nothing was queued')
+    await webhooks.enqueue(webhook)
+    await outbound.enqueue(job)
+    // the webhook's worker hangs: the code is sent all the same
+    const never = gate()
+    const hanging = async () => { await never.opened; return 'sent' as const }
+    webhooks.start(createJobConsumer({ code: notExpected, notice: notExpected, 'audit-webhook': hanging }, { pickupJitterMs: 0 }))
+    const delivery = recordingDelivery()
+    outbound.start(delivery.consumer)
+    await delivery.started(1)
+    t.equal(await webhooks.pending(), 1, 'the webhook job is still in flight')
+    await outbound.close()
+    t.equal(await outbound.pending(), 0)
+    never.open()
+    await webhooks.close()
+  })
+
+  t.test('keepsFailed: false deletes a failed job at once: no failed set, nothing left in storage', async (t) => {
+    const { lines, logger } = collectingLogger()
+    const queue = harness.open({ name: 'audit-webhook', keepsFailed: false, retryPolicy: { ...FAST_RETRIES, maxAttempts: 2 }, logger })
+    const refused = newWebhookJob()
+    const givenUp = newWebhookJob()
+    let tries = 0
+    queue.start(createJobConsumer({
+      code: notExpected,
+      notice: notExpected,
+      'audit-webhook': async (job) => {
+        tries++
+        throw new DeliveryError(job.batchId === refused.batchId ? 'rejected' : 'transient', 'audit webhook: HTTP 4xx or 5xx')
+      }
+    }, { pickupJitterMs: 0 }))
+    await queue.enqueue(refused)
+    await queue.enqueue(givenUp)
+    t.ok(await eventually(async () => await queue.pending() === 0, 10_000), 'settled')
+    await queue.close()
+    t.equal(tries, 3, 'the refused batch once, the other twice')
+    t.same(await queue.failed(), [])
+    const stored = await harness.dumpStorage()
+    for (const job of [refused, givenUp]) {
+      t.notOk(stored.includes(job.batchId) || stored.includes(job.sealed), 'the job is gone')
+    }
+    t.same(lines.filter((line) => line.obj.outcome === 'failed').map((line) => line.obj.batchId).sort(), [refused.batchId, givenUp.batchId].sort(),
+      'each failure is logged')
   })
 
   t.test('retries stop at the policy\'s attempts', async (t) => {

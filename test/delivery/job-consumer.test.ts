@@ -5,7 +5,7 @@ import type { JobHandlers, QueuedJob } from '../../src/delivery/job-kinds.ts'
 const queued = { id: '1', attempt: 1, enqueuedAt: 0, expiresAt: Date.now() + 60_000 }
 const code: QueuedJob = { ...queued, kind: 'code', channel: 'email', sealed: 'k.i.c.t', challengeId: 'c1', locale: null, purpose: 'login' }
 const notice: QueuedJob = { ...code, kind: 'notice', purpose: 'login_throttled', notice: { kind: 'login_throttled', minutes: 15 } }
-const webhook: QueuedJob = { ...queued, kind: 'audit-webhook', eventId: 'e1', body: '{}' }
+const webhook: QueuedJob = { ...queued, kind: 'audit-webhook', batchId: 'b1', sealed: 'k.i.c.t', events: 1 }
 
 function recordingHandlers () {
   const handled: string[] = []
@@ -41,6 +41,20 @@ t.test('a job of a kind without a handler is rejected, permanently, and no handl
     await t.rejects(consumer({ ...webhook, kind } as unknown as QueuedJob), { name: 'DeliveryError', kind: 'rejected', message: `job: no handler for the kind "${String(kind)}"` })
   }
   t.same(handled, [])
+})
+
+t.test('a consumer of one queue rejects the kinds another queue carries, and takes its own', async (t) => {
+  const { handled, handlers } = recordingHandlers()
+  const outbound = createJobConsumer(handlers, { pickupJitterMs: 0, queue: 'outbound' })
+  const webhooks = createJobConsumer(handlers, { pickupJitterMs: 0, queue: 'audit-webhook' })
+  // a webhook job an older version queued on the code queue, say
+  await t.rejects(outbound(webhook), { name: 'DeliveryError', kind: 'rejected', message: 'job: the kind "audit-webhook" is not carried by the queue "outbound"' })
+  await t.rejects(webhooks(code), { kind: 'rejected', message: 'job: the kind "code" is not carried by the queue "audit-webhook"' })
+  t.same(handled, [], 'no handler ran')
+  t.equal(await outbound(code), 'sent')
+  t.equal(await outbound(notice), 'sent')
+  t.equal(await webhooks(webhook), 'sent')
+  t.same(handled, ['code', 'notice', 'audit-webhook'])
 })
 
 t.test('a first attempt starts after a random wait up to the pick-up jitter; a retry at once', async (t) => {

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { SmsGuard } from '../../src/delivery/sms-guard.ts'
+import { clientNetwork, SmsGuard } from '../../src/delivery/sms-guard.ts'
 import { MemorySmsBudget } from '../../src/delivery/memory-sms-budget.ts'
 import { isAppError } from '../../src/errors.ts'
 
@@ -88,4 +88,41 @@ t.test('a release that fails leaves the unit spent instead of failing the reques
   })
   const admission = await guard.admit(US_MOBILE)
   await t.resolves(admission.release())
+})
+
+t.test('a country alert is told even when the country\'s counts cannot be read', async (t) => {
+  const alerts: unknown[] = []
+  const errors: unknown[] = []
+  const window = { windowMs: 3_600_000, minSends: 1, minConversion: 0.2, blockMs: 3_600_000 }
+  const policy = { ...window, countryAlertRanges: 1, historyMs: 0, historyMinVerified: 1 }
+  const guard = new SmsGuard({
+    allowedCountries: [],
+    hourlyBudget: 10,
+    budget: new MemorySmsBudget(),
+    conversion: {
+      store: {
+        admit: async () => ({ outcome: 'blocked', until: Date.now() + 60_000, newly: true, alert: true, blockedRanges: 1 }),
+        count: async () => {},
+        stats: async () => { throw new Error('Connection is closed.') }
+      },
+      policy,
+      allowPrefixes: []
+    },
+    onCountryAlert: (alert) => { alerts.push(alert) },
+    onError: (error) => { errors.push(error) }
+  })
+  t.match(await refusal(guard.admit(US_MOBILE)), { code: 'destination_blocked' })
+  await new Promise((resolve) => setImmediate(resolve))
+  t.same(alerts, [{ country: 'US', blockedRanges: 1, sent: null, verified: null, networks: null }])
+  t.match(errors, [{ message: 'Connection is closed.' }])
+})
+
+t.test('a client\'s network: its /24 (IPv4) or /48 (IPv6)', async (t) => {
+  t.equal(clientNetwork('198.51.100.7'), '198.51.100.0/24')
+  t.equal(clientNetwork('::ffff:198.51.100.7'), '198.51.100.0/24', 'IPv4-mapped')
+  t.equal(clientNetwork('2001:db8:12:3456::1'), '2001:db8:12::/48')
+  t.equal(clientNetwork('2001:0DB8:0012:ffff:1:2:3:4'), '2001:db8:12::/48', 'one spelling')
+  t.equal(clientNetwork('2001:db8::1'), '2001:db8:0::/48', 'zeros spelled out')
+  t.equal(clientNetwork('::1'), '0:0:0::/48')
+  t.equal(clientNetwork('not an ip'), 'not an ip')
 })

@@ -138,3 +138,27 @@ t.test('without METRICS_PORT nothing is counted and nothing listens', async (t) 
   await login(app, { email: newEmail() })
   t.equal((await app.inject({ method: 'GET', url: '/metrics' })).statusCode, 404)
 })
+
+t.test('the metrics listener binds METRICS_HOST (127.0.0.1 by default), never HOST, and asks for METRICS_TOKEN when one is set', async (t) => {
+  const listen = async (env: Record<string, string>) => {
+    const options = { loadShedding: false, env: { METRICS_PORT: '0', HOST: '0.0.0.0', ...env } }
+    const config = testConfig(t, options)
+    const app = await buildTestApp(t, options, config)
+    const server = await exposeMetrics(app, config)
+    t.teardown(() => server?.close())
+    return server!.server.address() as AddressInfo
+  }
+  t.equal((await listen({})).address, '127.0.0.1', 'loopback only, though the API listens on every interface')
+
+  const token = 'metrics-token-0123456789abcdef0123456789'
+  const { port } = await listen({ METRICS_TOKEN: token })
+  const scrape = (authorization?: string) => fetch(`http://127.0.0.1:${port}/metrics`, { headers: authorization === undefined ? {} : { authorization } })
+  const refused = await scrape()
+  t.equal(refused.status, 401, 'no token')
+  t.equal(refused.headers.get('www-authenticate'), 'Bearer')
+  t.equal((await scrape(`Bearer ${token}x`)).status, 401, 'a wrong token')
+  t.equal((await scrape(token)).status, 401, 'a token without its scheme')
+  const scraped = await scrape(`Bearer ${token}`)
+  t.equal(scraped.status, 200, 'the token')
+  t.match(await scraped.text(), /^nodejs_heap_size_used_bytes /m)
+})

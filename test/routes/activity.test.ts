@@ -80,13 +80,17 @@ t.test('pages with limit and cursor; a cursor that is not one is 400 problem+jso
   t.equal((await app.inject({ method: 'GET', url: '/v1/me/activity' })).statusCode, 401)
 })
 
-t.test('AUDIT_WEBHOOK_URL: each event is posted, signed, through the queue, and retried after a failure', async (t) => {
+t.test('AUDIT_WEBHOOK_URL: each event is posted in a signed batch, through its queue, and retried after a failure', async (t) => {
   const receiver = await startFakeHttpServer({
     newDefaultReply: () => () => ({ status: 204 }), record: (request) => request
   })
   t.teardown(() => receiver.close())
   const secret = 'a-webhook-secret-of-at-least-32-characters'
-  const app = await buildTestApp(t, { loadShedding: false, outbox: true, env: { AUDIT_WEBHOOK_URL: `${receiver.url}/hooks/audit`, AUDIT_WEBHOOK_SECRET: secret, DELIVERY_RETRY_BASE_MS: '10' } })
+  const app = await buildTestApp(t, {
+    loadShedding: false,
+    outbox: true,
+    env: { AUDIT_WEBHOOK_URL: `${receiver.url}/hooks/audit`, AUDIT_WEBHOOK_SECRET: secret, AUDIT_WEBHOOK_RETRY_BASE_MS: '10', AUDIT_WEBHOOK_FLUSH_MS: '20' }
+  })
   receiver.queue({ status: 503 })
   const { user } = await login(app, { email: newEmail('hook') })
 
@@ -99,9 +103,10 @@ t.test('AUDIT_WEBHOOK_URL: each event is posted, signed, through the queue, and 
   t.equal(failedTry?.status, 503, 'the first try failed…')
   t.equal(delivered?.status, 204, '…and the queue tried again')
   t.equal(delivered?.path, '/hooks/audit')
-  t.same(delivered?.body, failedTry?.body, 'the same event')
-  t.match(delivered?.body, { type: 'sign_in_succeeded', userId: user.id, amr: ['otp'] })
+  t.same(delivered?.body, failedTry?.body, 'the same batch')
+  t.match(delivered?.body.events, [{ type: 'sign_in_succeeded', userId: user.id, amr: ['otp'] }])
   const raw = JSON.stringify(delivered?.body)
-  t.equal(delivered?.headers['x-signature'], `sha256=${createHmac('sha256', secret).update(raw).digest('hex')}`, 'X-Signature is the HMAC of the body')
-  t.equal(delivered?.headers['x-audit-event-id'], delivered?.body.id)
+  const [, signedAt, v1] = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(String(delivered?.headers['x-otpgate-signature'])) ?? []
+  t.equal(v1, createHmac('sha256', secret).update(`${signedAt}.${raw}`).digest('hex'), 'X-OtpGate-Signature is the HMAC of "t.body"')
+  t.equal(delivered?.headers['x-otpgate-batch-id'], delivered?.body.id)
 })

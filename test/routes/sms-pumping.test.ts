@@ -1,4 +1,5 @@
 import t from 'tap'
+import { Writable } from 'node:stream'
 import type { Test } from 'tap'
 import { buildTestApp, type TestAppOptions } from '../helpers/build-app.ts'
 import { codeFromOutbox, startLogin } from '../helpers/login.ts'
@@ -71,13 +72,65 @@ t.test('the block is an audit event with the masked number, and exempt prefixes 
   t.match(stored, [{ type: 'sms_guard_block', userId: null, identifier: '+1******0020', reason: 'range_conversion', ip: '127.0.0.1' }])
 })
 
-t.test('enough blocked ranges block the country (SMS_FRAUD_COUNTRY_BLOCKED_PREFIXES)', async (t) => {
-  const { app } = await guardedApp(t, { stores: 'memory', env: { SMS_FRAUD_MIN_SENDS: '2', SMS_FRAUD_COUNTRY_BLOCKED_PREFIXES: '2' } })
-  for (const range of ['555', '556']) {
-    for (let n = 0; n < 2; n++) await startLogin(app, { phone: inRange(range, n) })
-    t.equal((await startLogin(app, { phone: inRange(range, 9) })).json().code, 'destination_blocked')
+/** The app's warn and error lines, as its own logger writes them. */
+function logLines () {
+  const lines: Array<Record<string, unknown>> = []
+  const stream = new Writable({ write (chunk, _encoding, done) { lines.push(...String(chunk).split('\n').filter(Boolean).map((line) => JSON.parse(line))); done() } })
+  return { lines, logger: { level: 'warn', stream } as never }
+}
+
+t.test('issue #30: 150 unused codes to 5 ranges from 2 IPs block those ranges, never the country; the operator is told', async (t) => {
+  const { lines, logger } = logLines()
+  const attackers = ['198.51.100.7', '203.0.113.9']
+  const { app, blocks } = await guardedApp(t, {
+    logger,
+    // the product's guard and budgets (1,000 SMS an hour for the US, 10 % of it per IP); the per-IP request limit
+    // lifted for the two attackers, so they need not wait 8 minutes
+    env: { SMS_FRAUD_MIN_SENDS: '30', SMS_COUNTRY_HOURLY_BUDGET: '1000', RATE_LIMIT_ALLOWLIST: attackers.join(','), METRICS_PORT: '0' }
+  })
+  const ranges = ['555', '556', '557', '558', '559']
+  const from = (n: number, phone: string) => app.inject({ method: 'POST', url: '/v1/auth/otp', remoteAddress: attackers[n % 2], payload: { phone } })
+  let sent = 0
+  for (let n = 0; n < 30; n++) {
+    for (const range of ranges) {
+      const response = await from(sent++, inRange(range, n))
+      if (response.statusCode !== 202) throw new Error(`send ${sent} answered ${response.statusCode}: ${response.body}`)
+    }
   }
-  const country = await startLogin(app, { phone: inRange('557', 0) })
-  t.match(country.json(), { code: 'destination_blocked', detail: /country/ })
-  t.equal((await startLogin(app, { phone: '+33612345678' })).statusCode, 202, 'France is not the US')
+  t.equal(sent, 150)
+  for (const range of ranges) {
+    const refused = await from(sent++, inRange(range, 30))
+    t.match(refused.json(), { code: 'destination_blocked', detail: /number range/ }, `range ${range} is blocked`)
+  }
+
+  const elsewhere = await startLogin(app, { phone: inRange('560', 1) })
+  t.equal(elsewhere.statusCode, 202, 'a US number outside those ranges still gets its code')
+  t.equal((await from(sent++, inRange('561', 1))).statusCode, 202, 'from the attackers\' IPs too')
+  t.same(blocks.map(({ reason }) => reason), Array(5).fill('range_conversion'), 'five range blocks, no country block')
+
+  const alerts = lines.filter((line) => line.alert === 'sms_pumping_suspected')
+  t.equal(alerts.length, 1, 'one line for the operator')
+  t.match(alerts[0], { level: 50, country: 'US', blockedRanges: 5, sent: 150, verified: 0, networks: 2, msg: /SMS pumping suspected in US/ })
+  t.notMatch(JSON.stringify(alerts[0]), /198\.51|203\.0/, 'the networks counted, never named')
+  const metrics = await app.prometheus!.render()
+  t.match(metrics, /^sms_guard_country_alerts_total\{country="US"\} 1$/m, 'and a metric to page on')
+})
+
+t.test('a range whose codes were verified on earlier days is not blocked; one without that history is', async (t) => {
+  const { app, advance } = await guardedApp(t, { env: { SMS_FRAUD_MIN_SENDS: '30' } })
+  // three codes texted to 201-561 and used, a day before the burst (SMS_FRAUD_HISTORY_MIN_VERIFIED, 3 by default)
+  for (let n = 0; n < 3; n++) {
+    const phone = inRange('561', n)
+    const started = await startLogin(app, { phone })
+    const verified = await app.inject({ method: 'POST', url: '/v1/auth/otp/verify', payload: { challengeId: started.json().challengeId, code: await codeFromOutbox(app, phone) } })
+    t.equal(verified.statusCode, 200)
+  }
+  advance(24 * 3600)
+  for (let n = 10; n < 50; n++) {
+    const response = await startLogin(app, { phone: inRange('561', n) })
+    if (response.statusCode !== 202) t.fail(`send ${n} to the range with history answered ${response.statusCode}`)
+  }
+  t.pass('40 unused codes to the range with history, all sent')
+  for (let n = 0; n < 30; n++) await startLogin(app, { phone: inRange('562', n) })
+  t.equal((await startLogin(app, { phone: inRange('562', 30) })).json().code, 'destination_blocked', 'the range next to it, without history, is blocked')
 })

@@ -26,3 +26,18 @@ local function add (key, field, delta, current, buckets, ttl_ms)
   if value <= 0 then redis.call('HDEL', key, field) end
   redis.call('PEXPIRE', key, ttl_ms)
 end
+
+-- a range's history hash holds '<day>' -> verified codes: sums the days in [today - days, today), drops older ones
+local function history_sum (key, today, days)
+  local total = 0
+  local fields = redis.call('HGETALL', key)
+  for i = 1, #fields, 2 do
+    local day = tonumber(fields[i])
+    if day < today - days then
+      redis.call('HDEL', key, fields[i])
+    elseif day < today then
+      total = total + tonumber(fields[i + 1])
+    end
+  end
+  return total
+end
