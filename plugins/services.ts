@@ -21,6 +21,7 @@ import type { AuthenticatorEnrolment } from '../src/auth/authenticator-enrolment
 import type { TotpAuthenticator } from '../src/totp/totp-authenticator.ts'
 import type { MfaChallenges } from '../src/totp/mfa-challenges.ts'
 import type { AuditLog } from '../src/audit/audit-log.ts'
+import type { IdentifierUndoLinks } from '../src/auth/identifier-undo-links.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -56,6 +57,8 @@ declare module 'fastify' {
     accounts: AccountService
     /** the user's own sign-in identifiers: step-up, adding or replacing one */
     contacts: ContactService
+    /** the links that let a replaced email or phone take the change back */
+    undoLinks: IdentifierUndoLinks
     /** binding and unbinding the user's authenticator app */
     authenticatorEnrolment: AuthenticatorEnrolment
     totp: TotpAuthenticator
@@ -91,6 +94,7 @@ async function servicesPlugin (app: FastifyInstance, { domain }: { domain: Domai
   app.decorate('loginService', domain.loginService)
   app.decorate('accounts', domain.accounts)
   app.decorate('contacts', domain.contacts)
+  app.decorate('undoLinks', domain.undoLinks)
   app.decorate('authenticatorEnrolment', domain.authenticatorEnrolment)
   app.decorate('totp', domain.totp)
   app.decorate('mfa', domain.mfa)

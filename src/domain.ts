@@ -35,6 +35,7 @@ import { LoginService } from './auth/login-service.ts'
 import { AccountService } from './auth/account-service.ts'
 import { ContactService } from './auth/contact-service.ts'
 import { ReauthProofs, reauthProofKey } from './auth/reauth-proofs.ts'
+import { IdentifierUndoLinks, identifierUndoKey } from './auth/identifier-undo-links.ts'
 import { AccountProof } from './auth/account-proof.ts'
 import { AuthenticatorEnrolment } from './auth/authenticator-enrolment.ts'
 import { DeviceTokens } from './auth/device-tokens.ts'
@@ -172,6 +173,7 @@ export async function buildDomain (config: Config, deps: DomainDeps) {
   const refreshTokenKey = loadRefreshTokenKey(config)
   const sessionService = createSessionService(config, {
     sessions: documents.sessions,
+    users,
     revocations: keyed.revocations,
     signAccessToken: createAccessTokenSigner(config, signingKeys),
     refreshTokenKey,
@@ -222,6 +224,14 @@ export async function buildDomain (config: Config, deps: DomainDeps) {
   const proofs = new ReauthProofs({ key: reauthProofKey(refreshTokenKey), ttlSeconds: REAUTH_WINDOW_SECONDS, now })
   const accountProof = new AccountProof({ proofs, totp, recentSignInSeconds: REAUTH_WINDOW_SECONDS, now })
   const flows = { otp, issuer: challengeIssuer, users, sessions: sessionService, now }
+  const undoLinks = new IdentifierUndoLinks({
+    store: keyed.identifierUndos,
+    users,
+    sessions: sessionService,
+    baseUrl: config.IDENTIFIER_UNDO_URL,
+    key: identifierUndoKey(refreshTokenKey),
+    now
+  })
   return {
     stores: { ...keyed, ...documents },
     otp,
@@ -237,7 +247,8 @@ export async function buildDomain (config: Config, deps: DomainDeps) {
       ...flows, totp, mfa, devices, signup: config.SIGNUP, mfaPolicy: config.MFA, audit
     }),
     accounts: new AccountService({ users, sessions: sessionService }),
-    contacts: new ContactService({ ...flows, notifier, proofs, accountProof }),
+    contacts: new ContactService({ ...flows, notifier, proofs, accountProof, undoLinks }),
+    undoLinks,
     authenticatorEnrolment: new AuthenticatorEnrolment({ totp, accountProof, notifier }),
     totp,
     mfa,

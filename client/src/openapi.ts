@@ -176,6 +176,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/auth/identifier/undo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Take back an email or phone change, from the link the replaced one was sent
+         * @description After an email or phone replaced another, the replaced one gets a notice with a link, `IDENTIFIER_UNDO_URL#token=…`, valid 7 days and once. The page posts the token here: the old identifier is given back and every session of the account ends (sign in again with it). No token comes back. An unknown, expired or used token: 410 `undo_link_invalid`, the same for all three. When another account holds the old identifier by now: 409 `conflict`, the sessions stay ended and the link stays valid for what is left of its 7 days.
+         */
+        post: operations["undoIdentifierChange"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/auth/logout": {
         parameters: {
             query?: never;
@@ -543,7 +563,7 @@ export interface components {
              * @example validation_failed
              * @enum {string}
              */
-            code: "validation_failed" | "bad_request" | "invalid_code" | "challenge_expired" | "unauthorized" | "token_reused" | "forbidden" | "login_suspended" | "destination_blocked" | "reauthentication_required" | "origin_not_allowed" | "not_found" | "method_not_allowed" | "conflict" | "payload_too_large" | "uri_too_long" | "unsupported_media_type" | "invalid_destination" | "too_many_attempts" | "cooldown" | "rate_limited" | "internal_error" | "delivery_failed" | "service_unavailable";
+            code: "validation_failed" | "bad_request" | "invalid_code" | "challenge_expired" | "undo_link_invalid" | "unauthorized" | "token_reused" | "forbidden" | "login_suspended" | "destination_blocked" | "reauthentication_required" | "origin_not_allowed" | "not_found" | "method_not_allowed" | "conflict" | "payload_too_large" | "uri_too_long" | "unsupported_media_type" | "invalid_destination" | "too_many_attempts" | "cooldown" | "rate_limited" | "internal_error" | "delivery_failed" | "service_unavailable";
             /** @description failing fields, for validation_failed */
             errors?: components["schemas"]["FieldError"][];
             /** @description for invalid_code */
@@ -2081,6 +2101,199 @@ export interface operations {
                      *       "status": 403,
                      *       "detail": "This Origin may not use the session cookie",
                      *       "code": "origin_not_allowed"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `payload_too_large`: Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/payload_too_large",
+                     *       "title": "Request body too large",
+                     *       "status": 413,
+                     *       "detail": "Request body too large",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `unsupported_media_type`: Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/unsupported_media_type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported media type",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    /** @description size of the budget that ran out (IETF RateLimit fields, draft) */
+                    "ratelimit-limit"?: number;
+                    /** @description what is left of it: 0 */
+                    "ratelimit-remaining"?: number;
+                    /** @description seconds until it refills */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/rate_limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `internal_error`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/internal_error",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `service_unavailable`: Service temporarily unavailable */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/service_unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    undoIdentifierChange: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "token": "q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description the `token` of the link's fragment */
+                    token: string;
+                };
+            };
+        };
+        responses: {
+            /** @description the old identifier is back and every session ended */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /**
+             * @description - `validation_failed`: Request validation failed
+             *     - `bad_request`: Bad request
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/validation_failed",
+                     *       "title": "Request validation failed",
+                     *       "status": 400,
+                     *       "detail": "One or more fields are invalid.",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "body.email",
+                     *           "message": "must NOT have fewer than 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `conflict`: Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/conflict",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "Conflict",
+                     *       "code": "conflict"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `undo_link_invalid`: The link is unknown, has expired or was already used */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/undo_link_invalid",
+                     *       "title": "The link is unknown, has expired or was already used",
+                     *       "status": 410,
+                     *       "detail": "The link is unknown, has expired or was already used",
+                     *       "code": "undo_link_invalid"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];

@@ -27,7 +27,7 @@ const deliveryLog = (request: FastifyRequest) => request.log.child({ component: 
 
 /** Public routes of /v1/auth: ask for a code, verify it, refresh and end sessions. */
 const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {
-  const { loginService, sessionService, sessionCookie, deviceCookie } = app
+  const { loginService, sessionService, sessionCookie, deviceCookie, undoLinks, audit } = app
   /** A sign-in's answer; for browsers the refresh token into the session cookie, the device token into its own. */
   const signedIn = (request: FastifyRequest, reply: FastifyReply, result: SignedIn | MfaChallengeView) => {
     if (!('user' in result)) return result
@@ -120,6 +120,32 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
     const refreshToken = sessionCookie.presented(request, request.body.refreshToken)
     if (refreshToken === undefined) throw new AppError('unauthorized', { detail: 'No refresh token: none in the body, and no session cookie.' })
     return sessionCookie.handOver(request, reply, await sessionService.refresh(refreshToken))
+  })
+
+  app.post('/identifier/undo', {
+    config: verifyLimit,
+    schema: {
+      operationId: 'undoIdentifierChange',
+      summary: 'Take back an email or phone change, from the link the replaced one was sent',
+      description: [
+        'After an email or phone replaced another, the replaced one gets a notice with a link,',
+        '`IDENTIFIER_UNDO_URL#token=…`, valid 7 days and once. The page posts the token here: the old identifier is',
+        'given back and every session of the account ends (sign in again with it). No token comes back.',
+        'An unknown, expired or used token: 410 `undo_link_invalid`, the same for all three.',
+        'When another account holds the old identifier by now: 409 `conflict`, the sessions stay ended and the link',
+        'stays valid for what is left of its 7 days.'
+      ].join(' '),
+      tags: ['auth'],
+      body: Type.Object({
+        token: Type.String({ minLength: 43, maxLength: 43, pattern: '^[A-Za-z0-9_-]{43}$', description: 'the `token` of the link\'s fragment' })
+      }, { additionalProperties: false, examples: [{ token: 'q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA' }] }),
+      security: [],
+      response: { 204: Type.Null({ description: 'the old identifier is back and every session ended' }), ...problemResponses(...BODY_ERRORS, 'undo_link_invalid', 'conflict', 'rate_limited') }
+    }
+  }, async (request, reply) => {
+    const { userId, kind, previous } = await undoLinks.undo(request.body.token)
+    audit.record('contact_changed', { userId, identifier: previous, reason: `${kind}_restored` })
+    return reply.code(204).send(null)
   })
 
   // the routes that need a session: a sibling context behind the authenticate hook

@@ -8,7 +8,6 @@ import { ChallengeSchema, VerifyBodySchema, challengeView } from '../schemas/cha
 import { UserSchema, userView } from '../schemas/user.ts'
 import { callerOf } from '../auth.ts'
 import { ReauthTokenSchema, SecondFactorCodeSchema } from '../schemas/authenticator.ts'
-import { activeUserLookup } from '../../src/users/active-user.ts'
 import { routeLimits } from '../rate-limit.ts'
 import { BODY_ERRORS, jsonResponse, problemResponses } from '../schemas/responses.ts'
 
@@ -60,12 +59,11 @@ const meRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { co
   const { users, sessions, sessionService, challengeIssuer, contacts, audit, now } = app
   app.addHook('preParsing', app.authenticate)
   const { startLimit, verifyLimit, defaultLimit } = routeLimits(config)
-  const currentUser = activeUserLookup(users)
 
   app.get('', {
     config: defaultLimit,
     schema: { operationId: 'getMe', summary: 'The signed-in user', tags: ['me'], security, response: { 200: jsonResponse('The user', UserSchema), ...problemResponses('unauthorized', 'rate_limited') } }
-  }, async (request) => userView(await currentUser(request.user.sub)))
+  }, async (request) => userView(request.account))
 
   app.patch('', {
     config: defaultLimit,
@@ -81,7 +79,6 @@ const meRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { co
       response: { 200: jsonResponse('The updated user', UserSchema), ...problemResponses('unauthorized', ...BODY_ERRORS, 'rate_limited') }
     }
   }, async (request) => {
-    await currentUser(request.user.sub)
     const user = await users.updateProfile(request.user.sub, request.body)
     if (user === null) throw new AppError('unauthorized', { detail: 'The account no longer exists.' })
     return userView(user)
@@ -140,7 +137,7 @@ const meRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { co
       response: { 202: jsonResponse('A code is on its way', ChallengeSchema), ...problemResponses('unauthorized', ...BODY_ERRORS, 'invalid_destination', 'destination_blocked', 'cooldown', 'rate_limited') }
     }
   }, async (request, reply) => {
-    const user = await currentUser(request.user.sub)
+    const user = request.account
     const { kind, value } = normaliseIdentifier(request.body, config.DEFAULT_REGION)
     const challenge = await challengeIssuer.issue({
       purpose: 'verify_contact',
@@ -191,7 +188,7 @@ const meRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { co
       response: { 202: jsonResponse('A code is on its way', ChallengeSchema), ...problemResponses('unauthorized', ...BODY_ERRORS, 'conflict', 'cooldown', 'rate_limited') }
     }
   }, async (request, reply) => {
-    const user = await currentUser(request.user.sub)
+    const user = request.account
     const challenge = await contacts.startReauthentication(user, request.body?.channel, request.log.child({ component: 'delivery' }), request.ip)
     return reply.code(202).send(challengeView(challenge))
   })

@@ -124,6 +124,7 @@ const messages = {
     pattern: '^\\s*([a-zA-Z]{2,3}:)?d-[A-Za-z0-9]+\\s*(,\\s*([a-zA-Z]{2,3}:)?d-[A-Za-z0-9]+\\s*)*$'
   }),
   MAGIC_LINK_URL: optionalString('page that signs in from a link; code emails add MAGIC_LINK_URL#challengeId=…&code=…', { format: 'uri', pattern: '^https?://[^#]+$' }),
+  IDENTIFIER_UNDO_URL: optionalString('page that takes back an email or phone change; the notice to the replaced one adds IDENTIFIER_UNDO_URL#token=… (valid 7 days, once); unset = no link', { format: 'uri', pattern: '^https?://[^#]+$' }),
   SMS_ALLOW_MULTIPART: Type.Boolean({ default: false, description: 'accept SMS templates that need two segments or UCS-2 (refused at start-up otherwise)' }),
   WEBOTP_DOMAIN: optionalString('domain for the Web OTP line (@domain #code) of SMS texts')
 }

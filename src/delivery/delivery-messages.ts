@@ -69,7 +69,8 @@ export function noticeMessage (request: DeliverNoticeRequest, settings: MessageS
   // the renderer's `channel` is the identifier a notice is about (a masked email keeps its @), not its way out:
   // a phone added to an account is announced by email
   const about = notice.maskedIdentifier === undefined ? channel : notice.maskedIdentifier.includes('@') ? 'email' : 'sms'
-  const input = { ...notice, locale: request.locale, appName: settings.appName, channel: about }
+  const undoLink = request.undoLink ?? null
+  const input = { ...notice, locale: request.locale, appName: settings.appName, channel: about, undoLink }
   if (channel === 'email') return { to: request.to, ...renderNoticeEmail(input, settings.templates) }
   return { to: request.to, text: renderNoticeSms(input, settings.templates) }
 }

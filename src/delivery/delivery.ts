@@ -40,6 +40,8 @@ export interface DeliverCodeRequest {
 /** A notice to send now (src/delivery/notices.ts): like a code request, with what it says instead of a code. */
 export interface DeliverNoticeRequest extends Pick<DeliverCodeRequest, 'channel' | 'to' | 'locale' | 'logger' | 'attempt'> {
   notice: NoticeContent
+  /** identifier_changed: the link that takes the change back (sealed in the job, never logged) */
+  undoLink?: string
 }
 
 /** What one send needs to know, for a code or a notice; a notice has no code (''). */
@@ -163,7 +165,8 @@ export class Delivery {
   async deliverNotice (request: DeliverNoticeRequest): Promise<DeliveryResult> {
     this.assertEnabled(request.channel)
     const message = noticeMessage(request, this.#messages)
-    const send = { ...request, code: '', purpose: request.notice.kind }
+    const { undoLink: _secret, ...rest } = request
+    const send = { ...rest, code: '', purpose: request.notice.kind }
     const { email, sms } = this.#options
     if (request.channel === 'email') return this.#attempt(send, email as Route<EmailMessage>, message as EmailMessage)
     return this.#attempt(send, sms as Route<SmsMessage>, message as SmsMessage)

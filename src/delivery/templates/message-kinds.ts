@@ -14,7 +14,8 @@ export interface KindValues {
   code: { appName: string, code: string, minutes: number, link: string | null }
   /** link is null without MAGIC_LINK_URL: the message then says codes are paused */
   sign_in_link: { appName: string, minutes: number, link: string | null }
-  identifier_changed: { appName: string, channel: 'email' | 'sms', maskedIdentifier: string }
+  /** undoLink: valid `days`, once; null when the notice goes to an identifier that was not replaced */
+  identifier_changed: { appName: string, channel: 'email' | 'sms', maskedIdentifier: string, undoLink: string | null, days: number }
   login_throttled: { appName: string, minutes: number }
   authenticator_added: { appName: string, days: number }
 }
@@ -41,7 +42,7 @@ export interface CommonValues extends Branding {
 export const VARIABLES: Record<MessageKind, readonly string[]> = {
   code: ['appName', 'code', 'minutes', 'link'],
   sign_in_link: ['appName', 'minutes', 'link'],
-  identifier_changed: ['appName', 'channel', 'maskedIdentifier'],
+  identifier_changed: ['appName', 'channel', 'maskedIdentifier', 'undoLink', 'days'],
   login_throttled: ['appName', 'minutes'],
   authenticator_added: ['appName', 'days']
 }
@@ -65,14 +66,18 @@ export function sampleValues<Kind extends MessageKind> (kind: Kind, sample: Samp
       { appName, minutes: 1, link: null }
     ],
     identifier_changed: [
-      { appName, channel: 'email', maskedIdentifier: 'j***@example-company.com' },
-      { appName, channel: 'sms', maskedIdentifier: '+44*******0123' }
+      { appName, channel: 'email', maskedIdentifier: 'j***@example-company.com', undoLink: null, days: 7 },
+      { appName, channel: 'sms', maskedIdentifier: '+44*******0123', undoLink: null, days: 7 },
+      { appName, channel: 'email', maskedIdentifier: 'j***@example-company.com', undoLink: UNDO_LINK_SAMPLE, days: 7 }
     ],
     login_throttled: [{ appName, minutes: sample.throttleMinutes }, { appName, minutes: 1 }],
     authenticator_added: [{ appName, days: 7 }, { appName, days: 1 }]
   }
   return variants[kind] as Array<KindValues[Kind]>
 }
+
+// as long as the links IdentifierUndoLinks makes: a long page URL and a 43-character token
+const UNDO_LINK_SAMPLE = `https://accounts.example-company.com/account/undo-change#token=${'x'.repeat(43)}`
 
 export interface SampleSettings {
   appName: string

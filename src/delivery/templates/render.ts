@@ -94,6 +94,8 @@ export interface NoticeInput {
   channel?: 'email' | 'sms'
   /** identifier_changed: the new identifier, masked (maskDestination) */
   maskedIdentifier?: string
+  /** identifier_changed: the link that takes the change back, when the notice goes to the replaced identifier */
+  undoLink?: string | null
   /** login_throttled: until the next try is accepted */
   minutes?: number
   /** authenticator_added: how long the owner can remove it with a code to their email or phone */
@@ -112,7 +114,8 @@ function noticeValues (input: NoticeInput): NoticeValues {
     return { appName: input.appName, days: input.days }
   }
   if (input.channel === undefined || input.maskedIdentifier === undefined) throw new TypeError('an identifier_changed notice needs channel and maskedIdentifier')
-  return { appName: input.appName, channel: input.channel, maskedIdentifier: input.maskedIdentifier }
+  const { appName, channel, maskedIdentifier } = input
+  return { appName, channel, maskedIdentifier, undoLink: input.undoLink ?? null, days: input.days ?? 0 }
 }
 
 /**
