@@ -105,7 +105,7 @@ export class ContactService {
   }
 
   /**
-   * The identifier it replaced is told, a replaced email with a link that takes the change back; for an addition, the
+   * The identifier it replaced is told, with a link that takes the change back (by SMS too); for an addition, the
    * account's other one (there is nothing to restore). Never fails the change.
    */
   async #tell (before: User, kind: IdentifierKind, value: string, logger: DeliveryLogger): Promise<void> {
@@ -115,8 +115,7 @@ export class ContactService {
     const to = before[toKind]
     if (to === null) return
     try {
-      // an SMS notice has no room for a link (one segment): a replaced phone number is told without one
-      const undoLink = replaced === null || toKind !== 'email' ? null : await this.#options.undoLinks.make(before.id, kind, replaced)
+      const undoLink = replaced === null ? null : await this.#options.undoLinks.make(before.id, kind, replaced)
       await this.#options.notifier.notify({
         kind: 'identifier_changed',
         channel: channelOf(toKind),

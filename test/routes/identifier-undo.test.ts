@@ -1,7 +1,7 @@
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { buildTestApp } from '../helpers/build-app.ts'
-import { bearer, codeFromOutbox, login, newEmail, outboxOf } from '../helpers/login.ts'
+import { bearer, codeFromOutbox, login, newEmail, newPhone, outboxOf } from '../helpers/login.ts'
 import { manualClock } from '../helpers/totp.ts'
 
 const UNDO_URL = 'https://app.example/account/undo'
@@ -74,6 +74,28 @@ for (const stores of ['real', 'memory'] as const) {
     t.ok(events.some((event) => event.type === 'contact_changed' && event.reason === 'email_restored'), 'the undo is in the activity log')
   })
 }
+
+t.test('a replaced phone number gets the link by SMS, and following it restores the number', async (t) => {
+  const app = await undoApp(t)
+  const oldPhone = newPhone()
+  const newNumber = newPhone()
+  const session = await login(app, { phone: oldPhone })
+  const headers = bearer(session.accessToken)
+  const started = await app.inject({ method: 'POST', url: '/v1/me/contacts', headers, payload: { phone: newNumber } })
+  t.equal(started.statusCode, 202, started.body)
+  const code = await codeFromOutbox(app, newNumber)
+  const changed = await app.inject({ method: 'POST', url: '/v1/me/contacts/verify', headers, payload: { challengeId: started.json().challengeId, code } })
+  t.equal(changed.statusCode, 200, changed.body)
+  const messages = (await outboxOf(app, oldPhone)).json().messages as Array<{ code: string, text: string }>
+  const notice = messages.find((message) => message.text.includes('changed'))
+  t.ok(notice, 'the old number is told')
+  t.equal(notice?.code, '', 'with no code')
+  t.match(notice?.text, `${UNDO_URL}#token=`, 'the SMS carries the undo link')
+  const undone = await undo(app, tokenIn(notice?.text ?? ''))
+  t.equal(undone.statusCode, 204, undone.body)
+  t.equal((await app.users.findById(session.user.id))?.phone, oldPhone, 'the old number is back')
+  t.equal((await app.inject({ method: 'GET', url: '/v1/me', headers })).statusCode, 401, 'and the session ended')
+})
 
 for (const stores of ['real', 'memory'] as const) {
   t.test(`${stores} stores: the link is valid 7 days, and a token we never issued is refused the same way`, async (t) => {

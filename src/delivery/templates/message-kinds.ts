@@ -68,7 +68,8 @@ export function sampleValues<Kind extends MessageKind> (kind: Kind, sample: Samp
     identifier_changed: [
       { appName, channel: 'email', maskedIdentifier: 'j***@example-company.com', undoLink: null, days: 7 },
       { appName, channel: 'sms', maskedIdentifier: '+44*******0123', undoLink: null, days: 7 },
-      { appName, channel: 'email', maskedIdentifier: 'j***@example-company.com', undoLink: UNDO_LINK_SAMPLE, days: 7 }
+      { appName, channel: 'email', maskedIdentifier: 'j***@example-company.com', undoLink: UNDO_LINK_SAMPLE, days: 7 },
+      { appName, channel: 'sms', maskedIdentifier: '+44*******0123', undoLink: UNDO_LINK_SAMPLE, days: 7 }
     ],
     login_throttled: [{ appName, minutes: sample.throttleMinutes }, { appName, minutes: 1 }],
     authenticator_added: [{ appName, days: 7 }, { appName, days: 1 }]
