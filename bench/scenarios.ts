@@ -200,7 +200,7 @@ export const SCENARIOS: Scenario[] = [
     name: 'refresh',
     server: 'app',
     floor: 'floor-refresh',
-    note: 'limiter EVALSHA, one findOneAndUpdate (the compare-and-swap on _id, hash and liveness)',
+    note: 'limiter EVALSHA, one findOneAndUpdate (the compare-and-swap on _id, hash and liveness), then findOne of its user by _id (the status, issue #30 point 7)',
     // a chain whose answer never came is dead: the warm-up's last refreshes kill one set, timeouts a few more
     prepare: ({ pools, app, connections }) => pools.ensureChains(app, Math.ceil(2.5 * connections)),
     load: refreshLoad
@@ -210,7 +210,7 @@ export const SCENARIOS: Scenario[] = [
     name: 'me',
     server: 'app',
     floor: 'floor-me',
-    note: 'limiter EVALSHA, MGET of the revocation state, findOne of the user by _id; an EdDSA verify',
+    note: 'limiter EVALSHA, MGET of the revocation state beside findOne of the user by _id (read by authenticating, reused by the route); an EdDSA verify',
     prepare: ({ pools, app, connections }) => pools.ensureFreshLogins(app, connections),
     load: meLoad
   },

@@ -7,6 +7,7 @@ import type { AccessTokenPayload, ClientInfo } from '../src/auth/session-service
 import type { Caller } from '../src/auth/account-proof.ts'
 import { ACCESS_TOKEN_TYP, accessTokenSignOptions } from '../src/sessions/access-tokens.ts'
 import { unavailableIfStoreError } from '../src/stores/store-errors.ts'
+import type { User } from '../src/users/user-repository.ts'
 
 /** The claims of an access token, as this service signs them. */
 export interface AccessClaims extends Omit<AccessTokenPayload, 'auth_time' | 'jti'> {
@@ -31,9 +32,13 @@ declare module 'fastify' {
   interface FastifyInstance {
     /**
      * Hook for protected route contexts, run after the per-IP limiter (`preParsing`, as the limiter is a route's
-     * `onRequest`): a valid access token whose session was not ended, or 401.
+     * `onRequest`): a valid access token whose session was not ended and whose user is active, or 401.
      */
     authenticate: (request: FastifyRequest) => Promise<void>
+  }
+  interface FastifyRequest {
+    /** The active user of the access token, read by `app.authenticate`: routes behind it use it, never read again. */
+    account: User
   }
 }
 
@@ -52,7 +57,8 @@ export const callerOf = (claims: AccessClaims): Caller => ({
 /**
  * Access tokens: EdDSA JWTs with kid/iss/aud/sub/sid/exp; verification pins the algorithm, the issuer and
  * audience, and resolves the key by kid only from our own key set. Whether the session still counts comes from
- * the revocation state in Redis (SessionService.authenticate), not from a database read per request.
+ * the revocation state in Redis, and whether the user is still active from one read of the user by _id, made
+ * beside it (SessionService.authenticate): a status written straight to the database counts at once.
  */
 async function authPlugin (app: FastifyInstance, { config }: { config: Config }) {
   const { signingKeys, sessionService, now } = app
@@ -84,6 +90,7 @@ async function authPlugin (app: FastifyInstance, { config }: { config: Config })
     }
   })
 
+  app.decorateRequest('account', null as unknown as User)
   app.decorate('authenticate', async (request: FastifyRequest) => {
     try {
       await request.jwtVerify()
@@ -97,7 +104,7 @@ async function authPlugin (app: FastifyInstance, { config }: { config: Config })
       throw new AppError('unauthorized', { detail: 'A valid bearer access token is required.' })
     }
     // a store failure here is a 503, never a 401: clients must not throw good tokens away during an outage
-    await sessionService.authenticate(request.user, iat).catch((error: unknown) => {
+    request.account = await sessionService.authenticate(request.user, iat).catch((error: unknown) => {
       throw unavailableIfStoreError(error)
     })
   })

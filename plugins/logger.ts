@@ -6,7 +6,7 @@ import { storeErrorSummary } from '../src/stores/store-errors.ts'
  * Secrets and personal data are removed by configuration, so no call site has to remember.
  * Any property with one of these names, at the top level or one level down, is censored.
  */
-const SECRET_KEYS = ['code', 'codes', 'token', 'accessToken', 'refreshToken', 'mfaToken', 'secret', 'password', 'email', 'phone', 'destination', 'to', 'otpauthUri', 'qrCode', 'recoveryCodes', 'pepper', 'apiKey', 'apiSecret']
+const SECRET_KEYS = ['code', 'codes', 'token', 'accessToken', 'refreshToken', 'mfaToken', 'deviceToken', 'linkToken', 'secret', 'password', 'email', 'phone', 'destination', 'to', 'otpauthUri', 'qrCode', 'recoveryCodes', 'pepper', 'apiKey', 'apiSecret']
 
 export const REDACTED_PATHS = [
   'req.headers.authorization',

@@ -24,6 +24,7 @@ import type { AuditLog } from '../src/audit/audit-log.ts'
 import type { AdminUsers } from '../src/admin/admin-users.ts'
 import type { AccountErasure } from '../src/auth/account-erasure.ts'
 import type { AccountExport } from '../src/auth/account-export.ts'
+import type { IdentifierUndoLinks } from '../src/auth/identifier-undo-links.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -59,6 +60,8 @@ declare module 'fastify' {
     accounts: AccountService
     /** the user's own sign-in identifiers: step-up, adding or replacing one */
     contacts: ContactService
+    /** the links that let a replaced email or phone take the change back */
+    undoLinks: IdentifierUndoLinks
     /** binding and unbinding the user's authenticator app */
     authenticatorEnrolment: AuthenticatorEnrolment
     totp: TotpAuthenticator
@@ -100,6 +103,7 @@ async function servicesPlugin (app: FastifyInstance, { domain }: { domain: Domai
   app.decorate('loginService', domain.loginService)
   app.decorate('accounts', domain.accounts)
   app.decorate('contacts', domain.contacts)
+  app.decorate('undoLinks', domain.undoLinks)
   app.decorate('authenticatorEnrolment', domain.authenticatorEnrolment)
   app.decorate('totp', domain.totp)
   app.decorate('adminUsers', domain.adminUsers)

@@ -21,9 +21,23 @@ export interface SessionCookie {
   clear: (request: FastifyRequest, reply: FastifyReply) => void
 }
 
+/**
+ * The device token of a browser (src/auth/device-tokens.ts) with SESSION_COOKIE=on: an httpOnly cookie whose Path
+ * reaches only the code routes (/v1/auth/otp and below), so that the page's scripts never hold it. Native apps, and
+ * every client with SESSION_COOKIE=off, get and send it in bodies.
+ */
+export interface DeviceCookie {
+  /** A sign-in's answer: for a browser request its deviceToken goes into the cookie and leaves the body. */
+  handOver: <Answer extends { deviceToken?: string }>(request: FastifyRequest, reply: FastifyReply, answer: Answer) =>
+    Answer | Omit<Answer, 'deviceToken'>
+  /** The device token a code request presents: the body's, else the cookie's (a browser request only). */
+  presented: (request: FastifyRequest, bodyToken: string | undefined) => string | undefined
+}
+
 declare module 'fastify' {
   interface FastifyInstance {
     sessionCookie: SessionCookie
+    deviceCookie: DeviceCookie
   }
 }
 
@@ -31,6 +45,9 @@ const NAME = 'otp-gate-refresh'
 // one cookie per route that reads it (a browser sends a cookie to its Path and below): refresh, and logout with
 // logout/all; the sign-in routes and the rest of the API never receive the token
 const PATHS = ['/v1/auth/token/refresh', '/v1/auth/logout']
+const DEVICE_NAME = 'otp-gate-device'
+// the code request (and resend and verify) routes: the only ones that read it
+const DEVICE_PATH = '/v1/auth/otp'
 const LOOPBACK = new Set(['localhost', '127.0.0.1'])
 const SAME_SITE = { lax: 'lax', strict: 'strict', none: 'none' } as const
 
@@ -51,18 +68,35 @@ async function sessionCookiePlugin (app: FastifyInstance, { config }: { config: 
     const origin = request.headers.origin
     return origin !== undefined && (origin === ownOrigin(request) || browserOrigins.listed(origin))
   }
-  const attributes = (request: FastifyRequest) => {
+  const attributes = (request: FastifyRequest, name = NAME) => {
     const { protocol, hostname } = publicOrigin ?? { protocol: `${request.protocol}:`, hostname: request.hostname }
     const secure = config.SESSION_COOKIE_SAMESITE === 'none' || !(protocol === 'http:' && LOOPBACK.has(hostname))
     return {
-      name: secure ? `__Secure-${NAME}` : NAME,
+      name: secure ? `__Secure-${name}` : name,
       options: { httpOnly: true, secure, sameSite: SAME_SITE[config.SESSION_COOKIE_SAMESITE] }
     }
   }
-  const carried = (request: FastifyRequest): string | undefined => {
+  const carried = (request: FastifyRequest, name = NAME): string | undefined => {
     const header = request.headers.cookie
-    return header === undefined ? undefined : app.parseCookie(header)[attributes(request).name]
+    return header === undefined ? undefined : app.parseCookie(header)[attributes(request, name).name]
   }
+
+  // with SESSION_COOKIE=on, like the refresh token: a deployment that keeps refresh tokens in bodies (off) keeps
+  // device tokens there too
+  app.decorate('deviceCookie', {
+    handOver (request, reply, answer) {
+      if (!on || answer.deviceToken === undefined || !isBrowser(request)) return answer
+      const { deviceToken, ...rest } = answer
+      const { name, options } = attributes(request, DEVICE_NAME)
+      reply.setCookie(name, deviceToken, { ...options, path: DEVICE_PATH, maxAge: config.DEVICE_TOKEN_TTL_SECONDS })
+      return rest
+    },
+    presented (request, bodyToken) {
+      if (bodyToken !== undefined || !on) return bodyToken
+      // a form post from another site carries the cookie too: only the pages the API serves may use it
+      return isBrowser(request) ? carried(request, DEVICE_NAME) : undefined
+    }
+  } satisfies DeviceCookie)
 
   app.decorate('sessionCookie', {
     handOver (request, reply, answer) {

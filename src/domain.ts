@@ -1,6 +1,6 @@
 // The composition root: the whole domain, built once from config on the connections a process made. The API
 // (src/app.ts, which decorates the Fastify instance with it) and `npm run worker` (src/worker.ts) both call it.
-import { randomBytes } from 'node:crypto'
+import { createHmac, randomBytes } from 'node:crypto'
 import type { Cluster, Redis } from 'ioredis'
 import type { Connection } from 'mongoose'
 import { sendsInProcess, type Config } from './config.ts'
@@ -35,11 +35,13 @@ import { LoginService } from './auth/login-service.ts'
 import { AccountService } from './auth/account-service.ts'
 import { ContactService } from './auth/contact-service.ts'
 import { ReauthProofs, reauthProofKey } from './auth/reauth-proofs.ts'
+import { IdentifierUndoLinks, identifierUndoKey } from './auth/identifier-undo-links.ts'
 import { AccountProof } from './auth/account-proof.ts'
 import { AuthenticatorEnrolment } from './auth/authenticator-enrolment.ts'
 import { AdminUsers } from './admin/admin-users.ts'
 import { AccountErasure } from './auth/account-erasure.ts'
 import { AccountExport } from './auth/account-export.ts'
+import { DeviceTokens } from './auth/device-tokens.ts'
 
 /** how recent a sign-in or a step-up must be to change a sign-in identifier, and how long a step-up proof lives */
 const REAUTH_WINDOW_SECONDS = 300
@@ -174,15 +176,17 @@ export async function buildDomain (config: Config, deps: DomainDeps) {
   const refreshTokenKey = loadRefreshTokenKey(config)
   const sessionService = createSessionService(config, {
     sessions: documents.sessions,
+    users,
     revocations: keyed.revocations,
     signAccessToken: createAccessTokenSigner(config, signingKeys),
     refreshTokenKey,
     now,
     audit,
-    metrics,
-    appMetadataOf: async (userId) => (await users.findById(userId))?.appMetadata ?? null
+    metrics
   })
 
+  // without OTP_PEPPER (refused in production) one random key per process
+  const peppered = config.OTP_PEPPER ?? randomBytes(32).toString('base64url')
   // the account's owner hears that someone is guessing its authenticator codes, on its email (else its phone)
   const notifyTotpThrottled = async (userId: string) => {
     const user = await users.findById(userId)
@@ -205,7 +209,7 @@ export async function buildDomain (config: Config, deps: DomainDeps) {
       suspendAfter: config.SUSPEND_AFTER_FAILURES
     }),
     now,
-    subjectKey: config.OTP_PEPPER ?? randomBytes(32).toString('base64url'),
+    subjectKey: peppered,
     markEnrolled: (userId, enrolled) => users.setMfaEnrolled(userId, enrolled),
     onThrottled: (userId) => {
       notifyTotpThrottled(userId).catch((error: unknown) => logger.warn({ err: error }, 'could not queue a throttle notice'))
@@ -215,12 +219,25 @@ export async function buildDomain (config: Config, deps: DomainDeps) {
     store: keyed.mfaChallenges, ttlSeconds: MFA_TOKEN_TTL_SECONDS, now: () => now().getTime()
   })
 
+  const devices = new DeviceTokens({
+    key: createHmac('sha256', peppered).update('otp-gate device tokens v1').digest('base64url'),
+    ttlSeconds: config.DEVICE_TOKEN_TTL_SECONDS,
+    now
+  })
   const proofs = new ReauthProofs({ key: reauthProofKey(refreshTokenKey), ttlSeconds: REAUTH_WINDOW_SECONDS, now })
   const accountProof = new AccountProof({ proofs, totp, recentSignInSeconds: REAUTH_WINDOW_SECONDS, now })
   const erasure = new AccountErasure({
     users, sessions: documents.sessions, sessionService, totp, audit, notifier, outbox: keyed.outbox, accountProof
   })
   const flows = { otp, issuer: challengeIssuer, users, sessions: sessionService, now }
+  const undoLinks = new IdentifierUndoLinks({
+    store: keyed.identifierUndos,
+    users,
+    sessions: sessionService,
+    baseUrl: config.IDENTIFIER_UNDO_URL,
+    key: identifierUndoKey(refreshTokenKey),
+    now
+  })
   return {
     stores: { ...keyed, ...documents },
     otp,
@@ -232,9 +249,12 @@ export async function buildDomain (config: Config, deps: DomainDeps) {
     challengeIssuer,
     signingKeys,
     sessionService,
-    loginService: new LoginService({ ...flows, totp, mfa, signup: config.SIGNUP, mfaPolicy: config.MFA, audit }),
+    loginService: new LoginService({
+      ...flows, totp, mfa, devices, signup: config.SIGNUP, mfaPolicy: config.MFA, audit
+    }),
     accounts: new AccountService({ users, sessions: sessionService }),
-    contacts: new ContactService({ ...flows, notifier, proofs, accountProof }),
+    contacts: new ContactService({ ...flows, notifier, proofs, accountProof, undoLinks }),
+    undoLinks,
     authenticatorEnrolment: new AuthenticatorEnrolment({ totp, accountProof, notifier }),
     erasure,
     accountExport: new AccountExport({ sessions: documents.sessions, totp, audit, now }),
@@ -243,6 +263,7 @@ export async function buildDomain (config: Config, deps: DomainDeps) {
     }),
     totp,
     mfa,
+    devices,
     audit,
     now,
     /** writes the last security events, lets the jobs in flight finish (the rest stay queued), stops the timers */

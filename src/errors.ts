@@ -7,6 +7,7 @@ export const ERRORS = {
   bad_request: { status: 400, title: 'Bad request' },
   invalid_code: { status: 400, title: 'The code is not correct' },
   challenge_expired: { status: 410, title: 'The challenge has expired or does not exist' },
+  undo_link_invalid: { status: 410, title: 'The link is unknown, has expired or was already used' },
   unauthorized: { status: 401, title: 'Authentication required' },
   token_reused: { status: 401, title: 'Refresh token reused; the session was revoked' },
   forbidden: { status: 403, title: 'Forbidden' },

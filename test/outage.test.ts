@@ -5,7 +5,7 @@ import { loggerOptions } from '../plugins/logger.ts'
 import type { FastifyInstance } from 'fastify'
 import { buildTestApp, testConfig } from './helpers/build-app.ts'
 import { freePort, startDisposableMongo, startDisposableRedis } from './helpers/disposable-server.ts'
-import { codeFromOutbox, login, newEmail, startLogin } from './helpers/login.ts'
+import { bearer, codeFromOutbox, login, newEmail, startLogin } from './helpers/login.ts'
 import { eventually } from './helpers/eventually.ts'
 
 interface Timed { statusCode: number, body: string, headers: Record<string, unknown>, ms: number }
@@ -53,12 +53,18 @@ t.test('MongoDB stopped: verify and refresh fail closed with 503, and the challe
   t.teardown(async () => { await mongo.stop(); mongo.remove() })
   const app = await buildTestApp(t, { loadShedding: false, outbox: true, env: { MONGODB_URL: mongo.url } })
   const session = await login(app, { email: newEmail() })
+  const ended = await login(app, { email: newEmail() })
+  t.equal((await app.inject({ method: 'POST', url: '/v1/auth/logout', headers: bearer(ended.accessToken) })).statusCode, 204)
   const email = newEmail()
   const started = await startLogin(app, { email })
   const code = await codeFromOutbox(app, email)
   const verify = { method: 'POST' as const, url: '/v1/auth/otp/verify', payload: { challengeId: started.json().challengeId, code } }
 
   await mongo.stop()
+  // the user's status is read beside the revocation state: a live token waits for it, an ended one does not
+  failsClosed(t, await timed(app, { method: 'GET', url: '/v1/me', headers: bearer(session.accessToken) }), 'an authenticated request')
+  const refused = await app.inject({ method: 'GET', url: '/v1/me', headers: bearer(ended.accessToken) })
+  t.equal(refused.statusCode, 401, 'the token of an ended session is still refused: Redis alone decides that')
   failsClosed(t, await timed(app, verify), 'verify with the right code')
   failsClosed(t, await timed(app, { method: 'POST', url: '/v1/auth/token/refresh', payload: { refreshToken: session.refreshToken } }), 'refresh')
   failsClosed(t, await timed(app, { method: 'POST', url: '/v1/auth/otp', payload: { email: newEmail() } }), 'start')

@@ -58,6 +58,23 @@ async function answerOf<Data> (call: () => Promise<Answer<Data>>): Promise<{ dat
 }
 
 /** A client of one otp-gate API: sign-in with one-time codes, the signed-in user, and refresh done once. */
+/**
+ * The named values of a link's fragment (`url`, else the page's own URL, which then leaves the address bar and
+ * history); null unless every one is there.
+ */
+function takeFragment (url: string | undefined, names: string[]): Record<string, string> | null {
+  const page = globalThis as {
+    location?: { href: string }, history?: { replaceState: (data: null, unused: string, url: string) => void }
+  }
+  const href = url ?? page.location?.href
+  if (href === undefined) return null
+  const fragment = new URLSearchParams(new URL(href).hash.slice(1))
+  const values = Object.fromEntries(names.map((name) => [name, fragment.get(name) ?? '']))
+  if (names.some((name) => values[name] === '')) return null
+  if (url === undefined) page.history?.replaceState(null, '', href.split('#')[0]!)
+  return values
+}
+
 export function createClient (options: ClientOptions) {
   const key = options.storageKey ?? `otp-gate:${options.baseUrl}`
   const cookie = options.session === 'cookie'
@@ -116,17 +133,21 @@ export function createClient (options: ClientOptions) {
      * Null when the URL carries no link. The link works once, like the code.
      */
     verifyFromUrl: async (url?: string): Promise<SignInResult | null> => {
-      const page = globalThis as {
-        location?: { href: string }, history?: { replaceState: (data: null, unused: string, url: string) => void }
-      }
-      const href = url ?? page.location?.href
-      if (href === undefined) return null
-      const fragment = new URLSearchParams(new URL(href).hash.slice(1))
-      const challengeId = fragment.get('challengeId')
-      const code = fragment.get('code')
-      if (!challengeId || !code) return null
-      if (url === undefined) page.history?.replaceState(null, '', href.split('#')[0]!)
-      return auth.verifyOtp(challengeId, code)
+      const fragment = takeFragment(url, ['challengeId', 'code'])
+      return fragment === null ? null : auth.verifyOtp(fragment.challengeId!, fragment.code!)
+    },
+    /**
+     * Takes back an email or phone change from the link its notice carried, `IDENTIFIER_UNDO_URL#token=…` (the
+     * page's own URL by default, then taken out of the address bar): the old identifier is back and every session
+     * of the account ended, this one's too. True when done; null when the URL carries no token. Throws
+     * OtpGateError `undo_link_invalid` (unknown, expired or used) or `conflict` (another account holds it now).
+     */
+    undoIdentifierChangeFromUrl: async (url?: string): Promise<true | null> => {
+      const fragment = takeFragment(url, ['token'])
+      if (fragment === null) return null
+      await answerOf(() => api.POST('/v1/auth/identifier/undo', { body: { token: fragment.token! } }))
+      if (await session.tokens() !== null) await session.signOut('session_ended')
+      return true
     },
     /** Completes a sign-in with a code of the authenticator app or a recovery code. */
     verifyMfa: async (mfaToken: string, code: string): Promise<User> =>

@@ -87,7 +87,7 @@ export interface paths {
         put?: never;
         /**
          * Send a one-time code to an email address or phone number
-         * @description Answers 202 once the code is queued for delivery, with the same shape, status and timing whether or not an account exists. The code is never in the response. Delivery happens after the answer: a code that never arrives is asked for again with POST /v1/auth/otp/resend once `resendAfter` has passed.
+         * @description Answers 202 once the code is queued for delivery, with the same shape, status and timing whether or not an account exists. The code is never in the response. Delivery happens after the answer: a code that never arrives is asked for again with POST /v1/auth/otp/resend once `resendAfter` has passed. A device that signed in with this email or phone before sends its `deviceToken` (browsers: the httpOnly device cookie, sent by itself): its requests use the owner's own cooldown, quotas and wrong-code throttle, which anonymous requests cannot spend. While the destination's codes are suspended (too many wrong ones today) the message carries a sign-in link instead (`method: link`).
          */
         post: operations["startOtp"];
         delete?: never;
@@ -127,9 +127,29 @@ export interface paths {
         put?: never;
         /**
          * Exchange a code for a session
-         * @description Signs the user up on first login when SIGNUP=open. A user with an authenticator app (and MFA=required_when_enrolled) gets `{ mfaRequired, mfaToken }` instead of tokens, to complete with POST /v1/auth/mfa/verify.
+         * @description Signs the user up on first login when SIGNUP=open. A user with an authenticator app (and MFA=required_when_enrolled) gets `{ mfaRequired, mfaToken }` instead of tokens, to complete with POST /v1/auth/mfa/verify. A sign-in answers a `deviceToken` for this device (browsers: an httpOnly cookie instead). While the destination's codes are suspended (too many wrong ones today, `Retry-After` says until when) every code is refused with 403 `login_suspended`, unchecked: ask for a new one, which comes as a sign-in link.
          */
         post: operations["verifyOtp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/link/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Exchange a sign-in link for a session
+         * @description The link a code request sends instead of a code while the destination's codes are suspended: MAGIC_LINK_URL#token=…. The page reads `token` from the fragment and posts it here. Single use, valid as long as a code; a wait or suspension of the destination's codes does not apply, and it ends the run of wrong codes (not the day's count). Answers as POST /v1/auth/otp/verify does; a wrong, used or expired token is 410 `challenge_expired`.
+         */
+        post: operations["verifyLink"];
         delete?: never;
         options?: never;
         head?: never;
@@ -150,6 +170,26 @@ export interface paths {
          * @description Each refresh token works once. Presenting one that was already rotated, however long ago, ends the whole session (401 token_reused), except within REFRESH_REUSE_GRACE_SECONDS (10 s) of its rotation: parallel refreshes of one token (two tabs) all get the same new pair. With SESSION_COOKIE=on a browser leaves `refreshToken` out and sends the httpOnly cookie, from an allowed Origin (403 origin_not_allowed otherwise), and gets the new one in the cookie.
          */
         post: operations["refreshToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/identifier/undo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Take back an email or phone change, from the link the replaced one was sent
+         * @description After an email or phone replaced another, the replaced one gets a notice with a link, `IDENTIFIER_UNDO_URL#token=…`, valid 7 days and once. The page posts the token here: the old identifier is given back and every session of the account ends (sign in again with it). No token comes back. An unknown, expired or used token: 410 `undo_link_invalid`, the same for all three. When another account holds the old identifier by now: 409 `conflict`, the sessions stay ended and the link stays valid for what is left of its 7 days.
+         */
+        post: operations["undoIdentifierChange"];
         delete?: never;
         options?: never;
         head?: never;
@@ -468,7 +508,7 @@ export interface paths {
         put?: never;
         /**
          * Log in with an email or phone and a code of the authenticator app
-         * @description Only when the server sets TOTP_PRIMARY_LOGIN=true (404 otherwise): the code is the only factor. For users who added an authenticator app; everyone else gets the answer of a wrong code (400 invalid_code), counted the same way. The access token's amr is `["totp"]`.
+         * @description Only when the server sets TOTP_PRIMARY_LOGIN=true (404 otherwise): the code is the only factor. For users who added an authenticator app; everyone else gets the answer of a wrong code (400 invalid_code), counted the same way. Wrong codes here are throttled apart from the app as a second factor, so guessing here never refuses the app after an email or SMS code. The access token's amr is `["totp"]`.
          */
         post: operations["loginWithTotp"];
         delete?: never;
@@ -660,7 +700,7 @@ export interface components {
              * @example validation_failed
              * @enum {string}
              */
-            code: "validation_failed" | "bad_request" | "invalid_code" | "challenge_expired" | "unauthorized" | "token_reused" | "forbidden" | "login_suspended" | "destination_blocked" | "reauthentication_required" | "origin_not_allowed" | "not_found" | "method_not_allowed" | "conflict" | "payload_too_large" | "uri_too_long" | "unsupported_media_type" | "invalid_destination" | "too_many_attempts" | "cooldown" | "rate_limited" | "internal_error" | "delivery_failed" | "service_unavailable";
+            code: "validation_failed" | "bad_request" | "invalid_code" | "challenge_expired" | "undo_link_invalid" | "unauthorized" | "token_reused" | "forbidden" | "login_suspended" | "destination_blocked" | "reauthentication_required" | "origin_not_allowed" | "not_found" | "method_not_allowed" | "conflict" | "payload_too_large" | "uri_too_long" | "unsupported_media_type" | "invalid_destination" | "too_many_attempts" | "cooldown" | "rate_limited" | "internal_error" | "delivery_failed" | "service_unavailable";
             /** @description failing fields, for validation_failed */
             errors?: components["schemas"]["FieldError"][];
             /** @description for invalid_code */
@@ -1019,6 +1059,11 @@ export interface operations {
                      * @example fr-CA
                      */
                     locale?: string;
+                    /**
+                     * @description this device's token for the email or phone it signed in with: send it back as `deviceToken` with POST /v1/auth/otp, so that its code requests use the owner's own budget, which anonymous requests cannot spend. Browsers (an allowed Origin) get it in an httpOnly cookie instead. Secret: store it like a refresh token, never log it
+                     * @example d1.1795428300.q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA
+                     */
+                    deviceToken?: string;
                 } | {
                     /**
                      * @description phone number, E.164 or national format of DEFAULT_REGION
@@ -1036,6 +1081,11 @@ export interface operations {
                      * @example fr-CA
                      */
                     locale?: string;
+                    /**
+                     * @description this device's token for the email or phone it signed in with: send it back as `deviceToken` with POST /v1/auth/otp, so that its code requests use the owner's own budget, which anonymous requests cannot spend. Browsers (an allowed Origin) get it in an httpOnly cookie instead. Secret: store it like a refresh token, never log it
+                     * @example d1.1795428300.q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA
+                     */
+                    deviceToken?: string;
                 };
             };
         };
@@ -1052,7 +1102,8 @@ export interface operations {
                      *       "channel": "email",
                      *       "expiresAt": "2026-11-23T10:05:00.000Z",
                      *       "resendAfter": "2026-11-23T10:00:30.000Z",
-                     *       "destination": "j***@example.org"
+                     *       "destination": "j***@example.org",
+                     *       "method": "code"
                      *     }
                      */
                     "application/json": {
@@ -1078,6 +1129,8 @@ export interface operations {
                          * @example +1******0123
                          */
                         destination: string;
+                        /** @description `code`: the message carries a code to type. `link`: too many wrong codes were entered for this destination today, so its codes are suspended and the message carries a single-use sign-in link instead (MAGIC_LINK_URL#token=…, for POST /v1/auth/link/verify); the same for every address, with or without an account */
+                        method: "code" | "link";
                     };
                 };
             };
@@ -1287,7 +1340,8 @@ export interface operations {
                      *       "channel": "email",
                      *       "expiresAt": "2026-11-23T10:05:00.000Z",
                      *       "resendAfter": "2026-11-23T10:00:30.000Z",
-                     *       "destination": "j***@example.org"
+                     *       "destination": "j***@example.org",
+                     *       "method": "code"
                      *     }
                      */
                     "application/json": {
@@ -1313,6 +1367,8 @@ export interface operations {
                          * @example +1******0123
                          */
                         destination: string;
+                        /** @description `code`: the message carries a code to type. `link`: too many wrong codes were entered for this destination today, so its codes are suspended and the message carries a single-use sign-in link instead (MAGIC_LINK_URL#token=…, for POST /v1/auth/link/verify); the same for every address, with or without an account */
+                        method: "code" | "link";
                     };
                 };
             };
@@ -1630,6 +1686,11 @@ export interface operations {
                              */
                             updatedAt: string;
                         };
+                        /**
+                         * @description this device's token for the email or phone it signed in with: send it back as `deviceToken` with POST /v1/auth/otp, so that its code requests use the owner's own budget, which anonymous requests cannot spend. Browsers (an allowed Origin) get it in an httpOnly cookie instead. Secret: store it like a refresh token, never log it
+                         * @example d1.1795428300.q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA
+                         */
+                        deviceToken?: string;
                     } | {
                         /** @enum {boolean} */
                         mfaRequired: true;
@@ -1640,7 +1701,318 @@ export interface operations {
                          * @example 300
                          */
                         expiresIn: number;
-                        /** @description what the code may be: a code of the authenticator app, or a recovery code */
+                        /** @description what the code may be now: a code of the authenticator app, or a recovery code; only `recovery` while the app's codes are suspended after too many wrong ones */
+                        methods: ("totp" | "recovery")[];
+                    };
+                };
+            };
+            /**
+             * @description - `validation_failed`: Request validation failed
+             *     - `bad_request`: Bad request
+             *     - `invalid_code`: The code is not correct
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/validation_failed",
+                     *       "title": "Request validation failed",
+                     *       "status": 400,
+                     *       "detail": "One or more fields are invalid.",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "body.email",
+                     *           "message": "must NOT have fewer than 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `login_suspended`: Sign-in with codes is suspended after too many wrong codes */
+            403: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/login_suspended",
+                     *       "title": "Sign-in with codes is suspended after too many wrong codes",
+                     *       "status": 403,
+                     *       "detail": "Sign-in with codes is suspended after too many wrong codes",
+                     *       "code": "login_suspended"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `challenge_expired`: The challenge has expired or does not exist */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/challenge_expired",
+                     *       "title": "The challenge has expired or does not exist",
+                     *       "status": 410,
+                     *       "detail": "The challenge has expired or does not exist",
+                     *       "code": "challenge_expired"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `payload_too_large`: Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/payload_too_large",
+                     *       "title": "Request body too large",
+                     *       "status": 413,
+                     *       "detail": "Request body too large",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `unsupported_media_type`: Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/unsupported_media_type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported media type",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description - `too_many_attempts`: Too many wrong codes; start again
+             *     - `rate_limited`: Too many requests
+             */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    /** @description size of the budget that ran out (IETF RateLimit fields, draft) */
+                    "ratelimit-limit"?: number;
+                    /** @description what is left of it: 0 */
+                    "ratelimit-remaining"?: number;
+                    /** @description seconds until it refills */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/too_many_attempts",
+                     *       "title": "Too many wrong codes; start again",
+                     *       "status": 429,
+                     *       "detail": "Too many wrong codes; start again",
+                     *       "code": "too_many_attempts"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `internal_error`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/internal_error",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `service_unavailable`: Service temporarily unavailable */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/service_unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    verifyLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "token": "3f2a.Xk3v9Qm1aZ0b7Yc2Ld5eFw.q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description the `token` of the sign-in link's fragment (MAGIC_LINK_URL#token=…); single use
+                     * @example 3f2a.Xk3v9Qm1aZ0b7Yc2Ld5eFw.q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA
+                     */
+                    token: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Signed in: a token pair and the user; or, for a user with an authenticator app, the second-factor challenge */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "accessToken": "eyJhbGciOiJFZERTQSIsImtpZCI6ImsxIn0.eyJzdWIiOiI2NjVmIn0.c2ln",
+                     *       "refreshToken": "665f1c2e9b1e8a0012ab34cd.q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA",
+                     *       "tokenType": "Bearer",
+                     *       "expiresIn": 900,
+                     *       "user": {
+                     *         "id": "665f1c2b9d3e4a0012345678",
+                     *         "email": "jane@example.org",
+                     *         "phone": null,
+                     *         "emailVerifiedAt": "2026-11-23T10:00:00.000Z",
+                     *         "phoneVerifiedAt": null,
+                     *         "name": "Jane",
+                     *         "locale": "en",
+                     *         "status": "active",
+                     *         "lastLoginAt": "2026-11-23T10:00:00.000Z",
+                     *         "appMetadata": {
+                     *           "role": "editor"
+                     *         },
+                     *         "userMetadata": {
+                     *           "theme": "dark"
+                     *         },
+                     *         "createdAt": "2026-11-01T09:00:00.000Z",
+                     *         "updatedAt": "2026-11-23T10:00:00.000Z"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description EdDSA JWT; send as `Authorization: Bearer` */
+                        accessToken: string;
+                        /** @description opaque, single use: every refresh returns a new one. Absent for a browser request with SESSION_COOKIE=on: the token is in the httpOnly cookie then */
+                        refreshToken?: string;
+                        /** @enum {string} */
+                        tokenType: "Bearer";
+                        /**
+                         * @description access token lifetime in seconds
+                         * @example 900
+                         */
+                        expiresIn: number;
+                        /**
+                         * @example {
+                         *       "id": "665f1c2b9d3e4a0012345678",
+                         *       "email": "jane@example.org",
+                         *       "phone": null,
+                         *       "emailVerifiedAt": "2026-11-23T10:00:00.000Z",
+                         *       "phoneVerifiedAt": null,
+                         *       "name": "Jane",
+                         *       "locale": "en",
+                         *       "status": "active",
+                         *       "lastLoginAt": "2026-11-23T10:00:00.000Z",
+                         *       "appMetadata": {
+                         *         "role": "editor"
+                         *       },
+                         *       "userMetadata": {
+                         *         "theme": "dark"
+                         *       },
+                         *       "createdAt": "2026-11-01T09:00:00.000Z",
+                         *       "updatedAt": "2026-11-23T10:00:00.000Z"
+                         *     }
+                         */
+                        user: {
+                            /** @example 665f1c2b9d3e4a0012345678 */
+                            id: string;
+                            email: string | null;
+                            phone: string | null;
+                            emailVerifiedAt: string | null;
+                            phoneVerifiedAt: string | null;
+                            name: string | null;
+                            locale: string | null;
+                            status: "active" | "disabled";
+                            lastLoginAt: string | null;
+                            /** @description written by administrators only; the `app_metadata` claim of access tokens from the next refresh on; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                            appMetadata: {
+                                [key: string]: unknown;
+                            };
+                            /** @description written by the user (PATCH /v1/me) and administrators; never in a token; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                            userMetadata: {
+                                [key: string]: unknown;
+                            };
+                            /**
+                             * Format: date-time
+                             * @description sign-up time
+                             */
+                            createdAt: string;
+                            /**
+                             * Format: date-time
+                             * @description last change
+                             */
+                            updatedAt: string;
+                        };
+                        /**
+                         * @description this device's token for the email or phone it signed in with: send it back as `deviceToken` with POST /v1/auth/otp, so that its code requests use the owner's own budget, which anonymous requests cannot spend. Browsers (an allowed Origin) get it in an httpOnly cookie instead. Secret: store it like a refresh token, never log it
+                         * @example d1.1795428300.q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA
+                         */
+                        deviceToken?: string;
+                    } | {
+                        /** @enum {boolean} */
+                        mfaRequired: true;
+                        /** @description opaque and single use: send it with a code to POST /v1/auth/mfa/verify */
+                        mfaToken: string;
+                        /**
+                         * @description seconds the mfaToken stays valid
+                         * @example 300
+                         */
+                        expiresIn: number;
+                        /** @description what the code may be now: a code of the authenticator app, or a recovery code; only `recovery` while the app's codes are suspended after too many wrong ones */
                         methods: ("totp" | "recovery")[];
                     };
                 };
@@ -1727,10 +2099,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /**
-             * @description - `too_many_attempts`: Too many wrong codes; start again
-             *     - `rate_limited`: Too many requests
-             */
+            /** @description - `rate_limited`: Too many requests */
             429: {
                 headers: {
                     /** @description seconds to wait before trying again, when known */
@@ -1746,11 +2115,11 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "https://otp-gate.dev/problems/too_many_attempts",
-                     *       "title": "Too many wrong codes; start again",
+                     *       "type": "https://otp-gate.dev/problems/rate_limited",
+                     *       "title": "Too many requests",
                      *       "status": 429,
-                     *       "detail": "Too many wrong codes; start again",
-                     *       "code": "too_many_attempts"
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limited"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -1909,6 +2278,199 @@ export interface operations {
                      *       "status": 403,
                      *       "detail": "This Origin may not use the session cookie",
                      *       "code": "origin_not_allowed"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `payload_too_large`: Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/payload_too_large",
+                     *       "title": "Request body too large",
+                     *       "status": 413,
+                     *       "detail": "Request body too large",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `unsupported_media_type`: Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/unsupported_media_type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported media type",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    /** @description size of the budget that ran out (IETF RateLimit fields, draft) */
+                    "ratelimit-limit"?: number;
+                    /** @description what is left of it: 0 */
+                    "ratelimit-remaining"?: number;
+                    /** @description seconds until it refills */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/rate_limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `internal_error`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/internal_error",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `service_unavailable`: Service temporarily unavailable */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/service_unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    undoIdentifierChange: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "token": "q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description the `token` of the link's fragment */
+                    token: string;
+                };
+            };
+        };
+        responses: {
+            /** @description the old identifier is back and every session ended */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /**
+             * @description - `validation_failed`: Request validation failed
+             *     - `bad_request`: Bad request
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/validation_failed",
+                     *       "title": "Request validation failed",
+                     *       "status": 400,
+                     *       "detail": "One or more fields are invalid.",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "body.email",
+                     *           "message": "must NOT have fewer than 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `conflict`: Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/conflict",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "Conflict",
+                     *       "code": "conflict"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `undo_link_invalid`: The link is unknown, has expired or was already used */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/undo_link_invalid",
+                     *       "title": "The link is unknown, has expired or was already used",
+                     *       "status": 410,
+                     *       "detail": "The link is unknown, has expired or was already used",
+                     *       "code": "undo_link_invalid"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -3329,7 +3891,8 @@ export interface operations {
                      *       "channel": "email",
                      *       "expiresAt": "2026-11-23T10:05:00.000Z",
                      *       "resendAfter": "2026-11-23T10:00:30.000Z",
-                     *       "destination": "j***@example.org"
+                     *       "destination": "j***@example.org",
+                     *       "method": "code"
                      *     }
                      */
                     "application/json": {
@@ -3355,6 +3918,8 @@ export interface operations {
                          * @example +1******0123
                          */
                         destination: string;
+                        /** @description `code`: the message carries a code to type. `link`: too many wrong codes were entered for this destination today, so its codes are suspended and the message carries a single-use sign-in link instead (MAGIC_LINK_URL#token=…, for POST /v1/auth/link/verify); the same for every address, with or without an account */
+                        method: "code" | "link";
                     };
                 };
             };
@@ -3880,7 +4445,8 @@ export interface operations {
                      *       "channel": "email",
                      *       "expiresAt": "2026-11-23T10:05:00.000Z",
                      *       "resendAfter": "2026-11-23T10:00:30.000Z",
-                     *       "destination": "j***@example.org"
+                     *       "destination": "j***@example.org",
+                     *       "method": "code"
                      *     }
                      */
                     "application/json": {
@@ -3906,6 +4472,8 @@ export interface operations {
                          * @example +1******0123
                          */
                         destination: string;
+                        /** @description `code`: the message carries a code to type. `link`: too many wrong codes were entered for this destination today, so its codes are suspended and the message carries a single-use sign-in link instead (MAGIC_LINK_URL#token=…, for POST /v1/auth/link/verify); the same for every address, with or without an account */
+                        method: "code" | "link";
                     };
                 };
             };
@@ -5820,6 +6388,11 @@ export interface operations {
                              */
                             updatedAt: string;
                         };
+                        /**
+                         * @description this device's token for the email or phone it signed in with: send it back as `deviceToken` with POST /v1/auth/otp, so that its code requests use the owner's own budget, which anonymous requests cannot spend. Browsers (an allowed Origin) get it in an httpOnly cookie instead. Secret: store it like a refresh token, never log it
+                         * @example d1.1795428300.q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA
+                         */
+                        deviceToken?: string;
                     };
                 };
             };
@@ -6109,6 +6682,11 @@ export interface operations {
                              */
                             updatedAt: string;
                         };
+                        /**
+                         * @description this device's token for the email or phone it signed in with: send it back as `deviceToken` with POST /v1/auth/otp, so that its code requests use the owner's own budget, which anonymous requests cannot spend. Browsers (an allowed Origin) get it in an httpOnly cookie instead. Secret: store it like a refresh token, never log it
+                         * @example d1.1795428300.q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA
+                         */
+                        deviceToken?: string;
                     };
                 };
             };
@@ -6135,6 +6713,26 @@ export interface operations {
                      *           "message": "must NOT have fewer than 3 characters"
                      *         }
                      *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `login_suspended`: Sign-in with codes is suspended after too many wrong codes */
+            403: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/login_suspended",
+                     *       "title": "Sign-in with codes is suspended after too many wrong codes",
+                     *       "status": 403,
+                     *       "detail": "Sign-in with codes is suspended after too many wrong codes",
+                     *       "code": "login_suspended"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -8391,7 +8989,7 @@ export interface operations {
     previewDevTemplate: {
         parameters: {
             query: {
-                kind: "code" | "identifier_changed" | "login_throttled" | "authenticator_added" | "account_deleted" | "authenticator_removed";
+                kind: "code" | "sign_in_link" | "identifier_changed" | "login_throttled" | "authenticator_added" | "account_deleted" | "authenticator_removed";
                 /** @description identifier_changed: which identifier changed */
                 changed: "email" | "sms";
             };

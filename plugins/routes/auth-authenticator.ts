@@ -14,7 +14,7 @@ const tags = ['totp']
 
 /** Public logins with an authenticator app: as the second factor after an email/SMS code, or on its own. */
 const totpLoginRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {
-  const { loginService, sessionCookie } = app
+  const { loginService, sessionCookie, deviceCookie } = app
   const { verifyLimit } = routeLimits(config)
 
   app.post('/mfa/verify', {
@@ -35,7 +35,8 @@ const totpLoginRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (ap
     const { user, ...pair } = await loginService.completeSecondFactor(
       request.body.mfaToken, request.body.code, clientInfo(request)
     )
-    return sessionCookie.handOver(request, reply, { ...pair, user: userView(user) })
+    const answer = sessionCookie.handOver(request, reply, { ...pair, user: userView(user) })
+    return deviceCookie.handOver(request, reply, answer)
   })
 
   app.post('/totp', {
@@ -44,11 +45,11 @@ const totpLoginRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (ap
     schema: {
       operationId: 'loginWithTotp',
       summary: 'Log in with an email or phone and a code of the authenticator app',
-      description: 'Only when the server sets TOTP_PRIMARY_LOGIN=true (404 otherwise): the code is the only factor. For users who added an authenticator app; everyone else gets the answer of a wrong code (400 invalid_code), counted the same way. The access token\'s amr is `["totp"]`.',
+      description: 'Only when the server sets TOTP_PRIMARY_LOGIN=true (404 otherwise): the code is the only factor. For users who added an authenticator app; everyone else gets the answer of a wrong code (400 invalid_code), counted the same way. Wrong codes here are throttled apart from the app as a second factor, so guessing here never refuses the app after an email or SMS code. The access token\'s amr is `["totp"]`.',
       tags,
       security: [],
       body: contactBodySchema({ code: TotpCodeSchema }, [{ email: 'jane@example.org', code: '492039' }]),
-      response: { 200: jsonResponse('Signed in: a token pair and the user', LoginSchema), ...problemResponses(...BODY_ERRORS, 'invalid_code', 'rate_limited') }
+      response: { 200: jsonResponse('Signed in: a token pair and the user', LoginSchema), ...problemResponses(...BODY_ERRORS, 'invalid_code', 'login_suspended', 'rate_limited') }
     }
   }, async (request, reply) => {
     const identifier = normaliseIdentifier(request.body, config.DEFAULT_REGION)

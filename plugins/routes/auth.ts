@@ -1,14 +1,15 @@
 import { Type } from 'typebox'
-import type { FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from '../../src/config.ts'
 import { normaliseIdentifier } from '../../src/users/identifiers.ts'
 import { AppError } from '../../src/errors.ts'
 import { contactBodySchema, LocaleSchema } from '../schemas/identifiers.ts'
-import { ChallengeIdSchema, ChallengeSchema, VerifyBodySchema, challengeView } from '../schemas/challenge.ts'
+import { ChallengeIdSchema, ChallengeSchema, LinkTokenSchema, VerifyBodySchema, challengeView } from '../schemas/challenge.ts'
 import { RefreshTokenSchema, TokenPairSchema } from '../schemas/tokens.ts'
-import { LoginOrMfaChallengeSchema } from '../schemas/login.ts'
+import { DeviceTokenSchema, LoginOrMfaChallengeSchema } from '../schemas/login.ts'
 import { userView } from '../schemas/user.ts'
+import type { MfaChallengeView, SignedIn } from '../../src/auth/login-service.ts'
 import { clientInfo } from '../auth.ts'
 import { routeLimits } from '../rate-limit.ts'
 import { BODY_ERRORS, PARSE_ERRORS, jsonResponse, problemResponses } from '../schemas/responses.ts'
@@ -18,14 +19,21 @@ const SEND_ERRORS = ['invalid_destination', 'destination_blocked', 'cooldown', '
 
 const StartBodySchema = contactBodySchema({
   purpose: Type.Optional(Type.Literal('login', { description: 'what the code is for; `login`, the only purpose, when left out' })),
-  locale: Type.Optional(LocaleSchema)
-}, [{ email: 'jane@example.org', locale: 'en' }, { phone: '+12015550123' }])
+  locale: Type.Optional(LocaleSchema),
+  deviceToken: Type.Optional(DeviceTokenSchema)
+}, [{ email: 'jane@example.org', locale: 'en' }, { phone: '+12015550123', deviceToken: 'd1.1795428300.q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA' }])
 
 const deliveryLog = (request: FastifyRequest) => request.log.child({ component: 'delivery' })
 
 /** Public routes of /v1/auth: ask for a code, verify it, refresh and end sessions. */
 const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {
-  const { loginService, sessionService, sessionCookie } = app
+  const { loginService, sessionService, sessionCookie, deviceCookie, undoLinks, audit } = app
+  /** A sign-in's answer; for browsers the refresh token into the session cookie, the device token into its own. */
+  const signedIn = (request: FastifyRequest, reply: FastifyReply, result: SignedIn | MfaChallengeView) => {
+    if (!('user' in result)) return result
+    const answer = sessionCookie.handOver(request, reply, { ...result, user: userView(result.user) })
+    return deviceCookie.handOver(request, reply, answer)
+  }
   const { startLimit, verifyLimit, refreshLimit, defaultLimit } = routeLimits(config)
 
   app.post('/otp', {
@@ -33,7 +41,7 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
     schema: {
       operationId: 'startOtp',
       summary: 'Send a one-time code to an email address or phone number',
-      description: 'Answers 202 once the code is queued for delivery, with the same shape, status and timing whether or not an account exists. The code is never in the response. Delivery happens after the answer: a code that never arrives is asked for again with POST /v1/auth/otp/resend once `resendAfter` has passed.',
+      description: 'Answers 202 once the code is queued for delivery, with the same shape, status and timing whether or not an account exists. The code is never in the response. Delivery happens after the answer: a code that never arrives is asked for again with POST /v1/auth/otp/resend once `resendAfter` has passed. A device that signed in with this email or phone before sends its `deviceToken` (browsers: the httpOnly device cookie, sent by itself): its requests use the owner\'s own cooldown, quotas and wrong-code throttle, which anonymous requests cannot spend. While the destination\'s codes are suspended (too many wrong ones today) the message carries a sign-in link instead (`method: link`).',
       tags: ['auth'],
       body: StartBodySchema,
       security: [],
@@ -42,7 +50,8 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
   }, async (request, reply) => {
     const identifier = normaliseIdentifier(request.body, config.DEFAULT_REGION)
     const challenge = await loginService.start(
-      identifier, request.body.locale ?? null, deliveryLog(request), request.ip
+      identifier, request.body.locale ?? null, deliveryLog(request), request.ip,
+      deviceCookie.presented(request, request.body.deviceToken)
     )
     return reply.code(202).send(challengeView(challenge))
   })
@@ -68,16 +77,30 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
     schema: {
       operationId: 'verifyOtp',
       summary: 'Exchange a code for a session',
-      description: 'Signs the user up on first login when SIGNUP=open. A user with an authenticator app (and MFA=required_when_enrolled) gets `{ mfaRequired, mfaToken }` instead of tokens, to complete with POST /v1/auth/mfa/verify.',
+      description: 'Signs the user up on first login when SIGNUP=open. A user with an authenticator app (and MFA=required_when_enrolled) gets `{ mfaRequired, mfaToken }` instead of tokens, to complete with POST /v1/auth/mfa/verify. A sign-in answers a `deviceToken` for this device (browsers: an httpOnly cookie instead). While the destination\'s codes are suspended (too many wrong ones today, `Retry-After` says until when) every code is refused with 403 `login_suspended`, unchecked: ask for a new one, which comes as a sign-in link.',
       tags: ['auth'],
       body: VerifyBodySchema,
       security: [],
-      response: { 200: jsonResponse('Signed in: a token pair and the user; or, for a user with an authenticator app, the second-factor challenge', LoginOrMfaChallengeSchema), ...problemResponses(...BODY_ERRORS, 'invalid_code', 'challenge_expired', 'too_many_attempts', 'rate_limited') }
+      response: { 200: jsonResponse('Signed in: a token pair and the user; or, for a user with an authenticator app, the second-factor challenge', LoginOrMfaChallengeSchema), ...problemResponses(...BODY_ERRORS, 'invalid_code', 'challenge_expired', 'too_many_attempts', 'login_suspended', 'rate_limited') }
     }
   }, async (request, reply) => {
     const { challengeId, code } = request.body
-    const result = await loginService.verify(challengeId, code, clientInfo(request), request.log)
-    return 'user' in result ? sessionCookie.handOver(request, reply, { ...result, user: userView(result.user) }) : result
+    return signedIn(request, reply, await loginService.verify(challengeId, code, clientInfo(request), request.log))
+  })
+
+  app.post('/link/verify', {
+    config: verifyLimit,
+    schema: {
+      operationId: 'verifyLink',
+      summary: 'Exchange a sign-in link for a session',
+      description: 'The link a code request sends instead of a code while the destination\'s codes are suspended: MAGIC_LINK_URL#token=…. The page reads `token` from the fragment and posts it here. Single use, valid as long as a code; a wait or suspension of the destination\'s codes does not apply, and it ends the run of wrong codes (not the day\'s count). Answers as POST /v1/auth/otp/verify does; a wrong, used or expired token is 410 `challenge_expired`.',
+      tags: ['auth'],
+      body: Type.Object({ token: LinkTokenSchema }, { additionalProperties: false, examples: [{ token: '3f2a.Xk3v9Qm1aZ0b7Yc2Ld5eFw.q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA' }] }),
+      security: [],
+      response: { 200: jsonResponse('Signed in: a token pair and the user; or, for a user with an authenticator app, the second-factor challenge', LoginOrMfaChallengeSchema), ...problemResponses(...BODY_ERRORS, 'invalid_code', 'challenge_expired', 'rate_limited') }
+    }
+  }, async (request, reply) => {
+    return signedIn(request, reply, await loginService.verifyLink(request.body.token, clientInfo(request), request.log))
   })
 
   const cookieSessions = config.SESSION_COOKIE === 'on'
@@ -97,6 +120,32 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
     const refreshToken = sessionCookie.presented(request, request.body.refreshToken)
     if (refreshToken === undefined) throw new AppError('unauthorized', { detail: 'No refresh token: none in the body, and no session cookie.' })
     return sessionCookie.handOver(request, reply, await sessionService.refresh(refreshToken))
+  })
+
+  app.post('/identifier/undo', {
+    config: verifyLimit,
+    schema: {
+      operationId: 'undoIdentifierChange',
+      summary: 'Take back an email or phone change, from the link the replaced one was sent',
+      description: [
+        'After an email or phone replaced another, the replaced one gets a notice with a link,',
+        '`IDENTIFIER_UNDO_URL#token=…`, valid 7 days and once. The page posts the token here: the old identifier is',
+        'given back and every session of the account ends (sign in again with it). No token comes back.',
+        'An unknown, expired or used token: 410 `undo_link_invalid`, the same for all three.',
+        'When another account holds the old identifier by now: 409 `conflict`, the sessions stay ended and the link',
+        'stays valid for what is left of its 7 days.'
+      ].join(' '),
+      tags: ['auth'],
+      body: Type.Object({
+        token: Type.String({ minLength: 43, maxLength: 43, pattern: '^[A-Za-z0-9_-]{43}$', description: 'the `token` of the link\'s fragment' })
+      }, { additionalProperties: false, examples: [{ token: 'q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA' }] }),
+      security: [],
+      response: { 204: Type.Null({ description: 'the old identifier is back and every session ended' }), ...problemResponses(...BODY_ERRORS, 'undo_link_invalid', 'conflict', 'rate_limited') }
+    }
+  }, async (request, reply) => {
+    const { userId, kind, previous } = await undoLinks.undo(request.body.token)
+    audit.record('contact_changed', { userId, identifier: previous, reason: `${kind}_restored` })
+    return reply.code(204).send(null)
   })
 
   // the routes that need a session: a sibling context behind the authenticate hook

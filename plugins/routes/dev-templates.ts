@@ -2,7 +2,7 @@ import { Type } from 'typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Config } from '../../src/config.ts'
 import { smsSegments } from '../../src/delivery/gsm7.ts'
-import { magicLink } from '../../src/delivery/magic-link.ts'
+import { magicLink, SAMPLE_LINK_TOKEN, signInLink } from '../../src/delivery/magic-link.ts'
 import { MESSAGE_KINDS, sampleValues, type KindValues, type MessageKind } from '../../src/delivery/templates/message-kinds.ts'
 import { minutesOf, renderCodeSms } from '../../src/delivery/templates/render.ts'
 import { problemResponses } from '../schemas/responses.ts'
@@ -27,7 +27,8 @@ const devTemplateRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (
     codeLength: config.OTP_CODE_LENGTH,
     codeMinutes: minutesOf(config.OTP_TTL_SECONDS),
     throttleMinutes: minutesOf(config.OTP_THROTTLE_MAX_SECONDS),
-    link: magicLinkUrl === undefined ? undefined : (code: string) => magicLink(magicLinkUrl, '0195f3c2-7d4e-7a61-9c1b-2f8e4d6a9b01', code)
+    link: magicLinkUrl === undefined ? undefined : (code: string) => magicLink(magicLinkUrl, '0195f3c2-7d4e-7a61-9c1b-2f8e4d6a9b01', code),
+    signInLink: magicLinkUrl === undefined ? undefined : signInLink(magicLinkUrl, SAMPLE_LINK_TOKEN)
   }
 
   app.get('/templates/:locale/:channel', {

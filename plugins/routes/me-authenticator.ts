@@ -5,7 +5,6 @@ import type { Config } from '../../src/config.ts'
 import { routeLimits } from '../rate-limit.ts'
 import { BODY_ERRORS, PARSE_ERRORS, jsonResponse, problemResponses } from '../schemas/responses.ts'
 import { ReauthTokenSchema, RecoveryCodesSchema, SecondFactorCodeSchema, TotpCodeSchema } from '../schemas/authenticator.ts'
-import { activeUserLookup } from '../../src/users/active-user.ts'
 import { callerOf } from '../auth.ts'
 import { AppError } from '../../src/errors.ts'
 
@@ -60,10 +59,9 @@ const oneProofOnly = () => new AppError('validation_failed', {
 
 /** The signed-in user's authenticator app (TOTP) and recovery codes. Every route needs a bearer token. */
 const totpRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {
-  const { users, totp, audit, authenticatorEnrolment } = app
+  const { totp, audit, authenticatorEnrolment } = app
   app.addHook('preParsing', app.authenticate)
   const { startLimit, verifyLimit, defaultLimit } = routeLimits(config)
-  const currentUser = activeUserLookup(users)
 
   app.get('', {
     config: defaultLimit,
@@ -75,7 +73,7 @@ const totpRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
       response: { 200: jsonResponse('The authenticator status', TotpStatusSchema), ...problemResponses('unauthorized', 'rate_limited') }
     }
   }, async (request) => {
-    const status = await totp.status((await currentUser(request.user.sub)).id)
+    const status = await totp.status(request.account.id)
     return { ...status, confirmedAt: status.confirmedAt?.toISOString() ?? null }
   })
 
@@ -90,7 +88,7 @@ const totpRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
       response: { 200: jsonResponse('Scan the QR code (or open the URI) in the app, then confirm a code', EnrolmentSchema), ...problemResponses('unauthorized', ...PARSE_ERRORS, 'conflict', 'rate_limited') }
     }
   }, async (request, reply) => {
-    const user = await currentUser(request.user.sub)
+    const user = request.account
     const { otpauthUri, expiresAt } = await totp.startEnrolment(user.id, user.email ?? user.phone ?? user.id)
     reply.header('cache-control', 'no-store')
     return { otpauthUri, qrCode: await QRCode.toDataURL(otpauthUri, { errorCorrectionLevel: 'M' }), expiresAt: expiresAt.toISOString() }
@@ -114,7 +112,7 @@ const totpRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
       response: { 200: jsonResponse('Active; keep the recovery codes safe', RecoveryCodesSchema), ...problemResponses(...CODE_ERRORS, 'reauthentication_required', 'conflict', 'challenge_expired') }
     }
   }, async (request, reply) => {
-    const user = await currentUser(request.user.sub)
+    const user = request.account
     const recoveryCodes = await authenticatorEnrolment.confirm(
       callerOf(request.user), user, request.body.code, request.body.reauthToken, request.log.child({ component: 'delivery' })
     )
@@ -139,7 +137,7 @@ const totpRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
       response: { 204: Type.Null({ description: 'removed' }), ...problemResponses(...CODE_ERRORS, 'reauthentication_required', 'not_found') }
     }
   }, async (request, reply) => {
-    const user = await currentUser(request.user.sub)
+    const user = request.account
     const { code, reauthToken } = request.body
     if (code !== undefined && reauthToken !== undefined) throw oneProofOnly()
     await authenticatorEnrolment.remove(callerOf(request.user), code !== undefined ? { code } : { reauthToken: reauthToken ?? '' })
@@ -159,7 +157,7 @@ const totpRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
       response: { 200: jsonResponse('The new recovery codes, shown only now', RecoveryCodesSchema), ...problemResponses(...CODE_ERRORS, 'not_found') }
     }
   }, async (request, reply) => {
-    const user = await currentUser(request.user.sub)
+    const user = request.account
     const recoveryCodes = await totp.regenerateRecoveryCodes(user.id, request.body.code)
     reply.header('cache-control', 'no-store')
     return { recoveryCodes }

@@ -1,7 +1,6 @@
 import { Type } from 'typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Config } from '../../src/config.ts'
-import { activeUserLookup } from '../../src/users/active-user.ts'
 import { routeLimits } from '../rate-limit.ts'
 import { jsonResponse, problemResponses } from '../schemas/responses.ts'
 import { UserSchema, userView, USER_EXAMPLE } from '../schemas/user.ts'
@@ -39,10 +38,9 @@ const iso = (date: Date | null) => date === null ? null : date.toISOString()
 
 /** GET /v1/me/export: the user's data as a JSON download (GDPR art. 20). */
 const meExportRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {
-  const { users, accountExport, now } = app
+  const { accountExport, now } = app
   app.addHook('preParsing', app.authenticate)
   const { defaultLimit } = routeLimits(config)
-  const currentUser = activeUserLookup(users)
 
   app.get('', {
     config: defaultLimit,
@@ -55,7 +53,7 @@ const meExportRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app
       response: { 200: jsonResponse('The data, as a file', ExportSchema), ...problemResponses('unauthorized', 'rate_limited') }
     }
   }, async (request, reply) => {
-    const data = await accountExport.of(await currentUser(request.user.sub))
+    const data = await accountExport.of(request.account)
     const { user } = data
     const identifiers = (['email', 'phone'] as const).flatMap((kind) => {
       const value = user[kind]

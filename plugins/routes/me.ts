@@ -9,7 +9,6 @@ import { MetadataSchema, UserSchema, userView } from '../schemas/user.ts'
 import { checkMetadata } from '../../src/users/metadata.ts'
 import { callerOf } from '../auth.ts'
 import { ReauthTokenSchema, SecondFactorCodeSchema } from '../schemas/authenticator.ts'
-import { activeUserLookup } from '../../src/users/active-user.ts'
 import { routeLimits } from '../rate-limit.ts'
 import { BODY_ERRORS, jsonResponse, problemResponses } from '../schemas/responses.ts'
 import { SessionListSchema, sessionView } from '../schemas/session.ts'
@@ -36,12 +35,11 @@ const meRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { co
   const { users, sessions, sessionService, challengeIssuer, contacts, audit, erasure, now } = app
   app.addHook('preParsing', app.authenticate)
   const { startLimit, verifyLimit, defaultLimit } = routeLimits(config)
-  const currentUser = activeUserLookup(users)
 
   app.get('', {
     config: defaultLimit,
     schema: { operationId: 'getMe', summary: 'The signed-in user', tags: ['me'], security, response: { 200: jsonResponse('The user', UserSchema), ...problemResponses('unauthorized', 'rate_limited') } }
-  }, async (request) => userView(await currentUser(request.user.sub)))
+  }, async (request) => userView(request.account))
 
   app.patch('', {
     config: defaultLimit,
@@ -61,7 +59,6 @@ const meRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { co
   }, async (request) => {
     const { userMetadata, ...profile } = request.body
     const patch = userMetadata === undefined ? profile : { ...profile, userMetadata: checkMetadata('userMetadata', userMetadata) }
-    await currentUser(request.user.sub)
     const user = await users.updateProfile(request.user.sub, patch)
     if (user === null) throw new AppError('unauthorized', { detail: 'The account no longer exists.' })
     return userView(user)
@@ -88,7 +85,6 @@ const meRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { co
       response: { 204: Type.Null({ description: 'deleted' }), ...problemResponses('unauthorized', ...BODY_ERRORS, 'reauthentication_required', 'rate_limited') }
     }
   }, async (request, reply) => {
-    await currentUser(request.user.sub)
     await erasure.eraseOwn(callerOf(request.user), request.body ?? {})
     return reply.code(204).send(null)
   })
@@ -135,7 +131,7 @@ const meRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { co
       response: { 202: jsonResponse('A code is on its way', ChallengeSchema), ...problemResponses('unauthorized', ...BODY_ERRORS, 'invalid_destination', 'destination_blocked', 'cooldown', 'rate_limited') }
     }
   }, async (request, reply) => {
-    const user = await currentUser(request.user.sub)
+    const user = request.account
     const { kind, value } = normaliseIdentifier(request.body, config.DEFAULT_REGION)
     const challenge = await challengeIssuer.issue({
       purpose: 'verify_contact',
@@ -186,7 +182,7 @@ const meRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { co
       response: { 202: jsonResponse('A code is on its way', ChallengeSchema), ...problemResponses('unauthorized', ...BODY_ERRORS, 'conflict', 'cooldown', 'rate_limited') }
     }
   }, async (request, reply) => {
-    const user = await currentUser(request.user.sub)
+    const user = request.account
     const challenge = await contacts.startReauthentication(user, request.body?.channel, request.log.child({ component: 'delivery' }), request.ip)
     return reply.code(202).send(challengeView(challenge))
   })

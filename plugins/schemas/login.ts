@@ -1,5 +1,6 @@
 import { Type } from 'typebox'
 import { MFA_TOKEN_PATTERN } from '../../src/totp/mfa-challenges.ts'
+import { DEVICE_TOKEN_PATTERN } from '../../src/auth/device-tokens.ts'
 import { TOKEN_PAIR_EXAMPLE, TokenPairSchema } from './tokens.ts'
 import { USER_EXAMPLE, UserSchema } from './user.ts'
 
@@ -8,8 +9,16 @@ const MFA_CHALLENGE_EXAMPLE = { mfaRequired: true, mfaToken: 'Vb3x9Kq2Lm8Zr1Yc4T
 
 export const MfaTokenSchema = Type.String({ pattern: MFA_TOKEN_PATTERN, description: 'from the 200 answer of POST /v1/auth/otp/verify', examples: [MFA_CHALLENGE_EXAMPLE.mfaToken] })
 
-/** A completed login: a token pair and the user. */
-export const LoginSchema = Type.Object({ ...TokenPairSchema.properties, user: UserSchema }, {
+export const DeviceTokenSchema = Type.String({
+  pattern: DEVICE_TOKEN_PATTERN,
+  description: 'this device\'s token for the email or phone it signed in with: send it back as `deviceToken` with POST /v1/auth/otp, so that its code requests use the owner\'s own budget, which anonymous requests cannot spend. Browsers (an allowed Origin) get it in an httpOnly cookie instead. Secret: store it like a refresh token, never log it',
+  examples: ['d1.1795428300.q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA']
+})
+
+/** A completed login: a token pair and the user; a device token after a code or link sign-in (not for browsers). */
+export const LoginSchema = Type.Object({
+  ...TokenPairSchema.properties, user: UserSchema, deviceToken: Type.Optional(DeviceTokenSchema)
+}, {
   $id: 'Login',
   examples: [LOGIN_EXAMPLE]
 })
@@ -19,7 +28,7 @@ export const MfaChallengeSchema = Type.Object({
   mfaRequired: Type.Literal(true),
   mfaToken: Type.String({ description: 'opaque and single use: send it with a code to POST /v1/auth/mfa/verify' }),
   expiresIn: Type.Integer({ description: 'seconds the mfaToken stays valid', examples: [300] }),
-  methods: Type.Array(Type.Union([Type.Literal('totp'), Type.Literal('recovery')]), { description: 'what the code may be: a code of the authenticator app, or a recovery code' })
+  methods: Type.Array(Type.Union([Type.Literal('totp'), Type.Literal('recovery')]), { description: 'what the code may be now: a code of the authenticator app, or a recovery code; only `recovery` while the app\'s codes are suspended after too many wrong ones' })
 }, {
   $id: 'MfaChallenge',
   examples: [MFA_CHALLENGE_EXAMPLE]

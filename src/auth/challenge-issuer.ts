@@ -104,7 +104,10 @@ export class ChallengeIssuer {
         ...job,
         locale: challenge.locale,
         purpose: challenge.purpose,
-        sealed: cipher.seal({ code: challenge.code, to: challenge.destination }, sealingContext(job))
+        // a suspended destination's code cannot be verified: only its sign-in link goes out
+        sealed: cipher.seal(challenge.linkToken === null
+          ? { code: challenge.code, to: challenge.destination }
+          : { code: '', to: challenge.destination, link: challenge.linkToken }, sealingContext(job))
       })
     } catch (error) {
       await otp.withdrawChallenge(challenge.challengeId).catch((withdrawError: unknown) => logger.warn({ err: withdrawError }, 'could not withdraw the challenge'))

@@ -9,6 +9,7 @@ import type { AccountProof, AccountProofInput, Caller } from './account-proof.ts
 import type { ReauthProof, ReauthProofs } from './reauth-proofs.ts'
 import { reinstateOnFailure } from './reinstate-on-failure.ts'
 import type { SessionService } from './session-service.ts'
+import { UNDO_LINK_DAYS, type IdentifierUndoLinks } from './identifier-undo-links.ts'
 
 export interface ContactServiceOptions {
   otp: OtpEngine
@@ -20,6 +21,8 @@ export interface ContactServiceOptions {
   proofs: ReauthProofs
   /** checks them, with the other kinds of proof */
   accountProof: AccountProof
+  /** the link the replaced identifier gets, to take the change back */
+  undoLinks: Pick<IdentifierUndoLinks, 'make'>
   now: () => Date
 }
 
@@ -32,7 +35,8 @@ export interface AttachedIdentifier { user: User, kind: IdentifierKind, destinat
  * The user's own sign-in identifiers: adding or replacing one that can sign in (the email or the phone) needs
  * proof that the caller holds the account, not just a token: a sign-in within `recentSignInSeconds`, a fresh code
  * sent to an identifier the account already has (a step-up), or a code of the authenticator app. After a change
- * the other sessions end and the identifier it replaced (else the account's other one) is told.
+ * the other sessions end and the identifier it replaced (else the account's other one) is told; a replaced one with
+ * a link that takes the change back (IdentifierUndoLinks).
  */
 export class ContactService {
   readonly #options: ContactServiceOptions
@@ -41,12 +45,17 @@ export class ContactService {
     this.#options = options
   }
 
-  /** A step-up code to the account's email or phone (the email unless `channel` says). 409 when it has none there. */
+  /**
+   * A step-up code to the account's email or phone (the email unless `channel` says). 409 when it has none there.
+   * It spends the owner's budget lane: anonymous code requests for that address never refuse a signed-in user.
+   */
   async startReauthentication (user: User, channel: 'email' | 'sms' | undefined, logger: DeliveryLogger, clientIp?: string): Promise<IssuedChallenge> {
     const kind: IdentifierKind = channel === undefined ? (user.email === null ? 'phone' : 'email') : identifierKind(channel)
     const destination = user[kind]
     if (destination === null) throw new AppError('conflict', { detail: `The account has no ${kind === 'email' ? 'email address' : 'phone number'} to send a code to.` })
-    const input = { purpose: 'reauth', channel: channelOf(kind), destination, userId: user.id, locale: user.locale, deliverable: true }
+    const input = {
+      purpose: 'reauth', channel: channelOf(kind), destination, userId: user.id, locale: user.locale, deliverable: true, lane: 'owner' as const
+    }
     return this.#options.issuer.issue(input, logger, undefined, clientIp)
   }
 
@@ -95,19 +104,29 @@ export class ContactService {
     }, isProofRefusal)
   }
 
-  /** The identifier it replaced is told; for an addition, the account's other one. Never fails the change. */
+  /**
+   * The identifier it replaced is told, with a link that takes the change back (by SMS too); for an addition, the
+   * account's other one (there is nothing to restore). Never fails the change.
+   */
   async #tell (before: User, kind: IdentifierKind, value: string, logger: DeliveryLogger): Promise<void> {
     const other: IdentifierKind = kind === 'email' ? 'phone' : 'email'
-    const toKind = before[kind] === null ? other : kind
+    const replaced = before[kind]
+    const toKind = replaced === null ? other : kind
     const to = before[toKind]
     if (to === null) return
-    await this.#options.notifier.notify({
-      kind: 'identifier_changed',
-      channel: channelOf(toKind),
-      to,
-      locale: before.locale,
-      maskedIdentifier: maskDestination(value)
-    }).catch((error: unknown) => logger.warn({ err: error }, 'could not queue the notice of a changed identifier'))
+    try {
+      const undoLink = replaced === null ? null : await this.#options.undoLinks.make(before.id, kind, replaced)
+      await this.#options.notifier.notify({
+        kind: 'identifier_changed',
+        channel: channelOf(toKind),
+        to,
+        locale: before.locale,
+        maskedIdentifier: maskDestination(value),
+        ...(undoLink === null ? {} : { undoLink, days: UNDO_LINK_DAYS })
+      })
+    } catch (error) {
+      logger.warn({ err: error }, 'could not queue the notice of a changed identifier')
+    }
   }
 }
 

@@ -8,6 +8,7 @@ import { isRecoveryCode } from '../totp/recovery-codes.ts'
 import { verifiedAtField, type IdentifierKind, type User, type UserRepository } from '../users/user-repository.ts'
 import { ChallengeIssuer, channelOf, identifierKind } from './challenge-issuer.ts'
 import { reinstateOnFailure } from './reinstate-on-failure.ts'
+import type { DeviceTokens } from './device-tokens.ts'
 import type { ClientInfo, SessionService, TokenPair } from './session-service.ts'
 
 /** What a verify answers instead of tokens when a second factor is due. */
@@ -18,7 +19,11 @@ export interface MfaChallengeView {
   methods: Array<'totp' | 'recovery'>
 }
 
-export type SignedIn = TokenPair & { user: User }
+/**
+ * A session and its user; `deviceToken` when the sign-in proved an email or phone (a code or a link): the device
+ * keeps it to ask for later codes from the owner's budget (device-tokens.ts).
+ */
+export type SignedIn = TokenPair & { user: User, deviceToken?: string }
 
 export interface LoginServiceOptions {
   otp: OtpEngine
@@ -27,6 +32,7 @@ export interface LoginServiceOptions {
   sessions: SessionService
   totp: TotpAuthenticator
   mfa: MfaChallenges
+  devices: DeviceTokens
   signup: 'open' | 'closed'
   mfaPolicy: 'required_when_enrolled' | 'off'
   now: () => Date
@@ -37,9 +43,6 @@ export interface LoginServiceOptions {
 export interface Identifier { kind: IdentifierKind, value: string }
 
 const invalidCode = () => new AppError('invalid_code')
-const loginSuspended = () => new AppError('login_suspended', {
-  detail: 'Too many wrong codes were entered for this identifier: sign-in with codes is suspended. Complete it with a recovery code, or contact support.'
-})
 const RETRYABLE = new Set<string>(['invalid_code', 'login_suspended', 'rate_limited'])
 
 /** The audit event of a refused code: a lockout or spent attempts are throttling, anything else a failure. */
@@ -60,7 +63,10 @@ const mfaTokenGone = () => new AppError('challenge_expired', { detail: 'The mfaT
  *   R conversion check (SMS only); R enqueue. The provider is the worker's, after the answer.
  * - verify, returning user: R verify script; M beginLogin (one findOneAndUpdate); M session insert.
  * - verify, sign-up: R verify script; M upsert of the user; M session insert.
- * - verify, with an authenticator app: R verify script; M beginLogin, M user read; R MFA token.
+ * - verify, with an authenticator app: R verify script; M beginLogin, M user read; R MFA token ∥ R the app's
+ *   suspension (which methods to offer).
+ * - link verify: as verify, with the link script instead of the verify script.
+ * - start with a device token: as start, plus an HMAC (no round trip).
  */
 export class LoginService {
   readonly #options: LoginServiceOptions
@@ -72,11 +78,15 @@ export class LoginService {
     this.#audit = options.audit ?? NO_AUDIT
   }
 
-  /** Sends a code; the same answer and work whether or not the identifier has an account. */
+  /**
+   * Sends a code (or, while the destination's code checks are suspended, a sign-in link); the same answer and work
+   * whether or not the identifier has an account. A `deviceToken` of this user for this destination spends the
+   * owner's budget lane instead of the anonymous one.
+   */
   async start (
-    { kind, value }: Identifier, locale: string | null, logger: DeliveryLogger, clientIp?: string
+    { kind, value }: Identifier, locale: string | null, logger: DeliveryLogger, clientIp?: string, deviceToken?: string
   ): Promise<IssuedChallenge> {
-    const { users, issuer, signup } = this.#options
+    const { users, issuer, signup, devices } = this.#options
     const channel = channelOf(kind)
     const [found, admission] = await Promise.allSettled([
       users.findByIdentifier(kind, value),
@@ -89,13 +99,15 @@ export class LoginService {
     const user = found.value
     // closed sign-up and disabled users get a decoy: same work and answer, no message, never verifiable
     const deliverable = user ? user.status === 'active' : signup === 'open'
+    const recognised = devices.recognises(deviceToken, user?.id ?? null, channel, value)
     return issuer.issue({
       purpose: 'login',
       channel,
       destination: value,
       userId: user?.id ?? null,
       locale: locale ?? user?.locale ?? null,
-      deliverable
+      deliverable,
+      lane: recognised ? 'owner' : 'anonymous'
     }, logger, admission.value)
   }
 
@@ -117,11 +129,29 @@ export class LoginService {
     return result
   }
 
+  /**
+   * Exchanges a sign-in link's token for a session, as a code would be: the way in while the destination's code
+   * checks are suspended. Neither throttled nor counted (the token has 256 bits); single use.
+   */
+  async verifyLink (token: string, client: ClientInfo, logger: DeliveryLogger): Promise<SignedIn | MfaChallengeView> {
+    const verified = await this.#options.otp.verifyLink({ token, purpose: 'login' }).catch((error: unknown) => {
+      failedSignIn(this.#audit, error, { userId: null, amr: ['otp'] })
+      throw error
+    })
+    const result = await reinstateOnFailure(verified, logger, async () => {
+      // a decoy's link is never delivered: answered as a used one
+      if (!verified.deliverable) throw new AppError('challenge_expired', { detail: 'The sign-in link has expired or was used; ask for a new one.' })
+      return await this.#afterVerify(verified, client)
+    })
+    this.#options.issuer.recordVerified(verified.channel, verified.destination)
+    return result
+  }
+
   async #afterVerify (verified: VerifiedChallenge, client: ClientInfo): Promise<SignedIn | MfaChallengeView> {
     const { users, signup, now } = this.#options
     if (!verified.deliverable) throw invalidCode()
     const kind = identifierKind(verified.channel)
-    if (verified.suspended) return this.#recoveryOnly(verified, kind)
+    const proved = { channel: verified.channel, destination: verified.destination }
     const at = now()
     let userId = verified.userId
     if (userId === null) {
@@ -130,38 +160,34 @@ export class LoginService {
       const { user, created } = await users.findOrCreateByIdentifier(
         kind, verified.destination, { locale: verified.locale, loginAt: at }
       )
-      if (created) return this.#signedIn(user, ['otp'], client)
+      if (created) return this.#signedIn(user, ['otp'], client, proved)
       // someone signed this identifier up since the code was sent: a returning user after all
       userId = user.id
     }
     const step = await users.beginLogin(userId, kind, verified.destination, at, { secondFactor: this.#options.mfaPolicy !== 'off' })
     if (step.outcome === 'refused') throw invalidCode()
-    if (step.outcome === 'logged_in') return this.#signedIn(step.user, ['otp'], client)
+    if (step.outcome === 'logged_in') return this.#signedIn(step.user, ['otp'], client, proved)
     // mfaEnrolled may outlive an interrupted removal: the credential decides
     const secondFactor = await this.#secondFactor(step.user.id, kind)
     if (secondFactor) return secondFactor
     const loggedIn = await users.recordLogin(step.user.id, kind, at)
     if (loggedIn === null) throw invalidCode()
-    return this.#signedIn(loggedIn, ['otp'], client)
+    return this.#signedIn(loggedIn, ['otp'], client, proved)
   }
 
   /**
-   * A right code for a suspended identifier signs nobody in: a user with recovery codes may finish with one (which
-   * lifts the suspension); anyone else, known or not, gets login_suspended.
+   * The MFA step of a user with an active app. Its methods are those that can succeed now: while the app's codes
+   * are suspended (too many wrong ones as a second factor) only a recovery code is offered.
    */
-  async #recoveryOnly (verified: VerifiedChallenge, kind: IdentifierKind): Promise<MfaChallengeView> {
-    const { users, totp, mfa } = this.#options
-    const user = await users.findByIdentifier(kind, verified.destination)
-    if (user?.status !== 'active' || !await totp.isActive(user.id)) throw loginSuspended()
-    const mfaToken = await mfa.issue({ userId: user.id, kind, amr: ['otp'], recoveryOnly: true })
-    return { mfaRequired: true, mfaToken, expiresIn: mfa.ttlSeconds, methods: ['recovery'] }
-  }
-
   async #secondFactor (userId: string, kind: IdentifierKind): Promise<MfaChallengeView | null> {
     const { totp, mfa } = this.#options
     if (!await totp.isActive(userId)) return null
-    const mfaToken = await mfa.issue({ userId, kind, amr: ['otp'] })
-    return { mfaRequired: true, mfaToken, expiresIn: mfa.ttlSeconds, methods: ['totp', 'recovery'] }
+    const [mfaToken, appSuspended] = await Promise.all([
+      mfa.issue({ userId, kind, amr: ['otp'] }),
+      totp.secondFactorSuspended(userId)
+    ])
+    const methods: MfaChallengeView['methods'] = appSuspended ? ['recovery'] : ['totp', 'recovery']
+    return { mfaRequired: true, mfaToken, expiresIn: mfa.ttlSeconds, methods }
   }
 
   /**
@@ -175,7 +201,8 @@ export class LoginService {
     if (challenge === null) throw mfaTokenGone()
     let method: Awaited<ReturnType<TotpAuthenticator['verifySecondFactor']>>
     try {
-      if (challenge.recoveryOnly === true && !isRecoveryCode(code)) throw loginSuspended()
+      // a challenge of an earlier version that offered only recovery codes
+      if (challenge.recoveryOnly === true && !isRecoveryCode(code)) throw new AppError('login_suspended')
       method = await totp.verifySecondFactor(challenge.userId, code)
     } catch (error) {
       failedSignIn(this.#audit, error, { userId: challenge.userId, amr: [...challenge.amr, 'mfa'] })
@@ -187,7 +214,9 @@ export class LoginService {
     const user = await users.recordLogin(challenge.userId, challenge.kind, now())
     if (user === null || user.status !== 'active') throw invalidCode()
     if (method === 'recovery') await this.#liftSuspensions(user)
-    return this.#signedIn(user, [...challenge.amr, method, 'mfa'], client)
+    const destination = user[challenge.kind]
+    const proved = destination === null ? undefined : { channel: channelOf(challenge.kind), destination }
+    return this.#signedIn(user, [...challenge.amr, method, 'mfa'], client, proved)
   }
 
   /** A recovery-code sign-in ends the throttling and suspension of the user's code logins. */
@@ -203,7 +232,8 @@ export class LoginService {
   async loginWithTotp ({ kind, value }: Identifier, code: string, client: ClientInfo): Promise<SignedIn> {
     const { users, totp, now } = this.#options
     const user = await users.findByIdentifier(kind, value)
-    const subject = user ? totp.userSubject(user.id) : totp.identifierSubject(kind, value)
+    // a subject of its own: anonymous guesses here never throttle nor suspend the app as a second factor
+    const subject = user ? totp.firstFactorSubject(user.id) : totp.identifierSubject(kind, value)
     await totp.verifyLogin(subject, user?.status === 'active' ? user.id : null, code).catch((error: unknown) => {
       failedSignIn(this.#audit, error, { userId: user?.id ?? null, identifier: value, amr: ['totp'] })
       throw error
@@ -215,8 +245,13 @@ export class LoginService {
     return this.#signedIn(loggedIn, ['totp'], client)
   }
 
-  async #signedIn (user: User, amr: string[], client: ClientInfo): Promise<SignedIn> {
-    const signedIn = { ...await this.#options.sessions.open(user.id, amr, client, user.appMetadata), user }
+  async #signedIn (
+    user: User, amr: string[], client: ClientInfo, proved?: { channel: 'email' | 'sms', destination: string }
+  ): Promise<SignedIn> {
+    const signedIn: SignedIn = { ...await this.#options.sessions.open(user.id, amr, client, user.appMetadata), user }
+    if (proved !== undefined) {
+      signedIn.deviceToken = this.#options.devices.issue(user.id, proved.channel, proved.destination)
+    }
     this.#audit.record('sign_in_succeeded', { userId: user.id, identifier: user.email ?? user.phone, amr })
     return signedIn
   }

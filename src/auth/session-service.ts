@@ -5,6 +5,7 @@ import type { RevocationStore } from '../sessions/revocation-store.ts'
 import type { Metadata } from '../users/user-repository.ts'
 import { NO_AUDIT, type AuditRecorder } from '../audit/audit-event.ts'
 import { NO_METRICS, type Metrics } from '../metrics/metrics.ts'
+import type { User, UserRepository } from '../users/user-repository.ts'
 import { hashRefreshToken, newRefreshToken, newSessionId, newTokenId, parseRefreshToken, sessionStartOf, successorRefreshToken, type PresentedRefreshToken } from '../sessions/tokens.ts'
 
 /**
@@ -38,6 +39,8 @@ export interface ClientInfo { userAgent: string | null, ip: string | null }
 
 export interface SessionServiceOptions {
   sessions: SessionRepository
+  /** whose status every refresh and every authenticated request reads: a status set by any path counts */
+  users: Pick<UserRepository, 'findById'>
   revocations: RevocationStore
   signAccessToken: (payload: AccessTokenPayload) => Promise<string>
   accessTokenTtlSeconds: number
@@ -55,22 +58,20 @@ export interface SessionServiceOptions {
   audit?: AuditRecorder,
   /** counts each refresh's outcome */
   metrics?: Metrics
-  /**
-   * the user's appMetadata, read at each refresh so an administrator's change reaches the next token; null when the
-   * user no longer exists (the refresh is refused). Left out: tokens carry no app_metadata from a refresh.
-   */
-  appMetadataOf?: (userId: string) => Promise<Metadata | null>
 }
 
 const invalidRefreshToken = () => new AppError('unauthorized', { detail: 'The refresh token is not valid.' })
+const inactiveAccount = () => new AppError('unauthorized', { detail: 'The account is not active.' })
 
 /**
  * Sessions as the API offers them: open, refresh, end, and whether an access token still counts.
  * Round trips (M = MongoDB, R = Redis), each line one sequential level:
  * - open: M insert.
- * - refresh: M findOneAndUpdate (the compare-and-swap); only a miss reads again (and a reuse revokes: M + R); then
- *   M the user's appMetadata (its id comes from the session), so an administrator's change reaches this token.
- * - authenticate: R one MGET of the revocation state; M only for a token issued in the second of a "not before".
+ * - refresh: M findOneAndUpdate (the compare-and-swap); then M the user by _id (the session names the user, so the
+ *   read waits for it: its status, and its appMetadata, so an administrator's change reaches this token); only a
+ *   miss reads again (and a reuse revokes: M + R).
+ * - authenticate: R one MGET of the revocation state ∥ M the user by _id; M only for a token issued in the second
+ *   of a "not before".
  * - end one session: M update ∥ R revocation entry. End all: M updateMany ∥ R "not before".
  */
 export class SessionService {
@@ -151,19 +152,35 @@ export class SessionService {
     // the successor is the same for every caller; a session that moved on otherwise is a used token
     if (!sameHash(result.session.tokenHash, newHash)) throw new AppError('token_reused')
     const { userId, id, amr } = result.session
-    const appMetadata = this.#options.appMetadataOf && await this.#options.appMetadataOf(userId)
-    if (appMetadata === null) throw invalidRefreshToken()
-    const claims = { sub: userId, sid: id, amr, auth_time: authTimeOf(id) }
-    return this.#pair(appMetadata ? { ...claims, app_metadata: appMetadata } : claims, refreshToken)
+    // A status set by any path (AccountService.disable, or a write straight to the database that ended nothing):
+    // the rotated pair is never signed, and the sessions it left live end here.
+    const user = await this.#options.users.findById(userId)
+    if (user?.status !== 'active') {
+      await this.endAll(userId)
+      throw inactiveAccount()
+    }
+    const claims = { sub: userId, sid: id, amr, auth_time: authTimeOf(id), app_metadata: user.appMetadata }
+    return this.#pair(claims, refreshToken)
   }
 
-  /** Whether a verified access token still counts: 401 once its session or its user's sessions were ended. */
-  async authenticate ({ sub, sid }: Pick<AccessTokenPayload, 'sub' | 'sid'>, issuedAtSeconds: number): Promise<void> {
-    const { revocations, sessions, now } = this.#options
-    const verdict = await revocations.check(sub, sid, issuedAtSeconds)
-    if (verdict === 'live') return
-    if (verdict === 'undecided' && await sessions.isActive(sid, now())) return
-    throw new AppError('unauthorized', { detail: 'The session has ended.' })
+  /**
+   * Whether a verified access token still counts, and its user: 401 once its session or its user's sessions were
+   * ended, or the user is no longer active (whatever path set the status). The user is read beside the revocation
+   * state, so a route that needs the user reads it from here and not again.
+   */
+  async authenticate ({ sub, sid }: Pick<AccessTokenPayload, 'sub' | 'sid'>, issuedAtSeconds: number): Promise<User> {
+    const { revocations, sessions, users, now } = this.#options
+    const [verdict, found] = await Promise.allSettled([
+      revocations.check(sub, sid, issuedAtSeconds), users.findById(sub)
+    ])
+    if (verdict.status === 'rejected') throw verdict.reason
+    const live = verdict.value === 'live' || (verdict.value === 'undecided' && await sessions.isActive(sid, now()))
+    // an ended session is a 401 even while MongoDB fails: only a token that may still count waits for the user
+    if (!live) throw new AppError('unauthorized', { detail: 'The session has ended.' })
+    if (found.status === 'rejected') throw found.reason
+    const user = found.value
+    if (user?.status !== 'active') throw inactiveAccount()
+    return user
   }
 
   /** Logout: the access token's session, and the one of `refreshToken` when given (it must be the user's). */
@@ -239,7 +256,7 @@ export class SessionService {
 /** The session service as configured: lifetimes, idle timeout, reuse grace, from Config. */
 export const createSessionService = (
   config: Config,
-  deps: Pick<SessionServiceOptions, 'sessions' | 'revocations' | 'signAccessToken' | 'refreshTokenKey' | 'now' | 'audit' | 'metrics' | 'appMetadataOf'>
+  deps: Pick<SessionServiceOptions, 'sessions' | 'users' | 'revocations' | 'signAccessToken' | 'refreshTokenKey' | 'now' | 'audit' | 'metrics'>
 ): SessionService => new SessionService({
   ...deps,
   accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,

@@ -58,7 +58,7 @@ const otp = {
   }),
   OTP_THROTTLE_MAX_SECONDS: seconds(900, 1, 86_400, 'longest wait between two verifications of a throttled destination'),
   SUSPEND_AFTER_FAILURES: Type.Integer({
-    default: 100, minimum: 10, maximum: 100_000, description: 'wrong codes in a row that suspend code (or authenticator) logins until a recovery code or an operator'
+    default: 100, minimum: 10, maximum: 100_000, description: 'wrong codes per destination (or authenticator user) within 24 hours that suspend code checks until the oldest is 24 hours old; meanwhile code requests send a sign-in link'
   }),
   SIGNUP: Type.Union([Type.Literal('open'), Type.Literal('closed')], {
     default: 'open', description: 'closed: unknown identifiers get the same answer but no code'
@@ -91,8 +91,12 @@ const browser = {
     default: 'off', description: 'on: browser requests (an Origin that is the API\'s own or in CORS_ORIGINS) get the refresh token in an httpOnly cookie, never in the body'
   }),
   SESSION_COOKIE_SAMESITE: Type.Union([Type.Literal('lax'), Type.Literal('strict'), Type.Literal('none')], {
-    default: 'lax', description: 'SameSite of the refresh cookie; none makes it Secure always'
-  })
+    default: 'lax', description: 'SameSite of the refresh and device cookies; none makes them Secure always'
+  }),
+  DEVICE_TOKEN_TTL_SECONDS: seconds(
+    7_776_000, 86_400, 31_536_000,
+    'lifetime of a device token (issued at each sign-in with a code or link; with SESSION_COOKIE=on an httpOnly cookie for browsers): code requests that show one use the owner\'s own budget, which anonymous requests cannot spend'
+  )
 }
 
 const totp = {
@@ -120,6 +124,7 @@ const messages = {
     pattern: '^\\s*([a-zA-Z]{2,3}:)?d-[A-Za-z0-9]+\\s*(,\\s*([a-zA-Z]{2,3}:)?d-[A-Za-z0-9]+\\s*)*$'
   }),
   MAGIC_LINK_URL: optionalString('page that signs in from a link; code emails add MAGIC_LINK_URL#challengeId=…&code=…', { format: 'uri', pattern: '^https?://[^#]+$' }),
+  IDENTIFIER_UNDO_URL: optionalString('page that takes back an email or phone change; the notice to the replaced one adds IDENTIFIER_UNDO_URL#token=… (valid 7 days, once); unset = no link', { format: 'uri', pattern: '^https?://[^#]+$' }),
   SMS_ALLOW_MULTIPART: Type.Boolean({ default: false, description: 'accept SMS templates that need two segments or UCS-2 (refused at start-up otherwise)' }),
   WEBOTP_DOMAIN: optionalString('domain for the Web OTP line (@domain #code) of SMS texts')
 }

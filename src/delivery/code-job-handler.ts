@@ -45,6 +45,7 @@ export function createCodeJobHandler (options: CodeJobHandlerOptions): JobHandle
       channel: job.channel,
       to: content.to,
       code: content.code,
+      ...(content.link === undefined ? {} : { linkToken: content.link }),
       challengeId: job.challengeId,
       locale: job.locale,
       purpose: job.purpose,

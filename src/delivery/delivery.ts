@@ -22,6 +22,11 @@ export interface DeliverCodeRequest {
   code: string
   /** the challenge the code answers, for the magic link; never logged with the code */
   challengeId?: string | undefined
+  /**
+   * Set while the destination's codes are suspended: the sign-in link's token, sent instead of the code (which is
+   * then ''). Never logged.
+   */
+  linkToken?: string | undefined
   /** BCP 47, e.g. `fr-CA`; null or unknown gives English */
   locale: string | null
   purpose: string
@@ -35,6 +40,8 @@ export interface DeliverCodeRequest {
 /** A notice to send now (src/delivery/notices.ts): like a code request, with what it says instead of a code. */
 export interface DeliverNoticeRequest extends Pick<DeliverCodeRequest, 'channel' | 'to' | 'locale' | 'logger' | 'attempt'> {
   notice: NoticeContent
+  /** identifier_changed: the link that takes the change back (sealed in the job, never logged) */
+  undoLink?: string
 }
 
 /** What one send needs to know, for a code or a notice; a notice has no code (''). */
@@ -158,7 +165,8 @@ export class Delivery {
   async deliverNotice (request: DeliverNoticeRequest): Promise<DeliveryResult> {
     this.assertEnabled(request.channel)
     const message = noticeMessage(request, this.#messages)
-    const send = { ...request, code: '', purpose: request.notice.kind }
+    const { undoLink: _secret, ...rest } = request
+    const send = { ...rest, code: '', purpose: request.notice.kind }
     const { email, sms } = this.#options
     if (request.channel === 'email') return this.#attempt(send, email as Route<EmailMessage>, message as EmailMessage)
     return this.#attempt(send, sms as Route<SmsMessage>, message as SmsMessage)

@@ -7,6 +7,8 @@ export interface SealedContent {
   code: string
   /** normalised email, or E.164 phone number */
   to: string
+  /** a sign-in link's token, sent instead of the code (then '') while the destination's codes are suspended */
+  link?: string | undefined
 }
 
 const ALGORITHM = 'aes-256-gcm'
@@ -36,13 +38,14 @@ export class JobCipher {
   }
 
   seal (content: SealedContent, context: string): string {
-    return this.sealText(JSON.stringify([content.code, content.to]), context)
+    const fields = content.link === undefined ? [content.code, content.to] : [content.code, content.to, content.link]
+    return this.sealText(JSON.stringify(fields), context)
   }
 
   /** Throws when no key has the kid, or the ciphertext, tag or context do not match. */
   open (sealed: string, context: string): SealedContent {
-    const [code, to] = JSON.parse(this.openText(sealed, context)) as [string, string]
-    return { code, to }
+    const [code, to, link] = JSON.parse(this.openText(sealed, context)) as [string, string, string?]
+    return link === undefined ? { code, to } : { code, to, link }
   }
 
   /** Any text a job must not hold in the clear (a webhook body, with its IPs and user agents), sealed as a code is. */

@@ -18,10 +18,10 @@ export function createNoticeJobHandler (options: NoticeJobHandlerOptions): JobHa
   const now = options.now ?? Date.now
   return async (job) => {
     if (job.expiresAt <= now()) return 'dropped'
-    const { to } = openJob(options.cipher, job)
-    await options.delivery.deliverNotice({
-      channel: job.channel, to, locale: job.locale, notice: job.notice, attempt: job.attempt, logger: options.logger
-    })
+    const { to, code: undoLink } = openJob(options.cipher, job)
+    const { channel, locale, notice, attempt } = job
+    const request = { channel, to, locale, notice, attempt, logger: options.logger }
+    await options.delivery.deliverNotice(undoLink === '' ? request : { ...request, undoLink })
     return 'sent'
   }
 }

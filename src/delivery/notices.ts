@@ -12,7 +12,10 @@ export interface NoticeContent {
   maskedIdentifier?: string
   /** login_throttled: how long sign-in is slowed down */
   minutes?: number
-  /** authenticator_added: how long the owner can remove it with a code to their email or phone */
+  /**
+   * authenticator_added: how long the owner can remove it with a code to their email or phone; identifier_changed
+   * with an undo link: how long the link works
+   */
   days?: number
 }
 
@@ -23,6 +26,8 @@ export interface Notice extends NoticeContent {
   to: string
   /** BCP 47, or null for English */
   locale: string | null
+  /** identifier_changed: the link that takes the change back; a secret, so sealed with the destination */
+  undoLink?: string
 }
 
 /**
@@ -58,7 +63,7 @@ export class QueuedNotifier implements Notifier {
     this.#now = options.now ?? Date.now
   }
 
-  async notify ({ channel, to, locale, ...content }: Notice): Promise<void> {
+  async notify ({ channel, to, locale, undoLink, ...content }: Notice): Promise<void> {
     const { queue, cipher, offChannels } = this.#options
     if (offChannels.includes(channel)) return
     const job = { challengeId: `notice-${randomUUID()}`, channel, expiresAt: this.#now() + NOTICE_TTL_MS }
@@ -68,7 +73,8 @@ export class QueuedNotifier implements Notifier {
       locale,
       purpose: content.kind,
       notice: content,
-      sealed: cipher.seal({ code: '', to }, sealingContext(job))
+      // a notice has no code: the sealed code slot carries its secret link, if any, which no log or job listing shows
+      sealed: cipher.seal({ code: undoLink ?? '', to }, sealingContext(job))
     })
   }
 }

@@ -22,3 +22,13 @@ export function destinationKey (pepper: string, destination: string): string {
 export function newChallengeId (destinationKeyHex: string): string {
   return `${destinationKeyHex.slice(0, 4)}.${randomBytes(16).toString('base64url')}`
 }
+
+/** A sign-in link's token is `<challengeId>.<secret>`: the id finds the challenge, the secret (256 bits) proves it. */
+export const LINK_TOKEN_PATTERN = '^[0-9a-f]{4}\\.[A-Za-z0-9_-]{22}\\.[A-Za-z0-9_-]{43}$'
+
+export const newLinkSecret = (): string => randomBytes(32).toString('base64url')
+
+/** What the store keeps of a link's secret: bound to the challenge id, apart from code hashes by its prefix. */
+export function hashLinkSecret (pepper: string, challengeId: string, secret: string): string {
+  return createHmac('sha256', pepper).update(`link:${challengeId}:${secret}`).digest('base64url')
+}

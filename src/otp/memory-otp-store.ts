@@ -1,7 +1,8 @@
+import { timingSafeEqual } from 'node:crypto'
 import { ExpiringMap } from './expiring-map.ts'
 import type {
-  ChallengePayload, ChallengeSnapshot, IssuedCode, NewChallenge, OtpStore, PendingChallenge, ResendResult,
-  SendLimits, SendRefusal, StartResult, VerifyResult
+  ChallengePayload, ChallengeSnapshot, IssuedCode, LinkResult, NewChallenge, OtpStore, PendingChallenge,
+  ResendResult, SendLimits, SendRefusal, StartResult, VerifyResult
 } from './otp-store.ts'
 import { FailureThrottle, type ThrottleLimits } from '../throttle/throttling.ts'
 
@@ -9,6 +10,7 @@ interface StoredChallenge {
   destinationKey: string
   payload: ChallengePayload
   codeHash: string
+  linkHash: string
   attempts: number
   maxAttempts: number
   createdAt: number
@@ -22,6 +24,13 @@ interface StoredChallenge {
 interface MemorySnapshot { challenge: StoredChallenge, expiresAt: number }
 
 const copy = (challenge: StoredChallenge): StoredChallenge => ({ ...challenge, payload: { ...challenge.payload } })
+
+/** Equal HMACs, compared in constant time; an empty one (no link) never matches. */
+function sameHash (stored: string, given: string): boolean {
+  const a = Buffer.from(stored)
+  const b = Buffer.from(given)
+  return a.length > 0 && a.length === b.length && timingSafeEqual(a, b)
+}
 
 /** Sliding window log, oldest first: one entry per send. */
 type WindowLog = Array<{ slot: number, at: number }>
@@ -100,9 +109,10 @@ export class MemoryOtpStore implements OtpStore {
     return { slot, resendAfter: now + limits.cooldownMs }
   }
 
-  #issued (challenge: StoredChallenge, resendAfter: number): IssuedCode {
-    const { payload, expiresAt } = challenge
-    return { outcome: 'issued', payload: { ...payload }, createdAt: this.#now(), expiresAt, resendAfter }
+  #issued (challenge: StoredChallenge, resendAfter: number, throttle: ThrottleLimits): IssuedCode {
+    const { payload, expiresAt, destinationKey } = challenge
+    const { suspended } = this.#throttle.state(destinationKey, throttle)
+    return { outcome: 'issued', payload: { ...payload }, createdAt: this.#now(), expiresAt, resendAfter, suspended }
   }
 
   #delete (challengeId: string, challenge: StoredChallenge): void {
@@ -111,7 +121,7 @@ export class MemoryOtpStore implements OtpStore {
     if (this.#pointers.get(pointer) === challengeId) this.#pointers.delete(pointer)
   }
 
-  async startChallenge (input: NewChallenge, limits: SendLimits): Promise<StartResult> {
+  async startChallenge (input: NewChallenge, limits: SendLimits, throttle: ThrottleLimits): Promise<StartResult> {
     const { challengeId, destinationKey, payload } = input
     const refusal = this.#sendRefusal(destinationKey, payload.purpose, limits)
     if (refusal) return refusal
@@ -123,6 +133,7 @@ export class MemoryOtpStore implements OtpStore {
       destinationKey,
       payload: { ...payload },
       codeHash: input.codeHash,
+      linkHash: input.linkHash,
       attempts: 0,
       maxAttempts: input.maxAttempts,
       createdAt: this.#now(),
@@ -131,10 +142,13 @@ export class MemoryOtpStore implements OtpStore {
     }
     this.#challenges.set(challengeId, challenge, limits.ttlMs)
     this.#pointers.set(pointer, challengeId, limits.ttlMs)
-    return this.#issued(challenge, resendAfter)
+    return this.#issued(challenge, resendAfter, throttle)
   }
 
-  async resendChallenge (challengeId: string, codeHash: string, limits: SendLimits): Promise<ResendResult> {
+  async resendChallenge (
+    challengeId: string, { codeHash, linkHash }: { codeHash: string, linkHash: string }, limits: SendLimits,
+    throttle: ThrottleLimits
+  ): Promise<ResendResult> {
     const challenge = this.#challenges.get(challengeId)
     if (challenge === undefined) return { outcome: 'expired' }
     const { destinationKey, payload } = challenge
@@ -142,12 +156,13 @@ export class MemoryOtpStore implements OtpStore {
     if (refusal) return refusal
     const { slot, resendAfter } = this.#recordSend(destinationKey, payload.purpose, limits)
     challenge.codeHash = codeHash
+    challenge.linkHash = linkHash
     challenge.attempts = 0
     challenge.slot = slot
     challenge.expiresAt = this.#now() + limits.ttlMs
     this.#challenges.set(challengeId, challenge, limits.ttlMs)
     this.#pointers.set(`${destinationKey}\0${payload.purpose}`, challengeId, limits.ttlMs)
-    return this.#issued(challenge, resendAfter)
+    return this.#issued(challenge, resendAfter, throttle)
   }
 
   async verifyChallenge (
@@ -156,17 +171,10 @@ export class MemoryOtpStore implements OtpStore {
     const challenge = this.#challenges.get(challengeId)
     if (challenge === undefined || challenge.payload.purpose !== purpose) return { outcome: 'expired' }
     const { destinationKey } = challenge
-    const { suspended, waitMs } = this.#throttle.state(destinationKey)
+    const { suspendedMs, waitMs } = this.#throttle.state(destinationKey, throttle)
+    if (suspendedMs > 0) return { outcome: 'suspended', retryAfterMs: suspendedMs, payload: { ...challenge.payload } }
     if (waitMs > 0) return { outcome: 'throttled', retryAfterMs: waitMs, payload: { ...challenge.payload } }
-    if (codeHashes.includes(challenge.codeHash)) {
-      const snapshot: MemorySnapshot = {
-        challenge: copy(challenge), expiresAt: this.#now() + this.#challenges.remainingMs(challengeId)
-      }
-      // the pointer stays to lapse, so reinstate can tell whether a newer challenge replaced this one
-      this.#challenges.delete(challengeId)
-      this.#throttle.succeed(destinationKey)
-      return { outcome: 'verified', payload: { ...challenge.payload }, snapshot: snapshot as unknown as ChallengeSnapshot, suspended }
-    }
+    if (codeHashes.includes(challenge.codeHash)) return this.#verified(challengeId, challenge)
     this.#throttle.count(destinationKey, throttle)
     const notify = this.#throttle.fail(destinationKey, throttle)
     challenge.attempts += 1
@@ -174,6 +182,25 @@ export class MemoryOtpStore implements OtpStore {
     if (remainingAttempts > 0) return { outcome: 'invalid', remainingAttempts, payload: { ...challenge.payload }, notify }
     this.#delete(challengeId, challenge)
     return { outcome: 'exhausted', payload: { ...challenge.payload }, notify }
+  }
+
+  async verifyLink (challengeId: string, purpose: string, linkHash: string): Promise<LinkResult> {
+    const challenge = this.#challenges.get(challengeId)
+    if (challenge === undefined || challenge.payload.purpose !== purpose || !sameHash(challenge.linkHash, linkHash)) {
+      return { outcome: 'expired' }
+    }
+    return this.#verified(challengeId, challenge)
+  }
+
+  /** Single use: the challenge goes, the run of failures ends, and a snapshot lets reinstate undo it. */
+  #verified (challengeId: string, challenge: StoredChallenge): Extract<VerifyResult, { outcome: 'verified' }> {
+    const snapshot: MemorySnapshot = {
+      challenge: copy(challenge), expiresAt: this.#now() + this.#challenges.remainingMs(challengeId)
+    }
+    // the pointer stays to lapse, so reinstate can tell whether a newer challenge replaced this one
+    this.#challenges.delete(challengeId)
+    this.#throttle.succeed(challenge.destinationKey)
+    return { outcome: 'verified', payload: { ...challenge.payload }, snapshot: snapshot as unknown as ChallengeSnapshot }
   }
 
   async clearFailures (destinationKey: string): Promise<void> {

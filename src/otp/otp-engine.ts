@@ -1,26 +1,28 @@
 import { randomBytes } from 'node:crypto'
 import { AppError } from '../errors.ts'
 import type { Config } from '../config.ts'
-import { destinationKey, generateCode, hashCode, newChallengeId } from './codes.ts'
+import { destinationKey, generateCode, hashCode, hashLinkSecret, newChallengeId, newLinkSecret } from './codes.ts'
 import { isChallengeId, type ChallengePayload, type ChallengeSnapshot, type OtpStore, type SendLimits } from './otp-store.ts'
 import {
-  issuedChallenge, type CodeDeliveryAction, type IssuedChallenge, type StartChallengeInput, type VerifiedChallenge
+  issuedChallenge, type BudgetLane, type CodeDeliveryAction, type IssuedChallenge, type StartChallengeInput,
+  type VerifiedChallenge
 } from './challenges.ts'
 import type { ThrottleLimits } from '../throttle/throttling.ts'
 import {
   assertPolicy, limitIdentity, policyFromConfig, sendLimitsOf, throttleLimitsOf, type OtpPolicy
 } from './otp-policy.ts'
-import { aboutChallenge, sendRefused, throttled } from './otp-refusals.ts'
+import { aboutChallenge, codesSuspended, sendRefused, throttled } from './otp-refusals.ts'
 import { parseTestIdentifiers, type TestCodeMatcher } from './test-identifiers.ts'
 import { NO_METRICS, type Metrics } from '../metrics/metrics.ts'
 
 // route schemas validate challenge ids with it, and the audit log reads refusals with challengeOf: the layers
 // above only need this module
 export { CHALLENGE_ID_PATTERN } from './otp-store.ts'
+export { LINK_TOKEN_PATTERN } from './codes.ts'
 export { challengeOf } from './otp-refusals.ts'
 export type { OtpPolicy } from './otp-policy.ts'
 export type {
-  ChallengeDetails, CodeDeliveryAction, IssuedChallenge, StartChallengeInput, VerifiedChallenge
+  BudgetLane, ChallengeDetails, CodeDeliveryAction, IssuedChallenge, StartChallengeInput, VerifiedChallenge
 } from './challenges.ts'
 
 export interface OtpEngineOptions {
@@ -70,8 +72,20 @@ export class OtpEngine {
     this.#onThrottled = options.onThrottled ?? (() => {})
   }
 
-  #destinationKey (channel: 'email' | 'sms', destination: string): string {
-    return destinationKey(this.#peppers[0]!, limitIdentity(channel, destination))
+  /**
+   * The key of a destination's counters in one lane: the owner's lane (a recognised device, a signed-in user's
+   * step-up) has a key of its own, so its pointer, cooldown, quotas and throttle are apart from the anonymous ones.
+   * Same first 4 chars: one Cluster slot, one challenge id bucket.
+   */
+  #destinationKey (channel: 'email' | 'sms', destination: string, lane: BudgetLane = 'anonymous'): string {
+    const key = destinationKey(this.#peppers[0]!, limitIdentity(channel, destination))
+    return lane === 'owner' ? `${key}o` : key
+  }
+
+  /** A new link secret for `challengeId` and what the store keeps of it. */
+  #newLink (challengeId: string): { token: string, linkHash: string } {
+    const secret = newLinkSecret()
+    return { token: `${challengeId}.${secret}`, linkHash: hashLinkSecret(this.#peppers[0]!, challengeId, secret) }
   }
 
   /** The code to issue for `destination` and the limits its send is held to: a test identifier's, or a new one. */
@@ -81,13 +95,17 @@ export class OtpEngine {
     return { code: generateCode(this.#policy.codeLength), isTestIdentifier: false, limits: this.#sendLimits }
   }
 
-  /** Throws cooldown, or rate_limited (a quota full). */
+  /**
+   * Throws cooldown, or rate_limited (a quota full). For a destination whose code checks are suspended the answer
+   * carries `linkToken`: the code cannot be verified, the link can (verifyLink), and only the link is to be sent.
+   */
   async startChallenge (input: StartChallengeInput): Promise<IssuedChallenge> {
     const { purpose, channel, destination } = input
     if (purpose === '') throw new TypeError('startChallenge needs a purpose')
     const { code, isTestIdentifier, limits } = this.#codeFor(destination)
-    const destKey = this.#destinationKey(channel, destination)
+    const destKey = this.#destinationKey(channel, destination, input.lane)
     const challengeId = newChallengeId(destKey)
+    const link = this.#newLink(challengeId)
     const result = await this.#store.startChallenge({
       challengeId,
       destinationKey: destKey,
@@ -100,10 +118,11 @@ export class OtpEngine {
         deliverable: input.deliverable ?? true
       },
       codeHash: hashCode(this.#peppers[0]!, challengeId, code),
+      linkHash: link.linkHash,
       maxAttempts: this.#policy.maxAttempts
-    }, limits)
+    }, limits, this.#throttle)
     if (result.outcome !== 'issued') throw sendRefused(result, this.#policy)
-    return issuedChallenge(challengeId, code, isTestIdentifier, result)
+    return issuedChallenge(challengeId, code, isTestIdentifier, result, link.token)
   }
 
   /**
@@ -115,16 +134,18 @@ export class OtpEngine {
     const pending = this.#testCodeFor === undefined ? null : await this.#store.peekChallenge(challengeId)
     const { code, isTestIdentifier, limits } = this.#codeFor(pending?.payload.destination)
     const codeHash = hashCode(this.#peppers[0]!, challengeId, code)
-    const result = await this.#store.resendChallenge(challengeId, codeHash, limits)
+    const link = this.#newLink(challengeId)
+    const hashes = { codeHash, linkHash: link.linkHash }
+    const result = await this.#store.resendChallenge(challengeId, hashes, limits, this.#throttle)
     if (result.outcome === 'expired') throw new AppError('challenge_expired')
     if (result.outcome !== 'issued') throw sendRefused(result, this.#policy)
-    return issuedChallenge(challengeId, code, isTestIdentifier, result)
+    return issuedChallenge(challengeId, code, isTestIdentifier, result, link.token)
   }
 
   /**
    * Single use. Throws challenge_expired (unknown, expired, used, other purpose), invalid_code with
-   * remainingAttempts, too_many_attempts (the challenge is gone) or rate_limited (the destination's throttle wait
-   * runs). A right code for a suspended destination resolves with `suspended`: the caller decides what it allows.
+   * remainingAttempts, too_many_attempts (the challenge is gone), rate_limited (the destination's throttle wait
+   * runs) or login_suspended (its code checks are suspended: nothing is checked, the link still works).
    */
   async verifyChallenge (
     { challengeId, code, purpose }: { challengeId: string, code: string, purpose: string }
@@ -142,12 +163,7 @@ export class OtpEngine {
         const { channel, destination, deliverable } = result.payload
         if (deliverable) metrics.verification(channel, 'success', destination)
         else metrics.verification(channel, 'invalid_code')
-        return {
-          challengeId,
-          ...result.payload,
-          suspended: result.suspended,
-          reinstate: this.#reinstater(challengeId, result.snapshot)
-        }
+        return { challengeId, ...result.payload, reinstate: this.#reinstater(challengeId, result.snapshot) }
       }
       case 'invalid':
         metrics.verification(result.payload?.channel ?? null, 'invalid_code')
@@ -161,10 +177,34 @@ export class OtpEngine {
         // the destination waits after too many wrong codes
         metrics.verification(result.payload?.channel ?? null, 'too_many_attempts')
         throw aboutChallenge(throttled(result.retryAfterMs), result.payload)
+      case 'suspended':
+        metrics.verification(result.payload?.channel ?? null, 'too_many_attempts')
+        throw aboutChallenge(codesSuspended(result.retryAfterMs), result.payload)
       case 'expired':
         metrics.verification(null, 'expired')
         throw new AppError('challenge_expired')
     }
+  }
+
+  /**
+   * A sign-in link's token (`<challengeId>.<secret>`) in place of the code: single use, neither throttled nor
+   * counted (the secret has 256 bits). Throws challenge_expired for anything but a live challenge's own link.
+   */
+  async verifyLink ({ token, purpose }: { token: string, purpose: string }): Promise<VerifiedChallenge> {
+    const dot = token.lastIndexOf('.')
+    const challengeId = token.slice(0, dot)
+    const secret = token.slice(dot + 1)
+    if (dot < 0 || !isChallengeId(challengeId) || secret === '') throw new AppError('challenge_expired')
+    const linkHash = hashLinkSecret(this.#peppers[0]!, challengeId, secret)
+    const result = await this.#store.verifyLink(challengeId, purpose, linkHash)
+    if (result.outcome !== 'verified') {
+      this.#metrics.verification(null, 'expired')
+      throw new AppError('challenge_expired', { detail: 'The sign-in link has expired or was used; ask for a new one.' })
+    }
+    const { channel, destination, deliverable } = result.payload
+    if (deliverable) this.#metrics.verification(channel, 'success', destination)
+    else this.#metrics.verification(channel, 'invalid_code')
+    return { challengeId, ...result.payload, reinstate: this.#reinstater(challengeId, result.snapshot) }
   }
 
   #notifyThrottled (challenge: ChallengePayload | undefined): void {
@@ -172,9 +212,12 @@ export class OtpEngine {
     if (challenge?.deliverable === true) this.#onThrottled(challenge)
   }
 
-  /** Ends a destination's run of wrong codes, its wait and its suspension (an operator, or a recovery-code sign-in). */
+  /** Ends a destination's runs of wrong codes, waits and suspensions in both lanes (an operator, a recovery code). */
   async clearFailures (channel: 'email' | 'sms', destination: string): Promise<void> {
-    await this.#store.clearFailures(this.#destinationKey(channel, destination))
+    await Promise.all([
+      this.#store.clearFailures(this.#destinationKey(channel, destination)),
+      this.#store.clearFailures(this.#destinationKey(channel, destination, 'owner'))
+    ])
   }
 
   /** One use: a snapshot put back twice could revive a challenge that was verified again in between. */

@@ -14,7 +14,7 @@ export interface OtpPolicy {
   throttleAfterFailures: number
   /** the longest wait between two verifications of a throttled destination */
   throttleMaxSeconds: number
-  /** consecutive wrong codes that suspend code logins for the destination */
+  /** wrong codes within a day that suspend the destination's code checks for the rest of that day */
   suspendAfterFailures: number
 }
 

@@ -22,6 +22,12 @@ export const throttled = (retryAfterMs: number) => new AppError('rate_limited', 
   detail: 'Too many wrong codes for this destination; wait before trying again'
 })
 
+/** A verification refused while the destination's code checks are suspended: the link still signs in. */
+export const codesSuspended = (retryAfterMs: number) => new AppError('login_suspended', {
+  retryAfter: retryAfterSeconds(retryAfterMs),
+  detail: 'Too many wrong codes were entered for this identifier today: codes cannot be checked for now. Ask for a new one: it comes as a sign-in link.'
+})
+
 const CHALLENGE = Symbol('challenge')
 
 /** Tags a refused verify's error with whose challenge it was (not enumerable: never logged nor sent). */

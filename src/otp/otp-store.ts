@@ -29,6 +29,8 @@ export interface NewChallenge {
   destinationKey: string
   payload: ChallengePayload
   codeHash: string
+  /** HMAC of the challenge's sign-in link secret (verifyLink): high entropy, so neither throttled nor counted */
+  linkHash: string
   maxAttempts: number
 }
 
@@ -59,6 +61,8 @@ export interface IssuedCode {
   createdAt: number
   expiresAt: number
   resendAfter: number
+  /** the destination's code checks are suspended: its code cannot be verified, only its link */
+  suspended: boolean
 }
 
 export type StartResult = IssuedCode | SendRefusal
@@ -75,11 +79,13 @@ export interface ChallengeSnapshot { readonly [snapshotBrand]: true }
  * so the owner is to be told now.
  */
 export type VerifyResult =
-  | { outcome: 'verified', payload: ChallengePayload, snapshot: ChallengeSnapshot, suspended: boolean }
+  | { outcome: 'verified', payload: ChallengePayload, snapshot: ChallengeSnapshot }
   | { outcome: 'expired' }
   | { outcome: 'invalid', remainingAttempts: number, payload?: ChallengePayload | undefined, notify: boolean }
   | { outcome: 'exhausted', payload?: ChallengePayload | undefined, notify: boolean }
-  | { outcome: 'throttled', retryAfterMs: number, payload?: ChallengePayload | undefined }
+  | { outcome: 'throttled' | 'suspended', retryAfterMs: number, payload?: ChallengePayload | undefined }
+
+export type LinkResult = Extract<VerifyResult, { outcome: 'verified' | 'expired' }>
 
 /**
  * Where challenges and their per-destination counters live. Every method is atomic (one Lua script on Redis),
@@ -87,23 +93,26 @@ export type VerifyResult =
  *
  * - `startChallenge`: (unless limits.exempt) refused with `cooldown` while the destination+purpose cooldown runs,
  *   `daily_quota` when the destination's daily window is full and `quota` when its short window is full.
- *   A throttled or suspended destination still gets codes: throttling delays verifications, never sends.
- *   Otherwise stores the challenge for ttlMs, deletes the previous challenge of the same destination+purpose,
- *   and (unless limits.exempt) starts the cooldown and takes a quota slot.
+ *   A throttled or suspended destination still gets challenges: throttling delays verifications, never sends.
+ *   Otherwise stores the challenge (code hash and link hash) for ttlMs, deletes the previous challenge of the same
+ *   destination+purpose, (unless limits.exempt) starts the cooldown and takes a quota slot, and answers whether
+ *   the destination's code checks are suspended under `throttle` (then only the link can verify it).
  * - `resendChallenge`: an unknown or expired id is `expired`. Same refusals as start; otherwise replaces the code
- *   hash, resets attempts to 0, renews the TTL and (unless limits.exempt) takes a new cooldown and quota slot.
- *   The destination's failure count is untouched.
- * - `verifyChallenge`: unknown, expired or another purpose is `expired` with nothing consumed; a destination whose
- *   throttle wait runs is `throttled` with nothing consumed. A hash equal to one of codeHashes deletes the
- *   challenge (single use), ends the destination's run of failures (unless it is suspended) and returns its payload,
- *   whether the destination is suspended, and a snapshot (every stored field and its expiry, read in the same
- *   atomic step); the destination+purpose pointer is left to lapse with its TTL, so a later reinstate can tell
- *   whether a newer challenge replaced this one. Otherwise the attempt is counted on the challenge and extends the
- *   destination's run of consecutive failures (the throttle of src/throttle/throttling.ts: a wait, the notice flag,
- *   suspension); the answer is `invalid` with the attempts left, or `exhausted` when none are left, and then the
- *   challenge is deleted.
- * - `clearFailures`: ends the run of failures, the wait and the suspension of a destination (an operator's act, or
- *   a recovery-code sign-in).
+ *   and link hashes, resets attempts to 0, renews the TTL and (unless limits.exempt) takes a new cooldown and quota
+ *   slot; answers the suspension as start does. The destination's failures are untouched.
+ * - `verifyChallenge`: unknown, expired or another purpose is `expired` with nothing consumed; a suspended
+ *   destination is `suspended`, and one whose throttle wait runs is `throttled`, with the ms left and nothing
+ *   checked or consumed. A hash equal to one of codeHashes deletes the challenge (single use), ends the
+ *   destination's run of failures and returns its payload and a snapshot (every stored field and its expiry, read
+ *   in the same atomic step); the destination+purpose pointer is left to lapse with its TTL, so a later reinstate
+ *   can tell whether a newer challenge replaced this one. Otherwise the attempt is counted on the challenge and on
+ *   the destination's throttle (src/throttle/throttling.ts: its run, wait, failure log and notice flag); the answer
+ *   is `invalid` with the attempts left, or `exhausted` when none are left, and then the challenge is deleted.
+ * - `verifyLink`: a link hash equal to the challenge's (and the purpose its own) verifies it as a right code does
+ *   (single use, a snapshot, the run ended), whatever the destination's wait or suspension; anything else is
+ *   `expired`, nothing counted or consumed.
+ * - `clearFailures`: ends the run of failures, the wait and the failure log of a destination (an operator's act,
+ *   or a recovery-code sign-in).
  *   `invalid`, `exhausted` and `throttled` hand back the challenge's payload, so the caller knows whose code it was.
  * - `withdrawChallenge`: deletes the challenge, lifts its cooldown and refunds the quota slot its last send took;
  *   false when there was nothing to withdraw.
@@ -118,11 +127,14 @@ export type VerifyResult =
  * - `close`: releases what the store itself started (timers); an injected Redis client stays open.
  */
 export interface OtpStore {
-  startChallenge (challenge: NewChallenge, limits: SendLimits): Promise<StartResult>
-  resendChallenge (challengeId: string, codeHash: string, limits: SendLimits): Promise<ResendResult>
+  startChallenge (challenge: NewChallenge, limits: SendLimits, throttle: ThrottleLimits): Promise<StartResult>
+  resendChallenge (
+    challengeId: string, hashes: { codeHash: string, linkHash: string }, limits: SendLimits, throttle: ThrottleLimits
+  ): Promise<ResendResult>
   verifyChallenge (
     challengeId: string, purpose: string, codeHashes: readonly string[], throttle: ThrottleLimits
   ): Promise<VerifyResult>
+  verifyLink (challengeId: string, purpose: string, linkHash: string): Promise<LinkResult>
   clearFailures (destinationKey: string): Promise<void>
   withdrawChallenge (challengeId: string): Promise<boolean>
   reinstateChallenge (challengeId: string, snapshot: ChallengeSnapshot): Promise<boolean>

@@ -1,22 +1,23 @@
 import { readFileSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import type { Cluster, Redis } from 'ioredis'
-import { SLIDING_WINDOW_LUA } from '../stores/redis-lua/sliding-window.ts'
 import { withScripts, type ScriptCommands } from '../stores/redis-lua/define-scripts.ts'
 import { FAILURE_THROTTLE_LUA, throttleArgs } from '../stores/redis-lua/failure-throttle.ts'
 import type { ThrottleLimits } from '../throttle/throttling.ts'
 import {
   isChallengeId,
   type ChallengePayload, type ChallengeSnapshot, type IssuedCode, type NewChallenge, type OtpStore,
-  type PendingChallenge, type ResendResult, type SendLimits, type SendRefusal, type StartResult, type VerifyResult
+  type LinkResult, type PendingChallenge, type ResendResult, type SendLimits, type SendRefusal, type StartResult,
+  type VerifyResult
 } from './otp-store.ts'
 
 const lua = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8')
-const prelude = SLIDING_WINDOW_LUA + lua('lib')
+const prelude = FAILURE_THROTTLE_LUA + lua('lib')
 const SCRIPTS = {
   otpStartChallenge: { numberOfKeys: 4, lua: prelude + lua('start') },
   otpResendChallenge: { numberOfKeys: 1, lua: prelude + lua('resend') },
-  otpVerifyChallenge: { numberOfKeys: 1, lua: prelude + FAILURE_THROTTLE_LUA + lua('verify') },
+  otpVerifyChallenge: { numberOfKeys: 1, lua: prelude + lua('verify') },
+  otpVerifyLink: { numberOfKeys: 1, lua: prelude + lua('verify-link') },
   otpWithdrawChallenge: { numberOfKeys: 1, lua: prelude + lua('withdraw') },
   otpReinstateChallenge: { numberOfKeys: 1, lua: prelude + lua('reinstate') }
 }
@@ -32,14 +33,15 @@ type OtpCommands = ScriptCommands<ScriptName>
 const slotId = () => randomBytes(9).toString('base64url')
 
 function issued (reply: Reply): IssuedCode | SendRefusal {
-  const [outcome, payload, createdAt, expiresAt, resendAfter] = reply
+  const [outcome, payload, createdAt, expiresAt, resendAfter, suspended] = reply
   if (outcome !== 'issued') return { outcome: outcome as SendRefusal['outcome'], retryAfterMs: Number(payload) }
   return {
     outcome,
     payload: JSON.parse(String(payload)) as ChallengePayload,
     createdAt: Number(createdAt),
     expiresAt: Number(expiresAt),
-    resendAfter: Number(resendAfter)
+    resendAfter: Number(resendAfter),
+    suspended: Number(suspended) === 1
   }
 }
 
@@ -61,6 +63,16 @@ export interface RedisOtpStoreOptions {
  * `<prefix>{<bucket>}:d:<destinationKey>:…` for the destination's pointer, cooldown, quota, failures and lock;
  * all carry a TTL and no personal data.
  */
+/** A verify script's `verified` reply: the payload, and the snapshot reinstate takes. */
+function verifiedOf (payload: unknown, expiresAt: unknown, fields: unknown): Extract<VerifyResult, { outcome: 'verified' }> {
+  const snapshot: RedisSnapshot = { expiresAt: Number(expiresAt), fields: fields as string[] }
+  return {
+    outcome: 'verified',
+    payload: JSON.parse(String(payload)) as ChallengePayload,
+    snapshot: snapshot as unknown as ChallengeSnapshot
+  }
+}
+
 /** The payload a refused verify hands back (the 4th reply of verify.lua), so the caller knows whose code it was. */
 const parsePayload = (value: unknown): ChallengePayload | undefined => typeof value === 'string' ? JSON.parse(value) as ChallengePayload : undefined
 
@@ -95,7 +107,7 @@ export class RedisOtpStore implements OtpStore {
     return `${this.#prefix}{${bucket}}:c:${random}`
   }
 
-  async startChallenge (challenge: NewChallenge, limits: SendLimits): Promise<StartResult> {
+  async startChallenge (challenge: NewChallenge, limits: SendLimits, throttle: ThrottleLimits): Promise<StartResult> {
     const { challengeId, payload } = challenge
     if (!isChallengeId(challengeId) || !challengeId.startsWith(challenge.destinationKey.slice(0, 4))) {
       throw new Error('startChallenge needs a challenge id whose bucket is its destination key\'s')
@@ -105,16 +117,19 @@ export class RedisOtpStore implements OtpStore {
       this.#challengeKey(challengeId), `${base}p:${payload.purpose}`, `${base}cd:${payload.purpose}`, `${base}q`, this.#clock(),
       base, payload.purpose, JSON.stringify(payload), challenge.codeHash, challenge.maxAttempts, limits.ttlMs,
       flag(limits.exempt), limits.cooldownMs, limits.quota, limits.quotaWindowMs, slotId(), limits.dailyQuota,
-      limits.dailyWindowMs
+      limits.dailyWindowMs, challenge.linkHash, ...throttleArgs(throttle)
     ) as Reply
     return issued(reply)
   }
 
-  async resendChallenge (challengeId: string, codeHash: string, limits: SendLimits): Promise<ResendResult> {
+  async resendChallenge (
+    challengeId: string, hashes: { codeHash: string, linkHash: string }, limits: SendLimits, throttle: ThrottleLimits
+  ): Promise<ResendResult> {
     if (!isChallengeId(challengeId)) return { outcome: 'expired' }
     const reply = await this.#commands.otpResendChallenge(
-      this.#challengeKey(challengeId), this.#clock(), codeHash, limits.ttlMs, flag(limits.exempt), limits.cooldownMs,
-      limits.quota, limits.quotaWindowMs, slotId(), limits.dailyQuota, limits.dailyWindowMs
+      this.#challengeKey(challengeId), this.#clock(), hashes.codeHash, limits.ttlMs, flag(limits.exempt),
+      limits.cooldownMs, limits.quota, limits.quotaWindowMs, slotId(), limits.dailyQuota, limits.dailyWindowMs,
+      hashes.linkHash, ...throttleArgs(throttle)
     ) as Reply
     return reply[0] === 'expired' ? { outcome: 'expired' } : issued(reply)
   }
@@ -123,33 +138,34 @@ export class RedisOtpStore implements OtpStore {
     challengeId: string, purpose: string, codeHashes: readonly string[], throttle: ThrottleLimits
   ): Promise<VerifyResult> {
     if (!isChallengeId(challengeId)) return { outcome: 'expired' }
-    const [outcome, value, third, fields, suspended] = await this.#commands.otpVerifyChallenge(
+    const [outcome, value, third, fields] = await this.#commands.otpVerifyChallenge(
       this.#challengeKey(challengeId), this.#clock(), purpose, codeHashes[0] ?? '', codeHashes[1] ?? '',
       ...throttleArgs(throttle)
-    ) as [string, string | number, number?, (string[] | string)?, number?]
+    ) as [string, string | number, number?, (string[] | string)?]
     const notify = Number(third) === 1
     switch (outcome) {
-      case 'verified': {
-        const snapshot: RedisSnapshot = { expiresAt: Number(third), fields: fields as string[] }
-        return {
-          outcome,
-          payload: JSON.parse(String(value)) as ChallengePayload,
-          snapshot: snapshot as unknown as ChallengeSnapshot,
-          suspended: suspended === 1
-        }
-      }
+      case 'verified': return verifiedOf(value, third, fields)
       case 'invalid': return { outcome, remainingAttempts: Number(value), payload: parsePayload(fields), notify }
-      case 'throttled': return { outcome, retryAfterMs: Number(value), payload: parsePayload(fields) }
+      case 'throttled':
+      case 'suspended': return { outcome, retryAfterMs: Number(value), payload: parsePayload(fields) }
       case 'exhausted': return { outcome, payload: parsePayload(fields), notify }
       default: return { outcome: 'expired' }
     }
   }
 
+  async verifyLink (challengeId: string, purpose: string, linkHash: string): Promise<LinkResult> {
+    if (!isChallengeId(challengeId)) return { outcome: 'expired' }
+    const [outcome, value, third, fields] = await this.#commands.otpVerifyLink(
+      this.#challengeKey(challengeId), this.#clock(), purpose, linkHash
+    ) as [string, string, number?, string[]?]
+    return outcome === 'verified' ? verifiedOf(value, third, fields) : { outcome: 'expired' }
+  }
+
   async clearFailures (destinationKey: string): Promise<void> {
     const base = this.#destinationBase(destinationKey)
-    // the throttle's run, wait, suspension and notice, as verify.lua names them; one slot: every key carries the
-    // destination's {bucket} tag
-    await this.#client.del(`${base}f`, `${base}l`, `${base}s`, `${base}n`)
+    // the throttle's run, wait, failure log and notice, as lib.lua's otp_throttle names them (and `s`, the
+    // suspension of earlier versions); one slot: every key carries the destination's {bucket} tag
+    await this.#client.del(`${base}f`, `${base}l`, `${base}x`, `${base}n`, `${base}s`)
   }
 
   async withdrawChallenge (challengeId: string): Promise<boolean> {

@@ -24,6 +24,9 @@ import type { MfaChallengeStore } from '../totp/mfa-challenge-store.ts'
 import { RedisMfaChallengeStore } from '../totp/redis-mfa-challenge-store.ts'
 import { MemoryMfaChallengeStore } from '../totp/memory-mfa-challenge-store.ts'
 import type { UserRepository } from '../users/user-repository.ts'
+import type { IdentifierUndoStore } from '../users/identifier-undo-store.ts'
+import { RedisIdentifierUndoStore } from '../users/redis-identifier-undo-store.ts'
+import { MemoryIdentifierUndoStore } from '../users/memory-identifier-undo-store.ts'
 import { MongoUserRepository } from '../users/mongo-user-repository.ts'
 import { MemoryUserRepository } from '../users/memory-user-repository.ts'
 import type { SessionRepository } from '../sessions/session-repository.ts'
@@ -45,6 +48,7 @@ export interface KeyedStores {
   revocations: RevocationStore
   totpAttempts: TotpAttemptStore
   mfaChallenges: MfaChallengeStore
+  identifierUndos: IdentifierUndoStore
 }
 
 /** The ports kept in MongoDB: users, sessions, authenticator credentials and security events. */
@@ -77,7 +81,8 @@ export function createKeyedStores (
       smsFraud: new RedisSmsFraudStore(redis, { keyPrefix: `${keyPrefix}sms-fraud:` }),
       revocations: new RedisRevocationStore(redis, { keyPrefix: `${keyPrefix}revoked:` }),
       totpAttempts: new RedisTotpAttemptStore(redis, { keyPrefix: `${keyPrefix}totp:` }),
-      mfaChallenges: new RedisMfaChallengeStore(redis, { keyPrefix: `${keyPrefix}mfa:` })
+      mfaChallenges: new RedisMfaChallengeStore(redis, { keyPrefix: `${keyPrefix}mfa:` }),
+      identifierUndos: new RedisIdentifierUndoStore(redis, { keyPrefix: `${keyPrefix}identifier-undo:` })
     }
   }
   const clock = () => now().getTime()
@@ -88,7 +93,8 @@ export function createKeyedStores (
     smsFraud: new MemorySmsFraudStore(),
     revocations: new MemoryRevocationStore({ now: clock }),
     totpAttempts: new MemoryTotpAttemptStore({ now: clock }),
-    mfaChallenges: new MemoryMfaChallengeStore({ now: clock })
+    mfaChallenges: new MemoryMfaChallengeStore({ now: clock }),
+    identifierUndos: new MemoryIdentifierUndoStore({ now: clock })
   }
 }
 

@@ -25,11 +25,15 @@ export class MemoryTotpAttemptStore implements TotpAttemptStore {
   }
 
   async beginAttempt (subject: string, limits: ThrottleLimits): Promise<AttemptStart> {
-    const { suspended, waitMs } = this.#throttle.state(subject)
-    if (suspended) return { outcome: 'suspended' }
+    const { suspendedMs, waitMs } = this.#throttle.state(subject, limits)
+    if (suspendedMs > 0) return { outcome: 'suspended', retryAfterMs: suspendedMs }
     if (waitMs > 0) return { outcome: 'throttled', retryAfterMs: waitMs }
     this.#throttle.count(subject, limits)
     return { outcome: 'allowed' }
+  }
+
+  async suspendedMs (subject: string, limits: ThrottleLimits): Promise<number> {
+    return this.#throttle.state(subject, limits).suspendedMs
   }
 
   async failAttempt (subject: string, limits: ThrottleLimits): Promise<boolean> {
@@ -37,6 +41,8 @@ export class MemoryTotpAttemptStore implements TotpAttemptStore {
   }
 
   async succeedAttempt (subject: string): Promise<void> {
+    // beginAttempt logged the attempt as a failure: a success takes it back out
+    this.#throttle.forgive(subject)
     this.#throttle.succeed(subject)
   }
 

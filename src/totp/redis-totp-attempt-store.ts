@@ -12,6 +12,7 @@ const SCRIPTS = {
   totpFailAttempt: throttled('fail'),
   totpSucceedAttempt: throttled('succeed'),
   totpForgiveAttempt: throttled('forgive'),
+  totpSuspension: throttled('suspension'),
   totpClaimStep: { numberOfKeys: 1, lua: lua('claim-step') }
 }
 
@@ -25,34 +26,49 @@ function tag (subject: string): string {
 
 /**
  * The TotpAttemptStore contract (see totp-attempt-store.ts) on Redis or Redis Cluster. A subject's keys are
- * `<prefix>{<subject>}:r` (its run of failures), `:w` (wait), `:x` (suspension, no TTL) and `:n` (notice sent),
+ * `<prefix>{<subject>}:r` (its run of failures), `:w` (wait), `:fl` (failure log of the suspension window) and
+ * `:n` (notice sent),
  * and a user's last step is `<prefix>{<userId>}:s`; the hash tag keeps a subject's keys on one Cluster slot.
  * No key holds personal data.
  */
 export class RedisTotpAttemptStore implements TotpAttemptStore {
   readonly #client: TotpCommands & Redis
   readonly #prefix: string
+  readonly #now: (() => number) | undefined
 
-  /** `client`: a Redis or Cluster client without an ioredis keyPrefix; the store never closes it */
-  constructor (client: Redis | Cluster, { keyPrefix = 'totp:' }: { keyPrefix?: string } = {}) {
+  /**
+   * `client`: a Redis or Cluster client without an ioredis keyPrefix; the store never closes it. `now`: tests only,
+   * epoch ms the scripts take as the time instead of Redis's own (the failure log's entries are times).
+   */
+  constructor (client: Redis | Cluster, { keyPrefix = 'totp:', now }: { keyPrefix?: string, now?: () => number } = {}) {
     if (/[{}]/.test(keyPrefix)) throw new Error('RedisTotpAttemptStore keyPrefix must not contain braces')
     // this store only calls commands a Cluster has too; typed as Redis for their overloads
     this.#client = withScripts(client, SCRIPTS) as TotpCommands & Redis
     this.#prefix = keyPrefix
+    this.#now = now
   }
 
-  /** the subject's throttle keys, in the order the scripts' throttle_keys takes them: run, wait, suspension, notice */
+  /** '' lets the scripts read Redis's own clock */
+  #clock (): string {
+    return this.#now === undefined ? '' : String(this.#now())
+  }
+
+  /** the subject's throttle keys, in the order the scripts' throttle_keys takes them: run, wait, failure log, notice */
   #keys (subject: string): string[] {
     const base = this.#prefix + tag(subject)
-    return [`${base}:r`, `${base}:w`, `${base}:x`, `${base}:n`]
+    return [`${base}:r`, `${base}:w`, `${base}:fl`, `${base}:n`]
   }
 
   async beginAttempt (subject: string, limits: ThrottleLimits): Promise<AttemptStart> {
     const [outcome, retryAfterMs] = await this.#client.totpBeginAttempt(
-      ...this.#keys(subject), ...throttleArgs(limits)
+      ...this.#keys(subject), this.#clock(), ...throttleArgs(limits)
     ) as [string, number?]
-    if (outcome === 'allowed' || outcome === 'suspended') return { outcome }
-    return { outcome: 'throttled', retryAfterMs: Number(retryAfterMs) }
+    if (outcome === 'allowed') return { outcome }
+    return { outcome: outcome === 'suspended' ? 'suspended' : 'throttled', retryAfterMs: Number(retryAfterMs) }
+  }
+
+  async suspendedMs (subject: string, limits: ThrottleLimits): Promise<number> {
+    return Number(await this.#client.totpSuspension(...this.#keys(subject), this.#clock(), ...throttleArgs(limits)))
   }
 
   async failAttempt (subject: string, limits: ThrottleLimits): Promise<boolean> {

@@ -1,6 +1,6 @@
 import type { ThrottleLimits } from '../throttle/throttling.ts'
 
-export type AttemptStart = { outcome: 'allowed' } | { outcome: 'throttled', retryAfterMs: number } | { outcome: 'suspended' }
+export type AttemptStart = { outcome: 'allowed' } | { outcome: 'throttled' | 'suspended', retryAfterMs: number }
 
 /**
  * Counts code attempts per subject (a user, a user's recovery codes, or an identifier without a user) and
@@ -10,11 +10,13 @@ export type AttemptStart = { outcome: 'allowed' } | { outcome: 'throttled', retr
  * The throttle is the one of src/throttle/throttling.ts (a run of failures, a doubling wait, suspension, notices; see
  * ThrottleLimits). An attempt counts as a failure from `beginAttempt` on, so attempts in flight extend the run too
  * and concurrent guesses cannot slip past the wait:
- * - `beginAttempt`: `suspended` while the subject is suspended; `throttled` with the ms left while its wait runs.
+ * - `beginAttempt`: `suspended` with the ms left while the subject is suspended (suspendAfter failures within
+ *   suspendWindowMs); `throttled` with the ms left while its wait runs.
  *   Otherwise the run grows by one (and, beyond freeFailures, starts the next wait): `allowed`.
- * - `failAttempt`: the attempt stays counted; a run that reached suspendAfter suspends the subject. Answers true
+ * - `suspendedMs`: the ms left of the subject's suspension, 0 when it is not suspended; reads only.
+ * - `failAttempt`: the attempt stays counted. Answers true
  *   when the run is throttled and no notice was due within noticeIntervalMs (then one is due now).
- * - `succeedAttempt`: the attempt succeeded: the run and its wait end, unless the subject was suspended meanwhile.
+ * - `succeedAttempt`: the attempt succeeded: the run and its wait end (the failure log stays).
  * - `forgiveAttempt`: the attempt failed on our side and does not count.
  * - `clearFailures`: the run, the wait and the suspension end (a recovery-code sign-in, or an operator).
  * - `claimStep`: true and remembers `step` for ttlMs when it is greater than the last step claimed for the user;
@@ -23,6 +25,7 @@ export type AttemptStart = { outcome: 'allowed' } | { outcome: 'throttled', retr
  */
 export interface TotpAttemptStore {
   beginAttempt (subject: string, limits: ThrottleLimits): Promise<AttemptStart>
+  suspendedMs (subject: string, limits: ThrottleLimits): Promise<number>
   failAttempt (subject: string, limits: ThrottleLimits): Promise<boolean>
   succeedAttempt (subject: string): Promise<void>
   forgiveAttempt (subject: string): Promise<void>

@@ -73,8 +73,14 @@ export class TotpAuthenticator {
     this.#markEnrolled = options.markEnrolled ?? (async () => {})
   }
 
-  /** The attempt subject of a user. */
+  /** The attempt subject of a user's app as the second factor (and in account changes). */
   userSubject = (userId: string): string => `u:${this.#userTag(userId)}`
+  /**
+   * The attempt subject of a user's app as the only factor (TOTP_PRIMARY_LOGIN): anyone who knows the address can
+   * guess there, so its waits and suspension are apart from the second factor's, which only a holder of the first
+   * factor reaches.
+   */
+  firstFactorSubject = (userId: string): string => `p:${this.#userTag(userId)}`
   /** The attempt subject of a user's recovery codes. */
   recoverySubject = (userId: string): string => `r:${this.#userTag(userId)}`
 
@@ -147,10 +153,16 @@ export class TotpAuthenticator {
     return this.#matchEither(credential, code)
   }
 
+  /** Whether the app's codes are refused as the second factor now (too many wrong ones): only recovery codes work. */
+  async secondFactorSuspended (userId: string): Promise<boolean> {
+    return await this.#attempts.suspendedMs(this.userSubject(userId), this.#throttle) > 0
+  }
+
   /** Ends the user's throttling and suspension of authenticator codes (an operator's act). */
   async clearFailures (userId: string): Promise<void> {
     await Promise.all([
       this.#attempts.clearFailures(this.userSubject(userId)),
+      this.#attempts.clearFailures(this.firstFactorSubject(userId)),
       this.#attempts.clearFailures(this.recoverySubject(userId))
     ])
   }
@@ -234,7 +246,7 @@ export class TotpAuthenticator {
   /** Runs one counted code check: null from `check` is a failure (invalid_code), anything else a success. */
   async #attempt<T> (subject: string, check: () => Promise<T | null>, owner?: string): Promise<T> {
     const start = await this.#attempts.beginAttempt(subject, this.#throttle)
-    if (start.outcome === 'suspended') throw suspended()
+    if (start.outcome === 'suspended') throw suspended(start.retryAfterMs)
     if (start.outcome === 'throttled') {
       throw new AppError('rate_limited', { retryAfter: Math.ceil(start.retryAfterMs / 1000), detail: 'Too many wrong codes; try again later.' })
     }
@@ -260,7 +272,10 @@ export class TotpAuthenticator {
     if (credential.status === 'active' && isRecoveryCode(code)) {
       await this.#attempt(this.recoverySubject(userId), async () =>
         await this.#credentials.consumeRecoveryCode(userId, hashRecoveryCode(code)) || null)
-      await this.#attempts.clearFailures(this.userSubject(userId))
+      await Promise.all([
+        this.#attempts.clearFailures(this.userSubject(userId)),
+        this.#attempts.clearFailures(this.firstFactorSubject(userId))
+      ])
       return 'recovery'
     }
     await this.#attempt(this.userSubject(userId), async () => await this.#matchTotp(credential, code) || null, userId)

@@ -3,8 +3,9 @@ import { AppError } from '../errors.ts'
 /** The refusals of TotpAuthenticator, worded once. */
 export const invalidCode = () => new AppError('invalid_code')
 
-export const suspended = () => new AppError('login_suspended', {
-  detail: 'Too many wrong codes: sign-in with authenticator codes is suspended; use a recovery code or contact support.'
+export const suspended = (retryAfterMs: number) => new AppError('login_suspended', {
+  retryAfter: Math.max(1, Math.ceil(retryAfterMs / 1000)),
+  detail: 'Too many wrong codes today: authenticator codes are not checked for now; use a recovery code, or sign in with a code sent to your email or phone.'
 })
 
 export const noAuthenticator = () => new AppError('not_found', { detail: 'No authenticator app is active for this account.' })

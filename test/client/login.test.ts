@@ -1,7 +1,7 @@
 import t from 'tap'
 import { createClient, memoryStorage, OtpGateError, type AuthChangeEvent } from '../../client/src/index.ts'
 import { listeningApp, MODES } from '../helpers/client.ts'
-import { codeFromOutbox, newEmail } from '../helpers/login.ts'
+import { codeFromOutbox, newEmail, outboxOf } from '../helpers/login.ts'
 import { claimsOf, manualClock, REPEAT_LOGIN_ENV, totpCode } from '../helpers/totp.ts'
 
 /** The OtpGateError the call fails with. */
@@ -66,6 +66,27 @@ for (const stores of MODES) {
     t.match(signedIn, { mfaRequired: false, user: { email } })
     t.equal(await client.auth.isSignedIn(), true)
     t.match(await rejection(client.auth.verifyFromUrl(link)), { code: 'challenge_expired', status: 410 }, 'the link works once')
+  })
+
+  t.test(`${stores} stores: undoIdentifierChangeFromUrl takes an email change back from the notice's link, once`, async (t) => {
+    const undoUrl = 'https://app.example/account/undo'
+    const env = { IDENTIFIER_UNDO_URL: undoUrl }
+    const { app, baseUrl } = await listeningApp(t, { stores, loadShedding: false, outbox: true, env })
+    const client = createClient({ baseUrl, storage: memoryStorage() })
+    const email = newEmail('client-undo')
+    const newAddress = newEmail('client-undo-new')
+    const { challengeId } = await client.auth.startOtp({ email })
+    await client.auth.verifyOtp(challengeId, await codeFromOutbox(app, email))
+    const contact = await client.me.addContact({ email: newAddress })
+    await client.me.verifyContact(contact.challengeId, await codeFromOutbox(app, newAddress))
+    const notice = (await outboxOf(app, email)).json().messages[0] as { text: string }
+    const link = notice.text.split(/\s/).find((word) => word.startsWith(`${undoUrl}#token=`)) ?? ''
+    t.equal(await client.auth.undoIdentifierChangeFromUrl(undoUrl), null, 'no token in the URL')
+    t.equal(await client.auth.undoIdentifierChangeFromUrl(link), true)
+    t.equal(await client.auth.isSignedIn(), false, 'every session ended, this one too')
+    t.equal((await app.users.findByIdentifier('email', email))?.email, email, 'the old email is back')
+    const again = await rejection(client.auth.undoIdentifierChangeFromUrl(link))
+    t.match(again, { code: 'undo_link_invalid', status: 410 }, 'the link works once')
   })
 
   t.test(`${stores} stores: an authenticator app, then a sign-in that asks for it`, async (t) => {

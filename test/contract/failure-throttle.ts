@@ -2,9 +2,9 @@ import type { Test } from 'tap'
 import type { ThrottleLimits } from '../../src/throttle/throttling.ts'
 
 /**
- * A code check as a store answers it: refused while a wait runs (ms left, nothing counted); a wrong code answered
- * with whether the owner is to hear of the throttling now; a right one accepted, with whether the subject is
- * suspended.
+ * A code check as a store answers it: refused while a wait runs (ms left, nothing counted); refused, right or wrong,
+ * while the subject is suspended (`suspended: true`, nothing counted); a wrong code answered with whether the owner
+ * is to hear of the throttling now; a right one accepted (`suspended: false`).
  */
 export type CodeAnswer = { waitMs: number } | { notify: boolean } | { suspended: boolean }
 
@@ -12,7 +12,7 @@ export type CodeAnswer = { waitMs: number } | { notify: boolean } | { suspended:
 export interface ThrottledSubject {
   wrong (): Promise<CodeAnswer>
   right (): Promise<CodeAnswer>
-  /** ends the run, the wait and the suspension (a recovery code, or an operator) */
+  /** ends the run, the wait and the failure log (a recovery code, or an operator) */
   clear (): Promise<void>
 }
 
@@ -24,7 +24,13 @@ export interface ThrottleHarness {
 }
 
 const LIMITS: ThrottleLimits = {
-  freeFailures: 2, baseDelayMs: 1000, maxDelayMs: 4000, suspendAfter: 100, memoryMs: 60_000, noticeIntervalMs: 10_000
+  freeFailures: 2,
+  baseDelayMs: 1000,
+  maxDelayMs: 4000,
+  suspendAfter: 100,
+  memoryMs: 60_000,
+  noticeIntervalMs: 10_000,
+  suspendWindowMs: 86_400_000
 }
 
 /**
@@ -64,15 +70,34 @@ export function failureThrottleContract (t: Test, harness: ThrottleHarness): voi
     t.same(await subject.right(), { suspended: false })
   })
 
-  t.test('failure throttle: a run of suspendAfter failures suspends; a right code reports it and does not end it; clearing does', async (t) => {
+  t.test('failure throttle: suspendAfter failures suspend; no code is checked nor counted then; clearing ends it', async (t) => {
     const subject = await harness.subject({ ...LIMITS, freeFailures: 10, suspendAfter: 3 })
     for (let failure = 0; failure < 3; failure++) t.same(await subject.wrong(), { notify: false })
-    t.same(await subject.right(), { suspended: true })
+    t.same(await subject.right(), { suspended: true }, 'even a right code is refused')
+    t.same(await subject.wrong(), { suspended: true }, 'a wrong one too, uncounted')
     t.same(await subject.right(), { suspended: true }, 'still suspended')
     await subject.clear()
     t.same(await subject.right(), { suspended: false }, 'lifted')
     const other = await harness.subject({ ...LIMITS, freeFailures: 10, suspendAfter: 3 })
     t.same(await other.right(), { suspended: false }, 'per subject')
+  })
+
+  t.test('failure throttle: suspendAfter failures per window, successes or not; the suspension ends when the oldest leaves it', async (t) => {
+    const subject = await harness.subject({ ...LIMITS, freeFailures: 10, suspendAfter: 3, suspendWindowMs: 50_000 })
+    t.same(await subject.wrong(), { notify: false })
+    await harness.elapse(10_000)
+    t.same(await subject.wrong(), { notify: false })
+    t.same(await subject.right(), { suspended: false }, 'a success ends the run...')
+    t.same(await subject.wrong(), { notify: false })
+    t.same(await subject.right(), { suspended: true }, '...not the window: three failures within it suspend')
+    await harness.elapse(39_000)
+    t.same(await subject.right(), { suspended: true }, 'until the oldest failure leaves the window')
+    await harness.elapse(1000)
+    t.same(await subject.right(), { suspended: false }, 'then lifted by itself')
+    t.same(await subject.wrong(), { notify: false }, 'one more failure...')
+    t.same(await subject.right(), { suspended: true }, '...is the window\'s third again')
+    await harness.elapse(10_000)
+    t.same(await subject.right(), { suspended: false }, 'lifted when the next oldest leaves')
   })
 
   t.test('failure throttle: clearing ends a wait and the run', async (t) => {

@@ -5,7 +5,7 @@ import {
   CHALLENGE_ID_PATTERN, OtpEngine, type IssuedChallenge, type OtpEngineOptions, type OtpPolicy, type VerifiedChallenge
 } from '../../src/otp/otp-engine.ts'
 import type { OtpStore, SendLimits } from '../../src/otp/otp-store.ts'
-import { newChallengeId } from '../../src/otp/codes.ts'
+import { LINK_TOKEN_PATTERN, newChallengeId } from '../../src/otp/codes.ts'
 import type { ThrottleLimits } from '../../src/throttle/throttling.ts'
 import { failureThrottleContract, type CodeAnswer, type ThrottledSubject } from './failure-throttle.ts'
 import { parseTestIdentifiers } from '../../src/otp/test-identifiers.ts'
@@ -71,7 +71,7 @@ async function verified (answer: Promise<VerifiedChallenge>) {
 
 /** What verifying `issued` hands back: the challenge as it was started. */
 const detailsOf = ({ challengeId, purpose, channel, destination, userId, locale, deliverable }: IssuedChallenge) =>
-  ({ challengeId, purpose, channel, destination, userId, locale, deliverable, suspended: false })
+  ({ challengeId, purpose, channel, destination, userId, locale, deliverable })
 
 /** What a start or resend for `destination` hands back, whatever the code. */
 const issuedFor = (destination: string, purpose = 'login') =>
@@ -92,16 +92,17 @@ async function throttledDestination (store: OtpStore, limits: ThrottleLimits): P
     const payload = {
       purpose: 'login', channel: 'email' as const, destination: 'throttled', userId: null, locale: null, deliverable: true
     }
-    await store.startChallenge({ challengeId, destinationKey, payload, codeHash: 'right', maxAttempts: 1000 }, UNMETERED)
+    await store.startChallenge({ challengeId, destinationKey, payload, codeHash: 'right', linkHash: 'link', maxAttempts: 1000 }, UNMETERED, limits)
     return challengeId
   }
   let challengeId = await start()
   const verify = async (hash: string): Promise<CodeAnswer> => {
     const answer = await store.verifyChallenge(challengeId, 'login', [hash], limits)
     if (answer.outcome === 'throttled') return { waitMs: answer.retryAfterMs }
+    if (answer.outcome === 'suspended') return { suspended: true }
     if (answer.outcome === 'verified') {
       challengeId = await start()
-      return { suspended: answer.suspended }
+      return { suspended: false }
     }
     if (answer.outcome === 'invalid') return { notify: answer.notify }
     throw new Error(`unexpected ${answer.outcome}`)
@@ -130,7 +131,7 @@ export function otpStoreContract (t: TAP, createHarness: () => Promise<OtpStoreH
   const engine = (policy: Partial<OtpPolicy> = {}, options: Partial<OtpEngineOptions> = {}) =>
     new OtpEngine({ store: harness.store, pepper: PEPPER, ...options, policy: { ...DEFAULT_POLICY, ...policy } })
   const login = (
-    destination: string, extra: { userId?: string, locale?: string, deliverable?: boolean, purpose?: string } = {}
+    destination: string, extra: { userId?: string, locale?: string, deliverable?: boolean, purpose?: string, lane?: 'anonymous' | 'owner' } = {}
   ) => ({ purpose: 'login', channel: 'email' as const, destination, ...extra })
 
   t.before(async () => { harness = await createHarness() })
@@ -150,14 +151,14 @@ export function otpStoreContract (t: TAP, createHarness: () => Promise<OtpStoreH
     t.match(issued.code, /^\d{6}$/)
     const { code: _code, challengeId: _id, expiresAt: _expiresAt, resendAfter: _resendAfter, ...rest } = issued
     t.strictSame(rest, {
-      purpose: 'login', channel: 'email', destination, userId: 'user-1', locale: 'fr', deliverable: true, isTestIdentifier: false
+      purpose: 'login', channel: 'email', destination, userId: 'user-1', locale: 'fr', deliverable: true, isTestIdentifier: false, linkToken: null
     })
     t.equal(issued.expiresAt.getTime() - issued.resendAfter.getTime(), 270_000, 'expiry and resend time come from one clock reading')
     t.ok(Math.abs(issued.expiresAt.getTime() - before - 300_000) < 2000, 'expires after the TTL')
 
     const { reinstate, ...verified } = await otp.verifyChallenge({ challengeId: issued.challengeId, code: issued.code, purpose: 'login' })
     t.type(reinstate, 'function')
-    t.same(verified, { challengeId: issued.challengeId, purpose: 'login', channel: 'email', destination, userId: 'user-1', locale: 'fr', deliverable: true, suspended: false })
+    t.same(verified, { challengeId: issued.challengeId, purpose: 'login', channel: 'email', destination, userId: 'user-1', locale: 'fr', deliverable: true })
     const again = await failure(otp.verifyChallenge({ challengeId: issued.challengeId, code: issued.code, purpose: 'login' }))
     t.equal(again.code, 'challenge_expired', 'single use')
   })
@@ -304,25 +305,60 @@ export function otpStoreContract (t: TAP, createHarness: () => Promise<OtpStoreH
     await failure(otp.verifyChallenge({ challengeId: second.challengeId, code: otherCode(second.code), purpose: 'login' }))
     t.equal((await failure(otp.verifyChallenge({ challengeId: second.challengeId, code: second.code, purpose: 'login' }))).retryAfter, 1, 'capped')
     await harness.elapse(1100)
-    t.match(await otp.verifyChallenge({ challengeId: second.challengeId, code: second.code, purpose: 'login' }), { destination, suspended: false }, 'the right code after the wait')
+    t.match(await otp.verifyChallenge({ challengeId: second.challengeId, code: second.code, purpose: 'login' }), { destination }, 'the right code after the wait')
     const after = await otp.startChallenge(login(destination))
     for (let i = 0; i < 2; i++) {
       t.equal((await failure(otp.verifyChallenge({ challengeId: after.challengeId, code: otherCode(after.code), purpose: 'login' }))).code, 'invalid_code', 'the success ended the run')
     }
   })
 
-  t.test('suspension: a long run of failures suspends code logins until clearFailures', async (t) => {
-    const otp = engine({ cooldownSeconds: 0, throttleAfterFailures: 10, suspendAfterFailures: 3 })
+  t.test('suspension: codes are refused unchecked, a start hands out a link instead, which signs in once', async (t) => {
+    const otp = engine({ cooldownSeconds: 0, quota: 20, throttleAfterFailures: 10, suspendAfterFailures: 3 })
     const destination = email('suspend')
     const guessed = await otp.startChallenge(login(destination))
+    t.equal(guessed.linkToken, null, 'not suspended: a code, no link')
     for (let i = 0; i < 3; i++) await failure(otp.verifyChallenge({ challengeId: guessed.challengeId, code: otherCode(guessed.code), purpose: 'login' }))
     const first = await otp.startChallenge(login(destination))
-    t.match(await otp.verifyChallenge({ challengeId: first.challengeId, code: first.code, purpose: 'login' }), { suspended: true }, 'the right code reports the suspension')
-    const second = await otp.startChallenge(login(destination))
-    t.match(await otp.verifyChallenge({ challengeId: second.challengeId, code: second.code, purpose: 'login' }), { suspended: true }, 'and does not end it')
+    t.match(first.linkToken, new RegExp(LINK_TOKEN_PATTERN), 'suspended: a link token')
+    const refused = await failure(otp.verifyChallenge({ challengeId: first.challengeId, code: first.code, purpose: 'login' }))
+    t.equal(refused.code, 'login_suspended', 'even the right code is refused')
+    t.ok(refused.retryAfter !== undefined && refused.retryAfter > 86_000, `until the window frees (${refused.retryAfter} s)`)
+    const wrongLink = await failure(otp.verifyLink({ token: `${first.challengeId}.${'A'.repeat(43)}`, purpose: 'login' }))
+    t.equal(wrongLink.code, 'challenge_expired', 'a wrong link secret')
+    t.equal((await failure(otp.verifyLink({ token: first.linkToken!, purpose: 'verify_contact' }))).code, 'challenge_expired', 'another purpose')
+    t.same(await verified(otp.verifyLink({ token: first.linkToken!, purpose: 'login' })), detailsOf(first), 'the link signs in')
+    t.equal((await failure(otp.verifyLink({ token: first.linkToken!, purpose: 'login' }))).code, 'challenge_expired', 'once')
+    const resent = await otp.resendChallenge((await otp.startChallenge(login(destination))).challengeId)
+    t.match(resent.linkToken, new RegExp(LINK_TOKEN_PATTERN), 'a resend too')
+    t.same(await verified(otp.verifyLink({ token: resent.linkToken!, purpose: 'login' })), detailsOf(resent))
+    t.equal((await otp.startChallenge(login(destination, { purpose: 'verify_contact' }))).linkToken, null, 'only a sign-in gets a link')
+    const decoy = await otp.startChallenge(login(destination, { deliverable: false }))
+    t.match(await verified(otp.verifyLink({ token: decoy.linkToken!, purpose: 'login' })), { deliverable: false }, 'a decoy\'s link is verified as a decoy: the caller refuses it')
     await otp.clearFailures('email', destination)
     const third = await otp.startChallenge(login(destination))
-    t.match(await otp.verifyChallenge({ challengeId: third.challengeId, code: third.code, purpose: 'login' }), { suspended: false }, 'lifted')
+    t.equal(third.linkToken, null, 'lifted: a code again')
+    t.same(await verified(otp.verifyChallenge({ challengeId: third.challengeId, code: third.code, purpose: 'login' })), detailsOf(third))
+  })
+
+  t.test('lanes: the owner lane has its own pointer, cooldown, quotas and throttle', async (t) => {
+    const otp = engine({ throttleAfterFailures: 10, suspendAfterFailures: 3, dailyQuota: 4, quota: 4 })
+    const destination = email('lanes')
+    const anonymous = await otp.startChallenge(login(destination))
+    const owner = await otp.startChallenge(login(destination, { lane: 'owner' }))
+    t.equal((await failure(otp.startChallenge(login(destination)))).code, 'cooldown', 'the anonymous lane cools down')
+    for (let i = 0; i < 3; i++) await failure(otp.verifyChallenge({ challengeId: anonymous.challengeId, code: otherCode(anonymous.code), purpose: 'login' }))
+    t.equal(owner.linkToken, null)
+    t.same(await verified(otp.verifyChallenge({ challengeId: owner.challengeId, code: owner.code, purpose: 'login' })), detailsOf(owner),
+      'the anonymous lane suspended and cooling down: the owner lane\'s challenge, started before, still verifies')
+    await harness.elapse(31_000)
+    for (let i = 0; i < 3; i++) {
+      await otp.startChallenge(login(destination))
+      await harness.elapse(31_000)
+    }
+    t.equal((await failure(otp.startChallenge(login(destination)))).code, 'rate_limited', 'the anonymous quota is spent')
+    const again = await otp.startChallenge(login(destination, { lane: 'owner' }))
+    t.equal(again.linkToken, null, 'the owner lane: a code, not suspended')
+    t.same(await verified(otp.verifyChallenge({ challengeId: again.challengeId, code: again.code, purpose: 'login' })), detailsOf(again))
   })
 
   t.test('the owner hears of throttling once per interval; a decoy nobody owns never', async (t) => {
@@ -586,10 +622,9 @@ export function otpStoreContract (t: TAP, createHarness: () => Promise<OtpStoreH
     t.equal(await verifiedOnce.reinstate(), true)
 
     const keys = await own.listKeys()
-    const kinds = new Set(keys.map(({ key }) => /\}:(c):|:(p|cd):[^:]+$|:(q|f|l|n|s)$/.exec(key)?.slice(1).find(Boolean) ?? key))
-    t.same([...kinds].sort(), ['c', 'cd', 'f', 'l', 'n', 'p', 'q', 's'], 'every kind of key: challenge, pointer, cooldown, quota, run, wait, notice, suspension')
-    // a suspension lasts until a recovery code or an operator lifts it, by design
-    t.same(keys.filter(({ pttl, key }) => pttl < 0 && !key.endsWith(':s')).map(({ key }) => key), [], 'no key without a TTL but a suspension')
+    const kinds = new Set(keys.map(({ key }) => /\}:(c):|:(p|cd):[^:]+$|:(q|f|l|n|x)$/.exec(key)?.slice(1).find(Boolean) ?? key))
+    t.same([...kinds].sort(), ['c', 'cd', 'f', 'l', 'n', 'p', 'q', 'x'], 'every kind of key: challenge, pointer, cooldown, quota, run, wait, notice, failure log')
+    t.same(keys.filter(({ pttl }) => pttl < 0).map(({ key }) => key), [], 'no key without a TTL, a suspension\'s neither')
     const revealing = keys.filter(({ key }) => destinations.some((destination) => {
       const lower = key.toLowerCase()
       return lower.includes(destination.toLowerCase()) || lower.includes(destination.split('@')[0]!.toLowerCase()) || lower.includes(destination.replace(/^\+/, ''))

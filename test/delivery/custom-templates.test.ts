@@ -82,6 +82,8 @@ t.test('start-up refuses a broken template with one line naming the file', async
     ['a misspelt file name', { 'en/code.htm.hbs': '{{code}}' }, /en\/code\.htm\.hbs: expected <kind>\.<part>\.hbs/],
     ['a stray file', { 'README.md': 'notes' }, /README\.md: expected only language folders/],
     ['an SMS of two segments', { 'en/code.sms.hbs': `{{code}} ${'x'.repeat(160)}` }, /en\/code\.sms\.hbs: the SMS takes 1\d\d GSM-7 characters, 2 segments/],
+    ['a change notice without its undo link', { 'en/identifier_changed.sms.hbs': 'Your {{appName}} number changed to {{maskedIdentifier}}.' }, /en\/identifier_changed\.sms\.hbs: the notice must carry the undo link/],
+    ['a change notice of two segments without a link', { 'en/identifier_changed.sms.hbs': `{{maskedIdentifier}} ${'x'.repeat(160)}{{#if undoLink}} {{undoLink}}{{/if}}` }, /en\/identifier_changed\.sms\.hbs: the SMS takes 1\d\d GSM-7 characters, 2 segments/],
     ['an SMS in UCS-2', { 'fr/login_throttled.sms.hbs': 'Connexion suspendue {{minutes}} min, rien à craindre : ça ira.' }, /fr\/login_throttled\.sms\.hbs: the SMS needs UCS-2/],
     ['an email without the magic link while MAGIC_LINK_URL is set', { 'en/code.text.hbs': 'Code: {{code}}' }, /en\/code\.text\.hbs: MAGIC_LINK_URL is set, so the email must carry the link/, { MAGIC_LINK_URL: 'https://app.example/auth/callback' }]
   ]

@@ -1,8 +1,9 @@
 import t from 'tap'
 import {
   builtInTemplates, DEFAULT_BRANDING, languageOf, loadMessageTemplates, renderCodeEmail, renderCodeSms,
-  renderNoticeEmail, renderNoticeSms
+  renderNoticeEmail, renderNoticeSms, renderSignInLinkEmail, renderSignInLinkSms
 } from '../../src/delivery/templates/render.ts'
+import { codeMessage } from '../../src/delivery/delivery-messages.ts'
 import { textColorOn } from '../../src/delivery/templates/message-templates.ts'
 import { gsm7Septets, GSM7_SINGLE_SEGMENT_SEPTETS, smsSegments } from '../../src/delivery/gsm7.ts'
 
@@ -155,4 +156,28 @@ t.test('login_throttled: every locale says someone tried wrong codes, the wait, 
   t.match(renderNoticeSms({ kind: 'login_throttled', locale: 'en', appName: 'Acme', minutes: 1 }), /1 minute\./, 'singular')
   t.throws(() => renderNoticeSms({ kind: 'login_throttled', locale: 'en', appName: 'Acme' }), TypeError)
   t.throws(() => renderNoticeEmail({ kind: 'identifier_changed', locale: 'en', appName: 'Acme', channel: 'sms' }), TypeError)
+})
+
+t.test('sign_in_link: every locale carries the link in every part but the subject, and no code; without a link it says codes are paused', async (t) => {
+  const link = 'https://app.example.com/sign-in#token=3f2a.Xk3v9Qm1aZ0b7Yc2Ld5eFw.q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA'
+  for (const language of LANGUAGES) {
+    const input = { locale: language, appName: 'Acme', expiresInSeconds: 300, link }
+    const email = renderSignInLinkEmail(input)
+    t.ok(email.text.includes(link) && email.html.includes(link.replaceAll('=', '&#x3D;')), `${language}: the link in the email`)
+    t.match(email.subject, /Acme/)
+    t.ok(renderSignInLinkSms(input).includes(link), `${language}: the link in the SMS`)
+    t.notMatch(email.text, /\b\d{6}\b/, 'no code')
+    const paused = renderSignInLinkSms({ ...input, link: null })
+    t.notMatch(paused, /https:/, `${language}: without MAGIC_LINK_URL, no link`)
+    t.equal(smsSegments(paused).segments, 1, 'and one segment')
+  }
+})
+
+t.test('a code request carrying a link token is rendered as the sign-in link, by email and by SMS', async (t) => {
+  const settings = { appName: 'Acme', templates: builtInTemplates(), magicLinkUrl: 'https://app.example.com/sign-in' }
+  const request = { to: 'jane@example.org', code: '', linkToken: 'T0KEN', locale: null, purpose: 'login', expiresInSeconds: 300 }
+  const email = codeMessage({ ...request, channel: 'email' }, settings) as { text: string }
+  t.match(email.text, /https:\/\/app\.example\.com\/sign-in#token=T0KEN/)
+  const sms = codeMessage({ ...request, channel: 'sms', to: '+12015550123' }, settings) as { text: string }
+  t.match(sms.text, /#token=T0KEN/)
 })

@@ -10,7 +10,7 @@ t.test('the sweep timer drops expired entries; close stops it', async (t) => {
   const otp = new OtpEngine({ store, pepper: 'p'.repeat(32), policy: { ...DEFAULT_POLICY, ttlSeconds: 1 } })
   const issued = await otp.startChallenge({ purpose: 'login', channel: 'email', destination: 'sweep@example.org' })
   await otp.verifyChallenge({ challengeId: issued.challengeId, code: '!', purpose: 'login' }).catch(() => {})
-  t.equal(store.size, 5, 'challenge, pointer, cooldown, quota and failures')
+  t.equal(store.size, 6, 'challenge, pointer, cooldown, quota, the run of failures and their log')
   // the daily quota and a run of failures are the longest lived
   clock += 31 * 86_400_000
   await sleep(30)

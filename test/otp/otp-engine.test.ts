@@ -125,5 +125,5 @@ t.test('a verified challenge carries no trace of its code hash, however it is pr
   ]) {
     t.notOk(printed.includes(hash), printed)
   }
-  t.same(Object.keys(verified).sort(), ['challengeId', 'channel', 'deliverable', 'destination', 'locale', 'purpose', 'reinstate', 'suspended', 'userId'])
+  t.same(Object.keys(verified).sort(), ['challengeId', 'channel', 'deliverable', 'destination', 'locale', 'purpose', 'reinstate', 'userId'])
 })

@@ -1,6 +1,7 @@
 import t, { type Test } from 'tap'
 import { Redis } from 'ioredis'
 import { OtpEngine } from '../../src/otp/otp-engine.ts'
+import { throttleLimits } from '../../src/throttle/throttling.ts'
 import { RedisOtpStore } from '../../src/otp/redis-otp-store.ts'
 import { destinationKey, hashCode } from '../../src/otp/codes.ts'
 import type { ChallengeSnapshot } from '../../src/otp/otp-store.ts'
@@ -36,7 +37,7 @@ t.test('key names: prefix, {bucket} hash tag first, no destination', async (t) =
   await otp.verifyChallenge({ challengeId, code: 'wrong', purpose: 'login' }).catch(() => {})
   const [bucket, random] = challengeId.split('.')
   const keys = (await listKeys(client, keyPrefix)).map(({ key }) => key).sort()
-  t.equal(keys.length, 4, 'challenge, pointer, quota and failures (no cooldown in this policy)')
+  t.equal(keys.length, 5, 'challenge, pointer, quota, the run of failures and their log (no cooldown in this policy)')
   t.ok(keys.every((key) => key.startsWith(`${keyPrefix}{${bucket}}:`)), 'every key shares the bucket hash tag')
   t.ok(keys.includes(`${keyPrefix}{${bucket}}:c:${random}`))
   t.notOk(keys.some((key) => key.includes('key-names')))
@@ -107,6 +108,7 @@ t.test('the key prefix may not hide the hash tag', async (t) => {
     destinationKey: '0000aaaa',
     payload: { purpose: 'login', channel: 'email', destination: 'x@example.org', userId: null, locale: null, deliverable: true },
     codeHash: 'h',
+    linkHash: 'l',
     maxAttempts: 5
-  }, { ttlMs: 1000, cooldownMs: 0, quota: 1, quotaWindowMs: 1000, dailyQuota: 1, dailyWindowMs: 86_400_000 }), /bucket/)
+  }, { ttlMs: 1000, cooldownMs: 0, quota: 1, quotaWindowMs: 1000, dailyQuota: 1, dailyWindowMs: 86_400_000 }, throttleLimits({ freeFailures: 5, maxDelayMs: 900_000, suspendAfter: 100 })), /bucket/)
 })

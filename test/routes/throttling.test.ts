@@ -12,6 +12,17 @@ const verify = (app: FastifyInstance, challengeId: string, code: string) =>
 const mfaVerify = (app: FastifyInstance, mfaToken: string, code: string) =>
   app.inject({ method: 'POST', url: '/v1/auth/mfa/verify', payload: { mfaToken, code } })
 const wrong = (code: string) => code === '000000' ? '111111' : '000000'
+const LINK_PAGE = 'https://app.example.com/sign-in'
+const linkVerify = (app: FastifyInstance, token: string) =>
+  app.inject({ method: 'POST', url: '/v1/auth/link/verify', payload: { token } })
+const textFor = async (app: FastifyInstance, email: string) =>
+  ((await outboxOf(app, email)).json().messages as Array<{ text: string }>)[0]?.text ?? ''
+/** The token of the newest sign-in link the dev outbox holds for `email`. */
+async function linkTokenFor (app: FastifyInstance, email: string): Promise<string> {
+  const match = /#token=([\w.-]+)/.exec(await textFor(app, email))
+  if (!match) throw new Error(`no sign-in link in the newest message to ${email}`)
+  return match[1]!
+}
 
 async function started (app: FastifyInstance, email: string): Promise<{ challengeId: string, code: string }> {
   const start = await startLogin(app, { email })
@@ -70,33 +81,47 @@ t.test('wrong codes throttle the address, never lock it: a fresh code still arri
   }
 })
 
-t.test('a long run of wrong codes suspends code logins; only a recovery code lifts it', async (t) => {
+// Security round 3, point 3: a suspension anyone can set off blocks only the guessable code, for a day at most, and
+// the owner still signs in, with a single-use link sent instead of a code
+t.test('a suspended address gets a sign-in link instead of a code, which signs in; the suspension ends by itself', async (t) => {
   const clock = manualClock()
-  const env = { ...REPEAT_LOGIN_ENV, OTP_SEND_QUOTA: '100', OTP_DAILY_QUOTA: '100', OTP_THROTTLE_AFTER_FAILURES: '100', SUSPEND_AFTER_FAILURES: '10' }
-  const app = await buildTestApp(t, { limiter: false, loadShedding: false, outbox: true, now: clock.now, env })
+  const env = {
+    ...REPEAT_LOGIN_ENV, OTP_SEND_QUOTA: '100', OTP_DAILY_QUOTA: '100', OTP_THROTTLE_AFTER_FAILURES: '100', SUSPEND_AFTER_FAILURES: '10', MAGIC_LINK_URL: LINK_PAGE
+  }
+  // in memory: the whole app on the test's clock, so a day passes without waiting
+  const app = await buildTestApp(t, { stores: 'memory', limiter: false, loadShedding: false, outbox: true, now: clock.now, env })
   const plain = newEmail('suspended')
   await login(app, { email: plain })
-  const { email: enrolled, otpauthUri, recoveryCodes } = await enrolledUser(app, clock)
+  const { email: enrolled, otpauthUri } = await enrolledUser(app, clock)
   const unknown = newEmail('suspended-unknown')
   for (const email of [plain, enrolled, unknown]) await guess(app, email, 10)
 
-  for (const email of [plain, unknown]) {
-    const { challengeId, code } = await started(app, email)
-    const refused = await verify(app, challengeId, code)
-    t.equal(refused.statusCode, 403, `the right code signs nobody in: ${email.split('-')[0]}`)
-    t.match(refused.json(), { code: 'login_suspended', detail: /recovery code/ })
+  for (const email of [plain, enrolled, unknown]) {
+    const start = await startLogin(app, { email })
+    t.equal(start.statusCode, 202, 'the owner still asks for a code')
+    t.equal(start.json().method, 'link', 'and is told a link is on its way')
+    const refused = await verify(app, start.json().challengeId, '123456')
+    t.equal(refused.statusCode, 403, 'codes are refused unchecked')
+    t.match(refused.json(), { code: 'login_suspended' })
+    t.ok(Number(refused.headers['retry-after']) <= 86_400, `for at most a day (${refused.headers['retry-after']} s)`)
+    const token = await linkTokenFor(app, email)
+    t.notMatch(await textFor(app, email), /\b\d{6}\b/, 'no code in the message')
+    const followed = await linkVerify(app, token)
+    t.equal(followed.statusCode, 200, 'the link signs in')
+    if (email === enrolled) {
+      t.match(followed.json(), { mfaRequired: true, methods: ['totp', 'recovery'] }, 'then the usual second factor')
+      const done = await mfaVerify(app, followed.json().mfaToken, totpCode(otpauthUri, clock.ms()))
+      t.equal(done.statusCode, 200)
+      clock.steps(1)
+    } else {
+      t.type(followed.json().accessToken, 'string')
+    }
+    t.equal((await linkVerify(app, token)).statusCode, 410, 'once')
   }
-  const { challengeId, code } = await started(app, enrolled)
-  const step = await verify(app, challengeId, code)
-  t.equal(step.statusCode, 200)
-  t.match(step.json(), { mfaRequired: true, methods: ['recovery'] }, 'a user with recovery codes may finish with one')
-  const withTotp = await mfaVerify(app, step.json().mfaToken, totpCode(otpauthUri, clock.ms()))
-  t.match([withTotp.statusCode, withTotp.json().code], [403, 'login_suspended'], 'not with an authenticator code')
-  const recovered = await mfaVerify(app, step.json().mfaToken, recoveryCodes[0]!)
-  t.equal(recovered.statusCode, 200, 'the recovery code signs in')
-  clock.steps(1)
-  const next = await started(app, enrolled)
-  t.match((await verify(app, next.challengeId, next.code)).json(), { mfaRequired: true, methods: ['totp', 'recovery'] }, 'and lifted the suspension')
+  t.equal((await startLogin(app, { email: plain })).json().method, 'link', 'a sign-in ends the run, not the day\'s count: still a link')
+  clock.advance(86_400_000)
+  const { challengeId, code } = await started(app, plain)
+  t.equal((await verify(app, challengeId, code)).statusCode, 200, 'a day later codes work again, with nobody\'s help')
 })
 
 t.test('the owner is told at the first throttle step, once an hour, with no code in it', async (t) => {

@@ -195,24 +195,63 @@ t.test('anti-enumeration: no user, no authenticator, wrong code all answer alike
   }
 })
 
-t.test('throttling is per user and shared by every way of giving a TOTP code; recovery codes keep working', async (t) => {
+t.test('throttling is per user and shared by the second factor and account changes; recovery codes keep working', async (t) => {
   const clock = manualClock()
   const app = await buildTestApp(t, { loadShedding: false, outbox: true, now: clock.now, env: { ...REPEAT_LOGIN_ENV, ...PRIMARY_ENV, TOTP_THROTTLE_AFTER_FAILURES: '2' } })
   const { email, headers, otpauthUri, recoveryCodes } = await enrolledUser(app, clock)
   const { mfaToken } = (await firstFactor(app, email)).json()
   t.equal((await mfaVerify(app, mfaToken, '000000')).statusCode, 400, 'a wrong TOTP code at the second factor')
-  t.equal((await totpLogin(app, { email, code: '000000' })).statusCode, 400)
+  t.equal((await mfaVerify(app, mfaToken, '000001')).statusCode, 400)
   t.equal((await app.inject({ method: 'POST', url: '/v1/me/totp/recovery-codes', headers, payload: { code: '000000' } })).statusCode, 400)
-  const waiting = await totpLogin(app, { email, code: totpCode(otpauthUri, clock.ms()) })
-  t.equal(waiting.statusCode, 429, 'even a right TOTP code waits')
-  t.equal((await mfaVerify(app, mfaToken, totpCode(otpauthUri, clock.ms()))).statusCode, 429, 'at the second factor too')
+  t.equal((await mfaVerify(app, mfaToken, totpCode(otpauthUri, clock.ms()))).statusCode, 429, 'even a right TOTP code waits')
+  t.equal((await app.inject({ method: 'POST', url: '/v1/me/totp/recovery-codes', headers, payload: { code: totpCode(otpauthUri, clock.ms()) } })).statusCode, 429, 'in account changes too')
   t.equal((await mfaVerify(app, mfaToken, 'aaaa-bbbb-cccc-dddd')).statusCode, 400, 'a wrong recovery code is answered, not throttled')
   const recovered = await mfaVerify(app, mfaToken, recoveryCodes[0]!)
   t.equal(recovered.statusCode, 200, 'a recovery code works while TOTP codes are throttled')
   clock.steps(1)
-  t.equal((await totpLogin(app, { email, code: totpCode(otpauthUri, clock.ms()) })).statusCode, 200, 'and it ended the throttling')
+  const next = (await firstFactor(app, email)).json()
+  t.equal((await mfaVerify(app, next.mfaToken, totpCode(otpauthUri, clock.ms()))).statusCode, 200, 'and it ended the throttling')
+  clock.steps(1)
   const other = await enrolledUser(app, clock)
   t.equal((await totpLogin(app, { email: other.email, code: totpCode(other.otpauthUri, clock.ms()) })).statusCode, 200, 'another user is not throttled')
+})
+
+// Security round 3, point 8: anyone who knows the address can guess at POST /v1/auth/totp; only the holder of the
+// email or SMS code reaches the second factor
+t.test('wrong codes as the only factor never throttle nor suspend the app as the second factor; the MFA step offers what works', async (t) => {
+  const clock = manualClock()
+  const env = { ...REPEAT_LOGIN_ENV, ...PRIMARY_ENV, TOTP_THROTTLE_AFTER_FAILURES: '100', SUSPEND_AFTER_FAILURES: '10' }
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true, now: clock.now, env })
+  const { email, otpauthUri, recoveryCodes } = await enrolledUser(app, clock)
+  for (let failure = 0; failure < 10; failure++) {
+    t.equal((await totpLogin(app, { email, code: totpCode(otpauthUri, clock.ms(), 5) })).statusCode, 400)
+  }
+  const refused = await totpLogin(app, { email, code: totpCode(otpauthUri, clock.ms()) })
+  t.match([refused.statusCode, refused.json().code], [403, 'login_suspended'], 'the first factor is suspended')
+  const step = (await firstFactor(app, email)).json()
+  t.match(step, { mfaRequired: true, methods: ['totp', 'recovery'] })
+  const done = await mfaVerify(app, step.mfaToken, totpCode(otpauthUri, clock.ms()))
+  t.equal(done.statusCode, 200, 'the app still completes an email sign-in')
+  clock.steps(1)
+
+  // the second factor's own suspension, by someone who holds the email code
+  const guessed = (await firstFactor(app, email)).json()
+  for (let failure = 0; failure < 10; failure++) {
+    t.equal((await mfaVerify(app, guessed.mfaToken, totpCode(otpauthUri, clock.ms(), 5))).statusCode, 400)
+  }
+  const after = (await firstFactor(app, email)).json()
+  t.same(after.methods, ['recovery'], 'only a method that can work is offered')
+  t.equal((await mfaVerify(app, after.mfaToken, recoveryCodes[0]!)).statusCode, 200, 'and it works')
+})
+
+t.test('an mfaToken of an earlier version that offered recovery codes only still takes nothing else', async (t) => {
+  const clock = manualClock()
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true, now: clock.now, env: REPEAT_LOGIN_ENV })
+  const { session, otpauthUri, recoveryCodes } = await enrolledUser(app, clock)
+  const mfaToken = await app.mfa.issue({ userId: session.user.id, kind: 'email', amr: ['otp'], recoveryOnly: true })
+  const refused = await mfaVerify(app, mfaToken, totpCode(otpauthUri, clock.ms()))
+  t.match([refused.statusCode, refused.json().code], [403, 'login_suspended'])
+  t.equal((await mfaVerify(app, mfaToken, recoveryCodes[0]!)).statusCode, 200, 'a recovery code completes it')
 })
 
 t.test('the embedded mode works the same way', async (t) => {

@@ -1,5 +1,8 @@
-/** What a message is about: a one-time code, or a security notice. */
-export const MESSAGE_KINDS = ['code', 'identifier_changed', 'login_throttled', 'authenticator_added', 'account_deleted', 'authenticator_removed'] as const
+/**
+ * What a message is about: a one-time code, the sign-in link sent instead of a code while the destination's codes
+ * are suspended, or a security notice.
+ */
+export const MESSAGE_KINDS = ['code', 'sign_in_link', 'identifier_changed', 'login_throttled', 'authenticator_added', 'account_deleted', 'authenticator_removed'] as const
 export type MessageKind = typeof MESSAGE_KINDS[number]
 
 /** The files of one kind in one language: `<kind>.<part>.hbs`. Email is subject + text + html; SMS is sms. */
@@ -9,7 +12,10 @@ export type TemplatePart = typeof TEMPLATE_PARTS[number]
 /** The values each kind is rendered with, beside the branding every template gets. */
 export interface KindValues {
   code: { appName: string, code: string, minutes: number, link: string | null }
-  identifier_changed: { appName: string, channel: 'email' | 'sms', maskedIdentifier: string }
+  /** link is null without MAGIC_LINK_URL: the message then says codes are paused */
+  sign_in_link: { appName: string, minutes: number, link: string | null }
+  /** undoLink: valid `days`, once; null when the notice goes to an identifier that was not replaced */
+  identifier_changed: { appName: string, channel: 'email' | 'sms', maskedIdentifier: string, undoLink: string | null, days: number }
   login_throttled: { appName: string, minutes: number }
   authenticator_added: { appName: string, days: number }
   account_deleted: { appName: string }
@@ -37,7 +43,8 @@ export interface CommonValues extends Branding {
 
 export const VARIABLES: Record<MessageKind, readonly string[]> = {
   code: ['appName', 'code', 'minutes', 'link'],
-  identifier_changed: ['appName', 'channel', 'maskedIdentifier'],
+  sign_in_link: ['appName', 'minutes', 'link'],
+  identifier_changed: ['appName', 'channel', 'maskedIdentifier', 'undoLink', 'days'],
   login_throttled: ['appName', 'minutes'],
   authenticator_added: ['appName', 'days'],
   account_deleted: ['appName'],
@@ -58,9 +65,15 @@ export function sampleValues<Kind extends MessageKind> (kind: Kind, sample: Samp
       { appName, code, minutes: sample.codeMinutes, link: sample.link?.(code) ?? null },
       { appName, code, minutes: 1, link: null }
     ],
+    sign_in_link: [
+      { appName, minutes: sample.codeMinutes, link: sample.signInLink ?? null },
+      { appName, minutes: 1, link: null }
+    ],
     identifier_changed: [
-      { appName, channel: 'email', maskedIdentifier: 'j***@example-company.com' },
-      { appName, channel: 'sms', maskedIdentifier: '+44*******0123' }
+      { appName, channel: 'email', maskedIdentifier: 'j***@example-company.com', undoLink: null, days: 7 },
+      { appName, channel: 'sms', maskedIdentifier: '+44*******0123', undoLink: null, days: 7 },
+      { appName, channel: 'email', maskedIdentifier: 'j***@example-company.com', undoLink: UNDO_LINK_SAMPLE, days: 7 },
+      { appName, channel: 'sms', maskedIdentifier: '+44*******0123', undoLink: UNDO_LINK_SAMPLE, days: 7 }
     ],
     login_throttled: [{ appName, minutes: sample.throttleMinutes }, { appName, minutes: 1 }],
     authenticator_added: [{ appName, days: 7 }, { appName, days: 1 }],
@@ -69,6 +82,9 @@ export function sampleValues<Kind extends MessageKind> (kind: Kind, sample: Samp
   }
   return variants[kind] as Array<KindValues[Kind]>
 }
+
+// as long as the links IdentifierUndoLinks makes: a long page URL and a 43-character token
+const UNDO_LINK_SAMPLE = `https://accounts.example-company.com/account/undo-change#token=${'x'.repeat(43)}`
 
 export interface SampleSettings {
   appName: string
@@ -79,4 +95,6 @@ export interface SampleSettings {
   throttleMinutes: number
   /** the magic link of a code, when they are on */
   link?: ((code: string) => string) | undefined
+  /** a sign-in link (MAGIC_LINK_URL#token=…), when they are on */
+  signInLink?: string | undefined
 }

@@ -67,6 +67,25 @@ export function renderCodeSms (
   return input.webOtpDomain === undefined ? text : `${text}\n\n@${input.webOtpDomain} #${input.code}`
 }
 
+/** The sign-in link sent instead of a code while the destination's codes are suspended; null without MAGIC_LINK_URL. */
+export interface SignInLinkInput {
+  locale: string | null
+  appName: string
+  expiresInSeconds: number
+  link: string | null
+}
+
+const signInLinkValues = (input: SignInLinkInput): KindValues['sign_in_link'] =>
+  ({ appName: input.appName, minutes: minutesOf(input.expiresInSeconds), link: input.link })
+
+export function renderSignInLinkEmail (input: SignInLinkInput, templates = builtInTemplates()): Omit<EmailMessage, 'to'> {
+  return templates.renderEmail('sign_in_link', input.locale, signInLinkValues(input))
+}
+
+export function renderSignInLinkSms (input: SignInLinkInput, templates = builtInTemplates()): string {
+  return templates.renderSms('sign_in_link', input.locale, signInLinkValues(input))
+}
+
 export interface NoticeInput {
   kind: 'identifier_changed' | 'login_throttled' | 'authenticator_added' | 'account_deleted' | 'authenticator_removed'
   locale: string | null
@@ -75,6 +94,8 @@ export interface NoticeInput {
   channel?: 'email' | 'sms'
   /** identifier_changed: the new identifier, masked (maskDestination) */
   maskedIdentifier?: string
+  /** identifier_changed: the link that takes the change back, when the notice goes to the replaced identifier */
+  undoLink?: string | null
   /** login_throttled: until the next try is accepted */
   minutes?: number
   /** authenticator_added: how long the owner can remove it with a code to their email or phone */
@@ -95,7 +116,8 @@ function noticeValues (input: NoticeInput): NoticeValues {
     return { appName: input.appName, days: input.days }
   }
   if (input.channel === undefined || input.maskedIdentifier === undefined) throw new TypeError('an identifier_changed notice needs channel and maskedIdentifier')
-  return { appName: input.appName, channel: input.channel, maskedIdentifier: input.maskedIdentifier }
+  const { appName, channel, maskedIdentifier } = input
+  return { appName, channel, maskedIdentifier, undoLink: input.undoLink ?? null, days: input.days ?? 0 }
 }
 
 /**

@@ -83,6 +83,18 @@ function problemOf (
   if (raw.length > 0 && template.part === 'html') return `unescaped output ${raw.join(', ')}: use two braces, the engine escapes for HTML`
   for (const values of sampleValues(kind, settings)) {
     const output = templates.renderTemplate(template, values, 'Subject')
+    if (kind === 'sign_in_link' && template.part !== 'subject') {
+      const { link } = values as { link: string | null }
+      const shown = template.part === 'html' ? Handlebars.escapeExpression(link ?? '') : link
+      if (link !== null && !output.includes(shown ?? '')) return 'the message must carry the sign-in link: add {{link}} (inside {{#if link}})'
+      continue
+    }
+    if (kind === 'identifier_changed' && template.part !== 'subject') {
+      const { undoLink } = values as { undoLink: string | null }
+      const shown = template.part === 'html' ? Handlebars.escapeExpression(undoLink ?? '') : undoLink
+      if (undoLink !== null && !output.includes(shown ?? '')) return 'the notice must carry the undo link: add {{undoLink}} (inside {{#if undoLink}})'
+      continue
+    }
     if (kind !== 'code' || template.part === 'subject') continue
     const { code, link } = values as { code: string, link: string | null }
     if (!output.includes(code)) return 'the message must show the code: add {{code}}'
@@ -94,11 +106,20 @@ function problemOf (
   return null
 }
 
+/**
+ * A sign-in link or an undo link does not fit one segment with any wording: those rare messages may take two.
+ * (A code's magic link is never in its SMS.)
+ */
+const carriesLink = (kind: MessageKind, values: object) =>
+  (kind === 'sign_in_link' && (values as { link: string | null }).link !== null) ||
+  (kind === 'identifier_changed' && (values as { undoLink: string | null }).undoLink !== null)
+
 /** Segments of the longest SMS the template can produce with this configuration. */
 function smsProblem (
   templates: MessageTemplates, template: CompiledTemplate, kind: MessageKind, settings: TemplateCheckSettings
 ): string | null {
   for (const values of sampleValues(kind, settings)) {
+    if (carriesLink(kind, values)) continue
     let text = templates.renderTemplate(template, values)
     if (kind === 'code' && settings.webOtpDomain !== undefined) text += `\n\n@${settings.webOtpDomain} #${(values as { code: string }).code}`
     const { encoding, units, segments } = smsSegments(text)

@@ -39,3 +39,8 @@ local function forget_pointer (pointer, challenge)
   if redis.call('GET', pointer) == challenge then redis.call('DEL', pointer) end
 end
 
+
+-- a destination's failure throttle (src/stores/redis-lua/failure-throttle.lua): run, wait, failure log, notice
+local function otp_throttle (base)
+  return throttle_keys(base .. 'f', base .. 'l', base .. 'x', base .. 'n')
+end

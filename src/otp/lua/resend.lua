@@ -1,5 +1,6 @@
 -- KEYS: challenge
--- ARGS (ARGV after the clock): hash, ttlMs, exempt, cooldownMs, quota, quotaWindowMs, slot, dailyQuota, dailyWindowMs
+-- ARGS (ARGV after the clock): hash, ttlMs, exempt, cooldownMs, quota, quotaWindowMs, slot, dailyQuota, dailyWindowMs,
+--       linkHash, then the throttle's limits (throttleArgs)
 local challenge = KEYS[1]
 local fields = redis.call('HMGET', challenge, 'destKey', 'purpose', 'payload')
 local base, purpose = fields[1], fields[2]
@@ -14,7 +15,9 @@ local refusal = send_refusal(cooldown, quota, now, exempt, limit, window_ms, dai
 if refusal then return refusal end
 
 local resend_after = record_send(cooldown, quota, now, exempt, cooldown_ms, math.max(window_ms, daily_ms), ARGS[7])
-redis.call('HSET', challenge, 'hash', ARGS[1], 'attempts', 0, 'slot', exempt and '' or ARGS[7], 'expiresAt', now + ttl_ms)
+redis.call('HSET', challenge, 'hash', ARGS[1], 'attempts', 0, 'slot', exempt and '' or ARGS[7], 'expiresAt', now + ttl_ms,
+  'link', ARGS[10])
 redis.call('PEXPIRE', challenge, ttl_ms)
 redis.call('SET', base .. 'p:' .. purpose, challenge, 'PX', ttl_ms)
-return { 'issued', fields[3], now, now + ttl_ms, resend_after }
+local suspended_ms = throttle_suspension(otp_throttle(base), throttle_limits(ARGS, 11), now)
+return { 'issued', fields[3], now, now + ttl_ms, resend_after, suspended_ms > 0 and 1 or 0 }

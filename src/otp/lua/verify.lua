@@ -6,23 +6,24 @@ local base, purpose, stored = fields[1], fields[2], fields[4]
 -- another purpose is answered like an unknown id, and consumes nothing
 if not base or purpose ~= ARGS[1] then return { 'expired' } end
 
--- the destination's throttle: its run of failures, wait, suspension and last notice
-local throttle = throttle_keys(base .. 'f', base .. 'l', base .. 's', base .. 'n')
-local suspended, waiting = throttle_state(throttle)
+-- the destination's throttle: a suspension or a wait refuses the check, so nothing is counted beyond the limits
+local throttle = otp_throttle(base)
+local limits = throttle_limits(ARGS, 4)
+local now = now_ms()
+local suspended_ms, waiting = throttle_state(throttle, limits, now)
+if suspended_ms > 0 then return { 'suspended', suspended_ms, 0, fields[3] } end
 if waiting > 0 then return { 'throttled', waiting, 0, fields[3] } end
 
 if stored == ARGS[2] or (ARGS[3] ~= '' and stored == ARGS[3]) then
   -- the snapshot lets reinstate.lua undo this; the pointer stays to lapse, so it can tell a newer challenge
   local snapshot = redis.call('HGETALL', challenge)
-  local expires_at = now_ms() + redis.call('PTTL', challenge)
+  local expires_at = now + redis.call('PTTL', challenge)
   redis.call('DEL', challenge)
-  -- code logins stay suspended until a recovery code or an operator
   throttle_succeed(throttle)
-  return { 'verified', fields[3], expires_at, snapshot, suspended and 1 or 0 }
+  return { 'verified', fields[3], expires_at, snapshot }
 end
 
-local limits = throttle_limits(ARGS, 4)
-throttle_count(throttle, limits)
+throttle_count(throttle, limits, now)
 -- the owner hears of it at the first throttle step, then at most once per interval
 local notify = throttle_fail(throttle, limits) and 1 or 0
 

@@ -1,0 +1,88 @@
+import { createHmac, randomBytes } from 'node:crypto'
+import { AppError, isAppError } from '../errors.ts'
+import type { IdentifierUndo, IdentifierUndoStore } from '../users/identifier-undo-store.ts'
+import type { IdentifierKind, UserRepository } from '../users/user-repository.ts'
+import type { SessionService } from './session-service.ts'
+
+/** how long the old address can take a change back */
+export const UNDO_LINK_DAYS = 7
+const UNDO_LINK_SECONDS = UNDO_LINK_DAYS * 86_400
+const TOKEN = /^[\w-]{43}$/
+
+export interface IdentifierUndoLinksOptions {
+  store: IdentifierUndoStore
+  users: Pick<UserRepository, 'findById' | 'attachIdentifier'>
+  sessions: Pick<SessionService, 'endAll'>
+  /**
+   * the page that reads `#token=…` and posts it to POST /v1/auth/identifier/undo (IDENTIFIER_UNDO_URL); unset, no
+   * link is made and notices go without one
+   */
+  baseUrl: string | undefined
+  /** keys the stored hashes of the tokens */
+  key: Buffer
+  now: () => Date
+}
+
+const invalidLink = () => new AppError('undo_link_invalid')
+
+/**
+ * Undo links for the address an identifier change replaced: a single-use token of 256 random bits, valid
+ * UNDO_LINK_DAYS, stored only as an HMAC under a server key (a store leak yields no usable link). Following it
+ * puts the old identifier back and ends every session of the user. The token rides in the URL fragment, which
+ * browsers never send, as magic links do.
+ * Round trips: make, R one SET; undo, R GETDEL, then M the user ∥ R + M ending every session, then M the attach.
+ */
+export class IdentifierUndoLinks {
+  readonly #options: IdentifierUndoLinksOptions
+
+  constructor (options: IdentifierUndoLinksOptions) {
+    this.#options = options
+  }
+
+  /** A new link that gives `previous` back to the user, for the notice to `previous`; null without a page for it. */
+  async make (userId: string, kind: IdentifierKind, previous: string): Promise<string | null> {
+    if (this.#options.baseUrl === undefined) return null
+    const token = randomBytes(32).toString('base64url')
+    const expiresAt = this.#options.now().getTime() + UNDO_LINK_SECONDS * 1000
+    await this.#options.store.put(this.#keyOf(token), { userId, kind, previous, expiresAt }, UNDO_LINK_SECONDS)
+    const url = new URL(this.#options.baseUrl)
+    url.hash = new URLSearchParams({ token }).toString()
+    return url.href
+  }
+
+  /**
+   * Takes the link's entry (so it works once), ends every session of the user, then gives the old identifier back.
+   * Unknown, expired and used tokens get the same 410. When another account holds the old identifier by now: 409
+   * conflict, the sessions stay ended, and the entry is put back for the rest of its life, so the owner can try
+   * again once support has freed it.
+   */
+  async undo (token: string): Promise<IdentifierUndo> {
+    const { store, users, sessions, now } = this.#options
+    if (!TOKEN.test(token)) throw invalidLink()
+    const key = this.#keyOf(token)
+    const undo = await store.take(key)
+    const at = now()
+    if (undo === null || undo.expiresAt <= at.getTime()) throw invalidLink()
+    const [user] = await Promise.all([users.findById(undo.userId), sessions.endAll(undo.userId)])
+    if (user === null) throw invalidLink()
+    try {
+      await users.attachIdentifier(undo.userId, undo.kind, undo.previous, at)
+    } catch (error) {
+      if (isAppError(error) && error.code === 'conflict') {
+        await store.put(key, undo, Math.max(1, Math.ceil((undo.expiresAt - at.getTime()) / 1000)))
+        throw new AppError('conflict', { detail: `Another account uses this ${undo.kind === 'email' ? 'email address' : 'phone number'} by now; contact support.` })
+      }
+      throw error
+    }
+    return undo
+  }
+
+  /** the store's key: an HMAC, so the lookup needs the server key and no stored value is a token */
+  #keyOf (token: string): string {
+    return createHmac('sha256', this.#options.key).update(token).digest('base64url')
+  }
+}
+
+/** The key of the stored hashes, derived from the refresh-token key so no new secret is needed. */
+export const identifierUndoKey = (refreshTokenKey: Buffer): Buffer =>
+  createHmac('sha256', refreshTokenKey).update('otp-gate identifier-undo key').digest()
