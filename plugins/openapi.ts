@@ -55,12 +55,14 @@ async function openapiPlugin (app: FastifyInstance, { config }: { config: Config
         { name: 'me', description: 'The signed-in user, their sessions and contacts' },
         { name: 'totp', description: 'Authenticator apps (TOTP) and recovery codes: enrolment, second factor, TOTP login' },
         { name: 'keys', description: 'Public signing keys' },
+        { name: 'admin', description: 'Operators and product backends: users, sessions, unblocking. Needs an admin API key (ADMIN_API_KEYS); without keys configured these routes answer 404' },
         { name: 'dev', description: 'Development helpers, absent in production' },
         { name: 'health', description: 'Liveness and readiness probes' }
       ],
       components: {
         securitySchemes: {
-          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token from /v1/auth/otp/verify or /v1/auth/token/refresh' }
+          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token from /v1/auth/otp/verify or /v1/auth/token/refresh' },
+          adminApiKey: { type: 'http', scheme: 'bearer', description: 'An admin API key (npm run admin-key -- <name>), its SHA-256 in ADMIN_API_KEYS; never an access token' }
         }
       }
     },

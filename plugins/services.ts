@@ -21,6 +21,9 @@ import type { AuthenticatorEnrolment } from '../src/auth/authenticator-enrolment
 import type { TotpAuthenticator } from '../src/totp/totp-authenticator.ts'
 import type { MfaChallenges } from '../src/totp/mfa-challenges.ts'
 import type { AuditLog } from '../src/audit/audit-log.ts'
+import type { AdminUsers } from '../src/admin/admin-users.ts'
+import type { AccountErasure } from '../src/auth/account-erasure.ts'
+import type { AccountExport } from '../src/auth/account-export.ts'
 import type { IdentifierUndoLinks } from '../src/auth/identifier-undo-links.ts'
 
 declare module 'fastify' {
@@ -62,6 +65,12 @@ declare module 'fastify' {
     /** binding and unbinding the user's authenticator app */
     authenticatorEnrolment: AuthenticatorEnrolment
     totp: TotpAuthenticator
+    /** deleting an account, completely */
+    erasure: AccountErasure
+    /** what the service holds of a user, for the user to take away */
+    accountExport: AccountExport
+    /** what the admin API does to accounts */
+    adminUsers: AdminUsers
     mfa: MfaChallenges
     /** the security activity log: record events, read a user's own */
     audit: AuditLog
@@ -97,6 +106,9 @@ async function servicesPlugin (app: FastifyInstance, { domain }: { domain: Domai
   app.decorate('undoLinks', domain.undoLinks)
   app.decorate('authenticatorEnrolment', domain.authenticatorEnrolment)
   app.decorate('totp', domain.totp)
+  app.decorate('adminUsers', domain.adminUsers)
+  app.decorate('erasure', domain.erasure)
+  app.decorate('accountExport', domain.accountExport)
   app.decorate('mfa', domain.mfa)
   app.decorate('audit', domain.audit)
   app.decorate('now', domain.now)

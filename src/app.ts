@@ -29,8 +29,11 @@ import authAuthenticatorRoutes from '../plugins/routes/auth-authenticator.ts'
 import wellKnownRoutes from '../plugins/routes/well-known.ts'
 import devOutboxRoutes from '../plugins/routes/dev-outbox.ts'
 import meActivityRoutes from '../plugins/routes/me-activity.ts'
+import meExportRoutes from '../plugins/routes/me-export.ts'
 import devTemplateRoutes from '../plugins/routes/dev-templates.ts'
 import demoRoutes from '../plugins/routes/demo.ts'
+import adminAuth from '../plugins/admin-auth.ts'
+import adminUserRoutes from '../plugins/routes/admin-users.ts'
 
 export interface AppOverrides extends DomainOverrides {
   logger?: FastifyServerOptions['logger']
@@ -138,6 +141,7 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   logDomainChoices(app, config)
   await app.register(auth, { config })
   await app.register(sessionCookie, { config })
+  await app.register(adminAuth, { config })
 
   // routes
   await app.register(health, { pingTimeoutMs: config.STORE_TIMEOUT_MS })
@@ -145,8 +149,11 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   await app.register(authRoutes, { prefix: '/v1/auth', config })
   await app.register(meRoutes, { prefix: '/v1/me', config })
   await app.register(meActivityRoutes, { prefix: '/v1/me/activity', config })
+  await app.register(meExportRoutes, { prefix: '/v1/me/export', config })
   await app.register(meAuthenticatorRoutes, { prefix: '/v1/me/totp', config })
   await app.register(authAuthenticatorRoutes, { prefix: '/v1/auth', config })
+  // always registered, so the one OpenAPI document lists them; without ADMIN_API_KEYS they answer 404
+  await app.register(adminUserRoutes, { prefix: '/v1/admin', config })
   if (app.outboxEnabled) {
     await app.register(devOutboxRoutes, { prefix: '/v1/dev', config })
     await app.register(devTemplateRoutes, { prefix: '/v1/dev', config })

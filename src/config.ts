@@ -3,9 +3,10 @@ import { Value } from 'typebox/value'
 import { productionProblems } from './config/production-problems.ts'
 import { CONFIG_GROUPS } from './config/settings.ts'
 import { originEntryProblem } from './config/browser-origins.ts'
+import { adminKeyEntryProblem } from './admin/admin-keys.ts'
 
 const {
-  server, stores, otp, tokens, browser, totp, messages, delivery, limits, observability, audit, loadTest, testing
+  server, stores, otp, tokens, browser, totp, messages, delivery, limits, observability, audit, admin, loadTest, testing
 } = CONFIG_GROUPS
 
 /**
@@ -24,6 +25,7 @@ export const ConfigSchema = Type.Object({
   ...limits,
   ...observability,
   ...audit,
+  ...admin,
   ...loadTest,
   ...testing
 })
@@ -44,6 +46,7 @@ function inconsistencies (config: Config): string[] {
     problems.push('METRICS_PORT: must differ from PORT (metrics are never served on the API port)')
   }
   problems.push(...config.CORS_ORIGINS.flatMap((entry) => originEntryProblem(entry) ?? []))
+  problems.push(...config.ADMIN_API_KEYS.flatMap((entry, index) => adminKeyEntryProblem(entry, index) ?? []))
   return problems
 }
 

@@ -38,6 +38,9 @@ import { ReauthProofs, reauthProofKey } from './auth/reauth-proofs.ts'
 import { IdentifierUndoLinks, identifierUndoKey } from './auth/identifier-undo-links.ts'
 import { AccountProof } from './auth/account-proof.ts'
 import { AuthenticatorEnrolment } from './auth/authenticator-enrolment.ts'
+import { AdminUsers } from './admin/admin-users.ts'
+import { AccountErasure } from './auth/account-erasure.ts'
+import { AccountExport } from './auth/account-export.ts'
 import { DeviceTokens } from './auth/device-tokens.ts'
 
 /** how recent a sign-in or a step-up must be to change a sign-in identifier, and how long a step-up proof lives */
@@ -223,6 +226,9 @@ export async function buildDomain (config: Config, deps: DomainDeps) {
   })
   const proofs = new ReauthProofs({ key: reauthProofKey(refreshTokenKey), ttlSeconds: REAUTH_WINDOW_SECONDS, now })
   const accountProof = new AccountProof({ proofs, totp, recentSignInSeconds: REAUTH_WINDOW_SECONDS, now })
+  const erasure = new AccountErasure({
+    users, sessions: documents.sessions, sessionService, totp, audit, notifier, outbox: keyed.outbox, accountProof
+  })
   const flows = { otp, issuer: challengeIssuer, users, sessions: sessionService, now }
   const undoLinks = new IdentifierUndoLinks({
     store: keyed.identifierUndos,
@@ -250,6 +256,11 @@ export async function buildDomain (config: Config, deps: DomainDeps) {
     contacts: new ContactService({ ...flows, notifier, proofs, accountProof, undoLinks }),
     undoLinks,
     authenticatorEnrolment: new AuthenticatorEnrolment({ totp, accountProof, notifier }),
+    erasure,
+    accountExport: new AccountExport({ sessions: documents.sessions, totp, audit, now }),
+    adminUsers: new AdminUsers({
+      users, sessions: documents.sessions, sessionService, otp, totp, audit, erasure, notifier, now
+    }),
     totp,
     mfa,
     devices,

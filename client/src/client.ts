@@ -4,7 +4,8 @@ import { OtpGateError, errorFromResponse } from './errors.ts'
 import { AuthSession } from './session.ts'
 import { localTokenStorage, memoryStorage, type TokenStorage } from './storage.ts'
 import type {
-  AuthChangeListener, Challenge, Identifier, ProfileChanges, SessionInfo, SignInResult, TotpEnrolment, TotpStatus, User
+  AccountExport, AccountProof, AuthChangeListener, Challenge, Identifier, ProfileChanges, SessionInfo, SignInResult,
+  TotpEnrolment, TotpStatus, User
 } from './types.ts'
 
 export interface ClientOptions {
@@ -188,6 +189,16 @@ export function createClient (options: ClientOptions) {
       authorized((headers) => api.POST('/v1/me/contacts', { headers, body: contactBody(identifier, locale) })),
     verifyContact: (challengeId: string, code: string): Promise<User> =>
       authorized((headers) => api.POST('/v1/me/contacts/verify', { headers, body: { challengeId, code } })),
+    /** The user's data (profile, identifiers, metadata, sessions, authenticator, activity), to save as a file. */
+    export: (): Promise<AccountExport> => authorized((headers) => api.GET('/v1/me/export', { headers })),
+    /**
+     * Deletes the account and its data, then signs out here. Needs a sign-in under 5 minutes old, or `proof`: a
+     * `reauthToken` or a `totpCode` (OtpGateError 403 `reauthentication_required` otherwise).
+     */
+    delete: async (proof: AccountProof = {}): Promise<void> => {
+      await authorized((headers) => api.DELETE('/v1/me', { headers, body: proof }))
+      await session.signOut('logout')
+    },
     /** The authenticator app (TOTP) and recovery codes. */
     totp: {
       status: (): Promise<TotpStatus> => authorized((headers) => api.GET('/v1/me/totp', { headers })),

@@ -2,7 +2,8 @@ export { createClient, type ClientOptions, type OtpGateClient } from './client.t
 export { OtpGateError, type ClientErrorCode } from './errors.ts'
 export { memoryStorage, type TokenStorage } from './storage.ts'
 export type {
-  AuthChangeEvent, AuthChangeListener, Challenge, ErrorCode, FieldError, Identifier, MfaMethod, Problem, ProfileChanges,
+  AccountExport, AccountProof, AuthChangeEvent, AuthChangeListener, Challenge, ErrorCode, FieldError, Identifier,
+  MfaMethod, Problem, ProfileChanges,
   SessionInfo, SignInResult, StoredTokens, TotpEnrolment, TotpStatus, User
 } from './types.ts'
 export type { paths, components, operations } from './openapi.ts'

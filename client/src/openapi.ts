@@ -244,10 +244,17 @@ export interface paths {
         get: operations["getMe"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete the account and its data
+         * @description Needs the proof that changing an email or phone needs: an access token whose sign-in (`auth_time`) is less than 5 minutes old, a `reauthToken` from `POST /v1/me/reauth/verify`, or a `totpCode` (403 `reauthentication_required` otherwise). The user, sessions, authenticator, recovery codes and security events are deleted; every token ends at once; the verified email and phone are told. Signing in again creates a new account.
+         */
+        delete: operations["deleteMe"];
         options?: never;
         head?: never;
-        /** Change name or locale */
+        /**
+         * Change name, locale or userMetadata
+         * @description `userMetadata` replaces the whole object: a JSON object of at most 2 KB, no key starting with $ or holding a dot (400 validation_failed otherwise, nothing written). `appMetadata` is written by administrators only.
+         */
         patch: operations["updateMe"];
         trace?: never;
     };
@@ -385,6 +392,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/me/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download the signed-in user's data as JSON
+         * @description The profile, identifiers with their verification times, metadata, live sessions, whether an authenticator app is bound, and the security activity; as an attachment (`Content-Disposition`). No secret is in it.
+         */
+        get: operations["exportMe"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/me/totp": {
         parameters: {
             query?: never;
@@ -484,6 +511,116 @@ export interface paths {
          * @description Only when the server sets TOTP_PRIMARY_LOGIN=true (404 otherwise): the code is the only factor. For users who added an authenticator app; everyone else gets the answer of a wrong code (400 invalid_code), counted the same way. Wrong codes here are throttled apart from the app as a second factor, so guessing here never refuses the app after an email or SMS code. The access token's amr is `["totp"]`.
          */
         post: operations["loginWithTotp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Users, newest first
+         * @description `email` and `phone` are normalised as at sign-in, then matched exactly. Page with `limit` (1 to 100, 20 when left out) and the `nextCursor` of the previous page.
+         */
+        get: operations["adminListUsers"];
+        put?: never;
+        /**
+         * Create a user by email or phone
+         * @description Nothing is sent: the identifier is verified at the user's first sign-in. 409 conflict when another account holds it.
+         */
+        post: operations["adminCreateUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/users/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One user */
+        get: operations["adminGetUser"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a user and their data
+         * @description The same erasure as DELETE /v1/me: the user, sessions, authenticator, recovery codes and security events are deleted, every token ends at once, and the verified email and phone are told.
+         */
+        delete: operations["adminDeleteUser"];
+        options?: never;
+        head?: never;
+        /**
+         * Disable or enable a user, set its metadata
+         * @description Disabling ends every session and access token at once. `appMetadata` and `userMetadata` replace the whole object; `appMetadata` reaches the access token (`app_metadata` claim) at its next refresh. Every member is checked before anything is written.
+         */
+        patch: operations["adminUpdateUser"];
+        trace?: never;
+    };
+    "/v1/admin/users/{id}/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A user's live sessions */
+        get: operations["adminListUserSessions"];
+        put?: never;
+        post?: never;
+        /**
+         * End every session of a user
+         * @description Every refresh token and access token of the user stops working at once.
+         */
+        delete: operations["adminEndUserSessions"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/users/{id}/authenticator": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove the authenticator app of a user who lost it
+         * @description The TOTP credential and its recovery codes go, and every session of the user ends. 404 not_found when the user has none.
+         */
+        delete: operations["adminRemoveUserAuthenticator"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/identifiers/unblock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Lift the throttle and suspension of an email or phone
+         * @description Clears the wrong-code throttle and the suspension of sign-in with codes and with the authenticator app for this identifier (and its account's).
+         */
+        post: operations["adminUnblockIdentifier"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1475,6 +1612,12 @@ export interface operations {
                      *         "locale": "en",
                      *         "status": "active",
                      *         "lastLoginAt": "2026-11-23T10:00:00.000Z",
+                     *         "appMetadata": {
+                     *           "role": "editor"
+                     *         },
+                     *         "userMetadata": {
+                     *           "theme": "dark"
+                     *         },
                      *         "createdAt": "2026-11-01T09:00:00.000Z",
                      *         "updatedAt": "2026-11-23T10:00:00.000Z"
                      *       }
@@ -1503,6 +1646,12 @@ export interface operations {
                          *       "locale": "en",
                          *       "status": "active",
                          *       "lastLoginAt": "2026-11-23T10:00:00.000Z",
+                         *       "appMetadata": {
+                         *         "role": "editor"
+                         *       },
+                         *       "userMetadata": {
+                         *         "theme": "dark"
+                         *       },
                          *       "createdAt": "2026-11-01T09:00:00.000Z",
                          *       "updatedAt": "2026-11-23T10:00:00.000Z"
                          *     }
@@ -1518,6 +1667,14 @@ export interface operations {
                             locale: string | null;
                             status: "active" | "disabled";
                             lastLoginAt: string | null;
+                            /** @description written by administrators only; the `app_metadata` claim of access tokens from the next refresh on; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                            appMetadata: {
+                                [key: string]: unknown;
+                            };
+                            /** @description written by the user (PATCH /v1/me) and administrators; never in a token; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                            userMetadata: {
+                                [key: string]: unknown;
+                            };
                             /**
                              * Format: date-time
                              * @description sign-up time
@@ -1766,6 +1923,12 @@ export interface operations {
                      *         "locale": "en",
                      *         "status": "active",
                      *         "lastLoginAt": "2026-11-23T10:00:00.000Z",
+                     *         "appMetadata": {
+                     *           "role": "editor"
+                     *         },
+                     *         "userMetadata": {
+                     *           "theme": "dark"
+                     *         },
                      *         "createdAt": "2026-11-01T09:00:00.000Z",
                      *         "updatedAt": "2026-11-23T10:00:00.000Z"
                      *       }
@@ -1794,6 +1957,12 @@ export interface operations {
                          *       "locale": "en",
                          *       "status": "active",
                          *       "lastLoginAt": "2026-11-23T10:00:00.000Z",
+                         *       "appMetadata": {
+                         *         "role": "editor"
+                         *       },
+                         *       "userMetadata": {
+                         *         "theme": "dark"
+                         *       },
                          *       "createdAt": "2026-11-01T09:00:00.000Z",
                          *       "updatedAt": "2026-11-23T10:00:00.000Z"
                          *     }
@@ -1809,6 +1978,14 @@ export interface operations {
                             locale: string | null;
                             status: "active" | "disabled";
                             lastLoginAt: string | null;
+                            /** @description written by administrators only; the `app_metadata` claim of access tokens from the next refresh on; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                            appMetadata: {
+                                [key: string]: unknown;
+                            };
+                            /** @description written by the user (PATCH /v1/me) and administrators; never in a token; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                            userMetadata: {
+                                [key: string]: unknown;
+                            };
                             /**
                              * Format: date-time
                              * @description sign-up time
@@ -2771,6 +2948,12 @@ export interface operations {
                      *       "locale": "en",
                      *       "status": "active",
                      *       "lastLoginAt": "2026-11-23T10:00:00.000Z",
+                     *       "appMetadata": {
+                     *         "role": "editor"
+                     *       },
+                     *       "userMetadata": {
+                     *         "theme": "dark"
+                     *       },
                      *       "createdAt": "2026-11-01T09:00:00.000Z",
                      *       "updatedAt": "2026-11-23T10:00:00.000Z"
                      *     }
@@ -2786,6 +2969,14 @@ export interface operations {
                         locale: string | null;
                         status: "active" | "disabled";
                         lastLoginAt: string | null;
+                        /** @description written by administrators only; the `app_metadata` claim of access tokens from the next refresh on; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                        appMetadata: {
+                            [key: string]: unknown;
+                        };
+                        /** @description written by the user (PATCH /v1/me) and administrators; never in a token; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                        userMetadata: {
+                            [key: string]: unknown;
+                        };
                         /**
                          * Format: date-time
                          * @description sign-up time
@@ -2883,6 +3074,202 @@ export interface operations {
             };
         };
     };
+    deleteMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @description proof from POST /v1/me/reauth/verify */
+                    reauthToken?: string;
+                    /**
+                     * @description 6 digits from the authenticator app, or one of the recovery codes (each works once)
+                     * @example 492039
+                     * @example k7vq-2mxa-p4ze-3rtd
+                     */
+                    totpCode?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /**
+             * @description - `validation_failed`: Request validation failed
+             *     - `bad_request`: Bad request
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/validation_failed",
+                     *       "title": "Request validation failed",
+                     *       "status": 400,
+                     *       "detail": "One or more fields are invalid.",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "body.email",
+                     *           "message": "must NOT have fewer than 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `unauthorized`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/unauthorized",
+                     *       "title": "Authentication required",
+                     *       "status": 401,
+                     *       "detail": "Authentication required",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `reauthentication_required`: Prove a sign-in identifier of the account first */
+            403: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/reauthentication_required",
+                     *       "title": "Prove a sign-in identifier of the account first",
+                     *       "status": 403,
+                     *       "detail": "Prove a sign-in identifier of the account first",
+                     *       "code": "reauthentication_required"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `payload_too_large`: Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/payload_too_large",
+                     *       "title": "Request body too large",
+                     *       "status": 413,
+                     *       "detail": "Request body too large",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `unsupported_media_type`: Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/unsupported_media_type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported media type",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    /** @description size of the budget that ran out (IETF RateLimit fields, draft) */
+                    "ratelimit-limit"?: number;
+                    /** @description what is left of it: 0 */
+                    "ratelimit-remaining"?: number;
+                    /** @description seconds until it refills */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/rate_limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `internal_error`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/internal_error",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `service_unavailable`: Service temporarily unavailable */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/service_unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     updateMe: {
         parameters: {
             query?: never;
@@ -2892,15 +3279,13 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "name": "Jane",
-                 *       "locale": "fr"
-                 *     }
-                 */
                 "application/json": {
                     name?: string | null;
                     locale?: string | null;
+                    /** @description yours to keep preferences in; never in a token; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                    userMetadata?: {
+                        [key: string]: unknown;
+                    };
                 };
             };
         };
@@ -2922,6 +3307,12 @@ export interface operations {
                      *       "locale": "en",
                      *       "status": "active",
                      *       "lastLoginAt": "2026-11-23T10:00:00.000Z",
+                     *       "appMetadata": {
+                     *         "role": "editor"
+                     *       },
+                     *       "userMetadata": {
+                     *         "theme": "dark"
+                     *       },
                      *       "createdAt": "2026-11-01T09:00:00.000Z",
                      *       "updatedAt": "2026-11-23T10:00:00.000Z"
                      *     }
@@ -2937,6 +3328,14 @@ export interface operations {
                         locale: string | null;
                         status: "active" | "disabled";
                         lastLoginAt: string | null;
+                        /** @description written by administrators only; the `app_metadata` claim of access tokens from the next refresh on; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                        appMetadata: {
+                            [key: string]: unknown;
+                        };
+                        /** @description written by the user (PATCH /v1/me) and administrators; never in a token; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                        userMetadata: {
+                            [key: string]: unknown;
+                        };
                         /**
                          * Format: date-time
                          * @description sign-up time
@@ -3769,6 +4168,12 @@ export interface operations {
                      *       "locale": "en",
                      *       "status": "active",
                      *       "lastLoginAt": "2026-11-23T10:00:00.000Z",
+                     *       "appMetadata": {
+                     *         "role": "editor"
+                     *       },
+                     *       "userMetadata": {
+                     *         "theme": "dark"
+                     *       },
                      *       "createdAt": "2026-11-01T09:00:00.000Z",
                      *       "updatedAt": "2026-11-23T10:00:00.000Z"
                      *     }
@@ -3784,6 +4189,14 @@ export interface operations {
                         locale: string | null;
                         status: "active" | "disabled";
                         lastLoginAt: string | null;
+                        /** @description written by administrators only; the `app_metadata` claim of access tokens from the next refresh on; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                        appMetadata: {
+                            [key: string]: unknown;
+                        };
+                        /** @description written by the user (PATCH /v1/me) and administrators; never in a token; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                        userMetadata: {
+                            [key: string]: unknown;
+                        };
                         /**
                          * Format: date-time
                          * @description sign-up time
@@ -4488,7 +4901,8 @@ export interface operations {
                      *           "amr": [
                      *             "otp"
                      *           ],
-                     *           "reason": null
+                     *           "reason": null,
+                     *           "actor": null
                      *         }
                      *       ],
                      *       "nextCursor": null
@@ -4498,7 +4912,7 @@ export interface operations {
                         events: {
                             id: string;
                             /** @enum {string} */
-                            type: "sign_in_succeeded" | "sign_in_failed" | "sign_in_throttled" | "refresh_token_reused" | "session_ended" | "contact_changed" | "authenticator_added" | "authenticator_removed" | "recovery_code_used" | "sms_guard_block";
+                            type: "sign_in_succeeded" | "sign_in_failed" | "sign_in_throttled" | "refresh_token_reused" | "session_ended" | "contact_changed" | "authenticator_added" | "authenticator_removed" | "recovery_code_used" | "sms_guard_block" | "account_created" | "account_updated" | "identifier_unblocked";
                             /** Format: date-time */
                             at: string;
                             identifier: string | null;
@@ -4507,6 +4921,7 @@ export interface operations {
                             requestId: string | null;
                             amr: string[] | null;
                             reason: string | null;
+                            actor: string | null;
                         }[];
                         nextCursor: string | null;
                     };
@@ -4537,6 +4952,236 @@ export interface operations {
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `unauthorized`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/unauthorized",
+                     *       "title": "Authentication required",
+                     *       "status": 401,
+                     *       "detail": "Authentication required",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    /** @description size of the budget that ran out (IETF RateLimit fields, draft) */
+                    "ratelimit-limit"?: number;
+                    /** @description what is left of it: 0 */
+                    "ratelimit-remaining"?: number;
+                    /** @description seconds until it refills */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/rate_limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `internal_error`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/internal_error",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `service_unavailable`: Service temporarily unavailable */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/service_unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exportMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The data, as a file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "exportedAt": "2026-11-23T10:15:00.000Z",
+                     *       "user": {
+                     *         "id": "665f1c2b9d3e4a0012345678",
+                     *         "email": "jane@example.org",
+                     *         "phone": null,
+                     *         "emailVerifiedAt": "2026-11-23T10:00:00.000Z",
+                     *         "phoneVerifiedAt": null,
+                     *         "name": "Jane",
+                     *         "locale": "en",
+                     *         "status": "active",
+                     *         "lastLoginAt": "2026-11-23T10:00:00.000Z",
+                     *         "appMetadata": {
+                     *           "role": "editor"
+                     *         },
+                     *         "userMetadata": {
+                     *           "theme": "dark"
+                     *         },
+                     *         "createdAt": "2026-11-01T09:00:00.000Z",
+                     *         "updatedAt": "2026-11-23T10:00:00.000Z"
+                     *       },
+                     *       "identifiers": [
+                     *         {
+                     *           "kind": "email",
+                     *           "value": "jane@example.org",
+                     *           "verifiedAt": "2026-11-23T10:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "sessions": [],
+                     *       "authenticator": {
+                     *         "status": "none",
+                     *         "confirmedAt": null
+                     *       },
+                     *       "activity": []
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: date-time */
+                        exportedAt: string;
+                        /**
+                         * @example {
+                         *       "id": "665f1c2b9d3e4a0012345678",
+                         *       "email": "jane@example.org",
+                         *       "phone": null,
+                         *       "emailVerifiedAt": "2026-11-23T10:00:00.000Z",
+                         *       "phoneVerifiedAt": null,
+                         *       "name": "Jane",
+                         *       "locale": "en",
+                         *       "status": "active",
+                         *       "lastLoginAt": "2026-11-23T10:00:00.000Z",
+                         *       "appMetadata": {
+                         *         "role": "editor"
+                         *       },
+                         *       "userMetadata": {
+                         *         "theme": "dark"
+                         *       },
+                         *       "createdAt": "2026-11-01T09:00:00.000Z",
+                         *       "updatedAt": "2026-11-23T10:00:00.000Z"
+                         *     }
+                         */
+                        user: {
+                            /** @example 665f1c2b9d3e4a0012345678 */
+                            id: string;
+                            email: string | null;
+                            phone: string | null;
+                            emailVerifiedAt: string | null;
+                            phoneVerifiedAt: string | null;
+                            name: string | null;
+                            locale: string | null;
+                            status: "active" | "disabled";
+                            lastLoginAt: string | null;
+                            /** @description written by administrators only; the `app_metadata` claim of access tokens from the next refresh on; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                            appMetadata: {
+                                [key: string]: unknown;
+                            };
+                            /** @description written by the user (PATCH /v1/me) and administrators; never in a token; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                            userMetadata: {
+                                [key: string]: unknown;
+                            };
+                            /**
+                             * Format: date-time
+                             * @description sign-up time
+                             */
+                            createdAt: string;
+                            /**
+                             * Format: date-time
+                             * @description last change
+                             */
+                            updatedAt: string;
+                        };
+                        identifiers: {
+                            kind: "email" | "phone";
+                            value: string;
+                            verifiedAt: string | null;
+                        }[];
+                        sessions: {
+                            id: string;
+                            /** @description the session of the access token used for this request */
+                            current: boolean;
+                            amr: string[];
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            lastUsedAt: string;
+                            /** Format: date-time */
+                            expiresAt: string;
+                            userAgent: string | null;
+                            ip: string | null;
+                        }[];
+                        authenticator: {
+                            status: "none" | "pending" | "active";
+                            confirmedAt: string | null;
+                        };
+                        activity: {
+                            id: string;
+                            /** @enum {string} */
+                            type: "sign_in_succeeded" | "sign_in_failed" | "sign_in_throttled" | "refresh_token_reused" | "session_ended" | "contact_changed" | "authenticator_added" | "authenticator_removed" | "recovery_code_used" | "sms_guard_block" | "account_created" | "account_updated" | "identifier_unblocked";
+                            /** Format: date-time */
+                            at: string;
+                            identifier: string | null;
+                            ip: string | null;
+                            userAgent: string | null;
+                            requestId: string | null;
+                            amr: string[] | null;
+                            reason: string | null;
+                            actor: string | null;
+                        }[];
+                    };
                 };
             };
             /** @description - `unauthorized`: Authentication required */
@@ -5669,6 +6314,12 @@ export interface operations {
                      *         "locale": "en",
                      *         "status": "active",
                      *         "lastLoginAt": "2026-11-23T10:00:00.000Z",
+                     *         "appMetadata": {
+                     *           "role": "editor"
+                     *         },
+                     *         "userMetadata": {
+                     *           "theme": "dark"
+                     *         },
                      *         "createdAt": "2026-11-01T09:00:00.000Z",
                      *         "updatedAt": "2026-11-23T10:00:00.000Z"
                      *       }
@@ -5697,6 +6348,12 @@ export interface operations {
                          *       "locale": "en",
                          *       "status": "active",
                          *       "lastLoginAt": "2026-11-23T10:00:00.000Z",
+                         *       "appMetadata": {
+                         *         "role": "editor"
+                         *       },
+                         *       "userMetadata": {
+                         *         "theme": "dark"
+                         *       },
                          *       "createdAt": "2026-11-01T09:00:00.000Z",
                          *       "updatedAt": "2026-11-23T10:00:00.000Z"
                          *     }
@@ -5712,6 +6369,14 @@ export interface operations {
                             locale: string | null;
                             status: "active" | "disabled";
                             lastLoginAt: string | null;
+                            /** @description written by administrators only; the `app_metadata` claim of access tokens from the next refresh on; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                            appMetadata: {
+                                [key: string]: unknown;
+                            };
+                            /** @description written by the user (PATCH /v1/me) and administrators; never in a token; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                            userMetadata: {
+                                [key: string]: unknown;
+                            };
                             /**
                              * Format: date-time
                              * @description sign-up time
@@ -5943,6 +6608,12 @@ export interface operations {
                      *         "locale": "en",
                      *         "status": "active",
                      *         "lastLoginAt": "2026-11-23T10:00:00.000Z",
+                     *         "appMetadata": {
+                     *           "role": "editor"
+                     *         },
+                     *         "userMetadata": {
+                     *           "theme": "dark"
+                     *         },
                      *         "createdAt": "2026-11-01T09:00:00.000Z",
                      *         "updatedAt": "2026-11-23T10:00:00.000Z"
                      *       }
@@ -5971,6 +6642,12 @@ export interface operations {
                          *       "locale": "en",
                          *       "status": "active",
                          *       "lastLoginAt": "2026-11-23T10:00:00.000Z",
+                         *       "appMetadata": {
+                         *         "role": "editor"
+                         *       },
+                         *       "userMetadata": {
+                         *         "theme": "dark"
+                         *       },
                          *       "createdAt": "2026-11-01T09:00:00.000Z",
                          *       "updatedAt": "2026-11-23T10:00:00.000Z"
                          *     }
@@ -5986,6 +6663,14 @@ export interface operations {
                             locale: string | null;
                             status: "active" | "disabled";
                             lastLoginAt: string | null;
+                            /** @description written by administrators only; the `app_metadata` claim of access tokens from the next refresh on; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                            appMetadata: {
+                                [key: string]: unknown;
+                            };
+                            /** @description written by the user (PATCH /v1/me) and administrators; never in a token; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                            userMetadata: {
+                                [key: string]: unknown;
+                            };
                             /**
                              * Format: date-time
                              * @description sign-up time
@@ -6048,6 +6733,2042 @@ export interface operations {
                      *       "status": 403,
                      *       "detail": "Sign-in with codes is suspended after too many wrong codes",
                      *       "code": "login_suspended"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `payload_too_large`: Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/payload_too_large",
+                     *       "title": "Request body too large",
+                     *       "status": 413,
+                     *       "detail": "Request body too large",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `unsupported_media_type`: Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/unsupported_media_type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported media type",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    /** @description size of the budget that ran out (IETF RateLimit fields, draft) */
+                    "ratelimit-limit"?: number;
+                    /** @description what is left of it: 0 */
+                    "ratelimit-remaining"?: number;
+                    /** @description seconds until it refills */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/rate_limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `internal_error`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/internal_error",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `service_unavailable`: Service temporarily unavailable */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/service_unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminListUsers: {
+        parameters: {
+            query?: {
+                /**
+                 * @description users per page, 1 to 100; 20 when left out
+                 * @example 20
+                 */
+                limit?: string;
+                /** @description the nextCursor of a previous page */
+                cursor?: string;
+                /**
+                 * @description email address; trimmed, NFKC-normalised and lower-cased, its domain in ASCII (IDNA): one account for every spelling
+                 * @example jane@example.org
+                 */
+                email?: string;
+                /**
+                 * @description phone number, E.164 or national format of DEFAULT_REGION
+                 * @example +12015550123
+                 */
+                phone?: string;
+                status?: "active" | "disabled";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of users */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "users": [
+                     *         {
+                     *           "id": "665f1c2b9d3e4a0012345678",
+                     *           "email": "jane@example.org",
+                     *           "phone": null,
+                     *           "emailVerifiedAt": "2026-11-23T10:00:00.000Z",
+                     *           "phoneVerifiedAt": null,
+                     *           "name": "Jane",
+                     *           "locale": "en",
+                     *           "status": "active",
+                     *           "lastLoginAt": "2026-11-23T10:00:00.000Z",
+                     *           "appMetadata": {
+                     *             "role": "editor"
+                     *           },
+                     *           "userMetadata": {
+                     *             "theme": "dark"
+                     *           },
+                     *           "createdAt": "2026-11-01T09:00:00.000Z",
+                     *           "updatedAt": "2026-11-23T10:00:00.000Z",
+                     *           "mfaEnrolled": false
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": {
+                        users: {
+                            /** @example 665f1c2b9d3e4a0012345678 */
+                            id: string;
+                            email: string | null;
+                            phone: string | null;
+                            emailVerifiedAt: string | null;
+                            phoneVerifiedAt: string | null;
+                            name: string | null;
+                            locale: string | null;
+                            status: "active" | "disabled";
+                            lastLoginAt: string | null;
+                            /** @description written by administrators only; the `app_metadata` claim of access tokens from the next refresh on; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                            appMetadata: {
+                                [key: string]: unknown;
+                            };
+                            /** @description written by the user (PATCH /v1/me) and administrators; never in a token; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                            userMetadata: {
+                                [key: string]: unknown;
+                            };
+                            /**
+                             * Format: date-time
+                             * @description sign-up time
+                             */
+                            createdAt: string;
+                            /**
+                             * Format: date-time
+                             * @description last change
+                             */
+                            updatedAt: string;
+                            /** @description an authenticator app is (being) bound */
+                            mfaEnrolled: boolean;
+                        }[];
+                        /** @description pass as `cursor` for the next (older) page; null on the last */
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description - `validation_failed`: Request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/validation_failed",
+                     *       "title": "Request validation failed",
+                     *       "status": 400,
+                     *       "detail": "One or more fields are invalid.",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "body.email",
+                     *           "message": "must NOT have fewer than 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `unauthorized`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/unauthorized",
+                     *       "title": "Authentication required",
+                     *       "status": 401,
+                     *       "detail": "Authentication required",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `not_found`: Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/not_found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "Not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    /** @description size of the budget that ran out (IETF RateLimit fields, draft) */
+                    "ratelimit-limit"?: number;
+                    /** @description what is left of it: 0 */
+                    "ratelimit-remaining"?: number;
+                    /** @description seconds until it refills */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/rate_limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `internal_error`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/internal_error",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `service_unavailable`: Service temporarily unavailable */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/service_unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminCreateUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "jane@example.org",
+                 *       "appMetadata": {
+                 *         "role": "editor"
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description email address; trimmed, NFKC-normalised and lower-cased, its domain in ASCII (IDNA): one account for every spelling
+                     * @example jane@example.org
+                     */
+                    email: string;
+                    /**
+                     * @description BCP 47 language tag for the message; unknown ones fall back to English
+                     * @example en
+                     * @example fr-CA
+                     */
+                    locale?: string;
+                    /** @description roles, plan…; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                    appMetadata?: {
+                        [key: string]: unknown;
+                    };
+                } | {
+                    /**
+                     * @description phone number, E.164 or national format of DEFAULT_REGION
+                     * @example +12015550123
+                     */
+                    phone: string;
+                    /**
+                     * @description BCP 47 language tag for the message; unknown ones fall back to English
+                     * @example en
+                     * @example fr-CA
+                     */
+                    locale?: string;
+                    /** @description roles, plan…; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                    appMetadata?: {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description The user */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "665f1c2b9d3e4a0012345678",
+                     *       "email": "jane@example.org",
+                     *       "phone": null,
+                     *       "emailVerifiedAt": "2026-11-23T10:00:00.000Z",
+                     *       "phoneVerifiedAt": null,
+                     *       "name": "Jane",
+                     *       "locale": "en",
+                     *       "status": "active",
+                     *       "lastLoginAt": "2026-11-23T10:00:00.000Z",
+                     *       "appMetadata": {
+                     *         "role": "editor"
+                     *       },
+                     *       "userMetadata": {
+                     *         "theme": "dark"
+                     *       },
+                     *       "createdAt": "2026-11-01T09:00:00.000Z",
+                     *       "updatedAt": "2026-11-23T10:00:00.000Z",
+                     *       "mfaEnrolled": false
+                     *     }
+                     */
+                    "application/json": {
+                        /** @example 665f1c2b9d3e4a0012345678 */
+                        id: string;
+                        email: string | null;
+                        phone: string | null;
+                        emailVerifiedAt: string | null;
+                        phoneVerifiedAt: string | null;
+                        name: string | null;
+                        locale: string | null;
+                        status: "active" | "disabled";
+                        lastLoginAt: string | null;
+                        /** @description written by administrators only; the `app_metadata` claim of access tokens from the next refresh on; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                        appMetadata: {
+                            [key: string]: unknown;
+                        };
+                        /** @description written by the user (PATCH /v1/me) and administrators; never in a token; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                        userMetadata: {
+                            [key: string]: unknown;
+                        };
+                        /**
+                         * Format: date-time
+                         * @description sign-up time
+                         */
+                        createdAt: string;
+                        /**
+                         * Format: date-time
+                         * @description last change
+                         */
+                        updatedAt: string;
+                        /** @description an authenticator app is (being) bound */
+                        mfaEnrolled: boolean;
+                    };
+                };
+            };
+            /**
+             * @description - `validation_failed`: Request validation failed
+             *     - `bad_request`: Bad request
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/validation_failed",
+                     *       "title": "Request validation failed",
+                     *       "status": 400,
+                     *       "detail": "One or more fields are invalid.",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "body.email",
+                     *           "message": "must NOT have fewer than 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `unauthorized`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/unauthorized",
+                     *       "title": "Authentication required",
+                     *       "status": 401,
+                     *       "detail": "Authentication required",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `not_found`: Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/not_found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "Not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `conflict`: Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/conflict",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "Conflict",
+                     *       "code": "conflict"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `payload_too_large`: Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/payload_too_large",
+                     *       "title": "Request body too large",
+                     *       "status": 413,
+                     *       "detail": "Request body too large",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `unsupported_media_type`: Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/unsupported_media_type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported media type",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    /** @description size of the budget that ran out (IETF RateLimit fields, draft) */
+                    "ratelimit-limit"?: number;
+                    /** @description what is left of it: 0 */
+                    "ratelimit-remaining"?: number;
+                    /** @description seconds until it refills */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/rate_limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `internal_error`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/internal_error",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `service_unavailable`: Service temporarily unavailable */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/service_unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminGetUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description a user id
+                 * @example 665f1c2b9d3e4a0012345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "665f1c2b9d3e4a0012345678",
+                     *       "email": "jane@example.org",
+                     *       "phone": null,
+                     *       "emailVerifiedAt": "2026-11-23T10:00:00.000Z",
+                     *       "phoneVerifiedAt": null,
+                     *       "name": "Jane",
+                     *       "locale": "en",
+                     *       "status": "active",
+                     *       "lastLoginAt": "2026-11-23T10:00:00.000Z",
+                     *       "appMetadata": {
+                     *         "role": "editor"
+                     *       },
+                     *       "userMetadata": {
+                     *         "theme": "dark"
+                     *       },
+                     *       "createdAt": "2026-11-01T09:00:00.000Z",
+                     *       "updatedAt": "2026-11-23T10:00:00.000Z",
+                     *       "mfaEnrolled": false
+                     *     }
+                     */
+                    "application/json": {
+                        /** @example 665f1c2b9d3e4a0012345678 */
+                        id: string;
+                        email: string | null;
+                        phone: string | null;
+                        emailVerifiedAt: string | null;
+                        phoneVerifiedAt: string | null;
+                        name: string | null;
+                        locale: string | null;
+                        status: "active" | "disabled";
+                        lastLoginAt: string | null;
+                        /** @description written by administrators only; the `app_metadata` claim of access tokens from the next refresh on; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                        appMetadata: {
+                            [key: string]: unknown;
+                        };
+                        /** @description written by the user (PATCH /v1/me) and administrators; never in a token; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                        userMetadata: {
+                            [key: string]: unknown;
+                        };
+                        /**
+                         * Format: date-time
+                         * @description sign-up time
+                         */
+                        createdAt: string;
+                        /**
+                         * Format: date-time
+                         * @description last change
+                         */
+                        updatedAt: string;
+                        /** @description an authenticator app is (being) bound */
+                        mfaEnrolled: boolean;
+                    };
+                };
+            };
+            /** @description - `validation_failed`: Request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/validation_failed",
+                     *       "title": "Request validation failed",
+                     *       "status": 400,
+                     *       "detail": "One or more fields are invalid.",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "body.email",
+                     *           "message": "must NOT have fewer than 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `unauthorized`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/unauthorized",
+                     *       "title": "Authentication required",
+                     *       "status": 401,
+                     *       "detail": "Authentication required",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `not_found`: Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/not_found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "Not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `uri_too_long`: URI too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/uri_too_long",
+                     *       "title": "URI too long",
+                     *       "status": 414,
+                     *       "detail": "URI too long",
+                     *       "code": "uri_too_long"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    /** @description size of the budget that ran out (IETF RateLimit fields, draft) */
+                    "ratelimit-limit"?: number;
+                    /** @description what is left of it: 0 */
+                    "ratelimit-remaining"?: number;
+                    /** @description seconds until it refills */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/rate_limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `internal_error`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/internal_error",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `service_unavailable`: Service temporarily unavailable */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/service_unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminDeleteUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description a user id
+                 * @example 665f1c2b9d3e4a0012345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /**
+             * @description - `validation_failed`: Request validation failed
+             *     - `bad_request`: Bad request
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/validation_failed",
+                     *       "title": "Request validation failed",
+                     *       "status": 400,
+                     *       "detail": "One or more fields are invalid.",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "body.email",
+                     *           "message": "must NOT have fewer than 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `unauthorized`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/unauthorized",
+                     *       "title": "Authentication required",
+                     *       "status": 401,
+                     *       "detail": "Authentication required",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `not_found`: Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/not_found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "Not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `payload_too_large`: Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/payload_too_large",
+                     *       "title": "Request body too large",
+                     *       "status": 413,
+                     *       "detail": "Request body too large",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `uri_too_long`: URI too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/uri_too_long",
+                     *       "title": "URI too long",
+                     *       "status": 414,
+                     *       "detail": "URI too long",
+                     *       "code": "uri_too_long"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `unsupported_media_type`: Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/unsupported_media_type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported media type",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    /** @description size of the budget that ran out (IETF RateLimit fields, draft) */
+                    "ratelimit-limit"?: number;
+                    /** @description what is left of it: 0 */
+                    "ratelimit-remaining"?: number;
+                    /** @description seconds until it refills */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/rate_limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `internal_error`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/internal_error",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `service_unavailable`: Service temporarily unavailable */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/service_unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminUpdateUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description a user id
+                 * @example 665f1c2b9d3e4a0012345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    status?: "active" | "disabled";
+                    /** @description written by administrators only; the `app_metadata` claim; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                    appMetadata?: {
+                        [key: string]: unknown;
+                    };
+                    /** @description also written by the user; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                    userMetadata?: {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description The updated user */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "665f1c2b9d3e4a0012345678",
+                     *       "email": "jane@example.org",
+                     *       "phone": null,
+                     *       "emailVerifiedAt": "2026-11-23T10:00:00.000Z",
+                     *       "phoneVerifiedAt": null,
+                     *       "name": "Jane",
+                     *       "locale": "en",
+                     *       "status": "active",
+                     *       "lastLoginAt": "2026-11-23T10:00:00.000Z",
+                     *       "appMetadata": {
+                     *         "role": "editor"
+                     *       },
+                     *       "userMetadata": {
+                     *         "theme": "dark"
+                     *       },
+                     *       "createdAt": "2026-11-01T09:00:00.000Z",
+                     *       "updatedAt": "2026-11-23T10:00:00.000Z",
+                     *       "mfaEnrolled": false
+                     *     }
+                     */
+                    "application/json": {
+                        /** @example 665f1c2b9d3e4a0012345678 */
+                        id: string;
+                        email: string | null;
+                        phone: string | null;
+                        emailVerifiedAt: string | null;
+                        phoneVerifiedAt: string | null;
+                        name: string | null;
+                        locale: string | null;
+                        status: "active" | "disabled";
+                        lastLoginAt: string | null;
+                        /** @description written by administrators only; the `app_metadata` claim of access tokens from the next refresh on; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                        appMetadata: {
+                            [key: string]: unknown;
+                        };
+                        /** @description written by the user (PATCH /v1/me) and administrators; never in a token; a JSON object of at most 2 KB, no key starting with $ or holding a dot */
+                        userMetadata: {
+                            [key: string]: unknown;
+                        };
+                        /**
+                         * Format: date-time
+                         * @description sign-up time
+                         */
+                        createdAt: string;
+                        /**
+                         * Format: date-time
+                         * @description last change
+                         */
+                        updatedAt: string;
+                        /** @description an authenticator app is (being) bound */
+                        mfaEnrolled: boolean;
+                    };
+                };
+            };
+            /**
+             * @description - `validation_failed`: Request validation failed
+             *     - `bad_request`: Bad request
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/validation_failed",
+                     *       "title": "Request validation failed",
+                     *       "status": 400,
+                     *       "detail": "One or more fields are invalid.",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "body.email",
+                     *           "message": "must NOT have fewer than 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `unauthorized`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/unauthorized",
+                     *       "title": "Authentication required",
+                     *       "status": 401,
+                     *       "detail": "Authentication required",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `not_found`: Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/not_found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "Not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `payload_too_large`: Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/payload_too_large",
+                     *       "title": "Request body too large",
+                     *       "status": 413,
+                     *       "detail": "Request body too large",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `uri_too_long`: URI too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/uri_too_long",
+                     *       "title": "URI too long",
+                     *       "status": 414,
+                     *       "detail": "URI too long",
+                     *       "code": "uri_too_long"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `unsupported_media_type`: Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/unsupported_media_type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported media type",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    /** @description size of the budget that ran out (IETF RateLimit fields, draft) */
+                    "ratelimit-limit"?: number;
+                    /** @description what is left of it: 0 */
+                    "ratelimit-remaining"?: number;
+                    /** @description seconds until it refills */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/rate_limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `internal_error`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/internal_error",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `service_unavailable`: Service temporarily unavailable */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/service_unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminListUserSessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description a user id
+                 * @example 665f1c2b9d3e4a0012345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Live sessions, most recently used first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "sessions": [
+                     *         {
+                     *           "id": "665f1c2b9d3e4a0012345679",
+                     *           "current": true,
+                     *           "amr": [
+                     *             "otp"
+                     *           ],
+                     *           "createdAt": "2026-11-23T10:00:00.000Z",
+                     *           "lastUsedAt": "2026-11-23T10:14:00.000Z",
+                     *           "expiresAt": "2026-12-23T10:14:00.000Z",
+                     *           "userAgent": "Mozilla/5.0",
+                     *           "ip": "203.0.113.7"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        sessions: {
+                            id: string;
+                            /** @description the session of the access token used for this request */
+                            current: boolean;
+                            amr: string[];
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            lastUsedAt: string;
+                            /** Format: date-time */
+                            expiresAt: string;
+                            userAgent: string | null;
+                            ip: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description - `validation_failed`: Request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/validation_failed",
+                     *       "title": "Request validation failed",
+                     *       "status": 400,
+                     *       "detail": "One or more fields are invalid.",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "body.email",
+                     *           "message": "must NOT have fewer than 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `unauthorized`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/unauthorized",
+                     *       "title": "Authentication required",
+                     *       "status": 401,
+                     *       "detail": "Authentication required",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `not_found`: Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/not_found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "Not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `uri_too_long`: URI too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/uri_too_long",
+                     *       "title": "URI too long",
+                     *       "status": 414,
+                     *       "detail": "URI too long",
+                     *       "code": "uri_too_long"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    /** @description size of the budget that ran out (IETF RateLimit fields, draft) */
+                    "ratelimit-limit"?: number;
+                    /** @description what is left of it: 0 */
+                    "ratelimit-remaining"?: number;
+                    /** @description seconds until it refills */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/rate_limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `internal_error`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/internal_error",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `service_unavailable`: Service temporarily unavailable */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/service_unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminEndUserSessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description a user id
+                 * @example 665f1c2b9d3e4a0012345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description ended */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /**
+             * @description - `validation_failed`: Request validation failed
+             *     - `bad_request`: Bad request
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/validation_failed",
+                     *       "title": "Request validation failed",
+                     *       "status": 400,
+                     *       "detail": "One or more fields are invalid.",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "body.email",
+                     *           "message": "must NOT have fewer than 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `unauthorized`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/unauthorized",
+                     *       "title": "Authentication required",
+                     *       "status": 401,
+                     *       "detail": "Authentication required",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `not_found`: Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/not_found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "Not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `payload_too_large`: Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/payload_too_large",
+                     *       "title": "Request body too large",
+                     *       "status": 413,
+                     *       "detail": "Request body too large",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `uri_too_long`: URI too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/uri_too_long",
+                     *       "title": "URI too long",
+                     *       "status": 414,
+                     *       "detail": "URI too long",
+                     *       "code": "uri_too_long"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `unsupported_media_type`: Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/unsupported_media_type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported media type",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    /** @description size of the budget that ran out (IETF RateLimit fields, draft) */
+                    "ratelimit-limit"?: number;
+                    /** @description what is left of it: 0 */
+                    "ratelimit-remaining"?: number;
+                    /** @description seconds until it refills */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/rate_limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `internal_error`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/internal_error",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `service_unavailable`: Service temporarily unavailable */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/service_unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminRemoveUserAuthenticator: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description a user id
+                 * @example 665f1c2b9d3e4a0012345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /**
+             * @description - `validation_failed`: Request validation failed
+             *     - `bad_request`: Bad request
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/validation_failed",
+                     *       "title": "Request validation failed",
+                     *       "status": 400,
+                     *       "detail": "One or more fields are invalid.",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "body.email",
+                     *           "message": "must NOT have fewer than 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `unauthorized`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/unauthorized",
+                     *       "title": "Authentication required",
+                     *       "status": 401,
+                     *       "detail": "Authentication required",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `not_found`: Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/not_found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "Not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `payload_too_large`: Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/payload_too_large",
+                     *       "title": "Request body too large",
+                     *       "status": 413,
+                     *       "detail": "Request body too large",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `uri_too_long`: URI too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/uri_too_long",
+                     *       "title": "URI too long",
+                     *       "status": 414,
+                     *       "detail": "URI too long",
+                     *       "code": "uri_too_long"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `unsupported_media_type`: Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/unsupported_media_type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported media type",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    /** @description size of the budget that ran out (IETF RateLimit fields, draft) */
+                    "ratelimit-limit"?: number;
+                    /** @description what is left of it: 0 */
+                    "ratelimit-remaining"?: number;
+                    /** @description seconds until it refills */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/rate_limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `internal_error`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/internal_error",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `service_unavailable`: Service temporarily unavailable */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again, when known */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/service_unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminUnblockIdentifier: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "jane@example.org"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description email address; trimmed, NFKC-normalised and lower-cased, its domain in ASCII (IDNA): one account for every spelling
+                     * @example jane@example.org
+                     */
+                    email: string;
+                } | {
+                    /**
+                     * @description phone number, E.164 or national format of DEFAULT_REGION
+                     * @example +12015550123
+                     */
+                    phone: string;
+                };
+            };
+        };
+        responses: {
+            /** @description unblocked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /**
+             * @description - `validation_failed`: Request validation failed
+             *     - `bad_request`: Bad request
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/validation_failed",
+                     *       "title": "Request validation failed",
+                     *       "status": 400,
+                     *       "detail": "One or more fields are invalid.",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "body.email",
+                     *           "message": "must NOT have fewer than 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `unauthorized`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/unauthorized",
+                     *       "title": "Authentication required",
+                     *       "status": 401,
+                     *       "detail": "Authentication required",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `not_found`: Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/not_found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "Not found",
+                     *       "code": "not_found"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -6268,7 +8989,7 @@ export interface operations {
     previewDevTemplate: {
         parameters: {
             query: {
-                kind: "code" | "sign_in_link" | "identifier_changed" | "login_throttled" | "authenticator_added";
+                kind: "code" | "sign_in_link" | "identifier_changed" | "login_throttled" | "authenticator_added" | "account_deleted" | "authenticator_removed";
                 /** @description identifier_changed: which identifier changed */
                 changed: "email" | "sms";
             };

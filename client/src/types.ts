@@ -15,6 +15,10 @@ export type MfaMethod = Extract<JsonOf<operations['verifyOtp'], 200>, { mfaRequi
 export type SessionInfo = JsonOf<operations['listMySessions'], 200>['sessions'][number]
 export type TotpStatus = JsonOf<operations['getTotpStatus'], 200>
 export type TotpEnrolment = JsonOf<operations['startTotpEnrolment'], 200>
+/** The user's data as GET /v1/me/export answers it. */
+export type AccountExport = JsonOf<operations['exportMe'], 200>
+/** What proves the account for deleting it, when the sign-in is more than 5 minutes old. */
+export type AccountProof = NonNullable<operations['deleteMe']['requestBody']>['content']['application/json']
 export type ProfileChanges = NonNullable<operations['updateMe']['requestBody']>['content']['application/json']
 
 /** Who to send a code to: exactly one of an email address or a phone number. */

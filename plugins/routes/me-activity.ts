@@ -7,7 +7,7 @@ import { jsonResponse, problemResponses } from '../schemas/responses.ts'
 
 const nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()])
 
-const ActivityEventSchema = Type.Object({
+export const ActivityEventSchema = Type.Object({
   id: Type.String(),
   type: Type.Unsafe<AuditEventType>({ type: 'string', enum: [...AUDIT_EVENT_TYPES] }),
   at: Type.String({ format: 'date-time' }),
@@ -16,7 +16,8 @@ const ActivityEventSchema = Type.Object({
   userAgent: nullable(Type.String()),
   requestId: nullable(Type.String({ description: 'the X-Request-Id of the request, to quote to support' })),
   amr: nullable(Type.Array(Type.String(), { description: 'the methods of a sign-in, succeeded or failed' })),
-  reason: nullable(Type.String({ description: 'e.g. invalid_code, logout, end_all, totp' }))
+  reason: nullable(Type.String({ description: 'e.g. invalid_code, logout, end_all, totp' })),
+  actor: nullable(Type.String({ description: 'who did it when not the user: `admin:<key name>` for an administrator' }))
 })
 
 const ActivityPageSchema = Type.Object({
@@ -33,7 +34,8 @@ const ActivityPageSchema = Type.Object({
       userAgent: 'Mozilla/5.0',
       requestId: 'b7f1c2d4-5e6f-4a8b-9c0d-1e2f3a4b5c6d',
       amr: ['otp'],
-      reason: null
+      reason: null,
+      actor: null
     }],
     nextCursor: null
   }]

@@ -5,39 +5,15 @@ import { AppError } from '../../src/errors.ts'
 import { normaliseIdentifier } from '../../src/users/identifiers.ts'
 import { contactBodySchema, LocaleSchema } from '../schemas/identifiers.ts'
 import { ChallengeSchema, VerifyBodySchema, challengeView } from '../schemas/challenge.ts'
-import { UserSchema, userView } from '../schemas/user.ts'
+import { MetadataSchema, UserSchema, userView } from '../schemas/user.ts'
+import { checkMetadata } from '../../src/users/metadata.ts'
 import { callerOf } from '../auth.ts'
 import { ReauthTokenSchema, SecondFactorCodeSchema } from '../schemas/authenticator.ts'
 import { routeLimits } from '../rate-limit.ts'
 import { BODY_ERRORS, jsonResponse, problemResponses } from '../schemas/responses.ts'
+import { SessionListSchema, sessionView } from '../schemas/session.ts'
 
 const security = [{ bearerAuth: [] }]
-
-const SessionSchema = Type.Object({
-  id: Type.String(),
-  current: Type.Boolean({ description: 'the session of the access token used for this request' }),
-  amr: Type.Array(Type.String()),
-  createdAt: Type.String({ format: 'date-time' }),
-  lastUsedAt: Type.String({ format: 'date-time' }),
-  expiresAt: Type.String({ format: 'date-time' }),
-  userAgent: Type.Union([Type.String(), Type.Null()]),
-  ip: Type.Union([Type.String(), Type.Null()])
-})
-
-const SessionListSchema = Type.Object({ sessions: Type.Array(SessionSchema) }, {
-  examples: [{
-    sessions: [{
-      id: '665f1c2b9d3e4a0012345679',
-      current: true,
-      amr: ['otp'],
-      createdAt: '2026-11-23T10:00:00.000Z',
-      lastUsedAt: '2026-11-23T10:14:00.000Z',
-      expiresAt: '2026-12-23T10:14:00.000Z',
-      userAgent: 'Mozilla/5.0',
-      ip: '203.0.113.7'
-    }]
-  }]
-})
 
 const ReauthProofSchema = Type.Object({
   reauthToken: Type.String({ description: 'send it as `reauthToken` with POST /v1/me/contacts/verify, POST /v1/me/totp/confirm or DELETE /v1/me/totp' }),
@@ -56,7 +32,7 @@ const ContactVerifyBodySchema = Type.Object({
 
 /** The signed-in user: profile, sessions, and adding a verified email or phone. Every route needs a bearer token. */
 const meRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {
-  const { users, sessions, sessionService, challengeIssuer, contacts, audit, now } = app
+  const { users, sessions, sessionService, challengeIssuer, contacts, audit, erasure, now } = app
   app.addHook('preParsing', app.authenticate)
   const { startLimit, verifyLimit, defaultLimit } = routeLimits(config)
 
@@ -69,19 +45,48 @@ const meRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { co
     config: defaultLimit,
     schema: {
       operationId: 'updateMe',
-      summary: 'Change name or locale',
+      summary: 'Change name, locale or userMetadata',
+      description: '`userMetadata` replaces the whole object: a JSON object of at most 2 KB, no key starting with $ or holding a dot (400 validation_failed otherwise, nothing written). `appMetadata` is written by administrators only.',
       tags: ['me'],
       security,
       body: Type.Object({
         name: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 100 }), Type.Null()])),
-        locale: Type.Optional(Type.Union([LocaleSchema, Type.Null()]))
-      }, { additionalProperties: false, minProperties: 1, examples: [{ name: 'Jane', locale: 'fr' }] }),
+        locale: Type.Optional(Type.Union([LocaleSchema, Type.Null()])),
+        userMetadata: Type.Optional(MetadataSchema('yours to keep preferences in; never in a token'))
+      }, { additionalProperties: false, minProperties: 1, examples: [{ name: 'Jane', locale: 'fr' }, { userMetadata: { theme: 'dark' } }] }),
       response: { 200: jsonResponse('The updated user', UserSchema), ...problemResponses('unauthorized', ...BODY_ERRORS, 'rate_limited') }
     }
   }, async (request) => {
-    const user = await users.updateProfile(request.user.sub, request.body)
+    const { userMetadata, ...profile } = request.body
+    const patch = userMetadata === undefined ? profile : { ...profile, userMetadata: checkMetadata('userMetadata', userMetadata) }
+    const user = await users.updateProfile(request.user.sub, patch)
     if (user === null) throw new AppError('unauthorized', { detail: 'The account no longer exists.' })
     return userView(user)
+  })
+
+  app.delete('', {
+    config: { ...verifyLimit, optionalBody: true },
+    schema: {
+      operationId: 'deleteMe',
+      summary: 'Delete the account and its data',
+      description: [
+        'Needs the proof that changing an email or phone needs: an access token whose sign-in (`auth_time`) is less',
+        'than 5 minutes old, a `reauthToken` from `POST /v1/me/reauth/verify`, or a `totpCode` (403',
+        '`reauthentication_required` otherwise). The user, sessions, authenticator, recovery codes and security',
+        'events are deleted; every token ends at once; the verified email and phone are told. Signing in again',
+        'creates a new account.'
+      ].join(' '),
+      tags: ['me'],
+      security,
+      body: Type.Object({
+        reauthToken: Type.Optional(ReauthTokenSchema),
+        totpCode: Type.Optional(SecondFactorCodeSchema)
+      }, { additionalProperties: false, examples: [{}, { totpCode: '123456' }] }),
+      response: { 204: Type.Null({ description: 'deleted' }), ...problemResponses('unauthorized', ...BODY_ERRORS, 'reauthentication_required', 'rate_limited') }
+    }
+  }, async (request, reply) => {
+    await erasure.eraseOwn(callerOf(request.user), request.body ?? {})
+    return reply.code(204).send(null)
   })
 
   app.get('/sessions', {
@@ -95,18 +100,7 @@ const meRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { co
     }
   }, async (request) => {
     const live = await sessions.listActive(request.user.sub, now())
-    return {
-      sessions: live.map((session) => ({
-        id: session.id,
-        current: session.id === request.user.sid,
-        amr: session.amr,
-        createdAt: session.createdAt.toISOString(),
-        lastUsedAt: session.lastUsedAt.toISOString(),
-        expiresAt: session.expiresAt.toISOString(),
-        userAgent: session.userAgent,
-        ip: session.ip
-      }))
-    }
+    return { sessions: live.map((session) => sessionView(session, request.user.sid)) }
   })
 
   app.delete('/sessions/:id', {

@@ -2,6 +2,11 @@ import type { User } from '../../src/users/user-repository.ts'
 import { Type } from 'typebox'
 
 const nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()])
+/** appMetadata and userMetadata: any JSON object, checked by src/users/metadata.ts (size, keys) */
+export const MetadataSchema = (description: string) => Type.Record(Type.String(), Type.Unknown(), {
+  description: `${description}; a JSON object of at most 2 KB, no key starting with $ or holding a dot`
+})
+
 const timestamp = (description: string) => Type.String({ format: 'date-time', description })
 
 export const USER_EXAMPLE = {
@@ -14,6 +19,8 @@ export const USER_EXAMPLE = {
   locale: 'en',
   status: 'active',
   lastLoginAt: '2026-11-23T10:00:00.000Z',
+  appMetadata: { role: 'editor' },
+  userMetadata: { theme: 'dark' },
   createdAt: '2026-11-01T09:00:00.000Z',
   updatedAt: '2026-11-23T10:00:00.000Z'
 }
@@ -28,6 +35,8 @@ export const UserSchema = Type.Object({
   locale: nullable(Type.String()),
   status: Type.Union([Type.Literal('active'), Type.Literal('disabled')]),
   lastLoginAt: nullable(timestamp('last successful login')),
+  appMetadata: MetadataSchema('written by administrators only; the `app_metadata` claim of access tokens from the next refresh on'),
+  userMetadata: MetadataSchema('written by the user (PATCH /v1/me) and administrators; never in a token'),
   createdAt: timestamp('sign-up time'),
   updatedAt: timestamp('last change')
 }, {
@@ -49,6 +58,8 @@ export function userView (user: User) {
     locale: user.locale,
     status: user.status,
     lastLoginAt: iso(user.lastLoginAt),
+    appMetadata: user.appMetadata,
+    userMetadata: user.userMetadata,
     createdAt: user.createdAt.toISOString(),
     updatedAt: user.updatedAt.toISOString()
   }

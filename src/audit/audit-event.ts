@@ -9,7 +9,10 @@ export const AUDIT_EVENT_TYPES = [
   'authenticator_added',
   'authenticator_removed',
   'recovery_code_used',
-  'sms_guard_block'
+  'sms_guard_block',
+  'account_created',
+  'account_updated',
+  'identifier_unblocked'
 ] as const
 
 export type AuditEventType = typeof AUDIT_EVENT_TYPES[number]
@@ -31,6 +34,8 @@ export interface AuditEvent {
   amr: string[] | null
   /** why: `invalid_code`, `logout`, `range_conversion`… */
   reason: string | null
+  /** who did it when not the user: `admin:<key name>` for the admin API; null otherwise */
+  actor: string | null
 }
 
 /** Where an event happened: the request's client and id. */
@@ -47,6 +52,7 @@ export interface AuditFields {
   identifier?: string | null
   amr?: string[] | null
   reason?: string | null
+  actor?: string | null
 }
 
 /** What a flow needs of the log: record one event, without waiting and without failing. */

@@ -81,7 +81,8 @@ export class AuditLog {
       requestId: context?.requestId ?? null,
       at: this.#options.now(),
       amr: fields.amr ? [...fields.amr] : null,
-      reason: fields.reason ?? null
+      reason: fields.reason ?? null,
+      actor: fields.actor ?? null
     })
     if (this.#buffer.length >= this.#options.batchSize) this.#schedule(0)
     else this.#schedule(this.#options.flushIntervalMs)
@@ -109,6 +110,15 @@ export class AuditLog {
     const page = events.slice(0, limit)
     const last = page.at(-1)
     return { events: page, nextCursor: events.length > limit && last ? encodeCursor(last) : null }
+  }
+
+  /**
+   * An account's erasure: every event of the user is deleted, those still buffered included (written first, then
+   * deleted with the rest), so nothing keeps the identifiers, IPs and user agents they held.
+   */
+  async eraseUser (userId: string): Promise<void> {
+    await this.flush()
+    await this.#options.store.deleteByUser(userId)
   }
 
   stats (): AuditLogStats {

@@ -10,6 +10,7 @@ export interface AuditPosition { at: Date, id: string }
  * - `init`: creates what the store needs (indexes; on MongoDB the TTL index, or its new expiry).
  * - `insertMany`: stores every event it can; one that fails does not stop the others (unordered); rejects when
  *   any failed.
+ * - `deleteByUser(userId)`: deletes every event of that user (an account's erasure), returns how many; others stay.
  * - `listByUser(userId, limit, after)`: at most `limit` events of that user, newest first (by `at`, then by id,
  *   both descending), only those after `after` in that order when given. Never another user's.
  */
@@ -17,6 +18,7 @@ export interface AuditStore {
   init (): Promise<void>
   insertMany (events: readonly AuditEvent[]): Promise<void>
   listByUser (userId: string, limit: number, after: AuditPosition | null): Promise<AuditEvent[]>
+  deleteByUser (userId: string): Promise<number>
 }
 
 /** Newest first: by time, then by id. */

@@ -42,6 +42,13 @@ export class MemoryAuditStore implements AuditStore {
       .map((event) => ({ ...event }))
   }
 
+  async deleteByUser (userId: string): Promise<number> {
+    const kept = this.#events.filter((event) => event.userId !== userId)
+    const deleted = this.#events.length - kept.length
+    this.#events.splice(0, this.#events.length, ...kept)
+    return deleted
+  }
+
   /** What MongoDB's TTL index does for its store. */
   #dropExpired (): void {
     const cutoff = this.#now() - this.#retentionMs

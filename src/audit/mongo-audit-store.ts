@@ -17,7 +17,8 @@ const auditSchema = new Schema<AuditDocument>({
   requestId: { type: String, default: null },
   at: { type: Date, required: true },
   amr: { type: [String], default: null },
-  reason: { type: String, default: null }
+  reason: { type: String, default: null },
+  actor: { type: String, default: null }
 }, { collection: 'audit_events', versionKey: false })
 // a user's page, newest first, is one index range
 auditSchema.index({ userId: 1, at: -1, _id: -1 })
@@ -26,7 +27,7 @@ const TTL_INDEX = 'at_ttl'
 const INDEX_OPTIONS_CONFLICT = 85
 
 const toEvent = ({ _id, ...event }: AuditDocument): AuditEvent => ({
-  id: _id, ...event, amr: event.amr ? [...event.amr] : null
+  id: _id, ...event, amr: event.amr ? [...event.amr] : null, actor: event.actor ?? null
 })
 
 export interface MongoAuditStoreOptions {
@@ -70,6 +71,10 @@ export class MongoAuditStore implements AuditStore {
     // the driver's own insert: these documents are built by AuditLog, mongoose's casting would only cost time
     const documents = events.map(({ id, ...event }): AuditDocument => ({ _id: id, ...event }))
     await (this.#events.collection as unknown as Collection<AuditDocument>).insertMany(documents, { ordered: false })
+  }
+
+  async deleteByUser (userId: string): Promise<number> {
+    return (await this.#events.deleteMany({ userId })).deletedCount
   }
 
   async listByUser (userId: string, limit: number, after: AuditPosition | null): Promise<AuditEvent[]> {

@@ -248,7 +248,7 @@ export class LoginService {
   async #signedIn (
     user: User, amr: string[], client: ClientInfo, proved?: { channel: 'email' | 'sms', destination: string }
   ): Promise<SignedIn> {
-    const signedIn: SignedIn = { ...await this.#options.sessions.open(user.id, amr, client), user }
+    const signedIn: SignedIn = { ...await this.#options.sessions.open(user.id, amr, client, user.appMetadata), user }
     if (proved !== undefined) {
       signedIn.deviceToken = this.#options.devices.issue(user.id, proved.channel, proved.destination)
     }

@@ -2,6 +2,7 @@ import type { Config } from '../config.ts'
 import { AppError, isAppError } from '../errors.ts'
 import { sameHash, type SessionRepository } from '../sessions/session-repository.ts'
 import type { RevocationStore } from '../sessions/revocation-store.ts'
+import type { Metadata } from '../users/user-repository.ts'
 import { NO_AUDIT, type AuditRecorder } from '../audit/audit-event.ts'
 import { NO_METRICS, type Metrics } from '../metrics/metrics.ts'
 import type { User, UserRepository } from '../users/user-repository.ts'
@@ -13,7 +14,15 @@ import { hashRefreshToken, newRefreshToken, newSessionId, newTokenId, parseRefre
  * session, the same in every token of the session, so a refresh token does not make a session look freshly
  * authenticated. `jti`: this token's own id.
  */
-export interface AccessTokenPayload { sub: string, sid: string, amr: string[], auth_time: number, jti: string }
+export interface AccessTokenPayload {
+  sub: string
+  sid: string
+  amr: string[]
+  auth_time: number
+  jti: string
+  /** the user's appMetadata as it was when the token was signed (Supabase Auth's claim name, so policies carry over) */
+  app_metadata?: Metadata
+}
 
 /** The session's sign-in time as `auth_time`: its id holds it, to the second. */
 const authTimeOf = (sessionId: string) => Math.floor(sessionStartOf(sessionId).getTime() / 1000)
@@ -59,7 +68,8 @@ const inactiveAccount = () => new AppError('unauthorized', { detail: 'The accoun
  * Round trips (M = MongoDB, R = Redis), each line one sequential level:
  * - open: M insert.
  * - refresh: M findOneAndUpdate (the compare-and-swap); then M the user by _id (the session names the user, so the
- *   read waits for it); only a miss reads again (and a reuse revokes: M + R).
+ *   read waits for it: its status, and its appMetadata, so an administrator's change reaches this token); only a
+ *   miss reads again (and a reuse revokes: M + R).
  * - authenticate: R one MGET of the revocation state ∥ M the user by _id; M only for a token issued in the second
  *   of a "not before".
  * - end one session: M update ∥ R revocation entry. End all: M updateMany ∥ R "not before".
@@ -74,7 +84,8 @@ export class SessionService {
     this.#audit = options.audit ?? NO_AUDIT
   }
 
-  async open (userId: string, amr: string[], client: ClientInfo): Promise<TokenPair> {
+  /** `appMetadata`: the user's, as the caller just read it with the user (the `app_metadata` claim) */
+  async open (userId: string, amr: string[], client: ClientInfo, appMetadata: Metadata = {}): Promise<TokenPair> {
     const { sessions, refreshTokenKey, now } = this.#options
     const at = now()
     // the id first: the refresh token names its session
@@ -90,7 +101,7 @@ export class SessionService {
       userAgent: client.userAgent?.slice(0, 200) ?? null,
       ip: client.ip
     })
-    return this.#pair({ sub: userId, sid: id, amr, auth_time: authTimeOf(id) }, refreshToken)
+    return this.#pair({ sub: userId, sid: id, amr, auth_time: authTimeOf(id), app_metadata: appMetadata }, refreshToken)
   }
 
   /**
@@ -148,7 +159,8 @@ export class SessionService {
       await this.endAll(userId)
       throw inactiveAccount()
     }
-    return this.#pair({ sub: userId, sid: id, amr, auth_time: authTimeOf(id) }, refreshToken)
+    const claims = { sub: userId, sid: id, amr, auth_time: authTimeOf(id), app_metadata: user.appMetadata }
+    return this.#pair(claims, refreshToken)
   }
 
   /**

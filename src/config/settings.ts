@@ -226,6 +226,11 @@ const audit = {
   })
 }
 
+const admin = {
+  ADMIN_API_KEYS: csv('name=sha256:<hex> list of admin API keys (SHA-256 of each key, made by npm run admin-key -- <name>); unset = no /v1/admin routes'),
+  RATE_LIMIT_ADMIN_PER_MINUTE: Type.Integer({ default: 600, minimum: 1, maximum: 100_000, description: 'admin API requests per client IP per minute' })
+}
+
 const loadTest = {
   TEST_IDENTIFIERS: csv('pattern=code pairs with fixed codes, e.g. *@loadtest.example=000000,+1201555*=123456'),
   ALLOW_TEST_IDENTIFIERS: Type.Boolean({ default: false, description: 'honour TEST_IDENTIFIERS in production' }),
@@ -240,5 +245,5 @@ const testing = {
 
 /** The settings by domain, in the order .env.example and the README's table list them. */
 export const CONFIG_GROUPS = {
-  server, stores, otp, tokens, browser, totp, messages, delivery, limits, observability, audit, loadTest, testing
+  server, stores, otp, tokens, browser, totp, messages, delivery, limits, observability, audit, admin, loadTest, testing
 }

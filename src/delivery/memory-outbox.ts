@@ -32,4 +32,8 @@ export class MemoryOutbox implements Outbox {
     if (entry === undefined || entry.expiresAt <= this.#now()) return []
     return entry.messages.map((message) => ({ ...message }))
   }
+
+  async remove (to: string): Promise<void> {
+    this.#entries.delete(to)
+  }
 }

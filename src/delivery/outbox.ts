@@ -27,9 +27,12 @@ export interface OutboxOptions {
  * - `list(to)` returns that destination's messages newest first, exactly as added; an unknown destination gives [].
  * - only the last `maxMessages` messages of a destination are kept.
  * - each `add` gives the destination's messages `ttlSeconds` more to live; after that, `list` returns [].
+ * - `remove(to)` forgets that destination's messages at once: `list(to)` then returns [].
  * - destinations never see each other's messages; `to` is matched exactly, so callers normalise it first.
  */
 export interface Outbox {
   add (message: OutboxMessage): Promise<void>
   list (to: string): Promise<OutboxMessage[]>
+  /** Forgets every message of the destination (an account's erasure); nothing to forget is no error. */
+  remove (to: string): Promise<void>
 }

@@ -33,6 +33,10 @@ export class RedisOutbox implements Outbox {
     return this.#keyPrefix + hash.update(to).digest('base64url')
   }
 
+  async remove (to: string): Promise<void> {
+    await this.#redis.del(this.keyFor(to))
+  }
+
   async add (message: OutboxMessage): Promise<void> {
     const key = this.keyFor(message.to)
     // one transaction on one key, so it also holds on a Cluster

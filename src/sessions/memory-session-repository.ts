@@ -102,6 +102,14 @@ export class MemorySessionRepository implements SessionRepository {
     return count
   }
 
+  async deleteByUser (userId: string): Promise<number> {
+    let count = 0
+    for (const [id, record] of this.#sessions) {
+      if (record.userId === userId && this.#sessions.delete(id)) count++
+    }
+    return count
+  }
+
   async isActive (id: string, now: Date): Promise<boolean> {
     const record = this.#sessions.get(id)
     return record !== undefined && isLive(record, now)

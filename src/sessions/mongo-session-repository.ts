@@ -136,6 +136,10 @@ export class MongoSessionRepository implements SessionRepository {
     return result.modifiedCount
   }
 
+  async deleteByUser (userId: string): Promise<number> {
+    return (await this.#sessions.deleteMany({ userId })).deletedCount
+  }
+
   async isActive (id: string, now: Date): Promise<boolean> {
     const _id = toObjectId(id)
     // only when Redis's revocation state cannot decide (plugins/auth.ts): by _id alone, liveness checked here

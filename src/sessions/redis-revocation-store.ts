@@ -1,9 +1,14 @@
+import { createHash } from 'node:crypto'
 import type { Cluster, Redis } from 'ioredis'
 import { revocationVerdict, type RevocationStore, type RevocationVerdict } from './revocation-store.ts'
 
+/** 128 bits of the user id's SHA-256: unique enough for a key, and not the id. */
+const userTag = (userId: string) => createHash('sha256').update(`revocation:${userId}`).digest('base64url').slice(0, 22)
+
 /**
- * RevocationStore on Redis. A user's keys share the `{userId}` hash tag, so `check` is one MGET on one slot,
- * Redis Cluster included. User and session ids are opaque, non-personal ids.
+ * RevocationStore on Redis. A user's keys share the `{<user tag>}` hash tag, so `check` is one MGET on one slot,
+ * Redis Cluster included. The tag is a hash of the user id, not the id: the "not before" entry an account's
+ * erasure leaves behind (it ends the deleted user's tokens) must not name the user it erased.
  */
 export class RedisRevocationStore implements RevocationStore {
   readonly #redis: Redis | Cluster
@@ -14,8 +19,8 @@ export class RedisRevocationStore implements RevocationStore {
     this.#prefix = keyPrefix
   }
 
-  #sessionKey (userId: string, sessionId: string) { return `${this.#prefix}{${userId}}:session:${sessionId}` }
-  #userKey (userId: string) { return `${this.#prefix}{${userId}}:not-before` }
+  #sessionKey (userId: string, sessionId: string) { return `${this.#prefix}{${userTag(userId)}}:session:${sessionId}` }
+  #userKey (userId: string) { return `${this.#prefix}{${userTag(userId)}}:not-before` }
 
   async revokeSession (userId: string, sessionId: string, ttlSeconds: number): Promise<void> {
     await this.#redis.set(this.#sessionKey(userId, sessionId), '1', 'EX', ttlSeconds)

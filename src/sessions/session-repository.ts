@@ -110,6 +110,9 @@ export interface SessionRepository {
   /** Revokes every active session of the user; returns how many. */
   revokeAll (userId: string, now: Date): Promise<number>
 
+  /** Deletes every session of the user, live or not (an account's erasure); returns how many. */
+  deleteByUser (userId: string): Promise<number>
+
   isActive (id: string, now: Date): Promise<boolean>
 }
 

@@ -74,15 +74,19 @@ export class TotpAuthenticator {
   }
 
   /** The attempt subject of a user's app as the second factor (and in account changes). */
-  userSubject = (userId: string): string => `u:${userId}`
+  userSubject = (userId: string): string => `u:${this.#userTag(userId)}`
   /**
    * The attempt subject of a user's app as the only factor (TOTP_PRIMARY_LOGIN): anyone who knows the address can
    * guess there, so its waits and suspension are apart from the second factor's, which only a holder of the first
    * factor reaches.
    */
-  firstFactorSubject = (userId: string): string => `p:${userId}`
+  firstFactorSubject = (userId: string): string => `p:${this.#userTag(userId)}`
   /** The attempt subject of a user's recovery codes. */
-  recoverySubject = (userId: string): string => `r:${userId}`
+  recoverySubject = (userId: string): string => `r:${this.#userTag(userId)}`
+
+  /** A user's attempt keys name an HMAC of the id, not the id: they outlive an account's erasure by their TTL. */
+  #userTag = (userId: string): string =>
+    createHmac('sha256', this.#subjectKey).update(`user:${userId}`).digest('hex').slice(0, 32)
 
   /** The attempt subject of an identifier nobody (able to log in) holds: the same throttling, no personal data. */
   identifierSubject = (kind: 'email' | 'phone', value: string): string =>
@@ -203,6 +207,25 @@ export class TotpAuthenticator {
     await this.#removeCredential(credential)
   }
 
+  /** Removes the authenticator and its recovery codes without a code: an administrator helping a user who lost it. */
+  async removeByAdministrator (userId: string): Promise<void> {
+    const credential = await this.#credentials.find(userId)
+    if (credential === null) throw noAuthenticator()
+    await this.#removeCredential(credential)
+  }
+
+  /** An account's erasure: its credential and recovery codes, and its attempt state, whatever they are. */
+  async forget (userId: string): Promise<void> {
+    const credential = await this.#credentials.find(userId)
+    if (credential !== null) await this.#credentials.remove(userId, credential.enrolmentId)
+    await this.clearFailures(userId)
+  }
+
+  /** Lifts the throttle and suspension of authenticator sign-in (TOTP_PRIMARY_LOGIN) with this identifier. */
+  async clearIdentifierFailures (kind: 'email' | 'phone', value: string): Promise<void> {
+    await this.#attempts.clearFailures(this.identifierSubject(kind, value))
+  }
+
   async #removeCredential ({ userId, enrolmentId }: TotpCredential): Promise<void> {
     if (!await this.#credentials.remove(userId, enrolmentId)) throw noAuthenticator()
     await this.#markEnrolled(userId, false)
@@ -262,7 +285,7 @@ export class TotpAuthenticator {
   /** Valid within a step of now (totp-codes.ts), and its step not accepted for this user before (replay). */
   async #matchTotp (credential: TotpCredential, code: string): Promise<boolean> {
     const step = validStep(this.#box.open(credential.secret, sealContext(credential)), code, this.#now().getTime())
-    return step !== null && await this.#attempts.claimStep(credential.userId, step, STEP_TTL_MS)
+    return step !== null && await this.#attempts.claimStep(this.#userTag(credential.userId), step, STEP_TTL_MS)
   }
 
   #enrolmentExpired (credential: TotpCredential): boolean {

@@ -1,6 +1,11 @@
 import { randomBytes } from 'node:crypto'
 import { AppError } from '../errors.ts'
-import { verifiedAtField, type IdentifierKind, type LoginStep, type NewUserDefaults, type ProfilePatch, type User, type UserRepository, type UserStatus } from './user-repository.ts'
+import {
+  verifiedAtField,
+  type IdentifierKind, type LoginStep, type Metadata, type NewUserDefaults, type ProfilePatch, type User,
+  type UserQuery,
+  type UserRepository, type UserStatus
+} from './user-repository.ts'
 
 const identityKey = (kind: IdentifierKind, value: string) => `${kind}:${value}`
 
@@ -13,6 +18,8 @@ export class MemoryUserRepository implements UserRepository {
   /** identity key → user id: what the MongoDB adapter's unique indexes on email and phone hold */
   readonly #identities = new Map<string, string>()
   readonly #now: () => number
+  /** the low part of ids: ids grow with time, as ObjectIds do, so "newest first" is "largest id first" */
+  #counter = randomBytes(6).readUIntBE(0, 6)
 
   /** `now`: the clock of createdAt and updatedAt, epoch ms */
   constructor ({ now = Date.now }: { now?: () => number } = {}) {
@@ -36,30 +43,68 @@ export class MemoryUserRepository implements UserRepository {
     const owner = this.#identities.get(identityKey(kind, value))
     const existing = owner === undefined ? undefined : this.#users.get(owner)
     if (existing) return { user: structuredClone(existing), created: false }
+    const user = this.#insert(kind, value, { locale: defaults.locale ?? null })
+    if (defaults.loginAt) {
+      user[verifiedAtField(kind)] = new Date(defaults.loginAt)
+      user.lastLoginAt = new Date(defaults.loginAt)
+    }
+    return { user: structuredClone(user), created: true }
+  }
+
+  async create (
+    kind: IdentifierKind, value: string, fields: { locale?: string | null, appMetadata?: Metadata } = {}
+  ): Promise<User> {
+    if (this.#identities.has(identityKey(kind, value))) throw new AppError('conflict', { detail: `This ${kind} belongs to another account.` })
+    const user = this.#insert(kind, value, { locale: fields.locale ?? null, appMetadata: fields.appMetadata ?? {} })
+    return structuredClone(user)
+  }
+
+  async list ({ email, phone, status, limit, after }: UserQuery): Promise<User[]> {
+    // as MongoDB's adapter reads a malformed cursor: nothing after it
+    if (after != null && !/^[0-9a-f]{24}$/.test(after)) return []
+    return [...this.#users.values()]
+      .filter((user) => (email === undefined || user.email === email) && (phone === undefined || user.phone === phone))
+      .filter((user) => (status === undefined || user.status === status) && (after == null || user.id < after))
+      .sort((a, b) => a.id < b.id ? 1 : -1)
+      .slice(0, limit)
+      .map((user) => structuredClone(user))
+  }
+
+  async delete (id: string): Promise<User | null> {
+    const user = this.#users.get(id)
+    if (!user) return null
+    this.#users.delete(id)
+    for (const kind of ['email', 'phone'] as const) {
+      const value = user[kind]
+      if (value !== null) this.#identities.delete(identityKey(kind, value))
+    }
+    return user
+  }
+
+  #insert (kind: IdentifierKind, value: string, fields: { locale: string | null, appMetadata?: Metadata }): User {
     const now = new Date(this.#now())
-    // same shape as a MongoDB ObjectId, so ids look alike whichever adapter made them
+    // the shape of a MongoDB ObjectId (seconds, then a counter): ids look and sort alike whichever adapter made them
+    const seconds = Math.floor(now.getTime() / 1000).toString(16).padStart(8, '0')
     const user: User = {
-      id: randomBytes(12).toString('hex'),
+      id: seconds + (this.#counter++).toString(16).padStart(16, '0'),
       email: null,
       phone: null,
       emailVerifiedAt: null,
       phoneVerifiedAt: null,
       name: null,
-      locale: defaults.locale ?? null,
+      locale: fields.locale,
       status: 'active',
       lastLoginAt: null,
       mfaEnrolled: false,
+      appMetadata: structuredClone(fields.appMetadata ?? {}),
+      userMetadata: {},
       createdAt: now,
       updatedAt: now
     }
     user[kind] = value
-    if (defaults.loginAt) {
-      user[verifiedAtField(kind)] = new Date(defaults.loginAt)
-      user.lastLoginAt = new Date(defaults.loginAt)
-    }
     this.#users.set(user.id, user)
     this.#identities.set(identityKey(kind, value), user.id)
-    return { user: structuredClone(user), created: true }
+    return user
   }
 
   async recordLogin (id: string, kind: IdentifierKind, at: Date): Promise<User | null> {
@@ -87,6 +132,8 @@ export class MemoryUserRepository implements UserRepository {
     return this.#update(id, (user) => {
       if (patch.name !== undefined) user.name = patch.name
       if (patch.locale !== undefined) user.locale = patch.locale
+      if (patch.appMetadata !== undefined) user.appMetadata = structuredClone(patch.appMetadata)
+      if (patch.userMetadata !== undefined) user.userMetadata = structuredClone(patch.userMetadata)
     })
   }
 

@@ -4,8 +4,9 @@ import { isDuplicateKey } from '../stores/mongo-claims.ts'
 import { modelOf, toObjectId } from '../stores/mongo-models.ts'
 import {
   verifiedAtField,
-  type IdentifierKind, type LoginStep, type NewUserDefaults, type ProfilePatch, type User, type UserRepository,
-  type UserStatus
+  type IdentifierKind, type LoginStep, type Metadata, type NewUserDefaults, type ProfilePatch, type User,
+  type UserQuery,
+  type UserRepository, type UserStatus
 } from './user-repository.ts'
 
 /**
@@ -18,7 +19,7 @@ interface UserDocument extends Omit<User, 'id' | 'email' | 'phone' | NullableFie
   phone?: string | null
 }
 
-type NullableField = 'emailVerifiedAt' | 'phoneVerifiedAt' | 'name' | 'locale' | 'lastLoginAt'
+type NullableField = 'emailVerifiedAt' | 'phoneVerifiedAt' | 'name' | 'locale' | 'lastLoginAt' | 'appMetadata' | 'userMetadata'
 
 const nullableString = { type: String, default: null }
 const nullableDate = { type: Date, default: null }
@@ -32,7 +33,10 @@ const userSchema = new Schema<UserDocument>({
   locale: nullableString,
   status: { type: String, enum: ['active', 'disabled'], default: 'active', required: true },
   lastLoginAt: nullableDate,
-  mfaEnrolled: { type: Boolean, default: false }
+  mfaEnrolled: { type: Boolean, default: false },
+  // absent until set: users created before metadata existed, and most users, have none
+  appMetadata: { type: Schema.Types.Mixed },
+  userMetadata: { type: Schema.Types.Mixed }
 }, { collection: 'users', timestamps: true, versionKey: false })
 
 const after = { returnDocument: 'after' } as const
@@ -53,6 +57,8 @@ function toUser ({ _id, ...rest }: UserDocument): User {
     lastLoginAt: rest.lastLoginAt ?? null,
     // users stored before MFA existed have no mfaEnrolled
     mfaEnrolled: rest.mfaEnrolled ?? false,
+    appMetadata: (rest.appMetadata ?? {}) as Metadata,
+    userMetadata: (rest.userMetadata ?? {}) as Metadata,
     createdAt: rest.createdAt,
     updatedAt: rest.updatedAt
   }
@@ -160,6 +166,8 @@ export class MongoUserRepository implements UserRepository {
     const set: Partial<ProfilePatch> = {}
     if (patch.name !== undefined) set.name = patch.name
     if (patch.locale !== undefined) set.locale = patch.locale
+    if (patch.appMetadata !== undefined) set.appMetadata = patch.appMetadata
+    if (patch.userMetadata !== undefined) set.userMetadata = patch.userMetadata
     return _id && this.#update(_id, set)
   }
 
@@ -182,6 +190,50 @@ export class MongoUserRepository implements UserRepository {
     const updated = await this.findById(id)
     if (!updated) throw gone()
     return updated
+  }
+
+  async list ({ email, phone, status, limit, after }: UserQuery): Promise<User[]> {
+    const filter: Record<string, unknown> = {}
+    if (email !== undefined) filter.email = email
+    if (phone !== undefined) filter.phone = phone
+    if (status !== undefined) filter.status = status
+    if (after != null) {
+      const before = toObjectId(after)
+      if (!before) return []
+      filter._id = { $lt: before }
+    }
+    // ObjectIds grow with their creation time: newest first is one walk of the _id index
+    const users = await this.#users.collection.find<UserDocument>(filter).sort({ _id: -1 }).limit(limit).toArray()
+    return users.map(toUser)
+  }
+
+  async create (
+    kind: IdentifierKind, value: string, fields: { locale?: string | null, appMetadata?: Metadata } = {}
+  ): Promise<User> {
+    const now = new Date()
+    const document = {
+      _id: new Types.ObjectId(),
+      [kind]: value,
+      ...(fields.locale ? { locale: fields.locale } : {}),
+      ...(fields.appMetadata && Object.keys(fields.appMetadata).length > 0 ? { appMetadata: fields.appMetadata } : {}),
+      status: 'active',
+      mfaEnrolled: false,
+      createdAt: now,
+      updatedAt: now
+    }
+    try {
+      await this.#users.collection.insertOne(document)
+    } catch (error) {
+      if (isDuplicateKey(error)) throw conflict(kind)
+      throw error
+    }
+    return toUser(document as unknown as UserDocument)
+  }
+
+  async delete (id: string): Promise<User | null> {
+    const _id = toObjectId(id)
+    const user = _id && await this.#users.collection.findOneAndDelete({ _id })
+    return user ? toUser(user as unknown as UserDocument) : null
   }
 
   async setStatus (id: string, status: UserStatus): Promise<User | null> {

@@ -17,11 +17,33 @@ export interface User {
    * there is none and a login needs no second read to decide on a second factor; "true" may outlive a crash.
    */
   mfaEnrolled: boolean
+  /** written by administrators only; carried in access tokens as the `app_metadata` claim (metadata.ts) */
+  appMetadata: Metadata
+  /** written by the user (PATCH /v1/me) and administrators; never in a token */
+  userMetadata: Metadata
   createdAt: Date
   updatedAt: Date
 }
 
-export interface ProfilePatch { name?: string | null, locale?: string | null }
+/** A JSON object checked by metadata.ts: at most 2 KB, no key starting with `$` or holding a `.`. */
+export type Metadata = Record<string, unknown>
+
+export interface ProfilePatch {
+  name?: string | null
+  locale?: string | null
+  /** replaces the whole object */
+  appMetadata?: Metadata
+  userMetadata?: Metadata
+}
+
+/** A page of users, newest first: `after` is the id of the last user of the previous page. */
+export interface UserQuery {
+  email?: string
+  phone?: string
+  status?: UserStatus
+  limit: number
+  after?: string | null
+}
 
 export interface NewUserDefaults { locale?: string | null, loginAt?: Date }
 
@@ -88,6 +110,23 @@ export interface UserRepository {
    * does not exist (its token outlived it).
    */
   attachIdentifier (id: string, kind: IdentifierKind, value: string, verifiedAt: Date): Promise<User>
+
+  /**
+   * Users newest first (by id, which grows with creation time), filtered by exact identifier and status, at most
+   * `limit`, only those older than `after` when given (a malformed `after` reads as no more users).
+   */
+  list (query: UserQuery): Promise<User[]>
+
+  /**
+   * Creates a user holding the identifier, unverified, with the given locale and appMetadata; throws
+   * AppError('conflict') when another user holds it.
+   */
+  create (
+    kind: IdentifierKind, value: string, fields?: { locale?: string | null, appMetadata?: Metadata }
+  ): Promise<User>
+
+  /** Deletes the user; returns what it was, or null when it did not exist. Its identifiers are free at once. */
+  delete (id: string): Promise<User | null>
 
   /** null when the user does not exist. */
   setStatus (id: string, status: UserStatus): Promise<User | null>

@@ -12,7 +12,7 @@ import { startFakeHttpServer } from '../helpers/fake-http-server.ts'
 const SECRET = 'a-webhook-secret-of-at-least-32-characters'
 const cipher = new JobCipher([randomBytes(32)])
 const event: AuditEvent = {
-  id: 'a'.repeat(24), type: 'sign_in_succeeded', userId: 'u1', identifier: 'j***@example.org', ip: '203.0.113.9', userAgent: 'ua/1', requestId: 'r1', at: new Date('2026-12-04T10:00:00Z'), amr: ['otp'], reason: null
+  id: 'a'.repeat(24), type: 'sign_in_succeeded', userId: 'u1', identifier: 'j***@example.org', ip: '203.0.113.9', userAgent: 'ua/1', requestId: 'r1', at: new Date('2026-12-04T10:00:00Z'), amr: ['otp'], reason: null, actor: null
 }
 const anonymous = [{ type: 'sign_in_failed' as const, reason: 'invalid_code', count: 3, firstAt: '2026-12-04T10:00:00.000Z', lastAt: '2026-12-04T10:00:01.000Z' }]
 const queued = (job: AuditWebhookJob): Queued<AuditWebhookJob> => ({ ...job, id: '1', attempt: 1, enqueuedAt: 0 })

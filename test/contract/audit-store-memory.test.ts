@@ -10,7 +10,7 @@ t.test('events older than the retention go, as MongoDB\'s TTL index lets them', 
   let now = Date.parse('2030-01-01T00:00:00Z')
   const store = new MemoryAuditStore({ retentionMs: DAY_MS, now: () => now })
   const event = (id: string, at: number) => ({
-    id, type: 'sign_in_succeeded' as const, userId: 'a'.repeat(24), identifier: null, ip: null, userAgent: null, requestId: null, at: new Date(at), amr: null, reason: null
+    id, type: 'sign_in_succeeded' as const, userId: 'a'.repeat(24), identifier: null, ip: null, userAgent: null, requestId: null, at: new Date(at), amr: null, reason: null, actor: null
   })
   await store.insertMany([event('a'.repeat(24), now - DAY_MS - 1), event('b'.repeat(24), now - 1000)])
   t.same((await store.listByUser('a'.repeat(24), 10, null)).map((e) => e.id), ['b'.repeat(24)], 'past the retention: gone')

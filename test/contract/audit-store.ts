@@ -18,6 +18,7 @@ const event = (userId: string | null, atMs: number, fields: Partial<AuditEvent> 
   at: new Date(atMs),
   amr: ['otp'],
   reason: null,
+  actor: null,
   ...fields
 })
 
@@ -61,5 +62,15 @@ export function auditStoreContract (t: Test, create: () => Promise<AuditStore>):
     await store.insertMany([first])
     await t.rejects(store.insertMany([event(userA, T0 + 1), first, event(userA, T0 + 2)]))
     t.equal((await store.listByUser(userA, 10, null)).length, 3)
+  })
+
+  t.test('deleteByUser deletes every event of that user and nobody else\'s', async (t) => {
+    const store = await create()
+    const mine = 'dddddddddddddddddddddddd'
+    await store.insertMany([event(mine, T0), event(mine, T0 + 1), event(userB, T0 + 2)])
+    t.equal(await store.deleteByUser(mine), 2)
+    t.same(await store.listByUser(mine, 10, null), [])
+    t.ok((await store.listByUser(userB, 10, null)).length >= 1, 'others stay')
+    t.equal(await store.deleteByUser(mine), 0)
   })
 }

@@ -81,4 +81,15 @@ export function outboxContract (t: typeof tap, create: (options?: OutboxOptions)
     await elapse(2000)
     t.same(await outbox.list('jane@example.org'), [], 'gone just after')
   })
+
+  t.test('remove forgets a destination\'s messages, and only its', async (t) => {
+    const { outbox } = await create()
+    await outbox.add(message('gone@example.org', 1, 'email'))
+    await outbox.add(message('gone@example.org', 2, 'email'))
+    await outbox.add(message('kept@example.org', 3, 'email'))
+    await outbox.remove('gone@example.org')
+    t.same(await outbox.list('gone@example.org'), [])
+    t.equal((await outbox.list('kept@example.org')).length, 1)
+    await outbox.remove('nobody@example.org')
+  })
 }

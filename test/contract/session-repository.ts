@@ -311,4 +311,18 @@ export function sessionRepositoryContract (
     t.same(stored?.amr, ['otp', 'email'])
     t.same(stored?.expiresAt, at(DAY))
   })
+
+  t.test('deleteByUser deletes every session of the user, live, revoked or expired, and nobody else\'s', async (t) => {
+    const { sessions, session } = await setup(t)
+    const other = await another(sessions, userId(), T0)
+    const ended = await another(sessions, session.userId, T0)
+    await sessions.revoke(ended.id, session.userId, T0)
+    await another(sessions, session.userId, T0, at(1))
+    t.equal(await sessions.deleteByUser(session.userId), 3)
+    t.equal(await sessions.findById(session.id), null)
+    t.equal(await sessions.findById(ended.id), null)
+    t.same(await sessions.listActive(session.userId, T0), [])
+    t.ok(await sessions.findById(other.id), 'another user\'s session stays')
+    t.equal(await sessions.deleteByUser(session.userId), 0)
+  })
 }

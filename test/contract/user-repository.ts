@@ -242,4 +242,63 @@ export function userRepositoryContract (t: Test, make: MakeUserRepository): void
     t.equal(stored?.name, null)
     t.not(stored?.createdAt.getTime(), 0)
   })
+
+  t.test('create: a new unverified user with its appMetadata; conflict when the identifier is held', async (t) => {
+    const users = await make(t)
+    const address = email()
+    const user = await users.create('email', address, { locale: 'de', appMetadata: { role: 'editor', tags: ['a'] } })
+    t.match(user, { id: /^[0-9a-f]{24}$/, email: address, phone: null, emailVerifiedAt: null, locale: 'de', status: 'active', mfaEnrolled: false, appMetadata: { role: 'editor', tags: ['a'] }, userMetadata: {} })
+    t.same(await users.findById(user.id), user, 'as stored')
+    await t.rejects(users.create('email', address), { code: 'conflict' })
+    const byPhone = await users.create('phone', phone())
+    t.same([byPhone.appMetadata, byPhone.userMetadata, byPhone.locale], [{}, {}, null])
+  })
+
+  t.test('updateProfile replaces appMetadata and userMetadata whole', async (t) => {
+    const users = await make(t)
+    const { user } = await users.findOrCreateByIdentifier('email', email())
+    t.same([user.appMetadata, user.userMetadata], [{}, {}])
+    await users.updateProfile(user.id, { appMetadata: { role: 'a', nested: { x: 1 } } })
+    const updated = await users.updateProfile(user.id, { appMetadata: { plan: 'pro' }, userMetadata: { theme: 'dark' } })
+    t.same([updated?.appMetadata, updated?.userMetadata], [{ plan: 'pro' }, { theme: 'dark' }])
+    t.same((await users.findById(user.id))?.appMetadata, { plan: 'pro' })
+  })
+
+  t.test('list: newest first, filtered exactly, paged after an id', async (t) => {
+    const users = await make(t)
+    const created = []
+    for (let index = 0; index < 3; index++) created.push((await users.findOrCreateByIdentifier('email', email())).user)
+    const ids = created.map((user) => user.id)
+    const all = (await users.list({ limit: 100_000 })).map((user) => user.id).filter((id) => ids.includes(id))
+    t.same(all, [...ids].reverse(), 'newest first')
+    const [newest, middle, oldest] = [ids[2] as string, ids[1] as string, ids[0] as string]
+    const page = (await users.list({ limit: 100_000, after: newest })).map((user) => user.id)
+    t.notOk(page.includes(newest))
+    t.ok(page.includes(middle) && page.includes(oldest))
+    t.same((await users.list({ limit: 1, email: created[1]?.email ?? '' })).map((user) => user.id), [middle])
+    t.same(await users.list({ limit: 10, email: created[1]?.email ?? '', after: oldest }), [], 'only older than after')
+    await users.setStatus(middle, 'disabled')
+    t.same((await users.list({ limit: 10, email: created[1]?.email ?? '', status: 'disabled' })).map((user) => user.id), [middle])
+    t.same(await users.list({ limit: 10, email: created[0]?.email ?? '', status: 'disabled' }), [])
+    t.same(await users.list({ limit: 10, after: 'not-an-id' }), [], 'a malformed cursor: no more users')
+    const number = phone()
+    const withPhone = await users.create('phone', number)
+    t.same((await users.list({ limit: 10, phone: number })).map((user) => user.id), [withPhone.id])
+  })
+
+  t.test('delete: the user and its identifiers go; unknown reads as null', async (t) => {
+    const users = await make(t)
+    const address = email()
+    const { user } = await users.findOrCreateByIdentifier('email', address)
+    await users.attachIdentifier(user.id, 'phone', phone(), new Date())
+    const deleted = await users.delete(user.id)
+    t.equal(deleted?.id, user.id)
+    t.equal(await users.findById(user.id), null)
+    t.equal(await users.findByIdentifier('email', address), null)
+    t.equal(await users.delete(user.id), null)
+    t.equal(await users.delete('nope'), null)
+    const again = await users.findOrCreateByIdentifier('email', address)
+    t.equal(again.created, true, 'the identifier is free')
+    t.not(again.user.id, user.id, 'under a new id')
+  })
 }

@@ -235,7 +235,7 @@ t.test('routing: production never uses the outbox', async (t) => {
 })
 
 t.test('an outbox store failure is a transient failure', async (t) => {
-  const failing = { add: async () => { throw new Error('READONLY 482913') }, list: async () => [] }
+  const failing = { add: async () => { throw new Error('READONLY 482913') }, list: async () => [], remove: async () => {} }
   const delivery = createDelivery(loadConfig({ NODE_ENV: 'test' }), { outbox: failing })
   const error = await deliveryError(delivery.deliverCode(smsRequest))
   t.match(error, { kind: 'transient', message: 'outbox: the store failed' })

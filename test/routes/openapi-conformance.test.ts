@@ -2,6 +2,7 @@ import t, { type Test } from 'tap'
 import type { LightMyRequestResponse } from 'fastify'
 import { buildTestApp } from '../helpers/build-app.ts'
 import { bearer, login, newEmail } from '../helpers/login.ts'
+import { adminKeyEnv } from '../helpers/admin.ts'
 import { documentOf, examplesOf, exampleUrl, operationsOf, type DocumentedOperation } from '../helpers/openapi.ts'
 
 // Every operation of the document is probed the way clients get it wrong (no token, not JSON, bad JSON, too
@@ -9,10 +10,11 @@ import { documentOf, examplesOf, exampleUrl, operationsOf, type DocumentedOperat
 
 // per-IP limits on (the product's) but generous, so each response shows whether its route is rate-limited; no
 // load shedding, so no 503 comes from a busy machine; every optional route on, so every operation is probed
+const admin = adminKeyEnv()
 const app = await buildTestApp(t, {
   stores: 'memory',
   loadShedding: false,
-  env: { TOTP_PRIMARY_LOGIN: 'true', RATE_LIMIT_START_PER_MINUTE: '10000', RATE_LIMIT_VERIFY_PER_MINUTE: '10000', RATE_LIMIT_REFRESH_PER_MINUTE: '10000', RATE_LIMIT_DEFAULT_PER_MINUTE: '10000' }
+  env: { ...admin.env, RATE_LIMIT_ADMIN_PER_MINUTE: '10000', TOTP_PRIMARY_LOGIN: 'true', RATE_LIMIT_START_PER_MINUTE: '10000', RATE_LIMIT_VERIFY_PER_MINUTE: '10000', RATE_LIMIT_REFRESH_PER_MINUTE: '10000', RATE_LIMIT_DEFAULT_PER_MINUTE: '10000' }
 })
 const operations = operationsOf(await documentOf(app))
 
@@ -57,7 +59,8 @@ for (const documented of operations) {
       conforms(t, documented, 'long path parameter', long)
     }
     // a session of its own: some operations end it
-    const auth = needsToken ? bearer(await freshSession()) : {}
+    const isAdmin = operation.security?.some((requirement) => 'adminApiKey' in requirement) === true
+    const auth = isAdmin ? admin.headers : needsToken ? bearer(await freshSession()) : {}
     const json = { ...auth, 'content-type': 'application/json' }
 
     // any method but GET has its body parsed, whether or not the route declares one

@@ -32,7 +32,7 @@ const BUDGETS: Record<string, Budget> = {
   'start, SMS': { redis: 4, mongo: 1, mongoLevels: 1 },
   'verify, first sign-up': { redis: 2, mongo: 2, mongoLevels: 2 },
   'verify, returning user': { redis: 2, mongo: 2, mongoLevels: 2 },
-  // the compare-and-swap names the user; its status is read after it (issue #30, point 7)
+  // the compare-and-swap names the user; its status and appMetadata are read after it
   refresh: { redis: 1, mongo: 2, mongoLevels: 2 },
   // the user by _id is read beside the revocation MGET, so a status written straight to the database counts
   'authenticating a request': { redis: 2, mongo: 1, mongoLevels: 1 },

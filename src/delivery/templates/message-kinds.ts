@@ -2,7 +2,7 @@
  * What a message is about: a one-time code, the sign-in link sent instead of a code while the destination's codes
  * are suspended, or a security notice.
  */
-export const MESSAGE_KINDS = ['code', 'sign_in_link', 'identifier_changed', 'login_throttled', 'authenticator_added'] as const
+export const MESSAGE_KINDS = ['code', 'sign_in_link', 'identifier_changed', 'login_throttled', 'authenticator_added', 'account_deleted', 'authenticator_removed'] as const
 export type MessageKind = typeof MESSAGE_KINDS[number]
 
 /** The files of one kind in one language: `<kind>.<part>.hbs`. Email is subject + text + html; SMS is sms. */
@@ -18,6 +18,8 @@ export interface KindValues {
   identifier_changed: { appName: string, channel: 'email' | 'sms', maskedIdentifier: string, undoLink: string | null, days: number }
   login_throttled: { appName: string, minutes: number }
   authenticator_added: { appName: string, days: number }
+  account_deleted: { appName: string }
+  authenticator_removed: { appName: string }
 }
 
 /** From config, the same in every message. */
@@ -44,7 +46,9 @@ export const VARIABLES: Record<MessageKind, readonly string[]> = {
   sign_in_link: ['appName', 'minutes', 'link'],
   identifier_changed: ['appName', 'channel', 'maskedIdentifier', 'undoLink', 'days'],
   login_throttled: ['appName', 'minutes'],
-  authenticator_added: ['appName', 'days']
+  authenticator_added: ['appName', 'days'],
+  account_deleted: ['appName'],
+  authenticator_removed: ['appName']
 }
 
 export const COMMON_VARIABLES: readonly string[] = ['brandColor', 'brandTextColor', 'logoUrl', 'supportEmail', 'lang', 'dir', 'subject']
@@ -72,7 +76,9 @@ export function sampleValues<Kind extends MessageKind> (kind: Kind, sample: Samp
       { appName, channel: 'sms', maskedIdentifier: '+44*******0123', undoLink: UNDO_LINK_SAMPLE, days: 7 }
     ],
     login_throttled: [{ appName, minutes: sample.throttleMinutes }, { appName, minutes: 1 }],
-    authenticator_added: [{ appName, days: 7 }, { appName, days: 1 }]
+    authenticator_added: [{ appName, days: 7 }, { appName, days: 1 }],
+    account_deleted: [{ appName }],
+    authenticator_removed: [{ appName }]
   }
   return variants[kind] as Array<KindValues[Kind]>
 }
