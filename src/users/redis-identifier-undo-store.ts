@@ -1,5 +1,5 @@
 import type { Cluster, Redis } from 'ioredis'
-import type { IdentifierUndo, IdentifierUndoStore } from './identifier-undo-store.ts'
+import type { StoredUndo, IdentifierUndoStore } from './identifier-undo-store.ts'
 
 /** IdentifierUndoStore on Redis: one key per link, SET with EX, taken with GETDEL (atomic, one slot). */
 export class RedisIdentifierUndoStore implements IdentifierUndoStore {
@@ -11,12 +11,12 @@ export class RedisIdentifierUndoStore implements IdentifierUndoStore {
     this.#prefix = keyPrefix
   }
 
-  async put (key: string, undo: IdentifierUndo, ttlSeconds: number): Promise<void> {
+  async put (key: string, undo: StoredUndo, ttlSeconds: number): Promise<void> {
     await this.#redis.set(`${this.#prefix}${key}`, JSON.stringify(undo), 'EX', ttlSeconds)
   }
 
-  async take (key: string): Promise<IdentifierUndo | null> {
+  async take (key: string): Promise<StoredUndo | null> {
     const stored = await this.#redis.getdel(`${this.#prefix}${key}`)
-    return stored === null ? null : JSON.parse(stored) as IdentifierUndo
+    return stored === null ? null : JSON.parse(stored) as StoredUndo
   }
 }

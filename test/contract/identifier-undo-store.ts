@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { Test } from 'tap'
-import type { IdentifierUndo, IdentifierUndoStore } from '../../src/users/identifier-undo-store.ts'
+import type { IdentifierUndoStore, StoredUndo } from '../../src/users/identifier-undo-store.ts'
 
 export interface IdentifierUndoStoreHarness {
   store: IdentifierUndoStore
@@ -10,9 +10,7 @@ export interface IdentifierUndoStoreHarness {
 }
 
 const key = () => randomBytes(32).toString('base64url')
-const undo = (): IdentifierUndo => ({
-  userId: randomBytes(12).toString('hex'), kind: 'email', previous: `old-${randomBytes(4).toString('hex')}@example.org`, expiresAt: 1_900_000_000_000
-})
+const undo = (): StoredUndo => ({ sealed: randomBytes(64).toString('base64url'), expiresAt: 1_900_000_000_000 })
 
 /** The IdentifierUndoStore contract (src/users/identifier-undo-store.ts), run against every adapter. */
 export function identifierUndoStoreContract (t: Test, createHarness: () => Promise<IdentifierUndoStoreHarness>): void {

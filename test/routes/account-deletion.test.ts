@@ -24,9 +24,9 @@ t.test('erasure: afterwards no MongoDB document and no Redis key or value holds 
   const redisKeyPrefix = uniqueKeyPrefix('erasure')
   // no worker: the notices stay queued (sealed), so the scan sees them as jobs
   const app = await buildTestApp(t, {
-    outbox: true, loadShedding: false, limiter: false, now: clock.now, redisKeyPrefix, env: { ...FIXED, DELIVERY_WORKER: 'false' }
+    outbox: true, loadShedding: false, limiter: false, now: clock.now, redisKeyPrefix, env: { ...FIXED, DELIVERY_WORKER: 'false', IDENTIFIER_UNDO_URL: 'https://app.example/account/undo' }
   })
-  const email = `erase-${randomBytes(5).toString('hex')}@erasure.example`
+  let email = `erase-${randomBytes(5).toString('hex')}@erasure.example`
   const phone = `+1201555${String(Math.floor(Math.random() * 10_000)).padStart(4, '0')}`
   const first = await signIn(app, { email })
   const headers = bearer(first.accessToken)
@@ -39,6 +39,13 @@ t.test('erasure: afterwards no MongoDB document and no Redis key or value holds 
   const byPhone = await signIn(app, { phone })
   t.equal(byPhone.user.id, userId)
 
+  // the email is replaced: the old one gets an undo link, whose entry lives on for 7 days
+  const replaced = email
+  email = `erase-${randomBytes(5).toString('hex')}@erasure.example`
+  const change = await app.inject({ method: 'POST', url: '/v1/me/contacts', headers, payload: { email } })
+  const changed = await app.inject({ method: 'POST', url: '/v1/me/contacts/verify', headers, payload: { challengeId: change.json().challengeId, code: CODE } })
+  t.equal(changed.statusCode, 200, changed.body)
+
   // an authenticator app, with its recovery codes and a notice
   const enrolment = await app.inject({ method: 'POST', url: '/v1/me/totp', headers })
   const { otpauthUri } = enrolment.json()
@@ -46,7 +53,7 @@ t.test('erasure: afterwards no MongoDB document and no Redis key or value holds 
   t.equal(confirmed.statusCode, 200, confirmed.body)
   t.ok((await app.inject({ method: 'GET', url: '/v1/me/activity', headers })).json().events.length >= 3, 'activity recorded')
   t.ok(await app.deliveryQueue.pending() > 0, 'notices are queued')
-  const before = await findInStores(app, redisKeyPrefix, [userId, email, phone])
+  const before = await findInStores(app, redisKeyPrefix, [userId, email, replaced, phone])
   t.ok(before.some((where) => where.startsWith('mongo users')), 'the scan finds what is there')
 
   const deleted = await app.inject({ method: 'DELETE', url: '/v1/me', headers })
@@ -55,7 +62,7 @@ t.test('erasure: afterwards no MongoDB document and no Redis key or value holds 
   t.equal((await app.inject({ method: 'GET', url: '/v1/me', headers: bearer(byPhone.accessToken) })).statusCode, 401, 'every access token ends at once')
   const refreshed = await app.inject({ method: 'POST', url: '/v1/auth/token/refresh', payload: { refreshToken: byPhone.refreshToken } })
   t.equal(refreshed.statusCode, 401, 'and every refresh token')
-  t.same(await findInStores(app, redisKeyPrefix, [userId, email, phone]), [], 'nothing holds the id, email or phone in the clear')
+  t.same(await findInStores(app, redisKeyPrefix, [userId, email, replaced, phone]), [], 'nothing holds the id, email or phone in the clear')
 
   const again = await signIn(app, { email })
   t.not(again.user.id, userId, 'signing in again creates a new account')
