@@ -85,7 +85,8 @@ export class MongoUserRepository implements UserRepository {
 
   async findById (id: string): Promise<User | null> {
     const _id = toObjectId(id)
-    const user = _id && await this.#users.findById(_id).lean<UserDocument>()
+    // through the driver, not a Mongoose query: the read of every refresh and every authenticated request
+    const user = _id && await this.#users.collection.findOne<UserDocument>({ _id })
     return user ? toUser(user) : null
   }
 
