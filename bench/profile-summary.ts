@@ -64,12 +64,12 @@ const CALLERS: Area[] = [
   ['rate limiter', inPackage('@fastify/rate-limit')],
   ['response serialisation', (frame) => inPackage('fast-json-stringify')(frame) || fastifyStep('reply.js', 'serialize')(frame)],
   ['validation', (frame) => inPackage('ajv', 'fast-uri')(frame) || fastifyStep('validation.js', 'validate', 'validateParam')(frame)],
-  ['normalisation', (frame) => inProject('/src/users/identifiers')(frame) || inPackage('libphonenumber-js')(frame)],
-  ['mongoose', inPackage('mongoose')]
+  ['normalisation', (frame) => inProject('/src/users/identifiers')(frame) || inPackage('libphonenumber-js')(frame)]
 ]
 /** Then the nearest of these to the sample: a socket write is its caller's, the driver's or Fastify's reply. */
 const NEAREST: Area[] = [
   ['crypto (HMAC, hashes, random)', ({ url }) => url.startsWith('node:internal/crypto')],
+  ['mongoose (its own work: documents, queries)', inPackage('mongoose')],
   ['MongoDB driver and BSON', inPackage('mongodb', 'bson')],
   ['Redis client', inPackage('ioredis', 'redis-parser', 'cluster-key-slot', 'denque')],
   ['request context (audit)', inPackage('@fastify/request-context')],
