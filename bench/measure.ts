@@ -9,7 +9,9 @@ import type { FakeSendGrid } from '../test/helpers/fake-sendgrid.ts'
 
 /** How long and how hard each autocannon run pushes. */
 export interface RunShape {
-  connections: number, warmupSeconds: number, durationSeconds: number
+  connections: number
+  warmupSeconds: number
+  durationSeconds: number
   /** BENCH_CPU_PROF: the measured runs' windows go to windows.jsonl here, so a profile can be cut to them */
   profileDirectory?: string | null
 }
@@ -72,7 +74,9 @@ export async function measure (
   if (scenario.note) measured.note = scenario.note
   if (shape.profileDirectory) {
     await mkdir(shape.profileDirectory, { recursive: true })
-    const window = { scenario: label, server: scenario.server, from: Number(from), to: Number(to), requests: result.requests.total }
+    const window = {
+      scenario: label, server: scenario.server, from: Number(from), to: Number(to), requests: result.requests.total
+    }
     await appendFile(join(shape.profileDirectory, 'windows.jsonl'), JSON.stringify(window) + '\n')
   }
   if (mostlyMisses) console.log(`${label}: no req/s: ${poolMisses} of ${result.requests.total} requests went out without a challenge or session (the pool ran dry)`)

@@ -2,7 +2,16 @@ import { test } from 'tap'
 import { formatMarkdown, formatTable, type BenchReport, type ScenarioResult } from '../../bench/report.ts'
 
 const scenario = (name: string, floor: string | null, cpu: number | null): ScenarioResult => ({
-  name, reqPerSec: 1000, p50: 10, p99: 20, errors: 0, non2xx: 0, floor, ratio: null, serverCpuMicrosPerRequest: cpu, statusCodes: { 200: 1 }
+  name,
+  reqPerSec: 1000,
+  p50: 10,
+  p99: 20,
+  errors: 0,
+  non2xx: 0,
+  floor,
+  ratio: null,
+  serverCpuMicrosPerRequest: cpu,
+  statusCodes: { 200: 1 }
 })
 
 const report = (scenarios: ScenarioResult[]): BenchReport => ({
