@@ -130,7 +130,8 @@ export class MongoUserRepository implements UserRepository {
     const filter: Record<string, unknown> = { _id, [kind]: value, status: 'active' }
     if (secondFactor) filter.mfaEnrolled = { $ne: true }
     // through the driver: the write of every returning sign-in (updatedAt set as Mongoose's timestamps would)
-    const user = await this.#users.collection.findOneAndUpdate(filter, { $set: { lastLoginAt: at, updatedAt: new Date() } }, after) as UserDocument | null
+    const update = { $set: { lastLoginAt: at, updatedAt: new Date() } }
+    const user = await this.#users.collection.findOneAndUpdate(filter, update, after) as UserDocument | null
     if (user) return { outcome: 'logged_in', user: await this.#verifyOnFirstLogin(toUser(user), kind, at) }
     // off the hot path: why the filter missed
     const found = await this.findById(id)
