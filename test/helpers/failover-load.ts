@@ -45,12 +45,15 @@ export async function startsDuring (app: FastifyInstance, options: {
 
 /** No answer but 2xx or 503 with Retry-After: a failover costs retries, never a 500. */
 export function assertOnlyRetriableFailures (t: Test, answers: Answer[]): void {
-  const wrong = answers.filter(({ status, retryAfter }) => !(status < 300 || (status === 503 && Number(retryAfter) > 0)))
+  const retriable = ({ status, retryAfter }: Answer) => status < 300 || (status === 503 && Number(retryAfter) > 0)
+  const wrong = answers.filter((answer) => !retriable(answer))
   t.same(wrong, [], `${answers.length} answers, ${answers.filter(({ status }) => status === 503).length} of them 503: nothing else went wrong`)
 }
 
 /** Every challenge answered 202 is still there: its code, read from the dev outbox, signs in. */
-export async function assertEveryChallengeVerifies (t: Test, app: FastifyInstance, started: Array<{ email: string, challengeId: string }>): Promise<void> {
+export async function assertEveryChallengeVerifies (
+  t: Test, app: FastifyInstance, started: Array<{ email: string, challengeId: string }>
+): Promise<void> {
   const refused: string[] = []
   for (const { email, challengeId } of started) {
     const code = await codeFromOutbox(app, email)
@@ -67,7 +70,9 @@ export async function revokedSession (t: Test, app: FastifyInstance) {
   return session
 }
 
-export async function assertStillRevoked (t: Test, app: FastifyInstance, session: { accessToken: string, refreshToken: string }): Promise<void> {
+export async function assertStillRevoked (
+  t: Test, app: FastifyInstance, session: { accessToken: string, refreshToken: string }
+): Promise<void> {
   t.equal((await app.inject({ method: 'GET', url: '/v1/me', headers: bearer(session.accessToken) })).statusCode, 401, 'the revoked access token is still refused')
   const refreshed = await app.inject({ method: 'POST', url: '/v1/auth/token/refresh', payload: { refreshToken: session.refreshToken } })
   t.equal(refreshed.statusCode, 401, 'the ended session\'s refresh token is still refused')
