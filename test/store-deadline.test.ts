@@ -51,3 +51,11 @@ t.test('during authentication any store error is a 503 with Retry-After; other e
   const bug = new TypeError('x is undefined')
   t.equal(unavailableIfStoreError(bug), bug, 'a bug stays a 500')
 })
+
+t.test('a Cluster failing over and replicas behind are outages (503), not bugs', async (t) => {
+  // what ioredis throws once MOVED/CLUSTERDOWN redirections run out while a replica is being promoted
+  t.ok(isStoreUnavailable(new Error('Too many Cluster redirections. Last error: ReplyError: CLUSTERDOWN The cluster is down')))
+  const behind = new Error('0 of 1 replicas acknowledged a write within 50 ms')
+  behind.name = 'ReplicasBehindError'
+  t.ok(isStoreUnavailable(behind), 'REDIS_WAIT_REPLICAS not met')
+})

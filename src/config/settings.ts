@@ -39,6 +39,14 @@ const server = {
 const stores = {
   REDIS_URL: optionalString('redis:// URL for codes, limits, revocations and the queue; unset = in-process (embedded mode)'),
   REDIS_CLUSTER_NODES: csv('host:port list; when set, Redis is used as a Cluster'),
+  REDIS_SENTINELS: csv('host:port list of Redis Sentinels; when set, the master they name REDIS_SENTINEL_NAME is used, and followed through failovers'),
+  REDIS_SENTINEL_NAME: optionalString('the master name the Sentinels monitor; required with REDIS_SENTINELS'),
+  REDIS_WAIT_REPLICAS: Type.Integer({
+    default: 0, minimum: 0, maximum: 16, description: 'replicas that must hold a write a client relies on (WAIT) before the answer; fewer in time = 503 and the write withdrawn; 0 = no wait, no extra round trip'
+  }),
+  REDIS_WAIT_TIMEOUT_MS: Type.Integer({
+    default: 500, minimum: 10, maximum: 29_999, description: 'how long a write waits for REDIS_WAIT_REPLICAS; below STORE_TIMEOUT_MS'
+  }),
   MONGODB_URL: optionalString('mongodb:// URL for users and sessions; unset = in-process (embedded mode)'),
   STORE_TIMEOUT_MS: Type.Integer({ default: 1500, minimum: 100, maximum: 30_000, description: 'budget of one Redis or MongoDB call before answering 503' })
 }
@@ -146,6 +154,9 @@ const delivery = {
     { pattern: '^[A-Za-z0-9+/_-]{43}=?$' }
   ),
   DELIVERY_CONCURRENCY: Type.Integer({ default: 50, minimum: 1, maximum: 1000, description: 'delivery jobs one process sends at once' }),
+  DELIVERY_LOCK_MS: Type.Integer({
+    default: 30_000, minimum: 1000, maximum: 600_000, description: 'a job whose worker stopped renewing its lock (killed, or cut off by a Redis failover that lost its completion) is sent again by a worker within about twice this'
+  }),
   DELIVERY_RETRY_BASE_MS: Type.Integer({
     default: 1000, minimum: 10, maximum: 60_000, description: 'first retry delay of a transient delivery failure; doubles per attempt, with jitter'
   }),

@@ -4,13 +4,14 @@ import { AppError } from '../errors.ts'
 export const STORE_RETRY_AFTER_SECONDS = 2
 
 const UNAVAILABLE_NAMES = new Set([
-  'MaxRetriesPerRequestError', 'ClusterAllFailedError', 'StoreTimeoutError',
+  'MaxRetriesPerRequestError', 'ClusterAllFailedError', 'StoreTimeoutError', 'ReplicasBehindError',
   'MongoServerSelectionError', 'MongooseServerSelectionError', 'MongoNetworkError', 'MongoNetworkTimeoutError',
   'MongoNotConnectedError', 'MongoTopologyClosedError', 'MongoPoolClearedError', 'MongoWaitQueueTimeoutError', 'MongoOperationTimeoutError',
   // the driver's name for a pool its monitor cleared after a timeout (a stalled server), without the Mongo prefix
   'PoolClearedOnNetworkError'
 ])
-const UNAVAILABLE_MESSAGES = /enableOfflineQueue options is false|Connection is closed|Command timed out|Connection pool .* closed|Client must be connected/
+// "Too many Cluster redirections": ioredis gave up following MOVED/TRYAGAIN/CLUSTERDOWN while a Cluster fails over
+const UNAVAILABLE_MESSAGES = /enableOfflineQueue options is false|Connection is closed|Command timed out|Connection pool .* closed|Client must be connected|Too many Cluster redirections/
 /** Redis replies that say "not now" (a failover, a replica, a restart, memory full), not "never" */
 const UNAVAILABLE_REPLIES = new Set(['READONLY', 'LOADING', 'OOM', 'MASTERDOWN', 'CLUSTERDOWN', 'TRYAGAIN'])
 /**
