@@ -39,6 +39,7 @@ import { IdentifierUndoLinks, identifierUndoKey } from './auth/identifier-undo-l
 import { AccountProof } from './auth/account-proof.ts'
 import { AuthenticatorEnrolment } from './auth/authenticator-enrolment.ts'
 import { AdminUsers } from './admin/admin-users.ts'
+import { AdminPasskeys } from './admin/admin-passkeys.ts'
 import { AccountErasure } from './auth/account-erasure.ts'
 import { AccountExport } from './auth/account-export.ts'
 import { DeviceTokens } from './auth/device-tokens.ts'
@@ -294,6 +295,7 @@ export async function buildDomain (config: Config, deps: DomainDeps) {
     adminUsers: new AdminUsers({
       users, sessions: documents.sessions, sessionService, otp, totp, audit, erasure, notifier, now
     }),
+    adminPasskeys: new AdminPasskeys({ users, passkeys, audit }),
     totp,
     mfa,
     devices,
