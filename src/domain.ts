@@ -233,12 +233,12 @@ export async function buildDomain (config: Config, deps: DomainDeps) {
   const proofs = new ReauthProofs({ key: reauthProofKey(refreshTokenKey), ttlSeconds: REAUTH_WINDOW_SECONDS, now })
   const accountProof = new AccountProof({ proofs, totp, recentSignInSeconds: REAUTH_WINDOW_SECONDS, now })
   const erasure = new AccountErasure({
-    users, sessions: documents.sessions, sessionService, totp, audit, notifier, outbox: keyed.outbox, accountProof
+    users, sessions: documents.sessions, sessionService, totp, passkeys, audit, notifier, outbox: keyed.outbox, accountProof
   })
   const flows = { otp, issuer: challengeIssuer, users, sessions: sessionService, now }
   // passkeys: off (null) until WEBAUTHN_RP_ID is set; the credentials stay readable for erasure, export and admins
   const webAuthn = webAuthnSettings(config)
-  const ceremonies = webAuthn && new WebAuthnCeremonies(webAuthn, keyed.passkeyChallenges)
+  const ceremonies = webAuthn && new WebAuthnCeremonies(webAuthn, keyed.passkeyChallenges, createHmac('sha256', peppered).update('otp-gate passkey challenges v1').digest('base64url'))
   const passkeyAuthenticator = ceremonies && new PasskeyAuthenticator({
     ceremonies,
     passkeys,
@@ -291,7 +291,7 @@ export async function buildDomain (config: Config, deps: DomainDeps) {
     undoLinks,
     authenticatorEnrolment: new AuthenticatorEnrolment({ totp, accountProof, notifier }),
     erasure,
-    accountExport: new AccountExport({ sessions: documents.sessions, totp, audit, now }),
+    accountExport: new AccountExport({ sessions: documents.sessions, totp, passkeys, audit, now }),
     adminUsers: new AdminUsers({
       users, sessions: documents.sessions, sessionService, otp, totp, audit, erasure, notifier, now
     }),

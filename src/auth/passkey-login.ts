@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import type { AuthenticationResponseJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server'
 import { AppError, isAppError } from '../errors.ts'
 import { NO_AUDIT, type AuditRecorder } from '../audit/audit-event.ts'
@@ -21,8 +20,6 @@ export interface PasskeyLoginOptions {
   audit?: AuditRecorder
 }
 
-/** Binds second-factor options to the mfaToken they were asked with; only the hash is stored. */
-const mfaTokenHash = (mfaToken: string) => createHash('sha256').update('passkey-mfa:' + mfaToken).digest('base64url')
 const mfaTokenGone = () => new AppError('challenge_expired', { detail: 'The mfaToken has expired or was used; log in again.' })
 
 /**
@@ -63,7 +60,7 @@ export class PasskeyLogin {
     if (challenge === null) throw mfaTokenGone()
     const allowed = await passkeys.listByUser(challenge.userId)
     if (allowed.length === 0) throw new AppError('not_found', { detail: 'The account has no passkey; complete the login with a code.' })
-    return await ceremonies.requestOptions({ purpose: 'second_factor', userId: challenge.userId, mfaTokenHash: mfaTokenHash(mfaToken) }, allowed)
+    return await ceremonies.requestOptions({ purpose: 'second_factor', userId: challenge.userId, mfaToken }, allowed)
   }
 
   /**
@@ -75,7 +72,7 @@ export class PasskeyLogin {
     const challenge = await mfa.take(mfaToken)
     if (challenge === null) throw mfaTokenGone()
     try {
-      await authenticator.verify(credential, { purpose: 'second_factor', userId: challenge.userId, mfaTokenHash: mfaTokenHash(mfaToken) }, client.ip)
+      await authenticator.verify(credential, { purpose: 'second_factor', userId: challenge.userId, mfaToken }, client.ip)
     } catch (error) {
       if (isAppError(error) && (error.code === 'invalid_passkey' || error.code === 'rate_limited')) await mfa.giveBack(mfaToken, challenge)
       throw error

@@ -4,9 +4,8 @@ import { AppError } from '../errors.ts'
 import { NO_AUDIT, type AuditRecorder } from '../audit/audit-event.ts'
 import type { ThrottleLimits } from '../throttle/throttling.ts'
 import type { AttemptStart, TotpAttemptStore } from '../totp/totp-attempt-store.ts'
-import type { PendingPasskeyChallenge } from './passkey-challenge-store.ts'
 import type { Passkey, PasskeyRepository } from './passkey-repository.ts'
-import type { WebAuthnCeremonies } from './webauthn-ceremonies.ts'
+import type { CeremonyExpectation, WebAuthnCeremonies } from './webauthn-ceremonies.ts'
 
 export interface PasskeyAuthenticatorOptions {
   ceremonies: WebAuthnCeremonies
@@ -21,7 +20,7 @@ export interface PasskeyAuthenticatorOptions {
 }
 
 /** What the answer must have been asked for: a sign-in, or the second factor of one user's pending login. */
-export type AssertionExpectation = Pick<PendingPasskeyChallenge, 'purpose' | 'userId' | 'mfaTokenHash'>
+export type AssertionExpectation = CeremonyExpectation & { purpose: 'sign_in' | 'second_factor' }
 
 export const invalidPasskey = () => new AppError('invalid_passkey')
 
@@ -72,15 +71,15 @@ export class PasskeyAuthenticator {
     credential: AuthenticationResponseJSON, expected: AssertionExpectation
   ): Promise<{ passkey: Passkey | null, userId: string | null }> {
     const { ceremonies, passkeys, now } = this.#options
-    const [taken, passkey] = await Promise.all([ceremonies.takeChallenge(credential), passkeys.findByCredentialId(credential.id)])
+    const [challenge, passkey] = await Promise.all([ceremonies.takeChallenge(credential, expected), passkeys.findByCredentialId(credential.id)])
     const refused = { passkey: null, userId: passkey?.userId ?? expected.userId }
-    if (taken === null || passkey === null || !matches(taken.pending, expected)) return refused
+    if (challenge === null || passkey === null) return refused
     if (expected.userId !== null && passkey.userId !== expected.userId) return refused
     // a discoverable credential says whose it is: it must be the user the passkey was registered to
     const handle = credential.response.userHandle
     if (handle !== undefined && Buffer.from(handle, 'base64url').toString('utf8') !== passkey.userId) return refused
     // alone, a passkey is possession and user verification; as a second factor, possession is enough
-    const checked = await ceremonies.verifyAssertion(credential, taken.challenge, passkey, expected.purpose === 'sign_in')
+    const checked = await ceremonies.verifyAssertion(credential, challenge, passkey, expected.purpose === 'sign_in')
     if (checked === null) return refused
     const at = now()
     if (!await passkeys.recordUse(passkey.credentialId, passkey.counter, checked.counter, at)) return refused
@@ -91,8 +90,5 @@ export class PasskeyAuthenticator {
     return `passkey-${kind}:` + createHmac('sha256', this.#options.subjectKey).update(value).digest('base64url')
   }
 }
-
-const matches = (pending: PendingPasskeyChallenge, expected: AssertionExpectation): boolean =>
-  pending.purpose === expected.purpose && pending.userId === expected.userId && pending.mfaTokenHash === expected.mfaTokenHash
 
 const retryAfterMs = (start: AttemptStart): number => start.outcome === 'allowed' ? 0 : start.retryAfterMs

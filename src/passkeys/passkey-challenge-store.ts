@@ -2,10 +2,11 @@
 export interface PendingPasskeyChallenge {
   /** registration: a signed-in user adds a passkey; sign_in: a passkey alone; second_factor: after a code */
   purpose: 'registration' | 'sign_in' | 'second_factor'
-  /** the user it was issued to; null for a sign-in, where the credential names the user */
-  userId: string | null
-  /** second_factor: the hash of the mfaToken the options were asked with */
-  mfaTokenHash?: string
+  /**
+   * an HMAC of whom it was issued to (the user, and for a second factor the mfaToken): the answer must be for the
+   * same; a keyed hash, so no store holds a user id in the clear after an erasure
+   */
+  binding: string
 }
 
 /**

@@ -51,11 +51,11 @@ export class PasskeyRegistration {
 
   async register (user: User, credential: RegistrationResponseJSON, name: string | undefined, logger: DeliveryLogger): Promise<Passkey> {
     const { ceremonies, passkeys, now } = this.#options
-    const taken = await ceremonies.takeChallenge(credential)
-    if (taken === null || taken.pending.purpose !== 'registration' || taken.pending.userId !== user.id) {
+    const challenge = await ceremonies.takeChallenge(credential, { purpose: 'registration', userId: user.id })
+    if (challenge === null) {
       throw notVerified('The challenge is unknown, expired or already answered; ask for new options.')
     }
-    const registered = await ceremonies.verifyRegistration(credential, taken.challenge)
+    const registered = await ceremonies.verifyRegistration(credential, challenge)
     if (registered === null) throw notVerified('The credential does not answer the challenge for this site.')
     const createdAt = now()
     const passkey: Passkey = {

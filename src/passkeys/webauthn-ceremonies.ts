@@ -3,6 +3,7 @@ import {
   type AuthenticationResponseJSON, type AuthenticatorTransportFuture, type PublicKeyCredentialCreationOptionsJSON,
   type PublicKeyCredentialRequestOptionsJSON, type RegistrationResponseJSON
 } from '@simplewebauthn/server'
+import { createHmac, timingSafeEqual } from 'node:crypto'
 import type { WebAuthnSettings } from '../config/webauthn-origins.ts'
 import type { PasskeyChallengeStore, PendingPasskeyChallenge } from './passkey-challenge-store.ts'
 import type { Passkey } from './passkey-repository.ts'
@@ -24,6 +25,15 @@ export function challengeOf (credential: { response: { clientDataJSON: string } 
   }
 }
 
+/** What a challenge is issued for, and what its answer must be for: the purpose, the user, the pending login. */
+export interface CeremonyExpectation {
+  purpose: PendingPasskeyChallenge['purpose']
+  /** null for a sign-in, where the credential names its user */
+  userId: string | null
+  /** second_factor: the mfaToken the options were asked with */
+  mfaToken?: string
+}
+
 const descriptor = (passkey: Passkey) => ({ id: passkey.credentialId, transports: passkey.transports as AuthenticatorTransportFuture[] })
 
 /**
@@ -34,10 +44,18 @@ const descriptor = (passkey: Passkey) => ({ id: passkey.credentialId, transports
 export class WebAuthnCeremonies {
   readonly #settings: WebAuthnSettings
   readonly #challenges: PasskeyChallengeStore
+  readonly #bindingKey: string
 
-  constructor (settings: WebAuthnSettings, challenges: PasskeyChallengeStore) {
+  constructor (settings: WebAuthnSettings, challenges: PasskeyChallengeStore, bindingKey: string) {
     this.#settings = settings
     this.#challenges = challenges
+    this.#bindingKey = bindingKey
+  }
+
+  #pending (expected: CeremonyExpectation): PendingPasskeyChallenge {
+    const binding = createHmac('sha256', this.#bindingKey)
+      .update(JSON.stringify([expected.purpose, expected.userId, expected.mfaToken ?? null])).digest('base64url')
+    return { purpose: expected.purpose, binding }
   }
 
   /** Creation options for `userId`: a discoverable credential, user verification preferred, no attestation. */
@@ -55,27 +73,34 @@ export class WebAuthnCeremonies {
       excludeCredentials: existing.map(descriptor),
       authenticatorSelection: { residentKey: 'required', userVerification: 'preferred' }
     })
-    await this.#challenges.save(options.challenge, { purpose: 'registration', userId: user.id }, CEREMONY_TIMEOUT_MS)
+    await this.#challenges.save(options.challenge, this.#pending({ purpose: 'registration', userId: user.id }), CEREMONY_TIMEOUT_MS)
     return options
   }
 
   /** Request options; an empty `allowed` lets the browser offer any discoverable credential of this RP. */
-  async requestOptions (pending: PendingPasskeyChallenge, allowed: Passkey[]): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  async requestOptions (expected: CeremonyExpectation, allowed: Passkey[]): Promise<PublicKeyCredentialRequestOptionsJSON> {
     const options = await generateAuthenticationOptions({
       rpID: this.#settings.rpId,
       timeout: CEREMONY_TIMEOUT_MS,
       userVerification: 'preferred',
       ...(allowed.length > 0 ? { allowCredentials: allowed.map(descriptor) } : {})
     })
-    await this.#challenges.save(options.challenge, pending, CEREMONY_TIMEOUT_MS)
+    await this.#challenges.save(options.challenge, this.#pending(expected), CEREMONY_TIMEOUT_MS)
     return options
   }
 
-  /** Takes the pending challenge the credential answers: null when unknown, expired or already answered. */
-  async takeChallenge (credential: { response: { clientDataJSON: string } }): Promise<{ challenge: string, pending: PendingPasskeyChallenge } | null> {
+  /**
+   * Takes (single use) the pending challenge the credential answers; the challenge when it was issued for what
+   * is `expected`, null when it is unknown, expired, already answered or issued for something else.
+   */
+  async takeChallenge (credential: { response: { clientDataJSON: string } }, expected: CeremonyExpectation): Promise<string | null> {
     const challenge = challengeOf(credential)
     const pending = challenge === null ? null : await this.#challenges.take(challenge)
-    return challenge === null || pending === null ? null : { challenge, pending }
+    if (pending === null) return null
+    const want = this.#pending(expected)
+    const same = pending.purpose === want.purpose && pending.binding.length === want.binding.length &&
+      timingSafeEqual(Buffer.from(pending.binding), Buffer.from(want.binding))
+    return same ? challenge : null
   }
 
   /** The new credential when the answer checks out against `challenge`; null otherwise. */

@@ -10,7 +10,7 @@ export interface PasskeyChallengeStoreHarness {
 }
 
 const challenge = () => randomBytes(32).toString('base64url')
-const pending = (): PendingPasskeyChallenge => ({ purpose: 'second_factor', userId: randomBytes(12).toString('hex'), mfaTokenHash: 'h' })
+const pending = (): PendingPasskeyChallenge => ({ purpose: 'second_factor', binding: randomBytes(32).toString('base64url') })
 
 /** The PasskeyChallengeStore contract (src/passkeys/passkey-challenge-store.ts), run against every adapter. */
 export function passkeyChallengeStoreContract (t: Test, createHarness: () => Promise<PasskeyChallengeStoreHarness>): void {
@@ -26,8 +26,8 @@ export function passkeyChallengeStoreContract (t: Test, createHarness: () => Pro
     t.same(await store.take(key), saved)
     t.equal(await store.take(key), null, 'single use')
     t.equal(await store.take(challenge()), null, 'unknown')
-    await store.save(key + 'x', { purpose: 'sign_in', userId: null }, 5000)
-    t.same(await store.take(key + 'x'), { purpose: 'sign_in', userId: null })
+    await store.save(key + 'x', { purpose: 'sign_in', binding: 'b' }, 5000)
+    t.same(await store.take(key + 'x'), { purpose: 'sign_in', binding: 'b' })
   })
 
   t.test('of concurrent takes exactly one gets the challenge', async (t) => {
