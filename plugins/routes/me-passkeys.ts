@@ -48,7 +48,9 @@ const mePasskeyRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (ap
       description: 'Post `{ credential: credential.toJSON(), name? }`. The server finds the options by the challenge in the credential\'s clientDataJSON; it must be this user\'s, unanswered and less than 5 minutes old, and the origin and RP ID this server\'s (400 `invalid_passkey_registration` otherwise). 409 `passkey_limit_reached` past 10 passkeys, 409 `conflict` for a credential already registered. The account\'s email (else phone) is told.',
       tags,
       security,
-      body: Type.Object({ credential: RegistrationCredentialSchema, name: Type.Optional(PasskeyNameSchema) }, { additionalProperties: false }),
+      body: Type.Object({ credential: RegistrationCredentialSchema, name: Type.Optional(PasskeyNameSchema) }, {
+        additionalProperties: false
+      }),
       response: { 201: jsonResponse('The stored passkey', PasskeySchema), ...problemResponses('unauthorized', ...BODY_ERRORS, 'invalid_passkey_registration', 'passkey_limit_reached', 'conflict', 'not_found', 'rate_limited') }
     }
   }, async (request, reply) => {
@@ -81,7 +83,10 @@ const mePasskeyRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (ap
       body: Type.Object({ name: PasskeyNameSchema }, { additionalProperties: false, examples: [{ name: 'Work laptop' }] }),
       response: { 200: jsonResponse('The renamed passkey', PasskeySchema), ...problemResponses('unauthorized', ...BODY_ERRORS, 'not_found', 'rate_limited') }
     }
-  }, async (request) => passkeyView(await whenOn(passkeyRegistration).rename(request.account.id, request.params.id, request.body.name.trim())))
+  }, async (request) => {
+    const { account, params, body } = request
+    return passkeyView(await whenOn(passkeyRegistration).rename(account.id, params.id, body.name.trim()))
+  })
 
   app.delete('/:id', {
     config: { ...verifyLimit, optionalBody: true },

@@ -13,7 +13,9 @@ export const PasskeySchema = Type.Object({
   lastUsedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'its last sign-in; null before the first' })
 }, { $id: 'Passkey', examples: [PASSKEY_EXAMPLE] })
 
-export const PasskeyListSchema = Type.Object({ passkeys: Type.Array(PasskeySchema) }, { examples: [{ passkeys: [PASSKEY_EXAMPLE] }] })
+export const PasskeyListSchema = Type.Object({ passkeys: Type.Array(PasskeySchema) }, {
+  examples: [{ passkeys: [PASSKEY_EXAMPLE] }]
+})
 
 export const PasskeyNameSchema = Type.String({ minLength: 1, maxLength: 64, pattern: '\\S', description: 'a name for the passkey, e.g. the device it lives on', examples: ['MacBook Touch ID'] })
 
@@ -25,7 +27,8 @@ export const passkeyView = (passkey: Passkey) => ({
 })
 
 // what PublicKeyCredential.toJSON() gives; browsers add members (publicKey, authenticatorData…), which are kept
-const credentialOf = (response: Record<string, ReturnType<typeof Type.Optional> | ReturnType<typeof base64url>>, description: string) => Type.Object({
+type ResponseMembers = Record<string, ReturnType<typeof Type.Optional> | ReturnType<typeof base64url>>
+const credentialOf = (response: ResponseMembers, description: string) => Type.Object({
   id: base64url('the credential id', 1400),
   rawId: base64url('the credential id again', 1400),
   type: Type.Literal('public-key'),
@@ -56,7 +59,9 @@ export const CreationOptionsSchema = Type.Object({
   timeout: Type.Optional(Type.Integer()),
   excludeCredentials: Type.Optional(Type.Array(descriptor)),
   authenticatorSelection: Type.Optional(Type.Object({
-    residentKey: Type.Optional(Type.String()), userVerification: Type.Optional(Type.String()), requireResidentKey: Type.Optional(Type.Boolean())
+    residentKey: Type.Optional(Type.String()),
+    userVerification: Type.Optional(Type.String()),
+    requireResidentKey: Type.Optional(Type.Boolean())
   }, { additionalProperties: true })),
   attestation: Type.Optional(Type.String()),
   hints: Type.Optional(Type.Array(Type.String())),
