@@ -5,15 +5,16 @@ import type { Config } from '../../src/config.ts'
 import { routeLimits } from '../rate-limit.ts'
 import { BODY_ERRORS, jsonResponse, problemResponses } from '../schemas/responses.ts'
 import { LoginSchema, MfaTokenSchema } from '../schemas/login.ts'
-import { AuthenticationCredentialSchema, RequestOptionsSchema } from '../schemas/passkey.ts'
+import { AUTHENTICATION_CREDENTIAL_EXAMPLE, AuthenticationCredentialSchema, RequestOptionsSchema } from '../schemas/passkey.ts'
 import { userView } from '../schemas/user.ts'
 import { clientInfo } from '../auth.ts'
 import { passkeysOff, whenOn } from '../passkeys-off.ts'
 
 const tags = ['passkeys']
 const CredentialBodySchema = Type.Object({ credential: AuthenticationCredentialSchema }, {
-  additionalProperties: false
+  additionalProperties: false, examples: [{ credential: AUTHENTICATION_CREDENTIAL_EXAMPLE }]
 })
+const MFA_TOKEN = 'Vb3x9Kq2Lm8Zr1Yc4Td7Ws0Pf6Hn5Ju2Ae9Gk3Xo1Qi'
 const REFUSALS = 'An unknown or removed passkey, another origin or RP ID, a challenge that is unknown, expired or already answered, or a signature counter that went backwards: 401 `invalid_passkey`, counted as a wrong code is (per credential and per client IP; 429 `rate_limited` with Retry-After when throttled).'
 
 /** Public passkey sign-ins (docs/passkeys.md): alone, or as the second factor after a code; 404 while off. */
@@ -63,7 +64,7 @@ const passkeyLoginRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async 
       description: 'For an MfaChallenge whose `methods` include `webauthn`: request options allowing only that user\'s passkeys, bound to this mfaToken (which stays usable). 410 `challenge_expired` for an expired or used mfaToken, 404 when the account has no passkey.',
       tags,
       security: [],
-      body: Type.Object({ mfaToken: MfaTokenSchema }, { additionalProperties: false }),
+      body: Type.Object({ mfaToken: MfaTokenSchema }, { additionalProperties: false, examples: [{ mfaToken: MFA_TOKEN }] }),
       response: { 200: jsonResponse('Request options', RequestOptionsSchema), ...problemResponses(...BODY_ERRORS, 'challenge_expired', 'not_found', 'rate_limited') }
     }
   }, async (request, reply) => {
@@ -80,7 +81,7 @@ const passkeyLoginRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async 
       tags,
       security: [],
       body: Type.Object({ mfaToken: MfaTokenSchema, credential: AuthenticationCredentialSchema }, {
-        additionalProperties: false
+        additionalProperties: false, examples: [{ mfaToken: MFA_TOKEN, credential: AUTHENTICATION_CREDENTIAL_EXAMPLE }]
       }),
       response: { 200: jsonResponse('Signed in: a token pair and the user', LoginSchema), ...problemResponses(...BODY_ERRORS, 'invalid_passkey', 'challenge_expired', 'not_found', 'rate_limited') }
     }

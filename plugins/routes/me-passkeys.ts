@@ -6,7 +6,8 @@ import { routeLimits } from '../rate-limit.ts'
 import { BODY_ERRORS, jsonResponse, problemResponses } from '../schemas/responses.ts'
 import { ReauthTokenSchema } from '../schemas/authenticator.ts'
 import {
-  CreationOptionsSchema, PasskeyListSchema, PasskeyNameSchema, PasskeySchema, RegistrationCredentialSchema, passkeyView
+  CreationOptionsSchema, PasskeyListSchema, PasskeyNameSchema, PasskeySchema, REGISTRATION_CREDENTIAL_EXAMPLE,
+  RegistrationCredentialSchema, passkeyView
 } from '../schemas/passkey.ts'
 import { callerOf } from '../auth.ts'
 import { passkeysOff, whenOn } from '../passkeys-off.ts'
@@ -49,7 +50,7 @@ const mePasskeyRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (ap
       tags,
       security,
       body: Type.Object({ credential: RegistrationCredentialSchema, name: Type.Optional(PasskeyNameSchema) }, {
-        additionalProperties: false
+        additionalProperties: false, examples: [{ credential: REGISTRATION_CREDENTIAL_EXAMPLE, name: 'MacBook Touch ID' }]
       }),
       response: { 201: jsonResponse('The stored passkey', PasskeySchema), ...problemResponses('unauthorized', ...BODY_ERRORS, 'invalid_passkey_registration', 'passkey_limit_reached', 'conflict', 'not_found', 'rate_limited') }
     }
@@ -81,7 +82,7 @@ const mePasskeyRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (ap
       security,
       params: IdParamsSchema,
       body: Type.Object({ name: PasskeyNameSchema }, { additionalProperties: false, examples: [{ name: 'Work laptop' }] }),
-      response: { 200: jsonResponse('The renamed passkey', PasskeySchema), ...problemResponses('unauthorized', ...BODY_ERRORS, 'not_found', 'rate_limited') }
+      response: { 200: jsonResponse('The renamed passkey', PasskeySchema), ...problemResponses('unauthorized', ...BODY_ERRORS, 'uri_too_long', 'not_found', 'rate_limited') }
     }
   }, async (request) => {
     const { account, params, body } = request
@@ -98,7 +99,7 @@ const mePasskeyRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (ap
       security,
       params: IdParamsSchema,
       body: ProofBodySchema,
-      response: { 204: Type.Null({ description: 'removed' }), ...problemResponses('unauthorized', ...BODY_ERRORS, 'reauthentication_required', 'not_found', 'rate_limited') }
+      response: { 204: Type.Null({ description: 'removed' }), ...problemResponses('unauthorized', ...BODY_ERRORS, 'uri_too_long', 'reauthentication_required', 'not_found', 'rate_limited') }
     }
   }, async (request, reply) => {
     await whenOn(passkeyRegistration).remove(callerOf(request.user), request.params.id, request.body.reauthToken)
