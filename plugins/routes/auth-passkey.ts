@@ -64,7 +64,9 @@ const passkeyLoginRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async 
       description: 'For an MfaChallenge whose `methods` include `webauthn`: request options allowing only that user\'s passkeys, bound to this mfaToken (which stays usable). 410 `challenge_expired` for an expired or used mfaToken, 404 when the account has no passkey.',
       tags,
       security: [],
-      body: Type.Object({ mfaToken: MfaTokenSchema }, { additionalProperties: false, examples: [{ mfaToken: MFA_TOKEN }] }),
+      body: Type.Object({ mfaToken: MfaTokenSchema }, {
+        additionalProperties: false, examples: [{ mfaToken: MFA_TOKEN }]
+      }),
       response: { 200: jsonResponse('Request options', RequestOptionsSchema), ...problemResponses(...BODY_ERRORS, 'challenge_expired', 'not_found', 'rate_limited') }
     }
   }, async (request, reply) => {
