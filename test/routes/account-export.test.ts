@@ -7,7 +7,8 @@ import { addPasskey, newAuthenticator, PASSKEY_ENV } from '../helpers/passkeys.t
 for (const stores of ['memory', 'real'] as const) {
   t.test(`${stores} stores: GET /v1/me/export is the user's data as a JSON attachment, with no secret`, async (t) => {
     const clock = manualClock()
-    const options = { stores, outbox: true, loadShedding: false, now: clock.now, env: { ...REPEAT_LOGIN_ENV, ...PASSKEY_ENV } }
+    const env = { ...REPEAT_LOGIN_ENV, ...PASSKEY_ENV }
+    const options = { stores, outbox: true, loadShedding: false, now: clock.now, env }
     const app = await buildTestApp(t, options)
     const { email, headers, otpauthUri, recoveryCodes, session } = await enrolledUser(app, clock, newEmail('export'))
     await app.inject({ method: 'PATCH', url: '/v1/me', headers, payload: { userMetadata: { theme: 'dark' } } })
