@@ -123,3 +123,18 @@ t.test('each refusal of a passkey sign-in is 401 invalid_passkey', async (t) => 
   await refusal('no user verification for a passkey alone', authenticator.get(await signInOptions(app), { userVerified: false }))
   t.equal((await verifyPasskey(app, authenticator.get(await signInOptions(app)))).statusCode, 200, 'the passkey still works')
 })
+
+t.test('with SESSION_COOKIE=on a browser\'s passkey sign-in gets the refresh token in the cookie', async (t) => {
+  const env = { ...PASSKEY_ENV, SESSION_COOKIE: 'on', CORS_ORIGINS: 'https://app.example.org' }
+  const app = await buildTestApp(t, { ...options, env })
+  const session = await login(app, { email: newEmail() })
+  const authenticator = newAuthenticator()
+  t.equal((await addPasskey(app, session.accessToken, authenticator)).statusCode, 201)
+  const credential = authenticator.get(await signInOptions(app))
+  const signedIn = await app.inject({
+    method: 'POST', url: '/v1/auth/passkey/verify', headers: { origin: 'https://app.example.org' }, payload: { credential }
+  })
+  t.equal(signedIn.statusCode, 200)
+  t.equal(signedIn.json().refreshToken, undefined, 'not in the body')
+  t.match(String(signedIn.headers['set-cookie']), /HttpOnly/)
+})
