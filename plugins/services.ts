@@ -22,6 +22,9 @@ import type { TotpAuthenticator } from '../src/totp/totp-authenticator.ts'
 import type { MfaChallenges } from '../src/totp/mfa-challenges.ts'
 import type { AuditLog } from '../src/audit/audit-log.ts'
 import type { AdminUsers } from '../src/admin/admin-users.ts'
+import type { AdminPasskeys } from '../src/admin/admin-passkeys.ts'
+import type { PasskeyRegistration } from '../src/passkeys/passkey-registration.ts'
+import type { PasskeyLogin } from '../src/auth/passkey-login.ts'
 import type { AccountErasure } from '../src/auth/account-erasure.ts'
 import type { AccountExport } from '../src/auth/account-export.ts'
 import type { IdentifierUndoLinks } from '../src/auth/identifier-undo-links.ts'
@@ -71,6 +74,11 @@ declare module 'fastify' {
     accountExport: AccountExport
     /** what the admin API does to accounts */
     adminUsers: AdminUsers
+    adminPasskeys: AdminPasskeys
+    /** null while passkeys are off (no WEBAUTHN_RP_ID) */
+    passkeyRegistration: PasskeyRegistration | null
+    /** null while passkeys are off (no WEBAUTHN_RP_ID) */
+    passkeyLogin: PasskeyLogin | null
     mfa: MfaChallenges
     /** the security activity log: record events, read a user's own */
     audit: AuditLog
@@ -107,6 +115,9 @@ async function servicesPlugin (app: FastifyInstance, { domain }: { domain: Domai
   app.decorate('authenticatorEnrolment', domain.authenticatorEnrolment)
   app.decorate('totp', domain.totp)
   app.decorate('adminUsers', domain.adminUsers)
+  app.decorate('adminPasskeys', domain.adminPasskeys)
+  app.decorate('passkeyRegistration', domain.passkeyRegistration)
+  app.decorate('passkeyLogin', domain.passkeyLogin)
   app.decorate('erasure', domain.erasure)
   app.decorate('accountExport', domain.accountExport)
   app.decorate('mfa', domain.mfa)

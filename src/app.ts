@@ -34,6 +34,9 @@ import devTemplateRoutes from '../plugins/routes/dev-templates.ts'
 import demoRoutes from '../plugins/routes/demo.ts'
 import adminAuth from '../plugins/admin-auth.ts'
 import adminUserRoutes from '../plugins/routes/admin-users.ts'
+import adminPasskeyRoutes from '../plugins/routes/admin-passkeys.ts'
+import mePasskeyRoutes from '../plugins/routes/me-passkeys.ts'
+import passkeyLoginRoutes from '../plugins/routes/auth-passkey.ts'
 
 export interface AppOverrides extends DomainOverrides {
   logger?: FastifyServerOptions['logger']
@@ -152,8 +155,12 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   await app.register(meExportRoutes, { prefix: '/v1/me/export', config })
   await app.register(meAuthenticatorRoutes, { prefix: '/v1/me/totp', config })
   await app.register(authAuthenticatorRoutes, { prefix: '/v1/auth', config })
+  // always registered, so the one OpenAPI document lists them; without WEBAUTHN_RP_ID they answer 404
+  await app.register(mePasskeyRoutes, { prefix: '/v1/me/passkeys', config })
+  await app.register(passkeyLoginRoutes, { prefix: '/v1/auth', config })
   // always registered, so the one OpenAPI document lists them; without ADMIN_API_KEYS they answer 404
   await app.register(adminUserRoutes, { prefix: '/v1/admin', config })
+  await app.register(adminPasskeyRoutes, { prefix: '/v1/admin', config })
   if (app.outboxEnabled) {
     await app.register(devOutboxRoutes, { prefix: '/v1/dev', config })
     await app.register(devTemplateRoutes, { prefix: '/v1/dev', config })

@@ -4,9 +4,11 @@ import { productionProblems } from './config/production-problems.ts'
 import { CONFIG_GROUPS } from './config/settings.ts'
 import { originEntryProblem } from './config/browser-origins.ts'
 import { adminKeyEntryProblem } from './admin/admin-keys.ts'
+import { webAuthnProblems } from './config/webauthn-origins.ts'
 
 const {
-  server, stores, otp, tokens, browser, totp, messages, delivery, limits, observability, audit, admin, loadTest, testing
+  server, stores, otp, tokens, browser, totp, passkeys, messages, delivery, limits, observability, audit, admin,
+  loadTest, testing
 } = CONFIG_GROUPS
 
 /**
@@ -20,6 +22,7 @@ export const ConfigSchema = Type.Object({
   ...tokens,
   ...browser,
   ...totp,
+  ...passkeys,
   ...messages,
   ...delivery,
   ...limits,
@@ -48,6 +51,7 @@ function inconsistencies (config: Config): string[] {
   problems.push(...redisProblems(config))
   problems.push(...config.CORS_ORIGINS.flatMap((entry) => originEntryProblem(entry) ?? []))
   problems.push(...config.ADMIN_API_KEYS.flatMap((entry, index) => adminKeyEntryProblem(entry, index) ?? []))
+  problems.push(...webAuthnProblems(config))
   return problems
 }
 

@@ -40,9 +40,15 @@ import { IdentifierUndoLinks, identifierUndoKey } from './auth/identifier-undo-l
 import { AccountProof } from './auth/account-proof.ts'
 import { AuthenticatorEnrolment } from './auth/authenticator-enrolment.ts'
 import { AdminUsers } from './admin/admin-users.ts'
+import { AdminPasskeys } from './admin/admin-passkeys.ts'
 import { AccountErasure } from './auth/account-erasure.ts'
 import { AccountExport } from './auth/account-export.ts'
 import { DeviceTokens } from './auth/device-tokens.ts'
+import { webAuthnSettings } from './config/webauthn-origins.ts'
+import { WebAuthnCeremonies } from './passkeys/webauthn-ceremonies.ts'
+import { PasskeyAuthenticator } from './passkeys/passkey-authenticator.ts'
+import { PasskeyRegistration } from './passkeys/passkey-registration.ts'
+import { PasskeyLogin } from './auth/passkey-login.ts'
 
 /** how recent a sign-in or a step-up must be to change a sign-in identifier, and how long a step-up proof lives */
 const REAUTH_WINDOW_SECONDS = 300
@@ -91,8 +97,10 @@ export async function buildDomain (config: Config, deps: DomainDeps) {
   })
   const keyed = createKeyedStores(config, redis, { now, keyPrefix, replicaAck })
   const documents = createDocumentStores(config, deps.mongo, { now })
-  const { users, totpCredentials, auditEvents } = documents
-  await Promise.all([users.init(), documents.sessions.init(), totpCredentials.init(), auditEvents.init()])
+  const { users, totpCredentials, passkeys, auditEvents } = documents
+  await Promise.all([
+    users.init(), documents.sessions.init(), totpCredentials.init(), passkeys.init(), auditEvents.init()
+  ])
 
   // a circuit opened by whichever process sends (the API, or `npm run worker`) closes the channel everywhere; read
   // once a second, so a Redis that is down is logged once in 10 s, not at every read
@@ -232,9 +240,35 @@ export async function buildDomain (config: Config, deps: DomainDeps) {
   const proofs = new ReauthProofs({ key: reauthProofKey(refreshTokenKey), ttlSeconds: REAUTH_WINDOW_SECONDS, now })
   const accountProof = new AccountProof({ proofs, totp, recentSignInSeconds: REAUTH_WINDOW_SECONDS, now })
   const erasure = new AccountErasure({
-    users, sessions: documents.sessions, sessionService, totp, audit, notifier, outbox: keyed.outbox, accountProof
+    users,
+    sessions: documents.sessions,
+    sessionService,
+    totp,
+    passkeys,
+    audit,
+    notifier,
+    outbox: keyed.outbox,
+    accountProof
   })
   const flows = { otp, issuer: challengeIssuer, users, sessions: sessionService, now }
+  // passkeys: off (null) until WEBAUTHN_RP_ID is set; the credentials stay readable for erasure, export and admins
+  const webAuthn = webAuthnSettings(config)
+  const challengeKey = createHmac('sha256', peppered).update('otp-gate passkey challenges v1').digest('base64url')
+  const ceremonies = webAuthn && new WebAuthnCeremonies(webAuthn, keyed.passkeyChallenges, challengeKey)
+  const passkeyAuthenticator = ceremonies && new PasskeyAuthenticator({
+    ceremonies,
+    passkeys,
+    attempts: keyed.totpAttempts,
+    // the rule of wrong codes (OTP_THROTTLE_*, SUSPEND_AFTER_FAILURES), per credential id and per client IP
+    throttle: throttleLimits({
+      freeFailures: config.OTP_THROTTLE_AFTER_FAILURES,
+      maxDelayMs: config.OTP_THROTTLE_MAX_SECONDS * 1000,
+      suspendAfter: config.SUSPEND_AFTER_FAILURES
+    }),
+    subjectKey: peppered,
+    now,
+    audit
+  })
   const undoLinks = new IdentifierUndoLinks({
     store: keyed.identifierUndos,
     users,
@@ -255,17 +289,31 @@ export async function buildDomain (config: Config, deps: DomainDeps) {
     signingKeys,
     sessionService,
     loginService: new LoginService({
-      ...flows, totp, mfa, devices, signup: config.SIGNUP, mfaPolicy: config.MFA, audit
+      ...flows,
+      totp,
+      mfa,
+      devices,
+      signup: config.SIGNUP,
+      mfaPolicy: config.MFA,
+      audit,
+      ...(webAuthn && { hasPasskey: async (userId: string) => (await passkeys.listByUser(userId)).length > 0 })
+    }),
+    passkeyRegistration: ceremonies && new PasskeyRegistration({
+      ceremonies, passkeys, accountProof, notifier, now, audit
+    }),
+    passkeyLogin: ceremonies && passkeyAuthenticator && new PasskeyLogin({
+      ceremonies, authenticator: passkeyAuthenticator, passkeys, users, sessions: sessionService, mfa, now, audit
     }),
     accounts: new AccountService({ users, sessions: sessionService }),
     contacts: new ContactService({ ...flows, notifier, proofs, accountProof, undoLinks }),
     undoLinks,
     authenticatorEnrolment: new AuthenticatorEnrolment({ totp, accountProof, notifier }),
     erasure,
-    accountExport: new AccountExport({ sessions: documents.sessions, totp, audit, now }),
+    accountExport: new AccountExport({ sessions: documents.sessions, totp, passkeys, audit, now }),
     adminUsers: new AdminUsers({
       users, sessions: documents.sessions, sessionService, otp, totp, audit, erasure, notifier, now
     }),
+    adminPasskeys: new AdminPasskeys({ users, passkeys, audit }),
     totp,
     mfa,
     devices,
@@ -278,7 +326,9 @@ export async function buildDomain (config: Config, deps: DomainDeps) {
       await audit.close()
       await webhookBatcher?.close()
       await Promise.all([deliveryQueue.close(), auditWebhookQueue.close()])
-      await Promise.all([keyed.otp.close?.(), keyed.totpAttempts.close(), keyed.mfaChallenges.close()])
+      await Promise.all([
+        keyed.otp.close?.(), keyed.totpAttempts.close(), keyed.mfaChallenges.close(), keyed.passkeyChallenges.close()
+      ])
     }
   }
 }

@@ -6,6 +6,7 @@ import { jsonResponse, problemResponses } from '../schemas/responses.ts'
 import { UserSchema, userView, USER_EXAMPLE } from '../schemas/user.ts'
 import { SessionSchema, sessionView } from '../schemas/session.ts'
 import { ActivityEventSchema } from './me-activity.ts'
+import { PasskeySchema, passkeyView } from '../schemas/passkey.ts'
 
 const nullableTime = Type.Union([Type.String({ format: 'date-time' }), Type.Null()])
 
@@ -22,6 +23,7 @@ const ExportSchema = Type.Object({
     status: Type.Union([Type.Literal('none'), Type.Literal('pending'), Type.Literal('active')]),
     confirmedAt: nullableTime
   }),
+  passkeys: Type.Array(PasskeySchema, { description: 'names and times only: never a key' }),
   activity: Type.Array(ActivityEventSchema)
 }, {
   examples: [{
@@ -30,6 +32,7 @@ const ExportSchema = Type.Object({
     identifiers: [{ kind: 'email', value: 'jane@example.org', verifiedAt: '2026-11-23T10:00:00.000Z' }],
     sessions: [],
     authenticator: { status: 'none', confirmedAt: null },
+    passkeys: [],
     activity: []
   }]
 })
@@ -47,7 +50,7 @@ const meExportRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app
     schema: {
       operationId: 'exportMe',
       summary: 'Download the signed-in user\'s data as JSON',
-      description: 'The profile, identifiers with their verification times, metadata, live sessions, whether an authenticator app is bound, and the security activity; as an attachment (`Content-Disposition`). No secret is in it.',
+      description: 'The profile, identifiers with their verification times, metadata, live sessions, whether an authenticator app is bound, the passkeys (names and times), and the security activity; as an attachment (`Content-Disposition`). No secret is in it.',
       tags: ['me'],
       security: [{ bearerAuth: [] }],
       response: { 200: jsonResponse('The data, as a file', ExportSchema), ...problemResponses('unauthorized', 'rate_limited') }
@@ -67,6 +70,7 @@ const meExportRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app
       identifiers,
       sessions: data.sessions.map((session) => sessionView(session, request.user.sid)),
       authenticator: { status: data.authenticator.status, confirmedAt: iso(data.authenticator.confirmedAt) },
+      passkeys: data.passkeys.map(passkeyView),
       activity: data.activity.map(({ userId: _userId, at: when, ...event }) => ({ ...event, at: when.toISOString() }))
     }
   })

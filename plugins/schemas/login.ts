@@ -28,7 +28,7 @@ export const MfaChallengeSchema = Type.Object({
   mfaRequired: Type.Literal(true),
   mfaToken: Type.String({ description: 'opaque and single use: send it with a code to POST /v1/auth/mfa/verify' }),
   expiresIn: Type.Integer({ description: 'seconds the mfaToken stays valid', examples: [300] }),
-  methods: Type.Array(Type.Union([Type.Literal('totp'), Type.Literal('recovery')]), { description: 'what the code may be now: a code of the authenticator app, or a recovery code; only `recovery` while the app\'s codes are suspended after too many wrong ones' })
+  methods: Type.Array(Type.Union([Type.Literal('totp'), Type.Literal('recovery'), Type.Literal('webauthn')]), { description: 'how the login may be completed now: a code of the authenticator app (`totp`), a recovery code, or a passkey of the account (`webauthn`, with passkeys on and one registered: POST /v1/auth/mfa/passkey/options, then /v1/auth/mfa/passkey/verify); not `totp` while the app\'s codes are suspended after too many wrong ones' })
 }, {
   $id: 'MfaChallenge',
   examples: [MFA_CHALLENGE_EXAMPLE]

@@ -4,6 +4,7 @@ import type { Outbox } from '../delivery/outbox.ts'
 import type { SessionRepository } from '../sessions/session-repository.ts'
 import type { TotpAuthenticator } from '../totp/totp-authenticator.ts'
 import type { User, UserRepository } from '../users/user-repository.ts'
+import type { PasskeyRepository } from '../passkeys/passkey-repository.ts'
 import type { SessionService } from './session-service.ts'
 import type { AccountProof, AccountProofInput, Caller } from './account-proof.ts'
 
@@ -12,6 +13,7 @@ export interface AccountErasureOptions {
   sessions: SessionRepository
   sessionService: SessionService
   totp: TotpAuthenticator
+  passkeys: Pick<PasskeyRepository, 'removeAll'>
   audit: AuditLog
   notifier: Notifier
   /** the dev outbox keeps messages in the clear: an erased user's go too */
@@ -24,10 +26,11 @@ export interface AccountErasureOptions {
  * Deleting an account (DELETE /v1/me, DELETE /v1/admin/users/{id}), completely: afterwards nothing in MongoDB or
  * Redis names the user's id, email or phone in the clear. The user document goes first, so a sign-in racing this
  * finds nobody and its identifiers are free; then every token ends (the Redis "not before" entry, keyed by a hash
- * of the id), the sessions, authenticator and recovery codes are deleted, and the security events of the user are
- * deleted (not anonymised: kept under another id they would still be a history of one person). The verified
+ * of the id), the sessions, authenticator, recovery codes and passkeys are deleted, and the security events of the
+ * user are deleted (not anonymised: kept under another id they would still be a history of one person). The verified
  * identifiers are told by a notice, queued sealed like every notice.
- * Round trips: M read, M delete; R "not before" ∥ M revoke; M delete sessions ∥ M credential ∥ R attempts; M events.
+ * Round trips: M read, M delete; R "not before" ∥ M revoke; M delete sessions ∥ M credential ∥ M passkeys ∥
+ * R attempts; M events.
  */
 export class AccountErasure {
   readonly #options: AccountErasureOptions
@@ -44,13 +47,14 @@ export class AccountErasure {
 
   /** false when there is no such user. */
   async erase (userId: string): Promise<boolean> {
-    const { users, sessions, sessionService, totp, audit, outbox } = this.#options
+    const { users, sessions, sessionService, totp, passkeys, audit, outbox } = this.#options
     const user = await users.delete(userId)
     if (user === null) return false
     await sessionService.endAll(userId)
     await Promise.all([
       sessions.deleteByUser(userId),
       totp.forget(userId),
+      passkeys.removeAll(userId),
       ...[user.email, user.phone].flatMap((to) => to === null ? [] : [outbox.remove(to)])
     ])
     // last: ending the sessions recorded events of the user too

@@ -16,7 +16,7 @@ export interface MfaChallengeView {
   mfaRequired: true
   mfaToken: string
   expiresIn: number
-  methods: Array<'totp' | 'recovery'>
+  methods: Array<'totp' | 'recovery' | 'webauthn'>
 }
 
 /**
@@ -38,6 +38,8 @@ export interface LoginServiceOptions {
   now: () => Date
   /** security events: sign-ins that succeed, fail or are throttled, recovery codes used */
   audit?: AuditRecorder
+  /** whether the user has a passkey, to offer `webauthn` as a second factor; never without passkeys on */
+  hasPasskey?: (userId: string) => Promise<boolean>
 }
 
 export interface Identifier { kind: IdentifierKind, value: string }
@@ -64,7 +66,7 @@ const mfaTokenGone = () => new AppError('challenge_expired', { detail: 'The mfaT
  * - verify, returning user: R verify script; M beginLogin (one findOneAndUpdate); M session insert.
  * - verify, sign-up: R verify script; M upsert of the user; M session insert.
  * - verify, with an authenticator app: R verify script; M beginLogin, M user read; R MFA token ∥ R the app's
- *   suspension (which methods to offer).
+ *   suspension ∥ M the user's passkeys, with passkeys on (which methods to offer).
  * - link verify: as verify, with the link script instead of the verify script.
  * - start with a device token: as start, plus an HMAC (no round trip).
  */
@@ -182,11 +184,13 @@ export class LoginService {
   async #secondFactor (userId: string, kind: IdentifierKind): Promise<MfaChallengeView | null> {
     const { totp, mfa } = this.#options
     if (!await totp.isActive(userId)) return null
-    const [mfaToken, appSuspended] = await Promise.all([
+    const [mfaToken, appSuspended, passkey] = await Promise.all([
       mfa.issue({ userId, kind, amr: ['otp'] }),
-      totp.secondFactorSuspended(userId)
+      totp.secondFactorSuspended(userId),
+      this.#options.hasPasskey?.(userId) ?? false
     ])
     const methods: MfaChallengeView['methods'] = appSuspended ? ['recovery'] : ['totp', 'recovery']
+    if (passkey) methods.push('webauthn')
     return { mfaRequired: true, mfaToken, expiresIn: mfa.ttlSeconds, methods }
   }
 

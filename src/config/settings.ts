@@ -242,6 +242,15 @@ const admin = {
   RATE_LIMIT_ADMIN_PER_MINUTE: Type.Integer({ default: 600, minimum: 1, maximum: 100_000, description: 'admin API requests per client IP per minute' })
 }
 
+/** Passkeys (WebAuthn): docs/passkeys.md. Off until WEBAUTHN_RP_ID is set. */
+const passkeys = {
+  WEBAUTHN_RP_ID: optionalString('the registrable domain passkeys are bound to (example.com), a suffix of every WEBAUTHN_ORIGINS host; unset = no passkey routes (404)', {
+    pattern: '^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$'
+  }),
+  WEBAUTHN_RP_NAME: optionalString('the name browsers show when creating a passkey; unset = APP_NAME'),
+  WEBAUTHN_ORIGINS: csv('exact origins of the pages that create and use passkeys; empty = the API\'s own (PUBLIC_BASE_URL) and the exact CORS_ORIGINS entries')
+}
+
 const loadTest = {
   TEST_IDENTIFIERS: csv('pattern=code pairs with fixed codes, e.g. *@loadtest.example=000000,+1201555*=123456'),
   ALLOW_TEST_IDENTIFIERS: Type.Boolean({ default: false, description: 'honour TEST_IDENTIFIERS in production' }),
@@ -256,5 +265,19 @@ const testing = {
 
 /** The settings by domain, in the order .env.example and the README's table list them. */
 export const CONFIG_GROUPS = {
-  server, stores, otp, tokens, browser, totp, messages, delivery, limits, observability, audit, admin, loadTest, testing
+  server,
+  stores,
+  otp,
+  tokens,
+  browser,
+  totp,
+  passkeys,
+  messages,
+  delivery,
+  limits,
+  observability,
+  audit,
+  admin,
+  loadTest,
+  testing
 }

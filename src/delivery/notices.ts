@@ -3,7 +3,7 @@ import type { Channel } from './delivery.ts'
 import type { DeliveryQueue } from './delivery-queue.ts'
 import { sealingContext, type JobCipher } from './job-cipher.ts'
 
-export type NoticeKind = 'identifier_changed' | 'login_throttled' | 'authenticator_added' | 'account_deleted' | 'authenticator_removed'
+export type NoticeKind = 'identifier_changed' | 'login_throttled' | 'authenticator_added' | 'account_deleted' | 'authenticator_removed' | 'passkey_added'
 
 /** What a notice says, beside where it goes: safe to store and log (the identifier is masked). */
 export interface NoticeContent {

@@ -36,6 +36,12 @@ import { MemorySessionRepository } from '../sessions/memory-session-repository.t
 import type { TotpCredentialRepository } from '../totp/totp-credential-repository.ts'
 import { MongoTotpCredentialRepository } from '../totp/mongo-totp-credential-repository.ts'
 import { MemoryTotpCredentialRepository } from '../totp/memory-totp-credential-repository.ts'
+import type { PasskeyChallengeStore } from '../passkeys/passkey-challenge-store.ts'
+import { RedisPasskeyChallengeStore } from '../passkeys/redis-passkey-challenge-store.ts'
+import { MemoryPasskeyChallengeStore } from '../passkeys/memory-passkey-challenge-store.ts'
+import type { PasskeyRepository } from '../passkeys/passkey-repository.ts'
+import { MongoPasskeyRepository } from '../passkeys/mongo-passkey-repository.ts'
+import { MemoryPasskeyRepository } from '../passkeys/memory-passkey-repository.ts'
 import type { AuditStore } from '../audit/audit-store.ts'
 import { MongoAuditStore } from '../audit/mongo-audit-store.ts'
 import { MemoryAuditStore } from '../audit/memory-audit-store.ts'
@@ -50,13 +56,15 @@ export interface KeyedStores {
   totpAttempts: TotpAttemptStore
   mfaChallenges: MfaChallengeStore
   identifierUndos: IdentifierUndoStore
+  passkeyChallenges: PasskeyChallengeStore
 }
 
-/** The ports kept in MongoDB: users, sessions, authenticator credentials and security events. */
+/** The ports kept in MongoDB: users, sessions, authenticator credentials, passkeys and security events. */
 export interface DocumentStores {
   users: UserRepository
   sessions: SessionRepository
   totpCredentials: TotpCredentialRepository
+  passkeys: PasskeyRepository
   auditEvents: AuditStore
 }
 
@@ -85,7 +93,8 @@ export function createKeyedStores (
       revocations: new RedisRevocationStore(redis, { keyPrefix: `${keyPrefix}revoked:`, replicaAck }),
       totpAttempts: new RedisTotpAttemptStore(redis, { keyPrefix: `${keyPrefix}totp:` }),
       mfaChallenges: new RedisMfaChallengeStore(redis, { keyPrefix: `${keyPrefix}mfa:` }),
-      identifierUndos: new RedisIdentifierUndoStore(redis, { keyPrefix: `${keyPrefix}identifier-undo:` })
+      identifierUndos: new RedisIdentifierUndoStore(redis, { keyPrefix: `${keyPrefix}identifier-undo:` }),
+      passkeyChallenges: new RedisPasskeyChallengeStore(redis, { keyPrefix: `${keyPrefix}passkey-challenge:` })
     }
   }
   const clock = () => now().getTime()
@@ -97,7 +106,8 @@ export function createKeyedStores (
     revocations: new MemoryRevocationStore({ now: clock }),
     totpAttempts: new MemoryTotpAttemptStore({ now: clock }),
     mfaChallenges: new MemoryMfaChallengeStore({ now: clock }),
-    identifierUndos: new MemoryIdentifierUndoStore({ now: clock })
+    identifierUndos: new MemoryIdentifierUndoStore({ now: clock }),
+    passkeyChallenges: new MemoryPasskeyChallengeStore({ now: clock })
   }
 }
 
@@ -115,6 +125,7 @@ export function createDocumentStores (
       users: bounded(new MongoUserRepository(mongo), 'users'),
       sessions: bounded(new MongoSessionRepository(mongo), 'sessions'),
       totpCredentials: bounded(new MongoTotpCredentialRepository(mongo), 'totp-credentials'),
+      passkeys: bounded(new MongoPasskeyRepository(mongo), 'passkeys'),
       auditEvents: bounded(new MongoAuditStore(mongo, { retentionMs }), 'audit')
     }
   }
@@ -123,6 +134,7 @@ export function createDocumentStores (
     users: new MemoryUserRepository({ now: clock }),
     sessions: new MemorySessionRepository(),
     totpCredentials: new MemoryTotpCredentialRepository(),
+    passkeys: new MemoryPasskeyRepository(),
     auditEvents: new MemoryAuditStore({ retentionMs, now: clock })
   }
 }

@@ -5,6 +5,7 @@ import { adminKeyEnv } from '../helpers/admin.ts'
 import { bearer, login, newEmail } from '../helpers/login.ts'
 import { uniqueKeyPrefix } from '../helpers/redis.ts'
 import { findInStores } from '../helpers/store-scan.ts'
+import { addPasskey, newAuthenticator, PASSKEY_ENV } from '../helpers/passkeys.ts'
 import { manualClock, REPEAT_LOGIN_ENV, totpCode } from '../helpers/totp.ts'
 import { randomBytes } from 'node:crypto'
 
@@ -24,7 +25,7 @@ t.test('erasure: afterwards no MongoDB document and no Redis key or value holds 
   const redisKeyPrefix = uniqueKeyPrefix('erasure')
   // no worker: the notices stay queued (sealed), so the scan sees them as jobs
   const app = await buildTestApp(t, {
-    outbox: true, loadShedding: false, limiter: false, now: clock.now, redisKeyPrefix, env: { ...FIXED, DELIVERY_WORKER: 'false', IDENTIFIER_UNDO_URL: 'https://app.example/account/undo' }
+    outbox: true, loadShedding: false, limiter: false, now: clock.now, redisKeyPrefix, env: { ...FIXED, ...PASSKEY_ENV, DELIVERY_WORKER: 'false', IDENTIFIER_UNDO_URL: 'https://app.example/account/undo' }
   })
   let email = `erase-${randomBytes(5).toString('hex')}@erasure.example`
   const phone = `+1201555${String(Math.floor(Math.random() * 10_000)).padStart(4, '0')}`
@@ -51,10 +52,14 @@ t.test('erasure: afterwards no MongoDB document and no Redis key or value holds 
   const { otpauthUri } = enrolment.json()
   const confirmed = await app.inject({ method: 'POST', url: '/v1/me/totp/confirm', headers, payload: { code: totpCode(otpauthUri, clock.ms()) } })
   t.equal(confirmed.statusCode, 200, confirmed.body)
+  // a passkey, and creation options never answered (their challenge waits in Redis)
+  t.equal((await addPasskey(app, first.accessToken, newAuthenticator())).statusCode, 201)
+  t.equal((await app.inject({ method: 'POST', url: '/v1/me/passkeys/options', headers })).statusCode, 200)
   t.ok((await app.inject({ method: 'GET', url: '/v1/me/activity', headers })).json().events.length >= 3, 'activity recorded')
   t.ok(await app.deliveryQueue.pending() > 0, 'notices are queued')
   const before = await findInStores(app, redisKeyPrefix, [userId, email, replaced, phone])
   t.ok(before.some((where) => where.startsWith('mongo users')), 'the scan finds what is there')
+  t.ok(before.some((where) => where.startsWith('mongo passkeys')), 'the passkey names the user')
 
   const deleted = await app.inject({ method: 'DELETE', url: '/v1/me', headers })
   t.equal(deleted.statusCode, 204, deleted.body)

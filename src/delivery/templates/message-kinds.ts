@@ -2,7 +2,7 @@
  * What a message is about: a one-time code, the sign-in link sent instead of a code while the destination's codes
  * are suspended, or a security notice.
  */
-export const MESSAGE_KINDS = ['code', 'sign_in_link', 'identifier_changed', 'login_throttled', 'authenticator_added', 'account_deleted', 'authenticator_removed'] as const
+export const MESSAGE_KINDS = ['code', 'sign_in_link', 'identifier_changed', 'login_throttled', 'authenticator_added', 'account_deleted', 'authenticator_removed', 'passkey_added'] as const
 export type MessageKind = typeof MESSAGE_KINDS[number]
 
 /** The files of one kind in one language: `<kind>.<part>.hbs`. Email is subject + text + html; SMS is sms. */
@@ -20,6 +20,7 @@ export interface KindValues {
   authenticator_added: { appName: string, days: number }
   account_deleted: { appName: string }
   authenticator_removed: { appName: string }
+  passkey_added: { appName: string }
 }
 
 /** From config, the same in every message. */
@@ -48,7 +49,8 @@ export const VARIABLES: Record<MessageKind, readonly string[]> = {
   login_throttled: ['appName', 'minutes'],
   authenticator_added: ['appName', 'days'],
   account_deleted: ['appName'],
-  authenticator_removed: ['appName']
+  authenticator_removed: ['appName'],
+  passkey_added: ['appName']
 }
 
 export const COMMON_VARIABLES: readonly string[] = ['brandColor', 'brandTextColor', 'logoUrl', 'supportEmail', 'lang', 'dir', 'subject']
@@ -78,7 +80,8 @@ export function sampleValues<Kind extends MessageKind> (kind: Kind, sample: Samp
     login_throttled: [{ appName, minutes: sample.throttleMinutes }, { appName, minutes: 1 }],
     authenticator_added: [{ appName, days: 7 }, { appName, days: 1 }],
     account_deleted: [{ appName }],
-    authenticator_removed: [{ appName }]
+    authenticator_removed: [{ appName }],
+    passkey_added: [{ appName }]
   }
   return variants[kind] as Array<KindValues[Kind]>
 }

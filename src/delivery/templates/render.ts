@@ -87,7 +87,7 @@ export function renderSignInLinkSms (input: SignInLinkInput, templates = builtIn
 }
 
 export interface NoticeInput {
-  kind: 'identifier_changed' | 'login_throttled' | 'authenticator_added' | 'account_deleted' | 'authenticator_removed'
+  kind: 'identifier_changed' | 'login_throttled' | 'authenticator_added' | 'account_deleted' | 'authenticator_removed' | 'passkey_added'
   locale: string | null
   appName: string
   /** identifier_changed: which identifier changed; the notice goes to the old one */
@@ -103,10 +103,10 @@ export interface NoticeInput {
 }
 
 type NoticeValues = KindValues['identifier_changed'] | KindValues['login_throttled'] | KindValues['authenticator_added'] |
-  KindValues['account_deleted'] | KindValues['authenticator_removed']
+  KindValues['account_deleted'] | KindValues['authenticator_removed'] | KindValues['passkey_added']
 
 function noticeValues (input: NoticeInput): NoticeValues {
-  if (input.kind === 'account_deleted' || input.kind === 'authenticator_removed') return { appName: input.appName }
+  if (input.kind === 'account_deleted' || input.kind === 'authenticator_removed' || input.kind === 'passkey_added') return { appName: input.appName }
   if (input.kind === 'login_throttled') {
     if (input.minutes === undefined) throw new TypeError('a login_throttled notice needs minutes')
     return { appName: input.appName, minutes: Math.max(1, Math.ceil(input.minutes)) }
