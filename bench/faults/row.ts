@@ -1,0 +1,69 @@
+// One scenario's row: what the load's requests got, and how long after the fault the errors went on.
+import type { Losses } from './checks.ts'
+import { problemOf, type RequestRecord } from './load.ts'
+
+export interface Row {
+  scenario: string
+  /** REDIS_WAIT_REPLICAS, for the Redis scenarios; null otherwise */
+  waitReplicas: number | null
+  sent: number
+  ok: number
+  unavailable: number
+  unavailableWithoutRetryAfter: number
+  otherServerErrors: number
+  connectionErrors: number
+  timeouts: number
+  /** 4xx answers, e.g. a refresh chain or test challenge that the fault made unusable */
+  clientErrors: number
+  /** answers slower than STORE_TIMEOUT_MS plus a second: a hang beyond the store deadline */
+  slowerThanDeadline: number
+  slowestMs: number
+  /** from the fault to the last failed answer; null: still failing when the load stopped */
+  recoverySeconds: number | null
+  losses: Losses
+  /** requests that went out without a challenge or chain because a pool ran dry (not in `sent`) */
+  starved: number
+  problems: Record<string, number>
+  /** what the harness saw of the fault itself, e.g. how long the restart took */
+  notes: string[]
+}
+
+const isFailure = ({ outcome }: RequestRecord) =>
+  outcome.failure !== null || (outcome.status !== null && outcome.status >= 500)
+
+export function rowOf (input: {
+  scenario: string, waitReplicas: number | null, records: RequestRecord[], faultAt: number, loadEndedAt: number,
+  deadlineMs: number, losses: Losses, notes: string[]
+}): Row {
+  const answered = input.records.filter(({ outcome }) => outcome.status !== 0)
+  const count = (test: (record: RequestRecord) => boolean) => answered.filter(test).length
+  const status = ({ outcome }: RequestRecord) => outcome.status ?? 0
+  const problems: Record<string, number> = {}
+  for (const record of answered) {
+    if (record.outcome.status !== null && record.outcome.status < 400) continue
+    const key = `${record.kind} ${problemOf(record.outcome)}`
+    problems[key] = (problems[key] ?? 0) + 1
+  }
+  const lastFailure = Math.max(0, ...answered.filter(isFailure).map(({ sentAt, outcome }) => sentAt + outcome.ms))
+  // failures still coming in the last second of the load: not recovered within the window
+  const recovered = lastFailure < input.loadEndedAt - 1000
+  return {
+    scenario: input.scenario,
+    waitReplicas: input.waitReplicas,
+    sent: answered.length,
+    ok: count((record) => status(record) >= 200 && status(record) < 300),
+    unavailable: count((record) => status(record) === 503),
+    unavailableWithoutRetryAfter: count((record) => status(record) === 503 && !record.outcome.retryAfter),
+    otherServerErrors: count((record) => status(record) >= 500 && status(record) !== 503),
+    connectionErrors: count(({ outcome }) => outcome.failure === 'connection'),
+    timeouts: count(({ outcome }) => outcome.failure === 'timeout'),
+    clientErrors: count((record) => status(record) >= 400 && status(record) < 500),
+    slowerThanDeadline: count(({ outcome }) => outcome.ms > input.deadlineMs + 1000),
+    slowestMs: Math.round(Math.max(0, ...answered.map(({ outcome }) => outcome.ms))),
+    recoverySeconds: recovered ? Math.max(0, Math.round((lastFailure - input.faultAt) / 100) / 10) : null,
+    losses: input.losses,
+    starved: input.records.length - answered.length,
+    problems,
+    notes: input.notes
+  }
+}
