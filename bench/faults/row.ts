@@ -24,6 +24,8 @@ export interface Row {
   /** requests that went out without a challenge or chain because a pool ran dry (not in `sent`) */
   starved: number
   problems: Record<string, number>
+  /** the first answers that were 5xx but not 503, or 503 without Retry-After: request kind, status, body */
+  serverErrorSamples: string[]
   /** what the harness saw of the fault itself, e.g. how long the restart took */
   notes: string[]
 }
@@ -47,6 +49,10 @@ export function rowOf (input: {
   const lastFailure = Math.max(0, ...answered.filter(isFailure).map(({ sentAt, outcome }) => sentAt + outcome.ms))
   // failures still coming in the last second of the load: not recovered within the window
   const recovered = lastFailure < input.loadEndedAt - 1000
+  const serverErrorSamples = answered
+    .filter(({ outcome }) => outcome.status !== null && outcome.status >= 500 && (outcome.status !== 503 || !outcome.retryAfter))
+    .slice(0, 5)
+    .map(({ kind, sentAt, outcome }) => `${new Date(sentAt).toISOString()} ${kind} → ${outcome.status}: ${outcome.body.slice(0, 300)}`)
   return {
     scenario: input.scenario,
     waitReplicas: input.waitReplicas,
@@ -64,6 +70,7 @@ export function rowOf (input: {
     losses: input.losses,
     starved: input.records.length - answered.length,
     problems,
+    serverErrorSamples,
     notes: input.notes
   }
 }
