@@ -82,7 +82,8 @@ async function main (settings: Settings): Promise<void> {
       const stack = new Stack(settings, { REDIS_URL: settings.redisUrl })
       await stack.start()
       try {
-        for (const scenario of plain) rows.push(await episode(scenario, null, { ...base, stack, redisSet: null }, settings))
+        const context = { ...base, stack, redisSet: null }
+        for (const scenario of plain) rows.push(await episode(scenario, null, context, settings))
         warnings.push(...stack.warnings().map((line) => `plain Redis stack: ${line}`))
       } finally {
         await stack.stop()
@@ -137,7 +138,9 @@ async function main (settings: Settings): Promise<void> {
   }
 }
 
-async function episode (scenario: FaultScenario, wait: number | null, context: FaultContext, settings: Settings): Promise<Row> {
+async function episode (
+  scenario: FaultScenario, wait: number | null, context: FaultContext, settings: Settings
+): Promise<Row> {
   console.log(`${scenario.name}${wait === null ? '' : `, REDIS_WAIT_REPLICAS=${wait}`}`)
   const row = await runEpisode(scenario, wait, context, context.sendgrid, settings)
   console.log(`  ${JSON.stringify({ sent: row.sent, ok: row.ok, unavailable: row.unavailable, other5xx: row.otherServerErrors, connection: row.connectionErrors, timeouts: row.timeouts, recovery: row.recoverySeconds, losses: row.losses })}`)

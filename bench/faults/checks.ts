@@ -23,11 +23,16 @@ export interface Losses {
 const TIMEOUT_MS = 10_000
 const CONCURRENCY = 20
 
+interface SendGridBody {
+  personalizations?: Array<{ to?: Array<{ email?: string }> }>
+  content?: Array<{ value?: string }>
+}
+
 /** email → the codes the fake SendGrid accepted (2xx) for it, in order */
 export function deliveries (sendgrid: FakeSendGrid): Map<string, string[]> {
   const byEmail = new Map<string, string[]>()
   for (const request of sendgrid.accepted()) {
-    const body = request.body as { personalizations?: Array<{ to?: Array<{ email?: string }> }>, content?: Array<{ value?: string }> } | null
+    const body = request.body as SendGridBody | null
     const email = body?.personalizations?.[0]?.to?.[0]?.email
     const code = /\b(\d{6})\b/.exec(body?.content?.[0]?.value ?? '')?.[1]
     if (email === undefined || code === undefined) continue
@@ -37,7 +42,9 @@ export function deliveries (sendgrid: FakeSendGrid): Map<string, string[]> {
 }
 
 /** Resolves once every acknowledged address got a code, or at the deadline. */
-export async function awaitDeliveries (sendgrid: FakeSendGrid, acknowledged: Acknowledged[], deadlineMs: number): Promise<number> {
+export async function awaitDeliveries (
+  sendgrid: FakeSendGrid, acknowledged: Acknowledged[], deadlineMs: number
+): Promise<number> {
   const began = Date.now()
   while (Date.now() - began < deadlineMs) {
     const delivered = deliveries(sendgrid)

@@ -53,7 +53,9 @@ async function revoke (load: MixedLoad, logins: Login[], until: () => number | n
 }
 
 /** Every challenge acknowledged around the fault, and a random sample of the rest, all still within their TTL. */
-function challengesToCheck (acknowledged: Acknowledged[], faultAt: number, recoveredAt: number, ttlMs: number): Acknowledged[] {
+function challengesToCheck (
+  acknowledged: Acknowledged[], faultAt: number, recoveredAt: number, ttlMs: number
+): Acknowledged[] {
   const fresh = acknowledged.filter(({ at }) => Date.now() - at < ttlMs - 30_000)
   const around = fresh.filter(({ at }) => at >= faultAt - AROUND_FAULT_MS && at <= recoveredAt + AROUND_FAULT_MS)
   const elsewhere = fresh.filter((item) => !around.includes(item))
@@ -65,7 +67,8 @@ function challengesToCheck (acknowledged: Acknowledged[], faultAt: number, recov
 }
 
 export async function runEpisode (
-  scenario: FaultScenario, waitReplicas: number | null, context: FaultContext, sendgrid: FakeSendGrid, settings: EpisodeSettings
+  scenario: FaultScenario, waitReplicas: number | null, context: FaultContext, sendgrid: FakeSendGrid,
+  settings: EpisodeSettings
 ): Promise<Row> {
   sendgrid.reset()
   sendgrid.answerAlways(PROVIDER_ANSWER)
@@ -92,8 +95,14 @@ export async function runEpisode (
   const waitedMs = await awaitDeliveries(sendgrid, load.acknowledged, scenario.drainMs ?? 20_000)
   notes.push(`codes delivered ${Math.round(waitedMs / 100) / 10} s after the load stopped`)
   const provisional = rowOf({
-    scenario: scenario.name, waitReplicas, records: load.records, faultAt, loadEndedAt,
-    deadlineMs: settings.storeTimeoutMs, losses: emptyLosses(), notes
+    scenario: scenario.name,
+    waitReplicas,
+    records: load.records,
+    faultAt,
+    loadEndedAt,
+    deadlineMs: settings.storeTimeoutMs,
+    losses: emptyLosses(),
+    notes
   })
   const recoveredAt = provisional.recoverySeconds === null ? loadEndedAt : faultAt + provisional.recoverySeconds * 1000
   const losses = await checkLosses({

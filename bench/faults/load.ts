@@ -1,7 +1,8 @@
 // The steady mixed load of `npm run faults`: an open loop (requests go out at a fixed rate whatever the answers, as
 // users arrive) over the API instances, round-robin. An instance that refused or cut a connection is left out until
-// its /health/live answers again, probed twice a second, as a load balancer ejects one and re-admits it. Every request is recorded with its send time, for the row
-// and for the recovery time; what the checks need afterwards is kept aside.
+// its /health/live answers again, probed twice a second, as a load balancer ejects one and re-admits it. Every
+// request is recorded with its send time, for the row and the recovery time; what the checks need afterwards is
+// kept aside.
 import { TEST_CODE, newDeliveredEmail, newEmail } from '../pools.ts'
 import { problemOf, send, type Outcome } from './http.ts'
 
@@ -111,7 +112,9 @@ export class MixedLoad {
       case 'start': {
         const email = newDeliveredEmail()
         const outcome = await send(base, 'POST', '/v1/auth/otp', { body: { email }, timeoutMs })
-        if (outcome.status === 202) this.acknowledged.push({ challengeId: challengeOf(outcome.body), email, at: Date.now() })
+        if (outcome.status === 202) {
+          this.acknowledged.push({ challengeId: challengeOf(outcome.body), email, at: Date.now() })
+        }
         return outcome
       }
       case 'start-test': {

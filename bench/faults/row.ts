@@ -34,8 +34,14 @@ const isFailure = ({ outcome }: RequestRecord) =>
   outcome.failure !== null || (outcome.status !== null && outcome.status >= 500)
 
 export function rowOf (input: {
-  scenario: string, waitReplicas: number | null, records: RequestRecord[], faultAt: number, loadEndedAt: number,
-  deadlineMs: number, losses: Losses, notes: string[]
+  scenario: string,
+  waitReplicas: number | null,
+  records: RequestRecord[],
+  faultAt: number,
+  loadEndedAt: number,
+  deadlineMs: number,
+  losses: Losses,
+  notes: string[]
 }): Row {
   const answered = input.records.filter(({ outcome }) => outcome.status !== 0)
   const count = (test: (record: RequestRecord) => boolean) => answered.filter(test).length
@@ -50,7 +56,7 @@ export function rowOf (input: {
   // failures still coming in the last second of the load: not recovered within the window
   const recovered = lastFailure < input.loadEndedAt - 1000
   const serverErrorSamples = answered
-    .filter(({ outcome }) => outcome.status !== null && outcome.status >= 500 && (outcome.status !== 503 || !outcome.retryAfter))
+    .filter(({ outcome }) => (outcome.status ?? 0) >= 500 && (outcome.status !== 503 || !outcome.retryAfter))
     .slice(0, 5)
     .map(({ kind, sentAt, outcome }) => `${new Date(sentAt).toISOString()} ${kind} → ${outcome.status}: ${outcome.body.slice(0, 300)}`)
   return {
