@@ -22,6 +22,7 @@ export interface EpisodeSettings {
 const PROVIDER_ANSWER = { status: 202, delayMs: 150 }
 const SEED_LOGINS = 60
 const REVOKED = 30
+const REVOKE_SPREAD_MS = 2000
 const SLEEPING = 150
 /** challenges acknowledged this long before the fault and until the errors stop are all checked */
 const AROUND_FAULT_MS = 5000
@@ -41,10 +42,16 @@ async function seedLogins (base: string, count: number): Promise<Login[]> {
   return logins
 }
 
-/** Logs sessions out; those whose 204 came before `until` count as revoked before the fault. */
-async function revoke (load: MixedLoad, logins: Login[], until: () => number | null): Promise<Login[]> {
+/**
+ * Logs sessions out one after the other over the `spreadMs` before the fault, the last ones as close to it as a
+ * write can be (where an asynchronous replica may not have it yet); those whose 204 came before the fault count.
+ */
+async function revoke (
+  load: MixedLoad, logins: Login[], spreadMs: number, until: () => number | null
+): Promise<Login[]> {
   const revoked: Login[] = []
-  await Promise.all(logins.map(async (login) => {
+  await Promise.all(logins.map(async (login, index) => {
+    await sleep(index * spreadMs / logins.length)
     const outcome = await send(load.pick(), 'POST', '/v1/auth/logout', { token: login.accessToken, body: { refreshToken: login.refreshToken }, timeoutMs: 10_000 })
     const faultAt = until()
     if (outcome.status === 204 && (faultAt === null || Date.now() < faultAt)) revoked.push(login)
@@ -80,9 +87,9 @@ export async function runEpisode (
   const began = Date.now()
   const running = load.run(settings.rate, settings.preSeconds + postSeconds)
 
-  await sleep(settings.preSeconds * 1000 - 2000)
+  await sleep(settings.preSeconds * 1000 - REVOKE_SPREAD_MS)
   let faultAt: number | null = null
-  const revoking = revoke(load, load.takeSpare(REVOKED), () => faultAt)
+  const revoking = revoke(load, load.takeSpare(REVOKED), REVOKE_SPREAD_MS, () => faultAt)
   await sleep(began + settings.preSeconds * 1000 - Date.now())
   faultAt = Date.now()
   const sleeping = load.takeSpare(SLEEPING)
