@@ -44,6 +44,7 @@ export function formatTable (report: FaultsReport): string {
 
 function details (row: Row): string {
   const parts = [
+    `before the fault p50 ${row.beforeFault.p50Ms} ms, p99 ${row.beforeFault.p99Ms} ms`,
     `slowest answer ${row.slowestMs} ms, ${row.slowerThanDeadline} slower than the store deadline + 1 s`,
     `${row.clientErrors} 4xx`,
     ...(row.starved > 0 ? [`${row.starved} not sent (a pool ran dry)`] : []),

@@ -18,6 +18,8 @@ export interface Row {
   /** answers slower than STORE_TIMEOUT_MS plus a second: a hang beyond the store deadline */
   slowerThanDeadline: number
   slowestMs: number
+  /** p50 and p99 latency of the answers to requests sent before the fault: the load is below saturation if low */
+  beforeFault: { p50Ms: number, p99Ms: number }
   /** from the fault to the last failed answer; null: still failing when the load stopped */
   recoverySeconds: number | null
   losses: Losses
@@ -28,6 +30,12 @@ export interface Row {
   serverErrorSamples: string[]
   /** what the harness saw of the fault itself, e.g. how long the restart took */
   notes: string[]
+}
+
+function percentile (values: number[], rank: number): number {
+  if (values.length === 0) return 0
+  const sorted = [...values].sort((a, b) => a - b)
+  return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(rank * sorted.length))]!)
 }
 
 const isFailure = ({ outcome }: RequestRecord) =>
@@ -59,6 +67,9 @@ export function rowOf (input: {
     .filter(({ outcome }) => (outcome.status ?? 0) >= 500 && (outcome.status !== 503 || !outcome.retryAfter))
     .slice(0, 5)
     .map(({ kind, sentAt, outcome }) => `${new Date(sentAt).toISOString()} ${kind} → ${outcome.status}: ${outcome.body.slice(0, 300)}`)
+  const calm = answered
+    .filter(({ sentAt, outcome }) => sentAt + outcome.ms < input.faultAt)
+    .map(({ outcome }) => outcome.ms)
   return {
     scenario: input.scenario,
     waitReplicas: input.waitReplicas,
@@ -72,6 +83,7 @@ export function rowOf (input: {
     clientErrors: count((record) => status(record) >= 400 && status(record) < 500),
     slowerThanDeadline: count(({ outcome }) => outcome.ms > input.deadlineMs + 1000),
     slowestMs: Math.round(Math.max(0, ...answered.map(({ outcome }) => outcome.ms))),
+    beforeFault: { p50Ms: percentile(calm, 0.5), p99Ms: percentile(calm, 0.99) },
     recoverySeconds: recovered ? Math.max(0, Math.round((lastFailure - input.faultAt) / 100) / 10) : null,
     losses: input.losses,
     starved: input.records.length - answered.length,
