@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts the real servers the test suite needs on 127.0.0.1 and free ports, or stops them by pid.
-#   scripts/test-services.sh start   -> writes $TEST_SERVICES_DIR/env (REDIS_URL, MONGODB_URL, TEST_REDIS_CLUSTER_NODES)
+#   scripts/test-services.sh start   -> writes $TEST_SERVICES_DIR/env (REDIS_URL, MONGODB_URL, TEST_REDIS_CLUSTER_NODES
+#                                       (3 primaries, one replica each), TEST_REDIS_SENTINELS, TEST_REDIS_SENTINEL_NAME)
 #   scripts/test-services.sh stop
 # TEST_MONGO=ferretdb-pg (what `npm run bench` uses): FerretDB on PostgreSQL 15, whose point reads use indexes;
 # the default is FerretDB on SQLite, which scans a collection for every read but starts in a blink.
@@ -159,20 +160,22 @@ start () {
     start_redis redis "$port"
     echo "REDIS_URL=redis://127.0.0.1:$port" >>"$state/env"
   fi
+  # the replicated sets come from redis-sets.sh, which fault tests also use to start sets of their own; both start
+  # side by side, as each spends most of its seconds waiting for its nodes to find each other
+  local cluster_pid='' sentinel_pid=''
   if [ -z "${TEST_REDIS_CLUSTER_NODES:-}" ]; then
-    local nodes=()
-    for i in 1 2 3; do
-      local port; port=$(free_port)
-      start_redis "cluster-$i" "$port" --cluster-enabled yes --cluster-config-file "$state/cluster-$i/nodes.conf" --cluster-node-timeout 2000
-      nodes+=("127.0.0.1:$port")
-    done
-    redis-cli --cluster create "${nodes[@]}" --cluster-replicas 0 --cluster-yes >"$state/cluster-create.log" 2>&1 \
-      || die "redis-cli --cluster create failed (see $state/cluster-create.log)"
-    for _ in $(seq 1 100); do
-      redis-cli -p "${nodes[0]##*:}" cluster info | grep -q 'cluster_state:ok' && break
-      sleep 0.1
-    done
-    echo "TEST_REDIS_CLUSTER_NODES=$(IFS=,; echo "${nodes[*]}")" >>"$state/env"
+    bash "$root/scripts/redis-sets.sh" cluster start "$state/cluster" & cluster_pid=$!
+  fi
+  if [ -z "${TEST_REDIS_SENTINELS:-}" ]; then
+    bash "$root/scripts/redis-sets.sh" sentinel start "$state/sentinel" & sentinel_pid=$!
+  fi
+  if [ -n "$cluster_pid" ]; then
+    wait "$cluster_pid" || die "the Redis Cluster did not start (see $state/cluster)"
+    echo "TEST_$(grep '^REDIS_CLUSTER_NODES=' "$state/cluster/env")" >>"$state/env"
+  fi
+  if [ -n "$sentinel_pid" ]; then
+    wait "$sentinel_pid" || die "the Redis Sentinel set did not start (see $state/sentinel)"
+    grep '^REDIS_SENTINEL' "$state/sentinel/env" | sed 's/^/TEST_/' >>"$state/env"
   fi
   # outage tests start a disposable MongoDB-wire server of their own, so the binary is needed either way
   ensure_ferretdb
@@ -198,6 +201,8 @@ start () {
 
 stop () {
   shopt -s nullglob
+  bash "$root/scripts/redis-sets.sh" stop "$state/sentinel"
+  bash "$root/scripts/redis-sets.sh" stop "$state/cluster"
   # PostgreSQL runs under runuser, which does not pass a signal on: stop the server itself, then the rest by pid
   if [ -f "$state/postgres.data" ] && [ -d "$(cat "$state/postgres.data")" ]; then
     as_postgres "$pg_bin/pg_ctl" -D "$(cat "$state/postgres.data")" -m immediate -w stop >/dev/null 2>&1 || true
