@@ -102,6 +102,11 @@ async function main (settings: Settings): Promise<void> {
             await stack.start()
             rows.push(await episode(scenario, wait, { ...base, stack, redisSet }, settings))
             warnings.push(...stack.warnings().map((line) => `${scenario.letter}, WAIT ${wait}: ${line}`))
+          } catch (error) {
+            // one scenario that cannot run (e.g. the processes refuse its Redis settings) does not cost the others
+            const message = error instanceof Error ? error.message : String(error)
+            console.error(`${scenario.name}, WAIT ${wait}: not run: ${message}`)
+            warnings.push(`${scenario.letter}, WAIT ${wait}: not run: ${message.split('\n').slice(0, 3).join(' ')}`)
           } finally {
             await stack.stop()
             await redisSet.stop()
