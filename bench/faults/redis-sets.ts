@@ -1,7 +1,8 @@
 // The Sentinel and Cluster sets of scripts/redis-sets.sh, started for one scenario in a directory of their own and
 // stopped by pid afterwards (also if the harness dies).
-import { execFile, execFileSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { execFile, execFileSync, spawn } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -24,6 +25,11 @@ export interface RedisSet {
   env: Record<string, string>
   /** pid of the redis-server on `port` */
   pidOf: (port: number) => number
+  /**
+   * SIGKILLs the redis-server on `port`; the function returned starts it again with the same command line (same
+   * port, directory, nodes.conf), as a supervisor would, and resolves once it answers PING.
+   */
+  kill: (port: number) => () => Promise<number>
   stop: () => Promise<void>
 }
 
@@ -45,6 +51,23 @@ export async function startRedisSet (kind: 'sentinel' | 'cluster', dir: string):
     dir,
     env: readEnv(join(dir, 'env')),
     pidOf: (port) => Number(readFileSync(join(dir, `redis-${port}.pid`), 'utf8').trim()),
+    kill: (port) => {
+      const pidFile = join(dir, `redis-${port}.pid`)
+      const pid = Number(readFileSync(pidFile, 'utf8').trim())
+      const [command, ...args] = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean)
+      process.kill(pid, 'SIGKILL')
+      return async () => {
+        const began = Date.now()
+        const child = spawn(command!, args, { detached: true, stdio: 'ignore' })
+        child.unref()
+        writeFileSync(pidFile, `${child.pid}\n`)
+        while (!(await redisCli(port, 'PING').catch(() => '')).includes('PONG')) {
+          if (Date.now() - began > 20_000) throw new Error(`redis-server :${port} did not come back within 20 s`)
+          await sleep(50)
+        }
+        return Date.now() - began
+      }
+    },
     stop: async () => {
       await run('bash', [SCRIPT, 'stop', dir], { timeout: 60_000 })
       started.delete(dir)

@@ -72,9 +72,15 @@ export const SCENARIOS: FaultScenario[] = [
       const set = required(redisSet)
       const [sentinel] = sentinelPorts(set)
       const port = Number(set.env.SENTINEL_PRIMARY_PORT)
-      process.kill(set.pidOf(port), 'SIGKILL')
+      const restart = set.kill(port)
       const promoted = await newPrimary(sentinel!, `127.0.0.1:${port}`)
-      return [`primary :${port} killed; the sentinels named ${promoted.address} after ${promoted.afterMs} ms`]
+      // only once the replica is primary: without persistence, a primary restarted before would come back empty
+      // and its replica would copy the empty data set
+      const restartedInMs = await restart()
+      return [
+        `primary :${port} killed; the sentinels named ${promoted.address} after ${promoted.afterMs} ms`,
+        `the old primary restarted then (in ${restartedInMs} ms), to rejoin as a replica, as a supervisor would`
+      ]
     }
   },
   {
@@ -85,7 +91,7 @@ export const SCENARIOS: FaultScenario[] = [
       const set = required(redisSet)
       const nodes = portsOf(set.env.REDIS_CLUSTER_NODES ?? '')
       const port = await clusterPrimaryPort(nodes[0]!)
-      process.kill(set.pidOf(port), 'SIGKILL')
+      const restart = set.kill(port)
       const survivor = nodes.find((node) => node !== port)!
       const began = Date.now()
       let state = ''
@@ -95,7 +101,13 @@ export const SCENARIOS: FaultScenario[] = [
         if (!seen) seen = state.includes('cluster_state:fail')
         else if (state.includes('cluster_state:ok')) break
       }
-      return [`primary :${port} killed; cluster_state ok again after ${Date.now() - began} ms`]
+      const healedMs = Date.now() - began
+      // as for Sentinel: restarted once its replica took over, so it rejoins as that replica's replica
+      const restartedInMs = await restart()
+      return [
+        `primary :${port} killed; cluster_state ok again after ${healedMs} ms`,
+        `the old primary restarted then (in ${restartedInMs} ms), to rejoin as a replica, as a supervisor would`
+      ]
     }
   },
   {
