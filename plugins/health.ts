@@ -4,6 +4,7 @@ import { AppError } from '../src/errors.ts'
 import { sendProblem } from './problem.ts'
 import { jsonResponse, problemResponses } from './schemas/responses.ts'
 import { keepServing } from './load-shedding.ts'
+import { redisReady } from './redis.ts'
 
 const HealthSchema = Type.Object({
   status: Type.Literal('ok'),
@@ -32,7 +33,7 @@ const healthRoutes: FastifyPluginAsyncTypebox<{ pingTimeoutMs: number }> = async
     schema: { operationId: 'getReadiness', summary: 'Redis and MongoDB answer', tags: ['health'], security: [], response: { 200: jsonResponse('Every configured store answered a ping', HealthSchema), ...problemResponses() } }
   }, async (request, reply) => {
     const checks: Record<string, Promise<unknown>> = {}
-    if (redis) checks.redis = redis.ping()
+    if (redis) checks.redis = redisReady(redis)
     if (mongo) checks.mongodb = mongo.db ? mongo.db.admin().ping() : Promise.reject(new Error('not connected'))
     const results = await Promise.allSettled(Object.values(checks).map((check) => withTimeout(check, pingTimeoutMs)))
     const down = Object.keys(checks).filter((_name, index) => results[index]?.status === 'rejected')

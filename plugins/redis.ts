@@ -8,7 +8,7 @@ export type RedisClient = Redis | Cluster
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** null in the embedded mode (no REDIS_URL) */
+    /** null in the embedded mode (no REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES) */
     redis: RedisClient | null
   }
 }
@@ -25,21 +25,56 @@ export function redisOptions (config: Config): RedisOptions {
   }
 }
 
+const hostAndPort = (node: string) => {
+  const [host, port] = node.split(':')
+  return { host: host ?? '127.0.0.1', port: Number(port) }
+}
+
+/**
+ * The one Redis connection a process makes: a Cluster (REDIS_CLUSTER_NODES), the master a Sentinel set names
+ * (REDIS_SENTINELS), or REDIS_URL; null in the embedded mode.
+ */
 export function createRedisClient (config: Config): RedisClient | null {
   if (config.REDIS_CLUSTER_NODES.length > 0) {
-    const nodes = config.REDIS_CLUSTER_NODES.map((node) => {
-      const [host, port] = node.split(':')
-      return { host: host ?? '127.0.0.1', port: Number(port) }
-    })
-    return new Cluster(nodes, {
+    return new Cluster(config.REDIS_CLUSTER_NODES.map(hostAndPort), {
       lazyConnect: true,
       enableOfflineQueue: false,
       redisOptions: redisOptions(config),
       clusterRetryStrategy: (attempt) => Math.min(attempt * 100, 1000)
     })
   }
+  if (config.REDIS_SENTINELS.length > 0) {
+    // ioredis asks the Sentinels for the master and checks its role on every (re)connection. During a failover
+    // commands fail fast (503) rather than queue: Sentinel disconnects the demoted master's clients, the
+    // failover detector drops the connection as soon as a Sentinel announces the new master, and a write a
+    // demoted master refuses (READONLY) makes the client look again
+    return new Redis({
+      ...redisOptions(config),
+      sentinels: config.REDIS_SENTINELS.map(hostAndPort),
+      name: config.REDIS_SENTINEL_NAME ?? '',
+      role: 'master',
+      failoverDetector: true,
+      sentinelCommandTimeout: config.STORE_TIMEOUT_MS,
+      sentinelRetryStrategy: (attempt) => Math.min(attempt * 100, 1000),
+      reconnectOnError: (error) => error.message.startsWith('READONLY')
+    })
+  }
   if (config.REDIS_URL === undefined) return null
   return new Redis(config.REDIS_URL, redisOptions(config))
+}
+
+/**
+ * Readiness: the connection answers, and (outside a Cluster, whose client routes to masters itself) as a master.
+ * A replica answers a ping too, but refuses every write: with Sentinel that is the moment after a failover when
+ * the client still talks to the demoted master.
+ */
+export async function redisReady (redis: RedisClient): Promise<void> {
+  if (redis instanceof Cluster) {
+    await redis.ping()
+    return
+  }
+  const [role] = await redis.role() as [string, ...unknown[]]
+  if (role !== 'master') throw new Error(`Redis answers as a ${role}, not the master`)
 }
 
 async function redisPlugin (app: FastifyInstance, { config }: { config: Config }) {

@@ -1,16 +1,17 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { Cluster, Redis } from 'ioredis'
+import { redisReady } from './redis.ts'
 
 /**
  * The delivery worker's only HTTP surface: liveness (the process answers) and readiness (Redis, where the queue
- * lives, answers a ping within pingTimeoutMs). Not the API's app: no routes, no OpenAPI, no rate limits.
+ * lives, answers a ping within pingTimeoutMs, as the master). Not the API's app: no routes, no OpenAPI, no rate limits.
  */
 export function buildWorkerHealthServer (redis: Redis | Cluster, options: { logger: FastifyServerOptions['logger'], pingTimeoutMs: number }): FastifyInstance {
   const app = Fastify({ logger: options.logger })
   app.get('/health/live', async () => ({ status: 'ok' }))
   app.get('/health/ready', async (request, reply) => {
     try {
-      await Promise.race([redis.ping(), new Promise((_resolve, reject) => setTimeout(() => reject(new Error('timeout')), options.pingTimeoutMs).unref())])
+      await Promise.race([redisReady(redis), new Promise((_resolve, reject) => setTimeout(() => reject(new Error('timeout')), options.pingTimeoutMs).unref())])
       return { status: 'ok', checks: { redis: 'ok' } }
     } catch {
       request.log.warn({ down: ['redis'] }, 'not ready')

@@ -45,10 +45,37 @@ function inconsistencies (config: Config): string[] {
   if (config.METRICS_PORT !== undefined && config.METRICS_PORT !== 0 && config.METRICS_PORT === config.PORT) {
     problems.push('METRICS_PORT: must differ from PORT (metrics are never served on the API port)')
   }
+  problems.push(...redisProblems(config))
   problems.push(...config.CORS_ORIGINS.flatMap((entry) => originEntryProblem(entry) ?? []))
   problems.push(...config.ADMIN_API_KEYS.flatMap((entry, index) => adminKeyEntryProblem(entry, index) ?? []))
   return problems
 }
+
+/** Which Redis, and how durable its writes are asked to be. */
+function redisProblems (config: Config): string[] {
+  const problems: string[] = []
+  if (config.REDIS_SENTINELS.length > 0 && config.REDIS_SENTINEL_NAME === undefined) {
+    problems.push('REDIS_SENTINEL_NAME is required with REDIS_SENTINELS (the master name the Sentinels monitor)')
+  }
+  if (config.REDIS_SENTINELS.length > 0 && config.REDIS_CLUSTER_NODES.length > 0) {
+    problems.push('REDIS_SENTINELS and REDIS_CLUSTER_NODES: set one of them (a Cluster fails over by itself)')
+  }
+  problems.push(...[...config.REDIS_SENTINELS, ...config.REDIS_CLUSTER_NODES]
+    .filter((node) => !/^[^:\s]+:\d{1,5}$/.test(node))
+    .map((node) => `REDIS_SENTINELS / REDIS_CLUSTER_NODES: "${node}" is not host:port`))
+  if (config.REDIS_WAIT_REPLICAS > 0 && config.REDIS_WAIT_TIMEOUT_MS >= config.STORE_TIMEOUT_MS) {
+    // WAIT runs on the connection that took the write, under its command timeout
+    problems.push('REDIS_WAIT_TIMEOUT_MS: must be below STORE_TIMEOUT_MS (a WAIT is one Redis command, bounded by it)')
+  }
+  if (config.REDIS_WAIT_REPLICAS > 0 && !usesRedis(config)) {
+    problems.push('REDIS_WAIT_REPLICAS: needs Redis (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES)')
+  }
+  return problems
+}
+
+/** True when codes, limits and the queue live in Redis: a URL, a Sentinel set or a Cluster. */
+export const usesRedis = (config: Config): boolean =>
+  config.REDIS_URL !== undefined || config.REDIS_CLUSTER_NODES.length > 0 || config.REDIS_SENTINELS.length > 0
 
 function describe (
   error: { instancePath: string, message: string, params: Record<string, unknown> }, schema: TSchema
@@ -86,7 +113,7 @@ export const sendsInProcess = (config: Config): boolean => config.DELIVERY_WORKE
 
 /** True when no external store is configured: everything runs in-process. */
 export const isEmbedded = (config: Config): boolean =>
-  config.REDIS_URL === undefined && config.REDIS_CLUSTER_NODES.length === 0 && config.MONGODB_URL === undefined
+  !usesRedis(config) && config.MONGODB_URL === undefined
 
 /**
  * The process's config, for an entry point: the environment over an optional `.env` beside the process; a bad

@@ -5,6 +5,7 @@ import type { Cluster, Redis } from 'ioredis'
 import type { Connection } from 'mongoose'
 import { sendsInProcess, type Config } from './config.ts'
 import { createDocumentStores, createKeyedStores, type KeyedStores } from './stores/create-stores.ts'
+import { createReplicaAck } from './stores/replica-ack.ts'
 import { NO_METRICS, type Metrics } from './metrics/metrics.ts'
 import { createOtpEngine } from './otp/otp-engine.ts'
 import { createDelivery, type DeliveryLogger } from './delivery/delivery.ts'
@@ -84,7 +85,9 @@ export async function buildDomain (config: Config, deps: DomainDeps) {
   const now = deps.now ?? (() => new Date())
   const metrics = deps.metrics ?? NO_METRICS
   const keyPrefix = deps.redisKeyPrefix ?? ''
-  const keyed = createKeyedStores(config, redis, { now, keyPrefix })
+  // REDIS_WAIT_REPLICAS: what a client relies on after its answer is on that many replicas first (0: no WAIT)
+  const replicaAck = createReplicaAck(redis, { replicas: config.REDIS_WAIT_REPLICAS, timeoutMs: config.REDIS_WAIT_TIMEOUT_MS })
+  const keyed = createKeyedStores(config, redis, { now, keyPrefix, replicaAck })
   const documents = createDocumentStores(config, deps.mongo, { now })
   const { users, totpCredentials, auditEvents } = documents
   await Promise.all([users.init(), documents.sessions.init(), totpCredentials.init(), auditEvents.init()])
@@ -112,7 +115,7 @@ export async function buildDomain (config: Config, deps: DomainDeps) {
   // expiry is the OTP store's clock: Redis's own, or the injected one of the in-process store
   const storeClock = redis ? Date.now : () => now().getTime()
   const cipher = createJobCipher(config)
-  const queueDeps = (queue: QueueName) => ({ redis, keyPrefix, logger: logger.child({ component: 'delivery-queue', queue }), now: storeClock })
+  const queueDeps = (queue: QueueName) => ({ redis, keyPrefix, logger: logger.child({ component: 'delivery-queue', queue }), now: storeClock, replicaAck })
   // codes and notices; webhook batches have a queue, workers and a concurrency of their own, so a receiver that
   // hangs never holds a code back
   const deliveryQueue = createDeliveryQueue(config, queueDeps('outbound'), 'outbound')

@@ -21,7 +21,7 @@ function refuse (message: string): never {
 
 async function run (config: Config): Promise<void> {
   const redis = createRedisClient(config)
-  if (redis === null) refuse('the queue lives in Redis: set REDIS_URL or REDIS_CLUSTER_NODES')
+  if (redis === null) refuse('the queue lives in Redis: set REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES')
   // the API seals each job; with a random key of its own this process could open none of them
   if (!hasSharedJobKey(config)) refuse('set OTP_PEPPER or DELIVERY_JOB_KEY, the same as the API\'s, to open its jobs')
 

@@ -45,7 +45,7 @@ t.test('without Redis the worker refuses to start, in one line', async (t) => {
   const started = run({ OTP_PEPPER: PEPPER })
   const [code] = await started.exit
   t.not(code, 0)
-  t.match(started.stderr().trim(), /^otp-gate worker: the queue lives in Redis: set REDIS_URL or REDIS_CLUSTER_NODES$/)
+  t.match(started.stderr().trim(), /^otp-gate worker: the queue lives in Redis: set REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES$/)
 })
 
 t.test('without a shared job key the worker refuses to start', async (t) => {

@@ -14,7 +14,7 @@ export function productionProblems (config: Config): string[] {
   const need = (name: keyof Config, why: string) => {
     if (config[name] === undefined) problems.push(`${name} is required in production (${why})`)
   }
-  if (config.REDIS_URL === undefined && config.REDIS_CLUSTER_NODES.length === 0) {
+  if (config.REDIS_URL === undefined && config.REDIS_CLUSTER_NODES.length === 0 && config.REDIS_SENTINELS.length === 0) {
     problems.push('REDIS_URL (or REDIS_CLUSTER_NODES) is required in production (one-time codes live in Redis)')
   }
   need('MONGODB_URL', 'users and sessions live in MongoDB')

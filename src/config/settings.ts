@@ -39,6 +39,14 @@ const server = {
 const stores = {
   REDIS_URL: optionalString('redis:// URL for codes, limits, revocations and the queue; unset = in-process (embedded mode)'),
   REDIS_CLUSTER_NODES: csv('host:port list; when set, Redis is used as a Cluster'),
+  REDIS_SENTINELS: csv('host:port list of Redis Sentinels; when set, the master they name REDIS_SENTINEL_NAME is used, and followed through failovers'),
+  REDIS_SENTINEL_NAME: optionalString('the master name the Sentinels monitor; required with REDIS_SENTINELS'),
+  REDIS_WAIT_REPLICAS: Type.Integer({
+    default: 0, minimum: 0, maximum: 16, description: 'replicas that must hold a write a client relies on (WAIT) before the answer; fewer in time = 503 and the write withdrawn; 0 = no wait, no extra round trip'
+  }),
+  REDIS_WAIT_TIMEOUT_MS: Type.Integer({
+    default: 500, minimum: 10, maximum: 29_999, description: 'how long a write waits for REDIS_WAIT_REPLICAS; below STORE_TIMEOUT_MS'
+  }),
   MONGODB_URL: optionalString('mongodb:// URL for users and sessions; unset = in-process (embedded mode)'),
   STORE_TIMEOUT_MS: Type.Integer({ default: 1500, minimum: 100, maximum: 30_000, description: 'budget of one Redis or MongoDB call before answering 503' })
 }

@@ -7,6 +7,7 @@ import { refuseForeignKind, type Job as QueueJob, type QueuedJob, type QueueName
 import { DeliveryAttempts } from './delivery-attempt.ts'
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy.ts'
 import { RepeatedErrorLog } from '../telemetry/repeated-error-log.ts'
+import { NO_REPLICA_ACK, type ReplicaAck } from '../stores/replica-ack.ts'
 
 /**
  * The queue of codes and notices (not only codes, as its first name said); its keys are `{delivery}:outbound:…`.
@@ -48,6 +49,8 @@ export interface BullMqDeliveryQueueOptions {
   stalledIntervalMs?: number
   /** the same Redis error is logged once in this long at most (BullMQ retries a failed read every 100 ms); 10 s */
   errorLogIntervalMs?: number
+  /** REDIS_WAIT_REPLICAS: enqueue resolves once the replicas hold the job, and fails (the job removed) otherwise */
+  replicaAck?: ReplicaAck
 }
 
 const NO_LOGGER: DeliveryLogger = { info: () => {}, warn: () => {} }
@@ -115,14 +118,24 @@ export class BullMqDeliveryQueue implements DeliveryQueue {
   async enqueue (job: QueueJob): Promise<void> {
     refuseForeignKind(this.#name, job)
     const attempts = (this.#options.retryPolicy ?? DEFAULT_RETRY_POLICY).maxAttempts
+    const jobId = randomUUID()
     await this.#queue.add(job.kind, { ...job, enqueuedAt: this.#now() }, {
-      jobId: randomUUID(),
+      jobId,
       attempts,
       backoff: { type: 'delivery' },
       removeOnComplete: true,
       removeOnFail: this.#options.keepsFailed === false ? true : FAILED_KEPT,
       stackTraceLimit: 0
     })
+    const ack = this.#options.replicaAck ?? NO_REPLICA_ACK
+    try {
+      // the app's connection took the add (BullMQ shares it); on a Cluster every key of the queue is on one slot
+      await ack.confirm(`${this.#options.prefix}:${this.#name}:${jobId}`)
+    } catch (error) {
+      // a worker may hold the job already: then its code is withdrawn by the caller and never sent
+      await this.#queue.remove(jobId).catch(() => {})
+      throw error
+    }
   }
 
   start (consumer: JobConsumer): void {

@@ -4,6 +4,7 @@ import type { DeliveryLogger } from './delivery.ts'
 import type { DeliveryQueue } from './delivery-queue.ts'
 import type { QueueName } from './job-kinds.ts'
 import { BullMqDeliveryQueue } from './bullmq-delivery-queue.ts'
+import type { ReplicaAck } from '../stores/replica-ack.ts'
 import { MemoryDeliveryQueue } from './memory-delivery-queue.ts'
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy.ts'
 
@@ -14,6 +15,8 @@ export interface DeliveryQueueDeps {
   keyPrefix?: string
   logger?: DeliveryLogger | undefined
   now?: () => number
+  /** REDIS_WAIT_REPLICAS: a queued job reaches the replicas before enqueue resolves */
+  replicaAck?: ReplicaAck
 }
 
 /** No wait between two tries of a webhook batch is longer. */
@@ -59,5 +62,10 @@ export function createDeliveryQueue (config: Config, deps: DeliveryQueueDeps, na
     ...(deps.now ? { now: deps.now } : {})
   }
   if (deps.redis === null) return new MemoryDeliveryQueue(common)
-  return new BullMqDeliveryQueue({ ...common, connection: deps.redis, prefix: `${deps.keyPrefix ?? ''}{delivery}` })
+  return new BullMqDeliveryQueue({
+    ...common,
+    connection: deps.redis,
+    prefix: `${deps.keyPrefix ?? ''}{delivery}`,
+    ...(deps.replicaAck ? { replicaAck: deps.replicaAck } : {})
+  })
 }

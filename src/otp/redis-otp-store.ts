@@ -4,6 +4,7 @@ import type { Cluster, Redis } from 'ioredis'
 import { withScripts, type ScriptCommands } from '../stores/redis-lua/define-scripts.ts'
 import { FAILURE_THROTTLE_LUA, throttleArgs } from '../stores/redis-lua/failure-throttle.ts'
 import type { ThrottleLimits } from '../throttle/throttling.ts'
+import { NO_REPLICA_ACK, type ReplicaAck } from '../stores/replica-ack.ts'
 import {
   isChallengeId,
   type ChallengePayload, type ChallengeSnapshot, type IssuedCode, type NewChallenge, type OtpStore,
@@ -55,6 +56,8 @@ export interface RedisOtpStoreOptions {
    * TTLs itself) rather than sleeping. Never in production, where every API host must share Redis's clock.
    */
   now?: () => number
+  /** with REDIS_WAIT_REPLICAS: a started or resent challenge and a used code reach the replicas before the answer */
+  replicaAck?: ReplicaAck
 }
 
 /**
@@ -81,9 +84,10 @@ export class RedisOtpStore implements OtpStore {
   readonly #client: Redis | Cluster
   readonly #prefix: string
   readonly #now: (() => number) | undefined
+  readonly #ack: ReplicaAck
 
   /** `client`: a Redis or Cluster client without an ioredis keyPrefix; the store never closes it */
-  constructor (client: Redis | Cluster, { keyPrefix = 'otp:', now }: RedisOtpStoreOptions = {}) {
+  constructor (client: Redis | Cluster, { keyPrefix = 'otp:', now, replicaAck = NO_REPLICA_ACK }: RedisOtpStoreOptions = {}) {
     if (/[{}]/.test(keyPrefix)) throw new Error('RedisOtpStore keyPrefix must not contain braces: the {bucket} hash tag has to be the first')
     // ioredis would prefix KEYS but not the key names the scripts build from stored values
     if ((client.options as { keyPrefix?: string }).keyPrefix) throw new Error('RedisOtpStore needs a client without an ioredis keyPrefix; use its own keyPrefix option')
@@ -91,6 +95,22 @@ export class RedisOtpStore implements OtpStore {
     this.#client = client
     this.#prefix = keyPrefix
     this.#now = now
+    this.#ack = replicaAck
+  }
+
+  /**
+   * A write the client relies on reaches the replicas it must, or is undone and the call fails (503): the client
+   * holds no challenge, or its code still works, that a failover could take back.
+   */
+  async #durable<T> (key: string, result: T, undo: () => Promise<unknown>): Promise<T> {
+    try {
+      await this.#ack.confirm(key)
+    } catch (error) {
+      // the answer is the first error; an undo that fails too leaves what the TTL ends
+      await undo().catch(() => {})
+      throw error
+    }
+    return result
   }
 
   /** '' lets the scripts read Redis's own clock */
@@ -119,7 +139,9 @@ export class RedisOtpStore implements OtpStore {
       flag(limits.exempt), limits.cooldownMs, limits.quota, limits.quotaWindowMs, slotId(), limits.dailyQuota,
       limits.dailyWindowMs, challenge.linkHash, ...throttleArgs(throttle)
     ) as Reply
-    return issued(reply)
+    const result = issued(reply)
+    if (result.outcome !== 'issued') return result
+    return this.#durable(this.#challengeKey(challengeId), result, () => this.withdrawChallenge(challengeId))
   }
 
   async resendChallenge (
@@ -131,7 +153,11 @@ export class RedisOtpStore implements OtpStore {
       limits.cooldownMs, limits.quota, limits.quotaWindowMs, slotId(), limits.dailyQuota, limits.dailyWindowMs,
       hashes.linkHash, ...throttleArgs(throttle)
     ) as Reply
-    return reply[0] === 'expired' ? { outcome: 'expired' } : issued(reply)
+    if (reply[0] === 'expired') return { outcome: 'expired' }
+    const result = issued(reply)
+    if (result.outcome !== 'issued') return result
+    // the old code is replaced already: withdrawn, the client starts again rather than waits out a cooldown
+    return this.#durable(this.#challengeKey(challengeId), result, () => this.withdrawChallenge(challengeId))
   }
 
   async verifyChallenge (
@@ -144,7 +170,7 @@ export class RedisOtpStore implements OtpStore {
     ) as [string, string | number, number?, (string[] | string)?]
     const notify = Number(third) === 1
     switch (outcome) {
-      case 'verified': return verifiedOf(value, third, fields)
+      case 'verified': return this.#used(challengeId, verifiedOf(value, third, fields))
       case 'invalid': return { outcome, remainingAttempts: Number(value), payload: parsePayload(fields), notify }
       case 'throttled':
       case 'suspended': return { outcome, retryAfterMs: Number(value), payload: parsePayload(fields) }
@@ -158,7 +184,12 @@ export class RedisOtpStore implements OtpStore {
     const [outcome, value, third, fields] = await this.#commands.otpVerifyLink(
       this.#challengeKey(challengeId), this.#clock(), purpose, linkHash
     ) as [string, string, number?, string[]?]
-    return outcome === 'verified' ? verifiedOf(value, third, fields) : { outcome: 'expired' }
+    return outcome === 'verified' ? this.#used(challengeId, verifiedOf(value, third, fields)) : { outcome: 'expired' }
+  }
+
+  /** A used code stays used through a failover, or is put back (the client may try it again) and the call fails. */
+  #used (challengeId: string, verified: Extract<VerifyResult, { outcome: 'verified' }>): Promise<Extract<VerifyResult, { outcome: 'verified' }>> {
+    return this.#durable(this.#challengeKey(challengeId), verified, () => this.reinstateChallenge(challengeId, verified.snapshot))
   }
 
   async clearFailures (destinationKey: string): Promise<void> {

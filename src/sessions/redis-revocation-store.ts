@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { Cluster, Redis } from 'ioredis'
+import { NO_REPLICA_ACK, type ReplicaAck } from '../stores/replica-ack.ts'
 import { revocationVerdict, type RevocationStore, type RevocationVerdict } from './revocation-store.ts'
 
 /** 128 bits of the user id's SHA-256: unique enough for a key, and not the id. */
@@ -13,21 +14,29 @@ const userTag = (userId: string) => createHash('sha256').update(`revocation:${us
 export class RedisRevocationStore implements RevocationStore {
   readonly #redis: Redis | Cluster
   readonly #prefix: string
+  readonly #ack: ReplicaAck
 
-  constructor (redis: Redis | Cluster, { keyPrefix = 'revoked:' }: { keyPrefix?: string } = {}) {
+  /** replicaAck: with REDIS_WAIT_REPLICAS an entry reaches the replicas before the revocation is answered */
+  constructor (redis: Redis | Cluster, { keyPrefix = 'revoked:', replicaAck = NO_REPLICA_ACK }: { keyPrefix?: string, replicaAck?: ReplicaAck } = {}) {
     this.#redis = redis
     this.#prefix = keyPrefix
+    this.#ack = replicaAck
   }
 
   #sessionKey (userId: string, sessionId: string) { return `${this.#prefix}{${userTag(userId)}}:session:${sessionId}` }
   #userKey (userId: string) { return `${this.#prefix}{${userTag(userId)}}:not-before` }
 
   async revokeSession (userId: string, sessionId: string, ttlSeconds: number): Promise<void> {
-    await this.#redis.set(this.#sessionKey(userId, sessionId), '1', 'EX', ttlSeconds)
+    const key = this.#sessionKey(userId, sessionId)
+    await this.#redis.set(key, '1', 'EX', ttlSeconds)
+    // a revocation is never withdrawn: one that may not survive a failover answers 503, and the caller retries
+    await this.#ack.confirm(key)
   }
 
   async revokeUserBefore (userId: string, at: Date, ttlSeconds: number): Promise<void> {
-    await this.#redis.set(this.#userKey(userId), String(at.getTime()), 'EX', ttlSeconds)
+    const key = this.#userKey(userId)
+    await this.#redis.set(key, String(at.getTime()), 'EX', ttlSeconds)
+    await this.#ack.confirm(key)
   }
 
   async check (userId: string, sessionId: string, issuedAtSeconds: number): Promise<RevocationVerdict> {

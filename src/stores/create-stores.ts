@@ -2,6 +2,7 @@ import type { Cluster, Redis } from 'ioredis'
 import type { Connection } from 'mongoose'
 import type { Config } from '../config.ts'
 import { withDeadline } from './store-deadline.ts'
+import { NO_REPLICA_ACK, type ReplicaAck } from './replica-ack.ts'
 import type { OtpStore } from '../otp/otp-store.ts'
 import { RedisOtpStore } from '../otp/redis-otp-store.ts'
 import { MemoryOtpStore } from '../otp/memory-otp-store.ts'
@@ -64,22 +65,24 @@ export interface StoreOptions {
   now: () => Date
   /** before every Redis key: keeps parallel test files apart; '' in production */
   keyPrefix: string
+  /** REDIS_WAIT_REPLICAS: the writes a client relies on wait for the replicas (none unless said) */
+  replicaAck?: ReplicaAck
 }
 
 const DAY_MS = 86_400_000
 
-/** Redis when connected (REDIS_URL or REDIS_CLUSTER_NODES), this process otherwise: chosen once, here. */
+/** Redis when connected (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES), this process otherwise: chosen once, here. */
 export function createKeyedStores (
-  config: Config, redis: Redis | Cluster | null, { now, keyPrefix }: StoreOptions
+  config: Config, redis: Redis | Cluster | null, { now, keyPrefix, replicaAck = NO_REPLICA_ACK }: StoreOptions
 ): KeyedStores {
   if (redis) {
     const outboxKeySecret = config.OTP_PEPPER
     return {
-      otp: new RedisOtpStore(redis, { keyPrefix: `${keyPrefix}otp:` }),
+      otp: new RedisOtpStore(redis, { keyPrefix: `${keyPrefix}otp:`, replicaAck }),
       outbox: new RedisOutbox(redis, { keyPrefix: `${keyPrefix}outbox:`, ...(outboxKeySecret ? { keySecret: outboxKeySecret } : {}) }),
       smsBudget: new RedisSmsBudget(redis, { keyPrefix: `${keyPrefix}sms-budget:` }),
       smsFraud: new RedisSmsFraudStore(redis, { keyPrefix: `${keyPrefix}sms-fraud:` }),
-      revocations: new RedisRevocationStore(redis, { keyPrefix: `${keyPrefix}revoked:` }),
+      revocations: new RedisRevocationStore(redis, { keyPrefix: `${keyPrefix}revoked:`, replicaAck }),
       totpAttempts: new RedisTotpAttemptStore(redis, { keyPrefix: `${keyPrefix}totp:` }),
       mfaChallenges: new RedisMfaChallengeStore(redis, { keyPrefix: `${keyPrefix}mfa:` }),
       identifierUndos: new RedisIdentifierUndoStore(redis, { keyPrefix: `${keyPrefix}identifier-undo:` })

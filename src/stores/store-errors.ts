@@ -4,7 +4,7 @@ import { AppError } from '../errors.ts'
 export const STORE_RETRY_AFTER_SECONDS = 2
 
 const UNAVAILABLE_NAMES = new Set([
-  'MaxRetriesPerRequestError', 'ClusterAllFailedError', 'StoreTimeoutError',
+  'MaxRetriesPerRequestError', 'ClusterAllFailedError', 'StoreTimeoutError', 'ReplicasBehindError',
   'MongoServerSelectionError', 'MongooseServerSelectionError', 'MongoNetworkError', 'MongoNetworkTimeoutError',
   'MongoNotConnectedError', 'MongoTopologyClosedError', 'MongoPoolClearedError', 'MongoWaitQueueTimeoutError', 'MongoOperationTimeoutError',
   // the driver's name for a pool its monitor cleared after a timeout (a stalled server), without the Mongo prefix
