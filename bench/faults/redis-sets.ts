@@ -29,7 +29,7 @@ export interface RedisSet {
    * SIGKILLs the redis-server on `port`; the function returned starts it again with the same command line (same
    * port, directory, nodes.conf), as a supervisor would, and resolves once it answers PING.
    */
-  kill: (port: number) => () => Promise<number>
+  kill: (port: number) => Promise<() => Promise<number>>
   stop: () => Promise<void>
 }
 
@@ -51,14 +51,16 @@ export async function startRedisSet (kind: 'sentinel' | 'cluster', dir: string):
     dir,
     env: readEnv(join(dir, 'env')),
     pidOf: (port) => Number(readFileSync(join(dir, `redis-${port}.pid`), 'utf8').trim()),
-    kill: (port) => {
+    kill: async (port) => {
       const pidFile = join(dir, `redis-${port}.pid`)
       const pid = Number(readFileSync(pidFile, 'utf8').trim())
-      const [command, ...args] = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean)
+      // redis-server rewrites its process title, so its arguments are read from it while it lives
+      const args = await serverArgs(port)
       process.kill(pid, 'SIGKILL')
       return async () => {
         const began = Date.now()
-        const child = spawn(command!, args, { detached: true, stdio: 'ignore' })
+        const child = spawn('redis-server', args, { detached: true, stdio: 'ignore' })
+        child.on('error', () => {})
         child.unref()
         writeFileSync(pidFile, `${child.pid}\n`)
         while (!(await redisCli(port, 'PING').catch(() => '')).includes('PONG')) {
@@ -73,6 +75,20 @@ export async function startRedisSet (kind: 'sentinel' | 'cluster', dir: string):
       started.delete(dir)
     }
   }
+}
+
+/** What scripts/redis-sets.sh started the server on `port` with (a replica is told its primary by Sentinel). */
+async function serverArgs (port: number): Promise<string[]> {
+  const config = async (name: string) => (await redisCli(port, 'CONFIG', 'GET', name)).trim().split('\n')[1] ?? ''
+  const args = [
+    '--bind', '127.0.0.1', '--port', String(port), '--dir', await config('dir'), '--save', '', '--appendonly', 'no',
+    '--daemonize', 'no', '--logfile', await config('logfile')
+  ]
+  if (await config('cluster-enabled') !== 'yes') return args
+  return [
+    ...args, '--cluster-enabled', 'yes', '--cluster-config-file', await config('cluster-config-file'),
+    '--cluster-node-timeout', await config('cluster-node-timeout')
+  ]
 }
 
 export async function redisCli (port: number, ...args: string[]): Promise<string> {

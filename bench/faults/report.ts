@@ -55,6 +55,7 @@ function details (row: Row): string {
   return [
     `- **${row.scenario}${row.waitReplicas === null ? '' : `, WAIT ${row.waitReplicas}`}**: ${parts.join('; ')}`,
     ...(problems.length > 0 ? [`  - error answers: ${problems.join(', ')}`] : []),
+    `  - failed answers per second sent, from the fault on: ${row.failuresPerSecond.join(' ')}`,
     ...(refusals.length > 0 ? [`  - refused afterwards: ${refusals.join(', ')}`] : []),
     ...row.serverErrorSamples.map((sample) => `  - 5xx other than a 503 with Retry-After: \`${sample}\``)
   ].join('\n')

@@ -26,6 +26,8 @@ export interface Row {
   /** requests that went out without a challenge or chain because a pool ran dry (not in `sent`) */
   starved: number
   problems: Record<string, number>
+  /** failed answers (as for the recovery) per second of sending, from the first second after the fault */
+  failuresPerSecond: number[]
   /** the first answers that were 5xx but not 503, or 503 without Retry-After: request kind, status, body */
   serverErrorSamples: string[]
   /** what the harness saw of the fault itself, e.g. how long the restart took */
@@ -70,6 +72,11 @@ export function rowOf (input: {
   const calm = answered
     .filter(({ sentAt, outcome }) => sentAt + outcome.ms < input.faultAt)
     .map(({ outcome }) => outcome.ms)
+  const failuresPerSecond = Array.from({ length: Math.ceil((input.loadEndedAt - input.faultAt) / 1000) }, () => 0)
+  for (const record of answered.filter(isFailure)) {
+    const second = Math.floor((record.sentAt - input.faultAt) / 1000)
+    if (second >= 0 && second < failuresPerSecond.length) failuresPerSecond[second]!++
+  }
   return {
     scenario: input.scenario,
     waitReplicas: input.waitReplicas,
@@ -89,6 +96,7 @@ export function rowOf (input: {
     starved: input.records.length - answered.length,
     problems,
     serverErrorSamples,
+    failuresPerSecond,
     notes: input.notes
   }
 }

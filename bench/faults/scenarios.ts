@@ -72,7 +72,7 @@ export const SCENARIOS: FaultScenario[] = [
       const set = required(redisSet)
       const [sentinel] = sentinelPorts(set)
       const port = Number(set.env.SENTINEL_PRIMARY_PORT)
-      const restart = set.kill(port)
+      const restart = await set.kill(port)
       const promoted = await newPrimary(sentinel!, `127.0.0.1:${port}`)
       // only once the replica is primary: without persistence, a primary restarted before would come back empty
       // and its replica would copy the empty data set
@@ -91,7 +91,7 @@ export const SCENARIOS: FaultScenario[] = [
       const set = required(redisSet)
       const nodes = portsOf(set.env.REDIS_CLUSTER_NODES ?? '')
       const port = await clusterPrimaryPort(nodes[0]!)
-      const restart = set.kill(port)
+      const restart = await set.kill(port)
       const survivor = nodes.find((node) => node !== port)!
       const began = Date.now()
       let state = ''
