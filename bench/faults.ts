@@ -149,7 +149,8 @@ async function episode (
   console.log(`${scenario.name}${wait === null ? '' : `, REDIS_WAIT_REPLICAS=${wait}`}`)
   const row = await runEpisode(scenario, wait, context, context.sendgrid, settings)
   console.log(`  ${JSON.stringify({ sent: row.sent, ok: row.ok, unavailable: row.unavailable, other5xx: row.otherServerErrors, connection: row.connectionErrors, timeouts: row.timeouts, recovery: row.recoverySeconds, losses: row.losses })}`)
-  console.log(`  failed per second from the fault: ${row.failuresPerSecond.join(' ')}; ${JSON.stringify(row.problems)}`)
+  console.log(`  failed per second from ${row.firstSecond} s: ${row.failuresPerSecond.join(' ')}; ${JSON.stringify(row.problems)}`)
+  for (const line of context.stack.warnings()) console.log(`  ${line.slice(0, 600)}`)
   if (row.otherServerErrors > 0 || row.unavailableWithoutRetryAfter > 0) {
     for (const service of [...context.stack.apis, ...context.stack.workers]) console.log(`--- ${service.name}, last lines:\n${service.tail()}`)
   }

@@ -42,6 +42,10 @@ export function formatTable (report: FaultsReport): string {
   return lines.join('\n')
 }
 
+/** the seconds per failed count, the fault's second in brackets */
+const timeline = (row: Row) => row.failuresPerSecond
+  .map((count, index) => index + row.firstSecond === 0 ? `[${count}]` : String(count)).join(' ')
+
 function details (row: Row): string {
   const parts = [
     `before the fault p50 ${row.beforeFault.p50Ms} ms, p99 ${row.beforeFault.p99Ms} ms`,
@@ -55,7 +59,7 @@ function details (row: Row): string {
   return [
     `- **${row.scenario}${row.waitReplicas === null ? '' : `, WAIT ${row.waitReplicas}`}**: ${parts.join('; ')}`,
     ...(problems.length > 0 ? [`  - error answers: ${problems.join(', ')}`] : []),
-    `  - failed answers per second sent, from the fault on: ${row.failuresPerSecond.join(' ')}`,
+    `  - failed answers per second sent, from ${row.firstSecond} s (0: the fault's second): ${timeline(row)}`,
     ...(refusals.length > 0 ? [`  - refused afterwards: ${refusals.join(', ')}`] : []),
     ...row.serverErrorSamples.map((sample) => `  - 5xx other than a 503 with Retry-After: \`${sample}\``)
   ].join('\n')

@@ -26,8 +26,10 @@ export interface Row {
   /** requests that went out without a challenge or chain because a pool ran dry (not in `sent`) */
   starved: number
   problems: Record<string, number>
-  /** failed answers (as for the recovery) per second of sending, from the first second after the fault */
+  /** failed answers (as for the recovery) per second of sending, from the first second of the load */
   failuresPerSecond: number[]
+  /** the second of failuresPerSecond[0], counted from the fault (negative: before it) */
+  firstSecond: number
   /** the first answers that were 5xx but not 503, or 503 without Retry-After: request kind, status, body */
   serverErrorSamples: string[]
   /** what the harness saw of the fault itself, e.g. how long the restart took */
@@ -62,9 +64,11 @@ export function rowOf (input: {
     const key = `${record.kind} ${problemOf(record.outcome)}`
     problems[key] = (problems[key] ?? 0) + 1
   }
-  const lastFailure = Math.max(0, ...answered.filter(isFailure).map(({ sentAt, outcome }) => sentAt + outcome.ms))
-  // failures still coming in the last second of the load: not recovered within the window
-  const recovered = lastFailure < input.loadEndedAt - 1000
+  const failures = answered.filter(isFailure)
+  const lastFailure = Math.max(0, ...failures.map(({ sentAt, outcome }) => sentAt + outcome.ms))
+  // requests sent in the last second of the load still failing: not recovered within the window
+  const lastSent = Math.max(0, ...answered.map(({ sentAt }) => sentAt))
+  const recovered = Math.max(0, ...failures.map(({ sentAt }) => sentAt)) < lastSent - 1000
   const serverErrorSamples = answered
     .filter(({ outcome }) => (outcome.status ?? 0) >= 500 && (outcome.status !== 503 || !outcome.retryAfter))
     .slice(0, 5)
@@ -72,11 +76,9 @@ export function rowOf (input: {
   const calm = answered
     .filter(({ sentAt, outcome }) => sentAt + outcome.ms < input.faultAt)
     .map(({ outcome }) => outcome.ms)
-  const failuresPerSecond = Array.from({ length: Math.ceil((input.loadEndedAt - input.faultAt) / 1000) }, () => 0)
-  for (const record of answered.filter(isFailure)) {
-    const second = Math.floor((record.sentAt - input.faultAt) / 1000)
-    if (second >= 0 && second < failuresPerSecond.length) failuresPerSecond[second]!++
-  }
+  const firstSecond = Math.floor((Math.min(...answered.map(({ sentAt }) => sentAt)) - input.faultAt) / 1000)
+  const failuresPerSecond = Array.from({ length: Math.ceil((lastSent - input.faultAt) / 1000) - firstSecond }, () => 0)
+  for (const record of failures) failuresPerSecond[Math.floor((record.sentAt - input.faultAt) / 1000) - firstSecond]!++
   return {
     scenario: input.scenario,
     waitReplicas: input.waitReplicas,
@@ -97,6 +99,7 @@ export function rowOf (input: {
     problems,
     serverErrorSamples,
     failuresPerSecond,
+    firstSecond,
     notes: input.notes
   }
 }
