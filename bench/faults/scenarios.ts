@@ -30,6 +30,8 @@ export interface FaultScenario {
 }
 
 const PROVIDER_OUTAGE_MS = 10_000
+/** a killed primary's restart rejoins as a replica some 15 s later: the load runs long enough to see WAIT 1 recover */
+const REPLICATED_POST_SECONDS = 25
 const MONGO_STOP_MS = 5000
 /** BullMQ's lock (30 s) must lapse and a stalled-job check (every 30 s) run before a dead worker's jobs go again */
 const STALLED_JOB_DRAIN_MS = 80_000
@@ -56,6 +58,7 @@ export const SCENARIOS: FaultScenario[] = [
     name: 'a. Sentinel failover',
     letter: 'a',
     redis: 'sentinel',
+    postSeconds: REPLICATED_POST_SECONDS,
     inject: async ({ redisSet }) => {
       const [sentinel] = sentinelPorts(redisSet)
       const before = (await redisCli(sentinel!, 'SENTINEL', 'get-master-addr-by-name', 'otp-gate')).trim().split('\n').join(':')
@@ -68,6 +71,7 @@ export const SCENARIOS: FaultScenario[] = [
     name: 'b. Sentinel primary SIGKILLed',
     letter: 'b',
     redis: 'sentinel',
+    postSeconds: REPLICATED_POST_SECONDS,
     inject: async ({ redisSet }) => {
       const set = required(redisSet)
       const [sentinel] = sentinelPorts(set)
@@ -87,6 +91,7 @@ export const SCENARIOS: FaultScenario[] = [
     name: 'c. Cluster primary SIGKILLed',
     letter: 'c',
     redis: 'cluster',
+    postSeconds: REPLICATED_POST_SECONDS,
     inject: async ({ redisSet }) => {
       const set = required(redisSet)
       const nodes = portsOf(set.env.REDIS_CLUSTER_NODES ?? '')
