@@ -1,7 +1,7 @@
 // `npm run faults`: a steady mixed load (start, verify, refresh, GET /v1/me) over two API instances and two delivery
 // workers while one fault at a time is injected (issue #27, point 3); one row per scenario of what failed, for how
 // long, and what was lost or doubled. Results to the terminal and bench/results/faults.{md,json}.
-//   FAULTS_RATE (req/s, default 300), FAULTS_PRE_SECONDS (6) and FAULTS_POST_SECONDS (20) of load around the fault,
+//   FAULTS_RATE (req/s, default 300), FAULTS_PRE_SECONDS (5) and FAULTS_POST_SECONDS (15) of load around the fault,
 //   FAULTS_ONLY=d,e (a subset by letter; nothing written to bench/results), FAULTS_WAIT=1,0 (the REDIS_WAIT_REPLICAS
 //   values the Redis scenarios run with). Needs the test services (REDIS_URL, MONGODB_URL, TEST_SERVICES_DIR).
 import { join } from 'node:path'
@@ -12,7 +12,7 @@ import { describeMachine } from './report.ts'
 import { dropBenchDatabase } from './servers.ts'
 import { stopAll } from './processes.ts'
 import { startFakeSendGrid } from '../test/helpers/fake-sendgrid.ts'
-import { runEpisode } from './faults/episode.ts'
+import { runEpisode as runEpisodeUnderLoad } from './faults/episode.ts'
 import { closeAgents } from './faults/http.ts'
 import { MongoWireServer } from './faults/mongo-server.ts'
 import { startRedisSet } from './faults/redis-sets.ts'
@@ -39,8 +39,8 @@ function readSettings (env: NodeJS.ProcessEnv) {
   const only = env.FAULTS_ONLY ? env.FAULTS_ONLY.split(',').map((letter) => letter.trim()) : null
   return {
     rate: number('FAULTS_RATE', 300),
-    preSeconds: Math.max(3, number('FAULTS_PRE_SECONDS', 6)),
-    postSeconds: number('FAULTS_POST_SECONDS', 20),
+    preSeconds: Math.max(3, number('FAULTS_PRE_SECONDS', 5)),
+    postSeconds: number('FAULTS_POST_SECONDS', 15),
     storeTimeoutMs: STORE_TIMEOUT_MS,
     codeTtlSeconds: OTP_TTL_SECONDS,
     waits: (env.FAULTS_WAIT ?? '1,0').split(',').map(Number),
@@ -72,6 +72,26 @@ async function main (settings: Settings): Promise<void> {
   const began = performance.now()
   const rows: Row[] = []
   const warnings: string[] = []
+  const report = (): FaultsReport => ({
+    ranAt: new Date().toISOString(),
+    machine: describeMachine(),
+    settings: {
+      rate: settings.rate,
+      preSeconds: settings.preSeconds,
+      postSeconds: settings.postSeconds,
+      STORE_TIMEOUT_MS,
+      OTP_TTL_SECONDS,
+      ...(settings.waitTimeoutMs ? { REDIS_WAIT_TIMEOUT_MS: settings.waitTimeoutMs } : {})
+    },
+    rows,
+    totalSeconds: Math.round((performance.now() - began) / 1000),
+    warnings
+  })
+  // written after every scenario, so that a run cut short by the watchdog still leaves what it measured
+  const episode = async (scenario: FaultScenario, wait: number | null, context: FaultContext) => {
+    rows.push(await runEpisode(scenario, wait, context, settings))
+    if (!settings.partial) await writeFaultsReport(RESULTS, report())
+  }
   const sendgrid = await startFakeSendGrid()
   settings.sendgridUrl = sendgrid.url
   const base = { sendgrid, mongo: new MongoWireServer(settings.servicesDir), mongoPort: settings.mongoPort, load: null }
@@ -83,7 +103,7 @@ async function main (settings: Settings): Promise<void> {
       await stack.start()
       try {
         const context = { ...base, stack, redisSet: null }
-        for (const scenario of plain) rows.push(await episode(scenario, null, context, settings))
+        for (const scenario of plain) await episode(scenario, null, context)
         warnings.push(...stack.warnings().map((line) => `plain Redis stack: ${line}`))
       } finally {
         await stack.stop()
@@ -100,7 +120,7 @@ async function main (settings: Settings): Promise<void> {
           const stack = new Stack(settings, redisEnvOf(redisSet.env, wait, settings))
           try {
             await stack.start()
-            rows.push(await episode(scenario, wait, { ...base, stack, redisSet }, settings))
+            await episode(scenario, wait, { ...base, stack, redisSet })
             warnings.push(...stack.warnings().map((line) => `${scenario.letter}, WAIT ${wait}: ${line}`))
           } catch (error) {
             // one scenario that cannot run (e.g. the processes refuse its Redis settings) does not cost the others
@@ -119,35 +139,21 @@ async function main (settings: Settings): Promise<void> {
     closeAgents()
     await dropBenchDatabase(settings).catch(() => {})
   }
-  const report: FaultsReport = {
-    ranAt: new Date().toISOString(),
-    machine: describeMachine(),
-    settings: {
-      rate: settings.rate,
-      preSeconds: settings.preSeconds,
-      postSeconds: settings.postSeconds,
-      STORE_TIMEOUT_MS,
-      OTP_TTL_SECONDS,
-      ...(settings.waitTimeoutMs ? { REDIS_WAIT_TIMEOUT_MS: settings.waitTimeoutMs } : {})
-    },
-    rows,
-    totalSeconds: Math.round((performance.now() - began) / 1000),
-    warnings
-  }
-  console.log('\n' + formatTable(report))
+  const final = report()
+  console.log('\n' + formatTable(final))
   if (settings.partial) {
     console.log('\nFAULTS_ONLY is set: bench/results/ left as it was')
   } else {
-    await writeFaultsReport(RESULTS, report)
+    await writeFaultsReport(RESULTS, final)
     console.log(`\nwritten: ${fileURLToPath(new URL('faults.md', RESULTS))} and faults.json`)
   }
 }
 
-async function episode (
+async function runEpisode (
   scenario: FaultScenario, wait: number | null, context: FaultContext, settings: Settings
 ): Promise<Row> {
   console.log(`${scenario.name}${wait === null ? '' : `, REDIS_WAIT_REPLICAS=${wait}`}`)
-  const row = await runEpisode(scenario, wait, context, context.sendgrid, settings)
+  const row = await runEpisodeUnderLoad(scenario, wait, context, context.sendgrid, settings)
   console.log(`  ${JSON.stringify({ sent: row.sent, ok: row.ok, unavailable: row.unavailable, other5xx: row.otherServerErrors, connection: row.connectionErrors, timeouts: row.timeouts, recovery: row.recoverySeconds, losses: row.losses })}`)
   console.log(`  failed per second from ${row.firstSecond} s: ${row.failuresPerSecond.join(' ')}; ${JSON.stringify(row.problems)}`)
   for (const line of context.stack.warnings()) console.log(`  ${line.slice(0, 600)}`)

@@ -16,12 +16,16 @@ export interface Losses {
   revokedRevived: number
   neverDelivered: number
   deliveredTwice: number
+  /** checks left undone: every instance answered 503 (or nothing) until the checks' deadline */
+  unchecked: number
   /** what the refusals said, e.g. `410 challenge_expired: 3` */
   refusals: Record<string, number>
 }
 
 const TIMEOUT_MS = 10_000
 const CONCURRENCY = 20
+/** the checks of one scenario end by then, whatever is left unchecked: the run stays bounded */
+const CHECKS_DEADLINE_MS = 90_000
 
 interface SendGridBody {
   personalizations?: Array<{ to?: Array<{ email?: string }> }>
@@ -54,14 +58,21 @@ export async function awaitDeliveries (
   return Date.now() - began
 }
 
-/** A request repeated while it is answered 503 or not at all: the check is about the data, not availability. */
-async function patiently (request: () => Promise<Outcome>): Promise<Outcome> {
-  let outcome = await request()
-  for (let attempt = 1; attempt < 6 && (outcome.status === 503 || outcome.failure !== null); attempt++) {
-    await sleep(500 * attempt)
-    outcome = await request()
+const unanswered = (outcome: Outcome) => outcome.status === 503 || outcome.failure !== null
+
+/**
+ * A request repeated on the next instance while it is answered 503 or not at all (the check is about the data,
+ * not availability), a few times and never past the checks' deadline; still unanswered, it is left unchecked.
+ */
+async function patiently (
+  bases: string[], deadline: number, request: (base: string) => Promise<Outcome>
+): Promise<Outcome | null> {
+  for (let attempt = 0; attempt < 6 && Date.now() < deadline; attempt++) {
+    const outcome = await request(bases[attempt % bases.length]!)
+    if (!unanswered(outcome)) return outcome
+    await sleep(250 * attempt)
   }
-  return outcome
+  return null
 }
 
 async function eachOf<T> (items: T[], task: (item: T) => Promise<void>): Promise<void> {
@@ -72,7 +83,8 @@ async function eachOf<T> (items: T[], task: (item: T) => Promise<void>): Promise
 }
 
 export interface CheckInput {
-  base: string
+  /** the API instances, the first tried first */
+  bases: string[]
   sendgrid: FakeSendGrid
   /** the challenges to verify (all those acknowledged around the fault, a sample of the rest) */
   challenges: Acknowledged[]
@@ -83,43 +95,57 @@ export interface CheckInput {
 }
 
 export async function checkLosses (input: CheckInput): Promise<Losses> {
-  const { base } = input
+  const { bases } = input
+  const deadline = Date.now() + CHECKS_DEADLINE_MS
   const delivered = deliveries(input.sendgrid)
   const refusals: Record<string, number> = {}
-  const refused = (outcome: Outcome, what: string) => {
+  let unchecked = 0
+  /** true when refused; null when no instance would answer */
+  const refused = (outcome: Outcome | null, what: string, accepted: number): boolean | null => {
+    if (outcome === null) { unchecked++; return null }
+    if (outcome.status === accepted) return false
     const key = `${what}: ${problemOf(outcome)}`
     refusals[key] = (refusals[key] ?? 0) + 1
+    return true
   }
   let challengesChecked = 0
   let challengesLost = 0
   await eachOf(input.challenges, async ({ challengeId, email }) => {
     const code = delivered.get(email)?.at(-1)
     if (code === undefined) return
-    challengesChecked++
-    const outcome = await patiently(() => send(base, 'POST', '/v1/auth/otp/verify', { body: { challengeId, code }, timeoutMs: TIMEOUT_MS }))
-    if (outcome.status !== 200) { challengesLost++; refused(outcome, 'verify') }
+    const outcome = await patiently(bases, deadline, (base) => send(base, 'POST', '/v1/auth/otp/verify', { body: { challengeId, code }, timeoutMs: TIMEOUT_MS }))
+    const lost = refused(outcome, 'verify', 200)
+    if (lost !== null) challengesChecked++
+    if (lost === true) challengesLost++
   })
+  let sleepingChecked = 0
   let sleepingRefused = 0
   await eachOf(input.sleeping, async ({ refreshToken }) => {
-    const outcome = await patiently(() => send(base, 'POST', '/v1/auth/token/refresh', { body: { refreshToken }, timeoutMs: TIMEOUT_MS }))
-    if (outcome.status !== 200) { sleepingRefused++; refused(outcome, 'sleeping refresh') }
+    const outcome = await patiently(bases, deadline, (base) => send(base, 'POST', '/v1/auth/token/refresh', { body: { refreshToken }, timeoutMs: TIMEOUT_MS }))
+    const lost = refused(outcome, 'sleeping refresh', 200)
+    if (lost !== null) sleepingChecked++
+    if (lost === true) sleepingRefused++
   })
+  let revokedChecked = 0
   let revokedRevived = 0
   await eachOf(input.revoked, async ({ accessToken, refreshToken }) => {
-    const me = await patiently(() => send(base, 'GET', '/v1/me', { token: accessToken, timeoutMs: TIMEOUT_MS }))
-    const refresh = await patiently(() => send(base, 'POST', '/v1/auth/token/refresh', { body: { refreshToken }, timeoutMs: TIMEOUT_MS }))
+    const me = await patiently(bases, deadline, (base) => send(base, 'GET', '/v1/me', { token: accessToken, timeoutMs: TIMEOUT_MS }))
+    const refresh = await patiently(bases, deadline, (base) => send(base, 'POST', '/v1/auth/token/refresh', { body: { refreshToken }, timeoutMs: TIMEOUT_MS }))
+    if (me === null || refresh === null) { unchecked++; return }
+    revokedChecked++
     if (me.status === 200 || refresh.status === 200) revokedRevived++
   })
   const counts = input.acknowledged.map(({ email }) => delivered.get(email)?.length ?? 0)
   return {
     challengesChecked,
     challengesLost,
-    sleepingChecked: input.sleeping.length,
+    sleepingChecked,
     sleepingRefused,
-    revokedChecked: input.revoked.length,
+    revokedChecked,
     revokedRevived,
     neverDelivered: counts.filter((count) => count === 0).length,
     deliveredTwice: counts.filter((count) => count > 1).length,
+    unchecked,
     refusals
   }
 }

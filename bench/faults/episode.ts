@@ -113,8 +113,8 @@ export async function runEpisode (
   })
   const recoveredAt = provisional.recoverySeconds === null ? loadEndedAt : faultAt + provisional.recoverySeconds * 1000
   const losses = await checkLosses({
-    // the first instance: the one no scenario kills
-    base: context.stack.urls[0]!,
+    // the first instance first: the one no scenario kills
+    bases: context.stack.urls,
     sendgrid,
     challenges: challengesToCheck(load.acknowledged, faultAt, recoveredAt, settings.codeTtlSeconds * 1000),
     acknowledged: load.acknowledged,
@@ -134,5 +134,6 @@ const emptyLosses = () => ({
   revokedRevived: 0,
   neverDelivered: 0,
   deliveredTwice: 0,
+  unchecked: 0,
   refusals: {}
 })

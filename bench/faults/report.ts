@@ -52,6 +52,7 @@ function details (row: Row): string {
     `slowest answer ${row.slowestMs} ms, ${row.slowerThanDeadline} slower than the store deadline + 1 s`,
     `${row.clientErrors} 4xx`,
     ...(row.starved > 0 ? [`${row.starved} not sent (a pool ran dry)`] : []),
+    ...(row.losses.unchecked > 0 ? [`${row.losses.unchecked} checks left undone: no instance answered but 503`] : []),
     ...row.notes
   ]
   const problems = Object.entries(row.problems).sort(([, a], [, b]) => b - a).map(([key, count]) => `${count} × ${key}`)

@@ -30,8 +30,8 @@ export interface FaultScenario {
 }
 
 const PROVIDER_OUTAGE_MS = 10_000
-/** a killed primary's restart rejoins as a replica some 15 s later: the load runs long enough to see WAIT 1 recover */
-const REPLICATED_POST_SECONDS = 25
+/** a killed primary's restart rejoins as a replica some 15 s later: the load runs on long enough to see it */
+const REPLICATED_POST_SECONDS = 20
 const MONGO_STOP_MS = 5000
 /** BullMQ's lock (30 s) must lapse and a stalled-job check (every 30 s) run before a dead worker's jobs go again */
 const STALLED_JOB_DRAIN_MS = 80_000
@@ -164,7 +164,7 @@ export const SCENARIOS: FaultScenario[] = [
     letter: 'h',
     redis: 'plain',
     // the email circuit opens after 5 failures in a row and refuses codes (503) for DELIVERY_BREAKER_OPEN_SECONDS (30)
-    postSeconds: 45,
+    postSeconds: 40,
     drainMs: 60_000,
     inject: async ({ sendgrid }) => {
       sendgrid.answerAlways({ status: 500, body: { errors: [{ message: 'fake outage', field: null }] } })
