@@ -1,4 +1,6 @@
 import autocannon from 'autocannon'
+import { appendFile, mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
 import type { Pools } from './pools.ts'
 import { settle, type Service } from './processes.ts'
 import type { ScenarioResult } from './report.ts'
@@ -6,7 +8,13 @@ import type { PrepareContext, Scenario } from './scenarios.ts'
 import type { FakeSendGrid } from '../test/helpers/fake-sendgrid.ts'
 
 /** How long and how hard each autocannon run pushes. */
-export interface RunShape { connections: number, warmupSeconds: number, durationSeconds: number }
+export interface RunShape {
+  connections: number
+  warmupSeconds: number
+  durationSeconds: number
+  /** BENCH_CPU_PROF: the measured runs' windows go to windows.jsonl here, so a profile can be cut to them */
+  profileDirectory?: string | null
+}
 
 /** A warm-up run whose numbers are thrown away, then the measured one. */
 export async function measure (
@@ -34,9 +42,12 @@ export async function measure (
   const load = scenario.load(pools)
   const starvedBefore = pools.starved
   const cpuBefore = await service.cpuMs()
+  // V8 stamps profile samples with the monotonic clock hrtime reads, in µs
+  const from = process.hrtime.bigint() / 1000n
   const refilling = refillWhile(scenario, measuredRun)
   const result = await autocannon({ ...common, duration: durationSeconds, ...load.options })
   await refilling.stop()
+  const to = process.hrtime.bigint() / 1000n
   const cpuAfter = await service.cpuMs()
   load.finish?.()
   const poolMisses = pools.starved - starvedBefore
@@ -61,6 +72,13 @@ export async function measure (
     statusCodes
   }
   if (scenario.note) measured.note = scenario.note
+  if (shape.profileDirectory) {
+    await mkdir(shape.profileDirectory, { recursive: true })
+    const window = {
+      scenario: label, server: scenario.server, from: Number(from), to: Number(to), requests: result.requests.total
+    }
+    await appendFile(join(shape.profileDirectory, 'windows.jsonl'), JSON.stringify(window) + '\n')
+  }
   if (mostlyMisses) console.log(`${label}: no req/s: ${poolMisses} of ${result.requests.total} requests went out without a challenge or session (the pool ran dry)`)
   console.log(`${label.padEnd(24)} ${String(measured.reqPerSec ?? '–').padStart(6)} req/s  p50 ${measured.p50} ms  p99 ${measured.p99} ms  ` +
     `errors ${measured.errors}  non-2xx ${measured.non2xx}  server CPU ${measured.serverCpuMicrosPerRequest} µs/req  ${JSON.stringify(statusCodes)}`)

@@ -53,12 +53,18 @@ export const describeMachine = () => {
 
 const fixed = (value: number | null, digits: number) => value === null ? '–' : value.toFixed(digits)
 
+/** A scenario's server CPU per request over its floor's (issue #29's target: at most 1.6); null without both. */
+function cpuRatio (result: ScenarioResult, scenarios: ScenarioResult[]): number | null {
+  const floorCpu = scenarios.find((item) => item.name === result.floor)?.serverCpuMicrosPerRequest
+  return result.serverCpuMicrosPerRequest !== null && floorCpu ? result.serverCpuMicrosPerRequest / floorCpu : null
+}
+
 function rows (report: BenchReport): string[][] {
-  const header = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx', 'floor', 'ratio', 'p99 ratio', 'server CPU µs/req']
+  const header = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx', 'floor', 'ratio', 'p99 ratio', 'server CPU µs/req', 'CPU ratio']
   return [header, ...report.scenarios.map((result) => [
     result.name, fixed(result.reqPerSec, 0), fixed(result.p50, 0), fixed(result.p99, 0),
     String(result.errors), String(result.non2xx), result.floor ?? '', fixed(result.ratio, 2), fixed(result.p99Ratio ?? null, 2),
-    fixed(result.serverCpuMicrosPerRequest, 0)
+    fixed(result.serverCpuMicrosPerRequest, 0), fixed(cpuRatio(result, report.scenarios), 2)
   ])]
 }
 
@@ -131,7 +137,8 @@ export function formatMarkdown (report: BenchReport): string {
     '',
     ...report.scenarios.filter((result) => result.note).map((result) => `- \`${result.name}\` vs \`${result.floor}\`: ${result.note}`),
     '- server CPU µs/req: CPU time of the server process(es) during the run over the requests answered, the ' +
-      'app\'s own cost whatever the stores\' speed (for store-bound runs it includes driver queueing and idle upkeep)',
+      'app\'s own cost whatever the stores\' speed (for store-bound runs it includes driver queueing and idle upkeep); ' +
+      'CPU ratio: that over the floor\'s',
     '',
     ...(report.metrics === null
       ? []

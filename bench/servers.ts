@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { connectMongo } from '../plugins/mongo.ts'
 import { generateSigningKey } from '../src/sessions/tokens.ts'
@@ -62,6 +63,9 @@ export function serverEnv (settings: ServerSettings, port: number, workers: numb
     RATE_LIMIT_DEFAULT_PER_MINUTE: String(LIMIT_NOBODY_REACHES)
   }
 }
+/** A directory per server, so the app's profile and its floor's are told apart and compared. */
+const profileArguments = (directory: string, server: 'app' | 'floor') => ['--cpu-prof', '--cpu-prof-dir', join(directory, server)]
+
 // the children run in bench/, where no .env can reach them; src/server.ts reads one from its working directory
 const cwd = fileURLToPath(new URL('bench/', root))
 const script = (path: string) => fileURLToPath(new URL(path, root))
@@ -72,7 +76,7 @@ export async function startApp (
 ): Promise<Service> {
   const port = await freePort()
   const profiled = settings.profileDirectory !== null && workers === 1 && metricsPort === undefined
-  const profile = profiled && Object.keys(extraEnv).length === 0 ? ['--cpu-prof', '--cpu-prof-dir', settings.profileDirectory!] : []
+  const profile = profiled && Object.keys(extraEnv).length === 0 ? profileArguments(settings.profileDirectory!, 'app') : []
   const env = {
     ...serverEnv(settings, port, workers),
     ...(metricsPort === undefined ? {} : { METRICS_PORT: String(metricsPort) }),
@@ -96,7 +100,8 @@ export async function startDeliveryWorker (
 
 export async function startFloor (settings: ServerSettings): Promise<Service> {
   const port = await freePort()
-  return startService('floor', [script('bench/floor-server.ts')], serverEnv(settings, port, 1), { cwd, port, readyPath: '/health' })
+  const profile = settings.profileDirectory === null ? [] : profileArguments(settings.profileDirectory, 'floor')
+  return startService('floor', [...profile, script('bench/floor-server.ts')], serverEnv(settings, port, 1), { cwd, port, readyPath: '/health' })
 }
 
 export async function dropBenchDatabase (settings: ServerSettings): Promise<void> {

@@ -21,10 +21,11 @@ export const keepServing = () => undefined
 async function loadSheddingPlugin (app: FastifyInstance, { config }: { config: Config }) {
   let closing = false
   app.addHook('preClose', async () => { closing = true })
-  app.addHook('onRequest', async (_request, reply) => {
-    if (!closing) return
+  // a callback hook: on every request, an async one would cost a promise for nothing; answering, it calls no done
+  app.addHook('onRequest', (_request, reply, done) => {
+    if (!closing) return done()
     reply.header('connection', 'close')
-    return sendProblem(reply, new AppError('service_unavailable', { detail: 'The server is shutting down.', retryAfter: 1 }))
+    sendProblem(reply, new AppError('service_unavailable', { detail: 'The server is shutting down.', retryAfter: 1 }))
   })
 
   await app.register(underPressure, {

@@ -42,8 +42,9 @@ export const routeLimits = (config: Config) => ({
 async function rateLimitPlugin (app: FastifyInstance, { config, keyPrefix }: { config: Config, keyPrefix: string }) {
   const allowList = allowListOf(config.RATE_LIMIT_ALLOWLIST)
   // a client that hung up before its request was read has no address: it cannot be limited, so it is not served
-  app.addHook('onRequest', async (request) => {
-    if (request.ip === undefined) throw new AppError('bad_request', { detail: 'The client connection is gone.' })
+  // a callback hook: on every request, an async one would cost a promise for nothing
+  app.addHook('onRequest', (request, _reply, done) => {
+    done(request.ip === undefined ? new AppError('bad_request', { detail: 'The client connection is gone.' }) : undefined)
   })
   await app.register(rateLimit, {
     global: false,

@@ -45,15 +45,14 @@ export function createRedisClient (config: Config): RedisClient | null {
   }
   if (config.REDIS_SENTINELS.length > 0) {
     // ioredis asks the Sentinels for the master and checks its role on every (re)connection. During a failover
-    // commands fail fast (503) rather than queue: Sentinel disconnects the demoted master's clients, the
-    // failover detector drops the connection as soon as a Sentinel announces the new master, and a write a
-    // demoted master refuses (READONLY) makes the client look again
+    // commands fail fast (503) rather than queue: Sentinel disconnects the demoted master's clients, and a write
+    // a demoted master refuses (READONLY) makes the client look again. Not ioredis's failoverDetector: its
+    // Sentinel connections outlive quit() (ioredis 5.x/6.0), so a closed app would never let its process exit
     return new Redis({
       ...redisOptions(config),
       sentinels: config.REDIS_SENTINELS.map(hostAndPort),
       name: config.REDIS_SENTINEL_NAME ?? '',
       role: 'master',
-      failoverDetector: true,
       sentinelCommandTimeout: config.STORE_TIMEOUT_MS,
       sentinelRetryStrategy: (attempt) => Math.min(attempt * 100, 1000),
       reconnectOnError: (error) => error.message.startsWith('READONLY')

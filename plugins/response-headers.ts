@@ -13,7 +13,11 @@ export function setResponseHeaders (request: FastifyRequest, reply: FastifyReply
 
 /** The request id, `nosniff` and, under /v1, `Cache-Control: no-store` on every answer, errors and docs included. */
 async function responseHeadersPlugin (app: FastifyInstance) {
-  app.addHook('onSend', async (request, reply) => { setResponseHeaders(request, reply) })
+  // a callback hook: on every answer, an async one would cost a promise for nothing
+  app.addHook('onSend', (request, reply, payload, done) => {
+    setResponseHeaders(request, reply)
+    done(null, payload)
+  })
 }
 
 export default fp(responseHeadersPlugin, { name: 'response-headers', fastify: '5.x' })

@@ -3,6 +3,7 @@
 #   scripts/redis-sets.sh sentinel start DIR  -> a primary, one replica, three sentinels watching master `otp-gate`
 #   scripts/redis-sets.sh cluster start DIR   -> a Cluster of 3 primaries with one replica each
 #   scripts/redis-sets.sh stop DIR
+#   scripts/redis-sets.sh restart DIR PORT  -> starts a server of the set again as it was started (after a SIGKILL)
 # DIR/env holds what a client needs (REDIS_SENTINELS + REDIS_SENTINEL_NAME, or REDIS_CLUSTER_NODES) and the ports a fault
 # test aims at; every process has DIR/<name>.pid (the Redis servers' are redis-<port>.pid), so a test can SIGKILL one.
 # Timings are short so that failovers finish within a test: SENTINEL_DOWN_AFTER_MS (1000), SENTINEL_FAILOVER_TIMEOUT_MS
@@ -50,6 +51,7 @@ ping () { redis-cli -p "$1" ping | grep -q PONG; }
 start_redis () { # port [extra args...]; the pid file is the one a fault test kills by
   local port=$1; shift
   mkdir -p "$dir/redis-$port"
+  printf '%s\n' "$@" >"$dir/redis-$port.args"
   # a disposable server: no waiting for replicas on SIGTERM; stdio away from the caller's pipes, so a test that runs this script sees it end
   redis-server --bind 127.0.0.1 --port "$port" --dir "$dir/redis-$port" --save '' --appendonly no --shutdown-on-sigterm 'nosave now' \
     --daemonize no --logfile "$dir/redis-$port.log" "$@" </dev/null >/dev/null 2>&1 &
@@ -138,7 +140,7 @@ stop_set () {
   rm -f "$dir/env"
 }
 
-usage="usage: $0 sentinel start DIR | cluster start DIR | stop DIR"
+usage="usage: $0 sentinel start DIR | cluster start DIR | stop DIR | restart DIR PORT"
 case "${1:-}" in
   sentinel|cluster)
     [ "${2:-}" = start ] && [ -n "${3:-}" ] || die "$usage"
@@ -152,5 +154,10 @@ case "${1:-}" in
     [ -d "$2" ] || exit 0
     dir=$(cd "$2" && pwd)
     stop_set ;;
+  restart)
+    [ -n "${2:-}" ] && [ -f "$2/redis-${3:-}.args" ] || die "usage: $0 restart DIR PORT (a server this script started in DIR)"
+    dir=$(cd "$2" && pwd)
+    mapfile -t args <"$dir/redis-$3.args"
+    start_redis "$3" "${args[@]}" ;;
   *) die "$usage" ;;
 esac

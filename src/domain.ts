@@ -86,7 +86,9 @@ export async function buildDomain (config: Config, deps: DomainDeps) {
   const metrics = deps.metrics ?? NO_METRICS
   const keyPrefix = deps.redisKeyPrefix ?? ''
   // REDIS_WAIT_REPLICAS: what a client relies on after its answer is on that many replicas first (0: no WAIT)
-  const replicaAck = createReplicaAck(redis, { replicas: config.REDIS_WAIT_REPLICAS, timeoutMs: config.REDIS_WAIT_TIMEOUT_MS })
+  const replicaAck = createReplicaAck(redis, {
+    replicas: config.REDIS_WAIT_REPLICAS, timeoutMs: config.REDIS_WAIT_TIMEOUT_MS
+  })
   const keyed = createKeyedStores(config, redis, { now, keyPrefix, replicaAck })
   const documents = createDocumentStores(config, deps.mongo, { now })
   const { users, totpCredentials, auditEvents } = documents

@@ -84,6 +84,20 @@ t.test('production refuses to start without its services, keys and providers', a
   t.equal(loadConfig({ ...clustered, REDIS_CLUSTER_NODES: '10.0.0.1:6379,10.0.0.2:6379' }).NODE_ENV, 'production', 'a Redis Cluster instead of REDIS_URL')
 })
 
+t.test('Redis by Sentinel, and REDIS_WAIT_REPLICAS: refused when they cannot work', async (t) => {
+  const sentinels = { REDIS_SENTINELS: '10.0.0.1:26379,10.0.0.2:26379', REDIS_SENTINEL_NAME: 'otp-gate' }
+  t.same(loadConfig(sentinels).REDIS_SENTINELS, ['10.0.0.1:26379', '10.0.0.2:26379'])
+  t.equal(loadConfig({ ...productionEnv, REDIS_URL: '', ...sentinels }).NODE_ENV, 'production', 'Sentinels instead of REDIS_URL')
+  t.throws(() => loadConfig({ REDIS_SENTINELS: '10.0.0.1:26379' }), { message: /^Invalid configuration: REDIS_SENTINEL_NAME is required with REDIS_SENTINELS/ })
+  t.throws(() => loadConfig({ ...sentinels, REDIS_CLUSTER_NODES: '10.0.0.3:6379' }), { message: /REDIS_SENTINELS and REDIS_CLUSTER_NODES: set one of them/ })
+  t.throws(() => loadConfig({ ...sentinels, REDIS_SENTINELS: '10.0.0.1' }), { message: /"10\.0\.0\.1" is not host:port/ })
+  t.equal(loadConfig({}).REDIS_WAIT_REPLICAS, 0, 'no WAIT unless asked')
+  t.equal(loadConfig({}).REDIS_WAIT_TIMEOUT_MS, 500)
+  t.throws(() => loadConfig({ REDIS_URL: 'redis://r', REDIS_WAIT_REPLICAS: '1', REDIS_WAIT_TIMEOUT_MS: '1500' }), { message: /REDIS_WAIT_TIMEOUT_MS: must be below STORE_TIMEOUT_MS/ })
+  t.throws(() => loadConfig({ REDIS_WAIT_REPLICAS: '1' }), { message: /REDIS_WAIT_REPLICAS: needs Redis/ })
+  t.equal(loadConfig({ REDIS_URL: 'redis://r', REDIS_WAIT_REPLICAS: '1' }).REDIS_WAIT_REPLICAS, 1)
+})
+
 t.test('production refuses /metrics open to the network without METRICS_TOKEN', async (t) => {
   const exposed = { ...productionEnv, METRICS_PORT: '9464', METRICS_HOST: '0.0.0.0' }
   t.throws(() => loadConfig(exposed), { message: /METRICS_TOKEN is required in production when METRICS_HOST is not a loopback address/ })

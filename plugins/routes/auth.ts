@@ -1,5 +1,5 @@
 import { Type } from 'typebox'
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from '../../src/config.ts'
 import { normaliseIdentifier } from '../../src/users/identifiers.ts'
@@ -10,6 +10,7 @@ import { RefreshTokenSchema, TokenPairSchema } from '../schemas/tokens.ts'
 import { DeviceTokenSchema, LoginOrMfaChallengeSchema } from '../schemas/login.ts'
 import { userView } from '../schemas/user.ts'
 import type { MfaChallengeView, SignedIn } from '../../src/auth/login-service.ts'
+import type { DeliveryLogger } from '../../src/delivery/delivery.ts'
 import { clientInfo } from '../auth.ts'
 import { routeLimits } from '../rate-limit.ts'
 import { BODY_ERRORS, PARSE_ERRORS, jsonResponse, problemResponses } from '../schemas/responses.ts'
@@ -23,7 +24,12 @@ const StartBodySchema = contactBodySchema({
   deviceToken: Type.Optional(DeviceTokenSchema)
 }, [{ email: 'jane@example.org', locale: 'en' }, { phone: '+12015550123', deviceToken: 'd1.1795428300.q3Vd0yH2m8l9mWm2c1q0Zr3k2f8Jx7bXy6vQm2lJ0sA' }])
 
-const deliveryLog = (request: FastifyRequest) => request.log.child({ component: 'delivery' })
+/** The request's logger, as a child naming the component only once a line is written: most requests write none. */
+function deliveryLog (request: FastifyRequest): DeliveryLogger {
+  let child: FastifyBaseLogger | undefined
+  const log = () => (child ??= request.log.child({ component: 'delivery' }))
+  return { info: (obj, msg) => log().info(obj, msg), warn: (obj, msg) => log().warn(obj, msg) }
+}
 
 /** Public routes of /v1/auth: ask for a code, verify it, refresh and end sessions. */
 const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {

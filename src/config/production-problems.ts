@@ -14,7 +14,8 @@ export function productionProblems (config: Config): string[] {
   const need = (name: keyof Config, why: string) => {
     if (config[name] === undefined) problems.push(`${name} is required in production (${why})`)
   }
-  if (config.REDIS_URL === undefined && config.REDIS_CLUSTER_NODES.length === 0 && config.REDIS_SENTINELS.length === 0) {
+  const redis = config.REDIS_URL ?? [...config.REDIS_CLUSTER_NODES, ...config.REDIS_SENTINELS][0]
+  if (redis === undefined) {
     problems.push('REDIS_URL (or REDIS_CLUSTER_NODES) is required in production (one-time codes live in Redis)')
   }
   need('MONGODB_URL', 'users and sessions live in MongoDB')

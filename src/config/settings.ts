@@ -154,6 +154,9 @@ const delivery = {
     { pattern: '^[A-Za-z0-9+/_-]{43}=?$' }
   ),
   DELIVERY_CONCURRENCY: Type.Integer({ default: 50, minimum: 1, maximum: 1000, description: 'delivery jobs one process sends at once' }),
+  DELIVERY_LOCK_MS: Type.Integer({
+    default: 30_000, minimum: 1000, maximum: 600_000, description: 'a job whose worker stopped renewing its lock (killed, or cut off by a Redis failover that lost its completion) is sent again by a worker within about twice this'
+  }),
   DELIVERY_RETRY_BASE_MS: Type.Integer({
     default: 1000, minimum: 10, maximum: 60_000, description: 'first retry delay of a transient delivery failure; doubles per attempt, with jitter'
   }),

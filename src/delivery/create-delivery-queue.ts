@@ -58,6 +58,9 @@ export function createDeliveryQueue (config: Config, deps: DeliveryQueueDeps, na
     name,
     ...settingsOf(config, name),
     graceMs: Math.round(config.SHUTDOWN_GRACE_MS * 0.8),
+    // a job left active by a worker that died, or whose completion a failover lost, is looked for as often
+    lockDurationMs: config.DELIVERY_LOCK_MS,
+    stalledIntervalMs: config.DELIVERY_LOCK_MS,
     logger: deps.logger,
     ...(deps.now ? { now: deps.now } : {})
   }

@@ -189,7 +189,8 @@ export class RedisOtpStore implements OtpStore {
 
   /** A used code stays used through a failover, or is put back (the client may try it again) and the call fails. */
   #used (challengeId: string, verified: Extract<VerifyResult, { outcome: 'verified' }>): Promise<Extract<VerifyResult, { outcome: 'verified' }>> {
-    return this.#durable(this.#challengeKey(challengeId), verified, () => this.reinstateChallenge(challengeId, verified.snapshot))
+    const undo = () => this.reinstateChallenge(challengeId, verified.snapshot)
+    return this.#durable(this.#challengeKey(challengeId), verified, undo)
   }
 
   async clearFailures (destinationKey: string): Promise<void> {

@@ -71,7 +71,7 @@ export interface StoreOptions {
 
 const DAY_MS = 86_400_000
 
-/** Redis when connected (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES), this process otherwise: chosen once, here. */
+/** Redis when connected (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES), this process otherwise: chosen once. */
 export function createKeyedStores (
   config: Config, redis: Redis | Cluster | null, { now, keyPrefix, replicaAck = NO_REPLICA_ACK }: StoreOptions
 ): KeyedStores {

@@ -35,7 +35,9 @@ export interface ReplicaAckOptions {
  * inside a Lua script, hence a command of its own after the script. While a WAIT waits, Redis serves nothing
  * else on that connection: a missing replica costs each write on it up to timeoutMs.
  */
-export function createReplicaAck (redis: Redis | Cluster | null, { replicas, timeoutMs }: ReplicaAckOptions): ReplicaAck {
+export function createReplicaAck (
+  redis: Redis | Cluster | null, { replicas, timeoutMs }: ReplicaAckOptions
+): ReplicaAck {
   if (redis === null || replicas === 0) return NO_REPLICA_ACK
   return {
     replicas,

@@ -10,7 +10,7 @@ const UNAVAILABLE_NAMES = new Set([
   // the driver's name for a pool its monitor cleared after a timeout (a stalled server), without the Mongo prefix
   'PoolClearedOnNetworkError'
 ])
-// "Too many Cluster redirections": ioredis gave up while a Cluster replica takes a dead primary's slots
+// "Too many Cluster redirections": ioredis gave up following MOVED/TRYAGAIN/CLUSTERDOWN while a Cluster fails over
 const UNAVAILABLE_MESSAGES = /enableOfflineQueue options is false|Connection is closed|Command timed out|Connection pool .* closed|Client must be connected|Too many Cluster redirections/
 /** Redis replies that say "not now" (a failover, a replica, a restart, memory full), not "never" */
 const UNAVAILABLE_REPLIES = new Set(['READONLY', 'LOADING', 'OOM', 'MASTERDOWN', 'CLUSTERDOWN', 'TRYAGAIN'])

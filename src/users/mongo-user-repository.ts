@@ -85,7 +85,8 @@ export class MongoUserRepository implements UserRepository {
 
   async findById (id: string): Promise<User | null> {
     const _id = toObjectId(id)
-    const user = _id && await this.#users.findById(_id).lean<UserDocument>()
+    // through the driver, not a Mongoose query: the read of every refresh and every authenticated request
+    const user = _id && await this.#users.collection.findOne<UserDocument>({ _id })
     return user ? toUser(user) : null
   }
 
@@ -128,7 +129,9 @@ export class MongoUserRepository implements UserRepository {
     if (!_id) return REFUSED
     const filter: Record<string, unknown> = { _id, [kind]: value, status: 'active' }
     if (secondFactor) filter.mfaEnrolled = { $ne: true }
-    const user = await this.#users.findOneAndUpdate(filter, { $set: { lastLoginAt: at } }, after).lean<UserDocument>()
+    // through the driver: the write of every returning sign-in (updatedAt set as Mongoose's timestamps would)
+    const update = { $set: { lastLoginAt: at, updatedAt: new Date() } }
+    const user = await this.#users.collection.findOneAndUpdate(filter, update, after) as UserDocument | null
     if (user) return { outcome: 'logged_in', user: await this.#verifyOnFirstLogin(toUser(user), kind, at) }
     // off the hot path: why the filter missed
     const found = await this.findById(id)

@@ -17,7 +17,7 @@ export function createTestRedis (): Redis {
   return new Redis(url, { maxRetriesPerRequest: 1 })
 }
 
-/** A client for the 3-node test Cluster (TEST_REDIS_CLUSTER_NODES=host:port,...); throws when unset. */
+/** A client for the test Cluster (3 primaries, a replica each: TEST_REDIS_CLUSTER_NODES); throws when unset. */
 export function createTestCluster (): Cluster {
   const list = process.env.TEST_REDIS_CLUSTER_NODES
   if (!list) throw new Error(`TEST_REDIS_CLUSTER_NODES is not set: ${HOW_TO}`)

@@ -42,3 +42,16 @@ t.test('a document written with nulls, and without mfaEnrolled, reads as the sam
   await collection.insertOne({ _id, email: address, ...unset, status: 'active', createdAt: now, updatedAt: now })
   t.match(await users.findById(_id.toHexString()), { email: address, phone: null, ...unset, mfaEnrolled: false })
 })
+
+t.test('a returning login records lastLoginAt and moves updatedAt, in one write', async (t) => {
+  const { user } = await users.findOrCreateByIdentifier('email', email(), { loginAt: new Date(Date.now() - 60_000) })
+  const before = await collection.findOne({ _id: new Types.ObjectId(user.id) })
+  const at = new Date()
+  const step = await users.beginLogin(user.id, 'email', user.email!, at, { secondFactor: true })
+  t.equal(step.outcome, 'logged_in')
+  const stored = await collection.findOne({ _id: new Types.ObjectId(user.id) })
+  t.same(stored?.lastLoginAt, at)
+  t.ok(stored!.updatedAt.getTime() > before!.updatedAt.getTime(), 'updatedAt moved')
+  t.same(Object.keys(stored ?? {}).sort(), Object.keys(before ?? {}).sort(), 'no other field written')
+  t.match(step, { user: { id: user.id, lastLoginAt: at, updatedAt: stored!.updatedAt } })
+})

@@ -1,0 +1,46 @@
+import { test } from 'tap'
+import { formatMarkdown, formatTable, type BenchReport, type ScenarioResult } from '../../bench/report.ts'
+
+const scenario = (name: string, floor: string | null, cpu: number | null): ScenarioResult => ({
+  name,
+  reqPerSec: 1000,
+  p50: 10,
+  p99: 20,
+  errors: 0,
+  non2xx: 0,
+  floor,
+  ratio: null,
+  serverCpuMicrosPerRequest: cpu,
+  statusCodes: { 200: 1 }
+})
+
+const report = (scenarios: ScenarioResult[]): BenchReport => ({
+  ranAt: '2026-12-04T00:00:00.000Z',
+  machine: 'test',
+  settings: { durationSeconds: 1, warmupSeconds: 1, connections: 1 },
+  scenarios,
+  workers: null,
+  enumeration: null,
+  metrics: null,
+  totalSeconds: 1,
+  warnings: []
+})
+
+test('the table gives each scenario\'s CPU µs/req over its floor\'s', async (t) => {
+  const scenarios = [scenario('start', 'floor-start', 790), scenario('floor-start', null, 316), scenario('flow', null, 800)]
+  const markdown = formatMarkdown(report(scenarios)).split('\n')
+  const header = markdown.find((line) => line.startsWith('| scenario'))!
+  const columns = header.split('|').map((cell) => cell.trim())
+  const column = columns.indexOf('CPU ratio')
+  t.ok(column > 0, 'a CPU ratio column')
+  const cell = (name: string) => markdown.find((line) => line.startsWith(`| ${name} |`))!.split('|').map((value) => value.trim())[column]
+  t.equal(cell('start'), '2.50')
+  t.equal(cell('floor-start'), '–', 'a floor has no ratio of its own')
+  t.equal(cell('flow'), '–', 'nor has a scenario without a floor')
+  t.match(formatTable(report(scenarios)), /CPU ratio/)
+})
+
+test('no CPU ratio when either CPU figure is missing', async (t) => {
+  const markdown = formatMarkdown(report([scenario('me', 'floor-me', null), scenario('floor-me', null, 300)]))
+  t.match(markdown, /\| me \|.*\| – \|$/m)
+})

@@ -1,0 +1,112 @@
+import t, { type Test } from 'tap'
+import { randomBytes } from 'node:crypto'
+import { RedisOtpStore } from '../../src/otp/redis-otp-store.ts'
+import { newChallengeId } from '../../src/otp/codes.ts'
+import type { SendLimits } from '../../src/otp/otp-store.ts'
+import type { ThrottleLimits } from '../../src/throttle/throttling.ts'
+import { RedisRevocationStore } from '../../src/sessions/redis-revocation-store.ts'
+import { BullMqDeliveryQueue } from '../../src/delivery/bullmq-delivery-queue.ts'
+import { createReplicaAck, NO_REPLICA_ACK, ReplicasBehindError, type ReplicaAck } from '../../src/stores/replica-ack.ts'
+import { connectWithOwnPrefix, createTestRedis } from '../helpers/redis.ts'
+
+const LIMITS: SendLimits = {
+  ttlMs: 60_000, cooldownMs: 0, quota: 100, quotaWindowMs: 60_000, dailyQuota: 100, dailyWindowMs: 86_400_000
+}
+const THROTTLE: ThrottleLimits = {
+  freeFailures: 5,
+  baseDelayMs: 1000,
+  maxDelayMs: 4000,
+  suspendAfter: 100,
+  memoryMs: 60_000,
+  noticeIntervalMs: 10_000,
+  suspendWindowMs: 86_400_000
+}
+
+/** A ReplicaAck whose replicas a test holds back: `behind = true` and every confirm fails as a WAIT short of them. */
+function switchableAck () {
+  const ack = {
+    behind: false,
+    confirmed: [] as string[],
+    replicas: 1,
+    confirm: async (key: string) => {
+      if (ack.behind) throw new ReplicasBehindError('0 of 1 replicas acknowledged a write within 10 ms')
+      ack.confirmed.push(key)
+    }
+  }
+  return ack satisfies ReplicaAck
+}
+
+function harness (t: Test) {
+  const redis = connectWithOwnPrefix(createTestRedis, 'replica-ack')
+  t.teardown(redis.close)
+  const ack = switchableAck()
+  const otp = new RedisOtpStore(redis.client, { keyPrefix: `${redis.keyPrefix}otp:`, replicaAck: ack })
+  const destinationKey = randomBytes(16).toString('hex')
+  const start = async () => {
+    const challengeId = newChallengeId(destinationKey)
+    const payload = { purpose: 'login', channel: 'email' as const, destination: 'someone', userId: null, locale: null, deliverable: true }
+    await otp.startChallenge({ challengeId, destinationKey, payload, codeHash: 'right', linkHash: 'link', maxAttempts: 5 }, LIMITS, THROTTLE)
+    return challengeId
+  }
+  return { redis, ack, otp, start }
+}
+
+t.test('a resend the replicas did not get is withdrawn: the client starts again', async (t) => {
+  const { ack, otp, start } = harness(t)
+  const challengeId = await start()
+  t.equal(ack.confirmed.length, 1, 'the start was confirmed')
+  ack.behind = true
+  await t.rejects(otp.resendChallenge(challengeId, { codeHash: 'again', linkHash: 'link2' }, LIMITS, THROTTLE), { name: 'ReplicasBehindError' })
+  t.equal(await otp.peekChallenge(challengeId), null, 'no challenge left')
+})
+
+t.test('a used code the replicas did not get is put back: the same code works once they answer', async (t) => {
+  const { ack, otp, start } = harness(t)
+  const challengeId = await start()
+  ack.behind = true
+  await t.rejects(otp.verifyChallenge(challengeId, 'login', ['right'], THROTTLE), { name: 'ReplicasBehindError' })
+  t.not(await otp.peekChallenge(challengeId), null, 'the challenge is back')
+  ack.behind = false
+  t.match(await otp.verifyChallenge(challengeId, 'login', ['right'], THROTTLE), { outcome: 'verified' })
+  t.equal(await otp.verifyLink(challengeId, 'login', 'link').then(({ outcome }) => outcome), 'expired', 'used once')
+})
+
+t.test('a link used while the replicas are behind is put back too', async (t) => {
+  const { ack, otp, start } = harness(t)
+  const challengeId = await start()
+  ack.behind = true
+  await t.rejects(otp.verifyLink(challengeId, 'login', 'link'), { name: 'ReplicasBehindError' })
+  ack.behind = false
+  t.match(await otp.verifyLink(challengeId, 'login', 'link'), { outcome: 'verified' })
+})
+
+t.test('a revocation the replicas did not get fails (503) and stays written: never withdrawn', async (t) => {
+  const { redis, ack } = harness(t)
+  const revocations = new RedisRevocationStore(redis.client, { keyPrefix: `${redis.keyPrefix}revoked:`, replicaAck: ack })
+  ack.behind = true
+  await t.rejects(revocations.revokeSession('user-1', 'session-1', 60), { name: 'ReplicasBehindError' })
+  await t.rejects(revocations.revokeUserBefore('user-2', new Date(), 60), { name: 'ReplicasBehindError' })
+  t.equal(await revocations.check('user-1', 'session-1', Math.floor(Date.now() / 1000)), 'revoked', 'the entry is there')
+})
+
+t.test('a queued job the replicas did not get is removed and enqueue fails', async (t) => {
+  const { redis, ack } = harness(t)
+  const queue = new BullMqDeliveryQueue({ connection: redis.client, prefix: `${redis.keyPrefix}{delivery}`, concurrency: 1, graceMs: 500, replicaAck: ack })
+  t.teardown(() => queue.close())
+  const job = { kind: 'code' as const, channel: 'email' as const, sealed: 'k.i.c.t', challengeId: 'ab12.replica-ack-job-00000000000', expiresAt: Date.now() + 60_000, locale: null, purpose: 'login' }
+  await queue.enqueue(job)
+  t.equal(await queue.pending(), 1, 'confirmed and queued')
+  t.match(ack.confirmed.at(-1), /\{delivery\}:outbound:/, 'confirmed on the queue\'s slot')
+  ack.behind = true
+  await t.rejects(queue.enqueue(job), { name: 'ReplicasBehindError' })
+  t.equal(await queue.pending(), 1, 'the unconfirmed job was removed')
+})
+
+t.test('createReplicaAck: nothing to wait for at 0 or without Redis; a real WAIT on a plain Redis has no replica', async (t) => {
+  const redis = createTestRedis()
+  t.teardown(() => redis.quit())
+  t.equal(createReplicaAck(redis, { replicas: 0, timeoutMs: 10 }), NO_REPLICA_ACK)
+  t.equal(createReplicaAck(null, { replicas: 1, timeoutMs: 10 }), NO_REPLICA_ACK)
+  await NO_REPLICA_ACK.confirm('any')
+  await t.rejects(createReplicaAck(redis, { replicas: 1, timeoutMs: 10 }).confirm('any'), { name: 'ReplicasBehindError', message: /^0 of 1 replicas/ })
+})

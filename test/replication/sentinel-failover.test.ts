@@ -1,0 +1,44 @@
+import t from 'tap'
+import { buildTestApp } from '../helpers/build-app.ts'
+import { startRedisSet } from '../helpers/redis-sets.ts'
+import {
+  assertEveryChallengeVerifies, assertOnlyRetriableFailures, assertStillRevoked, revokedSession, startsDuring
+} from '../helpers/failover-load.ts'
+
+// A Sentinel set of this file's own (a primary, a replica, three sentinels), so the failover touches no other test.
+t.test('a Sentinel failover during sign-ins, at REDIS_WAIT_REPLICAS=1: no 500, no acknowledged challenge lost, no revoked session back', async (t) => {
+  const set = await startRedisSet(t, 'sentinel')
+  const primary = Number(set.env.SENTINEL_PRIMARY_PORT)
+  const replica = Number(set.env.SENTINEL_REPLICA_PORT)
+  const sentinel = set.node(Number(set.env.REDIS_SENTINELS?.split(',')[0]?.split(':')[1]))
+
+  // readiness follows the master: the replica answers pings, but is no place to write codes
+  const onReplica = await buildTestApp(t, { env: { REDIS_URL: `redis://127.0.0.1:${replica}` } })
+  t.equal((await onReplica.inject({ method: 'GET', url: '/health/ready' })).statusCode, 503, 'an app on the replica is not ready')
+
+  const app = await buildTestApp(t, {
+    outbox: true,
+    limiter: false,
+    // the jobs in flight at the failover lose their completion with the old master: they are sent again once
+    // their lock lapses, which DELIVERY_LOCK_MS makes quick here
+    loadShedding: false,
+    env: { REDIS_SENTINELS: set.env.REDIS_SENTINELS ?? '', REDIS_SENTINEL_NAME: 'otp-gate', REDIS_WAIT_REPLICAS: '1', DELIVERY_LOCK_MS: '1000' }
+  })
+  t.equal((await app.inject({ method: 'GET', url: '/health/ready' })).statusCode, 200, 'ready on the master the sentinels name')
+  const revoked = await revokedSession(t, app)
+
+  const { answers, started, recovered } = await startsDuring(app, {
+    fault: async () => { t.equal(await sentinel.call('SENTINEL', 'FAILOVER', 'otp-gate'), 'OK', 'failover asked') },
+    recovered: async () => {
+      const [, port] = await sentinel.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'otp-gate') as [string, string]
+      return Number(port) === replica
+    }
+  })
+  t.ok(recovered, 'the replica became the master')
+  t.not(primary, replica)
+  assertOnlyRetriableFailures(t, answers)
+  t.ok(started.length > 0, `${started.length} challenges acknowledged`)
+  await assertEveryChallengeVerifies(t, app, started)
+  await assertStillRevoked(t, app, revoked)
+  t.equal((await app.inject({ method: 'GET', url: '/health/ready' })).statusCode, 200, 'ready on the new master')
+})
