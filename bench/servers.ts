@@ -27,7 +27,7 @@ const LIMIT_NOBODY_REACHES = 100_000_000
  * adapters behave on the test server (FerretDB) as on MongoDB; FerretDB refuses TTL indexes, so the processes
  * load the tests' shims, which make them without their expiry (test/helpers/ferretdb-shims.ts).
  */
-function serverEnv (settings: ServerSettings, port: number, workers: number): Record<string, string> {
+export function serverEnv (settings: ServerSettings, port: number, workers: number): Record<string, string> {
   return {
     PATH: settings.path,
     NODE_OPTIONS: `--import=${new URL('test/helpers/ferretdb-shims.ts', root).href}`,

@@ -52,6 +52,16 @@ t.test('during authentication any store error is a 503 with Retry-After; other e
   t.equal(unavailableIfStoreError(bug), bug, 'a bug stays a 500')
 })
 
+t.test('a socket the server closed under the driver (a killed MongoDB-wire server: EPIPE, not wrapped) is a 503', async (t) => {
+  // what the MongoDB driver rethrew as it was, from net's writeAfterFIN, when `npm run faults` killed the server
+  const ended = Object.assign(new Error('This socket has been ended by the other party'), { code: 'EPIPE' })
+  const reset = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET', syscall: 'read' })
+  for (const error of [ended, reset]) {
+    t.ok(isStoreUnavailable(error), `${error.message}: an outage, answered 503 with Retry-After`)
+  }
+  t.notOk(isStoreUnavailable(Object.assign(new Error('ENOENT: no such file'), { code: 'ENOENT' })), 'not any error with a code')
+})
+
 t.test('a Cluster failing over and replicas behind are outages (503), not bugs', async (t) => {
   // what ioredis throws once MOVED/CLUSTERDOWN redirections run out while a replica is being promoted
   t.ok(isStoreUnavailable(new Error('Too many Cluster redirections. Last error: ReplyError: CLUSTERDOWN The cluster is down')))

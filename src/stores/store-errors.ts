@@ -20,6 +20,11 @@ const UNAVAILABLE_REPLIES = new Set(['READONLY', 'LOADING', 'OOM', 'MASTERDOWN',
  * InterruptedDueToReplStateChange, NotPrimaryNoSecondaryOk, NotPrimaryOrSecondary.
  */
 const UNAVAILABLE_MONGO_CODES = new Set([6, 7, 89, 91, 189, 9001, 10107, 11600, 11602, 13435, 13436])
+/**
+ * Socket errors a driver may rethrow unwrapped: the MongoDB driver passes on net's EPIPE ("This socket has been
+ * ended by the other party") when the server was killed with a command in flight. Only stores hold sockets here.
+ */
+const UNAVAILABLE_SOCKET_CODES = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT'])
 
 /** A store call that outlived its deadline (store-deadline.ts); what it was doing is abandoned, not undone. */
 export class StoreTimeoutError extends Error {
@@ -41,6 +46,7 @@ const replyCode = (error: StoreError) => /^[A-Z]+(?= )/.exec(error.message)?.[0]
 export function isStoreUnavailable (error: Error): boolean {
   const storeError = error as StoreError
   if (UNAVAILABLE_NAMES.has(error.name) || UNAVAILABLE_MESSAGES.test(error.message)) return true
+  if (UNAVAILABLE_SOCKET_CODES.has(storeError.code as string)) return true
   if (isRedisReply(storeError)) return UNAVAILABLE_REPLIES.has(replyCode(storeError) ?? '')
   return isMongoError(storeError) && UNAVAILABLE_MONGO_CODES.has(storeError.code as number)
 }

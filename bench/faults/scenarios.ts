@@ -1,0 +1,176 @@
+// The faults, one at a time. Each injects itself while the load runs (resolving once the fault is over, for the
+// timed ones) and puts things back afterwards so that the next scenario starts whole.
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { FakeSendGrid } from '../../test/helpers/fake-sendgrid.ts'
+import type { MixedLoad } from './load.ts'
+import type { MongoWireServer } from './mongo-server.ts'
+import { clusterPrimaryPort, portsOf, redisCli, type RedisSet } from './redis-sets.ts'
+import type { Stack } from './stack.ts'
+
+export interface FaultContext {
+  stack: Stack
+  load: MixedLoad | null
+  sendgrid: FakeSendGrid
+  mongo: MongoWireServer
+  mongoPort: number
+  redisSet: RedisSet | null
+}
+
+export interface FaultScenario {
+  /** the letter of issue #27 first: FAULTS_ONLY selects by it */
+  name: string
+  letter: string
+  redis: 'plain' | 'sentinel' | 'cluster'
+  /** seconds of load after the fault (the default: FAULTS_POST_SECONDS) */
+  postSeconds?: number
+  /** how long to wait for the last codes once the load stopped */
+  drainMs?: number
+  inject: (context: FaultContext) => Promise<string[]>
+  restore?: (context: FaultContext) => Promise<void>
+}
+
+const PROVIDER_OUTAGE_MS = 10_000
+/** a killed primary's restart rejoins as a replica some 15 s later: the load runs on long enough to see it */
+const REPLICATED_POST_SECONDS = 20
+const MONGO_STOP_MS = 5000
+/** BullMQ's lock (30 s) must lapse and a stalled-job check (every 30 s) run before a dead worker's jobs go again */
+const STALLED_JOB_DRAIN_MS = 80_000
+
+const sentinelPorts = (set: RedisSet | null) => portsOf(required(set).env.REDIS_SENTINELS ?? '')
+function required (set: RedisSet | null): RedisSet {
+  if (set === null) throw new Error('this scenario needs a Redis set')
+  return set
+}
+
+/** Sentinel's view of the primary, until it names another than `previous` (or 30 s). */
+async function newPrimary (sentinel: number, previous: string): Promise<{ address: string, afterMs: number }> {
+  const began = Date.now()
+  let address = previous
+  while (address === previous && Date.now() - began < 30_000) {
+    await sleep(100)
+    address = (await redisCli(sentinel, 'SENTINEL', 'get-master-addr-by-name', 'otp-gate').catch(() => '')).trim().split('\n').join(':')
+  }
+  return { address, afterMs: Date.now() - began }
+}
+
+export const SCENARIOS: FaultScenario[] = [
+  {
+    name: 'a. Sentinel failover',
+    letter: 'a',
+    redis: 'sentinel',
+    postSeconds: REPLICATED_POST_SECONDS,
+    inject: async ({ redisSet }) => {
+      const [sentinel] = sentinelPorts(redisSet)
+      const before = (await redisCli(sentinel!, 'SENTINEL', 'get-master-addr-by-name', 'otp-gate')).trim().split('\n').join(':')
+      const answer = (await redisCli(sentinel!, 'SENTINEL', 'FAILOVER', 'otp-gate')).trim()
+      const promoted = await newPrimary(sentinel!, before)
+      return [`SENTINEL FAILOVER answered ${answer}; the sentinels named ${promoted.address} (was ${before}) after ${promoted.afterMs} ms`]
+    }
+  },
+  {
+    name: 'b. Sentinel primary SIGKILLed',
+    letter: 'b',
+    redis: 'sentinel',
+    postSeconds: REPLICATED_POST_SECONDS,
+    inject: async ({ redisSet }) => {
+      const set = required(redisSet)
+      const [sentinel] = sentinelPorts(set)
+      const port = Number(set.env.SENTINEL_PRIMARY_PORT)
+      const restart = await set.kill(port)
+      const promoted = await newPrimary(sentinel!, `127.0.0.1:${port}`)
+      // only once the replica is primary: without persistence, a primary restarted before would come back empty
+      // and its replica would copy the empty data set
+      const restartedInMs = await restart()
+      return [
+        `primary :${port} killed; the sentinels named ${promoted.address} after ${promoted.afterMs} ms`,
+        `the old primary restarted then (in ${restartedInMs} ms), to rejoin as a replica, as a supervisor would`
+      ]
+    }
+  },
+  {
+    name: 'c. Cluster primary SIGKILLed',
+    letter: 'c',
+    redis: 'cluster',
+    postSeconds: REPLICATED_POST_SECONDS,
+    inject: async ({ redisSet }) => {
+      const set = required(redisSet)
+      const nodes = portsOf(set.env.REDIS_CLUSTER_NODES ?? '')
+      const port = await clusterPrimaryPort(nodes[0]!)
+      const restart = await set.kill(port)
+      const survivor = nodes.find((node) => node !== port)!
+      const began = Date.now()
+      let state = ''
+      // the cluster is whole again once a replica took the dead primary's slots
+      for (let seen = false; Date.now() - began < 30_000; await sleep(100)) {
+        state = await redisCli(survivor, 'CLUSTER', 'INFO').catch(() => '')
+        if (!seen) seen = state.includes('cluster_state:fail')
+        else if (state.includes('cluster_state:ok')) break
+      }
+      const healedMs = Date.now() - began
+      // as for Sentinel: restarted once its replica took over, so it rejoins as that replica's replica
+      const restartedInMs = await restart()
+      return [
+        `primary :${port} killed; cluster_state ok again after ${healedMs} ms`,
+        `the old primary restarted then (in ${restartedInMs} ms), to rejoin as a replica, as a supervisor would`
+      ]
+    }
+  },
+  {
+    name: 'd. MongoDB-wire server SIGSTOP 5 s',
+    letter: 'd',
+    redis: 'plain',
+    inject: async ({ mongo }) => {
+      mongo.signal('SIGSTOP')
+      try {
+        await sleep(MONGO_STOP_MS)
+      } finally {
+        mongo.signal('SIGCONT')
+      }
+      return [`stopped for ${MONGO_STOP_MS / 1000} s`]
+    }
+  },
+  {
+    name: 'e. MongoDB-wire server killed, restarted',
+    letter: 'e',
+    redis: 'plain',
+    inject: async ({ mongo, mongoPort }) => {
+      const ms = await mongo.killAndRestart(mongoPort)
+      return [`SIGKILLed and started again; its port took connections after ${ms} ms`]
+    }
+  },
+  {
+    name: 'f. one of two API instances SIGKILLed',
+    letter: 'f',
+    redis: 'plain',
+    inject: async ({ stack }) => {
+      stack.kill(stack.apis[1]!)
+      return ['api 2 SIGKILLed; the client leaves it out after its first refused connection']
+    },
+    restore: async ({ stack }) => { await stack.apis[1]!.stop(); await stack.startApi(1) }
+  },
+  {
+    name: 'g. a delivery worker SIGKILLed',
+    letter: 'g',
+    redis: 'plain',
+    drainMs: STALLED_JOB_DRAIN_MS,
+    inject: async ({ stack }) => {
+      stack.kill(stack.workers[0]!)
+      return ['worker 1 SIGKILLed with jobs in flight; worker 2 runs on']
+    },
+    restore: async ({ stack }) => { await stack.workers[0]!.stop(); await stack.startWorker(0) }
+  },
+  {
+    name: 'h. SendGrid answers 500 for 10 s',
+    letter: 'h',
+    redis: 'plain',
+    // the email circuit opens after 5 failures in a row and refuses codes (503) for DELIVERY_BREAKER_OPEN_SECONDS (30)
+    postSeconds: 40,
+    drainMs: 60_000,
+    inject: async ({ sendgrid }) => {
+      sendgrid.answerAlways({ status: 500, body: { errors: [{ message: 'fake outage', field: null }] } })
+      await sleep(PROVIDER_OUTAGE_MS)
+      sendgrid.answerAlways({ status: 202, delayMs: 150 })
+      return [`every request answered 500 for ${PROVIDER_OUTAGE_MS / 1000} s`]
+    }
+  }
+]
