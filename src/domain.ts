@@ -329,6 +329,7 @@ export async function buildDomain (config: Config, deps: DomainDeps) {
       await Promise.all([
         keyed.otp.close?.(), keyed.totpAttempts.close(), keyed.mfaChallenges.close(), keyed.passkeyChallenges.close()
       ])
+      await replicaAck.close()
     }
   }
 }

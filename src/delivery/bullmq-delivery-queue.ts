@@ -129,7 +129,7 @@ export class BullMqDeliveryQueue implements DeliveryQueue {
     })
     const ack = this.#options.replicaAck ?? NO_REPLICA_ACK
     try {
-      // the app's connection took the add (BullMQ shares it); on a Cluster every key of the queue is on one slot
+      // the add is answered: a marker in the queue's slot after it, then WAIT (every key of the queue is on one slot)
       await ack.confirm(`${this.#options.prefix}:${this.#name}:${jobId}`)
     } catch (error) {
       // a worker may hold the job already: then its code is withdrawn by the caller and never sent

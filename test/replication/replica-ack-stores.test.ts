@@ -6,7 +6,7 @@ import type { SendLimits } from '../../src/otp/otp-store.ts'
 import type { ThrottleLimits } from '../../src/throttle/throttling.ts'
 import { RedisRevocationStore } from '../../src/sessions/redis-revocation-store.ts'
 import { BullMqDeliveryQueue } from '../../src/delivery/bullmq-delivery-queue.ts'
-import { createReplicaAck, NO_REPLICA_ACK, ReplicasBehindError, type ReplicaAck } from '../../src/stores/replica-ack.ts'
+import { createReplicaAck, markerKey, NO_REPLICA_ACK, ReplicasBehindError, type ReplicaAck } from '../../src/stores/replica-ack.ts'
 import { connectWithOwnPrefix, createTestRedis } from '../helpers/redis.ts'
 
 const LIMITS: SendLimits = {
@@ -31,7 +31,8 @@ function switchableAck () {
     confirm: async (key: string) => {
       if (ack.behind) throw new ReplicasBehindError('0 of 1 replicas acknowledged a write within 10 ms')
       ack.confirmed.push(key)
-    }
+    },
+    close: async () => {}
   }
   return ack satisfies ReplicaAck
 }
@@ -108,5 +109,9 @@ t.test('createReplicaAck: nothing to wait for at 0 or without Redis; a real WAIT
   t.equal(createReplicaAck(redis, { replicas: 0, timeoutMs: 10 }), NO_REPLICA_ACK)
   t.equal(createReplicaAck(null, { replicas: 1, timeoutMs: 10 }), NO_REPLICA_ACK)
   await NO_REPLICA_ACK.confirm('any')
-  await t.rejects(createReplicaAck(redis, { replicas: 1, timeoutMs: 10 }).confirm('any'), { name: 'ReplicasBehindError', message: /^0 of 1 replicas/ })
+  const ack = createReplicaAck(redis, { replicas: 1, timeoutMs: 10 })
+  t.teardown(() => ack.close())
+  await t.rejects(ack.confirm('any'), { name: 'ReplicasBehindError', message: /^0 of 1 replicas/ })
+  t.equal(markerKey('otp:{bucket}:c:1'), '{bucket}:replica-ack', 'the marker shares the key\'s hash tag')
+  t.equal(markerKey('revoked:abc'), '{revoked:abc}:replica-ack', 'a key without a tag is the tag')
 })

@@ -28,3 +28,25 @@ t.test('REDIS_WAIT_REPLICAS=0 (the default): the same start answers 202', async 
   const app = await buildTestApp(t, { outbox: true, loadShedding: false })
   t.equal((await startLogin(app, { email: newEmail() })).statusCode, 202)
 })
+
+// Redis serves nothing else on a connection while a WAIT there waits: on the app's one connection, a missing
+// replica would hold every read and write behind each acknowledgement (seen under load as reads answering 503)
+t.test('a WAIT that waits holds nothing else of the app: a command sent during it is answered before it', async (t) => {
+  const app = await buildTestApp(t, {
+    outbox: true,
+    loadShedding: false,
+    redisKeyPrefix: uniqueKeyPrefix('wait-block'),
+    env: { REDIS_WAIT_REPLICAS: '1', REDIS_WAIT_TIMEOUT_MS: '600' }
+  })
+  const redis = app.redis
+  if (redis === null) throw new Error('the app runs on Redis here')
+  const observer = createTestRedis()
+  t.teardown(() => observer.quit())
+  const waiting = async () => /flags=b .* cmd=wait /.test(await observer.client('LIST') as string)
+  const start = startLogin(app, { email: newEmail() })
+  while (!await waiting()) await new Promise((resolve) => setTimeout(resolve, 5))
+  // a WAIT is blocked in Redis (seen from another connection): the app's ping is answered while it still is
+  await redis.ping()
+  t.ok(await waiting(), 'the ping was answered while the acknowledgement still waited')
+  t.equal((await start).statusCode, 503, 'the start itself is refused: no replica')
+})
