@@ -54,6 +54,7 @@ async function openapiPlugin (app: FastifyInstance, { config }: { config: Config
         { name: 'auth', description: 'Start, resend and verify one-time codes; refresh and end sessions' },
         { name: 'me', description: 'The signed-in user, their sessions and contacts' },
         { name: 'totp', description: 'Authenticator apps (TOTP) and recovery codes: enrolment, second factor, TOTP login' },
+        { name: 'passkeys', description: 'Passkeys (WebAuthn): adding and managing them, signing in with one alone or as the second factor. Only with WEBAUTHN_RP_ID set; otherwise these routes answer 404' },
         { name: 'keys', description: 'Public signing keys' },
         { name: 'admin', description: 'Operators and product backends: users, sessions, unblocking. Needs an admin API key (ADMIN_API_KEYS); without keys configured these routes answer 404' },
         { name: 'dev', description: 'Development helpers, absent in production' },

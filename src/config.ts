@@ -7,7 +7,8 @@ import { adminKeyEntryProblem } from './admin/admin-keys.ts'
 import { webAuthnProblems } from './config/webauthn-origins.ts'
 
 const {
-  server, stores, otp, tokens, browser, totp, passkeys, messages, delivery, limits, observability, audit, admin, loadTest, testing
+  server, stores, otp, tokens, browser, totp, passkeys, messages, delivery, limits, observability, audit, admin,
+  loadTest, testing
 } = CONFIG_GROUPS
 
 /**

@@ -93,7 +93,9 @@ export async function buildDomain (config: Config, deps: DomainDeps) {
   const keyed = createKeyedStores(config, redis, { now, keyPrefix })
   const documents = createDocumentStores(config, deps.mongo, { now })
   const { users, totpCredentials, passkeys, auditEvents } = documents
-  await Promise.all([users.init(), documents.sessions.init(), totpCredentials.init(), passkeys.init(), auditEvents.init()])
+  await Promise.all([
+    users.init(), documents.sessions.init(), totpCredentials.init(), passkeys.init(), auditEvents.init()
+  ])
 
   // a circuit opened by whichever process sends (the API, or `npm run worker`) closes the channel everywhere; read
   // once a second, so a Redis that is down is logged once in 10 s, not at every read
@@ -233,12 +235,21 @@ export async function buildDomain (config: Config, deps: DomainDeps) {
   const proofs = new ReauthProofs({ key: reauthProofKey(refreshTokenKey), ttlSeconds: REAUTH_WINDOW_SECONDS, now })
   const accountProof = new AccountProof({ proofs, totp, recentSignInSeconds: REAUTH_WINDOW_SECONDS, now })
   const erasure = new AccountErasure({
-    users, sessions: documents.sessions, sessionService, totp, passkeys, audit, notifier, outbox: keyed.outbox, accountProof
+    users,
+    sessions: documents.sessions,
+    sessionService,
+    totp,
+    passkeys,
+    audit,
+    notifier,
+    outbox: keyed.outbox,
+    accountProof
   })
   const flows = { otp, issuer: challengeIssuer, users, sessions: sessionService, now }
   // passkeys: off (null) until WEBAUTHN_RP_ID is set; the credentials stay readable for erasure, export and admins
   const webAuthn = webAuthnSettings(config)
-  const ceremonies = webAuthn && new WebAuthnCeremonies(webAuthn, keyed.passkeyChallenges, createHmac('sha256', peppered).update('otp-gate passkey challenges v1').digest('base64url'))
+  const challengeKey = createHmac('sha256', peppered).update('otp-gate passkey challenges v1').digest('base64url')
+  const ceremonies = webAuthn && new WebAuthnCeremonies(webAuthn, keyed.passkeyChallenges, challengeKey)
   const passkeyAuthenticator = ceremonies && new PasskeyAuthenticator({
     ceremonies,
     passkeys,
@@ -282,7 +293,9 @@ export async function buildDomain (config: Config, deps: DomainDeps) {
       audit,
       ...(webAuthn && { hasPasskey: async (userId: string) => (await passkeys.listByUser(userId)).length > 0 })
     }),
-    passkeyRegistration: ceremonies && new PasskeyRegistration({ ceremonies, passkeys, accountProof, notifier, now, audit }),
+    passkeyRegistration: ceremonies && new PasskeyRegistration({
+      ceremonies, passkeys, accountProof, notifier, now, audit
+    }),
     passkeyLogin: ceremonies && passkeyAuthenticator && new PasskeyLogin({
       ceremonies, authenticator: passkeyAuthenticator, passkeys, users, sessions: sessionService, mfa, now, audit
     }),
@@ -308,7 +321,9 @@ export async function buildDomain (config: Config, deps: DomainDeps) {
       await audit.close()
       await webhookBatcher?.close()
       await Promise.all([deliveryQueue.close(), auditWebhookQueue.close()])
-      await Promise.all([keyed.otp.close?.(), keyed.totpAttempts.close(), keyed.mfaChallenges.close(), keyed.passkeyChallenges.close()])
+      await Promise.all([
+        keyed.otp.close?.(), keyed.totpAttempts.close(), keyed.mfaChallenges.close(), keyed.passkeyChallenges.close()
+      ])
     }
   }
 }

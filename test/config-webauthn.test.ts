@@ -19,7 +19,8 @@ t.test('the origins default to PUBLIC_BASE_URL and the exact CORS_ORIGINS; the R
 })
 
 t.test('start-up refuses an RP ID that is not a suffix of every allowed origin\'s host', async (t) => {
-  const refused = (env: Record<string, string>, pattern: RegExp) => t.throws(() => loadConfig({ ...base, ...env }), { name: ConfigError.name, message: pattern })
+  const refused = (env: Record<string, string>, pattern: RegExp) =>
+    t.throws(() => loadConfig({ ...base, ...env }), { name: ConfigError.name, message: pattern })
   refused({ WEBAUTHN_RP_ID: 'example.org', WEBAUTHN_ORIGINS: 'https://app.example.org,https://example.com' }, /WEBAUTHN_RP_ID: "example.org" is not a suffix of the host of the allowed origin https:\/\/example.com/)
   refused({ WEBAUTHN_RP_ID: 'example.org', WEBAUTHN_ORIGINS: 'https://badexample.org' }, /not a suffix/)
   refused({ WEBAUTHN_RP_ID: 'app.example.org', PUBLIC_BASE_URL: 'https://example.org' }, /not a suffix/)

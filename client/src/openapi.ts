@@ -7053,6 +7053,46 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "rp": {
+                     *         "name": "otp-gate",
+                     *         "id": "example.org"
+                     *       },
+                     *       "user": {
+                     *         "id": "NjY1ZjFjMmI5ZDNlNGEwMDEyMzQ1Njc4",
+                     *         "name": "jane@example.org",
+                     *         "displayName": ""
+                     *       },
+                     *       "challenge": "dG8tYmUtc2lnbmVkLWJ5LXRoZS1hdXRoZW50aWNhdG9y",
+                     *       "pubKeyCredParams": [
+                     *         {
+                     *           "alg": -8,
+                     *           "type": "public-key"
+                     *         },
+                     *         {
+                     *           "alg": -7,
+                     *           "type": "public-key"
+                     *         },
+                     *         {
+                     *           "alg": -257,
+                     *           "type": "public-key"
+                     *         }
+                     *       ],
+                     *       "timeout": 300000,
+                     *       "attestation": "none",
+                     *       "excludeCredentials": [],
+                     *       "authenticatorSelection": {
+                     *         "residentKey": "required",
+                     *         "userVerification": "preferred",
+                     *         "requireResidentKey": true
+                     *       },
+                     *       "extensions": {
+                     *         "credProps": true
+                     *       },
+                     *       "hints": []
+                     *     }
+                     */
                     "application/json": {
                         rp: {
                             id?: string;
@@ -7448,6 +7488,26 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "credential": {
+                 *         "id": "SsYeTE7HJUe4YZbZqDXWqfAqs1W3Y3BfA1Pm0J1UjWc",
+                 *         "rawId": "SsYeTE7HJUe4YZbZqDXWqfAqs1W3Y3BfA1Pm0J1UjWc",
+                 *         "type": "public-key",
+                 *         "response": {
+                 *           "clientDataJSON": "eyJ0eXBlIjoid2ViYXV0aG4uY3JlYXRlIiwiY2hhbGxlbmdlIjoiZEc4dFltVXRjMmxuYm1Wa0xXSjVMWFJvWlMxaGRYUm9aVzUwYVdOaGRHOXkiLCJvcmlnaW4iOiJodHRwczovL2FwcC5leGFtcGxlLm9yZyJ9",
+                 *           "attestationObject": "o2NmbXRkbm9uZWdhdHRTdG10oGhhdXRoRGF0YVjF",
+                 *           "transports": [
+                 *             "internal",
+                 *             "hybrid"
+                 *           ]
+                 *         },
+                 *         "authenticatorAttachment": "platform",
+                 *         "clientExtensionResults": {}
+                 *       },
+                 *       "name": "MacBook Touch ID"
+                 *     }
+                 */
                 "application/json": {
                     /** @description PublicKeyCredential.toJSON() of navigator.credentials.create() */
                     credential: {
@@ -7818,6 +7878,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description - `uri_too_long`: URI too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/uri_too_long",
+                     *       "title": "URI too long",
+                     *       "status": 414,
+                     *       "detail": "URI too long",
+                     *       "code": "uri_too_long"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description - `unsupported_media_type`: Unsupported media type */
             415: {
                 headers: {
@@ -8036,6 +8114,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description - `uri_too_long`: URI too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/uri_too_long",
+                     *       "title": "URI too long",
+                     *       "status": 414,
+                     *       "detail": "URI too long",
+                     *       "code": "uri_too_long"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description - `unsupported_media_type`: Unsupported media type */
             415: {
                 headers: {
@@ -8140,6 +8236,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "rpId": "example.org",
+                     *       "challenge": "dG8tYmUtc2lnbmVkLWJ5LXRoZS1hdXRoZW50aWNhdG9y",
+                     *       "timeout": 300000,
+                     *       "userVerification": "preferred"
+                     *     }
+                     */
                     "application/json": {
                         rpId?: string;
                         challenge: string;
@@ -8316,6 +8420,23 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "credential": {
+                 *         "id": "SsYeTE7HJUe4YZbZqDXWqfAqs1W3Y3BfA1Pm0J1UjWc",
+                 *         "rawId": "SsYeTE7HJUe4YZbZqDXWqfAqs1W3Y3BfA1Pm0J1UjWc",
+                 *         "type": "public-key",
+                 *         "response": {
+                 *           "clientDataJSON": "eyJ0eXBlIjoid2ViYXV0aG4uZ2V0IiwiY2hhbGxlbmdlIjoiZEc4dFltVXRjMmxuYm1Wa0xXSjVMWFJvWlMxaGRYUm9aVzUwYVdOaGRHOXkiLCJvcmlnaW4iOiJodHRwczovL2FwcC5leGFtcGxlLm9yZyJ9",
+                 *           "authenticatorData": "SZYN5YgOjGh0NBcPZHZgW4_krrmihjLHmVzzuoMdl2MFAAAAAQ",
+                 *           "signature": "MEUCIQDl6g2u4r8Yk2mV9sR2dQ8z0fN3C1h2pQ7bY5tWc8xJ0AIgP3kZ9rF2mX1nQ6yT4vB8cD0eH5jL7uW3sA9iK2oE1gM",
+                 *           "userHandle": "NjY1ZjFjMmI5ZDNlNGEwMDEyMzQ1Njc4"
+                 *         },
+                 *         "authenticatorAttachment": "platform",
+                 *         "clientExtensionResults": {}
+                 *       }
+                 *     }
+                 */
                 "application/json": {
                     /** @description PublicKeyCredential.toJSON() of navigator.credentials.get() */
                     credential: {
@@ -8622,6 +8743,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "mfaToken": "Vb3x9Kq2Lm8Zr1Yc4Td7Ws0Pf6Hn5Ju2Ae9Gk3Xo1Qi"
+                 *     }
+                 */
                 "application/json": {
                     /**
                      * @description from the 200 answer of POST /v1/auth/otp/verify
@@ -8638,6 +8764,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "rpId": "example.org",
+                     *       "challenge": "dG8tYmUtc2lnbmVkLWJ5LXRoZS1hdXRoZW50aWNhdG9y",
+                     *       "timeout": 300000,
+                     *       "userVerification": "preferred"
+                     *     }
+                     */
                     "application/json": {
                         rpId?: string;
                         challenge: string;
@@ -8832,6 +8966,24 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "mfaToken": "Vb3x9Kq2Lm8Zr1Yc4Td7Ws0Pf6Hn5Ju2Ae9Gk3Xo1Qi",
+                 *       "credential": {
+                 *         "id": "SsYeTE7HJUe4YZbZqDXWqfAqs1W3Y3BfA1Pm0J1UjWc",
+                 *         "rawId": "SsYeTE7HJUe4YZbZqDXWqfAqs1W3Y3BfA1Pm0J1UjWc",
+                 *         "type": "public-key",
+                 *         "response": {
+                 *           "clientDataJSON": "eyJ0eXBlIjoid2ViYXV0aG4uZ2V0IiwiY2hhbGxlbmdlIjoiZEc4dFltVXRjMmxuYm1Wa0xXSjVMWFJvWlMxaGRYUm9aVzUwYVdOaGRHOXkiLCJvcmlnaW4iOiJodHRwczovL2FwcC5leGFtcGxlLm9yZyJ9",
+                 *           "authenticatorData": "SZYN5YgOjGh0NBcPZHZgW4_krrmihjLHmVzzuoMdl2MFAAAAAQ",
+                 *           "signature": "MEUCIQDl6g2u4r8Yk2mV9sR2dQ8z0fN3C1h2pQ7bY5tWc8xJ0AIgP3kZ9rF2mX1nQ6yT4vB8cD0eH5jL7uW3sA9iK2oE1gM",
+                 *           "userHandle": "NjY1ZjFjMmI5ZDNlNGEwMDEyMzQ1Njc4"
+                 *         },
+                 *         "authenticatorAttachment": "platform",
+                 *         "clientExtensionResults": {}
+                 *       }
+                 *     }
+                 */
                 "application/json": {
                     /**
                      * @description from the 200 answer of POST /v1/auth/otp/verify
@@ -11397,7 +11549,10 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description - `validation_failed`: Request validation failed */
+            /**
+             * @description - `bad_request`: Bad request
+             *     - `validation_failed`: Request validation failed
+             */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11405,17 +11560,11 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "https://otp-gate.dev/problems/validation_failed",
-                     *       "title": "Request validation failed",
+                     *       "type": "https://otp-gate.dev/problems/bad_request",
+                     *       "title": "Bad request",
                      *       "status": 400,
-                     *       "detail": "One or more fields are invalid.",
-                     *       "code": "validation_failed",
-                     *       "errors": [
-                     *         {
-                     *           "field": "body.email",
-                     *           "message": "must NOT have fewer than 3 characters"
-                     *         }
-                     *       ]
+                     *       "detail": "Bad request",
+                     *       "code": "bad_request"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -11457,6 +11606,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description - `payload_too_large`: Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/payload_too_large",
+                     *       "title": "Request body too large",
+                     *       "status": 413,
+                     *       "detail": "Request body too large",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description - `uri_too_long`: URI too long */
             414: {
                 headers: {
@@ -11470,6 +11637,24 @@ export interface operations {
                      *       "status": 414,
                      *       "detail": "URI too long",
                      *       "code": "uri_too_long"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `unsupported_media_type`: Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://otp-gate.dev/problems/unsupported_media_type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported media type",
+                     *       "code": "unsupported_media_type"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];

@@ -2,7 +2,7 @@ import { Type } from 'typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Config } from '../../src/config.ts'
 import { perMinute } from '../rate-limit.ts'
-import { jsonResponse, problemResponses } from '../schemas/responses.ts'
+import { PARSE_ERRORS, jsonResponse, problemResponses } from '../schemas/responses.ts'
 import { PasskeyListSchema, passkeyView } from '../schemas/passkey.ts'
 
 const security = [{ adminApiKey: [] }]
@@ -40,7 +40,7 @@ const adminPasskeyRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async 
       tags,
       security,
       params: Type.Object({ id: id('a user id'), passkeyId: id('the id of one of the user\'s passkeys') }, { additionalProperties: false }),
-      response: { 204: Type.Null({ description: 'removed' }), ...problemResponses(...AUTH_ERRORS) }
+      response: { 204: Type.Null({ description: 'removed' }), ...problemResponses(...PARSE_ERRORS, ...AUTH_ERRORS) }
     }
   }, async (request, reply) => {
     await adminPasskeys.remove(request.adminKeyName, request.params.id, request.params.passkeyId)

@@ -6,7 +6,8 @@ import { routeLimits } from '../rate-limit.ts'
 import { BODY_ERRORS, jsonResponse, problemResponses } from '../schemas/responses.ts'
 import { ReauthTokenSchema } from '../schemas/authenticator.ts'
 import {
-  CreationOptionsSchema, PasskeyListSchema, PasskeyNameSchema, PasskeySchema, RegistrationCredentialSchema, passkeyView
+  CreationOptionsSchema, PasskeyListSchema, PasskeyNameSchema, PasskeySchema, REGISTRATION_CREDENTIAL_EXAMPLE,
+  RegistrationCredentialSchema, passkeyView
 } from '../schemas/passkey.ts'
 import { callerOf } from '../auth.ts'
 import { passkeysOff, whenOn } from '../passkeys-off.ts'
@@ -48,7 +49,9 @@ const mePasskeyRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (ap
       description: 'Post `{ credential: credential.toJSON(), name? }`. The server finds the options by the challenge in the credential\'s clientDataJSON; it must be this user\'s, unanswered and less than 5 minutes old, and the origin and RP ID this server\'s (400 `invalid_passkey_registration` otherwise). 409 `passkey_limit_reached` past 10 passkeys, 409 `conflict` for a credential already registered. The account\'s email (else phone) is told.',
       tags,
       security,
-      body: Type.Object({ credential: RegistrationCredentialSchema, name: Type.Optional(PasskeyNameSchema) }, { additionalProperties: false }),
+      body: Type.Object({ credential: RegistrationCredentialSchema, name: Type.Optional(PasskeyNameSchema) }, {
+        additionalProperties: false, examples: [{ credential: REGISTRATION_CREDENTIAL_EXAMPLE, name: 'MacBook Touch ID' }]
+      }),
       response: { 201: jsonResponse('The stored passkey', PasskeySchema), ...problemResponses('unauthorized', ...BODY_ERRORS, 'invalid_passkey_registration', 'passkey_limit_reached', 'conflict', 'not_found', 'rate_limited') }
     }
   }, async (request, reply) => {
@@ -79,9 +82,12 @@ const mePasskeyRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (ap
       security,
       params: IdParamsSchema,
       body: Type.Object({ name: PasskeyNameSchema }, { additionalProperties: false, examples: [{ name: 'Work laptop' }] }),
-      response: { 200: jsonResponse('The renamed passkey', PasskeySchema), ...problemResponses('unauthorized', ...BODY_ERRORS, 'not_found', 'rate_limited') }
+      response: { 200: jsonResponse('The renamed passkey', PasskeySchema), ...problemResponses('unauthorized', ...BODY_ERRORS, 'uri_too_long', 'not_found', 'rate_limited') }
     }
-  }, async (request) => passkeyView(await whenOn(passkeyRegistration).rename(request.account.id, request.params.id, request.body.name.trim())))
+  }, async (request) => {
+    const { account, params, body } = request
+    return passkeyView(await whenOn(passkeyRegistration).rename(account.id, params.id, body.name.trim()))
+  })
 
   app.delete('/:id', {
     config: { ...verifyLimit, optionalBody: true },
@@ -93,7 +99,7 @@ const mePasskeyRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (ap
       security,
       params: IdParamsSchema,
       body: ProofBodySchema,
-      response: { 204: Type.Null({ description: 'removed' }), ...problemResponses('unauthorized', ...BODY_ERRORS, 'reauthentication_required', 'not_found', 'rate_limited') }
+      response: { 204: Type.Null({ description: 'removed' }), ...problemResponses('unauthorized', ...BODY_ERRORS, 'uri_too_long', 'reauthentication_required', 'not_found', 'rate_limited') }
     }
   }, async (request, reply) => {
     await whenOn(passkeyRegistration).remove(callerOf(request.user), request.params.id, request.body.reauthToken)

@@ -26,10 +26,11 @@ export interface AccountErasureOptions {
  * Deleting an account (DELETE /v1/me, DELETE /v1/admin/users/{id}), completely: afterwards nothing in MongoDB or
  * Redis names the user's id, email or phone in the clear. The user document goes first, so a sign-in racing this
  * finds nobody and its identifiers are free; then every token ends (the Redis "not before" entry, keyed by a hash
- * of the id), the sessions, authenticator, recovery codes and passkeys are deleted, and the security events of the user are
- * deleted (not anonymised: kept under another id they would still be a history of one person). The verified
+ * of the id), the sessions, authenticator, recovery codes and passkeys are deleted, and the security events of the
+ * user are deleted (not anonymised: kept under another id they would still be a history of one person). The verified
  * identifiers are told by a notice, queued sealed like every notice.
- * Round trips: M read, M delete; R "not before" ∥ M revoke; M delete sessions ∥ M credential ∥ M passkeys ∥ R attempts; M events.
+ * Round trips: M read, M delete; R "not before" ∥ M revoke; M delete sessions ∥ M credential ∥ M passkeys ∥
+ * R attempts; M events.
  */
 export class AccountErasure {
   readonly #options: AccountErasureOptions

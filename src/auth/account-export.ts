@@ -27,7 +27,8 @@ export interface AccountData {
 
 /**
  * What the service holds of a user, for GET /v1/me/export (GDPR art. 20): the user with its identifiers, their
- * verification times and metadata, the live sessions, whether an authenticator is bound, the passkeys (names and times), and the security events.
+ * verification times and metadata, the live sessions, whether an authenticator is bound, the passkeys (names and
+ * times), and the security events.
  * Never a secret: no token hash, no authenticator secret, no recovery code.
  */
 export class AccountExport {

@@ -67,7 +67,9 @@ export class PasskeyLogin {
    * Completes the login `mfaToken` names with a passkey. The token is taken first, so parallel completions use it
    * once; a refused passkey puts it back, as a wrong code does.
    */
-  async completeSecondFactor (mfaToken: string, credential: AuthenticationResponseJSON, client: ClientInfo): Promise<SignedIn> {
+  async completeSecondFactor (
+    mfaToken: string, credential: AuthenticationResponseJSON, client: ClientInfo
+  ): Promise<SignedIn> {
     const { mfa, authenticator, users, now } = this.#options
     const challenge = await mfa.take(mfaToken)
     if (challenge === null) throw mfaTokenGone()

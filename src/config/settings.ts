@@ -254,5 +254,19 @@ const testing = {
 
 /** The settings by domain, in the order .env.example and the README's table list them. */
 export const CONFIG_GROUPS = {
-  server, stores, otp, tokens, browser, totp, passkeys, messages, delivery, limits, observability, audit, admin, loadTest, testing
+  server,
+  stores,
+  otp,
+  tokens,
+  browser,
+  totp,
+  passkeys,
+  messages,
+  delivery,
+  limits,
+  observability,
+  audit,
+  admin,
+  loadTest,
+  testing
 }

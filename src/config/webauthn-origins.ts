@@ -20,7 +20,8 @@ export function webAuthnOrigins (config: Pick<Config, 'WEBAUTHN_ORIGINS' | 'PUBL
 /** The settings when passkeys are on (WEBAUTHN_RP_ID set), null otherwise. */
 export function webAuthnSettings (config: Config): WebAuthnSettings | null {
   if (config.WEBAUTHN_RP_ID === undefined) return null
-  return { rpId: config.WEBAUTHN_RP_ID, rpName: config.WEBAUTHN_RP_NAME ?? config.APP_NAME, origins: webAuthnOrigins(config) }
+  const rpName = config.WEBAUTHN_RP_NAME ?? config.APP_NAME
+  return { rpId: config.WEBAUTHN_RP_ID, rpName, origins: webAuthnOrigins(config) }
 }
 
 /** A browser accepts an RP ID only when it is the page's host or a suffix of it at a label boundary. */

@@ -19,7 +19,8 @@ export class MemoryPasskeyRepository implements PasskeyRepository {
   }
 
   async listByUser (userId: string): Promise<Passkey[]> {
-    return [...this.#passkeys.values()].filter((passkey) => passkey.userId === userId).map((passkey) => structuredClone(passkey))
+    return [...this.#passkeys.values()].filter((passkey) => passkey.userId === userId)
+      .map((passkey) => structuredClone(passkey))
   }
 
   async findByCredentialId (credentialId: string): Promise<Passkey | null> {

@@ -58,7 +58,8 @@ export class MongoPasskeyRepository implements PasskeyRepository {
   async add ({ id, ...passkey }: Passkey, maxPerUser: number): Promise<PasskeyAddOutcome> {
     // each refused insert is a slot someone else took since the read, so this ends within maxPerUser tries
     for (let tries = 0; tries <= maxPerUser; tries++) {
-      const taken = new Set((await this.#passkeys.find({ userId: passkey.userId }, { slot: 1 }).lean()).map((doc) => doc.slot))
+      const slots = await this.#passkeys.find({ userId: passkey.userId }, { slot: 1 }).lean()
+      const taken = new Set(slots.map((doc) => doc.slot))
       const slot = Array.from({ length: maxPerUser }, (_, index) => index).find((index) => !taken.has(index))
       if (slot === undefined) return 'limit_reached'
       try {
@@ -83,7 +84,9 @@ export class MongoPasskeyRepository implements PasskeyRepository {
   }
 
   async recordUse (credentialId: string, previousCounter: number, counter: number, at: Date): Promise<boolean> {
-    const result = await this.#passkeys.updateOne({ credentialId, counter: previousCounter }, { $set: { counter, lastUsedAt: at } })
+    const result = await this.#passkeys.updateOne(
+      { credentialId, counter: previousCounter }, { $set: { counter, lastUsedAt: at } }
+    )
     return result.matchedCount === 1
   }
 

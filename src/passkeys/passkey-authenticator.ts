@@ -40,7 +40,9 @@ export class PasskeyAuthenticator {
     this.#audit = options.audit ?? NO_AUDIT
   }
 
-  async verify (credential: AuthenticationResponseJSON, expected: AssertionExpectation, clientIp: string | null): Promise<Passkey> {
+  async verify (
+    credential: AuthenticationResponseJSON, expected: AssertionExpectation, clientIp: string | null
+  ): Promise<Passkey> {
     const { attempts, throttle } = this.#options
     const subjects = [this.#subject('credential', credential.id), this.#subject('ip', clientIp ?? 'none')]
     const starts = await Promise.all(subjects.map((subject) => attempts.beginAttempt(subject, throttle)))
@@ -71,7 +73,9 @@ export class PasskeyAuthenticator {
     credential: AuthenticationResponseJSON, expected: AssertionExpectation
   ): Promise<{ passkey: Passkey | null, userId: string | null }> {
     const { ceremonies, passkeys, now } = this.#options
-    const [challenge, passkey] = await Promise.all([ceremonies.takeChallenge(credential, expected), passkeys.findByCredentialId(credential.id)])
+    const [challenge, passkey] = await Promise.all([
+      ceremonies.takeChallenge(credential, expected), passkeys.findByCredentialId(credential.id)
+    ])
     const refused = { passkey: null, userId: passkey?.userId ?? expected.userId }
     if (challenge === null || passkey === null) return refused
     if (expected.userId !== null && passkey.userId !== expected.userId) return refused

@@ -41,7 +41,9 @@ export class PasskeyRegistration {
     this.#audit = options.audit ?? NO_AUDIT
   }
 
-  async options (caller: Caller, user: User, reauthToken: string | undefined): Promise<PublicKeyCredentialCreationOptionsJSON> {
+  async options (
+    caller: Caller, user: User, reauthToken: string | undefined
+  ): Promise<PublicKeyCredentialCreationOptionsJSON> {
     const { accountProof, passkeys, ceremonies } = this.#options
     await accountProof.require(caller, { reauthToken }, 'Adding a passkey')
     const existing = await passkeys.listByUser(user.id)
@@ -49,7 +51,9 @@ export class PasskeyRegistration {
     return await ceremonies.creationOptions({ id: user.id, name: user.email ?? user.phone ?? user.id }, existing)
   }
 
-  async register (user: User, credential: RegistrationResponseJSON, name: string | undefined, logger: DeliveryLogger): Promise<Passkey> {
+  async register (
+    user: User, credential: RegistrationResponseJSON, name: string | undefined, logger: DeliveryLogger
+  ): Promise<Passkey> {
     const { ceremonies, passkeys, now } = this.#options
     const challenge = await ceremonies.takeChallenge(credential, { purpose: 'registration', userId: user.id })
     if (challenge === null) {

@@ -34,7 +34,9 @@ export interface CeremonyExpectation {
   mfaToken?: string
 }
 
-const descriptor = (passkey: Passkey) => ({ id: passkey.credentialId, transports: passkey.transports as AuthenticatorTransportFuture[] })
+const descriptor = (passkey: Passkey) => ({
+  id: passkey.credentialId, transports: passkey.transports as AuthenticatorTransportFuture[]
+})
 
 /**
  * The WebAuthn ceremonies on @simplewebauthn/server: options whose challenge is remembered for what it was
@@ -78,7 +80,9 @@ export class WebAuthnCeremonies {
   }
 
   /** Request options; an empty `allowed` lets the browser offer any discoverable credential of this RP. */
-  async requestOptions (expected: CeremonyExpectation, allowed: Passkey[]): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  async requestOptions (
+    expected: CeremonyExpectation, allowed: Passkey[]
+  ): Promise<PublicKeyCredentialRequestOptionsJSON> {
     const options = await generateAuthenticationOptions({
       rpID: this.#settings.rpId,
       timeout: CEREMONY_TIMEOUT_MS,
@@ -93,7 +97,9 @@ export class WebAuthnCeremonies {
    * Takes (single use) the pending challenge the credential answers; the challenge when it was issued for what
    * is `expected`, null when it is unknown, expired, already answered or issued for something else.
    */
-  async takeChallenge (credential: { response: { clientDataJSON: string } }, expected: CeremonyExpectation): Promise<string | null> {
+  async takeChallenge (
+    credential: { response: { clientDataJSON: string } }, expected: CeremonyExpectation
+  ): Promise<string | null> {
     const challenge = challengeOf(credential)
     const pending = challenge === null ? null : await this.#challenges.take(challenge)
     if (pending === null) return null
@@ -104,7 +110,9 @@ export class WebAuthnCeremonies {
   }
 
   /** The new credential when the answer checks out against `challenge`; null otherwise. */
-  async verifyRegistration (credential: RegistrationResponseJSON, challenge: string): Promise<RegisteredCredential | null> {
+  async verifyRegistration (
+    credential: RegistrationResponseJSON, challenge: string
+  ): Promise<RegisteredCredential | null> {
     try {
       const { verified, registrationInfo } = await verifyRegistrationResponse({
         response: credential,
@@ -127,7 +135,7 @@ export class WebAuthnCeremonies {
     }
   }
 
-  /** The new counter when the assertion checks out for `passkey` (a counter that went backwards does not); else null. */
+  /** The new counter when the assertion checks out for `passkey` (one whose counter went backwards does not). */
   async verifyAssertion (
     credential: AuthenticationResponseJSON, challenge: string, passkey: Passkey, requireUserVerification: boolean
   ): Promise<{ counter: number, backedUp: boolean } | null> {
@@ -145,7 +153,8 @@ export class WebAuthnCeremonies {
         },
         requireUserVerification
       })
-      return verified ? { counter: authenticationInfo.newCounter, backedUp: authenticationInfo.credentialBackedUp } : null
+      if (!verified) return null
+      return { counter: authenticationInfo.newCounter, backedUp: authenticationInfo.credentialBackedUp }
     } catch {
       return null
     }

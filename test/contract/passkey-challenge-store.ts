@@ -13,7 +13,9 @@ const challenge = () => randomBytes(32).toString('base64url')
 const pending = (): PendingPasskeyChallenge => ({ purpose: 'second_factor', binding: randomBytes(32).toString('base64url') })
 
 /** The PasskeyChallengeStore contract (src/passkeys/passkey-challenge-store.ts), run against every adapter. */
-export function passkeyChallengeStoreContract (t: Test, createHarness: () => Promise<PasskeyChallengeStoreHarness>): void {
+export function passkeyChallengeStoreContract (
+  t: Test, createHarness: () => Promise<PasskeyChallengeStoreHarness>
+): void {
   let harness: PasskeyChallengeStoreHarness
   t.beforeEach(async () => { harness = await createHarness() })
   t.afterEach(async () => { await harness.close() })

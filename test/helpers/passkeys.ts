@@ -9,7 +9,9 @@ export const PASSKEY_ENV = { WEBAUTHN_RP_ID: 'example.org', WEBAUTHN_ORIGINS: OR
 export const newAuthenticator = (counts = true) => new SoftwareAuthenticator({ origin: ORIGIN, counts })
 
 /** Creation options, a credential made by `authenticator` for them, and the answer of POST /v1/me/passkeys. */
-export async function addPasskey (app: FastifyInstance, accessToken: string, authenticator: SoftwareAuthenticator, name?: string) {
+export async function addPasskey (
+  app: FastifyInstance, accessToken: string, authenticator: SoftwareAuthenticator, name?: string
+) {
   const options = await app.inject({ method: 'POST', url: '/v1/me/passkeys/options', headers: bearer(accessToken) })
   if (options.statusCode !== 200) throw new Error(`options answered ${options.statusCode}: ${options.body}`)
   const credential = authenticator.create(options.json())

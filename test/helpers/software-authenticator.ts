@@ -1,7 +1,8 @@
 import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto'
 import { isoCBOR } from '@simplewebauthn/server/helpers'
 import type {
-  AuthenticationResponseJSON, PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON, RegistrationResponseJSON
+  AuthenticationResponseJSON, PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON
 } from '@simplewebauthn/server'
 
 /**
@@ -83,12 +84,15 @@ export class SoftwareAuthenticator {
   }
 
   /** navigator.credentials.get() with these options and this authenticator's credential `index` (the last one). */
-  get (options: PublicKeyCredentialRequestOptionsJSON, forgery: Forgery & { index?: number } = {}): AuthenticationResponseJSON {
+  get (
+    options: PublicKeyCredentialRequestOptionsJSON, forgery: Forgery & { index?: number } = {}
+  ): AuthenticationResponseJSON {
     const credential = this.credentials.at(forgery.index ?? -1)
     if (credential === undefined) throw new Error('this authenticator holds no credential')
     if (this.#counts) credential.counter += 1
     const counter = forgery.counter ?? (this.#counts ? credential.counter : 0)
-    const authData = authenticatorData(forgery.rpId ?? credential.rpId, 0x01 | ((forgery.userVerified ?? true) ? 0x04 : 0), counter)
+    const flags = 0x01 | ((forgery.userVerified ?? true) ? 0x04 : 0)
+    const authData = authenticatorData(forgery.rpId ?? credential.rpId, flags, counter)
     const clientDataJSON = this.#clientData('webauthn.get', forgery.challenge ?? options.challenge, forgery.origin)
     const key = forgery.wrongKey === true ? generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey : credential.privateKey
     const signature = sign('sha256', Buffer.concat([authData, sha256(Buffer.from(clientDataJSON, 'base64url'))]), key)
@@ -96,7 +100,9 @@ export class SoftwareAuthenticator {
       id: b64(credential.id),
       rawId: b64(credential.id),
       type: 'public-key',
-      response: { clientDataJSON, authenticatorData: b64(authData), signature: b64(signature), userHandle: credential.userHandle },
+      response: {
+        clientDataJSON, authenticatorData: b64(authData), signature: b64(signature), userHandle: credential.userHandle
+      },
       authenticatorAttachment: 'platform',
       clientExtensionResults: {}
     }

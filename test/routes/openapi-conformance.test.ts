@@ -3,6 +3,7 @@ import type { LightMyRequestResponse } from 'fastify'
 import { buildTestApp } from '../helpers/build-app.ts'
 import { bearer, login, newEmail } from '../helpers/login.ts'
 import { adminKeyEnv } from '../helpers/admin.ts'
+import { PASSKEY_ENV } from '../helpers/passkeys.ts'
 import { documentOf, examplesOf, exampleUrl, operationsOf, type DocumentedOperation } from '../helpers/openapi.ts'
 
 // Every operation of the document is probed the way clients get it wrong (no token, not JSON, bad JSON, too
@@ -14,7 +15,7 @@ const admin = adminKeyEnv()
 const app = await buildTestApp(t, {
   stores: 'memory',
   loadShedding: false,
-  env: { ...admin.env, RATE_LIMIT_ADMIN_PER_MINUTE: '10000', TOTP_PRIMARY_LOGIN: 'true', RATE_LIMIT_START_PER_MINUTE: '10000', RATE_LIMIT_VERIFY_PER_MINUTE: '10000', RATE_LIMIT_REFRESH_PER_MINUTE: '10000', RATE_LIMIT_DEFAULT_PER_MINUTE: '10000' }
+  env: { ...admin.env, ...PASSKEY_ENV, RATE_LIMIT_ADMIN_PER_MINUTE: '10000', TOTP_PRIMARY_LOGIN: 'true', RATE_LIMIT_START_PER_MINUTE: '10000', RATE_LIMIT_VERIFY_PER_MINUTE: '10000', RATE_LIMIT_REFRESH_PER_MINUTE: '10000', RATE_LIMIT_DEFAULT_PER_MINUTE: '10000' }
 })
 const operations = operationsOf(await documentOf(app))
 

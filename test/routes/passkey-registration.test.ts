@@ -32,7 +32,9 @@ t.test('an account holds at most 10 passkeys: 409 passkey_limit_reached', async 
   const authenticator = newAuthenticator()
   // options asked for before the tenth is added: answering them is refused at the store
   const spare = (await app.inject({ method: 'POST', url: '/v1/me/passkeys/options', headers })).json()
-  for (let count = 0; count < 10; count++) t.equal((await addPasskey(app, session.accessToken, authenticator)).statusCode, 201)
+  for (let count = 0; count < 10; count++) {
+    t.equal((await addPasskey(app, session.accessToken, authenticator)).statusCode, 201)
+  }
   const options = await app.inject({ method: 'POST', url: '/v1/me/passkeys/options', headers })
   t.equal(options.statusCode, 409)
   t.equal(options.json().code, 'passkey_limit_reached')
@@ -43,7 +45,8 @@ t.test('an account holds at most 10 passkeys: 409 passkey_limit_reached', async 
 
 t.test('admin: a user\'s passkeys are listed and one is removed; it signs in no more', async (t) => {
   const admin = adminKeyEnv()
-  const app = await buildTestApp(t, { loadShedding: false, outbox: true, limiter: false, env: { ...PASSKEY_ENV, ...admin.env } })
+  const env = { ...PASSKEY_ENV, ...admin.env }
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true, limiter: false, env })
   const session = await login(app, { email: newEmail() })
   const authenticator = newAuthenticator()
   t.equal((await addPasskey(app, session.accessToken, authenticator, 'Old phone')).statusCode, 201)

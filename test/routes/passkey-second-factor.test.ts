@@ -11,7 +11,9 @@ const mfaVerify = (app: Awaited<ReturnType<typeof buildTestApp>>, mfaToken: stri
 
 t.test('after a code, a user with an authenticator app and a passkey may complete the login with the passkey', async (t) => {
   const clock = manualClock()
-  const app = await buildTestApp(t, { loadShedding: false, outbox: true, limiter: false, now: clock.now, env: PASSKEY_ENV })
+  const app = await buildTestApp(t, {
+    loadShedding: false, outbox: true, limiter: false, now: clock.now, env: PASSKEY_ENV
+  })
   const { email, session } = await enrolledUser(app, clock)
   const before = (await firstFactor(app, email)).json()
   t.same(before.methods, ['totp', 'recovery'], 'no passkey yet: no webauthn')
@@ -30,13 +32,14 @@ t.test('after a code, a user with an authenticator app and a passkey may complet
   t.equal(signInAnswer.statusCode, 401)
   t.equal(signInAnswer.json().code, 'invalid_passkey')
   const other = (await firstFactor(app, email)).json()
-  const otherAnswer = await mfaVerify(app, challenge.mfaToken, authenticator.get((await mfaOptions(app, other.mfaToken)).json()))
+  const optionsOf = async (mfaToken: string) => (await mfaOptions(app, mfaToken)).json()
+  const otherAnswer = await mfaVerify(app, challenge.mfaToken, authenticator.get(await optionsOf(other.mfaToken)))
   t.equal(otherAnswer.statusCode, 401, 'bound to the mfaToken')
 
-  const done = await mfaVerify(app, challenge.mfaToken, authenticator.get((await mfaOptions(app, challenge.mfaToken)).json()))
+  const done = await mfaVerify(app, challenge.mfaToken, authenticator.get(await optionsOf(challenge.mfaToken)))
   t.equal(done.statusCode, 200, 'a refused passkey left the mfaToken usable: ' + done.body)
   t.same(claimsOf(done.json().accessToken).amr, ['otp', 'webauthn', 'mfa'])
-  const reused = await mfaVerify(app, challenge.mfaToken, authenticator.get((await mfaOptions(app, other.mfaToken)).json()))
+  const reused = await mfaVerify(app, challenge.mfaToken, authenticator.get(await optionsOf(other.mfaToken)))
   t.equal(reused.statusCode, 410, 'the mfaToken works once')
   t.equal((await mfaOptions(app, 'A'.repeat(43))).statusCode, 410)
 
@@ -52,7 +55,9 @@ t.test('refused passkeys are throttled as wrong codes are: per credential and pe
   const stranger = newAuthenticator()
   stranger.create({ rp: { id: 'example.org', name: 'x' }, user: { id: 'dXNlcg', name: 'u', displayName: 'u' }, challenge: 'Y2hhbGxlbmdlY2hhbGxlbmdl', pubKeyCredParams: [] })
   const codes: number[] = []
-  for (let attempt = 0; attempt < 5; attempt++) codes.push((await verifyPasskey(app, stranger.get(await signInOptions(app)))).statusCode)
+  for (let attempt = 0; attempt < 5; attempt++) {
+    codes.push((await verifyPasskey(app, stranger.get(await signInOptions(app)))).statusCode)
+  }
   t.same(codes.slice(0, 3), [401, 401, 401], 'two free failures, the third starts a wait')
   const throttled = await verifyPasskey(app, stranger.get(await signInOptions(app)))
   t.equal(throttled.statusCode, 429)

@@ -2,7 +2,7 @@ import t from 'tap'
 import { buildTestApp } from '../helpers/build-app.ts'
 import { bearer, login, newEmail } from '../helpers/login.ts'
 import { claimsOf, manualClock } from '../helpers/totp.ts'
-import { addPasskey, newAuthenticator, ORIGIN, PASSKEY_ENV, signInOptions, verifyPasskey } from '../helpers/passkeys.ts'
+import { addPasskey, newAuthenticator, PASSKEY_ENV, signInOptions, verifyPasskey } from '../helpers/passkeys.ts'
 
 const options = { loadShedding: false, outbox: true, limiter: false, env: PASSKEY_ENV }
 
