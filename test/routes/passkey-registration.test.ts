@@ -65,3 +65,17 @@ t.test('admin: a user\'s passkeys are listed and one is removed; it signs in no 
   const events = (await app.inject({ method: 'GET', url: '/v1/me/activity', headers: bearer(session.accessToken) })).json().events
   t.ok(events.some((event: { type: string, actor: string | null }) => event.type === 'authenticator_removed' && event.actor === 'admin:ops'), 'the removal names the key')
 })
+
+t.test('a disabled user\'s passkey signs in no more: 401 invalid_passkey', async (t) => {
+  const admin = adminKeyEnv()
+  const env = { ...PASSKEY_ENV, ...admin.env }
+  const app = await buildTestApp(t, { loadShedding: false, outbox: true, limiter: false, env })
+  const session = await login(app, { email: newEmail() })
+  const authenticator = newAuthenticator()
+  t.equal((await addPasskey(app, session.accessToken, authenticator)).statusCode, 201)
+  const url = `/v1/admin/users/${session.user.id}`
+  t.equal((await app.inject({ method: 'PATCH', url, headers: admin.headers, payload: { status: 'disabled' } })).statusCode, 200)
+  const refused = await verifyPasskey(app, authenticator.get(await signInOptions(app)))
+  t.equal(refused.statusCode, 401)
+  t.equal(refused.json().code, 'invalid_passkey')
+})
