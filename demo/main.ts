@@ -168,7 +168,7 @@ async function showSignedIn (): Promise<void> {
   show(signedIn, element('signed-in-heading'))
 }
 
-const passkeys = passkeyPage({ client, busy, say, signedIn: showSignedIn })
+const passkeys = passkeyPage({ client, busy, say })
 
 startForm.addEventListener('change', () => {
   const byPhone = channel() === 'phone'

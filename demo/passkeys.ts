@@ -6,14 +6,13 @@ export interface PasskeyPage {
   /** runs an action with the section's buttons disabled, saying what failed */
   busy: (section: HTMLElement, action: () => Promise<void>) => Promise<void>
   say: (message: string) => void
-  /** shows the signed-in step */
-  signedIn: () => Promise<void>
 }
 
 // what a quiet failure of the autofill offer looks like: closed, not offered here, or passkeys off on the server
 const QUIET = new Set(['passkey_cancelled', 'passkey_unsupported', 'not_found'])
 
-export function passkeyPage ({ client, busy, say, signedIn }: PasskeyPage) {
+// a passkey sign-in shows the signed-in step through the page's onAuthChange listener, as any sign-in here does
+export function passkeyPage ({ client, busy, say }: PasskeyPage) {
   const element = <T extends HTMLElement>(id: string) => document.getElementById(id) as T
   const startForm = element<HTMLFormElement>('start-form')
   const section = element<HTMLElement>('signed-in')
@@ -49,9 +48,8 @@ export function passkeyPage ({ client, busy, say, signedIn }: PasskeyPage) {
 
   /** The email field's autofill offers this device's passkeys (conditional UI) while the start step is shown. */
   function offerInAutofill (): void {
-    client.auth.signInWithPasskey({ conditional: true }).then(async () => {
+    client.auth.signInWithPasskey({ conditional: true }).then(() => {
       say('You are signed in with a passkey.')
-      await signedIn()
     }, (error: unknown) => {
       if (error instanceof OtpGateError && QUIET.has(error.code)) return
       return busy(startForm, () => Promise.reject(error))
@@ -61,7 +59,6 @@ export function passkeyPage ({ client, busy, say, signedIn }: PasskeyPage) {
   element('passkey-sign-in').addEventListener('click', () => busy(startForm, async () => {
     await client.auth.signInWithPasskey()
     say('You are signed in with a passkey.')
-    await signedIn()
   }))
 
   element('add-passkey').addEventListener('click', () => busy(section, async () => {
