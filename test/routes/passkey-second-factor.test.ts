@@ -17,6 +17,7 @@ t.test('after a code, a user with an authenticator app and a passkey may complet
   const { email, session } = await enrolledUser(app, clock)
   const before = (await firstFactor(app, email)).json()
   t.same(before.methods, ['totp', 'recovery'], 'no passkey yet: no webauthn')
+  t.equal((await mfaOptions(app, before.mfaToken)).statusCode, 404, 'no passkey: no options')
 
   const authenticator = newAuthenticator()
   t.equal((await addPasskey(app, session.accessToken, authenticator)).statusCode, 201)
