@@ -1,5 +1,6 @@
 // The /demo page: sign in with a one-time code through @otp-gate/client, then see the user and their sessions.
 import { createClient, OtpGateError, type Challenge, type SessionInfo, type User } from '../client/src/index.ts'
+import { passkeyPage } from './passkeys.ts'
 
 const client = createClient({ baseUrl: location.origin, storage: 'local' })
 
@@ -46,7 +47,11 @@ function explain (error: unknown): void {
     network_error: 'The server cannot be reached.',
     unauthorized: 'Your session has ended: sign in again.',
     token_reused: 'Your session has ended: sign in again.',
-    not_signed_in: 'Your session has ended: sign in again.'
+    not_signed_in: 'Your session has ended: sign in again.',
+    invalid_passkey: 'That passkey is not recognised here (was it removed?): sign in with a code.',
+    passkey_cancelled: 'The passkey prompt was closed.',
+    passkey_unsupported: 'This browser does not offer passkeys here.',
+    reauthentication_required: 'For this, sign in again first (a sign-in under 5 minutes old).'
   }
   errorLine.textContent = `${messages[error.code] ?? error.detail}${attempts}${waits}`
 }
@@ -74,6 +79,7 @@ function showStart (): void {
   mfaToken = null
   webOtp?.abort()
   show(startForm, element('start-heading'))
+  passkeys.offerInAutofill()
 }
 
 /** The resend button waits for the challenge's `resendAfter`, counting down. */
@@ -151,7 +157,7 @@ function renderSessions (sessions: SessionInfo[]): void {
 }
 
 async function loadSignedIn (): Promise<void> {
-  const [user, sessions] = await Promise.all([client.me.get(), client.me.sessions()])
+  const [user, sessions] = await Promise.all([client.me.get(), client.me.sessions(), passkeys.load()])
   renderUser(user)
   renderSessions(sessions)
 }
@@ -161,6 +167,8 @@ async function showSignedIn (): Promise<void> {
   clearInterval(resendTimer)
   show(signedIn, element('signed-in-heading'))
 }
+
+const passkeys = passkeyPage({ client, busy, say })
 
 startForm.addEventListener('change', () => {
   const byPhone = channel() === 'phone'

@@ -1,6 +1,8 @@
 import createFetchClient from 'openapi-fetch'
 import type { paths } from './openapi.ts'
-import { OtpGateError, errorFromResponse } from './errors.ts'
+import { answerOf, type Answer, type Bearer } from './answer.ts'
+import { OtpGateError } from './errors.ts'
+import { passkeyMethods } from './passkeys.ts'
 import { AuthSession } from './session.ts'
 import { localTokenStorage, memoryStorage, type TokenStorage } from './storage.ts'
 import type {
@@ -33,9 +35,6 @@ export interface ClientOptions {
   now?: () => number
 }
 
-interface Answer<Data> { data?: Data, error?: unknown, response: Response }
-type Bearer = { authorization: string }
-
 /** The body of a code request: exactly one of email or phone, and the locale. */
 const contactBody = (identifier: Identifier, locale: string | undefined) =>
   identifier.email !== undefined ? { email: identifier.email, locale } : { phone: identifier.phone, locale }
@@ -43,18 +42,6 @@ const contactBody = (identifier: Identifier, locale: string | undefined) =>
 function chosenStorage (storage: ClientOptions['storage'], key: string): TokenStorage {
   if (storage === 'local') return localTokenStorage(key)
   return storage === undefined || storage === 'memory' ? memoryStorage() : storage
-}
-
-/** The body of a successful answer, or the OtpGateError of any other; a fetch that failed is a `network_error`. */
-async function answerOf<Data> (call: () => Promise<Answer<Data>>): Promise<{ data: Data, response: Response }> {
-  let answer: Answer<Data>
-  try {
-    answer = await call()
-  } catch (error) {
-    throw new OtpGateError('network_error', 0, 'The API could not be reached.', { cause: error })
-  }
-  if (!answer.response.ok) throw errorFromResponse(answer.response, answer.error)
-  return { data: answer.data as Data, response: answer.response }
 }
 
 /** A client of one otp-gate API: sign-in with one-time codes, the signed-in user, and refresh done once. */
@@ -217,9 +204,12 @@ export function createClient (options: ClientOptions) {
     }
   }
 
+  const { passkeys, signInWithPasskey } = passkeyMethods({ api, authorized, signedIn })
+
   return {
-    auth,
+    auth: { ...auth, signInWithPasskey },
     me,
+    passkeys,
     /** Called on signed_in, refreshed and signed_out, in this tab or another sharing the storage. */
     onAuthChange: (listener: AuthChangeListener): (() => void) => session.onChange(listener),
     /** Stops listening to other tabs. */

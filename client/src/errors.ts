@@ -1,7 +1,11 @@
 import type { ErrorCode, FieldError, Problem } from './types.ts'
 
-/** Codes of failures that never reached the API, or that the client itself decides. */
-export type ClientErrorCode = 'network_error' | 'not_signed_in'
+/**
+ * Codes of failures that never reached the API, or that the client itself decides; `passkey_*`: the browser's
+ * WebAuthn ceremony was closed by the person (or timed out), is not offered here, or failed otherwise.
+ */
+export type ClientErrorCode =
+  | 'network_error' | 'not_signed_in' | 'passkey_cancelled' | 'passkey_unsupported' | 'passkey_failed'
 
 /**
  * Every failure of the client: the problem's stable `code` and `status`, and what a UI needs without parsing

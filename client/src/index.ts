@@ -3,7 +3,7 @@ export { OtpGateError, type ClientErrorCode } from './errors.ts'
 export { memoryStorage, type TokenStorage } from './storage.ts'
 export type {
   AccountExport, AccountProof, AuthChangeEvent, AuthChangeListener, Challenge, ErrorCode, FieldError, Identifier,
-  MfaMethod, Problem, ProfileChanges,
+  MfaMethod, Passkey, PasskeyProof, Problem, ProfileChanges,
   SessionInfo, SignInResult, StoredTokens, TotpEnrolment, TotpStatus, User
 } from './types.ts'
 export type { paths, components, operations } from './openapi.ts'

@@ -19,6 +19,12 @@ export type TotpEnrolment = JsonOf<operations['startTotpEnrolment'], 200>
 export type AccountExport = JsonOf<operations['exportMe'], 200>
 /** What proves the account for deleting it, when the sign-in is more than 5 minutes old. */
 export type AccountProof = NonNullable<operations['deleteMe']['requestBody']>['content']['application/json']
+/** A passkey of the user's, as GET /v1/me/passkeys lists it (never its public key). */
+export type Passkey = JsonOf<operations['listPasskeys'], 200>['passkeys'][number]
+/** What proves the account for adding or removing a passkey, when the sign-in is more than 5 minutes old. */
+export type PasskeyProof = NonNullable<operations['passkeyCreationOptions']['requestBody']>['content']['application/json']
+export type PasskeyAddBody = operations['addPasskey']['requestBody']['content']['application/json']
+export type PasskeyVerifyBody = operations['verifyPasskey']['requestBody']['content']['application/json']
 export type ProfileChanges = NonNullable<operations['updateMe']['requestBody']>['content']['application/json']
 
 /** Who to send a code to: exactly one of an email address or a phone number. */

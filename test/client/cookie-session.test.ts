@@ -2,6 +2,8 @@ import t from 'tap'
 import { createClient, OtpGateError, type AuthChangeEvent } from '../../client/src/index.ts'
 import { listeningApp } from '../helpers/client.ts'
 import { codeFromOutbox, newEmail } from '../helpers/login.ts'
+import { SoftwareAuthenticator } from '../helpers/software-authenticator.ts'
+import { installWebAuthn } from '../helpers/webauthn-browser.ts'
 
 const APP = 'http://localhost:5173'
 
@@ -112,4 +114,27 @@ t.test('a page of an origin the API does not list cannot use the cookie', async 
   await t.rejects(client.auth.refresh(), { code: 'unauthorized' }, 'so it cannot refresh')
   t.equal(await client.auth.isSignedIn(), false)
   client.close()
+})
+
+t.test("session: 'cookie': a passkey sign-in sets the cookie too, and a reload finds that session", async (t) => {
+  const passkeys = { WEBAUTHN_RP_ID: 'localhost', WEBAUTHN_ORIGINS: APP }
+  const { app, baseUrl } = await listeningApp(t, {
+    stores: 'memory', loadShedding: false, env: { SESSION_COOKIE: 'on', CORS_ORIGINS: APP, OTP_RESEND_COOLDOWN_SECONDS: '0', ...passkeys }
+  })
+  installWebAuthn(t, new SoftwareAuthenticator({ origin: APP }))
+  const browser = browserOn()
+  const client = createClient({ baseUrl, session: 'cookie', fetch: browser.fetch })
+  const email = newEmail('cookie-passkey')
+  const { challengeId } = await client.auth.startOtp({ email })
+  await client.auth.verifyOtp(challengeId, await codeFromOutbox(app, email))
+  await client.passkeys.register()
+  await client.auth.logout()
+  t.same([...browser.jar.keys()], ['otp-gate-device'], 'signed out: no session cookie')
+
+  t.equal((await client.auth.signInWithPasskey()).email, email)
+  t.ok(browser.jar.has('otp-gate-refresh'), 'the passkey sign-in set the session cookie')
+  t.notOk(browser.received.some((text) => /refreshToken/.test(text)), 'no refresh token in any body')
+  const reloaded = createClient({ baseUrl, session: 'cookie', fetch: browser.fetch })
+  t.equal((await reloaded.me.get()).email, email, 'a reload finds the passkey session')
+  for (const each of [client, reloaded]) each.close()
 })
