@@ -63,14 +63,22 @@ replica_linked () { redis-cli -p "$1" info replication | grep -q 'master_link_st
 
 sentinel_ready () { # sentinel port: it sees the replica and both other sentinels
   local info; info=$(redis-cli -p "$1" sentinel master otp-gate | paste - -)
-  echo "$info" | grep -qP '^num-slaves\t1$' && echo "$info" | grep -qP '^num-other-sentinels\t2$'
+  echo "$info" | grep -qP "^num-slaves\t${SENTINEL_REPLICAS:-1}$" && echo "$info" | grep -qP '^num-other-sentinels\t2$'
 }
 
 start_sentinel_set () {
-  local primary replica; primary=$(free_port); replica=$(free_port)
+  local primary replica replicas=(); primary=$(free_port)
   start_redis "$primary"
-  start_redis "$replica" --replicaof 127.0.0.1 "$primary"
-  wait_until "replica $replica linked to $primary" replica_linked "$replica"
+  # SENTINEL_REPLICAS (default 1): with REDIS_WAIT_REPLICAS=1, two keep one replica beside the promoted primary
+  for _ in $(seq 1 "${SENTINEL_REPLICAS:-1}"); do
+    replica=$(free_port)
+    start_redis "$replica" --replicaof 127.0.0.1 "$primary"
+    replicas+=("$replica")
+  done
+  for replica in "${replicas[@]}"; do
+    wait_until "replica $replica linked to $primary" replica_linked "$replica"
+  done
+  replica=${replicas[0]}
   ensure_sentinel
   local sentinels=() port
   for i in 1 2 3; do
@@ -112,15 +120,17 @@ cluster_ok () { # every node says ok and every replica is linked, so WAIT 1 can 
 
 start_cluster_set () {
   local nodes=() ports=() port
-  for _ in 1 2 3 4 5 6; do
+  # CLUSTER_REPLICAS (default 1) per primary: with REDIS_WAIT_REPLICAS=1, two keep one beside a promoted replica
+  local replicas=${CLUSTER_REPLICAS:-1}
+  for _ in $(seq 1 $((3 * (1 + replicas)))); do
     port=$(free_port)
     start_redis "$port" --cluster-enabled yes --cluster-config-file "$dir/redis-$port/nodes.conf" \
       --cluster-node-timeout "${CLUSTER_NODE_TIMEOUT_MS:-2000}"
     nodes+=("127.0.0.1:$port"); ports+=("$port")
   done
-  redis-cli --cluster create "${nodes[@]}" --cluster-replicas 1 --cluster-yes >"$dir/cluster-create.log" 2>&1 \
+  redis-cli --cluster create "${nodes[@]}" --cluster-replicas "$replicas" --cluster-yes >"$dir/cluster-create.log" 2>&1 \
     || die "redis-cli --cluster create failed (see $dir/cluster-create.log)"
-  wait_until "cluster_state:ok on all six nodes" cluster_ok "${ports[@]}"
+  wait_until "cluster_state:ok on all ${#ports[@]} nodes" cluster_ok "${ports[@]}"
   echo "REDIS_CLUSTER_NODES=$(IFS=,; echo "${nodes[*]}")" >"$dir/env"
 }
 

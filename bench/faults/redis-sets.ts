@@ -45,7 +45,10 @@ function readEnv (file: string): Record<string, string> {
 export async function startRedisSet (kind: 'sentinel' | 'cluster', dir: string): Promise<RedisSet> {
   await mkdir(dir, { recursive: true })
   started.add(dir)
-  await run('bash', [SCRIPT, kind, 'start', dir], { timeout: 120_000 })
+  // two replicas per primary: with REDIS_WAIT_REPLICAS=1 the promoted one still has a replica to acknowledge
+  // writes (with one, every write is refused until the old primary rejoins), what docs/failures.md advises
+  const replicas = { SENTINEL_REPLICAS: '2', CLUSTER_REPLICAS: '2' }
+  await run('bash', [SCRIPT, kind, 'start', dir], { timeout: 120_000, env: { ...process.env, ...replicas } })
   return {
     kind,
     dir,
