@@ -45,9 +45,10 @@ function readEnv (file: string): Record<string, string> {
 export async function startRedisSet (kind: 'sentinel' | 'cluster', dir: string): Promise<RedisSet> {
   await mkdir(dir, { recursive: true })
   started.add(dir)
-  // two replicas per primary: with REDIS_WAIT_REPLICAS=1 the promoted one still has a replica to acknowledge
-  // writes (with one, every write is refused until the old primary rejoins), what docs/failures.md advises
-  const replicas = { SENTINEL_REPLICAS: '2', CLUSTER_REPLICAS: '2' }
+  // FAULTS_REPLICAS per primary (default 2): with two, a promoted replica still has one to acknowledge writes at
+  // REDIS_WAIT_REPLICAS=1; with one, nothing is acknowledged until the old primary rejoins (docs/failures.md)
+  const count = process.env.FAULTS_REPLICAS ?? '2'
+  const replicas = { SENTINEL_REPLICAS: count, CLUSTER_REPLICAS: count }
   await run('bash', [SCRIPT, kind, 'start', dir], { timeout: 120_000, env: { ...process.env, ...replicas } })
   return {
     kind,

@@ -115,3 +115,19 @@ t.test('createReplicaAck: nothing to wait for at 0 or without Redis; a real WAIT
   t.equal(markerKey('otp:{bucket}:c:1'), '{bucket}:replica-ack', 'the marker shares the key\'s hash tag')
   t.equal(markerKey('revoked:abc'), '{revoked:abc}:replica-ack', 'a key without a tag is the tag')
 })
+
+t.test('createReplicaAck: a WAIT holds only its own connection; with all lent, a caller waits within the deadline, then is refused', async (t) => {
+  const redis = createTestRedis()
+  t.teardown(() => redis.quit())
+  const ack = createReplicaAck(redis, { replicas: 1, timeoutMs: 100, connections: 1 })
+  t.teardown(() => ack.close())
+  // one connection, no replica: the first WAIT holds it 100 ms, the second waits for it, the third cannot have it
+  // before its own deadline passes (it would come free only after the first two)
+  const answers = await Promise.allSettled([ack.confirm('{a}:1'), ack.confirm('{a}:2'), ack.confirm('{a}:3')])
+  t.same(answers.map((answer) => answer.status), ['rejected', 'rejected', 'rejected'])
+  const reasons = answers.map((answer) => answer.status === 'rejected' ? answer.reason as Error : null)
+  t.ok(reasons.every((reason) => reason?.name === 'ReplicasBehindError'), 'each is the one refusal')
+  t.match(reasons[2]?.message, /busy/, 'the third never had a connection')
+  await ack.close()
+  await t.rejects(ack.confirm('{a}:4'), { name: 'ReplicasBehindError', message: /closing/ }, 'closed: nothing more is asked')
+})
