@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts a replicated Redis set on 127.0.0.1 and free ports into DIR, or stops one by pid.
-#   scripts/redis-sets.sh sentinel start DIR  -> a primary, one replica, three sentinels watching master `otp-gate`
-#   scripts/redis-sets.sh cluster start DIR   -> a Cluster of 3 primaries with one replica each
+#   scripts/redis-sets.sh sentinel start DIR  -> a primary, SENTINEL_REPLICAS (1) replicas, three sentinels watching `otp-gate`
+#   scripts/redis-sets.sh cluster start DIR   -> a Cluster of 3 primaries with CLUSTER_REPLICAS (1) replicas each
 #   scripts/redis-sets.sh stop DIR
 #   scripts/redis-sets.sh restart DIR PORT  -> starts a server of the set again as it was started (after a SIGKILL)
 # DIR/env holds what a client needs (REDIS_SENTINELS + REDIS_SENTINEL_NAME, or REDIS_CLUSTER_NODES) and the ports a fault
