@@ -4,7 +4,7 @@ import closeWithGrace from 'close-with-grace'
 import type { FastifyInstance } from 'fastify'
 import { readProcessConfig, type Config } from './config.ts'
 import { loggerOptions } from '../plugins/logger.ts'
-import { createRedisClient } from '../plugins/redis.ts'
+import { closeRedis, createRedisClient } from '../plugins/redis.ts'
 import { buildWorkerHealthServer } from '../plugins/worker-health.ts'
 import { hasSharedJobKey } from './delivery/job-cipher.ts'
 import { PrometheusMetrics } from './metrics/prometheus-metrics.ts'
@@ -49,7 +49,7 @@ async function run (config: Config): Promise<void> {
     await domain.close()
     await health.close()
     await metricsServer?.close()
-    await redis.quit().catch(() => redis.disconnect())
+    await closeRedis(redis)
     await tracing?.shutdown()
   })
   await health.listen({ host: config.HOST, port: config.WORKER_PORT })

@@ -58,14 +58,17 @@ export class AckConnections {
   }
 
   async #open (fail: (why: string) => Error): Promise<Redis | Cluster> {
-    // the copy keeps the source's options: lazy, no offline queue, the store deadline as command timeout
+    // the copy keeps the source's options (no offline queue, the store deadline as command timeout), and connects
+    // before it is lent: a command's primary is told by the connection's server. Not the Sentinel failover
+    // detector: the app's client has it, and its copies follow at their next failure
     const source = this.#source
-    const connection: Redis | Cluster = source instanceof Cluster ? source.duplicate() : source.duplicate()
+    const connection: Redis | Cluster = source instanceof Cluster
+      ? source.duplicate(undefined, { lazyConnect: true })
+      : source.duplicate({ lazyConnect: true, failoverDetector: false })
     connection.on('error', () => {}) // each command reports its own failure; the source's listener logs
     this.#all.add(connection)
     try {
-      // a lazy source makes lazy copies; an eager one's copies connect by themselves
-      if (connection.status === 'wait') await connection.connect()
+      await connection.connect()
       return connection
     } catch (error) {
       this.#all.delete(connection)

@@ -1,5 +1,7 @@
-import type { Cluster, Redis } from 'ioredis'
+import calculateSlot from 'cluster-key-slot'
+import { Cluster, type Redis } from 'ioredis'
 import { AckConnections } from './ack-connections.ts'
+import { parseReplicationInfo, ReplicaRoster } from './replica-roster.ts'
 
 /**
  * Fewer replicas than REDIS_WAIT_REPLICAS acknowledged a write in REDIS_WAIT_TIMEOUT_MS: were the primary to fail
@@ -26,48 +28,64 @@ export interface ReplicaAck {
 export const NO_REPLICA_ACK: ReplicaAck = { replicas: 0, confirm: async () => {}, close: async () => {} }
 
 export interface ReplicaAckOptions {
+  /** REDIS_WAIT_REPLICAS: the fewest replicas a write must reach (all the primary has, when it has more) */
   replicas: number
   /** below the connection's command timeout, so WAIT answers before the client gives up on it */
   timeoutMs: number
   /** acknowledgements waiting at once; one more waits for a free connection within timeoutMs (default 16) */
   connections?: number
+  now?: () => number
 }
 
 /**
  * WAIT counts the writes of the connection that sends it, and Redis serves nothing else on that connection while
  * it waits: on the app's one connection, a missing replica would hold every request behind each WAIT. So each
  * acknowledgement runs on a connection of its own (AckConnections) as a marker write in the key's slot, then
- * WAIT: replication is in order, so the replicas that hold the marker hold the write made before it.
+ * WAIT: replication is in order, so the replicas that hold the marker hold the write made before it. It waits for
+ * every replica the primary has (ReplicaRoster), and reads them back in the same round trip.
  */
 export function createReplicaAck (
-  redis: Redis | Cluster | null, { replicas, timeoutMs, connections = 16 }: ReplicaAckOptions
+  redis: Redis | Cluster | null, { replicas, timeoutMs, connections = 16, now = Date.now }: ReplicaAckOptions
 ): ReplicaAck {
   if (redis === null || replicas === 0) return NO_REPLICA_ACK
   const pool = new AckConnections(redis, connections)
+  const roster = new ReplicaRoster(replicas, now)
   const behind = (why: string) => new ReplicasBehindError(why)
   return {
     replicas,
     confirm: async (key) => {
-      const acknowledged = await pool.use(timeoutMs, behind, async (connection) => {
-        const [marked, waited] = await connection.pipeline()
-          .set(markerKey(key), '1', 'PX', 10_000)
-          .wait(replicas, timeoutMs)
+      const marker = markerKey(key)
+      const { acknowledged, required } = await pool.use(timeoutMs, behind, async (connection) => {
+        const address = primaryOf(connection, marker)
+        // during a failover the two can name different primaries for a while: a marker on the other proves nothing
+        if (address !== primaryOf(redis, marker)) throw behind(`the acknowledgement would be asked of ${address}, not the app's primary`)
+        const required = roster.required(address)
+        const [marked, waited, info] = await connection.pipeline()
+          .set(marker, '1', 'PX', 10_000)
+          .wait(required, timeoutMs)
+          .info('replication')
           .exec() ?? []
-        if (marked?.[0]) throw marked[0]
-        if (waited?.[0]) throw waited[0]
-        return Number(waited?.[1] ?? 0)
+        for (const answer of [marked, waited, info]) if (answer?.[0]) throw answer[0]
+        roster.observe(address, parseReplicationInfo(String(info?.[1] ?? '')))
+        return { acknowledged: Number(waited?.[1] ?? 0), required }
       }).catch((error: unknown) => {
         // whatever kept the acknowledgement from being asked (a failover's redirections, a closed connection),
         // the write is not known to be on a replica: the same refusal, and the caller withdraws it
         if (error instanceof ReplicasBehindError) throw error
         throw behind(`the replicas could not be asked: ${(error as Error).message}`)
       })
-      if (acknowledged < replicas) {
-        throw behind(`${acknowledged} of ${replicas} replicas acknowledged a write within ${timeoutMs} ms`)
+      if (acknowledged < required) {
+        throw behind(`${acknowledged} of ${required} replicas acknowledged a write within ${timeoutMs} ms`)
       }
     },
     close: () => pool.close()
   }
+}
+
+/** The primary a command on `marker` goes to: the Cluster node that serves its slot, or the connection's server. */
+function primaryOf (client: Redis | Cluster, marker: string): string {
+  if (client instanceof Cluster) return client.slots[calculateSlot(marker)]?.[0] ?? 'no node yet'
+  return `${client.stream?.remoteAddress}:${client.stream?.remotePort}`
 }
 
 /**
