@@ -53,6 +53,9 @@ export class CircuitBreaker {
   }
 
   recordFailure (): void {
+    // open already: a send that fails now (a retry of one that failed before) says nothing new, and opening
+    // again from here would hold the channel shut long after the provider is back
+    if (this.retryAfterMs() > 0) return
     // a circuit that opened and closed again starts counting anew
     if (this.#openUntil > 0 && this.#now() >= this.#openUntil) {
       this.#openUntil = 0

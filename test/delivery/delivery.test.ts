@@ -275,6 +275,31 @@ t.test('the circuit counts only the provider\'s own failures, and forgets them o
   t.equal(available(), true, 'one failure after it closed does not re-open it: the count started over')
 })
 
+// The queue retries the sends that failed before the circuit opened, and they fail too while the provider is
+// down: were each to open it anew, a 10 s outage would keep codes refused for 30 s after the last retry
+t.test('failures while the circuit is open do not keep it open: it closes DELIVERY_BREAKER_OPEN_SECONDS after it opened', async (t) => {
+  let at = Date.parse('2026-01-01T10:00:00Z')
+  const opened: number[] = []
+  const delivery = createDelivery(loadConfig({ ...providers, DELIVERY_BREAKER_THRESHOLD: '3', DELIVERY_BREAKER_OPEN_SECONDS: '30' }), {
+    outbox: new MemoryOutbox(), now: () => new Date(at), onCircuitOpen: (_channel, until) => { opened.push(until) }
+  })
+  t.teardown(() => { vonage.reset() })
+  const failing = async (count: number) => {
+    for (let i = 0; i < count; i++) {
+      vonage.queue({ status: 500, body: {} })
+      await deliveryError(delivery.deliverCode(smsRequest))
+    }
+  }
+  await failing(3)
+  t.throws(() => delivery.assertAvailable('sms'), { code: 'service_unavailable' }, 'three provider failures open it')
+  const closesAt = at + 30_000
+  at += 10_000
+  await failing(4)
+  t.same(opened, [closesAt], 'the retries that failed while it was open did not open it again')
+  at = closesAt
+  t.doesNotThrow(() => delivery.assertAvailable('sms'), 'closed 30 s after it opened')
+})
+
 t.test('a notice goes out like a code, without one: by SMS through Vonage, by email through SendGrid', async (t) => {
   const { delivery, logs } = setup()
   await delivery.deliverNotice({ channel: 'sms', to: smsRequest.to, locale: 'en', notice: { kind: 'login_throttled', minutes: 15 }, attempt: 2 })
