@@ -103,7 +103,8 @@ const waitCaption = (rounds: number) =>
   'adds a round trip on a connection of its own per acknowledged write (start: the challenge and the queued job; ' +
   'verify: the code used; refresh and me acknowledge nothing: controls). ' +
   `Two apps side by side, ${rounds} round${rounds === 1 ? '' : 's'}, WAIT 0 then 1 in odd rounds and 1 then 0 in even ones; ` +
-  'req/s and p99 are medians over the rounds, the ratios the medians of the rounds\' WAIT 1 ÷ WAIT 0'
+  'req/s and p99 are medians over the rounds; the ratio is the median of the rounds\' WAIT 1 ÷ WAIT 0, the p99 ' +
+  'ratio that of the medians'
 
 type TableFormat = (rows: string[][], left: number[]) => string[]
 

@@ -18,12 +18,13 @@ export interface WaitComparison {
   /** median req/s and p99 (ms) over the rounds, each side; null when no round had figures on both sides */
   wait0ReqPerSec: number | null
   wait1ReqPerSec: number | null
-  /** the median over rounds of (WAIT 1 ÷ WAIT 0) */
+  /** the median over rounds of (WAIT 1 ÷ WAIT 0) req/s */
   ratio: number | null
   /** each round's req/s ratio, in run order */
   roundRatios: number[]
   wait0P99: number | null
   wait1P99: number | null
+  /** WAIT 1's median p99 ÷ WAIT 0's */
   p99Ratio: number | null
   /** connection errors and timeouts, and non-2xx answers (503: the replica did not acknowledge), over every round */
   wait0Errors: number
@@ -124,15 +125,18 @@ export function summariseWait (scenario: string, allRuns: Round[]): WaitComparis
   const reqPerSec = (result: ScenarioResult) => result.reqPerSec ?? 0
   const roundRatios = runs.map((round) => round2(reqPerSec(round[1]) / reqPerSec(round[0])))
   const sum = (side: WaitSide, field: 'errors' | 'non2xx') => allRuns.reduce((total, round) => total + round[side][field], 0)
+  // a tail is what one disturbed run moves most: the sides' medians, compared once, rather than each round's ratio
+  const p99 = (side: WaitSide) => runs.length === 0 ? null : median(runs.map((round) => round[side].p99))
+  const [p99Wait0, p99Wait1] = [p99(0), p99(1)]
   return {
     scenario,
     wait0ReqPerSec: medianOrNull(runs.map((round) => reqPerSec(round[0]))),
     wait1ReqPerSec: medianOrNull(runs.map((round) => reqPerSec(round[1]))),
     ratio: ratioMedian(roundRatios),
     roundRatios,
-    wait0P99: medianOrNull(runs.map((round) => round[0].p99)),
-    wait1P99: medianOrNull(runs.map((round) => round[1].p99)),
-    p99Ratio: ratioMedian(runs.filter((round) => round[0].p99 > 0).map((round) => round[1].p99 / round[0].p99)),
+    wait0P99: p99Wait0 === null ? null : Math.round(p99Wait0),
+    wait1P99: p99Wait1 === null ? null : Math.round(p99Wait1),
+    p99Ratio: p99Wait0 && p99Wait1 !== null ? round2(p99Wait1 / p99Wait0) : null,
     wait0Errors: sum(0, 'errors'),
     wait0Non2xx: sum(0, 'non2xx'),
     wait1Errors: sum(1, 'errors'),

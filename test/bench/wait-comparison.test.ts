@@ -62,6 +62,17 @@ test('a round that measured an empty pool is left out of the figures, not of the
   t.equal(row.wait0Non2xx, 7)
 })
 
+test('the p99 ratio is of the sides\' medians: one disturbed run does not swing it', async (t) => {
+  // the first verify run of each round had a slow tail (a fresh app), on the WAIT 0 side in one, WAIT 1 in the other
+  const row = summariseWait('verify', [
+    { 0: run(375, 1392), 1: run(330, 403) },
+    { 0: run(642, 223), 1: run(502, 1246) }
+  ])
+  t.equal(row.wait0P99, 808)
+  t.equal(row.wait1P99, 825)
+  t.equal(row.p99Ratio, 1.02)
+})
+
 test('no round with figures on both sides: no figures', async (t) => {
   const row = summariseWait('me', [{ 0: run(null, 5), 1: run(100, 5) }])
   t.equal(row.wait0ReqPerSec, null)
