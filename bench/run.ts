@@ -3,13 +3,13 @@
 // pass, an enumeration-timing probe, the cost of REDIS_WAIT_REPLICAS=1 and the cost of metrics. Results go to the
 // terminal and to bench/results/latest.{md,json}.
 //   BENCH_DURATION (s, default 10), BENCH_WARMUP (s, 2), BENCH_CONNECTIONS (100),
-//   BENCH_ONLY=me,floor-me,enumeration,workers,metrics (a subset; nothing is written to bench/results),
+//   BENCH_ONLY=me,floor-me,enumeration,workers,wait,metrics (a subset; nothing is written to bench/results),
 //   BENCH_METRICS_PAIRS (6; 0: none) pairs of BENCH_METRICS_DURATION-second (5) runs of each app scenario,
 //   interleaved on two apps, one with METRICS_PORT set (bench/metrics-comparison.ts); BENCH_METRICS_CONTROL=1:
 //   neither has metrics (an A/A run: how small a difference the bench can tell on this machine),
 //   BENCH_WAIT_ROUNDS (2) rounds of the app scenarios at REDIS_WAIT_REPLICAS=0 and =1 on the Sentinel set of the
-//   test services (TEST_REDIS_SENTINELS, TEST_REDIS_SENTINEL_NAME), alternating (bench/wait-comparison.ts; BENCH_ONLY
-//   name `wait`, and the scenarios, or none of them for start, verify, refresh and me),
+//   test services (TEST_REDIS_SENTINELS, TEST_REDIS_SENTINEL_NAME), alternating (bench/wait-comparison.ts;
+//   BENCH_ONLY=wait runs start, verify, refresh and me, BENCH_ONLY=wait,verify verify alone),
 //   BENCH_CPU_PROF=1 (the one-worker server writes a .cpuprofile to bench/results/profiles on exit),
 //   BENCH_TARGET=https://… (the endpoint scenarios and the enumeration probe against a running instance configured
 //   with TEST_IDENTIFIERS='*@loadtest.example=000000'; nothing is started, nothing is written)
