@@ -3,6 +3,7 @@ import { cpus, totalmem } from 'node:os'
 import type { EnumerationTiming } from './enumeration.ts'
 import type { FollowUpTiming } from './enumeration-follow-up.ts'
 import type { MetricsComparison } from './metrics-comparison.ts'
+import type { ReplicaWaitSection, WaitComparison } from './wait-comparison.ts'
 
 export interface ScenarioResult {
   name: string
@@ -41,6 +42,8 @@ export interface BenchReport {
   followUps?: FollowUpTiming[] | null
   /** each app scenario without and with metrics (METRICS_PORT), interleaved; null: not measured */
   metrics: { control: boolean, scenarios: MetricsComparison[] } | null
+  /** app scenarios at REDIS_WAIT_REPLICAS=0 and =1 on the Sentinel set, alternating; null: not selected */
+  replicaWait?: ReplicaWaitSection | null
   /** wall time of the whole bench, services excluded */
   totalSeconds: number
   warnings: string[]
@@ -84,8 +87,36 @@ const metricsCaption = ({ control }: { control: boolean }) => (control
   'two apps side by side, short runs of each scenario interleaved in pairs (off-on, then on-off); req/s and CPU ' +
   'are medians over the runs, the ratio is the median of the pairs\' on ÷ off'
 
+function waitRows (rows: WaitComparison[]): string[][] {
+  const header = ['scenario', 'req/s WAIT 0', 'req/s WAIT 1', 'ratio', 'round ratios', 'p99 ms WAIT 0', 'p99 ms WAIT 1', 'p99 ratio',
+    'errors/non-2xx WAIT 0', 'errors/non-2xx WAIT 1']
+  return [header, ...rows.map((row) => [
+    row.scenario, fixed(row.wait0ReqPerSec, 0), fixed(row.wait1ReqPerSec, 0), fixed(row.ratio, 2),
+    row.roundRatios.map((ratio) => ratio.toFixed(2)).join(' '),
+    fixed(row.wait0P99, 0), fixed(row.wait1P99, 0), fixed(row.p99Ratio, 2),
+    `${row.wait0Errors}/${row.wait0Non2xx}`, `${row.wait1Errors}/${row.wait1Non2xx}`
+  ])]
+}
+
+const waitCaption = (rounds: number) =>
+  'REDIS_WAIT_REPLICAS 0 against 1: both sides on the same Sentinel primary with one replica on this machine; WAIT 1 ' +
+  'adds a round trip on a connection of its own per acknowledged write (start: the challenge and the queued job; ' +
+  'verify: the code used; refresh and me acknowledge nothing: controls). ' +
+  `Two apps side by side, ${rounds} round${rounds === 1 ? '' : 's'}, WAIT 0 then 1 in odd rounds and 1 then 0 in even ones; ` +
+  'req/s and p99 are medians over the rounds; the ratio is the median of the rounds\' WAIT 1 ÷ WAIT 0, the p99 ' +
+  'ratio that of the medians'
+
+type TableFormat = (rows: string[][], left: number[]) => string[]
+
+/** The section's caption and table, or nothing (skipped: a line of the summary). */
+function waitSection (section: ReplicaWaitSection | null | undefined, table: TableFormat): string[] {
+  if (section == null || 'skipped' in section) return []
+  return [`${waitCaption(section.rounds)}:`, '', ...table(waitRows(section.scenarios), [0, 4]), '']
+}
+
 function summary (report: BenchReport): string[] {
   const lines: string[] = []
+  if (report.replicaWait && 'skipped' in report.replicaWait) lines.push(`replica wait: skipped: ${report.replicaWait.skipped}`)
   const { workers, enumeration } = report
   if (workers) lines.push(`workers: ${workers.scenario} ${workers.oneWorker.toFixed(0)} req/s with 1 worker, ${workers.twoWorkers.toFixed(0)} with 2: ×${workers.gain.toFixed(2)}`)
   if (enumeration) {
@@ -108,7 +139,8 @@ export function formatTable (report: BenchReport): string {
   const metrics = report.metrics === null
     ? []
     : ['', `${metricsCaption(report.metrics)}:`, ...aligned(metricsRows(report.metrics.scenarios), [0, 4])]
-  return [...aligned(rows(report), [0, 6]), ...metrics, '', ...summary(report)].join('\n')
+  const wait = waitSection(report.replicaWait, aligned)
+  return [...aligned(rows(report), [0, 6]), ...metrics, '', ...wait, ...summary(report)].join('\n')
 }
 
 /** Columns padded to one width; the `left` ones aligned left, the others right. */
@@ -143,6 +175,7 @@ export function formatMarkdown (report: BenchReport): string {
     ...(report.metrics === null
       ? []
       : [`${metricsCaption(report.metrics)}:`, '', ...markdownTable(metricsRows(report.metrics.scenarios), [0, 4]), '']),
+    ...waitSection(report.replicaWait, markdownTable),
     ...summary(report).map((line) => `- ${line}`),
     ''
   ].join('\n')

@@ -1,12 +1,15 @@
 // `npm run bench`: the API in production mode against the Redis and MongoDB-wire server of the environment
 // (REDIS_URL, MONGODB_URL), autocannon scenarios against it and against bare-Fastify floors, a 2-worker
-// pass, an enumeration-timing probe and the cost of metrics. Results go to the terminal and to
-// bench/results/latest.{md,json}.
+// pass, an enumeration-timing probe, the cost of REDIS_WAIT_REPLICAS=1 and the cost of metrics. Results go to the
+// terminal and to bench/results/latest.{md,json}.
 //   BENCH_DURATION (s, default 10), BENCH_WARMUP (s, 2), BENCH_CONNECTIONS (100),
-//   BENCH_ONLY=me,floor-me,enumeration,workers,metrics (a subset; nothing is written to bench/results),
+//   BENCH_ONLY=me,floor-me,enumeration,workers,wait,metrics (a subset; nothing is written to bench/results),
 //   BENCH_METRICS_PAIRS (6; 0: none) pairs of BENCH_METRICS_DURATION-second (5) runs of each app scenario,
 //   interleaved on two apps, one with METRICS_PORT set (bench/metrics-comparison.ts); BENCH_METRICS_CONTROL=1:
 //   neither has metrics (an A/A run: how small a difference the bench can tell on this machine),
+//   BENCH_WAIT_ROUNDS (2) rounds of the app scenarios at REDIS_WAIT_REPLICAS=0 and =1 on the Sentinel set of the
+//   test services (TEST_REDIS_SENTINELS, TEST_REDIS_SENTINEL_NAME), alternating (bench/wait-comparison.ts;
+//   BENCH_ONLY=wait runs start, verify, refresh and me, BENCH_ONLY=wait,verify verify alone),
 //   BENCH_CPU_PROF=1 (the one-worker server writes a .cpuprofile to bench/results/profiles on exit),
 //   BENCH_TARGET=https://… (the endpoint scenarios and the enumeration probe against a running instance configured
 //   with TEST_IDENTIFIERS='*@loadtest.example=000000'; nothing is started, nothing is written)
@@ -19,6 +22,7 @@ import { MongoUserRepository } from '../src/users/mongo-user-repository.ts'
 import { Pools } from './pools.ts'
 import { deliveriesDrained, measure } from './measure.ts'
 import { compareWithMetrics } from './metrics-comparison.ts'
+import { compareReplicaWait, waitSkipReason, type ReplicaWaitSection } from './wait-comparison.ts'
 import { remoteService, serviceWarnings, settle, stopAll } from './processes.ts'
 import { describeMachine, formatTable, writeReport, type BenchReport, type ScenarioResult, type WorkersResult } from './report.ts'
 import { SCENARIOS } from './scenarios.ts'
@@ -33,6 +37,8 @@ const ENUMERATION_SAMPLES = 200
 /** per kind and per mode of the follow-up probe; a pause after each request lets its job be picked up */
 const FOLLOW_UP_PAUSE_MS = 150
 const WORKERS_SCENARIO = 'start'
+/** the app scenarios of the REDIS_WAIT_REPLICAS comparison: two that acknowledge writes, refresh and me as controls */
+const WAIT_SCENARIOS = ['start', 'verify', 'refresh', 'me']
 
 function readSettings (env: NodeJS.ProcessEnv) {
   const number = (name: string, fallback: number) => {
@@ -52,6 +58,8 @@ function readSettings (env: NodeJS.ProcessEnv) {
     metricsPairs: env.BENCH_METRICS_PAIRS === '0' ? 0 : Math.round(number('BENCH_METRICS_PAIRS', 6)),
     metricsSeconds: number('BENCH_METRICS_DURATION', 5),
     metricsControl: env.BENCH_METRICS_CONTROL === '1',
+    waitRounds: Math.round(number('BENCH_WAIT_ROUNDS', 2)),
+    sentinel: { sentinels: env.TEST_REDIS_SENTINELS ?? '', sentinelName: env.TEST_REDIS_SENTINEL_NAME ?? '' },
     followUpSamples: Math.round(number('BENCH_FOLLOW_UP_SAMPLES', 300)),
     profileDirectory: env.BENCH_CPU_PROF === '1' ? fileURLToPath(new URL('profiles/', RESULTS)) : null,
     target,
@@ -137,6 +145,7 @@ async function runAll (settings: Settings, sendgrid: FakeSendGrid, began: number
     followUps = await measureFollowUps(followUpServers(settings), settings.followUpSamples, FOLLOW_UP_PAUSE_MS)
     for (const timing of followUps) console.log(`enumeration follow-up (${timing.inProcessWorker ? 'API sends' : 'worker sends'}): ${JSON.stringify(timing)}`)
   }
+  const replicaWait = settings.selected('wait') ? await replicaWaitSection(settings, sendgrid, warnings) : null
   const metrics = settings.metricsPairs > 0 && settings.selected('metrics')
     ? {
         control: settings.metricsControl,
@@ -179,6 +188,7 @@ async function runAll (settings: Settings, sendgrid: FakeSendGrid, began: number
     enumeration,
     followUps,
     metrics,
+    replicaWait,
     totalSeconds: Math.round((performance.now() - began) / 1000),
     warnings
   }
@@ -212,6 +222,31 @@ function followUpServers (settings: Settings) {
   }
 }
 
+/** REDIS_WAIT_REPLICAS 0 against 1 on the test services' Sentinel set, or why not. */
+async function replicaWaitSection (
+  settings: Settings, sendgrid: FakeSendGrid, warnings: string[]
+): Promise<ReplicaWaitSection> {
+  const skipped = waitSkipReason(settings.sentinel)
+  if (skipped !== null) {
+    console.log(`replica wait: skipped: ${skipped}`)
+    return { skipped }
+  }
+  const all = SCENARIOS.filter((item) => WAIT_SCENARIOS.includes(item.name))
+  const selected = all.filter((item) => settings.selected(item.name))
+  return {
+    rounds: settings.waitRounds,
+    scenarios: await compareReplicaWait({
+      servers: settings,
+      sentinel: settings.sentinel,
+      shape: settings,
+      rounds: settings.waitRounds,
+      scenarios: selected.length > 0 ? selected : all,
+      sendgrid,
+      warnings
+    })
+  }
+}
+
 /** The app scenarios selected, or every one of them when BENCH_ONLY names none (`BENCH_ONLY=metrics`). */
 function metricsScenarios (settings: Settings) {
   const app = SCENARIOS.filter((item) => item.server === 'app')
@@ -232,6 +267,8 @@ async function runAgainstTarget (target: string, settings: Settings): Promise<vo
     ? await measureEnumeration(app.url, pools.logins.map((login) => login.email), ENUMERATION_SAMPLES)
     : null
   const warnings = pools.starved > 0 ? [`${pools.starved} requests went out without a challenge or session because a pool ran dry`] : []
+  // the comparison starts apps of its own on the test services' Sentinel set: nothing to start here
+  if (settings.selected('wait')) console.log('replica wait: skipped: BENCH_TARGET runs start nothing')
   if (pools.problems.size > 0) warnings.push(`error answers: ${[...pools.problems].map(([problem, count]) => `${count} × ${problem}`).join(', ')}`)
   console.log('\n' + formatTable({
     ranAt: new Date().toISOString(),

@@ -15,6 +15,8 @@ export interface ServerSettings {
   path: string
   /** where the one-worker app writes a .cpuprofile on exit; null: no profile */
   profileDirectory: string | null
+  /** the variables that name Redis instead of REDIS_URL (a Sentinel set's) */
+  redisEnv?: Record<string, string>
 }
 
 const root = new URL('../', import.meta.url)
@@ -37,7 +39,7 @@ export function serverEnv (settings: ServerSettings, port: number, workers: numb
     WORKERS: String(workers),
     LOG_LEVEL: 'warn',
     SHUTDOWN_GRACE_MS: '2000',
-    REDIS_URL: settings.redisUrl,
+    ...(settings.redisEnv ?? { REDIS_URL: settings.redisUrl }),
     MONGODB_URL: settings.mongoUrl,
     JWT_KEYS: JSON_KEYS,
     // a URL, as production wants (its discovery document is served from the issuer's own origin only)
