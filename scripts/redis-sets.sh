@@ -52,8 +52,11 @@ start_redis () { # port [extra args...]; the pid file is the one a fault test ki
   local port=$1; shift
   mkdir -p "$dir/redis-$port"
   printf '%s\n' "$@" >"$dir/redis-$port.args"
-  # a disposable server: no waiting for replicas on SIGTERM; stdio away from the caller's pipes, so a test that runs this script sees it end
+  # a disposable server: no waiting for replicas on SIGTERM; stdio away from the caller's pipes, so a test that runs this script sees it end.
+  # A replica that (re)joins is sent the data at once, not after the default 5 s wait for others to join the same
+  # transfer: with REDIS_WAIT_REPLICAS set, writes wait for it (docs/operations.md)
   redis-server --bind 127.0.0.1 --port "$port" --dir "$dir/redis-$port" --save '' --appendonly no --shutdown-on-sigterm 'nosave now' \
+    --repl-diskless-sync-delay 0 \
     --daemonize no --logfile "$dir/redis-$port.log" "$@" </dev/null >/dev/null 2>&1 &
   echo $! >"$dir/redis-$port.pid"
   wait_until "redis on port $port answering" ping "$port"
