@@ -55,10 +55,12 @@ export function createReplicaAck (
     replicas,
     confirm: async (key) => {
       const marker = markerKey(key)
+      // where the write went: read now, in the tick its answer came in, before the app's client can follow a
+      // failover elsewhere (then a marker on the new primary would vouch for a write left on the old one)
+      const writtenOn = primaryOf(redis, marker)
       const { acknowledged, required } = await pool.use(timeoutMs, behind, async (connection) => {
         const address = primaryOf(connection, marker)
-        // during a failover the two can name different primaries for a while: a marker on the other proves nothing
-        if (address !== primaryOf(redis, marker)) throw behind(`the acknowledgement would be asked of ${address}, not the app's primary`)
+        if (address !== writtenOn) throw behind(`the acknowledgement would be asked of ${address}, not ${writtenOn} where the write went`)
         const required = roster.required(address)
         const [marked, waited, info] = await connection.pipeline()
           .set(marker, '1', 'PX', 10_000)

@@ -111,6 +111,7 @@ t.test('createReplicaAck: nothing to wait for at 0 or without Redis; a real WAIT
   await NO_REPLICA_ACK.confirm('any')
   const ack = createReplicaAck(redis, { replicas: 1, timeoutMs: 10 })
   t.teardown(() => ack.close())
+  await redis.set('{any}:written', '1', 'PX', 1000) // an acknowledgement follows a write on the app's connection
   await t.rejects(ack.confirm('any'), { name: 'ReplicasBehindError', message: /^0 of 1 replicas/ })
   t.equal(markerKey('otp:{bucket}:c:1'), '{bucket}:replica-ack', 'the marker shares the key\'s hash tag')
   t.equal(markerKey('revoked:abc'), '{revoked:abc}:replica-ack', 'a key without a tag is the tag')
@@ -121,6 +122,7 @@ t.test('createReplicaAck: a WAIT holds only its own connection; with all lent, a
   t.teardown(() => redis.quit())
   const ack = createReplicaAck(redis, { replicas: 1, timeoutMs: 100, connections: 1 })
   t.teardown(() => ack.close())
+  await redis.set('{a}:written', '1', 'PX', 1000)
   // one connection, no replica: the first WAIT holds it 100 ms, the second waits for it, the third cannot have it
   // before its own deadline passes (it would come free only after the first two)
   const answers = await Promise.allSettled([ack.confirm('{a}:1'), ack.confirm('{a}:2'), ack.confirm('{a}:3')])
