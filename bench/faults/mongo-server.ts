@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process'
 import { openSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { connect } from 'node:net'
+import { MongoClient } from 'mongodb'
 
 export class MongoWireServer {
   readonly #pidFile: string
@@ -24,22 +24,55 @@ export class MongoWireServer {
     process.kill(this.pid, signal)
   }
 
-  /** SIGKILL, then the same binary and arguments again; resolves once its port takes connections. */
-  async killAndRestart (port: number): Promise<number> {
+  #spawn (command: string, args: string[]) {
+    const log = openSync(this.#logFile, 'a')
+    const child = spawn(command, args, { detached: true, stdio: ['ignore', log, log] })
+    child.unref()
+    writeFileSync(this.#pidFile, `${child.pid}\n`)
+    return child
+  }
+
+  #logTail (): string {
+    return readFileSync(this.#logFile, 'utf8').trim().split('\n').slice(-5).join(' | ')
+  }
+
+  /**
+   * SIGKILL, then the same binary and arguments again; resolves once it answers a MongoDB `hello` (an open port is
+   * not enough: a client reconnecting to the dead port can be handed that very port as its own, and then connects
+   * to itself while the new server cannot bind: then it is started again).
+   */
+  async killAndRestart (port: number): Promise<{ ms: number, failedStarts: number }> {
     const pid = this.pid
     const [command, ...args] = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean)
     process.kill(pid, 'SIGKILL')
     while (isAlive(pid)) await sleep(10)
-    const log = openSync(this.#logFile, 'a')
-    const child = spawn(command!, args, { detached: true, stdio: ['ignore', log, log] })
-    child.unref()
-    writeFileSync(this.#pidFile, `${child.pid}\n`)
     const began = Date.now()
-    while (!await accepts(port)) {
-      if (Date.now() - began > 30_000) throw new Error('the MongoDB-wire server did not come back within 30 s')
-      await sleep(50)
+    let exits = 0
+    for (;;) {
+      const child = this.#spawn(command!, args)
+      while (child.exitCode === null && child.signalCode === null && !await answersHello(port)) {
+        if (Date.now() - began > 30_000) throw new Error(`the MongoDB-wire server did not answer in 30 s: ${this.#logTail()}`)
+        await sleep(50)
+      }
+      if (child.exitCode === null && child.signalCode === null) break
+      // it could not start (its port held by a client connected to itself, which lets go in a moment): again
+      if (++exits === 5) throw new Error(`the MongoDB-wire server exited ${exits} times on start: ${this.#logTail()}`)
+      await sleep(200)
     }
-    return Date.now() - began
+    return { ms: Date.now() - began, failedStarts: exits }
+  }
+}
+
+/** A MongoDB `hello` answered on 127.0.0.1:port, within a second. */
+async function answersHello (port: number): Promise<boolean> {
+  const client = new MongoClient(`mongodb://127.0.0.1:${port}/?directConnection=true`, { serverSelectionTimeoutMS: 1000, connectTimeoutMS: 1000 })
+  try {
+    await client.db('admin').command({ hello: 1 })
+    return true
+  } catch {
+    return false
+  } finally {
+    await client.close().catch(() => {})
   }
 }
 
@@ -51,9 +84,3 @@ function isAlive (pid: number): boolean {
     return false
   }
 }
-
-const accepts = (port: number) => new Promise<boolean>((resolve) => {
-  const socket = connect(port, '127.0.0.1')
-  socket.once('connect', () => { socket.destroy(); resolve(true) })
-  socket.once('error', () => resolve(false))
-})
