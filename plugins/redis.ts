@@ -57,6 +57,10 @@ export function createRedisClient (config: Config): RedisClient | null {
       failoverDetector: true,
       sentinelCommandTimeout: config.STORE_TIMEOUT_MS,
       sentinelRetryStrategy: (attempt) => Math.min(attempt * 100, 1000),
+      // a dead master's client retries through the Sentinels, each try asking them for the master anew: often
+      // enough to be on the new one within a quarter second of its promotion (no failover detector runs while
+      // the client has no connection)
+      retryStrategy: (attempt) => Math.min(attempt * 50, 250),
       reconnectOnError: (error) => error.message.startsWith('READONLY')
     })
   }
