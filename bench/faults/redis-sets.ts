@@ -86,7 +86,8 @@ async function serverArgs (port: number): Promise<string[]> {
   const config = async (name: string) => (await redisCli(port, 'CONFIG', 'GET', name)).trim().split('\n')[1] ?? ''
   const args = [
     '--bind', '127.0.0.1', '--port', String(port), '--dir', await config('dir'), '--save', '', '--appendonly', 'no',
-    '--daemonize', 'no', '--logfile', await config('logfile')
+    '--daemonize', 'no', '--logfile', await config('logfile'),
+    '--repl-diskless-sync-delay', await config('repl-diskless-sync-delay')
   ]
   if (await config('cluster-enabled') !== 'yes') return args
   return [
