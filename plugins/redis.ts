@@ -3,6 +3,7 @@ import { Redis, Cluster, type RedisOptions } from 'ioredis'
 import type { FastifyInstance } from 'fastify'
 import type { Config } from '../src/config.ts'
 import { RepeatedErrorLog } from '../src/telemetry/repeated-error-log.ts'
+import { followSentinelSwitches } from '../src/stores/sentinel-switch.ts'
 
 export type RedisClient = Redis | Cluster
 
@@ -44,25 +45,25 @@ export function createRedisClient (config: Config): RedisClient | null {
     })
   }
   if (config.REDIS_SENTINELS.length > 0) {
-    // ioredis asks the Sentinels for the master and checks its role on every (re)connection. Its failover detector
-    // listens for the Sentinels' +switch-master and reconnects at once: without it, a forced failover leaves the
-    // client on the demoted master until Sentinel reconfigures it, 8 s or more later. During a failover commands
-    // fail fast (503) rather than queue, and a write a demoted master refuses (READONLY) makes the client look
-    // again. The detector's own Sentinel connections outlive quit(): closeRedis ends them
-    return new Redis({
+    // ioredis asks the Sentinels for the master and checks its role on every (re)connection; followSentinelSwitches
+    // moves it as soon as they announce a new one. During a failover commands fail fast (503) rather than queue,
+    // and a write a demoted master refuses (READONLY) makes the client look again
+    const sentinels = config.REDIS_SENTINELS.map(hostAndPort)
+    const name = config.REDIS_SENTINEL_NAME ?? ''
+    const client = new Redis({
       ...redisOptions(config),
-      sentinels: config.REDIS_SENTINELS.map(hostAndPort),
-      name: config.REDIS_SENTINEL_NAME ?? '',
+      sentinels,
+      name,
       role: 'master',
-      failoverDetector: true,
       sentinelCommandTimeout: config.STORE_TIMEOUT_MS,
       sentinelRetryStrategy: (attempt) => Math.min(attempt * 100, 1000),
-      // a dead master's client retries through the Sentinels, each try asking them for the master anew: often
-      // enough to be on the new one within a quarter second of its promotion (no failover detector runs while
-      // the client has no connection)
+      // a client that lost its master retries through the Sentinels, each try asking them for the master anew:
+      // often enough to be on the new one within a quarter second of its promotion
       retryStrategy: (attempt) => Math.min(attempt * 50, 250),
       reconnectOnError: (error) => error.message.startsWith('READONLY')
     })
+    followSentinelSwitches(client, sentinels, name)
+    return client
   }
   if (config.REDIS_URL === undefined) return null
   return new Redis(config.REDIS_URL, redisOptions(config))
@@ -82,10 +83,7 @@ export async function redisReady (redis: RedisClient): Promise<void> {
   if (role !== 'master') throw new Error(`Redis answers as a ${role}, not the master`)
 }
 
-/**
- * QUIT (what was sent is answered first), then every connection dropped: the Sentinel failover detector's
- * subscriptions end only on disconnect, and would otherwise keep the process alive.
- */
+/** QUIT (what was sent is answered first), then the connection dropped whatever QUIT met (a server gone). */
 export async function closeRedis (redis: RedisClient): Promise<void> {
   await redis.quit().catch(() => {})
   redis.disconnect()

@@ -72,8 +72,7 @@ function consumerConnection (client: Redis | Cluster, closing: () => boolean): R
       redisOptions: { ...client.options.redisOptions, ...patient }
     })
   }
-  // a Sentinel master's copy without the failover detector: the consumer finds the new master at its next failure
-  return client.duplicate({ ...patient, failoverDetector: false })
+  return client.duplicate(patient)
 }
 
 const RUN_RETRY_DELAY_MS = 1000

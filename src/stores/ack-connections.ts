@@ -59,12 +59,12 @@ export class AckConnections {
 
   async #open (fail: (why: string) => Error): Promise<Redis | Cluster> {
     // the copy keeps the source's options (no offline queue, the store deadline as command timeout), and connects
-    // before it is lent: a command's primary is told by the connection's server. Not the Sentinel failover
-    // detector: the app's client has it, and its copies follow at their next failure
+    // before it is lent: a command's primary is told by the connection's server. A copy on a demoted Sentinel
+    // master fails its next acknowledgement and is replaced
     const source = this.#source
     const connection: Redis | Cluster = source instanceof Cluster
       ? source.duplicate(undefined, { lazyConnect: true })
-      : source.duplicate({ lazyConnect: true, failoverDetector: false })
+      : source.duplicate({ lazyConnect: true })
     connection.on('error', () => {}) // each command reports its own failure; the source's listener logs
     this.#all.add(connection)
     try {

@@ -42,3 +42,31 @@ t.test('a Sentinel failover during sign-ins, at REDIS_WAIT_REPLICAS=1: no 500, n
   await assertStillRevoked(t, app, revoked)
   t.equal((await app.inject({ method: 'GET', url: '/health/ready' })).statusCode, 200, 'ready on the new master')
 })
+
+// The client that lost its master is reconnecting when the Sentinels announce the new one: the announcement must
+// not end it (ioredis's own failover detector did, leaving an instance answering 503 for good).
+t.test('a Sentinel primary killed: once the sentinels name the replica, the app is ready on it and takes codes', async (t) => {
+  const set = await startRedisSet(t, 'sentinel')
+  const primary = Number(set.env.SENTINEL_PRIMARY_PORT)
+  const replica = Number(set.env.SENTINEL_REPLICA_PORT)
+  const sentinel = set.node(Number(set.env.REDIS_SENTINELS?.split(',')[0]?.split(':')[1]))
+  const app = await buildTestApp(t, {
+    outbox: true,
+    limiter: false,
+    loadShedding: false,
+    env: { REDIS_SENTINELS: set.env.REDIS_SENTINELS ?? '', REDIS_SENTINEL_NAME: 'otp-gate' }
+  })
+  t.equal((await app.inject({ method: 'GET', url: '/health/ready' })).statusCode, 200)
+  set.kill(primary)
+  const named = async () => Number((await sentinel.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'otp-gate') as [string, string])[1]) === replica
+  const ready = async () => (await app.inject({ method: 'GET', url: '/health/ready' })).statusCode === 200
+  // requests all along, as under load: the client keeps reconnecting while the sentinels decide
+  for (let tries = 0; tries < 300 && !await named(); tries++) {
+    await app.inject({ method: 'POST', url: '/v1/auth/otp', payload: { email: `killed-${tries}@example.com` } })
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  t.ok(await named(), 'the sentinels named the replica')
+  for (let tries = 0; tries < 100 && !await ready(); tries++) await new Promise((resolve) => setTimeout(resolve, 50))
+  t.ok(await ready(), 'ready on the new master within 5 s of it being named')
+  t.equal((await app.inject({ method: 'POST', url: '/v1/auth/otp', payload: { email: 'after-kill@example.com' } })).statusCode, 202, 'and takes codes')
+})
