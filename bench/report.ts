@@ -3,7 +3,7 @@ import { cpus, totalmem } from 'node:os'
 import type { EnumerationTiming } from './enumeration.ts'
 import type { FollowUpTiming } from './enumeration-follow-up.ts'
 import type { MetricsComparison } from './metrics-comparison.ts'
-import type { ReplicaWaitSection, WaitComparison } from './wait-comparison.ts'
+import type { ReplicaWaitSection, WaitComparison } from './wait-summary.ts'
 
 export interface ScenarioResult {
   name: string

@@ -1,6 +1,6 @@
 import { test } from 'tap'
 import { formatMarkdown, formatTable, type BenchReport, type ScenarioResult } from '../../bench/report.ts'
-import { summariseWait } from '../../bench/wait-comparison.ts'
+import { summariseWait } from '../../bench/wait-summary.ts'
 
 const run = (reqPerSec: number | null, p99: number, failures: Partial<Record<'errors' | 'non2xx', number>> = {}): ScenarioResult => ({
   name: 'start',
