@@ -3,7 +3,8 @@ import { Redis, Cluster, type RedisOptions } from 'ioredis'
 import type { FastifyInstance } from 'fastify'
 import type { Config } from '../src/config.ts'
 import { RepeatedErrorLog } from '../src/telemetry/repeated-error-log.ts'
-import { followSentinelSwitches } from '../src/stores/sentinel-switch.ts'
+import { AnnouncedMaster, followSentinelSwitches } from '../src/stores/sentinel-switch.ts'
+import { refreshSlotsOnNodeFailure } from '../src/stores/cluster-slots.ts'
 
 export type RedisClient = Redis | Cluster
 
@@ -37,12 +38,19 @@ const hostAndPort = (node: string) => {
  */
 export function createRedisClient (config: Config): RedisClient | null {
   if (config.REDIS_CLUSTER_NODES.length > 0) {
-    return new Cluster(config.REDIS_CLUSTER_NODES.map(hostAndPort), {
+    const cluster = new Cluster(config.REDIS_CLUSTER_NODES.map(hostAndPort), {
       lazyConnect: true,
       enableOfflineQueue: false,
       redisOptions: redisOptions(config),
-      clusterRetryStrategy: (attempt) => Math.min(attempt * 100, 1000)
+      clusterRetryStrategy: (attempt) => Math.min(attempt * 100, 1000),
+      // fail fast, as outside a Cluster: a command that meets a failover (CLUSTERDOWN, its node's connection
+      // closed) is refused at once (503 with Retry-After), not retried every 100 ms up to 16 times, which
+      // outlasts the store deadline. Redirections (MOVED, ASK) are still followed at once
+      retryDelayOnClusterDown: 0,
+      retryDelayOnFailover: 0
     })
+    refreshSlotsOnNodeFailure(cluster)
+    return cluster
   }
   if (config.REDIS_SENTINELS.length > 0) {
     // ioredis asks the Sentinels for the master and checks its role on every (re)connection; followSentinelSwitches
@@ -50,6 +58,7 @@ export function createRedisClient (config: Config): RedisClient | null {
     // and a write a demoted master refuses (READONLY) makes the client look again
     const sentinels = config.REDIS_SENTINELS.map(hostAndPort)
     const name = config.REDIS_SENTINEL_NAME ?? ''
+    const announced = new AnnouncedMaster(name)
     const client = new Redis({
       ...redisOptions(config),
       sentinels,
@@ -58,11 +67,14 @@ export function createRedisClient (config: Config): RedisClient | null {
       sentinelCommandTimeout: config.STORE_TIMEOUT_MS,
       sentinelRetryStrategy: (attempt) => Math.min(attempt * 100, 1000),
       // a client that lost its master retries through the Sentinels, each try asking them for the master anew:
-      // often enough to be on the new one within a quarter second of its promotion
-      retryStrategy: (attempt) => Math.min(attempt * 50, 250),
-      reconnectOnError: (error) => error.message.startsWith('READONLY')
+      // often enough to be on the new one within a tenth of a second of its promotion (a Sentinel answers a
+      // few such questions per client and second while a master is down, nothing otherwise)
+      retryStrategy: (attempt) => Math.min(attempt * 50, 100),
+      reconnectOnError: (error) => error.message.startsWith('READONLY'),
+      // a Sentinel that has not heard of the failover yet would name the old master: the announcement corrects it
+      natMap: announced.natMap
     })
-    followSentinelSwitches(client, sentinels, name)
+    followSentinelSwitches(client, sentinels, announced)
     return client
   }
   if (config.REDIS_URL === undefined) return null

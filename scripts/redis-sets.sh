@@ -12,9 +12,8 @@ set -euo pipefail
 
 die () { echo "redis-sets: $*" >&2; exit 1; }
 
-free_port () {
-  node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
-}
+# shared with the other test-service script: free_port, ensure_redis
+. "$(dirname "${BASH_SOURCE[0]}")/service-lib.sh"
 
 wait_until () { # description command... (up to about 20 s)
   local what=$1; shift
@@ -23,17 +22,6 @@ wait_until () { # description command... (up to about 20 s)
     sleep 0.1
   done
   die "$what did not happen in time (logs in $dir)"
-}
-
-ensure_redis () {
-  command -v redis-server >/dev/null && command -v redis-cli >/dev/null && return
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "redis-sets: installing redis-server with apt-get" >&2
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools) >"$dir/apt.log" 2>&1 \
-      || die "apt-get install redis-server failed (see $dir/apt.log)"
-  else
-    die "redis-server is missing: install it (Debian/Ubuntu: apt-get install redis-server)"
-  fi
 }
 
 # Debian's redis-sentinel package; `redis-server --sentinel` is the same program, used when the package cannot be had
@@ -127,7 +115,8 @@ start_cluster_set () {
   local replicas=${CLUSTER_REPLICAS:-1}
   for _ in $(seq 1 $((3 * (1 + replicas)))); do
     port=$(free_port)
-    start_redis "$port" --cluster-enabled yes --cluster-config-file "$dir/redis-$port/nodes.conf" \
+    # the bus port too, or it would be port + 10000: in the ephemeral range
+    start_redis "$port" --cluster-enabled yes --cluster-port "$(free_port)" --cluster-config-file "$dir/redis-$port/nodes.conf" \
       --cluster-node-timeout "${CLUSTER_NODE_TIMEOUT_MS:-2000}"
     nodes+=("127.0.0.1:$port"); ports+=("$port")
   done
@@ -158,7 +147,7 @@ case "${1:-}" in
   sentinel|cluster)
     [ "${2:-}" = start ] && [ -n "${3:-}" ] || die "$usage"
     mkdir -p "$3"; dir=$(cd "$3" && pwd)
-    ensure_redis
+    ensure_redis "$dir"
     # a set that did not come up whole is stopped, so no half set outlives its start
     trap 'rc=$?; [ "$rc" = 0 ] || stop_set' EXIT
     if [ "$1" = sentinel ]; then start_sentinel_set; else start_cluster_set; fi ;;

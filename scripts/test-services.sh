@@ -16,9 +16,8 @@ ferret_bin="${FERRETDB_BIN:-${XDG_CACHE_HOME:-$HOME/.cache}/otp-gate/ferretdb-$f
 
 die () { echo "test-services: $*" >&2; exit 1; }
 
-free_port () {
-  node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
-}
+# shared with the other test-service script: free_port, ensure_redis
+. "$(dirname "${BASH_SOURCE[0]}")/service-lib.sh"
 
 wait_for_port () { # port name
   for _ in $(seq 1 100); do
@@ -26,17 +25,6 @@ wait_for_port () { # port name
     sleep 0.1
   done
   die "$2 did not open 127.0.0.1:$1 (see $state/$2.log)"
-}
-
-ensure_redis () {
-  command -v redis-server >/dev/null && command -v redis-cli >/dev/null && return
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "test-services: installing redis-server with apt-get" >&2
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools) >"$state/apt.log" 2>&1 \
-      || die "apt-get install redis-server failed (see $state/apt.log)"
-  else
-    die "redis-server is missing: install it (Debian/Ubuntu: apt-get install redis-server) or set REDIS_URL"
-  fi
 }
 
 # the browser tests (emails, /demo) drive the system Chromium through playwright-core; TEST_BROWSER=0 (what
@@ -153,7 +141,7 @@ start () {
   mkdir -p "$state"
   [ -f "$state/env" ] && stop
   : >"$state/env"
-  ensure_redis
+  ensure_redis "$state"
   ensure_chromium
   if [ -z "${REDIS_URL:-}" ]; then
     local port; port=$(free_port)

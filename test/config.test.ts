@@ -65,7 +65,7 @@ t.test('the delivery queue settings: defaults, and a job key must be 32 bytes of
 
 t.test('production refuses to start without its services, keys and providers', async (t) => {
   t.throws(() => loadConfig({ NODE_ENV: 'production' }), {
-    message: 'Invalid configuration: REDIS_URL (or REDIS_CLUSTER_NODES) is required in production (one-time codes live in Redis)'
+    message: 'Invalid configuration: REDIS_URL is required in production, or REDIS_SENTINELS or REDIS_CLUSTER_NODES (one-time codes live in Redis)'
   })
   const names = ['REDIS_URL', 'MONGODB_URL', 'JWT_KEYS', 'OTP_PEPPER', 'SENDGRID_API_KEY', 'EMAIL_FROM', 'VONAGE_API_KEY', 'VONAGE_API_SECRET',
     'SMS_FROM', 'SMS_ALLOWED_COUNTRIES', 'TOTP_ENCRYPTION_KEYS']

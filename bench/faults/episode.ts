@@ -95,6 +95,7 @@ export async function runEpisode (
   const sleeping = load.takeSpare(SLEEPING)
   console.log(`  ${scenario.name}: fault at +${settings.preSeconds} s`)
   const notes = await scenario.inject(context)
+  for (const note of notes) console.log(`  ${note}`)
   const revoked = await revoking
   await running
   const loadEndedAt = Date.now()

@@ -92,7 +92,7 @@ async function serverArgs (port: number): Promise<string[]> {
   if (await config('cluster-enabled') !== 'yes') return args
   return [
     ...args, '--cluster-enabled', 'yes', '--cluster-config-file', await config('cluster-config-file'),
-    '--cluster-node-timeout', await config('cluster-node-timeout')
+    '--cluster-port', await config('cluster-port'), '--cluster-node-timeout', await config('cluster-node-timeout')
   ]
 }
 

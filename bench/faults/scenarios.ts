@@ -45,15 +45,39 @@ function required (set: RedisSet | null): RedisSet {
   return set
 }
 
-/** Sentinel's view of the primary, until it names another than `previous` (or 30 s). */
-async function newPrimary (sentinel: number, previous: string): Promise<{ address: string, afterMs: number }> {
-  const began = Date.now()
+/** Sentinel's view of the primary, until it names another than `previous` (or 30 s); ms counted from `began`. */
+async function newPrimary (
+  sentinel: number, previous: string, began = Date.now()
+): Promise<{ address: string, afterMs: number }> {
   let address = previous
   while (address === previous && Date.now() - began < 30_000) {
-    await sleep(100)
+    await sleep(50)
     address = (await redisCli(sentinel, 'SENTINEL', 'get-master-addr-by-name', 'otp-gate').catch(() => '')).trim().split('\n').join(':')
   }
   return { address, afterMs: Date.now() - began }
+}
+
+/**
+ * When the failover is over for a write that waits for a replica (REDIS_WAIT_REPLICAS=1): `port` is a primary
+ * and a replica streams from it (Sentinel reconfigures the replicas after the promotion; a Cluster's follow theirs
+ * anew). Milliseconds from `began`, or 30 s.
+ */
+async function acknowledgeableAfter (ports: number[], began: number): Promise<number> {
+  const acknowledges = (info: string) => info.includes('role:master') && /slave\d+:[^\n]*state=online/.test(info)
+  while (Date.now() - began < 30_000) {
+    const infos = await Promise.all(ports.map((port) => redisCli(port, 'INFO', 'replication').catch(() => '')))
+    if (infos.some(acknowledges)) break
+    await sleep(50)
+  }
+  return Date.now() - began
+}
+
+/** The ports of the replicas of the Cluster node at `port`, from CLUSTER NODES of any node. */
+async function clusterReplicaPorts (anyNode: number, port: number): Promise<number[]> {
+  const lines = (await redisCli(anyNode, 'CLUSTER', 'NODES')).split('\n').map((line) => line.split(' '))
+  const portOf = (fields: string[]) => Number(fields[1]?.split('@')[0]?.split(':').at(-1))
+  const id = lines.find((fields) => portOf(fields) === port)?.[0]
+  return lines.filter((fields) => id !== undefined && fields[3] === id).map(portOf)
 }
 
 export const SCENARIOS: FaultScenario[] = [
@@ -67,9 +91,14 @@ export const SCENARIOS: FaultScenario[] = [
     inject: async ({ redisSet }) => {
       const [sentinel] = sentinelPorts(redisSet)
       const before = (await redisCli(sentinel!, 'SENTINEL', 'get-master-addr-by-name', 'otp-gate')).trim().split('\n').join(':')
+      const began = Date.now()
       const answer = (await redisCli(sentinel!, 'SENTINEL', 'FAILOVER', 'otp-gate')).trim()
-      const promoted = await newPrimary(sentinel!, before)
-      return [`SENTINEL FAILOVER answered ${answer}; the sentinels named ${promoted.address} (was ${before}) after ${promoted.afterMs} ms`]
+      const promoted = await newPrimary(sentinel!, before, began)
+      const acknowledgeableMs = await acknowledgeableAfter(portsOf(promoted.address), began)
+      return [
+        `SENTINEL FAILOVER answered ${answer}; the sentinels named ${promoted.address} (was ${before}) after ${promoted.afterMs} ms`,
+        `a replica streamed from it after ${acknowledgeableMs} ms (the failover's end for REDIS_WAIT_REPLICAS=1)`
+      ]
     }
   },
   {
@@ -82,13 +111,17 @@ export const SCENARIOS: FaultScenario[] = [
       const set = required(redisSet)
       const [sentinel] = sentinelPorts(set)
       const port = Number(set.env.SENTINEL_PRIMARY_PORT)
+      const began = Date.now()
       const restart = await set.kill(port)
-      const promoted = await newPrimary(sentinel!, `127.0.0.1:${port}`)
+      const promoted = await newPrimary(sentinel!, `127.0.0.1:${port}`, began)
       // only once the replica is primary: without persistence, a primary restarted before would come back empty
       // and its replica would copy the empty data set
+      const acknowledgeable = acknowledgeableAfter(portsOf(promoted.address), began)
       const restartedInMs = await restart()
+      const acknowledgeableMs = await acknowledgeable
       return [
         `primary :${port} killed; the sentinels named ${promoted.address} after ${promoted.afterMs} ms`,
+        `a replica streamed from it after ${acknowledgeableMs} ms (the failover's end for REDIS_WAIT_REPLICAS=1)`,
         `the old primary restarted then (in ${restartedInMs} ms), to rejoin as a replica, as a supervisor would`
       ]
     }
@@ -103,9 +136,10 @@ export const SCENARIOS: FaultScenario[] = [
       const set = required(redisSet)
       const nodes = portsOf(set.env.REDIS_CLUSTER_NODES ?? '')
       const port = await clusterPrimaryPort(nodes[0]!)
+      const replicas = await clusterReplicaPorts(nodes[0]!, port)
+      const began = Date.now()
       const restart = await set.kill(port)
       const survivor = nodes.find((node) => node !== port)!
-      const began = Date.now()
       let state = ''
       // the cluster is whole again once a replica took the dead primary's slots
       for (let seen = false; Date.now() - began < 30_000; await sleep(100)) {
@@ -115,9 +149,12 @@ export const SCENARIOS: FaultScenario[] = [
       }
       const healedMs = Date.now() - began
       // as for Sentinel: restarted once its replica took over, so it rejoins as that replica's replica
+      const acknowledgeable = acknowledgeableAfter(replicas, began)
       const restartedInMs = await restart()
+      const acknowledgeableMs = await acknowledgeable
       return [
         `primary :${port} killed; cluster_state ok again after ${healedMs} ms`,
+        `a replica streamed from its promoted replica after ${acknowledgeableMs} ms (the failover's end for REDIS_WAIT_REPLICAS=1)`,
         `the old primary restarted then (in ${restartedInMs} ms), to rejoin as a replica, as a supervisor would`
       ]
     }

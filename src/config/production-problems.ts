@@ -16,7 +16,7 @@ export function productionProblems (config: Config): string[] {
   }
   const redis = config.REDIS_URL ?? [...config.REDIS_CLUSTER_NODES, ...config.REDIS_SENTINELS][0]
   if (redis === undefined) {
-    problems.push('REDIS_URL (or REDIS_CLUSTER_NODES) is required in production (one-time codes live in Redis)')
+    problems.push('REDIS_URL is required in production, or REDIS_SENTINELS or REDIS_CLUSTER_NODES (one-time codes live in Redis)')
   }
   need('MONGODB_URL', 'users and sessions live in MongoDB')
   need('JWT_KEYS', 'tokens must survive restarts')

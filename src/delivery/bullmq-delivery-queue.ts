@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq'
+import { Queue, UnrecoverableError, Worker, type Job, type JobsOptions } from 'bullmq'
 import { Cluster, type Redis } from 'ioredis'
 import type { DeliveryLogger } from './delivery.ts'
 import { withoutSealed, type DeliveryQueue, type FailedJob, type JobConsumer } from './delivery-queue.ts'
@@ -101,6 +101,8 @@ export class BullMqDeliveryQueue implements DeliveryQueue {
   #worker: Worker<StoredJob> | undefined
   #workerConnection: Redis | Cluster | undefined
   #closing: Promise<void> | undefined
+  /** every job's options but its id, built once */
+  readonly #jobOptions: JobsOptions
 
   constructor (options: BullMqDeliveryQueueOptions) {
     if (options.connection instanceof Cluster && !/\{[^}]+\}/.test(options.prefix)) {
@@ -111,22 +113,21 @@ export class BullMqDeliveryQueue implements DeliveryQueue {
     this.#now = options.now ?? Date.now
     this.#logger = options.logger ?? NO_LOGGER
     this.#errors = new RepeatedErrorLog(this.#logger, { intervalMs: options.errorLogIntervalMs })
+    this.#jobOptions = {
+      attempts: (options.retryPolicy ?? DEFAULT_RETRY_POLICY).maxAttempts,
+      backoff: { type: 'delivery' },
+      removeOnComplete: true,
+      removeOnFail: options.keepsFailed === false ? true : FAILED_KEPT,
+      stackTraceLimit: 0
+    }
     this.#queue = new Queue<StoredJob>(this.#name, { connection: options.connection, prefix: options.prefix })
     this.#queue.on('error', (error) => { this.#errors.warn(error, 'delivery queue error', { err: error, queue: this.#name }) })
   }
 
   async enqueue (job: QueueJob): Promise<void> {
     refuseForeignKind(this.#name, job)
-    const attempts = (this.#options.retryPolicy ?? DEFAULT_RETRY_POLICY).maxAttempts
     const jobId = randomUUID()
-    await this.#queue.add(job.kind, { ...job, enqueuedAt: this.#now() }, {
-      jobId,
-      attempts,
-      backoff: { type: 'delivery' },
-      removeOnComplete: true,
-      removeOnFail: this.#options.keepsFailed === false ? true : FAILED_KEPT,
-      stackTraceLimit: 0
-    })
+    await this.#queue.add(job.kind, { ...job, enqueuedAt: this.#now() }, { ...this.#jobOptions, jobId })
     const ack = this.#options.replicaAck ?? NO_REPLICA_ACK
     try {
       // the add is answered: a marker in the queue's slot after it, then WAIT (every key of the queue is on one slot)

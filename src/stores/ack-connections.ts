@@ -1,4 +1,5 @@
 import { Cluster, type Redis } from 'ioredis'
+import { refreshSlotsOnNodeFailure } from './cluster-slots.ts'
 
 /**
  * Connections of their own for replica acknowledgements, made as copies of the app's client (a Sentinel's
@@ -46,7 +47,7 @@ export class AckConnections {
     if (this.#closed) throw fail('closing: no acknowledgement is asked for any more')
     const idle = this.#idle.pop()
     if (idle) return idle
-    if (this.#all.size < this.#max) return this.#open(fail)
+    if (this.#all.size < this.#max) return this.#open(deadlineMs, fail)
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#waiters.splice(this.#waiters.indexOf(handOver), 1)
@@ -57,7 +58,7 @@ export class AckConnections {
     })
   }
 
-  async #open (fail: (why: string) => Error): Promise<Redis | Cluster> {
+  async #open (deadlineMs: number, fail: (why: string) => Error): Promise<Redis | Cluster> {
     // the copy keeps the source's options (no offline queue, the store deadline as command timeout), and connects
     // before it is lent: a command's primary is told by the connection's server. A copy on a demoted Sentinel
     // master fails its next acknowledgement and is replaced
@@ -66,14 +67,38 @@ export class AckConnections {
       ? source.duplicate(undefined, { lazyConnect: true })
       : source.duplicate({ lazyConnect: true })
     connection.on('error', () => {}) // each command reports its own failure; the source's listener logs
+    if (connection instanceof Cluster) refreshSlotsOnNodeFailure(connection)
     this.#all.add(connection)
+    // within the caller's deadline: a Cluster copy keeps retrying while the cluster is down, its connect() pending
+    let timer: NodeJS.Timeout | undefined
+    const late = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`not connected within ${deadlineMs} ms`)), deadlineMs)
+    })
     try {
-      await connection.connect()
+      await Promise.race([connection.connect(), late])
       return connection
     } catch (error) {
       this.#all.delete(connection)
       connection.disconnect()
       throw fail(`no connection for the acknowledgement: ${(error as Error).message}`)
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  /**
+   * After a failover, so that no idle copy fails a caller first: a Cluster copy asks for the slot map again (it
+   * learns of a moved slot only from an answer, and it is checked before it sends anything); another copy
+   * `stale` picks (on a Sentinel's old master) is closed.
+   */
+  catchUp (stale: (connection: Redis | Cluster) => boolean): void {
+    for (const connection of [...this.#idle]) {
+      if (connection instanceof Cluster) {
+        connection.refreshSlotsCache()
+      } else if (stale(connection)) {
+        this.#idle.splice(this.#idle.indexOf(connection), 1)
+        this.#discard(connection)
+      }
     }
   }
 

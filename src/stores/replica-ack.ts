@@ -60,7 +60,16 @@ export function createReplicaAck (
       const writtenOn = primaryOf(redis, marker)
       const { acknowledged, required } = await pool.use(timeoutMs, behind, async (connection) => {
         const address = primaryOf(connection, marker)
-        if (address !== writtenOn) throw behind(`the acknowledgement would be asked of ${address}, not ${writtenOn} where the write went`)
+        if (address !== writtenOn) {
+          // a failover, and one side has not followed yet. On a Cluster either slot map may name the dead primary
+          // (a slot reached by chance on the promoted node answers without MOVED): both ask for it again. On a
+          // Sentinel set, copies left on the old master after the app's client moved are closed
+          if (redis instanceof Cluster) redis.refreshSlotsCache()
+          const current = primaryOf(redis, marker)
+          const stale = (idle: Redis | Cluster) => primaryOf(idle, marker) !== current
+          if (redis instanceof Cluster || address !== current) pool.catchUp(stale)
+          throw behind(`the acknowledgement would be asked of ${address}, not ${writtenOn} where the write went`)
+        }
         const required = roster.required(address)
         const [marked, waited, info] = await connection.pipeline()
           .set(marker, '1', 'PX', 10_000)

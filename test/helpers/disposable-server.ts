@@ -1,19 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createServer, connect } from 'node:net'
+import { connect } from 'node:net'
 import { once } from 'node:events'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { freePort } from '../../scripts/free-port.ts'
 
-export async function freePort (): Promise<number> {
-  const server = createServer()
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as { port: number }
-  server.close()
-  await once(server, 'close')
-  return port
-}
+export { freePort }
 
 async function waitForPort (port: number, open: boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
@@ -82,7 +75,10 @@ export class DisposableServer {
 /** A redis-server of the test's own. */
 export async function startDisposableRedis (): Promise<DisposableServer & { url: string }> {
   const port = await freePort()
-  const server = Object.assign(new DisposableServer(port, (p) => ['redis-server', ['--bind', '127.0.0.1', '--port', String(p), '--save', '', '--appendonly', 'no']]), { url: `redis://127.0.0.1:${port}` })
+  // a directory of its own: a replica writes the copy a primary sends it to dump.rdb there, not in the project
+  const dir = mkdtempSync(join(tmpdir(), 'otp-gate-redis-'))
+  const args = (p: number) => ['--bind', '127.0.0.1', '--port', String(p), '--dir', dir, '--save', '', '--appendonly', 'no']
+  const server = Object.assign(new DisposableServer(port, (p) => ['redis-server', args(p)]), { url: `redis://127.0.0.1:${port}` })
   await server.start()
   return server
 }

@@ -7,7 +7,8 @@ import type { ThrottleLimits } from '../../src/throttle/throttling.ts'
 import { RedisRevocationStore } from '../../src/sessions/redis-revocation-store.ts'
 import { BullMqDeliveryQueue } from '../../src/delivery/bullmq-delivery-queue.ts'
 import { createReplicaAck, markerKey, NO_REPLICA_ACK, ReplicasBehindError, type ReplicaAck } from '../../src/stores/replica-ack.ts'
-import { connectWithOwnPrefix, createTestRedis } from '../helpers/redis.ts'
+import { connectWithOwnPrefix, createTestCluster, createTestRedis } from '../helpers/redis.ts'
+import calculateSlot from 'cluster-key-slot'
 
 const LIMITS: SendLimits = {
   ttlMs: 60_000, cooldownMs: 0, quota: 100, quotaWindowMs: 60_000, dailyQuota: 100, dailyWindowMs: 86_400_000
@@ -132,4 +133,23 @@ t.test('createReplicaAck: a WAIT holds only its own connection; with all lent, a
   t.match(reasons[2]?.message, /busy/, 'the third never had a connection')
   await ack.close()
   await t.rejects(ack.confirm('{a}:4'), { name: 'ReplicasBehindError', message: /closing/ }, 'closed: nothing more is asked')
+})
+
+t.test('createReplicaAck on a Cluster: a slot the app\'s client places on a gone node is refused, and the client\'s slot map is put right', async (t) => {
+  const cluster = createTestCluster()
+  t.teardown(() => cluster.quit())
+  await cluster.set('{stale}:written', '1', 'PX', 1000)
+  const ack = createReplicaAck(cluster, { replicas: 1, timeoutMs: 200 })
+  t.teardown(() => ack.close())
+  const slot = calculateSlot('{stale}:replica-ack')
+  const owner = cluster.slots[slot]?.[0]
+  t.ok(owner, `slot ${slot} is on ${owner}`)
+  // as after a failover where the write reached the promoted node by chance, without a MOVED to correct the map
+  cluster.slots[slot] = ['127.0.0.1:1']
+  const refusal = { name: 'ReplicasBehindError', message: /would be asked of .*, not 127\.0\.0\.1:1/ }
+  await t.rejects(ack.confirm('{stale}:written'), refusal)
+  for (let tries = 0; tries < 100 && cluster.slots[slot]?.[0] !== owner; tries++) {
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  t.equal(cluster.slots[slot]?.[0], owner, 'the client asked for the slot map again: the slot is on its node again')
 })

@@ -1,0 +1,11 @@
+import type { Cluster } from 'ioredis'
+
+/**
+ * ioredis asks for a Cluster's slot map again on a MOVED or CLUSTERDOWN answer, not when a node's connection
+ * fails: the slots of a dead primary would answer 503 until some other error came. Asking on every node failure
+ * (ioredis runs one refresh at a time) finds its promoted replica as soon as the cluster names it.
+ */
+export function refreshSlotsOnNodeFailure (cluster: Cluster): void {
+  cluster.on('node error', () => { cluster.refreshSlotsCache() })
+  cluster.on('-node', () => { cluster.refreshSlotsCache() })
+}

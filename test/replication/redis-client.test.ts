@@ -1,0 +1,23 @@
+import t from 'tap'
+import { Cluster } from 'ioredis'
+import { createRedisClient } from '../../plugins/redis.ts'
+import { loadConfig } from '../../src/config.ts'
+
+// What a Cluster client does when a node fails is seen under load by `npm run faults` (scenario c); here, that it
+// asks for the slot map again at all: ioredis itself does so only on MOVED or CLUSTERDOWN answers.
+t.test('createRedisClient, Cluster: a node that fails or leaves makes the client ask for the slot map again', async (t) => {
+  const client = createRedisClient(loadConfig({ NODE_ENV: 'test', REDIS_CLUSTER_NODES: '127.0.0.1:7000' }))
+  t.ok(client instanceof Cluster, 'REDIS_CLUSTER_NODES: a Cluster client (not connected: lazyConnect)')
+  const cluster = client as Cluster
+  // no retry loop of ioredis's own (up to 16 tries, 100 ms apart) holds a request past the failover: it is refused
+  // at once with 503 and Retry-After, as a command outside a Cluster is (no offline queue)
+  t.equal(cluster.options.retryDelayOnClusterDown, 0, 'CLUSTERDOWN: refused at once')
+  t.equal(cluster.options.retryDelayOnFailover, 0, 'a node\'s connection closed: refused at once')
+  let refreshes = 0
+  cluster.refreshSlotsCache = () => { refreshes++ }
+  cluster.emit('node error', new Error('connect ECONNREFUSED'), '127.0.0.1:7000')
+  t.equal(refreshes, 1, 'a node\'s connection failed: refreshed')
+  cluster.emit('-node', undefined, '127.0.0.1:7000')
+  t.equal(refreshes, 2, 'a node left the pool: refreshed')
+  cluster.disconnect()
+})
