@@ -67,7 +67,7 @@ t.test('production with nothing configured stops with one line naming what is mi
   t.not(code, 0)
   const lines = started.stderr().trim().split('\n')
   t.equal(lines.length, 1, 'one line')
-  t.match(lines[0], /REDIS_URL \(or REDIS_CLUSTER_NODES\) is required in production/)
+  t.match(lines[0], /REDIS_URL is required in production, or REDIS_SENTINELS or REDIS_CLUSTER_NODES/)
 })
 
 t.test('the embedded default answers /health/live and says loudly what it is', async (t) => {
