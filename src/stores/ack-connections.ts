@@ -1,17 +1,29 @@
 import { Cluster, type Redis } from 'ioredis'
 import { refreshSlotsOnNodeFailure } from './cluster-slots.ts'
 
+/** How long a copy may take to connect, whoever waits for it (the caller waits only within its own deadline). */
+const OPEN_LIMIT_MS = 10_000
+
+interface Waiter {
+  resolve: (connection: Redis | Cluster) => void
+  reject: (error: Error) => void
+  fail: (why: string) => Error
+}
+
 /**
  * Connections of their own for replica acknowledgements, made as copies of the app's client (a Sentinel's
- * master, a Cluster's slots), opened on first need and each lent to one acknowledgement at a time: a WAIT that
- * waits blocks only its own. When all are lent, a caller waits for one within its deadline, then gives up.
+ * master, a Cluster's slots), opened on need and each lent to one acknowledgement at a time: a WAIT that waits
+ * blocks only its own. A caller with none idle waits within its deadline for the first one free (opened for it,
+ * or given back), then gives up.
  */
 export class AckConnections {
   readonly #source: Redis | Cluster
   readonly #max: number
   readonly #idle: Array<Redis | Cluster> = []
   readonly #all = new Set<Redis | Cluster>()
-  readonly #waiters: Array<(connection: Redis | Cluster) => void> = []
+  readonly #waiters: Waiter[] = []
+  /** copies connecting now */
+  #opening = 0
   #closed = false
 
   constructor (source: Redis | Cluster, max: number) {
@@ -27,9 +39,7 @@ export class AckConnections {
     try {
       result = await work(connection)
     } catch (error) {
-      // a connection that failed (a failover, a node gone) is not lent again: the next one is a fresh copy,
-      // which finds the master or the slots as they are now
-      this.#discard(connection)
+      this.#recover(connection)
       throw error
     }
     this.#give(connection)
@@ -43,25 +53,36 @@ export class AckConnections {
     this.#idle.length = 0
   }
 
-  async #take (deadlineMs: number, fail: (why: string) => Error): Promise<Redis | Cluster> {
-    if (this.#closed) throw fail('closing: no acknowledgement is asked for any more')
+  #take (deadlineMs: number, fail: (why: string) => Error): Promise<Redis | Cluster> {
+    if (this.#closed) return Promise.reject(fail('closing: no acknowledgement is asked for any more'))
     const idle = this.#idle.pop()
-    if (idle) return idle
-    if (this.#all.size < this.#max) return this.#open(deadlineMs, fail)
+    if (idle) return Promise.resolve(idle)
+    if (this.#all.size < this.#max) this.#open()
+    // the first connection free wins: the copy just opened, or one given back meanwhile
     return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        resolve: (connection) => { clearTimeout(timer); resolve(connection) },
+        reject: (error) => { clearTimeout(timer); reject(error) },
+        fail
+      }
       const timer = setTimeout(() => {
-        this.#waiters.splice(this.#waiters.indexOf(handOver), 1)
-        reject(fail(`all ${this.#max} acknowledgement connections were busy for ${deadlineMs} ms`))
+        this.#waiters.splice(this.#waiters.indexOf(waiter), 1)
+        reject(fail(this.#opening > 0
+          ? `no connection for the acknowledgement: not connected within ${deadlineMs} ms`
+          : `all ${this.#max} acknowledgement connections were busy for ${deadlineMs} ms`))
       }, deadlineMs)
-      const handOver = (connection: Redis | Cluster) => { clearTimeout(timer); resolve(connection) }
-      this.#waiters.push(handOver)
+      this.#waiters.push(waiter)
     })
   }
 
-  async #open (deadlineMs: number, fail: (why: string) => Error): Promise<Redis | Cluster> {
-    // the copy keeps the source's options (no offline queue, the store deadline as command timeout), and connects
-    // before it is lent: a command's primary is told by the connection's server. A copy on a demoted Sentinel
-    // master fails its next acknowledgement and is replaced
+  /**
+   * Opens a copy in the background: it keeps the source's options (no offline queue, the store deadline as command
+   * timeout), and connects before it is lent, as a command's primary is told by the connection's server. It goes to
+   * the first caller waiting, or waits idle: one that opens after its caller gave up serves the next, where closing
+   * it would leave a slow-connecting pool (a Cluster copy meets every node) failing every caller. A copy on a
+   * demoted Sentinel master fails its next acknowledgement and is replaced.
+   */
+  #open (): void {
     const source = this.#source
     const connection: Redis | Cluster = source instanceof Cluster
       ? source.duplicate(undefined, { lazyConnect: true })
@@ -69,21 +90,25 @@ export class AckConnections {
     connection.on('error', () => {}) // each command reports its own failure; the source's listener logs
     if (connection instanceof Cluster) refreshSlotsOnNodeFailure(connection)
     this.#all.add(connection)
-    // within the caller's deadline: a Cluster copy keeps retrying while the cluster is down, its connect() pending
+    this.#opening++
+    // a Cluster copy keeps retrying while the cluster is down, its connect() pending: given up after a while
     let timer: NodeJS.Timeout | undefined
     const late = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new Error(`not connected within ${deadlineMs} ms`)), deadlineMs)
+      timer = setTimeout(() => reject(new Error(`not connected within ${OPEN_LIMIT_MS} ms`)), OPEN_LIMIT_MS).unref()
     })
-    try {
-      await Promise.race([connection.connect(), late])
-      return connection
-    } catch (error) {
+    Promise.race([connection.connect(), late]).then(() => {
+      if (this.#closed || !this.#all.has(connection)) connection.disconnect()
+      else this.#give(connection)
+    }, (error: unknown) => {
       this.#all.delete(connection)
       connection.disconnect()
-      throw fail(`no connection for the acknowledgement: ${(error as Error).message}`)
-    } finally {
+      // the caller that asked for it is told at once, not at its deadline
+      const waiter = this.#waiters.shift()
+      waiter?.reject(waiter.fail(`no connection for the acknowledgement: ${(error as Error).message}`))
+    }).finally(() => {
       clearTimeout(timer)
-    }
+      this.#opening--
+    })
   }
 
   /**
@@ -102,16 +127,32 @@ export class AckConnections {
     }
   }
 
+  /**
+   * After a failed acknowledgement (a failover, a node gone): a Cluster copy follows the cluster on its own, so it
+   * asks for the slot map again and is lent again (a fresh one would meet every node first, under load); a copy of
+   * one server may sit on a demoted Sentinel master, so it is closed and the next caller gets a fresh copy, which
+   * finds the master as it is now.
+   */
+  #recover (connection: Redis | Cluster): void {
+    if (connection instanceof Cluster && connection.status === 'ready') {
+      connection.refreshSlotsCache()
+      this.#give(connection)
+    } else {
+      this.#discard(connection)
+    }
+  }
+
   #discard (connection: Redis | Cluster): void {
     this.#all.delete(connection)
-    // callers already waiting keep waiting for a lent one (within their deadline); the next caller opens a copy
     connection.disconnect()
+    // a caller waiting for a lent one gets a fresh copy in its place, if it opens within the caller's deadline
+    if (this.#waiters.length > this.#opening && this.#all.size < this.#max && !this.#closed) this.#open()
   }
 
   #give (connection: Redis | Cluster): void {
     if (this.#closed) return
     const waiter = this.#waiters.shift()
-    if (waiter) waiter(connection)
+    if (waiter) waiter.resolve(connection)
     else this.#idle.push(connection)
   }
 }

@@ -9,3 +9,14 @@ export function refreshSlotsOnNodeFailure (cluster: Cluster): void {
   cluster.on('node error', () => { cluster.refreshSlotsCache() })
   cluster.on('-node', () => { cluster.refreshSlotsCache() })
 }
+
+/** Asks for the slot map again and resolves once it is in, or after `withinMs` (failed or late: the map stays). */
+export function refreshSlots (cluster: Cluster, withinMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, withinMs)
+    cluster.refreshSlotsCache(() => {
+      clearTimeout(timer)
+      resolve()
+    })
+  })
+}

@@ -1,6 +1,7 @@
 import calculateSlot from 'cluster-key-slot'
 import { Cluster, type Redis } from 'ioredis'
 import { AckConnections } from './ack-connections.ts'
+import { refreshSlots } from './cluster-slots.ts'
 import { parseReplicationInfo, ReplicaRoster } from './replica-roster.ts'
 
 /**
@@ -58,8 +59,16 @@ export function createReplicaAck (
       // where the write went: read now, in the tick its answer came in, before the app's client can follow a
       // failover elsewhere (then a marker on the new primary would vouch for a write left on the old one)
       const writtenOn = primaryOf(redis, marker)
-      const { acknowledged, required } = await pool.use(timeoutMs, behind, async (connection) => {
-        const address = primaryOf(connection, marker)
+      const began = now()
+      const left = () => Math.max(0, began + timeoutMs - now())
+      const askOn = async (connection: Redis | Cluster) => {
+        let address = primaryOf(connection, marker)
+        if (address !== writtenOn && connection instanceof Cluster) {
+          // a copy learns of a failover only from an answer or a refresh, and the write's MOVED taught only the
+          // app's client: the copy asks once, within what is left of the deadline, before anything is refused
+          await refreshSlots(connection, left())
+          address = primaryOf(connection, marker)
+        }
         if (address !== writtenOn) {
           // a failover, and one side has not followed yet. On a Cluster either slot map may name the dead primary
           // (a slot reached by chance on the promoted node answers without MOVED): both ask for it again. On a
@@ -79,7 +88,8 @@ export function createReplicaAck (
         for (const answer of [marked, waited, info]) if (answer?.[0]) throw answer[0]
         roster.observe(address, parseReplicationInfo(String(info?.[1] ?? '')))
         return { acknowledged: Number(waited?.[1] ?? 0), required }
-      }).catch((error: unknown) => {
+      }
+      const { acknowledged, required } = await pool.use(timeoutMs, behind, askOn).catch((error: unknown) => {
         // whatever kept the acknowledgement from being asked (a failover's redirections, a closed connection),
         // the write is not known to be on a replica: the same refusal, and the caller withdraws it
         if (error instanceof ReplicasBehindError) throw error

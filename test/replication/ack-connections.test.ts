@@ -1,7 +1,7 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import calculateSlot from 'cluster-key-slot'
 import { once } from 'node:events'
-import { createServer, type AddressInfo } from 'node:net'
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net'
 import { Redis, type Cluster } from 'ioredis'
 import { AckConnections } from '../../src/stores/ack-connections.ts'
 import { createTestCluster, createTestRedis } from '../helpers/redis.ts'
@@ -68,4 +68,84 @@ t.test('AckConnections: a copy whose server accepts and never answers fails its 
   const began = Date.now()
   await t.rejects(pool.use(200, fail, async () => 'never'), { message: /^no connection for the acknowledgement: not connected within 200 ms/ })
   t.ok(Date.now() - began < 1000, `refused after ${Date.now() - began} ms`)
+})
+
+/** A TCP proxy to the test Redis whose new connections reach it only after `delayMs` (a loaded or distant server). */
+async function slowProxy (t: Test, target: { host: string, port: number }) {
+  const proxy = { delayMs: 0 }
+  const sockets = new Set<Socket>()
+  const timers = new Set<NodeJS.Timeout>()
+  const server = createServer((client) => {
+    sockets.add(client)
+    client.pause()
+    timers.add(setTimeout(() => {
+      const upstream = connect(target.port, target.host, () => { client.pipe(upstream).pipe(client); client.resume() })
+      sockets.add(upstream)
+      for (const socket of [client, upstream]) socket.on('error', () => { client.destroy(); upstream.destroy() })
+    }, proxy.delayMs))
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  t.teardown(() => {
+    for (const timer of timers) clearTimeout(timer)
+    for (const socket of sockets) socket.destroy()
+    server.close()
+  })
+  const source = new Redis({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, lazyConnect: true, enableOfflineQueue: false })
+  t.teardown(() => source.disconnect())
+  await source.connect()
+  return { proxy, source }
+}
+
+t.test('AckConnections: a copy that connects after its caller gave up is kept, and lent to the next caller at once', async (t) => {
+  const redis = createTestRedis()
+  t.teardown(() => redis.quit())
+  const { proxy, source } = await slowProxy(t, { host: redis.options.host ?? '127.0.0.1', port: redis.options.port ?? 6379 })
+  proxy.delayMs = 300
+  const pool = new AckConnections(source, 1)
+  t.teardown(() => pool.close())
+  await t.rejects(pool.use(100, fail, async (connection) => connection.ping()), { message: /^no connection for the acknowledgement: not connected within 100 ms/ })
+  await new Promise((resolve) => setTimeout(resolve, 500))
+  t.equal(await pool.use(100, fail, async (connection) => connection.ping()), 'PONG', 'the copy opened late serves the next acknowledgement')
+})
+
+t.test('AckConnections: a caller whose copy is still connecting takes one given back first', async (t) => {
+  const redis = createTestRedis()
+  t.teardown(() => redis.quit())
+  const { proxy, source } = await slowProxy(t, { host: redis.options.host ?? '127.0.0.1', port: redis.options.port ?? 6379 })
+  const pool = new AckConnections(source, 2)
+  t.teardown(() => pool.close())
+  const [first] = await warm(pool, 1)
+  proxy.delayMs = 2000
+  let giveBack = () => {}
+  const held = pool.use(1000, fail, (connection) => new Promise<void>((resolve) => {
+    t.equal(connection, first)
+    giveBack = resolve
+  }))
+  const began = Date.now()
+  const waiting = pool.use(1000, fail, async (connection) => connection)
+  setTimeout(() => giveBack(), 50)
+  await held
+  t.equal(await waiting, first, 'the second caller ran on the connection the first gave back')
+  t.ok(Date.now() - began < 1000, `within its deadline (${Date.now() - began} ms), not after the new copy's 2 s`)
+})
+
+t.test('AckConnections: after a failed acknowledgement a Cluster copy is lent again, a one-server copy is replaced', async (t) => {
+  const cluster = createTestCluster()
+  const redis = createTestRedis()
+  t.teardown(() => Promise.all([cluster.quit(), redis.quit()]))
+  await cluster.ping()
+  for (const [source, kept] of [[cluster, true], [redis, false]] as const) {
+    const pool = new AckConnections(source, 1)
+    t.teardown(() => pool.close())
+    let failed: Redis | Cluster | undefined
+    await t.rejects(pool.use(1000, fail, async (connection) => { failed = connection; throw new Error('CLUSTERDOWN') }), { message: 'CLUSTERDOWN' })
+    const next = await pool.use(1000, fail, async (connection) => connection)
+    if (kept) {
+      t.equal(next, failed, 'the Cluster copy follows the cluster itself: no new copy to open under load')
+    } else {
+      t.not(next, failed, 'the one-server copy, maybe on a demoted master, is replaced')
+      t.equal(failed?.status, 'end')
+    }
+  }
 })

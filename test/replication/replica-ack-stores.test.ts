@@ -8,6 +8,7 @@ import { RedisRevocationStore } from '../../src/sessions/redis-revocation-store.
 import { BullMqDeliveryQueue } from '../../src/delivery/bullmq-delivery-queue.ts'
 import { createReplicaAck, markerKey, NO_REPLICA_ACK, ReplicasBehindError, type ReplicaAck } from '../../src/stores/replica-ack.ts'
 import { connectWithOwnPrefix, createTestCluster, createTestRedis } from '../helpers/redis.ts'
+import type { Cluster } from 'ioredis'
 import calculateSlot from 'cluster-key-slot'
 
 const LIMITS: SendLimits = {
@@ -152,4 +153,28 @@ t.test('createReplicaAck on a Cluster: a slot the app\'s client places on a gone
     await new Promise((resolve) => setTimeout(resolve, 20))
   }
   t.equal(cluster.slots[slot]?.[0], owner, 'the client asked for the slot map again: the slot is on its node again')
+})
+
+t.test('createReplicaAck on a Cluster: an acknowledgement connection whose slot map is behind asks for it again, and is not refused for it', async (t) => {
+  const cluster = createTestCluster()
+  t.teardown(() => cluster.quit())
+  await cluster.set('{behind}:written', '1', 'PX', 1000)
+  // the acknowledgement's connections are copies of the app's client: kept here, to put one's slot map behind
+  const copies: Cluster[] = []
+  const duplicate = cluster.duplicate.bind(cluster)
+  cluster.duplicate = (...args: Parameters<Cluster['duplicate']>) => {
+    const copy = duplicate(...args)
+    copies.push(copy)
+    return copy
+  }
+  const ack = createReplicaAck(cluster, { replicas: 1, timeoutMs: 300 })
+  t.teardown(() => ack.close())
+  await t.resolves(ack.confirm('{behind}:written'), 'the test cluster\'s primaries have a replica each')
+  t.equal(copies.length, 1)
+  const slot = calculateSlot('{behind}:replica-ack')
+  const owner = cluster.slots[slot]?.[0]
+  // as after a failover: the write's MOVED taught the app's client where the slot went, not the copy
+  copies[0]!.slots[slot] = ['127.0.0.1:1']
+  await t.resolves(ack.confirm('{behind}:written'), 'asked of the primary the write went to, not refused as elsewhere')
+  t.equal(copies[0]!.slots[slot]?.[0], owner, 'the copy knows the slot\'s node again')
 })
