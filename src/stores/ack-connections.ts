@@ -1,5 +1,5 @@
 import { Cluster, type Redis } from 'ioredis'
-import { refreshSlotsOnNodeFailure } from './cluster-slots.ts'
+import { connectEveryPrimary, refreshSlotsOnNodeFailure } from './cluster-slots.ts'
 
 /** How long a copy may take to connect, whoever waits for it (the caller waits only within its own deadline). */
 const OPEN_LIMIT_MS = 10_000
@@ -29,6 +29,11 @@ export class AckConnections {
   constructor (source: Redis | Cluster, max: number) {
     this.#source = source
     this.#max = max
+  }
+
+  /** Opens up to `count` copies ahead of need, in the background: a process's first ones are slow under load. */
+  warm (count: number): void {
+    while (this.#all.size < Math.min(count, this.#max) && !this.#closed) this.#open()
   }
 
   async use<T> (
@@ -96,7 +101,12 @@ export class AckConnections {
     const late = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => reject(new Error(`not connected within ${OPEN_LIMIT_MS} ms`)), OPEN_LIMIT_MS).unref()
     })
-    Promise.race([connection.connect(), late]).then(() => {
+    const connected = async () => {
+      await connection.connect()
+      // a copy lent with a primary's connection still opening would have its command refused
+      if (connection instanceof Cluster) await connectEveryPrimary(connection, OPEN_LIMIT_MS)
+    }
+    Promise.race([connected(), late]).then(() => {
       if (this.#closed || !this.#all.has(connection)) connection.disconnect()
       else this.#give(connection)
     }, (error: unknown) => {

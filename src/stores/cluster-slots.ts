@@ -1,3 +1,4 @@
+import { once } from 'node:events'
 import type { Cluster } from 'ioredis'
 
 /**
@@ -19,4 +20,19 @@ export function refreshSlots (cluster: Cluster, withinMs: number): Promise<void>
       resolve()
     })
   })
+}
+
+/**
+ * Connects to every primary the slot map names, within `withinMs` (best effort: one that does not answer is left
+ * to fail its own commands). ioredis opens a node's connection at its first command, and with the offline queue off
+ * (fail fast) refuses the commands that meet it still connecting: "Connection is closed", 503s on a fresh start.
+ */
+export async function connectEveryPrimary (cluster: Cluster, withinMs: number): Promise<void> {
+  const connecting = cluster.nodes('master').map(async (node) => {
+    if (node.status === 'wait') await node.connect().catch(() => {})
+    else if (node.status !== 'ready') await once(node, 'ready').catch(() => {})
+  })
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([Promise.all(connecting), new Promise((resolve) => { timer = setTimeout(resolve, withinMs) })])
+  clearTimeout(timer)
 }

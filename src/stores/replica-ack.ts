@@ -26,6 +26,9 @@ export interface ReplicaAck {
   close (): Promise<void>
 }
 
+/** Acknowledgement connections opened at start, before any is needed. */
+const WARM_CONNECTIONS = 4
+
 export const NO_REPLICA_ACK: ReplicaAck = { replicas: 0, confirm: async () => {}, close: async () => {} }
 
 export interface ReplicaAckOptions {
@@ -50,6 +53,9 @@ export function createReplicaAck (
 ): ReplicaAck {
   if (redis === null || replicas === 0) return NO_REPLICA_ACK
   const pool = new AckConnections(redis, connections)
+  // a cold process opening its first copies as a load starts took over the deadline (Cluster copies, in the
+  // faults harness): a few are opened at once
+  pool.warm(WARM_CONNECTIONS)
   const roster = new ReplicaRoster(replicas, now)
   const behind = (why: string) => new ReplicasBehindError(why)
   return {

@@ -149,3 +149,24 @@ t.test('AckConnections: after a failed acknowledgement a Cluster copy is lent ag
     }
   }
 })
+
+t.test('AckConnections.warm: copies opened ahead of need are lent without a wait', async (t) => {
+  const redis = createTestRedis()
+  t.teardown(() => redis.quit())
+  const opened: Redis[] = []
+  const duplicate = redis.duplicate.bind(redis)
+  redis.duplicate = (...args: Parameters<Redis['duplicate']>) => {
+    const copy = duplicate(...args)
+    opened.push(copy)
+    return copy
+  }
+  const pool = new AckConnections(redis, 3)
+  t.teardown(() => pool.close())
+  pool.warm(2)
+  pool.warm(2)
+  t.equal(opened.length, 2, 'two copies opening, and no more for a second call')
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  t.same(opened.map((copy) => copy.status), ['ready', 'ready'])
+  const lent = await warm(pool, 2)
+  t.same(new Set(lent), new Set(opened), 'the two lent are the copies opened ahead')
+})

@@ -1,6 +1,7 @@
 import t from 'tap'
 import { Cluster } from 'ioredis'
-import { createRedisClient } from '../../plugins/redis.ts'
+import Fastify from 'fastify'
+import redisPlugin, { createRedisClient } from '../../plugins/redis.ts'
 import { loadConfig } from '../../src/config.ts'
 
 // What a Cluster client does when a node fails is seen under load by `npm run faults` (scenario c); here, that it
@@ -20,4 +21,17 @@ t.test('createRedisClient, Cluster: a node that fails or leaves makes the client
   cluster.emit('-node', undefined, '127.0.0.1:7000')
   t.equal(refreshes, 2, 'a node left the pool: refreshed')
   cluster.disconnect()
+})
+
+t.test('the redis plugin, Cluster: every primary\'s connection is open before the first request', async (t) => {
+  const app = Fastify()
+  const nodes = process.env.TEST_REDIS_CLUSTER_NODES ?? ''
+  await app.register(redisPlugin, { config: loadConfig({ NODE_ENV: 'test', REDIS_CLUSTER_NODES: nodes }) })
+  await app.ready()
+  t.teardown(() => app.close())
+  const cluster = app.redis as Cluster
+  const primaries = cluster.nodes('master')
+  t.ok(primaries.length >= 3, `${primaries.length} primaries`)
+  // a command that met a primary's connection still opening was refused ("Connection is closed"): 503s at start
+  t.same(primaries.map((node) => node.status), primaries.map(() => 'ready'))
 })

@@ -170,11 +170,11 @@ t.test('createReplicaAck on a Cluster: an acknowledgement connection whose slot 
   const ack = createReplicaAck(cluster, { replicas: 1, timeoutMs: 300 })
   t.teardown(() => ack.close())
   await t.resolves(ack.confirm('{behind}:written'), 'the test cluster\'s primaries have a replica each')
-  t.equal(copies.length, 1)
+  t.ok(copies.length > 0, `${copies.length} copies opened`)
   const slot = calculateSlot('{behind}:replica-ack')
   const owner = cluster.slots[slot]?.[0]
-  // as after a failover: the write's MOVED taught the app's client where the slot went, not the copy
-  copies[0]!.slots[slot] = ['127.0.0.1:1']
+  // as after a failover: the write's MOVED taught the app's client where the slot went, not the copies
+  for (const copy of copies) copy.slots[slot] = ['127.0.0.1:1']
   await t.resolves(ack.confirm('{behind}:written'), 'asked of the primary the write went to, not refused as elsewhere')
-  t.equal(copies[0]!.slots[slot]?.[0], owner, 'the copy knows the slot\'s node again')
+  t.ok(copies.some((copy) => copy.slots[slot]?.[0] === owner), 'the copy lent knows the slot\'s node again')
 })
