@@ -2,7 +2,8 @@
 // (REDIS_URL, MONGODB_URL), autocannon scenarios against it and against bare-Fastify floors, a 2-worker
 // pass, an enumeration-timing probe, the cost of REDIS_WAIT_REPLICAS=1 and the cost of metrics. Results go to the
 // terminal and to bench/results/latest.{md,json}.
-//   BENCH_DURATION (s, default 10), BENCH_WARMUP (s, 2), BENCH_CONNECTIONS (100),
+//   BENCH_DURATION (s, default 10), BENCH_WARMUP (s, 10; the metrics and WAIT comparisons warm up 2 s, alike on
+//   both sides), BENCH_CONNECTIONS (100),
 //   BENCH_ONLY=me,floor-me,enumeration,workers,wait,metrics (a subset; nothing is written to bench/results),
 //   BENCH_METRICS_PAIRS (6; 0: none) pairs of BENCH_METRICS_DURATION-second (5) runs of each app scenario,
 //   interleaved on two apps, one with METRICS_PORT set (bench/metrics-comparison.ts); BENCH_METRICS_CONTROL=1:
@@ -37,6 +38,8 @@ const ENUMERATION_SAMPLES = 200
 /** per kind and per mode of the follow-up probe; a pause after each request lets its job be picked up */
 const FOLLOW_UP_PAUSE_MS = 150
 const WORKERS_SCENARIO = 'start'
+/** the paired comparisons' warm-up: both sides of a pair pay it alike, and it keeps their many short runs short */
+const COMPARISON_WARMUP_SECONDS = 2
 /** the app scenarios of the REDIS_WAIT_REPLICAS comparison: two that acknowledge writes, refresh and me as controls */
 const WAIT_SCENARIOS = ['start', 'verify', 'refresh', 'me']
 
@@ -51,7 +54,9 @@ function readSettings (env: NodeJS.ProcessEnv) {
   const only = env.BENCH_ONLY ? env.BENCH_ONLY.split(',').map((name) => name.trim()) : null
   return {
     durationSeconds: number('BENCH_DURATION', 10),
-    warmupSeconds: number('BENCH_WARMUP', 2),
+    // long enough for V8 to finish compiling the app's hot paths: after 2 s its compiler threads still took a
+    // sixth of the start run's CPU (perf), a cost a long-running server pays once, and the floor barely has
+    warmupSeconds: number('BENCH_WARMUP', 10),
     connections: Math.round(number('BENCH_CONNECTIONS', 100)),
     selected: (name: string) => only === null || only.includes(name),
     partial: only !== null,
@@ -151,7 +156,7 @@ async function runAll (settings: Settings, sendgrid: FakeSendGrid, began: number
         control: settings.metricsControl,
         scenarios: await compareWithMetrics({
           servers: settings,
-          shape: { ...settings, durationSeconds: settings.metricsSeconds },
+          shape: { ...settings, durationSeconds: settings.metricsSeconds, warmupSeconds: COMPARISON_WARMUP_SECONDS },
           pairs: settings.metricsPairs,
           control: settings.metricsControl,
           scenarios: metricsScenarios(settings),
@@ -238,7 +243,7 @@ async function replicaWaitSection (
     scenarios: await compareReplicaWait({
       servers: settings,
       sentinel: settings.sentinel,
-      shape: settings,
+      shape: { ...settings, warmupSeconds: COMPARISON_WARMUP_SECONDS },
       rounds: settings.waitRounds,
       scenarios: selected.length > 0 ? selected : all,
       sendgrid,
