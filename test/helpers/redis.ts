@@ -104,3 +104,20 @@ export async function dumpKeys (client: TestRedisClient, prefix: string): Promis
   }
   return JSON.stringify(dump)
 }
+
+/**
+ * The copies `client.duplicate()` makes from now on, kept for a test to look into (acknowledgement connections are
+ * copies of the app's client).
+ */
+export function keepCopies<Client extends Redis | Cluster> (client: Client): Client[] {
+  const copies: Client[] = []
+  const duplicate = client.duplicate.bind(client) as (...args: unknown[]) => Client
+  Object.assign(client, {
+    duplicate: (...args: unknown[]) => {
+      const copy = duplicate(...args)
+      copies.push(copy)
+      return copy
+    }
+  })
+  return copies
+}

@@ -4,7 +4,7 @@ import { once } from 'node:events'
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net'
 import { Redis, type Cluster } from 'ioredis'
 import { AckConnections } from '../../src/stores/ack-connections.ts'
-import { createTestCluster, createTestRedis } from '../helpers/redis.ts'
+import { createTestCluster, createTestRedis, keepCopies } from '../helpers/redis.ts'
 
 const fail = (why: string) => new Error(why)
 
@@ -153,13 +153,7 @@ t.test('AckConnections: after a failed acknowledgement a Cluster copy is lent ag
 t.test('AckConnections.warm: copies opened ahead of need are lent without a wait', async (t) => {
   const redis = createTestRedis()
   t.teardown(() => redis.quit())
-  const opened: Redis[] = []
-  const duplicate = redis.duplicate.bind(redis)
-  redis.duplicate = (...args: Parameters<Redis['duplicate']>) => {
-    const copy = duplicate(...args)
-    opened.push(copy)
-    return copy
-  }
+  const opened = keepCopies(redis)
   const pool = new AckConnections(redis, 3)
   t.teardown(() => pool.close())
   pool.warm(2)

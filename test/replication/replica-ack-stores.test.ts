@@ -7,8 +7,7 @@ import type { ThrottleLimits } from '../../src/throttle/throttling.ts'
 import { RedisRevocationStore } from '../../src/sessions/redis-revocation-store.ts'
 import { BullMqDeliveryQueue } from '../../src/delivery/bullmq-delivery-queue.ts'
 import { createReplicaAck, markerKey, NO_REPLICA_ACK, ReplicasBehindError, type ReplicaAck } from '../../src/stores/replica-ack.ts'
-import { connectWithOwnPrefix, createTestCluster, createTestRedis } from '../helpers/redis.ts'
-import type { Cluster } from 'ioredis'
+import { connectWithOwnPrefix, createTestCluster, createTestRedis, keepCopies } from '../helpers/redis.ts'
 import calculateSlot from 'cluster-key-slot'
 
 const LIMITS: SendLimits = {
@@ -160,13 +159,7 @@ t.test('createReplicaAck on a Cluster: an acknowledgement connection whose slot 
   t.teardown(() => cluster.quit())
   await cluster.set('{behind}:written', '1', 'PX', 1000)
   // the acknowledgement's connections are copies of the app's client: kept here, to put one's slot map behind
-  const copies: Cluster[] = []
-  const duplicate = cluster.duplicate.bind(cluster)
-  cluster.duplicate = (...args: Parameters<Cluster['duplicate']>) => {
-    const copy = duplicate(...args)
-    copies.push(copy)
-    return copy
-  }
+  const copies = keepCopies(cluster)
   const ack = createReplicaAck(cluster, { replicas: 1, timeoutMs: 300 })
   t.teardown(() => ack.close())
   await t.resolves(ack.confirm('{behind}:written'), 'the test cluster\'s primaries have a replica each')
