@@ -4,7 +4,7 @@ import { buildTestApp, testConfig } from './helpers/build-app.ts'
 
 t.test('live is always 200; ready follows Redis down and back up without a restart', async (t) => {
   const redis = await startDisposableRedis()
-  t.teardown(() => redis.stop())
+  t.teardown(() => redis.dispose())
   const app = await buildTestApp(t, {}, testConfig(t, { loadShedding: false, env: { REDIS_URL: redis.url } }))
   const ready = () => app.inject({ method: 'GET', url: '/health/ready' })
   // not events.once: the client emits 'error' for each failed reconnection, which would reject it
@@ -35,7 +35,7 @@ t.test('live is always 200; ready follows Redis down and back up without a resta
 
 t.test('ready answers 503, not never, when Redis stops answering but keeps the connection', async (t) => {
   const redis = await startDisposableRedis()
-  t.teardown(() => redis.stop())
+  t.teardown(() => redis.dispose())
   const app = await buildTestApp(t, {}, testConfig(t, { loadShedding: false, env: { REDIS_URL: redis.url, STORE_TIMEOUT_MS: '200' } }))
   t.equal((await app.inject({ method: 'GET', url: '/health/ready' })).statusCode, 200)
   redis.pause()

@@ -28,7 +28,7 @@ async function failsClosed (t: Test, app: FastifyInstance, request: InjectOption
 
 t.test('MongoDB stalled (SIGSTOP): authenticated routes and verify answer 503 within the store budget, and recover', async (t) => {
   const mongo = await startDisposableMongo()
-  t.teardown(async () => { await mongo.stop(); mongo.remove() })
+  t.teardown(() => mongo.dispose())
   const app = await buildTestApp(t, {}, testConfig(t, {
     loadShedding: false,
     outbox: true,

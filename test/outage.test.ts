@@ -27,7 +27,7 @@ function failsClosed (t: Test, response: Timed, what: string): void {
 
 t.test('Redis stopped: start, verify and refresh fail closed with 503; the API recovers by itself', async (t) => {
   const redis = await startDisposableRedis()
-  t.teardown(() => redis.stop())
+  t.teardown(() => redis.dispose())
   // the per-IP limits on (no `limiter: false`), so the refresh route depends on Redis too: it must not fail open
   const app = await buildTestApp(t, { loadShedding: false, outbox: true, env: { REDIS_URL: redis.url } })
   const session = await login(app, { email: newEmail() })
@@ -50,7 +50,7 @@ t.test('Redis stopped: start, verify and refresh fail closed with 503; the API r
 
 t.test('MongoDB stopped: verify and refresh fail closed with 503, and the challenge is not burned', async (t) => {
   const mongo = await startDisposableMongo()
-  t.teardown(async () => { await mongo.stop(); mongo.remove() })
+  t.teardown(() => mongo.dispose())
   const app = await buildTestApp(t, { loadShedding: false, outbox: true, env: { MONGODB_URL: mongo.url } })
   const session = await login(app, { email: newEmail() })
   const ended = await login(app, { email: newEmail() })
@@ -83,7 +83,7 @@ t.test('MongoDB stopped: verify and refresh fail closed with 503, and the challe
 
 t.test('Redis refusing writes (OOM, READONLY): 503 with Retry-After, and the log names the error, never the command\'s arguments', async (t) => {
   const redis = await startDisposableRedis()
-  t.teardown(() => redis.stop())
+  t.teardown(() => redis.dispose())
   const lines: string[] = []
   const stream = new Writable({ write (chunk, _encoding, done) { lines.push(...String(chunk).split('\n').filter(Boolean)); done() } })
   // no queue worker here: this test is about the request path, and a worker whose blocking read the failover cut

@@ -157,7 +157,7 @@ t.test('/health/* is never limited', async (t) => {
 
 t.test('the limiter fails closed: its Redis gone, a limited route answers 503 even when it needs no Redis itself', async (t) => {
   const disposable = await startDisposableRedis()
-  t.teardown(() => disposable.stop())
+  t.teardown(() => disposable.dispose())
   // loopback is allow-listed, so requests from it never ask the limiter: the control
   const app = await buildTestApp(t, {}, testConfig(t, { loadShedding: false, outbox: true, env: { REDIS_URL: disposable.url, RATE_LIMIT_ALLOWLIST: '127.0.0.1' } }))
   const { refreshToken } = await login(app, { email: newEmail() })

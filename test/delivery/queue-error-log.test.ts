@@ -8,7 +8,7 @@ interface Line { fields: Record<string, unknown>, message: string }
 
 t.test('Redis read-only: the worker logs its repeated error once per interval, then how many repeats it left out', async (t) => {
   const redis = await startDisposableRedis()
-  t.teardown(() => redis.stop())
+  t.teardown(() => redis.dispose())
   const client = new Redis(redis.url, { maxRetriesPerRequest: 0, enableOfflineQueue: false })
   const admin = new Redis(redis.url)
   t.teardown(() => { client.disconnect(); admin.disconnect() })

@@ -29,10 +29,13 @@ async function waitForPort (port: number, open: boolean, timeoutMs = 10_000): Pr
 export class DisposableServer {
   readonly port: number
   readonly #command: (port: number) => [string, string[]]
+  /** the server's own directory, kept across a stop and start, removed by dispose */
+  readonly #dir: string
   #process: ChildProcess | null = null
 
-  constructor (port: number, command: (port: number) => [string, string[]]) {
+  constructor (port: number, dir: string, command: (port: number) => [string, string[]]) {
     this.port = port
+    this.#dir = dir
     this.#command = command
   }
 
@@ -70,6 +73,12 @@ export class DisposableServer {
     await exited
     await waitForPort(this.port, false)
   }
+
+  /** Stops the server for good and removes its directory: a test's teardown. */
+  async dispose (): Promise<void> {
+    await this.stop()
+    rmSync(this.#dir, { recursive: true, force: true })
+  }
 }
 
 /** A redis-server of the test's own. */
@@ -78,21 +87,21 @@ export async function startDisposableRedis (): Promise<DisposableServer & { url:
   // a directory of its own: a replica writes the copy a primary sends it to dump.rdb there, not in the project
   const dir = mkdtempSync(join(tmpdir(), 'otp-gate-redis-'))
   const args = (p: number) => ['--bind', '127.0.0.1', '--port', String(p), '--dir', dir, '--save', '', '--appendonly', 'no']
-  const server = Object.assign(new DisposableServer(port, (p) => ['redis-server', args(p)]), { url: `redis://127.0.0.1:${port}` })
+  const server = Object.assign(new DisposableServer(port, dir, (p) => ['redis-server', args(p)]), { url: `redis://127.0.0.1:${port}` })
   await server.start()
   return server
 }
 
 /** A FerretDB (MongoDB wire protocol, SQLite) of the test's own; its data survives a stop and start. */
-export async function startDisposableMongo (): Promise<DisposableServer & { url: string, remove: () => void }> {
+export async function startDisposableMongo (): Promise<DisposableServer & { url: string }> {
   const binary = process.env.FERRETDB_BIN
   if (!binary) throw new Error('FERRETDB_BIN is not set: run the tests with `npm test` (scripts/test-services.sh finds or builds FerretDB)')
   const port = await freePort()
   const dir = mkdtempSync(join(tmpdir(), 'otp-gate-ferret-'))
-  const server = Object.assign(new DisposableServer(port, (p) => [binary, [
+  const server = Object.assign(new DisposableServer(port, dir, (p) => [binary, [
     '--handler=sqlite', `--sqlite-url=file:${dir}/`, `--state-dir=${dir}`, `--listen-addr=127.0.0.1:${p}`,
     '--debug-addr=-', '--telemetry=disable', '--log-level=error'
-  ]]), { url: `mongodb://127.0.0.1:${port}/otp-gate-outage`, remove: () => rmSync(dir, { recursive: true, force: true }) })
+  ]]), { url: `mongodb://127.0.0.1:${port}/otp-gate-outage` })
   await server.start()
   return server
 }

@@ -26,7 +26,7 @@ async function until (what: string, check: () => Promise<boolean>): Promise<void
 /** A primary and two replicas of the test's own, all linked. */
 async function replicatedSet (t: Test) {
   const servers = await Promise.all([DisposableRedis.start(), DisposableRedis.start(), DisposableRedis.start()])
-  t.teardown(() => Promise.all(servers.map((server) => server.stop())))
+  t.teardown(() => Promise.all(servers.map((server) => server.dispose())))
   const [primary, first, second] = servers.map((server) => client(t, server.port)) as [Redis, Redis, Redis]
   // a replica (re)joining syncs at once, not after the default 5 s wait for others to join the same transfer
   await primary.config('SET', 'repl-diskless-sync-delay', '0')

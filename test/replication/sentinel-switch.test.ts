@@ -8,7 +8,7 @@ import { DisposableRedis } from '../helpers/redis-server.ts'
 // publish there; what is checked is what the client does with it.
 t.test('followSentinelSwitches: an announcement for our master reconnects the client at once; another name does nothing', async (t) => {
   const [server, sentinel] = await Promise.all([DisposableRedis.start(), DisposableRedis.start()])
-  t.teardown(() => Promise.all([server.stop(), sentinel.stop()]))
+  t.teardown(() => Promise.all([server.dispose(), sentinel.dispose()]))
   const client = new Redis({ host: '127.0.0.1', port: server.port, lazyConnect: true, retryStrategy: () => 10 })
   followSentinelSwitches(client, [{ host: '127.0.0.1', port: sentinel.port }], new AnnouncedMaster('otp-gate'))
   await client.connect()

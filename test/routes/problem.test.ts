@@ -141,7 +141,7 @@ t.test('a second code too soon is a 429 problem that says when to come back', as
 
 t.test('a store that stops answering is a 503 problem, not a hang or a 500', async (t) => {
   const redis = await DisposableRedis.start()
-  t.teardown(() => redis.stop())
+  t.teardown(() => redis.dispose())
   const app = await buildTestApp(t, { loadShedding: false, outbox: true, env: { REDIS_URL: redis.url } })
   await redis.stop()
   const response = await app.inject({ method: 'POST', url: '/v1/auth/otp', payload: { email: newEmail('outage') } })
