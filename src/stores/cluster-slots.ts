@@ -1,5 +1,5 @@
 import { once } from 'node:events'
-import type { Cluster } from 'ioredis'
+import type { Cluster, Redis } from 'ioredis'
 
 /**
  * ioredis asks for a Cluster's slot map again on a MOVED or CLUSTERDOWN answer, not when a node's connection
@@ -22,17 +22,34 @@ export function refreshSlots (cluster: Cluster, withinMs: number): Promise<void>
   })
 }
 
+/** Resolves once a node's connection is ready: connected now if it waits for a first command, else its 'ready'. */
+async function ready (node: Redis): Promise<void> {
+  if (node.status === 'wait') await node.connect().catch(() => {})
+  else if (node.status !== 'ready') await once(node, 'ready').catch(() => {})
+}
+
+/** `work`, or nothing more after `withinMs` (best effort: a node that does not answer fails its own commands). */
+async function within (work: Promise<unknown>, withinMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([work, new Promise((resolve) => { timer = setTimeout(resolve, withinMs) })])
+  clearTimeout(timer)
+}
+
 /**
- * Connects to every primary the slot map names, within `withinMs` (best effort: one that does not answer is left
- * to fail its own commands). ioredis opens a node's connection at its first command, and with the offline queue off
- * (fail fast) refuses the commands that meet it still connecting: "Connection is closed", 503s on a fresh start.
+ * Connects to every primary the slot map names, within `withinMs`. ioredis opens a node's connection at its first
+ * command, and with the offline queue off (fail fast) refuses the commands that meet it still connecting:
+ * "Connection is closed", 503s on a fresh start.
  */
 export async function connectEveryPrimary (cluster: Cluster, withinMs: number): Promise<void> {
-  const connecting = cluster.nodes('master').map(async (node) => {
-    if (node.status === 'wait') await node.connect().catch(() => {})
-    else if (node.status !== 'ready') await once(node, 'ready').catch(() => {})
-  })
-  let timer: NodeJS.Timeout | undefined
-  await Promise.race([Promise.all(connecting), new Promise((resolve) => { timer = setTimeout(resolve, withinMs) })])
-  clearTimeout(timer)
+  await within(Promise.all(cluster.nodes('master').map(ready)), withinMs)
+}
+
+/**
+ * Waits, within `withinMs`, for the connection to the primary at `address` (a slot map's node key) if it is not
+ * ready: a replica promoted by a failover had a connection of its own that the slot map's refresh starts
+ * connecting, and a command meeting it then is refused as above.
+ */
+export async function connectPrimary (cluster: Cluster, address: string, withinMs: number): Promise<void> {
+  const node = cluster.nodes('master').find((candidate) => `${candidate.options.host}:${candidate.options.port}` === address)
+  if (node !== undefined && node.status !== 'ready') await within(ready(node), withinMs)
 }

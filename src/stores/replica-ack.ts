@@ -1,7 +1,7 @@
 import calculateSlot from 'cluster-key-slot'
 import { Cluster, type Redis } from 'ioredis'
 import { AckConnections } from './ack-connections.ts'
-import { refreshSlots } from './cluster-slots.ts'
+import { connectPrimary, refreshSlots } from './cluster-slots.ts'
 import { parseReplicationInfo, ReplicaRoster } from './replica-roster.ts'
 
 /**
@@ -85,6 +85,8 @@ export function createReplicaAck (
           if (redis instanceof Cluster || address !== current) pool.catchUp(stale)
           throw behind(`the acknowledgement would be asked of ${address}, not ${writtenOn} where the write went`)
         }
+        // the write's primary may be a replica just promoted, its connection on this copy still opening
+        if (connection instanceof Cluster) await connectPrimary(connection, address, left())
         const required = roster.required(address)
         const [marked, waited, info] = await connection.pipeline()
           .set(marker, '1', 'PX', 10_000)

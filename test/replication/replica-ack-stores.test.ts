@@ -8,6 +8,10 @@ import { RedisRevocationStore } from '../../src/sessions/redis-revocation-store.
 import { BullMqDeliveryQueue } from '../../src/delivery/bullmq-delivery-queue.ts'
 import { createReplicaAck, markerKey, NO_REPLICA_ACK, ReplicasBehindError, type ReplicaAck } from '../../src/stores/replica-ack.ts'
 import { connectWithOwnPrefix, createTestCluster, createTestRedis, keepCopies } from '../helpers/redis.ts'
+import type { Cluster } from 'ioredis'
+import { createRedisClient } from '../../plugins/redis.ts'
+import { loadConfig } from '../../src/config.ts'
+import { connectEveryPrimary } from '../../src/stores/cluster-slots.ts'
 import calculateSlot from 'cluster-key-slot'
 
 const LIMITS: SendLimits = {
@@ -170,4 +174,30 @@ t.test('createReplicaAck on a Cluster: an acknowledgement connection whose slot 
   for (const copy of copies) copy.slots[slot] = ['127.0.0.1:1']
   await t.resolves(ack.confirm('{behind}:written'), 'asked of the primary the write went to, not refused as elsewhere')
   t.ok(copies.some((copy) => copy.slots[slot]?.[0] === owner), 'the copy lent knows the slot\'s node again')
+})
+
+t.test('createReplicaAck on a Cluster: an acknowledgement connection whose primary is still connecting (a promoted replica) waits for it, and is not refused as closed', async (t) => {
+  // the app's own client: no offline queue, so a command meeting a connection still opening is refused at once
+  const cluster = createRedisClient(loadConfig({ NODE_ENV: 'test', REDIS_CLUSTER_NODES: process.env.TEST_REDIS_CLUSTER_NODES ?? '' })) as Cluster
+  t.teardown(() => cluster.quit())
+  await cluster.connect()
+  await connectEveryPrimary(cluster, 2000)
+  await cluster.set('{opening}:written', '1', 'PX', 1000)
+  const copies = keepCopies(cluster)
+  const ack = createReplicaAck(cluster, { replicas: 1, timeoutMs: 1000 })
+  t.teardown(() => ack.close())
+  await t.resolves(ack.confirm('{opening}:written'), 'the test cluster\'s primaries have a replica each')
+  const owner = cluster.slots[calculateSlot('{opening}:replica-ack')]?.[0]
+  const ownerOn = (copy: Cluster) => copy.nodes('master').find((node) => `${node.options.host}:${node.options.port}` === owner)
+  // each copy loses its connection to the slot's primary: the node is dropped, and the slot map's refresh makes a
+  // new one that connects at its first command, as for a replica the failover promoted
+  for (const copy of copies) ownerOn(copy)?.disconnect()
+  for (let tries = 0; tries < 100 && !copies.every((copy) => ownerOn(copy)?.status === 'wait'); tries++) {
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  t.ok(copies.every((copy) => ownerOn(copy)?.status === 'wait'), 'every copy has a new connection to the primary, not opened yet')
+  // the refresh of a failover starts opening it (READWRITE on the promoted node): a command meets it connecting
+  for (const copy of copies) ownerOn(copy)?.connect().catch(() => {})
+  t.ok(copies.every((copy) => ownerOn(copy)?.status === 'connecting'), 'connecting')
+  await t.resolves(ack.confirm('{opening}:written'), 'asked once the primary\'s connection is open, within the deadline')
 })
