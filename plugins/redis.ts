@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Config } from '../src/config.ts'
 import { RepeatedErrorLog } from '../src/telemetry/repeated-error-log.ts'
 import { AnnouncedMaster, followSentinelSwitches } from '../src/stores/sentinel-switch.ts'
-import { connectEveryPrimary, refreshSlotsOnNodeFailure } from '../src/stores/cluster-slots.ts'
+import { connectEveryNode, refreshSlotsOnNodeFailure } from '../src/stores/cluster-slots.ts'
 
 export type RedisClient = Redis | Cluster
 
@@ -110,7 +110,7 @@ async function redisPlugin (app: FastifyInstance, { config }: { config: Config }
   const errors = new RepeatedErrorLog(app.log)
   redis.on('error', (error: Error) => { errors.warn(error, 'redis connection error', { err: error.message }) })
   await redis.connect()
-  if (redis instanceof Cluster) await connectEveryPrimary(redis, config.STORE_TIMEOUT_MS)
+  if (redis instanceof Cluster) await connectEveryNode(redis, config.STORE_TIMEOUT_MS)
   app.addHook('onClose', () => closeRedis(redis))
 }
 

@@ -109,6 +109,10 @@ cluster_ok () { # every node says ok and every replica is linked, so WAIT 1 can 
   done
 }
 
+slots_name_replicas () { # replicas per primary, port: CLUSTER SLOTS lists them all, as a client's slot map will
+  [ "$(redis-cli -p "$2" cluster slots | grep -c '^127\.0\.0\.1$')" -eq $((3 * (1 + $1))) ]
+}
+
 start_cluster_set () {
   local nodes=() ports=() port
   # CLUSTER_REPLICAS (default 1) per primary: with REDIS_WAIT_REPLICAS=1, two keep one beside a promoted replica
@@ -123,6 +127,15 @@ start_cluster_set () {
   redis-cli --cluster create "${nodes[@]}" --cluster-replicas "$replicas" --cluster-yes >"$dir/cluster-create.log" 2>&1 \
     || die "redis-cli --cluster create failed (see $dir/cluster-create.log)"
   wait_until "cluster_state:ok on all ${#ports[@]} nodes" cluster_ok "${ports[@]}"
+  # CLUSTER SLOTS leaves out a replica that has reported no replication offset yet: on a fresh cluster, until the
+  # first write. A write on each primary (an empty set: nothing to flush), so clients know the replicas from their
+  # first slot map, as on a cluster in service (a promoted replica then has a connection open already)
+  for port in "${ports[@]}"; do
+    if redis-cli -p "$port" info replication | grep -q 'role:master'; then redis-cli -p "$port" flushall >/dev/null; fi
+  done
+  for port in "${ports[@]}"; do
+    wait_until "CLUSTER SLOTS on $port naming every replica" slots_name_replicas "$replicas" "$port"
+  done
   echo "REDIS_CLUSTER_NODES=$(IFS=,; echo "${nodes[*]}")" >"$dir/env"
 }
 

@@ -1,5 +1,5 @@
 import { Cluster, type Redis } from 'ioredis'
-import { connectEveryPrimary, refreshSlotsOnNodeFailure } from './cluster-slots.ts'
+import { connectEveryNode, refreshSlotsOnNodeFailure } from './cluster-slots.ts'
 
 /** How long a copy may take to connect, whoever waits for it (the caller waits only within its own deadline). */
 const OPEN_LIMIT_MS = 10_000
@@ -103,8 +103,9 @@ export class AckConnections {
     })
     const connected = async () => {
       await connection.connect()
-      // a copy lent with a primary's connection still opening would have its command refused
-      if (connection instanceof Cluster) await connectEveryPrimary(connection, OPEN_LIMIT_MS)
+      // a copy lent with a node's connection still opening (a primary's, or a replica's once promoted) would have
+      // its commands refused
+      if (connection instanceof Cluster) await connectEveryNode(connection, OPEN_LIMIT_MS)
     }
     Promise.race([connected(), late]).then(() => {
       if (this.#closed || !this.#all.has(connection)) connection.disconnect()

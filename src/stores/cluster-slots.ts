@@ -36,18 +36,19 @@ async function within (work: Promise<unknown>, withinMs: number): Promise<void> 
 }
 
 /**
- * Connects to every primary the slot map names, within `withinMs`. ioredis opens a node's connection at its first
- * command, and with the offline queue off (fail fast) refuses the commands that meet it still connecting:
- * "Connection is closed", 503s on a fresh start.
+ * Connects to every node the slot map names, replicas too, within `withinMs`. ioredis opens a node's connection at
+ * its first command, and with the offline queue off (fail fast) refuses the commands that meet it still connecting:
+ * "Connection is closed", 503s on a fresh start, and after a failover until the promoted replica's connection,
+ * opened only then, is up. Open already, it turns writable at once (READWRITE on it).
  */
-export async function connectEveryPrimary (cluster: Cluster, withinMs: number): Promise<void> {
-  await within(Promise.all(cluster.nodes('master').map(ready)), withinMs)
+export async function connectEveryNode (cluster: Cluster, withinMs: number): Promise<void> {
+  await within(Promise.all(cluster.nodes('all').map(ready)), withinMs)
 }
 
 /**
  * Waits, within `withinMs`, for the connection to the primary at `address` (a slot map's node key) if it is not
- * ready: a replica promoted by a failover had a connection of its own that the slot map's refresh starts
- * connecting, and a command meeting it then is refused as above.
+ * ready: a replica that joined after the client connected everything (an old primary back) has no connection
+ * until the slot map's refresh on its promotion starts one, and a command meeting it then is refused as above.
  */
 export async function connectPrimary (cluster: Cluster, address: string, withinMs: number): Promise<void> {
   const node = cluster.nodes('master').find((candidate) => `${candidate.options.host}:${candidate.options.port}` === address)

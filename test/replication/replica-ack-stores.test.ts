@@ -11,7 +11,7 @@ import { connectWithOwnPrefix, createTestCluster, createTestRedis, keepCopies } 
 import type { Cluster } from 'ioredis'
 import { createRedisClient } from '../../plugins/redis.ts'
 import { loadConfig } from '../../src/config.ts'
-import { connectEveryPrimary } from '../../src/stores/cluster-slots.ts'
+import { connectEveryNode } from '../../src/stores/cluster-slots.ts'
 import calculateSlot from 'cluster-key-slot'
 
 const LIMITS: SendLimits = {
@@ -181,7 +181,7 @@ t.test('createReplicaAck on a Cluster: an acknowledgement connection whose prima
   const cluster = createRedisClient(loadConfig({ NODE_ENV: 'test', REDIS_CLUSTER_NODES: process.env.TEST_REDIS_CLUSTER_NODES ?? '' })) as Cluster
   t.teardown(() => cluster.quit())
   await cluster.connect()
-  await connectEveryPrimary(cluster, 2000)
+  await connectEveryNode(cluster, 2000)
   await cluster.set('{opening}:written', '1', 'PX', 1000)
   const copies = keepCopies(cluster)
   const ack = createReplicaAck(cluster, { replicas: 1, timeoutMs: 1000 })
