@@ -10,7 +10,7 @@
 # (3000), CLUSTER_NODE_TIMEOUT_MS (2000). Not below 2000 for down-after: a sentinel reconnects to an address at most
 # once a second, and after a switch it may wait that second before it pings the new primary, which it counts as
 # unanswered from the switch on; at 1000 it sometimes called a just-promoted primary down and failed over again
-# (4 of 14 runs of `FAULTS_ONLY=b npm run faults`).
+# (3 of 15 runs of `FAULTS_ONLY=b npm run faults`).
 set -euo pipefail
 
 die () { echo "redis-sets: $*" >&2; exit 1; }
