@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto'
+import { createCipheriv, createDecipheriv, createHmac, randomBytes, type KeyObject } from 'node:crypto'
+import { secretKey } from '../sessions/tokens.ts'
 import { AppError, isAppError } from '../errors.ts'
 import type { IdentifierUndo, IdentifierUndoStore, StoredUndo } from '../users/identifier-undo-store.ts'
 import type { IdentifierKind, UserRepository } from '../users/user-repository.ts'
@@ -19,7 +20,7 @@ export interface IdentifierUndoLinksOptions {
    */
   baseUrl: string | undefined
   /** keys the stored hashes of the tokens */
-  key: Buffer
+  key: KeyObject
   now: () => Date
 }
 
@@ -108,5 +109,5 @@ export class IdentifierUndoLinks {
 }
 
 /** The key of the stored hashes, derived from the refresh-token key so no new secret is needed. */
-export const identifierUndoKey = (refreshTokenKey: Buffer): Buffer =>
-  createHmac('sha256', refreshTokenKey).update('otp-gate identifier-undo key').digest()
+export const identifierUndoKey = (refreshTokenKey: KeyObject): KeyObject =>
+  secretKey(createHmac('sha256', refreshTokenKey).update('otp-gate identifier-undo key'))

@@ -1,4 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto'
+import { createHmac, timingSafeEqual, type KeyObject } from 'node:crypto'
+import { secretKey } from '../sessions/tokens.ts'
 
 export interface ReauthProof {
   reauthToken: string
@@ -15,11 +16,11 @@ const PROOF = /^(\d{1,12})\.([\w-]{43})$/
  * as a sign-in that recent would be.
  */
 export class ReauthProofs {
-  readonly #key: Buffer
+  readonly #key: KeyObject
   readonly #ttlSeconds: number
   readonly #now: () => Date
 
-  constructor ({ key, ttlSeconds, now }: { key: Buffer, ttlSeconds: number, now: () => Date }) {
+  constructor ({ key, ttlSeconds, now }: { key: KeyObject, ttlSeconds: number, now: () => Date }) {
     this.#key = key
     this.#ttlSeconds = ttlSeconds
     this.#now = now
@@ -50,5 +51,5 @@ export class ReauthProofs {
 }
 
 /** The proof key, derived from the refresh-token key so that it is shared by every instance that shares that one. */
-export const reauthProofKey = (refreshTokenKey: Buffer): Buffer =>
-  createHmac('sha256', refreshTokenKey).update('otp-gate reauthentication proof key').digest()
+export const reauthProofKey = (refreshTokenKey: KeyObject): KeyObject =>
+  secretKey(createHmac('sha256', refreshTokenKey).update('otp-gate reauthentication proof key'))

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto'
 import type { Config } from '../config.ts'
 import { AppError, isAppError } from '../errors.ts'
 import { sameHash, type SessionRepository } from '../sessions/session-repository.ts'
@@ -50,7 +51,7 @@ export interface SessionServiceOptions {
   /** 0 = none; else a session not refreshed for this long ends, when shorter than refreshTokenTtlSeconds */
   sessionIdleTimeoutSeconds: number
   /** authenticates refresh tokens and derives their successors (tokens.ts) */
-  refreshTokenKey: Buffer
+  refreshTokenKey: KeyObject
   /** a used refresh token presented again this soon gets the same successor, not a revocation */
   reuseGraceSeconds: number
   now: () => Date

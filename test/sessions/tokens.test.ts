@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { createPublicKey, generateKeyPairSync, randomBytes, sign, verify, type JsonWebKey } from 'node:crypto'
+import { createPublicKey, createSecretKey, generateKeyPairSync, randomBytes, sign, verify, type JsonWebKey } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { ConfigError, loadConfig, type Config } from '../../src/config.ts'
@@ -102,7 +102,7 @@ t.test('the generate-jwt-key script prints a JWT_KEYS value', async (t) => {
   t.match(defaulted[0]?.kid, /^\d{4}-\d{2}-\d{2}-/)
 })
 
-const key = randomBytes(32)
+const key = createSecretKey(randomBytes(32))
 
 t.test('refresh tokens: the session id, generation 0, then 128 random bits and a 128-bit tag; hashed whole with SHA-256', async (t) => {
   const sessionId = newSessionId()
@@ -129,7 +129,7 @@ t.test('successors: the next generation, the same for every caller, and ours', a
   const next = successorRefreshToken(key, first)
   t.equal(next, successorRefreshToken(key, first), 'deterministic')
   t.match(parseRefreshToken(key, next), { sessionId, generation: 1, tokenHash: hashRefreshToken(next), token: next })
-  t.not(successorRefreshToken(randomBytes(32), first), next, 'keyed')
+  t.not(successorRefreshToken(createSecretKey(randomBytes(32)), first), next, 'keyed')
   const third = successorRefreshToken(key, parseRefreshToken(key, next)!)
   t.equal(third.split('.')[1], '2')
 })
@@ -138,7 +138,7 @@ t.test('parseRefreshToken: the session, generation and hash of a token of ours, 
   const sessionId = newSessionId()
   const token = newRefreshToken(key, sessionId)
   t.same(parseRefreshToken(key, token), { sessionId, generation: 0, tokenHash: hashRefreshToken(token), token })
-  t.equal(parseRefreshToken(randomBytes(32), token), null, 'another key: not ours')
+  t.equal(parseRefreshToken(createSecretKey(randomBytes(32)), token), null, 'another key: not ours')
   const body = token.slice(27)
   const forged = Buffer.from(body, 'base64url')
   forged[31] = (forged[31] ?? 0) ^ 1
