@@ -6,6 +6,7 @@ import { settle, type Service } from './processes.ts'
 import type { ScenarioResult } from './report.ts'
 import type { PrepareContext, Scenario } from './scenarios.ts'
 import type { FakeSendGrid } from '../test/helpers/fake-sendgrid.ts'
+import { storeVacuumed } from './store-upkeep.ts'
 
 /** How long and how hard each autocannon run pushes. */
 export interface RunShape {
@@ -38,6 +39,7 @@ export async function measure (
   // the pools for the measured run are sized from the rate the warm-up reached, and topped up while it goes
   const measuredRun = { ...context, seconds: durationSeconds, rate: warmed.requests.average }
   await scenario.prepare?.(measuredRun)
+  await storeVacuumed()
   await settle(service)
   const load = scenario.load(pools)
   const starvedBefore = pools.starved

@@ -117,13 +117,16 @@ start_postgres () { # -> prints the PostgreSQL URL for FerretDB
     || die "initdb failed (see $state/postgres-init.log)"
   # a disposable server: durability off, enough connections for FerretDB's pool
   as_postgres "$pg_bin/postgres" -D "$data" -p "$port" -k "$data" -c listen_addresses=127.0.0.1 -c max_connections=200 \
-    -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=256MB >"$state/postgres.log" 2>&1 &
+    -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=256MB \
+    -c autovacuum="${TEST_POSTGRES_AUTOVACUUM:-on}" >"$state/postgres.log" 2>&1 &
   echo $! >"$state/postgres.pid"
   wait_for_port "$port" postgres
   for _ in $(seq 1 100); do "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$port" && break; sleep 0.1; done
   "$pg_bin/psql" -q -h 127.0.0.1 -p "$port" -U postgres -c 'CREATE DATABASE ferretdb' >>"$state/postgres-init.log" 2>&1
   "$pg_bin/psql" -q -h 127.0.0.1 -p "$port" -U postgres -d ferretdb -c "$GIN_COMPANIONS_SQL" >>"$state/postgres-init.log" 2>&1 \
     || die "could not install the GIN companion trigger (see $state/postgres-init.log)"
+  # for the bench, which vacuums between its runs (bench/store-upkeep.ts)
+  printf 'TEST_POSTGRES_URL=%s\nTEST_PSQL=%s\n' "postgres://postgres@127.0.0.1:$port/ferretdb" "$pg_bin/psql" >>"$state/env"
   # FerretDB's pool must be set: at its default of 50 it froze under 50 concurrent updates
   echo "postgres://postgres@127.0.0.1:$port/ferretdb?pool_max_conns=150"
 }
