@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { randomBytes } from '../random-bytes.ts'
 import { AppError } from '../errors.ts'
 import { maskDestination } from '../delivery/mask.ts'
 import type { AuditContext, AuditEvent, AuditEventType, AuditFields } from './audit-event.ts'

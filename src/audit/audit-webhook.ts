@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { randomBytes } from '../random-bytes.ts'
 import type { JobCipher } from '../delivery/job-cipher.ts'
 import type { AuditWebhookJob } from '../delivery/job-kinds.ts'
 import type { AuditEvent, AuditEventType } from './audit-event.ts'

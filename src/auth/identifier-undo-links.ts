@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, createHmac, randomBytes, type KeyObject } from 'node:crypto'
+import { createCipheriv, createDecipheriv, createHmac, type KeyObject } from 'node:crypto'
+import { randomBytes } from '../random-bytes.ts'
 import { secretKey } from '../sessions/tokens.ts'
 import { AppError, isAppError } from '../errors.ts'
 import type { IdentifierUndo, IdentifierUndoStore, StoredUndo } from '../users/identifier-undo-store.ts'

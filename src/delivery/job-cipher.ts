@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, createHash, createSecretKey, hkdfSync, randomBytes, type KeyObject } from 'node:crypto'
+import { createCipheriv, createDecipheriv, createHash, createSecretKey, hkdfSync, type KeyObject } from 'node:crypto'
+import { randomBytes } from '../random-bytes.ts'
 import type { Config } from '../config.ts'
 import { DeliveryError } from './senders.ts'
 

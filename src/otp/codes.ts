@@ -1,4 +1,5 @@
-import { createHmac, randomBytes, randomInt } from 'node:crypto'
+import { createHmac, randomInt } from 'node:crypto'
+import { randomBytes } from '../random-bytes.ts'
 
 /** A numeric code of `length` digits, uniformly drawn, leading zeros kept. */
 export function generateCode (length: number): string {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { randomBytes } from 'node:crypto'
+import { randomBytes } from '../random-bytes.ts'
 import type { Cluster, Redis } from 'ioredis'
 import { withScripts, type ScriptCommands } from '../stores/redis-lua/define-scripts.ts'
 import { FAILURE_THROTTLE_LUA, throttleArgs } from '../stores/redis-lua/failure-throttle.ts'

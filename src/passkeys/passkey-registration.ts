@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { randomBytes } from '../random-bytes.ts'
 import type { PublicKeyCredentialCreationOptionsJSON, RegistrationResponseJSON } from '@simplewebauthn/server'
 import { AppError } from '../errors.ts'
 import { NO_AUDIT, type AuditRecorder } from '../audit/audit-event.ts'

@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import type { Cluster, Redis } from 'ioredis'
 import { NO_REPLICA_ACK, type ReplicaAck } from '../stores/replica-ack.ts'
 import { revocationVerdict, type RevocationStore, type RevocationVerdict } from './revocation-store.ts'
 
 /** 128 bits of the user id's SHA-256: unique enough for a key, and not the id. */
-const userTag = (userId: string) => createHash('sha256').update(`revocation:${userId}`).digest('base64url').slice(0, 22)
+const userTag = (userId: string) => hash('sha256', `revocation:${userId}`, 'base64url').slice(0, 22)
 
 /**
  * RevocationStore on Redis. A user's keys share the `{<user tag>}` hash tag, so `check` is one MGET on one slot,

@@ -1,4 +1,5 @@
-import { createHash, createHmac, createPrivateKey, createPublicKey, createSecretKey, generateKeyPairSync, randomBytes, timingSafeEqual, type Hmac, type JsonWebKey, type KeyObject } from 'node:crypto'
+import { createHmac, createPrivateKey, createPublicKey, createSecretKey, generateKeyPairSync, hash, timingSafeEqual, type Hmac, type JsonWebKey, type KeyObject } from 'node:crypto'
+import { randomBytes } from '../random-bytes.ts'
 import { Types } from 'mongoose'
 import { ConfigError, type Config } from '../config.ts'
 
@@ -160,7 +161,8 @@ export function successorRefreshToken (key: KeyObject, presented: PresentedRefre
  * with 128 random (or keyed) bits and a 128-bit tag there is nothing to brute-force.
  */
 export function hashRefreshToken (token: string): string {
-  return createHash('sha256').update(token).digest('hex')
+  // the one-shot: no Hash object for a single input
+  return hash('sha256', token, 'hex')
 }
 
 /** The session a refresh token names, unchecked: for what is only told to its holder (the cookie's lifetime). */

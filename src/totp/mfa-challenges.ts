@@ -1,4 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto'
+import { createHash } from 'node:crypto'
+import { randomBytes } from '../random-bytes.ts'
 import type { MfaChallenge, MfaChallengeStore } from './mfa-challenge-store.ts'
 
 /** 32 random bytes in base64url. */

@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
+import { createCipheriv, createDecipheriv } from 'node:crypto'
+import { randomBytes } from '../random-bytes.ts'
 
 /** An AES-256-GCM ciphertext with what it takes to open it; `kid` names the key, so keys can rotate. */
 export interface SealedSecret {

@@ -1,4 +1,5 @@
-import { createHmac, randomBytes } from 'node:crypto'
+import { createHmac } from 'node:crypto'
+import { randomBytes } from '../random-bytes.ts'
 import { Secret } from 'otpauth'
 import { AppError } from '../errors.ts'
 import { generateRecoveryCodes, hashRecoveryCode, isRecoveryCode } from './recovery-codes.ts'

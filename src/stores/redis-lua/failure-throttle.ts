@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { randomBytes } from 'node:crypto'
+import { randomBytes } from '../../random-bytes.ts'
 import type { ThrottleLimits } from '../../throttle/throttling.ts'
 import { BACKOFF_LUA } from './backoff.ts'
 import { SLIDING_WINDOW_LUA } from './sliding-window.ts'
