@@ -1,6 +1,7 @@
 // The composition root: the whole domain, built once from config on the connections a process made. The API
 // (src/app.ts, which decorates the Fastify instance with it) and `npm run worker` (src/worker.ts) both call it.
-import { createHmac, randomBytes } from 'node:crypto'
+import { createHmac } from 'node:crypto'
+import { randomBytes } from './random-bytes.ts'
 import type { Cluster, Redis } from 'ioredis'
 import type { Connection } from 'mongoose'
 import { sendsInProcess, type Config } from './config.ts'

@@ -1,11 +1,11 @@
 import { randomBytes as opensslRandomBytes, randomFillSync } from 'node:crypto'
 
-// Random bytes for the request paths (ids, token secrets, nonces, IVs), taken from a pool that OpenSSL refills
-// 4 KiB at a time. Each `crypto.randomBytes` call costs a trip into OpenSSL: 1.5 µs in a loop, 5–6 µs measured
-// with perf under the bench's load, and a sign-in makes four, a code request five. Node keeps the same kind of
-// pool for `randomUUID`. The bytes are OpenSSL's CSPRNG output either way; holding the next few KiB in memory
-// exposes nothing the generator's own state in the same process does not. Bytes handed out are copied out and
-// wiped from the pool, so no two callers ever get the same bytes and used ones do not linger here.
+// The one source of random bytes in src/ (ids, token secrets, nonces, IVs, keys; ESLint holds it), taken from a
+// pool that OpenSSL refills 4 KiB at a time. Each `crypto.randomBytes` call costs a trip into OpenSSL: 1.5 µs in a
+// loop, 5–6 µs measured with perf under the bench's load, and a sign-in makes four, a code request five. Node keeps
+// the same kind of pool for `randomUUID`. The bytes are OpenSSL's CSPRNG output either way; holding the next few KiB
+// in memory exposes nothing the generator's own state in the same process does not. Bytes handed out are copied
+// out and wiped from the pool, so no two callers ever get the same bytes and used ones do not linger here.
 const POOL_BYTES = 4096
 // a large request would drain the pool for one caller: it goes to OpenSSL directly
 const LARGEST_POOLED = 64

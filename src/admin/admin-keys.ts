@@ -1,4 +1,5 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { hash, timingSafeEqual } from 'node:crypto'
+import { randomBytes } from '../random-bytes.ts'
 
 /** A service key's name and the SHA-256 of the key: the key itself is never configured or stored. */
 export interface AdminKey { name: string, hash: Buffer }
@@ -26,7 +27,7 @@ export function parseAdminKeys (entries: readonly string[]): AdminKey[] {
   })
 }
 
-export const hashAdminKey = (key: string): Buffer => createHash('sha256').update(key).digest()
+export const hashAdminKey = (key: string): Buffer => hash('sha256', key, 'buffer')
 
 /**
  * The name of the key presented, or null. Every configured hash is compared, in constant time, whatever matches:

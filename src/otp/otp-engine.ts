@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { randomBytes } from '../random-bytes.ts'
 import { AppError } from '../errors.ts'
 import type { Config } from '../config.ts'
 import { destinationKey, generateCode, hashCode, hashLinkSecret, newChallengeId, newLinkSecret } from './codes.ts'

@@ -1,11 +1,11 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import { randomBytes } from '../random-bytes.ts'
 import type { MfaChallenge, MfaChallengeStore } from './mfa-challenge-store.ts'
 
 /** 32 random bytes in base64url. */
 export const MFA_TOKEN_PATTERN = '^[A-Za-z0-9_-]{43}$'
 
-const hashToken = (token: string) => createHash('sha256').update('mfa:' + token).digest('base64url')
+const hashToken = (token: string) => hash('sha256', 'mfa:' + token, 'base64url')
 
 /**
  * The step between a first factor and a session: an opaque, short-lived token that names a pending login.

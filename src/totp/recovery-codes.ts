@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import { Secret } from 'otpauth'
 
 export const RECOVERY_CODE_COUNT = 10
@@ -19,5 +19,5 @@ export const generateRecoveryCodes = (count = RECOVERY_CODE_COUNT): string[] =>
 
 /** What is stored and looked up: the hash of the code without dashes, lower-cased. */
 export function hashRecoveryCode (input: string): string {
-  return createHash('sha256').update('recovery:' + input.replaceAll('-', '').toLowerCase()).digest('base64url')
+  return hash('sha256', 'recovery:' + input.replaceAll('-', '').toLowerCase(), 'base64url')
 }

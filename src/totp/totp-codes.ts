@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { randomBytes } from '../random-bytes.ts'
 import { Secret, TOTP } from 'otpauth'
 
 /** RFC 6238 as authenticator apps expect it: HMAC-SHA-1, 6 digits, 30 s steps, one step of drift either way. */
