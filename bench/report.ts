@@ -27,6 +27,17 @@ export interface ScenarioResult {
   serverCpuMicrosPerRequest: number | null
   /** every status seen, with counts, so non-2xx can be told apart */
   statusCodes: Record<string, number>
+  /** serverCpuMicrosPerRequest ÷ the floor's (issue #29's target: at most 1.6); several rounds: their median */
+  cpuRatio?: number | null
+  /** each round's own figures, when the scenario ran in several (BENCH_ROUNDS) */
+  rounds?: RoundFigures[]
+}
+
+export interface RoundFigures {
+  reqPerSec: number | null
+  p99: number
+  serverCpuMicrosPerRequest: number | null
+  cpuRatio: number | null
 }
 
 export interface WorkersResult { scenario: string, oneWorker: number, twoWorkers: number, gain: number }
@@ -34,7 +45,7 @@ export interface WorkersResult { scenario: string, oneWorker: number, twoWorkers
 export interface BenchReport {
   ranAt: string
   machine: string
-  settings: { durationSeconds: number, warmupSeconds: number, connections: number }
+  settings: { durationSeconds: number, warmupSeconds: number, connections: number, rounds?: number }
   scenarios: ScenarioResult[]
   workers: WorkersResult | null
   enumeration: EnumerationTiming | null
@@ -58,8 +69,19 @@ const fixed = (value: number | null, digits: number) => value === null ? '–' :
 
 /** A scenario's server CPU per request over its floor's (issue #29's target: at most 1.6); null without both. */
 function cpuRatio (result: ScenarioResult, scenarios: ScenarioResult[]): number | null {
+  if (result.cpuRatio !== undefined) return result.cpuRatio
   const floorCpu = scenarios.find((item) => item.name === result.floor)?.serverCpuMicrosPerRequest
   return result.serverCpuMicrosPerRequest !== null && floorCpu ? result.serverCpuMicrosPerRequest / floorCpu : null
+}
+
+/** Each scenario run in several rounds, with its rounds' CPU ratios (or CPU µs/req for a floor). */
+function roundLines (report: BenchReport): string[] {
+  return report.scenarios.filter((result) => result.rounds !== undefined).map((result) => {
+    const figures = result.rounds!.map((round) => result.floor === null
+      ? fixed(round.serverCpuMicrosPerRequest, 0)
+      : `${fixed(round.reqPerSec, 0)} req/s ${fixed(round.cpuRatio, 2)}`)
+    return `\`${result.name}\` by round (${result.floor === null ? 'CPU µs/req' : 'req/s and CPU ratio'}): ${figures.join('; ')}`
+  })
 }
 
 function rows (report: BenchReport): string[][] {
@@ -140,7 +162,7 @@ export function formatTable (report: BenchReport): string {
     ? []
     : ['', `${metricsCaption(report.metrics)}:`, ...aligned(metricsRows(report.metrics.scenarios), [0, 4])]
   const wait = waitSection(report.replicaWait, aligned)
-  return [...aligned(rows(report), [0, 6]), ...metrics, '', ...wait, ...summary(report)].join('\n')
+  return [...aligned(rows(report), [0, 6]), ...roundLines(report), ...metrics, '', ...wait, ...summary(report)].join('\n')
 }
 
 /** Columns padded to one width; the `left` ones aligned left, the others right. */
@@ -158,12 +180,15 @@ function markdownTable ([header = [], ...body]: string[][], left: number[]): str
 }
 
 export function formatMarkdown (report: BenchReport): string {
-  const { durationSeconds, warmupSeconds, connections } = report.settings
+  const { durationSeconds, warmupSeconds, connections, rounds = 1 } = report.settings
+  const inRounds = rounds > 1
+    ? ` Endpoints and their floors ran in ${rounds} rounds, side by side in each: medians of the rounds, each ratio the median of the rounds' own.`
+    : ''
   return [
     `# otp-gate benchmark, ${report.ranAt}`,
     '',
     `${report.machine}. ${connections} connections, ${durationSeconds} s per scenario after a ${warmupSeconds} s warm-up, one worker; ` +
-      `the bench took ${report.totalSeconds.toFixed(0)} s.`,
+      `the bench took ${report.totalSeconds.toFixed(0)} s.${inRounds}`,
     '',
     ...markdownTable(rows(report), [0, 6]),
     '',
@@ -171,6 +196,7 @@ export function formatMarkdown (report: BenchReport): string {
     '- server CPU µs/req: CPU time of the server process(es) during the run over the requests answered, the ' +
       'app\'s own cost whatever the stores\' speed (for store-bound runs it includes driver queueing and idle upkeep); ' +
       'CPU ratio: that over the floor\'s',
+    ...roundLines(report).map((line) => `- ${line}`),
     '',
     ...(report.metrics === null
       ? []

@@ -4,6 +4,7 @@
 // terminal and to bench/results/latest.{md,json}.
 //   BENCH_DURATION (s, default 10), BENCH_WARMUP (s, 10; the metrics and WAIT comparisons warm up 2 s, alike on
 //   both sides), BENCH_CONNECTIONS (100),
+//   BENCH_ROUNDS (3) rounds of the endpoints beside their floors: medians, each ratio the median of the rounds' own,
 //   BENCH_ONLY=me,floor-me,enumeration,workers,wait,metrics (a subset; nothing is written to bench/results),
 //   BENCH_METRICS_PAIRS (6; 0: none) pairs of BENCH_METRICS_DURATION-second (5) runs of each app scenario,
 //   interleaved on two apps, one with METRICS_PORT set (bench/metrics-comparison.ts); BENCH_METRICS_CONTROL=1:
@@ -27,6 +28,7 @@ import { compareReplicaWait, waitSkipReason, type ReplicaWaitSection } from './w
 import { remoteService, serviceWarnings, settle, stopAll } from './processes.ts'
 import { describeMachine, formatTable, writeReport, type BenchReport, type ScenarioResult, type WorkersResult } from './report.ts'
 import { SCENARIOS } from './scenarios.ts'
+import { combineRounds } from './rounds.ts'
 import { round2 } from './stats.ts'
 import { dropBenchDatabase, startApp, startDeliveryWorker, startFloor } from './servers.ts'
 import { startFakeSendGrid, type FakeSendGrid } from '../test/helpers/fake-sendgrid.ts'
@@ -64,6 +66,8 @@ function readSettings (env: NodeJS.ProcessEnv) {
     metricsSeconds: number('BENCH_METRICS_DURATION', 5),
     metricsControl: env.BENCH_METRICS_CONTROL === '1',
     waitRounds: Math.round(number('BENCH_WAIT_ROUNDS', 2)),
+    // one run of an endpoint moves ±10 % with the machine: the median of three, each beside its floor, is steadier
+    rounds: Math.round(number('BENCH_ROUNDS', 3)),
     sentinel: { sentinels: env.TEST_REDIS_SENTINELS ?? '', sentinelName: env.TEST_REDIS_SENTINEL_NAME ?? '' },
     followUpSamples: Math.round(number('BENCH_FOLLOW_UP_SAMPLES', 300)),
     profileDirectory: env.BENCH_CPU_PROF === '1' ? fileURLToPath(new URL('profiles/', RESULTS)) : null,
@@ -77,16 +81,6 @@ function readSettings (env: NodeJS.ProcessEnv) {
   }
 }
 type Settings = ReturnType<typeof readSettings>
-
-function withRatios (results: ScenarioResult[]): ScenarioResult[] {
-  const byName = new Map(results.map((result) => [result.name, result]))
-  const ratio = (value: number | null, floorValue: number | null | undefined) =>
-    value !== null && floorValue ? round2(value / floorValue) : null
-  return results.map((result) => {
-    const floor = result.floor ? byName.get(result.floor) : undefined
-    return { ...result, ratio: ratio(result.reqPerSec, floor?.reqPerSec), p99Ratio: ratio(result.p99, floor?.p99) }
-  })
-}
 
 async function main (settings: Settings): Promise<void> {
   const began = performance.now()
@@ -105,7 +99,7 @@ async function main (settings: Settings): Promise<void> {
 async function runAll (settings: Settings, sendgrid: FakeSendGrid, began: number): Promise<void> {
   const warnings: string[] = []
   const pools = new Pools()
-  const results: ScenarioResult[] = []
+  const rounds: ScenarioResult[][] = []
   let enumeration: EnumerationTiming | null = null
   let followUps: FollowUpTiming[] | null = null
   let workers: WorkersResult | null = null
@@ -128,9 +122,16 @@ async function runAll (settings: Settings, sendgrid: FakeSendGrid, began: number
 
   const [app, floor] = await Promise.all([startApp(settings, 1), startFloor(settings)])
   try {
-    for (const scenario of SCENARIOS.filter((item) => settings.selected(item.name))) {
-      results.push(await measure(scenario, { app, floor }, pools, settings))
-      if (scenario.name === 'start') await deliveriesDrained(sendgrid)
+    for (let round = 1; round <= settings.rounds; round++) {
+      // after the first round, only the endpoints compared with a floor, and their floors
+      const scenarios = SCENARIOS.filter((item) => settings.selected(item.name) && (round === 1 || isPaired(item)))
+      if (round > 1 && scenarios.length > 0) console.log(`round ${round} of ${settings.rounds}`)
+      const results: ScenarioResult[] = []
+      for (const scenario of scenarios) {
+        results.push(await measure(scenario, { app, floor }, pools, settings))
+        if (scenario.name === 'start') await deliveriesDrained(sendgrid)
+      }
+      rounds.push(results)
     }
     if (settings.selected('enumeration')) {
       await pools.ensureLogins(app.url, 50)
@@ -166,6 +167,7 @@ async function runAll (settings: Settings, sendgrid: FakeSendGrid, began: number
         })
       }
     : null
+  const results = combineRounds(rounds)
   const oneWorker = results.find((result) => result.name === WORKERS_SCENARIO)
   if (twoWorkers?.reqPerSec && oneWorker?.reqPerSec) {
     workers = {
@@ -186,9 +188,10 @@ async function runAll (settings: Settings, sendgrid: FakeSendGrid, began: number
     settings: {
       durationSeconds: settings.durationSeconds,
       warmupSeconds: settings.warmupSeconds,
-      connections: settings.connections
+      connections: settings.connections,
+      rounds: settings.rounds
     },
-    scenarios: withRatios(results),
+    scenarios: results,
     workers,
     enumeration,
     followUps,
@@ -205,6 +208,10 @@ async function runAll (settings: Settings, sendgrid: FakeSendGrid, began: number
     console.log(`\nwritten: ${fileURLToPath(new URL('latest.md', RESULTS))} and latest.json`)
   }
 }
+
+/** An endpoint compared with a floor, or a floor one is compared with. */
+const isPaired = (scenario: typeof SCENARIOS[number]) =>
+  scenario.floor !== undefined || SCENARIOS.some((item) => item.floor === scenario.name)
 
 /** Closed sign-up apps and workers on the bench's stores, and accounts made straight in its database. */
 function followUpServers (settings: Settings) {
