@@ -1,5 +1,6 @@
 import { test } from 'tap'
-import { formatMarkdown, formatTable, type BenchReport, type ScenarioResult } from '../../bench/report.ts'
+import { formatMarkdown, formatTable, type ScenarioResult } from '../../bench/report.ts'
+import { benchReport } from '../helpers/bench-report.ts'
 
 const scenario = (name: string, floor: string | null, cpu: number | null): ScenarioResult => ({
   name,
@@ -14,17 +15,7 @@ const scenario = (name: string, floor: string | null, cpu: number | null): Scena
   statusCodes: { 200: 1 }
 })
 
-const report = (scenarios: ScenarioResult[]): BenchReport => ({
-  ranAt: '2026-12-04T00:00:00.000Z',
-  machine: 'test',
-  settings: { durationSeconds: 1, warmupSeconds: 1, connections: 1 },
-  scenarios,
-  workers: null,
-  enumeration: null,
-  metrics: null,
-  totalSeconds: 1,
-  warnings: []
-})
+const report = (scenarios: ScenarioResult[]) => benchReport(scenarios)
 
 test('the table gives each scenario\'s CPU µs/req over its floor\'s', async (t) => {
   const scenarios = [scenario('start', 'floor-start', 790), scenario('floor-start', null, 316), scenario('flow', null, 800)]

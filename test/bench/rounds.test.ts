@@ -1,6 +1,7 @@
 import { test } from 'tap'
 import { combineRounds, withRatios } from '../../bench/rounds.ts'
-import { formatMarkdown, formatTable, type BenchReport, type ScenarioResult } from '../../bench/report.ts'
+import { formatMarkdown, formatTable, type ScenarioResult } from '../../bench/report.ts'
+import { benchReport } from '../helpers/bench-report.ts'
 
 const run = (
   name: string, floor: string | null, reqPerSec: number | null, p99: number, cpu: number,
@@ -19,17 +20,7 @@ const run = (
   ...extra
 })
 
-const report = (scenarios: ScenarioResult[]): BenchReport => ({
-  ranAt: '2026-12-05T00:00:00.000Z',
-  machine: 'test',
-  settings: { durationSeconds: 1, warmupSeconds: 1, connections: 1, rounds: 3 },
-  scenarios,
-  workers: null,
-  enumeration: null,
-  metrics: null,
-  totalSeconds: 1,
-  warnings: []
-})
+const report = (scenarios: ScenarioResult[]) => benchReport(scenarios, 3)
 
 // three rounds of verify beside its floor; the machine drifts: round 2 is slow for both
 const rounds = [
