@@ -192,7 +192,8 @@ export function formatMarkdown (report: BenchReport): string {
     '',
     ...markdownTable(rows(report), [0, 6]),
     '',
-    ...report.scenarios.filter((result) => result.note).map((result) => `- \`${result.name}\` vs \`${result.floor}\`: ${result.note}`),
+    ...report.scenarios.filter((result) => result.note).map((result) =>
+      `- \`${result.name}\`${result.floor === null ? '' : ` vs \`${result.floor}\``}: ${result.note}`),
     '- server CPU µs/req: CPU time of the server process(es) during the run over the requests answered, the ' +
       'app\'s own cost whatever the stores\' speed (for store-bound runs it includes driver queueing and idle upkeep); ' +
       'CPU ratio: that over the floor\'s',

@@ -17,6 +17,7 @@ import openapi from '../plugins/openapi.ts'
 import rateLimit from '../plugins/rate-limit.ts'
 import loadShedding from '../plugins/load-shedding.ts'
 import { buildDomain, type DomainOverrides } from './domain.ts'
+import { preferredEd25519Engine } from './sessions/ed25519-signer.ts'
 import auditContext, { currentAuditContext } from '../plugins/audit-context.ts'
 import services from '../plugins/services.ts'
 import auth from '../plugins/auth.ts'
@@ -97,6 +98,10 @@ function logDomainChoices (app: FastifyInstance, config: Config): void {
   }
   for (const channel of offChannels) {
     app.log.warn({ channel }, `${channel === 'sms' ? 'SMS' : 'email'} codes are off: no provider is configured, so every start on this channel answers 503 (configure the provider, or DEV_OUTBOX=true for development)`)
+  }
+  // an optional dependency: without its prebuilt addon, access tokens are still signed, by OpenSSL
+  if (preferredEd25519Engine === 'openssl') {
+    app.log.warn('sodium-native did not load: access tokens are signed with OpenSSL, about twice the CPU per signature (docs/benchmarks.md)')
   }
   // loadConfig refuses this in production
   if (config.TOTP_ENCRYPTION_KEYS.length === 0) {

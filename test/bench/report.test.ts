@@ -35,3 +35,13 @@ test('no CPU ratio when either CPU figure is missing', async (t) => {
   const markdown = formatMarkdown(report([scenario('me', 'floor-me', null), scenario('floor-me', null, 300)]))
   t.match(markdown, /\| me \|.*\| – \|$/m)
 })
+
+test('a scenario\'s note names its floor, and only when it has one', async (t) => {
+  const markdown = formatMarkdown(report([
+    { ...scenario('start', 'floor-start', 300), note: 'a new address' },
+    { ...scenario('flow', null, 400), note: 'a returning user' }
+  ]))
+  t.match(markdown, /^- `start` vs `floor-start`: a new address$/m)
+  t.match(markdown, /^- `flow`: a returning user$/m)
+  t.notMatch(markdown, /null/)
+})
