@@ -4,6 +4,7 @@ import type { EnumerationTiming } from './enumeration.ts'
 import type { FollowUpTiming } from './enumeration-follow-up.ts'
 import type { MetricsComparison } from './metrics-comparison.ts'
 import type { ReplicaWaitSection, WaitComparison } from './wait-summary.ts'
+import { ratio } from './rounds.ts'
 
 export interface ScenarioResult {
   name: string
@@ -71,7 +72,7 @@ const fixed = (value: number | null, digits: number) => value === null ? '–' :
 function cpuRatio (result: ScenarioResult, scenarios: ScenarioResult[]): number | null {
   if (result.cpuRatio !== undefined) return result.cpuRatio
   const floorCpu = scenarios.find((item) => item.name === result.floor)?.serverCpuMicrosPerRequest
-  return result.serverCpuMicrosPerRequest !== null && floorCpu ? result.serverCpuMicrosPerRequest / floorCpu : null
+  return ratio(result.serverCpuMicrosPerRequest, floorCpu)
 }
 
 /** Each scenario run in several rounds, with its rounds' CPU ratios (or CPU µs/req for a floor). */

@@ -1,7 +1,8 @@
 import type { ScenarioResult } from './report.ts'
 import { median, round2 } from './stats.ts'
 
-const ratio = (value: number | null | undefined, floorValue: number | null | undefined) =>
+/** value ÷ the floor's, to two decimals; null without both */
+export const ratio = (value: number | null | undefined, floorValue: number | null | undefined) =>
   value != null && floorValue ? round2(value / floorValue) : null
 
 /** One round's results with each endpoint's ratios to its floor, measured beside it in the same round. */
