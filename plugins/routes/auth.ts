@@ -7,13 +7,13 @@ import { AppError } from '../../src/errors.ts'
 import { contactBodySchema, LocaleSchema } from '../schemas/identifiers.ts'
 import { ChallengeIdSchema, ChallengeSchema, LinkTokenSchema, VerifyBodySchema, challengeView } from '../schemas/challenge.ts'
 import { RefreshTokenSchema, TokenPairSchema } from '../schemas/tokens.ts'
-import { DeviceTokenSchema, LoginOrMfaChallengeSchema } from '../schemas/login.ts'
+import { DeviceTokenSchema, LoginOrMfaChallengeSchema, LoginSchema, MfaChallengeSchema } from '../schemas/login.ts'
 import { userView } from '../schemas/user.ts'
 import type { MfaChallengeView, SignedIn } from '../../src/auth/login-service.ts'
 import type { DeliveryLogger } from '../../src/delivery/delivery.ts'
 import { clientInfo } from '../auth.ts'
 import { routeLimits } from '../rate-limit.ts'
-import { BODY_ERRORS, PARSE_ERRORS, jsonResponse, problemResponses } from '../schemas/responses.ts'
+import { BODY_ERRORS, PARSE_ERRORS, answerAs, jsonResponse, problemResponses } from '../schemas/responses.ts'
 
 // what asking for a code can end in, after the body is read: delivery itself happens off the request path
 const SEND_ERRORS = ['invalid_destination', 'destination_blocked', 'cooldown', 'rate_limited'] as const
@@ -36,9 +36,10 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
   const { loginService, sessionService, sessionCookie, deviceCookie, undoLinks, audit } = app
   /** A sign-in's answer; for browsers the refresh token into the session cookie, the device token into its own. */
   const signedIn = (request: FastifyRequest, reply: FastifyReply, result: SignedIn | MfaChallengeView) => {
-    if (!('user' in result)) return result
+    // the answer's branch of LoginOrMfaChallenge is known here: serialised with it (responses.ts answerAs)
+    if (!('user' in result)) return answerAs(reply, MfaChallengeSchema, result)
     const answer = sessionCookie.handOver(request, reply, { ...result, user: userView(result.user) })
-    return deviceCookie.handOver(request, reply, answer)
+    return answerAs(reply, LoginSchema, deviceCookie.handOver(request, reply, answer))
   }
   const { startLimit, verifyLimit, refreshLimit, defaultLimit } = routeLimits(config)
 

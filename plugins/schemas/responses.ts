@@ -1,4 +1,5 @@
 import { Type, type Static, type TSchema } from 'typebox'
+import type { FastifyReply } from 'fastify'
 import { ERRORS, type ErrorCode } from '../../src/errors.ts'
 import { PROBLEM_TYPE_BASE, ProblemSchema } from './problem.ts'
 
@@ -61,4 +62,14 @@ export function problemResponses (...codes: ErrorCode[]) {
 export function jsonResponse<T extends TSchema> (description: string, schema: T) {
   const [example] = (schema as { examples?: unknown[] }).examples ?? []
   return { description, content: { 'application/json': { schema, ...(example === undefined ? {} : { example }) } } }
+}
+
+/**
+ * Answers `data` with the serializer of `branch`, the branch of the route's union (anyOf) response it belongs to.
+ * fast-json-stringify finds an anyOf's branch by validating the data against each with ajv, date-time formats and
+ * all (about 2 µs of every sign-in's answer); the route knows it already. Compiled once per route and branch.
+ */
+export function answerAs<T> (reply: FastifyReply, branch: TSchema, data: T): T {
+  reply.type('application/json; charset=utf-8').serializer(reply.compileSerializationSchema(branch as Record<string, unknown>, '200', 'application/json'))
+  return data
 }
