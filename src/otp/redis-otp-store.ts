@@ -68,7 +68,8 @@ export interface RedisOtpStoreOptions {
  */
 /** A verify script's `verified` reply: the payload, and the snapshot reinstate takes. */
 function verifiedOf (payload: unknown, expiresAt: unknown, fields: unknown): Extract<VerifyResult, { outcome: 'verified' }> {
-  const snapshot: RedisSnapshot = { expiresAt: Number(expiresAt), fields: fields as string[] }
+  // the challenge's HGETALL, as one JSON string (verify.lua)
+  const snapshot: RedisSnapshot = { expiresAt: Number(expiresAt), fields: JSON.parse(String(fields)) as string[] }
   return {
     outcome: 'verified',
     payload: JSON.parse(String(payload)) as ChallengePayload,
@@ -167,7 +168,7 @@ export class RedisOtpStore implements OtpStore {
     const [outcome, value, third, fields] = await this.#commands.otpVerifyChallenge(
       this.#challengeKey(challengeId), this.#clock(), purpose, codeHashes[0] ?? '', codeHashes[1] ?? '',
       ...throttleArgs(throttle)
-    ) as [string, string | number, number?, (string[] | string)?]
+    ) as [string, string | number, number?, string?]
     const notify = Number(third) === 1
     switch (outcome) {
       case 'verified': return this.#used(challengeId, verifiedOf(value, third, fields))
@@ -183,7 +184,7 @@ export class RedisOtpStore implements OtpStore {
     if (!isChallengeId(challengeId)) return { outcome: 'expired' }
     const [outcome, value, third, fields] = await this.#commands.otpVerifyLink(
       this.#challengeKey(challengeId), this.#clock(), purpose, linkHash
-    ) as [string, string, number?, string[]?]
+    ) as [string, string, number?, string?]
     return outcome === 'verified' ? this.#used(challengeId, verifiedOf(value, third, fields)) : { outcome: 'expired' }
   }
 

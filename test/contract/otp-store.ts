@@ -549,6 +549,27 @@ export function otpStoreContract (t: TAP, createHarness: () => Promise<OtpStoreH
     t.same({ ...fulfilled[0], reinstate: null }, { ...verified, reinstate: null }, 'with the same details')
   })
 
+  t.test('a verified snapshot keeps any text: reinstated after a code and after a link, with the same details', async (t) => {
+    const otp = engine({ cooldownSeconds: 0, quota: 20, throttleAfterFailures: 10, suspendAfterFailures: 1 })
+    // non-ASCII, a quote, a backslash and a slash: what the store's encoding of a snapshot must carry through
+    const destination = `otp-snapshot-${randomBytes(3).toString('hex')}@bücher.example`
+    destinations.push(destination)
+    const extra = { userId: 'u"1\\/ü', locale: 'zh-Hant-TW' }
+    const byCode = await otp.startChallenge(login(destination, extra))
+    const code = await otp.verifyChallenge({ challengeId: byCode.challengeId, code: byCode.code, purpose: 'login' })
+    t.match(code, { destination, userId: extra.userId, locale: extra.locale })
+    t.equal(await code.reinstate(), true)
+    t.same(await verified(otp.verifyChallenge({ challengeId: byCode.challengeId, code: byCode.code, purpose: 'login' })), await verified(Promise.resolve(code)), 'a code: the same details again')
+
+    const wrong = await otp.startChallenge(login(destination, extra))
+    await failure(otp.verifyChallenge({ challengeId: wrong.challengeId, code: otherCode(wrong.code), purpose: 'login' }))
+    const byLink = await otp.startChallenge(login(destination, extra))
+    t.ok(byLink.linkToken, 'suspended: a link')
+    const link = await otp.verifyLink({ token: byLink.linkToken!, purpose: 'login' })
+    t.equal(await link.reinstate(), true)
+    t.same(await verified(otp.verifyLink({ token: byLink.linkToken!, purpose: 'login' })), await verified(Promise.resolve(link)), 'a link: the same details again')
+  })
+
   t.test('reinstate does nothing once a newer challenge replaced it', async (t) => {
     const otp = engine({ cooldownSeconds: 0 })
     const destination = email('reinstate-newer')

@@ -10,4 +10,5 @@ local snapshot = redis.call('HGETALL', challenge)
 local expires_at = now_ms() + redis.call('PTTL', challenge)
 redis.call('DEL', challenge)
 throttle_succeed(otp_throttle(base))
-return { 'verified', fields[3], expires_at, snapshot }
+-- the snapshot as one JSON string, as verify.lua hands it
+return { 'verified', fields[3], expires_at, cjson.encode(snapshot) }

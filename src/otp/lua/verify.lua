@@ -20,7 +20,8 @@ if stored == ARGS[2] or (ARGS[3] ~= '' and stored == ARGS[3]) then
   local expires_at = now + redis.call('PTTL', challenge)
   redis.call('DEL', challenge)
   throttle_succeed(throttle)
-  return { 'verified', fields[3], expires_at, snapshot }
+  -- the snapshot as one JSON string: ioredis 6 decodes one bulk string in a third of the time of twenty
+  return { 'verified', fields[3], expires_at, cjson.encode(snapshot) }
 end
 
 throttle_count(throttle, limits, now)
