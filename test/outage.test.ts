@@ -19,7 +19,8 @@ async function timed (app: FastifyInstance, request: { method: 'GET' | 'POST', u
 /** 503 service_unavailable with Retry-After, fast, and nothing that looks like a token. */
 function failsClosed (t: Test, response: Timed, what: string): void {
   t.equal(response.statusCode, 503, `${what}: 503`)
-  t.ok(response.ms < 2000, `${what}: answered in ${response.ms} ms`)
+  // within a few STORE_TIMEOUT_MS (1.5 s), far from the drivers' own 10 s and 30 s, with room for a loaded machine
+  t.ok(response.ms < 5000, `${what}: answered in ${response.ms} ms`)
   t.ok(Number(response.headers['retry-after']) > 0, `${what}: Retry-After`)
   t.equal(JSON.parse(response.body).code, 'service_unavailable', `${what}: code`)
   t.notMatch(response.body, /accessToken|refreshToken|challengeId/, `${what}: no token, no challenge`)

@@ -9,8 +9,9 @@ const JOBS = 500
 t.test(`the API closed (as on SIGTERM) with ${JOBS} codes queued: a restarted one sends each once, none lost, none in the clear`, async (t) => {
   const sendgrid = await startFakeSendGrid()
   t.teardown(() => sendgrid.close())
-  // slow enough that most jobs are still waiting when the first instance closes, and some are in flight
-  sendgrid.answerAlways({ status: 202, delayMs: 500 })
+  // slow enough that most jobs are still waiting when the first instance closes, however slow the machine queues
+  // them (ten at a time: 5 sends a second), and some are in flight; within SHUTDOWN_GRACE_MS
+  sendgrid.answerAlways({ status: 202, delayMs: 2000 })
   const redisKeyPrefix = uniqueKeyPrefix('restart')
   const env = {
     ...sendGridEnv(sendgrid),
@@ -28,8 +29,8 @@ t.test(`the API closed (as on SIGTERM) with ${JOBS} codes queued: a restarted on
     if (response.statusCode !== 202) throw new Error(`start answered ${response.statusCode}: ${response.body}`)
   }
   const redis = first.redis!
-  const snapshots = [await dumpKeys(redis, redisKeyPrefix)]
   const queuedAtClose = await first.deliveryQueue.pending()
+  const snapshots = [await dumpKeys(redis, redisKeyPrefix)]
   t.ok(queuedAtClose > JOBS / 2, `most jobs still queued when the first instance closes (${queuedAtClose})`)
   await first.close()
   const sentByFirst = sendgrid.accepted().length

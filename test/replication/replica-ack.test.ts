@@ -36,7 +36,8 @@ t.test('a WAIT that waits holds nothing else of the app: a command sent during i
     outbox: true,
     loadShedding: false,
     redisKeyPrefix: uniqueKeyPrefix('wait-block'),
-    env: { REDIS_WAIT_REPLICAS: '1', REDIS_WAIT_TIMEOUT_MS: '600' }
+    // a WAIT of seconds: finding it blocked and pinging must fit in it on a loaded machine too
+    env: { REDIS_WAIT_REPLICAS: '1', REDIS_WAIT_TIMEOUT_MS: '4000', STORE_TIMEOUT_MS: '5000' }
   })
   const redis = app.redis
   if (redis === null) throw new Error('the app runs on Redis here')
@@ -44,7 +45,8 @@ t.test('a WAIT that waits holds nothing else of the app: a command sent during i
   t.teardown(() => observer.quit())
   const waiting = async () => /flags=b .* cmd=wait /.test(await observer.client('LIST') as string)
   const start = startLogin(app, { email: newEmail() })
-  while (!await waiting()) await new Promise((resolve) => setTimeout(resolve, 5))
+  const deadline = Date.now() + 4000
+  while (!await waiting() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5))
   // a WAIT is blocked in Redis (seen from another connection): the app's ping is answered while it still is
   await redis.ping()
   t.ok(await waiting(), 'the ping was answered while the acknowledgement still waited')
