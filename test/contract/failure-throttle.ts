@@ -23,13 +23,16 @@ export interface ThrottleHarness {
   elapse (ms: number): Promise<void>
 }
 
+// Times scaled by S (the harness's clock is made up, so longer waits cost nothing): Redis also counts its TTLs down
+// in real time, and at waits of 1 s a loaded machine had half a second of slack; at S = 10 it has five.
+const S = 10
 const LIMITS: ThrottleLimits = {
   freeFailures: 2,
-  baseDelayMs: 1000,
-  maxDelayMs: 4000,
+  baseDelayMs: 1000 * S,
+  maxDelayMs: 4000 * S,
   suspendAfter: 100,
-  memoryMs: 60_000,
-  noticeIntervalMs: 10_000,
+  memoryMs: 60_000 * S,
+  noticeIntervalMs: 10_000 * S,
   suspendWindowMs: 86_400_000
 }
 
@@ -43,7 +46,7 @@ export function failureThrottleContract (t: Test, harness: ThrottleHarness): voi
   const waits = async (t: Test, check: Promise<CodeAnswer>, ms: number, message: string) => {
     const answer = await check
     const waitMs = 'waitMs' in answer ? answer.waitMs : 0
-    t.ok(waitMs > ms - 500 && waitMs <= ms, `${message} (${waitMs} ms, ${ms} expected)`)
+    t.ok(waitMs > ms - 500 * S && waitMs <= ms, `${message} (${waitMs} ms, ${ms} expected)`)
   }
 
   t.test('failure throttle: past the free failures each wrong code doubles the wait, up to the cap; one notice per interval', async (t) => {
@@ -51,20 +54,20 @@ export function failureThrottleContract (t: Test, harness: ThrottleHarness): voi
     t.same(await subject.wrong(), { notify: false }, 'a free failure')
     t.same(await subject.wrong(), { notify: false }, 'the last free failure')
     t.same(await subject.wrong(), { notify: true }, 'the first throttled failure: the owner is told')
-    await waits(t, subject.right(), 1000, 'even a right code waits the base')
-    await waits(t, subject.wrong(), 1000, 'a wrong code in the wait is not counted')
-    await harness.elapse(1000)
+    await waits(t, subject.right(), 1000 * S, 'even a right code waits the base')
+    await waits(t, subject.wrong(), 1000 * S, 'a wrong code in the wait is not counted')
+    await harness.elapse(1000 * S)
     t.same(await subject.wrong(), { notify: false }, 'not told again within the interval')
-    await waits(t, subject.right(), 2000, 'doubled')
-    await harness.elapse(2000)
+    await waits(t, subject.right(), 2000 * S, 'doubled')
+    await harness.elapse(2000 * S)
     await subject.wrong()
-    await waits(t, subject.right(), 4000, 'doubled again')
-    await harness.elapse(4000)
+    await waits(t, subject.right(), 4000 * S, 'doubled again')
+    await harness.elapse(4000 * S)
     await subject.wrong()
-    await waits(t, subject.right(), 4000, 'capped')
-    await harness.elapse(4000)
+    await waits(t, subject.right(), 4000 * S, 'capped')
+    await harness.elapse(4000 * S)
     t.same(await subject.wrong(), { notify: true }, 'told again once the interval passed')
-    await harness.elapse(4000)
+    await harness.elapse(4000 * S)
     t.same(await subject.right(), { suspended: false }, 'a right code after the wait')
     t.same([await subject.wrong(), await subject.wrong()], [{ notify: false }, { notify: false }], 'it ended the run: free failures again')
     t.same(await subject.right(), { suspended: false })
@@ -83,40 +86,40 @@ export function failureThrottleContract (t: Test, harness: ThrottleHarness): voi
   })
 
   t.test('failure throttle: suspendAfter failures per window, successes or not; the suspension ends when the oldest leaves it', async (t) => {
-    const subject = await harness.subject({ ...LIMITS, freeFailures: 10, suspendAfter: 3, suspendWindowMs: 50_000 })
+    const subject = await harness.subject({ ...LIMITS, freeFailures: 10, suspendAfter: 3, suspendWindowMs: 50_000 * S })
     t.same(await subject.wrong(), { notify: false })
-    await harness.elapse(10_000)
+    await harness.elapse(10_000 * S)
     t.same(await subject.wrong(), { notify: false })
     t.same(await subject.right(), { suspended: false }, 'a success ends the run...')
     t.same(await subject.wrong(), { notify: false })
     t.same(await subject.right(), { suspended: true }, '...not the window: three failures within it suspend')
-    await harness.elapse(39_000)
+    await harness.elapse(39_000 * S)
     t.same(await subject.right(), { suspended: true }, 'until the oldest failure leaves the window')
-    await harness.elapse(1000)
+    await harness.elapse(1000 * S)
     t.same(await subject.right(), { suspended: false }, 'then lifted by itself')
     t.same(await subject.wrong(), { notify: false }, 'one more failure...')
     t.same(await subject.right(), { suspended: true }, '...is the window\'s third again')
-    await harness.elapse(10_000)
+    await harness.elapse(10_000 * S)
     t.same(await subject.right(), { suspended: false }, 'lifted when the next oldest leaves')
   })
 
   t.test('failure throttle: clearing ends a wait and the run', async (t) => {
     const subject = await harness.subject(LIMITS)
     for (let failure = 0; failure < 3; failure++) await subject.wrong()
-    await waits(t, subject.right(), 1000, 'waiting')
+    await waits(t, subject.right(), 1000 * S, 'waiting')
     await subject.clear()
     t.same(await subject.right(), { suspended: false }, 'no wait')
     t.same([await subject.wrong(), await subject.wrong()], [{ notify: false }, { notify: false }], 'free failures again')
   })
 
   t.test('failure throttle: a run is forgotten memoryMs after its last failure', async (t) => {
-    const subject = await harness.subject({ ...LIMITS, freeFailures: 1, memoryMs: 5000 })
+    const subject = await harness.subject({ ...LIMITS, freeFailures: 1, memoryMs: 5000 * S })
     t.same(await subject.wrong(), { notify: false })
-    await harness.elapse(4000)
+    await harness.elapse(4000 * S)
     t.same(await subject.wrong(), { notify: true }, 'remembered: the second failure is throttled')
-    await harness.elapse(5000)
+    await harness.elapse(5000 * S)
     t.same(await subject.wrong(), { notify: false }, 'forgotten: a free failure again')
     t.same(await subject.wrong(), { notify: false }, 'throttled, within the notice interval')
-    await waits(t, subject.right(), 1000, 'a run of two: the base wait')
+    await waits(t, subject.right(), 1000 * S, 'a run of two: the base wait')
   })
 }
