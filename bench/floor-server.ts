@@ -4,7 +4,6 @@
 import Fastify from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { randomBytes, randomInt } from 'node:crypto'
 import { Types } from 'mongoose'
 import closeWithGrace from 'close-with-grace'
 import { Redis } from 'ioredis'
@@ -46,12 +45,16 @@ const sessions = db.collection<SessionLike>('sessions')
 const users = db.collection<UserLike>('users')
 let sessionIds: Types.ObjectId[] = []
 let userIds: Types.ObjectId[] = []
-const sampled = <T>(ids: T[]) => ids[randomInt(Math.max(ids.length, 1))]
+const sampled = <T>(ids: T[]) => ids[Math.floor(Math.random() * ids.length)]
+// unique made-up ids without crypto (the app draws its own from a pool): this process's start time, then a count
+const started = Date.now().toString(16)
+let made = 0
+const uniqueHex = (length: number) => started + (++made).toString(16).padStart(length - started.length, '0')
 
 const sessionLike = (): SessionLike => ({
   _id: new Types.ObjectId(),
-  userId: randomBytes(12).toString('hex'),
-  tokenHash: randomBytes(32).toString('hex'),
+  userId: uniqueHex(24),
+  tokenHash: uniqueHex(64),
   amr: ['otp'],
   createdAt: new Date(),
   lastUsedAt: new Date(),
@@ -108,7 +111,7 @@ app.post('/floor/refresh', { schema: { body, response } }, async (request) => {
 })
 // GET /v1/me: the limiter, then the revocation state beside the user by _id
 app.get('/floor/me', { schema: { response } }, async () => {
-  const id = randomBytes(12).toString('hex')
+  const id = uniqueHex(24)
   await touch(id)
   const userRead = users.findOne({ _id: sampled(userIds) ?? new Types.ObjectId() })
   const [, found] = await Promise.all([revocationRead(id), userRead])

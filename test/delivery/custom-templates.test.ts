@@ -119,3 +119,22 @@ t.test('branding settings are validated', async (t) => {
   t.throws(() => loadConfig({ SENDGRID_TEMPLATE_ID: 'template-1' }), /SENDGRID_TEMPLATE_ID/)
   t.match(loadConfig({ SENDGRID_TEMPLATE_ID: 'en:d-abc, fr:d-def,d-ghi', BRAND_COLOR: '#AABBCC' }), { SENDGRID_TEMPLATE_ID: 'en:d-abc, fr:d-def,d-ghi', BRAND_COLOR: '#AABBCC' })
 })
+
+t.test('each language keeps its own plural forms and writing direction, whatever rendered before it', async (t) => {
+  const dir = templatesDir(t, {
+    'pl/login_throttled.sms.hbs': '{{appName}}: {{plural minutes one="# minuta" few="# minuty" many="# minut" other="# minuty"}} {{dir}}',
+    'ar/login_throttled.subject.hbs': '{{appName}} {{dir}} {{lang}}'
+  })
+  const { templates } = deliveryWith({ EMAIL_TEMPLATES_DIR: dir })
+  const sms = (locale: string, minutes: number) => renderNoticeSms({ kind: 'login_throttled', locale, appName: 'Acme', minutes }, templates)
+  const english = sms('en', 2)
+  t.match(english, /2 minutes/)
+  // Polish: 1 one, 2–4 and 22 few, 5 and 12 many; English in between
+  t.same([1, 2, 5, 12, 22].map((minutes) => sms('pl', minutes)), [
+    'Acme: 1 minuta ltr', 'Acme: 2 minuty ltr', 'Acme: 5 minut ltr', 'Acme: 12 minut ltr', 'Acme: 22 minuty ltr'
+  ])
+  t.equal(sms('en', 2), english)
+  t.equal(sms('en', 1).includes('1 minute') && !sms('en', 1).includes('1 minutes'), true)
+  t.equal(templates.render('login_throttled', 'subject', 'ar', { appName: 'Acme', minutes: 3 }), 'Acme rtl ar')
+  t.equal(templates.render('login_throttled', 'subject', 'en', { appName: 'Acme', minutes: 3 }).includes('rtl'), false)
+})

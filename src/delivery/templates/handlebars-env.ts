@@ -2,6 +2,15 @@ import Handlebars from 'handlebars'
 
 type HelperOptions = Handlebars.HelperOptions & { data: { root: { lang?: string } } }
 
+// an Intl.PluralRules takes tens of µs to build and a message renders several plurals: one per language, kept
+// (the languages are the templates' own, a handful)
+const pluralRules = new Map<string, Intl.PluralRules>()
+const pluralRulesOf = (language: string): Intl.PluralRules => {
+  let rules = pluralRules.get(language)
+  if (rules === undefined) pluralRules.set(language, rules = new Intl.PluralRules(language))
+  return rules
+}
+
 /**
  * `{{plural minutes one="# minute" other="# minutes"}}`: the form of the template's language (Intl.PluralRules:
  * zero, one, two, few, many, other), `#` replaced by the number; `other` when a form is not given.
@@ -9,7 +18,7 @@ type HelperOptions = Handlebars.HelperOptions & { data: { root: { lang?: string 
 function plural (count: unknown, options: HelperOptions): string {
   const number = Number(count)
   const forms = options.hash as Record<string, unknown>
-  const category = new Intl.PluralRules(options.data.root.lang ?? 'en').select(number)
+  const category = pluralRulesOf(options.data.root.lang ?? 'en').select(number)
   return String(forms[category] ?? forms.other ?? '').replaceAll('#', String(number))
 }
 

@@ -5,6 +5,8 @@ import { messageKey, TemplateError, type TemplateFile, type TemplateFolder } fro
 
 export interface CompiledTemplate extends TemplateFile {
   language: string
+  /** the language's writing direction, read once (an Intl.Locale per message costs more than the rendering) */
+  direction: 'ltr' | 'rtl'
   part: TemplatePart
   ast: hbs.AST.Program
   render: Handlebars.TemplateDelegate
@@ -68,7 +70,9 @@ export function compileFolder (folder: TemplateFolder): CompiledFolder {
   for (const [language, files] of folder.messages) {
     for (const [key, file] of files) {
       const part = key.slice(key.lastIndexOf('.') + 1) as TemplatePart
-      templates.set(`${language}/${key}`, { ...file, language, part, ...compile(env, file, part === 'html') })
+      templates.set(`${language}/${key}`, {
+        ...file, language, direction: direction(language), part, ...compile(env, file, part === 'html')
+      })
     }
   }
   return { templates, languages: [...folder.messages.keys()].toSorted() }
@@ -83,11 +87,14 @@ export class MessageTemplates {
   readonly languages: string[]
   readonly branding: Branding
   readonly #templates: Map<string, CompiledTemplate>
+  /** the values every message has from the branding, worked out once */
+  readonly #brand: Pick<CommonValues, keyof Branding | 'brandTextColor'>
 
   constructor (compiled: CompiledFolder, branding: Branding) {
     this.#templates = compiled.templates
     this.languages = compiled.languages
     this.branding = branding
+    this.#brand = { ...branding, brandTextColor: textColorOn(branding.brandColor) }
   }
 
   /** The template a locale gets for one part: its language's, else the English one. */
@@ -109,13 +116,7 @@ export class MessageTemplates {
 
   /** One template with its values and the branding; errors name the file. */
   renderTemplate (template: CompiledTemplate, values: object, subject = ''): string {
-    const common: CommonValues = {
-      ...this.branding,
-      brandTextColor: textColorOn(this.branding.brandColor),
-      lang: template.language,
-      dir: direction(template.language),
-      subject
-    }
+    const common: CommonValues = { ...this.#brand, lang: template.language, dir: template.direction, subject }
     let output: string
     try {
       output = template.render({ ...common, ...values })
