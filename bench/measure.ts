@@ -3,7 +3,7 @@ import { appendFile, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Pools } from './pools.ts'
 import { settle, type Service } from './processes.ts'
-import type { ScenarioResult } from './report.ts'
+import type { Drained, ScenarioResult } from './report.ts'
 import type { PrepareContext, Scenario } from './scenarios.ts'
 import type { FakeSendGrid } from '../test/helpers/fake-sendgrid.ts'
 import { storeVacuumed } from './store-upkeep.ts'
@@ -105,11 +105,20 @@ function refillWhile (scenario: Scenario, run: PrepareContext): { stop: () => Pr
  * Codes queued by a run are sent after it, by the delivery worker: the next run starts once SendGrid has had
  * no new message for a second, so their sending does not weigh on it.
  */
-export async function deliveriesDrained (sendgrid: FakeSendGrid, withinMs = 120_000): Promise<void> {
-  const deadline = Date.now() + withinMs
-  let seen = -1
-  while (sendgrid.requests.length !== seen && Date.now() < deadline) {
-    seen = sendgrid.requests.length
-    await new Promise((resolve) => setTimeout(resolve, 1000))
+export async function deliveriesDrained (sendgrid: FakeSendGrid, withinMs = 300_000): Promise<Drained> {
+  const began = performance.now()
+  const before = sendgrid.requests.length
+  let seen = before
+  let lastNew = began
+  // until a second passes without a new message (five before the first: a worker just started fetches first),
+  // looking every 100 ms so the last one's time is close
+  const quiet = () => performance.now() - lastNew >= (seen === before ? 5000 : 1000)
+  while (!quiet() && performance.now() - began < withinMs) {
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    if (sendgrid.requests.length !== seen) {
+      seen = sendgrid.requests.length
+      lastNew = performance.now()
+    }
   }
+  return { sent: seen - before, seconds: (lastNew - began) / 1000, complete: quiet() }
 }

@@ -43,12 +43,27 @@ export interface RoundFigures {
 
 export interface WorkersResult { scenario: string, oneWorker: number, twoWorkers: number, gain: number }
 
+/** What the delivery worker sent while the bench waited for it: messages, and seconds until the last of them. */
+export interface Drained { sent: number, seconds: number, complete: boolean }
+
+/**
+ * start's delivery worker. It is stopped during start's warm-up and measured run, as on hosts of its own, and
+ * sends their codes after each (`drains`); `beside` measures start and its floor once more with it sending on the
+ * same cores, as a one-machine deployment runs.
+ */
+export interface DeliveryWorkerResult {
+  drains: Drained[]
+  /** start then floor-start, with ratios; null when start was not measured */
+  beside: ScenarioResult[] | null
+}
+
 export interface BenchReport {
   ranAt: string
   machine: string
   settings: { durationSeconds: number, warmupSeconds: number, connections: number, rounds?: number }
   scenarios: ScenarioResult[]
   workers: WorkersResult | null
+  deliveryWorker?: DeliveryWorkerResult | null
   enumeration: EnumerationTiming | null
   /** the request after a code request, known against unknown and disabled identifiers, API sending or not */
   followUps?: FollowUpTiming[] | null
@@ -137,11 +152,27 @@ function waitSection (section: ReplicaWaitSection | null | undefined, table: Tab
   return [`${waitCaption(section.rounds)}:`, '', ...table(waitRows(section.scenarios), [0, 4]), '']
 }
 
+function deliveryWorkerLines ({ drains, beside }: DeliveryWorkerResult): string[] {
+  const lines = drains.length === 0
+    ? []
+    : [`delivery worker: stopped during start's runs, then sent their codes: ${drains.map(({ sent, seconds, complete }) =>
+        `${sent} in ${seconds.toFixed(1)} s (${seconds > 0 ? Math.round(sent / seconds) : '–'}/s${complete ? '' : ', not done'})`).join('; ')}`]
+  const [start, floor] = beside ?? []
+  if (start && floor) {
+    lines.push(`start with the delivery worker sending on the same cores: ${fixed(start.reqPerSec, 0)} req/s against ` +
+      `floor-start's ${fixed(floor.reqPerSec, 0)} beside it (×${fixed(start.ratio, 2)}), p99 ${start.p99} ms (×${fixed(start.p99Ratio ?? null, 2)}), ` +
+      `CPU ${fixed(start.serverCpuMicrosPerRequest, 0)} µs/req against ${fixed(floor.serverCpuMicrosPerRequest, 0)} (×${fixed(start.cpuRatio ?? null, 2)}), ` +
+      `errors ${start.errors}, non-2xx ${start.non2xx}`)
+  }
+  return lines
+}
+
 function summary (report: BenchReport): string[] {
   const lines: string[] = []
   if (report.replicaWait && 'skipped' in report.replicaWait) lines.push(`replica wait: skipped: ${report.replicaWait.skipped}`)
   const { workers, enumeration } = report
   if (workers) lines.push(`workers: ${workers.scenario} ${workers.oneWorker.toFixed(0)} req/s with 1 worker, ${workers.twoWorkers.toFixed(0)} with 2: ×${workers.gain.toFixed(2)}`)
+  if (report.deliveryWorker) lines.push(...deliveryWorkerLines(report.deliveryWorker))
   if (enumeration) {
     lines.push(`enumeration: POST /v1/auth/otp median ${enumeration.knownMedianMs.toFixed(2)} ms for a known identifier, ${enumeration.unknownMedianMs.toFixed(2)} ms for an unknown one: ` +
       `difference ${enumeration.differenceMs.toFixed(2)} ms (${enumeration.samples} sequential requests each, statuses ${enumeration.statuses.join(', ')})`)

@@ -25,10 +25,10 @@ import { Pools } from './pools.ts'
 import { deliveriesDrained, measure } from './measure.ts'
 import { compareWithMetrics } from './metrics-comparison.ts'
 import { compareReplicaWait, waitSkipReason, type ReplicaWaitSection } from './wait-comparison.ts'
-import { remoteService, serviceWarnings, settle, stopAll } from './processes.ts'
-import { describeMachine, formatTable, writeReport, type BenchReport, type ScenarioResult, type WorkersResult } from './report.ts'
+import { remoteService, serviceWarnings, settle, stopAll, type Service } from './processes.ts'
+import { describeMachine, formatTable, writeReport, type BenchReport, type Drained, type ScenarioResult, type WorkersResult } from './report.ts'
 import { SCENARIOS } from './scenarios.ts'
-import { combineRounds } from './rounds.ts'
+import { combineRounds, withRatios } from './rounds.ts'
 import { round2 } from './stats.ts'
 import { dropBenchDatabase, startApp, startDeliveryWorker, startFloor } from './servers.ts'
 import { startFakeSendGrid, type FakeSendGrid } from '../test/helpers/fake-sendgrid.ts'
@@ -87,22 +87,27 @@ async function main (settings: Settings): Promise<void> {
   const sendgrid = await startFakeSendGrid()
   sendgrid.answerAlways({ status: 202, delayMs: PROVIDER_LATENCY_MS })
   settings.sendgridUrl = sendgrid.url
-  const worker = await startDeliveryWorker(settings)
+  const worker = { service: await startDeliveryWorker(settings) }
   try {
-    await runAll(settings, sendgrid, began)
+    await runAll(settings, sendgrid, began, worker)
   } finally {
-    await worker.stop()
+    await worker.service.stop()
     await sendgrid.close()
   }
 }
 
-async function runAll (settings: Settings, sendgrid: FakeSendGrid, began: number): Promise<void> {
+/** `worker`: the delivery worker, stopped while start runs and started again after (its service replaced) */
+async function runAll (
+  settings: Settings, sendgrid: FakeSendGrid, began: number, worker: { service: Service }
+): Promise<void> {
   const warnings: string[] = []
   const pools = new Pools()
   const rounds: ScenarioResult[][] = []
   let enumeration: EnumerationTiming | null = null
   let followUps: FollowUpTiming[] | null = null
   let workers: WorkersResult | null = null
+  const drains: Drained[] = []
+  let beside: ScenarioResult[] | null = null
 
   await dropBenchDatabase(settings)
   // first, while the database is as empty as for the one-worker run: on a server without index point reads
@@ -112,7 +117,10 @@ async function runAll (settings: Settings, sendgrid: FakeSendGrid, began: number
   if (settings.selected('workers') && settings.selected(WORKERS_SCENARIO)) {
     const twoWorkerApp = await startApp(settings, 2)
     try {
+      // as for the one-worker start it is compared with: the delivery worker sends after the run
+      await worker.service.stop()
       twoWorkers = await measure(workersScenario, { app: twoWorkerApp }, pools, settings, `${WORKERS_SCENARIO} (2 workers)`)
+      worker.service = await startDeliveryWorker(settings)
       await deliveriesDrained(sendgrid)
       warnings.push(...serviceWarnings([twoWorkerApp]))
     } finally {
@@ -128,11 +136,19 @@ async function runAll (settings: Settings, sendgrid: FakeSendGrid, began: number
       if (round > 1 && scenarios.length > 0) console.log(`round ${round} of ${settings.rounds}`)
       const results: ScenarioResult[] = []
       for (const scenario of scenarios) {
+        if (scenario.name !== 'start') {
+          results.push(await measure(scenario, { app, floor }, pools, settings))
+          continue
+        }
+        // as on hosts of its own: the floor's window has no process sending beside it either
+        await worker.service.stop()
         results.push(await measure(scenario, { app, floor }, pools, settings))
-        if (scenario.name === 'start') await deliveriesDrained(sendgrid)
+        worker.service = await startDeliveryWorker(settings)
+        drains.push(await deliveriesDrained(sendgrid))
       }
       rounds.push(results)
     }
+    if (settings.selected('start')) beside = await startBesideWorker(app, floor, pools, settings, sendgrid)
     if (settings.selected('enumeration')) {
       await pools.ensureLogins(app.url, 50)
       await settle(app)
@@ -180,6 +196,7 @@ async function runAll (settings: Settings, sendgrid: FakeSendGrid, began: number
   }
   await dropBenchDatabase(settings)
 
+  if (drains.some((drained) => !drained.complete)) warnings.push('the delivery worker was still sending a start run\'s codes when the bench went on')
   if (pools.starved > 0) warnings.push(`${pools.starved} requests went out without a challenge or session because a pool ran dry (counted as non-2xx)`)
   if (pools.problems.size > 0) warnings.push(`error answers, all scenarios and warm-ups: ${[...pools.problems].map(([problem, count]) => `${count} × ${problem}`).join(', ')}`)
   const report: BenchReport = {
@@ -193,6 +210,7 @@ async function runAll (settings: Settings, sendgrid: FakeSendGrid, began: number
     },
     scenarios: results,
     workers,
+    deliveryWorker: drains.length > 0 ? { drains, beside } : null,
     enumeration,
     followUps,
     metrics,
@@ -212,6 +230,19 @@ async function runAll (settings: Settings, sendgrid: FakeSendGrid, began: number
 /** An endpoint compared with a floor, or a floor one is compared with. */
 const isPaired = (scenario: typeof SCENARIOS[number]) =>
   scenario.floor !== undefined || SCENARIOS.some((item) => item.floor === scenario.name)
+
+/** start and its floor once more, the delivery worker sending start's codes on the same cores meanwhile. */
+async function startBesideWorker (
+  app: Service, floor: Service, pools: Pools, settings: Settings, sendgrid: FakeSendGrid
+): Promise<ScenarioResult[]> {
+  const pair = SCENARIOS.filter((scenario) => scenario.name === 'start' || scenario.name === 'floor-start')
+  const results: ScenarioResult[] = []
+  for (const scenario of pair) {
+    results.push(await measure(scenario, { app, floor }, pools, settings, `${scenario.name} (delivery worker beside)`))
+    if (scenario.name === 'start') await deliveriesDrained(sendgrid)
+  }
+  return withRatios(results)
+}
 
 /** Closed sign-up apps and workers on the bench's stores, and accounts made straight in its database. */
 function followUpServers (settings: Settings) {

@@ -170,7 +170,7 @@ export const SCENARIOS: Scenario[] = [
     name: 'start',
     server: 'app',
     floor: 'floor-start',
-    note: 'a new address: limiter EVALSHA, findOne of the user by email (a miss), EVALSHA start.lua, the enqueue; the code is then sent to a fake SendGrid that answers in 150 ms, by the delivery worker, a process of its own on the same cores',
+    note: 'a new address: limiter EVALSHA, findOne of the user by email (a miss), EVALSHA start.lua, the enqueue; the delivery worker, a process of its own, is stopped during the warm-up and the measured run (as on hosts of its own: the floor has no process sending beside it either) and sends the codes to a fake SendGrid answering in 150 ms after them; the summary gives start once more with the worker sending on the same cores',
     // a new identifier each time: the sign-up path, and no two requests share a destination's keys
     load: (pools) => ({
       options: {
