@@ -118,10 +118,8 @@ async function runAll (
     const twoWorkerApp = await startApp(settings, 2)
     try {
       // as for the one-worker start it is compared with: the delivery worker sends after the run
-      await worker.service.stop()
-      twoWorkers = await measure(workersScenario, { app: twoWorkerApp }, pools, settings, `${WORKERS_SCENARIO} (2 workers)`)
-      worker.service = await startDeliveryWorker(settings)
-      await deliveriesDrained(sendgrid)
+      twoWorkers = (await whileWorkerStopped(worker, settings, sendgrid, () =>
+        measure(workersScenario, { app: twoWorkerApp }, pools, settings, `${WORKERS_SCENARIO} (2 workers)`))).result
       warnings.push(...serviceWarnings([twoWorkerApp]))
     } finally {
       await twoWorkerApp.stop()
@@ -141,10 +139,11 @@ async function runAll (
           continue
         }
         // as on hosts of its own: the floor's window has no process sending beside it either
-        await worker.service.stop()
-        results.push(await measure(scenario, { app, floor }, pools, settings))
-        worker.service = await startDeliveryWorker(settings)
-        drains.push(await deliveriesDrained(sendgrid))
+        const { result, drained } = await whileWorkerStopped(
+          worker, settings, sendgrid, () => measure(scenario, { app, floor }, pools, settings)
+        )
+        results.push(result)
+        drains.push(drained)
       }
       rounds.push(results)
     }
@@ -230,6 +229,16 @@ async function runAll (
 /** An endpoint compared with a floor, or a floor one is compared with. */
 const isPaired = (scenario: typeof SCENARIOS[number]) =>
   scenario.floor !== undefined || SCENARIOS.some((item) => item.floor === scenario.name)
+
+/** `run` with the delivery worker stopped; then the worker is started again and has sent what `run` queued. */
+async function whileWorkerStopped<T> (
+  worker: { service: Service }, settings: Settings, sendgrid: FakeSendGrid, run: () => Promise<T>
+): Promise<{ result: T, drained: Drained }> {
+  await worker.service.stop()
+  const result = await run()
+  worker.service = await startDeliveryWorker(settings)
+  return { result, drained: await deliveriesDrained(sendgrid) }
+}
 
 /** start and its floor once more, the delivery worker sending start's codes on the same cores meanwhile. */
 async function startBesideWorker (

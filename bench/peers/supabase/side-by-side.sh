@@ -13,6 +13,6 @@ for pass in 1 2; do
   bash "$here/down.sh"
   if [ "$pass" = 1 ]; then
     echo "== otp-gate, $(date +%T)"
-    (cd "$root" && BENCH_ONLY=start,floor-start,refresh,floor-refresh BENCH_ROUNDS=1 npm run -s bench | grep -E '^(start|floor-start|refresh|floor-refresh|delivery worker) ')
+    (cd "$root" && BENCH_ONLY=start,floor-start,refresh,floor-refresh BENCH_ROUNDS=1 npm run -s bench | grep -E '^(start|floor-start|refresh|floor-refresh) |^delivery worker:')
   fi
 done
