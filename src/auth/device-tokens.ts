@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto'
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto'
 
 /** `d1.<expiry, epoch seconds>.<HMAC>`: route schemas validate device tokens with it. */
 export const DEVICE_TOKEN_PATTERN = '^d1\\.[0-9]{10}\\.[A-Za-z0-9_-]{43}$'
@@ -21,13 +21,16 @@ export interface DeviceTokensOptions {
  */
 export class DeviceTokens {
   readonly #options: DeviceTokensOptions
+  /** the key's UTF-8 bytes as a KeyObject, made once (a string is encoded anew by every createHmac) */
+  readonly #key: KeyObject
 
   constructor (options: DeviceTokensOptions) {
     this.#options = options
+    this.#key = createSecretKey(Buffer.from(options.key, 'utf8'))
   }
 
   #mac (userId: string, channel: 'email' | 'sms', destination: string, expiry: string): string {
-    return createHmac('sha256', this.#options.key).update(`device:${userId}:${channel}:${destination}:${expiry}`).digest('base64url')
+    return createHmac('sha256', this.#key).update(`device:${userId}:${channel}:${destination}:${expiry}`).digest('base64url')
   }
 
   /** A token for this user's device, bound to the destination it signed in with; never to log. */

@@ -1,7 +1,8 @@
 import { randomBytes } from '../random-bytes.ts'
 import { AppError } from '../errors.ts'
 import type { Config } from '../config.ts'
-import { destinationKey, generateCode, hashCode, hashLinkSecret, newChallengeId, newLinkSecret } from './codes.ts'
+import type { KeyObject } from 'node:crypto'
+import { destinationKey, generateCode, hashCode, hashLinkSecret, newChallengeId, newLinkSecret, pepperKey } from './codes.ts'
 import { isChallengeId, type ChallengePayload, type ChallengeSnapshot, type OtpStore, type SendLimits } from './otp-store.ts'
 import {
   issuedChallenge, type BudgetLane, type CodeDeliveryAction, type IssuedChallenge, type StartChallengeInput,
@@ -50,7 +51,7 @@ export interface OtpEngineOptions {
  */
 export class OtpEngine {
   readonly #store: OtpStore
-  readonly #peppers: string[]
+  readonly #peppers: KeyObject[]
   readonly #policy: OtpPolicy
   readonly #testCodeFor: TestCodeMatcher | undefined
   readonly #sendLimits: SendLimits
@@ -62,7 +63,8 @@ export class OtpEngine {
   constructor (options: OtpEngineOptions) {
     assertPolicy(options.policy)
     this.#store = options.store
-    this.#peppers = options.previousPepper === undefined ? [options.pepper] : [options.pepper, options.previousPepper]
+    const peppers = options.previousPepper === undefined ? [options.pepper] : [options.pepper, options.previousPepper]
+    this.#peppers = peppers.map(pepperKey)
     this.#policy = { ...options.policy }
     this.#testCodeFor = options.testCodeFor
     this.#metrics = options.metrics ?? NO_METRICS

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { createHmac } from 'node:crypto'
-import { destinationKey, generateCode, hashCode, newChallengeId } from '../../src/otp/codes.ts'
+import { destinationKey, generateCode, hashCode, hashLinkSecret, newChallengeId, pepperKey } from '../../src/otp/codes.ts'
 import { CHALLENGE_ID_PATTERN } from '../../src/otp/otp-store.ts'
 
 t.test('codes are digits of the configured length, leading zeros kept', async (t) => {
@@ -20,6 +20,16 @@ t.test('a code hash is an HMAC of the challenge id and the code', async (t) => {
   t.not(hashCode(pepper, 'abcd.other', '012345'), hash, 'bound to the challenge')
   t.not(hashCode('q'.repeat(32), 'abcd.id', '012345'), hash, 'bound to the pepper')
   t.notMatch(hash, /012345/)
+})
+
+t.test('the pepper made a key once hashes as the string did: codes and links issued before a deploy still verify', async (t) => {
+  for (const pepper of ['p'.repeat(32), 'pépper-ünïcode-✓-0123456789abcdef']) {
+    const key = pepperKey(pepper)
+    t.equal(hashCode(key, 'abcd.id', '012345'), hashCode(pepper, 'abcd.id', '012345'), 'code hash')
+    t.equal(destinationKey(key, 'jane@example.org'), destinationKey(pepper, 'jane@example.org'), 'destination key')
+    t.equal(hashLinkSecret(key, 'abcd.id', 's3cret'), hashLinkSecret(pepper, 'abcd.id', 's3cret'), 'link hash')
+  }
+  t.not(hashCode(pepperKey('q'.repeat(32)), 'abcd.id', '012345'), hashCode('p'.repeat(32), 'abcd.id', '012345'), 'another pepper, another hash')
 })
 
 t.test('destination keys and challenge ids', async (t) => {
