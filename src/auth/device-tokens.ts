@@ -1,4 +1,5 @@
-import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto'
+import { createHmac, timingSafeEqual, type KeyObject } from 'node:crypto'
+import { hmacKey } from '../hmac-key.ts'
 
 /** `d1.<expiry, epoch seconds>.<HMAC>`: route schemas validate device tokens with it. */
 export const DEVICE_TOKEN_PATTERN = '^d1\\.[0-9]{10}\\.[A-Za-z0-9_-]{43}$'
@@ -21,12 +22,12 @@ export interface DeviceTokensOptions {
  */
 export class DeviceTokens {
   readonly #options: DeviceTokensOptions
-  /** the key's UTF-8 bytes as a KeyObject, made once (a string is encoded anew by every createHmac) */
+  /** made once: see hmac-key.ts */
   readonly #key: KeyObject
 
   constructor (options: DeviceTokensOptions) {
     this.#options = options
-    this.#key = createSecretKey(Buffer.from(options.key, 'utf8'))
+    this.#key = hmacKey(options.key)
   }
 
   #mac (userId: string, channel: 'email' | 'sms', destination: string, expiry: string): string {

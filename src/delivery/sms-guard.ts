@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto'
 import { isIPv4, isIPv6 } from 'node:net'
 import { isSupportedCountry } from 'libphonenumber-js/max'
 import { AppError } from '../errors.ts'
+import { hmacKey } from '../hmac-key.ts'
 import { phoneCountry, phoneNumberType, type PhoneNumberType } from '../users/identifiers.ts'
 import type { SmsBudgetStore } from './sms-budget.ts'
 import type { SmsFraudPolicy, SmsFraudStore } from './sms-fraud-store.ts'
@@ -102,8 +103,10 @@ export interface SmsGuardOptions {
 }
 
 /** Names a client IP in budget keys by an HMAC: the keys never hold the IP, and instances sharing the secret agree. */
-export const hmacClientKey = (secret: string) => (ip: string): string =>
-  createHmac('sha256', secret).update(`sms-client:${ip}`).digest('base64url').slice(0, 22)
+export function hmacClientKey (secret: string): (ip: string) => string {
+  const key = hmacKey(secret)
+  return (ip) => createHmac('sha256', key).update(`sms-client:${ip}`).digest('base64url').slice(0, 22)
+}
 
 /** An SMS the guard let through; `release` gives its budget unit back when no code was issued after all. */
 export interface SmsAdmission {

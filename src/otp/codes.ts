@@ -1,16 +1,10 @@
-import { createHmac, createSecretKey, randomInt, type KeyObject } from 'node:crypto'
+import { createHmac, randomInt, type KeyObject } from 'node:crypto'
 import { randomBytes } from '../random-bytes.ts'
 
 /** A numeric code of `length` digits, uniformly drawn, leading zeros kept. */
 export function generateCode (length: number): string {
   return String(randomInt(0, 10 ** length)).padStart(length, '0')
 }
-
-/**
- * The pepper as an HMAC key, made once: a string key is encoded anew by every createHmac, a few µs of each hash on
- * a busy server. Same bytes (UTF-8), so the same hashes.
- */
-export const pepperKey = (pepper: string): KeyObject => createSecretKey(Buffer.from(pepper, 'utf8'))
 
 /** What the store keeps instead of the code: bound to the challenge id, so a hash is useless elsewhere. */
 export function hashCode (pepper: KeyObject | string, challengeId: string, code: string): string {

@@ -2,7 +2,8 @@ import { randomBytes } from '../random-bytes.ts'
 import { AppError } from '../errors.ts'
 import type { Config } from '../config.ts'
 import type { KeyObject } from 'node:crypto'
-import { destinationKey, generateCode, hashCode, hashLinkSecret, newChallengeId, newLinkSecret, pepperKey } from './codes.ts'
+import { hmacKey } from '../hmac-key.ts'
+import { destinationKey, generateCode, hashCode, hashLinkSecret, newChallengeId, newLinkSecret } from './codes.ts'
 import { isChallengeId, type ChallengePayload, type ChallengeSnapshot, type OtpStore, type SendLimits } from './otp-store.ts'
 import {
   issuedChallenge, type BudgetLane, type CodeDeliveryAction, type IssuedChallenge, type StartChallengeInput,
@@ -64,7 +65,8 @@ export class OtpEngine {
     assertPolicy(options.policy)
     this.#store = options.store
     const peppers = options.previousPepper === undefined ? [options.pepper] : [options.pepper, options.previousPepper]
-    this.#peppers = peppers.map(pepperKey)
+    // made keys once: see hmac-key.ts
+    this.#peppers = peppers.map(hmacKey)
     this.#policy = { ...options.policy }
     this.#testCodeFor = options.testCodeFor
     this.#metrics = options.metrics ?? NO_METRICS

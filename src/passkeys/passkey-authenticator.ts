@@ -1,6 +1,7 @@
-import { createHmac } from 'node:crypto'
+import { createHmac, type KeyObject } from 'node:crypto'
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server'
 import { AppError } from '../errors.ts'
+import { hmacKey } from '../hmac-key.ts'
 import { NO_AUDIT, type AuditRecorder } from '../audit/audit-event.ts'
 import type { ThrottleLimits } from '../throttle/throttling.ts'
 import type { AttemptStart, TotpAttemptStore } from '../totp/totp-attempt-store.ts'
@@ -34,10 +35,12 @@ export const invalidPasskey = () => new AppError('invalid_passkey')
 export class PasskeyAuthenticator {
   readonly #options: PasskeyAuthenticatorOptions
   readonly #audit: AuditRecorder
+  readonly #subjectKey: KeyObject
 
   constructor (options: PasskeyAuthenticatorOptions) {
     this.#options = options
     this.#audit = options.audit ?? NO_AUDIT
+    this.#subjectKey = hmacKey(options.subjectKey)
   }
 
   async verify (
@@ -91,7 +94,7 @@ export class PasskeyAuthenticator {
   }
 
   #subject (kind: 'credential' | 'ip', value: string): string {
-    return `passkey-${kind}:` + createHmac('sha256', this.#options.subjectKey).update(value).digest('base64url')
+    return `passkey-${kind}:` + createHmac('sha256', this.#subjectKey).update(value).digest('base64url')
   }
 }
 

@@ -3,7 +3,8 @@ import {
   type AuthenticationResponseJSON, type AuthenticatorTransportFuture, type PublicKeyCredentialCreationOptionsJSON,
   type PublicKeyCredentialRequestOptionsJSON, type RegistrationResponseJSON
 } from '@simplewebauthn/server'
-import { createHmac, timingSafeEqual } from 'node:crypto'
+import { createHmac, timingSafeEqual, type KeyObject } from 'node:crypto'
+import { hmacKey } from '../hmac-key.ts'
 import type { WebAuthnSettings } from '../config/webauthn-origins.ts'
 import type { PasskeyChallengeStore, PendingPasskeyChallenge } from './passkey-challenge-store.ts'
 import type { Passkey } from './passkey-repository.ts'
@@ -46,12 +47,12 @@ const descriptor = (passkey: Passkey) => ({
 export class WebAuthnCeremonies {
   readonly #settings: WebAuthnSettings
   readonly #challenges: PasskeyChallengeStore
-  readonly #bindingKey: string
+  readonly #bindingKey: KeyObject
 
   constructor (settings: WebAuthnSettings, challenges: PasskeyChallengeStore, bindingKey: string) {
     this.#settings = settings
     this.#challenges = challenges
-    this.#bindingKey = bindingKey
+    this.#bindingKey = hmacKey(bindingKey)
   }
 
   #pending (expected: CeremonyExpectation): PendingPasskeyChallenge {

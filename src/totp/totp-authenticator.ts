@@ -1,5 +1,6 @@
-import { createHmac } from 'node:crypto'
+import { createHmac, type KeyObject } from 'node:crypto'
 import { randomBytes } from '../random-bytes.ts'
+import { hmacKey } from '../hmac-key.ts'
 import { Secret } from 'otpauth'
 import { AppError } from '../errors.ts'
 import { generateRecoveryCodes, hashRecoveryCode, isRecoveryCode } from './recovery-codes.ts'
@@ -59,7 +60,7 @@ export class TotpAuthenticator {
   readonly #throttle: ThrottleLimits
   readonly #onThrottled: (userId: string) => void
   readonly #now: () => Date
-  readonly #subjectKey: string
+  readonly #subjectKey: KeyObject
   readonly #markEnrolled: (userId: string, enrolled: boolean) => Promise<unknown>
 
   constructor (options: TotpAuthenticatorOptions) {
@@ -70,7 +71,7 @@ export class TotpAuthenticator {
     this.#throttle = { ...options.throttle }
     this.#onThrottled = options.onThrottled ?? (() => {})
     this.#now = options.now
-    this.#subjectKey = options.subjectKey
+    this.#subjectKey = hmacKey(options.subjectKey)
     this.#markEnrolled = options.markEnrolled ?? (async () => {})
   }
 

@@ -1,6 +1,7 @@
 import t from 'tap'
 import { createHmac } from 'node:crypto'
-import { destinationKey, generateCode, hashCode, hashLinkSecret, newChallengeId, pepperKey } from '../../src/otp/codes.ts'
+import { destinationKey, generateCode, hashCode, hashLinkSecret, newChallengeId } from '../../src/otp/codes.ts'
+import { hmacKey } from '../../src/hmac-key.ts'
 import { CHALLENGE_ID_PATTERN } from '../../src/otp/otp-store.ts'
 
 t.test('codes are digits of the configured length, leading zeros kept', async (t) => {
@@ -24,12 +25,12 @@ t.test('a code hash is an HMAC of the challenge id and the code', async (t) => {
 
 t.test('the pepper made a key once hashes as the string did: codes and links issued before a deploy still verify', async (t) => {
   for (const pepper of ['p'.repeat(32), 'pépper-ünïcode-✓-0123456789abcdef']) {
-    const key = pepperKey(pepper)
+    const key = hmacKey(pepper)
     t.equal(hashCode(key, 'abcd.id', '012345'), hashCode(pepper, 'abcd.id', '012345'), 'code hash')
     t.equal(destinationKey(key, 'jane@example.org'), destinationKey(pepper, 'jane@example.org'), 'destination key')
     t.equal(hashLinkSecret(key, 'abcd.id', 's3cret'), hashLinkSecret(pepper, 'abcd.id', 's3cret'), 'link hash')
   }
-  t.not(hashCode(pepperKey('q'.repeat(32)), 'abcd.id', '012345'), hashCode('p'.repeat(32), 'abcd.id', '012345'), 'another pepper, another hash')
+  t.not(hashCode(hmacKey('q'.repeat(32)), 'abcd.id', '012345'), hashCode('p'.repeat(32), 'abcd.id', '012345'), 'another pepper, another hash')
 })
 
 t.test('destination keys and challenge ids', async (t) => {
