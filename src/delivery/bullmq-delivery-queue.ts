@@ -83,6 +83,15 @@ const LOST = new Set(['reconnecting', 'close', 'end'])
 /** How long a close with Redis gone lets BullMQ drop its connections. */
 const ABANDON_WAIT_MS = 500
 
+/**
+ * A close that began gracefully cannot be made forced (BullMQ hands back the first close), and until its jobs end
+ * it renews their locks: a send that hangs kept that timer, and the process, alive. Not public API, hence the
+ * optional calls (bullmq is pinned to an exact version; test/contract/delivery-queue-stalled.ts fails without it).
+ */
+function stopLockRenewal (worker: Worker<StoredJob>): void {
+  (worker as unknown as { lockManager?: { close?: () => Promise<void> } }).lockManager?.close?.().catch(() => {})
+}
+
 const toQueued = (job: Job<StoredJob>): QueuedJob => ({ ...job.data, id: job.id ?? '', attempt: job.attemptsMade + 1 })
 
 /**
@@ -209,8 +218,9 @@ export class BullMqDeliveryQueue implements DeliveryQueue {
       // closing, the worker takes no new job and waits for its jobs in flight (pause would reconnect afterwards)
       const finished = await Promise.race([worker.close().then(() => true), grace])
       clearTimeout(timer)
-      // past the grace, the jobs still in flight lose their lock renewal with the connection, and lapse into
-      // the stalled set, where another worker takes them
+      // past the grace, the jobs still in flight lose their lock renewal, and lapse into the stalled set, where
+      // another worker takes them
+      if (!finished) stopLockRenewal(worker)
       const connection = this.#workerConnection
       if (finished) {
         await connection?.quit().catch(() => connection.disconnect())

@@ -57,4 +57,31 @@ export function stalledJobTest (t: TAP, createClient: () => TestRedisClient, cli
     t.equal(taken.length, 1, 'sent once by the surviving worker')
     t.match(taken[0], { kind: 'code', challengeId: job.challengeId, sealed: job.sealed }, 'with its sealed payload intact')
   })
+
+  // BullMQ renews the locks of the jobs a close waits for; a close past the grace cannot become a forced one
+  // (BullMQ hands back the first close), so a send that hangs kept that renewal going, and the process alive
+  t.test('a close past the grace, its send still hanging, leaves nothing that keeps the process alive', async (t) => {
+    const { client, keyPrefix, close } = connectWithOwnPrefix(createClient, 'test-dq-close-stuck')
+    const prefix = `${keyPrefix}{delivery}`
+    const producer = new BullMqDeliveryQueue({ connection: client, prefix, concurrency: 1, graceMs: 1000 })
+    t.teardown(async () => {
+      await producer.close()
+      await close()
+    })
+    await producer.enqueue({ kind: 'code', channel: 'sms', sealed: 'k.i.c.t', challengeId: 'cd34.close-stuck-0000000000000', expiresAt: Date.now() + 300_000, locale: null, purpose: 'login' })
+    const child = spawn(process.execPath, [stallingWorker], {
+      env: { ...process.env, DQ_CLIENT: clientKind, DQ_PREFIX: prefix, DQ_LOCK_MS: String(LOCK_MS), DQ_CLOSE: '1' },
+      stdio: ['ignore', 'pipe', 'inherit']
+    })
+    t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
+    let output = ''
+    child.stdout.on('data', (chunk) => { output += chunk })
+    const exited = once(child, 'exit').then(() => 'exited')
+    // the grace (1 s), then at most BullMQ's moment to drop its connections; ten lock renewals (LOCK_MS / 2) later
+    // a live timer would still be renewing
+    const outcome = await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 1000 + 10 * LOCK_MS, 'still running'))])
+    t.match(output, /CLOSED/, 'closed while its send still hangs')
+    t.equal(outcome, 'exited', 'and the process ended by itself')
+    t.equal(child.exitCode, 0)
+  })
 }
