@@ -1,6 +1,7 @@
 import { createHmac, createPrivateKey, createPublicKey, createSecretKey, generateKeyPairSync, hash, timingSafeEqual, type Hmac, type JsonWebKey, type KeyObject } from 'node:crypto'
 import { randomBytes } from '../random-bytes.ts'
 import { Types } from 'mongoose'
+import { hmacKey } from '../hmac-key.ts'
 import { ConfigError, type Config } from '../config.ts'
 
 export interface SigningKey { kid: string, privateKeyPem: string, publicKeyPem: string }
@@ -114,7 +115,7 @@ export function sessionStartOf (sessionId: string): Date {
  * some 10 µs of every HMAC, three per refresh.
  */
 export function loadRefreshTokenKey (config: Config): KeyObject {
-  if (config.REFRESH_TOKEN_KEY !== undefined) return createSecretKey(Buffer.from(config.REFRESH_TOKEN_KEY))
+  if (config.REFRESH_TOKEN_KEY !== undefined) return hmacKey(config.REFRESH_TOKEN_KEY)
   if (config.OTP_PEPPER !== undefined) return secretKey(createHmac('sha256', config.OTP_PEPPER).update('otp-gate refresh-token key'))
   return createSecretKey(randomBytes(32))
 }
